@@ -1,0 +1,4 @@
+import { runFunction } from '@premiere/runtime';
+import { admitBatch } from './index';
+
+void runFunction(admitBatch);

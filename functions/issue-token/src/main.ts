@@ -1,0 +1,4 @@
+import { runFunction } from '@premiere/runtime';
+import { issueToken } from './index';
+
+void runFunction(issueToken);

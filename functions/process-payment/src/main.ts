@@ -1,0 +1,4 @@
+import { runFunction } from '@premiere/runtime';
+import { processPayment } from './index';
+
+void runFunction(processPayment);

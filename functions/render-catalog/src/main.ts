@@ -1,0 +1,4 @@
+import { runFunction } from '@premiere/runtime';
+import { renderCatalog } from './index';
+
+void runFunction(renderCatalog);

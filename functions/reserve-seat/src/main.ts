@@ -1,0 +1,4 @@
+import { runFunction } from '@premiere/runtime';
+import { reserveSeat } from './index';
+
+void runFunction(reserveSeat);

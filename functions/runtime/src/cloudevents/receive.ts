@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
+import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import type pg from 'pg';
+import type { Logger } from '../logger';
+import { withLogContext } from '../logger';
+import type { Metrics } from '../metrics';
+import type { EventToEmit } from './outbox';
+
+/** What Knative PingSource sends; the schedule's name is in its data (`{"schedule": "<name>"}`). */
+export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
+
+/** A state change and the events it announces, committed together. */
+export interface Transaction {
+  query: pg.PoolClient['query'];
+  emit(event: EventToEmit): Promise<void>;
+}
+
+export interface EventHandler<Ctx> {
+  /** Validates `event.data`; an event whose data fails is refused with 400 and changes nothing. */
+  data: Joi.Schema;
+  /**
+   * Runs in the transaction that records the event as handled: if it throws, nothing is kept and
+   * the broker redelivers. May return a reply event, which the broker publishes.
+   */
+  handle(args: { event: CloudEventV1<unknown>; data: any; tx: Transaction; ctx: Ctx; log: Logger }): Promise<EventToEmit | void>;
+}
+
+export type ScheduleHandler<Ctx> = (args: { tx: Transaction; ctx: Ctx; log: Logger }) => Promise<void>;
+
+class BadEvent extends Error {}
+
+function parseEvent(request: Request): CloudEventV1<unknown> {
+  let parsed: CloudEventV1<unknown> | CloudEventV1<unknown>[];
+  try {
+    const body = Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '';
+    parsed = HTTP.toEvent({ headers: request.headers as Record<string, string>, body });
+  } catch (err) {
+    const e = err as Error & { errors?: unknown[] };
+    const detail = e.errors ? `${e.message}: ${JSON.stringify(e.errors)}` : e.message;
+    throw new BadEvent(`not a valid CloudEvent: ${detail}`);
+  }
+  if (Array.isArray(parsed)) throw new BadEvent('batched CloudEvents are not accepted; send one event per request');
+  return parsed;
+}
+
+/**
+ * `POST /events`: where the broker's Triggers (and PingSources) deliver. Binary and structured
+ * modes; an invalid event or unknown type gets 400; a redelivery (same source + id) gets 204
+ * without running the handler again.
+ */
+export function eventsRoute<Ctx>(opts: {
+  source: string;
+  handlers: Record<string, EventHandler<Ctx>>;
+  schedules: Record<string, ScheduleHandler<Ctx>>;
+  ctx: Ctx;
+  log: Logger;
+  metrics: Metrics;
+  transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
+}): ServerRoute {
+  const scheduleData = Joi.object({ schedule: Joi.string().valid(...Object.keys(opts.schedules)).required() }).unknown();
+
+  return {
+    method: 'POST',
+    path: '/events',
+    options: { payload: { parse: false, output: 'data', maxBytes: 256 * 1024 } },
+    handler: async (request: Request, h: ResponseToolkit) => {
+      let event: CloudEventV1<unknown>;
+      try {
+        event = parseEvent(request);
+      } catch (err) {
+        opts.metrics.eventsReceived.inc({ type: 'invalid', outcome: 'rejected' });
+        opts.log.warn({ reqId: request.app.reqId, reason: (err as Error).message }, 'event refused');
+        return h.response({ error: (err as Error).message }).code(400);
+      }
+      return withLogContext({ eventId: event.id, eventType: event.type, eventSource: event.source }, async () => {
+        const reject = (message: string) => {
+          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'rejected' });
+          opts.log.warn({ reason: message }, 'event refused');
+          return h.response({ error: message }).code(400);
+        };
+        let run: (tx: Transaction) => Promise<EventToEmit | void>;
+        if (event.type === PING_EVENT_TYPE) {
+          const { error, value } = scheduleData.validate(event.data);
+          if (error) return reject(`ping event: ${error.message}`);
+          const schedule = opts.schedules[value.schedule];
+          run = (tx) => schedule({ tx, ctx: opts.ctx, log: opts.log });
+        } else {
+          const handler = opts.handlers[event.type];
+          if (!handler) return reject(`no handler for event type "${event.type}"`);
+          const { error, value } = handler.data.validate(event.data, { allowUnknown: true });
+          if (error) return reject(`invalid data for ${event.type}: ${error.message}`);
+          run = (tx) => handler.handle({ event, data: value, tx, ctx: opts.ctx, log: opts.log });
+        }
+
+        let outcome: 'handled' | 'duplicate' = 'handled';
+        let reply: EventToEmit | void;
+        try {
+          reply = await opts.transaction(async (tx) => {
+            const first = await tx.query(
+              'INSERT INTO inbox (source, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+              [event.source, event.id, event.type],
+            );
+            if (first.rowCount === 0) {
+              outcome = 'duplicate';
+              return undefined;
+            }
+            return run(tx);
+          });
+        } catch (err) {
+          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
+          opts.log.error({ err }, 'event handler failed; the broker will redeliver');
+          return h.response({ error: 'handler failed' }).code(500);
+        }
+        opts.metrics.eventsReceived.inc({ type: event.type, outcome });
+        opts.log.info({ outcome }, 'event received');
+        if (!reply) return h.response().code(204).header('x-premiere-outcome', outcome);
+
+        const message = HTTP.binary(
+          new CloudEvent({
+            id: randomUUID(),
+            type: reply.type,
+            source: opts.source,
+            ...(reply.subject ? { subject: reply.subject } : {}),
+            datacontenttype: 'application/json',
+            data: reply.data,
+          }),
+        );
+        const response = h.response(message.body as string).code(200);
+        for (const [k, v] of Object.entries(message.headers)) response.header(k, String(v));
+        return response;
+      });
+    },
+  };
+}

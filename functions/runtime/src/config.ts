@@ -1,0 +1,81 @@
+import Joi from 'joi';
+
+/** One environment variable: how to validate it and what to tell the operator when it is wrong. */
+export interface EnvVar {
+  schema: Joi.Schema;
+  /** What is expected, in words, e.g. "a TCP port (1-65535)". */
+  expect: string;
+  /** Never echo the value back (passwords, keys, URLs with credentials). */
+  secret?: boolean;
+}
+
+export type EnvSpec = Record<string, EnvVar>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
+
+/** Variables every function reads. Knative injects PORT and K_SINK. */
+export const runtimeEnv = {
+  PORT: { schema: Joi.number().integer().min(1).max(65535).default(8080), expect: 'a TCP port (1-65535)' },
+  DATABASE_URL: {
+    schema: url(['postgres', 'postgresql']).required(),
+    expect: 'a PostgreSQL URL, e.g. postgres://user:password@host:5432/premiere',
+    secret: true,
+  },
+  REDIS_URL: {
+    schema: url(['redis', 'rediss']).required(),
+    expect: 'a Redis URL, e.g. redis://host:6379',
+    secret: true,
+  },
+  REDIS_KEY_PREFIX: {
+    schema: Joi.string().pattern(/^[A-Za-z0-9:_-]*$/).max(64).default('premiere:'),
+    expect: 'a key prefix of letters, digits, ":", "_" or "-"',
+  },
+  K_SINK: { schema: url(['http', 'https']).required(), expect: 'the broker URL events are sent to (http or https)' },
+  LOG_LEVEL: {
+    schema: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+    expect: 'one of fatal, error, warn, info, debug, trace, silent',
+  },
+  PG_POOL_MAX: { schema: Joi.number().integer().min(1).max(100).default(10), expect: 'an integer from 1 to 100' },
+  SHUTDOWN_TIMEOUT_MS: {
+    schema: Joi.number().integer().min(0).max(300_000).default(10_000),
+    expect: 'milliseconds to let in-flight requests finish on SIGTERM (0-300000)',
+  },
+  OUTBOX_RELAY_INTERVAL_MS: {
+    schema: Joi.number().integer().min(100).max(600_000).default(5_000),
+    expect: 'milliseconds between outbox relay passes while the process runs (100-600000)',
+  },
+  EVENT_RETENTION_HOURS: {
+    schema: Joi.number().integer().min(1).max(24 * 90).default(72),
+    expect: 'hours to remember handled and published events (1-2160)',
+  },
+} satisfies EnvSpec;
+
+type Infer<S extends EnvSpec> = { [K in keyof S]: S[K]['schema'] extends Joi.Schema<infer T> ? T : unknown };
+export type RuntimeConfig = Infer<typeof runtimeEnv>;
+export type ConfigOf<S extends EnvSpec> = Infer<S>;
+
+/**
+ * Reads and validates the variables of `spec` from `env`. Throws a ConfigError whose message is one
+ * line naming the first wrong variable and what is expected.
+ */
+export function loadConfig<S extends EnvSpec>(spec: S, env: NodeJS.ProcessEnv = process.env): Infer<S> {
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(spec)) {
+    const raw = env[name] === '' ? undefined : env[name];
+    const { value, error } = v.schema.validate(raw, { convert: true });
+    if (error) {
+      if (raw === undefined) throw new ConfigError(name, `${name} is required: ${v.expect}`);
+      const got = v.secret ? '' : `, got ${JSON.stringify(raw)}`;
+      throw new ConfigError(name, `${name} must be ${v.expect}${got}`);
+    }
+    out[name] = value;
+  }
+  return out as Infer<S>;
+}

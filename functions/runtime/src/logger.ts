@@ -1,0 +1,70 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Fields added to every log line written while handling one request or event (its id). */
+const logContext = new AsyncLocalStorage<Record<string, unknown>>();
+
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return logContext.run(fields, fn);
+}
+
+export const REDACTED = '[REDACTED]';
+
+// Keys whose values never reach a log line, compared lower-case without "-" and "_", by suffix:
+// "queueToken", "x-api-key", "DATABASE_PASSWORD", "paymentMethod" all match.
+const SENSITIVE_SUFFIXES = [
+  'password', 'passwd', 'secret', 'token', 'apikey', 'authorization', 'cookie', 'signingkey',
+  'signingkeys', 'paymentmethod', 'cardnumber', 'cvc', 'cvv', 'iban',
+];
+const SENSITIVE_EXACT = new Set(['pan', 'card', 'key', 'keys', 'pin']);
+
+export function isSensitiveKey(key: string): boolean {
+  const k = key.toLowerCase().replace(/[-_]/g, '');
+  return SENSITIVE_EXACT.has(k) || SENSITIVE_SUFFIXES.some((s) => k.endsWith(s));
+}
+
+/** Credentials inside free text: URL user-info, bearer tokens, and card-number-like digit runs. */
+export function scrubText(text: string): string {
+  return text
+    .replace(/(\/\/[^/\s:@]+):[^@\s/]*@/g, `$1:${REDACTED}@`)
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`)
+    .replace(/\b(?:\d[ -]?){12,18}\d\b/g, REDACTED);
+}
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Error) return redact(pino.stdSerializers.err(value), depth);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = isSensitiveKey(k) ? REDACTED : redact(v, depth + 1);
+  return out;
+}
+
+export function createLogger(
+  options: { name: string; level?: string },
+  destination: DestinationStream = pino.destination({ dest: 1, sync: false }),
+): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { fn: options.name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => logContext.getStore() ?? {},
+      formatters: { level: (label) => ({ level: label }), log: (obj) => redact(obj) as Record<string, unknown> },
+      serializers: { err: (e: Error) => redact(pino.stdSerializers.err(e)) },
+      hooks: {
+        logMethod(args, method) {
+          // The message itself may carry a URL or header pasted from an error.
+          const [first, ...rest] = args as unknown[];
+          if (typeof first === 'string') return method.apply(this, [scrubText(first), ...rest] as Parameters<typeof method>);
+          if (typeof rest[0] === 'string') rest[0] = scrubText(rest[0]);
+          return method.apply(this, [first, ...rest] as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
+}

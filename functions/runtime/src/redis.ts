@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export { Redis };
+
+export function createRedis(options: { url: string; keyPrefix: string }): Redis {
+  const redis = new Redis(options.url, {
+    keyPrefix: options.keyPrefix,
+    // Fail fast while disconnected instead of queueing: a request should get an answer, not hang.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 100, 2_000),
+  });
+  redis.on('error', () => undefined); // reported by /readyz; ioredis keeps reconnecting
+  return redis;
+}
+
+/**
+ * The key of one of a show's records. Every key of a show shares the hash tag `{show:<id>}`, so a
+ * show's data lives on one Redis Cluster slot and its Lua scripts may touch all of it at once.
+ */
+export function showKey(showId: string, ...parts: string[]): string {
+  return [`{show:${showId}}`, ...parts].join(':');
+}
+
+/**
+ * Loads every `<name>.lua` in `dir` as an ioredis command `<name>` (camelCased). Each script
+ * declares how many of its arguments are keys in its first line: `-- keys: 2`.
+ */
+export function defineScripts(redis: Redis, dir: string): void {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
+    const lua = readFileSync(path.join(dir, file), 'utf8');
+    const m = /^--\s*keys:\s*(\d+)/.exec(lua);
+    if (!m) throw new Error(`${file}: first line must declare its key count, e.g. "-- keys: 1"`);
+    const name = path.basename(file, '.lua').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    redis.defineCommand(name, { numberOfKeys: Number(m[1]), lua });
+  }
+}

@@ -1,0 +1,216 @@
+import Hapi, { type Request, type ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import type { DestinationStream } from 'pino';
+import type pg from 'pg';
+import { ConfigError, loadConfig, runtimeEnv, type ConfigOf, type EnvSpec, type RuntimeConfig } from './config';
+import { Outbox, type EventToEmit } from './cloudevents/outbox';
+import { eventsRoute, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
+import { createLogger, withLogContext, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { createPool, inTransaction, schemaOf } from './postgres';
+import { createRedis, defineScripts, type Redis } from './redis';
+import { healthRoutes } from './health';
+
+declare module '@hapi/hapi' {
+  interface RequestApplicationState {
+    reqId: string;
+    startedAt: bigint;
+  }
+}
+
+/** What a function's routes, event handlers and schedules are given. */
+export interface FunctionContext<S extends EnvSpec = EnvSpec> {
+  name: string;
+  config: RuntimeConfig & ConfigOf<S>;
+  log: Logger;
+  db: pg.Pool;
+  redis: Redis;
+  metrics: Metrics;
+  /** Runs `fn` in one PostgreSQL transaction; events it emits are published after commit. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+}
+
+export interface FunctionDefinition<S extends EnvSpec = EnvSpec> {
+  /** The function's name: issue-token, admit-batch, reserve-seat, process-payment, render-catalog. */
+  name: string;
+  /** The function's own environment variables, beyond the runtime's. */
+  env?: S;
+  routes?: (ctx: FunctionContext<S>) => ServerRoute[];
+  /** CloudEvent handlers by event type. */
+  events?: Record<string, EventHandler<FunctionContext<S>>>;
+  /** Scheduled jobs by schedule name (see helm/premiere/eventing.yaml). */
+  schedules?: Record<string, ScheduleHandler<FunctionContext<S>>>;
+  /** A folder of `.lua` files to load as Redis commands. */
+  redisScripts?: string;
+}
+
+export interface RunningFunction<S extends EnvSpec = EnvSpec> {
+  server: Hapi.Server;
+  ctx: FunctionContext<S>;
+  outbox: Outbox;
+  start(): Promise<void>;
+  /** Graceful stop: refuse new work, finish in-flight requests (bounded), close pools. */
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+function statusOf(request: Request): number {
+  const res = request.response as { isBoom?: boolean; output?: { statusCode: number }; statusCode?: number } | null;
+  if (!res) return 499; // the client went away before we answered
+  return res.isBoom ? res.output!.statusCode : (res.statusCode ?? 200);
+}
+
+/** Builds a function's server from its definition and environment (throws ConfigError). */
+export function createFunction<S extends EnvSpec>(
+  def: FunctionDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+  logDestination?: DestinationStream,
+): RunningFunction<S> {
+  const config = { ...loadConfig(runtimeEnv, env), ...loadConfig(def.env ?? ({} as S), env) } as RuntimeConfig & ConfigOf<S>;
+  const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
+  const metrics = createMetrics();
+  const db = createPool({ url: config.DATABASE_URL, schema: schemaOf(def.name), max: config.PG_POOL_MAX });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  if (def.redisScripts) defineScripts(redis, def.redisScripts);
+  const source = `/premiere/${def.name}`;
+  const outbox = new Outbox(db, { source, sink: config.K_SINK, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
+
+  const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    const emitted: string[] = [];
+    const result = await inTransaction(db, (client) =>
+      fn({
+        query: client.query.bind(client) as Transaction['query'],
+        emit: async (event: EventToEmit) => {
+          emitted.push(await outbox.add(client, event));
+        },
+      }),
+    );
+    outbox.publishSoon(emitted);
+    return result;
+  };
+
+  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, transaction };
+  const state = { stopping: false };
+
+  const server = Hapi.server({
+    port: config.PORT,
+    host: '0.0.0.0',
+    routes: {
+      // Say what is wrong with the input, not just "invalid request".
+      validate: { failAction: async (_request, _h, err) => { throw err; } },
+    },
+  });
+  server.validator(Joi);
+
+  server.ext('onRequest', (request, h) => {
+    const given = request.headers['x-request-id'];
+    request.app.reqId = typeof given === 'string' && REQUEST_ID.test(given) ? given : request.info.id;
+    request.app.startedAt = process.hrtime.bigint();
+    return h.continue;
+  });
+  server.ext('onPreResponse', (request, h) => {
+    const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; header?: (k: string, v: string) => void };
+    if (res.isBoom) res.output!.headers['x-request-id'] = request.app.reqId;
+    else res.header?.('x-request-id', request.app.reqId);
+    return h.continue;
+  });
+  server.events.on('response', (request) => {
+    const status = statusOf(request);
+    const seconds = Number(process.hrtime.bigint() - request.app.startedAt) / 1e9;
+    const route = (request.route.method as string) === '_special' ? '(unmatched)' : request.route.path;
+    metrics.httpDuration.observe({ method: request.method.toUpperCase(), route, status_code: String(status) }, seconds);
+    const line = { reqId: request.app.reqId, method: request.method.toUpperCase(), path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
+    if (status >= 500) {
+      const err = (request.response as { isBoom?: boolean } | null)?.isBoom ? request.response : undefined;
+      log.error({ ...line, err }, 'request failed');
+    } else if (QUIET_ROUTES.has(route)) log.debug(line, 'request');
+    else log.info(line, 'request');
+  });
+
+  const routes: ServerRoute[] = [
+    ...healthRoutes({ db, redis, metrics, isStopping: () => state.stopping }),
+    eventsRoute({
+      source,
+      handlers: def.events ?? {},
+      schedules: {
+        'outbox-relay': async () => { await outbox.relay(); },
+        ...(def.schedules ?? {}),
+      },
+      ctx,
+      log,
+      metrics,
+      transaction,
+    }),
+  ];
+  for (const route of def.routes?.(ctx) ?? []) {
+    const handler = route.handler ?? (route.options as { handler?: unknown } | undefined)?.handler;
+    if (typeof handler !== 'function') {
+      routes.push(route);
+      continue;
+    }
+    // Every log line written while handling the request carries its id.
+    const wrapped = (request: Request, h: Hapi.ResponseToolkit) =>
+      withLogContext({ reqId: request.app.reqId }, () => (handler as Hapi.Lifecycle.Method).call(null, request, h));
+    routes.push(route.handler ? { ...route, handler: wrapped } : { ...route, options: { ...(route.options as object), handler: wrapped } });
+  }
+  server.route(routes);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    server,
+    ctx,
+    outbox,
+    async start() {
+      await server.start();
+      outbox.startRelay(config.OUTBOX_RELAY_INTERVAL_MS);
+      log.info({ port: server.info.port }, `${def.name} listening`);
+    },
+    stop() {
+      stopped ??= (async () => {
+        state.stopping = true;
+        log.info('shutting down: finishing in-flight requests');
+        await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
+        await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));
+        await Promise.allSettled([redis.quit(), db.end()]);
+        log.info('stopped');
+        log.flush();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * A function's main: builds it from process.env, starts it, and stops it gracefully on SIGTERM or
+ * SIGINT (exit 0). A configuration error stops the process with one line naming the variable.
+ */
+export async function runFunction<S extends EnvSpec>(def: FunctionDefinition<S>): Promise<void> {
+  let fn: RunningFunction<S>;
+  try {
+    fn = createFunction(def);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${def.name}: configuration error: ${err.message}\n`);
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    fn.ctx.log.info({ signal }, 'signal received');
+    fn.stop().then(
+      () => process.exit(0),
+      (err) => {
+        fn.ctx.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await fn.start();
+  } catch (err) {
+    process.stderr.write(`${def.name}: could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
