@@ -25,12 +25,24 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_EXACT.has(k) || SENSITIVE_SUFFIXES.some((s) => k.endsWith(s));
 }
 
-/** Credentials inside free text: URL user-info, bearer tokens, and card-number-like digit runs. */
+/** Whether a run of 13-19 digits passes the Luhn check, as every card number does. */
+function looksLikeCardNumber(candidate: string): boolean {
+  const digits = candidate.replace(/[ -]/g, '');
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** Credentials inside free text: URL user-info, bearer tokens, and card numbers. */
 export function scrubText(text: string): string {
   return text
     .replace(/(\/\/[^/\s:@]+):[^@\s/]*@/g, `$1:${REDACTED}@`)
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`)
-    .replace(/\b(?:\d[ -]?){12,18}\d\b/g, REDACTED);
+    .replace(/\b(?:\d[ -]?){12,18}\d\b/g, (m) => (looksLikeCardNumber(m) ? REDACTED : m));
 }
 
 export function redact(value: unknown, depth = 0): unknown {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Hapi, { type Request, type ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type { DestinationStream } from 'pino';
@@ -106,7 +107,7 @@ export function createFunction<S extends EnvSpec>(
 
   server.ext('onRequest', (request, h) => {
     const given = request.headers['x-request-id'];
-    request.app.reqId = typeof given === 'string' && REQUEST_ID.test(given) ? given : request.info.id;
+    request.app.reqId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     request.app.startedAt = process.hrtime.bigint();
     return h.continue;
   });
@@ -122,11 +123,11 @@ export function createFunction<S extends EnvSpec>(
     const route = (request.route.method as string) === '_special' ? '(unmatched)' : request.route.path;
     metrics.httpDuration.observe({ method: request.method.toUpperCase(), route, status_code: String(status) }, seconds);
     const line = { reqId: request.app.reqId, method: request.method.toUpperCase(), path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
-    if (status >= 500) {
+    if (QUIET_ROUTES.has(route)) log.debug(line, 'request');
+    else if (status >= 500) {
       const err = (request.response as { isBoom?: boolean } | null)?.isBoom ? request.response : undefined;
       log.error({ ...line, err }, 'request failed');
-    } else if (QUIET_ROUTES.has(route)) log.debug(line, 'request');
-    else log.info(line, 'request');
+    } else log.info(line, 'request');
   });
 
   const routes: ServerRoute[] = [

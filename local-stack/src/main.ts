@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Joi from 'joi';
+import { ConfigError, createLogger, loadConfig, migrate, runtimeEnv } from '@premiere/runtime';
+import { freePort, startEmbeddedPostgres, startRedisServer, type BackingService } from './backing';
+import { LocalBroker } from './broker';
+import { loadEventing, loadRoutes } from './declarations';
+import { loadDemoCatalog } from './demo-catalog';
+import { createEdge } from './edge';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FUNCTIONS = ['issue-token', 'admit-batch', 'reserve-seat', 'process-payment', 'render-catalog'];
+const SIMULATORS = { 'legacy-cinema': 'legacy-cinema-main.js', 'payment-provider': 'payment-provider-main.js' };
+
+export const stackEnv = {
+  PREMIERE_PORT: { schema: Joi.number().integer().min(1).max(65535).default(8080), expect: 'the TCP port of the edge (1-65535)' },
+  DATABASE_URL: { ...runtimeEnv.DATABASE_URL, schema: runtimeEnv.DATABASE_URL.schema.optional(), expect: `${runtimeEnv.DATABASE_URL.expect} (unset: an embedded PostgreSQL)` },
+  REDIS_URL: { ...runtimeEnv.REDIS_URL, schema: runtimeEnv.REDIS_URL.schema.optional(), expect: `${runtimeEnv.REDIS_URL.expect} (unset: redis-server from PATH)` },
+  PREMIERE_STATE_DIR: { schema: Joi.string().default('.premiere'), expect: 'the folder stack.json is written to' },
+  LOG_LEVEL: runtimeEnv.LOG_LEVEL,
+};
+
+const log = createLogger({ name: 'local-stack' });
+const maskPassword = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills what a previous stack left behind if it died without cleaning up (e.g. kill -9). */
+function reapStale(stateFile: string) {
+  try {
+    const previous = JSON.parse(readFileSync(stateFile, 'utf8')) as { pids?: number[]; supervisor?: number };
+    if (previous.supervisor && isAlive(previous.supervisor)) {
+      throw new Error(`another premiere stack (pid ${previous.supervisor}) is running from ${stateFile}; stop it first`);
+    }
+    for (const pid of previous.pids ?? []) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+  }
+}
+
+async function waitReady(name: string, url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not become ready at ${url} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main() {
+  const config = loadConfig(stackEnv);
+  const stateDir = path.resolve(config.PREMIERE_STATE_DIR);
+  const stateFile = path.join(stateDir, 'stack.json');
+  reapStale(stateFile);
+  mkdirSync(stateDir, { recursive: true });
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const pids: number[] = [];
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  const writeState = (state: object) => writeFileSync(stateFile, `${JSON.stringify({ ...state, supervisor: process.pid, pids }, null, 2)}\n`);
+  // Until everything is up, record what runs so a killed start-up can be reaped next time.
+  writeState({ starting: true });
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping the stack');
+    for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'cleanup step failed'));
+    rmSync(stateFile, { force: true });
+    log.info('stopped');
+    log.flush();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      log.info('starting an embedded PostgreSQL');
+      const pg: BackingService = await startEmbeddedPostgres((line) => log.debug({ postgres: line }));
+      cleanups.push(pg.stop);
+      pids.push(...pg.pids);
+      databaseUrl = pg.url;
+    }
+    let redisUrl = config.REDIS_URL;
+    if (!redisUrl) {
+      const redis = await startRedisServer();
+      cleanups.push(redis.stop);
+      pids.push(...redis.pids);
+      redisUrl = redis.url;
+    }
+    writeState({ starting: true });
+
+    await migrate(databaseUrl, { log: (line) => log.info(line) });
+    const { shows } = await loadDemoCatalog(databaseUrl);
+    log.info({ shows }, 'demo catalog loaded');
+
+    const eventing = loadEventing();
+    const routes = loadRoutes();
+    const ports = Object.fromEntries(await Promise.all([...FUNCTIONS, ...Object.keys(SIMULATORS), 'broker'].map(async (n) => [n, await freePort()] as const)));
+    const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
+
+    const broker = new LocalBroker({
+      delivery: eventing.delivery,
+      subscriptions: eventing.subscriptions.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, filter: s.filter })),
+      schedules: eventing.schedules.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, schedule: s.schedule, data: s.data })),
+      log: createLogger({ name: 'broker', level: config.LOG_LEVEL }),
+    });
+    const brokerUrl = await broker.listen(ports.broker);
+    cleanups.push(() => broker.close());
+
+    // Each function and simulator runs as its own process, as its container would; a process that
+    // dies is started again, as Kubernetes would.
+    const launch = (name: string, script: string, env: Record<string, string>) => {
+      const start = () => {
+        const child = spawn(process.execPath, [script], {
+          env: { ...process.env, ...env, PORT: String(ports[name]), LOG_LEVEL: config.LOG_LEVEL },
+          stdio: ['ignore', 'inherit', 'inherit'],
+          detached: true, // its own process group: Ctrl-C reaches the stack, which stops it in order
+        });
+        children.set(name, child);
+        pids.push(child.pid!);
+        child.once('exit', (code, signal) => {
+          if (stopping) return;
+          log.error({ process: name, code, signal }, `${name} exited; starting it again`);
+          setTimeout(() => !stopping && start(), 1_000);
+        });
+      };
+      start();
+      cleanups.push(async () => {
+        const child = children.get(name)!;
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
+        await exited;
+        clearTimeout(timer);
+      });
+    };
+
+    for (const [name, script] of Object.entries(SIMULATORS)) {
+      launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: databaseUrl });
+    }
+    for (const fn of FUNCTIONS) {
+      launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, K_SINK: brokerUrl });
+    }
+    await Promise.all([
+      ...Object.keys(SIMULATORS).map((n) => waitReady(n, `${urlOf(n)}/healthz`)),
+      ...FUNCTIONS.map((n) => waitReady(n, `${urlOf(n)}/readyz`)),
+    ]);
+
+    const edge = createEdge({ routes, functions: Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)])), log: createLogger({ name: 'edge', level: config.LOG_LEVEL }) });
+    await new Promise<void>((resolve, reject) => {
+      edge.once('error', reject);
+      edge.listen(config.PREMIERE_PORT, '0.0.0.0', resolve);
+    });
+    cleanups.push(async () => {
+      edge.closeAllConnections();
+      await new Promise((r) => edge.close(r));
+    });
+
+    const edgeUrl = `http://127.0.0.1:${config.PREMIERE_PORT}`;
+    const state = {
+      edge: edgeUrl,
+      broker: brokerUrl,
+      functions: Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)])),
+      simulators: Object.fromEntries(Object.keys(SIMULATORS).map((s) => [s, urlOf(s)])),
+      backing: { postgres: databaseUrl, redis: redisUrl },
+    };
+    writeState(state);
+    const rows: [string, string][] = [
+      ['edge (open this)', edgeUrl],
+      ['broker', brokerUrl],
+      ...FUNCTIONS.map((f): [string, string] => [f, urlOf(f)]),
+      ...Object.keys(SIMULATORS).map((s): [string, string] => [`${s} (simulator)`, urlOf(s)]),
+      ['postgres', maskPassword(databaseUrl)],
+      ['redis', redisUrl],
+    ];
+    const width = Math.max(...rows.map(([n]) => n.length));
+    process.stdout.write(
+      `\npremiere is running\n\n${rows.map(([n, u]) => `  ${n.padEnd(width)}  ${u}`).join('\n')}\n\n` +
+        `  written to ${path.relative(process.cwd(), stateFile) || stateFile}; Ctrl-C stops everything\n\n`,
+    );
+  } catch (err) {
+    log.error({ err }, 'the stack could not start');
+    process.stderr.write(`premiere: ${(err as Error).message}\n`);
+    await stop(1);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`premiere: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import Hapi from '@hapi/hapi';
+import Joi from 'joi';
+
+/** "300-1500" (uniform between) or "500" (fixed), in milliseconds. */
+export const latencyRange = Joi.string().pattern(/^\d+(-\d+)?$/);
+
+export function parseRange(spec: string): [number, number] {
+  const [min, max = min] = spec.split('-').map(Number);
+  if (max < min) throw new Error(`latency range "${spec}" has its maximum below its minimum`);
+  return [min, max];
+}
+
+export function pickLatency([min, max]: [number, number]): number {
+  return min + Math.random() * (max - min);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function simulatorServer(port: number): Hapi.Server {
+  const server = Hapi.server({
+    port,
+    host: '0.0.0.0',
+    routes: { validate: { failAction: async (_r, _h, err) => { throw err; } } },
+  });
+  server.validator(Joi);
+  server.route({ method: 'GET', path: '/healthz', handler: () => ({ status: 'ok' }) });
+  return server;
+}

@@ -1,0 +1,2 @@
+export { createLegacyCinema, type LegacyCinemaOptions } from './legacy-cinema';
+export { createPaymentProvider, TEST_TOKENS, type PaymentProviderOptions } from './payment-provider';
