@@ -22,7 +22,7 @@ const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
 
 /** Variables every function reads. Knative injects PORT and K_SINK. */
 export const runtimeEnv = {
-  PORT: { schema: Joi.number().integer().min(1).max(65535).default(8080), expect: 'a TCP port (1-65535)' },
+  PORT: { schema: Joi.number().integer().min(0).max(65535).default(8080), expect: 'a TCP port (1-65535; 0 picks a free one)' },
   DATABASE_URL: {
     schema: url(['postgres', 'postgresql']).required(),
     expect: 'a PostgreSQL URL, e.g. postgres://user:password@host:5432/premiere',

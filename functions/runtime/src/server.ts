@@ -164,6 +164,13 @@ export function createFunction<S extends EnvSpec>(
     ctx,
     outbox,
     async start() {
+      // Give Redis a moment to connect so the first readiness probe can pass; not fatal if it can't.
+      if (redis.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 2_000);
+          redis.once('ready', () => { clearTimeout(timer); resolve(); });
+        });
+      }
       await server.start();
       outbox.startRelay(config.OUTBOX_RELAY_INTERVAL_MS);
       log.info({ port: server.info.port }, `${def.name} listening`);
@@ -174,7 +181,7 @@ export function createFunction<S extends EnvSpec>(
         log.info('shutting down: finishing in-flight requests');
         await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
         await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));
-        await Promise.allSettled([redis.quit(), db.end()]);
+        await Promise.allSettled([redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect()), db.end()]);
         log.info('stopped');
         log.flush();
       })();

@@ -36,12 +36,19 @@ function parseEvent(request: Request): CloudEventV1<unknown> {
   try {
     const body = Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '';
     parsed = HTTP.toEvent({ headers: request.headers as Record<string, string>, body });
+    // toEvent does not validate; an event missing a required attribute must not get through.
+    for (const e of Array.isArray(parsed) ? parsed : [parsed]) (e as CloudEvent<unknown>).validate();
   } catch (err) {
     const e = err as Error & { errors?: unknown[] };
     const detail = e.errors ? `${e.message}: ${JSON.stringify(e.errors)}` : e.message;
     throw new BadEvent(`not a valid CloudEvent: ${detail}`);
   }
   if (Array.isArray(parsed)) throw new BadEvent('batched CloudEvents are not accepted; send one event per request');
+  // The SDK invents an id when the message has none; dedupe needs the sender's own.
+  const structured = String(request.headers['content-type'] ?? '').startsWith('application/cloudevents+json');
+  const sentId = structured ? (JSON.parse(String(request.payload)) as { id?: unknown }).id : request.headers['ce-id'];
+  if (typeof sentId !== 'string' || sentId === '') throw new BadEvent('not a valid CloudEvent: it has no id');
+  if (parsed.specversion !== '1.0') throw new BadEvent(`not a valid CloudEvent: specversion "${parsed.specversion}" is not 1.0`);
   return parsed;
 }
 

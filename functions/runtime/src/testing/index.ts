@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { migrate } from '../migrate';
+
+/**
+ * Test isolation (see DEVELOPERS.md): every test file makes its own database and Redis key prefix,
+ * on the servers DATABASE_URL and REDIS_URL point at (default: the local ones), and removes them
+ * when done. Nothing depends on data left by an earlier run.
+ */
+export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const suffix = () => randomBytes(5).toString('hex');
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database (migrated unless `migrated: false`), dropped by `drop()`. */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `premiere_test_${suffix()}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = withDatabase(TEST_DATABASE_URL, name);
+  if (options.migrated !== false) await migrate(url);
+  return {
+    url,
+    name,
+    async drop() {
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A Redis key prefix of this test run's own, and a way to delete every key under it. */
+export function createTestRedisPrefix() {
+  const prefix = `premiere-test:${suffix()}:`;
+  return {
+    prefix,
+    async clean() {
+      const redis = new Redis(TEST_REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+}
+
+/** The environment a function needs, pointed at the test database and prefix; `overrides` win. */
+export function testEnv(db: TestDatabase, redisPrefix: string, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PORT: '0',
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: redisPrefix,
+    K_SINK: 'http://127.0.0.1:9/', // discard: nothing listens there
+    LOG_LEVEL: 'info',
+    ...overrides,
+  };
+}
+
+/** A log destination that keeps every line, parsed, for assertions. */
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        raw.push(line);
+        lines.push(JSON.parse(line));
+      }
+      done();
+    },
+  });
+  return { stream, lines, raw };
+}
+
+/** Polls `check` until it returns truthy or `timeoutMs` passes. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

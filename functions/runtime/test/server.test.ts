@@ -1,0 +1,90 @@
+import { Counter } from 'prom-client';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { producer } from './fixtures/functions';
+
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  await db.drop();
+  await redis.clean();
+});
+
+async function start(overrides: Record<string, string> = {}) {
+  const logs = captureLogs();
+  const fn = createFunction(producer(), testEnv(db, redis.prefix, overrides), logs.stream);
+  running.push(fn);
+  await fn.start();
+  return { fn, logs, url: `http://127.0.0.1:${fn.server.info.port}` };
+}
+
+describe('the function runtime', () => {
+  it('answers /healthz and /readyz when Redis and PostgreSQL are reachable', async () => {
+    const { url } = await start();
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { redis: 'ok', postgres: 'ok' } });
+  });
+
+  it('is not ready, and says why, when Redis is down', async () => {
+    const { url } = await start({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = await ready.json();
+    expect(body.checks.postgres).toBe('ok');
+    expect(body.reason).toMatch(/^redis unreachable/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200); // alive all the same
+  });
+
+  it('is not ready, and says why, when PostgreSQL is down', async () => {
+    const { url } = await start({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    const body = await (await fetch(`${url}/readyz`)).json();
+    expect(body.status).toBe('unavailable');
+    expect(body.reason).toMatch(/^postgres unreachable/);
+    expect(body.checks.redis).toBe('ok');
+  });
+
+  it('refuses bad input with 400 saying what is wrong', async () => {
+    const { url } = await start();
+    const res = await fetch(`${url}/shows/NOT_OK/announce`, { method: 'POST', body: JSON.stringify({ count: 1 }), headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).message).toMatch(/"showId" with value "NOT_OK" fails to match/);
+    const res2 = await fetch(`${url}/shows/ok/announce`, { method: 'POST', body: JSON.stringify({ count: 0 }), headers: { 'content-type': 'application/json' } });
+    expect((await res2.json()).message).toBe('"count" must be greater than or equal to 1');
+  });
+
+  it('logs each request with its id, and every line written while handling it', async () => {
+    const { url, logs } = await start();
+    const res = await fetch(`${url}/shows/s1/announce`, { method: 'POST', body: JSON.stringify({ count: 1 }), headers: { 'content-type': 'application/json', 'x-request-id': 'abc-123' } });
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+    await new Promise((r) => setTimeout(r, 50));
+    const mine = logs.lines.filter((l) => l.reqId === 'abc-123');
+    expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['announcing', 'request']));
+    expect(mine.find((l) => l.msg === 'request')).toMatchObject({ method: 'POST', route: '/shows/{showId}/announce', status: 200, fn: 'issue-token' });
+  });
+
+  it('exposes default process metrics and an HTTP histogram by route and status', async () => {
+    const { url } = await start();
+    await fetch(`${url}/plain`);
+    await fetch(`${url}/nowhere`);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toMatch(/premiere_http_request_duration_seconds_count\{method="GET",route="\/plain",status_code="200"\} 1/);
+    expect(text).toMatch(/premiere_http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} 1/);
+  });
+
+  it('lets a function add its own metrics', async () => {
+    const { fn, url } = await start();
+    new Counter({ name: 'premiere_test_things_total', help: 'things', registers: [fn.ctx.metrics.registry] }).inc(3);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain('premiere_test_things_total 3');
+  });
+});
