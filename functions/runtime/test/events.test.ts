@@ -1,8 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { consumer } from './fixtures/functions';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
 
 let db: TestDatabase;
 let sql: pg.Pool;

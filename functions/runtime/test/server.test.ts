@@ -1,7 +1,6 @@
 import { Counter } from 'prom-client';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { producer } from './fixtures/functions';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();

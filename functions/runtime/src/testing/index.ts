@@ -4,6 +4,8 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { migrate } from '../migrate';
 
+export { consumer, producer } from './fixture-functions';
+
 /**
  * Test isolation (see DEVELOPERS.md): every test file makes its own database and Redis key prefix,
  * on the servers DATABASE_URL and REDIS_URL point at (default: the local ones), and removes them
