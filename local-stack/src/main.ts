@@ -1,25 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Joi from 'joi';
-import { ConfigError, createLogger, loadConfig, migrate, runtimeEnv } from '@premiere/runtime';
+import { ConfigError, createLogger, loadConfig, migrate } from '@premiere/runtime';
 import { freePort, startEmbeddedPostgres, startRedisServer, type BackingService } from './backing';
 import { LocalBroker } from './broker';
 import { loadEventing, loadRoutes } from './declarations';
 import { loadDemoCatalog } from './demo-catalog';
 import { createEdge } from './edge';
+import { stackEnv } from './env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FUNCTIONS = ['issue-token', 'admit-batch', 'reserve-seat', 'process-payment', 'render-catalog'];
 const SIMULATORS = { 'legacy-cinema': 'legacy-cinema-main.js', 'payment-provider': 'payment-provider-main.js' };
-
-export const stackEnv = {
-  PREMIERE_PORT: { schema: Joi.number().integer().min(1).max(65535).default(8080), expect: 'the TCP port of the edge (1-65535)' },
-  DATABASE_URL: { ...runtimeEnv.DATABASE_URL, schema: runtimeEnv.DATABASE_URL.schema.optional(), expect: `${runtimeEnv.DATABASE_URL.expect} (unset: an embedded PostgreSQL)` },
-  REDIS_URL: { ...runtimeEnv.REDIS_URL, schema: runtimeEnv.REDIS_URL.schema.optional(), expect: `${runtimeEnv.REDIS_URL.expect} (unset: redis-server from PATH)` },
-  PREMIERE_STATE_DIR: { schema: Joi.string().default('.premiere'), expect: 'the folder stack.json is written to' },
-  LOG_LEVEL: runtimeEnv.LOG_LEVEL,
-};
 
 const log = createLogger({ name: 'local-stack' });
 const maskPassword = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');

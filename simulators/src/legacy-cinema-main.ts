@@ -1,18 +1,8 @@
-import Joi from 'joi';
 import pg from 'pg';
-import { ConfigError, createLogger, loadConfig, runtimeEnv } from '@premiere/runtime';
-import { latencyRange, parseRange } from './common';
+import { ConfigError, createLogger, loadConfig } from '@premiere/runtime';
+import { parseRange } from './common';
+import { legacyCinemaEnv } from './env';
 import { createLegacyCinema } from './legacy-cinema';
-
-export const legacyCinemaEnv = {
-  PORT: runtimeEnv.PORT,
-  DATABASE_URL: { ...runtimeEnv.DATABASE_URL, expect: 'the PostgreSQL URL of the catalog the seat maps are read from' },
-  LEGACY_LATENCY_MS: { schema: latencyRange.default('300-1500'), expect: 'a latency in ms, fixed ("500") or a range ("300-1500")' },
-  LEGACY_CONCURRENCY_LIMIT: { schema: Joi.number().integer().min(1).default(10), expect: 'a positive integer' },
-  LEGACY_HOLD_SECONDS: { schema: Joi.number().integer().min(1).default(120), expect: 'seconds a hold lasts (positive integer)' },
-  LEGACY_OVERLOAD: { schema: Joi.string().valid('503', 'stall', 'mixed').default('mixed'), expect: 'one of 503, stall, mixed' },
-  LEGACY_STALL_MS: { schema: Joi.number().integer().min(0).default(20_000), expect: 'milliseconds an overloaded call stalls before its 503' },
-};
 
 async function main() {
   const config = loadConfig(legacyCinemaEnv);

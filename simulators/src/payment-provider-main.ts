@@ -1,14 +1,7 @@
-import Joi from 'joi';
-import { ConfigError, createLogger, loadConfig, runtimeEnv } from '@premiere/runtime';
-import { latencyRange, parseRange } from './common';
+import { ConfigError, createLogger, loadConfig } from '@premiere/runtime';
+import { parseRange } from './common';
+import { paymentProviderEnv } from './env';
 import { createPaymentProvider } from './payment-provider';
-
-export const paymentProviderEnv = {
-  PORT: runtimeEnv.PORT,
-  PAYMENT_LATENCY_MS: { schema: latencyRange.default('50-300'), expect: 'a latency in ms, fixed ("100") or a range ("50-300")' },
-  PAYMENT_HANG_MS: { schema: Joi.number().integer().min(0).default(30_000), expect: 'milliseconds tok_timeout keeps the caller waiting' },
-  PAYMENT_PROVIDER_API_KEY: { schema: Joi.string().min(8), expect: 'an API key of 8 or more characters (unset: no key needed)', secret: true },
-};
 
 async function main() {
   const config = loadConfig(paymentProviderEnv);

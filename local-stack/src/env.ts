@@ -1,0 +1,11 @@
+import Joi from 'joi';
+import { runtimeEnv } from '@premiere/runtime';
+
+/** What `npm start` reads (see the README's table); the simulators' variables pass through. */
+export const stackEnv = {
+  PREMIERE_PORT: { schema: Joi.number().integer().min(1).max(65535).default(8080), expect: 'the TCP port of the edge (1-65535)' },
+  DATABASE_URL: { ...runtimeEnv.DATABASE_URL, schema: runtimeEnv.DATABASE_URL.schema.optional(), expect: `${runtimeEnv.DATABASE_URL.expect} (unset: an embedded PostgreSQL)` },
+  REDIS_URL: { ...runtimeEnv.REDIS_URL, schema: runtimeEnv.REDIS_URL.schema.optional(), expect: `${runtimeEnv.REDIS_URL.expect} (unset: redis-server from PATH)` },
+  PREMIERE_STATE_DIR: { schema: Joi.string().default('.premiere'), expect: 'the folder stack.json is written to' },
+  LOG_LEVEL: runtimeEnv.LOG_LEVEL,
+};
