@@ -14,7 +14,8 @@ export function pickLatency([min, max]: [number, number]): number {
   return min + Math.random() * (max - min);
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// unref: a pending simulated delay never keeps a stopped simulator (or a test run) alive.
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export function simulatorServer(port: number): Hapi.Server {
   const server = Hapi.server({
