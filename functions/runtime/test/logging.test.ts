@@ -1,5 +1,5 @@
 import { captureLogs } from '@premiere/runtime/testing';
-import { createLogger, isSensitiveKey, REDACTED, scrubText, withLogContext } from '@premiere/runtime';
+import { createLogger, isSensitiveKey, REDACTED, scrubText } from '@premiere/runtime';
 
 function logged(fn: (log: ReturnType<typeof createLogger>) => void) {
   const capture = captureLogs();
@@ -44,16 +44,6 @@ describe('logs never carry secrets, tokens or card data', () => {
     expect(text).not.toMatch(/s3cret|sk_live_123|4242 4242 4242 4242/);
     expect(text).toContain('postgres://premiere:[REDACTED]@db:5432/x');
     expect(scrubText('order 1795000000000 at 2026-11-22')).toBe('order 1795000000000 at 2026-11-22'); // not a card (Luhn)
-  });
-
-  it('tags every line written while handling a request or event with its id', async () => {
-    const capture = logged((log) => {
-      withLogContext({ reqId: 'req-1' }, () => log.info('inside'));
-      log.info('outside');
-    });
-    await new Promise((r) => setImmediate(r));
-    expect(capture.lines[0]).toMatchObject({ reqId: 'req-1', msg: 'inside', fn: 'test', level: 'info' });
-    expect(capture.lines[1]).not.toHaveProperty('reqId');
   });
 
   it('knows which keys are sensitive', () => {

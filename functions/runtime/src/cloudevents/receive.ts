@@ -4,7 +4,6 @@ import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type pg from 'pg';
 import type { Logger } from '../logger';
-import { withLogContext } from '../logger';
 import type { Metrics } from '../metrics';
 import type { EventToEmit } from './outbox';
 
@@ -81,10 +80,12 @@ export function eventsRoute<Ctx>(opts: {
         opts.log.warn({ reqId: request.app.reqId, reason: (err as Error).message }, 'event refused');
         return h.response({ error: (err as Error).message }).code(400);
       }
-      return withLogContext({ eventId: event.id, eventType: event.type, eventSource: event.source }, async () => {
+      // Every line about this event carries its id.
+      const log = opts.log.child({ eventId: event.id, eventType: event.type, eventSource: event.source });
+      {
         const reject = (message: string) => {
           opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'rejected' });
-          opts.log.warn({ reason: message }, 'event refused');
+          log.warn({ reason: message }, 'event refused');
           return h.response({ error: message }).code(400);
         };
         let run: (tx: Transaction) => Promise<EventToEmit | void>;
@@ -92,13 +93,13 @@ export function eventsRoute<Ctx>(opts: {
           const { error, value } = scheduleData.validate(event.data);
           if (error) return reject(`ping event: ${error.message}`);
           const schedule = opts.schedules[value.schedule];
-          run = (tx) => schedule({ tx, ctx: opts.ctx, log: opts.log });
+          run = (tx) => schedule({ tx, ctx: opts.ctx, log });
         } else {
           const handler = opts.handlers[event.type];
           if (!handler) return reject(`no handler for event type "${event.type}"`);
           const { error, value } = handler.data.validate(event.data, { allowUnknown: true });
           if (error) return reject(`invalid data for ${event.type}: ${error.message}`);
-          run = (tx) => handler.handle({ event, data: value, tx, ctx: opts.ctx, log: opts.log });
+          run = (tx) => handler.handle({ event, data: value, tx, ctx: opts.ctx, log });
         }
 
         let outcome: 'handled' | 'duplicate' = 'handled';
@@ -117,11 +118,11 @@ export function eventsRoute<Ctx>(opts: {
           });
         } catch (err) {
           opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
-          opts.log.error({ err }, 'event handler failed; the broker will redeliver');
+          log.error({ err }, 'event handler failed; the broker will redeliver');
           return h.response({ error: 'handler failed' }).code(500);
         }
         opts.metrics.eventsReceived.inc({ type: event.type, outcome });
-        opts.log.info({ outcome }, 'event received');
+        log.info({ outcome }, 'event received');
         if (!reply) return h.response().code(204).header('x-premiere-outcome', outcome);
 
         const message = HTTP.binary(
@@ -137,7 +138,7 @@ export function eventsRoute<Ctx>(opts: {
         const response = h.response(message.body as string).code(200);
         for (const [k, v] of Object.entries(message.headers)) response.header(k, String(v));
         return response;
-      });
+      }
     },
   };
 }
