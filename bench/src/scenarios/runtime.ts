@@ -27,7 +27,7 @@ export const runtime: Scenario = {
         DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
         REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
         K_SINK: 'http://127.0.0.1:9/',
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+        LOG_LEVEL: 'info',
       },
       // Every request is logged as in production; the lines go nowhere so stdout stays the report.
       pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 }),
