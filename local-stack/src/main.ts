@@ -25,16 +25,29 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether `pid` still runs one of the stack's own programs (guards against a reused pid). */
+function isOurs(pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(ROOT) || cmdline.startsWith('redis-server') || cmdline.includes('premiere-pg-');
+  } catch {
+    return false; // gone, or no /proc here: leave it alone
+  }
+}
+
 /** Kills what a previous stack left behind if it died without cleaning up (e.g. kill -9). */
 function reapStale(stateFile: string) {
+  let previous: { pids?: number[]; supervisor?: number };
   try {
-    const previous = JSON.parse(readFileSync(stateFile, 'utf8')) as { pids?: number[]; supervisor?: number };
-    if (previous.supervisor && isAlive(previous.supervisor)) {
-      throw new Error(`another premiere stack (pid ${previous.supervisor}) is running from ${stateFile}; stop it first`);
-    }
-    for (const pid of previous.pids ?? []) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+    previous = JSON.parse(readFileSync(stateFile, 'utf8'));
+  } catch {
+    return; // no earlier stack, or an unreadable file we will overwrite
+  }
+  if (previous.supervisor && isAlive(previous.supervisor) && isOurs(previous.supervisor)) {
+    throw new Error(`another premiere stack (pid ${previous.supervisor}) is running from ${stateFile}; stop it first`);
+  }
+  for (const pid of previous.pids ?? []) {
+    if (isAlive(pid) && isOurs(pid)) process.kill(pid, 'SIGKILL');
   }
 }
 

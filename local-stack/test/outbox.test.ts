@@ -12,6 +12,7 @@ const stops: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   sql = new pg.Pool({ connectionString: db.url });
+  sql.on('error', () => undefined); // dropping the database ends idle connections
 });
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();

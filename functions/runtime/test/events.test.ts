@@ -14,6 +14,7 @@ const redis = createTestRedisPrefix();
 beforeAll(async () => {
   db = await createTestDatabase();
   sql = new pg.Pool({ connectionString: db.url });
+  sql.on('error', () => undefined); // dropping the database ends idle connections
   logs = captureLogs();
   fn = createFunction(consumer(seen), testEnv(db, redis.prefix), logs.stream);
   await fn.start();
