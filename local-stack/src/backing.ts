@@ -32,8 +32,9 @@ export function findOnPath(binary: string): string | null {
 
 export interface BackingService {
   url: string;
-  /** Processes to reap should the stack die without cleaning up. */
+  /** Processes and temporary folders to reap should the stack die without cleaning up. */
   pids: number[];
+  dirs: string[];
   stop(): Promise<void>;
 }
 
@@ -63,6 +64,7 @@ export async function startEmbeddedPostgres(onLog: (line: string) => void): Prom
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/premiere`,
     pids: [pid],
+    dirs: [dir],
     async stop() {
       await pg.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
@@ -100,6 +102,7 @@ export async function startRedisServer(): Promise<BackingService> {
   return {
     url,
     pids: [child.pid!],
+    dirs: [dir],
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

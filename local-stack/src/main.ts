@@ -29,7 +29,7 @@ function isAlive(pid: number): boolean {
 function isOurs(pid: number): boolean {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes(ROOT) || cmdline.startsWith('redis-server') || cmdline.includes('premiere-pg-');
+    return cmdline.includes(ROOT) || cmdline.includes('redis-server') || cmdline.includes('premiere-pg-');
   } catch {
     return false; // gone, or no /proc here: leave it alone
   }
@@ -37,7 +37,7 @@ function isOurs(pid: number): boolean {
 
 /** Kills what a previous stack left behind if it died without cleaning up (e.g. kill -9). */
 function reapStale(stateFile: string) {
-  let previous: { pids?: number[]; supervisor?: number };
+  let previous: { pids?: number[]; dirs?: string[]; supervisor?: number };
   try {
     previous = JSON.parse(readFileSync(stateFile, 'utf8'));
   } catch {
@@ -48,6 +48,9 @@ function reapStale(stateFile: string) {
   }
   for (const pid of previous.pids ?? []) {
     if (isAlive(pid) && isOurs(pid)) process.kill(pid, 'SIGKILL');
+  }
+  for (const dir of previous.dirs ?? []) {
+    if (path.basename(dir).startsWith('premiere-')) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -74,9 +77,10 @@ async function main() {
 
   const cleanups: (() => Promise<void>)[] = [];
   const pids: number[] = [];
+  const dirs: string[] = [];
   const children = new Map<string, ChildProcess>();
   let stopping = false;
-  const writeState = (state: object) => writeFileSync(stateFile, `${JSON.stringify({ ...state, supervisor: process.pid, pids }, null, 2)}\n`);
+  const writeState = (state: object) => writeFileSync(stateFile, `${JSON.stringify({ ...state, supervisor: process.pid, pids, dirs }, null, 2)}\n`);
   // Until everything is up, record what runs so a killed start-up can be reaped next time.
   writeState({ starting: true });
 
@@ -100,6 +104,7 @@ async function main() {
       const pg: BackingService = await startEmbeddedPostgres((line) => log.debug({ postgres: line }));
       cleanups.push(pg.stop);
       pids.push(...pg.pids);
+      dirs.push(...pg.dirs);
       databaseUrl = pg.url;
     }
     let redisUrl = config.REDIS_URL;
@@ -107,6 +112,7 @@ async function main() {
       const redis = await startRedisServer();
       cleanups.push(redis.stop);
       pids.push(...redis.pids);
+      dirs.push(...redis.dirs);
       redisUrl = redis.url;
     }
     writeState({ starting: true });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -18,31 +18,48 @@ function alive(pid: number) {
   }
 }
 
+function startStack(stateDir: string, port: number) {
+  const env: NodeJS.ProcessEnv = { ...process.env, PREMIERE_PORT: String(port), PREMIERE_STATE_DIR: stateDir, LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL; // the defaults: an embedded PostgreSQL and a redis-server from PATH
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = { child, output: '', exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  child.stdout!.on('data', (c) => (run.output += c));
+  child.stderr!.on('data', (c) => (run.output += c));
+  return run;
+}
+
+async function whenUp(stateFile: string, run: ReturnType<typeof startStack>) {
+  return eventually(() => {
+    if (!existsSync(stateFile)) return null;
+    const s = JSON.parse(readFileSync(stateFile, 'utf8'));
+    return s.edge && s.supervisor === run.child.pid ? s : null;
+  }, 90_000, 200).catch((err) => {
+    throw new Error(`${err.message}\n${run.output}`);
+  });
+}
+
 describe('npm start (the local stack)', () => {
   it('comes up with embedded PostgreSQL and Redis, every function ready through the edge, and Ctrl-C leaves no process', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-stack-'));
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, PREMIERE_PORT: String(port), PREMIERE_STATE_DIR: stateDir, LOG_LEVEL: 'warn' };
-    delete env.DATABASE_URL; // the defaults: an embedded PostgreSQL and a redis-server from PATH
-    delete env.REDIS_URL;
-    const stack = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    stack.stdout!.on('data', (c) => (output += c));
-    stack.stderr!.on('data', (c) => (output += c));
-    const exited = new Promise<number | null>((resolve) => stack.once('exit', (code) => resolve(code)));
-
     const stateFile = path.join(stateDir, 'stack.json');
-    const state = await eventually(() => {
-      if (!existsSync(stateFile)) return null;
-      const s = JSON.parse(readFileSync(stateFile, 'utf8'));
-      return s.edge ? s : null;
-    }, 90_000, 200).catch((err) => {
-      throw new Error(`${err.message}\n${output}`);
-    });
+    const port = await freePort();
+
+    // A stack killed outright (kill -9) leaves its processes behind; the next start reaps them.
+    const first = startStack(stateDir, port);
+    const firstState = await whenUp(stateFile, first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(firstState.pids.some(alive)).toBe(true);
+
+    const stack = startStack(stateDir, port);
+    const state = await whenUp(stateFile, stack);
+    await eventually(() => firstState.pids.every((pid: number) => !alive(pid)), 5_000); // reaped (zombies cleared)
+    expect(firstState.dirs.filter((d: string) => existsSync(d))).toEqual([]);
 
     expect(Object.keys(state.functions).sort()).toEqual([...FUNCTIONS].sort());
     expect(Object.keys(state.simulators).sort()).toEqual(['legacy-cinema', 'payment-provider']);
-    expect(output).toContain('premiere is running');
+    expect(stack.output).toContain('premiere is running');
     for (const fn of FUNCTIONS) {
       const res = await fetch(`${state.edge}/_health/${fn}`);
       expect([fn, res.status]).toEqual([fn, 200]);
@@ -59,13 +76,14 @@ describe('npm start (the local stack)', () => {
     const seats = await (await fetch(`${state.simulators['legacy-cinema']}/shows/last-starfall-premiere/seats`)).json();
     expect(seats.seats).toHaveLength(24);
 
-    const pids: number[] = JSON.parse(readFileSync(stateFile, 'utf8')).pids;
-    expect(pids.length).toBeGreaterThanOrEqual(9); // postgres, redis, 2 simulators, 5 functions
-    expect(pids.every(alive)).toBe(true);
+    expect(state.pids.length).toBeGreaterThanOrEqual(9); // postgres, redis, 2 simulators, 5 functions
+    expect(state.pids.every(alive)).toBe(true);
 
-    stack.kill('SIGINT');
-    expect(await exited).toBe(0);
-    await eventually(() => pids.every((pid) => !alive(pid)), 10_000);
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    await eventually(() => state.pids.every((pid: number) => !alive(pid)), 10_000);
     expect(existsSync(stateFile)).toBe(false);
-  }, 120_000);
+    expect(state.dirs.filter((d: string) => existsSync(d))).toEqual([]);
+    rmSync(stateDir, { recursive: true, force: true });
+  }, 180_000);
 });

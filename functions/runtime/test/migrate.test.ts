@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -63,5 +63,6 @@ describe('migrations', () => {
     writeFileSync(path.join(dir, 'demo-fn', 'migrations', '002_broken.sql'), 'CREATE TABLE more (id int); SELECT no_such_column FROM things;');
     await expect(migrate(db.url, { functionsDir: dir })).rejects.toThrow(/migration demo-fn\/002_broken.sql \(schema demo_fn\) failed: column "no_such_column" does not exist/);
     expect(await query(db.url, "SELECT to_regclass('demo_fn.more') AS t")).toEqual([{ t: null }]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
