@@ -80,9 +80,13 @@ async function main() {
   const dirs: string[] = [];
   const children = new Map<string, ChildProcess>();
   let stopping = false;
-  const writeState = (state: object) => writeFileSync(stateFile, `${JSON.stringify({ ...state, supervisor: process.pid, pids, dirs }, null, 2)}\n`);
+  let published: object = { starting: true };
+  const writeState = (state: object = published) => {
+    published = state;
+    writeFileSync(stateFile, `${JSON.stringify({ ...state, supervisor: process.pid, pids, dirs }, null, 2)}\n`);
+  };
   // Until everything is up, record what runs so a killed start-up can be reaped next time.
-  writeState({ starting: true });
+  writeState();
 
   const stop = async (code: number) => {
     if (stopping) return;
@@ -115,7 +119,7 @@ async function main() {
       dirs.push(...redis.dirs);
       redisUrl = redis.url;
     }
-    writeState({ starting: true });
+    writeState();
 
     await migrate(databaseUrl, { log: (line) => log.info(line) });
     const { shows } = await loadDemoCatalog(databaseUrl);
@@ -146,6 +150,7 @@ async function main() {
         });
         children.set(name, child);
         pids.push(child.pid!);
+        if (!('starting' in published)) writeState(); // a restarted process: record its pid
         child.once('exit', (code, signal) => {
           if (stopping) return;
           log.error({ process: name, code, signal }, `${name} exited; starting it again`);
@@ -177,7 +182,9 @@ async function main() {
 
     const edge = createEdge({ routes, functions: Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)])), log: createLogger({ name: 'edge', level: config.LOG_LEVEL }) });
     await new Promise<void>((resolve, reject) => {
-      edge.once('error', reject);
+      edge.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PREMIERE_PORT} is in use: stop what uses it or set PREMIERE_PORT`) : err),
+      );
       edge.listen(config.PREMIERE_PORT, '0.0.0.0', resolve);
     });
     cleanups.push(async () => {
