@@ -1,5 +1,6 @@
 import Hapi from '@hapi/hapi';
 import Joi from 'joi';
+import { ConfigError, createLogger } from '@premiere/runtime';
 
 /** "300-1500" (uniform between) or "500" (fixed), in milliseconds. */
 export const latencyRange = Joi.string().pattern(/^\d+(-\d+)?$/);
@@ -26,4 +27,28 @@ export function simulatorServer(port: number): Hapi.Server {
   server.validator(Joi);
   server.route({ method: 'GET', path: '/healthz', handler: () => ({ status: 'ok' }) });
   return server;
+}
+
+/**
+ * A simulator's main: builds its server, starts it, and stops it on SIGTERM or SIGINT (exit 0).
+ * A configuration error stops the process with one line naming the variable.
+ */
+export function runSimulator(name: string, build: () => { server: Hapi.Server; fields?: object; close?: () => Promise<void> }): void {
+  const log = createLogger({ name });
+  let built: ReturnType<typeof build>;
+  (async () => {
+    built = build();
+    await built.server.start();
+    log.info({ port: built.server.info.port, ...built.fields }, `${name} simulator listening`);
+    const stop = async () => {
+      await built.server.stop({ timeout: 1_000 });
+      await built.close?.();
+      process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  })().catch((err) => {
+    process.stderr.write(`${name}: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+    process.exit(1);
+  });
 }

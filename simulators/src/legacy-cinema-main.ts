@@ -1,12 +1,11 @@
 import pg from 'pg';
-import { ConfigError, createLogger, loadConfig } from '@premiere/runtime';
-import { parseRange } from './common';
+import { loadConfig } from '@premiere/runtime';
+import { parseRange, runSimulator } from './common';
 import { legacyCinemaEnv } from './env';
 import { createLegacyCinema } from './legacy-cinema';
 
-async function main() {
+runSimulator('legacy-cinema', () => {
   const config = loadConfig(legacyCinemaEnv);
-  const log = createLogger({ name: 'legacy-cinema' });
   const db = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   const server = createLegacyCinema({
     port: config.PORT,
@@ -25,18 +24,5 @@ async function main() {
     overload: config.LEGACY_OVERLOAD as '503' | 'stall' | 'mixed',
     stallMs: config.LEGACY_STALL_MS,
   });
-  await server.start();
-  log.info({ port: server.info.port, limit: config.LEGACY_CONCURRENCY_LIMIT }, 'legacy cinema simulator listening');
-  const stop = async () => {
-    await server.stop({ timeout: 1_000 });
-    await db.end();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-main().catch((err) => {
-  process.stderr.write(`legacy-cinema: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
-  process.exit(1);
+  return { server, fields: { limit: config.LEGACY_CONCURRENCY_LIMIT }, close: () => db.end() };
 });

@@ -84,8 +84,9 @@ function withDirectValidation(route: ServerRoute): ServerRoute {
   for (const source of VALIDATED) {
     const schema = validate[source];
     if (Joi.isSchema(schema)) {
+      const options = validate.options as Joi.ValidationOptions | undefined;
       direct[source] = (value: unknown) => {
-        const { error, value: valid } = (schema as Joi.Schema).validate(value);
+        const { error, value: valid } = (schema as Joi.Schema).validate(value, options);
         if (error) throw error;
         return valid;
       };
