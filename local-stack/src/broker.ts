@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
-import type { Logger } from '@premiere/runtime';
+import { parseCloudEvent, type Logger } from '@premiere/runtime';
 import { parseCron, type Cron } from './cron';
 import { durationMs, type Delivery } from './declarations';
 
@@ -152,11 +152,9 @@ export class LocalBroker {
     const isEvent = res.headers['ce-id'] !== undefined || (res.headers['content-type'] ?? '').startsWith('application/cloudevents');
     if (!isEvent) return;
     try {
-      const reply = HTTP.toEvent({ headers: res.headers, body: res.body });
-      for (const e of Array.isArray(reply) ? reply : [reply]) {
-        this.stats.replies++;
-        this.publish(e);
-      }
+      const reply = parseCloudEvent(res.headers, res.body);
+      this.stats.replies++;
+      this.publish(reply);
     } catch (err) {
       this.opts.log.warn({ subscription: name, reason: (err as Error).message }, 'invalid reply event dropped');
     }
@@ -205,13 +203,13 @@ export class LocalBroker {
       if (size > 256 * 1024) return send(413, { error: 'event larger than 256 KiB' });
       chunks.push(chunk as Buffer);
     }
-    let event: CloudEventV1<unknown> | CloudEventV1<unknown>[];
+    let event: CloudEventV1<unknown>;
     try {
-      event = HTTP.toEvent({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') });
+      event = parseCloudEvent(req.headers, Buffer.concat(chunks).toString('utf8'));
     } catch (err) {
-      return send(400, { error: `not a valid CloudEvent: ${(err as Error).message}` });
+      return send(400, { error: (err as Error).message });
     }
-    for (const e of Array.isArray(event) ? event : [event]) this.publish(e);
+    this.publish(event);
     send(202);
   }
 }

@@ -6,4 +6,4 @@ export * from './redis';
 export * from './server';
 export * from './migrate';
 export { Outbox, sendEvent, EVENT_TYPE, type EventToEmit } from './cloudevents/outbox';
-export { PING_EVENT_TYPE, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
+export { InvalidEvent, parseCloudEvent, PING_EVENT_TYPE, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';

@@ -28,26 +28,29 @@ export interface EventHandler<Ctx> {
 
 export type ScheduleHandler<Ctx> = (args: { tx: Transaction; ctx: Ctx; log: Logger }) => Promise<void>;
 
-class BadEvent extends Error {}
+export class InvalidEvent extends Error {}
 
-function parseEvent(request: Request): CloudEventV1<unknown> {
+/**
+ * One CloudEvent from an HTTP message in binary or structured mode, validated: throws
+ * InvalidEvent saying what is wrong. Batches are refused: one event per request.
+ */
+export function parseCloudEvent(headers: Record<string, unknown>, body: string): CloudEventV1<unknown> {
   let parsed: CloudEventV1<unknown> | CloudEventV1<unknown>[];
   try {
-    const body = Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '';
-    parsed = HTTP.toEvent({ headers: request.headers as Record<string, string>, body });
+    parsed = HTTP.toEvent({ headers: headers as Record<string, string>, body });
     // toEvent does not validate; an event missing a required attribute must not get through.
     for (const e of Array.isArray(parsed) ? parsed : [parsed]) (e as CloudEvent<unknown>).validate();
   } catch (err) {
     const e = err as Error & { errors?: unknown[] };
     const detail = e.errors ? `${e.message}: ${JSON.stringify(e.errors)}` : e.message;
-    throw new BadEvent(`not a valid CloudEvent: ${detail}`);
+    throw new InvalidEvent(`not a valid CloudEvent: ${detail}`);
   }
-  if (Array.isArray(parsed)) throw new BadEvent('batched CloudEvents are not accepted; send one event per request');
+  if (Array.isArray(parsed)) throw new InvalidEvent('batched CloudEvents are not accepted; send one event per request');
   // The SDK invents an id when the message has none; dedupe needs the sender's own.
-  const structured = String(request.headers['content-type'] ?? '').startsWith('application/cloudevents+json');
-  const sentId = structured ? (JSON.parse(String(request.payload)) as { id?: unknown }).id : request.headers['ce-id'];
-  if (typeof sentId !== 'string' || sentId === '') throw new BadEvent('not a valid CloudEvent: it has no id');
-  if (parsed.specversion !== '1.0') throw new BadEvent(`not a valid CloudEvent: specversion "${parsed.specversion}" is not 1.0`);
+  const structured = String(headers['content-type'] ?? '').startsWith('application/cloudevents+json');
+  const sentId = structured ? (JSON.parse(body) as { id?: unknown }).id : headers['ce-id'];
+  if (typeof sentId !== 'string' || sentId === '') throw new InvalidEvent('not a valid CloudEvent: it has no id');
+  if (parsed.specversion !== '1.0') throw new InvalidEvent(`not a valid CloudEvent: specversion "${parsed.specversion}" is not 1.0`);
   return parsed;
 }
 
@@ -74,7 +77,7 @@ export function eventsRoute<Ctx>(opts: {
     handler: async (request: Request, h: ResponseToolkit) => {
       let event: CloudEventV1<unknown>;
       try {
-        event = parseEvent(request);
+        event = parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '');
       } catch (err) {
         opts.metrics.eventsReceived.inc({ type: 'invalid', outcome: 'rejected' });
         opts.log.warn({ reqId: request.app.reqId, reason: (err as Error).message }, 'event refused');
