@@ -37,7 +37,7 @@ async function main() {
   const bare = Hapi.server({ port: 0, host: '127.0.0.1' });
   bare.route({ method: 'GET', path: '/bare', handler: () => ({ ok: true }) });
   await bare.start();
-  const { cases, extra, teardown } = await scenario.setup();
+  const { cases, teardown } = await scenario.setup();
 
   process.stderr.write(`bench ${name}: ${rounds} round(s) of ${opts.durationS}s per case, ${opts.connections} connections\n`);
   const runs: Record<string, Figures[]> = { baseline: [] };
@@ -62,7 +62,6 @@ async function main() {
           return [c, { ...mean(runs[c]), ratio: Math.round(ratio * 100) / 100 }];
         }),
       ),
-      ...(extra ? await extra() : {}),
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);

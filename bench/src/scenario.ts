@@ -3,5 +3,5 @@ import type { Target } from './measure';
 /** A benchmark scenario: starts what it measures and names its cases. */
 export interface Scenario {
   name: string;
-  setup(): Promise<{ cases: Record<string, Target>; extra?: () => Promise<Record<string, unknown>>; teardown(): Promise<void> }>;
+  setup(): Promise<{ cases: Record<string, Target>; teardown(): Promise<void> }>;
 }
