@@ -74,22 +74,22 @@ describe('the transactional outbox', () => {
     expect(broker.stats.delivered).toBe(40);
   });
 
-  it('publishes right after commit when the broker is up, with source, subject and type', async () => {
-    const received: { type: string; source: string; subject?: string; data: unknown }[] = [];
+  it('publishes right after commit when the broker is up, with source, subject, type and the SinkBinding’s overrides', async () => {
+    const received: { type: string; source: string; subject?: string; data: unknown; team?: unknown }[] = [];
     const brokerPort = await freePort();
     const broker = new LocalBroker({ subscriptions: [], schedules: [], delivery: { retry: 0, backoffPolicy: 'linear', backoffDelay: 'PT0.1S' }, log: createLogger({ name: 'broker' }, captureLogs().stream) });
     const original = broker.publish.bind(broker);
     broker.publish = (e) => {
-      received.push({ type: e.type, source: e.source, subject: e.subject, data: e.data });
+      received.push({ type: e.type, source: e.source, subject: e.subject, data: e.data, team: (e as unknown as Record<string, unknown>).team });
       original(e);
     };
     await broker.listen(brokerPort);
     stops.push(() => broker.close());
-    const fn = createFunction(producer(), testEnv(db, redis.prefix, { K_SINK: `http://127.0.0.1:${brokerPort}/`, OUTBOX_RELAY_INTERVAL_MS: '600000' }), captureLogs().stream);
+    const fn = createFunction(producer(), testEnv(db, redis.prefix, { K_SINK: `http://127.0.0.1:${brokerPort}/`, OUTBOX_RELAY_INTERVAL_MS: '600000', K_CE_OVERRIDES: '{"extensions":{"team":"premiere"}}' }), captureLogs().stream);
     const url = await started(fn);
     await fetch(`${url}/shows/premiere-1/announce`, { method: 'POST', body: JSON.stringify({ count: 2 }), headers: { 'content-type': 'application/json' } });
     await eventually(() => received.length === 2, 5_000);
-    expect(received[0]).toEqual({ type: 'premiere.visitors.admitted', source: '/premiere/issue-token', subject: 'premiere-1', data: { n: 0 } });
+    expect(received[0]).toEqual({ type: 'premiere.visitors.admitted', source: '/premiere/issue-token', subject: 'premiere-1', data: { n: 0 }, team: 'premiere' });
   });
 
   it('refuses an event type that does not follow premiere.<entity>.<verb>', async () => {

@@ -33,11 +33,13 @@ export function simulatorServer(port: number): Hapi.Server {
  * A simulator's main: builds its server, starts it, and stops it on SIGTERM or SIGINT (exit 0).
  * A configuration error stops the process with one line naming the variable.
  */
-export function runSimulator(name: string, build: () => { server: Hapi.Server; fields?: object; close?: () => Promise<void> }): void {
-  const log = createLogger({ name });
-  let built: ReturnType<typeof build>;
+export function runSimulator(
+  name: string,
+  build: () => { server: Hapi.Server; logLevel: string; fields?: object; close?: () => Promise<void> },
+): void {
   (async () => {
-    built = build();
+    const built = build();
+    const log = createLogger({ name, level: built.logLevel });
     await built.server.start();
     log.info({ port: built.server.info.port, ...built.fields }, `${name} simulator listening`);
     const stop = async () => {

@@ -11,5 +11,5 @@ runSimulator('payment-provider', () => {
     hangMs: config.PAYMENT_HANG_MS,
     apiKey: config.PAYMENT_PROVIDER_API_KEY,
   });
-  return { server };
+  return { server, logLevel: config.LOG_LEVEL };
 });

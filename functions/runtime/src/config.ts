@@ -38,6 +38,15 @@ export const runtimeEnv = {
     expect: 'a key prefix of letters, digits, ":", "_" or "-"',
   },
   K_SINK: { schema: url(['http', 'https']).required(), expect: 'the broker URL events are sent to (http or https)' },
+  K_CE_OVERRIDES: {
+    schema: Joi.string().custom((text: string) => {
+      const overrides = Joi.object({
+        extensions: Joi.object().pattern(/^[a-z0-9]{1,20}$/, Joi.alternatives(Joi.string(), Joi.number(), Joi.boolean())).required(),
+      });
+      return Joi.attempt(JSON.parse(text), overrides) as { extensions: Record<string, string | number | boolean> };
+    }),
+    expect: 'JSON like {"extensions":{"name":"value"}}: attributes added to every event sent (what a SinkBinding injects)',
+  },
   LOG_LEVEL: {
     schema: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
     expect: 'one of fatal, error, warn, info, debug, trace, silent',

@@ -108,7 +108,9 @@ export function createFunction<S extends EnvSpec>(
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
   if (def.redisScripts) defineScripts(redis, def.redisScripts);
   const source = `/premiere/${def.name}`;
-  const outbox = new Outbox(db, { source, sink: config.K_SINK, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
+  // Parsed from JSON by its schema (config.ts), hence the cast.
+  const extensions = (config.K_CE_OVERRIDES as unknown as { extensions: Record<string, unknown> } | undefined)?.extensions;
+  const outbox = new Outbox(db, { source, sink: config.K_SINK, extensions, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     const emitted: string[] = [];
@@ -177,6 +179,7 @@ export function createFunction<S extends EnvSpec>(
     ...healthRoutes({ db, redis, metrics, isStopping: () => state.stopping }),
     eventsRoute({
       source,
+      extensions,
       handlers: def.events ?? {},
       schedules: {
         'outbox-relay': async () => { await outbox.relay(); },

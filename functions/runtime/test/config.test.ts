@@ -25,6 +25,11 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig(runtimeEnv, { ...valid, LOG_LEVEL: 'loud' })).toThrow(/^LOG_LEVEL must be one of fatal, error/);
   });
 
+  it('reads the SinkBinding’s K_CE_OVERRIDES as JSON', () => {
+    expect(loadConfig(runtimeEnv, { ...valid, K_CE_OVERRIDES: '{"extensions":{"team":"premiere"}}' }).K_CE_OVERRIDES).toEqual({ extensions: { team: 'premiere' } });
+    expect(() => loadConfig(runtimeEnv, { ...valid, K_CE_OVERRIDES: '{"extensions":{"Bad-Name":1}}' })).toThrow(/^K_CE_OVERRIDES must be JSON like/);
+  });
+
   it('never echoes a secret back', () => {
     let message = '';
     try {

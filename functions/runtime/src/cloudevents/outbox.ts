@@ -51,7 +51,15 @@ export class Outbox {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly opts: { source: string; sink: string; log: Logger; metrics: Metrics; retentionHours: number },
+    private readonly opts: {
+      source: string;
+      sink: string;
+      /** Extension attributes added to every event (K_CE_OVERRIDES). */
+      extensions?: Record<string, unknown>;
+      log: Logger;
+      metrics: Metrics;
+      retentionHours: number;
+    },
   ) {}
 
   async add(client: Queryable, event: EventToEmit): Promise<string> {
@@ -115,6 +123,7 @@ export class Outbox {
 
   private toCloudEvent(row: OutboxRow): CloudEvent<unknown> {
     return new CloudEvent({
+      ...this.opts.extensions,
       id: row.event_id,
       type: row.type,
       source: this.opts.source,

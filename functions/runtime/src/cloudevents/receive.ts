@@ -61,6 +61,7 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
  */
 export function eventsRoute<Ctx>(opts: {
   source: string;
+  extensions?: Record<string, unknown>;
   handlers: Record<string, EventHandler<Ctx>>;
   schedules: Record<string, ScheduleHandler<Ctx>>;
   ctx: Ctx;
@@ -130,6 +131,7 @@ export function eventsRoute<Ctx>(opts: {
 
         const message = HTTP.binary(
           new CloudEvent({
+            ...opts.extensions,
             id: randomUUID(),
             type: reply.type,
             source: opts.source,
