@@ -102,6 +102,15 @@ async function main() {
   process.once('SIGTERM', () => void stop(0));
 
   try {
+    // Redis first: it is the one that may be missing, and it starts in a blink.
+    let redisUrl = config.REDIS_URL;
+    if (!redisUrl) {
+      const redis = await startRedisServer();
+      cleanups.push(redis.stop);
+      pids.push(...redis.pids);
+      dirs.push(...redis.dirs);
+      redisUrl = redis.url;
+    }
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       log.info('starting an embedded PostgreSQL');
@@ -110,14 +119,6 @@ async function main() {
       pids.push(...pg.pids);
       dirs.push(...pg.dirs);
       databaseUrl = pg.url;
-    }
-    let redisUrl = config.REDIS_URL;
-    if (!redisUrl) {
-      const redis = await startRedisServer();
-      cleanups.push(redis.stop);
-      pids.push(...redis.pids);
-      dirs.push(...redis.dirs);
-      redisUrl = redis.url;
     }
     writeState();
 
@@ -215,7 +216,7 @@ async function main() {
         `  written to ${path.relative(process.cwd(), stateFile) || stateFile}; Ctrl-C stops everything\n\n`,
     );
   } catch (err) {
-    log.error({ err }, 'the stack could not start');
+    log.debug({ err }, 'the stack could not start');
     process.stderr.write(`premiere: ${(err as Error).message}\n`);
     await stop(1);
   }

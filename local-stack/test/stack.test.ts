@@ -93,4 +93,19 @@ describe('npm start (the local stack)', () => {
     expect(state.dirs.filter((d: string) => existsSync(d))).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
   }, 180_000);
+
+  it('says in one line how to get redis-server when there is none and no REDIS_URL', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-stack-'));
+    // No PATH to search (node itself is started by its absolute path).
+    const env: NodeJS.ProcessEnv = { PATH: '/nonexistent', PREMIERE_STATE_DIR: stateDir, PREMIERE_PORT: String(await freePort()) };
+    const run = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    run.stderr!.on('data', (c) => (stderr += c));
+    const code = await new Promise((resolve) => run.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      'premiere: redis-server is not on PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL',
+    ]);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
 });
