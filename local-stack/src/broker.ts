@@ -3,22 +3,13 @@ import http from 'node:http';
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import { parseCloudEvent, type Logger } from '@premiere/runtime';
 import { parseCron, type Cron } from './cron';
-import { durationMs, type Delivery } from './declarations';
+import { durationMs, type Delivery, type Schedule, type Subscription } from './declarations';
 
 /** A Trigger, resolved: deliver events whose attributes equal `filter` to `url`. */
-export interface BrokerSubscription {
-  name: string;
-  url: string;
-  filter: Record<string, string>;
-}
+export type BrokerSubscription = Omit<Subscription, 'function'> & { url: string };
 
 /** A PingSource, resolved: send `data` to `url` whenever `schedule` matches the minute. */
-export interface BrokerSchedule {
-  name: string;
-  url: string;
-  schedule: string;
-  data: Record<string, unknown>;
-}
+export type BrokerSchedule = Omit<Schedule, 'function'> & { url: string };
 
 export interface DeadLetter {
   subscription: string;
