@@ -1,0 +1,76 @@
+# syntax=docker/dockerfile:1
+# One image per function or simulator:
+#   docker build --build-arg APP=<name> -t premiere/<name> .
+# APP: issue-token | admit-batch | reserve-seat | process-payment | render-catalog
+#      | legacy-cinema | payment-provider
+# Every image also carries every function's migrations, so any function image can run the
+# migrations (node functions/runtime/dist/migrate-cli.js).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Build: all dependencies, TypeScript compiled, the app's files assembled in /out.
+FROM ${NODE_IMAGE} AS build
+ARG APP
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json ./
+COPY functions/runtime/package.json functions/runtime/
+COPY functions/issue-token/package.json functions/issue-token/
+COPY functions/admit-batch/package.json functions/admit-batch/
+COPY functions/reserve-seat/package.json functions/reserve-seat/
+COPY functions/process-payment/package.json functions/process-payment/
+COPY functions/render-catalog/package.json functions/render-catalog/
+COPY simulators/package.json simulators/
+COPY local-stack/package.json local-stack/
+COPY bench/package.json bench/
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY functions functions
+COPY simulators simulators
+RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>" >&2; exit 1; } \
+ && case "$APP" in \
+      legacy-cinema|payment-provider) npx tsc -b simulators && main="simulators/dist/$APP-main.js" ;; \
+      *) test -f "functions/$APP/src/main.ts" || { echo "no function named $APP" >&2; exit 1; } \
+         && npx tsc -b "functions/$APP" && main="functions/$APP/dist/main.js" ;; \
+    esac \
+ && for d in functions/*/; do \
+      mkdir -p "/out/$d" && cp "$d/package.json" "/out/$d"; \
+      if [ -d "$d/migrations" ]; then cp -r "$d/migrations" "/out/$d"; fi; \
+    done \
+ && cp -r functions/runtime/dist /out/functions/runtime/ && rm -rf /out/functions/runtime/dist/testing \
+ && case "$APP" in \
+      legacy-cinema|payment-provider) mkdir -p /out/simulators && cp simulators/package.json /out/simulators/ && cp -r simulators/dist /out/simulators/ ;; \
+      *) cp -r "functions/$APP/dist" "/out/functions/$APP/" ;; \
+    esac \
+ && echo "require('./$main');" > /out/start.js \
+ && find /out \( -name '*.map' -o -name '*.d.ts' -o -name '*.tsbuildinfo' \) -delete
+
+# Production dependencies of the runtime and the app only.
+FROM ${NODE_IMAGE} AS deps
+ARG APP
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY functions/runtime/package.json functions/runtime/
+COPY functions/issue-token/package.json functions/issue-token/
+COPY functions/admit-batch/package.json functions/admit-batch/
+COPY functions/reserve-seat/package.json functions/reserve-seat/
+COPY functions/process-payment/package.json functions/process-payment/
+COPY functions/render-catalog/package.json functions/render-catalog/
+COPY simulators/package.json simulators/
+COPY local-stack/package.json local-stack/
+COPY bench/package.json bench/
+RUN case "$APP" in legacy-cinema|payment-provider) ws=simulators ;; *) ws="functions/$APP" ;; esac \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w functions/runtime -w "$ws" \
+ && npm cache clean --force
+
+# Run: no compiler, no sources, no dev dependencies; tini as PID 1 forwards signals (graceful
+# shutdown) and reaps; the unprivileged node user; nothing written to the filesystem.
+FROM ${NODE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /out ./
+USER 1000:1000
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "start.js"]
