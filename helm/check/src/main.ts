@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { knativeServiceProblems } from './knative-rules';
+import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
+
+/**
+ * `npm run chart:check`: the chart's checks without a cluster — helm lint, helm template for every
+ * documented combination of values, every rendered manifest strictly validated against the
+ * Kubernetes and Knative schemas, the rules Knative's webhook enforces, and a broken fixture that
+ * must fail (so a check that passes everything cannot go unnoticed).
+ */
+const ROOT = path.resolve(__dirname, '../../..');
+const CHART = path.join(ROOT, 'helm/premiere');
+const SCHEMAS = process.env.PREMIERE_SCHEMAS_DIR ?? path.resolve(ROOT, '../shared/schemas');
+const KUBE_VERSION = '1.31.0';
+
+/** The documented combinations of values (README, docs/operations.md), each rendered and checked. */
+export const SCENARIOS: Record<string, string[]> = {
+  defaults: [],
+  'kafka broker': ['--set', 'broker.class=Kafka'],
+  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
+};
+
+function findHelm(): string {
+  const gopath = (() => {
+    try {
+      return execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  })();
+  for (const candidate of [process.env.HELM, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'helm')), gopath && path.join(gopath, 'bin/helm')]) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  throw new Error('helm not found: go install helm.sh/helm/v3/cmd/helm@latest (or put helm on PATH)');
+}
+
+export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {
+  const problems: string[] = [];
+  for (const doc of docs) {
+    const name = `${doc.kind} ${(doc.metadata as { name?: string } | undefined)?.name ?? '?'}`;
+    const errors = validator.validate(doc);
+    if (errors === null) problems.push(`${name}: no schema for ${doc.apiVersion} ${doc.kind}`);
+    else problems.push(...errors.map((e) => `${name}: ${e}`));
+    problems.push(...knativeServiceProblems(doc).map((p) => `${name}: ${p}`));
+  }
+  return problems;
+}
+
+const parseAll = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d && typeof d === 'object');
+
+function main() {
+  const helm = findHelm();
+  const run = (args: string[]) => execFileSync(helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stdout.write(run(['lint', '--strict', CHART, '--kube-version', KUBE_VERSION]));
+  const validator = createValidator({ schemasDir: SCHEMAS, openApiDir: kubernetesOpenApiDir() });
+
+  // The check must be able to fail: a manifest with an unknown field and a wrong type.
+  const broken = checkManifests(validator, parseAll(readFileSync(path.join(__dirname, '../fixtures/broken.yaml'), 'utf8')));
+  const expected = ['unknown field "replica"', 'must be integer', 'unknown field "minScale"', 'env PORT is reserved'];
+  const missed = expected.filter((e) => !broken.some((p) => p.includes(e)));
+  if (missed.length) throw new Error(`the broken fixture was not caught (${missed.join('; ')}): the check is not strict`);
+
+  let failed = false;
+  for (const [scenario, args] of Object.entries(SCENARIOS)) {
+    const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]));
+    const problems = checkManifests(validator, docs);
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests\n`);
+    for (const p of problems) process.stdout.write(`       ${p}\n`);
+    failed ||= problems.length > 0;
+  }
+  if (failed) process.exit(1);
+  process.stdout.write('chart:check passed\n');
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    process.stderr.write(`chart:check: ${e.stderr?.trim() || e.message}\n`);
+    process.exit(1);
+  }
+}

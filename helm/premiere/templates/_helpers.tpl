@@ -1,0 +1,38 @@
+{{/* The name of a component: <release>-<component>, at most 63 characters. */}}
+{{- define "premiere.name" -}}
+{{- printf "%s-%s" .root.Release.Name .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "premiere.labels" -}}
+app.kubernetes.io/name: premiere
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/component: {{ .component }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- end -}}
+
+{{/* The image of an app (a function or a simulator). */}}
+{{- define "premiere.image" -}}
+{{- $v := .root.Values.image -}}
+{{- $name := printf "%s-%s:%s" $v.repository .app (default .root.Chart.AppVersion $v.tag) -}}
+{{- if $v.registry }}{{ printf "%s/%s" $v.registry $name }}{{ else }}{{ $name }}{{ end -}}
+{{- end -}}
+
+{{/* The declared eventing (subscriptions, schedules, delivery), shared with the local stack. */}}
+{{- define "premiere.eventing" -}}
+{{- .Files.Get "eventing.yaml" -}}
+{{- end -}}
+
+{{/* A container's securityContext: what Knative allows on the container (not the pod). */}}
+{{- define "premiere.containerSecurity" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
