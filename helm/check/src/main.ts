@@ -21,7 +21,16 @@ export const SCENARIOS: Record<string, string[]> = {
   defaults: [],
   'kafka broker': ['--set', 'broker.class=Kafka'],
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
+  'external databases': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis'],
 };
+
+/** Values that must be refused, and the words the refusal must contain (it names what is wrong). */
+export const REFUSED: [string[], string][] = [
+  [['--set', 'functions.issue-token.minScale=-1'], '/functions/issue-token/minScale'],
+  [['--set', 'broker.class=NoSuchBroker'], '/broker/class'],
+  [['--set', 'broker.klass=Kafka'], "additional properties 'klass' not allowed"],
+  [['--set', 'postgresql.bundled=false'], 'postgresql.existingSecret is required'],
+];
 
 function findHelm(): string {
   const gopath = (() => {
@@ -70,6 +79,17 @@ function main() {
     process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
     failed ||= problems.length > 0;
+  }
+  for (const [args, words] of REFUSED) {
+    let refusal = '';
+    try {
+      run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]);
+    } catch (err) {
+      refusal = String((err as { stderr?: string }).stderr ?? err);
+    }
+    const ok = refusal.includes(words);
+    process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} refused ${args.filter((a) => a !== '--set').join(' ')}${ok ? '' : `: expected an error naming ${words}, got ${refusal || 'none'}`}\n`);
+    failed ||= !ok;
   }
   if (failed) process.exit(1);
   process.stdout.write('chart:check passed\n');

@@ -36,3 +36,11 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The Secret holding DATABASE_URL / REDIS_URL: the operator's, or the bundled tier's. */}}
+{{- define "premiere.databaseSecret" -}}
+{{- .Values.postgresql.existingSecret | default (include "premiere.name" (dict "root" . "component" "backing")) -}}
+{{- end -}}
+{{- define "premiere.redisSecret" -}}
+{{- .Values.redis.existingSecret | default (include "premiere.name" (dict "root" . "component" "backing")) -}}
+{{- end -}}
