@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { listFunctions, runtimeEnv } from '@premiere/runtime';
+import { listFunctions, migrateEnv, runtimeEnv } from '@premiere/runtime';
 import { legacyCinemaEnv, paymentProviderEnv } from '@premiere/simulators';
 import { stackEnv } from '../src/env';
 import { durationMs, loadEventing, loadRoutes } from '../src/declarations';
@@ -42,7 +42,7 @@ describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
 describe('the README', () => {
   it('documents every environment variable the code reads', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
+    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(migrateEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
     const missing = [...new Set(names)].filter((n) => !readme.includes(`\`${n}\``));
     expect(missing).toEqual([]);
   });

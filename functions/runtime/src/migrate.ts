@@ -1,8 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Joi from 'joi';
 import pg from 'pg';
+import { runtimeEnv } from './config';
 import { schemaOf } from './postgres';
+
+/** What `npm run migrate` (and the chart's migration job) reads. */
+export const migrateEnv = {
+  DATABASE_URL: runtimeEnv.DATABASE_URL,
+  MIGRATE_WAIT_SECONDS: {
+    schema: Joi.number().integer().min(0).max(3600).default(120),
+    expect: 'seconds to wait for the database to accept connections (0-3600)',
+  },
+};
 
 /** Every function lives in functions/<name>; the runtime is this package, not a function. */
 export const FUNCTIONS_DIR = path.resolve(__dirname, '../..');

@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,5 +65,21 @@ describe('migrations', () => {
     await expect(migrate(db.url, { functionsDir: dir })).rejects.toThrow(/migration demo-fn\/002_broken.sql \(schema demo_fn\) failed: column "no_such_column" does not exist/);
     expect(await query(db.url, "SELECT to_regclass('demo_fn.more') AS t")).toEqual([{ t: null }]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('npm run migrate waits for a database that is not up yet, then migrates it', async () => {
+    const db = await freshDatabase();
+    const cli = path.resolve(__dirname, '../dist/migrate-cli.js');
+    // Nothing listens on port 1: it gives up after MIGRATE_WAIT_SECONDS with the reason.
+    const down = spawnSync(process.execPath, [cli], { env: { ...process.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x', MIGRATE_WAIT_SECONDS: '2' }, encoding: 'utf8' });
+    expect(down.status).toBe(1);
+    expect(down.stdout).toContain('migrate: waiting for the database (ECONNREFUSED)');
+    expect(down.stderr).toMatch(/^migrate: connect ECONNREFUSED 127.0.0.1:1/);
+
+    const run = spawn(process.execPath, [cli], { env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout!.on('data', (c) => (out += c));
+    expect(await new Promise((r) => run.once('exit', r))).toBe(0);
+    expect(out).toContain(`migrate: ${planMigrations().length} migration(s) applied`);
   });
 });
