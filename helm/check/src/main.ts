@@ -22,6 +22,7 @@ export const SCENARIOS: Record<string, string[]> = {
   'kafka broker': ['--set', 'broker.class=Kafka'],
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
   'external databases': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis'],
+  'simulators off': ['--set', 'simulators.enabled=false'],
 };
 
 /** Values that must be refused, and the words the refusal must contain (it names what is wrong). */
@@ -30,6 +31,7 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'broker.class=NoSuchBroker'], '/broker/class'],
   [['--set', 'broker.klass=Kafka'], "additional properties 'klass' not allowed"],
   [['--set', 'postgresql.bundled=false'], 'postgresql.existingSecret is required'],
+  [['--set', 'simulators.legacyCinema.overload=explode'], '/simulators/legacyCinema/overload'],
 ];
 
 function findHelm(): string {
