@@ -8,8 +8,7 @@ const underPrefix = (path: string, prefix: string) => prefix === '/' || path ===
 /** Which function answers `path`, by the declared routes (longest prefix wins), or why none does. */
 export function resolveRoute(routes: Routes, path: string): { function: string; path: string } | { blocked: true } | null {
   if (routes.blocked.some((b) => underPrefix(path, b))) return { blocked: true };
-  const health = new RegExp(`^${routes.health}/([a-z-]+)$`).exec(path);
-  if (health) return { function: health[1], path: '/readyz' };
+  if (path.startsWith(`${routes.health}/`)) return { function: path.slice(routes.health.length + 1), path: '/readyz' };
   const match = routes.routes.filter((r) => underPrefix(path, r.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
   return match ? { function: match.function, path } : null;
 }

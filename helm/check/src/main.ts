@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
 import { knativeServiceProblems } from './knative-rules';
+import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
 
 /**
@@ -82,6 +84,14 @@ function main() {
     for (const p of problems) process.stdout.write(`       ${p}\n`);
     failed ||= problems.length > 0;
   }
+  // The chart routes and fires exactly as the local stack does.
+  const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION]));
+  const functions = docs.filter((d) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1').map((d) => String((d.metadata as { name: string }).name).slice('premiere-'.length));
+  const parity = [...eventingParity(docs, loadEventing(), 'premiere'), ...edgeParity(docs, loadRoutes(), 'premiere', functions)];
+  process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge\n`);
+  for (const p of parity) process.stdout.write(`       ${p}\n`);
+  failed ||= parity.length > 0;
+
   for (const [args, words] of REFUSED) {
     let refusal = '';
     try {
