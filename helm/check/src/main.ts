@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
+import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { knativeServiceProblems } from './knative-rules';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
@@ -91,6 +92,14 @@ function main() {
   process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge\n`);
   for (const p of parity) process.stdout.write(`       ${p}\n`);
   failed ||= parity.length > 0;
+
+  const clusterFiles = [
+    ...skaffoldProblems(path.join(ROOT, 'skaffold.yaml'), path.join(SCHEMAS, 'skaffold/v4beta14.json')).map((p) => `skaffold.yaml: ${p}`),
+    ...kindConfigProblems(path.join(ROOT, 'kind-config.yaml'), YAML.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')).edge.service.nodePort).map((p) => `kind-config.yaml: ${p}`),
+  ];
+  process.stdout.write(`${clusterFiles.length ? 'FAIL' : 'ok  '} skaffold.yaml and kind-config.yaml\n`);
+  for (const p of clusterFiles) process.stdout.write(`       ${p}\n`);
+  failed ||= clusterFiles.length > 0;
 
   for (const [args, words] of REFUSED) {
     let refusal = '';

@@ -15,8 +15,10 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{/* The image of an app (a function or a simulator). */}}
 {{- define "premiere.image" -}}
 {{- $v := .root.Values.image -}}
+{{- with index $v.overrides .app }}{{ . }}{{ else -}}
 {{- $name := printf "%s-%s:%s" $v.repository .app (default .root.Chart.AppVersion $v.tag) -}}
 {{- if $v.registry }}{{ printf "%s/%s" $v.registry $name }}{{ else }}{{ $name }}{{ end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The declared eventing (subscriptions, schedules, delivery), shared with the local stack. */}}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# npm run cluster:up — a kind cluster with Knative Serving (Kourier ingress, magic DNS
+# 127.0.0.1.sslip.io) and Knative Eventing (in-memory channel, MT channel broker), at the versions
+# pinned in k8s/versions.env, waiting until everything is ready. Needs docker, kind and kubectl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source k8s/versions.env
+
+for tool in docker kind kubectl; do
+  command -v "$tool" >/dev/null || { echo "cluster:up: $tool is needed (see the README, Install on kind)" >&2; exit 1; }
+done
+
+release() { echo "https://github.com/knative/$1/releases/download/$2/$3"; }
+wait_for() { kubectl wait --for=condition=Available deployment --all -n "$1" --timeout=300s; }
+
+if ! kind get clusters | grep -qx "$KIND_CLUSTER_NAME"; then
+  kind create cluster --config kind-config.yaml --name "$KIND_CLUSTER_NAME" --wait 120s
+fi
+kubectl config use-context "kind-$KIND_CLUSTER_NAME"
+
+echo "Knative Serving $KNATIVE_SERVING_VERSION"
+kubectl apply -f "$(release serving "$KNATIVE_SERVING_VERSION" serving-crds.yaml)"
+kubectl wait --for=condition=Established crd --all --timeout=120s
+kubectl apply -f "$(release serving "$KNATIVE_SERVING_VERSION" serving-core.yaml)"
+wait_for knative-serving
+
+echo "Kourier $KOURIER_VERSION"
+kubectl apply -f "$(release net-kourier "$KOURIER_VERSION" kourier.yaml)"
+kubectl patch configmap/config-network -n knative-serving --type merge \
+  -p '{"data":{"ingress-class":"kourier.ingress.networking.knative.dev"}}'
+# The gateway on the NodePort kind maps to localhost:80.
+kubectl patch service/kourier -n kourier-system --type merge \
+  -p '{"spec":{"type":"NodePort","ports":[{"name":"http2","port":80,"protocol":"TCP","targetPort":8080,"nodePort":31080}]}}'
+# Magic DNS: <service>.<namespace>.127.0.0.1.sslip.io resolves to localhost.
+kubectl patch configmap/config-domain -n knative-serving --type merge -p '{"data":{"127.0.0.1.sslip.io":""}}'
+# Images loaded into kind (dev.local/…) are used by tag, not resolved to a digest at a registry.
+kubectl patch configmap/config-deployment -n knative-serving --type merge \
+  -p '{"data":{"registries-skipping-tag-resolving":"kind.local,ko.local,dev.local"}}'
+wait_for kourier-system
+
+echo "Knative Eventing $KNATIVE_EVENTING_VERSION"
+kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" eventing-crds.yaml)"
+kubectl wait --for=condition=Established crd --all --timeout=120s
+kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" eventing-core.yaml)"
+kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" in-memory-channel.yaml)"
+kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" mt-channel-broker.yaml)"
+wait_for knative-eventing
+
+echo "ready: kind cluster $KIND_CLUSTER_NAME with Knative Serving, Kourier and Eventing"
+echo "next: skaffold run (or build the images and helm install premiere helm/premiere)"
