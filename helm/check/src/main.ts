@@ -26,6 +26,8 @@ export const SCENARIOS: Record<string, string[]> = {
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
   'external databases': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis'],
   'simulators off': ['--set', 'simulators.enabled=false'],
+  'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
+  'network policies off': ['--set', 'networkPolicies.enabled=false'],
 };
 
 /** Values that must be refused, and the words the refusal must contain (it names what is wrong). */

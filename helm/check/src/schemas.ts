@@ -99,8 +99,15 @@ function kubernetesValidators(openApiDir: string): Map<string, () => ValidateFun
   return out;
 }
 
+/** Kinds whose CRDs we do not have: a strict schema of the part we use, kept in helm/check/schemas. */
+function extraValidators(): Map<string, ValidateFunction> {
+  const dir = path.resolve(__dirname, '../schemas');
+  const a = ajv();
+  return new Map([['monitoring.coreos.com/v1 ServiceMonitor', a.compile(JSON.parse(readFileSync(path.join(dir, 'servicemonitor.json'), 'utf8')))]]);
+}
+
 export function createValidator(options: { schemasDir: string; openApiDir: string }): Validator {
-  const knative = knativeValidators(options.schemasDir);
+  const knative = new Map([...knativeValidators(options.schemasDir), ...extraValidators()]);
   const kubernetes = kubernetesValidators(options.openApiDir);
   const cache = new Map<string, ValidateFunction>();
   return {
