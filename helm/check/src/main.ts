@@ -24,7 +24,7 @@ export const SCENARIOS: Record<string, string[]> = {
   defaults: [],
   'kafka broker': ['--set', 'broker.class=Kafka'],
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
-  'external databases': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis'],
+  'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
