@@ -65,7 +65,15 @@ export function checkManifests(validator: Validator, docs: Record<string, unknow
   return problems;
 }
 
-const parseAll = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d && typeof d === 'object');
+/** Every YAML document of a rendering; a malformed one (e.g. a duplicated key) fails the check. */
+function parseAll(text: string): Record<string, unknown>[] {
+  return YAML.parseAllDocuments(text)
+    .map((d) => {
+      if (d.errors.length) throw new Error(`rendered YAML is malformed: ${d.errors[0].message}`);
+      return d.toJS();
+    })
+    .filter((d) => d && typeof d === 'object');
+}
 
 function main() {
   const helm = findHelm();

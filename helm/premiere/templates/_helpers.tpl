@@ -46,3 +46,20 @@ seccompProfile:
 {{- define "premiere.redisSecret" -}}
 {{- .Values.redis.existingSecret | default (include "premiere.name" (dict "root" . "component" "backing")) -}}
 {{- end -}}
+
+{{/* Every Trigger's and the Broker's delivery: as eventing.yaml declares, plus the dead-letter sink. */}}
+{{- define "premiere.delivery" -}}
+{{- $d := (include "premiere.eventing" . | fromYaml).delivery -}}
+retry: {{ $d.retry }}
+backoffPolicy: {{ $d.backoffPolicy }}
+backoffDelay: {{ $d.backoffDelay }}
+deadLetterSink:
+  {{- if .Values.broker.deadLetters.uri }}
+  uri: {{ .Values.broker.deadLetters.uri }}
+  {{- else }}
+  ref:
+    apiVersion: v1
+    kind: Service
+    name: {{ include "premiere.name" (dict "root" . "component" "dead-letters") }}
+  {{- end }}
+{{- end -}}
