@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
 import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { knativeServiceProblems } from './knative-rules';
+import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
 
@@ -98,8 +99,13 @@ function main() {
   // The chart routes and fires exactly as the local stack does.
   const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION]));
   const functions = docs.filter((d) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1').map((d) => String((d.metadata as { name: string }).name).slice('premiere-'.length));
-  const parity = [...eventingParity(docs, loadEventing(), 'premiere'), ...edgeParity(docs, loadRoutes(), 'premiere', functions)];
-  process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge\n`);
+  const edgeConfig = docs.find((d) => d.kind === 'ConfigMap' && (d.metadata as { name: string }).name === 'premiere-edge')?.data as Record<string, string>;
+  const parity = [
+    ...eventingParity(docs, loadEventing(), 'premiere'),
+    ...edgeParity(docs, loadRoutes(), 'premiere', functions),
+    ...nginxConfigProblems(edgeConfig),
+  ];
+  process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge; nginx -t accepts the edge\n`);
   for (const p of parity) process.stdout.write(`       ${p}\n`);
   failed ||= parity.length > 0;
 
