@@ -21,6 +21,7 @@ COPY functions/render-catalog/package.json functions/render-catalog/
 COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
+COPY helm/check/package.json helm/check/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY functions functions
 COPY simulators simulators
@@ -56,6 +57,7 @@ COPY functions/render-catalog/package.json functions/render-catalog/
 COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
+COPY helm/check/package.json helm/check/
 RUN case "$APP" in legacy-cinema|payment-provider) ws=simulators ;; *) ws="functions/$APP" ;; esac \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w functions/runtime -w "$ws" \
  && npm cache clean --force
