@@ -1,6 +1,15 @@
 import type { FunctionDefinition } from '@premiere/runtime';
+import { catalogEnv, type CatalogEnv } from './env';
+import { catalogEvents } from './events';
+import { catalogRoutes } from './routes';
 
-/** render-catalog: health and metrics for now; its behaviour comes with its issue. */
-export const renderCatalog: FunctionDefinition = {
+/**
+ * render-catalog: the home, movie and cinema pages (and their JSON under /api), rendered once and
+ * served from cache with strong ETags; refreshed by availability and catalog events, or their TTL.
+ */
+export const renderCatalog: FunctionDefinition<CatalogEnv> = {
   name: 'render-catalog',
+  env: catalogEnv,
+  routes: catalogRoutes,
+  events: catalogEvents,
 };

@@ -132,6 +132,8 @@ export function createFunction<S extends EnvSpec>(
   const server = Hapi.server({
     port: config.PORT,
     host: '0.0.0.0',
+    // The edge compresses (once per cached page, not once per request here).
+    compression: false,
     routes: {
       // Say what is wrong with the input, not just "invalid request".
       validate: { failAction: async (_request, _h, err) => { throw err; } },

@@ -1,0 +1,36 @@
+/** Server-rendered HTML: small, no framework, readable on a phone. Every value is escaped. */
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+
+/** A tagged template whose interpolations are escaped, unless they are already-built html(). */
+export class Html {
+  constructor(readonly text: string) {}
+  toString() {
+    return this.text;
+  }
+}
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0];
+  values.forEach((v, i) => {
+    const part = Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.text : esc(x))).join('') : v instanceof Html ? v.text : v === null || v === undefined || v === false ? '' : esc(v);
+    out += part + strings[i + 1];
+  });
+  return new Html(out);
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.4}
+header{background:#141414;color:#fff;padding:.8rem 1rem}header a{color:#fff;text-decoration:none;font-weight:700}
+main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
+h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{margin:.3rem 0}
+.card{background:#fff;border-radius:.5rem;padding:.8rem 1rem;margin:.5rem 0;box-shadow:0 1px 2px #0002}
+.shows{display:flex;flex-wrap:wrap;gap:.4rem}.show{display:inline-block;padding:.4rem .7rem;border-radius:.4rem;border:1px solid #0a66c2;color:#0a66c2;text-decoration:none}
+.show.few_left{border-color:#b35c00;color:#b35c00}.show.sold_out{border-color:#999;color:#999;text-decoration:line-through}
+.tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}`;
+
+export function page(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title} · premiere</title><style>${new Html(STYLE)}</style></head>
+<body><header><a href="/">premiere</a></header><main>${body}</main></body></html>
+`.text;
+}

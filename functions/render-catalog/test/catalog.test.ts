@@ -1,0 +1,144 @@
+import { CloudEvent, HTTP } from 'cloudevents';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
+import { renderCatalog } from '../src';
+
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  await db.drop();
+  await redis.clean();
+});
+
+async function start(env: Record<string, string> = {}, prefix = redis.prefix) {
+  const fn = createFunction(renderCatalog, testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', ...env }), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
+}
+
+const availabilityChanged = (id: string, showId: string, availability: string) =>
+  HTTP.binary(new CloudEvent({ id, type: 'premiere.show.availability.changed', source: '/premiere/issue-token', subject: showId, data: { showId, availability } }));
+const post = (url: string, m: { headers: Record<string, unknown>; body: unknown }) =>
+  fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+
+describe('render-catalog pages', () => {
+  it('renders the home page: premieres, now showing, coming soon, and the cinemas', async () => {
+    const { url } = await start();
+    const res = await fetch(`${url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const body = await res.text();
+    const order = ['<h2>Premieres</h2>', 'The Last Starfall', '<h2>Now showing</h2>', 'Harbor Lights', '<h2>Coming soon</h2>', 'Echoes of Titan', '<h2>Cinemas</h2>', 'Cine Copacabana'];
+    const positions = order.map((t) => body.indexOf(t));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(body).toContain('<meta name="viewport"');
+    expect(body).toContain('href="/movies/last-starfall"');
+  });
+
+  it('renders a movie page grouped by city, cinema, room type and day, each show linking into its waiting room', async () => {
+    const { url } = await start();
+    const body = await (await fetch(`${url}/movies/last-starfall`)).text();
+    expect(body).toContain('<h1>The Last Starfall</h1>');
+    for (const t of ['<h2>São Paulo</h2>', '<h2>Rio de Janeiro</h2>', '<h3>Cine Paulista</h3>', '<h3>Cine Copacabana</h3>', '<strong>IMAX</strong>', '<strong>VIP</strong>']) expect(body).toContain(t);
+    expect(body).toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
+    expect(body).toContain('BRL 70.00 (half BRL 35.00)');
+
+    const json = await (await fetch(`${url}/api/movies/last-starfall?city=Rio%20de%20Janeiro`)).json();
+    expect(json.movie).toMatchObject({ id: 'last-starfall', title: 'The Last Starfall', status: 'premiere' });
+    expect(json.shows.map((s: { cinemaId: string; availability: string; waitingRoom: string }) => [s.cinemaId, s.availability, s.waitingRoom])).toEqual([
+      ['copacabana', 'available', '/waiting-room/last-starfall-copacabana-imax-d1'],
+    ]);
+  });
+
+  it('renders a cinema page and the catalog as JSON', async () => {
+    const { url } = await start();
+    const body = await (await fetch(`${url}/cinemas/pinheiros`)).text();
+    expect(body).toContain('<h1>Cine Pinheiros</h1>');
+    expect(body).toContain('Rua dos Pinheiros 500, São Paulo');
+    const catalog = await (await fetch(`${url}/api/catalog`)).json();
+    expect(catalog.premiere.map((m: { id: string }) => m.id)).toEqual(['last-starfall']);
+    expect(catalog.coming_soon.map((m: { id: string }) => m.id)).toEqual(['echoes-of-titan']);
+    expect(catalog.now_showing).toHaveLength(3);
+    expect(catalog.cinemas).toHaveLength(3);
+  });
+
+  it('answers unknown ids with a real 404 page or JSON error, and bad parameters with 400 naming them', async () => {
+    const { url } = await start();
+    const page = await fetch(`${url}/movies/no-such-movie`);
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('no movie &quot;no-such-movie&quot;');
+    const api = await fetch(`${url}/api/cinemas/Not_An_Id`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toEqual({ error: 'no cinema "Not_An_Id"' });
+    expect((await fetch(`${url}/somewhere/else`)).status).toBe(404);
+    const bad = await fetch(`${url}/movies/last-starfall?day=tomorrow`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toBe('"day" must be a date like 2026-11-23');
+    const unknown = await fetch(`${url}/api/movies/last-starfall?sort=price`);
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).message).toBe('"sort" is not allowed');
+  });
+});
+
+describe('render-catalog caching', () => {
+  it('sends a strong ETag and CDN Cache-Control, and answers a matching If-None-Match with 304', async () => {
+    const { url } = await start();
+    const first = await fetch(`${url}/movies/harbor-lights`);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(first.headers.get('cache-control')).toBe('public, max-age=30, s-maxage=30, stale-while-revalidate=60');
+    const again = await fetch(`${url}/movies/harbor-lights`, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    expect(again.headers.get('etag')).toBe(etag);
+    expect((await fetch(`${url}/movies/harbor-lights`, { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
+  });
+
+  it('refreshes only the pages an availability event touches', async () => {
+    const { fn, url } = await start({}, `${redis.prefix}event:`);
+    const etagOf = async (path: string) => (await fetch(`${url}${path}`)).headers.get('etag');
+    const before = { movie: await etagOf('/movies/last-starfall'), cinema: await etagOf('/cinemas/paulista'), other: await etagOf('/movies/harbor-lights'), home: await etagOf('/') };
+    // What the waiting room does when the tokens run out: the fact, then the event.
+    await fn.ctx.redis.set(`{show:${PREMIERE_SHOW_ID}}:availability`, 'sold_out');
+    expect((await fetch(`${url}/movies/last-starfall`)).headers.get('etag')).toBe(before.movie); // cached until told
+    expect((await post(url, availabilityChanged('a-1', PREMIERE_SHOW_ID, 'sold_out'))).status).toBe(204);
+    const body = await (await fetch(`${url}/movies/last-starfall`)).text();
+    expect(body).toContain('<span class="show sold_out" title="sold out">');
+    expect(body).not.toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
+    expect(await etagOf('/movies/last-starfall')).not.toBe(before.movie);
+    expect(await etagOf('/cinemas/paulista')).not.toBe(before.cinema);
+    expect(await etagOf('/movies/harbor-lights')).toBe(before.other);
+    expect(await etagOf('/')).toBe(before.home);
+  });
+
+  it('picks up a change by TTL when the event never comes', async () => {
+    const prefix = `${redis.prefix}ttl:`;
+    const { fn, url } = await start({ CATALOG_TTL_SECONDS: '1', CATALOG_STALE_SECONDS: '0' }, prefix);
+    expect(await (await fetch(`${url}/api/movies/last-starfall`)).json()).toMatchObject({ shows: expect.arrayContaining([expect.objectContaining({ id: PREMIERE_SHOW_ID, availability: 'available' })]) });
+    // The fact changes, but its event is lost.
+    await fn.ctx.redis.set(`{show:${PREMIERE_SHOW_ID}}:availability`, 'few_left');
+    const premiere = async () => (await (await fetch(`${url}/api/movies/last-starfall`)).json()).shows.find((s: { id: string }) => s.id === PREMIERE_SHOW_ID).availability;
+    expect(await premiere()).toBe('available'); // still within its TTL
+    await eventually(async () => (await premiere()) === 'few_left', 3_000, 100);
+  });
+
+  it('refreshes every page on premiere.catalog.changed', async () => {
+    const { url } = await start();
+    const etag = (await fetch(`${url}/`)).headers.get('etag');
+    await post(url, HTTP.binary(new CloudEvent({ id: 'c-1', type: 'premiere.catalog.changed', source: '/premiere/admin', data: {} })));
+    const res = await fetch(`${url}/`, { headers: { 'if-none-match': etag! } });
+    expect(res.status).toBe(304); // same content, re-rendered: the same strong ETag
+  });
+});
