@@ -37,7 +37,7 @@ export function createPageCache(opts: {
   const lockMs = opts.lockMs ?? 5_000;
   const memory = new Map<string, { page: CachedPage; until: number }>();
   const metrics = {
-    lookups: new Counter({ name: 'premiere_catalog_cache_total', help: 'Catalog page lookups by outcome: hit (memory or redis), stale (served while another replica renders), miss (rendered here)', labelNames: ['outcome'] as const, registers: [opts.registry] }),
+    lookups: new Counter({ name: 'premiere_catalog_cache_total', help: 'Catalog page lookups by outcome: memory_hit, hit (Redis), stale (served while another replica renders), miss (rendered here)', labelNames: ['outcome'] as const, registers: [opts.registry] }),
     notModified: new Counter({ name: 'premiere_catalog_not_modified_total', help: 'Conditional requests answered 304 Not Modified', registers: [opts.registry] }),
     renders: new Histogram({ name: 'premiere_catalog_render_seconds', help: 'Time to render a catalog page (database, availability, HTML or JSON)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [opts.registry] }),
   };
@@ -68,7 +68,7 @@ export function createPageCache(opts: {
     async get(key: string, deps: string[], render: () => Promise<{ status: number; type: string; body: string }>): Promise<CachedPage> {
       const inMemory = memory.get(key);
       if (inMemory && inMemory.until > Date.now()) {
-        metrics.lookups.inc({ outcome: 'hit' });
+        metrics.lookups.inc({ outcome: 'memory_hit' });
         return inMemory.page;
       }
       const { versions, page } = await read(key, deps);
@@ -93,6 +93,13 @@ export function createPageCache(opts: {
       const locked = await opts.redis.set(lockKey(key), '1', 'PX', lockMs, 'NX');
       if (locked) {
         try {
+          // Another replica may have rendered it between our read and our lock.
+          const again = await read(key, deps);
+          if (fresh(again.page) && again.versions === versions) {
+            metrics.lookups.inc({ outcome: 'hit' });
+            remember(key, again.page!);
+            return again.page!;
+          }
           return await renderHere();
         } finally {
           await opts.redis.del(lockKey(key));

@@ -142,3 +142,29 @@ describe('render-catalog caching', () => {
     expect(res.status).toBe(304); // same content, re-rendered: the same strong ETag
   });
 });
+
+describe('render-catalog metrics and memory', () => {
+  it('counts hits, misses, renders, render time and 304s on /metrics', async () => {
+    const { url } = await start({}, `${redis.prefix}metrics:`);
+    const etag = (await fetch(`${url}/cinemas/copacabana`)).headers.get('etag')!;
+    await fetch(`${url}/cinemas/copacabana`);
+    await fetch(`${url}/cinemas/copacabana`, { headers: { 'if-none-match': etag } });
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/premiere_catalog_cache_total\{outcome="miss"\} 1/);
+    expect(text).toMatch(/premiere_catalog_cache_total\{outcome="hit"\} 2/);
+    expect(text).toMatch(/premiere_catalog_render_seconds_count 1/);
+    expect(text).toMatch(/premiere_catalog_not_modified_total 1/);
+  });
+
+  it('serves from its own memory for a moment, then from Redis again', async () => {
+    const { url } = await start({ CATALOG_MEMORY_MS: '300' }, `${redis.prefix}memory:`);
+    await fetch(`${url}/api/catalog`);
+    const count = async (outcome: string) => Number(new RegExp(`premiere_catalog_cache_total\\{outcome="${outcome}"\\} (\\d+)`).exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+    for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/catalog`)).status).toBe(200);
+    expect(await count('memory_hit')).toBe(20);
+    expect(await count('hit')).toBe(0);
+    await new Promise((r) => setTimeout(r, 350));
+    await fetch(`${url}/api/catalog`);
+    expect(await count('hit')).toBe(1); // from Redis, once memory forgot it
+  });
+});
