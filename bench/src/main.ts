@@ -2,6 +2,7 @@ import os from 'node:os';
 import Hapi from '@hapi/hapi';
 import { measure, type Figures } from './measure';
 import type { Scenario } from './scenario';
+import { catalog } from './scenarios/catalog';
 import { runtime } from './scenarios/runtime';
 
 /**
@@ -11,7 +12,7 @@ import { runtime } from './scenarios/runtime';
  * alternating baseline and cases for R rounds so both see the same machine, and prints one JSON
  * object as its last line: {"bench", "baseline": {rps, p50_ms, p99_ms}, "cases": {<case>: {…, ratio}}}.
  */
-const SCENARIOS: Record<string, Scenario> = { runtime };
+const SCENARIOS: Record<string, Scenario> = { runtime, catalog };
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

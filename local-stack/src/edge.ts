@@ -20,19 +20,19 @@ export function resolveRoute(routes: Routes, path: string): { function: string; 
  */
 export function createEdge(opts: { routes: Routes; functions: Record<string, string>; log: Logger }): http.Server {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const fail = (res: http.ServerResponse, status: number, error: string) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
+  const fail = (res: http.ServerResponse, requestId: string, status: number, error: string) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
     res.end(JSON.stringify({ error }));
   };
 
   const server = http.createServer((req, res) => {
+    const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
     const url = new URL(req.url ?? '/', 'http://edge');
     const route = resolveRoute(opts.routes, url.pathname);
-    if (!route || 'blocked' in route) return fail(res, 404, `nothing is served at ${url.pathname}`);
+    if (!route || 'blocked' in route) return fail(res, requestId, 404, `nothing is served at ${url.pathname}`);
     const target = opts.functions[route.function];
-    if (!target) return fail(res, 404, `no function named ${route.function}`);
+    if (!target) return fail(res, requestId, 404, `no function named ${route.function}`);
 
-    const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
     const upstream = http.request(
       new URL(route.path + url.search, target),
       {
@@ -47,13 +47,13 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
         },
       },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, 'x-request-id': requestId });
         up.pipe(res);
       },
     );
     upstream.on('error', (err) => {
       opts.log.warn({ reqId: requestId, function: route.function, reason: err.message }, 'edge: function unreachable');
-      if (!res.headersSent) fail(res, 502, `${route.function} is not answering; try again in a moment`);
+      if (!res.headersSent) fail(res, requestId, 502, `${route.function} is not answering; try again in a moment`);
       else res.destroy();
     });
     req.pipe(upstream);

@@ -36,6 +36,7 @@ describe('the local edge', () => {
 
     const res = await fetch(`${edge}/waiting-room/show-1/join?lang=pt`, { method: 'POST', body: 'x', headers: { 'x-request-id': 'rid-1' } });
     expect(res.status).toBe(201);
+    expect(res.headers.get('x-request-id')).toBe('rid-1'); // echoed to the client
     expect(res.headers.get('set-cookie')).toBe('session=abc; HttpOnly');
     expect(await res.json()).toEqual({ method: 'POST', url: '/waiting-room/show-1/join?lang=pt' });
     expect(seen[0]).toMatchObject({ 'x-request-id': 'rid-1', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http' });

@@ -42,6 +42,14 @@ export function createPageCache(opts: {
     renders: new Histogram({ name: 'premiere_catalog_render_seconds', help: 'Time to render a catalog page (database, availability, HTML or JSON)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [opts.registry] }),
   };
 
+  // Label sets resolved once, not hashed on every lookup.
+  const outcome = {
+    memoryHit: metrics.lookups.labels('memory_hit'),
+    hit: metrics.lookups.labels('hit'),
+    stale: metrics.lookups.labels('stale'),
+    miss: metrics.lookups.labels('miss'),
+  };
+
   const remember = (key: string, page: CachedPage) => {
     if (memory.size >= opts.memory.entries) memory.delete(memory.keys().next().value as string);
     memory.set(key, { page, until: Date.now() + opts.memory.ms });
@@ -68,18 +76,18 @@ export function createPageCache(opts: {
     async get(key: string, deps: string[], render: () => Promise<{ status: number; type: string; body: string }>): Promise<CachedPage> {
       const inMemory = memory.get(key);
       if (inMemory && inMemory.until > Date.now()) {
-        metrics.lookups.inc({ outcome: 'memory_hit' });
+        outcome.memoryHit.inc();
         return inMemory.page;
       }
       const { versions, page } = await read(key, deps);
       const fresh = (p: CachedPage | null) => p !== null && p.versions === versions && Date.now() - p.at < opts.ttlSeconds * 1000;
       if (fresh(page)) {
-        metrics.lookups.inc({ outcome: 'hit' });
+        outcome.hit.inc();
         remember(key, page!);
         return page!;
       }
       const renderHere = async (): Promise<CachedPage> => {
-        metrics.lookups.inc({ outcome: 'miss' });
+        outcome.miss.inc();
         const end = metrics.renders.startTimer();
         const made = await render();
         end();
@@ -96,7 +104,7 @@ export function createPageCache(opts: {
           // Another replica may have rendered it between our read and our lock.
           const again = await read(key, deps);
           if (fresh(again.page) && again.versions === versions) {
-            metrics.lookups.inc({ outcome: 'hit' });
+            outcome.hit.inc();
             remember(key, again.page!);
             return again.page!;
           }
@@ -107,7 +115,7 @@ export function createPageCache(opts: {
       }
       // Another replica is rendering: the stale copy now, else wait for the fresh one.
       if (page) {
-        metrics.lookups.inc({ outcome: 'stale' });
+        outcome.stale.inc();
         return page;
       }
       const deadline = Date.now() + lockMs;
@@ -115,7 +123,7 @@ export function createPageCache(opts: {
         await new Promise((r) => setTimeout(r, 20));
         const again = await read(key, deps);
         if (again.page && again.page.versions === again.versions) {
-          metrics.lookups.inc({ outcome: 'hit' });
+          outcome.hit.inc();
           return again.page;
         }
         if (!(await opts.redis.exists(lockKey(key)))) break; // it gave up (e.g. a 404): render it here

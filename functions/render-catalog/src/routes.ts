@@ -13,8 +13,9 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
   const cacheControl = `public, max-age=${maxAge}, s-maxage=${maxAge}, stale-while-revalidate=${stale}`;
 
   const respond = async (request: Request, h: ResponseToolkit, deps: string[], render: () => Promise<Rendered>) => {
-    const query = new URLSearchParams(Object.entries(request.query as Record<string, string>).sort()).toString();
-    const page = await cache.get(`${request.path}?${query}`, deps, render);
+    const params = Object.entries(request.query as Record<string, string>);
+    const key = params.length ? `${request.path}?${new URLSearchParams(params.sort()).toString()}` : request.path;
+    const page = await cache.get(key, deps, render);
     if (page.status !== 200) return h.response(page.body).type(page.type).code(page.status).header('cache-control', 'public, max-age=10');
     // hapi answers a matching If-None-Match with 304 itself.
     const notModified = h.entity({ etag: page.etag.slice(1, -1) });

@@ -81,7 +81,7 @@ export function eventsRoute<Ctx>(opts: {
         event = parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '');
       } catch (err) {
         opts.metrics.eventsReceived.inc({ type: 'invalid', outcome: 'rejected' });
-        opts.log.warn({ reqId: request.app.reqId, reason: (err as Error).message }, 'event refused');
+        request.logger().warn({ reason: (err as Error).message }, 'event refused');
         return h.response({ error: (err as Error).message }).code(400);
       }
       // Every line about this event carries its id.
