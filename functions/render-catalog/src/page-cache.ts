@@ -89,8 +89,17 @@ export function createPageCache(opts: {
       const renderHere = async (): Promise<CachedPage> => {
         outcome.miss.inc();
         const end = metrics.renders.startTimer();
-        const made = await render();
-        end();
+        let made: Awaited<ReturnType<typeof render>>;
+        try {
+          made = await render();
+        } catch (err) {
+          // The database is down or slow: an older copy beats an error page.
+          if (!page) throw err;
+          outcome.stale.inc();
+          return page;
+        } finally {
+          end();
+        }
         const rendered: CachedPage = { ...made, etag: strongEtag(made.body), at: Date.now(), versions };
         if (made.status === 200) {
           await store(key, rendered);

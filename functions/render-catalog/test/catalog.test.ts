@@ -143,6 +143,22 @@ describe('render-catalog caching', () => {
   });
 });
 
+describe('render-catalog when PostgreSQL fails', () => {
+  it('serves the stale copy rather than an error', async () => {
+    const prefix = `${redis.prefix}down:`;
+    const { url } = await start({ CATALOG_TTL_SECONDS: '1', CATALOG_STALE_SECONDS: '60' }, prefix);
+    const fresh = await (await fetch(`${url}/cinemas/paulista`)).text();
+    // A second process on the same cache whose database is unreachable, after the TTL.
+    const down = createFunction(renderCatalog, testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }), captureLogs().stream);
+    running.push(down);
+    await down.start();
+    await new Promise((r) => setTimeout(r, 1_100));
+    const res = await fetch(`http://127.0.0.1:${down.server.info.port}/cinemas/paulista`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(fresh);
+  });
+});
+
 describe('render-catalog metrics and memory', () => {
   it('counts hits, misses, renders, render time and 304s on /metrics', async () => {
     const { url } = await start({}, `${redis.prefix}metrics:`);
