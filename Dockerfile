@@ -7,11 +7,10 @@
 # migrations (node functions/runtime/dist/migrate-cli.js).
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Build: all dependencies, TypeScript compiled, the app's files assembled in /out.
-FROM ${NODE_IMAGE} AS build
-ARG APP
+# The workspace's manifests: all npm ci needs, for both install stages below.
+FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json ./
 COPY functions/runtime/package.json functions/runtime/
 COPY functions/issue-token/package.json functions/issue-token/
 COPY functions/admit-batch/package.json functions/admit-batch/
@@ -22,6 +21,11 @@ COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
 COPY helm/check/package.json helm/check/
+
+# Build: all dependencies, TypeScript compiled, the app's files assembled in /out.
+FROM manifests AS build
+ARG APP
+COPY tsconfig.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY functions functions
 COPY simulators simulators
@@ -44,20 +48,8 @@ RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>
  && find /out \( -name '*.map' -o -name '*.d.ts' -o -name '*.tsbuildinfo' \) -delete
 
 # Production dependencies of the runtime and the app only.
-FROM ${NODE_IMAGE} AS deps
+FROM manifests AS deps
 ARG APP
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY functions/runtime/package.json functions/runtime/
-COPY functions/issue-token/package.json functions/issue-token/
-COPY functions/admit-batch/package.json functions/admit-batch/
-COPY functions/reserve-seat/package.json functions/reserve-seat/
-COPY functions/process-payment/package.json functions/process-payment/
-COPY functions/render-catalog/package.json functions/render-catalog/
-COPY simulators/package.json simulators/
-COPY local-stack/package.json local-stack/
-COPY bench/package.json bench/
-COPY helm/check/package.json helm/check/
 RUN case "$APP" in legacy-cinema|payment-provider) ws=simulators ;; *) ws="functions/$APP" ;; esac \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w functions/runtime -w "$ws" \
  && npm cache clean --force
@@ -70,7 +62,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /out ./
 USER 1000:1000
 EXPOSE 8080
