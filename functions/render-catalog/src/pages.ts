@@ -68,7 +68,7 @@ export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, fi
   const found = await loadMovie(db, movieId, filter, new Date());
   if (!found) return notFound(format, `no movie "${movieId}"`);
   const shows = await withAvailability(redis, found.shows);
-  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ movie: found.movie, filter, shows }) };
+  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ movie: found.movie, filter: { city: filter.city ?? null, day: filter.day ?? null }, shows }) };
   const m = found.movie;
   const groups = grouped(shows);
   const body = html`<h1>${m.title}</h1><p class="muted">${m.durationMinutes} min · rated ${m.rating} · ${{ coming_soon: `opens ${m.releaseDate}`, premiere: `premieres ${m.releaseDate}`, now_showing: `since ${m.releaseDate}` }[m.status]}</p><p>${m.synopsis}</p>

@@ -6,6 +6,7 @@ import { pageCacheOf } from './page-cache';
 import { notFound, renderCinema, renderHome, renderMovie, type Rendered } from './pages';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const KNOWN_PARAMS = new Set(['city', 'day']);
 
 export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
   const cache = pageCacheOf(ctx);
@@ -13,7 +14,8 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
   const cacheControl = `public, max-age=${maxAge}, s-maxage=${maxAge}, stale-while-revalidate=${stale}`;
 
   const respond = async (request: Request, h: ResponseToolkit, deps: string[], render: () => Promise<Rendered>) => {
-    const params = Object.entries(request.query as Record<string, string>);
+    // Only the parameters a page knows make another copy of it (utm_source and the like do not).
+    const params = Object.entries(request.query as Record<string, string>).filter(([k]) => KNOWN_PARAMS.has(k));
     const key = params.length ? `${request.path}?${new URLSearchParams(params.sort()).toString()}` : request.path;
     const page = await cache.get(key, deps, render);
     if (page.status !== 200) return h.response(page.body).type(page.type).code(page.status).header('cache-control', 'public, max-age=10');
@@ -26,11 +28,16 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
     return h.response(page.body).type(page.type).etag(page.etag.slice(1, -1)).header('cache-control', cacheControl);
   };
 
+  // Known parameters are checked (400 names a bad one); others, like tracking tags, are ignored.
   const movieQuery = Joi.object({
     city: Joi.string().trim().min(1).max(64),
     day: Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('"day" must be a date like 2026-11-23'),
-  });
+  }).unknown(true);
   const id = (request: Request, name: string) => String(request.params[name]);
+  const missing = (h: ResponseToolkit, format: 'html' | 'json', message: string) => {
+    const page = notFound(format, message);
+    return h.response(page.body).type(page.type).code(404);
+  };
 
   return [
     { method: 'GET', path: '/', handler: (r, h) => respond(r, h, ['catalog'], () => renderHome(ctx.db, 'html')) },
@@ -44,17 +51,16 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
           options: { validate: { query: movieQuery } },
           handler: (r, h) => {
             const movieId = id(r, 'movieId');
-            if (!ID.test(movieId)) return h.response(notFound(format, `no movie "${movieId}"`).body).code(404).type(format === 'json' ? 'application/json' : 'text/html');
-            return respond(r, h, ['catalog', `movie:${movieId}`], () => renderMovie(ctx.db, ctx.redis, movieId, r.query as { city?: string; day?: string }, format));
+            if (!ID.test(movieId)) return missing(h, format, `no movie "${movieId}"`);
+            return respond(r, h, ['catalog', `movie:${movieId}`], () => renderMovie(ctx.db, ctx.redis, movieId, { city: r.query.city as string | undefined, day: r.query.day as string | undefined }, format));
           },
         },
         {
           method: 'GET',
           path: `${prefix}/cinemas/{cinemaId}`,
-          options: { validate: { query: Joi.object({}) } },
           handler: (r, h) => {
             const cinemaId = id(r, 'cinemaId');
-            if (!ID.test(cinemaId)) return h.response(notFound(format, `no cinema "${cinemaId}"`).body).code(404).type(format === 'json' ? 'application/json' : 'text/html');
+            if (!ID.test(cinemaId)) return missing(h, format, `no cinema "${cinemaId}"`);
             return respond(r, h, ['catalog', `cinema:${cinemaId}`], () => renderCinema(ctx.db, ctx.redis, cinemaId, format));
           },
         },
@@ -64,11 +70,7 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
       // Anything else the edge sends here: a real 404 page (or JSON under /api).
       method: 'GET',
       path: '/{path*}',
-      handler: (r, h) => {
-        const format = r.path.startsWith('/api/') ? 'json' : 'html';
-        const page = notFound(format, `nothing at ${r.path}`);
-        return h.response(page.body).type(page.type).code(404);
-      },
+      handler: (r, h) => missing(h, r.path.startsWith('/api/') ? 'json' : 'html', `nothing at ${r.path}`),
     },
   ];
 }

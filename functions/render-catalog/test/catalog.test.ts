@@ -86,9 +86,13 @@ describe('render-catalog pages', () => {
     const bad = await fetch(`${url}/movies/last-starfall?day=tomorrow`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).message).toBe('"day" must be a date like 2026-11-23');
-    const unknown = await fetch(`${url}/api/movies/last-starfall?sort=price`);
-    expect(unknown.status).toBe(400);
-    expect((await unknown.json()).message).toBe('"sort" is not allowed');
+    const empty = await fetch(`${url}/api/movies/last-starfall?city=`);
+    expect(empty.status).toBe(400);
+    expect((await empty.json()).message).toBe('"city" is not allowed to be empty');
+    // Tracking tags are neither refused nor another cached copy of the page.
+    const home = await fetch(`${url}/`);
+    const tagged = await fetch(`${url}/?utm_source=newsletter`, { headers: { 'if-none-match': home.headers.get('etag')! } });
+    expect(tagged.status).toBe(304);
   });
 });
 
