@@ -18,6 +18,9 @@ export interface Show {
   movieId: string;
   movieTitle: string;
   startsAt: string;
+  /** In the cinema's time zone: "2026-11-23 20:00". */
+  localStartsAt: string;
+  timeZone: string;
   salesOpenAt: string | null;
   cinemaId: string;
   cinemaName: string;
@@ -39,6 +42,7 @@ export interface Cinema {
 const MOVIE_COLUMNS = `m.id, m.title, m.synopsis, m.duration_minutes AS "durationMinutes", m.rating,
   to_char(m.release_date, 'YYYY-MM-DD') AS "releaseDate", m.status`;
 const SHOW_COLUMNS = `s.id, s.movie_id AS "movieId", m.title AS "movieTitle", s.starts_at AS "startsAt", s.sales_open_at AS "salesOpenAt",
+  to_char(s.starts_at AT TIME ZONE c.time_zone, 'YYYY-MM-DD HH24:MI') AS "localStartsAt", c.time_zone AS "timeZone",
   c.id AS "cinemaId", c.name AS "cinemaName", c.city, r.name AS "roomName", r.room_type AS "roomType",
   s.currency, s.price_full_cents AS "priceFullCents", s.price_half_cents AS "priceHalfCents"`;
 const SHOW_JOINS = `FROM shows s JOIN movies m ON m.id = s.movie_id JOIN rooms r ON r.id = s.room_id JOIN cinemas c ON c.id = r.cinema_id`;
@@ -59,7 +63,7 @@ export async function loadHome(db: pg.Pool): Promise<{ movies: MovieSummary[]; c
   return rows[0].home;
 }
 
-/** A movie and its shows from `from` on (optionally in one city, or on one day), or null. */
+/** A movie and its shows from `from` on (optionally in one city, or on one local day), or null. */
 export async function loadMovie(db: pg.Pool, movieId: string, filter: { city?: string; day?: string }, from: Date) {
   const { rows } = await db.query(
     `SELECT (SELECT row_to_json(x) FROM (SELECT ${MOVIE_COLUMNS} FROM movies m WHERE m.id = $1) x) AS movie,
@@ -67,7 +71,7 @@ export async function loadMovie(db: pg.Pool, movieId: string, filter: { city?: s
                SELECT ${SHOW_COLUMNS} ${SHOW_JOINS}
                 WHERE s.movie_id = $1 AND s.starts_at >= $2
                   AND ($3::text IS NULL OR c.city = $3)
-                  AND ($4::date IS NULL OR (s.starts_at AT TIME ZONE 'UTC')::date = $4::date)) y) AS shows`,
+                  AND ($4::date IS NULL OR (s.starts_at AT TIME ZONE c.time_zone)::date = $4::date)) y) AS shows`,
     [movieId, from, filter.city ?? null, filter.day ?? null],
   );
   if (!rows[0].movie) return null;

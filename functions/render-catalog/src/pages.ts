@@ -23,26 +23,28 @@ const withAvailability = async (redis: Redis, shows: Show[]): Promise<ShowWithAv
   return shows.map((s) => ({ ...s, availability: availability.get(s.id)!, waitingRoom: `/waiting-room/${s.id}` }));
 };
 
-const time = (iso: string) => iso.slice(11, 16);
+// Times and days as the cinema's clock shows them.
+const time = (s: Show) => s.localStartsAt.slice(11, 16);
+const day = (s: Show) => s.localStartsAt.slice(0, 10);
 const money = (cents: number, currency: string) => `${currency} ${(cents / 100).toFixed(2)}`;
 const availabilityLabel = { available: '', few_left: 'few left', sold_out: 'sold out' } as const;
 
 function showLink(s: ShowWithAvailability): Html {
   const label = availabilityLabel[s.availability];
   return s.availability === 'sold_out'
-    ? html`<span class="show sold_out" title="sold out">${time(s.startsAt)}</span>`
-    : html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(s.startsAt)}${label ? html` <small>${label}</small>` : ''}</a>`;
+    ? html`<span class="show sold_out" title="sold out">${time(s)}</span>`
+    : html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(s)}${label ? html` <small>${label}</small>` : ''}</a>`;
 }
 
 /** Groups shows by city, cinema, room type and day, in that order (the movie page's layout). */
 function grouped(shows: ShowWithAvailability[]) {
   const out = new Map<string, Map<string, Map<string, Map<string, ShowWithAvailability[]>>>>();
   for (const s of shows) {
-    const day = s.startsAt.slice(0, 10);
+    const date = day(s);
     const city = out.get(s.city) ?? out.set(s.city, new Map()).get(s.city)!;
     const cinema = city.get(s.cinemaName) ?? city.set(s.cinemaName, new Map()).get(s.cinemaName)!;
     const room = cinema.get(s.roomType) ?? cinema.set(s.roomType, new Map()).get(s.roomType)!;
-    (room.get(day) ?? room.set(day, []).get(day)!).push(s);
+    (room.get(date) ?? room.set(date, []).get(date)!).push(s);
   }
   return out;
 }
@@ -89,7 +91,7 @@ export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, 
   for (const s of shows) (byMovie.get(s.movieId) ?? byMovie.set(s.movieId, []).get(s.movieId)!).push(s);
   const body = html`<h1>${c.name}</h1><p class="muted">${c.address}, ${c.city}</p>
 ${[...byMovie].map(([movieId, list]) => html`<div class="card"><h3><a href="/movies/${movieId}">${list[0].movieTitle}</a></h3>
-${[...new Set(list.map((s) => s.startsAt.slice(0, 10)))].map((day) => html`<div><span class="muted">${day}</span><div class="shows">${list.filter((s) => s.startsAt.startsWith(day)).map((s) => html`${showLink(s)} <span class="tag">${ROOM_TYPES[s.roomType]}</span>`)}</div></div>`)}</div>`)}`;
+${[...new Set(list.map(day))].map((date) => html`<div><span class="muted">${date}</span><div class="shows">${list.filter((s) => day(s) === date).map((s) => html`${showLink(s)} <span class="tag">${ROOM_TYPES[s.roomType]}</span>`)}</div></div>`)}</div>`)}`;
   return { status: 200, type: HTML_TYPE, body: page(c.name, body) };
 }
 

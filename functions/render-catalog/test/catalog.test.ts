@@ -54,11 +54,13 @@ describe('render-catalog pages', () => {
     for (const t of ['<h2>São Paulo</h2>', '<h2>Rio de Janeiro</h2>', '<h3>Cine Paulista</h3>', '<h3>Cine Copacabana</h3>', '<strong>IMAX</strong>', '<strong>VIP</strong>']) expect(body).toContain(t);
     expect(body).toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
     expect(body).toContain('BRL 70.00 (half BRL 35.00)');
+    // In the cinema's time: the premiere starts at 23:00 UTC, 20:00 in São Paulo.
+    expect(body).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">20:00<`));
 
     const json = await (await fetch(`${url}/api/movies/last-starfall?city=Rio%20de%20Janeiro`)).json();
     expect(json.movie).toMatchObject({ id: 'last-starfall', title: 'The Last Starfall', status: 'premiere' });
-    expect(json.shows.map((s: { cinemaId: string; availability: string; waitingRoom: string }) => [s.cinemaId, s.availability, s.waitingRoom])).toEqual([
-      ['copacabana', 'available', '/waiting-room/last-starfall-copacabana-imax-d1'],
+    expect(json.shows.map((s: { cinemaId: string; availability: string; waitingRoom: string; timeZone: string; localStartsAt: string }) => [s.cinemaId, s.availability, s.waitingRoom, s.timeZone, s.localStartsAt.slice(11)])).toEqual([
+      ['copacabana', 'available', '/waiting-room/last-starfall-copacabana-imax-d1', 'America/Sao_Paulo', '19:00'],
     ]);
   });
 
