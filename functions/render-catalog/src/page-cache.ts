@@ -87,7 +87,6 @@ export function createPageCache(opts: {
         return page!;
       }
       const renderHere = async (): Promise<CachedPage> => {
-        outcome.miss.inc();
         const end = metrics.renders.startTimer();
         let made: Awaited<ReturnType<typeof render>>;
         try {
@@ -100,6 +99,7 @@ export function createPageCache(opts: {
         } finally {
           end();
         }
+        outcome.miss.inc();
         const rendered: CachedPage = { ...made, etag: strongEtag(made.body), at: Date.now(), versions };
         if (made.status === 200) {
           await store(key, rendered);
