@@ -42,7 +42,8 @@ RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>
  && cp -r functions/runtime/dist /out/functions/runtime/ && rm -rf /out/functions/runtime/dist/testing \
  && case "$APP" in \
       legacy-cinema|payment-provider) mkdir -p /out/simulators && cp simulators/package.json /out/simulators/ && cp -r simulators/dist /out/simulators/ ;; \
-      *) cp -r "functions/$APP/dist" "/out/functions/$APP/" ;; \
+      *) cp -r "functions/$APP/dist" "/out/functions/$APP/" \
+         && if [ -d "functions/$APP/lua" ]; then cp -r "functions/$APP/lua" "/out/functions/$APP/"; fi ;; \
     esac \
  && echo "require('./$main');" > /out/start.js \
  && find /out \( -name '*.map' -o -name '*.d.ts' -o -name '*.tsbuildinfo' \) -delete

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FunctionDefinition } from '@premiere/runtime';
 import { catalogEnv, type CatalogEnv } from './env';
 import { catalogEvents } from './events';
@@ -12,4 +13,5 @@ export const renderCatalog: FunctionDefinition<CatalogEnv> = {
   env: catalogEnv,
   routes: catalogRoutes,
   events: catalogEvents,
+  redisScripts: path.resolve(__dirname, '../lua'),
 };

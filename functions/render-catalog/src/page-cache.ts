@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
 import { Counter, Histogram, type Registry } from '@premiere/runtime';
 
@@ -107,7 +107,8 @@ export function createPageCache(opts: {
         }
         return rendered;
       };
-      const locked = await opts.redis.set(lockKey(key), '1', 'PX', lockMs, 'NX');
+      const token = randomUUID();
+      const locked = await opts.redis.set(lockKey(key), token, 'PX', lockMs, 'NX');
       if (locked) {
         try {
           // Another replica may have rendered it between our read and our lock.
@@ -119,7 +120,7 @@ export function createPageCache(opts: {
           }
           return await renderHere();
         } finally {
-          await opts.redis.del(lockKey(key));
+          await (opts.redis as Redis & { releaseLock(key: string, token: string): Promise<number> }).releaseLock(lockKey(key), token);
         }
       }
       // Another replica is rendering: the stale copy now, else wait for the fresh one.

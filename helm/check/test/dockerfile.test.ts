@@ -21,5 +21,6 @@ describe('the Dockerfile', () => {
       expect(dockerfile).toContain(`functions/${fn}/package.json`);
     }
     expect(dockerfile).toMatch(/legacy-cinema\|payment-provider\)/);
+    expect(dockerfile).toContain('cp -r "functions/$APP/lua"'); // Redis scripts are loaded from files at run time
   });
 });
