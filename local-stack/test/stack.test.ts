@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
@@ -75,6 +77,16 @@ describe('npm start (the local stack)', () => {
     expect(rows[0].seats).toBe(24);
     const seats = await (await fetch(`${state.simulators['legacy-cinema']}/shows/last-starfall-premiere/seats`)).json();
     expect(seats.seats).toHaveLength(24);
+
+    // An event through the broker, routed by helm/premiere/eventing.yaml, refreshes a page at the edge.
+    const movie = async () => (await fetch(`${state.edge}/movies/last-starfall`)).text();
+    expect(await movie()).toContain('href="/waiting-room/last-starfall-premiere"');
+    const redis = new Redis(state.backing.redis);
+    await redis.set('premiere:{show:last-starfall-premiere}:availability', 'sold_out');
+    redis.disconnect();
+    const event = HTTP.binary(new CloudEvent({ id: 'stack-1', type: 'premiere.show.availability.changed', source: '/premiere/issue-token', data: { showId: 'last-starfall-premiere', availability: 'sold_out' } }));
+    expect((await fetch(state.broker, { method: 'POST', headers: event.headers as Record<string, string>, body: event.body as string })).status).toBe(202);
+    await eventually(async () => !(await movie()).includes('href="/waiting-room/last-starfall-premiere"'), 10_000, 200);
 
     expect(state.pids).toHaveLength(9); // postgres, redis, 2 simulators, 5 functions
     expect(state.pids.every(alive)).toBe(true);
