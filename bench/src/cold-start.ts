@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { listFunctions } from '@premiere/runtime';
 
 /**
  * `npm run cold-start [-- --runs N]`: how long each function takes from process start to its first
@@ -9,7 +10,7 @@ import path from 'node:path';
  * request. Uses DATABASE_URL and REDIS_URL (default: the local ones); prints one JSON line.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const FUNCTIONS = ['issue-token', 'admit-batch', 'reserve-seat', 'process-payment', 'render-catalog'];
+const FUNCTIONS = listFunctions();
 const BARE = "require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT))";
 
 let nextPort = 20_000 + Math.floor(Math.random() * 20_000);

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Joi from 'joi';
 import YAML from 'yaml';
+import { listFunctions } from '@premiere/runtime';
 
 /** The chart folder, where the files the chart and the local stack share are declared. */
 export const CHART_DIR = path.resolve(__dirname, '../../helm/premiere');
 
 const NAME = Joi.string().pattern(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/);
-const FUNCTION = Joi.string().valid('issue-token', 'admit-batch', 'reserve-seat', 'process-payment', 'render-catalog');
+const FUNCTION = Joi.string().valid(...listFunctions());
 
 export interface Delivery {
   retry: number;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, createLogger, loadConfig, migrate } from '@premiere/runtime';
+import { ConfigError, createLogger, listFunctions, loadConfig, migrate } from '@premiere/runtime';
 import { freePort, startEmbeddedPostgres, startRedisServer, type BackingService } from './backing';
 import { LocalBroker } from './broker';
 import { loadEventing, loadRoutes } from './declarations';
@@ -10,7 +10,7 @@ import { createEdge } from './edge';
 import { stackEnv } from './env';
 
 const ROOT = path.resolve(__dirname, '../..');
-const FUNCTIONS = ['issue-token', 'admit-batch', 'reserve-seat', 'process-payment', 'render-catalog'];
+const FUNCTIONS = listFunctions();
 const SIMULATORS = { 'legacy-cinema': 'legacy-cinema-main.js', 'payment-provider': 'payment-provider-main.js' };
 
 const log = createLogger({ name: 'local-stack' });

@@ -164,14 +164,16 @@ export function createFunction<S extends EnvSpec>(
     let timer = durationByRoute.get(key);
     if (!timer) durationByRoute.set(key, (timer = metrics.httpDuration.labels(method, route, String(status))));
     timer.observe(seconds);
-    const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
     // One line per request at debug (the edge keeps the access log; status polls are many); a
-    // refused request at info, a failed one at error.
-    if (status >= 500 && !QUIET_ROUTES.has(route)) {
+    // refused request at info, a failed one at error. Nothing is built for a line not written.
+    const quiet = QUIET_ROUTES.has(route);
+    const level = status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
+    if (!log.isLevelEnabled(level)) return;
+    const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
+    if (level === 'error') {
       const err = (request.response as { isBoom?: boolean } | null)?.isBoom ? request.response : undefined;
       request.logger().error({ ...line, err }, 'request failed');
-    } else if (status >= 400 && !QUIET_ROUTES.has(route)) request.logger().info(line, 'request refused');
-    else if (log.isLevelEnabled('debug')) request.logger().debug(line, 'request');
+    } else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
   });
 
   const routes: ServerRoute[] = [

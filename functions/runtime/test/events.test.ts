@@ -115,6 +115,14 @@ describe('CloudEvents in', () => {
     expect(reply).toMatchObject({ type: 'premiere.test.ponged', source: '/premiere/admit-batch', subject: 'x', data: { ok: true } });
   });
 
+  it('fails, keeping nothing, when the reply is not a premiere event', async () => {
+    const before = await inboxCount();
+    const bad = HTTP.binary(new CloudEvent({ id: 'ping-bad', type: 'premiere.test.pinged', source: '/x', data: { reply: true, replyType: 'Ponged' } }));
+    expect((await post(bad)).status).toBe(500);
+    expect((await post(bad)).status).toBe(500); // not recorded as handled: retried, not skipped
+    expect(await inboxCount()).toBe(before);
+  });
+
   it('runs a schedule on a PingSource event, and refuses an unknown schedule', async () => {
     const ping = (schedule: string, id: string) =>
       HTTP.binary(new CloudEvent({ id, type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/x/pingsources/p', data: { schedule } }));

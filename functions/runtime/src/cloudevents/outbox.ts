@@ -24,6 +24,33 @@ interface OutboxRow {
   created_at: Date;
 }
 
+function assertEventType(type: string): void {
+  if (!EVENT_TYPE.test(type)) throw new Error(`event type "${type}" is not premiere.<entity>.<verb>`);
+}
+
+/**
+ * The CloudEvent a function sends, from the outbox or as a reply: its source, the SinkBinding's
+ * extensions (K_CE_OVERRIDES), JSON data. Refuses a type that is not premiere.<entity>.<verb>.
+ */
+export function buildEvent(
+  event: EventToEmit,
+  from: { source: string; extensions?: Record<string, unknown> },
+  id: string = randomUUID(),
+  time: Date = new Date(),
+): CloudEvent<unknown> {
+  assertEventType(event.type);
+  return new CloudEvent({
+    ...from.extensions,
+    id,
+    type: event.type,
+    source: from.source,
+    ...(event.subject ? { subject: event.subject } : {}),
+    time: time.toISOString(),
+    datacontenttype: 'application/json',
+    data: event.data,
+  });
+}
+
 /** Sends one CloudEvent to the broker in binary mode; throws unless the broker answers 2xx. */
 export async function sendEvent(sink: string, event: CloudEvent<unknown>, timeoutMs = 5_000): Promise<void> {
   const message = HTTP.binary(event);
@@ -63,7 +90,7 @@ export class Outbox {
   ) {}
 
   async add(client: Queryable, event: EventToEmit): Promise<string> {
-    if (!EVENT_TYPE.test(event.type)) throw new Error(`event type "${event.type}" is not premiere.<entity>.<verb>`);
+    assertEventType(event.type); // at insert, not at publish: the caller's transaction fails
     const { rows } = await client.query<{ id: string }>(
       'INSERT INTO outbox (event_id, type, subject, data) VALUES ($1, $2, $3, $4) RETURNING id',
       [randomUUID(), event.type, event.subject ?? null, JSON.stringify(event.data)],
@@ -94,7 +121,7 @@ export class Outbox {
         let error: unknown;
         for (const row of rows) {
           try {
-            await sendEvent(this.opts.sink, this.toCloudEvent(row));
+            await sendEvent(this.opts.sink, buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at));
             done.push(row.id);
             this.opts.metrics.eventsPublished.inc({ type: row.type });
           } catch (err) {
@@ -119,19 +146,6 @@ export class Outbox {
       if (failed) throw failed;
       if (ids || sent < batch) return total;
     }
-  }
-
-  private toCloudEvent(row: OutboxRow): CloudEvent<unknown> {
-    return new CloudEvent({
-      ...this.opts.extensions,
-      id: row.event_id,
-      type: row.type,
-      source: this.opts.source,
-      ...(row.subject ? { subject: row.subject } : {}),
-      time: row.created_at.toISOString(),
-      datacontenttype: 'application/json',
-      data: row.data,
-    });
   }
 
   /** Forgets published events and handled-event records older than the retention. */

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type pg from 'pg';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { EventToEmit } from './outbox';
+import { buildEvent, type EventToEmit } from './outbox';
 
 /** What Knative PingSource sends; the schedule's name is in its data (`{"schedule": "<name>"}`). */
 export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
@@ -107,7 +106,7 @@ export function eventsRoute<Ctx>(opts: {
         }
 
         let outcome: 'handled' | 'duplicate' = 'handled';
-        let reply: EventToEmit | void;
+        let reply: CloudEvent<unknown> | undefined;
         try {
           reply = await opts.transaction(async (tx) => {
             const first = await tx.query(
@@ -118,7 +117,9 @@ export function eventsRoute<Ctx>(opts: {
               outcome = 'duplicate';
               return undefined;
             }
-            return run(tx);
+            const answer = await run(tx);
+            // Built inside the transaction: a reply that is not a valid event undoes the handling.
+            return answer ? buildEvent(answer, opts) : undefined;
           });
         } catch (err) {
           opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
@@ -129,17 +130,7 @@ export function eventsRoute<Ctx>(opts: {
         log.info({ outcome }, 'event received');
         if (!reply) return h.response().code(204).header('x-premiere-outcome', outcome);
 
-        const message = HTTP.binary(
-          new CloudEvent({
-            ...opts.extensions,
-            id: randomUUID(),
-            type: reply.type,
-            source: opts.source,
-            ...(reply.subject ? { subject: reply.subject } : {}),
-            datacontenttype: 'application/json',
-            data: reply.data,
-          }),
-        );
+        const message = HTTP.binary(reply);
         const response = h.response(message.body as string).code(200);
         for (const [k, v] of Object.entries(message.headers)) response.header(k, String(v));
         return response;
