@@ -50,8 +50,7 @@ function seatsOf(room: Room) {
 }
 
 function dayAt(now: Date, days: number, hourUtc: number): Date {
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days, hourUtc));
-  return d;
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days, hourUtc));
 }
 
 export function demoShows(now = new Date()) {
