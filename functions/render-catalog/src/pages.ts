@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Redis } from '@premiere/runtime';
 import { readAvailability, type Availability } from './availability';
 import { loadCinema, loadHome, loadMovie, type Cinema, type MovieStatus, type MovieSummary, type Show } from './catalog';
-import { html, page, type Html } from './html';
+import { html, page, type Html } from '@premiere/runtime';
 
 /** The three pages (and their JSON): what they load and how they look. */
 export interface Rendered {

@@ -7,3 +7,5 @@ export * from './server';
 export * from './migrate';
 export { Outbox, sendEvent, EVENT_TYPE, type EventToEmit } from './cloudevents/outbox';
 export { InvalidEvent, parseCloudEvent, PING_EVENT_TYPE, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
+export * from './tokens';
+export * from './html';

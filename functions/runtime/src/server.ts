@@ -4,7 +4,7 @@ import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type pg from 'pg';
 import { ConfigError, loadConfig, runtimeEnv, type ConfigOf, type EnvSpec, type RuntimeConfig } from './config';
-import { Outbox, type EventToEmit } from './cloudevents/outbox';
+import { buildEvent, Outbox, sendEvent, type EventToEmit } from './cloudevents/outbox';
 import { eventsRoute, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -35,6 +35,11 @@ export interface FunctionContext<S extends EnvSpec = EnvSpec> {
   metrics: Metrics;
   /** Runs `fn` in one PostgreSQL transaction; events it emits are published after commit. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Sends an event to the broker at once, not through the outbox, and does not wait: for nudges
+   * that change nothing themselves and whose loss a schedule makes good. Failures are logged.
+   */
+  nudge(event: EventToEmit): void;
 }
 
 export interface FunctionDefinition<S extends EnvSpec = EnvSpec> {
@@ -125,7 +130,13 @@ export function createFunction<S extends EnvSpec>(
     return result;
   };
 
-  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, transaction };
+  const nudge = (event: EventToEmit): void => {
+    sendEvent(config.K_SINK, buildEvent(event, { source, extensions }), 2_000).catch((err: Error) =>
+      log.warn({ type: event.type, subject: event.subject, err: err.message }, 'nudge not delivered (the schedule will catch up)'),
+    );
+  };
+
+  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, transaction, nudge };
   const state = { stopping: false };
 
   const server = Hapi.server({

@@ -1,0 +1,151 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import Boom from '@hapi/boom';
+import type { Request, ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { html, Html, page, type FunctionContext } from '@premiere/runtime';
+import { ensureRoom, quotaOf, readRoomState, roomKeys, ROOMS_KEY, type RoomState } from '@premiere/waiting-room';
+import type { AdmitBatchEnv } from './env';
+import { bouncerOf } from './events';
+
+type Ctx = FunctionContext<AdmitBatchEnv>;
+
+const showParams = Joi.object({
+  showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' }),
+});
+const bearer = Joi.object({ authorization: Joi.string().required().messages({ 'any.required': 'the operators’ API needs "Authorization: Bearer <ADMIN_TOKEN>"' }) }).unknown();
+const settings = Joi.object({
+  capacity: Joi.number().integer().min(1).max(10_000),
+  overbooking: Joi.number().min(0).max(1),
+}).or('capacity', 'overbooking').messages({ 'object.missing': 'send "capacity" (1-10000) and/or "overbooking" (0-1)' });
+
+/** What the tokens left say the catalog should list. */
+function availabilityOf(quota: number, issued: number): string {
+  const left = quota - issued;
+  if (left <= 0) return 'sold_out';
+  return left <= Math.max(1, Math.floor(quota / 10)) ? 'few_left' : 'available';
+}
+
+type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';
+
+/** The operators' API and page: each show's live state; pause, resume, drain, capacity, overbooking. */
+export function adminRoutes(ctx: Ctx): ServerRoute[] {
+  const expected = createHash('sha256').update(ctx.config.ADMIN_TOKEN).digest();
+  const authorize = (request: Request) => {
+    const given = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      throw Boom.unauthorized('a valid "Authorization: Bearer <ADMIN_TOKEN>" is required');
+    }
+  };
+
+  async function stateOf(showId: string): Promise<RoomState> {
+    if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
+    return (await readRoomState(ctx.redis, showId))!;
+  }
+
+  /** Changes a room's settings: logged, recorded, and followed by an admission pass. */
+  async function act(request: Request, action: Action, changes: Record<string, string | number>) {
+    authorize(request);
+    const showId = request.params.showId as string;
+    const before = await stateOf(showId);
+    const room = roomKeys(showId)[0];
+    const [, , , , , , availabilityKey] = roomKeys(showId);
+    await ctx.redis.hset(room, changes);
+    const after = (await readRoomState(ctx.redis, showId))!;
+    const log = request.logger();
+    await ctx.transaction(async (tx) => {
+      await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
+      // A new quota can put a sold-out show back on sale, or take it off.
+      const availability = availabilityOf(after.quota, after.tokensIssued);
+      if (action === 'settings' && availability !== after.availability && !(after.availability === 'sold_out' && availability === 'sold_out')) {
+        await ctx.redis.set(availabilityKey, availability);
+        await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+      }
+      await bouncerOf(ctx).admit(showId, tx, log);
+    });
+    log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining } }, 'admin action');
+    return readRoomState(ctx.redis, showId);
+  }
+
+  const route = (method: 'GET' | 'POST' | 'PATCH', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute => ({
+    method,
+    path,
+    options: { validate: { headers: bearer, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } },
+    handler,
+  });
+
+  return [
+    {
+      method: 'GET',
+      path: '/admin',
+      handler: (_request, h) => h.response(adminPage()).type('text/html; charset=utf-8').header('cache-control', 'no-store'),
+    },
+    route('GET', '/admin/api/shows', async (request) => {
+      authorize(request);
+      const ids = (await ctx.redis.smembers(ROOMS_KEY)).sort();
+      const states = await Promise.all(ids.map((id) => readRoomState(ctx.redis, id)));
+      return { shows: states.filter((s): s is RoomState => s !== null) };
+    }),
+    route('GET', '/admin/api/shows/{showId}', async (request) => {
+      authorize(request);
+      return stateOf((request.params.showId as string));
+    }, { params: showParams }),
+    route('POST', '/admin/api/shows/{showId}/pause', (request) => act(request, 'pause', { paused: 1 }), { params: showParams }),
+    route('POST', '/admin/api/shows/{showId}/resume', (request) => act(request, 'resume', { paused: 0 }), { params: showParams }),
+    route('POST', '/admin/api/shows/{showId}/drain', (request) => act(request, 'drain', { draining: 1 }), { params: showParams }),
+    route('POST', '/admin/api/shows/{showId}/undrain', (request) => act(request, 'undrain', { draining: 0 }), { params: showParams }),
+    route('PATCH', '/admin/api/shows/{showId}', async (request) => {
+      authorize(request);
+      const body = request.payload as { capacity?: number; overbooking?: number };
+      const current = await stateOf((request.params.showId as string));
+      const changes: Record<string, number> = {};
+      if (body.capacity !== undefined) changes.capacity = body.capacity;
+      if (body.overbooking !== undefined) {
+        changes.overbooking = body.overbooking;
+        changes.quota = quotaOf(current.seats, body.overbooking);
+      }
+      return act(request, 'settings', changes);
+    }, { params: showParams, payload: settings }),
+  ];
+}
+
+/** A small page for operators: the token is asked for once and kept for the tab only. */
+function adminPage(): string {
+  const script = new Html(`<script>
+(function () {
+  var token = sessionStorage.getItem('premiere-admin');
+  function ask() { token = prompt('Admin token'); if (token) sessionStorage.setItem('premiere-admin', token); }
+  if (!token) ask();
+  function call(method, path, body) {
+    return fetch('/admin/api/shows' + path, { method: method, headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}), body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) { if (r.status === 401) { sessionStorage.removeItem('premiere-admin'); ask(); } return r.json(); });
+  }
+  function cell(tr, v) { var td = document.createElement('td'); td.textContent = v; tr.appendChild(td); return td; }
+  function button(td, label, fn) { var b = document.createElement('button'); b.textContent = label; b.onclick = fn; td.appendChild(b); }
+  function refresh() {
+    call('GET', '').then(function (body) {
+      var rows = document.getElementById('rows'); rows.textContent = '';
+      (body.shows || []).forEach(function (s) {
+        var tr = document.createElement('tr');
+        [s.showId, s.tokensIssued + ' / ' + s.quota, s.tokensLeft, s.waiting + (s.preQueue ? ' (+' + s.preQueue + ' pre)' : ''), s.inside + ' / ' + s.capacity,
+         s.admissionsLastMinute, s.paceSeconds ? Math.round(s.paceSeconds * Math.max(1, s.waiting)) + ' s' : '–',
+         (s.paused ? 'paused ' : '') + (s.draining ? 'draining' : '')].forEach(function (v) { cell(tr, v); });
+        var td = cell(tr, '');
+        var id = encodeURIComponent(s.showId);
+        button(td, s.paused ? 'Resume' : 'Pause', function () { call('POST', '/' + id + (s.paused ? '/resume' : '/pause')).then(refresh); });
+        button(td, s.draining ? 'Undrain' : 'Drain', function () { call('POST', '/' + id + (s.draining ? '/undrain' : '/drain')).then(refresh); });
+        button(td, 'Capacity…', function () { var c = Number(prompt('Zone capacity', s.capacity)); if (c) call('PATCH', '/' + id, { capacity: c }).then(refresh); });
+        button(td, 'Overbooking…', function () { var o = prompt('Overbooking (0-1)', s.overbooking); if (o !== null) call('PATCH', '/' + id, { overbooking: Number(o) }).then(refresh); });
+        rows.appendChild(tr);
+      });
+    });
+  }
+  refresh(); setInterval(refresh, 5000);
+})();
+</script>`);
+  return page(
+    'Waiting rooms',
+    html`<h1>Waiting rooms</h1>
+<table class="card"><thead><tr><th>show</th><th>tokens issued</th><th>left</th><th>waiting</th><th>inside / capacity</th><th>admitted last minute</th><th>wait at the back</th><th>state</th><th></th></tr></thead><tbody id="rows"></tbody></table>
+<p class="muted">Live, every 5 s. Every action is logged and recorded in admit_batch.admin_actions.</p>${script}`,
+  );
+}

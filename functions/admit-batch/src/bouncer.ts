@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, type FunctionContext, type Logger, type Transaction } from '@premiere/runtime';
+import { ShowQueue, type Admission } from '@premiere/waiting-room';
+import type { AdmitBatchEnv } from './env';
+
+type Ctx = FunctionContext<AdmitBatchEnv>;
+
+function bouncerMetrics(ctx: Ctx) {
+  const registers = [ctx.metrics.registry];
+  return {
+    admissions: new Counter({ name: 'premiere_admissions_total', help: 'Visitors admitted into the protected zone, by show', labelNames: ['show'] as const, registers }),
+    reclaimed: new Counter({ name: 'premiere_zone_slots_reclaimed_total', help: 'Zone slots whose lease ran out (admission unused, or the visitor left without a word), by show', labelNames: ['show'] as const, registers }),
+    passedOver: new Counter({ name: 'premiere_visitors_passed_over_total', help: 'Waiting visitors who stopped polling, passed over when their turn came, by show', labelNames: ['show'] as const, registers }),
+    lag: new Histogram({ name: 'premiere_admission_lag_seconds', help: 'From a zone slot falling free to the next visitor admitted', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers }),
+    queue: new Gauge({ name: 'premiere_queue_length', help: 'Visitors waiting in line, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
+    inside: new Gauge({ name: 'premiere_zone_visitors', help: 'Visitors inside the protected zone, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
+  };
+}
+
+export type Bouncer = ReturnType<typeof createBouncer>;
+
+/**
+ * The bouncer: one admission pass for a show (reclaim lapsed slots, fill the zone from the head of
+ * the line), its metrics, and `premiere.visitors.admitted` through the outbox.
+ */
+export function createBouncer(ctx: Ctx) {
+  const metrics = bouncerMetrics(ctx);
+  const ttlMs = () => ctx.config.ADMISSION_TTL_SECONDS * 1000;
+  const goneAfterMs = () => ctx.config.GONE_AFTER_SECONDS * 1000;
+
+  return {
+    /**
+     * Admits what fits. `slotFreedAt`: when the slot that triggered this pass fell free, for the
+     * admission lag. Redis changes first (atomic, safe to repeat); the event rides on `tx`.
+     */
+    async admit(showId: string, tx: Transaction, log: Logger, slotFreedAt?: number): Promise<Admission> {
+      const a = await new ShowQueue(ctx.redis, showId).admit(ttlMs(), goneAfterMs());
+      metrics.queue.labels(showId).set(a.waiting);
+      metrics.inside.labels(showId).set(a.inside);
+      if (a.reclaimed) metrics.reclaimed.labels(showId).inc(a.reclaimed);
+      if (a.passedOver) metrics.passedOver.labels(showId).inc(a.passedOver);
+      if (a.admitted > 0) {
+        metrics.admissions.labels(showId).inc(a.admitted);
+        const freedAt = a.reclaimedSince ?? slotFreedAt;
+        if (freedAt !== undefined) metrics.lag.observe(Math.max(0, a.now - freedAt) / 1000);
+        await tx.emit({
+          type: 'premiere.visitors.admitted',
+          subject: showId,
+          data: { showId, count: a.admitted, firstPlace: a.firstPlace, lastPlace: a.lastPlace, admittedAt: new Date(a.now).toISOString() },
+        });
+        log.debug({ showId, ...a }, 'admitted');
+      }
+      return a;
+    },
+
+    async finish(showId: string, visitor: number): Promise<boolean> {
+      return new ShowQueue(ctx.redis, showId).finish(visitor);
+    },
+
+    async extend(showId: string, visitor: number, untilMs: number): Promise<boolean> {
+      return new ShowQueue(ctx.redis, showId).extend(visitor, untilMs);
+    },
+  };
+}

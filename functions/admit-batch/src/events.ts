@@ -1,0 +1,71 @@
+import Joi from 'joi';
+import type { EventHandler, FunctionContext, ScheduleHandler } from '@premiere/runtime';
+import { ROOMS_KEY, roomKeys } from '@premiere/waiting-room';
+import { createBouncer, type Bouncer } from './bouncer';
+import type { AdmitBatchEnv } from './env';
+
+type Ctx = FunctionContext<AdmitBatchEnv>;
+type Handler = EventHandler<Ctx>;
+
+const bouncers = new WeakMap<Ctx, Bouncer>();
+export function bouncerOf(ctx: Ctx): Bouncer {
+  let b = bouncers.get(ctx);
+  if (!b) bouncers.set(ctx, (b = createBouncer(ctx)));
+  return b;
+}
+
+const showId = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required();
+const visitor = Joi.number().integer().min(1).required();
+const eventTime = (event: { time?: string }) => (event.time ? Date.parse(event.time) : undefined);
+
+/** Someone may be waiting while the zone has room: fill it. */
+const fill: Handler = {
+  data: Joi.object({ showId }).unknown(),
+  handle: async ({ data, ctx, tx, log }) => {
+    await bouncerOf(ctx).admit(data.showId, tx, log);
+  },
+};
+
+/** A visitor's visit to the zone is over: free their slot and admit the next in line. */
+const finished: Handler = {
+  data: Joi.object({ showId, visitor }).unknown(),
+  handle: async ({ event, data, ctx, tx, log }) => {
+    const bouncer = bouncerOf(ctx);
+    const freed = await bouncer.finish(data.showId, data.visitor);
+    await bouncer.admit(data.showId, tx, log, freed ? eventTime(event) : undefined);
+  },
+};
+
+/** A visitor in the zone is active until `until`: keep their slot that long. */
+const active: Handler = {
+  data: Joi.object({ showId, visitor, until: Joi.date().iso().required() }).unknown(),
+  handle: async ({ data, ctx }) => {
+    await bouncerOf(ctx).extend(data.showId, data.visitor, (data.until as Date).getTime());
+  },
+};
+
+export const admitBatchEvents: Record<string, Handler> = {
+  'premiere.visitors.waiting': fill,
+  'premiere.admission.expired': fill,
+  'premiere.order.confirmed': finished,
+  'premiere.hold.released': finished,
+  'premiere.hold.expired': finished,
+  'premiere.visitor.active': active,
+};
+
+/**
+ * The safety net, every minute: an admission pass for every show with a waiting room, which
+ * reclaims slots nobody gave back (lost events, closed tabs) and fills the zone.
+ */
+const sweep: ScheduleHandler<Ctx> = async ({ ctx, tx, log }) => {
+  const shows = await ctx.redis.smembers(ROOMS_KEY);
+  for (const id of shows) {
+    if ((await ctx.redis.exists(roomKeys(id)[0])) === 0) {
+      await ctx.redis.srem(ROOMS_KEY, id); // the room outlived its show and expired
+      continue;
+    }
+    await bouncerOf(ctx).admit(id, tx, log);
+  }
+};
+
+export const admitBatchSchedules: Record<string, ScheduleHandler<Ctx>> = { 'admission-sweep': sweep };

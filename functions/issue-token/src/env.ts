@@ -1,0 +1,23 @@
+import Joi from 'joi';
+import { tokenEnv, type EnvSpec } from '@premiere/runtime';
+import { waitingRoomEnv } from '@premiere/waiting-room';
+
+const limit = (dflt: number) => Joi.number().integer().min(0).max(1_000_000).default(dflt);
+
+/** issue-token's variables: the waiting room's, the signing keys, and its own (see the README). */
+export const issueTokenEnv = {
+  ...waitingRoomEnv,
+  ...tokenEnv,
+  JOIN_RATE_PER_ADDRESS: {
+    schema: limit(120),
+    expect: 'joins allowed per client address per window (0 turns the limit off); generous, since many visitors share a carrier’s or an office’s address',
+  },
+  JOIN_RATE_PER_SESSION: { schema: limit(10), expect: 'joins allowed per session per window (0 turns the limit off)' },
+  JOIN_RATE_WINDOW_SECONDS: { schema: Joi.number().integer().min(1).max(3_600).default(60), expect: 'the rate limits’ window in seconds (1-3600)' },
+  SESSION_COOKIE_SECURE: {
+    schema: Joi.string().valid('auto', 'true', 'false').default('auto'),
+    expect: 'auto (Secure when the edge says the request came over https), true or false',
+  },
+} satisfies EnvSpec;
+
+export type IssueTokenEnv = typeof issueTokenEnv;

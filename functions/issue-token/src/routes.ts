@@ -1,0 +1,161 @@
+import Boom from '@hapi/boom';
+import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { sessionHash, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
+import type { IssueTokenEnv } from './env';
+import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
+import { cookieParsing, requireSession, sessionHeaders, sessionOf, sessionOrNew } from './session';
+import { WaitingRoom, type JoinResult } from './waiting-room';
+
+const showParams = Joi.object({
+  showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' }),
+});
+/** Joining and leaving take no body; anything sent must be small (else 413). */
+const NO_BODY = { maxBytes: 1_024 };
+const FORM = { maxBytes: 1_024, parse: false };
+const bearer = Joi.object({ authorization: Joi.string().pattern(/^Bearer \S+$/).messages({ 'string.pattern.base': '"authorization" must be "Bearer <token>"' }) }).unknown();
+
+const showIdOf = (request: Request) => request.params.showId as string;
+
+/** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent). */
+function clientAddress(request: Request): string {
+  const fromEdge = request.headers['x-client-address'];
+  return typeof fromEdge === 'string' && fromEdge.length <= 64 ? fromEdge : request.info.remoteAddress;
+}
+
+const REFUSALS: Record<'sold_out' | 'drained' | 'started', string> = {
+  sold_out: 'This show is sold out: every waiting-room token has been given out.',
+  drained: 'This show is no longer issuing waiting-room tokens.',
+  started: 'This show has already started.',
+};
+
+export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRoute[] {
+  const room = new WaitingRoom(ctx);
+  const secure = ctx.config.SESSION_COOKIE_SECURE as 'auto' | 'true' | 'false';
+
+  async function heading(showId: string): Promise<ShowHeading | null> {
+    if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) return null;
+    const [title, cinemaName, city, roomType, startsAt, timeZone] = await ctx.redis.hmget(roomKeys(showId)[0], 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
+    if (!title) return null;
+    return { showId, title, cinemaName: cinemaName!, city: city!, roomType: roomType!, startsAt: Number(startsAt), timeZone: timeZone! };
+  }
+
+  function verify(request: Request, typ: 'queue'): TokenClaims {
+    if (!request.headers.authorization) throw Boom.unauthorized('send the token you got when joining: "Authorization: Bearer <token>"');
+    const token = String(request.headers.authorization).slice('Bearer '.length);
+    const session = requireSession(request);
+    try {
+      return room.signer.verify(token, { typ, show: showIdOf(request), session });
+    } catch (err) {
+      if (err instanceof TokenRefused) throw err.status === 401 ? Boom.unauthorized(err.message) : Boom.forbidden(err.message);
+      throw err;
+    }
+  }
+
+  const refusedJson = (result: Exclude<JoinResult, { kind: 'joined' }>, h: ResponseToolkit) => {
+    switch (result.kind) {
+      case 'unknown_show':
+        return Boom.notFound('no such show');
+      case 'rate_limited':
+        return h.response({ statusCode: 429, error: 'Too Many Requests', message: `too many joins from this ${result.scope}; try again in ${result.retryAfterSeconds} s` })
+          .code(429).header('retry-after', String(result.retryAfterSeconds));
+      default:
+        return h.response({ statusCode: 410, error: result.kind, message: REFUSALS[result.kind], alternatives: result.alternatives }).code(410);
+    }
+  };
+
+  return [
+    // The JSON API, for apps and the waiting-room page's script.
+    {
+      method: 'POST',
+      path: '/waiting-room/api/shows/{showId}/join',
+      options: { state: cookieParsing, validate: { params: showParams, headers: sessionHeaders }, payload: NO_BODY },
+      handler: async (request, h) => {
+        const session = sessionOrNew(request, h, secure);
+        const result = await room.join(showIdOf(request), session, clientAddress(request));
+        if (result.kind !== 'joined') return refusedJson(result, h);
+        return h.response({ token: result.token, visitor: result.visitor, status: result.status }).code(result.created ? 201 : 200).header('cache-control', 'no-store');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/waiting-room/api/shows/{showId}/status',
+      options: { state: cookieParsing, validate: { params: showParams, headers: bearer.concat(sessionHeaders) } },
+      handler: async (request, h) => {
+        const claims = verify(request, 'queue');
+        return h.response(await room.status(showIdOf(request), claims)).header('cache-control', 'no-store');
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/waiting-room/api/shows/{showId}/token',
+      options: { state: cookieParsing, validate: { params: showParams, headers: bearer.concat(sessionHeaders) } },
+      handler: async (request) => {
+        const claims = verify(request, 'queue');
+        const from = await room.leave(showIdOf(request), claims);
+        return { showId: showIdOf(request), state: 'left', leftFrom: from || null };
+      },
+    },
+
+    // The pages.
+    {
+      method: 'GET',
+      path: '/waiting-room/{showId}',
+      options: { state: cookieParsing, validate: { params: showParams } },
+      handler: async (request, h) => {
+        const show = await heading(showIdOf(request));
+        if (!show) return h.response(messagePage('No such show', 'This show does not exist. Pick one from the catalog.')).code(404).type('text/html; charset=utf-8');
+        // The same for everyone: the edge and browsers may keep it for a minute.
+        return h.response(waitingRoomPage(show)).type('text/html; charset=utf-8').header('cache-control', 'public, max-age=60, s-maxage=60');
+      },
+    },
+    {
+      method: 'POST',
+      path: '/waiting-room/{showId}/join',
+      options: { state: cookieParsing, validate: { params: showParams }, payload: FORM },
+      handler: async (request, h) => {
+        const showId = showIdOf(request);
+        const session = sessionOrNew(request, h, secure);
+        const result = await room.join(showId, session, clientAddress(request));
+        if (result.kind === 'joined') return h.redirect(`/waiting-room/${showId}/status`).code(303);
+        if (result.kind === 'unknown_show') return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
+        if (result.kind === 'rate_limited') {
+          return h.response(messagePage('Please wait a moment', `Too many attempts; this page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds))
+            .code(429).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
+        }
+        const show = (await heading(showId))!;
+        return h.response(soldOutPage(show, REFUSALS[result.kind], result.alternatives)).code(410).type('text/html; charset=utf-8');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/waiting-room/{showId}/status',
+      options: { state: cookieParsing, validate: { params: showParams } },
+      handler: async (request, h) => {
+        const showId = showIdOf(request);
+        const session = sessionOf(request);
+        const show = await heading(showId);
+        if (!show) return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
+        const visitor = session ? await new ShowQueue(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
+        if (visitor === null) return h.redirect(`/waiting-room/${showId}`).code(303);
+        const claims: TokenClaims = { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 };
+        return h.response(statusPage(show, await room.status(showId, claims))).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+      },
+    },
+    {
+      method: 'POST',
+      path: '/waiting-room/{showId}/leave',
+      options: { state: cookieParsing, validate: { params: showParams }, payload: FORM },
+      handler: async (request, h) => {
+        const showId = showIdOf(request);
+        const session = sessionOf(request);
+        const visitor = session ? await new ShowQueue(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
+        if (visitor !== null) await room.leave(showId, { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 });
+        return h.response(messagePage('You left the line', 'Your place has gone to the next person. You can join again from the show’s page.')).type('text/html; charset=utf-8');
+      },
+    },
+  ];
+}
+
+

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import Boom from '@hapi/boom';
+import type { Request, ResponseToolkit, ServerStateCookieOptions } from '@hapi/hapi';
+import Joi from 'joi';
+
+/** The browser's session cookie: the one thing that binds a visitor to their token. */
+export const SESSION_COOKIE = 'premiere_session';
+/** Apps send their own session id instead. */
+export const SESSION_HEADER = 'x-session-id';
+export const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
+
+export const sessionHeaders = Joi.object({ [SESSION_HEADER]: Joi.string().pattern(SESSION_ID).messages({ 'string.pattern.base': `"${SESSION_HEADER}" must be 16 to 128 letters, digits, "_" or "-"` }) }).unknown();
+
+export function cookieOptions(secure: 'auto' | 'true' | 'false'): ServerStateCookieOptions {
+  return {
+    isHttpOnly: true,
+    isSameSite: 'Lax',
+    isSecure: secure === 'true',
+    path: '/',
+    encoding: 'none',
+    strictHeader: true,
+    // A mangled cookie is treated as none (a new session), not as a 400.
+    ignoreErrors: true,
+    clearInvalid: true,
+  };
+}
+
+/** Route options: a mangled Cookie header is no reason to refuse a visitor (it is ignored). */
+export const cookieParsing = { parse: true, failAction: 'ignore' } as const;
+
+/** The request's session: an app's header, else the browser's cookie; null if it has none. */
+export function sessionOf(request: Request): string | null {
+  const header = request.headers[SESSION_HEADER];
+  if (typeof header === 'string') return header;
+  const cookie = (request.state as Record<string, unknown> | null)?.[SESSION_COOKIE];
+  return typeof cookie === 'string' && SESSION_ID.test(cookie) ? cookie : null;
+}
+
+/** The request's session, or a new one set as the browser's cookie. */
+export function sessionOrNew(request: Request, h: ResponseToolkit, secure: 'auto' | 'true' | 'false'): string {
+  const existing = sessionOf(request);
+  if (existing) return existing;
+  const session = randomBytes(16).toString('base64url');
+  const https = secure === 'true' || (secure === 'auto' && request.headers['x-forwarded-proto'] === 'https');
+  h.state(SESSION_COOKIE, session, { ...cookieOptions(secure), isSecure: https });
+  return session;
+}
+
+/** A session is required (status, leave): 401 without one. */
+export function requireSession(request: Request): string {
+  const session = sessionOf(request);
+  if (!session) throw Boom.unauthorized(`no session: send the ${SESSION_COOKIE} cookie or the ${SESSION_HEADER} header you joined with`);
+  return session;
+}

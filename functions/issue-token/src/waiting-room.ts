@@ -1,0 +1,238 @@
+import type { FunctionContext } from '@premiere/runtime';
+import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
+import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, type VisitorStatus } from '@premiere/waiting-room';
+import { Alternatives, type Alternative } from './alternatives';
+import type { IssueTokenEnv } from './env';
+
+type Ctx = FunctionContext<IssueTokenEnv>;
+
+/** What a visitor is told about their place: the same for the JSON API and the HTML pages. */
+export interface PublicStatus {
+  showId: string;
+  /** pre_queue (sales not open: a place is drawn when they open), waiting, admitted, expired, left, finished, sold_out. */
+  state: 'pre_queue' | 'waiting' | 'admitted' | 'expired' | 'left' | 'finished' | 'sold_out';
+  place: number | null;
+  ahead: number | null;
+  /** People in line (not counting the pre-queue). */
+  waiting: number;
+  estimatedWaitSeconds: number | null;
+  estimate: string | null;
+  /** When to ask again (the interval grows with the distance to the front); null: no need. */
+  pollAfterMs: number | null;
+  salesOpenAt: string | null;
+  admissionsPaused: boolean;
+  /** Admitted: the access token for the protected zone, where to use it, and until when. */
+  accessToken?: string;
+  enterUrl?: string;
+  admissionDeadline?: string;
+  message: string;
+}
+
+export type JoinResult =
+  | { kind: 'joined'; created: boolean; token: string; visitor: number; status: PublicStatus }
+  | { kind: 'sold_out' | 'drained' | 'started'; alternatives: Alternative[] }
+  | { kind: 'unknown_show' }
+  | { kind: 'rate_limited'; retryAfterSeconds: number; scope: 'address' | 'session' };
+
+const NUDGE_EVERY_MS = 250;
+
+/** issue-token's side of the waiting room: joining, status, leaving. */
+export class WaitingRoom {
+  readonly signer: TokenSigner;
+  private readonly alternatives: Alternatives;
+  private readonly lastNudge = new Map<string, number>();
+  private readonly metrics;
+
+  constructor(private readonly ctx: Ctx) {
+    this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
+    this.alternatives = new Alternatives(ctx.db, ctx.redis);
+    const registers = [ctx.metrics.registry];
+    this.metrics = {
+      tokens: new Counter({ name: 'premiere_tokens_issued_total', help: 'Waiting-room tokens issued, by show', labelNames: ['show'] as const, registers }),
+      soldOut: new Counter({ name: 'premiere_sold_out_answers_total', help: 'Joins refused because the show issues no more tokens, by show and reason (sold_out, drained, started)', labelNames: ['show', 'reason'] as const, registers }),
+      polls: new Counter({ name: 'premiere_status_polls_total', help: 'Status polls, by the state answered', labelNames: ['state'] as const, registers }),
+      limited: new Counter({ name: 'premiere_joins_rate_limited_total', help: 'Joins refused by the rate limit, by scope (address, session)', labelNames: ['scope'] as const, registers }),
+    };
+  }
+
+  private get admissionTtlMs() {
+    return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
+  }
+
+  /** Joins the session to the show's waiting room: a new token, or the one it already has. */
+  async join(showId: string, session: string, clientAddress: string): Promise<JoinResult> {
+    const limited = await this.rateLimit(clientAddress, session);
+    if (limited) return limited;
+    const ses = sessionHash(session);
+    const queue = new ShowQueue(this.ctx.redis, showId);
+    let joined = await queue.join(ses, this.admissionTtlMs);
+    if (joined.outcome === 'no_room') {
+      if (!(await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config))) return { kind: 'unknown_show' };
+      joined = await queue.join(ses, this.admissionTtlMs);
+    }
+    if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
+    if (joined.outcome !== 'new' && joined.outcome !== 'existing') {
+      this.metrics.soldOut.labels(showId, joined.outcome).inc();
+      return { kind: joined.outcome, alternatives: await this.alternatives.for(showId) };
+    }
+
+    const claims: TokenClaims = {
+      typ: 'queue',
+      show: showId,
+      vid: joined.visitor,
+      place: joined.place,
+      ses,
+      iat: Math.floor(joined.joinedAt / 1000),
+      exp: Math.floor(joined.showStartsAt / 1000),
+    };
+    const token = this.signer.sign(claims);
+    if (joined.outcome === 'existing') {
+      return { kind: 'joined', created: false, token, visitor: joined.visitor, status: await this.status(showId, claims) };
+    }
+
+    this.metrics.tokens.labels(showId).inc();
+    if (joined.crossed) await this.announceAvailability(showId, joined.crossed);
+    const now = Date.now();
+    const status = this.describe(showId, claims, {
+      state: joined.state,
+      place: joined.place,
+      ahead: joined.ahead,
+      waiting: joined.state === 'waiting' ? joined.ahead + 1 : 0,
+      preQueue: joined.state === 'pre' ? joined.ahead + 1 : 0,
+      paceMs: joined.paceMs,
+      capacity: joined.capacity,
+      inside: 0,
+      deadline: joined.state === 'admitted' ? now + this.admissionTtlMs : null,
+      availability: 'available',
+      salesOpenAt: joined.salesOpenAt,
+      salesOpened: joined.state !== 'pre',
+      paused: false,
+      earliestLease: null,
+      seatsSoldOut: false,
+      now,
+    });
+    // Joined behind nobody while the zone is full: the bouncer admits when a slot frees, no nudge.
+    return { kind: 'joined', created: true, token, visitor: joined.visitor, status };
+  }
+
+  /** A token holder's status (the claims were verified by the caller). */
+  async status(showId: string, claims: TokenClaims): Promise<PublicStatus> {
+    const queue = new ShowQueue(this.ctx.redis, showId);
+    let s = await queue.status(claims.vid);
+    if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
+      // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
+      if ((await queue.openSales()) > 0) this.nudge(showId, 'premiere.visitors.waiting', true);
+      s = await queue.status(claims.vid);
+    }
+    if (s.state === 'waiting' && !s.paused) {
+      if (s.earliestLease !== null && s.earliestLease <= s.now) this.nudge(showId, 'premiere.admission.expired');
+      else if (s.inside < s.capacity) this.nudge(showId, 'premiere.visitors.waiting');
+    }
+    const status = this.describe(showId, claims, s);
+    this.metrics.polls.labels(status.state).inc();
+    return status;
+  }
+
+  /** The visitor gives up; a slot they held in the zone goes to the next in line at once. */
+  async leave(showId: string, claims: TokenClaims): Promise<string> {
+    const from = await new ShowQueue(this.ctx.redis, showId).leave(claims.vid);
+    if (from === 'admitted' || from === 'inside') this.nudge(showId, 'premiere.visitors.waiting', true);
+    return from;
+  }
+
+  private describe(showId: string, claims: TokenClaims, s: VisitorStatus): PublicStatus {
+    const base = {
+      showId,
+      place: s.place,
+      ahead: null,
+      waiting: s.waiting,
+      estimatedWaitSeconds: null,
+      estimate: null,
+      pollAfterMs: null,
+      salesOpenAt: s.salesOpenAt > 0 ? new Date(s.salesOpenAt).toISOString() : null,
+      admissionsPaused: s.paused,
+    };
+    const config = this.ctx.config;
+    const waitingOrPre = s.state === 'waiting' || s.state === 'pre';
+    if (waitingOrPre && s.seatsSoldOut) {
+      return { ...base, state: 'sold_out', message: 'Sorry: every seat of this show has been sold while you waited.' };
+    }
+    if (s.state === 'pre') {
+      const untilOpen = Math.max(0, s.salesOpenAt - s.now);
+      return {
+        ...base,
+        state: 'pre_queue',
+        // Come back just after opening, spread over two seconds so the pre-queue does not arrive at once.
+        pollAfterMs: Math.round(Math.min(config.STATUS_POLL_MAX_SECONDS * 1000, untilOpen + Math.random() * 2_000)) || 1_000,
+        message: `Sales open at ${new Date(s.salesOpenAt).toISOString()}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
+      };
+    }
+    if (s.state === 'waiting') {
+      const eta = estimateWaitMs(s.ahead, s.paceMs, s.capacity, config.ESTIMATE_VISIT_SECONDS * 1000);
+      const words = describeWait(eta);
+      return {
+        ...base,
+        state: 'waiting',
+        ahead: s.ahead,
+        estimatedWaitSeconds: Math.round(eta / 1000),
+        estimate: words,
+        pollAfterMs: nextPollMs(eta, config.STATUS_POLL_MAX_SECONDS * 1000),
+        message: s.paused
+          ? 'Admissions are paused for a moment; you keep your place.'
+          : s.ahead === 0 ? `You are next. Estimated wait: ${words}.` : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you. Estimated wait: ${words}.`,
+      };
+    }
+    // Inside already (seat selection started): a fresh access token, should they need to come back in.
+    const deadline = s.state === 'inside' ? s.now + this.admissionTtlMs : s.deadline;
+    if ((s.state === 'admitted' || s.state === 'inside') && deadline !== null) {
+      const accessToken = this.signer.sign({ ...claims, typ: 'access', place: s.place, iat: Math.floor(s.now / 1000), exp: Math.floor(deadline / 1000) });
+      return {
+        ...base,
+        state: 'admitted',
+        accessToken,
+        enterUrl: `/checkout/${encodeURIComponent(showId)}?access=${accessToken}`,
+        admissionDeadline: new Date(deadline).toISOString(),
+        message: 'It is your turn: choose your seats now.',
+      };
+    }
+    if (s.state === 'done') return { ...base, state: 'finished', message: 'Your visit is over. Thank you!' };
+    if (s.state === 'left' || s.state === 'gone') return { ...base, state: 'left', message: 'You left the line. Join again to get a new place at the back.' };
+    return { ...base, state: 'expired', message: 'Your turn came and went unused. Join again to get a new place at the back.' };
+  }
+
+  private async rateLimit(address: string, session: string): Promise<JoinResult | null> {
+    const { JOIN_RATE_PER_ADDRESS: perAddress, JOIN_RATE_PER_SESSION: perSession, JOIN_RATE_WINDOW_SECONDS: window } = this.ctx.config;
+    const checks = [
+      { scope: 'address' as const, limit: perAddress, key: `rate:join:address:${address}` },
+      { scope: 'session' as const, limit: perSession, key: `rate:join:session:${sessionHash(session)}` },
+    ].filter((c) => c.limit > 0);
+    if (checks.length === 0) return null;
+    const pipeline = this.ctx.redis.pipeline();
+    for (const c of checks) (pipeline as any).rateLimit(c.key, window * 1000);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [i, c] of checks.entries()) {
+      const [err, value] = results[i] ?? [];
+      if (err) throw err;
+      const [hits, ttlMs] = value as [number, number];
+      if (hits > c.limit) {
+        this.metrics.limited.labels(c.scope).inc();
+        return { kind: 'rate_limited', scope: c.scope, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
+      }
+    }
+    return null;
+  }
+
+  /** The show's tokens ran low or out: the catalog must say so (the value is already in Redis). */
+  private async announceAvailability(showId: string, availability: string): Promise<void> {
+    await this.ctx.transaction((tx) => tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } }));
+  }
+
+  /** Tells the bouncer there may be room; at most every NUDGE_EVERY_MS per show (unless urgent). */
+  private nudge(showId: string, type: 'premiere.visitors.waiting' | 'premiere.admission.expired', urgent = false): void {
+    const now = Date.now();
+    if (!urgent && now - (this.lastNudge.get(showId) ?? 0) < NUDGE_EVERY_MS) return;
+    if (this.lastNudge.size > 10_000) this.lastNudge.clear();
+    this.lastNudge.set(showId, now);
+    this.ctx.nudge({ type, subject: showId, data: { showId } });
+  }
+}

@@ -1,0 +1,90 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import Joi from 'joi';
+import type { EnvSpec } from './config';
+
+/**
+ * Signed tokens: `<key id>.<payload>.<signature>`, base64url, HMAC-SHA256 over `<key id>.<payload>`.
+ * Signed with the last key listed in TOKEN_SIGNING_KEYS and verified with whichever key id the
+ * token names, so a new key can be added (listed last) while tokens signed with the old one stay
+ * valid until they expire.
+ */
+export const tokenEnv = {
+  TOKEN_SIGNING_KEYS: {
+    schema: Joi.string().custom((text: string) => {
+      const keys = Joi.attempt(JSON.parse(text), Joi.object().pattern(/^[A-Za-z0-9_-]{1,32}$/, Joi.string().min(32)).min(1).required());
+      return keys as Record<string, string>;
+    }).required(),
+    expect: 'JSON: key id → key of at least 32 characters, e.g. {"k1":"…"}; tokens are signed with the last one',
+    secret: true,
+  },
+} satisfies EnvSpec;
+
+export interface TokenClaims {
+  /** What the token is for: a place in a waiting room, or entry into the protected zone. */
+  typ: 'queue' | 'access';
+  show: string;
+  /** The visitor's number in the show's waiting room. */
+  vid: number;
+  /** The place in line; null while the visitor is in the pre-queue (drawn when sales open). */
+  place: number | null;
+  /** A hash of the session the token is bound to. */
+  ses: string;
+  /** Issued at and expiry, in seconds since the epoch. */
+  iat: number;
+  exp: number;
+}
+
+/** Why a token was refused: 401 when it is not ours or no longer valid, 403 when it is not yours. */
+export class TokenRefused extends Error {
+  constructor(readonly status: 401 | 403, message: string) {
+    super(message);
+    this.name = 'TokenRefused';
+  }
+}
+
+const TOKEN = /^([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/;
+
+export class TokenSigner {
+  private readonly keys: Map<string, Buffer>;
+  private readonly current: string;
+
+  constructor(keys: Record<string, string>) {
+    this.keys = new Map(Object.entries(keys).map(([id, key]) => [id, Buffer.from(key, 'utf8')]));
+    if (this.keys.size === 0) throw new Error('no token signing key');
+    this.current = [...this.keys.keys()].at(-1)!;
+  }
+
+  private mac(keyId: string, payload: string): Buffer {
+    return createHmac('sha256', this.keys.get(keyId)!).update(`${keyId}.${payload}`).digest();
+  }
+
+  sign(claims: TokenClaims): string {
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${this.current}.${payload}.${this.mac(this.current, payload).toString('base64url')}`;
+  }
+
+  /**
+   * The claims of a token that is ours, unaltered and unexpired, of the type and show expected and
+   * bound to `session`; else throws TokenRefused saying which check failed.
+   */
+  verify(token: string, expect: { typ: TokenClaims['typ']; show: string; session: string }, nowSeconds = Date.now() / 1000): TokenClaims {
+    const m = TOKEN.exec(token);
+    if (!m) throw new TokenRefused(401, 'the token is malformed');
+    const [, keyId, payload, signature] = m;
+    if (!this.keys.has(keyId)) throw new TokenRefused(401, 'the token was not signed by premiere (unknown key id)');
+    if (!timingSafeEqual(this.mac(keyId, payload), Buffer.from(signature, 'base64url'))) {
+      throw new TokenRefused(401, 'the token was forged or altered (bad signature)');
+    }
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
+    if (claims.exp <= nowSeconds) throw new TokenRefused(401, 'the token has expired');
+    if (claims.typ !== expect.typ) throw new TokenRefused(403, `this is ${claims.typ === 'access' ? 'an access' : 'a queue'} token, not ${expect.typ === 'access' ? 'an access' : 'a queue'} token`);
+    if (claims.show !== expect.show) throw new TokenRefused(403, 'the token is for another show');
+    if (claims.ses !== sessionHash(expect.session)) throw new TokenRefused(403, 'the token belongs to another session');
+    return claims;
+  }
+}
+
+/** What a token carries of its session: enough to bind it, nothing that could be replayed. */
+export function sessionHash(session: string): string {
+  return createHmac('sha256', 'premiere-session').update(session).digest('base64url').slice(0, 22);
+}

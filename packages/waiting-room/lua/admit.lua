@@ -1,0 +1,70 @@
+-- keys: 8
+-- The bouncer's one move: reclaim the zone's slots whose lease ran out, then admit visitors from
+-- the head of the line, in order, until the zone is full. Atomic: several bouncers at once never
+-- over-admit and never skip anyone. Visitors who stopped polling are passed over as gone.
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions
+-- ARGV: admission time to live (ms), a waiting visitor is gone after this long unseen (ms)
+-- Returns {admitted, first place, last place, reclaimed, passed over, inside, waiting,
+--          earliest reclaimed lease (ms, '' if none), now}
+local room, queue, inside, visitorPrefix, admissions = KEYS[1], KEYS[3], KEYS[5], KEYS[6], KEYS[8]
+local ttl, goneAfter = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local expired = redis.call('ZRANGEBYSCORE', inside, '-inf', now, 'WITHSCORES')
+local earliestLease = ''
+for i = 1, #expired, 2 do
+  local key = visitorPrefix .. expired[i]
+  -- admitted and never came: the admission expired unused; inside: left without a goodbye.
+  if redis.call('HGET', key, 'state') == 'admitted' then
+    redis.call('HSET', key, 'state', 'expired')
+  else
+    redis.call('HSET', key, 'state', 'gone')
+  end
+  if earliestLease == '' then earliestLease = expired[i + 1] end
+end
+if #expired > 0 then redis.call('ZREMRANGEBYSCORE', inside, '-inf', now) end
+local reclaimed = #expired / 2
+
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'paceMs', 'paceAt')
+local admitted, passed, first, last = 0, 0, '', ''
+local salesOpen = tonumber(r[3] or '0') == 0 or r[4] == '1'
+if r[2] ~= '1' and salesOpen then
+  local free = tonumber(r[1]) - redis.call('ZCARD', inside)
+  while free > 0 do
+    local head = redis.call('ZPOPMIN', queue)
+    if #head == 0 then break end
+    local visitor, place = head[1], head[2]
+    local key = visitorPrefix .. visitor
+    if now - tonumber(redis.call('HGET', key, 'lastSeen') or '0') > goneAfter then
+      redis.call('HSET', key, 'state', 'left')
+      passed = passed + 1
+    else
+      redis.call('HSET', key, 'state', 'admitted', 'admittedAt', now, 'deadline', now + ttl)
+      redis.call('ZADD', inside, now + ttl, visitor)
+      if first == '' then first = place end
+      last = place
+      admitted = admitted + 1
+      free = free - 1
+    end
+  end
+end
+
+local waiting = redis.call('ZCARD', queue)
+if admitted > 0 then
+  redis.call('HINCRBY', room, 'admitted', admitted)
+  local minute = math.floor(now / 60000)
+  redis.call('HINCRBY', admissions, minute, admitted)
+  redis.call('PEXPIRE', admissions, 3600000)
+  -- The pace (ms per admission, a moving average) is measured only under pressure: the time since
+  -- the previous admission counts only if people were still waiting after it.
+  local paceAt = tonumber(r[6] or '')
+  if paceAt then
+    local interval = (now - paceAt) / admitted
+    local pace = tonumber(r[5] or '0')
+    if pace > 0 then pace = 0.8 * pace + 0.2 * interval else pace = interval end
+    redis.call('HSET', room, 'paceMs', math.floor(pace))
+  end
+  if waiting > 0 then redis.call('HSET', room, 'paceAt', now) else redis.call('HDEL', room, 'paceAt') end
+end
+return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now}

@@ -1,0 +1,69 @@
+-- keys: 8
+-- A session joins the show's waiting room; atomic, so the quota and the order of arrival hold
+-- however many join at once.
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions
+-- ARGV: session hash, pre-queue draw (a random number in (0, 1)), admission time to live (ms)
+-- Returns {outcome, visitor, place, state, availability crossed, people ahead, paceMs, capacity,
+-- joined at, show starts at, sales open at (0: open)};
+-- outcome: new | existing |
+-- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first).
+local room, sessions, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+if redis.call('EXISTS', room) == 0 then return {'no_room'} end
+
+local known = redis.call('HGET', sessions, ARGV[1])
+if known then
+  local v = redis.call('HMGET', visitorPrefix .. known, 'place', 'state', 'joinedAt')
+  -- Gone or expired: joining again is a new token at the back of the line.
+  if v[2] and v[2] ~= 'left' and v[2] ~= 'expired' and v[2] ~= 'gone' then
+    return {'existing', known, v[1] or '', v[2], '', 0, '0', '0', v[3], redis.call('HGET', room, 'startsAt')}
+  end
+end
+
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'paceMs')
+local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
+local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
+if now >= tonumber(r[8]) then return {'started'} end
+if r[3] == '1' then return {'drained'} end
+if issued >= quota then return {'sold_out'} end
+if opensAt > 0 and r[5] ~= '1' and now >= opensAt then return {'must_open'} end
+
+local visitor = redis.call('HINCRBY', room, 'issued', 1)
+issued = visitor
+redis.call('HSET', sessions, ARGV[1], visitor)
+local key = visitorPrefix .. visitor
+local place, state = '', 'waiting'
+if opensAt > 0 and r[5] ~= '1' then
+  state = 'pre'
+  redis.call('ZADD', prequeue, ARGV[2], visitor)
+else
+  place = redis.call('HINCRBY', room, 'seq', 1)
+  -- Nobody waiting and room in the zone: in at once, no visible queue on a quiet day.
+  if r[7] ~= '1' and redis.call('ZCARD', queue) == 0 and redis.call('ZCARD', inside) < capacity then
+    state = 'admitted'
+    local deadline = now + tonumber(ARGV[3])
+    redis.call('ZADD', inside, deadline, visitor)
+    redis.call('HSET', key, 'admittedAt', now, 'deadline', deadline)
+    redis.call('HINCRBY', room, 'admitted', 1)
+  else
+    redis.call('ZADD', queue, place, visitor)
+  end
+end
+redis.call('HSET', key, 'session', ARGV[1], 'place', place, 'state', state, 'joinedAt', now, 'lastSeen', now)
+redis.call('PEXPIREAT', key, tonumber(r[9]))
+
+-- The listing changes when the tokens run low or out; exactly one join sees each crossing.
+local left = quota - issued
+local crossed = ''
+if left == 0 then
+  crossed = 'sold_out'
+elseif left == math.max(1, math.floor(quota / 10)) and redis.call('GET', availability) ~= 'sold_out' then
+  crossed = 'few_left'
+end
+if crossed ~= '' then redis.call('SET', availability, crossed, 'PXAT', tonumber(r[9])) end
+local ahead = 0
+if state == 'waiting' then ahead = redis.call('ZCARD', queue) - 1 end
+if state == 'pre' then ahead = redis.call('ZCARD', prequeue) - 1 end
+return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '0', tostring(capacity), tostring(now), r[8], tostring(opensAt)}

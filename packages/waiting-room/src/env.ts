@@ -1,0 +1,34 @@
+import Joi from 'joi';
+import type { EnvSpec } from '@premiere/runtime';
+
+const seconds = (min: number, max: number) => Joi.number().integer().min(min).max(max);
+
+/** The waiting room's settings, read by issue-token and admit-batch alike (see the README's table). */
+export const waitingRoomEnv = {
+  OVERBOOKING_DEFAULT: {
+    schema: Joi.number().min(0).max(1).default(0.1),
+    expect: 'extra tokens beyond a show’s seats, as a fraction (0-1), for shows that set none',
+  },
+  ZONE_CAPACITY_DEFAULT: {
+    schema: Joi.number().integer().min(1).max(10_000).default(10),
+    expect: 'visitors inside the protected zone at once, for cinemas that set none (1-10000)',
+  },
+  ADMISSION_TTL_SECONDS: {
+    schema: seconds(1, 3_600).default(60),
+    expect: 'seconds an admitted visitor has to start seat selection before the slot goes to the next (1-3600)',
+  },
+  GONE_AFTER_SECONDS: {
+    schema: seconds(1, 3_600).default(90),
+    expect: 'seconds without a status poll after which a waiting visitor is taken to have left (1-3600)',
+  },
+  STATUS_POLL_MAX_SECONDS: {
+    schema: seconds(1, 600).default(20),
+    expect: 'the longest a waiting visitor is told to wait between polls (1-600; keep it well under GONE_AFTER_SECONDS and ADMISSION_TTL_SECONDS)',
+  },
+  ESTIMATE_VISIT_SECONDS: {
+    schema: seconds(1, 3_600).default(180),
+    expect: 'how long a visit to the zone is assumed to take until the admission pace has been measured (1-3600)',
+  },
+} satisfies EnvSpec;
+
+export type WaitingRoomEnv = typeof waitingRoomEnv;

@@ -1,0 +1,24 @@
+import { showKey } from '@premiere/runtime';
+
+/**
+ * A show's waiting room in Redis, every key under the show's hash tag (one Redis Cluster slot):
+ *
+ * - `room` (hash): the catalog facts (title, cinema, seats, start), the settings an operator can
+ *   change live (quota, overbooking, capacity, paused, draining), the counters (issued tokens,
+ *   last place given, admitted) and the measured pace;
+ * - `sessions` (hash): session hash → visitor number (the same session always gets the same token);
+ * - `queue` (sorted set): waiting visitors by place; `prequeue`: visitors who came before sales
+ *   opened, by a secret random draw;
+ * - `inside` (sorted set): visitors in the protected zone, by the end of their slot's lease;
+ * - `visitor:<n>` (hash): one visitor's session hash, place, state and times;
+ * - `availability` (string): what the catalog lists (see docs/events.md);
+ * - `admissions` (hash): admissions per minute, for the operators' view.
+ *
+ * Every Lua script gets all eight keys in this order.
+ */
+export function roomKeys(showId: string): string[] {
+  return ['room', 'sessions', 'queue', 'prequeue', 'inside', 'visitor:', 'availability', 'admissions'].map((part) => showKey(showId, part));
+}
+
+/** The shows with a waiting room, for the bouncer's safety-net pass and the operators' view. */
+export const ROOMS_KEY = 'waiting-room:shows';

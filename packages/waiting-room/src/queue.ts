@@ -1,0 +1,176 @@
+import { randomInt } from 'node:crypto';
+import type { Redis } from '@premiere/runtime';
+import { roomKeys } from './keys';
+
+/** The Lua commands of ../lua, as ioredis defines them. */
+interface QueueCommands {
+  join(...args: (string | number)[]): Promise<string[]>;
+  openSales(...args: string[]): Promise<number>;
+  visitorStatus(...args: string[]): Promise<(string | number)[]>;
+  leave(...args: string[]): Promise<string>;
+  admit(...args: (string | number)[]): Promise<(string | number)[]>;
+  finish(...args: string[]): Promise<number>;
+  extendLease(...args: (string | number)[]): Promise<number>;
+}
+
+const commands = (redis: Redis) => redis as unknown as QueueCommands;
+
+export type JoinOutcome =
+  | {
+      outcome: 'new' | 'existing';
+      visitor: number;
+      place: number | null;
+      state: VisitorState;
+      joinedAt: number;
+      showStartsAt: number;
+      /** When sales open (ms; 0: on sale from the start). */
+      salesOpenAt: number;
+      /** The availability this join made the show cross into, if any (exactly one join sees it). */
+      crossed: '' | 'few_left' | 'sold_out';
+      /** People ahead (waiting: in line; pre: in the pre-queue so far). */
+      ahead: number;
+      paceMs: number;
+      capacity: number;
+    }
+  | { outcome: 'no_room' | 'drained' | 'sold_out' | 'started' };
+
+/**
+ * pre: in the pre-queue (sales not open); waiting: in line; admitted: may enter the zone until the
+ * deadline; inside: in the zone; done: finished there; expired: the admission went unused;
+ * left: gave up (or stopped polling); gone: left the zone without a word (lease ran out).
+ */
+export type VisitorState = 'pre' | 'waiting' | 'admitted' | 'inside' | 'done' | 'expired' | 'left' | 'gone';
+
+export interface VisitorStatus {
+  state: VisitorState | 'unknown';
+  place: number | null;
+  /** People ahead in line (waiting only). */
+  ahead: number;
+  waiting: number;
+  preQueue: number;
+  paceMs: number;
+  capacity: number;
+  inside: number;
+  /** Admitted: until when the admission may be used (ms). */
+  deadline: number | null;
+  availability: string;
+  salesOpenAt: number;
+  salesOpened: boolean;
+  paused: boolean;
+  /** The earliest lease in the zone (ms), null if nobody is inside. */
+  earliestLease: number | null;
+  seatsSoldOut: boolean;
+  now: number;
+}
+
+export interface Admission {
+  admitted: number;
+  firstPlace: number | null;
+  lastPlace: number | null;
+  reclaimed: number;
+  passedOver: number;
+  inside: number;
+  waiting: number;
+  /** When the earliest reclaimed slot fell free (ms), null if none was reclaimed. */
+  reclaimedSince: number | null;
+  now: number;
+}
+
+const num = (v: string | number | undefined) => (v === '' || v === undefined ? null : Number(v));
+
+/** The queue operations of one show's waiting room; each is one atomic Lua script. */
+export class ShowQueue {
+  private readonly keys: string[];
+
+  constructor(private readonly redis: Redis, readonly showId: string) {
+    this.keys = roomKeys(showId);
+  }
+
+  /** Joins `session` (its hash); a session that already has a token gets the same one back. */
+  async join(sessionHash: string, admissionTtlMs: number): Promise<JoinOutcome> {
+    // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
+    const draw = randomInt(1, 2 ** 47) / 2 ** 47;
+    let r = await commands(this.redis).join(...this.keys, sessionHash, draw, admissionTtlMs);
+    if (r[0] === 'must_open') {
+      await this.openSales();
+      r = await commands(this.redis).join(...this.keys, sessionHash, draw, admissionTtlMs);
+    }
+    const [outcome, visitor, place, state, crossed, ahead, paceMs, capacity, joinedAt, showStartsAt, salesOpenAt] = r;
+    if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'sold_out' | 'started' };
+    return {
+      outcome,
+      visitor: Number(visitor),
+      place: num(place),
+      state: state as VisitorState,
+      crossed: crossed as '' | 'few_left' | 'sold_out',
+      ahead: Number(ahead),
+      paceMs: Number(paceMs),
+      capacity: Number(capacity),
+      joinedAt: Number(joinedAt),
+      showStartsAt: Number(showStartsAt),
+      salesOpenAt: Number(salesOpenAt ?? 0),
+    };
+  }
+
+  /** The visitor number a session holds in this show's room, if any. */
+  async visitorOf(sessionHash: string): Promise<number | null> {
+    return num((await this.redis.hget(this.keys[1], sessionHash)) ?? undefined);
+  }
+
+  /** Gives the pre-queue its places if sales have opened; returns how many got one. */
+  async openSales(): Promise<number> {
+    return Math.max(0, await commands(this.redis).openSales(...this.keys));
+  }
+
+  async status(visitor: number): Promise<VisitorStatus> {
+    const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor));
+    return {
+      state: r[0] as VisitorState | 'unknown',
+      place: num(r[1]),
+      ahead: Number(r[2] ?? -1),
+      waiting: Number(r[3] ?? 0),
+      preQueue: Number(r[4] ?? 0),
+      paceMs: Number(r[5] ?? 0),
+      capacity: Number(r[6] ?? 0),
+      inside: Number(r[7] ?? 0),
+      deadline: num(r[8]),
+      availability: String(r[9] ?? 'available'),
+      salesOpenAt: Number(r[10] ?? 0),
+      salesOpened: r[11] === '1',
+      paused: r[12] === '1',
+      earliestLease: num(r[13]),
+      now: Number(r[14] ?? Date.now()),
+      seatsSoldOut: r[15] === '1',
+    };
+  }
+
+  /** The visitor gives up; returns the state they left from ('' if they were already gone). */
+  leave(visitor: number): Promise<string> {
+    return commands(this.redis).leave(...this.keys, String(visitor));
+  }
+
+  async admit(admissionTtlMs: number, goneAfterMs: number): Promise<Admission> {
+    const r = await commands(this.redis).admit(...this.keys, admissionTtlMs, goneAfterMs);
+    return {
+      admitted: Number(r[0]),
+      firstPlace: num(r[1]),
+      lastPlace: num(r[2]),
+      reclaimed: Number(r[3]),
+      passedOver: Number(r[4]),
+      inside: Number(r[5]),
+      waiting: Number(r[6]),
+      reclaimedSince: num(r[7]),
+      now: Number(r[8]),
+    };
+  }
+
+  /** The visitor's visit to the zone is over; true if that freed a slot. */
+  async finish(visitor: number): Promise<boolean> {
+    return (await commands(this.redis).finish(...this.keys, String(visitor))) === 1;
+  }
+
+  /** The visitor is active in the zone until `untilMs`: their slot's lease is extended. */
+  async extend(visitor: number, untilMs: number): Promise<boolean> {
+    return (await commands(this.redis).extendLease(...this.keys, String(visitor), untilMs)) === 1;
+  }
+}

@@ -1,0 +1,163 @@
+import type pg from 'pg';
+import type { Redis } from '@premiere/runtime';
+import type { ConfigOf } from '@premiere/runtime';
+import { ROOMS_KEY, roomKeys } from './keys';
+import type { WaitingRoomEnv } from './env';
+
+/** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
+export interface ShowFacts {
+  showId: string;
+  movieId: string;
+  title: string;
+  cinemaId: string;
+  cinemaName: string;
+  city: string;
+  timeZone: string;
+  roomType: string;
+  startsAt: number;
+  /** 0: on sale from the start. */
+  salesOpenAt: number;
+  seats: number;
+  overbooking: number;
+  capacity: number;
+}
+
+/** How long a room outlives its show: long enough for late payments and the operators' view. */
+const ROOM_KEPT_AFTER_START_MS = 6 * 3_600_000;
+
+export async function readShowFacts(db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<ShowFacts | null> {
+  const { rows } = await db.query(
+    `SELECT s.id, s.movie_id, m.title, r.cinema_id, c.name AS cinema_name, c.city, c.time_zone, r.room_type,
+            s.starts_at, s.sales_open_at, s.overbooking, c.zone_capacity,
+            (SELECT count(*)::int FROM render_catalog.seats WHERE room_id = s.room_id) AS seats
+       FROM render_catalog.shows s
+       JOIN render_catalog.movies m ON m.id = s.movie_id
+       JOIN render_catalog.rooms r ON r.id = s.room_id
+       JOIN render_catalog.cinemas c ON c.id = r.cinema_id
+      WHERE s.id = $1`,
+    [showId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    showId: row.id,
+    movieId: row.movie_id,
+    title: row.title,
+    cinemaId: row.cinema_id,
+    cinemaName: row.cinema_name,
+    city: row.city,
+    timeZone: row.time_zone,
+    roomType: row.room_type,
+    startsAt: row.starts_at.getTime(),
+    salesOpenAt: row.sales_open_at ? row.sales_open_at.getTime() : 0,
+    seats: row.seats,
+    overbooking: row.overbooking === null ? config.OVERBOOKING_DEFAULT : Number(row.overbooking),
+    capacity: row.zone_capacity ?? config.ZONE_CAPACITY_DEFAULT,
+  };
+}
+
+/** Tokens a show issues: its seats plus the overbooking, rounded down. */
+export const quotaOf = (seats: number, overbooking: number) => Math.floor(seats * (1 + overbooking) + 1e-9);
+
+/**
+ * Makes sure the show has a waiting room in Redis, created from the catalog on first use. Returns
+ * false for a show the catalog does not know.
+ */
+export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<boolean> {
+  if ((await redis.exists(roomKeys(showId)[0])) === 1) return true;
+  const show = await readShowFacts(db, showId, config);
+  if (!show) return false;
+  const fields: Record<string, string | number> = {
+    movieId: show.movieId,
+    title: show.title,
+    cinemaId: show.cinemaId,
+    cinemaName: show.cinemaName,
+    city: show.city,
+    timeZone: show.timeZone,
+    roomType: show.roomType,
+    startsAt: show.startsAt,
+    opensAt: show.salesOpenAt,
+    opened: 0,
+    seats: show.seats,
+    overbooking: show.overbooking,
+    quota: quotaOf(show.seats, show.overbooking),
+    capacity: show.capacity,
+    issued: 0,
+    seq: 0,
+    admitted: 0,
+    paused: 0,
+    draining: 0,
+    expireAt: show.startsAt + ROOM_KEPT_AFTER_START_MS,
+  };
+  await (redis as any).initRoom(...roomKeys(showId), ...Object.entries(fields).flat());
+  await redis.sadd(ROOMS_KEY, showId);
+  return true;
+}
+
+/** A room's live state, as the operators see it. */
+export interface RoomState {
+  showId: string;
+  title: string;
+  cinemaName: string;
+  startsAt: string;
+  salesOpenAt: string | null;
+  seats: number;
+  overbooking: number;
+  quota: number;
+  tokensIssued: number;
+  tokensLeft: number;
+  waiting: number;
+  preQueue: number;
+  inside: number;
+  capacity: number;
+  admitted: number;
+  admissionsLastMinute: number;
+  paceSeconds: number | null;
+  paused: boolean;
+  draining: boolean;
+  availability: string;
+}
+
+export async function readRoomState(redis: Redis, showId: string): Promise<RoomState | null> {
+  const [room, , queue, prequeue, inside, , availability, admissions] = roomKeys(showId);
+  const minute = Math.floor(Date.now() / 60_000);
+  const results = await redis
+    .multi()
+    .hgetall(room)
+    .zcard(queue)
+    .zcard(prequeue)
+    .zcard(inside)
+    .get(availability)
+    .hmget(admissions, String(minute - 1), String(minute))
+    .exec();
+  const [r, waiting, preQueue, insideCount, avail, perMinute] = (results ?? []).map(([, v]) => v) as [
+    Record<string, string>, number, number, number, string | null, (string | null)[],
+  ];
+  if (!r || !r.quota) return null;
+  const quota = Number(r.quota);
+  const issued = Number(r.issued);
+  // The last full minute, or this one if it already counts more.
+  const lastMinute = Math.max(Number(perMinute[0] ?? 0), Number(perMinute[1] ?? 0));
+  return {
+    showId,
+    title: r.title,
+    cinemaName: r.cinemaName,
+    startsAt: new Date(Number(r.startsAt)).toISOString(),
+    salesOpenAt: Number(r.opensAt) > 0 ? new Date(Number(r.opensAt)).toISOString() : null,
+    seats: Number(r.seats),
+    overbooking: Number(r.overbooking),
+    quota,
+    tokensIssued: issued,
+    tokensLeft: Math.max(0, quota - issued),
+    waiting,
+    preQueue,
+    inside: insideCount,
+    capacity: Number(r.capacity),
+    admitted: Number(r.admitted),
+    admissionsLastMinute: lastMinute,
+    paceSeconds: Number(r.paceMs) > 0 ? Number(r.paceMs) / 1000 : null,
+    paused: r.paused === '1',
+    draining: r.draining === '1',
+    availability: avail ?? 'available',
+  };
+}

@@ -1,0 +1,39 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * A show of The Last Starfall (the demo catalog's premiere movie, which must be loaded) in a room
+ * of its own with `seats` seats, at the demo's Cine Paulista unless another cinema is named.
+ */
+export async function addTestShow(
+  databaseUrl: string,
+  opts: { seats: number; salesOpenAt?: Date | null; startsAt?: Date; overbooking?: number | null; cinema?: string; zoneCapacity?: number },
+): Promise<string> {
+  const id = `test-${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SET search_path TO render_catalog');
+    const cinema = opts.cinema ?? 'paulista';
+    if (opts.zoneCapacity !== undefined) await client.query('UPDATE cinemas SET zone_capacity = $2 WHERE id = $1', [cinema, opts.zoneCapacity]);
+    await client.query("INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, 'Test room', 'regular')", [id, cinema]);
+    // Rows of 500: A1…A500, B1…
+    await client.query(
+      `INSERT INTO seats (room_id, seat, row_label, number, col)
+         SELECT $1, chr(65 + n / 500) || (n % 500 + 1), chr(65 + n / 500), n % 500 + 1, n % 500 + 1
+           FROM generate_series(0, $2 - 1) AS n`,
+      [id, opts.seats],
+    );
+    await client.query(
+      `INSERT INTO shows (id, movie_id, room_id, starts_at, sales_open_at, overbooking, price_full_cents, price_half_cents)
+         VALUES ($1, 'last-starfall', $1, $2, $3, $4, 5000, 2500)`,
+      [id, opts.startsAt ?? new Date(Date.now() + 2 * 86_400_000), opts.salesOpenAt ?? null, opts.overbooking ?? null],
+    );
+    return id;
+  } finally {
+    await client.end();
+  }
+}
+
+export const TEST_SIGNING_KEYS = JSON.stringify({ k1: 'test-signing-key-0123456789abcdefghijkl' });
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
