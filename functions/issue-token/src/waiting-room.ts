@@ -91,7 +91,7 @@ export class WaitingRoom {
     }
 
     this.metrics.tokens.labels(showId).inc();
-    if (joined.crossed) await this.announceAvailability(showId, joined.crossed);
+    if (joined.crossed || joined.state === 'admitted') await this.announce(showId, joined.crossed, joined.state === 'admitted' ? joined.place : null);
     const now = Date.now();
     const status = this.describe(showId, claims, {
       state: joined.state,
@@ -222,9 +222,21 @@ export class WaitingRoom {
     return null;
   }
 
-  /** The show's tokens ran low or out: the catalog must say so (the value is already in Redis). */
-  private async announceAvailability(showId: string, availability: string): Promise<void> {
-    await this.ctx.transaction((tx) => tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } }));
+  /**
+   * Through the outbox: the show's tokens ran low or out (the catalog must say so; the value is
+   * already in Redis), and/or the joiner was admitted at once (a quiet room, so this costs little).
+   */
+  private async announce(showId: string, availability: string, admittedPlace: number | null): Promise<void> {
+    await this.ctx.transaction(async (tx) => {
+      if (availability) await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+      if (admittedPlace !== null) {
+        await tx.emit({
+          type: 'premiere.visitors.admitted',
+          subject: showId,
+          data: { showId, count: 1, firstPlace: admittedPlace, lastPlace: admittedPlace, admittedAt: new Date().toISOString() },
+        });
+      }
+    });
   }
 
   /** Tells the bouncer there may be room; at most every NUDGE_EVERY_MS per show (unless urgent). */

@@ -33,6 +33,7 @@ if opensAt > 0 and r[5] ~= '1' and now >= opensAt then return {'must_open'} end
 local visitor = redis.call('HINCRBY', room, 'issued', 1)
 issued = visitor
 redis.call('HSET', sessions, ARGV[1], visitor)
+redis.call('PEXPIREAT', sessions, tonumber(r[9]))
 local key = visitorPrefix .. visitor
 local place, state = '', 'waiting'
 if opensAt > 0 and r[5] ~= '1' then
@@ -47,6 +48,8 @@ else
     redis.call('ZADD', inside, deadline, visitor)
     redis.call('HSET', key, 'admittedAt', now, 'deadline', deadline)
     redis.call('HINCRBY', room, 'admitted', 1)
+    redis.call('HINCRBY', KEYS[8], math.floor(now / 60000), 1)
+    redis.call('PEXPIRE', KEYS[8], 3600000)
   else
     redis.call('ZADD', queue, place, visitor)
   end

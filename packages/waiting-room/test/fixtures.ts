@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * A show of The Last Starfall (the demo catalog's premiere movie, which must be loaded) in a room
- * of its own with `seats` seats, at the demo's Cine Paulista unless another cinema is named.
+ * of its own with `seats` seats, at the demo's Cine Paulista unless another cinema is named (or a
+ * zone capacity, which makes a cinema of its own).
  */
 export async function addTestShow(
   databaseUrl: string,
@@ -14,8 +15,12 @@ export async function addTestShow(
   await client.connect();
   try {
     await client.query('SET search_path TO render_catalog');
-    const cinema = opts.cinema ?? 'paulista';
-    if (opts.zoneCapacity !== undefined) await client.query('UPDATE cinemas SET zone_capacity = $2 WHERE id = $1', [cinema, opts.zoneCapacity]);
+    let cinema = opts.cinema ?? 'paulista';
+    if (opts.zoneCapacity !== undefined) {
+      // The zone's capacity is a cinema's: a cinema of the show's own, in São Paulo.
+      cinema = id;
+      await client.query("INSERT INTO cinemas (id, name, city, address, zone_capacity) VALUES ($1, 'Test cinema', 'São Paulo', 'Rua Teste 1', $2)", [id, opts.zoneCapacity]);
+    }
     await client.query("INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, 'Test room', 'regular')", [id, cinema]);
     // Rows of 500: A1…A500, B1…
     await client.query(
