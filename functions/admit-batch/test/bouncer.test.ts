@@ -36,7 +36,7 @@ async function startBouncer(extra: Record<string, string> = {}) {
 
 /** issue-token, its nudges delivered straight to a bouncer (as the broker's Triggers would). */
 async function startIssueToken(bouncerUrl: string, extra: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, ...extra }), captureLogs().stream);
+  const fn = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, STATUS_SNAPSHOT_MS: '0', ...extra }), captureLogs().stream);
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };

@@ -14,6 +14,10 @@ export const issueTokenEnv = {
   },
   JOIN_RATE_PER_SESSION: { schema: limit(10), expect: 'joins allowed per session per window (0 turns the limit off)' },
   JOIN_RATE_WINDOW_SECONDS: { schema: Joi.number().integer().min(1).max(3_600).default(60), expect: 'the rate limits’ window in seconds (1-3600)' },
+  STATUS_SNAPSHOT_MS: {
+    schema: Joi.number().integer().min(0).max(5_000).default(200),
+    expect: 'how old (ms) the per-process snapshot of a show’s line that answers status polls may be (0: read it for every poll; 0-5000)',
+  },
   SESSION_COOKIE_SECURE: {
     schema: Joi.string().valid('auto', 'true', 'false').default('auto'),
     expect: 'auto (Secure when the edge says the request came over https), true or false',

@@ -45,6 +45,7 @@ export function waitingRoomPage(show: ShowHeading): string {
     if ((b.alternatives || []).length) $('others').hidden = false;
   }
   function render(s) {
+    if (s.token) token = s.token;
     if (s.state === 'admitted') { text('headline', s.message); location.href = s.enterUrl; return; }
     text('headline', s.message);
     text('place', s.state === 'waiting' ? (s.ahead === 0 ? 'You are next' : s.ahead + ' ahead of you') : '');

@@ -5,16 +5,17 @@ import { sessionHash, TokenRefused, type FunctionContext, type TokenClaims } fro
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
-import { cookieParsing, requireSession, sessionHeaders, sessionOf, sessionOrNew } from './session';
+import { cookieParsing, requireSession, sessionOf, sessionOrNew } from './session';
 import { WaitingRoom, type JoinResult } from './waiting-room';
 
 const showParams = Joi.object({
   showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' }),
 });
 /** Joining and leaving take no body; anything sent must be small (else 413). */
-const NO_BODY = { maxBytes: 1_024 };
-const FORM = { maxBytes: 1_024, parse: false };
-const bearer = Joi.object({ authorization: Joi.string().pattern(/^Bearer \S+$/).messages({ 'string.pattern.base': '"authorization" must be "Bearer <token>"' }) }).unknown();
+const NO_BODY = { maxBytes: 1_024, parse: false, output: 'data' as const };
+const FORM = NO_BODY;
+/** Answers the API's clients must not keep. */
+const NOT_STORED = { otherwise: 'no-store' };
 
 const showIdOf = (request: Request) => request.params.showId as string;
 
@@ -42,8 +43,10 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
   }
 
   function verify(request: Request, typ: 'queue'): TokenClaims {
-    if (!request.headers.authorization) throw Boom.unauthorized('send the token you got when joining: "Authorization: Bearer <token>"');
-    const token = String(request.headers.authorization).slice('Bearer '.length);
+    const authorization = request.headers.authorization as string | undefined;
+    if (!authorization) throw Boom.unauthorized('send the token you got when joining: "Authorization: Bearer <token>"');
+    if (!authorization.startsWith('Bearer ')) throw Boom.badRequest('"authorization" must be "Bearer <token>"');
+    const token = authorization.slice('Bearer '.length);
     const session = requireSession(request);
     try {
       return room.signer.verify(token, { typ, show: showIdOf(request), session });
@@ -70,27 +73,24 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     {
       method: 'POST',
       path: '/waiting-room/api/shows/{showId}/join',
-      options: { state: cookieParsing, validate: { params: showParams, headers: sessionHeaders }, payload: NO_BODY },
+      options: { state: cookieParsing, validate: { params: showParams }, payload: NO_BODY, cache: NOT_STORED },
       handler: async (request, h) => {
         const session = sessionOrNew(request, h, secure);
         const result = await room.join(showIdOf(request), session, clientAddress(request));
         if (result.kind !== 'joined') return refusedJson(result, h);
-        return h.response({ token: result.token, visitor: result.visitor, status: result.status }).code(result.created ? 201 : 200).header('cache-control', 'no-store');
+        return h.response({ token: result.token, visitor: result.visitor, status: result.status }).code(result.created ? 201 : 200);
       },
     },
     {
       method: 'GET',
       path: '/waiting-room/api/shows/{showId}/status',
-      options: { state: cookieParsing, validate: { params: showParams, headers: bearer.concat(sessionHeaders) } },
-      handler: async (request, h) => {
-        const claims = verify(request, 'queue');
-        return h.response(await room.status(showIdOf(request), claims)).header('cache-control', 'no-store');
-      },
+      options: { state: cookieParsing, validate: { params: showParams }, cache: NOT_STORED },
+      handler: (request) => room.status(showIdOf(request), verify(request, 'queue')),
     },
     {
       method: 'DELETE',
       path: '/waiting-room/api/shows/{showId}/token',
-      options: { state: cookieParsing, validate: { params: showParams, headers: bearer.concat(sessionHeaders) } },
+      options: { state: cookieParsing, validate: { params: showParams }, cache: NOT_STORED },
       handler: async (request) => {
         const claims = verify(request, 'queue');
         const from = await room.leave(showIdOf(request), claims);
@@ -137,7 +137,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const session = sessionOf(request);
         const show = await heading(showId);
         if (!show) return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
-        const visitor = session ? await new ShowQueue(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
+        const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
         if (visitor === null) return h.redirect(`/waiting-room/${showId}`).code(303);
         const claims: TokenClaims = { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 };
         return h.response(statusPage(show, await room.status(showId, claims))).type('text/html; charset=utf-8').header('cache-control', 'no-store');
@@ -150,7 +150,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       handler: async (request, h) => {
         const showId = showIdOf(request);
         const session = sessionOf(request);
-        const visitor = session ? await new ShowQueue(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
+        const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
         if (visitor !== null) await room.leave(showId, { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 });
         return h.response(messagePage('You left the line', 'Your place has gone to the next person. You can join again from the show’s page.')).type('text/html; charset=utf-8');
       },

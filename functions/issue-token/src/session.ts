@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerStateCookieOptions } from '@hapi/hapi';
-import Joi from 'joi';
 
 /** The browser's session cookie: the one thing that binds a visitor to their token. */
 export const SESSION_COOKIE = 'premiere_session';
 /** Apps send their own session id instead. */
 export const SESSION_HEADER = 'x-session-id';
 export const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
-
-export const sessionHeaders = Joi.object({ [SESSION_HEADER]: Joi.string().pattern(SESSION_ID).messages({ 'string.pattern.base': `"${SESSION_HEADER}" must be 16 to 128 letters, digits, "_" or "-"` }) }).unknown();
 
 export function cookieOptions(secure: 'auto' | 'true' | 'false'): ServerStateCookieOptions {
   return {
@@ -28,10 +25,17 @@ export function cookieOptions(secure: 'auto' | 'true' | 'false'): ServerStateCoo
 /** Route options: a mangled Cookie header is no reason to refuse a visitor (it is ignored). */
 export const cookieParsing = { parse: true, failAction: 'ignore' } as const;
 
-/** The request's session: an app's header, else the browser's cookie; null if it has none. */
+/**
+ * The request's session: an app's header, else the browser's cookie; null if it has none. A
+ * malformed header is refused (400): checked here rather than by a Joi schema of all the headers,
+ * which every status poll would pay for.
+ */
 export function sessionOf(request: Request): string | null {
   const header = request.headers[SESSION_HEADER];
-  if (typeof header === 'string') return header;
+  if (header !== undefined) {
+    if (typeof header !== 'string' || !SESSION_ID.test(header)) throw Boom.badRequest(`"${SESSION_HEADER}" must be 16 to 128 letters, digits, "_" or "-"`);
+    return header;
+  }
   const cookie = (request.state as Record<string, unknown> | null)?.[SESSION_COOKIE];
   return typeof cookie === 'string' && SESSION_ID.test(cookie) ? cookie : null;
 }

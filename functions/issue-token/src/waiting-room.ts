@@ -1,6 +1,6 @@
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, type VisitorStatus } from '@premiere/waiting-room';
+import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, type JoinLimits, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -21,6 +21,8 @@ export interface PublicStatus {
   pollAfterMs: number | null;
   salesOpenAt: string | null;
   admissionsPaused: boolean;
+  /** A new queue token carrying the place drawn when sales opened: use it from now on. */
+  token?: string;
   /** Admitted: the access token for the protected zone, where to use it, and until when. */
   accessToken?: string;
   enterUrl?: string;
@@ -42,10 +44,12 @@ export class WaitingRoom {
   private readonly alternatives: Alternatives;
   private readonly lastNudge = new Map<string, number>();
   private readonly metrics;
+  private readonly snapshots: ShowSnapshots;
 
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
+    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS);
     const registers = [ctx.metrics.registry];
     this.metrics = {
       tokens: new Counter({ name: 'premiere_tokens_issued_total', help: 'Waiting-room tokens issued, by show', labelNames: ['show'] as const, registers }),
@@ -59,18 +63,25 @@ export class WaitingRoom {
     return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
   }
 
+  private get limits(): JoinLimits {
+    const { JOIN_RATE_PER_ADDRESS, JOIN_RATE_PER_SESSION, JOIN_RATE_WINDOW_SECONDS } = this.ctx.config;
+    return { perAddress: JOIN_RATE_PER_ADDRESS, perSession: JOIN_RATE_PER_SESSION, windowMs: JOIN_RATE_WINDOW_SECONDS * 1000 };
+  }
+
   /** Joins the session to the show's waiting room: a new token, or the one it already has. */
   async join(showId: string, session: string, clientAddress: string): Promise<JoinResult> {
-    const limited = await this.rateLimit(clientAddress, session);
-    if (limited) return limited;
     const ses = sessionHash(session);
-    const queue = new ShowQueue(this.ctx.redis, showId);
-    let joined = await queue.join(ses, this.admissionTtlMs);
+    const queue = ShowQueue.of(this.ctx.redis, showId);
+    let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.limits);
     if (joined.outcome === 'no_room') {
       if (!(await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config))) return { kind: 'unknown_show' };
-      joined = await queue.join(ses, this.admissionTtlMs);
+      joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.limits);
     }
     if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
+    if (joined.outcome === 'rate_limited') {
+      this.metrics.limited.labels(joined.scope).inc();
+      return { kind: 'rate_limited', scope: joined.scope, retryAfterSeconds: Math.max(1, Math.ceil(joined.retryAfterMs / 1000)) };
+    }
     if (joined.outcome !== 'new' && joined.outcome !== 'existing') {
       this.metrics.soldOut.labels(showId, joined.outcome).inc();
       return { kind: joined.outcome, alternatives: await this.alternatives.for(showId) };
@@ -115,10 +126,13 @@ export class WaitingRoom {
     return { kind: 'joined', created: true, token, visitor: joined.visitor, status };
   }
 
-  /** A token holder's status (the claims were verified by the caller). */
+  /**
+   * A token holder's status (the claims were verified by the caller): from the show's snapshot in
+   * this process's memory when it can tell, else from Redis.
+   */
   async status(showId: string, claims: TokenClaims): Promise<PublicStatus> {
-    const queue = new ShowQueue(this.ctx.redis, showId);
-    let s = await queue.status(claims.vid);
+    const queue = ShowQueue.of(this.ctx.redis, showId);
+    let s = (await this.snapshots.status(showId, claims.vid, claims.place)) ?? (await queue.status(claims.vid));
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
       if ((await queue.openSales()) > 0) this.nudge(showId, 'premiere.visitors.waiting', true);
@@ -135,91 +149,65 @@ export class WaitingRoom {
 
   /** The visitor gives up; a slot they held in the zone goes to the next in line at once. */
   async leave(showId: string, claims: TokenClaims): Promise<string> {
-    const from = await new ShowQueue(this.ctx.redis, showId).leave(claims.vid);
+    const from = await ShowQueue.of(this.ctx.redis, showId).leave(claims.vid);
     if (from === 'admitted' || from === 'inside') this.nudge(showId, 'premiere.visitors.waiting', true);
     return from;
   }
 
   private describe(showId: string, claims: TokenClaims, s: VisitorStatus): PublicStatus {
-    const base = {
+    const config = this.ctx.config;
+    // One object literal, every field in the same order: spreading a base object costs more than
+    // the rest of a status poll together.
+    const answer = (state: PublicStatus['state'], message: string, waiting?: { ahead: number; eta: number; words: string; pollAfterMs: number }, pollAfterMs: number | null = null): PublicStatus => ({
       showId,
+      state,
       place: s.place,
-      ahead: null,
+      ahead: waiting ? waiting.ahead : null,
       waiting: s.waiting,
-      estimatedWaitSeconds: null,
-      estimate: null,
-      pollAfterMs: null,
+      estimatedWaitSeconds: waiting ? Math.round(waiting.eta / 1000) : null,
+      estimate: waiting ? waiting.words : null,
+      pollAfterMs: waiting ? waiting.pollAfterMs : pollAfterMs,
       salesOpenAt: s.salesOpenAt > 0 ? new Date(s.salesOpenAt).toISOString() : null,
       admissionsPaused: s.paused,
-    };
-    const config = this.ctx.config;
+      // A pre-queue token learns its place once sales open.
+      token: claims.place === null && s.place !== null && claims.exp > 0 ? this.signer.sign({ ...claims, place: s.place }) : undefined,
+      message,
+    });
     const waitingOrPre = s.state === 'waiting' || s.state === 'pre';
-    if (waitingOrPre && s.seatsSoldOut) {
-      return { ...base, state: 'sold_out', message: 'Sorry: every seat of this show has been sold while you waited.' };
-    }
+    if (waitingOrPre && s.seatsSoldOut) return answer('sold_out', 'Sorry: every seat of this show has been sold while you waited.');
     if (s.state === 'pre') {
       const untilOpen = Math.max(0, s.salesOpenAt - s.now);
-      return {
-        ...base,
-        state: 'pre_queue',
-        // Come back just after opening, spread over two seconds so the pre-queue does not arrive at once.
-        pollAfterMs: Math.round(Math.min(config.STATUS_POLL_MAX_SECONDS * 1000, untilOpen + Math.random() * 2_000)) || 1_000,
-        message: `Sales open at ${new Date(s.salesOpenAt).toISOString()}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
-      };
+      // Come back just after opening, spread over two seconds so the pre-queue does not arrive at once.
+      const pollAfterMs = Math.round(Math.min(config.STATUS_POLL_MAX_SECONDS * 1000, untilOpen + Math.random() * 2_000)) || 1_000;
+      return answer(
+        'pre_queue',
+        `Sales open at ${new Date(s.salesOpenAt).toISOString()}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
+        undefined,
+        pollAfterMs,
+      );
     }
     if (s.state === 'waiting') {
       const eta = estimateWaitMs(s.ahead, s.paceMs, s.capacity, config.ESTIMATE_VISIT_SECONDS * 1000);
       const words = describeWait(eta);
-      return {
-        ...base,
-        state: 'waiting',
-        ahead: s.ahead,
-        estimatedWaitSeconds: Math.round(eta / 1000),
-        estimate: words,
-        pollAfterMs: nextPollMs(eta, config.STATUS_POLL_MAX_SECONDS * 1000),
-        message: s.paused
-          ? 'Admissions are paused for a moment; you keep your place.'
-          : s.ahead === 0 ? `You are next. Estimated wait: ${words}.` : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you. Estimated wait: ${words}.`,
-      };
+      const message = s.paused
+        ? 'Admissions are paused for a moment; you keep your place.'
+        : s.ahead === 0 ? `You are next. Estimated wait: ${words}.` : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you. Estimated wait: ${words}.`;
+      return answer('waiting', message, { ahead: s.ahead, eta, words, pollAfterMs: nextPollMs(eta, config.STATUS_POLL_MAX_SECONDS * 1000) });
     }
-    // Inside already (seat selection started): a fresh access token, should they need to come back in.
-    const deadline = s.state === 'inside' ? s.now + this.admissionTtlMs : s.deadline;
+    // Inside already (seat selection started, the slot's lease extended): a fresh access token,
+    // should they need to come back in, never longer-lived than an admission.
+    const deadline = s.deadline === null ? null : Math.min(s.deadline, s.now + this.admissionTtlMs);
     if ((s.state === 'admitted' || s.state === 'inside') && deadline !== null) {
       const accessToken = this.signer.sign({ ...claims, typ: 'access', place: s.place, iat: Math.floor(s.now / 1000), exp: Math.floor(deadline / 1000) });
-      return {
-        ...base,
-        state: 'admitted',
-        accessToken,
-        enterUrl: `/checkout/${encodeURIComponent(showId)}?access=${accessToken}`,
-        admissionDeadline: new Date(deadline).toISOString(),
-        message: 'It is your turn: choose your seats now.',
-      };
+      const admitted = answer('admitted', 'It is your turn: choose your seats now.');
+      admitted.accessToken = accessToken;
+      admitted.enterUrl = `/checkout/${encodeURIComponent(showId)}?access=${accessToken}`;
+      admitted.admissionDeadline = new Date(deadline).toISOString();
+      return admitted;
     }
-    if (s.state === 'done') return { ...base, state: 'finished', message: 'Your visit is over. Thank you!' };
-    if (s.state === 'left' || s.state === 'gone') return { ...base, state: 'left', message: 'You left the line. Join again to get a new place at the back.' };
-    return { ...base, state: 'expired', message: 'Your turn came and went unused. Join again to get a new place at the back.' };
-  }
-
-  private async rateLimit(address: string, session: string): Promise<JoinResult | null> {
-    const { JOIN_RATE_PER_ADDRESS: perAddress, JOIN_RATE_PER_SESSION: perSession, JOIN_RATE_WINDOW_SECONDS: window } = this.ctx.config;
-    const checks = [
-      { scope: 'address' as const, limit: perAddress, key: `rate:join:address:${address}` },
-      { scope: 'session' as const, limit: perSession, key: `rate:join:session:${sessionHash(session)}` },
-    ].filter((c) => c.limit > 0);
-    if (checks.length === 0) return null;
-    const pipeline = this.ctx.redis.pipeline();
-    for (const c of checks) (pipeline as any).rateLimit(c.key, window * 1000);
-    const results = (await pipeline.exec()) ?? [];
-    for (const [i, c] of checks.entries()) {
-      const [err, value] = results[i] ?? [];
-      if (err) throw err;
-      const [hits, ttlMs] = value as [number, number];
-      if (hits > c.limit) {
-        this.metrics.limited.labels(c.scope).inc();
-        return { kind: 'rate_limited', scope: c.scope, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
-      }
-    }
-    return null;
+    if (s.state === 'done') return answer('finished', 'Your visit is over. Thank you!');
+    if (s.state === 'left' || s.state === 'gone') return answer('left', 'You left the line. Join again to get a new place at the back.');
+    return answer('expired', 'Your turn came and went unused. Join again to get a new place at the back.');
   }
 
   /**

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -133,6 +133,10 @@ describe('joining', () => {
       const s = await (await status(url, showId, e.body.token, e.session)).json();
       expect(s.state === 'waiting' || s.state === 'admitted').toBe(true);
       drawn.push(s.place);
+      // A new token carries the drawn place; polling with it answers the same.
+      const claims = JSON.parse(Buffer.from(s.token.split('.')[1], 'base64url').toString());
+      expect(claims.place).toBe(s.place);
+      expect((await (await status(url, showId, s.token, e.session)).json()).place).toBe(s.place);
     }
     expect([...drawn].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     // Random, not arrival order (the chance of 40 in order is 1/40!).
@@ -252,6 +256,42 @@ describe('status and tokens', () => {
     const again = await (await join(url, showId, session)).json();
     expect(again.visitor).not.toBe(sessionHash(session));
     expect(again.status.place).toBe(3);
+  });
+});
+
+describe('status from the snapshot', () => {
+  it('counts the people ahead as the line does, gaps included, from a snapshot at most STATUS_SNAPSHOT_MS old', async () => {
+    const { url, fn } = await start({ STATUS_SNAPSHOT_MS: '200' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 3 });
+    const visitors = [];
+    for (let i = 0; i < 80; i++) {
+      const session = newSession();
+      visitors.push({ session, ...(await (await join(url, showId, session)).json()) });
+    }
+    // A quarter give up, anywhere in the line.
+    const leaving = visitors.slice(3).filter((_, i) => i % 4 === 1);
+    for (const v of leaving) {
+      await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+    const queueKey = roomKeys(showId)[2];
+    for (const v of visitors.slice(3)) {
+      const s = await (await status(url, showId, v.token, v.session)).json();
+      if (leaving.includes(v)) {
+        expect(s.state).toBe('left');
+        continue;
+      }
+      expect(s.state).toBe('waiting');
+      expect(s.ahead).toBe(await fn.ctx.redis.zrank(queueKey, String(v.visitor)));
+    }
+    // Polls mark the visitor as seen, in the snapshot's next refresh.
+    const last = visitors[79];
+    const before = Number(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${last.visitor}`, 'lastSeen'));
+    await new Promise((r) => setTimeout(r, 250));
+    await status(url, showId, last.token, last.session);
+    await new Promise((r) => setTimeout(r, 250));
+    await status(url, showId, visitors[78].token, visitors[78].session);
+    expect(Number(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${last.visitor}`, 'lastSeen'))).toBeGreaterThan(before);
   });
 });
 

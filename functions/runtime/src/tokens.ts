@@ -44,9 +44,13 @@ export class TokenRefused extends Error {
 
 const TOKEN = /^([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/;
 
+/** Tokens whose signature was checked, so a visitor's next poll skips the HMAC (bounded). */
+const VERIFIED_KEPT = 20_000;
+
 export class TokenSigner {
   private readonly keys: Map<string, Buffer>;
   private readonly current: string;
+  private readonly verified = new Map<string, TokenClaims>();
 
   constructor(keys: Record<string, string>) {
     this.keys = new Map(Object.entries(keys).map(([id, key]) => [id, Buffer.from(key, 'utf8')]));
@@ -68,6 +72,15 @@ export class TokenSigner {
    * bound to `session`; else throws TokenRefused saying which check failed.
    */
   verify(token: string, expect: { typ: TokenClaims['typ']; show: string; session: string }, nowSeconds = Date.now() / 1000): TokenClaims {
+    const claims = this.verified.get(token) ?? this.checkSignature(token);
+    if (claims.exp <= nowSeconds) throw new TokenRefused(401, 'the token has expired');
+    if (claims.typ !== expect.typ) throw new TokenRefused(403, `this is ${claims.typ === 'access' ? 'an access' : 'a queue'} token, not ${expect.typ === 'access' ? 'an access' : 'a queue'} token`);
+    if (claims.show !== expect.show) throw new TokenRefused(403, 'the token is for another show');
+    if (claims.ses !== sessionHash(expect.session)) throw new TokenRefused(403, 'the token belongs to another session');
+    return claims;
+  }
+
+  private checkSignature(token: string): TokenClaims {
     const m = TOKEN.exec(token);
     if (!m) throw new TokenRefused(401, 'the token is malformed');
     const [, keyId, payload, signature] = m;
@@ -76,15 +89,21 @@ export class TokenSigner {
       throw new TokenRefused(401, 'the token was forged or altered (bad signature)');
     }
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
-    if (claims.exp <= nowSeconds) throw new TokenRefused(401, 'the token has expired');
-    if (claims.typ !== expect.typ) throw new TokenRefused(403, `this is ${claims.typ === 'access' ? 'an access' : 'a queue'} token, not ${expect.typ === 'access' ? 'an access' : 'a queue'} token`);
-    if (claims.show !== expect.show) throw new TokenRefused(403, 'the token is for another show');
-    if (claims.ses !== sessionHash(expect.session)) throw new TokenRefused(403, 'the token belongs to another session');
+    if (this.verified.size >= VERIFIED_KEPT) this.verified.clear();
+    this.verified.set(token, claims);
     return claims;
   }
 }
 
+const sessionHashes = new Map<string, string>();
+
 /** What a token carries of its session: enough to bind it, nothing that could be replayed. */
 export function sessionHash(session: string): string {
-  return createHmac('sha256', 'premiere-session').update(session).digest('base64url').slice(0, 22);
+  let hash = sessionHashes.get(session);
+  if (hash === undefined) {
+    hash = createHmac('sha256', 'premiere-session').update(session).digest('base64url').slice(0, 22);
+    if (sessionHashes.size >= VERIFIED_KEPT) sessionHashes.clear();
+    sessionHashes.set(session, hash);
+  }
+  return hash;
 }

@@ -1,8 +1,8 @@
--- keys: 8
+-- keys: 9
 -- The bouncer's one move: reclaim the zone's slots whose lease ran out, then admit visitors from
 -- the head of the line, in order, until the zone is full. Atomic: several bouncers at once never
 -- over-admit and never skip anyone. Visitors who stopped polling are passed over as gone.
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
 -- ARGV: admission time to live (ms), a waiting visitor is gone after this long unseen (ms)
 -- Returns {admitted, first place, last place, reclaimed, passed over, inside, waiting,
 --          earliest reclaimed lease (ms, '' if none), now}
@@ -51,6 +51,9 @@ if r[2] ~= '1' and salesOpen then
 end
 
 local waiting = redis.call('ZCARD', queue)
+-- Gaps before the new head of the line no longer count for anyone.
+local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+if #head == 0 then redis.call('DEL', KEYS[9]) else redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', '(' .. head[2]) end
 if admitted > 0 then
   redis.call('HINCRBY', room, 'admitted', admitted)
   local minute = math.floor(now / 60000)

@@ -1,17 +1,32 @@
--- keys: 8
+-- keys: 9
 -- A session joins the show's waiting room; atomic, so the quota and the order of arrival hold
 -- however many join at once.
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions
--- ARGV: session hash, pre-queue draw (a random number in (0, 1)), admission time to live (ms)
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- ARGV: session hash, pre-queue draw (a random number in (0, 1)), admission time to live (ms),
+--       client address, joins allowed per address and per session in a window (0: no limit),
+--       the window (ms)
 -- Returns {outcome, visitor, place, state, availability crossed, people ahead, paceMs, capacity,
 -- joined at, show starts at, sales open at (0: open)};
 -- outcome: new | existing |
--- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first).
+-- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first);
+-- or {'rate_limited', 'address' | 'session', ms until the window ends}.
 local room, sessions, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 if redis.call('EXISTS', room) == 0 then return {'no_room'} end
+
+-- Rate limits first (fixed windows, per show: the counters live on the show's slot). A refused
+-- join changes nothing but the counters.
+local limits = {{'address', ARGV[4], tonumber(ARGV[5])}, {'session', ARGV[1], tonumber(ARGV[6])}}
+for _, l in ipairs(limits) do
+  if l[3] > 0 then
+    local counter = room .. ':rate:' .. l[1] .. ':' .. l[2]
+    local hits = redis.call('INCR', counter)
+    if hits == 1 then redis.call('PEXPIRE', counter, ARGV[7]) end
+    if hits > l[3] then return {'rate_limited', l[1], redis.call('PTTL', counter)} end
+  end
+end
 
 local known = redis.call('HGET', sessions, ARGV[1])
 if known then

@@ -12,12 +12,16 @@ import { showKey } from '@premiere/runtime';
  * - `inside` (sorted set): visitors in the protected zone, by the end of their slot's lease;
  * - `visitor:<n>` (hash): one visitor's session hash, place, state and times;
  * - `availability` (string): what the catalog lists (see docs/events.md);
- * - `admissions` (hash): admissions per minute, for the operators' view.
+ * - `admissions` (hash): admissions per minute, for the operators' view;
+ * - `holes` (sorted set): the places of visitors who left the line while waiting, behind its head,
+ *   so that the people ahead of a place can be counted from the head without asking Redis for
+ *   every poll (see snapshot.ts);
+ * - `<room>:rate:address:<ip>`, `<room>:rate:session:<hash>`: the joins' rate-limit counters.
  *
- * Every Lua script gets all eight keys in this order.
+ * Every Lua script gets all nine keys in this order.
  */
 export function roomKeys(showId: string): string[] {
-  return ['room', 'sessions', 'queue', 'prequeue', 'inside', 'visitor:', 'availability', 'admissions'].map((part) => showKey(showId, part));
+  return ['room', 'sessions', 'queue', 'prequeue', 'inside', 'visitor:', 'availability', 'admissions', 'holes'].map((part) => showKey(showId, part));
 }
 
 /** The shows with a waiting room, for the bouncer's safety-net pass and the operators' view. */

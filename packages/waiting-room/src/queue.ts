@@ -32,7 +32,15 @@ export type JoinOutcome =
       paceMs: number;
       capacity: number;
     }
-  | { outcome: 'no_room' | 'drained' | 'sold_out' | 'started' };
+  | { outcome: 'no_room' | 'drained' | 'sold_out' | 'started' }
+  | { outcome: 'rate_limited'; scope: 'address' | 'session'; retryAfterMs: number };
+
+/** Joins allowed per client address and per session in a window, per show (0: no limit). */
+export interface JoinLimits {
+  perAddress: number;
+  perSession: number;
+  windowMs: number;
+}
 
 /**
  * pre: in the pre-queue (sales not open); waiting: in line; admitted: may enter the zone until the
@@ -86,15 +94,32 @@ export class ShowQueue {
     this.keys = roomKeys(showId);
   }
 
-  /** Joins `session` (its hash); a session that already has a token gets the same one back. */
-  async join(sessionHash: string, admissionTtlMs: number): Promise<JoinOutcome> {
+  private static readonly cache = new Map<string, ShowQueue>();
+
+  /** The queue of a show, made once per process and show (status polls are many). */
+  static of(redis: Redis, showId: string): ShowQueue {
+    let queue = ShowQueue.cache.get(showId);
+    if (!queue || queue.redis !== redis) {
+      if (ShowQueue.cache.size >= 10_000) ShowQueue.cache.clear();
+      ShowQueue.cache.set(showId, (queue = new ShowQueue(redis, showId)));
+    }
+    return queue;
+  }
+
+  /**
+   * Joins `session` (its hash) from `address`; a session that already has a token gets the same
+   * one back. Rate limits are counted in the same atomic step.
+   */
+  async join(sessionHash: string, address: string, admissionTtlMs: number, limits: JoinLimits): Promise<JoinOutcome> {
     // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
     const draw = randomInt(1, 2 ** 47) / 2 ** 47;
-    let r = await commands(this.redis).join(...this.keys, sessionHash, draw, admissionTtlMs);
+    const args = [sessionHash, draw, admissionTtlMs, address, limits.perAddress, limits.perSession, limits.windowMs];
+    let r = await commands(this.redis).join(...this.keys, ...args);
     if (r[0] === 'must_open') {
       await this.openSales();
-      r = await commands(this.redis).join(...this.keys, sessionHash, draw, admissionTtlMs);
+      r = await commands(this.redis).join(...this.keys, ...args);
     }
+    if (r[0] === 'rate_limited') return { outcome: 'rate_limited', scope: r[1] as 'address' | 'session', retryAfterMs: Number(r[2]) };
     const [outcome, visitor, place, state, crossed, ahead, paceMs, capacity, joinedAt, showStartsAt, salesOpenAt] = r;
     if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'sold_out' | 'started' };
     return {

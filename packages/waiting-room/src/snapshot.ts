@@ -1,0 +1,154 @@
+import type { Redis } from '@premiere/runtime';
+import { roomKeys } from './keys';
+import type { VisitorStatus } from './queue';
+
+/** The most gaps in the line a snapshot carries; beyond, polls ask Redis one by one. */
+const MAX_GAPS = 2_000;
+
+interface Snapshot {
+  at: number;
+  now: number;
+  capacity: number;
+  paused: boolean;
+  salesOpenAt: number;
+  salesOpened: boolean;
+  paceMs: number;
+  seatsSoldOut: boolean;
+  availability: string;
+  lastPlace: number;
+  headPlace: number | null;
+  waiting: number;
+  preQueue: number;
+  /** Visitor number → the end of their slot's lease (ms). */
+  inside: Map<number, number>;
+  earliestLease: number | null;
+  /** Places of visitors who left the line behind its head, ascending. */
+  gaps: number[];
+  gapsTruncated: boolean;
+}
+
+/** How many of `sorted` are below `value`. */
+function countBelow(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Status polls answered from memory: each process keeps, per show, a snapshot of the line (its
+ * head, the gaps left by people who gave up, who is in the zone, the pace) refreshed by one Redis
+ * script at most every `maxAgeMs` for all its pollers, which also records who polled (the
+ * bouncer passes over visitors who stopped). A waiting visitor's people ahead are their place
+ * minus the head's, minus the gaps between: the same count as the line's rank, at most `maxAgeMs`
+ * old. What a snapshot cannot tell (a visitor who left or finished, a place not yet in it, a
+ * pre-queue place) is left to the caller to ask Redis.
+ */
+export class ShowSnapshots {
+  private readonly shows = new Map<string, { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Set<number> }>();
+
+  constructor(private readonly redis: Redis, private readonly maxAgeMs: number) {}
+
+  /** The visitor's status from the show's snapshot, or null when only Redis can tell. */
+  async status(showId: string, visitor: number, place: number | null): Promise<VisitorStatus | null> {
+    const show = this.showOf(showId);
+    show.seen.add(visitor);
+    const s = await this.fresh(showId, show);
+    if (s.capacity === 0) return null; // no room (expired, or not made yet)
+    const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null): VisitorStatus => ({
+      state,
+      place,
+      ahead,
+      deadline,
+      waiting: s.waiting,
+      preQueue: s.preQueue,
+      paceMs: s.paceMs,
+      capacity: s.capacity,
+      inside: s.inside.size,
+      availability: s.availability,
+      salesOpenAt: s.salesOpenAt,
+      salesOpened: s.salesOpened,
+      paused: s.paused,
+      earliestLease: s.earliestLease,
+      seatsSoldOut: s.seatsSoldOut,
+      now,
+    });
+    const now = s.now + (Date.now() - s.at);
+    const lease = s.inside.get(visitor);
+    if (lease !== undefined) return status(lease > now ? 'admitted' : 'expired', -1, lease);
+    if (place === null) {
+      // In the pre-queue until sales open; then only Redis knows the place drawn.
+      return !s.salesOpened && s.salesOpenAt > now ? status('pre', -1, null) : null;
+    }
+    if (s.gapsTruncated || s.headPlace === null || place < s.headPlace || place > s.lastPlace) return null;
+    const gapsAhead = countBelow(s.gaps, place);
+    if (s.gaps[gapsAhead] === place) return null; // they left
+    return status('waiting', place - s.headPlace - gapsAhead, null);
+  }
+
+  private showOf(showId: string) {
+    let show = this.shows.get(showId);
+    if (!show) {
+      if (this.shows.size >= 10_000) this.shows.clear();
+      this.shows.set(showId, (show = { seen: new Set() }));
+    }
+    return show;
+  }
+
+  private fresh(showId: string, show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Set<number> }): Promise<Snapshot> {
+    if (show.snapshot && Date.now() - show.snapshot.at < this.maxAgeMs) return Promise.resolve(show.snapshot);
+    if (!show.refreshing) {
+      const seen = [...show.seen];
+      show.seen.clear();
+      show.refreshing = this.read(showId, seen).then(
+        (snapshot) => {
+          show.snapshot = snapshot;
+          show.refreshing = undefined;
+          return snapshot;
+        },
+        (err) => {
+          for (const v of seen) show.seen.add(v);
+          show.refreshing = undefined;
+          throw err;
+        },
+      );
+    }
+    return show.refreshing;
+  }
+
+  private async read(showId: string, seen: number[]): Promise<Snapshot> {
+    const at = Date.now();
+    const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, ...seen)) as (string | number | string[])[];
+    const insideFlat = (r[12] ?? []) as string[];
+    const inside = new Map<number, number>();
+    let earliestLease: number | null = null;
+    for (let i = 0; i < insideFlat.length; i += 2) {
+      const lease = Number(insideFlat[i + 1]);
+      inside.set(Number(insideFlat[i]), lease);
+      if (earliestLease === null || lease < earliestLease) earliestLease = lease;
+    }
+    return {
+      at,
+      now: Number(r[0]),
+      capacity: Number(r[1] ?? 0),
+      paused: r[2] === '1',
+      salesOpenAt: Number(r[3] ?? 0),
+      salesOpened: r[4] === '1',
+      paceMs: Number(r[5] ?? 0),
+      seatsSoldOut: r[6] === '1',
+      availability: String(r[7] ?? 'available'),
+      lastPlace: Number(r[8] ?? 0),
+      headPlace: r[9] === '' || r[9] === undefined ? null : Number(r[9]),
+      waiting: Number(r[10] ?? 0),
+      preQueue: Number(r[11] ?? 0),
+      inside,
+      earliestLease,
+      gaps: ((r[13] ?? []) as string[]).map(Number),
+      gapsTruncated: r[14] === 1,
+    };
+  }
+}
