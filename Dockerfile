@@ -4,7 +4,8 @@
 # APP: issue-token | admit-batch | reserve-seat | process-payment | render-catalog
 #      | legacy-cinema | payment-provider
 # Every image also carries every function's migrations, so any function image can run the
-# migrations (node functions/runtime/dist/migrate-cli.js).
+# migrations (node functions/runtime/dist/migrate-cli.js), and the shared packages (packages/*:
+# the waiting room's Redis model and Lua scripts), built when the app uses them.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # The workspace's manifests: all npm ci needs, for both install stages below.
@@ -17,6 +18,7 @@ COPY functions/admit-batch/package.json functions/admit-batch/
 COPY functions/reserve-seat/package.json functions/reserve-seat/
 COPY functions/process-payment/package.json functions/process-payment/
 COPY functions/render-catalog/package.json functions/render-catalog/
+COPY packages/waiting-room/package.json packages/waiting-room/
 COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
@@ -28,6 +30,7 @@ ARG APP
 COPY tsconfig.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY functions functions
+COPY packages packages
 COPY simulators simulators
 RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>" >&2; exit 1; } \
  && case "$APP" in \
@@ -40,6 +43,10 @@ RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>
       if [ -d "$d/migrations" ]; then cp -r "$d/migrations" "/out/$d"; fi; \
     done \
  && cp -r functions/runtime/dist /out/functions/runtime/ && rm -rf /out/functions/runtime/dist/testing \
+ && for d in packages/*/; do \
+      mkdir -p "/out/$d" && cp "$d/package.json" "/out/$d"; \
+      for part in dist lua; do if [ -d "$d/$part" ]; then cp -r "$d/$part" "/out/$d"; fi; done; \
+    done \
  && case "$APP" in \
       legacy-cinema|payment-provider) mkdir -p /out/simulators && cp simulators/package.json /out/simulators/ && cp -r simulators/dist /out/simulators/ ;; \
       *) cp -r "functions/$APP/dist" "/out/functions/$APP/" \

@@ -13,6 +13,8 @@ export interface Target {
   body?: string;
   /** Status every answer must have (default 200); anything else fails the run. */
   expectStatus?: number;
+  /** Changes each request before it is sent (e.g. a new session per request). */
+  setupRequest?: (request: { headers?: Record<string, string> }) => { headers?: Record<string, string> };
 }
 
 /** One fixed-duration load run against `target`, printing progress to stderr each second. */
@@ -26,6 +28,7 @@ export async function measure(label: string, target: Target, opts: { durationS: 
       method: target.method ?? 'GET',
       headers: target.headers,
       body: target.body,
+      ...(target.setupRequest ? { requests: [{ setupRequest: target.setupRequest as never }] } : {}),
       duration: opts.durationS,
       connections: opts.connections,
       pipelining: 1,

@@ -44,6 +44,8 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
           'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
           'x-forwarded-host': req.headers.host ?? '',
           'x-forwarded-proto': 'http',
+          // The visitor's address for per-address limits, set here whatever the client sent.
+          'x-client-address': req.socket.remoteAddress ?? '',
         },
       },
       (up) => {

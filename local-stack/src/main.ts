@@ -8,6 +8,7 @@ import { loadEventing, loadRoutes } from './declarations';
 import { loadDemoCatalog } from './demo-catalog';
 import { createEdge } from './edge';
 import { stackEnv } from './env';
+import { localSecrets } from './secrets';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FUNCTIONS = listFunctions();
@@ -173,8 +174,15 @@ async function main() {
     for (const [name, script] of Object.entries(SIMULATORS)) {
       launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: databaseUrl });
     }
+    const secrets = localSecrets(stateDir);
     for (const fn of FUNCTIONS) {
-      launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, K_SINK: brokerUrl });
+      launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), {
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        K_SINK: brokerUrl,
+        TOKEN_SIGNING_KEYS: secrets.TOKEN_SIGNING_KEYS,
+        ADMIN_TOKEN: secrets.ADMIN_TOKEN,
+      });
     }
     await Promise.all([
       ...Object.keys(SIMULATORS).map((n) => waitReady(n, `${urlOf(n)}/healthz`)),
@@ -213,6 +221,7 @@ async function main() {
     const width = Math.max(...rows.map(([n]) => n.length));
     process.stdout.write(
       `\npremiere is running\n\n${rows.map(([n, u]) => `  ${n.padEnd(width)}  ${u}`).join('\n')}\n\n` +
+        `  the operators' page is ${edgeUrl}/admin; its token (ADMIN_TOKEN) is in ${path.relative(process.cwd(), secrets.file) || secrets.file}\n` +
         `  written to ${path.relative(process.cwd(), stateFile) || stateFile}; Ctrl-C stops everything\n\n`,
     );
   } catch (err) {

@@ -47,6 +47,11 @@ seccompProfile:
 {{- .Values.redis.existingSecret | default (include "premiere.name" (dict "root" . "component" "backing")) -}}
 {{- end -}}
 
+{{/* The Secret holding TOKEN_SIGNING_KEYS / ADMIN_TOKEN: the operator's, or the chart's. */}}
+{{- define "premiere.appSecret" -}}
+{{- .Values.secrets.existingSecret | default (include "premiere.name" (dict "root" . "component" "secrets")) -}}
+{{- end -}}
+
 {{/* Every Trigger's and the Broker's delivery: as eventing.yaml declares, plus the dead-letter sink. */}}
 {{- define "premiere.delivery" -}}
 {{- $d := (include "premiere.eventing" . | fromYaml).delivery -}}
