@@ -78,6 +78,30 @@ describe('npm start (the local stack)', () => {
     const seats = await (await fetch(`${state.simulators['legacy-cinema']}/shows/last-starfall-premiere/seats`)).json();
     expect(seats.seats).toHaveLength(24);
 
+    // The waiting room through the edge: a quiet room admits at once, then a line forms; a visit
+    // that ends, announced through the broker (routed by eventing.yaml), lets the next one in.
+    const premiere = 'last-starfall-premiere';
+    expect(await (await fetch(`${state.edge}/waiting-room/${premiere}`)).text()).toContain('<h1>The Last Starfall</h1>');
+    const joinAs = async (i: number) => {
+      const session = `stack-test-session-${String(i).padStart(4, '0')}`;
+      const body = await (await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+      return { session, ...body };
+    };
+    const visitors = [];
+    for (let i = 0; i < 12; i++) visitors.push(await joinAs(i));
+    expect(visitors.map((v) => v.status.state)).toEqual([...Array(10).fill('admitted'), 'waiting', 'waiting']);
+    const ended = HTTP.binary(new CloudEvent({ id: 'stack-0', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere, visitor: visitors[0].visitor } }));
+    expect((await fetch(state.broker, { method: 'POST', headers: ended.headers as Record<string, string>, body: ended.body as string })).status).toBe(202);
+    const next = visitors[10];
+    await eventually(async () => {
+      const s = await (await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/status`, { headers: { authorization: `Bearer ${next.token}`, 'x-session-id': next.session } })).json();
+      return s.state === 'admitted';
+    }, 10_000, 200);
+    const { ADMIN_TOKEN } = JSON.parse(readFileSync(path.join(stateDir, 'secrets.json'), 'utf8'));
+    const room = await (await fetch(`${state.edge}/admin/api/shows/${premiere}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+    expect(room).toMatchObject({ showId: premiere, tokensIssued: 12, quota: 26, inside: 10, waiting: 1, capacity: 10 });
+    expect((await fetch(`${state.edge}/admin/api/shows/${premiere}`)).status).toBe(400);
+
     // An event through the broker, routed by helm/premiere/eventing.yaml, refreshes a page at the edge.
     const movie = async () => (await fetch(`${state.edge}/movies/last-starfall`)).text();
     expect(await movie()).toContain('href="/waiting-room/last-starfall-premiere"');

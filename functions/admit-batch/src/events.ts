@@ -54,7 +54,7 @@ export const admitBatchEvents: Record<string, Handler> = {
 };
 
 /**
- * The safety net, every minute: an admission pass for every show with a waiting room, which
+ * The safety net, every five minutes: an admission pass for every show with a waiting room, which
  * reclaims slots nobody gave back (lost events, closed tabs) and fills the zone.
  */
 const sweep: ScheduleHandler<Ctx> = async ({ ctx, tx, log }) => {

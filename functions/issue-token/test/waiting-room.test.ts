@@ -343,6 +343,11 @@ describe('bad input', () => {
     const big = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-session-id': newSession() }, body: JSON.stringify({ pad: 'x'.repeat(5_000) }) });
     expect(big.status).toBe(413);
 
+    for (const [method, path] of [['GET', '/waiting-room/api/shows/Bad_Id!/status'], ['DELETE', '/waiting-room/api/shows/Bad_Id!/token'], ['GET', '/waiting-room/Bad_Id!'], ['POST', '/waiting-room/Bad_Id!/join']]) {
+      expect([path, (await fetch(`${url}${path}`, { method, headers: { authorization: 'Bearer x.y.z', 'x-session-id': newSession() } })).status]).toEqual([path, 400]);
+    }
+    const bigForm = await fetch(`${url}/waiting-room/${showId}/join`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pad=${'x'.repeat(5_000)}` });
+    expect(bigForm.status).toBe(413);
     const badAuth = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: 'Basic abc', 'x-session-id': newSession() } });
     expect(badAuth.status).toBe(400);
 

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Joi from 'joi';
 import type { EnvSpec } from './config';
 
@@ -97,11 +97,14 @@ export class TokenSigner {
 
 const sessionHashes = new Map<string, string>();
 
-/** What a token carries of its session: enough to bind it, nothing that could be replayed. */
+/**
+ * What a token (and Redis) carries of its session: enough to bind it, nothing that could be
+ * replayed. Session ids are long random strings, so a plain SHA-256 cannot be reversed.
+ */
 export function sessionHash(session: string): string {
   let hash = sessionHashes.get(session);
   if (hash === undefined) {
-    hash = createHmac('sha256', 'premiere-session').update(session).digest('base64url').slice(0, 22);
+    hash = createHash('sha256').update(session).digest('base64url').slice(0, 22);
     if (sessionHashes.size >= VERIFIED_KEPT) sessionHashes.clear();
     sessionHashes.set(session, hash);
   }
