@@ -56,7 +56,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
       // A new quota can put a sold-out show back on sale, or take it off.
       const availability = availabilityOf(after.quota, after.tokensIssued);
-      if (action === 'settings' && availability !== after.availability && !(after.availability === 'sold_out' && availability === 'sold_out')) {
+      if ('quota' in changes && availability !== after.availability) {
         await ctx.redis.set(availabilityKey, availability);
         await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
       }

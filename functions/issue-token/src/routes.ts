@@ -13,7 +13,6 @@ const showParams = Joi.object({
 });
 /** Joining and leaving take no body; anything sent must be small (else 413). */
 const NO_BODY = { maxBytes: 1_024, parse: false, output: 'data' as const };
-const FORM = NO_BODY;
 /** Answers the API's clients must not keep. */
 const NOT_STORED = { otherwise: 'no-store' };
 
@@ -42,14 +41,15 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     return { showId, title, cinemaName: cinemaName!, city: city!, roomType: roomType!, startsAt: Number(startsAt), timeZone: timeZone! };
   }
 
-  function verify(request: Request, typ: 'queue'): TokenClaims {
+  /** The request's queue token, checked against the show and the session (401 / 403 otherwise). */
+  function verify(request: Request): TokenClaims {
     const authorization = request.headers.authorization as string | undefined;
     if (!authorization) throw Boom.unauthorized('send the token you got when joining: "Authorization: Bearer <token>"');
     if (!authorization.startsWith('Bearer ')) throw Boom.badRequest('"authorization" must be "Bearer <token>"');
     const token = authorization.slice('Bearer '.length);
     const session = requireSession(request);
     try {
-      return room.signer.verify(token, { typ, show: showIdOf(request), session });
+      return room.signer.verify(token, { typ: 'queue', show: showIdOf(request), session });
     } catch (err) {
       if (err instanceof TokenRefused) throw err.status === 401 ? Boom.unauthorized(err.message) : Boom.forbidden(err.message);
       throw err;
@@ -85,14 +85,14 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       method: 'GET',
       path: '/waiting-room/api/shows/{showId}/status',
       options: { state: cookieParsing, validate: { params: showParams }, cache: NOT_STORED },
-      handler: (request) => room.status(showIdOf(request), verify(request, 'queue')),
+      handler: (request) => room.status(showIdOf(request), verify(request)),
     },
     {
       method: 'DELETE',
       path: '/waiting-room/api/shows/{showId}/token',
       options: { state: cookieParsing, validate: { params: showParams }, cache: NOT_STORED },
       handler: async (request) => {
-        const claims = verify(request, 'queue');
+        const claims = verify(request);
         const from = await room.leave(showIdOf(request), claims);
         return { showId: showIdOf(request), state: 'left', leftFrom: from || null };
       },
@@ -113,7 +113,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     {
       method: 'POST',
       path: '/waiting-room/{showId}/join',
-      options: { state: cookieParsing, validate: { params: showParams }, payload: FORM },
+      options: { state: cookieParsing, validate: { params: showParams }, payload: NO_BODY },
       handler: async (request, h) => {
         const showId = showIdOf(request);
         const session = sessionOrNew(request, h, secure);
@@ -146,7 +146,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     {
       method: 'POST',
       path: '/waiting-room/{showId}/leave',
-      options: { state: cookieParsing, validate: { params: showParams }, payload: FORM },
+      options: { state: cookieParsing, validate: { params: showParams }, payload: NO_BODY },
       handler: async (request, h) => {
         const showId = showIdOf(request);
         const session = sessionOf(request);

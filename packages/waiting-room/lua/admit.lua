@@ -26,7 +26,7 @@ end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', inside, '-inf', now) end
 local reclaimed = #expired / 2
 
-local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'paceMs', 'paceAt')
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'paceMs', 'paceAt', 'expireAt')
 local admitted, passed, first, last = 0, 0, '', ''
 local salesOpen = tonumber(r[3] or '0') == 0 or r[4] == '1'
 if r[2] ~= '1' and salesOpen then
@@ -55,6 +55,7 @@ local waiting = redis.call('ZCARD', queue)
 local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
 if #head == 0 then redis.call('DEL', KEYS[9]) else redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', '(' .. head[2]) end
 if admitted > 0 then
+  if r[7] then redis.call('PEXPIREAT', inside, r[7]) end
   redis.call('HINCRBY', room, 'admitted', admitted)
   local minute = math.floor(now / 60000)
   redis.call('HINCRBY', admissions, minute, admitted)

@@ -54,6 +54,7 @@ local place, state = '', 'waiting'
 if opensAt > 0 and r[5] ~= '1' then
   state = 'pre'
   redis.call('ZADD', prequeue, ARGV[2], visitor)
+  redis.call('PEXPIREAT', prequeue, tonumber(r[9]))
 else
   place = redis.call('HINCRBY', room, 'seq', 1)
   -- Nobody waiting and room in the zone: in at once, no visible queue on a quiet day.
@@ -61,12 +62,14 @@ else
     state = 'admitted'
     local deadline = now + tonumber(ARGV[3])
     redis.call('ZADD', inside, deadline, visitor)
+    redis.call('PEXPIREAT', inside, tonumber(r[9]))
     redis.call('HSET', key, 'admittedAt', now, 'deadline', deadline)
     redis.call('HINCRBY', room, 'admitted', 1)
     redis.call('HINCRBY', KEYS[8], math.floor(now / 60000), 1)
     redis.call('PEXPIRE', KEYS[8], 3600000)
   else
     redis.call('ZADD', queue, place, visitor)
+    redis.call('PEXPIREAT', queue, tonumber(r[9]))
   end
 end
 redis.call('HSET', key, 'session', ARGV[1], 'place', place, 'state', state, 'joinedAt', now, 'lastSeen', now)

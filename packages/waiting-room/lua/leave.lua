@@ -10,7 +10,8 @@ if redis.call('ZREM', queue, ARGV[1]) == 1 then
   -- A gap in the line: counted out of the people ahead of everyone behind it.
   local place = redis.call('HGET', key, 'place')
   redis.call('ZADD', KEYS[9], place, place)
-  redis.call('PEXPIREAT', KEYS[9], tonumber(redis.call('HGET', KEYS[1], 'expireAt')))
+  local expireAt = redis.call('HGET', KEYS[1], 'expireAt')
+  if expireAt then redis.call('PEXPIREAT', KEYS[9], expireAt) end
 end
 redis.call('ZREM', prequeue, ARGV[1])
 redis.call('ZREM', inside, ARGV[1])

@@ -17,5 +17,7 @@ for _, visitor in ipairs(drawn) do
   redis.call('HSET', visitorPrefix .. visitor, 'place', place, 'state', 'waiting')
 end
 redis.call('DEL', prequeue)
+local expireAt = redis.call('HGET', room, 'expireAt')
+if expireAt and #drawn > 0 then redis.call('PEXPIREAT', queue, expireAt) end
 redis.call('HSET', room, 'opened', 1)
 return #drawn
