@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from '@premiere/runtime';
+
+/** No slot came free in time: the legacy system is working at its limit. */
+export class BulkheadFull extends Error {
+  constructor(waitedMs: number) {
+    super(`no legacy slot came free within ${waitedMs} ms`);
+    this.name = 'BulkheadFull';
+  }
+}
+
+export interface Slot {
+  /** The call is over: the slot goes to the next caller at once. */
+  release(): Promise<void>;
+  /**
+   * The call was abandoned (timed out): the legacy system may still be working on it, so the slot
+   * stays taken until its lease ends.
+   */
+  abandon(): void;
+}
+
+/**
+ * A distributed semaphore in Redis in front of the legacy system, shared by every replica: never
+ * more than `limit` calls in flight across the deployment. Each slot is leased, so a replica killed
+ * mid-call cannot leak one. Waiters poll Redis with a short, jittered backoff; a slot released in
+ * this process wakes a local waiter at once.
+ */
+export class Bulkhead {
+  private readonly localWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: { key: string; limit: number; leaseMs: number; waitMs: number },
+  ) {}
+
+  async acquire(): Promise<Slot> {
+    const holder = randomUUID();
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const taken = await (this.redis as unknown as { bulkheadAcquire(...a: (string | number)[]): Promise<number> })
+        .bulkheadAcquire(this.opts.key, holder, this.opts.limit, this.opts.leaseMs);
+      if (taken === 1) return this.slot(holder);
+      const waited = Date.now() - started;
+      if (waited >= this.opts.waitMs) throw new BulkheadFull(waited);
+      await this.pause(Math.min(this.opts.waitMs - waited, Math.min(50, 5 * (attempt + 1)) * (0.5 + Math.random())));
+    }
+  }
+
+  /** Runs `call` holding a slot. */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    const slot = await this.acquire();
+    try {
+      return await call();
+    } finally {
+      await slot.release();
+    }
+  }
+
+  private slot(holder: string): Slot {
+    let done = false;
+    return {
+      release: async () => {
+        if (done) return;
+        done = true;
+        await this.redis.zrem(this.opts.key, holder).catch(() => undefined); // else its lease frees it
+        this.localWaiters.shift()?.();
+      },
+      abandon: () => {
+        done = true;
+      },
+    };
+  }
+
+  /** Sleeps `ms`, or less if a slot is released in this process meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        const i = this.localWaiters.indexOf(wake);
+        if (i !== -1) this.localWaiters.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.localWaiters.push(wake);
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type Hapi from '@hapi/hapi';
+import nock from 'nock';
+import { createLogger, createRedis, defineScripts, loadConfig, Registry, type Redis } from '@premiere/runtime';
+import { createTestRedisPrefix, eventually, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { createLegacyCinema } from '@premiere/simulators';
+import { Bulkhead, BulkheadFull, LegacyBusy, LegacyClient, legacyEnv, LegacyOutcomeUnknown, LegacyRefused } from '../src/legacy';
+
+const LUA = path.resolve(__dirname, '../lua');
+const prefix = createTestRedisPrefix();
+const clients: Redis[] = [];
+const servers: Hapi.Server[] = [];
+
+afterEach(async () => {
+  nock.cleanAll();
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.quit()));
+  await prefix.clean();
+});
+
+/** A Redis connection of its own, as a separate replica would have, under this file's prefix. */
+async function redisFor(scope: string): Promise<Redis> {
+  const redis = createRedis({ url: TEST_REDIS_URL, keyPrefix: `${prefix.prefix}${scope}:` });
+  defineScripts(redis, LUA);
+  clients.push(redis);
+  await new Promise((r) => redis.once('ready', r));
+  return redis;
+}
+
+function client(redis: Redis, env: Record<string, string>) {
+  const config = loadConfig(legacyEnv, { LEGACY_SLOT_WAIT_MS: '10000', ...env });
+  return new LegacyClient({ config, redis, registry: new Registry(), log: createLogger({ name: 'test', level: 'silent' }) });
+}
+
+async function simulator(opts: { concurrencyLimit: number; latencyMs: [number, number] }) {
+  const seats = Array.from({ length: 40 }, (_, i) => `A${i + 1}`);
+  const server = createLegacyCinema({ port: 0, seatsOf: async () => seats, holdSeconds: 120, overload: '503', stallMs: 0, ...opts });
+  await server.start();
+  servers.push(server);
+  return `http://127.0.0.1:${server.info.port}`;
+}
+
+describe('the legacy client', () => {
+  it('never has more calls in flight than the limit across two replicas, and every call gets through', async () => {
+    const url = await simulator({ concurrencyLimit: 4, latencyMs: [20, 40] });
+    const a = client(await redisFor('shared'), { LEGACY_URL: url, LEGACY_CONCURRENCY: '4' });
+    const b = client(await redisFor('shared'), { LEGACY_URL: url, LEGACY_CONCURRENCY: '4' });
+    const results = await Promise.all(Array.from({ length: 80 }, (_, i) => (i % 2 ? a : b).seats('any-show')));
+    expect(results.every((seats) => seats.length === 40)).toBe(true);
+    const stats = await (await fetch(`${url}/stats`)).json();
+    expect(stats.max_concurrency).toBeLessThanOrEqual(4); // never above the limit
+    expect(stats.max_concurrency).toBeGreaterThanOrEqual(3); // and the system kept busy
+    expect(stats.rejected).toBe(0);
+    expect(stats.served).toBe(80);
+  });
+
+  it('does not leak the slot of a process killed in the middle of a call: its lease frees it', async () => {
+    const redis = await redisFor('killed');
+    const script = `
+      const { createRedis, defineScripts } = require(${JSON.stringify(path.resolve(__dirname, '../../runtime/dist'))});
+      const { Bulkhead } = require(${JSON.stringify(path.resolve(__dirname, '../dist/legacy'))});
+      const redis = createRedis({ url: ${JSON.stringify(TEST_REDIS_URL)}, keyPrefix: ${JSON.stringify(`${prefix.prefix}killed:`)} });
+      defineScripts(redis, ${JSON.stringify(LUA)});
+      redis.once('ready', async () => {
+        await new Bulkhead(redis, { key: '{legacy}:bulkhead', limit: 1, leaseMs: 1500, waitMs: 0 }).acquire();
+        process.stdout.write('holding\\n');
+        setInterval(() => {}, 1000); // a call that never ends
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('holding') && resolve()));
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+
+    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', limit: 1, leaseMs: 1500, waitMs: 0 });
+    await expect(bulkhead.acquire()).rejects.toBeInstanceOf(BulkheadFull); // still leased
+    const slot = await eventually(() => bulkhead.acquire(), 5_000, 100);
+    expect(Date.now() - killedAt).toBeLessThan(2_500);
+    await slot.release();
+  });
+
+  it('retries 503s with backoff and gets through', async () => {
+    const c = client(await redisFor('retry503'), { LEGACY_URL: 'http://legacy.test', LEGACY_RETRIES: '3' });
+    const scope = nock('http://legacy.test').get('/shows/s1/seats').times(2).reply(503, { error: 'overloaded' }).get('/shows/s1/seats').reply(200, { seats: [{ seat: 'A1', status: 'free' }] });
+    expect(await c.seats('s1')).toEqual([{ seat: 'A1', status: 'free' }]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('retries a read that timed out, but not a hold: that one may have happened', async () => {
+    const c = client(await redisFor('timeouts'), { LEGACY_URL: 'http://legacy.test', LEGACY_TIMEOUT_MS: '200', LEGACY_RETRIES: '2' });
+    nock('http://legacy.test').get('/shows/s1/seats').delay(500).reply(200, { seats: [] }).get('/shows/s1/seats').reply(200, { seats: [{ seat: 'A1', status: 'held' }] });
+    expect(await c.seats('s1')).toEqual([{ seat: 'A1', status: 'held' }]);
+    const hold = nock('http://legacy.test').post('/shows/s1/holds').delay(500).reply(201, {}).post('/shows/s1/holds').reply(201, { holdId: 'second' });
+    await expect(c.hold('s1', ['A1'])).rejects.toBeInstanceOf(LegacyOutcomeUnknown);
+    expect(hold.pendingMocks()).toHaveLength(1); // no second hold was sent
+  });
+
+  it('surfaces a refusal (seats taken) at once, without retrying or counting it as a failure', async () => {
+    const c = client(await redisFor('refused'), { LEGACY_URL: 'http://legacy.test', LEGACY_BREAKER_FAILURES: '1' });
+    nock('http://legacy.test').post('/shows/s1/holds').reply(409, { error: 'seats not available', seats: ['A1'] });
+    const err = await c.hold('s1', ['A1', 'A2']).catch((e) => e);
+    expect(err).toBeInstanceOf(LegacyRefused);
+    expect(err).toMatchObject({ status: 409, body: { seats: ['A1'] } });
+    expect(c.circuit).toBe('closed');
+  });
+
+  it('opens the circuit after repeated failures, answers busy without calling, and closes after a good trial call', async () => {
+    const c = client(await redisFor('circuit'), { LEGACY_URL: 'http://legacy.test', LEGACY_RETRIES: '0', LEGACY_BREAKER_FAILURES: '3', LEGACY_BREAKER_COOLDOWN_MS: '300' });
+    nock('http://legacy.test').get('/shows/s1/seats').times(3).reply(503, {});
+    for (let i = 0; i < 3; i++) await expect(c.seats('s1')).rejects.toBeInstanceOf(LegacyBusy);
+    expect(c.circuit).toBe('open');
+    const late = nock('http://legacy.test').get('/shows/s1/seats').reply(200, { seats: [] });
+    const busy = await c.seats('s1').catch((e) => e);
+    expect(busy).toBeInstanceOf(LegacyBusy);
+    expect(busy.message).toBe("the cinema's system is busy, retrying");
+    expect(late.isDone()).toBe(false); // not called while open
+    await new Promise((r) => setTimeout(r, 320));
+    expect(await c.seats('s1')).toEqual([]);
+    expect(c.circuit).toBe('closed');
+  });
+});
