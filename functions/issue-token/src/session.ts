@@ -22,9 +22,6 @@ export function cookieOptions(secure: 'auto' | 'true' | 'false'): ServerStateCoo
   };
 }
 
-/** Route options: a mangled Cookie header is no reason to refuse a visitor (it is ignored). */
-export const cookieParsing = { parse: true, failAction: 'ignore' } as const;
-
 /**
  * The request's session: an app's header, else the browser's cookie; null if it has none. A
  * malformed header is refused (400): checked here rather than by a Joi schema of all the headers,

@@ -59,6 +59,23 @@ export class WaitingRoom {
     };
   }
 
+  // Label lookups hash their values on every call; the hot paths keep their children.
+  private readonly tokenCounters = new Map<string, { inc(): void }>();
+  private tokensIssued(showId: string) {
+    let c = this.tokenCounters.get(showId);
+    if (!c) {
+      if (this.tokenCounters.size >= 10_000) this.tokenCounters.clear();
+      this.tokenCounters.set(showId, (c = this.metrics.tokens.labels(showId)));
+    }
+    return c;
+  }
+  private readonly pollCounters = new Map<string, { inc(): void }>();
+  private pollsAnswered(state: string) {
+    let c = this.pollCounters.get(state);
+    if (!c) this.pollCounters.set(state, (c = this.metrics.polls.labels(state)));
+    return c;
+  }
+
   private get admissionTtlMs() {
     return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
   }
@@ -101,7 +118,7 @@ export class WaitingRoom {
       return { kind: 'joined', created: false, token, visitor: joined.visitor, status: await this.status(showId, claims) };
     }
 
-    this.metrics.tokens.labels(showId).inc();
+    this.tokensIssued(showId).inc();
     if (joined.crossed || joined.state === 'admitted') await this.announce(showId, joined.crossed, joined.state === 'admitted' ? joined.place : null);
     const now = Date.now();
     const status = this.describe(showId, claims, {
@@ -130,20 +147,32 @@ export class WaitingRoom {
    * A token holder's status (the claims were verified by the caller): from the show's snapshot in
    * this process's memory when it can tell, else from Redis.
    */
-  async status(showId: string, claims: TokenClaims): Promise<PublicStatus> {
+  status(showId: string, claims: TokenClaims): PublicStatus | Promise<PublicStatus> {
+    const fromSnapshot = this.snapshots.status(showId, claims.vid, claims.place);
+    // Nearly every poll: a fresh snapshot that can tell, answered without a promise.
+    if (fromSnapshot !== null && !(fromSnapshot instanceof Promise)) return this.answer(showId, claims, fromSnapshot);
+    return this.statusFromRedis(showId, claims, fromSnapshot);
+  }
+
+  private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let s = (await this.snapshots.status(showId, claims.vid, claims.place)) ?? (await queue.status(claims.vid));
+    let s = (await fromSnapshot) ?? (await queue.status(claims.vid));
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
       if ((await queue.openSales()) > 0) this.nudge(showId, 'premiere.visitors.waiting', true);
       s = await queue.status(claims.vid);
     }
+    return this.answer(showId, claims, s);
+  }
+
+  /** The answer to a poll, and the bouncer nudged if the poll shows it may have work. */
+  private answer(showId: string, claims: TokenClaims, s: VisitorStatus): PublicStatus {
     if (s.state === 'waiting' && !s.paused) {
       if (s.earliestLease !== null && s.earliestLease <= s.now) this.nudge(showId, 'premiere.admission.expired');
       else if (s.inside < s.capacity) this.nudge(showId, 'premiere.visitors.waiting');
     }
     const status = this.describe(showId, claims, s);
-    this.metrics.polls.labels(status.state).inc();
+    this.pollsAnswered(status.state).inc();
     return status;
   }
 

@@ -147,6 +147,8 @@ export function createFunction<S extends EnvSpec>(
     routes: {
       // Say what is wrong with the input, not just "invalid request".
       validate: { failAction: async (_request, _h, err) => { throw err; } },
+      // A mangled Cookie header is no reason to refuse a visitor: it is ignored.
+      state: { parse: true, failAction: 'ignore' },
     },
   });
   server.validator(Joi);

@@ -53,41 +53,15 @@ export class ShowSnapshots {
 
   constructor(private readonly redis: Redis, private readonly maxAgeMs: number) {}
 
-  /** The visitor's status from the show's snapshot, or null when only Redis can tell. */
-  async status(showId: string, visitor: number, place: number | null): Promise<VisitorStatus | null> {
+  /**
+   * The visitor's status from the show's snapshot, or null when only Redis can tell. Answered at
+   * once (no promise) while the snapshot is fresh, which is nearly every poll.
+   */
+  status(showId: string, visitor: number, place: number | null): VisitorStatus | null | Promise<VisitorStatus | null> {
     const show = this.showOf(showId);
     show.seen.add(visitor);
-    const s = await this.fresh(showId, show);
-    if (s.capacity === 0) return null; // no room (expired, or not made yet)
-    const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null): VisitorStatus => ({
-      state,
-      place,
-      ahead,
-      deadline,
-      waiting: s.waiting,
-      preQueue: s.preQueue,
-      paceMs: s.paceMs,
-      capacity: s.capacity,
-      inside: s.inside.size,
-      availability: s.availability,
-      salesOpenAt: s.salesOpenAt,
-      salesOpened: s.salesOpened,
-      paused: s.paused,
-      earliestLease: s.earliestLease,
-      seatsSoldOut: s.seatsSoldOut,
-      now,
-    });
-    const now = s.now + (Date.now() - s.at);
-    const lease = s.inside.get(visitor);
-    if (lease !== undefined) return status(lease > now ? 'admitted' : 'expired', -1, lease);
-    if (place === null) {
-      // In the pre-queue until sales open; then only Redis knows the place drawn.
-      return !s.salesOpened && s.salesOpenAt > now ? status('pre', -1, null) : null;
-    }
-    if (s.gapsTruncated || s.headPlace === null || place < s.headPlace || place > s.lastPlace) return null;
-    const gapsAhead = countBelow(s.gaps, place);
-    if (s.gaps[gapsAhead] === place) return null; // they left
-    return status('waiting', place - s.headPlace - gapsAhead, null);
+    const s = this.fresh(showId, show);
+    return s instanceof Promise ? s.then((snapshot) => statusFrom(snapshot, visitor, place)) : statusFrom(s, visitor, place);
   }
 
   private showOf(showId: string) {
@@ -99,8 +73,8 @@ export class ShowSnapshots {
     return show;
   }
 
-  private fresh(showId: string, show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Set<number> }): Promise<Snapshot> {
-    if (show.snapshot && Date.now() - show.snapshot.at < this.maxAgeMs) return Promise.resolve(show.snapshot);
+  private fresh(showId: string, show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Set<number> }): Snapshot | Promise<Snapshot> {
+    if (show.snapshot && Date.now() - show.snapshot.at < this.maxAgeMs) return show.snapshot;
     if (!show.refreshing) {
       const seen = [...show.seen];
       show.seen.clear();
@@ -151,4 +125,38 @@ export class ShowSnapshots {
       gapsTruncated: r[14] === 1,
     };
   }
+}
+
+/** What the snapshot says of one visitor, or null when only Redis can tell. */
+function statusFrom(s: Snapshot, visitor: number, place: number | null): VisitorStatus | null {
+  if (s.capacity === 0) return null; // no room (expired, or not made yet)
+  const now = s.now + (Date.now() - s.at);
+  const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null): VisitorStatus => ({
+    state,
+    place,
+    ahead,
+    deadline,
+    waiting: s.waiting,
+    preQueue: s.preQueue,
+    paceMs: s.paceMs,
+    capacity: s.capacity,
+    inside: s.inside.size,
+    availability: s.availability,
+    salesOpenAt: s.salesOpenAt,
+    salesOpened: s.salesOpened,
+    paused: s.paused,
+    earliestLease: s.earliestLease,
+    seatsSoldOut: s.seatsSoldOut,
+    now,
+  });
+  const lease = s.inside.get(visitor);
+  if (lease !== undefined) return status(lease > now ? 'admitted' : 'expired', -1, lease);
+  if (place === null) {
+    // In the pre-queue until sales open; then only Redis knows the place drawn.
+    return !s.salesOpened && s.salesOpenAt > now ? status('pre', -1, null) : null;
+  }
+  if (s.gapsTruncated || s.headPlace === null || place < s.headPlace || place > s.lastPlace) return null;
+  const gapsAhead = countBelow(s.gaps, place);
+  if (s.gaps[gapsAhead] === place) return null; // they left
+  return status('waiting', place - s.headPlace - gapsAhead, null);
 }
