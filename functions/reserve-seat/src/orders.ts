@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
+import { LegacyRefused, type LegacyClient } from './legacy';
+import { transitionOrder } from './order-state-machine';
+
+export interface SeatChoice {
+  seat: string;
+  ticketType: 'full' | 'half';
+}
+
+export interface ExtraChoice {
+  extraId: string;
+  quantity: number;
+}
+
+/** The buyer asked for something the show does not have (400/404 at the edge). */
+export class OrderRefused extends Error {
+  constructor(readonly status: 400 | 404 | 409, message: string, readonly seats: string[] = []) {
+    super(message);
+    this.name = 'OrderRefused';
+  }
+}
+
+export interface HeldOrder {
+  orderId: string;
+  showId: string;
+  state: 'pending_payment';
+  holdExpiresAt: string;
+  currency: string;
+  totalCents: number;
+  seats: (SeatChoice & { priceCents: number })[];
+  extras: (ExtraChoice & { priceCents: number })[];
+}
+
+type Deps = Pick<FunctionContext, 'db' | 'transaction'> & { legacy: LegacyClient; log: Logger; holdSeconds: number };
+
+/**
+ * Holds seats for an admitted visitor: priced here from the catalog (whatever the client may
+ * think a seat costs), claimed in our record first (the referee: a seat taken by another order
+ * fails here, 409), then held in the legacy system. If the legacy system says no, the claim is
+ * given back and the order cancelled with the reason; if this process dies in between, the
+ * expiry sweep releases the claim when the hold time is up.
+ */
+export async function holdSeats(
+  deps: Deps,
+  input: { showId: string; visitor: number; sessionHash: string; seats: SeatChoice[]; extras: ExtraChoice[] },
+): Promise<HeldOrder> {
+  const priced = await price(deps, input);
+  const orderId = randomUUID();
+  const holdExpiresAt = new Date(Date.now() + deps.holdSeconds * 1000);
+  try {
+    await deps.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO orders (id, show_id, visitor, session_hash, state, hold_expires_at, currency, total_cents)
+           VALUES ($1, $2, $3, $4, 'pending_payment', $5, $6, $7)`,
+        [orderId, input.showId, input.visitor, input.sessionHash, holdExpiresAt, priced.currency, priced.totalCents],
+      );
+      await tx.query(
+        'INSERT INTO order_seats (order_id, seat, ticket_type, price_cents) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[])',
+        [orderId, priced.seats.map((s) => s.seat), priced.seats.map((s) => s.ticketType), priced.seats.map((s) => s.priceCents)],
+      );
+      // One statement, seats in a fixed order: two orders racing for overlapping seats wait for
+      // each other (the loser fails), never deadlock.
+      await tx.query(
+        'INSERT INTO seat_claims (show_id, seat, order_id) SELECT $1, seat, $3 FROM unnest($2::text[]) AS seat ORDER BY seat',
+        [input.showId, priced.seats.map((s) => s.seat), orderId],
+      );
+      for (const e of priced.extras) {
+        await tx.query('INSERT INTO order_extras (order_id, extra_id, quantity, price_cents) VALUES ($1, $2, $3, $4)', [orderId, e.extraId, e.quantity, e.priceCents]);
+      }
+      await tx.query("INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, NULL, 'pending_payment', 'seats held')", [orderId]);
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err; // unique violation: a seat is claimed
+    const { rows } = await deps.db.query<{ seat: string }>('SELECT seat FROM seat_claims WHERE show_id = $1 AND seat = ANY($2) ORDER BY seat', [input.showId, priced.seats.map((s) => s.seat)]);
+    throw new OrderRefused(409, 'some of these seats were just taken', rows.map((r) => r.seat));
+  }
+
+  let hold: { holdId: string; expiresAt: string };
+  try {
+    hold = await deps.legacy.hold(input.showId, priced.seats.map((s) => s.seat));
+  } catch (err) {
+    // Not held there (taken, or refused), or not known to be (a timeout: a hold made there without
+    // our knowing lapses by itself): give our claim back.
+    const reason = err instanceof LegacyRefused && err.status === 409 ? 'the cinema’s system has these seats taken' : (err as Error).message;
+    await deps.transaction((tx) => release(tx, deps.log, orderId, 'cancelled', `the hold failed: ${reason}`));
+    if (err instanceof LegacyRefused && err.status === 409) throw new OrderRefused(409, 'some of these seats were just taken', err.body?.seats ?? []);
+    throw err;
+  }
+  // Never promise a hold longer than the legacy system's own.
+  const expiresAt = new Date(Math.min(holdExpiresAt.getTime(), Date.parse(hold.expiresAt)));
+  await deps.db.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [orderId, hold.holdId, expiresAt]);
+  return { orderId, showId: input.showId, state: 'pending_payment', holdExpiresAt: expiresAt.toISOString(), ...priced };
+}
+
+/** Ends a holding order (cancelled or expired): its seats are free again in our record. */
+export async function release(tx: Transaction, log: Logger, orderId: string, to: 'cancelled' | 'expired', cause: string): Promise<void> {
+  await transitionOrder(tx, log, { orderId, to, cause });
+  await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [orderId]);
+}
+
+async function price(deps: Deps, input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] }) {
+  const { rows: shows } = await deps.db.query(
+    `SELECT s.currency, s.price_full_cents, s.price_half_cents, s.room_id, r.cinema_id
+       FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id WHERE s.id = $1`,
+    [input.showId],
+  );
+  const show = shows[0];
+  if (!show) throw new OrderRefused(404, `no show "${input.showId}"`);
+  const { rows: known } = await deps.db.query<{ seat: string }>('SELECT seat FROM render_catalog.seats WHERE room_id = $1 AND seat = ANY($2)', [show.room_id, input.seats.map((s) => s.seat)]);
+  const unknown = input.seats.map((s) => s.seat).filter((seat) => !known.some((k) => k.seat === seat));
+  if (unknown.length) throw new OrderRefused(400, `no such seats in this room: ${unknown.join(', ')}`, unknown);
+  const { rows: extras } = await deps.db.query<{ id: string; price_cents: number }>('SELECT id, price_cents FROM render_catalog.extras WHERE cinema_id = $1 AND id = ANY($2)', [show.cinema_id, input.extras.map((e) => e.extraId)]);
+  const unknownExtras = input.extras.filter((e) => !extras.some((x) => x.id === e.extraId)).map((e) => e.extraId);
+  if (unknownExtras.length) throw new OrderRefused(400, `this cinema has no extras ${unknownExtras.join(', ')}`);
+
+  const seats = input.seats.map((s) => ({ ...s, priceCents: s.ticketType === 'half' ? show.price_half_cents : show.price_full_cents }));
+  const pricedExtras = input.extras.map((e) => ({ ...e, priceCents: extras.find((x) => x.id === e.extraId)!.price_cents * e.quantity }));
+  const totalCents = seats.reduce((t, s) => t + s.priceCents, 0) + pricedExtras.reduce((t, e) => t + e.priceCents, 0);
+  return { currency: show.currency as string, totalCents, seats, extras: pricedExtras };
+}

@@ -1,0 +1,126 @@
+import type Hapi from '@hapi/hapi';
+import pg from 'pg';
+import { createFunction, createLogger, defineScripts, loadConfig, Registry, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createLegacyCinema } from '@premiere/simulators';
+import path from 'node:path';
+import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { LegacyClient, legacyEnv } from '../src/legacy';
+import { holdSeats, OrderRefused } from '../src/orders';
+import { reserveSeat } from '../src';
+
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+let legacy: Hapi.Server;
+let legacyUrl: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+  const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
+  legacy = createLegacyCinema({
+    port: 0,
+    seatsOf: async (showId) => {
+      const { rows } = await catalog.query('SELECT t.seat FROM render_catalog.shows s JOIN render_catalog.seats t ON t.room_id = s.room_id WHERE s.id = $1', [showId]);
+      return rows.length ? rows.map((r) => r.seat) : null;
+    },
+    latencyMs: [20, 60],
+    concurrencyLimit: 5,
+    holdSeconds: 120,
+    overload: '503',
+    stallMs: 0,
+  });
+  legacy.events.on('stop', () => void catalog.end());
+  await legacy.start();
+  legacyUrl = `http://127.0.0.1:${legacy.info.port}`;
+});
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+  await legacy.stop();
+  await db.drop();
+  await redis.clean();
+});
+
+/** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
+async function replica() {
+  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  defineScripts(fn.ctx.redis, path.resolve(__dirname, '../lua'));
+  const config = loadConfig(legacyEnv, { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000' });
+  const client = new LegacyClient({ config, redis: fn.ctx.redis, registry: new Registry(), log: createLogger({ name: 'test', level: 'silent' }) });
+  return { ...fn.ctx, legacy: client, log: fn.ctx.log, holdSeconds: 120 };
+}
+
+describe('holding seats', () => {
+  it('never sells a seat twice: 200 buyers racing for 20 seats across two processes, the legacy system never above its limit', async () => {
+    const showId = await addTestShow(db.url, { seats: 20 });
+    const [a, b] = [await replica(), await replica()];
+    await fetch(`${legacyUrl}/stats/reset`, { method: 'POST' });
+    const seatNames = Array.from({ length: 20 }, (_, i) => `A${i + 1}`);
+    const attempts = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const pick = [seatNames[(i * 7) % 20], seatNames[(i * 13 + 3) % 20]].filter((s, j, all) => all.indexOf(s) === j);
+        return holdSeats(i % 2 ? a : b, { showId, visitor: i + 1, sessionHash: `s${i}`, seats: pick.map((seat) => ({ seat, ticketType: 'full' as const })), extras: [] })
+          .then((order) => ({ ok: true as const, order }))
+          .catch((err) => ({ ok: false as const, err }));
+      }),
+    );
+    const held = attempts.filter((x) => x.ok).flatMap((x) => (x.ok ? x.order.seats.map((s) => s.seat) : []));
+    expect(new Set(held).size).toBe(held.length); // no seat in two orders
+    expect(held.length).toBeGreaterThan(0);
+    for (const x of attempts) if (!x.ok) expect(x.err).toBeInstanceOf(OrderRefused); // seats taken, nothing else
+
+    // Our record and the legacy system agree: exactly the seats we hold are held there.
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const claims = (await c.query('SELECT seat FROM reserve_seat.seat_claims WHERE show_id = $1 ORDER BY seat', [showId])).rows.map((r) => r.seat);
+    await c.end();
+    expect(claims.sort()).toEqual([...held].sort());
+    const there = (await (await fetch(`${legacyUrl}/shows/${showId}/seats`)).json()).seats.filter((s: { status: string }) => s.status === 'held').map((s: { seat: string }) => s.seat);
+    expect(there.sort()).toEqual([...held].sort());
+    const stats = await (await fetch(`${legacyUrl}/stats`)).json();
+    expect(stats.max_concurrency).toBeLessThanOrEqual(5);
+    expect(stats.rejected).toBe(0);
+  });
+
+  it('prices the order from the catalog (tickets by type, extras by quantity), whatever the client believes', async () => {
+    const showId = await addTestShow(db.url, { seats: 20 }); // full 5000, half 2500, at Cine Paulista
+    const r = await replica();
+    const order = await holdSeats(r, {
+      showId,
+      visitor: 1,
+      sessionHash: 's',
+      seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'half' }],
+      extras: [{ extraId: 'paulista-popcorn', quantity: 2 }],
+    });
+    expect(order).toMatchObject({ state: 'pending_payment', currency: 'BRL', totalCents: 5000 + 2500 + 2 * 2800 });
+    expect(order.seats.map((s) => s.priceCents)).toEqual([5000, 2500]);
+    expect(Date.parse(order.holdExpiresAt) - Date.now()).toBeGreaterThan(100_000);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const { rows } = await c.query('SELECT state, total_cents, hold_id FROM reserve_seat.orders WHERE id = $1', [order.orderId]);
+    const trail = (await c.query('SELECT from_state, to_state, cause FROM reserve_seat.order_transitions WHERE order_id = $1', [order.orderId])).rows;
+    await c.end();
+    expect(rows[0]).toMatchObject({ state: 'pending_payment', total_cents: 13100 });
+    expect(rows[0].hold_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(trail).toEqual([{ from_state: null, to_state: 'pending_payment', cause: 'seats held' }]);
+  });
+
+  it('refuses unknown shows, seats and extras, and changes nothing', async () => {
+    const showId = await addTestShow(db.url, { seats: 5 });
+    const r = await replica();
+    const ask = (over: Partial<Parameters<typeof holdSeats>[1]>) =>
+      holdSeats(r, { showId, visitor: 1, sessionHash: 's', seats: [{ seat: 'A1', ticketType: 'full' }], extras: [], ...over }).catch((e) => e);
+    expect(await ask({ showId: 'no-such-show' })).toMatchObject({ status: 404 });
+    expect(await ask({ seats: [{ seat: 'Z9', ticketType: 'full' }] })).toMatchObject({ status: 400, seats: ['Z9'] });
+    expect(await ask({ extras: [{ extraId: 'copacabana-popcorn', quantity: 1 }] })).toMatchObject({ status: 400 }); // another cinema's
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const { rows } = await c.query('SELECT count(*)::int AS n FROM reserve_seat.orders WHERE show_id = $1', [showId]);
+    await c.end();
+    expect(rows[0].n).toBe(0);
+  });
+});
