@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
 import { LegacyRefused, type LegacyClient } from './legacy';
-import { transitionOrder } from './order-state-machine';
+import { IllegalTransition, transitionOrder } from './order-state-machine';
 
 export interface SeatChoice {
   seat: string;
@@ -94,9 +94,71 @@ export async function holdSeats(
 }
 
 /** Ends a holding order (cancelled or expired): its seats are free again in our record. */
-export async function release(tx: Transaction, log: Logger, orderId: string, to: 'cancelled' | 'expired', cause: string): Promise<void> {
+export async function release(tx: Transaction, log: Logger, orderId: string, to: 'cancelled' | 'expired', cause: string): Promise<string[]> {
   await transitionOrder(tx, log, { orderId, to, cause });
-  await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [orderId]);
+  const { rows } = await tx.query<{ seat: string }>('DELETE FROM seat_claims WHERE order_id = $1 RETURNING seat', [orderId]);
+  return rows.map((r) => r.seat).sort();
+}
+
+interface HoldingOrder {
+  id: string;
+  show_id: string;
+  visitor: number;
+  hold_id: string | null;
+}
+
+/**
+ * Ends a holding order and tells the others: the legacy hold released (best effort: a hold it
+ * keeps lapses by itself), then in one transaction our claim freed, the order moved, and
+ * `premiere.hold.released` / `premiere.hold.expired` (the bouncer lets the next visitor in) and
+ * `premiere.seat.released` through the outbox. False if the order was no longer holding (another
+ * replica or the buyer got there first).
+ */
+async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expired', cause: string): Promise<boolean> {
+  if (order.hold_id) {
+    await deps.legacy.release(order.hold_id).catch((err: Error) =>
+      deps.log.warn({ orderId: order.id, err: err.message }, 'legacy hold not released; it lapses by itself'),
+    );
+  }
+  try {
+    await deps.transaction(async (tx) => {
+      const seats = await release(tx, deps.log, order.id, to, cause);
+      const data = { showId: order.show_id, visitor: order.visitor, orderId: order.id };
+      await tx.emit({ type: to === 'cancelled' ? 'premiere.hold.released' : 'premiere.hold.expired', subject: order.id, data });
+      await tx.emit({ type: 'premiere.seat.released', subject: order.show_id, data: { showId: order.show_id, orderId: order.id, seats } });
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof IllegalTransition) return false;
+    throw err;
+  }
+}
+
+/** The buyer gives up: the seats are free again; 404 unless it is their order, 409 unless it still holds seats. */
+export async function cancelOrder(deps: Deps, orderId: string, sessionHash: string): Promise<void> {
+  const { rows } = await deps.db.query<HoldingOrder & { state: string; session_hash: string }>('SELECT id, show_id, visitor, hold_id, state, session_hash FROM orders WHERE id = $1', [orderId]);
+  const order = rows[0];
+  if (!order || order.session_hash !== sessionHash) throw new OrderRefused(404, 'no such order');
+  if (order.state !== 'pending_payment' || !(await endHold(deps, order, 'cancelled', 'the buyer gave up'))) {
+    throw new OrderRefused(409, `the order is ${order.state.replace('_', ' ')}; it can be given up only before paying`);
+  }
+}
+
+/**
+ * The expiry sweep: every order whose hold ran out is expired and its seats released, here and in
+ * the legacy system. Run on a schedule and whenever a buyer touches an expired order; several
+ * replicas at once expire each order once. Returns how many it expired.
+ */
+export async function expireHolds(deps: Deps, limit = 200): Promise<number> {
+  const { rows } = await deps.db.query<HoldingOrder>(
+    `SELECT id, show_id, visitor, hold_id FROM orders
+      WHERE state IN ('pending_payment', 'awaiting_payment') AND hold_expires_at <= now()
+      ORDER BY hold_expires_at LIMIT $1`,
+    [limit],
+  );
+  let expired = 0;
+  for (const order of rows) if (await endHold(deps, order, 'expired', 'the hold ran out')) expired++;
+  return expired;
 }
 
 async function price(deps: Deps, input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] }) {

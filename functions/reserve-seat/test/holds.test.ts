@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
 import { LegacyClient, legacyEnv } from '../src/legacy';
-import { holdSeats, OrderRefused } from '../src/orders';
+import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
 import { reserveSeat } from '../src';
 
 let db: TestDatabase;
@@ -44,14 +44,14 @@ afterAll(async () => {
 });
 
 /** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
-async function replica() {
+async function replica(holdSeconds = 120) {
   const fn = createFunction(reserveSeat, testEnv(db, redis.prefix), captureLogs().stream);
   running.push(fn);
   await fn.start();
   defineScripts(fn.ctx.redis, path.resolve(__dirname, '../lua'));
   const config = loadConfig(legacyEnv, { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000' });
   const client = new LegacyClient({ config, redis: fn.ctx.redis, registry: new Registry(), log: createLogger({ name: 'test', level: 'silent' }) });
-  return { ...fn.ctx, legacy: client, log: fn.ctx.log, holdSeconds: 120 };
+  return { ...fn.ctx, legacy: client, log: fn.ctx.log, holdSeconds };
 }
 
 describe('holding seats', () => {
@@ -122,5 +122,56 @@ describe('holding seats', () => {
     const { rows } = await c.query('SELECT count(*)::int AS n FROM reserve_seat.orders WHERE show_id = $1', [showId]);
     await c.end();
     expect(rows[0].n).toBe(0);
+  });
+});
+
+async function sql(text: string, params: unknown[] = []) {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+const legacyStatus = async (showId: string, seat: string) =>
+  (await (await fetch(`${legacyUrl}/shows/${showId}/seats`)).json()).seats.find((s: { seat: string }) => s.seat === seat).status;
+
+describe('giving up and expiry', () => {
+  it('frees the seats when the buyer gives up, here and in the legacy system, and tells the bouncer', async () => {
+    const showId = await addTestShow(db.url, { seats: 5 });
+    const r = await replica();
+    const order = await holdSeats(r, { showId, visitor: 7, sessionHash: 'mine', seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'full' }], extras: [] });
+    expect(await legacyStatus(showId, 'A1')).toBe('held');
+    await expect(cancelOrder(r, order.orderId, 'someone-else')).rejects.toMatchObject({ status: 404 });
+    await cancelOrder(r, order.orderId, 'mine');
+    expect(await legacyStatus(showId, 'A1')).toBe('free');
+    expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'cancelled' }]);
+    expect(await sql('SELECT seat FROM reserve_seat.seat_claims WHERE order_id = $1', [order.orderId])).toEqual([]);
+    expect(await sql('SELECT type, data FROM reserve_seat.outbox WHERE subject IN ($1, $2) ORDER BY id', [order.orderId, showId])).toEqual([
+      { type: 'premiere.hold.released', data: { showId, visitor: 7, orderId: order.orderId } },
+      { type: 'premiere.seat.released', data: { showId, orderId: order.orderId, seats: ['A1', 'A2'] } },
+    ]);
+    await expect(cancelOrder(r, order.orderId, 'mine')).rejects.toMatchObject({ status: 409 });
+    // The seats can be held again.
+    await holdSeats(r, { showId, visitor: 8, sessionHash: 'next', seats: [{ seat: 'A1', ticketType: 'half' }], extras: [] });
+  });
+
+  it('expires holds that ran out, once, however many replicas sweep, and the seats can be held again', async () => {
+    const showId = await addTestShow(db.url, { seats: 5 });
+    const [a, b] = [await replica(1), await replica(1)];
+    const order = await holdSeats(a, { showId, visitor: 3, sessionHash: 's', seats: [{ seat: 'A3', ticketType: 'full' }], extras: [] });
+    expect(await expireHolds(a)).toBe(0); // not yet
+    await new Promise((r) => setTimeout(r, 1_100));
+    const swept = await Promise.all([expireHolds(a), expireHolds(b), expireHolds(a)]);
+    expect(swept.reduce((x, y) => x + y, 0)).toBe(1);
+    expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'expired' }]);
+    expect(await sql("SELECT from_state, to_state, cause FROM reserve_seat.order_transitions WHERE order_id = $1 AND to_state = 'expired'", [order.orderId])).toEqual([
+      { from_state: 'pending_payment', to_state: 'expired', cause: 'the hold ran out' },
+    ]);
+    expect(await legacyStatus(showId, 'A3')).toBe('free');
+    expect((await sql("SELECT type FROM reserve_seat.outbox WHERE subject = $1", [order.orderId])).map((r) => r.type)).toEqual(['premiere.hold.expired']);
+    const again = await holdSeats(b, { showId, visitor: 4, sessionHash: 't', seats: [{ seat: 'A3', ticketType: 'full' }], extras: [] });
+    expect(again.state).toBe('pending_payment');
   });
 });
