@@ -8,6 +8,7 @@ import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
 import { LegacyClient, legacyEnv } from '../src/legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
+import { SeatMaps } from '../src/seat-map';
 import { reserveSeat } from '../src';
 
 let db: TestDatabase;
@@ -173,5 +174,26 @@ describe('giving up and expiry', () => {
     expect((await sql("SELECT type FROM reserve_seat.outbox WHERE subject = $1", [order.orderId])).map((r) => r.type)).toEqual(['premiere.hold.expired']);
     const again = await holdSeats(b, { showId, visitor: 4, sessionHash: 't', seats: [{ seat: 'A3', ticketType: 'full' }], extras: [] });
     expect(again.state).toBe('pending_payment');
+  });
+});
+
+describe('the seat map', () => {
+  it('shows the room by rows with each seat free, held or taken; ten buyers looking make one legacy call per replica', async () => {
+    const showId = await addTestShow(db.url, { seats: 8 });
+    const [a, b] = [await replica(), await replica()];
+    await holdSeats(a, { showId, visitor: 1, sessionHash: 's', seats: [{ seat: 'A2', ticketType: 'full' }], extras: [] });
+    const before = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
+    const maps = [new SeatMaps({ db: a.db, redis: a.redis, legacy: a.legacy, cacheMs: 2_000 }), new SeatMaps({ db: b.db, redis: b.redis, legacy: b.legacy, cacheMs: 2_000 })];
+    const views = await Promise.all(Array.from({ length: 10 }, (_, i) => maps[i % 2].of(showId)));
+    const after = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
+    expect(after - before).toBeLessThanOrEqual(2);
+    for (const view of views) {
+      expect(view!.rows).toHaveLength(1);
+      expect(view!.rows[0].seats.map((s) => `${s.seat}:${s.status}`)).toEqual(['A1:free', 'A2:held', 'A3:free', 'A4:free', 'A5:free', 'A6:free', 'A7:free', 'A8:free']);
+    }
+    // Within the cache time, more looks cost nothing there.
+    await maps[0].of(showId);
+    expect((await (await fetch(`${legacyUrl}/stats`)).json()).requests).toBe(after);
+    expect(await maps[0].of('no-such-show')).toBeNull();
   });
 });
