@@ -1,10 +1,10 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { sessionHash, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
-import { requireSession, sessionOf, sessionOrNew } from './session';
+
 import { WaitingRoom, type JoinResult } from './waiting-room';
 
 const SHOW_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;

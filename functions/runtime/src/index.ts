@@ -9,3 +9,4 @@ export { Outbox, sendEvent, EVENT_TYPE, type EventToEmit } from './cloudevents/o
 export { InvalidEvent, parseCloudEvent, PING_EVENT_TYPE, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
 export * from './tokens';
 export * from './html';
+export * from './sessions';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerStateCookieOptions } from '@hapi/hapi';
 
-/** The browser's session cookie: the one thing that binds a visitor to their token. */
+/** The browser's session cookie: the one thing that binds a visitor to their tokens (set by issue-token, read by reserve-seat too). */
 export const SESSION_COOKIE = 'premiere_session';
 /** Apps send their own session id instead. */
 export const SESSION_HEADER = 'x-session-id';
