@@ -182,6 +182,7 @@ async function main() {
         K_SINK: brokerUrl,
         TOKEN_SIGNING_KEYS: secrets.TOKEN_SIGNING_KEYS,
         ADMIN_TOKEN: secrets.ADMIN_TOKEN,
+        LEGACY_URL: urlOf('legacy-cinema'), // read by reserve-seat
       });
     }
     await Promise.all([

@@ -6,6 +6,7 @@ import { stackEnv } from '../src/env';
 import { catalogEnv } from '../../functions/render-catalog/src/env';
 import { issueTokenEnv } from '../../functions/issue-token/src/env';
 import { admitBatchEnv } from '../../functions/admit-batch/src/env';
+import { reserveSeatEnv } from '../../functions/reserve-seat/src/env';
 import { durationMs, loadEventing, loadRoutes } from '../src/declarations';
 import { resolveRoute } from '../src/edge';
 
@@ -45,7 +46,7 @@ describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
 describe('the README', () => {
   it('documents every environment variable the code reads', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
+    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(reserveSeatEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
     const missing = [...new Set(names)].filter((n) => !readme.includes(`\`${n}\``));
     expect(missing).toEqual([]);
   });

@@ -89,7 +89,11 @@ export async function holdSeats(
   }
   // Never promise a hold longer than the legacy system's own.
   const expiresAt = new Date(Math.min(holdExpiresAt.getTime(), Date.parse(hold.expiresAt)));
-  await deps.db.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [orderId, hold.holdId, expiresAt]);
+  await deps.transaction(async (tx) => {
+    await tx.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [orderId, hold.holdId, expiresAt]);
+    // The buyer keeps their zone slot as long as they hold seats.
+    await tx.emit({ type: 'premiere.visitor.active', subject: input.showId, data: { showId: input.showId, visitor: input.visitor, until: expiresAt.toISOString() } });
+  });
   return { orderId, showId: input.showId, state: 'pending_payment', holdExpiresAt: expiresAt.toISOString(), ...priced };
 }
 
@@ -180,4 +184,41 @@ async function price(deps: Deps, input: { showId: string; seats: SeatChoice[]; e
   const pricedExtras = input.extras.map((e) => ({ ...e, priceCents: extras.find((x) => x.id === e.extraId)!.price_cents * e.quantity }));
   const totalCents = seats.reduce((t, s) => t + s.priceCents, 0) + pricedExtras.reduce((t, e) => t + e.priceCents, 0);
   return { currency: show.currency as string, totalCents, seats, extras: pricedExtras };
+}
+
+export interface OrderView {
+  orderId: string;
+  showId: string;
+  state: string;
+  holdExpiresAt: string;
+  currency: string;
+  totalCents: number;
+  rejectionReason: string | null;
+  seats: (SeatChoice & { priceCents: number })[];
+  extras: (ExtraChoice & { priceCents: number })[];
+}
+
+/** An order as its buyer sees it, with whose it is (its show and session hash); null if unknown. */
+export async function readOrder(db: Deps['db'], orderId: string): Promise<(OrderView & { sessionHash: string }) | null> {
+  const { rows } = await db.query(
+    `SELECT o.*,
+            (SELECT coalesce(json_agg(json_build_object('seat', seat, 'ticketType', ticket_type, 'priceCents', price_cents) ORDER BY seat), '[]') FROM order_seats WHERE order_id = o.id) AS seats,
+            (SELECT coalesce(json_agg(json_build_object('extraId', extra_id, 'quantity', quantity, 'priceCents', price_cents) ORDER BY extra_id), '[]') FROM order_extras WHERE order_id = o.id) AS extras
+       FROM orders o WHERE o.id = $1`,
+    [orderId],
+  );
+  const o = rows[0];
+  if (!o) return null;
+  return {
+    orderId: o.id,
+    showId: o.show_id,
+    state: o.state,
+    holdExpiresAt: o.hold_expires_at.toISOString(),
+    currency: o.currency,
+    totalCents: o.total_cents,
+    rejectionReason: o.rejection_reason,
+    seats: o.seats,
+    extras: o.extras,
+    sessionHash: o.session_hash,
+  };
 }

@@ -1,14 +1,13 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, createLogger, defineScripts, loadConfig, Registry, type RunningFunction } from '@premiere/runtime';
+import { randomUUID } from 'node:crypto';
+import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { createLegacyCinema } from '@premiere/simulators';
-import path from 'node:path';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
-import { LegacyClient, legacyEnv } from '../src/legacy';
+import { addTestShow, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { protectedZone } from '../src/routes';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
-import { SeatMaps } from '../src/seat-map';
 import { reserveSeat } from '../src';
 
 let db: TestDatabase;
@@ -46,13 +45,11 @@ afterAll(async () => {
 
 /** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
 async function replica(holdSeconds = 120) {
-  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix), captureLogs().stream);
+  const env = { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000', TOKEN_SIGNING_KEYS };
+  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
   running.push(fn);
   await fn.start();
-  defineScripts(fn.ctx.redis, path.resolve(__dirname, '../lua'));
-  const config = loadConfig(legacyEnv, { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000' });
-  const client = new LegacyClient({ config, redis: fn.ctx.redis, registry: new Registry(), log: createLogger({ name: 'test', level: 'silent' }) });
-  return { ...fn.ctx, legacy: client, log: fn.ctx.log, holdSeconds };
+  return { ...protectedZone(fn.ctx).orders, holdSeconds, fn };
 }
 
 describe('holding seats', () => {
@@ -150,6 +147,8 @@ describe('giving up and expiry', () => {
     expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'cancelled' }]);
     expect(await sql('SELECT seat FROM reserve_seat.seat_claims WHERE order_id = $1', [order.orderId])).toEqual([]);
     expect(await sql('SELECT type, data FROM reserve_seat.outbox WHERE subject IN ($1, $2) ORDER BY id', [order.orderId, showId])).toEqual([
+      // Holding seats kept the visitor's zone slot until the hold's end.
+      { type: 'premiere.visitor.active', data: { showId, visitor: 7, until: order.holdExpiresAt } },
       { type: 'premiere.hold.released', data: { showId, visitor: 7, orderId: order.orderId } },
       { type: 'premiere.seat.released', data: { showId, orderId: order.orderId, seats: ['A1', 'A2'] } },
     ]);
@@ -183,7 +182,7 @@ describe('the seat map', () => {
     const [a, b] = [await replica(), await replica()];
     await holdSeats(a, { showId, visitor: 1, sessionHash: 's', seats: [{ seat: 'A2', ticketType: 'full' }], extras: [] });
     const before = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
-    const maps = [new SeatMaps({ db: a.db, redis: a.redis, legacy: a.legacy, cacheMs: 2_000 }), new SeatMaps({ db: b.db, redis: b.redis, legacy: b.legacy, cacheMs: 2_000 })];
+    const maps = [protectedZone(a.fn.ctx).seatMaps, protectedZone(b.fn.ctx).seatMaps];
     const views = await Promise.all(Array.from({ length: 10 }, (_, i) => maps[i % 2].of(showId)));
     const after = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
     expect(after - before).toBeLessThanOrEqual(2);
@@ -195,5 +194,109 @@ describe('the seat map', () => {
     await maps[0].of(showId);
     expect((await (await fetch(`${legacyUrl}/stats`)).json()).requests).toBe(after);
     expect(await maps[0].of('no-such-show')).toBeNull();
+  });
+});
+
+describe('the protected zone API', () => {
+  const signer = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS));
+  const access = (showId: string, session: string, vid = 5, exp = Math.floor(Date.now() / 1000) + 60) =>
+    signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: Math.floor(Date.now() / 1000), exp });
+
+  async function enter(url: string, showId: string, session: string) {
+    const res = await fetch(`${url}/checkout/${showId}?access=${access(showId, session)}`, { headers: { 'x-session-id': session } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { zoneToken: string; seatMap: string; orders: string; zoneExpiresAt: string };
+  }
+
+  it('lets an admitted visitor in, shows the seat map, holds seats priced here, shows and cancels the order', async () => {
+    const showId = await addTestShow(db.url, { seats: 6 });
+    const { fn } = await replica();
+    const url = `http://127.0.0.1:${fn.server.info.port}`;
+    const session = 'api-session-0000000001';
+    const zone = await enter(url, showId, session);
+    const auth = { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session };
+    expect(Date.parse(zone.zoneExpiresAt) - Date.now()).toBeGreaterThan(200_000);
+
+    const map = await (await fetch(`${url}${zone.seatMap}`, { headers: auth })).json();
+    expect(map.rows[0].seats.map((s: { seat: string }) => s.seat)).toEqual(['A1', 'A2', 'A3', 'A4', 'A5', 'A6']);
+    expect(map.maxSeatsPerOrder).toBe(6);
+
+    const created = await fetch(`${url}${zone.orders}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full', priceCents: 1 }, { seat: 'A2', ticketType: 'half' }], extras: [{ extraId: 'paulista-soda', quantity: 2 }], totalCents: 1 }),
+    });
+    expect(created.status).toBe(201);
+    const order = await created.json();
+    expect(order).toMatchObject({ state: 'pending_payment', totalCents: 5000 + 2500 + 2 * 1200 }); // the client's prices ignored
+    expect(created.headers.get('location')).toBe(`/checkout/api/orders/${order.orderId}`);
+
+    const seen = await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: auth })).json();
+    expect(seen).toMatchObject({ orderId: order.orderId, showId, state: 'pending_payment', seats: [{ seat: 'A1', ticketType: 'full', priceCents: 5000 }, { seat: 'A2', ticketType: 'half', priceCents: 2500 }] });
+    expect(seen.sessionHash).toBeUndefined();
+
+    // Someone else's session cannot see or cancel it.
+    const other = await enter(url, showId, 'api-session-0000000002');
+    expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { authorization: `Bearer ${other.zoneToken}`, 'x-session-id': 'api-session-0000000002' } })).status).toBe(404);
+
+    expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: auth })).json()).state).toBe('cancelled');
+    expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { method: 'DELETE', headers: auth })).status).toBe(409);
+  });
+
+  it('refuses anyone not admitted, and bad input, with 4xx saying what is wrong and nothing changed', async () => {
+    const showId = await addTestShow(db.url, { seats: 6 });
+    const { fn } = await replica();
+    const url = `http://127.0.0.1:${fn.server.info.port}`;
+    const session = 'api-session-0000000003';
+
+    const none = await fetch(`${url}/checkout/${showId}`, { headers: { 'x-session-id': session } });
+    expect(none.status).toBe(401);
+    expect((await none.json()).message).toContain(`/waiting-room/${showId}`);
+    const foreign = await fetch(`${url}/checkout/${showId}?access=${access(showId, 'somebody-else-session')}`, { headers: { 'x-session-id': session } });
+    expect(foreign.status).toBe(403);
+    expect((await foreign.json()).waitingRoom).toBe(`/waiting-room/${showId}`);
+    const expired = await fetch(`${url}/checkout/${showId}?access=${access(showId, session, 5, Math.floor(Date.now() / 1000) - 1)}`, { headers: { 'x-session-id': session } });
+    expect(expired.status).toBe(401);
+    const otherShow = await fetch(`${url}/checkout/${showId}?access=${access('another-show', session)}`, { headers: { 'x-session-id': session } });
+    expect(otherShow.status).toBe(403);
+    expect((await fetch(`${url}/checkout/Bad_Id`)).status).toBe(400);
+
+    const zone = await enter(url, showId, session);
+    const post = (body: unknown, extra: Record<string, string> = {}) =>
+      fetch(`${url}${zone.orders}`, { method: 'POST', headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json', ...extra }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const cases: [unknown, number, RegExp][] = [
+      [{ seats: [] }, 400, /"seats" must contain at least 1/],
+      [{ seats: Array.from({ length: 7 }, (_, i) => ({ seat: `A${i + 1}`, ticketType: 'full' })) }, 400, /"seats" must contain less than or equal to 6/],
+      [{ seats: [{ seat: 'A1', ticketType: 'vip' }] }, 400, /"seats\[0\].ticketType" must be one of \[full, half\]/],
+      [{ seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A1', ticketType: 'half' }] }, 400, /duplicate value/],
+      [{ seats: [{ seat: 'Z1', ticketType: 'full' }] }, 400, /no such seats in this room: Z1/],
+      [{ seats: [{ seat: 'A1', ticketType: 'full' }], extras: [{ extraId: 'nope', quantity: 1 }] }, 400, /no extras nope/],
+      ['{not json', 400, /Invalid request payload JSON format/],
+      [{ seats: [{ seat: 'A1', ticketType: 'full' }], pad: 'x'.repeat(10_000) }, 413, /Payload content length greater than maximum allowed/],
+    ];
+    for (const [body, code, message] of cases) {
+      const res = await post(body);
+      expect([code, res.status]).toEqual([code, code]);
+      expect((await res.json()).message).toMatch(message);
+    }
+    expect((await fetch(`${url}/checkout/api/orders/not-a-uuid`, { headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session } })).status).toBe(400);
+    expect((await fetch(`${url}/checkout/api/orders/${randomUUID()}`, { headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session } })).status).toBe(404);
+    expect(await sql('SELECT count(*)::int AS n FROM reserve_seat.orders WHERE show_id = $1', [showId])).toEqual([{ n: 0 }]);
+  });
+
+  it('tells the buyer kindly when the cinema’s system is busy', async () => {
+    const showId = await addTestShow(db.url, { seats: 6 });
+    const env = { LEGACY_URL: 'http://127.0.0.1:9', LEGACY_RETRIES: '0', TOKEN_SIGNING_KEYS };
+    const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
+    running.push(fn);
+    await fn.start();
+    const url = `http://127.0.0.1:${fn.server.info.port}`;
+    const session = 'api-session-0000000004';
+    const zone = await enter(url, showId, session);
+    const res = await fetch(`${url}${zone.seatMap}`, { headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect((await res.json()).message).toBe("the cinema's system is busy, retrying: try again in a moment");
   });
 });

@@ -1,0 +1,155 @@
+import Boom from '@hapi/boom';
+import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import Joi from 'joi';
+import { TokenSigner, type FunctionContext } from '@premiere/runtime';
+import type { ReserveSeatEnv } from './env';
+import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
+import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
+import { SeatMaps } from './seat-map';
+import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
+
+const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' });
+const showParams = Joi.object({ showId: SHOW_ID });
+const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
+
+const zones = new WeakMap<FunctionContext<ReserveSeatEnv>, ReturnType<typeof buildZone>>();
+
+/** What reserve-seat needs to work: built once per process (its legacy client owns metrics). */
+export function protectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
+  let zone = zones.get(ctx);
+  if (!zone) zones.set(ctx, (zone = buildZone(ctx)));
+  return zone;
+}
+
+function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
+  const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
+  return {
+    signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
+    seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),
+    orders: { db: ctx.db, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS },
+  };
+}
+
+/** The answers a buyer gets when something is in the way: what is wrong, kindly. */
+function refusal(err: unknown, h: ResponseToolkit) {
+  if (err instanceof OrderRefused) {
+    const boom = new Boom.Boom(err.message, { statusCode: err.status });
+    if (err.seats.length) (boom.output.payload as Record<string, unknown>).seats = err.seats;
+    return boom;
+  }
+  if (err instanceof LegacyBusy || err instanceof LegacyOutcomeUnknown) {
+    const retryAfter = err instanceof LegacyBusy ? err.retryAfterSeconds : 2;
+    return h.response({ statusCode: 503, error: 'Service Unavailable', message: "the cinema's system is busy, retrying: try again in a moment", retryAfterSeconds: retryAfter })
+      .code(503).header('retry-after', String(retryAfter));
+  }
+  throw err;
+}
+
+export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[] {
+  const zone = protectedZone(ctx);
+  const maxSeats = ctx.config.MAX_SEATS_PER_ORDER;
+  const orderPayload = Joi.object({
+    seats: Joi.array()
+      .items(Joi.object({ seat: Joi.string().pattern(/^[A-Z]{1,2}[0-9]{1,3}$/).required(), ticketType: Joi.string().valid('full', 'half').required() }).unknown())
+      .min(1).max(maxSeats).unique('seat').required(),
+    extras: Joi.array().items(Joi.object({ extraId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required(), quantity: Joi.number().integer().min(1).max(20).required() }).unknown()).max(10).unique('extraId').default([]),
+  }).unknown(); // prices a client may send are ignored: the order is priced here
+
+  /** The order, if this request's zone pass is for its show and session; 404 otherwise. */
+  async function ownOrder(request: Request) {
+    const order = await readOrder(ctx.db, request.params.orderId as string);
+    if (!order) throw Boom.notFound('no such order');
+    const visitor = admittedVisitor(zone.signer, request, zonePassOf(request), order.showId);
+    if (visitor.ses !== order.sessionHash) throw Boom.notFound('no such order');
+    return { order, visitor };
+  }
+
+  return [
+    {
+      // The way in from the waiting room: the access token becomes a zone pass for the visit.
+      method: 'GET',
+      path: '/checkout/{showId}',
+      options: { validate: { params: showParams, query: Joi.object({ access: Joi.string().max(2_048) }) } },
+      handler: async (request, h) => {
+        const showId = request.params.showId as string;
+        const visitor = admittedVisitor(zone.signer, request, (request.query as { access?: string }).access ?? zonePassOf(request), showId);
+        const now = Math.floor(Date.now() / 1000);
+        const exp = now + ctx.config.ZONE_VISIT_SECONDS;
+        const pass = zone.signer.sign({ typ: 'access', show: showId, vid: visitor.vid, place: visitor.place, ses: visitor.ses, iat: now, exp });
+        const until = new Date(exp * 1000).toISOString();
+        await ctx.transaction((tx) => tx.emit({ type: 'premiere.visitor.active', subject: showId, data: { showId, visitor: visitor.vid, until } }));
+        return h
+          .response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` })
+          .state(ZONE_COOKIE, pass, { isHttpOnly: true, isSameSite: 'Lax', path: '/checkout', encoding: 'none', ttl: ctx.config.ZONE_VISIT_SECONDS * 1000 })
+          .header('cache-control', 'no-store');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/checkout/api/shows/{showId}/seats',
+      options: { validate: { params: showParams } },
+      handler: async (request, h) => {
+        const showId = request.params.showId as string;
+        admittedVisitor(zone.signer, request, zonePassOf(request), showId);
+        try {
+          const map = await zone.seatMaps.of(showId);
+          if (!map) throw Boom.notFound(`no show "${showId}"`);
+          return { ...map, maxSeatsPerOrder: maxSeats };
+        } catch (err) {
+          return refusal(err, h);
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/checkout/api/shows/{showId}/orders',
+      options: { validate: { params: showParams, payload: orderPayload }, payload: { maxBytes: 8_192 } },
+      handler: async (request, h) => {
+        const showId = request.params.showId as string;
+        const visitor = admittedVisitor(zone.signer, request, zonePassOf(request), showId);
+        const body = request.payload as { seats: { seat: string; ticketType: 'full' | 'half' }[]; extras: { extraId: string; quantity: number }[] };
+        try {
+          const order = await holdSeats(zone.orders, {
+            showId,
+            visitor: visitor.vid,
+            sessionHash: visitor.ses,
+            seats: body.seats.map(({ seat, ticketType }) => ({ seat, ticketType })),
+            extras: body.extras.map(({ extraId, quantity }) => ({ extraId, quantity })),
+          });
+          return h.response(order).code(201).header('location', `/checkout/api/orders/${order.orderId}`);
+        } catch (err) {
+          return refusal(err, h);
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/checkout/api/orders/{orderId}',
+      options: { validate: { params: orderParams } },
+      handler: async (request, h) => {
+        let { order } = await ownOrder(request);
+        // A buyer looking at an order whose hold ran out sees it expired now, not at the next sweep.
+        if ((order.state === 'pending_payment' || order.state === 'awaiting_payment') && Date.parse(order.holdExpiresAt) <= Date.now()) {
+          await expireHolds(zone.orders);
+          order = (await readOrder(ctx.db, order.orderId))!;
+        }
+        const { sessionHash: _, ...view } = order;
+        return h.response(view).header('cache-control', 'no-store');
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/checkout/api/orders/{orderId}',
+      options: { validate: { params: orderParams } },
+      handler: async (request, h) => {
+        const { order, visitor } = await ownOrder(request);
+        try {
+          await cancelOrder(zone.orders, order.orderId, visitor.ses);
+          return h.response().code(204);
+        } catch (err) {
+          return refusal(err, h);
+        }
+      },
+    },
+  ];
+}

@@ -1,0 +1,35 @@
+import Boom from '@hapi/boom';
+import type { Request } from '@hapi/hapi';
+import { requireSession, sessionHash, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/runtime';
+
+/** The zone pass: an access token reserve-seat re-signs on entry, living as long as a visit. */
+export const ZONE_COOKIE = 'premiere_zone';
+
+/**
+ * Who may act in the protected zone: the holder of an access token (from the waiting room on
+ * entry, the zone pass after) for this show, bound to this session. 401 / 403 with the reason
+ * otherwise, and where to go back to.
+ */
+export function admittedVisitor(signer: TokenSigner, request: Request, token: string | undefined, showId: string): TokenClaims & { session: string } {
+  const back = `join the waiting room again: /waiting-room/${showId}`;
+  if (!token) throw Boom.unauthorized(`only admitted visitors may choose seats; ${back}`);
+  const session = requireSession(request);
+  try {
+    return { ...signer.verify(token, { typ: 'access', show: showId, session }), session };
+  } catch (err) {
+    if (!(err instanceof TokenRefused)) throw err;
+    const boom = err.status === 401 ? Boom.unauthorized(`${err.message}; ${back}`) : Boom.forbidden(`${err.message}; ${back}`);
+    (boom.output.payload as Record<string, unknown>).waitingRoom = `/waiting-room/${showId}`;
+    throw boom;
+  }
+}
+
+/** The zone pass of a request: `Authorization: Bearer`, else the cookie. */
+export function zonePassOf(request: Request): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice('Bearer '.length);
+  const cookie = (request.state as Record<string, unknown> | null)?.[ZONE_COOKIE];
+  return typeof cookie === 'string' ? cookie : undefined;
+}
+
+export { sessionHash };
