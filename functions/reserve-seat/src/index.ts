@@ -1,18 +1,32 @@
 import path from 'node:path';
 import type { FunctionDefinition } from '@premiere/runtime';
 import { reserveSeatEnv, type ReserveSeatEnv } from './env';
+import Joi from 'joi';
 import { expireHolds } from './orders';
+import { paymentApproved, paymentRejected } from './payments';
 import { protectedZone, reserveSeatRoutes } from './routes';
 
 /**
  * reserve-seat: the protected zone. Admitted visitors see the seat map, hold seats (an order) and
  * give them up; holds expire. The only caller of the cinema's legacy system, through a bulkhead
- * shared by every replica. (Payment and tickets come with the rest of its issue.)
+ * shared by every replica. Payment is requested of process-payment by event; its answer books
+ * the seats and issues the tickets. (Its pages come with the rest of its issue.)
  */
 export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   name: 'reserve-seat',
   env: reserveSeatEnv,
   routes: reserveSeatRoutes,
+  events: {
+    // The seats are booked for good (or, if they were lost meanwhile, the payment refunded).
+    'premiere.payment.approved': {
+      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: Joi.string().max(100).required() }).unknown(),
+      handle: ({ data, tx, ctx, log }) => paymentApproved(tx, log, protectedZone(ctx).orders.legacy, data),
+    },
+    'premiere.payment.rejected': {
+      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: Joi.string().max(100).required(), reason: Joi.string().max(200).required() }).unknown(),
+      handle: ({ data, tx, log }) => paymentRejected(tx, log, data),
+    },
+  },
   schedules: {
     'hold-expiry': async ({ ctx, log }) => {
       const expired = await expireHolds({ ...protectedZone(ctx).orders, log });

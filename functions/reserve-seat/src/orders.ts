@@ -196,6 +196,8 @@ export interface OrderView {
   rejectionReason: string | null;
   seats: (SeatChoice & { priceCents: number })[];
   extras: (ExtraChoice & { priceCents: number })[];
+  /** Once confirmed: a ticket code per seat. */
+  tickets: { seat: string; code: string }[];
 }
 
 /** An order as its buyer sees it, with whose it is (its show and session hash); null if unknown. */
@@ -203,7 +205,8 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
   const { rows } = await db.query(
     `SELECT o.*,
             (SELECT coalesce(json_agg(json_build_object('seat', seat, 'ticketType', ticket_type, 'priceCents', price_cents) ORDER BY seat), '[]') FROM order_seats WHERE order_id = o.id) AS seats,
-            (SELECT coalesce(json_agg(json_build_object('extraId', extra_id, 'quantity', quantity, 'priceCents', price_cents) ORDER BY extra_id), '[]') FROM order_extras WHERE order_id = o.id) AS extras
+            (SELECT coalesce(json_agg(json_build_object('extraId', extra_id, 'quantity', quantity, 'priceCents', price_cents) ORDER BY extra_id), '[]') FROM order_extras WHERE order_id = o.id) AS extras,
+            (SELECT coalesce(json_agg(json_build_object('seat', seat, 'code', code) ORDER BY seat), '[]') FROM tickets WHERE order_id = o.id) AS tickets
        FROM orders o WHERE o.id = $1`,
     [orderId],
   );
@@ -219,6 +222,7 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
     rejectionReason: o.rejection_reason,
     seats: o.seats,
     extras: o.extras,
+    tickets: o.tickets,
     sessionHash: o.session_hash,
   };
 }

@@ -5,6 +5,7 @@ import { TokenSigner, type FunctionContext } from '@premiere/runtime';
 import type { ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
+import { requestPayment } from './payments';
 import { SeatMaps } from './seat-map';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
@@ -135,6 +136,27 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
         }
         const { sessionHash: _, ...view } = order;
         return h.response(view).header('cache-control', 'no-store');
+      },
+    },
+    {
+      // Paying: recorded, handed to process-payment as an event, answered at once; the buyer polls the order.
+      method: 'POST',
+      path: '/checkout/api/orders/{orderId}/payment',
+      options: {
+        validate: {
+          params: orderParams,
+          payload: Joi.object({ paymentToken: Joi.string().pattern(/^[A-Za-z0-9_-]{3,128}$/).required().messages({ 'string.pattern.base': '"paymentToken" must be the payment provider’s token for the card (letters, digits, "_" or "-")' }) }),
+        },
+        payload: { maxBytes: 4_096 },
+      },
+      handler: async (request, h) => {
+        const { order } = await ownOrder(request);
+        try {
+          const paying = await ctx.transaction((tx) => requestPayment(tx, request.logger(), order.orderId, (request.payload as { paymentToken: string }).paymentToken));
+          return h.response({ ...paying, statusUrl: `/checkout/api/orders/${order.orderId}` }).code(202);
+        } catch (err) {
+          return refusal(err, h);
+        }
       },
     },
     {

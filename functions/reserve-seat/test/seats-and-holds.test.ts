@@ -1,6 +1,7 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
+import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { createLegacyCinema } from '@premiere/simulators';
@@ -298,5 +299,84 @@ describe('the protected zone API', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('2');
     expect((await res.json()).message).toBe("the cinema's system is busy, retrying: try again in a moment");
+  });
+});
+
+describe('paying', () => {
+  const signer = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS));
+  let n = 0;
+
+  /** An admitted buyer in a fresh replica, holding two seats. */
+  async function buyer(holdSeconds?: number) {
+    const showId = await addTestShow(db.url, { seats: 6 });
+    const r = await replica();
+    if (holdSeconds) protectedZone(r.fn.ctx).orders.holdSeconds = holdSeconds;
+    const url = `http://127.0.0.1:${r.fn.server.info.port}`;
+    const session = `pay-session-${String(++n).padStart(10, '0')}`;
+    const now = Math.floor(Date.now() / 1000);
+    const access = signer.sign({ typ: 'access', show: showId, vid: 9, place: 9, ses: sessionHash(session), iat: now, exp: now + 60 });
+    const zone = await (await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } })).json();
+    const headers = { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+    const order = await (await fetch(`${url}${zone.orders}`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'full' }] }) })).json();
+    const pay = (token = 'tok_visa') => fetch(`${url}/checkout/api/orders/${order.orderId}/payment`, { method: 'POST', headers, body: JSON.stringify({ paymentToken: token }) });
+    const view = async () => (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers })).json();
+    let id = 0;
+    const event = (type: string, data: Record<string, unknown>) => {
+      const m = HTTP.binary(new CloudEvent({ id: `${order.orderId}-${++id}`, type, source: '/premiere/process-payment', data }));
+      return fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+    };
+    return { showId, order, pay, view, event, r };
+  }
+
+  it('asks process-payment to charge, books the seats on approval and issues a ticket per seat, once', async () => {
+    const { showId, order, pay, view, event } = await buyer();
+    const paying = await pay();
+    expect(paying.status).toBe(202);
+    expect(await paying.json()).toEqual({ orderId: order.orderId, state: 'awaiting_payment', paymentId: `${order.orderId}:1`, statusUrl: `/checkout/api/orders/${order.orderId}` });
+    expect((await pay()).status).toBe(409); // already paying
+    const [requested] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.requested' AND subject = $1", [order.orderId]);
+    expect(requested.data).toMatchObject({ paymentId: `${order.orderId}:1`, orderId: order.orderId, showId, amountCents: 10000, currency: 'BRL', paymentToken: 'tok_visa' });
+
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    const confirmed = await view();
+    expect(confirmed.state).toBe('confirmed');
+    expect(confirmed.tickets.map((t: { seat: string }) => t.seat)).toEqual(['A1', 'A2']);
+    expect(confirmed.tickets[0].code).toMatch(/^[A-Z0-9X]{10}$/);
+    expect(await legacyStatus(showId, 'A1')).toBe('booked');
+    const [done] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.order.confirmed' AND subject = $1", [order.orderId]);
+    expect(done.data).toMatchObject({ orderId: order.orderId, showId, visitor: 9 });
+
+    // The same approval again (a new delivery id): nothing changes.
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await view()).tickets).toEqual(confirmed.tickets);
+  });
+
+  it('goes back to pending payment on a rejection, with the reason, and lets the buyer pay again', async () => {
+    const { order, pay, view, event } = await buyer();
+    await pay('tok_decline');
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'declined' });
+    expect(await view()).toMatchObject({ state: 'pending_payment', rejectionReason: 'declined' });
+    const again = await (await pay()).json();
+    expect(again.paymentId).toBe(`${order.orderId}:2`);
+    expect((await view()).rejectionReason).toBeNull();
+  });
+
+  it('asks for a refund when a payment is approved after the hold ran out', async () => {
+    const { order, pay, view, event, r } = await buyer(1);
+    await pay();
+    await new Promise((res) => setTimeout(res, 1_100));
+    expect(await expireHolds(r)).toBeGreaterThanOrEqual(1); // (other tests' short holds too)
+    expect((await view()).state).toBe('expired');
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    expect((await view()).state).toBe('refund_required');
+    const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
+    expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
+  });
+
+  it('refuses a malformed payment event and a bad payment request, changing nothing', async () => {
+    const { order, pay, view, event } = await buyer();
+    expect((await event('premiere.payment.approved', { orderId: 'nope' })).status).toBe(400);
+    expect((await pay('no spaces allowed')).status).toBe(400);
+    expect((await view()).state).toBe('pending_payment');
   });
 });

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger, Transaction } from '@premiere/runtime';
+import { LegacyRefused, type LegacyClient } from './legacy';
+import { transitionOrder, type OrderState } from './order-state-machine';
+import { OrderRefused } from './orders';
+
+/** The id process-payment keys its idempotency on: one per order attempt, never per delivery. */
+export const paymentIdOf = (orderId: string, attempt: number) => `${orderId}:${attempt}`;
+
+/**
+ * The buyer pays: the order waits for the payment, and `premiere.payment.requested` goes to
+ * process-payment through the outbox, in one transaction. 409 unless the order holds seats and is
+ * not already paying.
+ */
+export async function requestPayment(tx: Transaction, log: Logger, orderId: string, paymentToken: string) {
+  const { rows } = await tx.query('SELECT show_id, state, total_cents, currency, hold_expires_at FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
+  const order = rows[0];
+  if (order.state !== 'pending_payment' || order.hold_expires_at.getTime() <= Date.now()) {
+    throw new OrderRefused(409, order.state === 'pending_payment' ? 'the hold ran out: choose your seats again' : `the order is ${order.state.replace('_', ' ')}`);
+  }
+  const { rows: attempts } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM payment_requests WHERE order_id = $1', [orderId]);
+  const attempt = attempts[0].n + 1;
+  await tx.query('INSERT INTO payment_requests (order_id, attempt, amount_cents) VALUES ($1, $2, $3)', [orderId, attempt, order.total_cents]);
+  await transitionOrder(tx, log, { orderId, to: 'awaiting_payment', cause: `payment ${attempt} submitted`, rejectionReason: null });
+  const paymentId = paymentIdOf(orderId, attempt);
+  await tx.emit({
+    type: 'premiere.payment.requested',
+    subject: orderId,
+    data: { paymentId, orderId, showId: order.show_id, attempt, amountCents: order.total_cents, currency: order.currency, paymentToken, holdExpiresAt: order.hold_expires_at.toISOString() },
+  });
+  return { orderId, state: 'awaiting_payment' as const, paymentId };
+}
+
+const ticketCode = () => randomBytes(8).toString('base64url').replace(/[-_]/g, 'x').slice(0, 10).toUpperCase();
+
+/**
+ * A payment was approved. Waiting for it: the seats are booked for good in the legacy system, the
+ * order confirmed, a ticket issued per seat, `premiere.order.confirmed` sent (the bouncer lets the
+ * next visitor in). If the seats were lost meanwhile (the hold expired, the buyer gave up, or the
+ * legacy system no longer has the hold): `refund_required` and `premiere.refund.requested`.
+ */
+export async function paymentApproved(tx: Transaction, log: Logger, legacy: LegacyClient, data: { orderId: string; paymentId: string }) {
+  const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
+  const order = rows[0];
+  if (!order) {
+    log.warn({ orderId: data.orderId }, 'payment approved for an unknown order; ignored');
+    return;
+  }
+  await tx.query("UPDATE payment_requests SET outcome = 'approved' WHERE order_id = $1 AND $1 || ':' || attempt = $2", [data.orderId, data.paymentId]);
+  const state = order.state as OrderState;
+  if (state === 'confirmed' || state === 'refund_required') return; // already settled: a second approval changes nothing
+  let seatsLost = state === 'expired' || state === 'cancelled';
+  if (state === 'awaiting_payment' && order.hold_id) {
+    try {
+      await legacy.confirm(order.hold_id);
+    } catch (err) {
+      if (!(err instanceof LegacyRefused && err.status === 410)) throw err; // busy: the broker redelivers
+      seatsLost = true;
+    }
+  }
+  if (seatsLost) {
+    await transitionOrder(tx, log, { orderId: order.id, to: 'refund_required', cause: 'payment approved after the seats were lost' });
+    await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [order.id]);
+    await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
+    return;
+  }
+  await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: 'payment approved' });
+  const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
+  const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
+  for (const t of tickets) await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [t.code, order.id, order.show_id, t.seat]);
+  await tx.emit({ type: 'premiere.order.confirmed', subject: order.id, data: { orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets } });
+}
+
+/** A payment was rejected: back to pending payment, with the reason the buyer reads. */
+export async function paymentRejected(tx: Transaction, log: Logger, data: { orderId: string; paymentId: string; reason: string }) {
+  await tx.query("UPDATE payment_requests SET outcome = 'rejected', reason = $3 WHERE order_id = $1 AND $1 || ':' || attempt = $2", [data.orderId, data.paymentId, data.reason]);
+  const { rows } = await tx.query('SELECT state FROM orders WHERE id = $1', [data.orderId]);
+  if (rows[0]?.state !== 'awaiting_payment') return; // expired meanwhile, or unknown: nothing to undo
+  await transitionOrder(tx, log, { orderId: data.orderId, to: 'pending_payment', cause: 'payment rejected', rejectionReason: data.reason });
+}
