@@ -5,20 +5,28 @@ export const AVAILABILITY = ['available', 'few_left', 'sold_out'] as const;
 export type Availability = (typeof AVAILABILITY)[number];
 
 /**
- * `{show:<id>}:availability` holds a show's availability. The functions that know write it (the
- * waiting room when tokens run out, reserve-seat as seats go) and then send
- * premiere.show.availability.changed; render-catalog only reads it, at render time. So a lost event
- * delays a page's refresh by at most its TTL, and events arriving out of order cannot undo a newer
- * value.
+ * A show's availability is written by the functions that know, each to its own key, before they
+ * send premiere.show.availability.changed: the waiting room's tokens to `{show:<id>}:availability`,
+ * reserve-seat's seats to `{show:<id>}:seat-availability`. render-catalog only reads them, at
+ * render time, and lists the worse of the two. So a lost event delays a page's refresh by at most
+ * its TTL, and events arriving out of order cannot undo a newer value.
  */
 export const availabilityKey = (showId: string) => showKey(showId, 'availability');
+export const seatAvailabilityKey = (showId: string) => showKey(showId, 'seat-availability');
+
+const worse = (a: Availability, b: Availability) => (AVAILABILITY.indexOf(a) >= AVAILABILITY.indexOf(b) ? a : b);
 
 /** Each show's availability (default: available). */
 export async function readAvailability(redis: Redis, showIds: string[]): Promise<Map<string, Availability>> {
   if (showIds.length === 0) return new Map();
-  // One GET per show in one pipeline: each show's keys live in their own slot.
+  // Both keys of every show in one pipeline: each show's keys live in their own slot.
   const pipeline = redis.pipeline();
-  for (const id of showIds) pipeline.get(availabilityKey(id));
+  for (const id of showIds) pipeline.mget(availabilityKey(id), seatAvailabilityKey(id));
   const results = (await pipeline.exec()) ?? [];
-  return new Map(showIds.map((id, i) => [id, ((results[i]?.[1] as Availability | null) ?? 'available')]));
+  return new Map(
+    showIds.map((id, i) => {
+      const [tokens, seats] = (results[i]?.[1] as (Availability | null)[] | undefined) ?? [];
+      return [id, worse(tokens ?? 'available', seats ?? 'available')];
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
 import { LegacyRefused, type LegacyClient } from './legacy';
+import { refreshSeatAvailability } from './availability';
 import { IllegalTransition, transitionOrder } from './order-state-machine';
 
 export interface SeatChoice {
@@ -32,7 +33,7 @@ export interface HeldOrder {
   extras: (ExtraChoice & { priceCents: number })[];
 }
 
-type Deps = Pick<FunctionContext, 'db' | 'transaction'> & { legacy: LegacyClient; log: Logger; holdSeconds: number };
+type Deps = Pick<FunctionContext, 'db' | 'redis' | 'transaction'> & { legacy: LegacyClient; log: Logger; holdSeconds: number };
 
 /**
  * Holds seats for an admitted visitor: priced here from the catalog (whatever the client may
@@ -93,6 +94,7 @@ export async function holdSeats(
     await tx.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [orderId, hold.holdId, expiresAt]);
     // The buyer keeps their zone slot as long as they hold seats.
     await tx.emit({ type: 'premiere.visitor.active', subject: input.showId, data: { showId: input.showId, visitor: input.visitor, until: expiresAt.toISOString() } });
+    await refreshSeatAvailability(tx.query, deps.redis, tx.emit, input.showId);
   });
   return { orderId, showId: input.showId, state: 'pending_payment', holdExpiresAt: expiresAt.toISOString(), ...priced };
 }
@@ -130,6 +132,7 @@ async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expir
       const data = { showId: order.show_id, visitor: order.visitor, orderId: order.id };
       await tx.emit({ type: to === 'cancelled' ? 'premiere.hold.released' : 'premiere.hold.expired', subject: order.id, data });
       await tx.emit({ type: 'premiere.seat.released', subject: order.show_id, data: { showId: order.show_id, orderId: order.id, seats } });
+      await refreshSeatAvailability(tx.query, deps.redis, tx.emit, order.show_id);
     });
     return true;
   } catch (err) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger, Transaction } from '@premiere/runtime';
+import type { Logger, Redis, Transaction } from '@premiere/runtime';
+import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { transitionOrder, type OrderState } from './order-state-machine';
 import { OrderRefused } from './orders';
@@ -39,7 +40,8 @@ const ticketCode = () => randomBytes(8).toString('base64url').replace(/[-_]/g, '
  * next visitor in). If the seats were lost meanwhile (the hold expired, the buyer gave up, or the
  * legacy system no longer has the hold): `refund_required` and `premiere.refund.requested`.
  */
-export async function paymentApproved(tx: Transaction, log: Logger, legacy: LegacyClient, data: { orderId: string; paymentId: string }) {
+export async function paymentApproved(tx: Transaction, log: Logger, zone: { legacy: LegacyClient; redis: Redis }, data: { orderId: string; paymentId: string }) {
+  const { legacy } = zone;
   const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
   const order = rows[0];
   if (!order) {
@@ -61,6 +63,7 @@ export async function paymentApproved(tx: Transaction, log: Logger, legacy: Lega
   if (seatsLost) {
     await transitionOrder(tx, log, { orderId: order.id, to: 'refund_required', cause: 'payment approved after the seats were lost' });
     await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [order.id]);
+    await refreshSeatAvailability(tx.query, zone.redis, tx.emit, order.show_id);
     await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
     return;
   }
@@ -69,6 +72,7 @@ export async function paymentApproved(tx: Transaction, log: Logger, legacy: Lega
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
   for (const t of tickets) await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [t.code, order.id, order.show_id, t.seat]);
   await tx.emit({ type: 'premiere.order.confirmed', subject: order.id, data: { orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets } });
+  await refreshSeatAvailability(tx.query, zone.redis, tx.emit, order.show_id);
 }
 
 /** A payment was rejected: back to pending payment, with the reason the buyer reads. */

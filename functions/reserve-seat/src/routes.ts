@@ -27,7 +27,7 @@ function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
   return {
     signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
     seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),
-    orders: { db: ctx.db, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS },
+    orders: { db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS },
   };
 }
 

@@ -8,6 +8,7 @@ import { createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { protectedZone } from '../src/routes';
+import { paymentApproved, requestPayment } from '../src/payments';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
 import { reserveSeat } from '../src';
 
@@ -147,7 +148,7 @@ describe('giving up and expiry', () => {
     expect(await legacyStatus(showId, 'A1')).toBe('free');
     expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'cancelled' }]);
     expect(await sql('SELECT seat FROM reserve_seat.seat_claims WHERE order_id = $1', [order.orderId])).toEqual([]);
-    expect(await sql('SELECT type, data FROM reserve_seat.outbox WHERE subject IN ($1, $2) ORDER BY id', [order.orderId, showId])).toEqual([
+    expect(await sql("SELECT type, data FROM reserve_seat.outbox WHERE subject IN ($1, $2) AND type <> 'premiere.show.availability.changed' ORDER BY id", [order.orderId, showId])).toEqual([
       // Holding seats kept the visitor's zone slot until the hold's end.
       { type: 'premiere.visitor.active', data: { showId, visitor: 7, until: order.holdExpiresAt } },
       { type: 'premiere.hold.released', data: { showId, visitor: 7, orderId: order.orderId } },
@@ -378,5 +379,37 @@ describe('paying', () => {
     expect((await event('premiere.payment.approved', { orderId: 'nope' })).status).toBe(400);
     expect((await pay('no spaces allowed')).status).toBe(400);
     expect((await view()).state).toBe('pending_payment');
+  });
+});
+
+describe('availability for the catalog and the line', () => {
+  it('lists a show few left / sold out as its seats are held, back when they are freed, and tells the line when all are sold', async () => {
+    const showId = await addTestShow(db.url, { seats: 3 });
+    const r = await replica();
+    const redisOf = r.fn.ctx.redis;
+    // The show has a waiting room (made by issue-token on first join; a bare one is enough here).
+    await redisOf.hset(`{show:${showId}}:room`, { quota: 3, seatsSoldOut: 0 });
+    const availability = () => redisOf.get(`{show:${showId}}:seat-availability`);
+    const events = async () => (await sql("SELECT data->>'availability' AS a FROM reserve_seat.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id", [showId])).map((x) => x.a);
+
+    const first = await holdSeats(r, { showId, visitor: 1, sessionHash: 'a', seats: [{ seat: 'A1', ticketType: 'full' }], extras: [] });
+    expect(await availability()).toBe('available');
+    const second = await holdSeats(r, { showId, visitor: 2, sessionHash: 'b', seats: [{ seat: 'A2', ticketType: 'full' }, { seat: 'A3', ticketType: 'full' }], extras: [] });
+    expect(await availability()).toBe('sold_out');
+    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('0'); // held, not sold: holds may lapse
+    await cancelOrder(r, second.orderId, 'b');
+    expect(await availability()).toBe('available');
+    expect(await events()).toEqual(['available', 'sold_out', 'available']);
+
+    // Everything sold: the line is told.
+    const rest = await holdSeats(r, { showId, visitor: 3, sessionHash: 'c', seats: [{ seat: 'A2', ticketType: 'full' }, { seat: 'A3', ticketType: 'full' }], extras: [] });
+    for (const o of [first, rest]) {
+      await r.fn.ctx.transaction(async (tx) => {
+        await requestPayment(tx, r.fn.ctx.log, o.orderId, 'tok_visa');
+      });
+      await r.fn.ctx.transaction((tx) => paymentApproved(tx, r.fn.ctx.log, protectedZone(r.fn.ctx).orders, { orderId: o.orderId, paymentId: `${o.orderId}:1` }));
+    }
+    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('1');
+    expect(await availability()).toBe('sold_out');
   });
 });
