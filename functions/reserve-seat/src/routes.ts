@@ -1,10 +1,11 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { TokenSigner, type FunctionContext } from '@premiere/runtime';
+import { html, page, TokenSigner, type FunctionContext } from '@premiere/runtime';
 import type { ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
+import { orderPage, seatSelectionPage } from './pages';
 import { requestPayment } from './payments';
 import { SeatMaps } from './seat-map';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
@@ -56,6 +57,19 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
     extras: Joi.array().items(Joi.object({ extraId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required(), quantity: Joi.number().integer().min(1).max(20).required() }).unknown()).max(10).unique('extraId').default([]),
   }).unknown(); // prices a client may send are ignored: the order is priced here
 
+  /** The seat selection page, with the show's extras and currency from the catalog. */
+  async function seatSelection(showId: string): Promise<string> {
+    const { rows } = await ctx.db.query(
+      `SELECT s.currency, e.id, e.name, e.price_cents
+         FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id
+         LEFT JOIN render_catalog.extras e ON e.cinema_id = r.cinema_id
+        WHERE s.id = $1 ORDER BY e.price_cents`,
+      [showId],
+    );
+    const extras = rows.filter((r) => r.id).map((r) => ({ id: r.id as string, name: r.name as string, priceCents: r.price_cents as number }));
+    return seatSelectionPage(showId, extras, (rows[0]?.currency as string) ?? '');
+  }
+
   /** The order, if this request's zone pass is for its show and session; 404 otherwise. */
   async function ownOrder(request: Request) {
     const order = await readOrder(ctx.db, request.params.orderId as string);
@@ -73,17 +87,34 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       options: { validate: { params: showParams, query: Joi.object({ access: Joi.string().max(2_048) }) } },
       handler: async (request, h) => {
         const showId = request.params.showId as string;
-        const visitor = admittedVisitor(zone.signer, request, (request.query as { access?: string }).access ?? zonePassOf(request), showId);
+        const browser = String(request.headers.accept ?? '').includes('text/html');
+        let visitor;
+        try {
+          visitor = admittedVisitor(zone.signer, request, (request.query as { access?: string }).access ?? zonePassOf(request), showId);
+        } catch (err) {
+          if (!browser || !Boom.isBoom(err)) throw err;
+          const back = html`<h1>Not your turn yet</h1><div class="card"><p>${err.output.payload.message.split(';')[0]}.</p><p><a class="button" href="/waiting-room/${showId}">Back to the waiting room</a></p></div>`;
+          return h.response(page('Not your turn yet', back)).code(err.output.statusCode).type('text/html; charset=utf-8');
+        }
         const now = Math.floor(Date.now() / 1000);
         const exp = now + ctx.config.ZONE_VISIT_SECONDS;
         const pass = zone.signer.sign({ typ: 'access', show: showId, vid: visitor.vid, place: visitor.place, ses: visitor.ses, iat: now, exp });
         const until = new Date(exp * 1000).toISOString();
         await ctx.transaction((tx) => tx.emit({ type: 'premiere.visitor.active', subject: showId, data: { showId, visitor: visitor.vid, until } }));
-        return h
-          .response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` })
+        const answer = browser
+          ? h.response(await seatSelection(showId)).type('text/html; charset=utf-8')
+          : h.response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` });
+        return answer
           .state(ZONE_COOKIE, pass, { isHttpOnly: true, isSameSite: 'Lax', path: '/checkout', encoding: 'none', ttl: ctx.config.ZONE_VISIT_SECONDS * 1000 })
           .header('cache-control', 'no-store');
       },
+    },
+    {
+      // The order's page; the data comes from the API, which checks whose order it is.
+      method: 'GET',
+      path: '/checkout/orders/{orderId}',
+      options: { validate: { params: orderParams } },
+      handler: (request, h) => h.response(orderPage(request.params.orderId as string)).type('text/html; charset=utf-8').header('cache-control', 'no-store'),
     },
     {
       method: 'GET',

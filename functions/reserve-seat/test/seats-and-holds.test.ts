@@ -413,3 +413,29 @@ describe('availability for the catalog and the line', () => {
     expect(await availability()).toBe('sold_out');
   });
 });
+
+describe('the pages', () => {
+  it('gives a browser the seat selection page on entry and the order page; one not admitted is sent back to the waiting room', async () => {
+    const showId = await addTestShow(db.url, { seats: 6 });
+    const { fn } = await replica();
+    const url = `http://127.0.0.1:${fn.server.info.port}`;
+    const session = 'page-session-0000000001';
+    const now = Math.floor(Date.now() / 1000);
+    const access = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS)).sign({ typ: 'access', show: showId, vid: 2, place: 2, ses: sessionHash(session), iat: now, exp: now + 60 });
+    const browser = { accept: 'text/html,application/xhtml+xml', cookie: `premiere_session=${session}` };
+    const entry = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: browser });
+    expect(entry.status).toBe(200);
+    expect(entry.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(entry.headers.get('set-cookie')).toMatch(/^premiere_zone=[^;]+; .*HttpOnly.*Path=\/checkout/);
+    const body = await entry.text();
+    expect(body).toContain('<h1>Choose your seats</h1>');
+    expect(body).toContain('Popcorn + 2 sodas combo (BRL 45.00)');
+
+    const refused = await fetch(`${url}/checkout/${showId}`, { headers: { accept: 'text/html', cookie: 'premiere_session=page-session-0000000009' } });
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain(`href="/waiting-room/${showId}"`);
+
+    const order = await fetch(`${url}/checkout/orders/${randomUUID()}`);
+    expect(await order.text()).toContain('<h1>Your order</h1>');
+  });
+});
