@@ -120,6 +120,6 @@ export function statusPage(show: ShowHeading, status: PublicStatus): string {
       : html`<p>${status.message}</p>
 ${status.state === 'waiting' ? html`<p class="big">${status.ahead === 0 ? 'You are next' : `${status.ahead} ahead of you`}</p><p class="muted">Estimated wait: ${status.estimate}</p>` : ''}
 ${status.state === 'expired' || status.state === 'left' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>Join again</button></form>` : ''}
-${status.state === 'waiting' || status.state === 'pre_queue' ? html`<form method="post" action="/waiting-room/${show.showId}/leave"><button class="muted">Leave the line</button></form>` : ''}`;
+${status.state === 'waiting' || status.state === 'pre_queue' ? html`<form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">Leave the line</button></form>` : ''}`;
   return page(`Waiting room · ${show.title}`, html`${heading(show)}<div class="card">${body}</div>`, refresh);
 }

@@ -109,7 +109,7 @@ export function orderPage(orderId: string): string {
     html`<h1>Your order</h1>
 <div class="card" aria-live="polite"><p><strong id="state">…</strong></p><p id="lines"></p><p>Total: <strong id="total"></strong></p><p id="deadline" class="muted"></p><p id="reason"></p></div>
 <form id="pay" hidden><label>Card (the payment provider's token) <input id="token" value="tok_visa" autocomplete="off"></label> <button>Pay</button></form>
-<p><button id="giveup" hidden class="muted">Give up these seats</button></p>
+<p><button id="giveup" hidden class="secondary">Give up these seats</button></p>
 <ul id="tickets"></ul>
 ${script}`,
   );
