@@ -48,9 +48,21 @@ export async function paymentApproved(tx: Transaction, log: Logger, zone: { lega
     log.warn({ orderId: data.orderId }, 'payment approved for an unknown order; ignored');
     return;
   }
+  const { rows: others } = await tx.query("SELECT 1 FROM payment_requests WHERE order_id = $1 AND outcome = 'approved' AND $1 || ':' || attempt <> $2", [data.orderId, data.paymentId]);
   await tx.query("UPDATE payment_requests SET outcome = 'approved' WHERE order_id = $1 AND $1 || ':' || attempt = $2", [data.orderId, data.paymentId]);
-  const state = order.state as OrderState;
-  if (state === 'confirmed' || state === 'refund_required') return; // already settled: a second approval changes nothing
+  let state = order.state as OrderState;
+  if (state === 'confirmed' || state === 'refund_required') {
+    // The same approval again changes nothing; a second payment for a settled order is given back.
+    if (others.length > 0) {
+      await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the order was already paid' } });
+    }
+    return;
+  }
+  if (state === 'pending_payment') {
+    // An approval arriving after its attempt was written off (a late answer): it still counts.
+    await transitionOrder(tx, log, { orderId: order.id, to: 'awaiting_payment', cause: `payment ${data.paymentId} approved late` });
+    state = 'awaiting_payment';
+  }
   let seatsLost = state === 'expired' || state === 'cancelled';
   if (state === 'awaiting_payment' && order.hold_id) {
     try {

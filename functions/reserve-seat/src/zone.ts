@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Request } from '@hapi/hapi';
-import { requireSession, sessionHash, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/runtime';
+import { requireSession, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/runtime';
 
 /** The zone pass: an access token reserve-seat re-signs on entry, living as long as a visit. */
 export const ZONE_COOKIE = 'premiere_zone';
@@ -32,4 +32,3 @@ export function zonePassOf(request: Request): string | undefined {
   return typeof cookie === 'string' ? cookie : undefined;
 }
 
-export { sessionHash };

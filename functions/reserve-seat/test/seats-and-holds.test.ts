@@ -161,10 +161,10 @@ describe('giving up and expiry', () => {
 
   it('expires holds that ran out, once, however many replicas sweep, and the seats can be held again', async () => {
     const showId = await addTestShow(db.url, { seats: 5 });
-    const [a, b] = [await replica(1), await replica(1)];
+    const [a, b] = [await replica(2), await replica(2)];
     const order = await holdSeats(a, { showId, visitor: 3, sessionHash: 's', seats: [{ seat: 'A3', ticketType: 'full' }], extras: [] });
     expect(await expireHolds(a)).toBe(0); // not yet
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, 2_100));
     const swept = await Promise.all([expireHolds(a), expireHolds(b), expireHolds(a)]);
     expect(swept.reduce((x, y) => x + y, 0)).toBe(1);
     expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'expired' }]);
@@ -363,15 +363,37 @@ describe('paying', () => {
   });
 
   it('asks for a refund when a payment is approved after the hold ran out', async () => {
-    const { order, pay, view, event, r } = await buyer(1);
-    await pay();
-    await new Promise((res) => setTimeout(res, 1_100));
+    const { order, pay, view, event, r } = await buyer(2);
+    expect((await pay()).status).toBe(202);
+    await new Promise((res) => setTimeout(res, 2_100));
     expect(await expireHolds(r)).toBeGreaterThanOrEqual(1); // (other tests' short holds too)
     expect((await view()).state).toBe('expired');
     await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
     expect((await view()).state).toBe('refund_required');
     const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
+  });
+
+  it('gives back a second, different payment for an order already paid, and counts a late approval', async () => {
+    const { order, pay, view, event } = await buyer();
+    await pay('tok_timeout');
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
+    await pay();
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2` });
+    expect((await view()).state).toBe('confirmed');
+    // The first attempt was charged after all, and says so late: refunded, the order stays confirmed.
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    expect((await view()).state).toBe('confirmed');
+    const refunds = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
+    expect(refunds.map((r) => r.data)).toEqual([expect.objectContaining({ paymentId: `${order.orderId}:1`, reason: 'the order was already paid' })]);
+  });
+
+  it('confirms an order whose approval arrives after its attempt was rejected', async () => {
+    const { order, pay, view, event } = await buyer();
+    await pay();
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    expect((await view()).state).toBe('confirmed');
   });
 
   it('refuses a malformed payment event and a bad payment request, changing nothing', async () => {
