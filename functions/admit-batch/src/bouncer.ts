@@ -33,7 +33,7 @@ export function createBouncer(ctx: Ctx) {
      * admission lag. Redis changes first (atomic, safe to repeat); the event rides on `tx`.
      */
     async admit(showId: string, tx: Transaction, log: Logger, slotFreedAt?: number): Promise<Admission> {
-      const a = await new ShowQueue(ctx.redis, showId).admit(ttlMs(), goneAfterMs());
+      const a = await ShowQueue.of(ctx.redis, showId).admit(ttlMs(), goneAfterMs());
       metrics.queue.labels(showId).set(a.waiting);
       metrics.inside.labels(showId).set(a.inside);
       if (a.reclaimed) metrics.reclaimed.labels(showId).inc(a.reclaimed);
@@ -53,11 +53,11 @@ export function createBouncer(ctx: Ctx) {
     },
 
     async finish(showId: string, visitor: number): Promise<boolean> {
-      return new ShowQueue(ctx.redis, showId).finish(visitor);
+      return ShowQueue.of(ctx.redis, showId).finish(visitor);
     },
 
     async extend(showId: string, visitor: number, untilMs: number): Promise<boolean> {
-      return new ShowQueue(ctx.redis, showId).extend(visitor, untilMs);
+      return ShowQueue.of(ctx.redis, showId).extend(visitor, untilMs);
     },
   };
 }

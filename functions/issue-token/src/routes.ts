@@ -40,9 +40,14 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
   const room = new WaitingRoom(ctx);
   const secure = ctx.config.SESSION_COOKIE_SECURE as 'auto' | 'true' | 'false';
 
+  /** The show's facts for a page: from its room, made from the catalog first if it has none. */
   async function heading(showId: string): Promise<ShowHeading | null> {
-    if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) return null;
-    const [title, cinemaName, city, roomType, startsAt, timeZone] = await ctx.redis.hmget(roomKeys(showId)[0], 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
+    const read = () => ctx.redis.hmget(roomKeys(showId)[0], 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
+    let [title, cinemaName, city, roomType, startsAt, timeZone] = await read();
+    if (!title) {
+      if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) return null;
+      [title, cinemaName, city, roomType, startsAt, timeZone] = await read();
+    }
     if (!title) return null;
     return { showId, title, cinemaName: cinemaName!, city: city!, roomType: roomType!, startsAt: Number(startsAt), timeZone: timeZone! };
   }
@@ -57,7 +62,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     try {
       return room.signer.verify(token, { typ: 'queue', show: showIdOf(request), session });
     } catch (err) {
-      if (err instanceof TokenRefused) throw err.status === 401 ? Boom.unauthorized(err.message) : Boom.forbidden(err.message);
+      if (err instanceof TokenRefused) throw err.toBoom();
       throw err;
     }
   }

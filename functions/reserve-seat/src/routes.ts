@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom';
-import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { html, page, TokenSigner, type FunctionContext } from '@premiere/runtime';
 import type { ReserveSeatEnv } from './env';
@@ -33,7 +33,7 @@ function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
 }
 
 /** The answers a buyer gets when something is in the way: what is wrong, kindly. */
-function refusal(err: unknown, h: ResponseToolkit) {
+function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
   if (err instanceof OrderRefused) {
     const boom = new Boom.Boom(err.message, { statusCode: err.status });
     if (err.seats.length) (boom.output.payload as Record<string, unknown>).seats = err.seats;
@@ -46,6 +46,15 @@ function refusal(err: unknown, h: ResponseToolkit) {
   }
   throw err;
 }
+
+/** A handler whose refused orders and busy legacy system become those answers (anything else is thrown on). */
+const kindly = (handler: Lifecycle.Method): Lifecycle.Method => async (request, h) => {
+  try {
+    return await handler.call(null, request, h);
+  } catch (err) {
+    return refusal(err, h);
+  }
+};
 
 export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[] {
   const zone = protectedZone(ctx);
@@ -120,39 +129,31 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       method: 'GET',
       path: '/checkout/api/shows/{showId}/seats',
       options: { validate: { params: showParams } },
-      handler: async (request, h) => {
+      handler: kindly(async (request) => {
         const showId = request.params.showId as string;
         admittedVisitor(zone.signer, request, zonePassOf(request), showId);
-        try {
-          const map = await zone.seatMaps.of(showId);
-          if (!map) throw Boom.notFound(`no show "${showId}"`);
-          return { ...map, maxSeatsPerOrder: maxSeats };
-        } catch (err) {
-          return refusal(err, h);
-        }
-      },
+        const map = await zone.seatMaps.of(showId);
+        if (!map) throw Boom.notFound(`no show "${showId}"`);
+        return { ...map, maxSeatsPerOrder: maxSeats };
+      }),
     },
     {
       method: 'POST',
       path: '/checkout/api/shows/{showId}/orders',
       options: { validate: { params: showParams, payload: orderPayload }, payload: { maxBytes: 8_192 } },
-      handler: async (request, h) => {
+      handler: kindly(async (request, h) => {
         const showId = request.params.showId as string;
         const visitor = admittedVisitor(zone.signer, request, zonePassOf(request), showId);
         const body = request.payload as { seats: { seat: string; ticketType: 'full' | 'half' }[]; extras: { extraId: string; quantity: number }[] };
-        try {
-          const order = await holdSeats(zone.orders, {
-            showId,
-            visitor: visitor.vid,
-            sessionHash: visitor.ses,
-            seats: body.seats.map(({ seat, ticketType }) => ({ seat, ticketType })),
-            extras: body.extras.map(({ extraId, quantity }) => ({ extraId, quantity })),
-          });
-          return h.response(order).code(201).header('location', `/checkout/api/orders/${order.orderId}`);
-        } catch (err) {
-          return refusal(err, h);
-        }
-      },
+        const order = await holdSeats(zone.orders, {
+          showId,
+          visitor: visitor.vid,
+          sessionHash: visitor.ses,
+          seats: body.seats.map(({ seat, ticketType }) => ({ seat, ticketType })),
+          extras: body.extras.map(({ extraId, quantity }) => ({ extraId, quantity })),
+        });
+        return h.response(order).code(201).header('location', `/checkout/api/orders/${order.orderId}`);
+      }),
     },
     {
       method: 'GET',
@@ -180,29 +181,21 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
         },
         payload: { maxBytes: 4_096 },
       },
-      handler: async (request, h) => {
+      handler: kindly(async (request, h) => {
         const { order } = await ownOrder(request);
-        try {
-          const paying = await ctx.transaction((tx) => requestPayment(tx, request.logger(), order.orderId, (request.payload as { paymentToken: string }).paymentToken));
-          return h.response({ ...paying, statusUrl: `/checkout/api/orders/${order.orderId}` }).code(202);
-        } catch (err) {
-          return refusal(err, h);
-        }
-      },
+        const paying = await ctx.transaction((tx) => requestPayment(tx, request.logger(), order.orderId, (request.payload as { paymentToken: string }).paymentToken));
+        return h.response({ ...paying, statusUrl: `/checkout/api/orders/${order.orderId}` }).code(202);
+      }),
     },
     {
       method: 'DELETE',
       path: '/checkout/api/orders/{orderId}',
       options: { validate: { params: orderParams } },
-      handler: async (request, h) => {
+      handler: kindly(async (request, h) => {
         const { order, visitor } = await ownOrder(request);
-        try {
-          await cancelOrder(zone.orders, order.orderId, visitor.ses);
-          return h.response().code(204);
-        } catch (err) {
-          return refusal(err, h);
-        }
-      },
+        await cancelOrder(zone.orders, order.orderId, visitor.ses);
+        return h.response().code(204);
+      }),
     },
   ];
 }

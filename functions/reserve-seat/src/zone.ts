@@ -18,7 +18,7 @@ export function admittedVisitor(signer: TokenSigner, request: Request, token: st
     return { ...signer.verify(token, { typ: 'access', show: showId, session }), session };
   } catch (err) {
     if (!(err instanceof TokenRefused)) throw err;
-    const boom = err.status === 401 ? Boom.unauthorized(`${err.message}; ${back}`) : Boom.forbidden(`${err.message}; ${back}`);
+    const boom = err.toBoom(back);
     (boom.output.payload as Record<string, unknown>).waitingRoom = `/waiting-room/${showId}`;
     throw boom;
   }

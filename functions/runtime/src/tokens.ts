@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import Boom from '@hapi/boom';
 import Joi from 'joi';
 import type { EnvSpec } from './config';
 
@@ -39,6 +40,12 @@ export class TokenRefused extends Error {
   constructor(readonly status: 401 | 403, message: string) {
     super(message);
     this.name = 'TokenRefused';
+  }
+
+  /** The HTTP answer: 401 or 403 with the reason, and `hint` (where to go instead) after it. */
+  toBoom(hint?: string): Boom.Boom {
+    const message = hint ? `${this.message}; ${hint}` : this.message;
+    return this.status === 401 ? Boom.unauthorized(message) : Boom.forbidden(message);
   }
 }
 

@@ -46,16 +46,6 @@ export class Bulkhead {
     }
   }
 
-  /** Runs `call` holding a slot. */
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    const slot = await this.acquire();
-    try {
-      return await call();
-    } finally {
-      await slot.release();
-    }
-  }
-
   private slot(holder: string): Slot {
     let done = false;
     return {

@@ -18,10 +18,7 @@ export class CircuitBreaker {
   private openedAt = 0;
   private trial = false;
 
-  constructor(
-    private readonly opts: { failures: number; cooldownMs: number; onChange?: (state: CircuitState) => void },
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly opts: { failures: number; cooldownMs: number; onChange?: (state: CircuitState) => void }) {}
 
   get current(): CircuitState {
     return this.state;
@@ -30,7 +27,7 @@ export class CircuitBreaker {
   /** Throws CircuitOpen unless a call may go through now. */
   admit(): void {
     if (this.state === 'closed') return;
-    const waited = this.now() - this.openedAt;
+    const waited = Date.now() - this.openedAt;
     if (this.state === 'open' && waited >= this.opts.cooldownMs) this.set('half_open');
     if (this.state === 'half_open' && !this.trial) {
       this.trial = true;
@@ -49,7 +46,7 @@ export class CircuitBreaker {
     this.trial = false;
     this.failures++;
     if (this.state === 'half_open' || (this.state === 'closed' && this.failures >= this.opts.failures)) {
-      this.openedAt = this.now();
+      this.openedAt = Date.now();
       this.set('open');
     }
   }
