@@ -29,13 +29,16 @@ function looksLikeCardNumber(candidate: string): boolean {
   return sum % 10 === 0;
 }
 
+const UUID_OR_CARD = /\b([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})\b|\b(?:\d[ -]?){12,18}\d\b/gi;
+
 /** Credentials inside free text: URL user-info, bearer tokens, and card numbers. */
 export function scrubText(text: string): string {
   // Cheap checks first: most log strings (ids, paths, names) contain none of these.
   if (text.includes('//')) text = text.replace(/(\/\/[^/\s:@]+):[^@\s/]*@/g, `$1:${REDACTED}@`);
   if (/bearer|basic/i.test(text)) text = text.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`);
   if (text.length >= 13 && /\d{4}/.test(text)) {
-    text = text.replace(/\b(?:\d[ -]?){12,18}\d\b/g, (m) => (looksLikeCardNumber(m) ? REDACTED : m));
+    // UUIDs are matched whole first, so that their all-digit groups are never taken for a card.
+    text = text.replace(UUID_OR_CARD, (m, uuid) => (uuid === undefined && looksLikeCardNumber(m) ? REDACTED : m));
   }
   return text;
 }

@@ -44,6 +44,9 @@ describe('logs never carry secrets, tokens or card data', () => {
     expect(text).not.toMatch(/s3cret|sk_live_123|4242 4242 4242 4242/);
     expect(text).toContain('postgres://premiere:[REDACTED]@db:5432/x');
     expect(scrubText('order 1795000000000 at 2026-11-22')).toBe('order 1795000000000 at 2026-11-22'); // not a card (Luhn)
+    // A UUID whose last groups are all digits and pass Luhn is an id, not a card.
+    expect(scrubText('0f3c2a7e-5b1d-4c2e-8000-000000000011')).toBe('0f3c2a7e-5b1d-4c2e-8000-000000000011');
+    expect(scrubText('card 4242-4242-4242-4242 for 0f3c2a7e-5b1d-4c2e-8000-000000000011')).toBe(`card ${REDACTED} for 0f3c2a7e-5b1d-4c2e-8000-000000000011`);
   });
 
   it('knows which keys are sensitive', () => {
