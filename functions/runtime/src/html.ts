@@ -26,6 +26,7 @@ h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{m
 .shows{display:flex;flex-wrap:wrap;gap:.4rem}.show{display:inline-block;padding:.4rem .7rem;border-radius:.4rem;border:1px solid #0a66c2;color:#0a66c2;text-decoration:none}
 .show.few_left{border-color:#b35c00;color:#b35c00}.show.sold_out{border-color:#999;color:#999;text-decoration:line-through}
 .big{font-size:2.2rem;font-weight:700;margin:.3rem 0}button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#0a66c2;color:#fff;text-decoration:none;display:inline-block;cursor:pointer}button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+button:disabled{opacity:.45;cursor:default}[hidden]{display:none!important}
 .tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}`;
 
 /** A whole page; `head` adds to its head (a meta refresh, a script). */

@@ -15,15 +15,27 @@ export interface Transaction {
   emit(event: EventToEmit): Promise<void>;
 }
 
-export interface EventHandler<Ctx> {
+export type EventHandler<Ctx> = {
   /** Validates `event.data`; an event whose data fails is refused with 400 and changes nothing. */
   data: Joi.Schema;
-  /**
-   * Runs in the transaction that records the event as handled: if it throws, nothing is kept and
-   * the broker redelivers. May return a reply event, which the broker publishes.
-   */
-  handle(args: { event: CloudEventV1<unknown>; data: any; tx: Transaction; ctx: Ctx; log: Logger }): Promise<EventToEmit | void>;
-}
+} & (
+  | {
+      /**
+       * Runs in the transaction that records the event as handled: if it throws, nothing is kept
+       * and the broker redelivers. May return a reply event, which the broker publishes.
+       */
+      handle(args: { event: CloudEventV1<unknown>; data: any; tx: Transaction; ctx: Ctx; log: Logger }): Promise<EventToEmit | void>;
+    }
+  | {
+      /**
+       * For work that waits on something slow outside (a payment provider): runs with no
+       * transaction open, so no database connection waits with it. The inbox does not dedupe it:
+       * it must be idempotent by its own record and commit its own transactions. If it throws,
+       * the broker redelivers.
+       */
+      work(args: { event: CloudEventV1<unknown>; data: any; ctx: Ctx; log: Logger }): Promise<void>;
+    }
+);
 
 export type ScheduleHandler<Ctx> = (args: { tx: Transaction; ctx: Ctx; log: Logger }) => Promise<void>;
 
@@ -56,7 +68,7 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
 /**
  * `POST /events`: where the broker's Triggers (and PingSources) deliver. Binary and structured
  * modes; an invalid event or unknown type gets 400; a redelivery (same source + id) gets 204
- * without running the handler again.
+ * without running the handler again (a `work` handler runs again: it is idempotent by itself).
  */
 export function eventsRoute<Ctx>(opts: {
   source: string;
@@ -91,6 +103,11 @@ export function eventsRoute<Ctx>(opts: {
           log.warn({ reason: message }, 'event refused');
           return h.response({ error: message }).code(400);
         };
+        const failed = (err: unknown) => {
+          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
+          log.error({ err }, 'event handler failed; the broker will redeliver');
+          return h.response({ error: 'handler failed' }).code(500);
+        };
         let run: (tx: Transaction) => Promise<EventToEmit | void>;
         if (event.type === PING_EVENT_TYPE) {
           const { error, value } = scheduleData.validate(event.data);
@@ -102,6 +119,16 @@ export function eventsRoute<Ctx>(opts: {
           if (!handler) return reject(`no handler for event type "${event.type}"`);
           const { error, value } = handler.data.validate(event.data, { allowUnknown: true });
           if (error) return reject(`invalid data for ${event.type}: ${error.message}`);
+          if ('work' in handler) {
+            try {
+              await handler.work({ event, data: value, ctx: opts.ctx, log });
+            } catch (err) {
+              return failed(err);
+            }
+            opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'handled' });
+            log.info({ outcome: 'handled' }, 'event received');
+            return h.response().code(204).header('x-premiere-outcome', 'handled');
+          }
           run = (tx) => handler.handle({ event, data: value, tx, ctx: opts.ctx, log });
         }
 
@@ -122,9 +149,7 @@ export function eventsRoute<Ctx>(opts: {
             return answer ? buildEvent(answer, opts) : undefined;
           });
         } catch (err) {
-          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
-          log.error({ err }, 'event handler failed; the broker will redeliver');
-          return h.response({ error: 'handler failed' }).code(500);
+          return failed(err);
         }
         opts.metrics.eventsReceived.inc({ type: event.type, outcome });
         log.info({ outcome }, 'event received');
