@@ -56,6 +56,14 @@ export function createBouncer(ctx: Ctx) {
       return ShowQueue.of(ctx.redis, showId).finish(visitor);
     },
 
+    /** Seats came back with every token issued and nobody waiting: back on sale, and the catalog told. */
+    async reopen(showId: string, tx: Transaction, log: Logger): Promise<void> {
+      const reopened = await ShowQueue.of(ctx.redis, showId).reopen();
+      if (!reopened) return;
+      await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability: reopened.availability } });
+      log.info({ showId, tokens: reopened.added }, 'seats came back after the tokens ran out: back on sale');
+    },
+
     async extend(showId: string, visitor: number, untilMs: number): Promise<boolean> {
       return ShowQueue.of(ctx.redis, showId).extend(visitor, untilMs);
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
@@ -145,6 +146,55 @@ describe('the bouncer', () => {
     const metrics = await (await fetch(`${bouncer.url}/metrics`)).text();
     expect(metrics).toMatch(/premiere_admission_lag_seconds_count \d+/);
     expect(metrics).toContain(`premiere_admissions_total{show="${showId}"}`);
+  });
+
+  it('estimates waits from how long visits take, measured from the first visit that ends (or is left)', async () => {
+    const bouncer = await startBouncer();
+    const { url } = await startIssueToken(bouncer.url, { ESTIMATE_VISIT_SECONDS: '600' });
+    const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
+    const [a, b] = [await join(url, showId), await join(url, showId)];
+    const line = [await join(url, showId), await join(url, showId), await join(url, showId)];
+    // Unmeasured: the assumed 600 s visit over 2 slots, for the third in line (2 ahead).
+    expect((await status(url, showId, line[2])).estimatedWaitSeconds).toBe(3 * 300);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
+    // One visit of about 0.4 s over 2 slots: 0.2 s per admission.
+    const measured = await status(url, showId, line[2]);
+    expect(measured).toMatchObject({ state: 'waiting', ahead: 1 });
+    expect(measured.estimatedWaitSeconds).toBeLessThanOrEqual(3);
+    const room = await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'visitMs');
+    expect(Number(room)).toBeGreaterThanOrEqual(400);
+    expect(Number(room)).toBeLessThan(5_000);
+    // Leaving the zone ends a visit too (a buyer who found no seats): a longer one here.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${b.token}`, 'x-session-id': b.session } })).status).toBeLessThan(300);
+    expect(Number(await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'visitMs'))).toBeGreaterThan(Number(room) + 50); // a moving average: a fifth of the new visit
+  });
+
+  it('puts seats that came back on sale again when every token is issued and nobody waits for them', async () => {
+    const bouncer = await startBouncer();
+    const { url } = await startIssueToken(bouncer.url);
+    const showId = await addTestShow(db.url, { seats: 2, overbooking: 0, zoneCapacity: 5 });
+    const [a] = [await join(url, showId), await join(url, showId)];
+    const late = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
+    expect(late.status).toBe(410);
+    // The first visitor's hold ran out: reserve-seat counted one seat free again, then said so.
+    const [room, , , , , , availability] = roomKeys(showId);
+    await bouncer.fn.ctx.redis.hset(room, 'seatsFree', 1);
+    expect((await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status).toBe(204);
+    expect(await bouncer.fn.ctx.redis.hget(room, 'quota')).toBe('3');
+    expect(await bouncer.fn.ctx.redis.get(availability)).toBe('few_left');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const { rows: changed } = await c.query("SELECT data FROM admit_batch.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1", [showId]);
+    await c.end();
+    expect(changed.map((r) => r.data)).toContainEqual({ showId, availability: 'few_left' });
+    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
+    expect(again.status).toBe(201);
+    // Sold out for good (or with people waiting) nothing reopens.
+    await bouncer.fn.ctx.redis.hset(room, 'seatsSoldOut', 1);
+    expect((await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status).toBe(204);
+    expect(await bouncer.fn.ctx.redis.hget(room, 'quota')).toBe('3');
   });
 
   it('reclaims admissions not used in time and passes over visitors who stopped polling; the visitors’ own polls nudge the bouncer', async () => {

@@ -137,6 +137,7 @@ export class WaitingRoom {
       paused: false,
       earliestLease: null,
       seatsSoldOut: false,
+      buyersLeft: joined.buyersLeft,
       now,
     });
     // Joined behind nobody while the zone is full: the bouncer admits when a slot frees, no nudge.
@@ -216,7 +217,7 @@ export class WaitingRoom {
       );
     }
     if (s.state === 'waiting') {
-      const eta = estimateWaitMs(s.ahead, s.paceMs, s.capacity, config.ESTIMATE_VISIT_SECONDS * 1000);
+      const eta = estimateWaitMs(s.ahead, s.paceMs, s.capacity, config.ESTIMATE_VISIT_SECONDS * 1000, s.buyersLeft);
       const words = describeWait(eta);
       const message = s.paused
         ? 'Admissions are paused for a moment; you keep your place.'

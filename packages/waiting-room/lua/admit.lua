@@ -26,7 +26,7 @@ end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', inside, '-inf', now) end
 local reclaimed = #expired / 2
 
-local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'paceMs', 'paceAt', 'expireAt')
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'expireAt')
 local admitted, passed, first, last = 0, 0, '', ''
 local salesOpen = tonumber(r[3] or '0') == 0 or r[4] == '1'
 if r[2] ~= '1' and salesOpen then
@@ -55,20 +55,10 @@ local waiting = redis.call('ZCARD', queue)
 local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
 if #head == 0 then redis.call('DEL', KEYS[9]) else redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', '(' .. head[2]) end
 if admitted > 0 then
-  if r[7] then redis.call('PEXPIREAT', inside, r[7]) end
+  if r[5] then redis.call('PEXPIREAT', inside, r[5]) end
   redis.call('HINCRBY', room, 'admitted', admitted)
   local minute = math.floor(now / 60000)
   redis.call('HINCRBY', admissions, minute, admitted)
   redis.call('PEXPIRE', admissions, 3600000)
-  -- The pace (ms per admission, a moving average) is measured only under pressure: the time since
-  -- the previous admission counts only if people were still waiting after it.
-  local paceAt = tonumber(r[6] or '')
-  if paceAt then
-    local interval = (now - paceAt) / admitted
-    local pace = tonumber(r[5] or '0')
-    if pace > 0 then pace = 0.8 * pace + 0.2 * interval else pace = interval end
-    redis.call('HSET', room, 'paceMs', math.floor(pace))
-  end
-  if waiting > 0 then redis.call('HSET', room, 'paceAt', now) else redis.call('HDEL', room, 'paceAt') end
 end
 return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now}

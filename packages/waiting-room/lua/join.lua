@@ -5,8 +5,8 @@
 -- ARGV: session hash, pre-queue draw (a random number in (0, 1)), admission time to live (ms),
 --       client address, joins allowed per address and per session in a window (0: no limit),
 --       the window (ms)
--- Returns {outcome, visitor, place, state, availability crossed, people ahead, paceMs, capacity,
--- joined at, show starts at, sales open at (0: open)};
+-- Returns {outcome, visitor, place, state, availability crossed, people ahead, visitMs, capacity,
+-- joined at, show starts at, sales open at (0: open), seats free (else the show's seats), seats per order};
 -- outcome: new | existing |
 -- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first);
 -- or {'rate_limited', 'address' | 'session', ms until the window ends}.
@@ -37,7 +37,7 @@ if known then
   end
 end
 
-local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'paceMs')
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats')
 local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
@@ -87,4 +87,4 @@ if crossed ~= '' then redis.call('SET', availability, crossed, 'PXAT', tonumber(
 local ahead = 0
 if state == 'waiting' then ahead = redis.call('ZCARD', queue) - 1 end
 if state == 'pre' then ahead = redis.call('ZCARD', prequeue) - 1 end
-return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '0', tostring(capacity), tostring(now), r[8], tostring(opensAt)}
+return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '', tostring(capacity), tostring(now), r[8], tostring(opensAt), r[11] or r[13], r[12] or ''}

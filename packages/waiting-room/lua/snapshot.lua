@@ -3,9 +3,10 @@
 -- a second; see snapshot.ts), and the visitors who polled since the last one marked as seen.
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
 -- ARGV: the most gaps to return, then the visitors seen since the last snapshot
--- Returns {now, capacity, paused, opensAt, opened, paceMs, seatsSoldOut, availability,
+-- Returns {now, capacity, paused, opensAt, opened, visitMs, seatsSoldOut, availability,
 --          last place given, head place ('' if nobody waits), waiting, pre-queue,
---          {visitor, lease, …} inside, {place, …} gaps behind the head, gaps truncated (0/1)}
+--          {visitor, lease, …} inside, {place, …} gaps behind the head, gaps truncated (0/1),
+--          seats free (else the show's seats), seats per order}
 local room, queue, prequeue, inside, visitorPrefix, availability, holes = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[9]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -14,7 +15,7 @@ for i = 2, #ARGV do
   local state = redis.call('HGET', key, 'state')
   if state == 'waiting' or state == 'pre' then redis.call('HSET', key, 'lastSeen', now) end
 end
-local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'paceMs', 'seatsSoldOut', 'seq')
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats')
 if not r[1] then return {now} end
 local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
 local headPlace = head[2] or ''
@@ -26,8 +27,8 @@ if headPlace ~= '' then
   if #gaps > max then truncated = 1; table.remove(gaps) end
 end
 return {
-  now, r[1], r[2] or '0', r[3] or '0', r[4] or '0', r[5] or '0', r[6] or '0',
+  now, r[1], r[2] or '0', r[3] or '0', r[4] or '0', r[5] or '', r[6] or '0',
   redis.call('GET', availability) or 'available', r[7] or '0', headPlace,
   redis.call('ZCARD', queue), redis.call('ZCARD', prequeue),
-  redis.call('ZRANGE', inside, 0, -1, 'WITHSCORES'), gaps, truncated,
+  redis.call('ZRANGE', inside, 0, -1, 'WITHSCORES'), gaps, truncated, r[8] or r[10], r[9] or '',
 }

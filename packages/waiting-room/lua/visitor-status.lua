@@ -3,8 +3,9 @@
 -- seen (the bouncer skips visitors who stopped polling: nobody waits on a closed tab).
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
 -- ARGV: visitor
--- Returns {state, place, ahead, waiting, pre-queue length, paceMs, capacity, inside, deadline,
---          availability, opensAt, opened, paused, earliest lease in the zone, now, seats sold out}
+-- Returns {state, place, ahead, waiting, pre-queue length, visitMs, capacity, inside, deadline,
+--          availability, opensAt, opened, paused, earliest lease in the zone, now, seats sold out,
+--          seats free (else the show's seats), seats per order}
 local room, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -17,10 +18,10 @@ if state == 'admitted' and tonumber(v[3]) <= now then state = 'expired' end
 if state == 'waiting' or state == 'pre' then redis.call('HSET', key, 'lastSeen', now) end
 local ahead = -1
 if state == 'waiting' then ahead = redis.call('ZRANK', queue, ARGV[1]) or -1 end
-local r = redis.call('HMGET', room, 'paceMs', 'capacity', 'opensAt', 'opened', 'paused', 'seatsSoldOut')
+local r = redis.call('HMGET', room, 'visitMs', 'capacity', 'opensAt', 'opened', 'paused', 'seatsSoldOut', 'seatsFree', 'seatsPerOrder', 'seats')
 local earliest = redis.call('ZRANGE', inside, 0, 0, 'WITHSCORES')
 return {
   state, v[2] or '', ahead, redis.call('ZCARD', queue), redis.call('ZCARD', prequeue),
-  r[1] or '0', r[2] or '0', redis.call('ZCARD', inside), v[3] or '', redis.call('GET', availability) or 'available',
-  r[3] or '0', r[4] or '0', r[5] or '0', earliest[2] or '', now, r[6] or '0',
+  r[1] or '', r[2] or '0', redis.call('ZCARD', inside), v[3] or '', redis.call('GET', availability) or 'available',
+  r[3] or '0', r[4] or '0', r[5] or '0', earliest[2] or '', now, r[6] or '0', r[7] or r[9], r[8] or '',
 }

@@ -27,7 +27,11 @@ export const waitingRoomEnv = {
   },
   ESTIMATE_VISIT_SECONDS: {
     schema: seconds(1, 3_600).default(180),
-    expect: 'how long a visit to the zone is assumed to take until the admission pace has been measured (1-3600)',
+    expect: 'how long a visit to the zone is assumed to take until the first visit has ended and visits are measured (1-3600)',
+  },
+  ESTIMATE_SEATS_PER_ORDER: {
+    schema: Joi.number().min(1).max(20).default(2),
+    expect: 'how many seats an order is assumed to take until reserve-seat has counted (1-20): wait estimates count only the people ahead whom the seats left can serve',
   },
 } satisfies EnvSpec;
 

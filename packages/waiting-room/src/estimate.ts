@@ -1,11 +1,31 @@
+/** The line's pace (ms per admission): a visit's measured length shared by the zone's slots; 0 until one ended. */
+export function paceOf(visitMs: unknown, capacity: number): number {
+  const visit = Number(visitMs);
+  return visitMs === '' || visitMs === undefined || !(visit > 0) ? 0 : Math.floor(visit / Math.max(1, capacity));
+}
+
 /**
- * The wait a visitor is shown, from the measured admission pace (ms per admission, a moving
- * average kept by the bouncer); until it is measured, from the assumed length of a visit shared by
- * the zone's slots.
+ * How many more buyers the seats left can serve, at the seats an order takes on average (as
+ * reserve-seat last counted them; until then all the show's seats, at ESTIMATE_SEATS_PER_ORDER).
+ * null when the room says nothing.
  */
-export function estimateWaitMs(ahead: number, paceMs: number, capacity: number, assumedVisitMs: number): number {
+export function buyersLeftOf(seatsFree: unknown, seatsPerOrder: unknown): number | null {
+  if (seatsFree === '' || seatsFree === undefined || seatsFree === null) return null;
+  return Math.ceil(Number(seatsFree) / Math.max(1, Number(seatsPerOrder) || 1));
+}
+
+/**
+ * The wait a visitor is shown, from the line's pace (ms per admission): the measured length of a
+ * visit (a moving average over visits that ended) shared by the zone's slots; until a visit has
+ * ended, the assumed length of a visit. The inventory counts too: of the people ahead, only as
+ * many as the seats left can serve (at the seats an order takes on average) are counted.
+ */
+export function estimateWaitMs(ahead: number, paceMs: number, capacity: number, assumedVisitMs: number, buyersLeft: number | null = null): number {
   const pace = paceMs > 0 ? paceMs : assumedVisitMs / Math.max(1, capacity);
-  return Math.round((ahead + 1) * pace);
+  // Only those ahead who can still buy take a visit's time: once the seats left are taken, the
+  // rest are through in moments (and, once every seat is sold, told so).
+  const delaying = buyersLeft === null ? ahead : Math.min(ahead, buyersLeft);
+  return Math.round((delaying + 1) * pace);
 }
 
 /** The estimate in words, never more precise than it is. */

@@ -5,7 +5,7 @@ import { showKey } from '@premiere/runtime';
  *
  * - `room` (hash): the catalog facts (title, cinema, seats, start), the settings an operator can
  *   change live (quota, overbooking, capacity, paused, draining), the counters (issued tokens,
- *   last place given, admitted) and the measured pace;
+ *   last place given, admitted) and how long visits take (`visitMs`, measured);
  * - `sessions` (hash): session hash → visitor number (the same session always gets the same token);
  * - `queue` (sorted set): waiting visitors by place; `prequeue`: visitors who came before sales
  *   opened, by a secret random draw;

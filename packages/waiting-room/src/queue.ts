@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
+import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
@@ -11,6 +12,7 @@ interface QueueCommands {
   admit(...args: (string | number)[]): Promise<(string | number)[]>;
   finish(...args: string[]): Promise<number>;
   extendLease(...args: (string | number)[]): Promise<number>;
+  reopen(...args: string[]): Promise<(string | number)[]>;
 }
 
 const commands = (redis: Redis) => redis as unknown as QueueCommands;
@@ -25,6 +27,8 @@ export type JoinOutcome =
       showStartsAt: number;
       /** When sales open (ms; 0: on sale from the start). */
       salesOpenAt: number;
+      /** How many more buyers the seats left can serve (null: not counted yet). */
+      buyersLeft: number | null;
       /** The availability this join made the show cross into, if any (exactly one join sees it). */
       crossed: '' | 'few_left' | 'sold_out';
       /** People ahead (waiting: in line; pre: in the pre-queue so far). */
@@ -68,6 +72,8 @@ export interface VisitorStatus {
   /** The earliest lease in the zone (ms), null if nobody is inside. */
   earliestLease: number | null;
   seatsSoldOut: boolean;
+  /** How many more buyers the seats left can serve (null: not counted yet). */
+  buyersLeft: number | null;
   now: number;
 }
 
@@ -120,7 +126,7 @@ export class ShowQueue {
       r = await commands(this.redis).join(...this.keys, ...args);
     }
     if (r[0] === 'rate_limited') return { outcome: 'rate_limited', scope: r[1] as 'address' | 'session', retryAfterMs: Number(r[2]) };
-    const [outcome, visitor, place, state, crossed, ahead, paceMs, capacity, joinedAt, showStartsAt, salesOpenAt] = r;
+    const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder] = r;
     if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'sold_out' | 'started' };
     return {
       outcome,
@@ -129,11 +135,12 @@ export class ShowQueue {
       state: state as VisitorState,
       crossed: crossed as '' | 'few_left' | 'sold_out',
       ahead: Number(ahead),
-      paceMs: Number(paceMs),
+      paceMs: paceOf(visitMs, Number(capacity)),
       capacity: Number(capacity),
       joinedAt: Number(joinedAt),
       showStartsAt: Number(showStartsAt),
       salesOpenAt: Number(salesOpenAt ?? 0),
+      buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder),
     };
   }
 
@@ -155,7 +162,7 @@ export class ShowQueue {
       ahead: Number(r[2] ?? -1),
       waiting: Number(r[3] ?? 0),
       preQueue: Number(r[4] ?? 0),
-      paceMs: Number(r[5] ?? 0),
+      paceMs: paceOf(r[5], Number(r[6] ?? 0)),
       capacity: Number(r[6] ?? 0),
       inside: Number(r[7] ?? 0),
       deadline: num(r[8]),
@@ -166,6 +173,7 @@ export class ShowQueue {
       earliestLease: num(r[13]),
       now: Number(r[14] ?? Date.now()),
       seatsSoldOut: r[15] === '1',
+      buyersLeft: buyersLeftOf(r[16], r[17]),
     };
   }
 
@@ -192,6 +200,15 @@ export class ShowQueue {
   /** The visitor's visit to the zone is over; true if that freed a slot. */
   async finish(visitor: number): Promise<boolean> {
     return (await commands(this.redis).finish(...this.keys, String(visitor))) === 1;
+  }
+
+  /**
+   * Seats came back after every token was issued and nobody waits for them: that many more tokens.
+   * Returns how many, and the show's listing now (null when nothing changed).
+   */
+  async reopen(): Promise<{ added: number; availability: string } | null> {
+    const [added, availability] = await commands(this.redis).reopen(...this.keys);
+    return Number(added) > 0 ? { added: Number(added), availability: String(availability) } : null;
   }
 
   /** The visitor is active in the zone until `untilMs`: their slot's lease is extended. */

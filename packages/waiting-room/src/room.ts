@@ -79,6 +79,8 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
     opensAt: show.salesOpenAt,
     opened: 0,
     seats: show.seats,
+    // Until reserve-seat counts the real ones (seatsFree, seatsPerOrder).
+    seatsPerOrder: config.ESTIMATE_SEATS_PER_ORDER,
     overbooking: show.overbooking,
     quota: quotaOf(show.seats, show.overbooking),
     capacity: show.capacity,
@@ -102,6 +104,8 @@ export interface RoomState {
   startsAt: string;
   salesOpenAt: string | null;
   seats: number;
+  /** Seats neither held nor sold, as reserve-seat last counted them (null before any order). */
+  seatsFree: number | null;
   overbooking: number;
   quota: number;
   tokensIssued: number;
@@ -145,6 +149,7 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     startsAt: new Date(Number(r.startsAt)).toISOString(),
     salesOpenAt: Number(r.opensAt) > 0 ? new Date(Number(r.opensAt)).toISOString() : null,
     seats: Number(r.seats),
+    seatsFree: r.seatsFree === undefined ? null : Number(r.seatsFree),
     overbooking: Number(r.overbooking),
     quota,
     tokensIssued: issued,
@@ -155,7 +160,7 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     capacity: Number(r.capacity),
     admitted: Number(r.admitted),
     admissionsLastMinute: lastMinute,
-    paceSeconds: Number(r.paceMs) > 0 ? Number(r.paceMs) / 1000 : null,
+    paceSeconds: Number(r.visitMs) > 0 ? Number(r.visitMs) / 1000 / Math.max(1, Number(r.capacity)) : null,
     paused: r.paused === '1',
     draining: r.draining === '1',
     availability: avail ?? 'available',

@@ -1,4 +1,5 @@
 import type { Redis } from '@premiere/runtime';
+import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
 import type { VisitorStatus } from './queue';
 
@@ -14,6 +15,7 @@ interface Snapshot {
   salesOpened: boolean;
   paceMs: number;
   seatsSoldOut: boolean;
+  buyersLeft: number | null;
   availability: string;
   lastPlace: number;
   headPlace: number | null;
@@ -112,7 +114,7 @@ export class ShowSnapshots {
       paused: r[2] === '1',
       salesOpenAt: Number(r[3] ?? 0),
       salesOpened: r[4] === '1',
-      paceMs: Number(r[5] ?? 0),
+      paceMs: paceOf(r[5], Number(r[1] ?? 0)),
       seatsSoldOut: r[6] === '1',
       availability: String(r[7] ?? 'available'),
       lastPlace: Number(r[8] ?? 0),
@@ -123,6 +125,7 @@ export class ShowSnapshots {
       earliestLease,
       gaps: ((r[13] ?? []) as string[]).map(Number),
       gapsTruncated: r[14] === 1,
+      buyersLeft: buyersLeftOf(r[15], r[16]),
     };
   }
 }
@@ -147,6 +150,7 @@ function statusFrom(s: Snapshot, visitor: number, place: number | null): Visitor
     paused: s.paused,
     earliestLease: s.earliestLease,
     seatsSoldOut: s.seatsSoldOut,
+    buyersLeft: s.buyersLeft,
     now,
   });
   const lease = s.inside.get(visitor);
