@@ -24,10 +24,11 @@ async function timeToReady(args: string[], readyPath: string): Promise<number> {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     K_SINK: 'http://127.0.0.1:9/',
     LOG_LEVEL: 'warn',
-    // The secrets and the legacy system's address some functions require (nothing is called).
+    // The secrets and the third parties' addresses some functions require (nothing is called).
     TOKEN_SIGNING_KEYS: JSON.stringify({ bench: 'cold-start-signing-key-0123456789abcdef' }),
     ADMIN_TOKEN: 'cold-start-admin-token',
     LEGACY_URL: 'http://127.0.0.1:9/',
+    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:9/',
   };
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, args, { env, stdio: 'ignore' });

@@ -4,6 +4,7 @@ import { measure, type Figures } from './measure';
 import type { Scenario } from './scenario';
 import { catalog } from './scenarios/catalog';
 import { runtime } from './scenarios/runtime';
+import { protectedZone } from './scenarios/protected-zone';
 import { waitingRoom } from './scenarios/waiting-room';
 
 /**
@@ -15,9 +16,9 @@ import { waitingRoom } from './scenarios/waiting-room';
  * ratio is the case's rate over its baseline's, so the load generator's own per-request work (a
  * new session header per join, say) is not counted against the function. Prints one JSON object
  * as its last line: {"bench", "baseline": {rps, p50_ms, p99_ms} (plain GETs), "cases": {<case>:
- * {…, baseline_rps, ratio}}}.
+ * {…, baseline_rps, ratio}}, …the scenario's own figures}.
  */
-const SCENARIOS: Record<string, Scenario> = { runtime, catalog, 'waiting-room': waitingRoom };
+const SCENARIOS: Record<string, Scenario> = { runtime, catalog, 'waiting-room': waitingRoom, 'protected-zone': protectedZone };
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +46,7 @@ async function main() {
   await bare.start();
   const setup = await scenario.setup();
   const { teardown } = setup;
-  // --case <name>: only that case (e.g. to profile it).
+  // --case <name>: only that case (e.g. to profile it), without the scenario's one-off figures.
   const only = process.argv.indexOf('--case');
   const cases = only === -1 ? setup.cases : Object.fromEntries(Object.entries(setup.cases).filter(([c]) => c === process.argv[only + 1]));
   if (Object.keys(cases).length === 0) throw new Error(`no case "${process.argv[only + 1]}"; cases: ${Object.keys(setup.cases).join(', ')}`);
@@ -66,6 +67,7 @@ async function main() {
         (runs[caseName] ??= []).push(await measure(caseName, target, opts));
       }
     }
+    const figures = only === -1 ? ((await setup.figures?.()) ?? {}) : {};
     const baseline = mean(runs.baseline);
     const report = {
       bench: name,
@@ -79,6 +81,7 @@ async function main() {
           return [c, { ...mean(runs[c]), baseline_rps: mean(baselines[c]).rps, ratio: Math.round(ratio * 100) / 100 }];
         }),
       ),
+      ...figures,
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);

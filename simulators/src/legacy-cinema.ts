@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Hapi from '@hapi/hapi';
+import type pg from 'pg';
 import Joi from 'joi';
 import { pickLatency, simulatorServer, sleep } from './common';
 
@@ -31,6 +32,21 @@ interface Hold {
 
 const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required();
 const SEAT = Joi.string().pattern(/^[A-Z]{1,2}[0-9]{1,3}$/);
+
+/**
+ * The simulator's seat maps from our catalog (the cinema's system and our catalog agree on them:
+ * ours is imported from theirs): a show's seat labels, or null for a show the catalog does not know.
+ */
+export function catalogSeats(db: { query: pg.Pool['query'] }): LegacyCinemaOptions['seatsOf'] {
+  return async (showId) => {
+    const { rows } = await db.query<{ seat: string }>(
+      `SELECT s.seat FROM render_catalog.shows sh JOIN render_catalog.seats s ON s.room_id = sh.room_id
+        WHERE sh.id = $1 ORDER BY s.row_label, s.number`,
+      [showId],
+    );
+    return rows.length ? rows.map((r) => r.seat) : null;
+  };
+}
 
 export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
   const server = simulatorServer(opts.port);

@@ -4,21 +4,25 @@ import { showKey, type Redis, type Transaction } from '@premiere/runtime';
  * What the catalog lists for a show as far as seats go: written to `{show:<id>}:seat-availability`
  * (render-catalog shows the worse of it and the waiting room's `{show:<id>}:availability`), and
  * announced with `premiere.show.availability.changed` when it changes. The waiting room's room is
- * told when every seat is sold (`seatsSoldOut`), so people still in line learn it.
+ * told when every seat is sold (`seatsSoldOut`), so people still in line learn it, how many are
+ * left to sell (`seatsFree`) and how many an order takes on average (`seatsPerOrder`): the line's
+ * wait estimates count only the people ahead who can still buy.
  */
 export async function refreshSeatAvailability(query: Transaction['query'], redis: Redis, emit: Transaction['emit'], showId: string): Promise<void> {
-  const { rows } = await query<{ seats: number; claimed: number; sold: number }>(
+  const { rows } = await query<{ seats: number; claimed: number; sold: number; orders: number }>(
     `SELECT (SELECT count(*) FROM render_catalog.seats t JOIN render_catalog.shows s ON s.room_id = t.room_id WHERE s.id = $1)::int AS seats,
             (SELECT count(*) FROM seat_claims WHERE show_id = $1)::int AS claimed,
+            (SELECT count(DISTINCT order_id) FROM seat_claims WHERE show_id = $1)::int AS orders,
             (SELECT count(*) FROM seat_claims c JOIN orders o ON o.id = c.order_id WHERE c.show_id = $1 AND o.state = 'confirmed')::int AS sold`,
     [showId],
   );
-  const { seats, claimed, sold } = rows[0];
+  const { seats, claimed, sold, orders } = rows[0];
   if (seats === 0) return;
   const free = seats - claimed;
   const availability = free <= 0 ? 'sold_out' : free <= Math.max(1, Math.floor(seats / 10)) ? 'few_left' : 'available';
   const previous = await redis.set(showKey(showId, 'seat-availability'), availability, 'GET');
-  await (redis as unknown as { seatsSoldOut(key: string, flag: number): Promise<number> }).seatsSoldOut(showKey(showId, 'room'), sold >= seats ? 1 : 0);
+  const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
+  await (redis as unknown as { seatsLeft(key: string, soldOut: number, free: number, perOrder: number): Promise<number> }).seatsLeft(showKey(showId, 'room'), sold >= seats ? 1 : 0, Math.max(0, free), perOrder);
   // Racing updates may write an older count last; the next change, or the catalog's TTL, corrects it.
   if (previous !== availability) await emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
 }

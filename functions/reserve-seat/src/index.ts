@@ -20,7 +20,7 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
     // The seats are booked for good (or, if they were lost meanwhile, the payment refunded).
     'premiere.payment.approved': {
       data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: Joi.string().max(100).required() }).unknown(),
-      handle: ({ data, tx, ctx, log }) => paymentApproved(tx, log, protectedZone(ctx).orders, data),
+      work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
     },
     'premiere.payment.rejected': {
       data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: Joi.string().max(100).required(), reason: Joi.string().max(200).required() }).unknown(),

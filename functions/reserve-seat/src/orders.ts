@@ -122,9 +122,16 @@ interface HoldingOrder {
  */
 async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expired', cause: string): Promise<boolean> {
   if (order.hold_id) {
-    await deps.legacy.release(order.hold_id).catch((err: Error) =>
-      deps.log.warn({ orderId: order.id, err: err.message }, 'legacy hold not released; it lapses by itself'),
-    );
+    try {
+      await deps.legacy.release(order.hold_id);
+    } catch (err) {
+      // Booked already: an approved payment is settling this order right now; it is not ours to end.
+      if (err instanceof LegacyRefused && err.status === 409) {
+        deps.log.info({ orderId: order.id }, 'hold booked by a payment meanwhile; the order is left to it');
+        return false;
+      }
+      deps.log.warn({ orderId: order.id, err: (err as Error).message }, 'legacy hold not released; it lapses by itself');
+    }
   }
   try {
     await deps.transaction(async (tx) => {
@@ -198,9 +205,9 @@ export interface OrderView {
   totalCents: number;
   rejectionReason: string | null;
   seats: (SeatChoice & { priceCents: number })[];
-  extras: (ExtraChoice & { priceCents: number })[];
-  /** Once confirmed: a ticket code per seat. */
-  tickets: { seat: string; code: string }[];
+  extras: (ExtraChoice & { name: string; priceCents: number })[];
+  /** Once confirmed: a ticket per seat, its code and its page. */
+  tickets: { seat: string; code: string; url: string }[];
 }
 
 /** An order as its buyer sees it, with whose it is (its show and session hash); null if unknown. */
@@ -208,8 +215,9 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
   const { rows } = await db.query(
     `SELECT o.*,
             (SELECT coalesce(json_agg(json_build_object('seat', seat, 'ticketType', ticket_type, 'priceCents', price_cents) ORDER BY seat), '[]') FROM order_seats WHERE order_id = o.id) AS seats,
-            (SELECT coalesce(json_agg(json_build_object('extraId', extra_id, 'quantity', quantity, 'priceCents', price_cents) ORDER BY extra_id), '[]') FROM order_extras WHERE order_id = o.id) AS extras,
-            (SELECT coalesce(json_agg(json_build_object('seat', seat, 'code', code) ORDER BY seat), '[]') FROM tickets WHERE order_id = o.id) AS tickets
+            (SELECT coalesce(json_agg(json_build_object('extraId', x.extra_id, 'name', e.name, 'quantity', x.quantity, 'priceCents', x.price_cents) ORDER BY x.extra_id), '[]')
+               FROM order_extras x JOIN render_catalog.extras e ON e.id = x.extra_id WHERE x.order_id = o.id) AS extras,
+            (SELECT coalesce(json_agg(json_build_object('seat', seat, 'code', code, 'url', '/checkout/tickets/' || code) ORDER BY seat), '[]') FROM tickets WHERE order_id = o.id) AS tickets
        FROM orders o WHERE o.id = $1`,
     [orderId],
   );

@@ -83,13 +83,13 @@ export function orderPage(orderId: string): string {
   function money(o, c) { return o.currency + ' ' + (c / 100).toFixed(2); }
   function show(o) {
     $('state').textContent = { pending_payment: 'Seats held: pay before the hold runs out', awaiting_payment: 'Payment in progress…', confirmed: 'Confirmed: here are your tickets', expired: 'The hold ran out', cancelled: 'Given up', refund_required: 'Your seats were lost; your payment will be refunded' }[o.state] || o.state;
-    $('lines').textContent = o.seats.map(function (s) { return s.seat + ' (' + s.ticketType + ') ' + money(o, s.priceCents); }).concat(o.extras.map(function (e) { return e.quantity + ' × ' + e.extraId + ' ' + money(o, e.priceCents); })).join(' · ');
+    $('lines').textContent = o.seats.map(function (s) { return s.seat + ' (' + s.ticketType + ') ' + money(o, s.priceCents); }).concat(o.extras.map(function (e) { return e.quantity + ' × ' + e.name + ' ' + money(o, e.priceCents); })).join(' · ');
     $('total').textContent = money(o, o.totalCents);
     $('reason').textContent = o.rejectionReason ? 'The last payment was refused: ' + o.rejectionReason + '. Try again or another card.' : '';
     $('pay').hidden = o.state !== 'pending_payment';
     $('giveup').hidden = o.state !== 'pending_payment';
     $('tickets').textContent = '';
-    o.tickets.forEach(function (t) { var li = document.createElement('li'); li.className = 'card'; li.textContent = 'Seat ' + t.seat + ' — ticket ' + t.code; $('tickets').appendChild(li); });
+    o.tickets.forEach(function (t) { var li = document.createElement('li'), a = document.createElement('a'); li.className = 'card'; a.href = t.url; a.textContent = 'Seat ' + t.seat + ': ticket ' + t.code; li.appendChild(a); $('tickets').appendChild(li); });
     if (o.state === 'pending_payment') $('deadline').textContent = 'Held until ' + new Date(o.holdExpiresAt).toLocaleTimeString();
     else $('deadline').textContent = '';
     if (o.state === 'awaiting_payment') setTimeout(load, 1000);

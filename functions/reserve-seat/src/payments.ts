@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger, Redis, Transaction } from '@premiere/runtime';
 import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
-import { transitionOrder, type OrderState } from './order-state-machine';
+import { HOLDING_STATES, transitionOrder, type OrderState } from './order-state-machine';
 import { OrderRefused } from './orders';
 
 /** The id process-payment keys its idempotency on: one per order attempt, never per delivery. */
@@ -39,9 +39,28 @@ const ticketCode = () => randomBytes(8).toString('base64url').replace(/[-_]/g, '
  * order confirmed, a ticket issued per seat, `premiere.order.confirmed` sent (the bouncer lets the
  * next visitor in). If the seats were lost meanwhile (the hold expired, the buyer gave up, or the
  * legacy system no longer has the hold): `refund_required` and `premiere.refund.requested`.
+ *
+ * The booking is made first, outside any transaction, so no database connection waits on the
+ * legacy system (or for a slot of its bulkhead); booking a hold twice is harmless. The expiry sweep
+ * does not expire an order whose hold is booked (see `endHold`), so the order is still there to
+ * confirm. The rest is one transaction; a redelivery changes nothing.
  */
-export async function paymentApproved(tx: Transaction, log: Logger, zone: { legacy: LegacyClient; redis: Redis }, data: { orderId: string; paymentId: string }) {
-  const { legacy } = zone;
+export async function paymentApproved(zone: { db: Pick<Transaction, 'query'>; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; legacy: LegacyClient; redis: Redis }, log: Logger, data: { orderId: string; paymentId: string }) {
+  const { rows } = await zone.db.query<{ state: OrderState; hold_id: string | null }>('SELECT state, hold_id FROM orders WHERE id = $1', [data.orderId]);
+  let hold: 'booked' | 'gone' | 'untouched' = 'untouched';
+  if (rows[0] && HOLDING_STATES.includes(rows[0].state) && rows[0].hold_id) {
+    try {
+      await zone.legacy.confirm(rows[0].hold_id);
+      hold = 'booked';
+    } catch (err) {
+      if (!(err instanceof LegacyRefused && err.status === 410)) throw err; // busy: the broker redelivers
+      hold = 'gone';
+    }
+  }
+  await zone.transaction((tx) => settleApproval(tx, log, zone.redis, data, hold));
+}
+
+async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: { orderId: string; paymentId: string }, hold: 'booked' | 'gone' | 'untouched') {
   const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
   const order = rows[0];
   if (!order) {
@@ -63,19 +82,13 @@ export async function paymentApproved(tx: Transaction, log: Logger, zone: { lega
     await transitionOrder(tx, log, { orderId: order.id, to: 'awaiting_payment', cause: `payment ${data.paymentId} approved late` });
     state = 'awaiting_payment';
   }
-  let seatsLost = state === 'expired' || state === 'cancelled';
-  if (state === 'awaiting_payment' && order.hold_id) {
-    try {
-      await legacy.confirm(order.hold_id);
-    } catch (err) {
-      if (!(err instanceof LegacyRefused && err.status === 410)) throw err; // busy: the broker redelivers
-      seatsLost = true;
-    }
-  }
+  let seatsLost = state === 'expired' || state === 'cancelled' || hold === 'gone';
+  // Holding when we looked, so it was booked then (or the hold was gone).
+  if (!seatsLost && order.hold_id && hold !== 'booked') throw new Error(`order ${order.id} was not holding seats when its approval was read, and is now`);
   if (seatsLost) {
     await transitionOrder(tx, log, { orderId: order.id, to: 'refund_required', cause: 'payment approved after the seats were lost' });
     await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [order.id]);
-    await refreshSeatAvailability(tx.query, zone.redis, tx.emit, order.show_id);
+    await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
     await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
     return;
   }
@@ -84,7 +97,7 @@ export async function paymentApproved(tx: Transaction, log: Logger, zone: { lega
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
   for (const t of tickets) await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [t.code, order.id, order.show_id, t.seat]);
   await tx.emit({ type: 'premiere.order.confirmed', subject: order.id, data: { orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets } });
-  await refreshSeatAvailability(tx.query, zone.redis, tx.emit, order.show_id);
+  await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
 }
 
 /** A payment was rejected: back to pending payment, with the reason the buyer reads. */

@@ -8,11 +8,13 @@ import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './
 import { orderPage, seatSelectionPage } from './pages';
 import { requestPayment } from './payments';
 import { SeatMaps } from './seat-map';
+import { readTicket, ticketPage } from './tickets';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
 const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' });
 const showParams = Joi.object({ showId: SHOW_ID });
 const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
+const ticketParams = Joi.object({ code: Joi.string().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 capital letters and digits' }) });
 
 const zones = new WeakMap<FunctionContext<ReserveSeatEnv>, ReturnType<typeof buildZone>>();
 
@@ -186,6 +188,27 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
         const paying = await ctx.transaction((tx) => requestPayment(tx, request.logger(), order.orderId, (request.payload as { paymentToken: string }).paymentToken));
         return h.response({ ...paying, statusUrl: `/checkout/api/orders/${order.orderId}` }).code(202);
       }),
+    },
+    {
+      // A ticket is shown by its code, to whoever has it (it is what the door checks).
+      method: 'GET',
+      path: '/checkout/tickets/{code}',
+      options: { validate: { params: ticketParams } },
+      handler: async (request, h) => {
+        const ticket = await readTicket(ctx.db, request.params.code as string);
+        if (!ticket) return h.response(page('No such ticket', html`<h1>No such ticket</h1><p>Check the code in your order.</p>`)).code(404).type('text/html; charset=utf-8');
+        return h.response(ticketPage(ticket)).type('text/html; charset=utf-8').header('cache-control', 'private, no-store');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/checkout/api/tickets/{code}',
+      options: { validate: { params: ticketParams } },
+      handler: async (request, h) => {
+        const ticket = await readTicket(ctx.db, request.params.code as string);
+        if (!ticket) throw Boom.notFound('no such ticket');
+        return h.response(ticket).header('cache-control', 'private, no-store');
+      },
     },
     {
       method: 'DELETE',

@@ -10,27 +10,35 @@ export interface SeatMap {
   rows: { row: string; seats: { seat: string; number: number; col: number; status: SeatStatus }[] }[];
 }
 
+interface LayoutSeat {
+  seat: string;
+  row_label: string;
+  number: number;
+  col: number;
+  room_type: string;
+}
+
+/** A room's layout does not change while people buy; kept in memory this long, for this many shows. */
+const LAYOUT_TTL_MS = 60_000;
+const LAYOUTS_KEPT = 100;
+/** How many times its freshness a legacy answer may still be shown while a new one is fetched. */
+const STALE_FOR = 15;
+
 /**
- * A show's seat map: the room's layout from the catalog; each seat's status from the legacy system,
- * read at most once per `cacheMs` per show (kept in Redis for every replica, and one call at a time
- * per process), so ten buyers looking at one map make one legacy call; and our own record on top
- * (a seat an order here holds or bought shows as such even before the legacy system says so).
+ * A show's seat map: the room's layout from the catalog (kept in memory for a minute); each
+ * seat's status from the legacy system, asked about once per `cacheMs` per show and kept in Redis
+ * for every replica, so ten buyers looking at one map make one legacy call; and our own record on
+ * top (a seat an order here holds or bought shows as such even before the legacy system says so).
  */
 export class SeatMaps {
   private readonly inFlight = new Map<string, Promise<LegacySeat[]>>();
+  private readonly layouts = new Map<string, { until: number; layout: Promise<LayoutSeat[]> }>();
 
   constructor(private readonly deps: { db: pg.Pool; redis: Redis; legacy: LegacyClient; cacheMs: number }) {}
 
   /** null: the catalog has no such show. */
   async of(showId: string): Promise<SeatMap | null> {
-    const { rows: layout } = await this.deps.db.query<{ seat: string; row_label: string; number: number; col: number; room_type: string }>(
-      `SELECT t.seat, t.row_label, t.number, t.col, r.room_type
-         FROM render_catalog.shows s
-         JOIN render_catalog.rooms r ON r.id = s.room_id
-         JOIN render_catalog.seats t ON t.room_id = s.room_id
-        WHERE s.id = $1 ORDER BY t.row_label, t.col`,
-      [showId],
-    );
+    const layout = await this.layoutOf(showId);
     if (layout.length === 0) return null;
     const [legacy, ours] = await Promise.all([
       this.legacySeats(showId),
@@ -48,14 +56,50 @@ export class SeatMaps {
     return { showId, roomType: layout[0].room_type, rows: [...rows.values()] };
   }
 
+  private layoutOf(showId: string): Promise<LayoutSeat[]> {
+    const kept = this.layouts.get(showId);
+    if (kept && kept.until > Date.now()) return kept.layout;
+    const layout = this.deps.db
+      .query<LayoutSeat>(
+        `SELECT t.seat, t.row_label, t.number, t.col, r.room_type
+           FROM render_catalog.shows s
+           JOIN render_catalog.rooms r ON r.id = s.room_id
+           JOIN render_catalog.seats t ON t.room_id = s.room_id
+          WHERE s.id = $1 ORDER BY t.row_label, t.col`,
+        [showId],
+      )
+      .then((r) => r.rows);
+    this.layouts.delete(showId);
+    if (this.layouts.size >= LAYOUTS_KEPT) this.layouts.delete(this.layouts.keys().next().value!);
+    this.layouts.set(showId, { until: Date.now() + LAYOUT_TTL_MS, layout });
+    // A failed read is not kept; an unknown show (no seats) is, briefly, like any answer.
+    layout.catch(() => this.layouts.delete(showId));
+    return layout;
+  }
+
+  /**
+   * The legacy system's seat statuses. Fresh for `cacheMs`; after that the stale copy still
+   * answers at once while one caller (one per deployment, by a short Redis lock) asks the legacy
+   * system again, so no reader waits on it. Only a show nobody has looked at lately waits.
+   */
   private async legacySeats(showId: string): Promise<LegacySeat[]> {
     const key = showKey(showId, 'legacy-seats');
     const cached = await this.deps.redis.get(key);
-    if (cached) return JSON.parse(cached) as LegacySeat[];
+    if (!cached) return this.refresh(showId, key);
+    const { at, seats } = JSON.parse(cached) as { at: number; seats: LegacySeat[] };
+    if (Date.now() - at > this.deps.cacheMs && !this.inFlight.has(showId)) {
+      const mine = await this.deps.redis.set(`${key}:refreshing`, '1', 'PX', this.deps.cacheMs, 'NX');
+      if (mine) this.refresh(showId, key).catch(() => undefined); // the next reader tries again
+    }
+    return seats;
+  }
+
+  /** One legacy call per show at a time in this process; the answer kept for every replica. */
+  private refresh(showId: string, key: string): Promise<LegacySeat[]> {
     let call = this.inFlight.get(showId);
     if (!call) {
       call = this.deps.legacy.seats(showId).then(async (seats) => {
-        await this.deps.redis.set(key, JSON.stringify(seats), 'PX', this.deps.cacheMs);
+        await this.deps.redis.set(key, JSON.stringify({ at: Date.now(), seats }), 'PX', this.deps.cacheMs * STALE_FOR);
         return seats;
       });
       this.inFlight.set(showId, call);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { createLegacyCinema } from '@premiere/simulators';
+import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { protectedZone } from '../src/routes';
@@ -24,10 +24,7 @@ beforeAll(async () => {
   const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
   legacy = createLegacyCinema({
     port: 0,
-    seatsOf: async (showId) => {
-      const { rows } = await catalog.query('SELECT t.seat FROM render_catalog.shows s JOIN render_catalog.seats t ON t.room_id = s.room_id WHERE s.id = $1', [showId]);
-      return rows.length ? rows.map((r) => r.seat) : null;
-    },
+    seatsOf: catalogSeats(catalog),
     latencyMs: [20, 60],
     concurrencyLimit: 5,
     holdSeconds: 120,
@@ -46,8 +43,8 @@ afterAll(async () => {
 });
 
 /** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
-async function replica(holdSeconds = 120) {
-  const env = { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000', TOKEN_SIGNING_KEYS };
+async function replica(holdSeconds = 120, more: Record<string, string> = {}) {
+  const env = { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000', TOKEN_SIGNING_KEYS, ...more };
   const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
   running.push(fn);
   await fn.start();
@@ -197,6 +194,21 @@ describe('the seat map', () => {
     expect((await (await fetch(`${legacyUrl}/stats`)).json()).requests).toBe(after);
     expect(await maps[0].of('no-such-show')).toBeNull();
   });
+
+  it('answers from the stale copy once the cache time is up while one replica asks the legacy system again', async () => {
+    const showId = await addTestShow(db.url, { seats: 8 });
+    const [a, b] = [await replica(120, { SEATMAP_CACHE_MS: '300' }), await replica(120, { SEATMAP_CACHE_MS: '300' })];
+    const maps = [protectedZone(a.fn.ctx).seatMaps, protectedZone(b.fn.ctx).seatMaps];
+    await maps[0].of(showId);
+    await fetch(`${legacyUrl}/shows/${showId}/holds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seats: ['A5'] }) });
+    await new Promise((r) => setTimeout(r, 350));
+    const before = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
+    const stale = await Promise.all(Array.from({ length: 10 }, (_, i) => maps[i % 2].of(showId)));
+    for (const view of stale) expect(view!.rows[0].seats[4]).toMatchObject({ seat: 'A5', status: 'free' }); // no reader waited
+    await new Promise((r) => setTimeout(r, 150)); // the simulator answers in 20–60 ms
+    expect((await (await fetch(`${legacyUrl}/stats`)).json()).requests - before).toBe(1);
+    expect((await maps[1].of(showId))!.rows[0].seats[4]).toMatchObject({ seat: 'A5', status: 'held' });
+  });
 });
 
 describe('the protected zone API', () => {
@@ -235,6 +247,7 @@ describe('the protected zone API', () => {
 
     const seen = await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: auth })).json();
     expect(seen).toMatchObject({ orderId: order.orderId, showId, state: 'pending_payment', seats: [{ seat: 'A1', ticketType: 'full', priceCents: 5000 }, { seat: 'A2', ticketType: 'half', priceCents: 2500 }] });
+    expect(seen.extras).toEqual([{ extraId: 'paulista-soda', name: expect.any(String), quantity: 2, priceCents: 2 * 1200 }]);
     expect(seen.sessionHash).toBeUndefined();
 
     // Someone else's session cannot see or cancel it.
@@ -326,11 +339,11 @@ describe('paying', () => {
       const m = HTTP.binary(new CloudEvent({ id: `${order.orderId}-${++id}`, type, source: '/premiere/process-payment', data }));
       return fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
     };
-    return { showId, order, pay, view, event, r };
+    return { showId, order, pay, view, event, r, url };
   }
 
   it('asks process-payment to charge, books the seats on approval and issues a ticket per seat, once', async () => {
-    const { showId, order, pay, view, event } = await buyer();
+    const { showId, order, pay, view, event, url } = await buyer();
     const paying = await pay();
     expect(paying.status).toBe(202);
     expect(await paying.json()).toEqual({ orderId: order.orderId, state: 'awaiting_payment', paymentId: `${order.orderId}:1`, statusUrl: `/checkout/api/orders/${order.orderId}` });
@@ -343,6 +356,20 @@ describe('paying', () => {
     expect(confirmed.state).toBe('confirmed');
     expect(confirmed.tickets.map((t: { seat: string }) => t.seat)).toEqual(['A1', 'A2']);
     expect(confirmed.tickets[0].code).toMatch(/^[A-Z0-9X]{10}$/);
+    expect(confirmed.tickets[0].url).toBe(`/checkout/tickets/${confirmed.tickets[0].code}`);
+    // The ticket's page and data: what, when, where, which seat (by its code, without the session).
+    const ticket = await (await fetch(`${url}/checkout/api/tickets/${confirmed.tickets[0].code}`)).json();
+    expect(ticket).toMatchObject({ code: confirmed.tickets[0].code, orderId: order.orderId, showId, movie: 'The Last Starfall', seat: 'A1', ticketType: 'full', cinema: { name: 'Cine Paulista' }, room: { name: 'Test room', roomType: 'regular' } });
+    expect(ticket.localStartsAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    const ticketPage = await fetch(`${url}${confirmed.tickets[0].url}`);
+    expect(ticketPage.status).toBe(200);
+    const text = await ticketPage.text();
+    for (const part of ['The Last Starfall', 'Cine Paulista', 'Seat <strong class="seat-label">A1</strong>', confirmed.tickets[0].code, ticket.localStartsAt]) expect(text).toContain(part);
+    expect((await fetch(`${url}/checkout/tickets/ABCDEFGHIJ`)).status).toBe(404);
+    expect((await fetch(`${url}/checkout/api/tickets/ABCDEFGHIJ`)).status).toBe(404);
+    const bad = await fetch(`${url}/checkout/api/tickets/nope`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toMatch(/ticket code/);
     expect(await legacyStatus(showId, 'A1')).toBe('booked');
     const [done] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.order.confirmed' AND subject = $1", [order.orderId]);
     expect(done.data).toMatchObject({ orderId: order.orderId, showId, visitor: 9 });
@@ -372,6 +399,21 @@ describe('paying', () => {
     expect((await view()).state).toBe('refund_required');
     const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
+  });
+
+  it('leaves an order whose hold an approval has booked to that approval, even when its hold time runs out meanwhile', async () => {
+    const { showId, order, pay, view, event, r } = await buyer(2);
+    expect((await pay()).status).toBe(202);
+    // The approval has booked the hold in the legacy system (outside any transaction) and is about to confirm…
+    const [{ hold_id: holdId }] = await sql('SELECT hold_id FROM reserve_seat.orders WHERE id = $1', [order.orderId]);
+    expect((await fetch(`${legacyUrl}/holds/${holdId}/confirm`, { method: 'POST' })).status).toBe(200);
+    // …when the sweep finds its hold time up: it must not free seats the legacy system has sold.
+    await new Promise((res) => setTimeout(res, 2_100));
+    await expireHolds(r);
+    expect((await view()).state).toBe('awaiting_payment');
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await view()).state).toBe('confirmed');
+    expect(await legacyStatus(showId, 'A1')).toBe('booked');
   });
 
   it('gives back a second, different payment for an order already paid, and counts a late approval', async () => {
@@ -419,7 +461,10 @@ describe('availability for the catalog and the line', () => {
     const second = await holdSeats(r, { showId, visitor: 2, sessionHash: 'b', seats: [{ seat: 'A2', ticketType: 'full' }, { seat: 'A3', ticketType: 'full' }], extras: [] });
     expect(await availability()).toBe('sold_out');
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('0'); // held, not sold: holds may lapse
+    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsFree')).toBe('0');
+    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsPerOrder')).toBe('1.5'); // the line's estimates use it
     await cancelOrder(r, second.orderId, 'b');
+    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsFree')).toBe('2');
     expect(await availability()).toBe('available');
     expect(await events()).toEqual(['available', 'sold_out', 'available']);
 
@@ -429,7 +474,7 @@ describe('availability for the catalog and the line', () => {
       await r.fn.ctx.transaction(async (tx) => {
         await requestPayment(tx, r.fn.ctx.log, o.orderId, 'tok_visa');
       });
-      await r.fn.ctx.transaction((tx) => paymentApproved(tx, r.fn.ctx.log, protectedZone(r.fn.ctx).orders, { orderId: o.orderId, paymentId: `${o.orderId}:1` }));
+      await paymentApproved(protectedZone(r.fn.ctx).orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1` });
     }
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('1');
     expect(await availability()).toBe('sold_out');

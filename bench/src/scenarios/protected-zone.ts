@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
+import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
+import { reserveSeat } from '@premiere/reserve-seat';
+import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
+import type { Scenario } from '../scenario';
+
+/** The demo's IMAX premiere: 280 seats, enough for every buyer of the legacy run. */
+const SHOW_ID = 'last-starfall-paulista-imax-d1';
+const BUYERS = 200;
+const LEGACY_LIMIT = 10;
+const SIGNING_KEYS = { bench: 'bench-signing-key-0123456789abcdefghij' };
+
+/**
+ * reserve-seat, the protected zone, in two replicas sharing the legacy system's bulkhead, in
+ * front of the legacy simulator (limit 10, 100–300 ms a call).
+ *
+ * - case `seatmap`: an admitted buyer's seat-map reads (the token checked, the layout and our
+ *   claims from PostgreSQL, the legacy seats from the few-seconds cache in Redis).
+ * - figure `legacy`: 200 admitted buyers at once, each choosing a free seat from the map, holding
+ *   it, paying, and having the payment approved (the event process-payment would send), which
+ *   books the seat in the legacy system. The legacy system's utilisation over the run is its busy
+ *   time / (limit × elapsed); its highest concurrency must stay within the limit.
+ */
+export const protectedZone: Scenario = {
+  name: 'protected-zone',
+  async setup() {
+    const db = await createTestDatabase();
+    await loadDemoCatalog(db.url);
+    const redis = createTestRedisPrefix();
+    const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
+    const legacy = createLegacyCinema({
+      port: 0,
+      seatsOf: catalogSeats(catalog),
+      latencyMs: [100, 300],
+      concurrencyLimit: LEGACY_LIMIT,
+      holdSeconds: 600,
+      overload: '503',
+      stallMs: 0,
+    });
+    await legacy.start();
+    const legacyUrl = `http://127.0.0.1:${legacy.info.port}`;
+    const replicas: RunningFunction[] = [];
+    for (let i = 0; i < 2; i++) {
+      const fn = createFunction(
+        reserveSeat,
+        {
+          PORT: '0',
+          DATABASE_URL: db.url,
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_KEY_PREFIX: redis.prefix,
+          K_SINK: 'http://127.0.0.1:9/',
+          LOG_LEVEL: 'warn',
+          LEGACY_URL: legacyUrl,
+          LEGACY_CONCURRENCY: String(LEGACY_LIMIT),
+          TOKEN_SIGNING_KEYS: JSON.stringify(SIGNING_KEYS),
+          HOLD_SECONDS: '600',
+        },
+        pino.destination({ dest: '/dev/null', sync: false }),
+      );
+      await fn.start();
+      replicas.push(fn);
+    }
+    const urls = replicas.map((fn) => `http://127.0.0.1:${fn.server.info.port}`);
+    const signer = new TokenSigner(SIGNING_KEYS);
+    /** What the waiting room gives an admitted visitor: an access token bound to their session. */
+    const admitted = (vid: number) => {
+      const session = `bench-buyer-${randomUUID()}`;
+      const now = Math.floor(Date.now() / 1000);
+      const token = signer.sign({ typ: 'access', show: SHOW_ID, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 3_600 });
+      return { authorization: `Bearer ${token}`, 'x-session-id': session };
+    };
+
+    return {
+      cases: {
+        seatmap: { url: `${urls[0]}/checkout/api/shows/${SHOW_ID}/seats`, headers: admitted(1) },
+      },
+      figures: async () => {
+        await fetch(`${legacyUrl}/stats/reset`, { method: 'POST' });
+        const started = Date.now();
+        const outcomes = await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(urls[i % 2], admitted(1_000 + i))));
+        const elapsedMs = Date.now() - started;
+        const stats = (await (await fetch(`${legacyUrl}/stats`)).json()) as { busy_ms: number; max_concurrency: number; limit: number; requests: number; rejected: number };
+        const sold = outcomes.filter((o) => o.confirmed).length;
+        if (sold !== BUYERS) throw new Error(`only ${sold} of ${BUYERS} buyers got their seat`);
+        return {
+          legacy: {
+            utilisation: Math.round((stats.busy_ms / (stats.limit * elapsedMs)) * 100) / 100,
+            max_concurrency: stats.max_concurrency,
+            limit: stats.limit,
+            buyers: BUYERS,
+            elapsed_ms: elapsedMs,
+            calls: stats.requests,
+            rejected: stats.rejected,
+            busy_answers: outcomes.reduce((n, o) => n + o.busy, 0),
+            seat_conflicts: outcomes.reduce((n, o) => n + o.conflicts, 0),
+          },
+        };
+      },
+      async teardown() {
+        await Promise.all(replicas.map((fn) => fn.stop()));
+        await legacy.stop();
+        await catalog.end();
+        await redis.clean();
+        await db.drop();
+      },
+    };
+  },
+};
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One admitted buyer, as fast as they can: a free seat from the map, held (another one if someone
+ * was quicker), paid, approved. "Busy" answers (503) are waited out as the answer asks.
+ */
+async function buyer(url: string, session: Record<string, string>) {
+  const tally = { confirmed: false, busy: 0, conflicts: 0 };
+  const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Response> => {
+    for (;;) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { ...session, ...(body ? { 'content-type': 'application/json' } : {}), ...extra },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      if (res.status !== 503 && res.status !== 500) return res;
+      tally.busy++;
+      await res.arrayBuffer();
+      await pause(Number(res.headers.get('retry-after') ?? 1) * 1000 * Math.random());
+    }
+  };
+  let orderId: string | undefined;
+  while (!orderId) {
+    const map = (await (await call('GET', `/checkout/api/shows/${SHOW_ID}/seats`)).json()) as { rows: { seats: { seat: string; status: string }[] }[] };
+    const free = map.rows.flatMap((r) => r.seats).filter((s) => s.status === 'free');
+    if (free.length === 0) throw new Error('the show sold out before every buyer got a seat');
+    const seat = free[Math.floor(Math.random() * free.length)].seat;
+    const res = await call('POST', `/checkout/api/shows/${SHOW_ID}/orders`, { seats: [{ seat, ticketType: 'full' }] });
+    const body = (await res.json()) as { orderId?: string; message?: string };
+    if (res.status === 201) orderId = body.orderId;
+    else if (res.status === 409) tally.conflicts++;
+    else throw new Error(`holding ${seat}: ${res.status} ${body.message}`);
+  }
+  const paying = await call('POST', `/checkout/api/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
+  if (paying.status !== 202) throw new Error(`paying: ${paying.status} ${await paying.text()}`);
+  const { paymentId } = (await paying.json()) as { paymentId: string };
+  // What process-payment sends when the provider approves; a 500 (legacy busy) is redelivered.
+  const approved = await call('POST', '/events', { orderId, paymentId }, {
+    'ce-specversion': '1.0',
+    'ce-id': randomUUID(),
+    'ce-source': '/bench/process-payment',
+    'ce-type': 'premiere.payment.approved',
+  });
+  if (approved.status !== 204 && approved.status !== 200) throw new Error(`approving: ${approved.status} ${await approved.text()}`);
+  await approved.arrayBuffer();
+  const order = (await (await call('GET', `/checkout/api/orders/${orderId}`)).json()) as { state: string };
+  tally.confirmed = order.state === 'confirmed';
+  return tally;
+}

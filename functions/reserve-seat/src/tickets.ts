@@ -1,0 +1,67 @@
+import type pg from 'pg';
+import { html, page } from '@premiere/runtime';
+
+export interface Ticket {
+  code: string;
+  orderId: string;
+  showId: string;
+  movie: string;
+  /** The show's start in the cinema's local time ("2026-12-18 22:00") and that time zone. */
+  startsAt: string;
+  localStartsAt: string;
+  timeZone: string;
+  cinema: { name: string; address: string; city: string };
+  room: { name: string; roomType: string };
+  seat: string;
+  ticketType: 'full' | 'half';
+}
+
+/** A ticket issued for a confirmed order, by its code (null: no such ticket). */
+export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | null> {
+  const { rows } = await db.query(
+    `SELECT t.code, t.order_id, t.show_id, t.seat, os.ticket_type, m.title, s.starts_at,
+            to_char(s.starts_at AT TIME ZONE c.time_zone, 'YYYY-MM-DD HH24:MI') AS local_starts_at, c.time_zone,
+            c.name AS cinema, c.address, c.city, r.name AS room, r.room_type
+       FROM tickets t
+       JOIN order_seats os ON os.order_id = t.order_id AND os.seat = t.seat
+       JOIN render_catalog.shows s ON s.id = t.show_id
+       JOIN render_catalog.movies m ON m.id = s.movie_id
+       JOIN render_catalog.rooms r ON r.id = s.room_id
+       JOIN render_catalog.cinemas c ON c.id = r.cinema_id
+      WHERE t.code = $1`,
+    [code],
+  );
+  const t = rows[0];
+  if (!t) return null;
+  return {
+    code: t.code,
+    orderId: t.order_id,
+    showId: t.show_id,
+    movie: t.title,
+    startsAt: t.starts_at.toISOString(),
+    localStartsAt: t.local_starts_at,
+    timeZone: t.time_zone,
+    cinema: { name: t.cinema, address: t.address, city: t.city },
+    room: { name: t.room, roomType: t.room_type },
+    seat: t.seat,
+    ticketType: t.ticket_type,
+  };
+}
+
+const ROOM_TYPE = { regular: '', imax: ' (IMAX)', vip: ' (VIP)' } as Record<string, string>;
+
+/** The ticket as the buyer shows it at the door: what, when, where, which seat, and the code. */
+export function ticketPage(t: Ticket): string {
+  return page(
+    `Ticket ${t.code}`,
+    html`<h1>${t.movie}</h1>
+<div class="card ticket">
+<p><strong>${t.localStartsAt}</strong> <span class="muted">(${t.timeZone})</span></p>
+<p>${t.cinema.name}, ${t.room.name}${ROOM_TYPE[t.room.roomType] ?? ''}<br><span class="muted">${t.cinema.address}, ${t.cinema.city}</span></p>
+<p>Seat <strong class="seat-label">${t.seat}</strong> · ${t.ticketType === 'half' ? 'half price' : 'full price'}</p>
+<p class="code" aria-label="ticket code">${t.code}</p>
+</div>
+<p><a href="/checkout/orders/${t.orderId}">Your order</a></p>
+<style>.ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem}.seat-label{font-size:1.4rem}</style>`,
+  );
+}
