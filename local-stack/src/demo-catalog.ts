@@ -53,7 +53,7 @@ function dayAt(now: Date, days: number, hourUtc: number): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days, hourUtc));
 }
 
-export function demoShows(now = new Date()) {
+export function demoShows(now = new Date(), salesOpenInMs = 10 * 60_000) {
   const shows: { id: string; movie: string; room: Room; startsAt: Date; salesOpenAt: Date | null }[] = [];
   const nowShowing = movies.filter((m) => m.status === 'now_showing');
   const regularRooms = rooms.filter((r) => r.type !== 'vip' || r.id === 'pinheiros-vip');
@@ -66,15 +66,16 @@ export function demoShows(now = new Date()) {
     });
   }
   const room = (id: string) => rooms.find((r) => r.id === id)!;
-  // The premiere: on sale now in a 24-seat room; its IMAX shows open sales in ten minutes (pre-queue).
+  // The premiere: on sale now in a 24-seat room; its IMAX shows open sales in ten minutes (pre-queue;
+  // DEMO_SALES_OPEN_SECONDS).
   shows.push({ id: PREMIERE_SHOW_ID, movie: 'last-starfall', room: room('paulista-vip'), startsAt: dayAt(now, 1, 23), salesOpenAt: null });
-  const opens = new Date(now.getTime() + 10 * 60_000);
+  const opens = new Date(now.getTime() + salesOpenInMs);
   shows.push({ id: 'last-starfall-paulista-imax-d1', movie: 'last-starfall', room: room('paulista-imax'), startsAt: dayAt(now, 1, 22), salesOpenAt: opens });
   shows.push({ id: 'last-starfall-copacabana-imax-d1', movie: 'last-starfall', room: room('copacabana-imax'), startsAt: dayAt(now, 1, 22), salesOpenAt: opens });
   return shows;
 }
 
-export async function loadDemoCatalog(databaseUrl: string, now = new Date()): Promise<{ shows: number }> {
+export async function loadDemoCatalog(databaseUrl: string, now = new Date(), salesOpenInMs?: number): Promise<{ shows: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -106,7 +107,7 @@ export async function loadDemoCatalog(databaseUrl: string, now = new Date()): Pr
         [m.id, m.title, m.synopsis, m.minutes, m.rating, m.releaseInDays, m.status],
       );
     }
-    const shows = demoShows(now);
+    const shows = demoShows(now, salesOpenInMs);
     for (const s of shows) {
       const [full, half] = PRICES[s.room.type];
       await client.query(

@@ -8,4 +8,8 @@ export const stackEnv = {
   REDIS_URL: { ...runtimeEnv.REDIS_URL, schema: runtimeEnv.REDIS_URL.schema.optional(), expect: `${runtimeEnv.REDIS_URL.expect} (unset: redis-server from PATH)` },
   PREMIERE_STATE_DIR: { schema: Joi.string().default('.premiere'), expect: 'the folder stack.json is written to' },
   LOG_LEVEL: runtimeEnv.LOG_LEVEL,
+  DEMO_SALES_OPEN_SECONDS: {
+    schema: Joi.number().integer().min(0).max(86_400).default(600),
+    expect: 'seconds after start-up that the demo premiere’s IMAX shows open sales (0-86400); until then visitors wait in the pre-queue',
+  },
 };

@@ -124,7 +124,7 @@ async function main() {
     writeState();
 
     await migrate(databaseUrl, { log: (line) => log.info(line) });
-    const { shows } = await loadDemoCatalog(databaseUrl);
+    const { shows } = await loadDemoCatalog(databaseUrl, new Date(), config.DEMO_SALES_OPEN_SECONDS * 1000);
     log.info({ shows }, 'demo catalog loaded');
 
     const eventing = loadEventing();
@@ -171,10 +171,10 @@ async function main() {
       });
     };
 
-    for (const [name, script] of Object.entries(SIMULATORS)) {
-      launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: databaseUrl });
-    }
     const secrets = localSecrets(stateDir);
+    for (const [name, script] of Object.entries(SIMULATORS)) {
+      launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: databaseUrl, PAYMENT_PROVIDER_API_KEY: secrets.PAYMENT_PROVIDER_API_KEY });
+    }
     for (const fn of FUNCTIONS) {
       launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), {
         DATABASE_URL: databaseUrl,
@@ -183,6 +183,8 @@ async function main() {
         TOKEN_SIGNING_KEYS: secrets.TOKEN_SIGNING_KEYS,
         ADMIN_TOKEN: secrets.ADMIN_TOKEN,
         LEGACY_URL: urlOf('legacy-cinema'), // read by reserve-seat
+        PAYMENT_PROVIDER_URL: urlOf('payment-provider'), // read by process-payment
+        PAYMENT_PROVIDER_API_KEY: secrets.PAYMENT_PROVIDER_API_KEY,
       });
     }
     await Promise.all([

@@ -5,6 +5,8 @@ import path from 'node:path';
 export interface AppSecrets {
   TOKEN_SIGNING_KEYS: string;
   ADMIN_TOKEN: string;
+  /** The key process-payment sends and the payment provider simulator expects. */
+  PAYMENT_PROVIDER_API_KEY: string;
 }
 
 /**
@@ -23,6 +25,7 @@ export function localSecrets(stateDir: string, env: NodeJS.ProcessEnv = process.
   const secrets: AppSecrets = {
     TOKEN_SIGNING_KEYS: env.TOKEN_SIGNING_KEYS || kept.TOKEN_SIGNING_KEYS || JSON.stringify({ local: randomBytes(32).toString('base64url') }),
     ADMIN_TOKEN: env.ADMIN_TOKEN || kept.ADMIN_TOKEN || randomBytes(24).toString('base64url'),
+    PAYMENT_PROVIDER_API_KEY: env.PAYMENT_PROVIDER_API_KEY || kept.PAYMENT_PROVIDER_API_KEY || `sk_local_${randomBytes(18).toString('base64url')}`,
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return { ...secrets, file };

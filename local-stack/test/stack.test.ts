@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
+import { startStack, whenUp } from './run-stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FUNCTIONS = ['issue-token', 'admit-batch', 'reserve-seat', 'process-payment', 'render-catalog'];
@@ -18,27 +19,6 @@ function alive(pid: number) {
   } catch {
     return false;
   }
-}
-
-function startStack(stateDir: string, port: number) {
-  const env: NodeJS.ProcessEnv = { ...process.env, PREMIERE_PORT: String(port), PREMIERE_STATE_DIR: stateDir, LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL; // the defaults: an embedded PostgreSQL and a redis-server from PATH
-  delete env.REDIS_URL;
-  const child = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run = { child, output: '', exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stdout!.on('data', (c) => (run.output += c));
-  child.stderr!.on('data', (c) => (run.output += c));
-  return run;
-}
-
-async function whenUp(stateFile: string, run: ReturnType<typeof startStack>) {
-  return eventually(() => {
-    if (!existsSync(stateFile)) return null;
-    const s = JSON.parse(readFileSync(stateFile, 'utf8'));
-    return s.edge && s.supervisor === run.child.pid ? s : null;
-  }, 90_000, 200).catch((err) => {
-    throw new Error(`${err.message}\n${run.output}`);
-  });
 }
 
 describe('npm start (the local stack)', () => {

@@ -50,6 +50,7 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
   const server = simulatorServer(opts.port);
   const payments = new Map<string, Payment>();
   const byKey = new Map<string, Stored>(); // `${scope} ${idempotency key}` → first answer
+  const working = new Map<string, Promise<Stored | undefined>>(); // the same, while it is worked on
   const paymentByKey = new Map<string, string>();
   const flakySeen = new Set<string>();
   const stats = { requests: 0, charges: 0, declines: 0, refunds: 0, replays: 0, failures: 0 };
@@ -68,7 +69,8 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
     await sleep(pickLatency(opts.latencyMs));
     const key = `${scope} ${request.headers['idempotency-key']}`;
     const print = fingerprint([request.params, request.payload]);
-    const previous = byKey.get(key);
+    // A repeat while the first request with its key is still being worked on waits for its answer.
+    const previous = byKey.get(key) ?? (await working.get(key));
     if (previous) {
       if (previous.fingerprint !== print) {
         return h.response({ error: 'idempotency_key_in_use', message: 'this idempotency key was used with other parameters' }).code(422);
@@ -76,10 +78,13 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
       stats.replays++;
       return h.response(previous.body as object).code(previous.code).header('idempotent-replayed', 'true');
     }
-    const stored = await run();
+    const work = run().then((stored) => {
+      if (stored) byKey.set(key, Object.assign(stored, { fingerprint: print }));
+      return stored ?? undefined;
+    });
+    working.set(key, work);
+    const stored = await work.finally(() => working.delete(key));
     if (!stored) return h.response({ error: 'processing_error', message: 'the provider failed; retry with the same idempotency key' }).code(500);
-    stored.fingerprint = print;
-    byKey.set(key, stored);
     return h.response(stored.body as object).code(stored.code);
   };
 

@@ -1,6 +1,66 @@
-import type { FunctionDefinition } from '@premiere/runtime';
+import Joi from 'joi';
+import type { FunctionContext, FunctionDefinition } from '@premiere/runtime';
+import { processPaymentEnv, type ProcessPaymentEnv } from './env';
+import { paymentMetrics } from './metrics';
+import { processPaymentRequest, type Worker } from './payments';
+import { PaymentProvider } from './provider';
+import { reconcile } from './reconcile';
+import { processRefund } from './refunds';
 
-/** process-payment: health and metrics for now; its behaviour comes with its issue. */
-export const processPayment: FunctionDefinition = {
+const workers = new WeakMap<FunctionContext<ProcessPaymentEnv>, Worker>();
+
+/** What the handlers share: built once per process (the provider client owns metrics). */
+function worker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
+  let w = workers.get(ctx);
+  if (!w) {
+    const { config } = ctx;
+    w = {
+      db: ctx.db,
+      transaction: ctx.transaction,
+      provider: new PaymentProvider({ url: config.PAYMENT_PROVIDER_URL, apiKey: config.PAYMENT_PROVIDER_API_KEY, timeoutMs: config.PAYMENT_TIMEOUT_MS, registry: ctx.metrics.registry }),
+      metrics: paymentMetrics(ctx.metrics.registry),
+      giveUpSeconds: config.PAYMENT_GIVE_UP_SECONDS,
+    };
+    workers.set(ctx, w);
+  }
+  return w;
+}
+
+const ID = Joi.string().guid().required();
+const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).required().messages({ 'string.pattern.base': '"paymentId" must be "<order id>:<attempt>"' });
+
+/**
+ * process-payment: a worker with no public route. It charges the buyer on
+ * `premiere.payment.requested`, refunds on `premiere.refund.requested`, and answers with events
+ * through the outbox; the provider is never waited on inside a transaction. Reconciliation (a
+ * schedule) settles what a dead worker or a silent provider left unsettled.
+ */
+export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
   name: 'process-payment',
+  env: processPaymentEnv,
+  events: {
+    'premiere.payment.requested': {
+      data: Joi.object({
+        paymentId: PAYMENT_ID,
+        orderId: ID,
+        attempt: Joi.number().integer().min(1).required(),
+        amountCents: Joi.number().integer().min(1).required(),
+        currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
+        // The message never repeats the value: a card number sent by mistake must not reach a log.
+        paymentToken: Joi.string().pattern(/^[A-Za-z0-9_-]{3,128}$/).required().messages({ 'string.pattern.base': '"paymentToken" must be the provider’s token for the card', 'string.base': '"paymentToken" must be a string' }),
+        holdExpiresAt: Joi.date().iso().required(),
+      }),
+      work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, { ...data, holdExpiresAt: data.holdExpiresAt.toISOString() }),
+    },
+    'premiere.refund.requested': {
+      data: Joi.object({ orderId: ID, paymentId: PAYMENT_ID, amountCents: Joi.number().integer().min(1).required(), reason: Joi.string().max(500).required() }),
+      work: ({ data, ctx, log }) => processRefund(worker(ctx), log, data),
+    },
+  },
+  schedules: {
+    reconciliation: async ({ ctx, log }) => {
+      const result = await reconcile(worker(ctx), log, ctx.config.PAYMENT_STUCK_SECONDS);
+      if (result.settled || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
+    },
+  },
 };

@@ -26,7 +26,7 @@ export const SCENARIOS: Record<string, string[]> = {
   'kafka broker': ['--set', 'broker.class=Kafka'],
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
-  'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example'],
+  'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
 };
@@ -38,7 +38,8 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'broker.klass=Kafka'], "additional properties 'klass' not allowed"],
   [['--set', 'postgresql.bundled=false'], 'postgresql.existingSecret is required'],
   [['--set', 'simulators.legacyCinema.overload=explode'], '/simulators/legacyCinema/overload'],
-  [['--set', 'simulators.enabled=false'], 'legacy.url is required'],
+  [['--set', 'simulators.enabled=false', '--set', 'payment.url=https://api.payments.example'], 'legacy.url is required'],
+  [['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example'], 'payment.url is required'],
 ];
 
 function findHelm(): string {

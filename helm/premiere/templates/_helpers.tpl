@@ -52,6 +52,11 @@ seccompProfile:
 {{- .Values.secrets.existingSecret | default (include "premiere.name" (dict "root" . "component" "secrets")) -}}
 {{- end -}}
 
+{{/* The Secret holding PAYMENT_PROVIDER_API_KEY: the operator's (payment.existingSecret), else the app secret. */}}
+{{- define "premiere.paymentSecret" -}}
+{{- .Values.payment.existingSecret | default (include "premiere.appSecret" .) -}}
+{{- end -}}
+
 {{/* Every Trigger's and the Broker's delivery: as eventing.yaml declares, plus the dead-letter sink. */}}
 {{- define "premiere.delivery" -}}
 {{- $d := (include "premiere.eventing" . | fromYaml).delivery -}}

@@ -1,0 +1,144 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { eventually } from '@premiere/runtime/testing';
+import { freePort } from '../src/backing';
+import { startStack, whenUp } from './run-stack';
+
+/**
+ * The whole purchase, end to end, through the local stack (`npm start`): the edge, the broker
+ * routing as the chart's Triggers do, every function in its own process, the legacy cinema and
+ * payment provider simulators. Once through the API as an app would, once in a real browser.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/purchase');
+const PREMIERE = 'last-starfall-premiere';
+
+let stack: ReturnType<typeof startStack>;
+let stateDir: string;
+let edge: string;
+let provider: string;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-purchase-'));
+  stack = startStack(stateDir, await freePort());
+  const state = await whenUp(path.join(stateDir, 'stack.json'), stack);
+  edge = state.edge;
+  provider = state.simulators['payment-provider'];
+}, 120_000);
+afterAll(async () => {
+  stack.child.kill('SIGINT');
+  await stack.exited;
+  rmSync(stateDir, { recursive: true, force: true });
+}, 30_000);
+
+let sessions = 0;
+
+/** A visitor who joins the waiting room, waits their turn and enters seat selection. */
+async function admittedBuyer() {
+  const session = `purchase-session-${String(++sessions).padStart(6, '0')}`;
+  const joined = await (await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+  expect(joined.token).toBeTruthy();
+  const status = await eventually(async () => {
+    const s = await (await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/status`, { headers: { authorization: `Bearer ${joined.token}`, 'x-session-id': session } })).json();
+    return s.state === 'admitted' ? s : null;
+  }, 20_000, 300);
+  const zone = await (await fetch(`${edge}${status.enterUrl}`, { headers: { 'x-session-id': session } })).json();
+  const headers = { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+  return { headers, zone };
+}
+
+async function freeSeats(buyer: Awaited<ReturnType<typeof admittedBuyer>>, n: number): Promise<string[]> {
+  const map = await (await fetch(`${edge}${buyer.zone.seatMap}`, { headers: buyer.headers })).json();
+  return map.rows.flatMap((r: { seats: { seat: string; status: string }[] }) => r.seats).filter((s: { status: string }) => s.status === 'free').slice(0, n).map((s: { seat: string }) => s.seat);
+}
+
+async function payAndWait(buyer: Awaited<ReturnType<typeof admittedBuyer>>, orderId: string, paymentToken: string, until: (order: { state: string; rejectionReason: string | null }) => boolean) {
+  const paying = await fetch(`${edge}/checkout/api/orders/${orderId}/payment`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ paymentToken }) });
+  expect(paying.status).toBe(202);
+  return eventually(async () => {
+    const order = await (await fetch(`${edge}/checkout/api/orders/${orderId}`, { headers: buyer.headers })).json();
+    return until(order) ? order : null;
+  }, 30_000, 300);
+}
+
+describe('a purchase through the local stack', () => {
+  it('joins, is admitted, holds seats, pays and gets the tickets; a declined card, then a good one', async () => {
+    const before = await (await fetch(`${provider}/stats`)).json();
+
+    const buyer = await admittedBuyer();
+    const seats = await freeSeats(buyer, 2);
+    const held = await fetch(`${edge}${buyer.zone.orders}`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ seats: seats.map((seat) => ({ seat, ticketType: 'full' })), extras: [{ extraId: 'paulista-popcorn', quantity: 1 }] }) });
+    expect(held.status).toBe(201);
+    const order = await held.json();
+    const confirmed = await payAndWait(buyer, order.orderId, 'tok_visa', (o) => o.state === 'confirmed');
+    expect(confirmed.tickets.map((t: { seat: string }) => t.seat)).toEqual([...seats].sort());
+    const ticket = await fetch(`${edge}${confirmed.tickets[0].url}`);
+    expect(ticket.status).toBe(200);
+    expect(await ticket.text()).toContain(confirmed.tickets[0].code);
+
+    // A declined card: back to pending payment with the reason; a good card then confirms.
+    const second = await admittedBuyer();
+    const more = await freeSeats(second, 1);
+    const order2 = await (await fetch(`${edge}${second.zone.orders}`, { method: 'POST', headers: second.headers, body: JSON.stringify({ seats: [{ seat: more[0], ticketType: 'half' }] }) })).json();
+    const declined = await payAndWait(second, order2.orderId, 'tok_decline', (o) => o.state === 'pending_payment' && o.rejectionReason !== null);
+    expect(declined.rejectionReason).toBe('declined');
+    const paid = await payAndWait(second, order2.orderId, 'tok_visa', (o) => o.state === 'confirmed');
+    expect(paid.tickets).toHaveLength(1);
+
+    const after = await (await fetch(`${provider}/stats`)).json();
+    expect({ charges: after.charges - before.charges, declines: after.declines - before.declines }).toEqual({ charges: 2, declines: 1 });
+  }, 120_000);
+});
+
+// A real browser, as CI runs it (.ci/run installs Debian's chromium); elsewhere it needs CHROMIUM_PATH.
+const browserTest = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
+browserTest('the same purchase in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('clicks through the catalog, the waiting room, the seat map, checkout and the ticket page, with a screenshot of each step', async () => {
+    const page = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    try {
+      await page.goto(`${edge}/`);
+      await shot('1-catalog');
+      await page.click('a[href="/movies/last-starfall"]');
+      await page.waitForURL('**/movies/last-starfall');
+      await shot('2-movie');
+      await page.click(`a[href="/waiting-room/${PREMIERE}"]`);
+      // The waiting room joins, polls and moves on to seat selection when admitted.
+      await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
+      await page.waitForSelector('.seat.free');
+      await shot('3-seat-map');
+      const free = page.locator('.seat.free');
+      await free.nth(0).click();
+      await free.nth(1).click();
+      await page.click('#hold');
+      await page.waitForURL('**/checkout/orders/*');
+      await page.waitForSelector('#pay:not([hidden])');
+      await shot('4-checkout');
+      await page.click('#pay button');
+      await page.waitForFunction(() => document.getElementById('state')?.textContent?.startsWith('Confirmed'), undefined, { timeout: 30_000 });
+      await shot('5-confirmed');
+      await page.click('#tickets a');
+      await page.waitForURL('**/checkout/tickets/*');
+      const code = await page.textContent('.code');
+      expect(code).toMatch(/^[A-Z0-9]{10}$/);
+      expect(await page.textContent('h1')).toBe('The Last Starfall');
+      await shot('6-ticket');
+    } catch (err) {
+      await shot('failed').catch(() => undefined);
+      throw err;
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
