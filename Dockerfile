@@ -22,6 +22,7 @@ COPY packages/waiting-room/package.json packages/waiting-room/
 COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
+COPY burst/package.json burst/
 COPY helm/check/package.json helm/check/
 
 # Build: all dependencies, TypeScript compiled, the app's files assembled in /out.

@@ -1,0 +1,246 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { sessionHash, TokenSigner } from '@premiere/runtime';
+import { CrowdClient } from './client';
+import { figuresOf, type Figures } from './figures';
+import { Observer } from './observer';
+import { watchPods } from './pods';
+import { Recorder } from './recorder';
+import { report, type Run } from './report';
+import { runningStack, startStack, type Target } from './stack';
+import { visitor, type Behaviour, type Crowd } from './visitor';
+
+const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
+  [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX]
+  [--zone-capacity N] [--visit-seconds S] [--opens-in S]
+  [--url EDGE --admin-token T --legacy-stats URL --namespace NS --watch-after S]
+  [--compare naive] [--max-seconds S] [--timeout-ms MS] [--connections N] [--report FILE] [--visits FILE]`;
+
+interface Options {
+  visitors: number;
+  ramp: number;
+  front: number;
+  /** Seconds after the ramp over which the rest arrive. */
+  tail: number;
+  maxSeconds: number;
+  timeoutMs: number;
+  connections: number;
+  behaviour: Behaviour;
+  url?: string;
+  adminToken?: string;
+  legacyStats?: string;
+  compare: boolean;
+  report: string;
+  /** Where to write every visit (JSON), for analyses of one's own. */
+  visits?: string;
+  /** The show's zone capacity, set through the operators' API before the run. */
+  zoneCapacity?: number;
+  /** For a stack of the burst's own: the visit length the waiting room assumes until it has measured the pace, and when the IMAX premiere opens sales. */
+  visitSeconds: number;
+  opensIn: number;
+  /** Against a cluster: the namespace whose Knative Services' pods are counted, and how long to keep watching after the crowd. */
+  namespace?: string;
+  watchAfter: number;
+  /** Check the invariants and fail the run (exit 1) if one does not hold. */
+  assert: boolean;
+}
+
+const PRESETS: Record<string, Record<string, string>> = {
+  // Seconds, not minutes: the 24-seat premiere, a crowd fifteen times its size.
+  ci: { visitors: '400', ramp: '4', 'max-seconds': '90', flexible: '0', 'let-expire': '0', 'give-up': '0.05', declined: '0.1' },
+  // The premiere at noon: 20,000 visitors for the 280-seat IMAX show, most before its sales open.
+  // The rest keep coming for four more minutes, past the two-minute holds of those who walk away
+  // (and the minute the expiry sweep may take to notice).
+  full: { visitors: '20000', ramp: '30', tail: '240', show: 'last-starfall-paulista-imax-d1', 'opens-in': '20', 'zone-capacity': '30' },
+};
+
+function parse(argv: string[]): Options {
+  const given: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)$/.exec(argv[i]);
+    if (!m || argv[i + 1] === undefined) throw new Error(`${argv[i]}: expected --option value\n${USAGE}`);
+    given[m[1]] = argv[++i];
+  }
+  const preset = given.preset ?? 'full';
+  if (preset !== undefined && !PRESETS[preset]) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
+  const o = { ...(preset ? PRESETS[preset] : {}), ...given };
+  const known = new Set(['preset', 'visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail']);
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
+  const num = (k: string, fallback: number, min: number, max: number) => {
+    const v = o[k] === undefined ? fallback : Number(o[k]);
+    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${k} must be a number from ${min} to ${max}, got ${o[k]}`);
+    return v;
+  };
+  const seats = (o.seats ?? '1-4').split('-').map(Number);
+  if (seats.length !== 2 || !(seats[0] >= 1 && seats[1] >= seats[0] && seats[1] <= 6)) throw new Error(`--seats must be MIN-MAX within 1-6, got ${o.seats}`);
+  if (o.compare !== undefined && o.compare !== 'naive') throw new Error(`--compare takes "naive", got ${o.compare}`);
+  if (o.compare && o.url) throw new Error('--compare naive runs two local stacks of its own; leave out --url');
+  if (o.namespace && !o.url) throw new Error('--namespace counts pods on a cluster: give its edge with --url');
+  return {
+    visitors: Math.round(num('visitors', 20_000, 1, 1_000_000)),
+    ramp: num('ramp', 30, 0, 3_600),
+    front: num('front', 0.8, 0, 1),
+    tail: num('tail', 2 * num('ramp', 30, 0, 3_600), 0, 86_400),
+    maxSeconds: num('max-seconds', 600, 5, 86_400),
+    timeoutMs: num('timeout-ms', 30_000, 100, 120_000),
+    connections: Math.round(num('connections', 512, 1, 10_000)),
+    behaviour: {
+      show: o.show ?? 'last-starfall-premiere',
+      flexible: num('flexible', 0.2, 0, 1),
+      giveUp: num('give-up', 0.05, 0, 1),
+      letExpire: num('let-expire', 0.02, 0, 1),
+      declined: num('declined', 0.1, 0, 1),
+      seats: seats as [number, number],
+    },
+    url: o.url,
+    adminToken: o['admin-token'],
+    legacyStats: o['legacy-stats'],
+    compare: o.compare === 'naive',
+    zoneCapacity: o['zone-capacity'] === undefined ? undefined : Math.round(num('zone-capacity', 10, 1, 10_000)),
+    visitSeconds: num('visit-seconds', 7, 1, 3_600),
+    opensIn: Math.round(num('opens-in', 600, 0, 86_400)),
+    namespace: o.namespace,
+    watchAfter: num('watch-after', 0, 0, 3_600),
+    visits: o.visits,
+    report: o.report ?? path.join('reports', `burst-${new Date().toISOString().replace(/[:.]/g, '-')}.html`),
+    assert: preset === 'ci',
+  };
+}
+
+const say = (line: string) => process.stderr.write(`burst: ${line}\n`);
+
+/**
+ * When visitor i arrives (ms): a share `front` of the crowd within the ramp, the rest over the
+ * `tailS` seconds after it.
+ */
+export function arrivalMs(i: number, n: number, rampS: number, front: number, tailS = 2 * rampS): number {
+  const early = Math.round(n * front);
+  if (i < early) return (i / Math.max(1, early)) * rampS * 1000;
+  return (rampS + ((i - early) / Math.max(1, n - early)) * tailS) * 1000;
+}
+
+async function runCrowd(name: string, target: Target, opts: Options, naive: boolean): Promise<Run> {
+  const rec = new Recorder();
+  const client = new CrowdClient(target.edge, rec, opts.timeoutMs, opts.connections);
+  if (naive && !target.signingKeys) throw new Error('the naive design needs the stack’s token signing keys');
+  const signer = naive ? new TokenSigner(JSON.parse(target.signingKeys!)) : null;
+  const crowd: Crowd = {
+    client,
+    recorder: rec,
+    behaviour: opts.behaviour,
+    runId: randomBytes(4).toString('hex'),
+    deadline: opts.maxSeconds * 1000,
+    mintAccess: signer
+      ? (session, n) => {
+          const now = Math.floor(Date.now() / 1000);
+          return signer.sign({ typ: 'access', show: opts.behaviour.show, vid: n + 1, place: n + 1, ses: sessionHash(session), iat: now, exp: now + 3_600 });
+        }
+      : undefined,
+  };
+  const room = target.adminToken
+    ? ((await (await fetch(`${target.edge}/admin/api/shows/${opts.behaviour.show}`, { headers: { authorization: `Bearer ${target.adminToken}` } })).json()) as { seats?: number; message?: string })
+    : null;
+  if (room && room.seats === undefined) throw new Error(`the operators' API knows no show "${opts.behaviour.show}": ${room.message ?? ''}`);
+  if (opts.zoneCapacity && !naive) {
+    if (!target.adminToken) throw new Error('--zone-capacity needs the operators’ API (--admin-token)');
+    const set = await fetch(`${target.edge}/admin/api/shows/${opts.behaviour.show}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ capacity: opts.zoneCapacity }),
+    });
+    if (!set.ok) throw new Error(`setting the zone capacity: ${set.status} ${await set.text()}`);
+  }
+  const observer = new Observer(target, rec, () => opts.behaviour.show, name.padEnd(12), opts.visitors);
+  await observer.start();
+  const pods = opts.namespace ? await watchPods(opts.namespace, rec, say) : null;
+  const visits: Promise<void>[] = [];
+  for (let i = 0; i < opts.visitors; i++) {
+    const wait = arrivalMs(i, opts.visitors, opts.ramp, opts.front, opts.tail) - rec.now();
+    if (wait > 5) await new Promise((r) => setTimeout(r, wait));
+    visits.push(visitor(crowd, i));
+  }
+  // Everyone stops by the deadline; a visitor stuck on a request ends with its timeout.
+  await Promise.race([Promise.all(visits), new Promise((r) => setTimeout(r, Math.max(0, crowd.deadline - rec.now()) + opts.timeoutMs + 5_000))]);
+  if (opts.watchAfter > 0) {
+    say(`the crowd is done; watching for ${opts.watchAfter} s more (scale-down)`);
+    await new Promise((r) => setTimeout(r, opts.watchAfter * 1000));
+  }
+  pods?.stop();
+  await observer.stop();
+  await client.close();
+  // The seats of every show the crowd went for (the flexible took alternatives).
+  let capacity = room?.seats ?? 0;
+  if (target.adminToken) {
+    for (const show of new Set(rec.visits.filter((v) => v.show !== opts.behaviour.show && v.joinedAt !== null).map((v) => v.show))) {
+      const other = (await (await fetch(`${target.edge}/admin/api/shows/${show}`, { headers: { authorization: `Bearer ${target.adminToken}` } })).json()) as { seats?: number };
+      capacity += other.seats ?? 0;
+    }
+  }
+  const figures = figuresOf(rec, { capacity, legacy: observer.legacy, naive });
+  return { name, figures, recorder: rec, pods: pods?.samples };
+}
+
+/** What must hold for the waiting room whatever the timings; the CI preset fails on any. */
+function violations(f: Figures): string[] {
+  const out: string[] = [];
+  if (f.oversold !== 0) out.push(`${f.oversold} seats oversold`);
+  if (f.legacy.max_concurrency === null || f.legacy.limit === null) out.push('the legacy system’s concurrency was not observed');
+  else if (f.legacy.max_concurrency > f.legacy.limit) out.push(`the legacy system saw ${f.legacy.max_concurrency} calls at once, above its limit of ${f.legacy.limit}`);
+  if (f.errors_5xx !== 0) out.push(`${f.errors_5xx} 5xx answers (${JSON.stringify(f.errors_5xx_by_step)})`);
+  if (f.out_of_order !== 0) out.push(`${f.out_of_order} admissions out of arrival order`);
+  if (f.purchases === 0) out.push('nobody bought anything');
+  return out;
+}
+
+async function main() {
+  const opts = parse(process.argv.slice(2));
+  const sides: { name: string; naive: boolean }[] = [{ name: 'waiting_room', naive: false }];
+  if (opts.compare) sides.push({ name: 'naive', naive: true });
+  const runs: Run[] = [];
+  for (const side of sides) {
+    let target: Target | null = null;
+    if (opts.url) target = { edge: opts.url.replace(/\/$/, ''), adminToken: opts.adminToken, legacyStats: opts.legacyStats, stop: async () => undefined };
+    else if (!opts.compare) target = runningStack();
+    if (target && !opts.url) say(`using the running local stack at ${target.edge} (start it with JOIN_RATE_PER_ADDRESS=0: the crowd comes from one address)`);
+    if (!target) {
+      say(`starting a local stack for the ${side.name.replace('_', ' ')} run`);
+      // The naive design: no waiting room in front, and nothing holding back the legacy calls.
+      target = await startStack(
+        {
+          ESTIMATE_VISIT_SECONDS: String(opts.visitSeconds),
+          DEMO_SALES_OPEN_SECONDS: String(opts.opensIn),
+          ...(side.naive ? { LEGACY_CONCURRENCY: '1000' } : {}),
+        },
+        say,
+      );
+    }
+    try {
+      say(`${side.name}: ${opts.visitors} visitors over ${opts.ramp + opts.tail} s (${Math.round(opts.front * 100)}% in the first ${opts.ramp} s) for ${opts.behaviour.show}`);
+      runs.push(await runCrowd(side.name, target, opts, side.naive));
+    } finally {
+      await target.stop();
+    }
+  }
+  mkdirSync(path.dirname(path.resolve(opts.report)), { recursive: true });
+  writeFileSync(opts.report, report(runs, { started: new Date().toISOString(), options: process.argv.slice(2).join(' ') || '(defaults)' }));
+  say(`report: ${path.resolve(opts.report)}`);
+  if (opts.visits) {
+    writeFileSync(opts.visits, JSON.stringify(Object.fromEntries(runs.map((r) => [r.name, { visits: r.recorder.visits, samples: r.recorder.samples }]))));
+    say(`visits: ${path.resolve(opts.visits)}`);
+  }
+  const failed = opts.assert ? violations(runs[0].figures) : [];
+  for (const v of failed) say(`INVARIANT BROKEN: ${v}`);
+  if (opts.assert && failed.length === 0) say('invariants hold: nothing oversold, the legacy limit never exceeded, no 5xx, admissions in order');
+  const pick = ({ errors_5xx_by_step: _e, timeouts_by_step: _t, latency_ms: _l, ...f }: Figures) => f;
+  const last = opts.compare ? Object.fromEntries(runs.map((r) => [r.name, pick(r.figures)])) : pick(runs[0].figures);
+  process.stdout.write(`${JSON.stringify(last)}\n`);
+  process.exit(failed.length ? 1 : 0);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    say((err as Error).message);
+    process.exit(2);
+  });
+}
