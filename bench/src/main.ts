@@ -12,9 +12,10 @@ import { waitingRoom } from './scenarios/waiting-room';
  *
  * Measures each case of the scenario beside a bare hapi route (the baseline) in the same run:
  * for each case, the same requests (method, headers, per-request changes) sent by the same load
- * generator to the bare route, then to the case, for R rounds so both see the same machine. The
- * ratio is the case's rate over its baseline's, so the load generator's own per-request work (a
- * new session header per join, say) is not counted against the function. Prints one JSON object
+ * generator to the bare route (answering the case's bytes where the case gives them), then to the
+ * case, for R rounds so both see the same machine. The ratio is the case's rate over its
+ * baseline's, so the load generator's own per-request work (a new session header per join, reading
+ * a 30 KB page) is not counted against the function. Prints one JSON object
  * as its last line: {"bench", "baseline": {rps, p50_ms, p99_ms} (plain GETs), "cases": {<case>:
  * {…, baseline_rps, ratio}}, …the scenario's own figures}.
  */
@@ -43,13 +44,16 @@ async function main() {
 
   const bare = Hapi.server({ port: 0, host: '127.0.0.1' });
   bare.route({ method: ['GET', 'POST'], path: '/bare', handler: () => ({ ok: true }) });
-  await bare.start();
   const setup = await scenario.setup();
   const { teardown } = setup;
   // --case <name>: only that case (e.g. to profile it), without the scenario's one-off figures.
   const only = process.argv.indexOf('--case');
   const cases = only === -1 ? setup.cases : Object.fromEntries(Object.entries(setup.cases).filter(([c]) => c === process.argv[only + 1]));
   if (Object.keys(cases).length === 0) throw new Error(`no case "${process.argv[only + 1]}"; cases: ${Object.keys(setup.cases).join(', ')}`);
+  for (const [caseName, { baselineAnswer: answer }] of Object.entries(cases)) {
+    if (answer) bare.route({ method: ['GET', 'POST'], path: `/bare/${caseName}`, handler: (_r, h) => h.response(answer.body).type(answer.type) });
+  }
+  await bare.start();
 
   process.stderr.write(`bench ${name}: ${rounds} round(s) of ${opts.durationS}s per case, ${opts.connections} connections\n`);
   const bareUrl = `http://127.0.0.1:${bare.info.port}/bare`;
@@ -60,9 +64,10 @@ async function main() {
       process.stderr.write(`round ${round}/${rounds}\n`);
       runs.baseline.push(await measure('baseline (bare hapi)', { url: bareUrl }, opts));
       for (const [caseName, target] of Object.entries(cases)) {
-        const plain = !target.method && !target.headers && !target.setupRequest;
+        const plain = !target.method && !target.headers && !target.setupRequest && !target.baselineAnswer;
+        const url = target.baselineAnswer ? `${bareUrl}/${caseName}` : bareUrl;
         (baselines[caseName] ??= []).push(
-          plain ? runs.baseline[runs.baseline.length - 1] : await measure(`baseline for ${caseName}`, { ...target, url: bareUrl, expectStatus: 200 }, opts),
+          plain ? runs.baseline[runs.baseline.length - 1] : await measure(`baseline for ${caseName}`, { ...target, url, expectStatus: 200 }, opts),
         );
         (runs[caseName] ??= []).push(await measure(caseName, target, opts));
       }

@@ -13,6 +13,12 @@ export interface Target {
   body?: string;
   /** Status every answer must have (default 200); anything else fails the run. */
   expectStatus?: number;
+  /**
+   * What the baseline answers for this case (default a tiny JSON object): a case that serves a
+   * large page is compared with hapi sending the same bytes, so the cost of moving them (mostly the
+   * load generator's, on the same cores) is not counted against the function.
+   */
+  baselineAnswer?: { type: string; body: string };
   /** Changes each request before it is sent (e.g. a new session per request). */
   setupRequest?: (request: { headers?: Record<string, string> }) => { headers?: Record<string, string> };
 }
