@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import type { FunctionContext, FunctionDefinition } from '@premiere/runtime';
+import { ConfigError, type FunctionContext, type FunctionDefinition } from '@premiere/runtime';
 import { processPaymentEnv, type ProcessPaymentEnv } from './env';
 import { paymentMetrics } from './metrics';
 import { processPaymentRequest, type Worker } from './payments';
@@ -38,6 +38,13 @@ const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).requi
 export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
   name: 'process-payment',
   env: processPaymentEnv,
+  // Reconciliation must not settle a payment a worker is still retrying: it would race the worker's own outcome.
+  checkConfig: (config) => {
+    const busySeconds = config.PAYMENT_GIVE_UP_SECONDS + Math.ceil(config.PAYMENT_TIMEOUT_MS / 1000);
+    if (config.PAYMENT_STUCK_SECONDS <= busySeconds) {
+      throw new ConfigError('PAYMENT_STUCK_SECONDS', `PAYMENT_STUCK_SECONDS must be longer than PAYMENT_GIVE_UP_SECONDS plus one call's timeout (${busySeconds} s now), got ${config.PAYMENT_STUCK_SECONDS}`);
+    }
+  },
   events: {
     'premiere.payment.requested': {
       data: Joi.object({

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import nock from 'nock';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { ConfigError, createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { createPaymentProvider } from '@premiere/simulators';
 import { processPayment } from '../src';
@@ -287,5 +287,14 @@ describe('reconciliation', () => {
     nock(PROVIDER).get('/v1/payments').query({ idempotency_key: chargeKey(req.paymentId) }).reply(200, approved('pay_silent'));
     expect((await ping(url)).status).toBe(204);
     expect((await eventsAbout(req.paymentId)).map((e) => e.type)).toEqual(['premiere.payment.rejected', 'premiere.payment.approved']);
+  });
+});
+
+describe('configuration', () => {
+  it('refuses to start when reconciliation could settle a payment its worker is still retrying', () => {
+    const env = testEnv(db, redis.prefix, { PAYMENT_PROVIDER_URL: PROVIDER, PAYMENT_GIVE_UP_SECONDS: '60', PAYMENT_TIMEOUT_MS: '5000', PAYMENT_STUCK_SECONDS: '65' });
+    expect(() => createFunction(processPayment, env)).toThrow(
+      new ConfigError('PAYMENT_STUCK_SECONDS', "PAYMENT_STUCK_SECONDS must be longer than PAYMENT_GIVE_UP_SECONDS plus one call's timeout (65 s now), got 65"),
+    );
   });
 });

@@ -54,6 +54,8 @@ export interface FunctionDefinition<S extends EnvSpec = EnvSpec> {
   schedules?: Record<string, ScheduleHandler<FunctionContext<S>>>;
   /** A folder of `.lua` files to load as Redis commands. */
   redisScripts?: string;
+  /** Checks one variable against another at start-up; throws a ConfigError naming what is wrong. */
+  checkConfig?: (config: RuntimeConfig & ConfigOf<S>) => void;
 }
 
 export interface RunningFunction<S extends EnvSpec = EnvSpec> {
@@ -106,6 +108,7 @@ export function createFunction<S extends EnvSpec>(
   logDestination?: DestinationStream,
 ): RunningFunction<S> {
   const config = { ...loadConfig(runtimeEnv, env), ...loadConfig(def.env ?? ({} as S), env) } as RuntimeConfig & ConfigOf<S>;
+  def.checkConfig?.(config);
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
   const db = createPool({ url: config.DATABASE_URL, schema: schemaOf(def.name), max: config.PG_POOL_MAX });
