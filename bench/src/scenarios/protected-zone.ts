@@ -57,6 +57,7 @@ export const protectedZone: Scenario = {
           LEGACY_URL: legacyUrl,
           LEGACY_CONCURRENCY: String(LEGACY_LIMIT),
           TOKEN_SIGNING_KEYS: JSON.stringify(SIGNING_KEYS),
+          ADMIN_TOKEN: 'bench-admin-token-0123456789',
           HOLD_SECONDS: '600',
         },
         pino.destination({ dest: '/dev/null', sync: false }),

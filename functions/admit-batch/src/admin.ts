@@ -1,8 +1,7 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { html, Html, page, type FunctionContext } from '@premiere/runtime';
+import { html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
 import { ensureRoom, quotaOf, readRoomState, roomKeys, ROOMS_KEY, type RoomState } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 import { bouncerOf } from './events';
@@ -12,7 +11,6 @@ type Ctx = FunctionContext<AdmitBatchEnv>;
 const showParams = Joi.object({
   showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' }),
 });
-const bearer = Joi.object({ authorization: Joi.string().required().messages({ 'any.required': 'the operators’ API needs "Authorization: Bearer <ADMIN_TOKEN>"' }) }).unknown();
 const settings = Joi.object({
   capacity: Joi.number().integer().min(1).max(10_000),
   overbooking: Joi.number().min(0).max(1),
@@ -29,13 +27,7 @@ type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';
 
 /** The operators' API and page: each show's live state; pause, resume, drain, capacity, overbooking. */
 export function adminRoutes(ctx: Ctx): ServerRoute[] {
-  const expected = createHash('sha256').update(ctx.config.ADMIN_TOKEN).digest();
-  const authorize = (request: Request) => {
-    const given = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
-    if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
-      throw Boom.unauthorized('a valid "Authorization: Bearer <ADMIN_TOKEN>" is required');
-    }
-  };
+  const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
 
   async function stateOf(showId: string): Promise<RoomState> {
     if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
@@ -69,7 +61,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
   const route = (method: 'GET' | 'POST' | 'PATCH', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute => ({
     method,
     path,
-    options: { validate: { headers: bearer, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } },
+    options: { validate: { headers: operatorHeaders, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } },
     handler,
   });
 

@@ -1,11 +1,12 @@
 import Joi from 'joi';
-import { tokenEnv, type EnvSpec } from '@premiere/runtime';
+import { operatorEnv, tokenEnv, type EnvSpec } from '@premiere/runtime';
 import { legacyEnv } from './legacy/env';
 
-/** reserve-seat's variables: the legacy system's, the token keys, and its own (see the README). */
+/** reserve-seat's variables: the legacy system's, the token keys, the operators' token, and its own (see the README). */
 export const reserveSeatEnv = {
   ...legacyEnv,
   ...tokenEnv,
+  ...operatorEnv,
   HOLD_SECONDS: {
     schema: Joi.number().integer().min(10).max(3_600).default(120),
     expect: 'seconds seats stay held for a buyer (10-3600; never more than the legacy system’s own hold, which wins if shorter)',

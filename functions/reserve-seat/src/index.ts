@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { FunctionDefinition } from '@premiere/runtime';
-import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import Joi from 'joi';
+import { auditRoutes } from './audit';
+import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import { expireHolds } from './orders';
 import { paymentApproved, paymentRejected } from './payments';
 import { protectedZone, reserveSeatRoutes } from './routes';
@@ -10,12 +11,12 @@ import { protectedZone, reserveSeatRoutes } from './routes';
  * reserve-seat: the protected zone. Admitted visitors see the seat map, hold seats (an order) and
  * give them up; holds expire. The only caller of the cinema's legacy system, through a bulkhead
  * shared by every replica. Payment is requested of process-payment by event; its answer books
- * the seats and issues the tickets. (Its pages come with the rest of its issue.)
+ * the seats and issues the tickets. Operators read every order's audit trail (audit.ts).
  */
 export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   name: 'reserve-seat',
   env: reserveSeatEnv,
-  routes: reserveSeatRoutes,
+  routes: (ctx) => [...reserveSeatRoutes(ctx), ...auditRoutes(ctx)],
   events: {
     // The seats are booked for good (or, if they were lost meanwhile, the payment refunded).
     'premiere.payment.approved': {

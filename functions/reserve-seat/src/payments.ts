@@ -92,7 +92,7 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
     await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
     return;
   }
-  await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: 'payment approved' });
+  await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: `payment ${data.paymentId} approved` });
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
   for (const t of tickets) await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [t.code, order.id, order.show_id, t.seat]);
@@ -105,5 +105,5 @@ export async function paymentRejected(tx: Transaction, log: Logger, data: { orde
   await tx.query("UPDATE payment_requests SET outcome = 'rejected', reason = $3 WHERE order_id = $1 AND $1 || ':' || attempt = $2", [data.orderId, data.paymentId, data.reason]);
   const { rows } = await tx.query('SELECT state FROM orders WHERE id = $1', [data.orderId]);
   if (rows[0]?.state !== 'awaiting_payment') return; // expired meanwhile, or unknown: nothing to undo
-  await transitionOrder(tx, log, { orderId: data.orderId, to: 'pending_payment', cause: 'payment rejected', rejectionReason: data.reason });
+  await transitionOrder(tx, log, { orderId: data.orderId, to: 'pending_payment', cause: `payment ${data.paymentId} rejected: ${data.reason}`, rejectionReason: data.reason });
 }

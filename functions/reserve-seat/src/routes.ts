@@ -11,7 +11,7 @@ import { SeatMaps } from './seat-map';
 import { readTicket, ticketPage } from './tickets';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
-const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' });
+export const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' });
 const showParams = Joi.object({ showId: SHOW_ID });
 const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
 const ticketParams = Joi.object({ code: Joi.string().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 capital letters and digits' }) });

@@ -6,7 +6,7 @@ import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { protectedZone } from '../src/routes';
 import { paymentApproved, requestPayment } from '../src/payments';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 /** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
 async function replica(holdSeconds = 120, more: Record<string, string> = {}) {
-  const env = { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000', TOKEN_SIGNING_KEYS, ...more };
+  const env = { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000', TOKEN_SIGNING_KEYS, ADMIN_TOKEN, ...more };
   const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
   running.push(fn);
   await fn.start();
@@ -302,7 +302,7 @@ describe('the protected zone API', () => {
 
   it('tells the buyer kindly when the cinema’s system is busy', async () => {
     const showId = await addTestShow(db.url, { seats: 6 });
-    const env = { LEGACY_URL: 'http://127.0.0.1:9', LEGACY_RETRIES: '0', TOKEN_SIGNING_KEYS };
+    const env = { LEGACY_URL: 'http://127.0.0.1:9', LEGACY_RETRIES: '0', TOKEN_SIGNING_KEYS, ADMIN_TOKEN };
     const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
     running.push(fn);
     await fn.start();
@@ -387,6 +387,40 @@ describe('paying', () => {
     const again = await (await pay()).json();
     expect(again.paymentId).toBe(`${order.orderId}:2`);
     expect((await view()).rejectionReason).toBeNull();
+  });
+
+  it('keeps an audit trail operators can read: every state with its cause and time, every payment attempt, the tickets', async () => {
+    const { showId, order, pay, event, url } = await buyer();
+    await pay('tok_decline');
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'declined' });
+    await pay();
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2` });
+    const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const res = await fetch(`${url}/checkout/admin/orders/${order.orderId}`, { headers: operator });
+    expect(res.status).toBe(200);
+    const history = await res.json();
+    expect(history).toMatchObject({ orderId: order.orderId, showId, state: 'confirmed', totalCents: 10_000 });
+    expect(history.transitions.map((t: { from: string | null; to: string; cause: string }) => [t.from, t.to, t.cause])).toEqual([
+      [null, 'pending_payment', 'seats held'],
+      ['pending_payment', 'awaiting_payment', 'payment 1 submitted'],
+      ['awaiting_payment', 'pending_payment', `payment ${order.orderId}:1 rejected: declined`],
+      ['pending_payment', 'awaiting_payment', 'payment 2 submitted'],
+      ['awaiting_payment', 'confirmed', `payment ${order.orderId}:2 approved`],
+    ]);
+    for (const t of history.transitions) expect(Date.parse(t.at)).toBeGreaterThan(Date.now() - 60_000);
+    expect(history.payments).toMatchObject([{ paymentId: `${order.orderId}:1`, outcome: 'rejected', reason: 'declined' }, { paymentId: `${order.orderId}:2`, outcome: 'approved' }]);
+    expect(history.tickets.map((t: { seat: string }) => t.seat)).toEqual(['A1', 'A2']);
+    // A show's orders, by state.
+    const listed = await (await fetch(`${url}/checkout/admin/shows/${showId}/orders?state=confirmed`, { headers: operator })).json();
+    expect(listed.orders).toMatchObject([{ orderId: order.orderId, state: 'confirmed' }]);
+    expect((await (await fetch(`${url}/checkout/admin/shows/${showId}/orders?state=expired`, { headers: operator })).json()).orders).toEqual([]);
+    // Operators only, and clear answers to bad requests.
+    expect((await fetch(`${url}/checkout/admin/orders/${order.orderId}`)).status).toBe(400);
+    expect((await fetch(`${url}/checkout/admin/orders/${order.orderId}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+    expect((await fetch(`${url}/checkout/admin/orders/${randomUUID()}`, { headers: operator })).status).toBe(404);
+    const badState = await fetch(`${url}/checkout/admin/shows/${showId}/orders?state=paid`, { headers: operator });
+    expect(badState.status).toBe(400);
+    expect((await badState.json()).message).toMatch(/"state" must be one of/);
   });
 
   it('asks for a refund when a payment is approved after the hold ran out', async () => {

@@ -10,3 +10,4 @@ export { InvalidEvent, parseCloudEvent, PING_EVENT_TYPE, type EventHandler, type
 export * from './tokens';
 export * from './html';
 export * from './sessions';
+export * from './operators';
