@@ -65,9 +65,12 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
     },
   },
   schedules: {
-    reconciliation: async ({ ctx, log }) => {
-      const result = await reconcile(worker(ctx), log, ctx.config.PAYMENT_STUCK_SECONDS);
-      if (result.settled || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
+    // Calls the provider: no transaction is held open meanwhile.
+    reconciliation: {
+      work: async ({ ctx, log }) => {
+        const result = await reconcile(worker(ctx), log, ctx.config.PAYMENT_STUCK_SECONDS);
+        if (result.settled || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
+      },
     },
   },
 };

@@ -29,9 +29,12 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
     },
   },
   schedules: {
-    'hold-expiry': async ({ ctx, log }) => {
-      const expired = await expireHolds({ ...protectedZone(ctx).orders, log });
-      if (expired) log.info({ expired }, 'expired holds released');
+    // Releases holds in the legacy system: no transaction is held open meanwhile.
+    'hold-expiry': {
+      work: async ({ ctx, log }) => {
+        const expired = await expireHolds({ ...protectedZone(ctx).orders, log });
+        if (expired) log.info({ expired }, 'expired holds released');
+      },
     },
   },
   redisScripts: path.resolve(__dirname, '../lua'),

@@ -199,7 +199,8 @@ export function createFunction<S extends EnvSpec>(
       extensions,
       handlers: def.events ?? {},
       schedules: {
-        'outbox-relay': async () => { await outbox.relay(); },
+        // Publishes to the broker: no transaction is held open meanwhile.
+        'outbox-relay': { work: async () => { await outbox.relay(); } },
         ...(def.schedules ?? {}),
       },
       ctx,

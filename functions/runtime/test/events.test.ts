@@ -126,7 +126,9 @@ describe('CloudEvents in', () => {
   it('runs a schedule on a PingSource event, and refuses an unknown schedule', async () => {
     const ping = (schedule: string, id: string) =>
       HTTP.binary(new CloudEvent({ id, type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/x/pingsources/p', data: { schedule } }));
+    const before = await inboxCount();
     expect((await post(ping('outbox-relay', 'p-1'))).status).toBe(204);
+    expect(await inboxCount()).toBe(before); // the relay is work: no transaction, no inbox row
     const res = await post(ping('launch-rockets', 'p-2'));
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/"schedule" must be \[outbox-relay\]/);

@@ -37,7 +37,14 @@ export type EventHandler<Ctx> = {
     }
 );
 
-export type ScheduleHandler<Ctx> = (args: { tx: Transaction; ctx: Ctx; log: Logger }) => Promise<void>;
+/**
+ * A scheduled job: a function run in the transaction that records the ping as handled (for jobs
+ * that emit events), or `{ work }`, run with no transaction open, for jobs that wait on something
+ * slow outside (the legacy system, the payment provider) and commit their own transactions.
+ */
+export type ScheduleHandler<Ctx> =
+  | ((args: { tx: Transaction; ctx: Ctx; log: Logger }) => Promise<void>)
+  | { work(args: { ctx: Ctx; log: Logger }): Promise<void> };
 
 export class InvalidEvent extends Error {}
 
@@ -108,27 +115,30 @@ export function eventsRoute<Ctx>(opts: {
           log.error({ err }, 'event handler failed; the broker will redeliver');
           return h.response({ error: 'handler failed' }).code(500);
         };
+        /** Work outside any transaction: no inbox dedupe, it is idempotent by itself. */
+        const work = async (job: () => Promise<void>) => {
+          try {
+            await job();
+          } catch (err) {
+            return failed(err);
+          }
+          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'handled' });
+          log.info({ outcome: 'handled' }, 'event received');
+          return h.response().code(204).header('x-premiere-outcome', 'handled');
+        };
         let run: (tx: Transaction) => Promise<EventToEmit | void>;
         if (event.type === PING_EVENT_TYPE) {
           const { error, value } = scheduleData.validate(event.data);
           if (error) return reject(`ping event: ${error.message}`);
           const schedule = opts.schedules[value.schedule];
+          if (typeof schedule !== 'function') return work(() => schedule.work({ ctx: opts.ctx, log }));
           run = (tx) => schedule({ tx, ctx: opts.ctx, log });
         } else {
           const handler = opts.handlers[event.type];
           if (!handler) return reject(`no handler for event type "${event.type}"`);
           const { error, value } = handler.data.validate(event.data, { allowUnknown: true });
           if (error) return reject(`invalid data for ${event.type}: ${error.message}`);
-          if ('work' in handler) {
-            try {
-              await handler.work({ event, data: value, ctx: opts.ctx, log });
-            } catch (err) {
-              return failed(err);
-            }
-            opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'handled' });
-            log.info({ outcome: 'handled' }, 'event received');
-            return h.response().code(204).header('x-premiere-outcome', 'handled');
-          }
+          if ('work' in handler) return work(() => handler.work({ event, data: value, ctx: opts.ctx, log }));
           run = (tx) => handler.handle({ event, data: value, tx, ctx: opts.ctx, log });
         }
 
