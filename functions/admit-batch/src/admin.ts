@@ -13,8 +13,9 @@ const showParams = Joi.object({
 });
 const settings = Joi.object({
   capacity: Joi.number().integer().min(1).max(10_000),
+  adaptive: Joi.boolean(),
   overbooking: Joi.number().min(0).max(1),
-}).or('capacity', 'overbooking').messages({ 'object.missing': 'send "capacity" (1-10000) and/or "overbooking" (0-1)' });
+}).or('capacity', 'adaptive', 'overbooking').messages({ 'object.missing': 'send "capacity" (1-10000), "adaptive" (true or false) and/or "overbooking" (0-1)' });
 
 /** What the tokens left say the catalog should list. */
 function availabilityOf(quota: number, issued: number): string {
@@ -29,9 +30,12 @@ type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';
 export function adminRoutes(ctx: Ctx): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
 
+  /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
+  const withSizing = (state: RoomState): RoomState => ({ ...state, capacityAdaptive: state.capacityAdaptive && ctx.config.ZONE_CAPACITY_ADAPTIVE });
+
   async function stateOf(showId: string): Promise<RoomState> {
     if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
-    return (await readRoomState(ctx.redis, showId))!;
+    return withSizing((await readRoomState(ctx.redis, showId))!);
   }
 
   /** Changes a room's settings: logged, recorded, and followed by an admission pass. */
@@ -55,7 +59,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
       await bouncerOf(ctx).admit(showId, tx, log);
     });
     log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining } }, 'admin action');
-    return readRoomState(ctx.redis, showId);
+    return withSizing((await readRoomState(ctx.redis, showId))!);
   }
 
   const route = (method: 'GET' | 'POST' | 'PATCH', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute => ({
@@ -75,7 +79,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
       authorize(request);
       const ids = (await ctx.redis.smembers(ROOMS_KEY)).sort();
       const states = await Promise.all(ids.map((id) => readRoomState(ctx.redis, id)));
-      return { shows: states.filter((s): s is RoomState => s !== null) };
+      return { shows: states.filter((s): s is RoomState => s !== null).map(withSizing) };
     }),
     route('GET', '/admin/api/shows/{showId}', async (request) => {
       authorize(request);
@@ -87,10 +91,13 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     route('POST', '/admin/api/shows/{showId}/undrain', (request) => act(request, 'undrain', { draining: 0 }), { params: showParams }),
     route('PATCH', '/admin/api/shows/{showId}', async (request) => {
       authorize(request);
-      const body = request.payload as { capacity?: number; overbooking?: number };
+      const body = request.payload as { capacity?: number; adaptive?: boolean; overbooking?: number };
       const current = await stateOf((request.params.showId as string));
       const changes: Record<string, number> = {};
+      // A capacity alone is fixed there; with "adaptive": true it is where the bouncer sizes from, and the least.
       if (body.capacity !== undefined) changes.capacity = body.capacity;
+      if (body.capacity !== undefined || body.adaptive !== undefined) changes.capacityFixed = body.adaptive ? 0 : 1;
+      if (body.capacity !== undefined && body.adaptive) changes.capacityBase = body.capacity;
       if (body.overbooking !== undefined) {
         changes.overbooking = body.overbooking;
         changes.quota = quotaOf(current.seats, body.overbooking);
@@ -118,14 +125,15 @@ function adminPage(): string {
       var rows = document.getElementById('rows'); rows.textContent = '';
       (body.shows || []).forEach(function (s) {
         var tr = document.createElement('tr');
-        [s.showId, s.tokensIssued + ' / ' + s.quota, s.tokensLeft, s.waiting + (s.preQueue ? ' (+' + s.preQueue + ' pre)' : ''), s.inside + ' / ' + s.capacity,
+        [s.showId, s.tokensIssued + ' / ' + s.quota, s.tokensLeft, s.waiting + (s.preQueue ? ' (+' + s.preQueue + ' pre)' : ''), s.inside + ' / ' + s.capacity + (s.capacityAdaptive ? ' (auto)' : ''),
          s.admissionsLastMinute, s.paceSeconds ? Math.round(s.paceSeconds * Math.max(1, s.waiting)) + ' s' : '–',
          (s.paused ? 'paused ' : '') + (s.draining ? 'draining' : '')].forEach(function (v) { cell(tr, v); });
         var td = cell(tr, '');
         var id = encodeURIComponent(s.showId);
         button(td, s.paused ? 'Resume' : 'Pause', function () { call('POST', '/' + id + (s.paused ? '/resume' : '/pause')).then(refresh); });
         button(td, s.draining ? 'Undrain' : 'Drain', function () { call('POST', '/' + id + (s.draining ? '/undrain' : '/drain')).then(refresh); });
-        button(td, 'Capacity…', function () { var c = Number(prompt('Zone capacity', s.capacity)); if (c) call('PATCH', '/' + id, { capacity: c }).then(refresh); });
+        button(td, 'Capacity…', function () { var c = Number(prompt('Zone capacity (fixed until set to auto)', s.capacity)); if (c) call('PATCH', '/' + id, { capacity: c }).then(refresh); });
+        if (!s.capacityAdaptive) button(td, 'Auto capacity', function () { call('PATCH', '/' + id, { adaptive: true }).then(refresh); });
         button(td, 'Overbooking…', function () { var o = prompt('Overbooking (0-1)', s.overbooking); if (o !== null) call('PATCH', '/' + id, { overbooking: Number(o) }).then(refresh); });
         rows.appendChild(tr);
       });

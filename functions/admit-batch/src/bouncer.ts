@@ -1,8 +1,11 @@
 import { Counter, Gauge, Histogram, type FunctionContext, type Logger, type Transaction } from '@premiere/runtime';
-import { ShowQueue, type Admission } from '@premiere/waiting-room';
+import { ShowQueue, type Admission, type ZoneSizing } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
+
+/** How often a show's zone is sized: long enough to measure the legacy system over several calls. */
+const ZONE_SIZING_INTERVAL_MS = 3_000;
 
 function bouncerMetrics(ctx: Ctx) {
   const registers = [ctx.metrics.registry];
@@ -13,19 +16,33 @@ function bouncerMetrics(ctx: Ctx) {
     lag: new Histogram({ name: 'premiere_admission_lag_seconds', help: 'From a zone slot falling free to the next visitor admitted', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers }),
     queue: new Gauge({ name: 'premiere_queue_length', help: 'Visitors waiting in line, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
     inside: new Gauge({ name: 'premiere_zone_visitors', help: 'Visitors inside the protected zone, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
+    capacity: new Gauge({ name: 'premiere_zone_capacity', help: 'Visitors the protected zone takes at once, by show (sized by the bouncer unless an operator fixed it)', labelNames: ['show'] as const, registers }),
+    legacyUtilisation: new Gauge({ name: 'premiere_legacy_utilisation', help: 'The legacy system’s busy time over its limit, as the bouncer last measured it for sizing zones (0-1)', registers }),
   };
 }
 
 export type Bouncer = ReturnType<typeof createBouncer>;
 
 /**
- * The bouncer: one admission pass for a show (reclaim lapsed slots, fill the zone from the head of
- * the line), its metrics, and `premiere.visitors.admitted` through the outbox.
+ * The bouncer: one admission pass for a show (size the zone to the legacy system's load, reclaim
+ * lapsed slots, fill the zone from the head of the line), its metrics, and
+ * `premiere.visitors.admitted` through the outbox.
  */
 export function createBouncer(ctx: Ctx) {
   const metrics = bouncerMetrics(ctx);
   const ttlMs = () => ctx.config.ADMISSION_TTL_SECONDS * 1000;
   const goneAfterMs = () => ctx.config.GONE_AFTER_SECONDS * 1000;
+  const sizing: ZoneSizing = { intervalMs: ZONE_SIZING_INTERVAL_MS, maxCapacity: ctx.config.ZONE_CAPACITY_MAX, targetUtilisation: 0.9, waitHighMs: 2_000 };
+
+  /** Grows or shrinks the zone with the legacy system's load (see adapt-capacity.lua). */
+  async function resize(showId: string, log: Logger): Promise<void> {
+    const resized = await ShowQueue.of(ctx.redis, showId).adaptCapacity(sizing);
+    if (!resized || resized.utilisation === null) return;
+    metrics.capacity.labels(showId).set(resized.capacity);
+    metrics.legacyUtilisation.set(resized.utilisation);
+    // One line per show every few seconds while it sells: what the sizing saw and did.
+    log.info({ showId, capacity: resized.capacity, change: resized.change || 'none', legacyUtilisation: resized.utilisation, meanSlotWaitMs: resized.meanWaitMs }, 'zone sized');
+  }
 
   return {
     /**
@@ -33,6 +50,7 @@ export function createBouncer(ctx: Ctx) {
      * admission lag. Redis changes first (atomic, safe to repeat); the event rides on `tx`.
      */
     async admit(showId: string, tx: Transaction, log: Logger, slotFreedAt?: number): Promise<Admission> {
+      if (ctx.config.ZONE_CAPACITY_ADAPTIVE) await resize(showId, log);
       const a = await ShowQueue.of(ctx.redis, showId).admit(ttlMs(), goneAfterMs());
       metrics.queue.labels(showId).set(a.waiting);
       metrics.inside.labels(showId).set(a.inside);

@@ -18,6 +18,7 @@ beforeAll(async () => {
   await loadDemoCatalog(db.url);
 });
 afterEach(async () => {
+  await running[0]?.ctx.redis.del('{legacy}:usage'); // one test's legacy load is not the next one's
   await Promise.all(running.splice(0).map((f) => f.stop()));
 });
 afterAll(async () => {
@@ -169,6 +170,82 @@ describe('the bouncer', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${b.token}`, 'x-session-id': b.session } })).status).toBeLessThan(300);
     expect(Number(await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'visitMs'))).toBeGreaterThan(Number(room) + 50); // a moving average: a fifth of the new visit
+  });
+
+  it('sizes the zone to keep the legacy system busy to its limit: more while it idles and people wait, fewer when buyers wait for it', async () => {
+    const bouncer = await startBouncer({ ZONE_CAPACITY_MAX: '4' });
+    const { url } = await startIssueToken('http://127.0.0.1:9');
+    const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
+    for (let i = 0; i < 8; i++) await join(url, showId);
+    const { redis } = bouncer.fn.ctx;
+    const [room] = roomKeys(showId);
+    // What reserve-seat's bulkhead writes: the legacy system's usage, for the whole deployment.
+    const usage = { busyMs: 0, waitedMs: 0, calls: 0, full: 0 };
+    const report = () => redis.hset('{legacy}:usage', { limit: 10, ...usage });
+    /** An admission pass as if `seconds` had gone by since the last sizing. */
+    const pass = async (seconds: number) => {
+      const at = await redis.hget(room, 'adaptAt');
+      if (at) await redis.hset(room, 'adaptAt', Number(at) - seconds * 1000);
+      expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
+      return { capacity: Number(await redis.hget(room, 'capacity')), inside: (await inside(bouncer.fn, showId)).length };
+    };
+    await report();
+    expect(await pass(0)).toEqual({ capacity: 2, inside: 2 }); // first look: measured from now
+    // 4 s with the legacy system busy 10% of its limit, the zone full, people waiting: it grows.
+    usage.busyMs += 4_000;
+    usage.calls += 4;
+    await report();
+    expect(await pass(4)).toEqual({ capacity: 3, inside: 3 });
+    // Looked at less than the interval ago: nothing changes.
+    usage.busyMs += 100;
+    await report();
+    expect(await pass(0)).toEqual({ capacity: 3, inside: 3 });
+    // Passes mostly run as a visitor leaves, the zone one short just then: still more wait than fit.
+    usage.busyMs += 4_000;
+    await report();
+    await redis.hset(room, 'adaptAt', Number(await redis.hget(room, 'adaptAt')) - 4_000);
+    const leaving = (await inside(bouncer.fn, showId))[0];
+    expect((await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: leaving.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
+    expect({ capacity: Number(await redis.hget(room, 'capacity')), inside: (await inside(bouncer.fn, showId)).length }).toEqual({ capacity: 4, inside: 4 });
+    usage.busyMs += 1_000;
+    await report();
+    expect(await pass(4)).toEqual({ capacity: 4, inside: 4 }); // ZONE_CAPACITY_MAX
+    expect((await (await admin(bouncer.url, 'GET', `/${showId}`)).json())).toMatchObject({ capacity: 4, capacityAdaptive: true, capacityBase: 2 });
+    // Buyers waited 3 s on average for a legacy slot: it shrinks (never below the catalog's 2).
+    usage.waitedMs += 30_000;
+    usage.calls += 10;
+    await report();
+    expect((await pass(4)).capacity).toBe(3);
+    usage.full += 1; // a buyer gave up waiting
+    await report();
+    expect((await pass(4)).capacity).toBe(2);
+    usage.full += 1;
+    await report();
+    expect((await pass(4)).capacity).toBe(2);
+    // An operator's capacity is fixed; "adaptive" gives the zone back to the bouncer.
+    expect((await (await admin(bouncer.url, 'PATCH', `/${showId}`, { capacity: 3 })).json())).toMatchObject({ capacity: 3, capacityAdaptive: false });
+    usage.busyMs += 1_000;
+    await report();
+    expect((await pass(4)).capacity).toBe(3);
+    // Given back, it is sized at once (the operator's action runs an admission pass): the legacy system idled meanwhile.
+    expect((await (await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: true })).json())).toMatchObject({ capacity: 4, capacityAdaptive: true, capacityBase: 2 });
+    const refused = await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: 'sometimes' });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).message).toMatch(/"adaptive" must be a boolean/);
+    expect(await (await fetch(`${bouncer.url}/metrics`)).text()).toContain(`premiere_zone_capacity{show="${showId}"} 4`);
+  });
+
+  it('leaves the zone as the catalog sized it when ZONE_CAPACITY_ADAPTIVE is off', async () => {
+    const bouncer = await startBouncer({ ZONE_CAPACITY_ADAPTIVE: 'false' });
+    const { url } = await startIssueToken('http://127.0.0.1:9');
+    const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
+    for (let i = 0; i < 4; i++) await join(url, showId);
+    await bouncer.fn.ctx.redis.hset('{legacy}:usage', { limit: 10, busyMs: 0, waitedMs: 0, calls: 0, full: 0 });
+    expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
+    await bouncer.fn.ctx.redis.hset(roomKeys(showId)[0], 'adaptAt', Date.now() - 10_000);
+    expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
+    expect(await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'capacity')).toBe('2');
+    expect((await (await admin(bouncer.url, 'GET', `/${showId}`)).json()).capacityAdaptive).toBe(false);
   });
 
   it('puts seats that came back on sale again when every token is issued and nobody waits for them', async () => {

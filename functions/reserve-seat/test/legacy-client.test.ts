@@ -55,6 +55,29 @@ describe('the legacy client', () => {
     expect(stats.max_concurrency).toBeGreaterThanOrEqual(3); // and the system kept busy
     expect(stats.rejected).toBe(0);
     expect(stats.served).toBe(80);
+    // Both replicas count into the deployment's usage, which the bouncer sizes zones by.
+    const usage = await eventually(async () => {
+      const u = await (await redisFor('shared')).hgetall('{legacy}:usage');
+      return Number(u.calls) === 80 ? u : null;
+    });
+    expect(Number(usage.limit)).toBe(4);
+    expect(Number(usage.busyMs)).toBeGreaterThanOrEqual(80 * 15); // each call held its slot for its 20–40 ms
+    expect(Number(usage.waitedMs)).toBeGreaterThan(0); // 80 calls through 4 slots: most waited
+    expect(usage.full).toBeUndefined();
+  });
+
+  it('counts callers who gave up waiting for a slot', async () => {
+    const redis = await redisFor('full');
+    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 5_000, waitMs: 100 });
+    const slot = await bulkhead.acquire();
+    await expect(bulkhead.acquire()).rejects.toBeInstanceOf(BulkheadFull);
+    await slot.release();
+    const usage = await eventually(async () => {
+      const u = await redis.hgetall('{legacy}:usage');
+      return u.calls ? u : null;
+    });
+    expect(usage).toMatchObject({ limit: '1', full: '1', calls: '1' });
+    expect(Number(usage.waitedMs)).toBeGreaterThanOrEqual(100);
   });
 
   it('does not leak the slot of a process killed in the middle of a call: its lease frees it', async () => {
@@ -65,7 +88,7 @@ describe('the legacy client', () => {
       const redis = createRedis({ url: ${JSON.stringify(TEST_REDIS_URL)}, keyPrefix: ${JSON.stringify(`${prefix.prefix}killed:`)} });
       defineScripts(redis, ${JSON.stringify(LUA)});
       redis.once('ready', async () => {
-        await new Bulkhead(redis, { key: '{legacy}:bulkhead', limit: 1, leaseMs: 1500, waitMs: 0 }).acquire();
+        await new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 1500, waitMs: 0 }).acquire();
         process.stdout.write('holding\\n');
         setInterval(() => {}, 1000); // a call that never ends
       });`;
@@ -74,7 +97,7 @@ describe('the legacy client', () => {
     child.kill('SIGKILL');
     const killedAt = Date.now();
 
-    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', limit: 1, leaseMs: 1500, waitMs: 0 });
+    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 1500, waitMs: 0 });
     await expect(bulkhead.acquire()).rejects.toBeInstanceOf(BulkheadFull); // still leased
     const slot = await eventually(() => bulkhead.acquire(), 5_000, 100);
     expect(Date.now() - killedAt).toBeLessThan(2_500);

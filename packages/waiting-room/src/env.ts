@@ -13,6 +13,14 @@ export const waitingRoomEnv = {
     schema: Joi.number().integer().min(1).max(10_000).default(10),
     expect: 'visitors inside the protected zone at once, for cinemas that set none (1-10000)',
   },
+  ZONE_CAPACITY_ADAPTIVE: {
+    schema: Joi.boolean().default(true),
+    expect: 'true or false: whether the bouncer sizes each zone to keep the legacy system busy to its limit (from the catalog’s capacity up to ZONE_CAPACITY_MAX)',
+  },
+  ZONE_CAPACITY_MAX: {
+    schema: Joi.number().integer().min(1).max(10_000).default(200),
+    expect: 'the most visitors an adaptive zone lets in at once (1-10000)',
+  },
   ADMISSION_TTL_SECONDS: {
     schema: seconds(1, 3_600).default(60),
     expect: 'seconds an admitted visitor has to start seat selection before the slot goes to the next (1-3600)',

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Redis } from '@premiere/runtime';
+import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
 
@@ -13,6 +13,7 @@ interface QueueCommands {
   finish(...args: string[]): Promise<number>;
   extendLease(...args: (string | number)[]): Promise<number>;
   reopen(...args: string[]): Promise<(string | number)[]>;
+  adaptCapacity(...args: (string | number)[]): Promise<(string | number)[]>;
 }
 
 const commands = (redis: Redis) => redis as unknown as QueueCommands;
@@ -88,6 +89,25 @@ export interface Admission {
   /** When the earliest reclaimed slot fell free (ms), null if none was reclaimed. */
   reclaimedSince: number | null;
   now: number;
+}
+
+/** How the zone is sized to keep the legacy system busy (see adapt-capacity.lua). */
+export interface ZoneSizing {
+  /** Looked at most this often per show. */
+  intervalMs: number;
+  maxCapacity: number;
+  /** Grow the zone while the legacy system is busy less than this (0-1) and people wait. */
+  targetUtilisation: number;
+  /** Shrink it when buyers wait longer than this for a legacy slot, on average. */
+  waitHighMs: number;
+}
+
+export interface Resized {
+  capacity: number;
+  change: 'up' | 'down' | '';
+  /** The legacy system's utilisation and mean slot wait since the last look (null: not looked now). */
+  utilisation: number | null;
+  meanWaitMs: number | null;
 }
 
 const num = (v: string | number | undefined) => (v === '' || v === undefined ? null : Number(v));
@@ -194,6 +214,26 @@ export class ShowQueue {
       waiting: Number(r[6]),
       reclaimedSince: num(r[7]),
       now: Number(r[8]),
+    };
+  }
+
+  /**
+   * Sizes the zone from the legacy system's usage (written by reserve-seat's bulkhead), at most
+   * once per `intervalMs`; null until reserve-seat has called the legacy system at all.
+   */
+  async adaptCapacity(sizing: ZoneSizing): Promise<Resized | null> {
+    const [busy, waited, calls, full, limit] = await this.redis.hmget(LEGACY_USAGE_KEY, 'busyMs', 'waitedMs', 'calls', 'full', 'limit');
+    if (!limit) return null;
+    const r = await commands(this.redis).adaptCapacity(
+      ...this.keys,
+      Number(busy ?? 0), Number(waited ?? 0), Number(calls ?? 0), Number(full ?? 0), Number(limit),
+      sizing.intervalMs, sizing.maxCapacity, sizing.targetUtilisation, sizing.waitHighMs,
+    );
+    return {
+      capacity: Number(r[0]),
+      change: String(r[1]) as Resized['change'],
+      utilisation: Number(r[2]) < 0 ? null : Number(r[2]) / 1000,
+      meanWaitMs: Number(r[3]) < 0 ? null : Number(r[3]),
     };
   }
 

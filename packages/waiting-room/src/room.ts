@@ -84,6 +84,8 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
     overbooking: show.overbooking,
     quota: quotaOf(show.seats, show.overbooking),
     capacity: show.capacity,
+    // The adaptive zone never goes below it (adapt-capacity.lua).
+    capacityBase: show.capacity,
     issued: 0,
     seq: 0,
     admitted: 0,
@@ -114,6 +116,9 @@ export interface RoomState {
   preQueue: number;
   inside: number;
   capacity: number;
+  /** Whether the bouncer sizes the zone (false: an operator fixed its capacity), and the least it may be. */
+  capacityAdaptive: boolean;
+  capacityBase: number;
   admitted: number;
   admissionsLastMinute: number;
   paceSeconds: number | null;
@@ -158,6 +163,8 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     preQueue,
     inside: insideCount,
     capacity: Number(r.capacity),
+    capacityAdaptive: r.capacityFixed !== '1',
+    capacityBase: Number(r.capacityBase ?? r.capacity),
     admitted: Number(r.admitted),
     admissionsLastMinute: lastMinute,
     paceSeconds: Number(r.visitMs) > 0 ? Number(r.visitMs) / 1000 / Math.max(1, Number(r.capacity)) : null,

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Logger, type Redis, type Registry } from '@premiere/runtime';
+import { Counter, Gauge, Histogram, LEGACY_USAGE_KEY, type Logger, type Redis, type Registry } from '@premiere/runtime';
 import { Bulkhead, BulkheadFull } from './bulkhead';
 import { CircuitBreaker, CircuitOpen, type CircuitState } from './circuit-breaker';
 import type { LegacyEnv } from './env';
@@ -69,6 +69,7 @@ export class LegacyClient {
     };
     this.bulkhead = new Bulkhead(opts.redis, {
       key: '{legacy}:bulkhead',
+      usageKey: LEGACY_USAGE_KEY,
       limit: config.LEGACY_CONCURRENCY,
       leaseMs: Math.max(config.LEGACY_SLOT_LEASE_MS, config.LEGACY_TIMEOUT_MS + 1_000),
       waitMs: config.LEGACY_SLOT_WAIT_MS,
