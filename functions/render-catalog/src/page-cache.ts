@@ -129,14 +129,26 @@ export function createPageCache(opts: {
         return page;
       }
       const deadline = Date.now() + lockMs;
+      const rendered = async () => {
+        const again = await read(key, deps);
+        return again.page && again.page.versions === again.versions ? again.page : null;
+      };
       while (Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
-        const again = await read(key, deps);
-        if (again.page && again.page.versions === again.versions) {
+        const page = await rendered();
+        if (page) {
           outcome.hit.inc();
-          return again.page;
+          return page;
         }
-        if (!(await opts.redis.exists(lockKey(key)))) break; // it gave up (e.g. a 404): render it here
+        if (!(await opts.redis.exists(lockKey(key)))) {
+          // Released since we read: stored just now (look once more), or given up (e.g. a 404).
+          const stored = await rendered();
+          if (stored) {
+            outcome.hit.inc();
+            return stored;
+          }
+          break; // render it here
+        }
       }
       return renderHere();
     },

@@ -10,11 +10,14 @@ import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
  */
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
+const children: ChildProcess[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   await loadDemoCatalog(db.url);
 });
 afterAll(async () => {
+  // A failed expectation leaves its processes running: they must not keep jest (and CI) waiting.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await db.drop();
   await redis.clean();
 });
@@ -24,6 +27,7 @@ async function startProcess(prefix: string): Promise<{ child: ChildProcess; url:
     env: { ...process.env, ...testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', LOG_LEVEL: 'info' }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.push(child);
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   const port = await eventually(() => /"port":(\d+)/.exec(out)?.[1], 10_000);
