@@ -13,7 +13,7 @@ import { visitor, type Behaviour, type Crowd } from './visitor';
 
 const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
   [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX]
-  [--zone-capacity N] [--visit-seconds S] [--opens-in S]
+  [--zone-capacity N|auto] [--visit-seconds S] [--opens-in S]
   [--url EDGE --admin-token T --legacy-stats URL --namespace NS --watch-after S]
   [--compare naive] [--max-seconds S] [--timeout-ms MS] [--connections N] [--report FILE] [--visits FILE]`;
 
@@ -97,7 +97,8 @@ function parse(argv: string[]): Options {
     adminToken: o['admin-token'],
     legacyStats: o['legacy-stats'],
     compare: o.compare === 'naive',
-    zoneCapacity: o['zone-capacity'] === undefined ? undefined : Math.round(num('zone-capacity', 10, 1, 10_000)),
+    // auto: the bouncer sizes the zone (the full preset fixes it at 30, as in the recorded run).
+    zoneCapacity: o['zone-capacity'] === undefined || o['zone-capacity'] === 'auto' ? undefined : Math.round(num('zone-capacity', 10, 1, 10_000)),
     visitSeconds: num('visit-seconds', 7, 1, 3_600),
     opensIn: Math.round(num('opens-in', 600, 0, 86_400)),
     namespace: o.namespace,
