@@ -40,8 +40,9 @@ export function createBouncer(ctx: Ctx) {
     if (!resized || resized.utilisation === null) return;
     metrics.capacity.labels(showId).set(resized.capacity);
     metrics.legacyUtilisation.set(resized.utilisation);
-    // One line per show every few seconds while it sells: what the sizing saw and did.
-    log.info({ showId, capacity: resized.capacity, change: resized.change || 'none', legacyUtilisation: resized.utilisation, meanSlotWaitMs: resized.meanWaitMs }, 'zone sized');
+    const seen = { showId, capacity: resized.capacity, legacyUtilisation: resized.utilisation, meanSlotWaitMs: resized.meanWaitMs };
+    if (resized.change) log.info({ ...seen, change: resized.change }, 'zone resized');
+    else log.debug(seen, 'zone size kept');
   }
 
   return {
