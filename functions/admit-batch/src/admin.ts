@@ -92,6 +92,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     route('PATCH', '/admin/api/shows/{showId}', async (request) => {
       authorize(request);
       const body = request.payload as { capacity?: number; adaptive?: boolean; overbooking?: number };
+      if (body.adaptive && !ctx.config.ZONE_CAPACITY_ADAPTIVE) throw Boom.conflict('zones are not sized by the bouncer in this deployment (ZONE_CAPACITY_ADAPTIVE is off)');
       const current = await stateOf((request.params.showId as string));
       const changes: Record<string, number> = {};
       // A capacity alone is fixed there; with "adaptive": true it is where the bouncer sizes from, and the least.

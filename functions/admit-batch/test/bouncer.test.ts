@@ -173,7 +173,7 @@ describe('the bouncer', () => {
   });
 
   it('sizes the zone to keep the legacy system busy to its limit: more while it idles and people wait, fewer when buyers wait for it', async () => {
-    const bouncer = await startBouncer({ ZONE_CAPACITY_MAX: '4' });
+    const bouncer = await startBouncer({ ZONE_CAPACITY_ADAPTIVE: 'true', ZONE_CAPACITY_MAX: '4' });
     const { url } = await startIssueToken('http://127.0.0.1:9');
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
     for (let i = 0; i < 8; i++) await join(url, showId);
@@ -235,8 +235,8 @@ describe('the bouncer', () => {
     expect(await (await fetch(`${bouncer.url}/metrics`)).text()).toContain(`premiere_zone_capacity{show="${showId}"} 4`);
   });
 
-  it('leaves the zone as the catalog sized it when ZONE_CAPACITY_ADAPTIVE is off', async () => {
-    const bouncer = await startBouncer({ ZONE_CAPACITY_ADAPTIVE: 'false' });
+  it('leaves the zone as the catalog sized it when ZONE_CAPACITY_ADAPTIVE is off (the default)', async () => {
+    const bouncer = await startBouncer();
     const { url } = await startIssueToken('http://127.0.0.1:9');
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
     for (let i = 0; i < 4; i++) await join(url, showId);
@@ -246,6 +246,9 @@ describe('the bouncer', () => {
     expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
     expect(await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'capacity')).toBe('2');
     expect((await (await admin(bouncer.url, 'GET', `/${showId}`)).json()).capacityAdaptive).toBe(false);
+    const refused = await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: true });
+    expect(refused.status).toBe(409);
+    expect((await refused.json()).message).toMatch(/ZONE_CAPACITY_ADAPTIVE is off/);
   });
 
   it('puts seats that came back on sale again when every token is issued and nobody waits for them', async () => {

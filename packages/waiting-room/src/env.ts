@@ -14,7 +14,9 @@ export const waitingRoomEnv = {
     expect: 'visitors inside the protected zone at once, for cinemas that set none (1-10000)',
   },
   ZONE_CAPACITY_ADAPTIVE: {
-    schema: Joi.boolean().default(true),
+    // Off by default: estimates are made from the zone's size at the time, so a zone that grows
+    // afterwards makes them too long (docs/benchmarks.md).
+    schema: Joi.boolean().default(false),
     expect: 'true or false: whether the bouncer sizes each zone to keep the legacy system busy to its limit (from the catalog’s capacity up to ZONE_CAPACITY_MAX)',
   },
   ZONE_CAPACITY_MAX: {
