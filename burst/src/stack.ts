@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@premiere/local-stack/dist/backing';
+import { spawnStack, whenUp } from '@premiere/local-stack/dist/spawn';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -17,15 +17,6 @@ export interface Target {
   signingKeys?: string;
   stop(): Promise<void>;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
 
 /** The local stack already running from this checkout (`npm start`), if any. */
 export function runningStack(stateDir = path.join(ROOT, '.premiere')): Target | null {
@@ -55,42 +46,23 @@ export async function startStack(env: Record<string, string>, log: (line: string
 
 async function startOnce(env: Record<string, string>, log: (line: string) => void): Promise<Target> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-burst-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], {
-    env: {
-      ...process.env,
-      PREMIERE_PORT: String(port),
-      PREMIERE_STATE_DIR: stateDir,
-      LOG_LEVEL: 'warn',
-      // Every visitor comes from this machine's one address.
-      JOIN_RATE_PER_ADDRESS: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c) => (output += c));
-  child.stderr!.on('data', (c) => (output += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const target = existsSync(path.join(stateDir, 'stack.json')) ? runningStack(stateDir) : null;
-    if (target && JSON.parse(readFileSync(path.join(stateDir, 'stack.json'), 'utf8')).supervisor === child.pid) {
-      log(`local stack up at ${target.edge}`);
-      return {
-        ...target,
-        stop: async () => {
-          child.kill('SIGINT');
-          await exited;
-          rmSync(stateDir, { recursive: true, force: true });
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      rmSync(stateDir, { recursive: true, force: true });
-      throw new Error(`the local stack did not start:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  // Every visitor comes from this machine's one address.
+  const run = spawnStack(stateDir, await freePort(), { ...process.env, JOIN_RATE_PER_ADDRESS: '0', ...env });
+  try {
+    await whenUp(run);
+  } catch (err) {
+    run.child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
   }
+  const target = runningStack(stateDir)!;
+  log(`local stack up at ${target.edge}`);
+  return {
+    ...target,
+    stop: async () => {
+      run.child.kill('SIGINT');
+      await run.exited;
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -23,7 +23,7 @@ let provider: string;
 beforeAll(async () => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-purchase-'));
   stack = startStack(stateDir, await freePort());
-  const state = await whenUp(path.join(stateDir, 'stack.json'), stack);
+  const state = await whenUp(stack);
   edge = state.edge;
   provider = state.simulators['payment-provider'];
 }, 120_000);

@@ -29,13 +29,13 @@ describe('npm start (the local stack)', () => {
 
     // A stack killed outright (kill -9) leaves its processes behind; the next start reaps them.
     const first = startStack(stateDir, port);
-    const firstState = await whenUp(stateFile, first);
+    const firstState = await whenUp(first);
     first.child.kill('SIGKILL');
     await first.exited;
     expect(firstState.pids.some(alive)).toBe(true);
 
     const stack = startStack(stateDir, port);
-    const state = await whenUp(stateFile, stack);
+    const state = await whenUp(stack);
     await eventually(() => firstState.pids.every((pid: number) => !alive(pid)), 5_000); // reaped (zombies cleared)
     expect(firstState.dirs.filter((d: string) => existsSync(d))).toEqual([]);
 
