@@ -11,3 +11,4 @@ export * from './tokens';
 export * from './html';
 export * from './sessions';
 export * from './operators';
+export * from './http-client';

@@ -4,7 +4,7 @@ import Joi from 'joi';
 import type { DestinationStream } from 'pino';
 import type pg from 'pg';
 import { ConfigError, loadConfig, runtimeEnv, type ConfigOf, type EnvSpec, type RuntimeConfig } from './config';
-import { buildEvent, Outbox, sendEvent, type EventToEmit } from './cloudevents/outbox';
+import { buildEvent, Outbox, sendEvent, type EventToEmit, type OutboxRow } from './cloudevents/outbox';
 import { eventsRoute, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -120,7 +120,7 @@ export function createFunction<S extends EnvSpec>(
   const outbox = new Outbox(db, { source, sink: config.K_SINK, extensions, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
-    const emitted: string[] = [];
+    const emitted: OutboxRow[] = [];
     const result = await inTransaction(db, (client) =>
       fn({
         query: client.query.bind(client) as Transaction['query'],

@@ -3,6 +3,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import type pg from 'pg';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { callHttp } from '../http-client';
 import { inTransaction, type Queryable } from '../postgres';
 
 /** An event a function announces. Its source is the function; its subject the show or order id. */
@@ -15,7 +16,8 @@ export interface EventToEmit {
 /** `premiere.<entity>.<past-tense verb>`; the entity may have several parts (show.availability). */
 export const EVENT_TYPE = /^premiere(\.[a-z][a-z0-9-]*){2,}$/;
 
-interface OutboxRow {
+/** A row of the outbox, as written and as the relay reads it. */
+export interface OutboxRow {
   id: string;
   event_id: string;
   type: string;
@@ -54,22 +56,25 @@ export function buildEvent(
 /** Sends one CloudEvent to the broker in binary mode; throws unless the broker answers 2xx. */
 export async function sendEvent(sink: string, event: CloudEvent<unknown>, timeoutMs = 5_000): Promise<void> {
   const message = HTTP.binary(event);
-  const res = await fetch(sink, {
-    method: 'POST',
-    headers: message.headers as Record<string, string>,
-    body: message.body as string,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  await res.arrayBuffer().catch(() => undefined);
-  if (!res.ok) throw new Error(`broker answered ${res.status}`);
+  const res = await callHttp(sink, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string, timeoutMs });
+  if (res.status < 200 || res.status > 299) throw new Error(`broker answered ${res.status}`);
 }
 
 /**
- * The transactional outbox of one function: `add` inside the caller's transaction, then `relay`
- * publishes what is committed and unpublished, oldest first. Rows are locked while being sent
- * (SKIP LOCKED), so replicas relaying at once do not send the same row concurrently; a row may
- * still be sent twice (sent, then the process dies before marking it), which consumers dedupe by
- * source + id.
+ * How long a row just written belongs to the process that wrote it: it publishes the row right
+ * after commit, and the relay leaves the row alone meanwhile, so the two never send it at once.
+ * A row its writer could not publish (the process died, the broker was down) goes to the relay
+ * after this.
+ */
+const WRITER_GRACE_SECONDS = 10;
+
+/**
+ * The transactional outbox of one function: `add` inside the caller's transaction, then
+ * `publishSoon` publishes those rows after commit (two round trips to PostgreSQL for the lot: the
+ * row was written with its content, and one update marks them). `relay` publishes whatever is
+ * still unpublished and due, oldest first; rows it is sending are locked (SKIP LOCKED), so
+ * replicas relaying at once do not send the same row concurrently. A row may still be sent twice
+ * (sent, then the process dies before marking it), which consumers dedupe by source + id.
  */
 export class Outbox {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -89,63 +94,73 @@ export class Outbox {
     },
   ) {}
 
-  async add(client: Queryable, event: EventToEmit): Promise<string> {
+  async add(client: Queryable, event: EventToEmit): Promise<OutboxRow> {
     assertEventType(event.type); // at insert, not at publish: the caller's transaction fails
-    const { rows } = await client.query<{ id: string }>(
-      'INSERT INTO outbox (event_id, type, subject, data) VALUES ($1, $2, $3, $4) RETURNING id',
-      [randomUUID(), event.type, event.subject ?? null, JSON.stringify(event.data)],
+    const eventId = randomUUID();
+    const { rows } = await client.query<{ id: string; created_at: Date }>(
+      `INSERT INTO outbox (event_id, type, subject, data, next_attempt_at) VALUES ($1, $2, $3, $4, now() + $5 * interval '1 second')
+       RETURNING id, created_at`,
+      [eventId, event.type, event.subject ?? null, JSON.stringify(event.data), WRITER_GRACE_SECONDS],
     );
-    return rows[0].id;
+    return { id: rows[0].id, event_id: eventId, type: event.type, subject: event.subject ?? null, data: event.data, created_at: rows[0].created_at };
   }
 
-  /** Publishes the given rows now, in the background (after their transaction committed). */
-  publishSoon(ids: string[]): void {
-    if (ids.length === 0) return;
-    const p = this.relay(ids).catch((err) => this.opts.log.warn({ err }, 'outbox publish failed; the relay will retry'));
+  /** Publishes rows just committed, in the background; what it cannot publish, the relay will. */
+  publishSoon(rows: OutboxRow[]): void {
+    if (rows.length === 0) return;
+    const p = this.publish(rows, this.pool)
+      .then(({ failed }) => failed)
+      .catch((err: unknown) => err) // PostgreSQL failed us: the rows are still unpublished
+      .then((err) => err && this.opts.log.warn({ err }, 'outbox publish failed; the relay will retry'));
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  /** Publishes due unpublished events (only `ids` when given). Returns how many were published. */
-  async relay(ids?: string[], batch = 100): Promise<number> {
+  /** Publishes due unpublished events. Returns how many were published. */
+  async relay(batch = 100): Promise<number> {
     let total = 0;
     for (;;) {
       const { sent, failed } = await inTransaction(this.pool, async (client) => {
         const { rows } = await client.query<OutboxRow>(
           `SELECT id, event_id, type, subject, data, created_at FROM outbox
-            WHERE published_at IS NULL AND next_attempt_at <= now() AND ($2::bigint[] IS NULL OR id = ANY($2))
+            WHERE published_at IS NULL AND next_attempt_at <= now()
             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [batch, ids ?? null],
+          [batch],
         );
-        const done: string[] = [];
-        let error: unknown;
-        for (const row of rows) {
-          try {
-            await sendEvent(this.opts.sink, buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at));
-            done.push(row.id);
-            this.opts.metrics.eventsPublished.inc({ type: row.type });
-          } catch (err) {
-            error = err;
-            this.opts.metrics.publishFailures.inc();
-            // Back off this row (2^attempts s, at most 5 min); the broker is likely down, so stop here.
-            await client.query(
-              `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                      next_attempt_at = now() + least(power(2, attempts), 300) * interval '1 second'
-                WHERE id = $1`,
-              [row.id, String((err as Error).message ?? err).slice(0, 500)],
-            );
-            break;
-          }
-        }
-        if (done.length > 0) {
-          await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)', [done]);
-        }
-        return { sent: done.length, failed: error !== undefined ? error : null };
+        return this.publish(rows, client);
       });
       total += sent;
-      if (failed) throw failed;
-      if (ids || sent < batch) return total;
+      if (failed) throw failed; // after commit: the marks and the back-off stay
+      if (sent < batch) return total;
     }
+  }
+
+  /**
+   * Sends `rows` in order and marks those the broker took. At the first failure that row is backed
+   * off (2^attempts s, at most 5 min) and the rest wait: the broker is likely down.
+   */
+  private async publish(rows: OutboxRow[], client: Queryable): Promise<{ sent: number; failed: unknown }> {
+    const done: string[] = [];
+    let failed: unknown = null;
+    for (const row of rows) {
+      try {
+        await sendEvent(this.opts.sink, buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at));
+      } catch (err) {
+        failed = err;
+        this.opts.metrics.publishFailures.inc();
+        await client.query(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                  next_attempt_at = now() + least(power(2, attempts), 300) * interval '1 second'
+            WHERE id = $1`,
+          [row.id, String((err as Error).message ?? err).slice(0, 500)],
+        );
+        break;
+      }
+      done.push(row.id);
+      this.opts.metrics.eventsPublished.inc({ type: row.type });
+    }
+    if (done.length > 0) await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)', [done]);
+    return { sent: done.length, failed };
   }
 
   /** Forgets published events and handled-event records older than the retention. */
