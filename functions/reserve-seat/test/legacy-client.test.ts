@@ -80,6 +80,41 @@ describe('the legacy client', () => {
     expect(Number(usage.waitedMs)).toBeGreaterThanOrEqual(100);
   });
 
+  it('serves a process’s callers in arrival order, each freed slot handed to the next of them', async () => {
+    const redis = await redisFor('order');
+    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 5_000, waitMs: 5_000 });
+    const first = await bulkhead.acquire();
+    const served: number[] = [];
+    const waiting = [1, 2, 3, 4].map((n) => bulkhead.acquire().then(async (slot) => {
+      served.push(n);
+      expect(await redis.zcard('{legacy}:bulkhead')).toBe(1); // handed over, never two at once
+      await slot.release();
+    }));
+    await first.release();
+    await Promise.all(waiting);
+    expect(served).toEqual([1, 2, 3, 4]);
+    expect(await redis.zcard('{legacy}:bulkhead')).toBe(0);
+  });
+
+  it('leaks no slot when many callers give up waiting while others hand slots over', async () => {
+    const redis = await redisFor('giving-up');
+    const [a, b] = [0, 1].map(() => new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 2, leaseMs: 30_000, waitMs: 40 }));
+    const outcomes = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+      try {
+        const slot = await (i % 2 ? a : b).acquire();
+        await new Promise((r) => setTimeout(r, 5 + (i % 4) * 5));
+        await slot.release();
+        return 'served';
+      } catch (err) {
+        expect(err).toBeInstanceOf(BulkheadFull);
+        return 'gave up';
+      }
+    }));
+    expect(outcomes).toContain('served');
+    expect(outcomes).toContain('gave up');
+    expect(await redis.zcard('{legacy}:bulkhead')).toBe(0); // every slot came back at once, not by its lease
+  });
+
   it('does not leak the slot of a process killed in the middle of a call: its lease frees it', async () => {
     const redis = await redisFor('killed');
     const script = `

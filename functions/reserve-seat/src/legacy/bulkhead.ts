@@ -19,11 +19,26 @@ export interface Slot {
   abandon(): void;
 }
 
+interface Waiter {
+  holder: string;
+  started: number;
+  state: 'waiting' | 'served' | 'gave_up';
+  resolve(slot: Slot): void;
+  reject(err: unknown): void;
+}
+
+type Scripts = {
+  bulkheadAcquire(key: string, holder: string, limit: number, leaseMs: number): Promise<number>;
+  bulkheadHandOver(key: string, from: string, to: string, limit: number, leaseMs: number): Promise<number>;
+};
+
 /**
  * A distributed semaphore in Redis in front of the legacy system, shared by every replica: never
  * more than `limit` calls in flight across the deployment. Each slot is leased, so a replica killed
- * mid-call cannot leak one. Waiters poll Redis with a short, jittered backoff; a slot released in
- * this process wakes a local waiter at once.
+ * mid-call cannot leak one. A process's callers wait in line (first come, first served) and only
+ * the first of them asks Redis, with a short, jittered backoff, so a crowd of waiters is one poller
+ * rather than hundreds. A call that ends while others here wait hands its slot to the first of
+ * them in one Redis step: between two calls the legacy system waits one round trip, not two.
  *
  * Every call is also counted in the `usageKey` hash, for the whole deployment: `busyMs` (slots
  * held), `waitedMs` (callers waiting for one), `calls`, `full` (callers who gave up waiting) and
@@ -31,26 +46,77 @@ export interface Slot {
  * kept busy to its limit (see @premiere/waiting-room's adapt-capacity.lua).
  */
 export class Bulkhead {
-  private readonly localWaiters: (() => void)[] = [];
+  private readonly line: Waiter[] = [];
+  private polling = false;
+  private wake?: () => void;
+  /** Slots freed in this process so far: one freed while the poller asked is not missed. */
+  private freed = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly opts: { key: string; usageKey: string; limit: number; leaseMs: number; waitMs: number },
   ) {}
 
-  async acquire(): Promise<Slot> {
-    const holder = randomUUID();
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      const taken = await (this.redis as unknown as { bulkheadAcquire(...a: (string | number)[]): Promise<number> })
-        .bulkheadAcquire(this.opts.key, holder, this.opts.limit, this.opts.leaseMs);
-      if (taken === 1) return this.slot(holder, Date.now() - started);
-      const waited = Date.now() - started;
-      if (waited >= this.opts.waitMs) {
-        this.count({ waitedMs: waited, full: 1 });
-        throw new BulkheadFull(waited);
+  private get scripts(): Scripts {
+    return this.redis as unknown as Scripts;
+  }
+
+  acquire(): Promise<Slot> {
+    return new Promise((resolve, reject) => {
+      this.line.push({ holder: randomUUID(), started: Date.now(), state: 'waiting', resolve, reject });
+      void this.poll();
+    });
+  }
+
+  /** Takes `waiter` out of line with its slot; false if it was out already. */
+  private grant(waiter: Waiter): boolean {
+    if (waiter.state !== 'waiting') return false;
+    waiter.state = 'served';
+    this.line.splice(this.line.indexOf(waiter), 1);
+    waiter.resolve(this.slot(waiter.holder, Date.now() - waiter.started));
+    return true;
+  }
+
+  /** Takes `waiter` out of line without a slot. */
+  private giveUp(waiter: Waiter, err: unknown): void {
+    waiter.state = 'gave_up';
+    this.line.splice(this.line.indexOf(waiter), 1);
+    waiter.reject(err);
+  }
+
+  /** Asks Redis for a slot for the first in line until the line is empty. */
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (let attempt = 0; this.line.length > 0; ) {
+        const first = this.line[0];
+        const freedBefore = this.freed;
+        let taken: number;
+        try {
+          taken = await this.scripts.bulkheadAcquire(this.opts.key, first.holder, this.opts.limit, this.opts.leaseMs);
+        } catch (err) {
+          if (first.state === 'waiting') this.giveUp(first, err);
+          continue;
+        }
+        if (taken === 1) {
+          this.grant(first); // a hand-over meanwhile gave it this same holder's slot: one slot either way
+          attempt = 0;
+          continue;
+        }
+        if (first.state !== 'waiting') continue; // served by a hand-over meanwhile
+        const waited = Date.now() - first.started;
+        if (waited >= this.opts.waitMs) {
+          // Everyone waits as long, so whoever came first gives up first.
+          this.count({ waitedMs: waited, full: 1 });
+          this.giveUp(first, new BulkheadFull(waited));
+          continue;
+        }
+        if (this.freed !== freedBefore) continue;
+        await this.pause(Math.min(this.opts.waitMs - waited, Math.min(50, 5 * ++attempt) * (0.5 + Math.random())));
       }
-      await this.pause(Math.min(this.opts.waitMs - waited, Math.min(50, 5 * (attempt + 1)) * (0.5 + Math.random())));
+    } finally {
+      this.polling = false;
     }
   }
 
@@ -61,9 +127,19 @@ export class Bulkhead {
       release: async () => {
         if (done) return;
         done = true;
-        await this.redis.zrem(this.opts.key, holder).catch(() => undefined); // else its lease frees it
-        this.localWaiters.shift()?.();
         this.count({ busyMs: Date.now() - takenAt, waitedMs, calls: 1 });
+        const next = this.line[0];
+        if (next) {
+          const handed = await this.scripts.bulkheadHandOver(this.opts.key, holder, next.holder, this.opts.limit, this.opts.leaseMs).catch(() => 0);
+          if (handed === 1 && this.grant(next)) return;
+          // It gave up meanwhile: the slot it was handed is freed. (Served meanwhile by the poller,
+          // it holds that same slot.)
+          if (handed === 1 && next.state === 'gave_up') await this.redis.zrem(this.opts.key, next.holder).catch(() => undefined);
+        } else {
+          await this.redis.zrem(this.opts.key, holder).catch(() => undefined); // else its lease frees it
+        }
+        this.freed++;
+        this.wake?.();
       },
       abandon: () => {
         done = true;
@@ -82,14 +158,12 @@ export class Bulkhead {
   /** Sleeps `ms`, or less if a slot is released in this process meanwhile. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const wake = () => {
+      const timer = setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
         clearTimeout(timer);
-        const i = this.localWaiters.indexOf(wake);
-        if (i !== -1) this.localWaiters.splice(i, 1);
+        this.wake = undefined;
         resolve();
       };
-      const timer = setTimeout(wake, ms);
-      this.localWaiters.push(wake);
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, LEGACY_USAGE_KEY, type Logger, type Redis, type Registry } from '@premiere/runtime';
+import { callHttp, Counter, Gauge, Histogram, LEGACY_USAGE_KEY, type Logger, type Redis, type Registry } from '@premiere/runtime';
 import { Bulkhead, BulkheadFull } from './bulkhead';
 import { CircuitBreaker, CircuitOpen, type CircuitState } from './circuit-breaker';
 import type { LegacyEnv } from './env';
@@ -148,14 +148,13 @@ export class LegacyClient {
     const end = this.metrics.duration.labels(call.operation).startTimer();
     const outcome = (o: string) => this.metrics.calls.labels(call.operation, o).inc();
     try {
-      const res = await fetch(`${base.replace(/\/$/, '')}${call.path}`, {
+      const res = await callHttp(`${base.replace(/\/$/, '')}${call.path}`, {
         method: call.method,
         headers: call.body ? { 'content-type': 'application/json' } : {},
         body: call.body ? JSON.stringify(call.body) : undefined,
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
-      const text = await res.text();
-      const body = text ? (JSON.parse(text) as unknown) : null;
+      const body = res.text ? (JSON.parse(res.text) as unknown) : null;
       await slot.release();
       if (res.status >= 500) {
         outcome(res.status === 503 ? 'unavailable' : 'error');
@@ -174,8 +173,8 @@ export class LegacyClient {
     } catch (err) {
       if (err instanceof LegacyRefused || err instanceof LegacyOutcomeUnknown) throw err;
       this.breaker.failed();
-      const e = err as Error & { cause?: { code?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+      const e = err as Error & { code?: string };
+      if (e.name === 'TimeoutError') {
         // It may still be working on it: the slot stays taken until its lease ends.
         slot.abandon();
         outcome('timeout');
@@ -185,7 +184,7 @@ export class LegacyClient {
       await slot.release();
       outcome('error');
       // A refused connection never reached it; anything else may have, so only safe calls repeat.
-      if (e.cause?.code === 'ECONNREFUSED' || call.idempotent) return { done: false, reason: e.cause?.code ?? e.message };
+      if (e.code === 'ECONNREFUSED' || call.idempotent) return { done: false, reason: e.code ?? e.message };
       throw new LegacyOutcomeUnknown(call.operation);
     } finally {
       end();

@@ -1,0 +1,14 @@
+-- keys: 1
+-- A call is over and another caller of the same process is waiting: its slot goes to that caller
+-- in one step (rather than freed, then taken again a round trip later). Lapsed leases are dropped
+-- first, as in bulkhead-acquire.lua, so the limit holds even if the old lease ran out meanwhile.
+-- KEYS: the bulkhead
+-- ARGV: the old holder, the new holder, the limit, the lease (ms)
+-- Returns 1 if the new holder has the slot, else 0 (the old one is freed either way).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[2])
+return 1
