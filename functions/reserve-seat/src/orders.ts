@@ -51,14 +51,22 @@ export async function holdSeats(
   const holdExpiresAt = new Date(Date.now() + deps.holdSeconds * 1000);
   try {
     await deps.transaction(async (tx) => {
+      // The order with its lines and first transition in one statement (round trips are what a
+      // crowd of holds waits on); the claim on its own, after it (see below).
       await tx.query(
-        `INSERT INTO orders (id, show_id, visitor, session_hash, state, hold_expires_at, currency, total_cents)
-           VALUES ($1, $2, $3, $4, 'pending_payment', $5, $6, $7)`,
-        [orderId, input.showId, input.visitor, input.sessionHash, holdExpiresAt, priced.currency, priced.totalCents],
-      );
-      await tx.query(
-        'INSERT INTO order_seats (order_id, seat, ticket_type, price_cents) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[])',
-        [orderId, priced.seats.map((s) => s.seat), priced.seats.map((s) => s.ticketType), priced.seats.map((s) => s.priceCents)],
+        `WITH held AS (
+           INSERT INTO orders (id, show_id, visitor, session_hash, state, hold_expires_at, currency, total_cents)
+             VALUES ($1, $2, $3, $4, 'pending_payment', $5, $6, $7)),
+         seats AS (
+           INSERT INTO order_seats (order_id, seat, ticket_type, price_cents) SELECT $1, * FROM unnest($8::text[], $9::text[], $10::int[])),
+         extras AS (
+           INSERT INTO order_extras (order_id, extra_id, quantity, price_cents) SELECT $1, * FROM unnest($11::text[], $12::int[], $13::int[]))
+         INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, NULL, 'pending_payment', 'seats held')`,
+        [
+          orderId, input.showId, input.visitor, input.sessionHash, holdExpiresAt, priced.currency, priced.totalCents,
+          priced.seats.map((s) => s.seat), priced.seats.map((s) => s.ticketType), priced.seats.map((s) => s.priceCents),
+          priced.extras.map((e) => e.extraId), priced.extras.map((e) => e.quantity), priced.extras.map((e) => e.priceCents),
+        ],
       );
       // One statement, seats in a fixed order: two orders racing for overlapping seats wait for
       // each other (the loser fails), never deadlock.
@@ -66,10 +74,6 @@ export async function holdSeats(
         'INSERT INTO seat_claims (show_id, seat, order_id) SELECT $1, seat, $3 FROM unnest($2::text[]) AS seat ORDER BY seat',
         [input.showId, priced.seats.map((s) => s.seat), orderId],
       );
-      for (const e of priced.extras) {
-        await tx.query('INSERT INTO order_extras (order_id, extra_id, quantity, price_cents) VALUES ($1, $2, $3, $4)', [orderId, e.extraId, e.quantity, e.priceCents]);
-      }
-      await tx.query("INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, NULL, 'pending_payment', 'seats held')", [orderId]);
     });
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err; // unique violation: a seat is claimed
@@ -175,25 +179,28 @@ export async function expireHolds(deps: Deps, limit = 200): Promise<number> {
   return expired;
 }
 
+/** Prices an order from the catalog, in one query; 404 for an unknown show, 400 for unknown seats or extras. */
 async function price(deps: Deps, input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] }) {
-  const { rows: shows } = await deps.db.query(
-    `SELECT s.currency, s.price_full_cents, s.price_half_cents, s.room_id, r.cinema_id
+  const { rows } = await deps.db.query<{ currency: string; price_full_cents: number; price_half_cents: number; known: string[]; extras: { id: string; price_cents: number }[] }>(
+    `SELECT s.currency, s.price_full_cents, s.price_half_cents,
+            ARRAY(SELECT t.seat FROM render_catalog.seats t WHERE t.room_id = s.room_id AND t.seat = ANY($2)) AS known,
+            (SELECT coalesce(json_agg(json_build_object('id', x.id, 'price_cents', x.price_cents)), '[]')
+               FROM render_catalog.extras x WHERE x.cinema_id = r.cinema_id AND x.id = ANY($3)) AS extras
        FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id WHERE s.id = $1`,
-    [input.showId],
+    [input.showId, input.seats.map((s) => s.seat), input.extras.map((e) => e.extraId)],
   );
-  const show = shows[0];
+  const show = rows[0];
   if (!show) throw new OrderRefused(404, `no show "${input.showId}"`);
-  const { rows: known } = await deps.db.query<{ seat: string }>('SELECT seat FROM render_catalog.seats WHERE room_id = $1 AND seat = ANY($2)', [show.room_id, input.seats.map((s) => s.seat)]);
-  const unknown = input.seats.map((s) => s.seat).filter((seat) => !known.some((k) => k.seat === seat));
+  const unknown = input.seats.map((s) => s.seat).filter((seat) => !show.known.includes(seat));
   if (unknown.length) throw new OrderRefused(400, `no such seats in this room: ${unknown.join(', ')}`, unknown);
-  const { rows: extras } = await deps.db.query<{ id: string; price_cents: number }>('SELECT id, price_cents FROM render_catalog.extras WHERE cinema_id = $1 AND id = ANY($2)', [show.cinema_id, input.extras.map((e) => e.extraId)]);
+  const extras = show.extras;
   const unknownExtras = input.extras.filter((e) => !extras.some((x) => x.id === e.extraId)).map((e) => e.extraId);
   if (unknownExtras.length) throw new OrderRefused(400, `this cinema has no extras ${unknownExtras.join(', ')}`);
 
   const seats = input.seats.map((s) => ({ ...s, priceCents: s.ticketType === 'half' ? show.price_half_cents : show.price_full_cents }));
   const pricedExtras = input.extras.map((e) => ({ ...e, priceCents: extras.find((x) => x.id === e.extraId)!.price_cents * e.quantity }));
   const totalCents = seats.reduce((t, s) => t + s.priceCents, 0) + pricedExtras.reduce((t, e) => t + e.priceCents, 0);
-  return { currency: show.currency as string, totalCents, seats, extras: pricedExtras };
+  return { currency: show.currency, totalCents, seats, extras: pricedExtras };
 }
 
 export interface OrderView {

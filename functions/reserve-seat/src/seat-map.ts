@@ -32,12 +32,26 @@ const STALE_FOR = 15;
  */
 export class SeatMaps {
   private readonly inFlight = new Map<string, Promise<LegacySeat[]>>();
+  private readonly building = new Map<string, Promise<SeatMap | null>>();
   private readonly layouts = new Map<string, { until: number; layout: Promise<LayoutSeat[]> }>();
 
   constructor(private readonly deps: { db: pg.Pool; redis: Redis; legacy: LegacyClient; cacheMs: number }) {}
 
-  /** null: the catalog has no such show. */
-  async of(showId: string): Promise<SeatMap | null> {
+  /**
+   * null: the catalog has no such show. Readers who ask while this process is building the show's
+   * map share that build (at noon a hundred ask at once; one query answers them all).
+   */
+  of(showId: string): Promise<SeatMap | null> {
+    let map = this.building.get(showId);
+    if (!map) {
+      map = this.build(showId);
+      this.building.set(showId, map);
+      void map.finally(() => this.building.delete(showId)).catch(() => undefined);
+    }
+    return map;
+  }
+
+  private async build(showId: string): Promise<SeatMap | null> {
     const layout = await this.layoutOf(showId);
     if (layout.length === 0) return null;
     const [legacy, ours] = await Promise.all([

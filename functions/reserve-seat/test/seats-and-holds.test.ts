@@ -195,6 +195,16 @@ describe('the seat map', () => {
     expect(await maps[0].of('no-such-show')).toBeNull();
   });
 
+  it('builds the map once for readers who ask at the same time, and a read after a hold shows it', async () => {
+    const showId = await addTestShow(db.url, { seats: 8 });
+    const a = await replica();
+    const maps = protectedZone(a.fn.ctx).seatMaps;
+    const together = await Promise.all(Array.from({ length: 20 }, () => maps.of(showId)));
+    expect(new Set(together).size).toBe(1); // one build (one query) for all twenty
+    await holdSeats(a, { showId, visitor: 1, sessionHash: 's', seats: [{ seat: 'A3', ticketType: 'full' }], extras: [] });
+    expect((await maps.of(showId))!.rows[0].seats[2]).toMatchObject({ seat: 'A3', status: 'held' });
+  });
+
   it('answers from the stale copy once the cache time is up while one replica asks the legacy system again', async () => {
     const showId = await addTestShow(db.url, { seats: 8 });
     const [a, b] = [await replica(120, { SEATMAP_CACHE_MS: '300' }), await replica(120, { SEATMAP_CACHE_MS: '300' })];
