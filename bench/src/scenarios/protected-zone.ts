@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import pg from 'pg';
 import pino from 'pino';
+import { Agent, request } from 'undici';
 import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
 import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
 import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
@@ -43,6 +45,14 @@ export const protectedZone: Scenario = {
     });
     await legacy.start();
     const legacyUrl = `http://127.0.0.1:${legacy.info.port}`;
+    // The broker's ingress, taking every event as a broker does (a closed port would have every
+    // publish fail and be backed off: less work than a deployment does).
+    const broker = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(202).end()));
+    await new Promise<void>((resolve) => broker.listen(0, '127.0.0.1', resolve));
+    const sink = `http://127.0.0.1:${(broker.address() as { port: number }).port}/`;
+    // The buyers' client: keep-alive connections, lighter than fetch, so the crowd takes less of
+    // the CPU it shares with the replicas.
+    const crowd = new Agent({ keepAliveTimeout: 30_000 });
     const replicas: RunningFunction[] = [];
     for (let i = 0; i < 2; i++) {
       const fn = createFunction(
@@ -52,7 +62,7 @@ export const protectedZone: Scenario = {
           DATABASE_URL: db.url,
           REDIS_URL: TEST_REDIS_URL,
           REDIS_KEY_PREFIX: redis.prefix,
-          K_SINK: 'http://127.0.0.1:9/',
+          K_SINK: sink,
           LOG_LEVEL: 'warn',
           LEGACY_URL: legacyUrl,
           LEGACY_CONCURRENCY: String(LEGACY_LIMIT),
@@ -82,7 +92,7 @@ export const protectedZone: Scenario = {
       figures: async () => {
         await fetch(`${legacyUrl}/stats/reset`, { method: 'POST' });
         const started = Date.now();
-        const outcomes = await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(urls[i % 2], admitted(1_000 + i))));
+        const outcomes = await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(crowd, urls[i % 2], admitted(1_000 + i))));
         const elapsedMs = Date.now() - started;
         const stats = (await (await fetch(`${legacyUrl}/stats`)).json()) as { busy_ms: number; max_concurrency: number; limit: number; requests: number; rejected: number };
         const sold = outcomes.filter((o) => o.confirmed).length;
@@ -104,6 +114,8 @@ export const protectedZone: Scenario = {
       async teardown() {
         await Promise.all(replicas.map((fn) => fn.stop()));
         await legacy.stop();
+        await new Promise((resolve) => broker.close(resolve));
+        await crowd.close();
         await catalog.end();
         await redis.clean();
         await db.drop();
@@ -118,19 +130,20 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * One admitted buyer, as fast as they can: a free seat from the map, held (another one if someone
  * was quicker), paid, approved. "Busy" answers (503) are waited out as the answer asks.
  */
-async function buyer(url: string, session: Record<string, string>) {
+async function buyer(crowd: Agent, url: string, session: Record<string, string>) {
   const tally = { confirmed: false, busy: 0, conflicts: 0 };
-  const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Response> => {
+  const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {
     for (;;) {
-      const res = await fetch(`${url}${path}`, {
-        method,
+      const res = await request(`${url}${path}`, {
+        method: method as 'GET' | 'POST',
+        dispatcher: crowd,
         headers: { ...session, ...(body ? { 'content-type': 'application/json' } : {}), ...extra },
         body: body ? JSON.stringify(body) : undefined,
       });
-      if (res.status !== 503 && res.status !== 500) return res;
+      if (res.statusCode !== 503 && res.statusCode !== 500) return { status: res.statusCode, json: () => res.body.json(), text: () => res.body.text() };
       tally.busy++;
-      await res.arrayBuffer();
-      await pause(Number(res.headers.get('retry-after') ?? 1) * 1000 * Math.random());
+      await res.body.dump();
+      await pause(Number(res.headers['retry-after'] ?? 1) * 1000 * Math.random());
     }
   };
   let orderId: string | undefined;
@@ -156,7 +169,7 @@ async function buyer(url: string, session: Record<string, string>) {
     'ce-type': 'premiere.payment.approved',
   });
   if (approved.status !== 204 && approved.status !== 200) throw new Error(`approving: ${approved.status} ${await approved.text()}`);
-  await approved.arrayBuffer();
+  await approved.text();
   const order = (await (await call('GET', `/checkout/api/orders/${orderId}`)).json()) as { state: string };
   tally.confirmed = order.state === 'confirmed';
   return tally;
