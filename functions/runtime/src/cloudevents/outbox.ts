@@ -70,8 +70,8 @@ const WRITER_GRACE_SECONDS = 10;
 
 /**
  * The transactional outbox of one function: `add` inside the caller's transaction, then
- * `publishSoon` publishes those rows after commit (two round trips to PostgreSQL for the lot: the
- * row was written with its content, and one update marks them). `relay` publishes whatever is
+ * `publishSoon` publishes those rows after commit from what was written (one update marks them:
+ * no read, no lock, one round trip for the lot). `relay` publishes whatever is
  * still unpublished and due, oldest first; rows it is sending are locked (SKIP LOCKED), so
  * replicas relaying at once do not send the same row concurrently. A row may still be sent twice
  * (sent, then the process dies before marking it), which consumers dedupe by source + id.
