@@ -91,8 +91,9 @@ export const protectedZone: Scenario = {
       },
       figures: async () => {
         await fetch(`${legacyUrl}/stats/reset`, { method: 'POST' });
+        const sessions = Array.from({ length: BUYERS }, (_, i) => admitted(1_000 + i)); // before the clock: the waiting room's work
         const started = Date.now();
-        const outcomes = await Promise.all(Array.from({ length: BUYERS }, (_, i) => buyer(crowd, urls[i % 2], admitted(1_000 + i))));
+        const outcomes = await Promise.all(sessions.map((session, i) => buyer(crowd, urls[i % 2], session)));
         const elapsedMs = Date.now() - started;
         const stats = (await (await fetch(`${legacyUrl}/stats`)).json()) as { busy_ms: number; max_concurrency: number; limit: number; requests: number; rejected: number };
         const sold = outcomes.filter((o) => o.confirmed).length;

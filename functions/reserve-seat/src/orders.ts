@@ -46,11 +46,14 @@ export async function holdSeats(
   deps: Deps,
   input: { showId: string; visitor: number; sessionHash: string; seats: SeatChoice[]; extras: ExtraChoice[] },
 ): Promise<HeldOrder> {
-  const priced = await price(deps, input);
   const orderId = randomUUID();
   const holdExpiresAt = new Date(Date.now() + deps.holdSeconds * 1000);
+  let priced!: Priced;
   try {
+    // Priced and recorded on one connection: a hold under way goes on to the legacy system rather
+    // than queue for the pool again behind every hold that came after it.
     await deps.transaction(async (tx) => {
+      priced = await price(tx.query, input);
       // The order with its lines and first transition in one statement (round trips are what a
       // crowd of holds waits on); the claim on its own, after it (see below).
       await tx.query(
@@ -179,9 +182,11 @@ export async function expireHolds(deps: Deps, limit = 200): Promise<number> {
   return expired;
 }
 
+type Priced = Awaited<ReturnType<typeof price>>;
+
 /** Prices an order from the catalog, in one query; 404 for an unknown show, 400 for unknown seats or extras. */
-async function price(deps: Deps, input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] }) {
-  const { rows } = await deps.db.query<{ currency: string; price_full_cents: number; price_half_cents: number; known: string[]; extras: { id: string; price_cents: number }[] }>(
+async function price(query: Transaction['query'], input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] }) {
+  const { rows } = await query<{ currency: string; price_full_cents: number; price_half_cents: number; known: string[]; extras: { id: string; price_cents: number }[] }>(
     `SELECT s.currency, s.price_full_cents, s.price_half_cents,
             ARRAY(SELECT t.seat FROM render_catalog.seats t WHERE t.room_id = s.room_id AND t.seat = ANY($2)) AS known,
             (SELECT coalesce(json_agg(json_build_object('id', x.id, 'price_cents', x.price_cents)), '[]')
