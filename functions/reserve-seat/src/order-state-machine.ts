@@ -54,12 +54,14 @@ export async function transitionOrder(
     log.warn({ orderId: change.orderId, from, to: change.to, cause: change.cause }, 'illegal order transition refused');
     throw err;
   }
+  // The change and its record in one statement (the row is locked above).
   await tx.query(
-    `UPDATE orders SET state = $2, updated_at = now(),
-            rejection_reason = CASE WHEN $4::boolean THEN $3 ELSE rejection_reason END
-      WHERE id = $1`,
-    [change.orderId, change.to, change.rejectionReason ?? null, change.rejectionReason !== undefined],
+    `WITH moved AS (
+       UPDATE orders SET state = $2, updated_at = now(),
+              rejection_reason = CASE WHEN $4::boolean THEN $3 ELSE rejection_reason END
+        WHERE id = $1)
+     INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, $5, $2, $6)`,
+    [change.orderId, change.to, change.rejectionReason ?? null, change.rejectionReason !== undefined, from, change.cause],
   );
-  await tx.query('INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, $2, $3, $4)', [change.orderId, from, change.to, change.cause]);
   return from;
 }

@@ -19,9 +19,11 @@ export async function requestPayment(tx: Transaction, log: Logger, orderId: stri
   if (order.state !== 'pending_payment' || order.hold_expires_at.getTime() <= Date.now()) {
     throw new OrderRefused(409, order.state === 'pending_payment' ? 'the hold ran out: choose your seats again' : `the order is ${order.state.replace('_', ' ')}`);
   }
-  const { rows: attempts } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM payment_requests WHERE order_id = $1', [orderId]);
-  const attempt = attempts[0].n + 1;
-  await tx.query('INSERT INTO payment_requests (order_id, attempt, amount_cents) VALUES ($1, $2, $3)', [orderId, attempt, order.total_cents]);
+  const { rows: attempts } = await tx.query<{ attempt: number }>(
+    'INSERT INTO payment_requests (order_id, attempt, amount_cents) SELECT $1, count(*) + 1, $2 FROM payment_requests WHERE order_id = $1 RETURNING attempt',
+    [orderId, order.total_cents],
+  );
+  const attempt = attempts[0].attempt;
   await transitionOrder(tx, log, { orderId, to: 'awaiting_payment', cause: `payment ${attempt} submitted`, rejectionReason: null });
   const paymentId = paymentIdOf(orderId, attempt);
   await tx.emit({
@@ -67,8 +69,12 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
     log.warn({ orderId: data.orderId }, 'payment approved for an unknown order; ignored');
     return;
   }
-  const { rows: others } = await tx.query("SELECT 1 FROM payment_requests WHERE order_id = $1 AND outcome = 'approved' AND $1 || ':' || attempt <> $2", [data.orderId, data.paymentId]);
-  await tx.query("UPDATE payment_requests SET outcome = 'approved' WHERE order_id = $1 AND $1 || ':' || attempt = $2", [data.orderId, data.paymentId]);
+  // This attempt marked approved, and whether another one was already (seen as before the mark).
+  const { rows: others } = await tx.query(
+    `WITH marked AS (UPDATE payment_requests SET outcome = 'approved' WHERE order_id = $1 AND $1 || ':' || attempt = $2)
+     SELECT 1 FROM payment_requests WHERE order_id = $1 AND outcome = 'approved' AND $1 || ':' || attempt <> $2`,
+    [data.orderId, data.paymentId],
+  );
   let state = order.state as OrderState;
   if (state === 'confirmed' || state === 'refund_required') {
     // The same approval again changes nothing; a second payment for a settled order is given back.
@@ -95,7 +101,9 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: `payment ${data.paymentId} approved` });
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
-  for (const t of tickets) await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [t.code, order.id, order.show_id, t.seat]);
+  await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)', [
+    tickets.map((t) => t.code), tickets.map((t) => t.seat), order.id, order.show_id,
+  ]);
   await tx.emit({ type: 'premiere.order.confirmed', subject: order.id, data: { orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets } });
   await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
 }
