@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { ConfigError, type FunctionContext, type FunctionDefinition } from '@premiere/runtime';
 import { processPaymentEnv, type ProcessPaymentEnv } from './env';
 import { paymentMetrics } from './metrics';
-import { processPaymentRequest, type Worker } from './payments';
+import { acknowledgeApproval, processPaymentRequest, type Worker } from './payments';
 import { PaymentProvider } from './provider';
 import { reconcile } from './reconcile';
 import { processRefund } from './refunds';
@@ -31,7 +31,8 @@ const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).requi
 
 /**
  * process-payment: a worker with no public route. It charges the buyer on
- * `premiere.payment.requested`, refunds on `premiere.refund.requested`, and answers with events
+ * `premiere.payment.requested`, refunds on `premiere.refund.requested`, hears on
+ * `premiere.payment.settled` that an approval was acted on, and answers with events
  * through the outbox; the provider is never waited on inside a transaction. Reconciliation (a
  * schedule) settles what a dead worker or a silent provider left unsettled.
  */
@@ -59,6 +60,11 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
       }),
       work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, { ...data, holdExpiresAt: data.holdExpiresAt.toISOString() }),
     },
+    // reserve-seat has settled the order with this approval: it need not be announced again.
+    'premiere.payment.settled': {
+      data: Joi.object({ paymentId: PAYMENT_ID, orderId: ID, outcome: Joi.string().max(50).required() }),
+      handle: ({ data, tx }) => acknowledgeApproval(tx, data.paymentId),
+    },
     'premiere.refund.requested': {
       data: Joi.object({ orderId: ID, paymentId: PAYMENT_ID, amountCents: Joi.number().integer().min(1).required(), reason: Joi.string().max(500).required() }),
       work: ({ data, ctx, log }) => processRefund(worker(ctx), log, data),
@@ -69,7 +75,7 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
     reconciliation: {
       work: async ({ ctx, log }) => {
         const result = await reconcile(worker(ctx), log, ctx.config.PAYMENT_STUCK_SECONDS);
-        if (result.settled || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
+        if (result.settled || result.resent || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
       },
     },
   },

@@ -109,3 +109,8 @@ export async function settlePayment(w: Pick<Worker, 'transaction' | 'metrics'>, 
   }
   return moved;
 }
+
+/** reserve-seat settled the order with this approval (`premiere.payment.settled`): stop announcing it. */
+export async function acknowledgeApproval(tx: Pick<Transaction, 'query'>, paymentId: string): Promise<void> {
+  await tx.query("UPDATE payments SET order_settled_at = now() WHERE id = $1 AND state = 'approved' AND order_settled_at IS NULL", [paymentId]);
+}

@@ -12,11 +12,12 @@ const BATCH = 100;
  * The reconciliation schedule: payments nobody settled within `stuckSeconds` (a worker killed
  * mid-payment, a provider that never answered) are settled by asking the provider what it did
  * with their idempotency key; a payment failed for want of an answer is approved after all if
- * the provider turns out to have charged it (reserve-seat then books or refunds it); refunds still
+ * the provider turns out to have charged it (reserve-seat then books or refunds it); approvals
+ * reserve-seat has not acknowledged (`premiere.payment.settled`) are announced again; refunds still
  * requested are sent again. Nothing needs a human; a provider that cannot be reached now is asked
  * on the next run.
  */
-export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): Promise<{ settled: number; refunded: number; unreachable: number }> {
+export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): Promise<{ settled: number; resent: number; refunded: number; unreachable: number }> {
   const { rows } = await w.db.query<{ id: string; state: string }>(
     `SELECT id, state FROM payments
       WHERE (state IN ('requested', 'authorising') OR (state = 'failed' AND outcome_unknown))
@@ -52,6 +53,24 @@ export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): P
     log.info({ paymentId: p.id, was: p.state, outcome }, 'reconciled a stuck payment');
   }
 
+  // Approvals reserve-seat has not acknowledged (the delivery ran out of retries, or its handler
+  // kept failing): announced again, as the same payment, which it settles once.
+  const { rows: unheard } = await w.db.query<{ id: string; order_id: string; attempt: number; amount_cents: number; currency: string; provider_payment_id: string }>(
+    `SELECT id, order_id, attempt, amount_cents, currency, provider_payment_id FROM payments
+      WHERE state = 'approved' AND order_settled_at IS NULL
+        AND coalesce(announced_at, updated_at) < now() - make_interval(secs => $1)
+      ORDER BY updated_at LIMIT ${BATCH}`,
+    [stuckSeconds],
+  );
+  for (const p of unheard) {
+    await w.transaction(async (tx) => {
+      await tx.query('UPDATE payments SET announced_at = now() WHERE id = $1', [p.id]);
+      await tx.emit({ type: 'premiere.payment.approved', subject: p.order_id, data: { paymentId: p.id, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id } });
+    });
+    w.metrics.reconciled.labels('approval_resent').inc();
+    log.warn({ paymentId: p.id, orderId: p.order_id }, 'reconciliation: an approval reserve-seat never acknowledged, announced again');
+  }
+
   const { rows: refunds } = await w.db.query<{ payment_id: string; provider_payment_id: string }>(
     `SELECT r.payment_id, p.provider_payment_id FROM refunds r JOIN payments p ON p.id = r.payment_id
       WHERE r.state = 'requested' AND r.updated_at < now() - make_interval(secs => $1) ORDER BY r.updated_at LIMIT ${BATCH}`,
@@ -66,5 +85,5 @@ export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): P
       log.warn({ paymentId: r.payment_id, err: (err as Error).message }, 'reconciliation: refund not sent; next run');
     }
   }
-  return { settled, refunded, unreachable };
+  return { settled, resent: unheard.length, refunded, unreachable };
 }

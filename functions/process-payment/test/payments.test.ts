@@ -275,6 +275,33 @@ describe('reconciliation', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('announces an approval again until reserve-seat acknowledges it, then never again', async () => {
+    const { url } = await worker({ PAYMENT_STUCK_SECONDS: '60' });
+    const [unheard, heard] = [paymentRequested(), paymentRequested()];
+    for (const p of [unheard, heard]) {
+      await sql(
+        `INSERT INTO payments (id, order_id, attempt, amount_cents, currency, payment_token, state, provider_payment_id, give_up_at, created_at, updated_at)
+           VALUES ($1, $2, 1, 10000, 'BRL', 'tok_visa', 'approved', 'pay_x', now(), now() - interval '300 seconds', now() - interval '300 seconds')`,
+        [p.paymentId, p.orderId],
+      );
+    }
+    expect((await deliver(url, 'premiere.payment.settled', { paymentId: heard.paymentId, orderId: heard.orderId, outcome: 'confirmed' })).status).toBe(204);
+    expect((await ping(url)).status).toBe(204);
+    expect(await eventsAbout(heard.paymentId)).toEqual([]);
+    const [again] = await eventsAbout(unheard.paymentId);
+    expect(again).toEqual({ type: 'premiere.payment.approved', data: { paymentId: unheard.paymentId, orderId: unheard.orderId, attempt: 1, amountCents: 10000, currency: 'BRL', providerPaymentId: 'pay_x' } });
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/premiere_payments_reconciled_total\{outcome="approval_resent"\} 1/);
+
+    // Not again before another stuck interval; acknowledged (twice: delivery is at least once), never.
+    expect((await ping(url)).status).toBe(204);
+    expect(await eventsAbout(unheard.paymentId)).toHaveLength(1);
+    for (let i = 0; i < 2; i++) expect((await deliver(url, 'premiere.payment.settled', { paymentId: unheard.paymentId, orderId: unheard.orderId, outcome: 'confirmed' })).status).toBe(204);
+    await sql("UPDATE payments SET announced_at = now() - interval '300 seconds' WHERE id = $1", [unheard.paymentId]);
+    expect((await ping(url)).status).toBe(204);
+    expect(await eventsAbout(unheard.paymentId)).toHaveLength(1);
+    expect((await deliver(url, 'premiere.payment.settled', { paymentId: 'nope', orderId: unheard.orderId, outcome: 'confirmed' })).status).toBe(400);
+  });
+
   it('fails a payment whose charge went unanswered and could not be looked up, then finds the charge later', async () => {
     const { url } = await worker({ PAYMENT_STUCK_SECONDS: '10' });
     const req = paymentRequested({ holdExpiresAt: new Date(Date.now() + 12_000).toISOString() }); // give up within 2 s

@@ -63,11 +63,18 @@ export async function paymentApproved(zone: { db: Pick<Transaction, 'query'>; tr
 }
 
 async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: { orderId: string; paymentId: string }, hold: 'booked' | 'gone' | 'untouched') {
+  const outcome = await applyApproval(tx, log, redis, data, hold);
+  // Every approval, a repeat too, is acknowledged: process-payment announces it again until then.
+  await tx.emit({ type: 'premiere.payment.settled', subject: data.orderId, data: { paymentId: data.paymentId, orderId: data.orderId, outcome } });
+}
+
+/** What the approval did to its order: confirmed it, found its seats lost, or nothing (settled already, or no such order). */
+async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: { orderId: string; paymentId: string }, hold: 'booked' | 'gone' | 'untouched'): Promise<'confirmed' | 'seats_lost' | 'settled_already' | 'unknown_order'> {
   const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
   const order = rows[0];
   if (!order) {
     log.warn({ orderId: data.orderId }, 'payment approved for an unknown order; ignored');
-    return;
+    return 'unknown_order';
   }
   // This attempt marked approved, and whether another one was already (seen as before the mark).
   const { rows: others } = await tx.query(
@@ -81,7 +88,7 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
     if (others.length > 0) {
       await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the order was already paid' } });
     }
-    return;
+    return 'settled_already';
   }
   if (state === 'pending_payment') {
     // An approval arriving after its attempt was written off (a late answer): it still counts.
@@ -96,7 +103,7 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
     await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [order.id]);
     await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
     await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
-    return;
+    return 'seats_lost';
   }
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: `payment ${data.paymentId} approved` });
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
@@ -106,6 +113,7 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
   ]);
   await tx.emit({ type: 'premiere.order.confirmed', subject: order.id, data: { orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets } });
   await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
+  return 'confirmed';
 }
 
 /** A payment was rejected: back to pending payment, with the reason the buyer reads. */

@@ -384,9 +384,15 @@ describe('paying', () => {
     const [done] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.order.confirmed' AND subject = $1", [order.orderId]);
     expect(done.data).toMatchObject({ orderId: order.orderId, showId, visitor: 9 });
 
-    // The same approval again (a new delivery id): nothing changes.
+    // The same approval again (a new delivery id, or process-payment announcing it again): nothing
+    // changes, and it is acknowledged again, so process-payment stops announcing it.
     expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
     expect((await view()).tickets).toEqual(confirmed.tickets);
+    const acks = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND subject = $1 ORDER BY id", [order.orderId]);
+    expect(acks.map((a) => a.data)).toEqual([
+      { paymentId: `${order.orderId}:1`, orderId: order.orderId, outcome: 'confirmed' },
+      { paymentId: `${order.orderId}:1`, orderId: order.orderId, outcome: 'settled_already' },
+    ]);
   });
 
   it('goes back to pending payment on a rejection, with the reason, and lets the buyer pay again', async () => {
