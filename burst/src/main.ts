@@ -36,6 +36,8 @@ interface Options {
   visits?: string;
   /** The show's zone capacity, set through the operators' API before the run. */
   zoneCapacity?: number;
+  /** Options given that only a stack of the burst's own can take (refused against another). */
+  forOwnStack: string[];
   /** For a stack of the burst's own: the visit length the waiting room assumes until it has measured the pace, and when the IMAX premiere opens sales. */
   visitSeconds: number;
   opensIn: number;
@@ -77,6 +79,9 @@ function parse(argv: string[]): Options {
   if (o.compare !== undefined && o.compare !== 'naive') throw new Error(`--compare takes "naive", got ${o.compare}`);
   if (o.compare && o.url) throw new Error('--compare naive runs two local stacks of its own; leave out --url');
   if (o.namespace && !o.url) throw new Error('--namespace counts pods on a cluster: give its edge with --url');
+  const forOwnStack = ['visit-seconds', 'opens-in'].filter((k) => given[k] !== undefined);
+  const ownStackOnly = `--${forOwnStack.join(' and --')} ${forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself`;
+  if (o.url && forOwnStack.length) throw new Error(`${ownStackOnly}; against --url the target's own settings apply: leave ${forOwnStack.length > 1 ? 'them' : 'it'} out`);
   return {
     visitors: Math.round(num('visitors', 20_000, 1, 1_000_000)),
     ramp: num('ramp', 30, 0, 3_600),
@@ -106,6 +111,7 @@ function parse(argv: string[]): Options {
     visits: o.visits,
     report: o.report ?? path.join('reports', `burst-${new Date().toISOString().replace(/[:.]/g, '-')}.html`),
     assert: preset === 'ci',
+    forOwnStack,
   };
 }
 
@@ -203,7 +209,10 @@ async function main() {
     let target: Target | null = null;
     if (opts.url) target = { edge: opts.url.replace(/\/$/, ''), adminToken: opts.adminToken, legacyStats: opts.legacyStats, stop: async () => undefined };
     else if (!opts.compare) target = runningStack();
-    if (target && !opts.url) say(`using the running local stack at ${target.edge} (start it with JOIN_RATE_PER_ADDRESS=0: the crowd comes from one address)`);
+    if (target && !opts.url) {
+      if (opts.forOwnStack.length) throw new Error(`--${opts.forOwnStack.join(' and --')} ${opts.forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself, and a local stack is running (${target.edge}): stop it, or leave the option out`);
+      say(`using the running local stack at ${target.edge} (start it with JOIN_RATE_PER_ADDRESS=0: the crowd comes from one address)`);
+    }
     if (!target) {
       say(`starting a local stack for the ${side.name.replace('_', ' ')} run`);
       // The naive design: no waiting room in front, and nothing holding back the legacy calls.
