@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
+import { fewLeftAt, html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
 import { ensureRoom, quotaOf, readRoomState, roomKeys, ROOMS_KEY, type RoomState } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 import { bouncerOf } from './events';
@@ -21,7 +21,7 @@ const settings = Joi.object({
 function availabilityOf(quota: number, issued: number): string {
   const left = quota - issued;
   if (left <= 0) return 'sold_out';
-  return left <= Math.max(1, Math.floor(quota / 10)) ? 'few_left' : 'available';
+  return left <= fewLeftAt(quota) ? 'few_left' : 'available';
 }
 
 type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';

@@ -1,4 +1,4 @@
-import { showKey, type Redis, type Transaction } from '@premiere/runtime';
+import { fewLeftAt, showKey, type Redis, type Transaction } from '@premiere/runtime';
 
 /**
  * What the catalog lists for a show as far as seats go: written to `{show:<id>}:seat-availability`
@@ -19,7 +19,7 @@ export async function refreshSeatAvailability(query: Transaction['query'], redis
   const { seats, claimed, sold, orders } = rows[0];
   if (seats === 0) return;
   const free = seats - claimed;
-  const availability = free <= 0 ? 'sold_out' : free <= Math.max(1, Math.floor(seats / 10)) ? 'few_left' : 'available';
+  const availability = free <= 0 ? 'sold_out' : free <= fewLeftAt(seats) ? 'few_left' : 'available';
   const previous = await redis.set(showKey(showId, 'seat-availability'), availability, 'GET');
   const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
   await (redis as unknown as { seatsLeft(key: string, soldOut: number, free: number, perOrder: number): Promise<number> }).seatsLeft(showKey(showId, 'room'), sold >= seats ? 1 : 0, Math.max(0, free), perOrder);

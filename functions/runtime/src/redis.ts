@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 
@@ -33,14 +33,28 @@ export const LEGACY_USAGE_KEY = '{legacy}:usage';
 
 /**
  * Loads every `<name>.lua` in `dir` as an ioredis command `<name>` (camelCased). Each script
- * declares how many of its arguments are keys in its first line: `-- keys: 2`.
+ * declares how many of its arguments are keys in its first line: `-- keys: 2`. A line
+ * `-- include: <file>.lua` is replaced by `dir/lib/<file>.lua`: what several scripts share
+ * (a local function, say) is written once.
  */
 export function defineScripts(redis: Redis, dir: string): void {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
-    const lua = readFileSync(path.join(dir, file), 'utf8');
+    const lua = readFileSync(path.join(dir, file), 'utf8').replace(/^--\s*include:\s*(\S+\.lua)\s*$/gm, (_, lib: string) => {
+      const shared = path.join(dir, 'lib', lib);
+      if (!existsSync(shared)) throw new Error(`${file}: includes ${lib}, which is not in ${path.join(dir, 'lib')}`);
+      return readFileSync(shared, 'utf8').trimEnd();
+    });
     const m = /^--\s*keys:\s*(\d+)/.exec(lua);
     if (!m) throw new Error(`${file}: first line must declare its key count, e.g. "-- keys: 1"`);
     const name = path.basename(file, '.lua').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
     redis.defineCommand(name, { numberOfKeys: Number(m[1]), lua });
   }
+}
+
+/**
+ * When a show is listed "few left": a tenth of what it had to sell (at least one) or fewer left.
+ * The waiting room's scripts apply the same rule (packages/waiting-room/lua/lib/listing.lua).
+ */
+export function fewLeftAt(total: number): number {
+  return Math.max(1, Math.floor(total / 10));
 }

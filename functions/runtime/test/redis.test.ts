@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRedis, defineScripts, showKey, type Redis } from '@premiere/runtime';
 import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/testing';
@@ -18,7 +20,7 @@ describe('Redis access', () => {
     expect(showKey('last-starfall-premiere', 'queue')).toBe('{show:last-starfall-premiere}:queue');
   });
 
-  it('loads each .lua file as a command, atomic under concurrency, with keys under the prefix', async () => {
+  it('loads each .lua file as a command (with the lib/ files it includes), atomic under concurrency, with keys under the prefix', async () => {
     defineScripts(redis, path.join(__dirname, 'fixtures/lua'));
     const take = (redis as unknown as { takeIfBelow(key: string, limit: number): Promise<number> }).takeIfBelow.bind(redis);
     const key = showKey('s1', 'inside');
@@ -29,5 +31,12 @@ describe('Redis access', () => {
     await new Promise((r) => raw.once('ready', r));
     expect(await raw.get(`${prefix.prefix}{show:s1}:inside`)).toBe('10');
     await raw.quit();
+  });
+
+  it('refuses a script that includes a file lib/ does not have, naming both', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lua-'));
+    writeFileSync(path.join(dir, 'broken.lua'), '-- keys: 0\n-- include: nowhere.lua\nreturn 1\n');
+    expect(() => defineScripts(redis, dir)).toThrow(`broken.lua: includes nowhere.lua, which is not in ${path.join(dir, 'lib')}`);
+    rmSync(dir, { recursive: true });
   });
 });

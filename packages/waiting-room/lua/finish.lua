@@ -2,18 +2,7 @@
 -- A visitor in the zone is done (order confirmed, hold released or expired): their slot is free.
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
 -- ARGV: visitor. Returns 1 if a slot was freed, 0 if they were not inside (a redelivery).
--- How long visits take (admission to their end), a moving average: with the zone's capacity, the
--- pace the line moves at. A visit's end is known from its first one, unlike the gaps between
--- admissions, which are long while the first visitors of a sale are still inside.
-local function visitEnded(room, key)
-  local admittedAt = tonumber(redis.call('HGET', key, 'admittedAt') or '')
-  if not admittedAt then return end
-  local t = redis.call('TIME')
-  local visit = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - admittedAt
-  local average = tonumber(redis.call('HGET', room, 'visitMs') or '')
-  if average then visit = 0.8 * average + 0.2 * visit end
-  redis.call('HSET', room, 'visitMs', math.floor(visit))
-end
+-- include: visit-ended.lua
 if redis.call('ZREM', KEYS[5], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[6] .. ARGV[1], 'state', 'done')
 visitEnded(KEYS[1], KEYS[6] .. ARGV[1])

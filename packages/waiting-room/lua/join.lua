@@ -10,6 +10,7 @@
 -- outcome: new | existing |
 -- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first);
 -- or {'rate_limited', 'address' | 'session', ms until the window ends}.
+-- include: listing.lua
 local room, sessions, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -80,7 +81,7 @@ local left = quota - issued
 local crossed = ''
 if left == 0 then
   crossed = 'sold_out'
-elseif left == math.max(1, math.floor(quota / 10)) and redis.call('GET', availability) ~= 'sold_out' then
+elseif left == fewLeftAt(quota) and redis.call('GET', availability) ~= 'sold_out' then
   crossed = 'few_left'
 end
 if crossed ~= '' then redis.call('SET', availability, crossed, 'PXAT', tonumber(r[9])) end

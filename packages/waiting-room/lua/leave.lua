@@ -2,18 +2,7 @@
 -- A visitor gives up: their place (or their slot in the zone) is freed at once.
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
 -- ARGV: visitor. Returns the state they left from ('' if unknown, or already gone).
--- How long visits take (admission to their end), a moving average: with the zone's capacity, the
--- pace the line moves at. A visit's end is known from its first one, unlike the gaps between
--- admissions, which are long while the first visitors of a sale are still inside.
-local function visitEnded(room, key)
-  local admittedAt = tonumber(redis.call('HGET', key, 'admittedAt') or '')
-  if not admittedAt then return end
-  local t = redis.call('TIME')
-  local visit = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - admittedAt
-  local average = tonumber(redis.call('HGET', room, 'visitMs') or '')
-  if average then visit = 0.8 * average + 0.2 * visit end
-  redis.call('HSET', room, 'visitMs', math.floor(visit))
-end
+-- include: visit-ended.lua
 local queue, prequeue, inside, visitorPrefix = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local key = visitorPrefix .. ARGV[1]
 local state = redis.call('HGET', key, 'state')

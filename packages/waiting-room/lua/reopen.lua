@@ -4,6 +4,7 @@
 -- and the show's listing set to what that leaves. With people waiting, they get the seats instead.
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
 -- Returns {tokens added, listing} ({0} when nothing changes)
+-- include: listing.lua
 local room, queue, prequeue, availability = KEYS[1], KEYS[3], KEYS[4], KEYS[7]
 local r = redis.call('HMGET', room, 'quota', 'issued', 'seatsFree', 'draining', 'seatsSoldOut')
 if not r[1] or r[4] == '1' or r[5] == '1' then return {0} end
@@ -13,6 +14,6 @@ if redis.call('ZCARD', queue) > 0 or redis.call('ZCARD', prequeue) > 0 then retu
 quota = issued + free
 redis.call('HSET', room, 'quota', quota)
 local listing = 'available'
-if free <= math.max(1, math.floor(quota / 10)) then listing = 'few_left' end
+if free <= fewLeftAt(quota) then listing = 'few_left' end
 redis.call('SET', availability, listing, 'KEEPTTL')
 return {free, listing}
