@@ -23,6 +23,7 @@ export interface CallAnswer {
  * paths (the legacy system, the broker) instead of fetch, which costs several times the CPU per
  * call in Node 20 (web streams): on a busy replica that CPU is time a legacy slot sits idle.
  * Connection errors reject with their code (`ECONNREFUSED`, ...); the timeout with CallTimedOut.
+ * Redirects are answers like any other (not followed).
  */
 export function callHttp(url: string, opts: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<CallAnswer> {
   return new Promise((resolve, reject) => {
