@@ -96,6 +96,33 @@ describe('the legacy client', () => {
     expect(await redis.zcard('{legacy}:bulkhead')).toBe(0);
   });
 
+  it('gives a replica whose callers arrive later its share of the slots, rather than starving it', async () => {
+    const redis = await redisFor('fair');
+    const opts = { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 4, leaseMs: 30_000, waitMs: 30_000 };
+    const [busy, late] = [new Bulkhead(redis, opts), new Bulkhead(redis, opts)];
+    let inFlight = 0;
+    let most = 0;
+    const call = async (bulkhead: Bulkhead) => {
+      const slot = await bulkhead.acquire();
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+      await slot.release();
+      return Date.now();
+    };
+    // One replica's callers keep the four slots busy for about a second (120 × 30 ms / 4)...
+    const busyDone = Promise.all(Array.from({ length: 120 }, () => call(busy)));
+    await new Promise((r) => setTimeout(r, 100));
+    // ...when another's eight callers arrive: they get slots as the first replica's calls end.
+    const lateDone = await Promise.all(Array.from({ length: 8 }, () => call(late)));
+    const busyLast = Math.max(...(await busyDone));
+    // Half the slots from soon after they came: done with most of the first replica's line still
+    // to go (without the share, at best by chance, or after that line ran dry).
+    expect(Math.max(...lateDone)).toBeLessThan(busyLast - 500);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(await redis.zcard('{legacy}:bulkhead')).toBe(0);
+  });
+
   it('leaks no slot when many callers give up waiting while others hand slots over', async () => {
     const redis = await redisFor('giving-up');
     const [a, b] = [0, 1].map(() => new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 2, leaseMs: 30_000, waitMs: 40 }));

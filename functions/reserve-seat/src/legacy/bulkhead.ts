@@ -28,9 +28,12 @@ interface Waiter {
 }
 
 type Scripts = {
-  bulkheadAcquire(key: string, holder: string, limit: number, leaseMs: number): Promise<number>;
-  bulkheadHandOver(key: string, from: string, to: string, limit: number, leaseMs: number): Promise<number>;
+  bulkheadAcquire(key: string, waiting: string, holder: string, limit: number, leaseMs: number, process: string, markMs: number): Promise<number>;
+  bulkheadHandOver(key: string, waiting: string, from: string, to: string, limit: number, leaseMs: number, process: string): Promise<number>;
 };
+
+/** How long a process's "waiting" mark lasts: its poller renews it at every try (at most every 75 ms). */
+const WAITING_MARK_MS = 150;
 
 /**
  * A distributed semaphore in Redis in front of the legacy system, shared by every replica: never
@@ -38,7 +41,9 @@ type Scripts = {
  * mid-call cannot leak one. A process's callers wait in line (first come, first served) and only
  * the first of them asks Redis, with a short, jittered backoff, so a crowd of waiters is one poller
  * rather than hundreds. A call that ends while others here wait hands its slot to the first of
- * them in one Redis step: between two calls the legacy system waits one round trip, not two.
+ * them in one Redis step: between two calls the legacy system waits one round trip, not two. While
+ * other processes wait too, a process keeps at most its share of the slots (limit / processes
+ * waiting): no replica is starved by another whose callers keep coming.
  *
  * Every call is also counted in the `usageKey` hash, for the whole deployment: `busyMs` (slots
  * held), `waitedMs` (callers waiting for one), `calls`, `full` (callers who gave up waiting) and
@@ -47,6 +52,9 @@ type Scripts = {
  */
 export class Bulkhead {
   private readonly line: Waiter[] = [];
+  /** This process, as the bulkhead knows it: its holders are `<process>:<call>`. */
+  private readonly process = randomUUID();
+  private readonly waitingKey: string;
   private polling = false;
   private wake?: () => void;
   /** Slots freed in this process so far: one freed while the poller asked is not missed. */
@@ -55,7 +63,9 @@ export class Bulkhead {
   constructor(
     private readonly redis: Redis,
     private readonly opts: { key: string; usageKey: string; limit: number; leaseMs: number; waitMs: number },
-  ) {}
+  ) {
+    this.waitingKey = `${opts.key}:waiting`; // the same hash tag as the bulkhead's
+  }
 
   private get scripts(): Scripts {
     return this.redis as unknown as Scripts;
@@ -63,7 +73,7 @@ export class Bulkhead {
 
   acquire(): Promise<Slot> {
     return new Promise((resolve, reject) => {
-      this.line.push({ holder: randomUUID(), started: Date.now(), state: 'waiting', resolve, reject });
+      this.line.push({ holder: `${this.process}:${randomUUID()}`, started: Date.now(), state: 'waiting', resolve, reject });
       void this.poll();
     });
   }
@@ -94,7 +104,7 @@ export class Bulkhead {
         const freedBefore = this.freed;
         let taken: number;
         try {
-          taken = await this.scripts.bulkheadAcquire(this.opts.key, first.holder, this.opts.limit, this.opts.leaseMs);
+          taken = await this.scripts.bulkheadAcquire(this.opts.key, this.waitingKey, first.holder, this.opts.limit, this.opts.leaseMs, this.process, WAITING_MARK_MS);
         } catch (err) {
           if (first.state === 'waiting') this.giveUp(first, err);
           continue;
@@ -117,6 +127,8 @@ export class Bulkhead {
       }
     } finally {
       this.polling = false;
+      // Nobody here waits any more: others need not leave room for us.
+      this.redis.zrem(this.waitingKey, this.process).catch(() => undefined);
     }
   }
 
@@ -130,7 +142,7 @@ export class Bulkhead {
         this.count({ busyMs: Date.now() - takenAt, waitedMs, calls: 1 });
         const next = this.line[0];
         if (next) {
-          const handed = await this.scripts.bulkheadHandOver(this.opts.key, holder, next.holder, this.opts.limit, this.opts.leaseMs).catch(() => 0);
+          const handed = await this.scripts.bulkheadHandOver(this.opts.key, this.waitingKey, holder, next.holder, this.opts.limit, this.opts.leaseMs, this.process).catch(() => 0);
           if (handed === 1 && this.grant(next)) return;
           // It gave up meanwhile: the slot it was handed is freed. (Served meanwhile by the poller,
           // it holds that same slot.)
