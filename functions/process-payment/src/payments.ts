@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Logger, Transaction } from '@premiere/runtime';
+import type { EventToEmit, Logger, Transaction } from '@premiere/runtime';
 import { movePayment } from './payment-state-machine';
 import { PaymentProvider, ProviderRefused, ProviderUnavailable, type ChargeOutcome, type ProviderCall } from './provider';
 import type { PaymentMetrics } from './metrics';
@@ -84,6 +84,23 @@ export async function processPaymentRequest(w: Worker, log: Logger, request: Pay
   await settlePayment(w, log, request.paymentId, outcome, { outcomeUnknown: unknown });
 }
 
+/** A payment's row, as its approval announces it. */
+export interface ApprovedPayment {
+  id: string;
+  order_id: string;
+  attempt: number;
+  amount_cents: number;
+  currency: string;
+  provider_payment_id: string | null;
+}
+
+/** `premiere.payment.approved` for a payment: when it is approved, and again if reserve-seat never acknowledges it. */
+export const approvalEvent = (p: ApprovedPayment): EventToEmit => ({
+  type: 'premiere.payment.approved',
+  subject: p.order_id,
+  data: { paymentId: p.id, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id },
+});
+
 /**
  * Moves a payment out of `authorising` (or `failed`, for a charge found later) with the
  * provider's outcome, and announces it to reserve-seat in the same transaction. null: no charge
@@ -94,13 +111,9 @@ export async function settlePayment(w: Pick<Worker, 'transaction' | 'metrics'>, 
   const reason = outcome === null ? PROVIDER_UNAVAILABLE : outcome.status === 'declined' ? outcome.reason : null;
   const moved = await w.transaction(async (tx) => {
     if (!(await movePayment(tx, log, paymentId, to, { reason, providerPaymentId: outcome?.providerPaymentId ?? null, outcomeUnknown: opts.outcomeUnknown }))) return false;
-    const { rows } = await tx.query('SELECT order_id, attempt, amount_cents, currency, provider_payment_id FROM payments WHERE id = $1', [paymentId]);
+    const { rows } = await tx.query<ApprovedPayment>('SELECT id, order_id, attempt, amount_cents, currency, provider_payment_id FROM payments WHERE id = $1', [paymentId]);
     const p = rows[0];
-    await tx.emit(
-      to === 'approved'
-        ? { type: 'premiere.payment.approved', subject: p.order_id, data: { paymentId, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id } }
-        : { type: 'premiere.payment.rejected', subject: p.order_id, data: { paymentId, orderId: p.order_id, attempt: p.attempt, reason } },
-    );
+    await tx.emit(to === 'approved' ? approvalEvent(p) : { type: 'premiere.payment.rejected', subject: p.order_id, data: { paymentId, orderId: p.order_id, attempt: p.attempt, reason } });
     return true;
   });
   if (moved) {

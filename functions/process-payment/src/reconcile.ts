@@ -1,6 +1,6 @@
 import type { Logger } from '@premiere/runtime';
 import { movePayment } from './payment-state-machine';
-import { recorder, settlePayment, type Worker } from './payments';
+import { approvalEvent, recorder, settlePayment, type ApprovedPayment, type Worker } from './payments';
 import { refund } from './refunds';
 import type { ChargeOutcome } from './provider';
 
@@ -55,7 +55,7 @@ export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): P
 
   // Approvals reserve-seat has not acknowledged (the delivery ran out of retries, or its handler
   // kept failing): announced again, as the same payment, which it settles once.
-  const { rows: unheard } = await w.db.query<{ id: string; order_id: string; attempt: number; amount_cents: number; currency: string; provider_payment_id: string }>(
+  const { rows: unheard } = await w.db.query<ApprovedPayment>(
     `SELECT id, order_id, attempt, amount_cents, currency, provider_payment_id FROM payments
       WHERE state = 'approved' AND order_settled_at IS NULL
         AND coalesce(announced_at, updated_at) < now() - make_interval(secs => $1)
@@ -65,7 +65,7 @@ export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): P
   for (const p of unheard) {
     await w.transaction(async (tx) => {
       await tx.query('UPDATE payments SET announced_at = now() WHERE id = $1', [p.id]);
-      await tx.emit({ type: 'premiere.payment.approved', subject: p.order_id, data: { paymentId: p.id, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id } });
+      await tx.emit(approvalEvent(p));
     });
     w.metrics.reconciled.labels('approval_resent').inc();
     log.warn({ paymentId: p.id, orderId: p.order_id }, 'reconciliation: an approval reserve-seat never acknowledged, announced again');
