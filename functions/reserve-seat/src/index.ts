@@ -13,6 +13,9 @@ import { protectedZone, reserveSeatRoutes } from './routes';
  * shared by every replica. Payment is requested of process-payment by event; its answer books
  * the seats and issues the tickets. Operators read every order's audit trail (audit.ts).
  */
+/** `<order id>:<attempt>`, as paymentIdOf makes it (process-payment refuses an acknowledgement of anything else). */
+const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).required().messages({ 'string.pattern.base': '"paymentId" must be "<order id>:<attempt>"' });
+
 export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   name: 'reserve-seat',
   env: reserveSeatEnv,
@@ -20,11 +23,11 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   events: {
     // The seats are booked for good (or, if they were lost meanwhile, the payment refunded).
     'premiere.payment.approved': {
-      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: Joi.string().max(100).required() }).unknown(),
+      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: PAYMENT_ID }).unknown(),
       work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
     },
     'premiere.payment.rejected': {
-      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: Joi.string().max(100).required(), reason: Joi.string().max(200).required() }).unknown(),
+      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: PAYMENT_ID, reason: Joi.string().max(200).required() }).unknown(),
       handle: ({ data, tx, log }) => paymentRejected(tx, log, data),
     },
   },

@@ -491,6 +491,9 @@ describe('paying', () => {
   it('refuses a malformed payment event and a bad payment request, changing nothing', async () => {
     const { order, pay, view, event } = await buyer();
     expect((await event('premiere.payment.approved', { orderId: 'nope' })).status).toBe(400);
+    const badId = await event('premiere.payment.approved', { orderId: order.orderId, paymentId: 'pay-1' });
+    expect(badId.status).toBe(400);
+    expect((await badId.json()).error).toContain('"paymentId" must be "<order id>:<attempt>"');
     expect((await pay('no spaces allowed')).status).toBe(400);
     expect((await view()).state).toBe('pending_payment');
   });
