@@ -12,3 +12,4 @@ export * from './html';
 export * from './sessions';
 export * from './operators';
 export * from './http-client';
+export * from './listing';
