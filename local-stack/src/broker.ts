@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
-import { parseCloudEvent, type Logger } from '@premiere/runtime';
+import { EventIssuer, EventUnauthenticated, parseCloudEvent, SenderIdentity, type Logger } from '@premiere/runtime';
 import { parseCron, type Cron } from './cron';
 import { durationMs, type Delivery, type Schedule, type Subscription } from './declarations';
 
-/** A Trigger, resolved: deliver events whose attributes equal `filter` to `url`. */
-export type BrokerSubscription = Omit<Subscription, 'function'> & { url: string };
+/**
+ * A Trigger, resolved: deliver events whose attributes equal `filter` to `url`, with a token for
+ * `audience` (the subscriber's EVENT_AUTH_AUDIENCE), as Knative's sender identity does.
+ */
+export type BrokerSubscription = Omit<Subscription, 'function'> & { url: string; audience: string };
 
-/** A PingSource, resolved: send `data` to `url` whenever `schedule` matches the minute. */
-export type BrokerSchedule = Omit<Schedule, 'function'> & { url: string };
+/** A PingSource, resolved: send `data` to `url` (token for `audience`) whenever `schedule` matches the minute. */
+export type BrokerSchedule = Omit<Schedule, 'function'> & { url: string; audience: string };
 
 export interface DeadLetter {
   subscription: string;
@@ -22,6 +25,9 @@ export interface DeadLetter {
 // Knative retries these answers (and no answer at all); any other non-2xx goes to dead letters.
 const RETRYABLE = (status: number) => status >= 500 || [404, 408, 409, 429].includes(status);
 const MAX_DEAD_LETTERS = 1_000;
+/** Tokens last an hour and are renewed five minutes before they run out, as Knative's are. */
+const TOKEN_TTL_SECONDS = 3_600;
+const TOKEN_RENEW_SECONDS = 300;
 
 /**
  * The local stand-in for a Knative Broker with its Triggers and PingSources: an ingress taking
@@ -29,6 +35,11 @@ const MAX_DEAD_LETTERS = 1_000;
  * with backoff, dead letters (logged and kept, GET /dead-letters), reply events re-published, and
  * schedules fired each matching minute (or now, by POST /schedules/<name>). Like Knative's
  * in-memory channel, it keeps events in memory only.
+ *
+ * Sender identity as Knative's `authentication-oidc`: the broker is an issuer (its keys at
+ * /openid/v1/jwks, discovery at /.well-known/openid-configuration), every delivery carries a token
+ * for its subscriber's audience, and with `ingressAudience` set its ingress takes only events
+ * that carry one of its tokens for that audience (what the stack gives the functions to send with).
  */
 export class LocalBroker {
   readonly deadLetters: DeadLetter[] = [];
@@ -39,6 +50,9 @@ export class LocalBroker {
   private readonly agent = new http.Agent({ keepAlive: true });
   private minuteTimer?: NodeJS.Timeout;
   private closed = false;
+  private issuer?: EventIssuer;
+  private ingress?: SenderIdentity;
+  private readonly tokens = new Map<string, { token: string; renewAt: number }>();
 
   constructor(
     private readonly opts: {
@@ -48,6 +62,10 @@ export class LocalBroker {
       log: Logger;
       /** Per-attempt timeout of a delivery. */
       timeoutMs?: number;
+      /** Who signs deliveries; by default a key of the broker's own, issuer = its URL. */
+      issuer?: EventIssuer;
+      /** Take only events carrying this broker's token for this audience (off: take any). */
+      ingressAudience?: string;
     },
   ) {
     this.crons = opts.schedules.map((schedule) => ({ schedule, matches: parseCron(schedule.schedule) }));
@@ -58,7 +76,28 @@ export class LocalBroker {
     await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
     this.scheduleNextMinute();
     const address = this.server.address() as { port: number };
-    return `http://${host}:${address.port}`;
+    const url = `http://${host}:${address.port}`;
+    const issuer = (this.issuer = this.opts.issuer ?? new EventIssuer(url));
+    if (this.opts.ingressAudience) {
+      this.ingress = new SenderIdentity({ audience: this.opts.ingressAudience, issuer: issuer.url, jwks: issuer.jwks(), jwksUrl: `${url}/openid/v1/jwks`, log: this.opts.log });
+    }
+    return url;
+  }
+
+  /** The issuer's URL (EVENT_AUTH_ISSUER for the functions); after listen. */
+  get issuerUrl(): string {
+    return this.issuer!.url;
+  }
+
+  /** A token of this broker's for `audience` (cached until shortly before it runs out). */
+  tokenFor(audience: string, subject: string): string {
+    const key = `${audience} ${subject}`;
+    const now = Date.now() / 1000;
+    const kept = this.tokens.get(key);
+    if (kept && kept.renewAt > now) return kept.token;
+    const token = this.issuer!.token(audience, subject, { ttlSeconds: TOKEN_TTL_SECONDS });
+    this.tokens.set(key, { token, renewAt: now + TOKEN_TTL_SECONDS - TOKEN_RENEW_SECONDS });
+    return token;
   }
 
   async close(): Promise<void> {
@@ -74,7 +113,7 @@ export class LocalBroker {
     this.stats.received++;
     for (const sub of this.opts.subscriptions) {
       if (Object.entries(sub.filter).every(([attr, value]) => (event as unknown as Record<string, unknown>)[attr] === value)) {
-        this.track(this.deliver(event, sub.name, sub.url));
+        this.track(this.deliver(event, sub.name, sub.url, sub.audience, `system:serviceaccount:local:${sub.name}-oidc-eventing.knative.dev-trigger`));
       }
     }
   }
@@ -90,7 +129,7 @@ export class LocalBroker {
       datacontenttype: 'application/json',
       data: schedule.data,
     });
-    this.track(this.deliver(ping, `schedule/${schedule.name}`, schedule.url));
+    this.track(this.deliver(ping, `schedule/${schedule.name}`, schedule.url, schedule.audience, `system:serviceaccount:local:${schedule.name}-oidc-sources.knative.dev-pingsource`));
     return true;
   }
 
@@ -109,7 +148,7 @@ export class LocalBroker {
     return this.opts.delivery.backoffPolicy === 'exponential' ? base * 2 ** attempt : base * (attempt + 1);
   }
 
-  private async deliver(event: CloudEventV1<unknown>, name: string, url: string): Promise<void> {
+  private async deliver(event: CloudEventV1<unknown>, name: string, url: string, audience: string, subject: string): Promise<void> {
     const { retry } = this.opts.delivery;
     const message = HTTP.binary(event);
     let reason = '';
@@ -120,7 +159,8 @@ export class LocalBroker {
         if (this.closed) return;
       }
       try {
-        const res = await this.post(url, message.headers as Record<string, string>, String(message.body ?? ''));
+        const headers = { ...(message.headers as Record<string, string>), authorization: `Bearer ${this.tokenFor(audience, subject)}` };
+        const res = await this.post(url, headers, String(message.body ?? ''));
         if (res.status >= 200 && res.status < 300) {
           this.stats.delivered++;
           this.republishReply(res, name);
@@ -183,9 +223,18 @@ export class LocalBroker {
     if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { status: 'ok' });
     if (req.method === 'GET' && url.pathname === '/dead-letters') return send(200, this.deadLetters);
     if (req.method === 'GET' && url.pathname === '/stats') return send(200, this.stats);
+    if (req.method === 'GET' && url.pathname === '/.well-known/openid-configuration') return send(200, this.issuer!.discovery());
+    if (req.method === 'GET' && url.pathname === '/openid/v1/jwks') return send(200, this.issuer!.jwks());
     const fire = /^\/schedules\/([a-z0-9-]+)$/.exec(url.pathname);
     if (req.method === 'POST' && fire) return this.fire(fire[1]) ? send(202) : send(404, { error: `no schedule named ${fire[1]}` });
     if (req.method !== 'POST') return send(405, { error: 'POST CloudEvents to the broker' });
+    try {
+      await this.ingress?.verify(req.headers.authorization);
+    } catch (err) {
+      req.resume();
+      if (err instanceof EventUnauthenticated) return send(401, { error: err.message });
+      throw err;
+    }
 
     const chunks: Buffer[] = [];
     let size = 0;

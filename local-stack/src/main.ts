@@ -15,6 +15,8 @@ const FUNCTIONS = listFunctions();
 const SIMULATORS = { 'legacy-cinema': 'legacy-cinema-main.js', 'payment-provider': 'payment-provider-main.js' };
 
 const log = createLogger({ name: 'local-stack' });
+/** The broker's audience, in Knative's form (eventing.knative.dev/broker/<namespace>/<name>). */
+const BROKER_AUDIENCE = 'eventing.knative.dev/broker/local/default';
 const maskPassword = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
 function isAlive(pid: number): boolean {
@@ -132,21 +134,38 @@ async function main() {
     const ports = Object.fromEntries(await Promise.all([...FUNCTIONS, ...Object.keys(SIMULATORS), 'broker'].map(async (n) => [n, await freePort()] as const)));
     const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
 
+    // Sender identity as on a cluster with Knative's authentication-oidc: the broker signs every
+    // delivery for its function's audience and takes only events carrying its token, which the
+    // functions read from a file, as a SinkBinding mounts it (renewed well before it runs out).
+    const audienceOf = (fn: string) => `premiere/${fn}`;
     const broker = new LocalBroker({
       delivery: eventing.delivery,
-      subscriptions: eventing.subscriptions.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, filter: s.filter })),
-      schedules: eventing.schedules.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, schedule: s.schedule, data: s.data })),
+      subscriptions: eventing.subscriptions.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, filter: s.filter, audience: audienceOf(s.function) })),
+      schedules: eventing.schedules.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, schedule: s.schedule, data: s.data, audience: audienceOf(s.function) })),
       log: createLogger({ name: 'broker', level: config.LOG_LEVEL }),
+      ingressAudience: BROKER_AUDIENCE,
     });
     const brokerUrl = await broker.listen(ports.broker);
     cleanups.push(() => broker.close());
+    const sinkTokenFile = path.join(stateDir, 'oidc', 'token');
+    const writeSinkToken = () => {
+      mkdirSync(path.dirname(sinkTokenFile), { recursive: true, mode: 0o700 });
+      writeFileSync(sinkTokenFile, broker.tokenFor(BROKER_AUDIENCE, 'system:serviceaccount:local:functions-to-broker-oidc-sources.knative.dev-sinkbinding'), { mode: 0o600 });
+    };
+    writeSinkToken();
+    const renewSinkToken = setInterval(writeSinkToken, 20 * 60_000).unref();
+    cleanups.push(async () => {
+      clearInterval(renewSinkToken);
+      rmSync(path.dirname(sinkTokenFile), { recursive: true, force: true });
+    });
 
     // Each function and simulator runs as its own process, as its container would; a process that
     // dies is started again, as Kubernetes would.
     const launch = (name: string, script: string, env: Record<string, string>) => {
       const start = () => {
         const child = spawn(process.execPath, [script], {
-          env: { ...process.env, ...env, PORT: String(ports[name]), LOG_LEVEL: config.LOG_LEVEL },
+          // Only the edge listens beyond this machine: like the cluster's, it is the one door.
+          env: { ...process.env, ...env, PORT: String(ports[name]), HOST: '127.0.0.1', LOG_LEVEL: config.LOG_LEVEL },
           stdio: ['ignore', 'inherit', 'inherit'],
           detached: true, // its own process group: Ctrl-C reaches the stack, which stops it in order
         });
@@ -180,6 +199,9 @@ async function main() {
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
         K_SINK: brokerUrl,
+        EVENT_AUTH_ISSUER: broker.issuerUrl,
+        EVENT_AUTH_JWKS_URL: `${brokerUrl}/openid/v1/jwks`,
+        EVENT_SINK_TOKEN_FILE: sinkTokenFile,
         TOKEN_SIGNING_KEYS: secrets.TOKEN_SIGNING_KEYS,
         ADMIN_TOKEN: secrets.ADMIN_TOKEN,
         LEGACY_URL: urlOf('legacy-cinema'), // read by reserve-seat

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { createLogger } from '@premiere/runtime';
+import { createLogger, SenderIdentity } from '@premiere/runtime';
 import { captureLogs, eventually } from '@premiere/runtime/testing';
 import { LocalBroker, type BrokerSchedule, type BrokerSubscription } from '../src/broker';
 import { parseCron } from '../src/cron';
@@ -27,9 +27,9 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function broker(subscriptions: BrokerSubscription[], schedules: BrokerSchedule[] = [], retry = 3) {
+async function broker(subscriptions: BrokerSubscription[], schedules: BrokerSchedule[] = [], retry = 3, ingressAudience?: string) {
   const logs = captureLogs();
-  const b = new LocalBroker({ subscriptions, schedules, delivery: { retry, backoffPolicy: 'exponential', backoffDelay: 'PT0.1S' }, log: createLogger({ name: 'broker' }, logs.stream) });
+  const b = new LocalBroker({ subscriptions, schedules, delivery: { retry, backoffPolicy: 'exponential', backoffDelay: 'PT0.1S' }, log: createLogger({ name: 'broker' }, logs.stream), ingressAudience });
   const url = await b.listen(0);
   closers.push(() => b.close());
   return { b, url, logs };
@@ -45,8 +45,8 @@ describe('the local broker', () => {
     const all = await subscriber(() => ({ status: 204 }));
     closers.push(held.close, all.close);
     const { b, url } = await broker([
-      { name: 'held', url: held.url, filter: { type: 'premiere.seat.held' } },
-      { name: 'from-payment', url: all.url, filter: { source: '/premiere/process-payment' } },
+      { name: 'held', url: held.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
+      { name: 'from-payment', url: all.url, filter: { source: '/premiere/process-payment' }, audience: 'premiere/test' },
     ]);
     expect((await send(url, HTTP.binary(event()))).status).toBe(202);
     expect((await send(url, HTTP.structured(event('premiere.seat.held', 'e-2')))).status).toBe(202);
@@ -67,7 +67,7 @@ describe('the local broker', () => {
   it('retries failed deliveries with exponential backoff', async () => {
     const flaky = await subscriber((n) => ({ status: n <= 2 ? 503 : 204 }));
     closers.push(flaky.close);
-    const { b, url } = await broker([{ name: 'held', url: flaky.url, filter: { type: 'premiere.seat.held' } }]);
+    const { b, url } = await broker([{ name: 'held', url: flaky.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' }]);
     await send(url, HTTP.binary(event()));
     await b.idle();
     expect(flaky.calls).toHaveLength(3);
@@ -83,8 +83,8 @@ describe('the local broker', () => {
     closers.push(down.close, refuses.close);
     const { b, url, logs } = await broker(
       [
-        { name: 'down', url: down.url, filter: { type: 'premiere.seat.held' } },
-        { name: 'refuses', url: refuses.url, filter: { type: 'premiere.seat.held' } },
+        { name: 'down', url: down.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
+        { name: 'refuses', url: refuses.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
       ],
       [],
       2,
@@ -108,8 +108,8 @@ describe('the local broker', () => {
     const released = await subscriber(() => ({ status: 204 }));
     closers.push(replier.close, released.close);
     const { b, url } = await broker([
-      { name: 'held', url: replier.url, filter: { type: 'premiere.seat.held' } },
-      { name: 'released', url: released.url, filter: { type: 'premiere.seat.released' } },
+      { name: 'held', url: replier.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
+      { name: 'released', url: released.url, filter: { type: 'premiere.seat.released' }, audience: 'premiere/test' },
     ]);
     await send(url, HTTP.binary(event()));
     await eventually(() => released.calls.length === 1);
@@ -121,12 +121,48 @@ describe('the local broker', () => {
   it('fires schedules as PingSource events, on demand and by cron', async () => {
     const target = await subscriber(() => ({ status: 204 }));
     closers.push(target.close);
-    const { b, url } = await broker([], [{ name: 'relay', url: target.url, schedule: '* * * * *', data: { schedule: 'outbox-relay' } }]);
+    const { b, url } = await broker([], [{ name: 'relay', url: target.url, schedule: '* * * * *', data: { schedule: 'outbox-relay' }, audience: 'premiere/test' }]);
     expect((await fetch(`${url}/schedules/relay`, { method: 'POST' })).status).toBe(202);
     expect((await fetch(`${url}/schedules/nope`, { method: 'POST' })).status).toBe(404);
     await b.idle();
     expect(target.calls[0].headers).toMatchObject({ 'ce-type': 'dev.knative.sources.ping', 'ce-source': '/apis/v1/namespaces/local/pingsources/relay' });
     expect(JSON.parse(target.calls[0].body)).toEqual({ schedule: 'outbox-relay' });
+  });
+});
+
+describe('sender identity (Knative authentication-oidc)', () => {
+  it('signs every delivery for its subscriber’s audience, with keys served as an issuer serves them', async () => {
+    const target = await subscriber(() => ({ status: 204 }));
+    closers.push(target.close);
+    const { b, url } = await broker([{ name: 'held', url: target.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/reserve-seat' }], [
+      { name: 'relay', url: target.url, schedule: '0 0 1 1 *', data: { schedule: 'outbox-relay' }, audience: 'premiere/reserve-seat' },
+    ]);
+    expect(await (await fetch(`${url}/.well-known/openid-configuration`)).json()).toMatchObject({ issuer: url, jwks_uri: `${url}/openid/v1/jwks` });
+    await send(url, HTTP.binary(event()));
+    await fetch(`${url}/schedules/relay`, { method: 'POST' });
+    await b.idle();
+    expect(target.calls).toHaveLength(2);
+    // What a function checks: signature (keys fetched from the broker), issuer, audience, expiry.
+    const verifier = (audience: string) => new SenderIdentity({ audience, issuer: url, jwksUrl: `${url}/openid/v1/jwks`, log: createLogger({ name: 't' }, captureLogs().stream) });
+    for (const call of target.calls) {
+      await expect(verifier('premiere/reserve-seat').verify(call.headers.authorization)).resolves.toBeUndefined();
+      await expect(verifier('premiere/admit-batch').verify(call.headers.authorization)).rejects.toThrow(/another audience/);
+    }
+  });
+
+  it('takes events at its ingress only with its token for its audience, when told to', async () => {
+    const target = await subscriber(() => ({ status: 204 }));
+    closers.push(target.close);
+    const { b, url } = await broker([{ name: 'held', url: target.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/x' }], [], 3, 'eventing.knative.dev/broker/local/default');
+    const m = HTTP.binary(event());
+    const anonymous = await fetch(url, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+    expect(anonymous.status).toBe(401);
+    const forOther = await fetch(url, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: `Bearer ${b.tokenFor('premiere/x', 's')}` }, body: m.body as string });
+    expect(forOther.status).toBe(401);
+    const ours = await fetch(url, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: `Bearer ${b.tokenFor('eventing.knative.dev/broker/local/default', 's')}` }, body: m.body as string });
+    expect(ours.status).toBe(202);
+    await b.idle();
+    expect(target.calls).toHaveLength(1);
   });
 });
 

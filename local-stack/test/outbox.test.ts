@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createFunction, createLogger, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, consumer, producer } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, testEventIssuer, type TestDatabase, consumer, producer } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
 import { LocalBroker } from '../src/broker';
 
@@ -52,10 +52,11 @@ describe('the transactional outbox', () => {
 
     // The broker comes back; failed rows were backed off, so make them due now rather than wait.
     const broker = new LocalBroker({
-      subscriptions: [{ name: 'admitted', url: `${consumerUrl}/events`, filter: { type: 'premiere.visitors.admitted' } }],
+      subscriptions: [{ name: 'admitted', url: `${consumerUrl}/events`, filter: { type: 'premiere.visitors.admitted' }, audience: 'premiere/admit-batch' }],
       schedules: [],
       delivery: { retry: 3, backoffPolicy: 'exponential', backoffDelay: 'PT0.05S' },
       log: a.ctx.log,
+      issuer: testEventIssuer,
     });
     await broker.listen(brokerPort);
     stops.push(() => broker.close());

@@ -49,6 +49,16 @@ describe('npm start (the local stack)', () => {
     expect((await fetch(`${state.edge}/events`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${state.broker}/healthz`)).status).toBe(200);
 
+    // Sender identity: events reach a function only from the broker, and the broker takes them only
+    // with the token the functions send (the SinkBinding's, here a file of the stack's).
+    const forged = HTTP.binary(new CloudEvent({ id: 'forged-1', type: 'premiere.catalog.changed', source: '/premiere/admin', data: {} }));
+    const straight = await fetch(`${state.functions['render-catalog']}/events`, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.body as string });
+    expect(straight.status).toBe(401);
+    expect((await fetch(state.broker, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.body as string })).status).toBe(401);
+    const sinkToken = readFileSync(path.join(stateDir, 'oidc', 'token'), 'utf8');
+    const toBroker = (message: { headers: Record<string, unknown>; body: unknown }) =>
+      fetch(state.broker, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: `Bearer ${sinkToken}` }, body: message.body as string });
+
     // Migrated, with the demo catalog: a premiere in a small room.
     const db = new pg.Client({ connectionString: state.backing.postgres });
     await db.connect();
@@ -71,7 +81,7 @@ describe('npm start (the local stack)', () => {
     for (let i = 0; i < 12; i++) visitors.push(await joinAs(i));
     expect(visitors.map((v) => v.status.state)).toEqual([...Array(10).fill('admitted'), 'waiting', 'waiting']);
     const ended = HTTP.binary(new CloudEvent({ id: 'stack-0', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere, visitor: visitors[0].visitor } }));
-    expect((await fetch(state.broker, { method: 'POST', headers: ended.headers as Record<string, string>, body: ended.body as string })).status).toBe(202);
+    expect((await toBroker(ended)).status).toBe(202);
     const next = visitors[10];
     await eventually(async () => {
       const s = await (await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/status`, { headers: { authorization: `Bearer ${next.token}`, 'x-session-id': next.session } })).json();
@@ -89,7 +99,7 @@ describe('npm start (the local stack)', () => {
     await redis.set('premiere:{show:last-starfall-premiere}:availability', 'sold_out');
     redis.disconnect();
     const event = HTTP.binary(new CloudEvent({ id: 'stack-1', type: 'premiere.show.availability.changed', source: '/premiere/issue-token', data: { showId: 'last-starfall-premiere', availability: 'sold_out' } }));
-    expect((await fetch(state.broker, { method: 'POST', headers: event.headers as Record<string, string>, body: event.body as string })).status).toBe(202);
+    expect((await toBroker(event)).status).toBe(202);
     await eventually(async () => !(await movie()).includes('href="/waiting-room/last-starfall-premiere"'), 10_000, 200);
 
     expect(state.pids).toHaveLength(9); // postgres, redis, 2 simulators, 5 functions
@@ -106,6 +116,7 @@ describe('npm start (the local stack)', () => {
     expect({ code, output: code === 0 ? '' : stack.output }).toEqual({ code: 0, output: '' });
     await eventually(() => pids.every((pid) => !alive(pid)), 10_000);
     expect(existsSync(stateFile)).toBe(false);
+    expect(existsSync(path.join(stateDir, 'oidc'))).toBe(false);
     expect(state.dirs.filter((d: string) => existsSync(d))).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
   }, 180_000);

@@ -18,10 +18,10 @@ export function pickLatency([min, max]: [number, number]): number {
 // unref: a pending simulated delay never keeps a stopped simulator (or a test run) alive.
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-export function simulatorServer(port: number): Hapi.Server {
+export function simulatorServer(port: number, host = '0.0.0.0'): Hapi.Server {
   const server = Hapi.server({
     port,
-    host: '0.0.0.0',
+    host,
     routes: { validate: { failAction: async (_r, _h, err) => { throw err; } } },
   });
   server.validator(Joi);

@@ -5,6 +5,7 @@ import { latencyRange } from './common';
 /** The simulators' environment variables (see the README's table). */
 export const legacyCinemaEnv = {
   PORT: runtimeEnv.PORT,
+  HOST: runtimeEnv.HOST,
   LOG_LEVEL: runtimeEnv.LOG_LEVEL,
   DATABASE_URL: { ...runtimeEnv.DATABASE_URL, expect: 'the PostgreSQL URL of the catalog the seat maps are read from' },
   LEGACY_LATENCY_MS: { schema: latencyRange.default('300-1500'), expect: 'a latency in ms, fixed ("500") or a range ("300-1500")' },
@@ -16,6 +17,7 @@ export const legacyCinemaEnv = {
 
 export const paymentProviderEnv = {
   PORT: runtimeEnv.PORT,
+  HOST: runtimeEnv.HOST,
   LOG_LEVEL: runtimeEnv.LOG_LEVEL,
   PAYMENT_LATENCY_MS: { schema: latencyRange.default('50-300'), expect: 'a latency in ms, fixed ("100") or a range ("50-300")' },
   PAYMENT_HANG_MS: { schema: Joi.number().integer().min(0).default(30_000), expect: 'milliseconds tok_timeout keeps the caller waiting' },

@@ -9,6 +9,7 @@ runSimulator('legacy-cinema', () => {
   const db = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   const server = createLegacyCinema({
     port: config.PORT,
+    host: config.HOST,
     seatsOf: catalogSeats(db),
     latencyMs: parseRange(config.LEGACY_LATENCY_MS),
     concurrencyLimit: config.LEGACY_CONCURRENCY_LIMIT,

@@ -12,6 +12,8 @@ import { pickLatency, simulatorServer, sleep } from './common';
  */
 export interface LegacyCinemaOptions {
   port: number;
+  /** The address to listen on (default 0.0.0.0). */
+  host?: string;
   /** A show's seat labels ("F12"), or null when the show is unknown. */
   seatsOf: (showId: string) => Promise<string[] | null>;
   latencyMs: [number, number];
@@ -49,7 +51,7 @@ export function catalogSeats(db: { query: pg.Pool['query'] }): LegacyCinemaOptio
 }
 
 export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
-  const server = simulatorServer(opts.port);
+  const server = simulatorServer(opts.port, opts.host);
   const holds = new Map<string, Hold>();
   const seatHolds = new Map<string, string>(); // `${showId} ${seat}` → hold id (held or booked)
   const seatCache = new Map<string, string[]>();

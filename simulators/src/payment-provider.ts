@@ -10,6 +10,8 @@ import { pickLatency, simulatorServer, sleep } from './common';
  */
 export interface PaymentProviderOptions {
   port: number;
+  /** The address to listen on (default 0.0.0.0). */
+  host?: string;
   latencyMs: [number, number];
   /** How long `tok_timeout` keeps the caller waiting (the charge is made all the same). */
   hangMs: number;
@@ -47,7 +49,7 @@ interface Stored {
 const fingerprint = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server {
-  const server = simulatorServer(opts.port);
+  const server = simulatorServer(opts.port, opts.host);
   const payments = new Map<string, Payment>();
   const byKey = new Map<string, Stored>(); // `${scope} ${idempotency key}` → first answer
   const working = new Map<string, Promise<Stored | undefined>>(); // the same, while it is worked on

@@ -4,7 +4,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { Agent, request } from 'undici';
 import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
+import { createTestDatabase, createTestRedisPrefix, eventAuthEnv, eventAuthorization, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
 import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
 import { reserveSeat } from '@premiere/reserve-seat';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
@@ -73,6 +73,7 @@ export const protectedZone: Scenario = {
           TOKEN_SIGNING_KEYS: JSON.stringify(SIGNING_KEYS),
           ADMIN_TOKEN: 'bench-admin-token-0123456789',
           HOLD_SECONDS: '600',
+          ...eventAuthEnv(),
         },
         pino.destination({ dest: '/dev/null', sync: false }),
       );
@@ -191,6 +192,7 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
     'ce-id': randomUUID(),
     'ce-source': '/bench/process-payment',
     'ce-type': 'premiere.payment.approved',
+    authorization: eventAuthorization('reserve-seat'),
   });
   if (approved.status !== 204 && approved.status !== 200) throw new Error(`approving: ${approved.status} ${await approved.text()}`);
   await approved.text();

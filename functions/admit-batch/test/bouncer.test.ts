@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../../issue-token/src';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
@@ -38,7 +38,8 @@ async function startBouncer(extra: Record<string, string> = {}) {
 
 /** issue-token, its nudges delivered straight to a bouncer (as the broker's Triggers would). */
 async function startIssueToken(bouncerUrl: string, extra: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, STATUS_SNAPSHOT_MS: '0', ...extra }), captureLogs().stream);
+  // Its nudges go straight to the bouncer, with the token the broker would present.
+  const fn = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch'), STATUS_SNAPSHOT_MS: '0', ...extra }), captureLogs().stream);
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -58,7 +59,7 @@ const status = async (url: string, showId: string, v: { token: string; session: 
 let eventId = 0;
 function event(url: string, type: string, data: Record<string, unknown>, time = new Date()) {
   const m = HTTP.binary(new CloudEvent({ id: `e-${process.pid}-${++eventId}`, type, source: '/premiere/test', time: time.toISOString(), data }));
-  return fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+  return fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
 }
 const ping = (url: string, schedule: string) => event(url, 'dev.knative.sources.ping', { schedule });
 const admin = (url: string, method: string, path: string, body?: unknown, token = TEST_ADMIN_TOKEN) =>

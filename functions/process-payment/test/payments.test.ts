@@ -5,7 +5,7 @@ import pg from 'pg';
 import nock from 'nock';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { ConfigError, createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { createPaymentProvider } from '@premiere/simulators';
 import { processPayment } from '../src';
 
@@ -52,7 +52,7 @@ function paymentRequested(over: Record<string, unknown> = {}) {
 
 async function deliver(url: string, type: string, data: unknown, id = randomUUID()) {
   const m = HTTP.binary(new CloudEvent({ id, type, source: '/premiere/reserve-seat', data }));
-  return fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+  return fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('process-payment') }, body: m.body as string });
 }
 
 const eventsAbout = (paymentId: string) => sql("SELECT type, data FROM outbox WHERE data->>'paymentId' = $1 ORDER BY id", [paymentId]);
@@ -206,7 +206,7 @@ describe('charging', () => {
       expect((await res.json()).error).toMatch(/invalid data for premiere.payment.requested/);
     }
     expect((await deliver(url, 'premiere.refund.requested', { orderId: good.orderId })).status).toBe(400);
-    expect((await fetch(`${url}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+    expect((await fetch(`${url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: eventAuthorization('process-payment') }, body: '{}' })).status).toBe(400);
     expect(await sql('SELECT (SELECT count(*) FROM payments)::int AS payments, (SELECT count(*) FROM outbox)::int AS events')).toEqual(before);
     expect(logs.raw.join('\n')).not.toContain('4111');
   });

@@ -1,6 +1,6 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
 import { renderCatalog } from '../src';
 
@@ -30,7 +30,7 @@ async function start(env: Record<string, string> = {}, prefix = redis.prefix) {
 const availabilityChanged = (id: string, showId: string, availability: string) =>
   HTTP.binary(new CloudEvent({ id, type: 'premiere.show.availability.changed', source: '/premiere/issue-token', subject: showId, data: { showId, availability } }));
 const post = (url: string, m: { headers: Record<string, unknown>; body: unknown }) =>
-  fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+  fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('render-catalog') }, body: m.body as string });
 
 describe('render-catalog pages', () => {
   it('renders the home page: premieres, now showing, coming soon, and the cinemas', async () => {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
@@ -347,7 +347,7 @@ describe('paying', () => {
     let id = 0;
     const event = (type: string, data: Record<string, unknown>) => {
       const m = HTTP.binary(new CloudEvent({ id: `${order.orderId}-${++id}`, type, source: '/premiere/process-payment', data }));
-      return fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+      return fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('reserve-seat') }, body: m.body as string });
     };
     return { showId, order, pay, view, event, r, url };
   }

@@ -23,6 +23,10 @@ const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
 /** Variables every function reads. Knative injects PORT and K_SINK. */
 export const runtimeEnv = {
   PORT: { schema: Joi.number().integer().min(0).max(65535).default(8080), expect: 'a TCP port (1-65535; 0 picks a free one)' },
+  HOST: {
+    schema: Joi.string().hostname().default('0.0.0.0'),
+    expect: 'the address to listen on: 0.0.0.0 in a container; npm start uses 127.0.0.1, so that only its edge is reachable from other machines',
+  },
   DATABASE_URL: {
     schema: url(['postgres', 'postgresql']).required(),
     expect: 'a PostgreSQL URL, e.g. postgres://user:password@host:5432/premiere',
@@ -46,6 +50,33 @@ export const runtimeEnv = {
       return Joi.attempt(JSON.parse(text), overrides) as { extensions: Record<string, string | number | boolean> };
     }),
     expect: 'JSON like {"extensions":{"name":"value"}}: attributes added to every event sent (what a SinkBinding injects)',
+  },
+  // Sender identity (Knative Eventing's authentication-oidc): see cloudevents/sender-identity.ts.
+  EVENT_AUTH: {
+    schema: Joi.string().valid('oidc', 'none').default('oidc'),
+    expect: 'oidc (POST /events needs the broker’s token) or none (only for a cluster without Knative’s sender identity)',
+  },
+  EVENT_AUTH_AUDIENCE: {
+    schema: Joi.string().pattern(/^[\x21-\x7e]{1,512}$/),
+    expect: 'the audience an event’s token must be for (default premiere/<function>; the chart sets its Triggers’ audience)',
+  },
+  EVENT_AUTH_ISSUER: {
+    schema: Joi.string().pattern(/^[\x21-\x7e]{1,512}$/).default('https://kubernetes.default.svc.cluster.local'),
+    expect: 'the issuer of event tokens: the cluster’s service-account issuer (kubectl get --raw /.well-known/openid-configuration)',
+  },
+  EVENT_AUTH_JWKS_URL: {
+    schema: url(['http', 'https']).default('https://kubernetes.default.svc/openid/v1/jwks'),
+    expect: 'the URL of the issuer’s public keys (JWKS), http or https',
+  },
+  EVENT_AUTH_JWKS: {
+    schema: Joi.string().custom((text: string) =>
+      Joi.attempt(JSON.parse(text), Joi.object({ keys: Joi.array().items(Joi.object({ kty: Joi.string().required() }).unknown()).min(1).required() }).unknown()),
+    ),
+    expect: 'the issuer’s public keys as a JWKS in JSON, {"keys":[…]} (instead of fetching EVENT_AUTH_JWKS_URL)',
+  },
+  EVENT_SINK_TOKEN_FILE: {
+    schema: Joi.string().default('/oidc/token'),
+    expect: 'the file holding the token sent to the broker with every event (where Knative’s SinkBinding mounts it)',
   },
   LOG_LEVEL: {
     schema: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),

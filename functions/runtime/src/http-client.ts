@@ -25,7 +25,10 @@ export interface CallAnswer {
  * Connection errors reject with their code (`ECONNREFUSED`, ...); the timeout with CallTimedOut.
  * Redirects are answers like any other (not followed).
  */
-export function callHttp(url: string, opts: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<CallAnswer> {
+export function callHttp(
+  url: string,
+  opts: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number; /** Trust only this CA (https; no pooled connection). */ ca?: Buffer },
+): Promise<CallAnswer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const client = target.protocol === 'https:' ? https : http;
@@ -33,7 +36,8 @@ export function callHttp(url: string, opts: { method: string; headers?: Record<s
       clearTimeout(timer);
       fn();
     };
-    const req = client.request(target, { method: opts.method, headers: opts.headers, agent: agents[target.protocol as keyof typeof agents] }, (res) => {
+    const agent = opts.ca ? false : agents[target.protocol as keyof typeof agents];
+    const req = client.request(target, { method: opts.method, headers: opts.headers, agent, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));

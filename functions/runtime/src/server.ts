@@ -6,6 +6,8 @@ import type pg from 'pg';
 import { ConfigError, loadConfig, runtimeEnv, type ConfigOf, type EnvSpec, type RuntimeConfig } from './config';
 import { buildEvent, Outbox, sendEvent, type EventToEmit, type OutboxRow } from './cloudevents/outbox';
 import { eventsRoute, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
+import { SenderIdentity, SinkToken } from './cloudevents/sender-identity';
+import type { JSONWebKeySet } from 'jose';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createPool, inTransaction, schemaOf } from './postgres';
@@ -117,7 +119,20 @@ export function createFunction<S extends EnvSpec>(
   const source = `/premiere/${def.name}`;
   // Parsed from JSON by its schema (config.ts), hence the cast.
   const extensions = (config.K_CE_OVERRIDES as unknown as { extensions: Record<string, unknown> } | undefined)?.extensions;
-  const outbox = new Outbox(db, { source, sink: config.K_SINK, extensions, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
+  const sinkToken = new SinkToken(config.EVENT_SINK_TOKEN_FILE);
+  const authorization = () => sinkToken.authorization();
+  const outbox = new Outbox(db, { source, sink: config.K_SINK, extensions, authorization, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
+  const senderIdentity =
+    config.EVENT_AUTH === 'oidc'
+      ? new SenderIdentity({
+          audience: config.EVENT_AUTH_AUDIENCE ?? `premiere/${def.name}`,
+          issuer: config.EVENT_AUTH_ISSUER,
+          // Parsed from JSON by its schema (config.ts), hence the cast.
+          jwks: config.EVENT_AUTH_JWKS as unknown as JSONWebKeySet | undefined,
+          jwksUrl: config.EVENT_AUTH_JWKS_URL,
+          log,
+        })
+      : undefined;
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     const emitted: OutboxRow[] = [];
@@ -134,7 +149,7 @@ export function createFunction<S extends EnvSpec>(
   };
 
   const nudge = (event: EventToEmit): void => {
-    sendEvent(config.K_SINK, buildEvent(event, { source, extensions }), 2_000).catch((err: Error) =>
+    sendEvent(config.K_SINK, buildEvent(event, { source, extensions }), 2_000, authorization()).catch((err: Error) =>
       log.warn({ type: event.type, subject: event.subject, err: err.message }, 'nudge not delivered (the schedule will catch up)'),
     );
   };
@@ -144,7 +159,7 @@ export function createFunction<S extends EnvSpec>(
 
   const server = Hapi.server({
     port: config.PORT,
-    host: '0.0.0.0',
+    host: config.HOST,
     // The edge compresses (once per cached page, not once per request here).
     compression: false,
     routes: {
@@ -196,6 +211,7 @@ export function createFunction<S extends EnvSpec>(
     ...healthRoutes({ db, redis, metrics, isStopping: () => state.stopping }),
     eventsRoute({
       source,
+      senderIdentity,
       extensions,
       handlers: def.events ?? {},
       schedules: {

@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
 
 let db: TestDatabase;
 let sql: pg.Pool;
@@ -34,7 +34,7 @@ const admitted = (id: string, data: unknown = { n: 1 }) =>
   new CloudEvent({ id, type: 'premiere.visitors.admitted', source: '/premiere/issue-token', subject: 'show-1', data });
 
 async function post(message: { headers: Record<string, unknown>; body: unknown }) {
-  return fetch(url, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
+  return fetch(url, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: message.body as string });
 }
 const inboxCount = async () => Number((await sql.query('SELECT count(*) FROM admit_batch.inbox')).rows[0].count);
 
@@ -74,7 +74,7 @@ describe('CloudEvents in', () => {
       [{ 'ce-id': '1', 'ce-source': '/x', 'ce-type': 'premiere.visitors.admitted', 'ce-specversion': '0.1' }, ''],
     ];
     for (const [headers, body] of cases) {
-      const res = await fetch(url, { method: 'POST', headers, body });
+      const res = await fetch(url, { method: 'POST', headers: { ...headers, authorization: eventAuthorization('admit-batch') }, body });
       expect(res.status).toBe(400);
       expect((await res.json()).error).toMatch(/CloudEvent/);
     }
@@ -100,7 +100,7 @@ describe('CloudEvents in', () => {
     await f.start();
     const target = `http://127.0.0.1:${f.server.info.port}/events`;
     const message = HTTP.binary(admitted('fail-1'));
-    const send = () => fetch(target, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
+    const send = () => fetch(target, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: message.body as string });
     expect((await send()).status).toBe(500);
     expect(failing).toEqual([]);
     expect((await send()).status).toBe(204);

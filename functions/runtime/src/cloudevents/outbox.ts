@@ -53,10 +53,15 @@ export function buildEvent(
   });
 }
 
-/** Sends one CloudEvent to the broker in binary mode; throws unless the broker answers 2xx. */
-export async function sendEvent(sink: string, event: CloudEvent<unknown>, timeoutMs = 5_000): Promise<void> {
+/**
+ * Sends one CloudEvent to the broker in binary mode, with the sender's token if it has one (the
+ * broker's ingress checks it when sender identity is on); throws unless the broker answers 2xx.
+ */
+export async function sendEvent(sink: string, event: CloudEvent<unknown>, timeoutMs = 5_000, authorization?: string): Promise<void> {
   const message = HTTP.binary(event);
-  const res = await callHttp(sink, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string, timeoutMs });
+  const headers = message.headers as Record<string, string>;
+  if (authorization) headers.authorization = authorization;
+  const res = await callHttp(sink, { method: 'POST', headers, body: message.body as string, timeoutMs });
   if (res.status < 200 || res.status > 299) throw new Error(`broker answered ${res.status}`);
 }
 
@@ -88,6 +93,8 @@ export class Outbox {
       sink: string;
       /** Extension attributes added to every event (K_CE_OVERRIDES). */
       extensions?: Record<string, unknown>;
+      /** The sender's `Authorization` for the broker, if it has a token. */
+      authorization?: () => string | undefined;
       log: Logger;
       metrics: Metrics;
       retentionHours: number;
@@ -144,7 +151,8 @@ export class Outbox {
     let failed: unknown = null;
     for (const row of rows) {
       try {
-        await sendEvent(this.opts.sink, buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at));
+        const event = buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at);
+        await sendEvent(this.opts.sink, event, 5_000, this.opts.authorization?.());
       } catch (err) {
         failed = err;
         this.opts.metrics.publishFailures.inc();

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { buildEvent, type EventToEmit } from './outbox';
+import { EventUnauthenticated, SenderKeysUnavailable, type SenderIdentity } from './sender-identity';
 
 /** What Knative PingSource sends; the schedule's name is in its data (`{"schedule": "<name>"}`). */
 export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
@@ -49,6 +50,32 @@ export type ScheduleHandler<Ctx> =
 export class InvalidEvent extends Error {}
 
 /**
+ * The longest each attribute may be: the inbox keys an event by source and id (an index entry has
+ * a size limit), and nothing of ours sends more. Any other attribute (an extension) is bounded too.
+ */
+const ATTRIBUTE_MAX: Record<string, number> = { id: 256, source: 512, type: 256, subject: 512 };
+const OTHER_ATTRIBUTE_MAX = 1_024;
+/** RFC 3339 (what CloudEvents requires of `time`): the SDK takes anything. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function checkAttributes(event: CloudEventV1<unknown>): void {
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'data' || name === 'data_base64') continue;
+    const max = ATTRIBUTE_MAX[name] ?? OTHER_ATTRIBUTE_MAX;
+    if (String(value).length > max) throw new InvalidEvent(`not a valid CloudEvent: the attribute "${name}" is longer than ${max} characters`);
+  }
+}
+
+/** The time as sent (the SDK puts "now" in place of one it cannot read). */
+function checkTime(sent: unknown): void {
+  if (sent === undefined) return;
+  const time = String(sent);
+  if (!RFC3339.test(time) || Number.isNaN(Date.parse(time))) {
+    throw new InvalidEvent(`not a valid CloudEvent: "time" must be an RFC 3339 timestamp, e.g. 2026-12-02T12:00:00Z; got ${JSON.stringify(time.slice(0, 40))}`);
+  }
+}
+
+/**
  * One CloudEvent from an HTTP message in binary or structured mode, validated: throws
  * InvalidEvent saying what is wrong. Batches are refused: one event per request.
  */
@@ -66,9 +93,12 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
   if (Array.isArray(parsed)) throw new InvalidEvent('batched CloudEvents are not accepted; send one event per request');
   // The SDK invents an id when the message has none; dedupe needs the sender's own.
   const structured = String(headers['content-type'] ?? '').startsWith('application/cloudevents+json');
-  const sentId = structured ? (JSON.parse(body) as { id?: unknown }).id : headers['ce-id'];
+  const sent = structured ? (JSON.parse(body) as { id?: unknown; time?: unknown }) : { id: headers['ce-id'], time: headers['ce-time'] };
+  const sentId = sent.id;
   if (typeof sentId !== 'string' || sentId === '') throw new InvalidEvent('not a valid CloudEvent: it has no id');
-  if (parsed.specversion !== '1.0') throw new InvalidEvent(`not a valid CloudEvent: specversion "${parsed.specversion}" is not 1.0`);
+  if (parsed.specversion !== '1.0') throw new InvalidEvent(`not a valid CloudEvent: specversion "${String(parsed.specversion).slice(0, 20)}" is not 1.0`);
+  checkAttributes(parsed);
+  checkTime(sent.time);
   return parsed;
 }
 
@@ -79,6 +109,8 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
  */
 export function eventsRoute<Ctx>(opts: {
   source: string;
+  /** Who may deliver (Knative's sender identity); undefined: anyone who can reach /events. */
+  senderIdentity?: SenderIdentity;
   extensions?: Record<string, unknown>;
   handlers: Record<string, EventHandler<Ctx>>;
   schedules: Record<string, ScheduleHandler<Ctx>>;
@@ -94,6 +126,16 @@ export function eventsRoute<Ctx>(opts: {
     path: '/events',
     options: { payload: { parse: false, output: 'data', maxBytes: 256 * 1024 } },
     handler: async (request: Request, h: ResponseToolkit) => {
+      // First of all: a delivery that is not the broker's is refused before it is even read.
+      try {
+        await opts.senderIdentity?.verify(request.headers.authorization);
+      } catch (err) {
+        if (!(err instanceof EventUnauthenticated || err instanceof SenderKeysUnavailable)) throw err;
+        opts.metrics.eventsReceived.inc({ type: 'unauthenticated', outcome: 'rejected' });
+        request.logger().warn({ reason: err.message, from: request.info.remoteAddress }, 'event refused: not from the broker');
+        const answer = h.response({ error: err.message }).code(err.status);
+        return err.status === 401 ? answer.header('www-authenticate', 'Bearer') : answer.header('retry-after', '5');
+      }
       let event: CloudEventV1<unknown>;
       try {
         event = parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '');

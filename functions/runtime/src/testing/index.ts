@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { EventIssuer } from '../cloudevents/sender-identity';
 import { migrate } from '../migrate';
 
 export { consumer, producer } from './fixture-functions';
@@ -67,6 +71,32 @@ export function createTestRedisPrefix() {
   };
 }
 
+/**
+ * The tests' broker identity: functions under test trust its keys (EVENT_AUTH_JWKS, so no issuer
+ * needs serving), and a test that posts a CloudEvent to /events signs it with
+ * `eventAuthorization`, as the broker does: the same verification runs as on a cluster.
+ */
+export const testEventIssuer = new EventIssuer('https://issuer.premiere.test');
+
+/** The environment under which functions trust `issuer`'s event tokens. */
+export const eventAuthEnv = (issuer: EventIssuer = testEventIssuer) => ({ EVENT_AUTH_ISSUER: issuer.url, EVENT_AUTH_JWKS: JSON.stringify(issuer.jwks()) });
+
+/** The `Authorization` a delivery to `functionName`'s /events carries (its default audience). */
+export function eventAuthorization(functionName: string): string {
+  return `Bearer ${testEventIssuer.token(`premiere/${functionName}`, 'system:serviceaccount:test:broker')}`;
+}
+
+/**
+ * A token file (EVENT_SINK_TOKEN_FILE) for a function whose K_SINK is another function's /events
+ * rather than a broker: it presents the broker's token for `functionName`. Removed at exit.
+ */
+export function eventTokenFile(functionName: string): string {
+  const file = path.join(tmpdir(), `premiere-test-token-${process.pid}-${functionName}`);
+  writeFileSync(file, testEventIssuer.token(`premiere/${functionName}`, 'system:serviceaccount:test:broker', { ttlSeconds: 86_400 }), { mode: 0o600 });
+  process.once('exit', () => rmSync(file, { force: true }));
+  return file;
+}
+
 /** The environment a function needs, pointed at the test database and prefix; `overrides` win. */
 export function testEnv(db: TestDatabase, redisPrefix: string, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -76,6 +106,7 @@ export function testEnv(db: TestDatabase, redisPrefix: string, overrides: Record
     REDIS_KEY_PREFIX: redisPrefix,
     K_SINK: 'http://127.0.0.1:9/', // discard: nothing listens there
     LOG_LEVEL: 'info',
+    ...eventAuthEnv(),
     ...overrides,
   };
 }
