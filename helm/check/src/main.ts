@@ -29,6 +29,8 @@ export const SCENARIOS: Record<string, string[]> = {
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
+  'event authentication off': ['--set', 'events.authentication=none'],
+  'another token issuer': ['--set', 'events.issuer=https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
 };
 
 /** Values that must be refused, and the words the refusal must contain (it names what is wrong). */
@@ -40,6 +42,12 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'simulators.legacyCinema.overload=explode'], '/simulators/legacyCinema/overload'],
   [['--set', 'simulators.enabled=false', '--set', 'payment.url=https://api.payments.example'], 'legacy.url is required'],
   [['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example'], 'payment.url is required'],
+  [['--set', 'events.authentication=maybe'], "at '/events/authentication': value must be one of 'oidc', 'none'"],
+  [['--set', 'events.authentication=false'], "at '/events/authentication'"],
+  [['--set', 'events.issuer=http://kubernetes.default.svc.cluster.local'], "at '/events/issuer'"],
+  [['--set', 'events.issuer='], "at '/events/issuer'"],
+  // A function may not opt out of the events.* settings through its own env.
+  [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], "invalid propertyName 'EVENT_AUTH'"],
 ];
 
 export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {
