@@ -91,10 +91,20 @@ export function deliveryAudienceProblems(docs: Doc[]): string[] {
   return problems;
 }
 
+/** A function verifying events must run as a service account whose token is mounted. */
+export function serviceAccountProblems(docs: Doc[]): string[] {
+  const unmounted = new Set(docs.filter((d) => d.apiVersion === 'v1' && d.kind === 'ServiceAccount' && d.automountServiceAccountToken === false).map((d) => d.metadata?.name));
+  return docs
+    .filter((d) => isFunction(d) && envOf(d).some((e) => e.name === 'EVENT_AUTH' && e.value === 'oidc'))
+    .filter((d) => unmounted.has(d.spec?.template?.spec?.serviceAccountName))
+    .map((d) => `${nameOf(d)}: runs as ServiceAccount ${d.spec.template.spec.serviceAccountName}, which does not mount its token: the function could not read the cluster's keys`);
+}
+
 /** Every door problem of one rendering. */
 export function securityProblems(docs: Doc[]): string[] {
   return [
     ...docs.flatMap((d) => [...publicServiceProblems(d), ...eventAuthProblems(d)].map((p) => `${nameOf(d)}: ${p}`)),
+    ...serviceAccountProblems(docs),
     ...deliveryAudienceProblems(docs),
   ];
 }

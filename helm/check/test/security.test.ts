@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { kindConfigTextProblems } from '../src/cluster-files';
 import { findHelm, parseAll, renderChart, ROOT } from '../src/helm';
-import { deliveryAudienceProblems, eventAuthProblems, publicServiceProblems, securityProblems } from '../src/security';
+import { deliveryAudienceProblems, eventAuthProblems, publicServiceProblems, securityProblems, serviceAccountProblems } from '../src/security';
 
 /**
  * The cluster's doors: the edge is the one public entry (every function cluster-local, kind maps
@@ -107,6 +107,25 @@ describe('every function verifies the events posted to it', () => {
   });
 });
 
+describe("every function can read the cluster's keys", () => {
+  const asAccount = (account: string) => {
+    const d = fn('premiere-reserve-seat');
+    d.spec.template.spec.serviceAccountName = account;
+    return d;
+  };
+  const account = (name: string, automount?: boolean): Doc => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name }, ...(automount === undefined ? {} : { automountServiceAccountToken: automount }) });
+
+  it('refuses a service account that does not mount its token', () => {
+    expect(serviceAccountProblems([asAccount('quiet'), account('quiet', false)])).toEqual([
+      "Service premiere-reserve-seat: runs as ServiceAccount quiet, which does not mount its token: the function could not read the cluster's keys",
+    ]);
+  });
+
+  it('accepts one that does', () => {
+    expect(serviceAccountProblems([asAccount('functions'), account('functions', true)])).toEqual([]);
+  });
+});
+
 describe('every Trigger and PingSource asks for the audience of the function it delivers to', () => {
   const functions = [fn('premiere-reserve-seat'), fn('premiere-process-payment')];
 
@@ -160,6 +179,10 @@ const helm = findHelm();
     expect(securityProblems(docs)).toEqual([]);
     expect(docs.filter((d: Doc) => d.apiVersion === 'serving.knative.dev/v1' && d.kind === 'Service')).toHaveLength(5);
     expect(docs.filter((d: Doc) => d.kind === 'Trigger' || d.kind === 'PingSource').length).toBeGreaterThan(0);
+    // The functions run as their own account, which mounts its token (the cluster's keys are read with it).
+    const accounts = new Set(docs.filter((d: Doc) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1').map((d: Doc) => d.spec.template.spec.serviceAccountName));
+    expect([...accounts]).toEqual(['premiere-functions']);
+    expect(docs.find((d: Doc) => d.kind === 'ServiceAccount' && d.metadata.name === 'premiere-functions')?.automountServiceAccountToken).toBe(true);
   });
 
   it('EVENT_AUTH follows events.authentication, the issuer events.issuer', () => {
