@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm run cluster:up — a kind cluster with Knative Serving (Kourier ingress, magic DNS
-# 127.0.0.1.sslip.io) and Knative Eventing (in-memory channel, MT channel broker), at the versions
-# pinned in k8s/versions.env, waiting until everything is ready. Needs docker, kind and kubectl.
+# npm run cluster:up — a kind cluster with Knative Serving (Kourier ingress, inside the cluster
+# only: premiere's edge is the one public door) and Knative Eventing (in-memory channel, MT channel
+# broker, sender identity on), at the versions pinned in k8s/versions.env, waiting until everything
+# is ready. Needs docker, kind and kubectl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source k8s/versions.env
@@ -28,11 +29,10 @@ echo "Kourier $KOURIER_VERSION"
 kubectl apply -f "$(release net-kourier "$KOURIER_VERSION" kourier.yaml)"
 kubectl patch configmap/config-network -n knative-serving --type merge \
   -p '{"data":{"ingress-class":"kourier.ingress.networking.knative.dev"}}'
-# The gateway on the NodePort kind maps to localhost:80.
-kubectl patch service/kourier -n kourier-system --type merge \
-  -p '{"spec":{"type":"NodePort","ports":[{"name":"http2","port":80,"protocol":"TCP","targetPort":8080,"nodePort":31080}]}}'
-# Magic DNS: <service>.<namespace>.127.0.0.1.sslip.io resolves to localhost.
-kubectl patch configmap/config-domain -n knative-serving --type merge -p '{"data":{"127.0.0.1.sslip.io":""}}'
+# Every function is cluster-local: Kourier's internet-facing gateway has no route to serve, so it
+# is not exposed at all (its manifest makes it a LoadBalancer, which also opens a NodePort on the
+# node). The edge, the chart's NodePort that kind-config.yaml maps to localhost:8080, is the door.
+kubectl patch service/kourier -n kourier-system --type merge -p '{"spec":{"type":"ClusterIP"}}'
 # Images loaded into kind (dev.local/…) are used by tag, not resolved to a digest at a registry.
 kubectl patch configmap/config-deployment -n knative-serving --type merge \
   -p '{"data":{"registries-skipping-tag-resolving":"kind.local,ko.local,dev.local"}}'
@@ -45,6 +45,12 @@ kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" eventing-core.y
 kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" in-memory-channel.yaml)"
 kubectl apply -f "$(release eventing "$KNATIVE_EVENTING_VERSION" mt-channel-broker.yaml)"
 wait_for knative-eventing
+# Sender identity (the authentication-oidc feature): every Trigger and PingSource sends its
+# subscriber an OIDC token of the audience the chart gives it, which the functions verify
+# (events.authentication), and the SinkBinding mounts in each function a token for the broker
+# (/oidc/token). Patched once the webhook that validates this ConfigMap is up (wait_for above);
+# every Eventing component watches config-features, so none needs a restart.
+kubectl patch configmap/config-features -n knative-eventing --type merge -p '{"data":{"authentication-oidc":"enabled"}}'
 
-echo "ready: kind cluster $KIND_CLUSTER_NAME with Knative Serving, Kourier and Eventing"
+echo "ready: kind cluster $KIND_CLUSTER_NAME with Knative Serving, Kourier and Eventing (sender identity on)"
 echo "next: skaffold run (or build the images and helm install premiere helm/premiere)"

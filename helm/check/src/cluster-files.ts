@@ -11,7 +11,7 @@ export function skaffoldProblems(file: string, schemaFile: string): string[] {
   return validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
-/** kind-config.yaml as a kind v1alpha4 Cluster, in the fields kind knows (unknown ones fail). */
+/** A kind v1alpha4 Cluster, in the fields kind knows (unknown ones fail). */
 const kindSchema = {
   type: 'object',
   additionalProperties: false,
@@ -58,12 +58,20 @@ const kindSchema = {
   },
 };
 
+/**
+ * kind-config.yaml as a kind config, mapping to the host the edge's NodePort and nothing else: the
+ * edge is premiere's one public door (no Kourier gateway, no other NodePort).
+ */
 export function kindConfigProblems(file: string, edgeNodePort: number): string[] {
+  return kindConfigTextProblems(readFileSync(file, 'utf8'), edgeNodePort);
+}
+
+export function kindConfigTextProblems(text: string, edgeNodePort: number): string[] {
   const validate = new Ajv({ allErrors: true }).compile(kindSchema);
-  const config = YAML.parse(readFileSync(file, 'utf8'));
+  const config = YAML.parse(text);
   const problems = validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-  const mapped = (config?.nodes ?? []).flatMap((n: { extraPortMappings?: { containerPort: number }[] }) => n.extraPortMappings ?? []).map((m: { containerPort: number }) => m.containerPort);
-  if (!mapped.includes(31080)) problems.push("Kourier's NodePort 31080 is not mapped to the host");
+  const mapped: number[] = (config?.nodes ?? []).flatMap((n: { extraPortMappings?: { containerPort: number }[] }) => n.extraPortMappings ?? []).map((m: { containerPort: number }) => m.containerPort);
   if (!mapped.includes(edgeNodePort)) problems.push(`the edge's NodePort ${edgeNodePort} (edge.service.nodePort) is not mapped to the host`);
+  for (const port of mapped.filter((p) => p !== edgeNodePort)) problems.push(`port ${port} is mapped to the host: only the edge's NodePort ${edgeNodePort} may be, the edge is the one public door`);
   return problems;
 }

@@ -1,8 +1,8 @@
 /**
  * What Knative Serving's admission webhook refuses beyond its CRD schema (../shared/knative-notes.md):
  * reserved environment variables and ports, one container port named http1, h2c or nothing,
- * probes that name no other port, and security settings on the container (the pod-level
- * securityContext is off by default).
+ * probes that name no other port, security settings on the container (the pod-level
+ * securityContext is off by default), and automountServiceAccountToken set only to false.
  */
 const RESERVED_ENV = new Set(['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION']);
 const RESERVED_PORTS = new Set([8012, 8013, 8022, 8008, 9090, 9091]);
@@ -29,6 +29,8 @@ export function knativeServiceProblems(doc: Record<string, any>): string[] {
   if (spec.securityContext && Object.keys(spec.securityContext).length > 0) {
     problems.push('the pod-level securityContext is refused unless kubernetes.podspec-securitycontext is on; set it on the container');
   }
+  // Knative keeps automountServiceAccountToken only when it is false; true is refused.
+  if (spec.automountServiceAccountToken === true) problems.push('automountServiceAccountToken may only be set to false (leave it out for the default, mounted)');
   const containers: Container[] = spec.containers ?? [];
   const portsDeclared = containers.flatMap((c) => c.ports ?? []);
   if (portsDeclared.length > 1) problems.push(`at most one container port, found ${portsDeclared.length}`);

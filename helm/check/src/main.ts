@@ -1,34 +1,37 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
 import { kindConfigProblems, skaffoldProblems } from './cluster-files';
+import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
+import { securityProblems } from './security';
 
 /**
  * `npm run chart:check`: the chart's checks without a cluster — helm lint, helm template for every
  * documented combination of values, every rendered manifest strictly validated against the
- * Kubernetes and Knative schemas, the rules Knative's webhook enforces, and a broken fixture that
- * must fail (so a check that passes everything cannot go unnoticed).
+ * Kubernetes and Knative schemas, the rules Knative's webhook enforces, the doors (every function
+ * cluster-local, every event delivery authenticated: security.ts), and fixtures that must fail (so a
+ * check that passes everything cannot go unnoticed).
  */
-const ROOT = path.resolve(__dirname, '../../..');
-const CHART = path.join(ROOT, 'helm/premiere');
 const SCHEMAS = process.env.PREMIERE_SCHEMAS_DIR ?? path.resolve(ROOT, '../shared/schemas');
-const KUBE_VERSION = '1.31.0';
 
 /** The documented combinations of values (README, docs/operations.md), each rendered and checked. */
 export const SCENARIOS: Record<string, string[]> = {
   defaults: [],
   'kafka broker': ['--set', 'broker.class=Kafka'],
-  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker'],
+  // Not on Knative's list of brokers with sender identity: documented with authentication off.
+  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none'],
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
+  'event authentication off': ['--set', 'events.authentication=none'],
+  'another token issuer': ['--set', 'events.issuer=https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
 };
 
 /** Values that must be refused, and the words the refusal must contain (it names what is wrong). */
@@ -40,21 +43,13 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'simulators.legacyCinema.overload=explode'], '/simulators/legacyCinema/overload'],
   [['--set', 'simulators.enabled=false', '--set', 'payment.url=https://api.payments.example'], 'legacy.url is required'],
   [['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example'], 'payment.url is required'],
+  [['--set', 'events.authentication=maybe'], "at '/events/authentication': value must be one of 'oidc', 'none'"],
+  [['--set', 'events.authentication=false'], "at '/events/authentication'"],
+  [['--set', 'events.issuer=http://kubernetes.default.svc.cluster.local'], "at '/events/issuer'"],
+  [['--set', 'events.issuer='], "at '/events/issuer'"],
+  // A function may not opt out of the events.* settings through its own env.
+  [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], "invalid propertyName 'EVENT_AUTH'"],
 ];
-
-function findHelm(): string {
-  const gopath = (() => {
-    try {
-      return execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
-    } catch {
-      return '';
-    }
-  })();
-  for (const candidate of [process.env.HELM, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'helm')), gopath && path.join(gopath, 'bin/helm')]) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  throw new Error('helm not found: go install helm.sh/helm/v3/cmd/helm@latest (or put helm on PATH)');
-}
 
 export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {
   const problems: string[] = [];
@@ -68,18 +63,20 @@ export function checkManifests(validator: Validator, docs: Record<string, unknow
   return problems;
 }
 
-/** Every YAML document of a rendering; a malformed one (e.g. a duplicated key) fails the check. */
-function parseAll(text: string): Record<string, unknown>[] {
-  return YAML.parseAllDocuments(text)
-    .map((d) => {
-      if (d.errors.length) throw new Error(`rendered YAML is malformed: ${d.errors[0].message}`);
-      return d.toJS();
-    })
-    .filter((d) => d && typeof d === 'object');
+/** Every check of one rendering: each manifest against its schema and Knative's rules, and the doors. */
+export function checkRendering(validator: Validator, docs: Record<string, unknown>[]): string[] {
+  return [...checkManifests(validator, docs), ...securityProblems(docs)];
 }
 
+/** The doors fixture must fail for its doors, and for nothing else (its manifests are valid). */
+export const OPEN_DOORS: string[] = [
+  'Service premiere-reserve-seat: is public (label networking.knative.dev/visibility: absent)',
+  'Trigger premiere-orders-payment-approved: spec.subscriber.audience is "serving.knative.dev/service/premiere/premiere-process-payment", not premiere-reserve-seat\'s EVENT_AUTH_AUDIENCE',
+  'PingSource premiere-reserve-seat-hold-expiry: spec.sink.audience is absent',
+];
+
 function main() {
-  const helm = findHelm();
+  const helm = requireHelm();
   const run = (args: string[]) => execFileSync(helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   process.stdout.write(run(['lint', '--strict', CHART, '--kube-version', KUBE_VERSION]));
   const validator = createValidator({ schemasDir: SCHEMAS, openApiDir: kubernetesOpenApiDir() });
@@ -89,11 +86,15 @@ function main() {
   const expected = ['unknown field "replica"', 'must be integer', 'unknown field "minScale"', 'env PORT is reserved'];
   const missed = expected.filter((e) => !broken.some((p) => p.includes(e)));
   if (missed.length) throw new Error(`the broken fixture was not caught (${missed.join('; ')}): the check is not strict`);
+  const doors = checkRendering(validator, parseAll(readFileSync(path.join(__dirname, '../fixtures/public-function.yaml'), 'utf8')));
+  const open = OPEN_DOORS.filter((e) => !doors.some((p) => p.startsWith(e)));
+  const other = doors.filter((p) => !OPEN_DOORS.some((e) => p.startsWith(e)));
+  if (open.length || other.length) throw new Error(`the doors fixture did not fail as it must (not caught: ${open.join('; ') || 'none'}; other problems: ${other.join('; ') || 'none'})`);
 
   let failed = false;
   for (const [scenario, args] of Object.entries(SCENARIOS)) {
     const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]));
-    const problems = checkManifests(validator, docs);
+    const problems = checkRendering(validator, docs);
     process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
     failed ||= problems.length > 0;

@@ -37,6 +37,12 @@ describe('the rules Knative’s webhook enforces', () => {
     ]);
   });
 
+  it('refuses automountServiceAccountToken: true (Knative keeps only false)', () => {
+    const svc = service({ ...secure });
+    (svc.spec.template.spec as Record<string, unknown>).automountServiceAccountToken = true;
+    expect(knativeServiceProblems(svc)).toEqual(['automountServiceAccountToken may only be set to false (leave it out for the default, mounted)']);
+  });
+
   it('wants the container locked down', () => {
     expect(knativeServiceProblems(service({}))).toHaveLength(5);
   });

@@ -12,6 +12,15 @@ app.kubernetes.io/component: {{ .component }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
+{{/*
+The OIDC audience of a function's Knative Service, by Knative's own convention
+<group>/<kind>/<namespace>/<name> (lowercase): what its Triggers and PingSources ask the cluster to
+sign tokens for, and what the function requires of them (EVENT_AUTH_AUDIENCE).
+*/}}
+{{- define "premiere.audience" -}}
+{{- printf "serving.knative.dev/service/%s/%s" .root.Release.Namespace (include "premiere.name" .) | lower -}}
+{{- end -}}
+
 {{/* The image of an app (a function or a simulator). */}}
 {{- define "premiere.image" -}}
 {{- $v := .root.Values.image -}}
