@@ -201,6 +201,7 @@ async function main() {
         K_SINK: brokerUrl,
         EVENT_AUTH_ISSUER: broker.issuerUrl,
         EVENT_AUTH_JWKS_URL: `${brokerUrl}/openid/v1/jwks`,
+        EVENT_AUTH_SUBJECT_PREFIX: 'system:serviceaccount:local:',
         EVENT_SINK_TOKEN_FILE: sinkTokenFile,
         TOKEN_SIGNING_KEYS: secrets.TOKEN_SIGNING_KEYS,
         ADMIN_TOKEN: secrets.ADMIN_TOKEN,

@@ -64,6 +64,10 @@ export const runtimeEnv = {
     schema: Joi.string().pattern(/^[\x21-\x7e]{1,512}$/).default('https://kubernetes.default.svc.cluster.local'),
     expect: 'the issuer of event tokens: the cluster’s service-account issuer (kubectl get --raw /.well-known/openid-configuration)',
   },
+  EVENT_AUTH_SUBJECT_PREFIX: {
+    schema: Joi.string().pattern(/^[\x21-\x7e]{0,512}$/).default(''),
+    expect: 'what the sender’s identity (the token’s subject) must start with, e.g. system:serviceaccount:<namespace>: (empty: any)',
+  },
   EVENT_AUTH_JWKS_URL: {
     schema: url(['http', 'https']).default('https://kubernetes.default.svc/openid/v1/jwks'),
     expect: 'the URL of the issuer’s public keys (JWKS), http or https',

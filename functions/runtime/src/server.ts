@@ -127,6 +127,7 @@ export function createFunction<S extends EnvSpec>(
       ? new SenderIdentity({
           audience: config.EVENT_AUTH_AUDIENCE ?? `premiere/${def.name}`,
           issuer: config.EVENT_AUTH_ISSUER,
+          subjectPrefix: config.EVENT_AUTH_SUBJECT_PREFIX,
           // Parsed from JSON by its schema (config.ts), hence the cast.
           jwks: config.EVENT_AUTH_JWKS as unknown as JSONWebKeySet | undefined,
           jwksUrl: config.EVENT_AUTH_JWKS_URL,

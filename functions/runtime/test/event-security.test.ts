@@ -84,6 +84,7 @@ describe('events from anyone but the broker are refused, and change nothing', ()
       ['unsigned (alg none)', `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`, /algorithm|malformed/],
       ['HS256 with the public key as its secret', `Bearer ${hs256Header}.${payload}.${createHmac('sha256', publicKeyAsSecret).update(`${hs256Header}.${payload}`).digest('base64url')}`, /algorithm|malformed/],
       ['not a JWT', 'Bearer hello', /malformed/],
+      ['from a service account of another namespace', `Bearer ${testEventIssuer.token('premiere/admit-batch', 'system:serviceaccount:elsewhere:pod')}`, /not one of ours/],
       ['not a bearer token', `Basic ${Buffer.from('broker:broker').toString('base64')}`, /only from the broker/],
     ];
     for (const [what, authorization, reason] of cases) {
@@ -149,7 +150,7 @@ describe('the issuer’s keys, fetched as from the cluster’s API server', () =
     answering = false;
     const url = await start({ EVENT_AUTH_ISSUER: issuer.url, EVENT_AUTH_JWKS: '', EVENT_AUTH_JWKS_URL: keysUrl });
     const id = randomUUID();
-    const token = `Bearer ${issuer.token('premiere/admit-batch', 'system:serviceaccount:premiere:trigger')}`;
+    const token = `Bearer ${issuer.token('premiere/admit-batch', 'system:serviceaccount:test:trigger')}`;
     const refused = await deliver(url, admitted(id), token);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
@@ -163,12 +164,12 @@ describe('the issuer’s keys, fetched as from the cluster’s API server', () =
     const first = new EventIssuer('https://cluster.example');
     published = [first];
     const url = await start({ EVENT_AUTH_ISSUER: first.url, EVENT_AUTH_JWKS: '', EVENT_AUTH_JWKS_URL: keysUrl });
-    expect((await deliver(url, admitted(), `Bearer ${first.token('premiere/admit-batch', 's')}`)).status).toBe(204);
+    expect((await deliver(url, admitted(), `Bearer ${first.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`)).status).toBe(204);
     const rotated = new EventIssuer('https://cluster.example');
     published = [first, rotated];
-    expect((await deliver(url, admitted(), `Bearer ${rotated.token('premiere/admit-batch', 's')}`)).status).toBe(204);
+    expect((await deliver(url, admitted(), `Bearer ${rotated.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`)).status).toBe(204);
     const never = new EventIssuer('https://cluster.example');
-    expect((await deliver(url, admitted(), `Bearer ${never.token('premiere/admit-batch', 's')}`)).status).toBe(401);
+    expect((await deliver(url, admitted(), `Bearer ${never.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`)).status).toBe(401);
   });
 });
 

@@ -57,6 +57,9 @@ export function eventAuthProblems(doc: Doc): string[] {
   const expected = namespace ? serviceAudience(namespace, name) : `serving.knative.dev/service/<namespace>/${name}`;
   const audienceOk = namespace ? audience === expected : new RegExp(`^serving\\.knative\\.dev/service/${DNS_LABEL}/${name.replace(/[.]/g, '\\.')}$`).test(audience ?? '');
   if (audience !== undefined && !audienceOk) problems.push(`env EVENT_AUTH_AUDIENCE is "${audience}", not ${expected}`);
+  const subjects = once('EVENT_AUTH_SUBJECT_PREFIX');
+  const subjectsOk = namespace ? subjects === `system:serviceaccount:${namespace}:` : new RegExp(`^system:serviceaccount:${DNS_LABEL}:$`).test(subjects ?? '');
+  if (subjects !== undefined && !subjectsOk) problems.push(`env EVENT_AUTH_SUBJECT_PREFIX is "${subjects}", not system:serviceaccount:<its namespace>: (only our Triggers and PingSources)`);
   const issuer = once('EVENT_AUTH_ISSUER');
   if (issuer !== undefined && !/^https:\/\/\S+$/.test(issuer)) problems.push(`env EVENT_AUTH_ISSUER is "${issuer}", not an https URL`);
   if (mode === 'oidc' && doc.spec?.template?.spec?.automountServiceAccountToken === false) {

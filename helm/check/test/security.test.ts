@@ -26,6 +26,7 @@ const fn = (name: string, { labels = {}, env, automount }: { labels?: Record<str
             env: env ?? [
               { name: 'EVENT_AUTH', value: 'oidc' },
               { name: 'EVENT_AUTH_AUDIENCE', value: `serving.knative.dev/service/premiere/${name}` },
+              { name: 'EVENT_AUTH_SUBJECT_PREFIX', value: 'system:serviceaccount:premiere:' },
               { name: 'EVENT_AUTH_ISSUER', value: 'https://kubernetes.default.svc.cluster.local' },
             ],
           },
@@ -80,6 +81,7 @@ describe('every function verifies the events posted to it', () => {
     expect(eventAuthProblems(fn('premiere-reserve-seat', { env: [] }))).toEqual([
       'env EVENT_AUTH is set 0 times, not once',
       'env EVENT_AUTH_AUDIENCE is set 0 times, not once',
+      'env EVENT_AUTH_SUBJECT_PREFIX is set 0 times, not once',
       'env EVENT_AUTH_ISSUER is set 0 times, not once',
     ]);
     expect(
@@ -88,6 +90,7 @@ describe('every function verifies the events posted to it', () => {
           env: [
             { name: 'EVENT_AUTH', value: 'off' },
             { name: 'EVENT_AUTH_AUDIENCE', value: audienceOf('premiere-process-payment') },
+            { name: 'EVENT_AUTH_SUBJECT_PREFIX', value: '' },
             { name: 'EVENT_AUTH_ISSUER', value: 'http://kubernetes.default.svc.cluster.local' },
             { name: 'EVENT_AUTH_ISSUER', value: 'https://kubernetes.default.svc.cluster.local' },
           ],
@@ -96,6 +99,7 @@ describe('every function verifies the events posted to it', () => {
     ).toEqual([
       'env EVENT_AUTH is "off", not oidc or none',
       'env EVENT_AUTH_AUDIENCE is "serving.knative.dev/service/premiere/premiere-process-payment", not serving.knative.dev/service/<namespace>/premiere-reserve-seat',
+      'env EVENT_AUTH_SUBJECT_PREFIX is "", not system:serviceaccount:<its namespace>: (only our Triggers and PingSources)',
       'env EVENT_AUTH_ISSUER is set 2 times, not once',
     ]);
   });

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { callHttp } from '../http-client';
 import type { Logger } from '../logger';
 
@@ -36,6 +36,12 @@ const VERIFIED_KEPT = 1_000;
 export interface SenderIdentityOptions {
   audience: string;
   issuer: string;
+  /**
+   * The sender's identity must start with this: on a cluster `system:serviceaccount:<namespace>:`,
+   * where Knative makes the service accounts of our Triggers and PingSources. Whoever may run a pod
+   * elsewhere can have the cluster sign a token for any audience, but not as one of ours.
+   */
+  subjectPrefix?: string;
   /** The issuer's keys given directly; else fetched from `jwksUrl`. */
   jwks?: JSONWebKeySet;
   jwksUrl: string;
@@ -80,21 +86,27 @@ export class SenderIdentity {
 
   private async check(token: string): Promise<number> {
     const options = { issuer: this.opts.issuer, audience: this.opts.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'], clockTolerance: 5 };
+    let payload: JWTPayload;
     try {
-      return (await jwtVerify(token, await this.keySet(false), options)).payload.exp!;
+      payload = (await jwtVerify(token, await this.keySet(false), options)).payload;
     } catch (err) {
       // A key the issuer may have rotated in since we last looked: ask again (not too often).
       if (err instanceof errors.JWKSNoMatchingKey && this.mayRefetch()) {
         try {
-          return (await jwtVerify(token, await this.keySet(true), options)).payload.exp!;
+          payload = (await jwtVerify(token, await this.keySet(true), options)).payload;
         } catch (again) {
           if (again instanceof SenderKeysUnavailable) throw again;
           throw new EventUnauthenticated(reasonOf(again));
         }
       }
-      if (err instanceof SenderKeysUnavailable) throw err;
-      throw new EventUnauthenticated(reasonOf(err));
+      else {
+        if (err instanceof SenderKeysUnavailable) throw err;
+        throw new EventUnauthenticated(reasonOf(err));
+      }
     }
+    const prefix = this.opts.subjectPrefix ?? '';
+    if (!String(payload.sub ?? '').startsWith(prefix)) throw new EventUnauthenticated(`the token's sender is not one of ours (its subject does not start with "${prefix}")`);
+    return payload.exp!;
   }
 
   private mayRefetch(): boolean {

@@ -79,7 +79,11 @@ export function createTestRedisPrefix() {
 export const testEventIssuer = new EventIssuer('https://issuer.premiere.test');
 
 /** The environment under which functions trust `issuer`'s event tokens. */
-export const eventAuthEnv = (issuer: EventIssuer = testEventIssuer) => ({ EVENT_AUTH_ISSUER: issuer.url, EVENT_AUTH_JWKS: JSON.stringify(issuer.jwks()) });
+export const eventAuthEnv = (issuer: EventIssuer = testEventIssuer) => ({
+  EVENT_AUTH_ISSUER: issuer.url,
+  EVENT_AUTH_JWKS: JSON.stringify(issuer.jwks()),
+  EVENT_AUTH_SUBJECT_PREFIX: 'system:serviceaccount:test:',
+});
 
 /** The `Authorization` a delivery to `functionName`'s /events carries (its default audience). */
 export function eventAuthorization(functionName: string): string {
