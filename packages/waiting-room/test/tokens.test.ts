@@ -13,9 +13,10 @@ import { roomKeys, ShowQueue, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../s
 const prefix = createTestRedisPrefix();
 let redis: Redis;
 
-beforeAll(() => {
+beforeAll(async () => {
   redis = createRedis({ url: TEST_REDIS_URL, keyPrefix: prefix.prefix });
   defineScripts(redis, WAITING_ROOM_SCRIPTS);
+  await new Promise((ready) => redis.once('ready', ready)); // commands are not queued while connecting
 });
 afterAll(async () => {
   redis.disconnect();
@@ -116,10 +117,10 @@ describe('the quota’s accounting', () => {
     // 2 of 3 tokens live: "few left"; one back, then taken as seats after all.
     expect(await queue.leave(visitor)).toEqual({ leftFrom: 'admitted', availability: 'available' });
     expect((await accounts(queue)).held).toEqual({ '198.51.100.1': '1' });
-    expect(await queue.finish(visitor, 'seats')).toEqual({ freed: false, availability: 'few_left' });
+    expect(await queue.finish(visitor, 'seats')).toEqual({ freed: false, token: -1, availability: 'few_left' });
     const after = await accounts(queue);
     expect({ returned: after.returned, held: after.held }).toEqual({ returned: 0, held: { '198.51.100.1': '2' } });
-    expect(await queue.finish(visitor, 'none')).toEqual({ freed: false, availability: '' }); // seats: never back
+    expect(await queue.finish(visitor, 'none')).toEqual({ freed: false, token: 0, availability: '' }); // seats: never back
     expect((await accounts(queue)).returned).toBe(0);
   });
 });
