@@ -48,7 +48,7 @@ const leave = (url: string, showId: string, v: { session: string; body: { token:
 
 /** Everything a join may change in a show's room, but the rate limits' own counters. */
 async function roomState(r: Redis, showId: string) {
-  const [room, sessionsKey, queue, prequeue, inside, visitorPrefix, availability] = roomKeys(showId);
+  const [room, sessionsKey, queue, prequeue, inside, visitorPrefix, availability, , , addresses] = roomKeys(showId);
   const hash = await r.hgetall(room);
   const visitors = [];
   for (let v = 1; v <= Number(hash.issued ?? 0); v++) visitors.push(await r.hgetall(`${visitorPrefix}${v}`));
@@ -60,6 +60,7 @@ async function roomState(r: Redis, showId: string) {
     inside: await r.zrange(inside, 0, -1),
     visitors,
     availability: await r.get(availability),
+    addresses: await r.hgetall(addresses),
   };
 }
 
@@ -112,6 +113,7 @@ describe('one address cannot drain a show’s tokens', () => {
       expect(refused.status).toBe(429);
       expect(refused.body.limit).toBe('address_tokens');
     }
+    expect(before.addresses).toEqual({ [attacker]: '4' });
     expect(await roomState(fn.ctx.redis, showId)).toEqual(before);
     expect(await availabilityEvents(showId)).toEqual([]);
   });
