@@ -8,7 +8,7 @@ import { Observer } from './observer';
 import { watchPods } from './pods';
 import { Recorder } from './recorder';
 import { report, type Run } from './report';
-import { runningStack, startStack, type Target } from './stack';
+import { ONE_ADDRESS_CROWD, runningStack, startStack, type Target } from './stack';
 import { visitor, type Behaviour, type Crowd } from './visitor';
 
 const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
@@ -211,7 +211,7 @@ async function main() {
     else if (!opts.compare) target = runningStack();
     if (target && !opts.url) {
       if (opts.forOwnStack.length) throw new Error(`--${opts.forOwnStack.join(' and --')} ${opts.forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself, and a local stack is running (${target.edge}): stop it, or leave the option out`);
-      say(`using the running local stack at ${target.edge} (start it with JOIN_RATE_PER_ADDRESS=0: the crowd comes from one address)`);
+      say(`using the running local stack at ${target.edge} (start it with ${Object.entries(ONE_ADDRESS_CROWD).map(([k, v]) => `${k}=${v}`).join(' ')}: the crowd comes from one address)`);
     }
     if (!target) {
       say(`starting a local stack for the ${side.name.replace('_', ' ')} run`);

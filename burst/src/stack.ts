@@ -18,6 +18,18 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/**
+ * The settings a crowd from this machine's one address needs: every per-address limit of the
+ * waiting room off (joins per address, the live tokens one address may hold, new tokens per
+ * address), as a deployment would never have them for real visitors.
+ */
+export const ONE_ADDRESS_CROWD: Record<string, string> = {
+  JOIN_RATE_PER_ADDRESS: '0',
+  ADDRESS_TOKEN_CAP_MIN: '0',
+  ADDRESS_TOKEN_CAP_SHARE: '0',
+  ADDRESS_NEW_TOKEN_RATE: '0',
+};
+
 /** The local stack already running from this checkout (`npm start`), if any. */
 export function runningStack(stateDir = path.join(ROOT, '.premiere')): Target | null {
   const file = path.join(stateDir, 'stack.json');
@@ -47,7 +59,7 @@ export async function startStack(env: Record<string, string>, log: (line: string
 async function startOnce(env: Record<string, string>, log: (line: string) => void): Promise<Target> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-burst-'));
   // Every visitor comes from this machine's one address.
-  const run = spawnStack(stateDir, await freePort(), { ...process.env, JOIN_RATE_PER_ADDRESS: '0', ...env });
+  const run = spawnStack(stateDir, await freePort(), { ...process.env, ...ONE_ADDRESS_CROWD, ...env });
   try {
     await whenUp(run);
   } catch (err) {

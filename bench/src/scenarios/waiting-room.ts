@@ -9,8 +9,9 @@ import type { Scenario } from '../scenario';
 /**
  * issue-token's two hot paths: `join` (a new session joins the premiere's waiting room and gets
  * a token: the rate-limit counters and the join script, two Redis round trips) and `status` (a
- * waiting visitor's poll: the token checked, one Redis script). Rate limits are on, set high
- * enough never to refuse the benchmark's one address.
+ * waiting visitor's poll: the token checked, one Redis script). The per-address limits are on
+ * (joins per address, the address's share of the show's tokens, new tokens per address), set high
+ * enough never to refuse the benchmark's one address, so their cost is measured.
  */
 export const waitingRoom: Scenario = {
   name: 'waiting-room',
@@ -30,6 +31,8 @@ export const waitingRoom: Scenario = {
         TOKEN_SIGNING_KEYS: JSON.stringify({ bench: 'bench-signing-key-0123456789abcdefghij' }),
         JOIN_RATE_PER_ADDRESS: '1000000',
         JOIN_RATE_PER_SESSION: '10',
+        ADDRESS_TOKEN_CAP_SHARE: '1', // the whole quota: a cap that costs its check, never refuses
+        ADDRESS_NEW_TOKEN_RATE: '1000000',
       },
       pino.destination({ dest: '/dev/null', sync: false }),
     );

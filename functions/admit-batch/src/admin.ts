@@ -1,8 +1,8 @@
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { fewLeftAt, html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
-import { ensureRoom, quotaOf, readRoomState, roomKeys, ROOMS_KEY, type RoomState } from '@premiere/waiting-room';
+import { html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
+import { ensureRoom, quotaOf, readRoomState, roomKeys, ROOMS_KEY, ShowQueue, type RoomState } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 import { bouncerOf } from './events';
 
@@ -15,14 +15,11 @@ const settings = Joi.object({
   capacity: Joi.number().integer().min(1).max(10_000),
   adaptive: Joi.boolean(),
   overbooking: Joi.number().min(0).max(1),
-}).or('capacity', 'adaptive', 'overbooking').messages({ 'object.missing': 'send "capacity" (1-10000), "adaptive" (true or false) and/or "overbooking" (0-1)' });
-
-/** What the tokens left say the catalog should list. */
-function availabilityOf(quota: number, issued: number): string {
-  const left = quota - issued;
-  if (left <= 0) return 'sold_out';
-  return left <= fewLeftAt(quota) ? 'few_left' : 'available';
-}
+  // The live tokens one address may hold for this show (0: no cap); null: issue-token's default again.
+  addressTokenCap: Joi.number().integer().min(0).max(1_000_000).allow(null),
+}).or('capacity', 'adaptive', 'overbooking', 'addressTokenCap').messages({
+  'object.missing': 'send "capacity" (1-10000), "adaptive" (true or false), "overbooking" (0-1) and/or "addressTokenCap" (0-1000000, 0: no cap; null: the default)',
+});
 
 type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';
 
@@ -38,27 +35,31 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     return withSizing((await readRoomState(ctx.redis, showId))!);
   }
 
-  /** Changes a room's settings: logged, recorded, and followed by an admission pass. */
-  async function act(request: Request, action: Action, changes: Record<string, string | number>) {
+  /**
+   * Changes a room's settings (a null removes one: the default applies again): logged, recorded,
+   * and followed by an admission pass.
+   */
+  async function act(request: Request, action: Action, changes: Record<string, string | number | null>) {
     authorize(request);
     const showId = request.params.showId as string;
     const before = await stateOf(showId);
     const room = roomKeys(showId)[0];
-    const [, , , , , , availabilityKey] = roomKeys(showId);
-    await ctx.redis.hset(room, changes);
+    const set = Object.entries(changes).filter(([, v]) => v !== null);
+    const removed = Object.entries(changes).filter(([, v]) => v === null).map(([k]) => k);
+    const write = ctx.redis.multi();
+    if (set.length) write.hset(room, Object.fromEntries(set));
+    if (removed.length) write.hdel(room, ...removed);
+    await write.exec();
+    // A new quota can put a sold-out show back on sale, or take it off: listed by the live tokens.
+    const availability = 'quota' in changes ? await ShowQueue.of(ctx.redis, showId).relist() : '';
     const after = (await readRoomState(ctx.redis, showId))!;
     const log = request.logger();
     await ctx.transaction(async (tx) => {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
-      // A new quota can put a sold-out show back on sale, or take it off.
-      const availability = availabilityOf(after.quota, after.tokensIssued);
-      if ('quota' in changes && availability !== after.availability) {
-        await ctx.redis.set(availabilityKey, availability);
-        await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
-      }
+      if (availability) await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
       await bouncerOf(ctx).admit(showId, tx, log);
     });
-    log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining } }, 'admin action');
+    log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');
     return withSizing((await readRoomState(ctx.redis, showId))!);
   }
 
@@ -91,10 +92,10 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     route('POST', '/admin/api/shows/{showId}/undrain', (request) => act(request, 'undrain', { draining: 0 }), { params: showParams }),
     route('PATCH', '/admin/api/shows/{showId}', async (request) => {
       authorize(request);
-      const body = request.payload as { capacity?: number; adaptive?: boolean; overbooking?: number };
+      const body = request.payload as { capacity?: number; adaptive?: boolean; overbooking?: number; addressTokenCap?: number | null };
       if (body.adaptive && !ctx.config.ZONE_CAPACITY_ADAPTIVE) throw Boom.conflict('zones are not sized by the bouncer in this deployment (ZONE_CAPACITY_ADAPTIVE is off)');
       const current = await stateOf((request.params.showId as string));
-      const changes: Record<string, number> = {};
+      const changes: Record<string, number | null> = {};
       // A capacity alone is fixed there; with "adaptive": true it is where the bouncer sizes from, and the least.
       if (body.capacity !== undefined) changes.capacity = body.capacity;
       if (body.capacity !== undefined || body.adaptive !== undefined) changes.capacityFixed = body.adaptive ? 0 : 1;
@@ -103,6 +104,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
         changes.overbooking = body.overbooking;
         changes.quota = quotaOf(current.seats, body.overbooking);
       }
+      if (body.addressTokenCap !== undefined) changes.addressCap = body.addressTokenCap;
       return act(request, 'settings', changes);
     }, { params: showParams, payload: settings }),
   ];
@@ -126,7 +128,7 @@ function adminPage(): string {
       var rows = document.getElementById('rows'); rows.textContent = '';
       (body.shows || []).forEach(function (s) {
         var tr = document.createElement('tr');
-        [s.showId, s.tokensIssued + ' / ' + s.quota, s.tokensLeft, s.waiting + (s.preQueue ? ' (+' + s.preQueue + ' pre)' : ''), s.inside + ' / ' + s.capacity + (s.capacityAdaptive ? ' (auto)' : ''),
+        [s.showId, s.tokensLive + ' / ' + s.quota + ' (' + s.tokensIssued + ' issued, ' + s.tokensReturned + ' back)', s.tokensLeft, s.waiting + (s.preQueue ? ' (+' + s.preQueue + ' pre)' : ''), s.inside + ' / ' + s.capacity + (s.capacityAdaptive ? ' (auto)' : ''),
          s.admissionsLastMinute, s.paceSeconds ? Math.round(s.paceSeconds * Math.max(1, s.waiting)) + ' s' : '–',
          (s.paused ? 'paused ' : '') + (s.draining ? 'draining' : '')].forEach(function (v) { cell(tr, v); });
         var td = cell(tr, '');
@@ -136,6 +138,7 @@ function adminPage(): string {
         button(td, 'Capacity…', function () { var c = Number(prompt('Zone capacity (fixed until set to auto)', s.capacity)); if (c) call('PATCH', '/' + id, { capacity: c }).then(refresh); });
         if (!s.capacityAdaptive) button(td, 'Auto capacity', function () { call('PATCH', '/' + id, { adaptive: true }).then(refresh); });
         button(td, 'Overbooking…', function () { var o = prompt('Overbooking (0-1)', s.overbooking); if (o !== null) call('PATCH', '/' + id, { overbooking: Number(o) }).then(refresh); });
+        button(td, 'Per address…', function () { var c = prompt('Live tokens one address may hold for this show (0: no cap; empty: the default)', s.addressTokenCap === null ? '' : s.addressTokenCap); if (c !== null) call('PATCH', '/' + id, { addressTokenCap: c === '' ? null : Number(c) }).then(refresh); });
         rows.appendChild(tr);
       });
     });
@@ -146,7 +149,7 @@ function adminPage(): string {
   return page(
     'Waiting rooms',
     html`<h1>Waiting rooms</h1>
-<table class="card"><thead><tr><th>show</th><th>tokens issued</th><th>left</th><th>waiting</th><th>inside / capacity</th><th>admitted last minute</th><th>wait at the back</th><th>state</th><th></th></tr></thead><tbody id="rows"></tbody></table>
+<table class="card"><thead><tr><th>show</th><th>live tokens / quota</th><th>left</th><th>waiting</th><th>inside / capacity</th><th>admitted last minute</th><th>wait at the back</th><th>state</th><th></th></tr></thead><tbody id="rows"></tbody></table>
 <p class="muted">Live, every 5 s. Every action is logged and recorded in admit_batch.admin_actions.</p>${script}`,
   );
 }

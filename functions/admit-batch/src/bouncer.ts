@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type FunctionContext, type Logger, type Transaction } from '@premiere/runtime';
-import { ShowQueue, type Admission, type ZoneSizing } from '@premiere/waiting-room';
+import { ShowQueue, type Admission, type Listing, type VisitEnd, type ZoneSizing } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
@@ -13,6 +13,7 @@ function bouncerMetrics(ctx: Ctx) {
     admissions: new Counter({ name: 'premiere_admissions_total', help: 'Visitors admitted into the protected zone, by show', labelNames: ['show'] as const, registers }),
     reclaimed: new Counter({ name: 'premiere_zone_slots_reclaimed_total', help: 'Zone slots whose lease ran out (admission unused, or the visitor left without a word), by show', labelNames: ['show'] as const, registers }),
     passedOver: new Counter({ name: 'premiere_visitors_passed_over_total', help: 'Waiting visitors who stopped polling, passed over when their turn came, by show', labelNames: ['show'] as const, registers }),
+    returned: new Counter({ name: 'premiere_tokens_returned_total', help: 'Waiting-room tokens given back to their show’s quota, by show and why: lapsed (an admission unused, or the zone left without a word), passed_over (stopped polling), no_order (the visit ended with a hold given up or run out)', labelNames: ['show', 'reason'] as const, registers }),
     lag: new Histogram({ name: 'premiere_admission_lag_seconds', help: 'From a zone slot falling free to the next visitor admitted', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers }),
     queue: new Gauge({ name: 'premiere_queue_length', help: 'Visitors waiting in line, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
     inside: new Gauge({ name: 'premiere_zone_visitors', help: 'Visitors inside the protected zone, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
@@ -25,8 +26,9 @@ export type Bouncer = ReturnType<typeof createBouncer>;
 
 /**
  * The bouncer: one admission pass for a show (size the zone to the legacy system's load, reclaim
- * lapsed slots, fill the zone from the head of the line), its metrics, and
- * `premiere.visitors.admitted` through the outbox.
+ * lapsed slots, fill the zone from the head of the line), the end of a visit, their metrics, and
+ * their events through the outbox: `premiere.visitors.admitted`, and
+ * `premiere.show.availability.changed` when tokens given back put a sold-out show on sale again.
  */
 export function createBouncer(ctx: Ctx) {
   const metrics = bouncerMetrics(ctx);
@@ -45,6 +47,13 @@ export function createBouncer(ctx: Ctx) {
     else log.debug(seen, 'zone size kept');
   }
 
+  /** Tokens came back and the show's listing changed (the value is already in Redis): the catalog is told. */
+  async function relisted(showId: string, availability: '' | Listing, tx: Transaction, log: Logger): Promise<void> {
+    if (!availability) return;
+    await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+    log.info({ showId, availability }, 'tokens came back: listing changed');
+  }
+
   return {
     /**
      * Admits what fits. `slotFreedAt`: when the slot that triggered this pass fell free, for the
@@ -57,6 +66,9 @@ export function createBouncer(ctx: Ctx) {
       metrics.inside.labels(showId).set(a.inside);
       if (a.reclaimed) metrics.reclaimed.labels(showId).inc(a.reclaimed);
       if (a.passedOver) metrics.passedOver.labels(showId).inc(a.passedOver);
+      if (a.returned.lapsed) metrics.returned.labels(showId, 'lapsed').inc(a.returned.lapsed);
+      if (a.returned.passedOver) metrics.returned.labels(showId, 'passed_over').inc(a.returned.passedOver);
+      await relisted(showId, a.availability, tx, log);
       if (a.admitted > 0) {
         metrics.admissions.labels(showId).inc(a.admitted);
         const freedAt = a.reclaimedSince ?? slotFreedAt;
@@ -71,16 +83,16 @@ export function createBouncer(ctx: Ctx) {
       return a;
     },
 
-    async finish(showId: string, visitor: number): Promise<boolean> {
-      return ShowQueue.of(ctx.redis, showId).finish(visitor);
-    },
-
-    /** Seats came back with every token issued and nobody waiting: back on sale, and the catalog told. */
-    async reopen(showId: string, tx: Transaction, log: Logger): Promise<void> {
-      const reopened = await ShowQueue.of(ctx.redis, showId).reopen();
-      if (!reopened) return;
-      await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability: reopened.availability } });
-      log.info({ showId, tokens: reopened.added }, 'seats came back after the tokens ran out: back on sale');
+    /**
+     * A visit to the zone ended: the slot is free, and the token became seats (an order
+     * confirmed) or goes back to the quota (`none`). Safe to repeat.
+     */
+    async finish(showId: string, visitor: number, token: 'seats' | 'none', tx: Transaction, log: Logger): Promise<VisitEnd> {
+      const ended = await ShowQueue.of(ctx.redis, showId).finish(visitor, token);
+      if (ended.token === 1) metrics.returned.labels(showId, 'no_order').inc();
+      if (ended.token === -1) log.info({ showId, visitor }, 'an order confirmed after the visitor’s token had come back: taken back as seats');
+      await relisted(showId, ended.availability, tx, log);
+      return ended;
     },
 
     async extend(showId: string, visitor: number, untilMs: number): Promise<boolean> {

@@ -27,17 +27,16 @@ const fill: Handler = {
 };
 
 /**
- * A visitor's visit to the zone is over: free their slot and admit the next in line. A hold given
- * up or run out also gives seats back: if every token is issued and nobody waits, they go back on
- * sale.
+ * A visitor's visit to the zone is over: free their slot and admit the next in line. An order
+ * confirmed made their token seats; a hold given up or run out ended the visit without an order,
+ * and the token goes back to the show's quota (a sold-out show may go back on sale).
  */
 const finished: Handler = {
   data: Joi.object({ showId, visitor }).unknown(),
   handle: async ({ event, data, ctx, tx, log }) => {
     const bouncer = bouncerOf(ctx);
-    const freed = await bouncer.finish(data.showId, data.visitor);
-    await bouncer.admit(data.showId, tx, log, freed ? eventTime(event) : undefined);
-    if (event.type !== 'premiere.order.confirmed') await bouncer.reopen(data.showId, tx, log);
+    const ended = await bouncer.finish(data.showId, data.visitor, event.type === 'premiere.order.confirmed' ? 'seats' : 'none', tx, log);
+    await bouncer.admit(data.showId, tx, log, ended.freed ? eventTime(event) : undefined);
   },
 };
 

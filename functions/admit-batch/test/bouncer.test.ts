@@ -27,7 +27,12 @@ afterAll(async () => {
 });
 
 const env = (extra: Record<string, string> = {}) =>
-  testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN, JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ...extra });
+  testEnv(db, redis.prefix, {
+    TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    // Every visitor here comes from one address (127.0.0.1): the per-address limits are issue-token's security.test.ts.
+    JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0',
+    ...extra,
+  });
 
 async function startBouncer(extra: Record<string, string> = {}) {
   const fn = createFunction(admitBatch, env(extra), captureLogs().stream);
@@ -252,30 +257,31 @@ describe('the bouncer', () => {
     expect((await refused.json()).message).toMatch(/ZONE_CAPACITY_ADAPTIVE is off/);
   });
 
-  it('puts seats that came back on sale again when every token is issued and nobody waits for them', async () => {
+  it('puts a sold-out show back on sale when a visit ends without an order, and not while every seat is sold', async () => {
     const bouncer = await startBouncer();
     const { url } = await startIssueToken(bouncer.url);
     const showId = await addTestShow(db.url, { seats: 2, overbooking: 0, zoneCapacity: 5 });
-    const [a] = [await join(url, showId), await join(url, showId)];
+    const [a, b] = [await join(url, showId), await join(url, showId)];
     const late = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
     expect(late.status).toBe(410);
-    // The first visitor's hold ran out: reserve-seat counted one seat free again, then said so.
+    // The first visitor's hold ran out: their token comes back (the quota stays), the listing with it.
     const [room, , , , , , availability] = roomKeys(showId);
-    await bouncer.fn.ctx.redis.hset(room, 'seatsFree', 1);
+    expect(await bouncer.fn.ctx.redis.get(availability)).toBe('sold_out');
     expect((await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status).toBe(204);
-    expect(await bouncer.fn.ctx.redis.hget(room, 'quota')).toBe('3');
+    expect(await bouncer.fn.ctx.redis.hmget(room, 'quota', 'issued', 'returned')).toEqual(['2', '2', '1']);
     expect(await bouncer.fn.ctx.redis.get(availability)).toBe('few_left');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     const { rows: changed } = await c.query("SELECT data FROM admit_batch.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1", [showId]);
     await c.end();
-    expect(changed.map((r) => r.data)).toContainEqual({ showId, availability: 'few_left' });
+    expect(changed.map((r) => r.data)).toEqual([{ showId, availability: 'few_left' }]);
     const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
     expect(again.status).toBe(201);
-    // Sold out for good (or with people waiting) nothing reopens.
+    // Every seat sold (reserve-seat says so): a token coming back does not reopen the show.
     await bouncer.fn.ctx.redis.hset(room, 'seatsSoldOut', 1);
-    expect((await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status).toBe(204);
-    expect(await bouncer.fn.ctx.redis.hget(room, 'quota')).toBe('3');
+    expect((await event(bouncer.url, 'premiere.hold.released', { showId, visitor: b.visitor, orderId: randomUUID() })).status).toBe(204);
+    expect(await bouncer.fn.ctx.redis.get(availability)).toBe('sold_out');
+    expect((await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } })).status).toBe(410);
   });
 
   it('reclaims admissions not used in time and passes over visitors who stopped polling; the visitors’ own polls nudge the bouncer', async () => {

@@ -101,8 +101,10 @@ export function soldOutPage(show: ShowHeading, message: string, alternatives: Al
   return page(`Sold out · ${show.title}`, html`${heading(show)}<div class="card"><p>${message}</p></div>${alternativesList(alternatives)}`);
 }
 
-export function messagePage(title: string, message: string, refreshSeconds?: number): string {
-  const head = refreshSeconds ? html`<meta http-equiv="refresh" content="${refreshSeconds}">` : new Html('');
+export function messagePage(title: string, message: string, refreshSeconds?: number, refreshTo?: string): string {
+  const head = refreshSeconds
+    ? refreshTo ? html`<meta http-equiv="refresh" content="${refreshSeconds};url=${refreshTo}">` : html`<meta http-equiv="refresh" content="${refreshSeconds}">`
+    : new Html('');
   return page(title, html`<h1>${title}</h1><div class="card"><p>${message}</p></div>`, head);
 }
 

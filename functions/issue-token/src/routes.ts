@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import { requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
@@ -27,11 +28,41 @@ const showIdOf = (request: Request) => request.params.showId as string;
 /** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent). */
 function clientAddress(request: Request): string {
   const fromEdge = request.headers['x-client-address'];
-  return typeof fromEdge === 'string' && fromEdge.length <= 64 ? fromEdge : request.info.remoteAddress;
+  return addressKey(typeof fromEdge === 'string' && fromEdge.length <= 64 ? fromEdge : request.info.remoteAddress);
+}
+
+/**
+ * The address as the per-address limits count it: an IPv4 address as it is (an IPv4-mapped IPv6
+ * address as its IPv4 one); an IPv6 address by its /64, what one subscriber or site usually gets
+ * (otherwise one household could take as many shares as it has addresses to spare).
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped && isIPv4(mapped[1])) return mapped[1];
+  const bare = address.replace(/%.*$/, ''); // a zone id (fe80::1%eth0) names an interface, not a host
+  if (!isIPv6(bare)) return address;
+  const groupsOf = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]))); // an embedded IPv4 address is two groups
+  const [head, tail] = bare.split('::');
+  const front = groupsOf(head);
+  const groups = tail === undefined ? front : [...front, ...Array(8 - front.length - groupsOf(tail).length).fill('0'), ...groupsOf(tail)];
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
+/** Which limit refused a join, and for how long (`windowSeconds`: the rate limits' window). */
+function limitMessage(r: Extract<JoinResult, { kind: 'rate_limited' }>, windowSeconds: number): string {
+  const wait = `try again in ${r.retryAfterSeconds} s`;
+  switch (r.scope) {
+    case 'address_tokens':
+      return `this address already holds ${r.limit} tokens for this show, the most one address may hold; one frees when a visitor from this address leaves the line or ends their visit: ${wait}`;
+    case 'address_new_tokens':
+      return `too many new tokens from this address (${r.limit} ${windowSeconds === 60 ? 'a minute' : `every ${windowSeconds} s`} per show); ${wait}`;
+    default:
+      return `too many joins from this ${r.scope}; ${wait}`;
+  }
 }
 
 const REFUSALS: Record<'sold_out' | 'drained' | 'started', string> = {
-  sold_out: 'This show is sold out: every waiting-room token has been given out.',
+  sold_out: 'This show is sold out: no waiting-room token is left that could still become a seat.',
   drained: 'This show is no longer issuing waiting-room tokens.',
   started: 'This show has already started.',
 };
@@ -72,7 +103,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       case 'unknown_show':
         return Boom.notFound('no such show');
       case 'rate_limited':
-        return h.response({ statusCode: 429, error: 'Too Many Requests', message: `too many joins from this ${result.scope}; try again in ${result.retryAfterSeconds} s` })
+        return h.response({ statusCode: 429, error: 'Too Many Requests', limit: result.scope, message: limitMessage(result, ctx.config.JOIN_RATE_WINDOW_SECONDS) })
           .code(429).header('retry-after', String(result.retryAfterSeconds));
       default:
         return h.response({ statusCode: 410, error: result.kind, message: REFUSALS[result.kind], alternatives: result.alternatives }).code(410);
@@ -132,7 +163,11 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         if (result.kind === 'joined') return h.redirect(`/waiting-room/${showId}/status`).code(303);
         if (result.kind === 'unknown_show') return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
         if (result.kind === 'rate_limited') {
-          return h.response(messagePage('Please wait a moment', `Too many attempts; this page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds))
+          const why = result.scope === 'address_tokens'
+            ? 'Many visitors from your network already hold a place for this show, and each network may hold only a few.'
+            : 'Too many attempts.';
+          // Back to the show's waiting room, whose page joins again (this page answered a POST).
+          return h.response(messagePage('Please wait a moment', `${why} This page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds, `/waiting-room/${showId}`))
             .code(429).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
         }
         const show = (await heading(showId))!;

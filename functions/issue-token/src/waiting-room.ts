@@ -1,6 +1,6 @@
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, type JoinLimits, type VisitorStatus } from '@premiere/waiting-room';
+import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, type JoinLimit, type JoinLimits, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -34,7 +34,13 @@ export type JoinResult =
   | { kind: 'joined'; created: boolean; token: string; visitor: number; status: PublicStatus }
   | { kind: 'sold_out' | 'drained' | 'started'; alternatives: Alternative[] }
   | { kind: 'unknown_show' }
-  | { kind: 'rate_limited'; retryAfterSeconds: number; scope: 'address' | 'session' };
+  | { kind: 'rate_limited'; retryAfterSeconds: number; scope: JoinLimit; limit: number };
+
+/**
+ * How long a visitor refused for their address's share is asked to wait: no window ends, a token
+ * frees when one of the address's visitors leaves or ends their visit, which takes minutes.
+ */
+export const ADDRESS_TOKENS_RETRY_SECONDS = 60;
 
 const NUDGE_EVERY_MS = 250;
 
@@ -55,7 +61,8 @@ export class WaitingRoom {
       tokens: new Counter({ name: 'premiere_tokens_issued_total', help: 'Waiting-room tokens issued, by show', labelNames: ['show'] as const, registers }),
       soldOut: new Counter({ name: 'premiere_sold_out_answers_total', help: 'Joins refused because the show issues no more tokens, by show and reason (sold_out, drained, started)', labelNames: ['show', 'reason'] as const, registers }),
       polls: new Counter({ name: 'premiere_status_polls_total', help: 'Status polls, by the state answered', labelNames: ['state'] as const, registers }),
-      limited: new Counter({ name: 'premiere_joins_rate_limited_total', help: 'Joins refused by the rate limit, by scope (address, session)', labelNames: ['scope'] as const, registers }),
+      limited: new Counter({ name: 'premiere_joins_rate_limited_total', help: 'Joins refused by a limit, by scope: address, session (joins per window), address_tokens (the live tokens one address may hold), address_new_tokens (new tokens per address per window)', labelNames: ['scope'] as const, registers }),
+      returned: new Counter({ name: 'premiere_tokens_returned_total', help: 'Waiting-room tokens given back to their show’s quota, by show and why (here: left, the visitor gave up)', labelNames: ['show', 'reason'] as const, registers }),
     };
   }
 
@@ -81,11 +88,20 @@ export class WaitingRoom {
   }
 
   private get limits(): JoinLimits {
-    const { JOIN_RATE_PER_ADDRESS, JOIN_RATE_PER_SESSION, JOIN_RATE_WINDOW_SECONDS } = this.ctx.config;
-    return { perAddress: JOIN_RATE_PER_ADDRESS, perSession: JOIN_RATE_PER_SESSION, windowMs: JOIN_RATE_WINDOW_SECONDS * 1000 };
+    const c = this.ctx.config;
+    return {
+      perAddress: c.JOIN_RATE_PER_ADDRESS,
+      perSession: c.JOIN_RATE_PER_SESSION,
+      windowMs: c.JOIN_RATE_WINDOW_SECONDS * 1000,
+      newTokensPerAddress: c.ADDRESS_NEW_TOKEN_RATE,
+      addressTokenCap: { min: c.ADDRESS_TOKEN_CAP_MIN, share: c.ADDRESS_TOKEN_CAP_SHARE },
+    };
   }
 
-  /** Joins the session to the show's waiting room: a new token, or the one it already has. */
+  /**
+   * Joins the session to the show's waiting room: a new token, or the one it already has.
+   * `clientAddress`: the address as the limits count it (see addressKey).
+   */
   async join(showId: string, session: string, clientAddress: string): Promise<JoinResult> {
     const ses = sessionHash(session);
     const queue = ShowQueue.of(this.ctx.redis, showId);
@@ -97,7 +113,8 @@ export class WaitingRoom {
     if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
     if (joined.outcome === 'rate_limited') {
       this.metrics.limited.labels(joined.scope).inc();
-      return { kind: 'rate_limited', scope: joined.scope, retryAfterSeconds: Math.max(1, Math.ceil(joined.retryAfterMs / 1000)) };
+      const retryAfterSeconds = joined.retryAfterMs === null ? ADDRESS_TOKENS_RETRY_SECONDS : Math.max(1, Math.ceil(joined.retryAfterMs / 1000));
+      return { kind: 'rate_limited', scope: joined.scope, retryAfterSeconds, limit: joined.limit };
     }
     if (joined.outcome !== 'new' && joined.outcome !== 'existing') {
       this.metrics.soldOut.labels(showId, joined.outcome).inc();
@@ -177,11 +194,16 @@ export class WaitingRoom {
     return status;
   }
 
-  /** The visitor gives up; a slot they held in the zone goes to the next in line at once. */
+  /**
+   * The visitor gives up; a slot they held in the zone goes to the next in line at once, and their
+   * token back to the show's quota (a sold-out show goes back on sale: the catalog is told).
+   */
   async leave(showId: string, claims: TokenClaims): Promise<string> {
-    const from = await ShowQueue.of(this.ctx.redis, showId).leave(claims.vid);
-    if (from === 'admitted' || from === 'inside') this.nudge(showId, 'premiere.visitors.waiting', true);
-    return from;
+    const { leftFrom, availability } = await ShowQueue.of(this.ctx.redis, showId).leave(claims.vid);
+    if (leftFrom) this.metrics.returned.labels(showId, 'left').inc();
+    if (availability) await this.announce(showId, availability, null);
+    if (leftFrom === 'admitted' || leftFrom === 'inside') this.nudge(showId, 'premiere.visitors.waiting', true);
+    return leftFrom;
   }
 
   private describe(showId: string, claims: TokenClaims, s: VisitorStatus): PublicStatus {
@@ -241,8 +263,9 @@ export class WaitingRoom {
   }
 
   /**
-   * Through the outbox: the show's tokens ran low or out (the catalog must say so; the value is
-   * already in Redis), and/or the joiner was admitted at once (a quiet room, so this costs little).
+   * Through the outbox: the show's listing changed (its tokens ran low or out, or came back; the
+   * value is already in Redis), and/or the joiner was admitted at once (a quiet room, so this
+   * costs little).
    */
   private async announce(showId: string, availability: string, admittedPlace: number | null): Promise<void> {
     await this.ctx.transaction(async (tx) => {

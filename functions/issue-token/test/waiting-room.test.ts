@@ -22,8 +22,11 @@ afterAll(async () => {
   await redis.clean();
 });
 
+/** Every visitor here comes from one address (127.0.0.1): the limits are off unless a test sets them (see security.test.ts). */
+const NO_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
+
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };

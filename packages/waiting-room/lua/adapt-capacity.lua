@@ -1,4 +1,4 @@
--- keys: 9
+-- keys: 10
 -- Sizes the protected zone so that the legacy seat system is kept busy to its limit, never beyond
 -- it (reserve-seat's bulkhead sees to that): at most once per interval per show, from the legacy
 -- system's usage since the last time (counters for the whole deployment, read from
@@ -6,7 +6,7 @@
 -- shrinks by a fifth, never below its base (the catalog's or the operator's). The legacy system
 -- short of the target utilisation while more people wait than the zone has room for: the zone
 -- grows by a quarter, never above the maximum. An operator's fixed capacity is left alone.
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: busyMs, waitedMs, calls, full (the usage counters), the legacy limit, interval (ms),
 --       the maximum capacity, the target utilisation (0-1), the mean slot wait that is too long (ms)
 -- Returns {capacity, 'up' | 'down' | '' (no change), utilisation × 1000 (-1: not measured now),

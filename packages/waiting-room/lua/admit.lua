@@ -1,18 +1,23 @@
--- keys: 9
+-- keys: 10
 -- The bouncer's one move: reclaim the zone's slots whose lease ran out, then admit visitors from
 -- the head of the line, in order, until the zone is full. Atomic: several bouncers at once never
--- over-admit and never skip anyone. Visitors who stopped polling are passed over as gone.
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- over-admit and never skip anyone. Visitors who stopped polling are passed over as gone. The
+-- tokens of the reclaimed and the passed over go back to the show's quota (lib/tokens.lua).
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: admission time to live (ms), a waiting visitor is gone after this long unseen (ms)
 -- Returns {admitted, first place, last place, reclaimed, passed over, inside, waiting,
---          earliest reclaimed lease (ms, '' if none), now}
-local room, queue, inside, visitorPrefix, admissions = KEYS[1], KEYS[3], KEYS[5], KEYS[6], KEYS[8]
+--          earliest reclaimed lease (ms, '' if none), now, tokens given back of the reclaimed,
+--          of the passed over, the listing changed to ('' if not)}
+-- include: listing.lua
+-- include: tokens.lua
+local room, queue, inside, visitorPrefix, availability, admissions, addresses = KEYS[1], KEYS[3], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[10]
 local ttl, goneAfter = tonumber(ARGV[1]), tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local expired = redis.call('ZRANGEBYSCORE', inside, '-inf', now, 'WITHSCORES')
 local earliestLease = ''
+local lapsedBack, passedBack = 0, 0
 for i = 1, #expired, 2 do
   local key = visitorPrefix .. expired[i]
   -- admitted and never came: the admission expired unused; inside: left without a goodbye.
@@ -21,6 +26,7 @@ for i = 1, #expired, 2 do
   else
     redis.call('HSET', key, 'state', 'gone')
   end
+  lapsedBack = lapsedBack + giveBack(room, addresses, key)
   if earliestLease == '' then earliestLease = expired[i + 1] end
 end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', inside, '-inf', now) end
@@ -38,6 +44,7 @@ if r[2] ~= '1' and salesOpen then
     local key = visitorPrefix .. visitor
     if now - tonumber(redis.call('HGET', key, 'lastSeen') or '0') > goneAfter then
       redis.call('HSET', key, 'state', 'left')
+      passedBack = passedBack + giveBack(room, addresses, key)
       passed = passed + 1
     else
       redis.call('HSET', key, 'state', 'admitted', 'admittedAt', now, 'deadline', now + ttl)
@@ -61,4 +68,6 @@ if admitted > 0 then
   redis.call('HINCRBY', admissions, minute, admitted)
   redis.call('PEXPIRE', admissions, 3600000)
 end
-return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now}
+local listing = ''
+if lapsedBack + passedBack > 0 then listing = relist(room, availability) end
+return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now, lapsedBack, passedBack, listing}

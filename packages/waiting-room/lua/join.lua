@@ -1,17 +1,20 @@
--- keys: 9
--- A session joins the show's waiting room; atomic, so the quota and the order of arrival hold
--- however many join at once.
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- keys: 10
+-- A session joins the show's waiting room; atomic, so the quota, the per-address cap and the order
+-- of arrival hold however many join at once.
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: session hash, pre-queue draw (a random number in (0, 1)), admission time to live (ms),
---       client address, joins allowed per address and per session in a window (0: no limit),
---       the window (ms)
--- Returns {outcome, visitor, place, state, availability crossed, people ahead, visitMs, capacity,
--- joined at, show starts at, sales open at (0: open), seats free (else the show's seats), seats per order};
--- outcome: new | existing |
+--       client address (as issue-token keys it: an IPv6 address by its /64), joins allowed per
+--       address and per session in a window (0: no limit), the window (ms), the per-address
+--       cap's least and its share of the quota (both 0: no cap; the room's `addressCap`, an
+--       operator's, wins), new tokens allowed per address in a window (0: no limit)
+-- Returns {outcome, visitor, place, state, listing changed to ('' if not), people ahead, visitMs,
+-- capacity, joined at, show starts at, sales open at (0: open), seats free (else the show's seats),
+-- seats per order}; outcome: new | existing |
 -- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first);
--- or {'rate_limited', 'address' | 'session', ms until the window ends}.
+-- or {'rate_limited', 'address' | 'session' | 'address_new_tokens', ms until the window ends, the limit}
+-- or {'rate_limited', 'address_tokens', -1, the cap}.
 -- include: listing.lua
-local room, sessions, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local room, sessions, queue, prequeue, inside, visitorPrefix, availability, addresses = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[10]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -25,7 +28,7 @@ for _, l in ipairs(limits) do
     local counter = room .. ':rate:' .. l[1] .. ':' .. l[2]
     local hits = redis.call('INCR', counter)
     if hits == 1 then redis.call('PEXPIRE', counter, ARGV[7]) end
-    if hits > l[3] then return {'rate_limited', l[1], redis.call('PTTL', counter)} end
+    if hits > l[3] then return {'rate_limited', l[1], redis.call('PTTL', counter), l[3]} end
   end
 end
 
@@ -38,18 +41,39 @@ if known then
   end
 end
 
-local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats')
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap')
 local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
 if r[3] == '1' then return {'drained'} end
-if issued >= quota then return {'sold_out'} end
+-- Sold out: no token can still become a seat. The live tokens (those given back do not count)
+-- fill the quota, or every seat is sold.
+if issued - tonumber(r[14] or '0') >= quota or r[15] == '1' then return {'sold_out'} end
 if opensAt > 0 and r[5] ~= '1' and now >= opensAt then return {'must_open'} end
 
+-- One address holds at most its share of the live tokens, and takes new ones at most so fast:
+-- checked before anything changes, counted only when a token is issued.
+local address = ARGV[4]
+local cap = tonumber(r[16] or '')
+if not cap then
+  local least, share = tonumber(ARGV[8]), tonumber(ARGV[9])
+  cap = 0
+  if least > 0 or share > 0 then cap = math.max(1, least, math.floor(share * quota + 1e-9)) end
+end
+if cap > 0 and tonumber(redis.call('HGET', addresses, address) or '0') >= cap then
+  return {'rate_limited', 'address_tokens', -1, cap}
+end
+local newTokens, newCounter = tonumber(ARGV[10]), room .. ':rate:new:' .. address
+if newTokens > 0 and tonumber(redis.call('GET', newCounter) or '0') >= newTokens then
+  return {'rate_limited', 'address_new_tokens', redis.call('PTTL', newCounter), newTokens}
+end
+
 local visitor = redis.call('HINCRBY', room, 'issued', 1)
-issued = visitor
 redis.call('HSET', sessions, ARGV[1], visitor)
 redis.call('PEXPIREAT', sessions, tonumber(r[9]))
+if newTokens > 0 and redis.call('INCR', newCounter) == 1 then redis.call('PEXPIRE', newCounter, ARGV[7]) end
+redis.call('HINCRBY', addresses, address, 1)
+redis.call('PEXPIREAT', addresses, tonumber(r[9]))
 local key = visitorPrefix .. visitor
 local place, state = '', 'waiting'
 if opensAt > 0 and r[5] ~= '1' then
@@ -73,18 +97,11 @@ else
     redis.call('PEXPIREAT', queue, tonumber(r[9]))
   end
 end
-redis.call('HSET', key, 'session', ARGV[1], 'place', place, 'state', state, 'joinedAt', now, 'lastSeen', now)
+redis.call('HSET', key, 'session', ARGV[1], 'address', address, 'place', place, 'state', state, 'joinedAt', now, 'lastSeen', now)
 redis.call('PEXPIREAT', key, tonumber(r[9]))
 
 -- The listing changes when the tokens run low or out; exactly one join sees each crossing.
-local left = quota - issued
-local crossed = ''
-if left == 0 then
-  crossed = 'sold_out'
-elseif left == fewLeftAt(quota) and redis.call('GET', availability) ~= 'sold_out' then
-  crossed = 'few_left'
-end
-if crossed ~= '' then redis.call('SET', availability, crossed, 'PXAT', tonumber(r[9])) end
+local crossed = relist(room, availability)
 local ahead = 0
 if state == 'waiting' then ahead = redis.call('ZCARD', queue) - 1 end
 if state == 'pre' then ahead = redis.call('ZCARD', prequeue) - 1 end

@@ -1,8 +1,8 @@
--- keys: 9
+-- keys: 10
 -- Sales open: the pre-queue's visitors get places in the random order drawn when they joined, so
 -- arriving at 11:59:59.9 is no better than at 11:58; later arrivals queue behind them.
 -- Returns how many got a place, or -1 if sales are not open yet (0: nothing to do).
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 local room, queue, prequeue, visitorPrefix = KEYS[1], KEYS[3], KEYS[4], KEYS[6]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -1,7 +1,7 @@
--- keys: 9
+-- keys: 10
 -- What every poll of a show needs, read once for all of them (a process refreshes it a few times
 -- a second; see snapshot.ts), and the visitors who polled since the last one marked as seen.
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: the most gaps to return, then the visitors seen since the last snapshot
 -- Returns {now, capacity, paused, opensAt, opened, visitMs, seatsSoldOut, availability,
 --          last place given, head place ('' if nobody waits), waiting, pre-queue,

@@ -1,7 +1,7 @@
--- keys: 9
+-- keys: 10
 -- A visitor's poll: a few O(1) / O(log n) reads in one round trip, and the time they were last
 -- seen (the bouncer skips visitors who stopped polling: nobody waits on a closed tab).
--- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: visitor
 -- Returns {state, place, ahead, waiting, pre-queue length, visitMs, capacity, inside, deadline,
 --          availability, opensAt, opened, paused, earliest lease in the zone, now, seats sold out,

@@ -8,15 +8,18 @@ interface QueueCommands {
   join(...args: (string | number)[]): Promise<string[]>;
   openSales(...args: string[]): Promise<number>;
   visitorStatus(...args: string[]): Promise<(string | number)[]>;
-  leave(...args: string[]): Promise<string>;
+  leave(...args: string[]): Promise<string[]>;
   admit(...args: (string | number)[]): Promise<(string | number)[]>;
-  finish(...args: string[]): Promise<number>;
+  finish(...args: string[]): Promise<(string | number)[]>;
   extendLease(...args: (string | number)[]): Promise<number>;
-  reopen(...args: string[]): Promise<(string | number)[]>;
+  relist(...args: string[]): Promise<string>;
   adaptCapacity(...args: (string | number)[]): Promise<(string | number)[]>;
 }
 
 const commands = (redis: Redis) => redis as unknown as QueueCommands;
+
+/** What the catalog lists for a show's tokens (see lua/lib/listing.lua). */
+export type Listing = 'available' | 'few_left' | 'sold_out';
 
 export type JoinOutcome =
   | {
@@ -31,20 +34,35 @@ export type JoinOutcome =
       /** How many more buyers the seats left can serve (null: not counted yet). */
       buyersLeft: number | null;
       /** The availability this join made the show cross into, if any (exactly one join sees it). */
-      crossed: '' | 'few_left' | 'sold_out';
+      crossed: '' | Listing;
       /** People ahead (waiting: in line; pre: in the pre-queue so far). */
       ahead: number;
       paceMs: number;
       capacity: number;
     }
   | { outcome: 'no_room' | 'drained' | 'sold_out' | 'started' }
-  | { outcome: 'rate_limited'; scope: 'address' | 'session'; retryAfterMs: number };
+  | { outcome: 'rate_limited'; scope: JoinLimit; retryAfterMs: number | null; limit: number };
 
-/** Joins allowed per client address and per session in a window, per show (0: no limit). */
+/**
+ * Which limit refused a join: joins per address or per session in a window, the live tokens one
+ * address may hold (`address_tokens`: no wait is known, it frees as they come back), new tokens
+ * per address in a window.
+ */
+export type JoinLimit = 'address' | 'session' | 'address_tokens' | 'address_new_tokens';
+
+/** What one client may take of a show's waiting room (0: no limit). */
 export interface JoinLimits {
+  /** Joins per client address and per session in a window, per show (re-joins of a session too). */
   perAddress: number;
   perSession: number;
   windowMs: number;
+  /** New tokens one address may take per window, per show. */
+  newTokensPerAddress: number;
+  /**
+   * The most live tokens of a show one address may hold: max(min, ⌊share × quota⌋), at least 1;
+   * both 0: no cap. An operator's cap for the show (the room's `addressCap`) wins.
+   */
+  addressTokenCap: { min: number; share: number };
 }
 
 /**
@@ -89,6 +107,20 @@ export interface Admission {
   /** When the earliest reclaimed slot fell free (ms), null if none was reclaimed. */
   reclaimedSince: number | null;
   now: number;
+  /** Tokens given back to the quota in this pass: of the reclaimed, of the passed over. */
+  returned: { lapsed: number; passedOver: number };
+  /** The listing this pass changed the show to ('' if none): announce it. */
+  availability: '' | Listing;
+}
+
+/** A visit to the zone ended (finish). */
+export interface VisitEnd {
+  /** Whether this freed a slot in the zone (false: a redelivery, or they were not inside). */
+  freed: boolean;
+  /** The token: 1 given back to the quota now, -1 taken back as seats now, 0 unchanged. */
+  token: -1 | 0 | 1;
+  /** The listing this changed the show to ('' if none): announce it. */
+  availability: '' | Listing;
 }
 
 /** How the zone is sized to keep the legacy system busy (see adapt-capacity.lua). */
@@ -139,13 +171,21 @@ export class ShowQueue {
   async join(sessionHash: string, address: string, admissionTtlMs: number, limits: JoinLimits): Promise<JoinOutcome> {
     // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
     const draw = randomInt(1, 2 ** 47) / 2 ** 47;
-    const args = [sessionHash, draw, admissionTtlMs, address, limits.perAddress, limits.perSession, limits.windowMs];
+    const args = [
+      sessionHash, draw, admissionTtlMs, address, limits.perAddress, limits.perSession, limits.windowMs,
+      limits.addressTokenCap.min, limits.addressTokenCap.share, limits.newTokensPerAddress,
+    ];
     let r = await commands(this.redis).join(...this.keys, ...args);
     if (r[0] === 'must_open') {
       await this.openSales();
       r = await commands(this.redis).join(...this.keys, ...args);
     }
-    if (r[0] === 'rate_limited') return { outcome: 'rate_limited', scope: r[1] as 'address' | 'session', retryAfterMs: Number(r[2]) };
+    if (r[0] === 'rate_limited') {
+      const ms = Number(r[2]);
+      // address_tokens: no window ends (-1); a window's counter without an expiry: the window's length.
+      const retryAfterMs = r[1] === 'address_tokens' ? null : ms > 0 ? ms : limits.windowMs;
+      return { outcome: 'rate_limited', scope: r[1] as JoinLimit, retryAfterMs, limit: Number(r[3]) };
+    }
     const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder] = r;
     if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'sold_out' | 'started' };
     return {
@@ -153,7 +193,7 @@ export class ShowQueue {
       visitor: Number(visitor),
       place: num(place),
       state: state as VisitorState,
-      crossed: crossed as '' | 'few_left' | 'sold_out',
+      crossed: crossed as '' | Listing,
       ahead: Number(ahead),
       paceMs: paceOf(visitMs, Number(capacity)),
       capacity: Number(capacity),
@@ -197,9 +237,13 @@ export class ShowQueue {
     };
   }
 
-  /** The visitor gives up; returns the state they left from ('' if they were already gone). */
-  leave(visitor: number): Promise<string> {
-    return commands(this.redis).leave(...this.keys, String(visitor));
+  /**
+   * The visitor gives up; their token goes back to the quota. Returns the state they left from
+   * ('' if they were already out) and the listing it changed the show to.
+   */
+  async leave(visitor: number): Promise<{ leftFrom: string; availability: '' | Listing }> {
+    const [leftFrom, availability] = await commands(this.redis).leave(...this.keys, String(visitor));
+    return { leftFrom, availability: availability as '' | Listing };
   }
 
   async admit(admissionTtlMs: number, goneAfterMs: number): Promise<Admission> {
@@ -214,6 +258,8 @@ export class ShowQueue {
       waiting: Number(r[6]),
       reclaimedSince: num(r[7]),
       now: Number(r[8]),
+      returned: { lapsed: Number(r[9]), passedOver: Number(r[10]) },
+      availability: String(r[11]) as '' | Listing,
     };
   }
 
@@ -237,18 +283,18 @@ export class ShowQueue {
     };
   }
 
-  /** The visitor's visit to the zone is over; true if that freed a slot. */
-  async finish(visitor: number): Promise<boolean> {
-    return (await commands(this.redis).finish(...this.keys, String(visitor))) === 1;
+  /**
+   * The visitor's visit to the zone is over: with an order confirmed their token became `seats`,
+   * else (`none`: the hold given up or run out) it goes back to the quota. Safe to repeat.
+   */
+  async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
+    const [freed, change, availability] = await commands(this.redis).finish(...this.keys, String(visitor), token);
+    return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
   }
 
-  /**
-   * Seats came back after every token was issued and nobody waits for them: that many more tokens.
-   * Returns how many, and the show's listing now (null when nothing changed).
-   */
-  async reopen(): Promise<{ added: number; availability: string } | null> {
-    const [added, availability] = await commands(this.redis).reopen(...this.keys);
-    return Number(added) > 0 ? { added: Number(added), availability: String(availability) } : null;
+  /** Sets the show's listing to what its tokens say now (after a quota change); '' if unchanged. */
+  async relist(): Promise<'' | Listing> {
+    return (await commands(this.redis).relist(...this.keys)) as '' | Listing;
   }
 
   /** The visitor is active in the zone until `untilMs`: their slot's lease is extended. */

@@ -87,6 +87,7 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
     // The adaptive zone never goes below it (adapt-capacity.lua).
     capacityBase: show.capacity,
     issued: 0,
+    returned: 0,
     seq: 0,
     admitted: 0,
     paused: 0,
@@ -110,8 +111,14 @@ export interface RoomState {
   seatsFree: number | null;
   overbooking: number;
   quota: number;
+  /** Tokens ever issued (they number the visitors), those given back, and the live ones: issued − returned. */
   tokensIssued: number;
+  tokensReturned: number;
+  tokensLive: number;
+  /** What joiners can still get: the quota less the live tokens. */
   tokensLeft: number;
+  /** An operator's cap on the live tokens one address may hold for this show (0: none); null: issue-token's default (ADDRESS_TOKEN_CAP_MIN, ADDRESS_TOKEN_CAP_SHARE). */
+  addressTokenCap: number | null;
   waiting: number;
   preQueue: number;
   inside: number;
@@ -145,6 +152,7 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
   if (!r || !r.quota) return null;
   const quota = Number(r.quota);
   const issued = Number(r.issued);
+  const returned = Number(r.returned ?? 0);
   // The last full minute, or this one if it already counts more.
   const lastMinute = Math.max(Number(perMinute[0] ?? 0), Number(perMinute[1] ?? 0));
   return {
@@ -158,7 +166,10 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     overbooking: Number(r.overbooking),
     quota,
     tokensIssued: issued,
-    tokensLeft: Math.max(0, quota - issued),
+    tokensReturned: returned,
+    tokensLive: issued - returned,
+    tokensLeft: Math.max(0, quota - (issued - returned)),
+    addressTokenCap: r.addressCap === undefined ? null : Number(r.addressCap),
     waiting,
     preQueue,
     inside: insideCount,

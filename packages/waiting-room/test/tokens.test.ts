@@ -1,0 +1,130 @@
+import { createRedis, defineScripts, type Redis } from '@premiere/runtime';
+import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { roomKeys, ShowQueue, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../src';
+
+/**
+ * The quota's accounting in the scripts themselves, under the races a deployment sees: several
+ * bouncer replicas, redelivered events, a visitor leaving while their visit ends, joins while
+ * tokens come back. A token comes back at most once, never after it became seats, and the live
+ * tokens (issued − returned) are never more than the quota nor different from what the visitors
+ * and addresses hold.
+ */
+
+const prefix = createTestRedisPrefix();
+let redis: Redis;
+
+beforeAll(async () => {
+  redis = createRedis({ url: TEST_REDIS_URL, keyPrefix: prefix.prefix });
+  defineScripts(redis, WAITING_ROOM_SCRIPTS);
+  await new Promise((ready) => redis.once('ready', ready)); // commands are not queued while connecting
+});
+afterAll(async () => {
+  redis.disconnect();
+  await prefix.clean();
+});
+
+const NO_LIMITS: JoinLimits = { perAddress: 0, perSession: 0, windowMs: 60_000, newTokensPerAddress: 0, addressTokenCap: { min: 0, share: 0 } };
+const HOUR = 3_600_000;
+let shows = 0;
+
+/** A room as ensureRoom makes it, without the catalog. */
+async function room(quota: number, capacity: number): Promise<ShowQueue> {
+  const showId = `tokens-${process.pid}-${++shows}`;
+  const now = Date.now();
+  const fields = { seats: quota, quota, overbooking: 0, capacity, capacityBase: capacity, issued: 0, seq: 0, admitted: 0, paused: 0, draining: 0, opensAt: 0, opened: 0, startsAt: now + 2 * HOUR, expireAt: now + 8 * HOUR };
+  await (redis as unknown as { initRoom(...a: (string | number)[]): Promise<number> }).initRoom(...roomKeys(showId), ...Object.entries(fields).flat());
+  return new ShowQueue(redis, showId);
+}
+
+async function accounts(queue: ShowQueue) {
+  const [roomKey, , , , , visitorPrefix, availability, , , addresses] = roomKeys(queue.showId);
+  const r = await redis.hgetall(roomKey);
+  const visitors = [];
+  for (let v = 1; v <= Number(r.issued); v++) visitors.push({ visitor: v, ...(await redis.hgetall(`${visitorPrefix}${v}`)) });
+  const held = await redis.hgetall(addresses);
+  return { quota: Number(r.quota), issued: Number(r.issued), returned: Number(r.returned ?? 0), visitors, held, availability: await redis.get(availability) };
+}
+
+const shuffle = <T>(xs: T[]) => xs.map((x) => [Math.random(), x] as const).sort((a, b) => a[0] - b[0]).map(([, x]) => x);
+
+describe('the quota’s accounting', () => {
+  it('gives each token back at most once, and never one that became seats, under redeliveries and racing bouncers', async () => {
+    const queue = await room(200, 200);
+    // Everyone is let into the zone at once (a quiet room); every fourth lets the admission lapse.
+    const lapsing = (v: number) => v % 4 === 0;
+    for (let v = 1; v <= 200; v++) {
+      const joined = await queue.join(`session-${v}`, `198.51.100.${v % 20}`, lapsing(v) ? 1 : HOUR, NO_LIMITS);
+      expect(joined).toMatchObject({ outcome: 'new', visitor: v, state: 'admitted' });
+    }
+    expect((await queue.join('one-too-many', '198.51.100.99', HOUR, NO_LIMITS)).outcome).toBe('sold_out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Each visit ends one way or two (a hold given up, then an order confirmed, in either order),
+    // every message three times, while bouncers reclaim the lapsed admissions at once.
+    const ends: Record<number, Set<string>> = {};
+    const work: (() => Promise<unknown>)[] = [];
+    for (let v = 1; v <= 200; v++) {
+      const ways = shuffle(['leave', 'none', 'seats', 'nothing']).slice(0, 1 + (v % 2));
+      ends[v] = new Set(lapsing(v) ? [...ways, 'lapse'] : ways);
+      for (const way of ways) {
+        for (let k = 0; k < 3; k++) {
+          if (way === 'leave') work.push(() => queue.leave(v));
+          if (way === 'none' || way === 'seats') work.push(() => queue.finish(v, way));
+        }
+      }
+    }
+    for (let k = 0; k < 30; k++) work.push(() => queue.admit(HOUR, HOUR));
+    await Promise.all(shuffle(work).map((w) => w()));
+
+    const a = await accounts(queue);
+    const seated = (v: number) => ends[v].has('seats');
+    const gaveBack = (v: number) => !seated(v) && (ends[v].has('leave') || ends[v].has('none') || ends[v].has('lapse'));
+    const expected = Object.keys(ends).map(Number).filter(gaveBack);
+    expect(a.returned).toBe(expected.length);
+    for (const visitor of a.visitors) {
+      expect([visitor.visitor, visitor.returned === '1']).toEqual([visitor.visitor, gaveBack(visitor.visitor)]);
+      expect([visitor.visitor, visitor.seated === '1']).toEqual([visitor.visitor, seated(visitor.visitor)]);
+    }
+    // Each address holds what its visitors still hold.
+    const live = a.visitors.filter((v) => v.returned !== '1');
+    const byAddress: Record<string, string> = {};
+    for (const v of live) byAddress[v.address] = String(Number(byAddress[v.address] ?? 0) + 1);
+    expect(a.held).toEqual(byAddress);
+    expect(a.issued - a.returned).toBe(live.length);
+    expect(a.availability).toBe(a.quota - live.length <= 20 ? 'few_left' : 'available');
+  });
+
+  it('never lets live tokens exceed the quota while joins race returns', async () => {
+    const queue = await room(50, 10);
+    const first = [];
+    for (let i = 0; i < 50; i++) first.push(await queue.join(`first-${i}`, `203.0.113.${i}`, HOUR, NO_LIMITS));
+    const leaving = first.slice(0, 25).map((j) => (j as { visitor: number }).visitor);
+    const results = await Promise.all(shuffle<() => Promise<unknown>>([
+      ...leaving.map((v) => () => queue.leave(v)),
+      ...Array.from({ length: 60 }, (_, i) => () => queue.join(`second-${i}`, `192.0.2.${i}`, HOUR, NO_LIMITS)),
+    ]).map((w) => w()));
+    const newTokens = results.filter((r) => (r as { outcome?: string }).outcome === 'new').length;
+    expect(newTokens).toBeLessThanOrEqual(25);
+    // Whatever the order, the 25 tokens given back are there to take, and not one more.
+    let more = 0;
+    while ((await queue.join(`third-${more}`, `192.0.2.${100 + more}`, HOUR, NO_LIMITS)).outcome === 'new') more++;
+    expect(newTokens + more).toBe(25);
+    const a = await accounts(queue);
+    expect(a.issued - a.returned).toBe(50);
+    expect(a.availability).toBe('sold_out');
+  });
+
+  it('takes a token that had come back as seats when its order is confirmed after all, and gives the address’s share back then too', async () => {
+    const queue = await room(3, 3);
+    const [a] = [await queue.join('a', '198.51.100.1', HOUR, NO_LIMITS), await queue.join('b', '198.51.100.1', HOUR, NO_LIMITS)];
+    const visitor = (a as { visitor: number }).visitor;
+    // 2 of 3 tokens live: "few left"; one back, then taken as seats after all.
+    expect(await queue.leave(visitor)).toEqual({ leftFrom: 'admitted', availability: 'available' });
+    expect((await accounts(queue)).held).toEqual({ '198.51.100.1': '1' });
+    expect(await queue.finish(visitor, 'seats')).toEqual({ freed: false, token: -1, availability: 'few_left' });
+    const after = await accounts(queue);
+    expect({ returned: after.returned, held: after.held }).toEqual({ returned: 0, held: { '198.51.100.1': '2' } });
+    expect(await queue.finish(visitor, 'none')).toEqual({ freed: false, token: 0, availability: '' }); // seats: never back
+    expect((await accounts(queue)).returned).toBe(0);
+  });
+});
