@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../../issue-token/src';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
@@ -46,7 +46,7 @@ async function start(extra: Record<string, string> = {}) {
   running.push(bouncer);
   await bouncer.start();
   const bouncerUrl = `http://127.0.0.1:${bouncer.server.info.port}`;
-  const tokens = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, ...extra }), captureLogs().stream);
+  const tokens = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch'), ...extra }), captureLogs().stream);
   running.push(tokens);
   await tokens.start();
   return { bouncer, bouncerUrl, url: `http://127.0.0.1:${tokens.server.info.port}`, redis: bouncer.ctx.redis };
@@ -71,7 +71,7 @@ const leave = (url: string, showId: string, v: Visitor) =>
 let eventId = 0;
 function event(url: string, type: string, data: Record<string, unknown>, id = `q-${process.pid}-${++eventId}`) {
   const m = HTTP.binary(new CloudEvent({ id, type, source: '/premiere/test', data }));
-  return fetch(`${url}/events`, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+  return fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
 }
 const ping = (url: string) => event(url, 'dev.knative.sources.ping', { schedule: 'admission-sweep' });
 const adminState = async (url: string, showId: string) => (await fetch(`${url}/admin/api/shows/${showId}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json();
