@@ -18,7 +18,7 @@ import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas
 const ROOT = path.resolve(__dirname, '../../..');
 const CHART = path.join(ROOT, 'helm/premiere');
 const SCHEMAS = process.env.PREMIERE_SCHEMAS_DIR ?? path.resolve(ROOT, '../shared/schemas');
-const KUBE_VERSION = '1.31.0';
+export const KUBE_VERSION = '1.31.0';
 
 /** The documented combinations of values (README, docs/operations.md), each rendered and checked. */
 export const SCENARIOS: Record<string, string[]> = {
@@ -42,7 +42,7 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example'], 'payment.url is required'],
 ];
 
-function findHelm(): string {
+export function findHelm(): string {
   const gopath = (() => {
     try {
       return execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
