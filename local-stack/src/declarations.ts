@@ -35,6 +35,7 @@ export interface Routes {
   routes: { prefix: string; function: string }[];
   blocked: string[];
   health: string;
+  edgeHealth: string;
 }
 
 const eventingSchema = Joi.object<Eventing>({
@@ -64,6 +65,7 @@ const routesSchema = Joi.object<Routes>({
   routes: Joi.array().items(Joi.object({ prefix: Joi.string().pattern(/^\/([a-z0-9_-]+)*$/).required(), function: FUNCTION.required() })).unique('prefix').required(),
   blocked: Joi.array().items(Joi.string().pattern(/^\/[a-z0-9_/-]+$/)).required(),
   health: Joi.string().pattern(/^\/[a-z0-9_-]+$/).required(),
+  edgeHealth: Joi.string().pattern(/^(\/[a-z0-9_-]+)+$/).required(),
 });
 
 function load<T>(file: string, schema: Joi.ObjectSchema<T>): T {

@@ -13,3 +13,15 @@ export const stackEnv = {
     expect: 'seconds after start-up that the demo premiere’s IMAX shows open sales (0-86400); until then visitors wait in the pre-queue',
   },
 };
+
+/** What the local edge's process reads; `npm start` sets them (see the README's table). */
+export const edgeEnv = {
+  PORT: { ...runtimeEnv.PORT, expect: 'the TCP port of the edge (1-65535; 0 picks a free one)' },
+  EDGE_FUNCTIONS: {
+    schema: Joi.string()
+      .custom((text: string) => Joi.attempt(JSON.parse(text), Joi.object().pattern(/^[a-z0-9-]+$/, Joi.string().uri({ scheme: ['http'] })).required()) as Record<string, string>)
+      .required(),
+    expect: 'JSON like {"issue-token":"http://127.0.0.1:4001"}: each function’s base URL',
+  },
+  LOG_LEVEL: runtimeEnv.LOG_LEVEL,
+};

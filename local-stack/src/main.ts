@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, createLogger, listFunctions, loadConfig, migrate } from '@premiere/runtime';
 import { freePort, startEmbeddedPostgres, startRedisServer, type BackingService } from './backing';
 import { LocalBroker } from './broker';
 import { loadEventing, loadRoutes } from './declarations';
 import { loadDemoCatalog } from './demo-catalog';
-import { createEdge } from './edge';
 import { stackEnv } from './env';
 import { localSecrets } from './secrets';
 
@@ -57,6 +57,17 @@ function reapStale(stateFile: string) {
   }
 }
 
+/** Fails at once, in words, when the edge's port is taken (rather than after everything started). */
+async function checkPortFree(port: number) {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop what uses it or set PREMIERE_PORT`) : err),
+    );
+    probe.listen(port, '0.0.0.0', () => probe.close(() => resolve()));
+  });
+}
+
 async function waitReady(name: string, url: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -105,6 +116,7 @@ async function main() {
   process.once('SIGTERM', () => void stop(0));
 
   try {
+    await checkPortFree(config.PREMIERE_PORT);
     // Redis first: it is the one that may be missing, and it starts in a blink.
     let redisUrl = config.REDIS_URL;
     if (!redisUrl) {
@@ -130,8 +142,8 @@ async function main() {
     log.info({ shows }, 'demo catalog loaded');
 
     const eventing = loadEventing();
-    const routes = loadRoutes();
-    const ports = Object.fromEntries(await Promise.all([...FUNCTIONS, ...Object.keys(SIMULATORS), 'broker'].map(async (n) => [n, await freePort()] as const)));
+    const ports: Record<string, number> = Object.fromEntries(await Promise.all([...FUNCTIONS, ...Object.keys(SIMULATORS), 'broker'].map(async (n) => [n, await freePort()] as const)));
+    ports.edge = config.PREMIERE_PORT;
     const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
 
     // Sender identity as on a cluster with Knative's authentication-oidc: the broker signs every
@@ -159,12 +171,12 @@ async function main() {
       rmSync(path.dirname(sinkTokenFile), { recursive: true, force: true });
     });
 
-    // Each function and simulator runs as its own process, as its container would; a process that
-    // dies is started again, as Kubernetes would.
+    // Each function and simulator, and the edge, runs as its own process, as its container would;
+    // a process that dies is started again, as Kubernetes would.
     const launch = (name: string, script: string, env: Record<string, string>) => {
       const start = () => {
         const child = spawn(process.execPath, [script], {
-          // Only the edge listens beyond this machine: like the cluster's, it is the one door.
+          // Functions and simulators on 127.0.0.1 (HOST); the edge (edge-main, on every interface) is the one door.
           env: { ...process.env, ...env, PORT: String(ports[name]), HOST: '127.0.0.1', LOG_LEVEL: config.LOG_LEVEL },
           stdio: ['ignore', 'inherit', 'inherit'],
           detached: true, // its own process group: Ctrl-C reaches the stack, which stops it in order
@@ -215,19 +227,21 @@ async function main() {
       ...FUNCTIONS.map((n) => waitReady(n, `${urlOf(n)}/readyz`)),
     ]);
 
-    const edge = createEdge({ routes, functions: Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)])), log: createLogger({ name: 'edge', level: config.LOG_LEVEL }) });
-    await new Promise<void>((resolve, reject) => {
-      edge.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PREMIERE_PORT} is in use: stop what uses it or set PREMIERE_PORT`) : err),
-      );
-      edge.listen(config.PREMIERE_PORT, '0.0.0.0', resolve);
-    });
-    cleanups.push(async () => {
-      edge.closeAllConnections();
-      await new Promise((r) => edge.close(r));
-    });
-
+    // The edge last, once every function answers, as the one public door: in a process of its own,
+    // so that no request can take the broker or this supervisor down with it.
     const edgeUrl = `http://127.0.0.1:${config.PREMIERE_PORT}`;
+    launch('edge', path.join(__dirname, 'edge-main.js'), { EDGE_FUNCTIONS: JSON.stringify(Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)]))) });
+    const edge = children.get('edge')!;
+    let edgeExited: (code: number | null) => void = () => undefined;
+    try {
+      await Promise.race([
+        waitReady('edge', `${edgeUrl}${loadRoutes().edgeHealth}`),
+        new Promise((_, reject) => edge.once('exit', (edgeExited = (code) => reject(new Error(`the edge stopped at start-up (exit code ${code})`))))),
+      ]);
+    } finally {
+      edge.off('exit', edgeExited);
+    }
+
     const state = {
       edge: edgeUrl,
       broker: brokerUrl,

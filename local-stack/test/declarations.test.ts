@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listFunctions, migrateEnv, runtimeEnv } from '@premiere/runtime';
 import { legacyCinemaEnv, paymentProviderEnv } from '@premiere/simulators';
-import { stackEnv } from '../src/env';
+import { edgeEnv, stackEnv } from '../src/env';
 import { catalogEnv } from '../../functions/render-catalog/src/env';
 import { issueTokenEnv } from '../../functions/issue-token/src/env';
 import { admitBatchEnv } from '../../functions/admit-batch/src/env';
 import { reserveSeatEnv } from '../../functions/reserve-seat/src/env';
 import { durationMs, loadEventing, loadRoutes } from '../src/declarations';
-import { resolveRoute } from '../src/edge';
+import { decide, publicFunctions } from '../src/edge';
 
 describe('the declared eventing (helm/premiere/eventing.yaml)', () => {
   it('is valid and names only real functions', () => {
@@ -26,17 +26,20 @@ describe('the declared eventing (helm/premiere/eventing.yaml)', () => {
 
 describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
   const routes = loadRoutes();
+  const get = (url: string) => decide(routes, { method: 'GET', url });
   it('routes by the longest matching prefix', () => {
-    expect(resolveRoute(routes, '/')).toEqual({ function: 'render-catalog', path: '/' });
-    expect(resolveRoute(routes, '/waiting-room/show-1')).toEqual({ function: 'issue-token', path: '/waiting-room/show-1' });
-    expect(resolveRoute(routes, '/checkout')).toEqual({ function: 'reserve-seat', path: '/checkout' });
-    expect(resolveRoute(routes, '/administrator')).toEqual({ function: 'render-catalog', path: '/administrator' }); // not under /admin
+    expect(get('/')).toEqual({ function: 'render-catalog', target: '/' });
+    expect(get('/waiting-room/show-1')).toEqual({ function: 'issue-token', target: '/waiting-room/show-1' });
+    expect(get('/checkout')).toEqual({ function: 'reserve-seat', target: '/checkout' });
+    expect(get('/administrator')).toEqual({ function: 'render-catalog', target: '/administrator' }); // not under /admin
   });
   it('never exposes event delivery or metrics', () => {
-    for (const p of ['/events', '/events/x', '/metrics']) expect(resolveRoute(routes, p)).toEqual({ blocked: true });
+    for (const p of ['/events', '/events/x', '/metrics']) expect(get(p)).toEqual({ status: 404, error: 'nothing is served here' });
   });
-  it('answers each function’s readiness under the health path', () => {
-    expect(resolveRoute(routes, '/_health/process-payment')).toEqual({ function: 'process-payment', path: '/readyz' });
+  it('answers the readiness of each function with a public route under the health path, and of no other', () => {
+    expect(get('/_health/issue-token')).toEqual({ function: 'issue-token', target: '/readyz' });
+    expect(publicFunctions(routes)).toEqual(['admit-batch', 'issue-token', 'render-catalog', 'reserve-seat']);
+    expect(get('/_health/process-payment')).toEqual({ status: 404, error: 'no such function' });
   });
   it('gives no public route to process-payment', () => {
     expect(routes.routes.map((r) => r.function)).not.toContain('process-payment');
@@ -46,7 +49,7 @@ describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
 describe('the README', () => {
   it('documents every environment variable the code reads', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(reserveSeatEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
+    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(edgeEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(reserveSeatEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
     const missing = [...new Set(names)].filter((n) => !readme.includes(`\`${n}\``));
     expect(missing).toEqual([]);
   });

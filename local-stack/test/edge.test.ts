@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
 import { createLogger } from '@premiere/runtime';
-import { captureLogs } from '@premiere/runtime/testing';
+import { captureLogs, eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
 import { loadRoutes } from '../src/declarations';
-import { createEdge } from '../src/edge';
+import { createEdge, decide } from '../src/edge';
 
 const servers: http.Server[] = [];
 afterAll(async () => {
@@ -48,6 +51,110 @@ describe('the local edge', () => {
     expect(unreachable.status).toBe(502);
     expect((await unreachable.json()).error).toBe('render-catalog is not answering; try again in a moment');
     expect((await fetch(`${edge}/metrics`)).status).toBe(404);
-    expect((await fetch(`${edge}/checkout`)).status).toBe(404); // reserve-seat is not in this edge's table
+    expect((await fetch(`${edge}/checkout`)).status).toBe(502); // reserve-seat is not in this edge's table
+    expect(await (await fetch(`${edge}/edge/healthz`)).text()).toBe('ok\n'); // its own health
+  });
+
+  it('forwards the path as NGINX normalised it, not as the client spelled it', async () => {
+    const urls: string[] = [];
+    const catalog = await listen(
+      http.createServer((req, res) => {
+        urls.push(req.url!);
+        res.end();
+      }),
+    );
+    const edge = await listen(createEdge({ routes: loadRoutes(), functions: { 'render-catalog': catalog }, log: createLogger({ name: 'edge' }, captureLogs().stream) }));
+    const { port } = new URL(edge);
+    const statuses: string[] = [];
+    for (const target of ['/movies//x/../y?a=%2F#frag', '/%6dovies', '/a%2Fb/../events', '/x%20y"', '/\u00ff']) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 'latin1')));
+        socket.on('data', (c) => statuses.push(c.toString('latin1').slice(9, 12))).on('close', () => resolve());
+      });
+    }
+    // A raw byte above 0x7f (one latin1 character as Node hands them over) is refused: a URI is ASCII.
+    expect(statuses).toEqual(['200', '200', '200', '200', '400']);
+    expect(urls).toEqual(['/movies/y?a=%2F', '/movies', '/a/events', '/x%20y%22']);
+  });
+});
+
+describe('what the local edge decides (as the chart’s nginx was seen to, and ngx_http_parse.c says)', () => {
+  const routes = loadRoutes();
+  const get = (url: string, method = 'GET') => decide(routes, { method, url, hosts: ['premiere.example'] });
+  const refused = (status: number) => expect.objectContaining({ status });
+
+  it('refuses /events and /metrics however they are spelled: NGINX decodes, resolves dot segments and merges slashes first', () => {
+    for (const url of ['/metric%73', '/%65vents', '/a/../events', '/./metrics', '/checkout/%2e%2e/events', '//events', '/%2Fevents', '/checkout%2F..%2Fmetrics', '/x%3f/../events', '/metrics#x', '/events%0a', 'http://h/events', 'HTTP://H/metrics?x']) {
+      expect([url, get(url)]).toEqual([url, { status: 404, error: 'nothing is served here' }]);
+    }
+  });
+
+  it('routes by the decoded path and forwards that path, escaped as NGINX escapes it', () => {
+    expect(get('/admin//api')).toEqual({ function: 'admit-batch', target: '/admin/api' });
+    expect(get('/ch%65ckout/x')).toEqual({ function: 'reserve-seat', target: '/checkout/x' });
+    expect(get('/checkout/%2fx')).toEqual({ function: 'reserve-seat', target: '/checkout/x' });
+    expect(get('/admin/../checkout?x=1#f')).toEqual({ function: 'reserve-seat', target: '/checkout?x=1' });
+    // hapi would read "/a%2Fb/.." as "/", and so this as /events: the function is sent NGINX's reading.
+    expect(get('/a%2Fb/../events')).toEqual({ function: 'render-catalog', target: '/a/events' });
+    expect(get('/metrics%3F')).toEqual({ function: 'render-catalog', target: '/metrics%3F' }); // a decoded '?' is a plain character
+    expect(get('/events%0A/x')).toEqual({ function: 'render-catalog', target: '/events%0A/x' });
+    expect(get('/caf%c3%a9/%7e"x"')).toEqual({ function: 'render-catalog', target: '/caf%C3%A9/~%22x%22' });
+    expect(get('/_health')).toEqual({ function: 'render-catalog', target: '/_health' });
+    // An absolute URI: its path, "/" when it has none.
+    expect(get('http://h:80/checkout/%2e')).toEqual({ function: 'reserve-seat', target: '/checkout/' });
+    expect(get('http://h?x')).toEqual({ function: 'render-catalog', target: '/?x' });
+    expect(get('http://h')).toEqual({ function: 'render-catalog', target: '/' });
+  });
+
+  it('answers a public function’s readiness, with the query, and no one else’s', () => {
+    expect(get('/_health/%69ssue-token?a=%2F#x')).toEqual({ function: 'issue-token', target: '/readyz?a=%2F' });
+    expect(get('/_health//issue-token')).toEqual({ function: 'issue-token', target: '/readyz' });
+    for (const url of ['/_health/process-payment', '/_health/constructor', '/_health/__proto__', '/_health/issue-token/', '/_health/issue-token/%2e%2e/nobody']) {
+      expect([url, get(url)]).toEqual([url, { status: 404, error: 'no such function' }]);
+    }
+  });
+
+  it('refuses what NGINX refuses: 400 for a bad escape, %00, ".." above the root, a bad target or host; 414 for a request line over 8 KiB; 405 for TRACE', () => {
+    for (const url of ['/x%00', '/x%zz', '/x%2', '/x%', '/..', '/%2e%2e', '/.%2e/x', '/../x', '/a/../../x', '*', 'evil', 'http:/h/a', 'http://h..x/a', 'http://h_x/a', 'http://h:8x/a', '/x\u0001']) {
+      expect([url, get(url)]).toEqual([url, refused(400)]);
+    }
+    expect(get(`/${'a'.repeat(8176)}`)).toEqual({ function: 'render-catalog', target: `/${'a'.repeat(8176)}` }); // "GET " + 8177 + " HTTP/1.1\r\n" = 8192
+    expect(get('/\u00e9')).toEqual(refused(400)); // a raw byte above 0x7f
+    expect(get(`/${'a'.repeat(8177)}`)).toEqual(refused(414));
+    expect(get(`/x\u0001${'a'.repeat(9000)}`)).toEqual(refused(400)); // seen before the buffer runs out
+    expect(get(`/x%zz${'a'.repeat(9000)}`)).toEqual(refused(414)); // seen only once the line is whole
+    expect(get('/', 'TRACE')).toEqual(refused(405));
+    expect(decide(routes, { method: 'GET', url: '/', hosts: ['a', 'b'] })).toEqual(refused(400));
+    expect(decide(routes, { method: 'GET', url: '/', hosts: ['a..b'] })).toEqual(refused(400));
+  });
+});
+
+describe('the edge’s process', () => {
+  it('says so in one line when its port is taken', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((r) => taken.listen(0, '0.0.0.0', r));
+    const port = (taken.address() as { port: number }).port;
+    const edge = spawn(process.execPath, [path.resolve(__dirname, '../dist/edge-main.js')], {
+      env: { PATH: process.env.PATH, PORT: String(port), EDGE_FUNCTIONS: '{"render-catalog":"http://127.0.0.1:9"}' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    edge.stderr!.on('data', (c) => (stderr += c));
+    const code = await new Promise((r) => edge.once('exit', r));
+    taken.close();
+    expect({ code, stderr: stderr.trim() }).toEqual({ code: 1, stderr: `premiere edge: port ${port} is in use: stop what uses it or set PREMIERE_PORT` });
+  });
+
+  it('serves until SIGTERM, then stops', async () => {
+    const port = await freePort();
+    const edge = spawn(process.execPath, [path.resolve(__dirname, '../dist/edge-main.js')], {
+      env: { PATH: process.env.PATH, PORT: String(port), EDGE_FUNCTIONS: '{"render-catalog":"http://127.0.0.1:9"}', LOG_LEVEL: 'silent' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => edge.once('exit', r));
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/edge/healthz`).catch(() => null))?.status === 200, 10_000, 100);
+    expect((await fetch(`http://127.0.0.1:${port}/_health/constructor`)).status).toBe(404);
+    edge.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

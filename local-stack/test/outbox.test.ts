@@ -34,7 +34,8 @@ describe('the transactional outbox', () => {
     const brokerPort = await freePort();
     const sink = `http://127.0.0.1:${brokerPort}/`;
     const seen: string[] = [];
-    const consumerUrl = await started(createFunction(consumer(seen), testEnv(db, redis.prefix), captureLogs().stream));
+    // Delivered by a LocalBroker signing with the tests' key, as its Triggers' service accounts (namespace local).
+    const consumerUrl = await started(createFunction(consumer(seen), testEnv(db, redis.prefix, { EVENT_AUTH_SUBJECT_PREFIX: 'system:serviceaccount:local:' }), captureLogs().stream));
     // Two producer replicas share the outbox; their relays run every 200 ms.
     const env = testEnv(db, redis.prefix, { K_SINK: sink, OUTBOX_RELAY_INTERVAL_MS: '200' });
     const [a, b] = [createFunction(producer(), env, captureLogs().stream), createFunction(producer(), env, captureLogs().stream)];

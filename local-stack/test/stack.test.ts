@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
@@ -44,11 +45,17 @@ describe('npm start (the local stack)', () => {
     expect(Object.keys(state.functions).sort()).toEqual([...FUNCTIONS].sort());
     expect(Object.keys(state.simulators).sort()).toEqual(['legacy-cinema', 'payment-provider']);
     expect(stack.output).toContain('premiere is running');
-    for (const fn of FUNCTIONS) {
+    // Every function with a public route answers its readiness through the edge; process-payment,
+    // which has none, only where it runs.
+    for (const fn of FUNCTIONS.filter((f) => f !== 'process-payment')) {
       const res = await fetch(`${state.edge}/_health/${fn}`);
       expect([fn, res.status]).toEqual([fn, 200]);
     }
+    expect((await fetch(`${state.edge}/_health/process-payment`)).status).toBe(404);
+    expect((await fetch(`${state.functions['process-payment']}/readyz`)).status).toBe(200);
     expect((await fetch(`${state.edge}/events`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${state.edge}/_health/constructor`)).status).toBe(404);
+    expect((await fetch(`${state.edge}/edge/healthz`)).status).toBe(200);
     expect((await fetch(`${state.broker}/healthz`)).status).toBe(200);
 
     // Sender identity: events reach a function only from the broker, and the broker takes them only
@@ -104,14 +111,18 @@ describe('npm start (the local stack)', () => {
     expect((await toBroker(event)).status).toBe(202);
     await eventually(async () => !(await movie()).includes('href="/waiting-room/last-starfall-premiere"'), 10_000, 200);
 
-    expect(state.pids).toHaveLength(9); // postgres, redis, 2 simulators, 5 functions
+    expect(state.pids).toHaveLength(10); // postgres, redis, 2 simulators, 5 functions, the edge (last)
     expect(state.pids.every(alive)).toBe(true);
+    const recorded = (): number[] => JSON.parse(readFileSync(stateFile, 'utf8')).pids;
 
     // A function that dies is started again, as Kubernetes would, and its new pid recorded.
-    const renderCatalogPid = state.pids[8];
-    process.kill(renderCatalogPid, 'SIGKILL');
-    await eventually(async () => (await fetch(`${state.edge}/_health/render-catalog`)).status === 200 && JSON.parse(readFileSync(stateFile, 'utf8')).pids.length === 10, 20_000, 200);
-    const pids: number[] = JSON.parse(readFileSync(stateFile, 'utf8')).pids;
+    process.kill(state.pids[8], 'SIGKILL');
+    await eventually(async () => (await fetch(`${state.edge}/_health/reserve-seat`)).status === 200 && recorded().length === 11, 20_000, 200);
+    // So is the edge, a process of its own: the broker and the supervisor never noticed.
+    process.kill(state.pids[9], 'SIGKILL');
+    await eventually(async () => (await fetch(`${state.edge}/_health/render-catalog`).catch(() => null))?.status === 200 && recorded().length === 12, 20_000, 200);
+    expect((await fetch(`${state.broker}/healthz`)).status).toBe(200);
+    const pids = recorded();
 
     stack.child.kill('SIGINT');
     const code = await stack.exited;
@@ -122,6 +133,21 @@ describe('npm start (the local stack)', () => {
     expect(state.dirs.filter((d: string) => existsSync(d))).toEqual([]);
     rmSync(stateDir, { recursive: true, force: true });
   }, 180_000);
+
+  it('says in one line that the edge’s port is taken, before starting anything', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-stack-'));
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '0.0.0.0', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    const env: NodeJS.ProcessEnv = { PATH: '/nonexistent', PREMIERE_STATE_DIR: stateDir, PREMIERE_PORT: String(port) };
+    const run = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    run.stderr!.on('data', (c) => (stderr += c));
+    const code = await new Promise((resolve) => run.once('exit', resolve));
+    taken.close();
+    expect({ code, stderr: stderr.trim().split('\n') }).toEqual({ code: 1, stderr: [`premiere: port ${port} is in use: stop what uses it or set PREMIERE_PORT`] });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
 
   it('says in one line how to get redis-server when there is none and no REDIS_URL', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-stack-'));

@@ -1,5 +1,5 @@
 import type { Eventing, Routes } from '@premiere/local-stack/dist/declarations';
-import { resolveRoute } from '@premiere/local-stack/dist/edge';
+import { edgeLocations, type EdgeAction, type EdgeLocation } from '@premiere/local-stack/dist/edge';
 
 /**
  * The chart must route exactly as the local stack does: the Triggers and PingSources it renders
@@ -39,49 +39,49 @@ export function eventingParity(docs: Doc[], eventing: Eventing, release: string)
   return problems;
 }
 
-interface Location {
-  kind: 'exact' | 'prefix' | 'final-prefix' | 'regex';
-  pattern: string;
-  body: string;
-}
-
-function locationsOf(conf: string): Location[] {
-  const out: Location[] = [];
+/** The chart's edge locations, in order, as the local edge describes its own (see edgeLocations). */
+type ChartLocation = Omit<EdgeLocation, 'action'> & { action: EdgeAction | { kind: 'proxy-as-spelled'; function: string } };
+function chartLocations(conf: string, release: string): ChartLocation[] {
+  const out: ChartLocation[] = [];
+  // A body ends at its first '}', which for a refusal is inside its JSON: enough to read it.
   const re = /location\s+(=|~|\^~)?\s*(\S+)\s*\{([^}]*)\}/g;
   const kinds = { '=': 'exact', '~': 'regex', '^~': 'final-prefix' } as const;
-  for (let m; (m = re.exec(conf)); ) out.push({ kind: kinds[m[1] as keyof typeof kinds] ?? 'prefix', pattern: m[2], body: m[3] });
+  for (let m; (m = re.exec(conf)); ) {
+    const body = m[3];
+    const host = /set \$premiere_upstream http:\/\/([^.;]+)/.exec(body)?.[1];
+    const fn = host?.slice(release.length + 1) ?? '';
+    const refusal = /return 404 '\{"error":"([^"]*)"/.exec(body)?.[1];
+    const action: ChartLocation['action'] = /return 200 /.test(body)
+      ? { kind: 'self' }
+      : refusal !== undefined
+        ? { kind: 'refuse', error: refusal }
+        : /rewrite \^ \/readyz break;/.test(body)
+          ? { kind: 'health', function: fn }
+          : // The function must be sent the path as normalised (see edge.yaml), not as spelled.
+            /rewrite \^ \$uri break;/.test(body)
+            ? { kind: 'proxy', function: fn }
+            : { kind: 'proxy-as-spelled', function: fn };
+    out.push({ match: kinds[m[1] as keyof typeof kinds] ?? 'prefix', pattern: m[2], action });
+  }
   return out;
 }
 
 /**
- * NGINX's choice of location: an exact match; else the longest prefix if it is ^~; else the first
- * matching regex; else the longest prefix.
+ * The chart's NGINX edge has the same locations, in the same order, as the local edge makes from
+ * routes.yaml, and every function it names is deployed. (How both then decide on real requests is
+ * helm/check/test/edge-parity.test.ts's part: it runs nginx.)
  */
-function nginxLocation(locations: Location[], path: string): Location | undefined {
-  const exact = locations.find((l) => l.kind === 'exact' && l.pattern === path);
-  if (exact) return exact;
-  const prefix = locations
-    .filter((l) => (l.kind === 'prefix' || l.kind === 'final-prefix') && path.startsWith(l.pattern))
-    .sort((a, b) => b.pattern.length - a.pattern.length)[0];
-  if (prefix?.kind === 'final-prefix') return prefix;
-  return locations.find((l) => l.kind === 'regex' && new RegExp(l.pattern).test(path)) ?? prefix;
-}
-
 export function edgeParity(docs: Doc[], routes: Routes, release: string, functions: string[]): string[] {
   const conf: string | undefined = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === `${release}-edge`)?.data?.['default.conf'];
   if (!conf) return ['no edge ConfigMap'];
-  const locations = locationsOf(conf);
-  const paths = new Set(['/', '/nowhere', ...functions.map((f) => `${routes.health}/${f}`), `${routes.health}/nobody`, `${routes.health}/`, routes.health]);
-  for (const p of [...routes.blocked, ...routes.routes.map((r) => r.prefix)]) for (const s of ['', '/', '/x/y', 'x', '-x']) paths.add(`${p}${s}`.replace('//', '/'));
+  const chart = chartLocations(conf, release);
+  const local = edgeLocations(routes);
   const problems: string[] = [];
-  for (const path of paths) {
-    // Compared by outcome: which function and path answer, or "not served" (404).
-    const local = resolveRoute(routes, path);
-    const expected = local && 'function' in local && functions.includes(local.function) ? local : 'not served';
-    const loc = nginxLocation(locations, path);
-    const host = /set \$premiere_upstream http:\/\/([^.;]+)/.exec(loc?.body ?? '')?.[1];
-    const edge = host ? { function: host.slice(release.length + 1), path: /rewrite \^ (\S+) break/.exec(loc!.body)?.[1] ?? path } : 'not served';
-    if (!same(edge, expected)) problems.push(`${path}: the chart's edge → ${JSON.stringify(edge)}, the local edge → ${JSON.stringify(expected)}`);
+  for (let i = 0; i < Math.max(chart.length, local.length); i++) {
+    if (!same(chart[i], local[i])) problems.push(`location ${i + 1}: the chart's edge has ${JSON.stringify(chart[i] ?? 'none')}, the local edge ${JSON.stringify(local[i] ?? 'none')}`);
+  }
+  for (const l of chart) {
+    if ('function' in l.action && !functions.includes(l.action.function)) problems.push(`location ${l.pattern} names ${l.action.function}, which is not deployed`);
   }
   return problems;
 }
