@@ -30,6 +30,7 @@ export const SCENARIOS: Record<string, string[]> = {
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
+  'behind a load balancer': ['--set', 'edge.service.type=LoadBalancer', '--set', 'edge.trustedProxies={10.0.0.0/8,2001:db8::/32}'],
   'event authentication off': ['--set', 'events.authentication=none'],
   'another token issuer': ['--set', 'events.issuer=https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
 };
@@ -39,6 +40,8 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'functions.issue-token.minScale=-1'], '/functions/issue-token/minScale'],
   [['--set', 'broker.class=NoSuchBroker'], '/broker/class'],
   [['--set', 'broker.klass=Kafka'], "additional properties 'klass' not allowed"],
+  [['--set', 'edge.trustedProxies={everyone}'], '/edge/trustedProxies/0'],
+  [['--set', 'edge.service.externalTrafficPolicy=Nearest'], '/edge/service/externalTrafficPolicy'],
   [['--set', 'postgresql.bundled=false'], 'postgresql.existingSecret is required'],
   [['--set', 'simulators.legacyCinema.overload=explode'], '/simulators/legacyCinema/overload'],
   [['--set', 'simulators.enabled=false', '--set', 'payment.url=https://api.payments.example'], 'legacy.url is required'],
@@ -94,8 +97,9 @@ function main() {
   let failed = false;
   for (const [scenario, args] of Object.entries(SCENARIOS)) {
     const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]));
-    const problems = checkRendering(validator, docs);
-    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests\n`);
+    const edge = docs.find((d) => d.kind === 'ConfigMap' && (d.metadata as { name: string }).name === 'premiere-edge')?.data as Record<string, string>;
+    const problems = [...checkRendering(validator, docs), ...nginxConfigProblems(edge)];
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests, nginx -t\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
     failed ||= problems.length > 0;
   }
