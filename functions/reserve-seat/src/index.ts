@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { auditRoutes } from './audit';
 import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import { expireHolds } from './orders';
+import { closeVisitsTimedOut } from './visits';
 import { paymentApproved, paymentRejected } from './payments';
 import { protectedZone, reserveSeatRoutes } from './routes';
 
@@ -32,11 +33,14 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
     },
   },
   schedules: {
-    // Releases holds in the legacy system: no transaction is held open meanwhile.
+    // Releases holds in the legacy system: no transaction is held open meanwhile. Then records the
+    // end of visits whose time is up with nothing held.
     'hold-expiry': {
       work: async ({ ctx, log }) => {
         const expired = await expireHolds({ ...protectedZone(ctx).orders, log });
         if (expired) log.info({ expired }, 'expired holds released');
+        const visitsOver = await closeVisitsTimedOut(ctx.transaction);
+        if (visitsOver) log.info({ visitsOver }, 'visits whose time was up closed');
       },
     },
   },

@@ -4,6 +4,7 @@ import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { HOLDING_STATES, transitionOrder, type OrderState } from './order-state-machine';
 import { OrderRefused } from './orders';
+import { endVisit, type Visits } from './visits';
 
 /** The id process-payment keys its idempotency on: one per order attempt, never per delivery. */
 export const paymentIdOf = (orderId: string, attempt: number) => `${orderId}:${attempt}`;
@@ -47,8 +48,12 @@ const ticketCode = () => randomBytes(8).toString('base64url').replace(/[-_]/g, '
  * does not expire an order whose hold is booked (see `endHold`), so the order is still there to
  * confirm. The rest is one transaction; a redelivery changes nothing.
  */
-export async function paymentApproved(zone: { db: Pick<Transaction, 'query'>; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; legacy: LegacyClient; redis: Redis }, log: Logger, data: { orderId: string; paymentId: string }) {
-  const { rows } = await zone.db.query<{ state: OrderState; hold_id: string | null }>('SELECT state, hold_id FROM orders WHERE id = $1', [data.orderId]);
+export async function paymentApproved(
+  zone: { db: Pick<Transaction, 'query'>; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; legacy: LegacyClient; redis: Redis; visits?: Pick<Visits, 'forget'> },
+  log: Logger,
+  data: { orderId: string; paymentId: string },
+) {
+  const { rows } = await zone.db.query<{ state: OrderState; hold_id: string | null; show_id: string; visitor: number }>('SELECT state, hold_id, show_id, visitor FROM orders WHERE id = $1', [data.orderId]);
   let hold: 'booked' | 'gone' | 'untouched' = 'untouched';
   if (rows[0] && HOLDING_STATES.includes(rows[0].state) && rows[0].hold_id) {
     try {
@@ -59,13 +64,15 @@ export async function paymentApproved(zone: { db: Pick<Transaction, 'query'>; tr
       hold = 'gone';
     }
   }
-  await zone.transaction((tx) => settleApproval(tx, log, zone.redis, data, hold));
+  const outcome = await zone.transaction((tx) => settleApproval(tx, log, zone.redis, data, hold));
+  if (outcome === 'confirmed') zone.visits?.forget(rows[0].show_id, rows[0].visitor);
 }
 
 async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: { orderId: string; paymentId: string }, hold: 'booked' | 'gone' | 'untouched') {
   const outcome = await applyApproval(tx, log, redis, data, hold);
   // Every approval, a repeat too, is acknowledged: process-payment announces it again until then.
   await tx.emit({ type: 'premiere.payment.settled', subject: data.orderId, data: { paymentId: data.paymentId, orderId: data.orderId, outcome } });
+  return outcome;
 }
 
 /** What the approval did to its order: confirmed it, found its seats lost, or nothing (settled already, or no such order). */
@@ -106,6 +113,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: {
     return 'seats_lost';
   }
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: `payment ${data.paymentId} approved` });
+  await endVisit(tx, order.show_id, order.visitor, 'order_confirmed');
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
   await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)', [

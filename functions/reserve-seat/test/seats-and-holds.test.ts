@@ -9,7 +9,7 @@ import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { protectedZone } from '../src/routes';
 import { paymentApproved, requestPayment } from '../src/payments';
-import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
+import { cancelOrder, expireHolds, holdSeats as holdSeatsOf, OrderRefused } from '../src/orders';
 import { reserveSeat } from '../src';
 
 let db: TestDatabase;
@@ -41,6 +41,12 @@ afterAll(async () => {
   await db.drop();
   await redis.clean();
 });
+
+/** Holds seats as the orders route does: for a visitor who has entered (their visit open). */
+async function holdSeats(r: Awaited<ReturnType<typeof replica>>, input: Parameters<typeof holdSeatsOf>[1]) {
+  await protectedZone(r.fn.ctx).visits.open(input.showId, input.visitor, input.sessionHash);
+  return holdSeatsOf(r, input);
+}
 
 /** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
 async function replica(holdSeconds = 120, more: Record<string, string> = {}) {
@@ -139,6 +145,7 @@ describe('giving up and expiry', () => {
     const showId = await addTestShow(db.url, { seats: 5 });
     const r = await replica();
     const order = await holdSeats(r, { showId, visitor: 7, sessionHash: 'mine', seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'full' }], extras: [] });
+    const [{ ends_at: visitEnd }] = await sql('SELECT ends_at FROM reserve_seat.visits WHERE show_id = $1 AND visitor = 7', [showId]);
     expect(await legacyStatus(showId, 'A1')).toBe('held');
     await expect(cancelOrder(r, order.orderId, 'someone-else')).rejects.toMatchObject({ status: 404 });
     await cancelOrder(r, order.orderId, 'mine');
@@ -146,7 +153,8 @@ describe('giving up and expiry', () => {
     expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'cancelled' }]);
     expect(await sql('SELECT seat FROM reserve_seat.seat_claims WHERE order_id = $1', [order.orderId])).toEqual([]);
     expect(await sql("SELECT type, data FROM reserve_seat.outbox WHERE subject IN ($1, $2) AND type <> 'premiere.show.availability.changed' ORDER BY id", [order.orderId, showId])).toEqual([
-      // Holding seats kept the visitor's zone slot until the hold's end.
+      // Entering kept the visitor's zone slot until the visit's end, holding seats until the hold's.
+      { type: 'premiere.visitor.active', data: { showId, visitor: 7, until: visitEnd.toISOString() } },
       { type: 'premiere.visitor.active', data: { showId, visitor: 7, until: order.holdExpiresAt } },
       { type: 'premiere.hold.released', data: { showId, visitor: 7, orderId: order.orderId } },
       { type: 'premiere.seat.released', data: { showId, orderId: order.orderId, seats: ['A1', 'A2'] } },
@@ -226,8 +234,8 @@ describe('the protected zone API', () => {
   const access = (showId: string, session: string, vid = 5, exp = Math.floor(Date.now() / 1000) + 60) =>
     signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: Math.floor(Date.now() / 1000), exp });
 
-  async function enter(url: string, showId: string, session: string) {
-    const res = await fetch(`${url}/checkout/${showId}?access=${access(showId, session)}`, { headers: { 'x-session-id': session } });
+  async function enter(url: string, showId: string, session: string, vid = 5) {
+    const res = await fetch(`${url}/checkout/${showId}?access=${access(showId, session, vid)}`, { headers: { 'x-session-id': session } });
     expect(res.status).toBe(200);
     return (await res.json()) as { zoneToken: string; seatMap: string; orders: string; zoneExpiresAt: string };
   }
@@ -261,7 +269,7 @@ describe('the protected zone API', () => {
     expect(seen.sessionHash).toBeUndefined();
 
     // Someone else's session cannot see or cancel it.
-    const other = await enter(url, showId, 'api-session-0000000002');
+    const other = await enter(url, showId, 'api-session-0000000002', 6);
     expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { authorization: `Bearer ${other.zoneToken}`, 'x-session-id': 'api-session-0000000002' } })).status).toBe(404);
 
     expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { method: 'DELETE', headers: auth })).status).toBe(204);
