@@ -178,22 +178,23 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
     }
   };
   let orderId: string | undefined;
+  let price = { totalCents: 0, currency: '' };
   while (!orderId) {
     const map = (await (await call('GET', `/checkout/api/shows/${show}/seats`)).json()) as { rows: { seats: { seat: string; status: string }[] }[] };
     const free = map.rows.flatMap((r) => r.seats).filter((s) => s.status === 'free');
     if (free.length === 0) throw new Error('the show sold out before every buyer got a seat');
     const seat = free[Math.floor(Math.random() * free.length)].seat;
     const res = await call('POST', `/checkout/api/shows/${show}/orders`, { seats: [{ seat, ticketType: 'full' }] });
-    const body = (await res.json()) as { orderId?: string; message?: string };
-    if (res.status === 201) orderId = body.orderId;
+    const body = (await res.json()) as { orderId?: string; totalCents: number; currency: string; message?: string };
+    if (res.status === 201) (orderId = body.orderId), (price = { totalCents: body.totalCents, currency: body.currency });
     else if (res.status === 409) tally.conflicts++;
     else throw new Error(`holding ${seat}: ${res.status} ${body.message}`);
   }
   const paying = await call('POST', `/checkout/api/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
   if (paying.status !== 202) throw new Error(`paying: ${paying.status} ${await paying.text()}`);
   const { paymentId } = (await paying.json()) as { paymentId: string };
-  // What process-payment sends when the provider approves; a 500 (legacy busy) is redelivered.
-  const approved = await call('POST', '/events', { orderId, paymentId }, {
+  // What process-payment sends when the provider approves (what was asked for); a 500 (legacy busy) is redelivered.
+  const approved = await call('POST', '/events', { orderId, paymentId, amountCents: price.totalCents, currency: price.currency }, {
     'ce-specversion': '1.0',
     'ce-id': randomUUID(),
     'ce-source': '/bench/process-payment',

@@ -22,9 +22,15 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   env: reserveSeatEnv,
   routes: (ctx) => [...reserveSeatRoutes(ctx), ...auditRoutes(ctx)],
   events: {
-    // The seats are booked for good (or, if they were lost meanwhile, the payment refunded).
+    // The seats are booked for good (or, if they were lost meanwhile, the payment refunded). What was
+    // approved must be what was asked for: its amount and currency are checked against the request.
     'premiere.payment.approved': {
-      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: PAYMENT_ID }).unknown(),
+      data: Joi.object({
+        orderId: Joi.string().guid().required(),
+        paymentId: PAYMENT_ID,
+        amountCents: Joi.number().integer().min(1).required(),
+        currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
+      }).unknown(),
       work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
     },
     'premiere.payment.rejected': {

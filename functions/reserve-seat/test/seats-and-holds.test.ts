@@ -369,7 +369,7 @@ describe('paying', () => {
     const [requested] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.requested' AND subject = $1", [order.orderId]);
     expect(requested.data).toMatchObject({ paymentId: `${order.orderId}:1`, orderId: order.orderId, showId, amountCents: 10000, currency: 'BRL', paymentToken: 'tok_visa' });
 
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
     const confirmed = await view();
     expect(confirmed.state).toBe('confirmed');
     expect(confirmed.tickets.map((t: { seat: string }) => t.seat)).toEqual(['A1', 'A2']);
@@ -394,7 +394,7 @@ describe('paying', () => {
 
     // The same approval again (a new delivery id, or process-payment announcing it again): nothing
     // changes, and it is acknowledged again, so process-payment stops announcing it.
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
     expect((await view()).tickets).toEqual(confirmed.tickets);
     const acks = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND subject = $1 ORDER BY id", [order.orderId]);
     expect(acks.map((a) => a.data)).toEqual([
@@ -418,7 +418,7 @@ describe('paying', () => {
     await pay('tok_decline');
     await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'declined' });
     await pay();
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
     const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const res = await fetch(`${url}/checkout/admin/orders/${order.orderId}`, { headers: operator });
     expect(res.status).toBe(200);
@@ -453,7 +453,7 @@ describe('paying', () => {
     await new Promise((res) => setTimeout(res, 2_100));
     expect(await expireHolds(r)).toBeGreaterThanOrEqual(1); // (other tests' short holds too)
     expect((await view()).state).toBe('expired');
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('refund_required');
     const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
@@ -469,7 +469,7 @@ describe('paying', () => {
     await new Promise((res) => setTimeout(res, 2_100));
     await expireHolds(r);
     expect((await view()).state).toBe('awaiting_payment');
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
     expect((await view()).state).toBe('confirmed');
     expect(await legacyStatus(showId, 'A1')).toBe('booked');
   });
@@ -479,10 +479,10 @@ describe('paying', () => {
     await pay('tok_timeout');
     await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
     await pay();
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('confirmed');
     // The first attempt was charged after all, and says so late: refunded, the order stays confirmed.
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('confirmed');
     const refunds = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refunds.map((r) => r.data)).toEqual([expect.objectContaining({ paymentId: `${order.orderId}:1`, reason: 'the order was already paid' })]);
@@ -492,7 +492,7 @@ describe('paying', () => {
     const { order, pay, view, event } = await buyer();
     await pay();
     await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('confirmed');
   });
 
@@ -535,7 +535,7 @@ describe('availability for the catalog and the line', () => {
       await r.fn.ctx.transaction(async (tx) => {
         await requestPayment(tx, r.fn.ctx.log, o.orderId, 'tok_visa');
       });
-      await paymentApproved(protectedZone(r.fn.ctx).orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1` });
+      await paymentApproved(protectedZone(r.fn.ctx).orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1`, amountCents: o.totalCents, currency: o.currency });
     }
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('1');
     expect(await availability()).toBe('sold_out');

@@ -1,5 +1,6 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
+import nock from 'nock';
 import { createHmac, randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, PING_EVENT_TYPE, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
@@ -7,6 +8,7 @@ import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type T
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { processPayment } from '../../process-payment/src';
 import { protectedZone } from '../src/routes';
 import { reserveSeat } from '../src';
 
@@ -33,6 +35,7 @@ beforeAll(async () => {
   await legacy.start();
   legacyUrl = `http://127.0.0.1:${legacy.info.port}`;
 });
+afterEach(() => nock.cleanAll());
 afterAll(async () => {
   await Promise.all(running.splice(0).map((f) => f.stop()));
   await legacy.stop();
@@ -327,5 +330,98 @@ describe('a visit is one visit', () => {
     }
     expect(await recordOf(showId)).toEqual(before);
     expect(await sql('SELECT count(*)::int AS n FROM reserve_seat.visits WHERE show_id = $1', [showId])).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('approvals of payments reserve-seat never asked for', () => {
+  it('confirms nothing on an approval of an attempt never requested, another amount or currency, or another order’s payment: refund asked, acknowledged as not_requested', async () => {
+    const showId = await addTestShow(db.url, { seats: 40 });
+    const { url, logs } = await reserveSeatAt();
+    const v = visitorOf(url, showId);
+    await v.enter();
+    const { body: order } = await v.hold('A1', 'A2');
+    const other = visitorOf(url, showId);
+    await other.enter();
+    const { body: notPaying } = await other.hold('A20');
+    expect(notPaying.orderId).toBeDefined();
+    expect((await v.pay(order.orderId)).status).toBe(202); // attempt 1: 10000 BRL
+
+    const forged = [
+      { orderId: order.orderId, paymentId: `${order.orderId}:7`, attempt: 7, amountCents: 10_000, currency: 'BRL' }, // never requested
+      { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 1, currency: 'BRL' }, // a cent
+      { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'USD' },
+      { orderId: order.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL' }, // another order's id
+      { orderId: notPaying.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, amountCents: 5_000, currency: 'BRL' }, // an order that never paid
+    ];
+    for (const data of forged) {
+      const before = await recordOf(showId);
+      const requests = await sql('SELECT * FROM reserve_seat.payment_requests ORDER BY order_id, attempt');
+      expect((await deliver(url, 'premiere.payment.approved', data)).status).toBe(204);
+      const after = await recordOf(showId);
+      expect({ ...after, events: before.events }).toEqual(before); // no order moved, no claim, no ticket
+      expect(await sql('SELECT * FROM reserve_seat.payment_requests ORDER BY order_id, attempt')).toEqual(requests);
+      const sent = await sql('SELECT type, data FROM reserve_seat.outbox ORDER BY id DESC LIMIT $1', [after.events - before.events]);
+      expect(sent.reverse()).toEqual([
+        { type: 'premiere.refund.requested', data: { orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, reason: expect.stringMatching(/not requested/) } },
+        { type: 'premiere.payment.settled', data: { paymentId: data.paymentId, orderId: data.orderId, outcome: 'not_requested' } },
+      ]);
+      expect(logs.lines).toContainEqual(expect.objectContaining({ level: 'warn', orderId: data.orderId, paymentId: data.paymentId, msg: expect.stringMatching(/never requested/) }));
+    }
+    expect(await legacyStatus(showId, 'A1')).toBe('held'); // not booked
+    expect((await (await v.order(order.orderId)).json()).state).toBe('awaiting_payment');
+    expect((await (await other.order(notPaying.orderId)).json()).state).toBe('pending_payment');
+
+    // Nor does a rejection of an attempt never requested (it would let the buyer pay a second time
+    // while the first payment is still with the provider), or a late one of an earlier attempt.
+    const before = await recordOf(showId);
+    expect((await deliver(url, 'premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:7`, attempt: 7, reason: 'declined' })).status).toBe(204);
+    expect((await (await v.order(order.orderId)).json()).state).toBe('awaiting_payment');
+    expect(await recordOf(showId)).toEqual(before);
+    expect((await other.pay(notPaying.orderId)).status).toBe(202);
+    await deliver(url, 'premiere.payment.rejected', { orderId: notPaying.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, reason: 'declined' });
+    expect((await other.pay(notPaying.orderId)).status).toBe(202); // attempt 2
+    await deliver(url, 'premiere.payment.rejected', { orderId: notPaying.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, reason: 'declined' }); // again, late
+    expect((await (await other.order(notPaying.orderId)).json()).state).toBe('awaiting_payment');
+    expect((await other.pay(notPaying.orderId)).status).toBe(409);
+
+    // The approval it did ask for confirms the order.
+    await deliver(url, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL' });
+    expect((await (await v.order(order.orderId)).json()).state).toBe('confirmed');
+  });
+
+  it('a forged payment request for a cent, charged by process-payment, gets no ticket: reserve-seat refuses the approval and process-payment refunds it', async () => {
+    const PROVIDER = 'http://provider.security.test';
+    const showId = await addTestShow(db.url, { seats: 40 });
+    const { url } = await reserveSeatAt();
+    const payments = createFunction(processPayment, testEnv(db, redis.prefix, { PAYMENT_PROVIDER_URL: PROVIDER, PAYMENT_TIMEOUT_MS: '500', PAYMENT_GIVE_UP_SECONDS: '3' }), captureLogs().stream);
+    running.push(payments);
+    await payments.start();
+    const paymentsUrl = `http://127.0.0.1:${payments.server.info.port}`;
+
+    const v = visitorOf(url, showId);
+    await v.enter();
+    const { body: order } = await v.hold('A1', 'A2');
+    // The attacker's request, straight to process-payment: attempt 7 of their own order, one cent.
+    const paymentId = `${order.orderId}:7`;
+    const charged = nock(PROVIDER).post('/v1/payments', (b) => b.amount === 1).once().reply(201, { id: 'pay_cent', status: 'approved', decline_code: null, amount: 1, currency: 'BRL' });
+    const forged = { paymentId, orderId: order.orderId, showId, attempt: 7, amountCents: 1, currency: 'BRL', paymentToken: 'tok_visa', holdExpiresAt: order.holdExpiresAt };
+    expect((await deliver(paymentsUrl, 'premiere.payment.requested', forged, '/premiere/reserve-seat')).status).toBe(204);
+    expect(charged.isDone()).toBe(true);
+
+    // process-payment's approval reaches reserve-seat, as the broker would deliver it.
+    const [approval] = await sql("SELECT type, data FROM process_payment.outbox WHERE type = 'premiere.payment.approved' AND data->>'paymentId' = $1", [paymentId]);
+    expect((await deliver(url, approval.type, approval.data)).status).toBe(204);
+    expect((await (await v.order(order.orderId)).json()).state).toBe('pending_payment');
+    expect(await legacyStatus(showId, 'A1')).toBe('held');
+    expect((await recordOf(showId)).tickets).toBe(0);
+
+    // And reserve-seat's answers reach process-payment: acknowledged, the cent refunded once.
+    const refunded = nock(PROVIDER).post('/v1/payments/pay_cent/refunds').once().reply(201, { id: 're_cent', payment_id: 'pay_cent', amount: 1, status: 'succeeded' });
+    const answers = await sql("SELECT type, data FROM reserve_seat.outbox WHERE type IN ('premiere.refund.requested', 'premiere.payment.settled') AND data->>'paymentId' = $1 ORDER BY id", [paymentId]);
+    expect(answers.map((a) => a.type)).toEqual(['premiere.refund.requested', 'premiere.payment.settled']);
+    for (const a of answers) expect((await deliver(paymentsUrl, a.type, a.data, '/premiere/reserve-seat')).status).toBe(204);
+    expect(refunded.isDone()).toBe(true);
+    expect(await sql('SELECT state, order_settled_at IS NOT NULL AS acknowledged FROM process_payment.payments WHERE id = $1', [paymentId])).toEqual([{ state: 'approved', acknowledged: true }]);
+    expect(await sql('SELECT state, amount_cents FROM process_payment.refunds WHERE payment_id = $1', [paymentId])).toEqual([{ state: 'refunded', amount_cents: 1 }]);
   });
 });
