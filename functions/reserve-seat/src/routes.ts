@@ -28,7 +28,7 @@ export function protectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
 
 function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
   const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
-  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS, log: ctx.log });
+  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS });
   return {
     signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
     seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),

@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom';
 import type pg from 'pg';
-import type { Logger, TokenClaims, Transaction } from '@premiere/runtime';
+import type { TokenClaims, Transaction } from '@premiere/runtime';
 import { OrderRefused } from './orders';
 
 /**
@@ -78,7 +78,7 @@ export class Visits {
   private readonly kept = new Map<string, { visit: Visit; until: number }>();
   private readonly reading = new Map<string, Promise<Visit | null>>();
 
-  constructor(private readonly deps: { db: pg.Pool; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; visitSeconds: number; log: Logger }) {}
+  constructor(private readonly deps: { db: pg.Pool; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; visitSeconds: number }) {}
 
   /**
    * The visit of an admitted visitor who enters (with the waiting room's access token or their
