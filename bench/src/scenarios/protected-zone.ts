@@ -23,8 +23,9 @@ const SIGNING_KEYS = { bench: 'bench-signing-key-0123456789abcdefghij' };
  * reserve-seat, the protected zone, in two replicas sharing the legacy system's bulkhead, in
  * front of the legacy simulator (limit 10, 100–300 ms a call).
  *
- * - case `seatmap`: an admitted buyer's seat-map reads (the token checked, the layout and our
- *   claims from PostgreSQL, the legacy seats from the few-seconds cache in Redis).
+ * - case `seatmap`: an admitted buyer's seat-map reads (the zone pass checked, their visit open by
+ *   the replica's two-second memory of it, the layout and our claims from PostgreSQL, the legacy
+ *   seats from the few-seconds cache in Redis).
  * - figure `legacy`: 200 admitted buyers at once, each choosing a free seat from the map, holding
  *   it, paying, and having the payment approved (the event process-payment would send), which
  *   books the seat in the legacy system. The legacy system's utilisation over the run is its busy
@@ -82,17 +83,23 @@ export const protectedZone: Scenario = {
     }
     const urls = replicas.map((fn) => `http://127.0.0.1:${fn.server.info.port}`);
     const signer = new TokenSigner(SIGNING_KEYS);
-    /** What the waiting room gives an admitted visitor: an access token for the show, bound to their session. */
-    const admitted = (vid: number, show = SHOW_ID) => {
+    /**
+     * An admitted visitor who has entered seat selection: the waiting room's access token for the
+     * show, bound to their session, exchanged for the zone pass of their visit.
+     */
+    const admitted = async (vid: number, show = SHOW_ID) => {
       const session = `bench-buyer-${randomUUID()}`;
       const now = Math.floor(Date.now() / 1000);
-      const token = signer.sign({ typ: 'access', show, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 3_600 });
-      return { authorization: `Bearer ${token}`, 'x-session-id': session };
+      const token = signer.sign({ typ: 'access', show, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 60 });
+      const entered = await request(`${urls[vid % 2]}/checkout/${show}?access=${token}`, { headers: { 'x-session-id': session } });
+      if (entered.statusCode !== 200) throw new Error(`entering: ${entered.statusCode} ${await entered.body.text()}`);
+      const { zoneToken } = (await entered.body.json()) as { zoneToken: string };
+      return { authorization: `Bearer ${zoneToken}`, 'x-session-id': session };
     };
     /** 200 admitted buyers at once on `show`; the legacy system's utilisation over the run. */
     const legacyRun = async (show: string) => {
       await fetch(`${legacyUrl}/stats/reset`, { method: 'POST' });
-      const sessions = Array.from({ length: BUYERS }, (_, i) => admitted(1_000 + i, show)); // before the clock: the waiting room's work
+      const sessions = await Promise.all(Array.from({ length: BUYERS }, (_, i) => admitted(1_000 + i, show))); // before the clock: the waiting room's work, and entering
       const started = Date.now();
       const outcomes = await Promise.all(sessions.map((session, i) => buyer(crowd, urls[i % 2], show, session)));
       const elapsedMs = Date.now() - started;
@@ -114,7 +121,7 @@ export const protectedZone: Scenario = {
 
     return {
       cases: {
-        seatmap: { url: `${urls[0]}/checkout/api/shows/${SHOW_ID}/seats`, headers: admitted(1) },
+        seatmap: { url: `${urls[0]}/checkout/api/shows/${SHOW_ID}/seats`, headers: await admitted(2) },
       },
       // One run is a few seconds on a shared machine: the figure is the median of three, each run listed.
       figures: async () => {
@@ -172,22 +179,23 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
     }
   };
   let orderId: string | undefined;
+  let price = { totalCents: 0, currency: '' };
   while (!orderId) {
     const map = (await (await call('GET', `/checkout/api/shows/${show}/seats`)).json()) as { rows: { seats: { seat: string; status: string }[] }[] };
     const free = map.rows.flatMap((r) => r.seats).filter((s) => s.status === 'free');
     if (free.length === 0) throw new Error('the show sold out before every buyer got a seat');
     const seat = free[Math.floor(Math.random() * free.length)].seat;
     const res = await call('POST', `/checkout/api/shows/${show}/orders`, { seats: [{ seat, ticketType: 'full' }] });
-    const body = (await res.json()) as { orderId?: string; message?: string };
-    if (res.status === 201) orderId = body.orderId;
+    const body = (await res.json()) as { orderId?: string; totalCents: number; currency: string; message?: string };
+    if (res.status === 201) (orderId = body.orderId), (price = { totalCents: body.totalCents, currency: body.currency });
     else if (res.status === 409) tally.conflicts++;
     else throw new Error(`holding ${seat}: ${res.status} ${body.message}`);
   }
   const paying = await call('POST', `/checkout/api/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });
   if (paying.status !== 202) throw new Error(`paying: ${paying.status} ${await paying.text()}`);
   const { paymentId } = (await paying.json()) as { paymentId: string };
-  // What process-payment sends when the provider approves; a 500 (legacy busy) is redelivered.
-  const approved = await call('POST', '/events', { orderId, paymentId }, {
+  // What process-payment sends when the provider approves (what was asked for); a 500 (legacy busy) is redelivered.
+  const approved = await call('POST', '/events', { orderId, paymentId, amountCents: price.totalCents, currency: price.currency }, {
     'ce-specversion': '1.0',
     'ce-id': randomUUID(),
     'ce-source': '/bench/process-payment',

@@ -60,10 +60,11 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
       }),
       work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, { ...data, holdExpiresAt: data.holdExpiresAt.toISOString() }),
     },
-    // reserve-seat has settled the order with this approval: it need not be announced again.
+    // reserve-seat has settled the order with this approval: it need not be announced again. Any
+    // outcome is taken (see acknowledgeApproval), so a newer reserve-seat's is never refused.
     'premiere.payment.settled': {
-      data: Joi.object({ paymentId: PAYMENT_ID, orderId: ID, outcome: Joi.string().max(50).required() }),
-      handle: ({ data, tx }) => acknowledgeApproval(tx, data.paymentId),
+      data: Joi.object({ paymentId: PAYMENT_ID, orderId: ID, outcome: Joi.string().pattern(/^[a-z_]{1,50}$/).required() }),
+      handle: ({ data, tx, ctx, log }) => acknowledgeApproval(tx, log, worker(ctx).metrics, data),
     },
     'premiere.refund.requested': {
       data: Joi.object({ orderId: ID, paymentId: PAYMENT_ID, amountCents: Joi.number().integer().min(1).required(), reason: Joi.string().max(500).required() }),

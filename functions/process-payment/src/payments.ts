@@ -123,7 +123,23 @@ export async function settlePayment(w: Pick<Worker, 'transaction' | 'metrics'>, 
   return moved;
 }
 
-/** reserve-seat settled the order with this approval (`premiere.payment.settled`): stop announcing it. */
-export async function acknowledgeApproval(tx: Pick<Transaction, 'query'>, paymentId: string): Promise<void> {
-  await tx.query("UPDATE payments SET order_settled_at = now() WHERE id = $1 AND state = 'approved' AND order_settled_at IS NULL", [paymentId]);
+/**
+ * What reserve-seat did with an approval (`premiere.payment.settled`'s outcome): `confirmed`,
+ * `seats_lost` (it asks for a refund), `settled_already`, and `not_requested` / `unknown_order`: it
+ * never asked for this payment (its attempt, amount or currency), so it confirmed nothing and asks
+ * for a refund. Any other outcome a newer reserve-seat sends is acknowledged all the same.
+ */
+export const UNREQUESTED_OUTCOMES = ['not_requested', 'unknown_order'];
+
+/**
+ * reserve-seat settled the order with this approval (`premiere.payment.settled`): stop announcing
+ * it. One it never requested was charged on a request that did not come from it as it stands
+ * (forged, or altered): operators are told; the refund reserve-seat asked for gives the money back.
+ */
+export async function acknowledgeApproval(tx: Pick<Transaction, 'query'>, log: Logger, metrics: PaymentMetrics, data: { paymentId: string; orderId: string; outcome: string }): Promise<void> {
+  const { rowCount } = await tx.query("UPDATE payments SET order_settled_at = now() WHERE id = $1 AND state = 'approved' AND order_settled_at IS NULL", [data.paymentId]);
+  if (rowCount && UNREQUESTED_OUTCOMES.includes(data.outcome)) {
+    metrics.unrequested.inc();
+    log.warn({ paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome }, 'charged a payment reserve-seat never requested; it is refunded');
+  }
 }

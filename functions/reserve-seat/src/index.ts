@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { auditRoutes } from './audit';
 import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import { expireHolds } from './orders';
+import { closeVisitsTimedOut } from './visits';
 import { paymentApproved, paymentRejected } from './payments';
 import { protectedZone, reserveSeatRoutes } from './routes';
 
@@ -21,9 +22,15 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   env: reserveSeatEnv,
   routes: (ctx) => [...reserveSeatRoutes(ctx), ...auditRoutes(ctx)],
   events: {
-    // The seats are booked for good (or, if they were lost meanwhile, the payment refunded).
+    // The seats are booked for good (or, if they were lost meanwhile, the payment refunded). What was
+    // approved must be what was asked for: its amount and currency are checked against the request.
     'premiere.payment.approved': {
-      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: PAYMENT_ID }).unknown(),
+      data: Joi.object({
+        orderId: Joi.string().guid().required(),
+        paymentId: PAYMENT_ID,
+        amountCents: Joi.number().integer().min(1).required(),
+        currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
+      }).unknown(),
       work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
     },
     'premiere.payment.rejected': {
@@ -32,11 +39,14 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
     },
   },
   schedules: {
-    // Releases holds in the legacy system: no transaction is held open meanwhile.
+    // Releases holds in the legacy system: no transaction is held open meanwhile. Then records the
+    // end of visits whose time is up with nothing held.
     'hold-expiry': {
       work: async ({ ctx, log }) => {
         const expired = await expireHolds({ ...protectedZone(ctx).orders, log });
         if (expired) log.info({ expired }, 'expired holds released');
+        const visitsOver = await closeVisitsTimedOut(ctx.transaction);
+        if (visitsOver) log.info({ visitsOver }, 'visits whose time was up closed');
       },
     },
   },

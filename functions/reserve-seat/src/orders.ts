@@ -3,6 +3,7 @@ import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { refreshSeatAvailability } from './availability';
 import { IllegalTransition, transitionOrder } from './order-state-machine';
+import { admitHold, endVisit, type Visits } from './visits';
 
 export interface SeatChoice {
   seat: string;
@@ -14,9 +15,9 @@ export interface ExtraChoice {
   quantity: number;
 }
 
-/** The buyer asked for something the show does not have (400/404 at the edge). */
+/** The buyer asked for something the show or their visit does not allow (400/404/409 at the edge); `details` go into the answer. */
 export class OrderRefused extends Error {
-  constructor(readonly status: 400 | 404 | 409, message: string, readonly seats: string[] = []) {
+  constructor(readonly status: 400 | 404 | 409, message: string, readonly seats: string[] = [], readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'OrderRefused';
   }
@@ -33,14 +34,24 @@ export interface HeldOrder {
   extras: (ExtraChoice & { priceCents: number })[];
 }
 
-type Deps = Pick<FunctionContext, 'db' | 'redis' | 'transaction'> & { legacy: LegacyClient; log: Logger; holdSeconds: number };
+type Deps = Pick<FunctionContext, 'db' | 'redis' | 'transaction'> & {
+  legacy: LegacyClient;
+  log: Logger;
+  holdSeconds: number;
+  /** Seats one visit may hold or buy, over all its orders. */
+  maxSeatsPerVisit: number;
+  /** This replica's view of visits, told when one ends here. */
+  visits?: Pick<Visits, 'forget'>;
+};
 
 /**
  * Holds seats for an admitted visitor: priced here from the catalog (whatever the client may
- * think a seat costs), claimed in our record first (the referee: a seat taken by another order
- * fails here, 409), then held in the legacy system. If the legacy system says no, the claim is
- * given back and the order cancelled with the reason; if this process dies in between, the
- * expiry sweep releases the claim when the hold time is up.
+ * think a seat costs), checked against their visit (open, no other order holding seats, within the
+ * visit's seats: visits.ts, under the visit's row lock), claimed in our record first (the referee: a
+ * seat taken by another order fails here, 409), then held in the legacy system. If the legacy
+ * system says no, the claim is given back and the order cancelled with the reason (the visit goes
+ * on: the buyer may choose other seats); if this process dies in between, the expiry sweep
+ * releases the claim when the hold time is up.
  */
 export async function holdSeats(
   deps: Deps,
@@ -54,6 +65,7 @@ export async function holdSeats(
     // than queue for the pool again behind every hold that came after it.
     await deps.transaction(async (tx) => {
       priced = await price(tx.query, input);
+      await admitHold(tx, { showId: input.showId, visitor: input.visitor, sessionHash: input.sessionHash, seats: input.seats.length, maxSeats: deps.maxSeatsPerVisit });
       // The order with its lines and first transition in one statement (round trips are what a
       // crowd of holds waits on); the claim on its own, after it (see below).
       await tx.query(
@@ -122,7 +134,8 @@ interface HoldingOrder {
 
 /**
  * Ends a holding order and tells the others: the legacy hold released (best effort: a hold it
- * keeps lapses by itself), then in one transaction our claim freed, the order moved, and
+ * keeps lapses by itself), then in one transaction our claim freed, the order moved, its visit
+ * ended, and
  * `premiere.hold.released` / `premiere.hold.expired` (the bouncer lets the next visitor in) and
  * `premiere.seat.released` through the outbox. False if the order was no longer holding (another
  * replica or the buyer got there first).
@@ -143,11 +156,14 @@ async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expir
   try {
     await deps.transaction(async (tx) => {
       const seats = await release(tx, deps.log, order.id, to, cause);
+      // The visit ends with its order: its zone slot is freed by the events below.
+      await endVisit(tx, order.show_id, order.visitor, to === 'cancelled' ? 'given_up' : 'hold_expired');
       const data = { showId: order.show_id, visitor: order.visitor, orderId: order.id };
       await tx.emit({ type: to === 'cancelled' ? 'premiere.hold.released' : 'premiere.hold.expired', subject: order.id, data });
       await tx.emit({ type: 'premiere.seat.released', subject: order.show_id, data: { showId: order.show_id, orderId: order.id, seats } });
       await refreshSeatAvailability(tx.query, deps.redis, tx.emit, order.show_id);
     });
+    deps.visits?.forget(order.show_id, order.visitor);
     return true;
   } catch (err) {
     if (err instanceof IllegalTransition) return false;

@@ -9,6 +9,12 @@ export function seatSelectionPage(showId: string, extras: { id: string; name: st
 (function () {
   var show = ${JSON.stringify(showId)}, chosen = {};
   function $(id) { return document.getElementById(id); }
+  // A refusal's words, and where to go next: the open order, or the waiting room once the visit is over.
+  function say(b) {
+    var m = $('message'); m.textContent = b.message + (b.seats ? ': ' + b.seats.join(', ') : '');
+    var to = b.order ? { href: '/checkout/orders/' + b.order.orderId, text: 'Go to your order' } : b.waitingRoom ? { href: b.waitingRoom, text: 'Back to the waiting room' } : null;
+    if (to) { var a = document.createElement('a'); a.className = 'button'; a.href = to.href; a.textContent = to.text; m.appendChild(document.createElement('br')); m.appendChild(a); }
+  }
   function money(c) { return ${JSON.stringify(currency)} + ' ' + (c / 100).toFixed(2); }
   function draw(map) {
     var grid = $('map'); grid.textContent = '';
@@ -41,7 +47,7 @@ export function seatSelectionPage(showId: string, extras: { id: string; name: st
   function load() {
     fetch('/checkout/api/shows/' + show + '/seats', { credentials: 'same-origin' }).then(function (r) {
       return r.json().then(function (b) {
-        if (!r.ok) { $('message').textContent = b.message; if (r.status === 503) setTimeout(load, (b.retryAfterSeconds || 2) * 1000); return; }
+        if (!r.ok) { say(b); if (r.status === 503) setTimeout(load, (b.retryAfterSeconds || 2) * 1000); return; }
         draw(b); list();
       });
     });
@@ -54,7 +60,8 @@ export function seatSelectionPage(showId: string, extras: { id: string; name: st
     fetch('/checkout/api/shows/' + show + '/orders', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seats: seats, extras: extras }) })
       .then(function (r) { return r.json().then(function (b) {
         if (r.ok) { location.href = '/checkout/orders/' + b.orderId; return; }
-        $('message').textContent = b.message + (b.seats ? ': ' + b.seats.join(', ') : '');
+        say(b);
+        if (b.order || b.waitingRoom) return; // nothing more to choose in this visit
         (b.seats || []).forEach(function (s) { delete chosen[s]; });
         load();
       }); });
@@ -93,6 +100,9 @@ export function orderPage(orderId: string): string {
     if (o.state === 'pending_payment') $('deadline').textContent = 'Held until ' + new Date(o.holdExpiresAt).toLocaleTimeString();
     else $('deadline').textContent = '';
     if (o.state === 'awaiting_payment') setTimeout(load, 1000);
+    // Given up or run out, the visit is over: more seats mean the waiting room again.
+    $('again').hidden = o.state !== 'expired' && o.state !== 'cancelled';
+    $('again').href = '/waiting-room/' + o.showId;
   }
   function load() { fetch('/checkout/api/orders/' + id, { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(show); }
   $('pay').onsubmit = function (e) {
@@ -110,6 +120,7 @@ export function orderPage(orderId: string): string {
 <div class="card" aria-live="polite"><p><strong id="state">…</strong></p><p id="lines"></p><p>Total: <strong id="total"></strong></p><p id="deadline" class="muted"></p><p id="reason"></p></div>
 <form id="pay" hidden><label>Card (the payment provider's token) <input id="token" value="tok_visa" autocomplete="off"></label> <button>Pay</button></form>
 <p><button id="giveup" hidden class="secondary">Give up these seats</button></p>
+<p><a id="again" class="button" hidden href="/">Back to the waiting room</a></p>
 <ul id="tickets"></ul>
 ${script}`,
   );

@@ -4,9 +4,26 @@ import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { HOLDING_STATES, transitionOrder, type OrderState } from './order-state-machine';
 import { OrderRefused } from './orders';
+import { endVisit, type Visits } from './visits';
 
 /** The id process-payment keys its idempotency on: one per order attempt, never per delivery. */
 export const paymentIdOf = (orderId: string, attempt: number) => `${orderId}:${attempt}`;
+
+/** What an approval or a rejection says it answers. */
+export interface PaymentAnswer {
+  orderId: string;
+  paymentId: string;
+}
+export interface Approval extends PaymentAnswer {
+  amountCents: number;
+  currency: string;
+}
+
+/** The order and attempt a payment id names (`<order id>:<attempt>`). */
+const attemptOf = (paymentId: string) => {
+  const at = paymentId.lastIndexOf(':');
+  return { orderId: paymentId.slice(0, at), attempt: Number(paymentId.slice(at + 1)) };
+};
 
 /**
  * The buyer pays: the order waits for the payment, and `premiere.payment.requested` goes to
@@ -47,8 +64,25 @@ const ticketCode = () => randomBytes(8).toString('base64url').replace(/[-_]/g, '
  * does not expire an order whose hold is booked (see `endHold`), so the order is still there to
  * confirm. The rest is one transaction; a redelivery changes nothing.
  */
-export async function paymentApproved(zone: { db: Pick<Transaction, 'query'>; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; legacy: LegacyClient; redis: Redis }, log: Logger, data: { orderId: string; paymentId: string }) {
-  const { rows } = await zone.db.query<{ state: OrderState; hold_id: string | null }>('SELECT state, hold_id FROM orders WHERE id = $1', [data.orderId]);
+export async function paymentApproved(
+  zone: { db: Pick<Transaction, 'query'>; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; legacy: LegacyClient; redis: Redis; visits?: Pick<Visits, 'forget'> },
+  log: Logger,
+  data: Approval,
+) {
+  // Only an approval of what was asked for counts (the attempt, its amount, the order's currency):
+  // requests are never changed once written, so this is checked once, before anything is booked.
+  const { attempt } = attemptOf(data.paymentId);
+  const { rows } = await zone.db.query<{ state: OrderState; hold_id: string | null; show_id: string; visitor: number; currency: string; requested_cents: number | null }>(
+    `SELECT o.state, o.hold_id, o.show_id, o.visitor, o.currency, r.amount_cents AS requested_cents
+       FROM orders o LEFT JOIN payment_requests r ON r.order_id = o.id AND r.attempt = $2
+      WHERE o.id = $1`,
+    [data.orderId, attempt],
+  );
+  const unrequested = whyNotRequested(rows[0], data);
+  if (unrequested) {
+    await zone.transaction((tx) => refuseApproval(tx, log, data, unrequested));
+    return;
+  }
   let hold: 'booked' | 'gone' | 'untouched' = 'untouched';
   if (rows[0] && HOLDING_STATES.includes(rows[0].state) && rows[0].hold_id) {
     try {
@@ -59,17 +93,46 @@ export async function paymentApproved(zone: { db: Pick<Transaction, 'query'>; tr
       hold = 'gone';
     }
   }
-  await zone.transaction((tx) => settleApproval(tx, log, zone.redis, data, hold));
+  const outcome = await zone.transaction((tx) => settleApproval(tx, log, zone.redis, data, hold));
+  if (outcome === 'confirmed') zone.visits?.forget(rows[0].show_id, rows[0].visitor);
 }
 
-async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: { orderId: string; paymentId: string }, hold: 'booked' | 'gone' | 'untouched') {
-  const outcome = await applyApproval(tx, log, redis, data, hold);
-  // Every approval, a repeat too, is acknowledged: process-payment announces it again until then.
+/** Why an approval is not of a payment this order asked for (null: it is). */
+function whyNotRequested(order: { currency: string; requested_cents: number | null } | undefined, data: Approval): string | null {
+  if (!order) return 'no such order';
+  if (attemptOf(data.paymentId).orderId !== data.orderId) return `the payment ${data.paymentId} is not one of this order's`;
+  if (order.requested_cents === null) return `this order never asked for payment ${data.paymentId}`;
+  if (order.requested_cents !== data.amountCents || order.currency !== data.currency) {
+    return `this order asked for ${order.requested_cents} ${order.currency}, not ${data.amountCents} ${data.currency}`;
+  }
+  return null;
+}
+
+/**
+ * An approval of a payment reserve-seat never asked for (forged, or made from a forged request):
+ * the order is left as it is, whatever was charged is given back, and the approval acknowledged
+ * (`not_requested`, or `unknown_order`) so process-payment stops announcing it.
+ */
+async function refuseApproval(tx: Transaction, log: Logger, data: Approval, why: string) {
+  log.warn({ orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, why }, 'payment approved that reserve-seat never requested: refund asked, nothing confirmed');
+  const outcome = why === 'no such order' ? 'unknown_order' : 'not_requested';
+  await tx.emit({
+    type: 'premiere.refund.requested',
+    subject: data.orderId,
+    data: { orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, reason: `the payment was not requested: ${why}` },
+  });
   await tx.emit({ type: 'premiere.payment.settled', subject: data.orderId, data: { paymentId: data.paymentId, orderId: data.orderId, outcome } });
 }
 
+async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched') {
+  const outcome = await applyApproval(tx, log, redis, data, hold);
+  // Every approval, a repeat too, is acknowledged: process-payment announces it again until then.
+  await tx.emit({ type: 'premiere.payment.settled', subject: data.orderId, data: { paymentId: data.paymentId, orderId: data.orderId, outcome } });
+  return outcome;
+}
+
 /** What the approval did to its order: confirmed it, found its seats lost, or nothing (settled already, or no such order). */
-async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: { orderId: string; paymentId: string }, hold: 'booked' | 'gone' | 'untouched'): Promise<'confirmed' | 'seats_lost' | 'settled_already' | 'unknown_order'> {
+async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched'): Promise<'confirmed' | 'seats_lost' | 'settled_already' | 'unknown_order'> {
   const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
   const order = rows[0];
   if (!order) {
@@ -106,6 +169,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: {
     return 'seats_lost';
   }
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: `payment ${data.paymentId} approved` });
+  await endVisit(tx, order.show_id, order.visitor, 'order_confirmed');
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
   await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)', [
@@ -116,9 +180,23 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: {
   return 'confirmed';
 }
 
-/** A payment was rejected: back to pending payment, with the reason the buyer reads. */
-export async function paymentRejected(tx: Transaction, log: Logger, data: { orderId: string; paymentId: string; reason: string }) {
-  await tx.query("UPDATE payment_requests SET outcome = 'rejected', reason = $3 WHERE order_id = $1 AND $1 || ':' || attempt = $2", [data.orderId, data.paymentId, data.reason]);
+/**
+ * A payment was rejected: back to pending payment, with the reason the buyer reads. Only a
+ * rejection of the order's latest attempt does that: one of an attempt never requested changes
+ * nothing, and a late one of an earlier attempt must not let the buyer pay a second time while the
+ * latest is still with the provider.
+ */
+export async function paymentRejected(tx: Transaction, log: Logger, data: PaymentAnswer & { reason: string }) {
+  const { rows: rejected } = await tx.query(
+    `UPDATE payment_requests SET outcome = 'rejected', reason = $3 WHERE order_id = $1 AND $1 || ':' || attempt = $2
+     RETURNING attempt = (SELECT max(attempt) FROM payment_requests WHERE order_id = $1) AS latest`,
+    [data.orderId, data.paymentId, data.reason],
+  );
+  if (rejected.length === 0) {
+    log.warn({ orderId: data.orderId, paymentId: data.paymentId }, 'payment rejected that reserve-seat never requested; ignored');
+    return;
+  }
+  if (!rejected[0].latest) return; // a redelivery, after the buyer tried again: that try decides
   const { rows } = await tx.query('SELECT state FROM orders WHERE id = $1', [data.orderId]);
   if (rows[0]?.state !== 'awaiting_payment') return; // expired meanwhile, or unknown: nothing to undo
   await transitionOrder(tx, log, { orderId: data.orderId, to: 'pending_payment', cause: `payment ${data.paymentId} rejected: ${data.reason}`, rejectionReason: data.reason });

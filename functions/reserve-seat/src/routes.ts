@@ -1,14 +1,15 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { html, page, TokenSigner, type FunctionContext } from '@premiere/runtime';
-import type { ReserveSeatEnv } from './env';
+import { html, page, requireSession, sessionHash, TokenSigner, type FunctionContext } from '@premiere/runtime';
+import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
 import { orderPage, seatSelectionPage } from './pages';
 import { requestPayment } from './payments';
 import { SeatMaps } from './seat-map';
 import { readTicket, ticketPage } from './tickets';
+import { Visits, VisitRefused } from './visits';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
 export const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' });
@@ -27,10 +28,12 @@ export function protectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
 
 function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
   const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
+  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS });
   return {
     signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
     seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),
-    orders: { db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS },
+    visits,
+    orders: { db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS, maxSeatsPerVisit: seatsPerVisit(ctx.config), visits },
   };
 }
 
@@ -38,9 +41,11 @@ function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
 function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
   if (err instanceof OrderRefused) {
     const boom = new Boom.Boom(err.message, { statusCode: err.status });
+    Object.assign(boom.output.payload, err.details);
     if (err.seats.length) (boom.output.payload as Record<string, unknown>).seats = err.seats;
     return boom;
   }
+  if (err instanceof VisitRefused) return err.toBoom();
   if (err instanceof LegacyBusy || err instanceof LegacyOutcomeUnknown) {
     const retryAfter = err instanceof LegacyBusy ? err.retryAfterSeconds : 2;
     return h.response({ statusCode: 503, error: 'Service Unavailable', message: "the cinema's system is busy, retrying: try again in a moment", retryAfterSeconds: retryAfter })
@@ -60,7 +65,7 @@ const kindly = (handler: Lifecycle.Method): Lifecycle.Method => async (request, 
 
 export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[] {
   const zone = protectedZone(ctx);
-  const maxSeats = ctx.config.MAX_SEATS_PER_ORDER;
+  const maxSeats = seatsPerVisit(ctx.config);
   const orderPayload = Joi.object({
     seats: Joi.array()
       .items(Joi.object({ seat: Joi.string().pattern(/^[A-Z]{1,2}[0-9]{1,3}$/).required(), ticketType: Joi.string().valid('full', 'half').required() }).unknown())
@@ -81,42 +86,49 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
     return seatSelectionPage(showId, extras, (rows[0]?.currency as string) ?? '');
   }
 
-  /** The order, if this request's zone pass is for its show and session; 404 otherwise. */
+  /**
+   * The order, if this request comes from the session that placed it; 404 otherwise (401 without a
+   * session). Not the zone pass: the pass ends with the visit, and a hold may outlast the visit's
+   * time, so the buyer pays for it, and sees it and its tickets after, by the session alone (the
+   * order id is a random UUID only they were given; the session cookie is HttpOnly, SameSite=Lax).
+   */
   async function ownOrder(request: Request) {
+    const session = sessionHash(requireSession(request));
     const order = await readOrder(ctx.db, request.params.orderId as string);
-    if (!order) throw Boom.notFound('no such order');
-    const visitor = admittedVisitor(zone.signer, request, zonePassOf(request), order.showId);
-    if (visitor.ses !== order.sessionHash) throw Boom.notFound('no such order');
-    return { order, visitor };
+    if (!order || order.sessionHash !== session) throw Boom.notFound('no such order');
+    return { order, session };
   }
 
   return [
     {
-      // The way in from the waiting room: the access token becomes a zone pass for the visit.
+      // The way in from the waiting room: the access token opens the visit (once), and the zone pass
+      // lasts as long as the visit. Entering again, with the pass or a new access token, finds the
+      // same visit and the same end: a visit cannot be stretched.
       method: 'GET',
       path: '/checkout/{showId}',
       options: { validate: { params: showParams, query: Joi.object({ access: Joi.string().max(2_048) }) } },
       handler: async (request, h) => {
         const showId = request.params.showId as string;
         const browser = String(request.headers.accept ?? '').includes('text/html');
-        let visitor;
+        let visitor, visit;
         try {
           visitor = admittedVisitor(zone.signer, request, (request.query as { access?: string }).access ?? zonePassOf(request), showId);
+          visit = await zone.visits.enter(showId, visitor);
         } catch (err) {
-          if (!browser || !Boom.isBoom(err)) throw err;
-          const back = html`<h1>Not your turn yet</h1><div class="card"><p>${err.output.payload.message.split(';')[0]}.</p><p><a class="button" href="/waiting-room/${showId}">Back to the waiting room</a></p></div>`;
-          return h.response(page('Not your turn yet', back)).code(err.output.statusCode).type('text/html; charset=utf-8');
+          const refused = err instanceof VisitRefused ? err.toBoom() : err;
+          if (!browser || !Boom.isBoom(refused)) throw refused;
+          const title = refused.output.statusCode === 410 ? 'Your visit is over' : 'Not your turn yet';
+          const back = html`<h1>${title}</h1><div class="card"><p>${refused.output.payload.message.split(';')[0]}.</p><p><a class="button" href="/waiting-room/${showId}">Back to the waiting room</a></p></div>`;
+          return h.response(page(title, back)).code(refused.output.statusCode).type('text/html; charset=utf-8').header('cache-control', 'no-store');
         }
-        const now = Math.floor(Date.now() / 1000);
-        const exp = now + ctx.config.ZONE_VISIT_SECONDS;
-        const pass = zone.signer.sign({ typ: 'access', show: showId, vid: visitor.vid, place: visitor.place, ses: visitor.ses, iat: now, exp });
+        const exp = Math.floor(visit.endsAt.getTime() / 1000);
+        const pass = zone.signer.sign({ typ: 'access', show: showId, vid: visitor.vid, place: visitor.place, ses: visitor.ses, iat: Math.floor(visit.enteredAt.getTime() / 1000), exp });
         const until = new Date(exp * 1000).toISOString();
-        await ctx.transaction((tx) => tx.emit({ type: 'premiere.visitor.active', subject: showId, data: { showId, visitor: visitor.vid, until } }));
         const answer = browser
           ? h.response(await seatSelection(showId)).type('text/html; charset=utf-8')
           : h.response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` });
         return answer
-          .state(ZONE_COOKIE, pass, { isHttpOnly: true, isSameSite: 'Lax', path: '/checkout', encoding: 'none', ttl: ctx.config.ZONE_VISIT_SECONDS * 1000 })
+          .state(ZONE_COOKIE, pass, { isHttpOnly: true, isSameSite: 'Lax', path: '/checkout', encoding: 'none', ttl: Math.max(1_000, exp * 1000 - Date.now()) })
           .header('cache-control', 'no-store');
       },
     },
@@ -133,10 +145,11 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       options: { validate: { params: showParams } },
       handler: kindly(async (request) => {
         const showId = request.params.showId as string;
-        admittedVisitor(zone.signer, request, zonePassOf(request), showId);
+        await zone.visits.check(showId, admittedVisitor(zone.signer, request, zonePassOf(request), showId));
         const map = await zone.seatMaps.of(showId); // shared with other readers: not to be changed
         if (!map) throw Boom.notFound(`no show "${showId}"`);
-        return { ...map, maxSeatsPerOrder: maxSeats };
+        // One order at a time, so an order may have the visit's seats (maxSeatsPerOrder: its old name).
+        return { ...map, maxSeatsPerVisit: maxSeats, maxSeatsPerOrder: maxSeats };
       }),
     },
     {
@@ -215,8 +228,8 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       path: '/checkout/api/orders/{orderId}',
       options: { validate: { params: orderParams } },
       handler: kindly(async (request, h) => {
-        const { order, visitor } = await ownOrder(request);
-        await cancelOrder(zone.orders, order.orderId, visitor.ses);
+        const { order, session } = await ownOrder(request);
+        await cancelOrder(zone.orders, order.orderId, session);
         return h.response().code(204);
       }),
     },

@@ -2,13 +2,14 @@ import Boom from '@hapi/boom';
 import type { Request } from '@hapi/hapi';
 import { requireSession, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/runtime';
 
-/** The zone pass: an access token reserve-seat re-signs on entry, living as long as a visit. */
+/** The zone pass: an access token reserve-seat signs on entry, expiring when the visit's time is up (visits.ts). */
 export const ZONE_COOKIE = 'premiere_zone';
 
 /**
  * Who may act in the protected zone: the holder of an access token (from the waiting room on
  * entry, the zone pass after) for this show, bound to this session. 401 / 403 with the reason
- * otherwise, and where to go back to.
+ * otherwise, and where to go back to. Whether their visit is still open is the caller's check
+ * (visits.ts).
  */
 export function admittedVisitor(signer: TokenSigner, request: Request, token: string | undefined, showId: string): TokenClaims & { session: string } {
   const back = `join the waiting room again: /waiting-room/${showId}`;

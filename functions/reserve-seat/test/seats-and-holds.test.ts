@@ -9,7 +9,7 @@ import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { protectedZone } from '../src/routes';
 import { paymentApproved, requestPayment } from '../src/payments';
-import { cancelOrder, expireHolds, holdSeats, OrderRefused } from '../src/orders';
+import { cancelOrder, expireHolds, holdSeats as holdSeatsOf, OrderRefused } from '../src/orders';
 import { reserveSeat } from '../src';
 
 let db: TestDatabase;
@@ -42,6 +42,16 @@ afterAll(async () => {
   await redis.clean();
 });
 
+/** The visitor enters (their visit opens), as GET /checkout/<show> does. */
+const enterVisit = (r: Awaited<ReturnType<typeof replica>>, input: { showId: string; visitor: number; sessionHash: string }) =>
+  protectedZone(r.fn.ctx).visits.open(input.showId, input.visitor, input.sessionHash);
+
+/** Holds seats as the orders route does: for a visitor who has entered. */
+async function holdSeats(r: Awaited<ReturnType<typeof replica>>, input: Parameters<typeof holdSeatsOf>[1]) {
+  await enterVisit(r, input);
+  return holdSeatsOf(r, input);
+}
+
 /** One reserve-seat process: its own pools and Redis connection, the shared bulkhead. */
 async function replica(holdSeconds = 120, more: Record<string, string> = {}) {
   const env = { LEGACY_URL: legacyUrl, LEGACY_CONCURRENCY: '5', LEGACY_SLOT_WAIT_MS: '30000', TOKEN_SIGNING_KEYS, ADMIN_TOKEN, ...more };
@@ -57,10 +67,12 @@ describe('holding seats', () => {
     const [a, b] = [await replica(), await replica()];
     await fetch(`${legacyUrl}/stats/reset`, { method: 'POST' });
     const seatNames = Array.from({ length: 20 }, (_, i) => `A${i + 1}`);
+    // Everyone has entered before the race (the race is for seats, not for entering).
+    for (let i = 0; i < 200; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => enterVisit(a, { showId, visitor: i + j + 1, sessionHash: `s${i + j}` })));
     const attempts = await Promise.all(
       Array.from({ length: 200 }, (_, i) => {
         const pick = [seatNames[(i * 7) % 20], seatNames[(i * 13 + 3) % 20]].filter((s, j, all) => all.indexOf(s) === j);
-        return holdSeats(i % 2 ? a : b, { showId, visitor: i + 1, sessionHash: `s${i}`, seats: pick.map((seat) => ({ seat, ticketType: 'full' as const })), extras: [] })
+        return holdSeatsOf(i % 2 ? a : b, { showId, visitor: i + 1, sessionHash: `s${i}`, seats: pick.map((seat) => ({ seat, ticketType: 'full' as const })), extras: [] })
           .then((order) => ({ ok: true as const, order }))
           .catch((err) => ({ ok: false as const, err }));
       }),
@@ -139,6 +151,7 @@ describe('giving up and expiry', () => {
     const showId = await addTestShow(db.url, { seats: 5 });
     const r = await replica();
     const order = await holdSeats(r, { showId, visitor: 7, sessionHash: 'mine', seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'full' }], extras: [] });
+    const [{ ends_at: visitEnd }] = await sql('SELECT ends_at FROM reserve_seat.visits WHERE show_id = $1 AND visitor = 7', [showId]);
     expect(await legacyStatus(showId, 'A1')).toBe('held');
     await expect(cancelOrder(r, order.orderId, 'someone-else')).rejects.toMatchObject({ status: 404 });
     await cancelOrder(r, order.orderId, 'mine');
@@ -146,7 +159,8 @@ describe('giving up and expiry', () => {
     expect(await sql('SELECT state FROM reserve_seat.orders WHERE id = $1', [order.orderId])).toEqual([{ state: 'cancelled' }]);
     expect(await sql('SELECT seat FROM reserve_seat.seat_claims WHERE order_id = $1', [order.orderId])).toEqual([]);
     expect(await sql("SELECT type, data FROM reserve_seat.outbox WHERE subject IN ($1, $2) AND type <> 'premiere.show.availability.changed' ORDER BY id", [order.orderId, showId])).toEqual([
-      // Holding seats kept the visitor's zone slot until the hold's end.
+      // Entering kept the visitor's zone slot until the visit's end, holding seats until the hold's.
+      { type: 'premiere.visitor.active', data: { showId, visitor: 7, until: visitEnd.toISOString() } },
       { type: 'premiere.visitor.active', data: { showId, visitor: 7, until: order.holdExpiresAt } },
       { type: 'premiere.hold.released', data: { showId, visitor: 7, orderId: order.orderId } },
       { type: 'premiere.seat.released', data: { showId, orderId: order.orderId, seats: ['A1', 'A2'] } },
@@ -226,8 +240,8 @@ describe('the protected zone API', () => {
   const access = (showId: string, session: string, vid = 5, exp = Math.floor(Date.now() / 1000) + 60) =>
     signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: Math.floor(Date.now() / 1000), exp });
 
-  async function enter(url: string, showId: string, session: string) {
-    const res = await fetch(`${url}/checkout/${showId}?access=${access(showId, session)}`, { headers: { 'x-session-id': session } });
+  async function enter(url: string, showId: string, session: string, vid = 5) {
+    const res = await fetch(`${url}/checkout/${showId}?access=${access(showId, session, vid)}`, { headers: { 'x-session-id': session } });
     expect(res.status).toBe(200);
     return (await res.json()) as { zoneToken: string; seatMap: string; orders: string; zoneExpiresAt: string };
   }
@@ -261,7 +275,7 @@ describe('the protected zone API', () => {
     expect(seen.sessionHash).toBeUndefined();
 
     // Someone else's session cannot see or cancel it.
-    const other = await enter(url, showId, 'api-session-0000000002');
+    const other = await enter(url, showId, 'api-session-0000000002', 6);
     expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { authorization: `Bearer ${other.zoneToken}`, 'x-session-id': 'api-session-0000000002' } })).status).toBe(404);
 
     expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { method: 'DELETE', headers: auth })).status).toBe(204);
@@ -361,7 +375,7 @@ describe('paying', () => {
     const [requested] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.requested' AND subject = $1", [order.orderId]);
     expect(requested.data).toMatchObject({ paymentId: `${order.orderId}:1`, orderId: order.orderId, showId, amountCents: 10000, currency: 'BRL', paymentToken: 'tok_visa' });
 
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
     const confirmed = await view();
     expect(confirmed.state).toBe('confirmed');
     expect(confirmed.tickets.map((t: { seat: string }) => t.seat)).toEqual(['A1', 'A2']);
@@ -386,7 +400,7 @@ describe('paying', () => {
 
     // The same approval again (a new delivery id, or process-payment announcing it again): nothing
     // changes, and it is acknowledged again, so process-payment stops announcing it.
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
     expect((await view()).tickets).toEqual(confirmed.tickets);
     const acks = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND subject = $1 ORDER BY id", [order.orderId]);
     expect(acks.map((a) => a.data)).toEqual([
@@ -410,7 +424,7 @@ describe('paying', () => {
     await pay('tok_decline');
     await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'declined' });
     await pay();
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
     const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const res = await fetch(`${url}/checkout/admin/orders/${order.orderId}`, { headers: operator });
     expect(res.status).toBe(200);
@@ -445,7 +459,7 @@ describe('paying', () => {
     await new Promise((res) => setTimeout(res, 2_100));
     expect(await expireHolds(r)).toBeGreaterThanOrEqual(1); // (other tests' short holds too)
     expect((await view()).state).toBe('expired');
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('refund_required');
     const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
@@ -461,7 +475,7 @@ describe('paying', () => {
     await new Promise((res) => setTimeout(res, 2_100));
     await expireHolds(r);
     expect((await view()).state).toBe('awaiting_payment');
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
     expect((await view()).state).toBe('confirmed');
     expect(await legacyStatus(showId, 'A1')).toBe('booked');
   });
@@ -471,10 +485,10 @@ describe('paying', () => {
     await pay('tok_timeout');
     await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
     await pay();
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('confirmed');
     // The first attempt was charged after all, and says so late: refunded, the order stays confirmed.
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('confirmed');
     const refunds = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refunds.map((r) => r.data)).toEqual([expect.objectContaining({ paymentId: `${order.orderId}:1`, reason: 'the order was already paid' })]);
@@ -484,7 +498,7 @@ describe('paying', () => {
     const { order, pay, view, event } = await buyer();
     await pay();
     await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1` });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
     expect((await view()).state).toBe('confirmed');
   });
 
@@ -527,7 +541,7 @@ describe('availability for the catalog and the line', () => {
       await r.fn.ctx.transaction(async (tx) => {
         await requestPayment(tx, r.fn.ctx.log, o.orderId, 'tok_visa');
       });
-      await paymentApproved(protectedZone(r.fn.ctx).orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1` });
+      await paymentApproved(protectedZone(r.fn.ctx).orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1`, amountCents: o.totalCents, currency: o.currency });
     }
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('1');
     expect(await availability()).toBe('sold_out');

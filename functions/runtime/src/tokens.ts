@@ -92,14 +92,48 @@ export class TokenSigner {
     if (!m) throw new TokenRefused(401, 'the token is malformed');
     const [, keyId, payload, signature] = m;
     if (!this.keys.has(keyId)) throw new TokenRefused(401, 'the token was not signed by premiere (unknown key id)');
-    if (!timingSafeEqual(this.mac(keyId, payload), Buffer.from(signature, 'base64url'))) {
+    // The signature's text is compared, not its decoded bytes: base64url's last character has unused
+    // bits, so several spellings decode alike, and only the one premiere writes is ours.
+    if (!timingSafeEqual(Buffer.from(this.mac(keyId, payload).toString('base64url')), Buffer.from(signature))) {
       throw new TokenRefused(401, 'the token was forged or altered (bad signature)');
     }
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
+    const claims = parseClaims(payload);
     if (this.verified.size >= VERIFIED_KEPT) this.verified.clear();
     this.verified.set(token, claims);
     return claims;
   }
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * The claims of a signed payload, checked one by one: only what premiere itself writes passes (the
+ * canonical base64url of a JSON object with every claim of its type); anything else is a 401 with
+ * the reason. Claims it does not know are left out, so a newer signer's extra claim is harmless.
+ */
+function parseClaims(payload: string): TokenClaims {
+  const bytes = Buffer.from(payload, 'base64url');
+  if (bytes.toString('base64url') !== payload) throw new TokenRefused(401, 'the token’s payload is not canonical base64url');
+  let c: unknown;
+  try {
+    c = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new TokenRefused(401, 'the token’s payload is not JSON');
+  }
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new TokenRefused(401, 'the token’s payload is not a JSON object');
+  const { typ, show, vid, place, ses, iat, exp } = c as Record<string, unknown>;
+  const wrong =
+    typ !== 'queue' && typ !== 'access' ? 'typ'
+    : typeof show !== 'string' ? 'show'
+    : !isCount(vid) ? 'vid'
+    : place !== null && !isCount(place) ? 'place'
+    : typeof ses !== 'string' ? 'ses'
+    : !isTime(iat) ? 'iat'
+    : !isTime(exp) ? 'exp'
+    : null;
+  if (wrong) throw new TokenRefused(401, `the token’s claims are malformed ("${wrong}")`);
+  return { typ, show, vid, place, ses, iat, exp } as TokenClaims;
 }
 
 const sessionHashes = new Map<string, string>();
