@@ -243,6 +243,25 @@ describe('a sold-out show reopens', () => {
   });
 });
 
+describe('the per-address cap counts tokens in play', () => {
+  it('a purchase gives its address’s share back: behind one carrier address, buyers do not lock out the rest', async () => {
+    // A cap of 2 for this address; the address is 127.0.0.1 (the edge would have said so).
+    const { url, bouncerUrl } = await start({ ADDRESS_TOKEN_CAP_MIN: '2' });
+    const showId = await addTestShow(db.url, { seats: 10, overbooking: 0, zoneCapacity: 10 });
+    const [a, b] = [await join(url, showId), await join(url, showId)];
+    expect(await tryJoin(url, showId)).toBe(429); // the address holds its two
+    // a buys: that token became seats, and holds no share of what is left to sell.
+    expect((await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
+    expect(await tryJoin(url, showId)).toBe(201);
+    expect(await tryJoin(url, showId)).toBe(429);
+    // b gives up: its share comes back too, once.
+    expect((await event(bouncerUrl, 'premiere.hold.released', { showId, visitor: b.visitor, orderId: randomUUID() })).status).toBe(204);
+    expect((await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: b.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204); // confirmed late
+    expect(await tryJoin(url, showId)).toBe(201);
+    expect(await tryJoin(url, showId)).toBe(429);
+  });
+});
+
 describe('operators and the per-address cap', () => {
   it('raise (or lift) one show’s per-address cap live, and give it back to the deployment’s default', async () => {
     const { url, bouncerUrl } = await start({ ADDRESS_TOKEN_CAP_MIN: '2', ADDRESS_TOKEN_CAP_SHARE: '0' });
