@@ -332,6 +332,21 @@ describe('the bouncer', () => {
     expect((await inside(bouncer.fn, showId)).map((v) => v.visitor)).toEqual([b.visitor]);
     expect((await status(url, showId, a)).state).toBe('finished');
   });
+
+  it('lets a visitor whose visit is over join again, at the back of the line (reserve-seat sends them there to buy more)', async () => {
+    const bouncer = await startBouncer();
+    const { url } = await startIssueToken(bouncer.url);
+    const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
+    const a = await join(url, showId);
+    const b = await join(url, showId);
+    await event(bouncer.url, 'premiere.hold.released', { showId, visitor: a.visitor, orderId: 'o1' });
+    expect((await status(url, showId, a)).state).toBe('finished');
+    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': a.session } });
+    expect(again.status).toBe(201);
+    const body = await again.json();
+    expect(body.visitor).toBeGreaterThan(b.visitor);
+    expect(body.status).toMatchObject({ state: 'waiting', ahead: 0 }); // b is inside now; a waits behind
+  });
 });
 
 describe('operators', () => {

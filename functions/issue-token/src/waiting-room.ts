@@ -257,7 +257,7 @@ export class WaitingRoom {
       admitted.admissionDeadline = new Date(deadline).toISOString();
       return admitted;
     }
-    if (s.state === 'done') return answer('finished', 'Your visit is over. Thank you!');
+    if (s.state === 'done') return answer('finished', 'Your visit is over. Thank you! To buy more, join again: a new place at the back.');
     if (s.state === 'left' || s.state === 'gone') return answer('left', 'You left the line. Join again to get a new place at the back.');
     return answer('expired', 'Your turn came and went unused. Join again to get a new place at the back.');
   }

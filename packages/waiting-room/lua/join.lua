@@ -35,8 +35,9 @@ end
 local known = redis.call('HGET', sessions, ARGV[1])
 if known then
   local v = redis.call('HMGET', visitorPrefix .. known, 'place', 'state', 'joinedAt')
-  -- Gone or expired: joining again is a new token at the back of the line.
-  if v[2] and v[2] ~= 'left' and v[2] ~= 'expired' and v[2] ~= 'gone' then
+  -- Left, gone, expired or done (a visit is one visit; to buy more, one queues again): joining
+  -- again is a new token at the back of the line.
+  if v[2] and v[2] ~= 'left' and v[2] ~= 'expired' and v[2] ~= 'gone' and v[2] ~= 'done' then
     return {'existing', known, v[1] or '', v[2], '', 0, '0', '0', v[3], redis.call('HGET', room, 'startsAt')}
   end
 end
