@@ -53,7 +53,7 @@ function limitMessage(r: Extract<JoinResult, { kind: 'rate_limited' }>, windowSe
   const wait = `try again in ${r.retryAfterSeconds} s`;
   switch (r.scope) {
     case 'address_tokens':
-      return `this address already holds ${r.limit} tokens for this show, the most one address may hold; one frees when a visitor from this address leaves the line or ends their visit: ${wait}`;
+      return `this address already holds ${r.limit} tokens for this show, the most one address may hold; one frees when a visitor from this address leaves the line, buys or ends their visit: ${wait}`;
     case 'address_new_tokens':
       return `too many new tokens from this address (${r.limit} ${windowSeconds === 60 ? 'a minute' : `every ${windowSeconds} s`} per show); ${wait}`;
     default:
