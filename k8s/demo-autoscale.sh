@@ -20,12 +20,13 @@ for app in issue-token admit-batch reserve-seat process-payment render-catalog l
   kind load docker-image --name premiere dev.local/premiere-$app:$version
 done
 # The crowd comes from this one machine: no per-address limit (joins, the address's share of a
-# show's tokens, new tokens per address).
+# show's tokens, new tokens per address, seats held unpaid).
 helm upgrade --install "$RELEASE" helm/premiere -n "$NS" --create-namespace --wait --timeout 10m \
   --set-string 'functions.issue-token.env.JOIN_RATE_PER_ADDRESS=0' \
   --set-string 'functions.issue-token.env.ADDRESS_TOKEN_CAP_MIN=0' \
   --set-string 'functions.issue-token.env.ADDRESS_TOKEN_CAP_SHARE=0' \
-  --set-string 'functions.issue-token.env.ADDRESS_NEW_TOKEN_RATE=0'
+  --set-string 'functions.issue-token.env.ADDRESS_NEW_TOKEN_RATE=0' \
+  --set-string 'functions.reserve-seat.env.ADDRESS_HELD_SEATS_SHARE=0'
 
 # The demo catalog, and the legacy simulator's counters, through port-forwards.
 kubectl -n "$NS" port-forward "svc/$RELEASE-postgresql" 15432:5432 >/dev/null &

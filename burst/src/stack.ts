@@ -28,6 +28,7 @@ export const ONE_ADDRESS_CROWD: Record<string, string> = {
   ADDRESS_TOKEN_CAP_MIN: '0',
   ADDRESS_TOKEN_CAP_SHARE: '0',
   ADDRESS_NEW_TOKEN_RATE: '0',
+  ADDRESS_HELD_SEATS_SHARE: '0',
 };
 
 /** The local stack already running from this checkout (`npm start`), if any. */

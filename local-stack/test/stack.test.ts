@@ -37,7 +37,7 @@ describe('npm start (the local stack)', () => {
 
     // Its visitors all come from this machine's one address: the waiting room's per-address
     // limits would let four of them hold a token of the 24-seat premiere (README, "The waiting room").
-    const stack = startStack(stateDir, port, { ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' });
+    const stack = startStack(stateDir, port, { ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', ADDRESS_HELD_SEATS_SHARE: '0' });
     const state = await whenUp(stack);
     await eventually(() => firstState.pids.every((pid: number) => !alive(pid)), 5_000); // reaped (zombies cleared)
     expect(firstState.dirs.filter((d: string) => existsSync(d))).toEqual([]);

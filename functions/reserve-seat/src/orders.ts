@@ -3,7 +3,7 @@ import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { refreshSeatAvailability } from './availability';
 import { IllegalTransition, transitionOrder } from './order-state-machine';
-import { admitHold, endVisit, type Visits } from './visits';
+import { admitHold, endVisit, placeGivenUp, type Visits } from './visits';
 
 export interface SeatChoice {
   seat: string;
@@ -17,7 +17,7 @@ export interface ExtraChoice {
 
 /** The buyer asked for something the show or their visit does not allow (400/404/409 at the edge); `details` go into the answer. */
 export class OrderRefused extends Error {
-  constructor(readonly status: 400 | 404 | 409, message: string, readonly seats: string[] = [], readonly details: Record<string, unknown> = {}) {
+  constructor(readonly status: 400 | 404 | 409 | 429, message: string, readonly seats: string[] = [], readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'OrderRefused';
   }
@@ -40,6 +40,10 @@ type Deps = Pick<FunctionContext, 'db' | 'redis' | 'transaction'> & {
   holdSeconds: number;
   /** Seats one visit may hold or buy, over all its orders. */
   maxSeatsPerVisit: number;
+  /** The share of a show's seats one address may hold unpaid (0: no limit). */
+  heldSeatsShareByAddress: number;
+  /** Whether the waiting room still counts the visitor as admitted (false: they left, their turn lapsed; null: unknown). */
+  admissionHolds: (showId: string, visitor: number) => Promise<boolean | null>;
   /** This replica's view of visits, told when one ends here. */
   visits?: Pick<Visits, 'forget'>;
 };
@@ -55,8 +59,10 @@ type Deps = Pick<FunctionContext, 'db' | 'redis' | 'transaction'> & {
  */
 export async function holdSeats(
   deps: Deps,
-  input: { showId: string; visitor: number; sessionHash: string; seats: SeatChoice[]; extras: ExtraChoice[] },
+  input: { showId: string; visitor: number; sessionHash: string; seats: SeatChoice[]; extras: ExtraChoice[]; addressHash?: string },
 ): Promise<HeldOrder> {
+  // A visitor who gave their place up in the waiting room (their token went back to the show) holds nothing.
+  if ((await deps.admissionHolds(input.showId, input.visitor)) === false) throw placeGivenUp(input.showId);
   const orderId = randomUUID();
   const holdExpiresAt = new Date(Date.now() + deps.holdSeconds * 1000);
   let priced!: Priced;
@@ -65,13 +71,16 @@ export async function holdSeats(
     // than queue for the pool again behind every hold that came after it.
     await deps.transaction(async (tx) => {
       priced = await price(tx.query, input);
-      await admitHold(tx, { showId: input.showId, visitor: input.visitor, sessionHash: input.sessionHash, seats: input.seats.length, maxSeats: deps.maxSeatsPerVisit });
+      await admitHold(tx, {
+        showId: input.showId, visitor: input.visitor, sessionHash: input.sessionHash, seats: input.seats.length, maxSeats: deps.maxSeatsPerVisit,
+        addressHash: input.addressHash, heldShareByAddress: deps.heldSeatsShareByAddress,
+      });
       // The order with its lines and first transition in one statement (round trips are what a
       // crowd of holds waits on); the claim on its own, after it (see below).
       await tx.query(
         `WITH held AS (
-           INSERT INTO orders (id, show_id, visitor, session_hash, state, hold_expires_at, currency, total_cents)
-             VALUES ($1, $2, $3, $4, 'pending_payment', $5, $6, $7)),
+           INSERT INTO orders (id, show_id, visitor, session_hash, state, hold_expires_at, currency, total_cents, address_hash)
+             VALUES ($1, $2, $3, $4, 'pending_payment', $5, $6, $7, $14)),
          seats AS (
            INSERT INTO order_seats (order_id, seat, ticket_type, price_cents) SELECT $1, * FROM unnest($8::text[], $9::text[], $10::int[])),
          extras AS (
@@ -81,6 +90,7 @@ export async function holdSeats(
           orderId, input.showId, input.visitor, input.sessionHash, holdExpiresAt, priced.currency, priced.totalCents,
           priced.seats.map((s) => s.seat), priced.seats.map((s) => s.ticketType), priced.seats.map((s) => s.priceCents),
           priced.extras.map((e) => e.extraId), priced.extras.map((e) => e.quantity), priced.extras.map((e) => e.priceCents),
+          input.addressHash ?? null,
         ],
       );
       // One statement, seats in a fixed order: two orders racing for overlapping seats wait for

@@ -1,7 +1,8 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { html, page, requireSession, sessionHash, TokenSigner, type FunctionContext } from '@premiere/runtime';
+import { addressHash, edgeClientAddress, html, page, requireSession, sessionHash, TokenSigner, type FunctionContext } from '@premiere/runtime';
+import { ShowQueue } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
@@ -28,12 +29,16 @@ export function protectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
 
 function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
   const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
-  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS });
+  const admissionHolds = (showId: string, visitor: number) => ShowQueue.of(ctx.redis, showId).admissionHolds(visitor);
+  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS, admissionHolds });
   return {
     signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
     seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),
     visits,
-    orders: { db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS, maxSeatsPerVisit: seatsPerVisit(ctx.config), visits },
+    orders: {
+      db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS,
+      maxSeatsPerVisit: seatsPerVisit(ctx.config), heldSeatsShareByAddress: ctx.config.ADDRESS_HELD_SEATS_SHARE, admissionHolds, visits,
+    },
   };
 }
 
@@ -42,6 +47,7 @@ function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
   if (err instanceof OrderRefused) {
     const boom = new Boom.Boom(err.message, { statusCode: err.status });
     Object.assign(boom.output.payload, err.details);
+    if (typeof err.details.retryAfterSeconds === 'number') boom.output.headers['retry-after'] = String(err.details.retryAfterSeconds);
     if (err.seats.length) (boom.output.payload as Record<string, unknown>).seats = err.seats;
     return boom;
   }
@@ -160,12 +166,14 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
         const showId = request.params.showId as string;
         const visitor = admittedVisitor(zone.signer, request, zonePassOf(request), showId);
         const body = request.payload as { seats: { seat: string; ticketType: 'full' | 'half' }[]; extras: { extraId: string; quantity: number }[] };
+        const address = edgeClientAddress(request); // as the edge saw it: one address holds a small share unpaid
         const order = await holdSeats(zone.orders, {
           showId,
           visitor: visitor.vid,
           sessionHash: visitor.ses,
           seats: body.seats.map(({ seat, ticketType }) => ({ seat, ticketType })),
           extras: body.extras.map(({ extraId, quantity }) => ({ extraId, quantity })),
+          addressHash: address && addressHash(address),
         });
         return h.response(order).code(201).header('location', `/checkout/api/orders/${order.orderId}`);
       }),

@@ -44,6 +44,11 @@ export class VisitRefused extends Error {
   }
 }
 
+/** A visitor whose place the waiting room took back (they left the line, or let their turn lapse): their token went back to the show. */
+export function placeGivenUp(showId: string): VisitRefused {
+  return new VisitRefused(410, `you gave up your place in the waiting room (you left the line, or your turn lapsed); to buy, join again: /waiting-room/${showId}`, showId);
+}
+
 /** The refusal for using `visit` (null: never entered) with a token of session `sessionHash`; null if it may be used. */
 function refusalOf(showId: string, visit: Visit | null, sessionHash: string, timeUp: boolean): VisitRefused | null {
   if (!visit) return new VisitRefused(403, `you have not entered seat selection: enter through /checkout/${showId} with the access token from the waiting room`, showId);
@@ -78,7 +83,15 @@ export class Visits {
   private readonly kept = new Map<string, { visit: Visit; until: number }>();
   private readonly reading = new Map<string, Promise<Visit | null>>();
 
-  constructor(private readonly deps: { db: pg.Pool; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; visitSeconds: number }) {}
+  constructor(
+    private readonly deps: {
+      db: pg.Pool;
+      transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
+      visitSeconds: number;
+      /** The waiting room's word on the visitor (false: they gave their place up; null: it does not know them). */
+      admissionHolds: (showId: string, visitor: number) => Promise<boolean | null>;
+    },
+  ) {}
 
   /**
    * The visit of an admitted visitor who enters (with the waiting room's access token or their
@@ -87,6 +100,11 @@ export class Visits {
    * Throws VisitRefused if it is over or another session's.
    */
   async enter(showId: string, claims: TokenClaims): Promise<Visit> {
+    if ((await this.deps.admissionHolds(showId, claims.vid)) === false) {
+      // Their place went back to the waiting room; a visit of theirs that is over says why itself.
+      const existing = visitOf((await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, claims.vid])).rows[0]);
+      throw (existing && refusalOf(showId, existing, claims.ses, existing.endsAt.getTime() <= Date.now())) || placeGivenUp(showId);
+    }
     const visit = (await this.open(showId, claims.vid, claims.ses)) ?? visitOf((await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, claims.vid])).rows[0]);
     const refused = refusalOf(showId, visit, claims.ses, visit !== null && visit.endsAt.getTime() <= Date.now());
     if (refused) throw refused;
@@ -151,7 +169,10 @@ export class Visits {
  * holding seats, and may not go over `maxSeats` seats with `seats` more. Throws VisitRefused
  * (403 / 410) or OrderRefused (409, naming the open order) otherwise.
  */
-export async function admitHold(tx: Transaction, input: { showId: string; visitor: number; sessionHash: string; seats: number; maxSeats: number }): Promise<void> {
+export async function admitHold(
+  tx: Transaction,
+  input: { showId: string; visitor: number; sessionHash: string; seats: number; maxSeats: number; addressHash?: string; heldShareByAddress: number },
+): Promise<void> {
   const { rows } = await tx.query('SELECT *, ends_at <= now() AS time_up FROM visits WHERE show_id = $1 AND visitor = $2 FOR UPDATE', [input.showId, input.visitor]);
   const refused = refusalOf(input.showId, visitOf(rows[0]), input.sessionHash, rows[0]?.time_up === true);
   if (refused) throw refused;
@@ -171,6 +192,34 @@ export async function admitHold(tx: Transaction, input: { showId: string; visito
   const used = orders.reduce((n, o) => n + o.seats, 0);
   if (used + input.seats > input.maxSeats) {
     throw new OrderRefused(409, `a visit may have at most ${input.maxSeats} seats, and this one has ${used} already`);
+  }
+  if (input.addressHash && input.heldShareByAddress > 0) await admitHeldByAddress(tx, { ...input, addressHash: input.addressHash });
+}
+
+/** How long a buyer refused for their address's held seats is asked to wait: holds are paid or run out within minutes. */
+const HELD_BY_ADDRESS_RETRY_SECONDS = 30;
+
+/**
+ * One address holds at most a share of a show's seats unpaid at once (never less than one visit's
+ * seats): several visits from one address, each within its own limits, cannot hold a show's seats
+ * between them. Seats paid for do not count: buyers behind one carrier's address do not lock the
+ * rest out. The address's holds are counted under a transaction lock of their own, so two holds
+ * from it at once are counted one after the other.
+ */
+async function admitHeldByAddress(tx: Transaction, input: { showId: string; addressHash: string; seats: number; maxSeats: number; heldShareByAddress: number }): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('held-by-address/' || $1 || '/' || $2, 0))", [input.showId, input.addressHash]);
+  const { rows } = await tx.query<{ held: number; seats: number }>(
+    `SELECT (SELECT count(*) FROM order_seats s JOIN orders o ON o.id = s.order_id
+              WHERE o.show_id = $1 AND o.address_hash = $2 AND o.state IN ('pending_payment', 'awaiting_payment'))::int AS held,
+            (SELECT count(*) FROM render_catalog.seats t JOIN render_catalog.shows sh ON sh.room_id = t.room_id WHERE sh.id = $1)::int AS seats`,
+    [input.showId, input.addressHash],
+  );
+  const { held, seats } = rows[0];
+  const cap = Math.max(input.maxSeats, Math.floor(input.heldShareByAddress * seats + 1e-9));
+  if (held + input.seats > cap) {
+    throw new OrderRefused(429, `too many seats of this show are held unpaid from your network (${held} of at most ${cap}): try again when some are paid or given up`, [], {
+      retryAfterSeconds: HELD_BY_ADDRESS_RETRY_SECONDS,
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorizat
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { issueToken } from '../../issue-token/src';
 import { processPayment } from '../../process-payment/src';
 import { protectedZone } from '../src/routes';
 import { reserveSeat } from '../src';
@@ -331,6 +332,78 @@ describe('a visit is one visit', () => {
     }
     expect(await recordOf(showId)).toEqual(before);
     expect(await sql('SELECT count(*)::int AS n FROM reserve_seat.visits WHERE show_id = $1', [showId])).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('a place given up in the waiting room is given up in the zone too', () => {
+  it('refuses entry and holds to a visitor who left the line after being admitted (their token went back to the show)', async () => {
+    const showId = await addTestShow(db.url, { seats: 24 });
+    const { url: zoneUrl } = await reserveSeatAt();
+    const tokens = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS, ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', STATUS_SNAPSHOT_MS: '0' }), captureLogs().stream);
+    running.push(tokens);
+    await tokens.start();
+    const waitingRoom = `http://127.0.0.1:${tokens.server.info.port}/waiting-room/api/shows/${showId}`;
+    /** Joins (a quiet room admits at once) and returns the session and its access token. */
+    const admitted = async (i: number) => {
+      const session = `left-zone-session-${i}-${process.pid}`;
+      const joined = await (await fetch(`${waitingRoom}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+      expect(joined.status.state).toBe('admitted');
+      return { session, token: joined.token as string, access: joined.status.accessToken as string };
+    };
+    const leave = (v: { session: string; token: string }) => fetch(`${waitingRoom}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } });
+    const enter = (v: { session: string; access: string }) => fetch(`${zoneUrl}/checkout/${showId}?access=${v.access}`, { headers: { 'x-session-id': v.session } });
+
+    // Left before entering: the access token no longer opens a visit.
+    const a = await admitted(1);
+    expect((await leave(a)).status).toBe(200);
+    const refused = await enter(a);
+    expect(refused.status).toBe(410);
+    expect((await refused.json()).message).toMatch(/gave up your place|join again/);
+    expect(await sql('SELECT * FROM reserve_seat.visits WHERE show_id = $1', [showId])).toEqual([]);
+
+    // Entered, then left: no hold with the visit it had opened.
+    const b = await admitted(2);
+    const entered = await enter(b);
+    expect(entered.status).toBe(200);
+    const pass = (await entered.json()).zoneToken;
+    expect((await leave(b)).status).toBe(200);
+    const hold = await fetch(`${zoneUrl}/checkout/api/shows/${showId}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pass}`, 'x-session-id': b.session, 'content-type': 'application/json' },
+      body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }] }),
+    });
+    expect(hold.status).toBe(410);
+    expect(await sql('SELECT * FROM reserve_seat.orders WHERE show_id = $1', [showId])).toEqual([]);
+  });
+});
+
+describe('one address holds a small share of a show’s seats unpaid', () => {
+  it('refuses holds past an address’s share (429), counts only seats held unpaid, and other addresses are not affected', async () => {
+    const showId = await addTestShow(db.url, { seats: 40 }); // share 0.1 of 40 = 4, but never below a visit's 6
+    const { url } = await reserveSeatAt();
+    const from = (address: string) => {
+      const v = visitorOf(url, showId);
+      const hold = async (...seats: string[]) => {
+        const res = await fetch(`${url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers: { ...v.headers, 'x-client-address': address }, body: JSON.stringify({ seats: seats.map((seat) => ({ seat, ticketType: 'full' })) }) });
+        return { status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after') };
+      };
+      return { ...v, enter: v.enter, hold };
+    };
+    const [a, b, c, other] = [from('198.51.100.7'), from('198.51.100.7'), from('198.51.100.7'), from('203.0.113.9')];
+    for (const v of [a, b, c, other]) expect((await v.enter()).status).toBe(200);
+    const first = await a.hold('A1', 'A2', 'A3', 'A4');
+    expect(first.status).toBe(201);
+    const before = await recordOf(showId);
+    const over = await b.hold('A5', 'A6', 'A7');
+    expect(over.status).toBe(429);
+    expect(over.body.message).toMatch(/held unpaid from your network/);
+    expect(Number(over.retryAfter)).toBeGreaterThan(0);
+    expect(await recordOf(showId)).toEqual(before);
+    expect((await b.hold('A5', 'A6')).status).toBe(201); // 6: the share
+    expect((await other.hold('A11', 'A12', 'A13', 'A14', 'A15', 'A16')).status).toBe(201);
+    // Given up, a's seats free the address's share.
+    expect((await a.giveUp(first.body.orderId)).status).toBe(204);
+    expect((await c.hold('A7', 'A8', 'A9', 'A10')).status).toBe(201);
   });
 });
 

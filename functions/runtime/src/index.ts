@@ -14,3 +14,4 @@ export * from './sessions';
 export * from './operators';
 export * from './http-client';
 export * from './listing';
+export * from './addresses';

@@ -204,6 +204,17 @@ export class ShowQueue {
     };
   }
 
+  /**
+   * Whether the visitor's admission still holds: admitted or inside the zone, their token not given
+   * back (they did not leave, nor let their turn lapse). reserve-seat asks before letting them in or
+   * holding seats for them. Null when the room does not know the visitor (its data was lost).
+   */
+  async admissionHolds(visitor: number): Promise<boolean | null> {
+    const [state, returned] = await this.redis.hmget(`${this.keys[5]}${visitor}`, 'state', 'returned');
+    if (state === null) return null;
+    return (state === 'admitted' || state === 'inside') && returned !== '1';
+  }
+
   /** The visitor number a session holds in this show's room, if any. */
   async visitorOf(sessionHash: string): Promise<number | null> {
     return num((await this.redis.hget(this.keys[1], sessionHash)) ?? undefined);
