@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../../issue-token/src';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
@@ -259,6 +259,52 @@ describe('the per-address cap counts tokens in play', () => {
     expect((await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: b.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204); // confirmed late
     expect(await tryJoin(url, showId)).toBe(201);
     expect(await tryJoin(url, showId)).toBe(429);
+  });
+});
+
+describe('a refused join reclaims what lapsed, without waiting for the sweep', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('the 24-seat premiere sold out to visitors who never polled nor entered is on sale again for the next joiner', async () => {
+    const { url, bouncerUrl, redis: r } = await start({ ADMISSION_TTL_SECONDS: '1', GONE_AFTER_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 24, overbooking: 0.1, zoneCapacity: 10 }); // 26 tokens
+    const visitors: Visitor[] = [];
+    for (let i = 0; i < 26; i++) visitors.push(await join(url, showId));
+    expect(visitors.filter((v) => v.state === 'admitted')).toHaveLength(10);
+    expect(await tryJoin(url, showId)).toBe(410);
+    // Nobody polls, nobody enters: the ten admissions lapse and the sixteen waiting are gone.
+    await sleep(1_200);
+    expect(await tryJoin(url, showId)).toBe(410); // still sold out, but the bouncer is told to look
+    await eventually(async () => (await r.hget(roomKeys(showId)[0], 'returned')) === '26');
+    expect(await r.get(roomKeys(showId)[6])).toBe('available');
+    expect(await availabilityEvents('admit_batch', showId)).toEqual(['available']);
+    expect(await tryJoin(url, showId)).toBe(201);
+    expect(await adminState(bouncerUrl, showId)).toMatchObject({ tokensReturned: 26, tokensLive: 1, waiting: 0 });
+  });
+
+  it('an address at its cap with lapsed admissions and visitors who stopped polling gets a token again', async () => {
+    const { url, redis: r } = await start({ ADMISSION_TTL_SECONDS: '1', GONE_AFTER_SECONDS: '1', ADDRESS_TOKEN_CAP_MIN: '4' });
+    const showId = await addTestShow(db.url, { seats: 20, overbooking: 0, zoneCapacity: 2 });
+    const visitors: Visitor[] = [];
+    for (let i = 0; i < 4; i++) visitors.push(await join(url, showId));
+    expect(visitors.map((v) => v.state)).toEqual(['admitted', 'admitted', 'waiting', 'waiting']);
+    expect(await tryJoin(url, showId)).toBe(429);
+    await sleep(1_200);
+    expect(await tryJoin(url, showId)).toBe(429); // the address's share is still held, but the bouncer is told to look
+    await eventually(async () => (await r.hget(roomKeys(showId)[0], 'returned')) === '4');
+    expect(await tryJoin(url, showId)).toBe(201);
+  });
+
+  it('does not send the bouncer looking when nothing has lapsed', async () => {
+    const { url, bouncerUrl } = await start({ ADMISSION_TTL_SECONDS: '60', GONE_AFTER_SECONDS: '60' });
+    const showId = await addTestShow(db.url, { seats: 2, overbooking: 0, zoneCapacity: 1 });
+    await join(url, showId);
+    await join(url, showId);
+    // Every admission pass sets the show's queue gauge.
+    const passes = async () => (await (await fetch(`${bouncerUrl}/metrics`)).text()).includes(`premiere_queue_length{show="${showId}"}`);
+    for (let i = 0; i < 5; i++) expect(await tryJoin(url, showId)).toBe(410);
+    await sleep(300);
+    expect(await passes()).toBe(false); // no admission pass ran for the show
   });
 });
 

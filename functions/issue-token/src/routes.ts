@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { crossSiteRefusal, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
@@ -24,6 +24,11 @@ const NO_BODY = { maxBytes: 1_024, parse: false, output: 'stream' as const };
 const NOT_STORED = { otherwise: 'no-store' };
 
 const showIdOf = (request: Request) => request.params.showId as string;
+
+/** A form another site's page posted (cross-site request forgery): refused, nothing changed. */
+const crossSitePage = (h: ResponseToolkit) =>
+  h.response(messagePage('Not from this site', 'This form was sent by a page of another site, so nothing was done. To join or leave the line, use the show’s page on this site.'))
+    .code(403).type('text/html; charset=utf-8');
 
 /** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent). */
 function clientAddress(request: Request): string {
@@ -117,6 +122,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       path: '/waiting-room/api/shows/{showId}/join',
       options: { validate: { params: showParams }, payload: NO_BODY, cache: NOT_STORED },
       handler: async (request, h) => {
+        refuseCrossSite(request); // another site's page taking tokens for its visitors
         const session = sessionOrNew(request, h, secure);
         const result = await room.join(showIdOf(request), session, clientAddress(request));
         if (result.kind !== 'joined') return refusedJson(result, h);
@@ -134,6 +140,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       path: '/waiting-room/api/shows/{showId}/token',
       options: { validate: { params: showParams }, cache: NOT_STORED },
       handler: async (request) => {
+        refuseCrossSite(request);
         const claims = verify(request);
         const from = await room.leave(showIdOf(request), claims);
         return { showId: showIdOf(request), state: 'left', leftFrom: from || null };
@@ -157,6 +164,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       path: '/waiting-room/{showId}/join',
       options: { validate: { params: showParams }, payload: NO_BODY },
       handler: async (request, h) => {
+        if (crossSiteRefusal(request)) return crossSitePage(h);
         const showId = showIdOf(request);
         const session = sessionOrNew(request, h, secure);
         const result = await room.join(showId, session, clientAddress(request));
@@ -194,6 +202,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       path: '/waiting-room/{showId}/leave',
       options: { validate: { params: showParams }, payload: NO_BODY },
       handler: async (request, h) => {
+        if (crossSiteRefusal(request)) return crossSitePage(h);
         const showId = showIdOf(request);
         const session = sessionOf(request);
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;

@@ -1,6 +1,6 @@
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, type JoinLimit, type JoinLimits, type VisitorStatus } from '@premiere/waiting-room';
+import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -87,6 +87,10 @@ export class WaitingRoom {
     return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
   }
 
+  private get goneAfterMs() {
+    return this.ctx.config.GONE_AFTER_SECONDS * 1000;
+  }
+
   private get limits(): JoinLimits {
     const c = this.ctx.config;
     return {
@@ -105,18 +109,20 @@ export class WaitingRoom {
   async join(showId: string, session: string, clientAddress: string): Promise<JoinResult> {
     const ses = sessionHash(session);
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.limits);
+    let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits);
     if (joined.outcome === 'no_room') {
       if (!(await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config))) return { kind: 'unknown_show' };
-      joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.limits);
+      joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits);
     }
     if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
     if (joined.outcome === 'rate_limited') {
+      this.reclaim(showId, joined.reclaimable);
       this.metrics.limited.labels(joined.scope).inc();
       const retryAfterSeconds = joined.retryAfterMs === null ? ADDRESS_TOKENS_RETRY_SECONDS : Math.max(1, Math.ceil(joined.retryAfterMs / 1000));
       return { kind: 'rate_limited', scope: joined.scope, retryAfterSeconds, limit: joined.limit };
     }
     if (joined.outcome !== 'new' && joined.outcome !== 'existing') {
+      if (joined.outcome === 'sold_out') this.reclaim(showId, joined.reclaimable);
       this.metrics.soldOut.labels(showId, joined.outcome).inc();
       return { kind: joined.outcome, alternatives: await this.alternatives.for(showId) };
     }
@@ -278,6 +284,17 @@ export class WaitingRoom {
         });
       }
     });
+  }
+
+  /**
+   * A join was refused (sold out, or the address's share) while the bouncer has tokens to give
+   * back (a lapsed admission or slot, the head of the line gone): sends it looking, so the show
+   * (and the address) get them now, not at the next sweep. Nobody else may tell it: the holders
+   * went quiet. Rate-limited like every nudge, so a burst of refusals sends a few.
+   */
+  private reclaim(showId: string, reclaimable: Reclaimable): void {
+    if (reclaimable === 'lapsed') this.nudge(showId, 'premiere.admission.expired');
+    else if (reclaimable === 'gone') this.nudge(showId, 'premiere.visitors.waiting');
   }
 
   /** Tells the bouncer there may be room; at most every NUDGE_EVERY_MS per show (unless urgent). */

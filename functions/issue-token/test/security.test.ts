@@ -178,3 +178,92 @@ describe('one address cannot drain a show’s tokens', () => {
     expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBe('20');
   });
 });
+
+describe('joins and leaves come only from the site’s own pages (cross-site request forgery)', () => {
+  // What a browser sends when a malicious page posts to the waiting room: its own origin, marked
+  // cross-site, a "simple" content type that needs no CORS preflight, and no cookie (SameSite=Lax).
+  const SITE = 'premiere.example';
+  const evil = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'x-forwarded-host': SITE };
+  let visitors = 0; // each from an address of their own: the per-address limits are the tests above
+  const post = (url: string, path: string, headers: Record<string, string>, body = 'x') =>
+    fetch(`${url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'text/plain', 'x-client-address': `192.0.2.${++visitors}`, ...headers }, body });
+
+  it('refuses a cross-site join, API and form, with 403 saying why, and changes nothing: no token, no session', async () => {
+    const { url, fn } = await start();
+    const showId = await addTestShow(db.url, { seats: 24 });
+    expect((await join(url, showId, '198.51.100.7')).status).toBe(201); // the room exists, one token issued
+    const before = await roomState(fn.ctx.redis, showId);
+
+    const attempts = [
+      { path: `/waiting-room/api/shows/${showId}/join`, headers: evil },
+      { path: `/waiting-room/${showId}/join`, headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' } },
+      // Either sign alone is enough: an older browser sends no Sec-Fetch-Site; a privacy proxy may drop Origin.
+      { path: `/waiting-room/api/shows/${showId}/join`, headers: { origin: 'https://evil.example', 'x-forwarded-host': SITE } },
+      { path: `/waiting-room/api/shows/${showId}/join`, headers: { 'sec-fetch-site': 'cross-site', 'x-forwarded-host': SITE } },
+      // An opaque origin (a sandboxed frame, a page from a file) is nobody's.
+      { path: `/waiting-room/api/shows/${showId}/join`, headers: { origin: 'null', 'x-forwarded-host': SITE } },
+      // The same host on another port is another origin.
+      { path: `/waiting-room/api/shows/${showId}/join`, headers: { origin: `https://${SITE}:8443`, 'x-forwarded-host': `${SITE}:443` } },
+    ];
+    for (const a of attempts) {
+      const res = await post(url, a.path, a.headers);
+      expect({ path: a.path, headers: a.headers, status: res.status }).toEqual({ path: a.path, headers: a.headers, status: 403 });
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.text()).toMatch(/another site/);
+    }
+    expect(await roomState(fn.ctx.redis, showId)).toEqual(before);
+    expect(before.room.issued).toBe('1');
+  });
+
+  it('refuses a cross-site leave, API and form, and the visitor keeps their place', async () => {
+    const { url, fn } = await start();
+    const showId = await addTestShow(db.url, { seats: 24, zoneCapacity: 1 });
+    await join(url, showId, '198.51.100.8'); // admitted: the visitor below waits
+    const visitor = await join(url, showId, '198.51.100.9');
+    expect(visitor.body.status.state).toBe('waiting');
+    const before = await roomState(fn.ctx.redis, showId);
+
+    // The form, as if the browser sent the visitor's cookie along (a browser without SameSite, an old one).
+    const form = await post(url, `/waiting-room/${showId}/leave`, { ...evil, 'content-type': 'application/x-www-form-urlencoded', cookie: `premiere_session=${visitor.session}` });
+    expect(form.status).toBe(403);
+    expect(await form.text()).toMatch(/another site/);
+    const api = await fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+      method: 'DELETE',
+      headers: { ...evil, authorization: `Bearer ${visitor.body.token}`, 'x-session-id': visitor.session },
+    });
+    expect(api.status).toBe(403);
+    expect((await api.json()).message).toMatch(/another site/);
+
+    expect(await roomState(fn.ctx.redis, showId)).toEqual(before);
+    expect(before.visitors[1].state).toBe('waiting');
+  });
+
+  it('lets the site’s own pages join and leave, and clients that send no Origin (apps, curl)', async () => {
+    const { url, fn } = await start();
+    const showId = await addTestShow(db.url, { seats: 24, zoneCapacity: 1 });
+    const own = { origin: `https://${SITE}`, 'sec-fetch-site': 'same-origin', 'x-forwarded-host': SITE };
+
+    const api = await post(url, `/waiting-room/api/shows/${showId}/join`, own);
+    expect(api.status).toBe(201);
+    expect(api.headers.get('set-cookie')).toMatch(/^premiere_session=/);
+    const form = await post(url, `/waiting-room/${showId}/join`, { ...own, 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form.status).toBe(303);
+    const cookie = form.headers.get('set-cookie')!.split(';')[0];
+    // The chart's NGINX forwards the host without its port ($host); the browser's Origin has it.
+    expect((await post(url, `/waiting-room/api/shows/${showId}/join`, { origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin', 'x-forwarded-host': 'localhost' })).status).toBe(201);
+    // No X-Forwarded-Host (not through the edge): the Host header is the site.
+    expect((await post(url, `/waiting-room/api/shows/${showId}/join`, { origin: url, 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+    // Typed into the address bar, a bookmark: no site at all.
+    expect((await post(url, `/waiting-room/api/shows/${showId}/join`, { 'sec-fetch-site': 'none' })).status).toBe(201);
+    // An app, curl: neither header.
+    const app = await join(url, showId, '198.51.100.10');
+    expect(app.status).toBe(201);
+    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBe('6');
+
+    const left = await post(url, `/waiting-room/${showId}/leave`, { ...own, 'content-type': 'application/x-www-form-urlencoded', cookie });
+    expect(left.status).toBe(200);
+    expect((await leave(url, showId, app)).status).toBe(200);
+    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'returned')).toBe('2');
+  });
+});

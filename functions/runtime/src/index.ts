@@ -11,6 +11,7 @@ export { InvalidEvent, parseCloudEvent, PING_EVENT_TYPE, type EventHandler, type
 export * from './tokens';
 export * from './html';
 export * from './sessions';
+export * from './cross-site';
 export * from './operators';
 export * from './http-client';
 export * from './listing';

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createFunction, sessionHash, TokenRefused, TokenSigner, type RunningFunction, type TokenClaims } from '@premiere/runtime';
+import { createFunction, crossSiteRefusal, sessionHash, TokenRefused, TokenSigner, type RunningFunction, type TokenClaims } from '@premiere/runtime';
+import type { Request } from '@hapi/hapi';
 import { Redis } from 'ioredis';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { issueToken } from '../../issue-token/src';
@@ -139,5 +140,34 @@ describe('tokens at the routes that take them (issue-token)', () => {
     const plain = new Redis(TEST_REDIS_URL);
     expect(await plain.keys(`${redis.prefix}*`)).toEqual([]); // no room made, no line touched
     plain.disconnect();
+  });
+});
+
+describe('cross-site requests: what counts as the site’s own (crossSiteRefusal)', () => {
+  const from = (headers: Record<string, string>) => crossSiteRefusal({ headers } as unknown as Request) === null;
+
+  it('passes the site’s own origin, however the edge spells the host, and requests that say nothing', () => {
+    expect(from({ origin: 'https://premiere.example', 'x-forwarded-host': 'premiere.example' })).toBe(true);
+    expect(from({ origin: 'https://Premiere.Example', 'x-forwarded-host': 'premiere.example:443' })).toBe(true); // a default port is none
+    expect(from({ origin: 'http://localhost:8080', 'x-forwarded-host': 'localhost' })).toBe(true); // NGINX's $host has no port
+    expect(from({ origin: 'http://localhost:8080', 'x-forwarded-host': 'localhost:8080', host: 'issue-token.premiere.svc' })).toBe(true);
+    expect(from({ origin: 'http://[::1]:8080', host: '[::1]:8080' })).toBe(true);
+    expect(from({ origin: 'http://127.0.0.1:8080', host: '127.0.0.1:8080', 'sec-fetch-site': 'same-origin' })).toBe(true);
+    expect(from({ host: 'premiere.example' })).toBe(true); // an app, curl
+    expect(from({ host: 'premiere.example', 'sec-fetch-site': 'none' })).toBe(true); // the address bar
+  });
+
+  it('refuses another site, another port, an opaque origin, and anything a browser marks cross-site', () => {
+    expect(from({ origin: 'https://evil.example', 'x-forwarded-host': 'premiere.example' })).toBe(false);
+    expect(from({ origin: 'https://premiere.example.evil.example', 'x-forwarded-host': 'premiere.example' })).toBe(false);
+    expect(from({ origin: 'https://shop.premiere.example', 'x-forwarded-host': 'premiere.example', 'sec-fetch-site': 'same-site' })).toBe(false);
+    expect(from({ origin: 'http://localhost:9999', 'x-forwarded-host': 'localhost:8080' })).toBe(false);
+    expect(from({ origin: 'https://premiere.example', 'x-forwarded-host': 'evil.example', host: 'premiere.example' })).toBe(false); // the edge's word wins
+    expect(from({ origin: 'https://premiere.example', 'x-forwarded-host': 'premiere.example@evil.example' })).toBe(false);
+    expect(from({ origin: 'null', host: 'premiere.example' })).toBe(false);
+    expect(from({ origin: 'file://', host: 'premiere.example' })).toBe(false);
+    expect(from({ origin: 'https://premiere.example' })).toBe(false); // no host to compare with
+    expect(from({ 'sec-fetch-site': 'cross-site', host: 'premiere.example' })).toBe(false);
+    expect(from({ 'sec-fetch-site': 'cross-site', origin: 'https://premiere.example', host: 'premiere.example' })).toBe(false);
   });
 });

@@ -6,17 +6,35 @@
 --       client address (as issue-token keys it: an IPv6 address by its /64), joins allowed per
 --       address and per session in a window (0: no limit), the window (ms), the per-address
 --       cap's least and its share of the quota (both 0: no cap; the room's `addressCap`, an
---       operator's, wins), new tokens allowed per address in a window (0: no limit)
+--       operator's, wins), new tokens allowed per address in a window (0: no limit), a waiting
+--       visitor is gone after this long unseen (ms)
 -- Returns {outcome, visitor, place, state, listing changed to ('' if not), people ahead, visitMs,
 -- capacity, joined at, show starts at, sales open at (0: open), seats free (else the show's seats),
 -- seats per order}; outcome: new | existing |
--- no_room | drained | sold_out | started | must_open (sales opened: run open-sales first);
+-- no_room | drained | started | must_open (sales opened: run open-sales first);
+-- or {'sold_out', reclaimable};
 -- or {'rate_limited', 'address' | 'session' | 'address_new_tokens', ms until the window ends, the limit}
--- or {'rate_limited', 'address_tokens', -1, the cap}.
+-- or {'rate_limited', 'address_tokens', -1, the cap, reclaimable}.
+-- reclaimable: what the bouncer's next pass (admit.lua) would give back, so that the refused
+-- joiner's function sends it looking: 'lapsed' (a zone slot's lease ran out), 'gone' (the head of
+-- the line unseen too long while the zone has room), else ''.
 -- include: listing.lua
 local room, sessions, queue, prequeue, inside, visitorPrefix, availability, addresses = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[10]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+-- The bouncer runs on events and on waiting visitors' polls; when every holder of a show's tokens
+-- went quiet, nothing runs it but the sweep, and the show stays sold out until then. A few reads
+-- of the zone's and the line's heads, in the refusal's own round trip. (Gone visitors deeper in
+-- the line keep their tokens until they reach the head.)
+local function reclaimable(paused, capacity)
+  if #redis.call('ZRANGEBYSCORE', inside, '-inf', now, 'LIMIT', 0, 1) > 0 then return 'lapsed' end
+  if paused == '1' or redis.call('ZCARD', inside) >= capacity then return '' end
+  local head = redis.call('ZRANGE', queue, 0, 0)
+  if #head == 0 then return '' end
+  if now - tonumber(redis.call('HGET', visitorPrefix .. head[1], 'lastSeen') or '0') > tonumber(ARGV[11]) then return 'gone' end
+  return ''
+end
 
 if redis.call('EXISTS', room) == 0 then return {'no_room'} end
 
@@ -47,9 +65,10 @@ local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
 if r[3] == '1' then return {'drained'} end
--- Sold out: no token can still become a seat. The live tokens (those given back do not count)
--- fill the quota, or every seat is sold.
-if issued - tonumber(r[14] or '0') >= quota or r[15] == '1' then return {'sold_out'} end
+-- Sold out: no token can still become a seat. Every seat is sold (tokens coming back would not
+-- reopen it), or the live tokens (those given back do not count) fill the quota.
+if r[15] == '1' then return {'sold_out', ''} end
+if issued - tonumber(r[14] or '0') >= quota then return {'sold_out', reclaimable(r[7], capacity)} end
 if opensAt > 0 and r[5] ~= '1' and now >= opensAt then return {'must_open'} end
 
 -- One address holds at most its share of the live tokens, and takes new ones at most so fast:
@@ -62,7 +81,7 @@ if not cap then
   if least > 0 or share > 0 then cap = math.max(1, least, math.floor(share * quota + 1e-9)) end
 end
 if cap > 0 and tonumber(redis.call('HGET', addresses, address) or '0') >= cap then
-  return {'rate_limited', 'address_tokens', -1, cap}
+  return {'rate_limited', 'address_tokens', -1, cap, reclaimable(r[7], capacity)}
 end
 local newTokens, newCounter = tonumber(ARGV[10]), room .. ':rate:new:' .. address
 if newTokens > 0 and tonumber(redis.call('GET', newCounter) or '0') >= newTokens then

@@ -40,8 +40,18 @@ export type JoinOutcome =
       paceMs: number;
       capacity: number;
     }
-  | { outcome: 'no_room' | 'drained' | 'sold_out' | 'started' }
-  | { outcome: 'rate_limited'; scope: JoinLimit; retryAfterMs: number | null; limit: number };
+  | { outcome: 'no_room' | 'drained' | 'started' }
+  | { outcome: 'sold_out'; reclaimable: Reclaimable }
+  | { outcome: 'rate_limited'; scope: JoinLimit; retryAfterMs: number | null; limit: number; reclaimable: Reclaimable };
+
+/**
+ * What a join refused as sold out or by its address's share saw that the bouncer's next pass would
+ * give back: `lapsed` (a zone slot's lease ran out), `gone` (the head of the line went unseen for
+ * longer than a waiting visitor may, while the zone has room), '' (nothing, or nothing it can see:
+ * gone visitors deeper in the line give their tokens back when they reach the head). The caller
+ * sends the bouncer looking, or the tokens wait for the next event, poll or sweep.
+ */
+export type Reclaimable = '' | 'lapsed' | 'gone';
 
 /**
  * Which limit refused a join: joins per address or per session in a window, the live tokens one
@@ -166,14 +176,15 @@ export class ShowQueue {
 
   /**
    * Joins `session` (its hash) from `address`; a session that already has a token gets the same
-   * one back. Rate limits are counted in the same atomic step.
+   * one back. Rate limits are counted in the same atomic step. `goneAfterMs`: how long a waiting
+   * visitor may go unseen (the bouncer's), for a refusal's `reclaimable`.
    */
-  async join(sessionHash: string, address: string, admissionTtlMs: number, limits: JoinLimits): Promise<JoinOutcome> {
+  async join(sessionHash: string, address: string, admissionTtlMs: number, goneAfterMs: number, limits: JoinLimits): Promise<JoinOutcome> {
     // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
     const draw = randomInt(1, 2 ** 47) / 2 ** 47;
     const args = [
       sessionHash, draw, admissionTtlMs, address, limits.perAddress, limits.perSession, limits.windowMs,
-      limits.addressTokenCap.min, limits.addressTokenCap.share, limits.newTokensPerAddress,
+      limits.addressTokenCap.min, limits.addressTokenCap.share, limits.newTokensPerAddress, goneAfterMs,
     ];
     let r = await commands(this.redis).join(...this.keys, ...args);
     if (r[0] === 'must_open') {
@@ -184,10 +195,11 @@ export class ShowQueue {
       const ms = Number(r[2]);
       // address_tokens: no window ends (-1); a window's counter without an expiry: the window's length.
       const retryAfterMs = r[1] === 'address_tokens' ? null : ms > 0 ? ms : limits.windowMs;
-      return { outcome: 'rate_limited', scope: r[1] as JoinLimit, retryAfterMs, limit: Number(r[3]) };
+      return { outcome: 'rate_limited', scope: r[1] as JoinLimit, retryAfterMs, limit: Number(r[3]), reclaimable: (r[4] ?? '') as Reclaimable };
     }
+    if (r[0] === 'sold_out') return { outcome: 'sold_out', reclaimable: (r[1] ?? '') as Reclaimable };
     const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder] = r;
-    if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'sold_out' | 'started' };
+    if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'started' };
     return {
       outcome,
       visitor: Number(visitor),

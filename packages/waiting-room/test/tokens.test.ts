@@ -53,10 +53,10 @@ describe('the quota’s accounting', () => {
     // Everyone is let into the zone at once (a quiet room); every fourth lets the admission lapse.
     const lapsing = (v: number) => v % 4 === 0;
     for (let v = 1; v <= 200; v++) {
-      const joined = await queue.join(`session-${v}`, `198.51.100.${v % 20}`, lapsing(v) ? 1 : HOUR, NO_LIMITS);
+      const joined = await queue.join(`session-${v}`, `198.51.100.${v % 20}`, lapsing(v) ? 1 : HOUR, HOUR, NO_LIMITS);
       expect(joined).toMatchObject({ outcome: 'new', visitor: v, state: 'admitted' });
     }
-    expect((await queue.join('one-too-many', '198.51.100.99', HOUR, NO_LIMITS)).outcome).toBe('sold_out');
+    expect((await queue.join('one-too-many', '198.51.100.99', HOUR, HOUR, NO_LIMITS)).outcome).toBe('sold_out');
     await new Promise((resolve) => setTimeout(resolve, 5));
 
     // Each visit ends one way or two (a hold given up, then an order confirmed, in either order),
@@ -97,17 +97,17 @@ describe('the quota’s accounting', () => {
   it('never lets live tokens exceed the quota while joins race returns', async () => {
     const queue = await room(50, 10);
     const first = [];
-    for (let i = 0; i < 50; i++) first.push(await queue.join(`first-${i}`, `203.0.113.${i}`, HOUR, NO_LIMITS));
+    for (let i = 0; i < 50; i++) first.push(await queue.join(`first-${i}`, `203.0.113.${i}`, HOUR, HOUR, NO_LIMITS));
     const leaving = first.slice(0, 25).map((j) => (j as { visitor: number }).visitor);
     const results = await Promise.all(shuffle<() => Promise<unknown>>([
       ...leaving.map((v) => () => queue.leave(v)),
-      ...Array.from({ length: 60 }, (_, i) => () => queue.join(`second-${i}`, `192.0.2.${i}`, HOUR, NO_LIMITS)),
+      ...Array.from({ length: 60 }, (_, i) => () => queue.join(`second-${i}`, `192.0.2.${i}`, HOUR, HOUR, NO_LIMITS)),
     ]).map((w) => w()));
     const newTokens = results.filter((r) => (r as { outcome?: string }).outcome === 'new').length;
     expect(newTokens).toBeLessThanOrEqual(25);
     // Whatever the order, the 25 tokens given back are there to take, and not one more.
     let more = 0;
-    while ((await queue.join(`third-${more}`, `192.0.2.${100 + more}`, HOUR, NO_LIMITS)).outcome === 'new') more++;
+    while ((await queue.join(`third-${more}`, `192.0.2.${100 + more}`, HOUR, HOUR, NO_LIMITS)).outcome === 'new') more++;
     expect(newTokens + more).toBe(25);
     const a = await accounts(queue);
     expect(a.issued - a.returned).toBe(50);
@@ -116,7 +116,7 @@ describe('the quota’s accounting', () => {
 
   it('takes a token that had come back as seats when its order is confirmed after all, without taking its address’s share again', async () => {
     const queue = await room(3, 3);
-    const [a] = [await queue.join('a', '198.51.100.1', HOUR, NO_LIMITS), await queue.join('b', '198.51.100.1', HOUR, NO_LIMITS)];
+    const [a] = [await queue.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS), await queue.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS)];
     const visitor = (a as { visitor: number }).visitor;
     // 2 of 3 tokens live: "few left"; one back, then taken as seats after all.
     expect(await queue.leave(visitor)).toEqual({ leftFrom: 'admitted', availability: 'available' });
@@ -126,5 +126,43 @@ describe('the quota’s accounting', () => {
     expect({ returned: after.returned, held: after.held }).toEqual({ returned: 0, held: { '198.51.100.1': '1' } }); // b's: a's became seats
     expect(await queue.finish(visitor, 'none')).toEqual({ freed: false, token: 0, availability: '' }); // seats: never back
     expect((await accounts(queue)).returned).toBe(0);
+  });
+});
+
+describe('a refused join says what the bouncer would give back', () => {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('a lapsed slot in the zone, or the head of the line unseen while the zone has room; nothing while paused, the zone full of live slots, or every seat sold', async () => {
+    const lapsed = await room(1, 1);
+    await lapsed.join('in', '198.51.100.1', 1, HOUR, NO_LIMITS); // admitted, for 1 ms
+    await pause();
+    expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: 'lapsed' });
+    await redis.hset(roomKeys(lapsed.showId)[0], 'seatsSoldOut', 1);
+    expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' });
+
+    const full = await room(2, 1);
+    await full.join('in', '198.51.100.1', HOUR, HOUR, NO_LIMITS); // admitted
+    await full.join('waits', '198.51.100.1', HOUR, HOUR, NO_LIMITS);
+    await pause();
+    expect(await full.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' });
+
+    const line = await room(2, 1);
+    await redis.hset(roomKeys(line.showId)[0], 'paused', 1); // everyone waits
+    await line.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS);
+    await line.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS);
+    await pause();
+    expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' });
+    await redis.hset(roomKeys(line.showId)[0], 'paused', 0);
+    expect(await line.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' }); // seen recently enough
+    expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: 'gone' });
+  });
+
+  it('the same for a join refused by its address’s share', async () => {
+    const queue = await room(10, 1);
+    const capped: JoinLimits = { ...NO_LIMITS, addressTokenCap: { min: 1, share: 0 } };
+    await queue.join('in', '198.51.100.1', 200, HOUR, capped); // admitted, for 200 ms
+    expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: '' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: 'lapsed' });
   });
 });
