@@ -1,7 +1,6 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { crossSiteRefusal, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { addressKey, crossSiteRefusal, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
@@ -30,28 +29,8 @@ const crossSitePage = (h: ResponseToolkit) =>
   h.response(messagePage('Not from this site', 'This form was sent by a page of another site, so nothing was done. To join or leave the line, use the show’s page on this site.'))
     .code(403).type('text/html; charset=utf-8');
 
-/** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent). */
-function clientAddress(request: Request): string {
-  const fromEdge = request.headers['x-client-address'];
-  return addressKey(typeof fromEdge === 'string' && fromEdge.length <= 64 ? fromEdge : request.info.remoteAddress);
-}
-
-/**
- * The address as the per-address limits count it: an IPv4 address as it is (an IPv4-mapped IPv6
- * address as its IPv4 one); an IPv6 address by its /64, what one subscriber or site usually gets
- * (otherwise one household could take as many shares as it has addresses to spare).
- */
-export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped && isIPv4(mapped[1])) return mapped[1];
-  const bare = address.replace(/%.*$/, ''); // a zone id (fe80::1%eth0) names an interface, not a host
-  if (!isIPv6(bare)) return address;
-  const groupsOf = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]))); // an embedded IPv4 address is two groups
-  const [head, tail] = bare.split('::');
-  const front = groupsOf(head);
-  const groups = tail === undefined ? front : [...front, ...Array(8 - front.length - groupsOf(tail).length).fill('0'), ...groupsOf(tail)];
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
-}
+/** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent), else the connection's. */
+const clientAddress = (request: Request): string => edgeClientAddress(request) ?? addressKey(request.info.remoteAddress);
 
 /** Which limit refused a join, and for how long (`windowSeconds`: the rate limits' window). */
 function limitMessage(r: Extract<JoinResult, { kind: 'rate_limited' }>, windowSeconds: number): string {
