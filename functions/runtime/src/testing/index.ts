@@ -97,9 +97,11 @@ export function eventAuthorization(functionName: string): string {
 export function eventTokenFile(functionName: string): string {
   const file = path.join(tmpdir(), `premiere-test-token-${process.pid}-${functionName}`);
   writeFileSync(file, testEventIssuer.token(`premiere/${functionName}`, 'system:serviceaccount:test:broker', { ttlSeconds: 86_400 }), { mode: 0o600 });
-  process.once('exit', () => rmSync(file, { force: true }));
+  if (tokenFiles.size === 0) process.once('exit', () => tokenFiles.forEach((f) => rmSync(f, { force: true })));
+  tokenFiles.add(file);
   return file;
 }
+const tokenFiles = new Set<string>();
 
 /** The environment a function needs, pointed at the test database and prefix; `overrides` win. */
 export function testEnv(db: TestDatabase, redisPrefix: string, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
