@@ -102,10 +102,10 @@ export class Visits {
   async enter(showId: string, claims: TokenClaims): Promise<Visit> {
     if ((await this.deps.admissionHolds(showId, claims.vid)) === false) {
       // Their place went back to the waiting room; a visit of theirs that is over says why itself.
-      const existing = visitOf((await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, claims.vid])).rows[0]);
+      const existing = await this.find(showId, claims.vid);
       throw (existing && refusalOf(showId, existing, claims.ses, existing.endsAt.getTime() <= Date.now())) || placeGivenUp(showId);
     }
-    const visit = (await this.open(showId, claims.vid, claims.ses)) ?? visitOf((await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, claims.vid])).rows[0]);
+    const visit = (await this.open(showId, claims.vid, claims.ses)) ?? (await this.find(showId, claims.vid));
     const refused = refusalOf(showId, visit, claims.ses, visit !== null && visit.endsAt.getTime() <= Date.now());
     if (refused) throw refused;
     this.keep(visit!);
@@ -146,8 +146,7 @@ export class Visits {
   private read(key: string, showId: string, visitor: number): Promise<Visit | null> {
     let reading = this.reading.get(key);
     if (!reading) {
-      reading = this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, visitor]).then(({ rows }) => {
-        const visit = visitOf(rows[0]);
+      reading = this.find(showId, visitor).then((visit) => {
         if (visit) this.keep(visit);
         return visit;
       });
@@ -155,6 +154,11 @@ export class Visits {
       void reading.finally(() => this.reading.delete(key)).catch(() => undefined);
     }
     return reading;
+  }
+
+  /** The visit of a visitor, as recorded (null: never entered). */
+  private async find(showId: string, visitor: number): Promise<Visit | null> {
+    return visitOf((await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, visitor])).rows[0]);
   }
 
   private keep(visit: Visit): void {

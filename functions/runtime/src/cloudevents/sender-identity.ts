@@ -85,28 +85,25 @@ export class SenderIdentity {
   }
 
   private async check(token: string): Promise<number> {
-    const options = { issuer: this.opts.issuer, audience: this.opts.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'], clockTolerance: 5 };
     let payload: JWTPayload;
     try {
-      payload = (await jwtVerify(token, await this.keySet(false), options)).payload;
+      payload = await this.verifyWith(token, false).catch((err) => {
+        // A key the issuer may have rotated in since we last looked: ask again (not too often).
+        if (err instanceof errors.JWKSNoMatchingKey && this.mayRefetch()) return this.verifyWith(token, true);
+        throw err;
+      });
     } catch (err) {
-      // A key the issuer may have rotated in since we last looked: ask again (not too often).
-      if (err instanceof errors.JWKSNoMatchingKey && this.mayRefetch()) {
-        try {
-          payload = (await jwtVerify(token, await this.keySet(true), options)).payload;
-        } catch (again) {
-          if (again instanceof SenderKeysUnavailable) throw again;
-          throw new EventUnauthenticated(reasonOf(again));
-        }
-      }
-      else {
-        if (err instanceof SenderKeysUnavailable) throw err;
-        throw new EventUnauthenticated(reasonOf(err));
-      }
+      if (err instanceof SenderKeysUnavailable) throw err;
+      throw new EventUnauthenticated(reasonOf(err));
     }
     const prefix = this.opts.subjectPrefix ?? '';
     if (!String(payload.sub ?? '').startsWith(prefix)) throw new EventUnauthenticated(`the token's sender is not one of ours (its subject does not start with "${prefix}")`);
     return payload.exp!;
+  }
+
+  private async verifyWith(token: string, refetchKeys: boolean): Promise<JWTPayload> {
+    const options = { issuer: this.opts.issuer, audience: this.opts.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'], clockTolerance: 5 };
+    return (await jwtVerify(token, await this.keySet(refetchKeys), options)).payload;
   }
 
   private mayRefetch(): boolean {
