@@ -44,7 +44,12 @@ export function edgeLocations(routes: Routes): EdgeLocation[] {
  * PCRE's `$` (as NGINX compiles a location's regex) also matches before a final newline, which
  * JavaScript's does not: "/events\n" (sent as /events%0A) is blocked by NGINX.
  */
-const pcre = (pattern: string) => new RegExp(pattern.replace(/\$\)$/, '\\n?$)'));
+const compiled = new Map<string, RegExp>();
+function pcre(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) compiled.set(pattern, (re = new RegExp(pattern.replace(/\$\)$/, '\\n?$)'))));
+  return re;
+}
 
 /**
  * NGINX's choice of location for a path: an exact match; else the longest matching prefix if it is
