@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,7 +107,10 @@ const REQUESTS: [string, string][] = [...CORPUS.map((t): [string, string] => ['G
 
 parityTest('the chart’s NGINX edge and the local edge', () => {
   const hits: Hit[] = [];
+  /** The X-Client-Address each request reached its function with. */
+  const clients: string[] = [];
   const stubs: Hapi.Server[] = [];
+  let upstreams: Record<string, string>;
   const processes: ChildProcess[] = [];
   let dir: string;
   let nginxPort: number;
@@ -119,6 +122,7 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
       const server = Hapi.server({ port: 0, host: '127.0.0.1' });
       const record = (request: Hapi.Request, h: Hapi.ResponseToolkit) => {
         hits.push({ function: fn, method: request.method.toUpperCase(), url: request.raw.req.url!, route: request.route.path });
+        clients.push(String(request.headers['x-client-address']));
         return h.response({ fn }).header('cache-control', 'no-store');
       };
       server.route([
@@ -131,37 +135,46 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
       await server.start();
       stubs.push(server);
     }
-    const upstreams = Object.fromEntries(FUNCTIONS.map((fn, i) => [fn, `127.0.0.1:${stubs[i].info.port}`]));
-
-    const rendered = execFileSync(helm, ['template', RELEASE, path.join(ROOT, 'helm/premiere'), '--kube-version', KUBE_VERSION, '--show-only', 'templates/edge.yaml'], { encoding: 'utf8' });
-    const configMap = YAML.parseAllDocuments(rendered).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
+    upstreams = Object.fromEntries(FUNCTIONS.map((fn, i) => [fn, `127.0.0.1:${stubs[i].info.port}`]));
     dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-edge-parity-'));
-    nginxPort = await freeLocalPort();
+    chmodSync(dir, 0o755); // nginx's workers (nobody, under root) reach the edges' folders inside
+    nginxPort = await startNginx(path.join(dir, 'defaults'));
     edgePort = await freeLocalPort();
-    const conf = writeEdgeConfig(dir, configMap.data, [
-      ['listen 8080;', `listen 127.0.0.1:${nginxPort};`],
-      ...FUNCTIONS.map((fn): [string, string] => [`${RELEASE}-${fn}.default.svc.cluster.local`, upstreams[fn]]),
-    ]);
-    const run = (command: string, args: string[], env?: NodeJS.ProcessEnv) => {
-      const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (c) => (stderr += c));
-      processes.push(child);
-      return () => stderr;
-    };
-    const nginxErrors = run(nginx, ['-p', dir, '-c', conf, '-e', 'stderr', '-g', 'daemon off;']);
     run(process.execPath, [path.join(ROOT, 'local-stack/dist/edge-main.js')], {
       PATH: process.env.PATH,
       PORT: String(edgePort),
       LOG_LEVEL: 'silent',
       EDGE_FUNCTIONS: JSON.stringify(Object.fromEntries(FUNCTIONS.map((fn) => [fn, `http://${upstreams[fn]}`]))),
     });
-    for (const port of [nginxPort, edgePort]) {
-      await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
-        throw new Error(`the ${port === nginxPort ? `nginx edge did not start: ${nginxErrors()}` : 'local edge did not start'}`);
-      });
-    }
+    await eventually(async () => (await send(edgePort, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
+      throw new Error('the local edge did not start');
+    });
   }, 60_000);
+
+  function run(command: string, args: string[], env?: NodeJS.ProcessEnv) {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c) => (stderr += c));
+    processes.push(child);
+    return () => stderr;
+  }
+
+  /** The chart's edge (rendered with `values`) in a real nginx in front of the stubs; its port once it answers. */
+  async function startNginx(prefix: string, values: string[] = []): Promise<number> {
+    const rendered = execFileSync(helm!, ['template', RELEASE, path.join(ROOT, 'helm/premiere'), '--kube-version', KUBE_VERSION, '--show-only', 'templates/edge.yaml', ...values], { encoding: 'utf8' });
+    const configMap = YAML.parseAllDocuments(rendered).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
+    mkdirSync(prefix, { recursive: true });
+    const port = await freeLocalPort();
+    const conf = writeEdgeConfig(prefix, configMap.data, [
+      ['listen 8080;', `listen 127.0.0.1:${port};`],
+      ...FUNCTIONS.map((fn): [string, string] => [`${RELEASE}-${fn}.default.svc.cluster.local`, upstreams[fn]]),
+    ]);
+    const errors = run(nginx!, ['-p', prefix, '-c', conf, '-e', 'stderr', '-g', 'daemon off;']);
+    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
+      throw new Error(`the nginx edge did not start: ${errors()}`);
+    });
+    return port;
+  }
 
   afterAll(async () => {
     for (const child of processes) {
@@ -212,6 +225,19 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     }
     expect(reached).toEqual([]);
   }, 120_000);
+
+  it('tells the functions the visitor’s address, whatever the client claims; behind edge.trustedProxies, the one they forwarded', async () => {
+    const claims = 'Host: premiere.example\r\nX-Client-Address: 198.51.100.66\r\nX-Forwarded-For: 203.0.113.5\r\n';
+    for (const port of [nginxPort, edgePort]) {
+      clients.length = 0;
+      expect(await send(port, 'POST', '/waiting-room/api/shows/x/join', claims)).toBe(200);
+      expect(clients).toEqual(['127.0.0.1']); // the connection's: a per-address limit cannot be dodged
+    }
+    const behindBalancer = await startNginx(path.join(dir, 'trusted'), ['--set', 'edge.trustedProxies={127.0.0.1/32}']);
+    clients.length = 0;
+    expect(await send(behindBalancer, 'POST', '/waiting-room/api/shows/x/join', claims)).toBe(200);
+    expect(clients).toEqual(['203.0.113.5']);
+  });
 
   it('is not a test that passes everything: what should arrive does, its path as NGINX read it', async () => {
     for (const port of [nginxPort, edgePort]) {

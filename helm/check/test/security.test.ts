@@ -219,4 +219,11 @@ const helm = findHelm();
     // No policy of the chart restricts egress: functions reach the API server, the broker and the backing services.
     expect(policies.filter((p: Doc) => (p.spec.policyTypes ?? []).includes('Egress'))).toEqual([]);
   });
+
+  it('the edge keeps each visitor’s own address (the per-address limits count it): no SNAT to a node’s', () => {
+    const edgeService = (args: string[]) => renderChart(helm!, args).find((d: Doc) => d.kind === 'Service' && d.apiVersion === 'v1' && d.metadata.name === 'premiere-edge');
+    expect(edgeService([]).spec.externalTrafficPolicy).toBe('Local');
+    expect(edgeService(['--set', 'edge.service.type=LoadBalancer']).spec.externalTrafficPolicy).toBe('Local');
+    expect(edgeService(['--set', 'edge.service.type=ClusterIP']).spec.externalTrafficPolicy).toBeUndefined(); // not allowed there
+  });
 });
