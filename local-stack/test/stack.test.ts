@@ -23,6 +23,16 @@ function alive(pid: number) {
 }
 
 describe('npm start (the local stack)', () => {
+  // A failed expectation must fail the test, not leave a stack running that jest then waits on.
+  const stacks: ReturnType<typeof startStack>[] = [];
+  afterEach(async () => {
+    for (const run of stacks.splice(0)) {
+      if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
+      run.child.kill('SIGINT');
+      await run.exited;
+    }
+  });
+
   it('comes up with embedded PostgreSQL and Redis, every function ready through the edge, and Ctrl-C leaves no process', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-stack-'));
     const stateFile = path.join(stateDir, 'stack.json');
@@ -30,6 +40,7 @@ describe('npm start (the local stack)', () => {
 
     // A stack killed outright (kill -9) leaves its processes behind; the next start reaps them.
     const first = startStack(stateDir, port);
+    stacks.push(first);
     const firstState = await whenUp(first);
     first.child.kill('SIGKILL');
     await first.exited;
@@ -38,6 +49,7 @@ describe('npm start (the local stack)', () => {
     // Its visitors all come from this machine's one address: the waiting room's per-address
     // limits would let four of them hold a token of the 24-seat premiere (README, "The waiting room").
     const stack = startStack(stateDir, port, { ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', ADDRESS_HELD_SEATS_SHARE: '0' });
+    stacks.push(stack);
     const state = await whenUp(stack);
     await eventually(() => firstState.pids.every((pid: number) => !alive(pid)), 5_000); // reaped (zombies cleared)
     expect(firstState.dirs.filter((d: string) => existsSync(d))).toEqual([]);
@@ -57,6 +69,17 @@ describe('npm start (the local stack)', () => {
     expect((await fetch(`${state.edge}/_health/constructor`)).status).toBe(404);
     expect((await fetch(`${state.edge}/edge/healthz`)).status).toBe(200);
     expect((await fetch(`${state.broker}/healthz`)).status).toBe(200);
+
+    // One door: from another machine (this one's outward address) only the edge answers; the
+    // functions, simulators and broker listen on 127.0.0.1.
+    const outward = Object.values(os.networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+    if (outward) {
+      const fromOutside = (url: string) => fetch(url.replace('127.0.0.1', outward), { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 'refused');
+      expect(await fromOutside(`${state.edge}/edge/healthz`)).toBe(200);
+      for (const url of [...Object.values(state.functions), ...Object.values(state.simulators), state.broker] as string[]) {
+        expect([url, await fromOutside(`${url}/healthz`)]).toEqual([url, 'refused']);
+      }
+    }
 
     // Sender identity: events reach a function only from the broker, and the broker takes them only
     // with the token the functions send (the SinkBinding's, here a file of the stack's).
