@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
-import { createFunction, EventIssuer, type RunningFunction } from '@premiere/runtime';
+import { createFunction, EventIssuer, SinkToken, type RunningFunction } from '@premiere/runtime';
 import {
   captureLogs, consumer, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, producer, testEnv, testEventIssuer, type TestDatabase,
 } from '@premiere/runtime/testing';
@@ -183,6 +183,21 @@ describe('EVENT_AUTH=none', () => {
 });
 
 describe('events out carry the sender’s token', () => {
+  it('reads the token again once its file changes (Knative renews it in place)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'premiere-sink-token-'));
+    const file = path.join(dir, 'token');
+    try {
+      const token = new SinkToken(file, 0);
+      expect(token.authorization()).toBeUndefined(); // no file: sender identity off, nothing sent
+      writeFileSync(file, 'first\n');
+      expect(token.authorization()).toBe('Bearer first');
+      writeFileSync(file, 'renewed');
+      expect(token.authorization()).toBe('Bearer renewed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('sends the token of EVENT_SINK_TOKEN_FILE to the broker with every event', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'premiere-sink-token-'));
     const tokenFile = path.join(dir, 'token');
