@@ -162,7 +162,7 @@ export class SinkToken {
 
   /** `Bearer <token>`, or undefined when there is no token file (sender identity is off). */
   authorization(): string | undefined {
-    if (Date.now() - this.readAt > this.maxAgeMs) {
+    if (Date.now() - this.readAt >= this.maxAgeMs) {
       this.readAt = Date.now();
       try {
         this.value = readFileSync(this.file, 'utf8').trim() || undefined;
