@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type FunctionContext, type Logger, type Transaction } from '@premiere/runtime';
-import { ShowQueue, type Admission, type Listing, type VisitEnd, type ZoneSizing } from '@premiere/waiting-room';
+import { ensureRoom, ShowQueue, type Admission, type Listing, type VisitEnd, type ZoneSizing } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
@@ -13,7 +13,7 @@ function bouncerMetrics(ctx: Ctx) {
     admissions: new Counter({ name: 'premiere_admissions_total', help: 'Visitors admitted into the protected zone, by show', labelNames: ['show'] as const, registers }),
     reclaimed: new Counter({ name: 'premiere_zone_slots_reclaimed_total', help: 'Zone slots whose lease ran out (admission unused, or the visitor left without a word), by show', labelNames: ['show'] as const, registers }),
     passedOver: new Counter({ name: 'premiere_visitors_passed_over_total', help: 'Waiting visitors who stopped polling, passed over when their turn came, by show', labelNames: ['show'] as const, registers }),
-    returned: new Counter({ name: 'premiere_tokens_returned_total', help: 'Waiting-room tokens given back to their show’s quota, by show and why: lapsed (an admission unused, or the zone left without a word), passed_over (stopped polling), no_order (the visit ended with a hold given up or run out)', labelNames: ['show', 'reason'] as const, registers }),
+    returned: new Counter({ name: 'premiere_tokens_returned_total', help: 'Waiting-room tokens given back to their show’s quota, by show and why: lapsed (an admission unused, or the zone left without a word), passed_over (stopped polling), no_order (the visit ended with a hold given up or run out), unclaimed (nobody came back for it after a room was rebuilt)', labelNames: ['show', 'reason'] as const, registers }),
     lag: new Histogram({ name: 'premiere_admission_lag_seconds', help: 'From a zone slot falling free to the next visitor admitted', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers }),
     queue: new Gauge({ name: 'premiere_queue_length', help: 'Visitors waiting in line, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
     inside: new Gauge({ name: 'premiere_zone_visitors', help: 'Visitors inside the protected zone, by show (as of the last admission pass)', labelNames: ['show'] as const, registers }),
@@ -59,15 +59,26 @@ export function createBouncer(ctx: Ctx) {
      * Admits what fits. `slotFreedAt`: when the slot that triggered this pass fell free, for the
      * admission lag. Redis changes first (atomic, safe to repeat); the event rides on `tx`.
      */
-    async admit(showId: string, tx: Transaction, log: Logger, slotFreedAt?: number): Promise<Admission> {
+    async admit(showId: string, tx: Transaction, log: Logger, slotFreedAt?: number): Promise<Admission | null> {
       if (ctx.config.ZONE_CAPACITY_ADAPTIVE) await resize(showId, log);
-      const a = await ShowQueue.of(ctx.redis, showId).admit(ttlMs(), goneAfterMs());
+      const queue = ShowQueue.of(ctx.redis, showId);
+      let a = await queue.admit(ttlMs(), goneAfterMs());
+      // Redis forgot the room: rebuilt from what is durable (it holds admissions while its visitors come back).
+      if (!a && (await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) a = await queue.admit(ttlMs(), goneAfterMs());
+      if (!a) {
+        log.warn({ showId }, 'no waiting room for this show, and the catalog does not know it: nothing to admit');
+        return null;
+      }
       metrics.queue.labels(showId).set(a.waiting);
       metrics.inside.labels(showId).set(a.inside);
       if (a.reclaimed) metrics.reclaimed.labels(showId).inc(a.reclaimed);
       if (a.passedOver) metrics.passedOver.labels(showId).inc(a.passedOver);
       if (a.returned.lapsed) metrics.returned.labels(showId, 'lapsed').inc(a.returned.lapsed);
       if (a.returned.passedOver) metrics.returned.labels(showId, 'passed_over').inc(a.returned.passedOver);
+      if (a.returned.unclaimed) {
+        metrics.returned.labels(showId, 'unclaimed').inc(a.returned.unclaimed);
+        log.info({ showId, tokens: a.returned.unclaimed }, 'room recovered: tokens nobody came back for went back to the quota');
+      }
       await relisted(showId, a.availability, tx, log);
       if (a.admitted > 0) {
         metrics.admissions.labels(showId).inc(a.admitted);
@@ -88,6 +99,8 @@ export function createBouncer(ctx: Ctx) {
      * confirmed) or goes back to the quota (`none`). Safe to repeat.
      */
     async finish(showId: string, visitor: number, token: 'seats' | 'none', tx: Transaction, log: Logger): Promise<VisitEnd> {
+      // A room Redis forgot is rebuilt first, from reserve-seat's visits (this visit's end among them).
+      await ensureRoom(ctx.redis, ctx.db, showId, ctx.config);
       const ended = await ShowQueue.of(ctx.redis, showId).finish(visitor, token);
       if (ended.token === 1) metrics.returned.labels(showId, 'no_order').inc();
       if (ended.token === -1) log.info({ showId, visitor }, 'an order confirmed after the visitor’s token had come back: taken back as seats');

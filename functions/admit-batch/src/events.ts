@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import type { EventHandler, FunctionContext, ScheduleHandler } from '@premiere/runtime';
-import { ROOMS_KEY, roomKeys } from '@premiere/waiting-room';
+import { ROOM_KEPT_AFTER_START_MS, ROOMS_KEY, roomKeys, showsWithTokens } from '@premiere/waiting-room';
 import { createBouncer, type Bouncer } from './bouncer';
 import type { AdmitBatchEnv } from './env';
 
@@ -59,16 +59,18 @@ export const admitBatchEvents: Record<string, Handler> = {
 
 /**
  * The safety net, every five minutes: an admission pass for every show with a waiting room, which
- * reclaims slots nobody gave back (lost events, closed tabs) and fills the zone.
+ * reclaims slots nobody gave back (lost events, closed tabs) and fills the zone; and for every show
+ * that issued tokens (the durable ledger), so that a room Redis forgot is rebuilt even if nobody
+ * asks for it.
  */
 const sweep: ScheduleHandler<Ctx> = async ({ ctx, tx, log }) => {
-  const shows = await ctx.redis.smembers(ROOMS_KEY);
-  for (const id of shows) {
-    if ((await ctx.redis.exists(roomKeys(id)[0])) === 0) {
+  const withTokens = new Set(await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS)));
+  for (const id of new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])) {
+    if (!withTokens.has(id) && (await ctx.redis.exists(roomKeys(id)[0])) === 0) {
       await ctx.redis.srem(ROOMS_KEY, id); // the room outlived its show and expired
       continue;
     }
-    await bouncerOf(ctx).admit(id, tx, log);
+    await bouncerOf(ctx).admit(id, tx, log); // rebuilds a room Redis forgot
   }
 };
 

@@ -45,6 +45,8 @@ function limitMessage(r: Extract<JoinResult, { kind: 'rate_limited' }>, windowSe
   }
 }
 
+const RECOVERING = 'The waiting room is recovering from a fault and counting the places already given; try again in a few seconds.';
+
 const REFUSALS: Record<'sold_out' | 'drained' | 'started', string> = {
   sold_out: 'This show is sold out: no waiting-room token is left that could still become a seat.',
   drained: 'This show is no longer issuing waiting-room tokens.',
@@ -86,6 +88,8 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     switch (result.kind) {
       case 'unknown_show':
         return Boom.notFound('no such show');
+      case 'recovering':
+        return h.response({ statusCode: 503, error: 'Service Unavailable', message: RECOVERING }).code(503).header('retry-after', String(result.retryAfterSeconds));
       case 'rate_limited':
         return h.response({ statusCode: 429, error: 'Too Many Requests', limit: result.scope, message: limitMessage(result, ctx.config.JOIN_RATE_WINDOW_SECONDS) })
           .code(429).header('retry-after', String(result.retryAfterSeconds));
@@ -156,6 +160,10 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
           // Back to the show's waiting room, whose page joins again (this page answered a POST).
           return h.response(messagePage('Please wait a moment', `${why} This page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds, `/waiting-room/${showId}`))
             .code(429).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
+        }
+        if (result.kind === 'recovering') {
+          return h.response(messagePage('Please wait a moment', `${RECOVERING} This page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds, `/waiting-room/${showId}`))
+            .code(503).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
         }
         const show = (await heading(showId))!;
         return h.response(soldOutPage(show, REFUSALS[result.kind], result.alternatives)).code(410).type('text/html; charset=utf-8');

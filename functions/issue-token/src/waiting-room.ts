@@ -1,6 +1,6 @@
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
+import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -34,6 +34,8 @@ export type JoinResult =
   | { kind: 'joined'; created: boolean; token: string; visitor: number; status: PublicStatus }
   | { kind: 'sold_out' | 'drained' | 'started'; alternatives: Alternative[] }
   | { kind: 'unknown_show' }
+  /** The show's room was rebuilt after Redis forgot it, and its tokens are being counted. */
+  | { kind: 'recovering'; retryAfterSeconds: number }
   | { kind: 'rate_limited'; retryAfterSeconds: number; scope: JoinLimit; limit: number };
 
 /**
@@ -51,11 +53,13 @@ export class WaitingRoom {
   private readonly lastNudge = new Map<string, number>();
   private readonly metrics;
   private readonly snapshots: ShowSnapshots;
+  private readonly ledger: TokenLedger;
 
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
     this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS);
+    this.ledger = new TokenLedger(ctx.db);
     const registers = [ctx.metrics.registry];
     this.metrics = {
       tokens: new Counter({ name: 'premiere_tokens_issued_total', help: 'Waiting-room tokens issued, by show', labelNames: ['show'] as const, registers }),
@@ -109,12 +113,13 @@ export class WaitingRoom {
   async join(showId: string, session: string, clientAddress: string): Promise<JoinResult> {
     const ses = sessionHash(session);
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits);
+    let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger);
     if (joined.outcome === 'no_room') {
       if (!(await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config))) return { kind: 'unknown_show' };
-      joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits);
+      joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger);
     }
     if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
+    if (joined.outcome === 'recovering') return { kind: 'recovering', retryAfterSeconds: Math.ceil(joined.retryAfterMs / 1000) };
     if (joined.outcome === 'rate_limited') {
       this.reclaim(showId, joined.reclaimable);
       this.metrics.limited.labels(joined.scope).inc();
@@ -180,22 +185,33 @@ export class WaitingRoom {
 
   private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let s = (await fromSnapshot) ?? (await queue.status(claims.vid));
+    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses));
+    let renewed = false;
+    if ((s.state === 'unknown' || s.state === 'no_room') && claims.exp > 0) {
+      // Redis forgot them (or their show): back where their signed token says, never "expired".
+      if (s.state === 'no_room') await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config);
+      const back = await queue.reinstate(claims.vid, claims.ses, claims.place, { state: 'waiting' }, claims.iat * 1000);
+      if (back.visitor !== claims.vid || back.place !== claims.place) {
+        claims = { ...claims, vid: back.visitor, place: back.place };
+        renewed = true;
+      }
+      s = await queue.status(claims.vid, claims.ses);
+    }
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
       if ((await queue.openSales()) > 0) this.nudge(showId, 'premiere.visitors.waiting', true);
-      s = await queue.status(claims.vid);
+      s = await queue.status(claims.vid, claims.ses);
     }
-    return this.answer(showId, claims, s);
+    return this.answer(showId, claims, s, renewed);
   }
 
   /** The answer to a poll, and the bouncer nudged if the poll shows it may have work. */
-  private answer(showId: string, claims: TokenClaims, s: VisitorStatus): PublicStatus {
+  private answer(showId: string, claims: TokenClaims, s: VisitorStatus, renewed = false): PublicStatus {
     if (s.state === 'waiting' && !s.paused) {
       if (s.earliestLease !== null && s.earliestLease <= s.now) this.nudge(showId, 'premiere.admission.expired');
       else if (s.inside < s.capacity) this.nudge(showId, 'premiere.visitors.waiting');
     }
-    const status = this.describe(showId, claims, s);
+    const status = this.describe(showId, claims, s, renewed);
     this.pollsAnswered(status.state).inc();
     return status;
   }
@@ -212,7 +228,8 @@ export class WaitingRoom {
     return leftFrom;
   }
 
-  private describe(showId: string, claims: TokenClaims, s: VisitorStatus): PublicStatus {
+  /** `renewed`: the claims changed (a new number or place after Redis forgot): a new token goes with the answer. */
+  private describe(showId: string, claims: TokenClaims, s: VisitorStatus, renewed = false): PublicStatus {
     const config = this.ctx.config;
     // One object literal, every field in the same order: spreading a base object costs more than
     // the rest of a status poll together.
@@ -228,7 +245,7 @@ export class WaitingRoom {
       salesOpenAt: s.salesOpenAt > 0 ? new Date(s.salesOpenAt).toISOString() : null,
       admissionsPaused: s.paused,
       // A pre-queue token learns its place once sales open.
-      token: claims.place === null && s.place !== null && claims.exp > 0 ? this.signer.sign({ ...claims, place: s.place }) : undefined,
+      token: (renewed || (claims.place === null && s.place !== null)) && claims.exp > 0 ? this.signer.sign({ ...claims, place: s.place }) : undefined,
       message,
     });
     const waitingOrPre = s.state === 'waiting' || s.state === 'pre';

@@ -5,15 +5,20 @@
 -- tokens of the reclaimed and the passed over go back to the show's quota (lib/tokens.lua).
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: admission time to live (ms), a waiting visitor is gone after this long unseen (ms)
--- Returns {admitted, first place, last place, reclaimed, passed over, inside, waiting,
+-- Nobody is admitted while a rebuilt room waits for its visitors to come back (lib/recovery.lua).
+-- Returns {-1} if the room does not exist, else {admitted, first place, last place, reclaimed, passed over, inside, waiting,
 --          earliest reclaimed lease (ms, '' if none), now, tokens given back of the reclaimed,
---          of the passed over, the listing changed to ('' if not)}
+--          of the passed over, the listing changed to ('' if not), tokens nobody came back for
+--          after a rebuild, given back now}
 -- include: listing.lua
 -- include: tokens.lua
+-- include: recovery.lua
 local room, queue, inside, visitorPrefix, availability, admissions, addresses = KEYS[1], KEYS[3], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[10]
 local ttl, goneAfter = tonumber(ARGV[1]), tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local recoveredBack = endRecovery(KEYS[1], KEYS[3], KEYS[9], now)
 
 local expired = redis.call('ZRANGEBYSCORE', inside, '-inf', now, 'WITHSCORES')
 local earliestLease = ''
@@ -35,7 +40,7 @@ local reclaimed = #expired / 2
 local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'expireAt')
 local admitted, passed, first, last = 0, 0, '', ''
 local salesOpen = tonumber(r[3] or '0') == 0 or r[4] == '1'
-if r[2] ~= '1' and salesOpen then
+if r[2] ~= '1' and salesOpen and not recovering(room, now) then
   local free = tonumber(r[1]) - redis.call('ZCARD', inside)
   while free > 0 do
     local head = redis.call('ZPOPMIN', queue)
@@ -69,5 +74,5 @@ if admitted > 0 then
   redis.call('PEXPIRE', admissions, 3600000)
 end
 local listing = ''
-if lapsedBack + passedBack > 0 then listing = relist(room, availability) end
-return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now, lapsedBack, passedBack, listing}
+if lapsedBack + passedBack + recoveredBack > 0 then listing = relist(room, availability) end
+return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now, lapsedBack, passedBack, listing, recoveredBack}

@@ -11,7 +11,11 @@
 -- Returns {outcome, visitor, place, state, listing changed to ('' if not), people ahead, visitMs,
 -- capacity, joined at, show starts at, sales open at (0: open), seats free (else the show's seats),
 -- seats per order}; outcome: new | existing |
--- no_room | drained | started | must_open (sales opened: run open-sales first);
+-- no_room | drained | started | must_open (sales opened: run open-sales first) |
+-- must_reserve (no visitor number left below the room's ceiling: reserve more in the token ledger
+-- and raise it, then join again);
+-- or {'recovering', ms until the room's grace ends}: the room was rebuilt and its live tokens may
+-- fill the quota, which is known once their holders come back (lib/recovery.lua);
 -- or {'sold_out', reclaimable};
 -- or {'rate_limited', 'address' | 'session' | 'address_new_tokens', ms until the window ends, the limit}
 -- or {'rate_limited', 'address_tokens', -1, the cap, reclaimable}.
@@ -19,6 +23,7 @@
 -- joiner's function sends it looking: 'lapsed' (a zone slot's lease ran out), 'gone' (the head of
 -- the line unseen too long while the zone has room), else ''.
 -- include: listing.lua
+-- include: recovery.lua
 local room, sessions, queue, prequeue, inside, visitorPrefix, availability, addresses = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[10]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -37,6 +42,7 @@ local function reclaimable(paused, capacity)
 end
 
 if redis.call('EXISTS', room) == 0 then return {'no_room'} end
+endRecovery(room, KEYS[3], KEYS[9], now)
 
 -- Rate limits first (fixed windows, per show: the counters live on the show's slot). A refused
 -- join changes nothing but the counters.
@@ -60,7 +66,7 @@ if known then
   end
 end
 
-local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap')
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'ceiling', 'recoverUntil')
 local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
@@ -68,8 +74,11 @@ if r[3] == '1' then return {'drained'} end
 -- Sold out: no token can still become a seat. Every seat is sold (tokens coming back would not
 -- reopen it), or the live tokens (those given back do not count) fill the quota.
 if r[15] == '1' then return {'sold_out', ''} end
-if issued - tonumber(r[14] or '0') >= quota then return {'sold_out', reclaimable(r[7], capacity)} end
-if opensAt > 0 and r[5] ~= '1' and now >= opensAt then return {'must_open'} end
+if issued - tonumber(r[14] or '0') >= quota then
+  if r[18] then return {'recovering', tonumber(r[18]) - now} end
+  return {'sold_out', reclaimable(r[7], capacity)}
+end
+if opensAt > 0 and r[5] ~= '1' and now >= opensAt and not r[18] then return {'must_open'} end
 
 -- One address holds at most its share of the live tokens, and takes new ones at most so fast:
 -- checked before anything changes, counted only when a token is issued.
@@ -88,6 +97,7 @@ if newTokens > 0 and tonumber(redis.call('GET', newCounter) or '0') >= newTokens
   return {'rate_limited', 'address_new_tokens', redis.call('PTTL', newCounter), newTokens}
 end
 
+if issued >= tonumber(r[17] or '0') then return {'must_reserve', issued} end
 local visitor = redis.call('HINCRBY', room, 'issued', 1)
 redis.call('HSET', sessions, ARGV[1], visitor)
 redis.call('PEXPIREAT', sessions, tonumber(r[9]))
@@ -102,8 +112,9 @@ if opensAt > 0 and r[5] ~= '1' then
   redis.call('PEXPIREAT', prequeue, tonumber(r[9]))
 else
   place = redis.call('HINCRBY', room, 'seq', 1)
-  -- Nobody waiting and room in the zone: in at once, no visible queue on a quiet day.
-  if r[7] ~= '1' and redis.call('ZCARD', queue) == 0 and redis.call('ZCARD', inside) < capacity then
+  -- Nobody waiting and room in the zone: in at once, no visible queue on a quiet day (not while a
+  -- rebuilt room waits for its visitors: the line may not be empty, only not back yet).
+  if r[7] ~= '1' and not r[18] and redis.call('ZCARD', queue) == 0 and redis.call('ZCARD', inside) < capacity then
     state = 'admitted'
     local deadline = now + tonumber(ARGV[3])
     redis.call('ZADD', inside, deadline, visitor)

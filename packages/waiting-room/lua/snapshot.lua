@@ -6,16 +6,20 @@
 -- Returns {now, capacity, paused, opensAt, opened, visitMs, seatsSoldOut, availability,
 --          last place given, head place ('' if nobody waits), waiting, pre-queue,
 --          {visitor, lease, …} inside, {place, …} gaps behind the head, gaps truncated (0/1),
---          seats free (else the show's seats), seats per order}
+--          seats free (else the show's seats), seats per order, recovering (0/1: a rebuilt room
+--          waits for its visitors, lib/recovery.lua), {visitor, …} of the seen whom the room does
+--          not know (Redis forgot them: their next poll goes to Redis, which puts them back)}
 local room, queue, prequeue, inside, visitorPrefix, availability, holes = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[9]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local unknown = {}
 for i = 2, #ARGV do
   local key = visitorPrefix .. ARGV[i]
   local state = redis.call('HGET', key, 'state')
   if state == 'waiting' or state == 'pre' then redis.call('HSET', key, 'lastSeen', now) end
+  if not state then unknown[#unknown + 1] = ARGV[i] end
 end
-local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats')
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil')
 if not r[1] then return {now} end
 local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
 local headPlace = head[2] or ''
@@ -31,4 +35,5 @@ return {
   redis.call('GET', availability) or 'available', r[7] or '0', headPlace,
   redis.call('ZCARD', queue), redis.call('ZCARD', prequeue),
   redis.call('ZRANGE', inside, 0, -1, 'WITHSCORES'), gaps, truncated, r[8] or r[10], r[9] or '',
+  (r[11] and now < tonumber(r[11])) and 1 or 0, unknown,
 }

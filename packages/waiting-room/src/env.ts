@@ -35,6 +35,11 @@ export const waitingRoomEnv = {
     schema: seconds(1, 600).default(20),
     expect: 'the longest a waiting visitor is told to wait between polls (1-600; keep it well under GONE_AFTER_SECONDS and ADMISSION_TTL_SECONDS)',
   },
+  RECOVERY_GRACE_SECONDS: {
+    // Two of the longest intervals between polls, and a margin: a visitor whose page is open is back by then.
+    schema: seconds(1, 3_600).default(45),
+    expect: 'seconds a room rebuilt after Redis forgot it waits for its visitors to come back before giving their tokens back and admitting again (1-3600; keep it above twice STATUS_POLL_MAX_SECONDS)',
+  },
   ESTIMATE_VISIT_SECONDS: {
     schema: seconds(1, 3_600).default(180),
     expect: 'how long a visit to the zone is assumed to take until the first visit has ended and visits are measured (1-3600)',

@@ -5,6 +5,7 @@ export * from './keys';
 export * from './room';
 export * from './queue';
 export * from './estimate';
+export * from './ledger';
 
 /** The folder of the waiting room's Lua scripts, for a FunctionDefinition's `redisScripts`. */
 export const WAITING_ROOM_SCRIPTS = path.resolve(__dirname, '../lua');

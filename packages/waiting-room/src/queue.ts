@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
+import type { TokenLedger } from './ledger';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -14,6 +15,8 @@ interface QueueCommands {
   extendLease(...args: (string | number)[]): Promise<number>;
   relist(...args: string[]): Promise<string>;
   adaptCapacity(...args: (string | number)[]): Promise<(string | number)[]>;
+  raiseCeiling(...args: (string | number)[]): Promise<number>;
+  reinstate(...args: (string | number)[]): Promise<(string | number)[]>;
 }
 
 const commands = (redis: Redis) => redis as unknown as QueueCommands;
@@ -41,6 +44,8 @@ export type JoinOutcome =
       capacity: number;
     }
   | { outcome: 'no_room' | 'drained' | 'started' }
+  /** A room rebuilt after Redis forgot it may have no token left; known once its visitors are back. */
+  | { outcome: 'recovering'; retryAfterMs: number }
   | { outcome: 'sold_out'; reclaimable: Reclaimable }
   | { outcome: 'rate_limited'; scope: JoinLimit; retryAfterMs: number | null; limit: number; reclaimable: Reclaimable };
 
@@ -83,7 +88,8 @@ export interface JoinLimits {
 export type VisitorState = 'pre' | 'waiting' | 'admitted' | 'inside' | 'done' | 'expired' | 'left' | 'gone';
 
 export interface VisitorStatus {
-  state: VisitorState | 'unknown';
+  /** unknown: the room does not know the visitor (Redis forgot them); no_room: nor the show. */
+  state: VisitorState | 'unknown' | 'no_room';
   place: number | null;
   /** People ahead in line (waiting only). */
   ahead: number;
@@ -117,8 +123,8 @@ export interface Admission {
   /** When the earliest reclaimed slot fell free (ms), null if none was reclaimed. */
   reclaimedSince: number | null;
   now: number;
-  /** Tokens given back to the quota in this pass: of the reclaimed, of the passed over. */
-  returned: { lapsed: number; passedOver: number };
+  /** Tokens given back to the quota in this pass: of the reclaimed, of the passed over, of nobody come back after a rebuild. */
+  returned: { lapsed: number; passedOver: number; unclaimed: number };
   /** The listing this pass changed the show to ('' if none): announce it. */
   availability: '' | Listing;
 }
@@ -179,7 +185,7 @@ export class ShowQueue {
    * one back. Rate limits are counted in the same atomic step. `goneAfterMs`: how long a waiting
    * visitor may go unseen (the bouncer's), for a refusal's `reclaimable`.
    */
-  async join(sessionHash: string, address: string, admissionTtlMs: number, goneAfterMs: number, limits: JoinLimits): Promise<JoinOutcome> {
+  async join(sessionHash: string, address: string, admissionTtlMs: number, goneAfterMs: number, limits: JoinLimits, ledger: TokenLedger): Promise<JoinOutcome> {
     // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
     const draw = randomInt(1, 2 ** 47) / 2 ** 47;
     const args = [
@@ -191,6 +197,14 @@ export class ShowQueue {
       await this.openSales();
       r = await commands(this.redis).join(...this.keys, ...args);
     }
+    // Every visitor number is first reserved in the durable ledger, a block at a time (a
+    // reinstated visitor can take the room past a fresh block: then once more).
+    for (let tries = 0; r[0] === 'must_reserve' && tries < 3; tries++) {
+      await commands(this.redis).raiseCeiling(...this.keys, await ledger.reserve(this.showId, Number(r[1])));
+      r = await commands(this.redis).join(...this.keys, ...args);
+    }
+    if (r[0] === 'must_reserve') throw new Error(`no visitor number could be reserved for show ${this.showId}`);
+    if (r[0] === 'recovering') return { outcome: 'recovering', retryAfterMs: Math.max(1_000, Number(r[1])) };
     if (r[0] === 'rate_limited') {
       const ms = Number(r[2]);
       // address_tokens: no window ends (-1); a window's counter without an expiry: the window's length.
@@ -219,12 +233,39 @@ export class ShowQueue {
   /**
    * Whether the visitor's admission still holds: admitted or inside the zone, their token not given
    * back (they did not leave, nor let their turn lapse). reserve-seat asks before letting them in or
-   * holding seats for them. Null when the room does not know the visitor (its data was lost).
+   * holding seats for them. When the room does not know the visitor (Redis forgot them) and their
+   * access token is at hand (`admitted`), they are put back as admitted until it expires; null when
+   * nothing can be told (the room itself is gone, or no token to go by).
    */
-  async admissionHolds(visitor: number): Promise<boolean | null> {
-    const [state, returned] = await this.redis.hmget(`${this.keys[5]}${visitor}`, 'state', 'returned');
-    if (state === null) return null;
+  async admissionHolds(visitor: number, admitted?: { session: string; place: number | null; deadlineMs: number; joinedAtMs: number }): Promise<boolean | null> {
+    const [state, returned, session] = await this.redis.hmget(`${this.keys[5]}${visitor}`, 'state', 'returned', 'session');
+    if (state === null || (admitted && session !== admitted.session)) {
+      if (!admitted) return null;
+      const back = await this.reinstate(visitor, admitted.session, admitted.place, { state: 'admitted', deadlineMs: admitted.deadlineMs }, admitted.joinedAtMs);
+      if (back.outcome === 'known') return this.admissionHolds(visitor);
+      return back.outcome === 'reinstated' && back.visitor === visitor ? true : null;
+    }
     return (state === 'admitted' || state === 'inside') && returned !== '1';
+  }
+
+  /**
+   * Puts a visitor Redis forgot back where their token says (see reinstate.lua): `visitor` may be a
+   * new number when theirs went to someone else meanwhile (a replica that lagged), or another live
+   * number the session holds (`superseded`).
+   */
+  async reinstate(
+    visitor: number,
+    sessionHash: string,
+    place: number | null,
+    as: { state: 'waiting' } | { state: 'admitted'; deadlineMs: number },
+    joinedAtMs: number,
+  ): Promise<{ outcome: 'no_room' | 'known' | 'superseded' | 'reinstated'; visitor: number; place: number | null }> {
+    const draw = randomInt(1, 2 ** 47) / 2 ** 47;
+    const r = await commands(this.redis).reinstate(
+      ...this.keys, visitor, sessionHash, place ?? '', as.state, as.state === 'admitted' ? as.deadlineMs : '', joinedAtMs, draw,
+    );
+    const outcome = String(r[0]) as 'no_room' | 'known' | 'superseded' | 'reinstated';
+    return { outcome, visitor: outcome === 'no_room' ? visitor : Number(r[1]), place: outcome === 'reinstated' ? num(r[2]) : place };
   }
 
   /** The visitor number a session holds in this show's room, if any. */
@@ -237,10 +278,11 @@ export class ShowQueue {
     return Math.max(0, await commands(this.redis).openSales(...this.keys));
   }
 
-  async status(visitor: number): Promise<VisitorStatus> {
-    const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor));
+  /** The visitor's status, if the room knows them as holder of `sessionHash`'s token. */
+  async status(visitor: number, sessionHash: string): Promise<VisitorStatus> {
+    const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash);
     return {
-      state: r[0] as VisitorState | 'unknown',
+      state: r[0] as VisitorStatus['state'],
       place: num(r[1]),
       ahead: Number(r[2] ?? -1),
       waiting: Number(r[3] ?? 0),
@@ -269,8 +311,10 @@ export class ShowQueue {
     return { leftFrom, availability: availability as '' | Listing };
   }
 
-  async admit(admissionTtlMs: number, goneAfterMs: number): Promise<Admission> {
+  /** One admission pass; null if the show has no room (Redis forgot it: see ensureRoom). */
+  async admit(admissionTtlMs: number, goneAfterMs: number): Promise<Admission | null> {
     const r = await commands(this.redis).admit(...this.keys, admissionTtlMs, goneAfterMs);
+    if (Number(r[0]) === -1) return null;
     return {
       admitted: Number(r[0]),
       firstPlace: num(r[1]),
@@ -281,7 +325,7 @@ export class ShowQueue {
       waiting: Number(r[6]),
       reclaimedSince: num(r[7]),
       now: Number(r[8]),
-      returned: { lapsed: Number(r[9]), passedOver: Number(r[10]) },
+      returned: { lapsed: Number(r[9]), passedOver: Number(r[10]), unclaimed: Number(r[12] ?? 0) },
       availability: String(r[11]) as '' | Listing,
     };
   }

@@ -3,6 +3,7 @@ import type { Redis } from '@premiere/runtime';
 import type { ConfigOf } from '@premiere/runtime';
 import { ROOMS_KEY, roomKeys } from './keys';
 import type { WaitingRoomEnv } from './env';
+import { reservedNumbers } from './ledger';
 
 /** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
 export interface ShowFacts {
@@ -23,7 +24,7 @@ export interface ShowFacts {
 }
 
 /** How long a room outlives its show: long enough for late payments and the operators' view. */
-const ROOM_KEPT_AFTER_START_MS = 6 * 3_600_000;
+export const ROOM_KEPT_AFTER_START_MS = 6 * 3_600_000;
 
 export async function readShowFacts(db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<ShowFacts | null> {
   const { rows } = await db.query(
@@ -60,8 +61,9 @@ export async function readShowFacts(db: pg.Pool, showId: string, config: ConfigO
 export const quotaOf = (seats: number, overbooking: number) => Math.floor(seats * (1 + overbooking) + 1e-9);
 
 /**
- * Makes sure the show has a waiting room in Redis, created from the catalog on first use. Returns
- * false for a show the catalog does not know.
+ * Makes sure the show has a waiting room in Redis, created from the catalog on first use, or
+ * rebuilt from what is durable if Redis forgot it (see restoreRoom). Returns false for a show the
+ * catalog does not know.
  */
 export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<boolean> {
   if ((await redis.exists(roomKeys(showId)[0])) === 1) return true;
@@ -88,15 +90,63 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
     capacityBase: show.capacity,
     issued: 0,
     returned: 0,
+    // Visitor numbers up to it may be issued; the first join reserves a block (ledger.ts).
+    ceiling: 0,
     seq: 0,
     admitted: 0,
     paused: 0,
     draining: 0,
+    graceMs: config.RECOVERY_GRACE_SECONDS * 1000,
     expireAt: show.startsAt + ROOM_KEPT_AFTER_START_MS,
   };
-  await (redis as any).initRoom(...roomKeys(showId), ...Object.entries(fields).flat());
+  const reserved = await reservedNumbers(db, showId);
+  if (reserved) await restoreRoom(redis, db, showId, fields, reserved, config);
+  else await (redis as any).initRoom(...roomKeys(showId), ...Object.entries(fields).flat());
   await redis.sadd(ROOMS_KEY, showId);
   return true;
+}
+
+/**
+ * Rebuilds the room of a show that issued tokens (`reserved`: the ledger's highest visitor number)
+ * after Redis forgot it: the operators' last settings (admit_batch.admin_actions), every number up
+ * to `reserved` counted as issued, and the protected zone from reserve-seat's visits (open: in the
+ * zone until the visit's end; ended: with seats, or its token given back). Everyone else's token
+ * is live until they come back and are put back at their place (reinstate.lua), or until the grace
+ * ends (lib/recovery.lua); admissions wait meanwhile.
+ */
+async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Record<string, string | number>, reserved: number, config: ConfigOf<WaitingRoomEnv>) {
+  const [settings, visits] = await Promise.all([
+    db.query<{ after: Partial<RoomState> }>('SELECT after FROM admit_batch.admin_actions WHERE show_id = $1 ORDER BY id DESC LIMIT 1', [showId]),
+    db.query<{ visitor: number; session_hash: string; entered_at: Date; ends_at: Date; ended: boolean; seated: boolean }>(
+      `SELECT v.visitor, v.session_hash, v.entered_at, v.ends_at, v.ended_at IS NOT NULL AS ended,
+              EXISTS (SELECT 1 FROM reserve_seat.orders o WHERE o.show_id = v.show_id AND o.visitor = v.visitor AND o.state = 'confirmed') AS seated
+         FROM reserve_seat.visits v WHERE v.show_id = $1`,
+      [showId],
+    ),
+  ]);
+  const last = settings.rows[0]?.after;
+  if (last) {
+    Object.assign(fields, { paused: last.paused ? 1 : 0, draining: last.draining ? 1 : 0 });
+    if (last.overbooking !== undefined) Object.assign(fields, { overbooking: last.overbooking, quota: last.quota });
+    if (last.capacity !== undefined) Object.assign(fields, { capacity: last.capacity, capacityBase: last.capacityBase ?? last.capacity, capacityFixed: last.capacityAdaptive ? 0 : 1 });
+    if (last.addressTokenCap !== null && last.addressTokenCap !== undefined) fields.addressCap = last.addressTokenCap;
+  }
+  const visitors = visits.rows.map((v) => ({
+    vid: v.visitor,
+    ses: v.session_hash,
+    state: v.ended ? 'done' : 'inside',
+    admittedAt: v.entered_at.getTime(),
+    lease: v.ends_at.getTime(),
+    seated: v.seated ? 1 : 0,
+    returned: v.ended && !v.seated ? 1 : 0,
+  }));
+  const issued = Math.max(reserved, ...visitors.map((v) => v.vid));
+  const unclaimed = issued - visitors.length;
+  Object.assign(fields, { issued, seq: issued, ceiling: issued, returned: visitors.filter((v) => v.returned).length });
+  if (unclaimed > 0) Object.assign(fields, { unclaimed, recoverUntil: Date.now() + config.RECOVERY_GRACE_SECONDS * 1000 });
+  // Field values as strings: Lua would write a fraction (the overbooking) with 17 digits.
+  const text = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
+  await (redis as any).restoreRoom(...roomKeys(showId), JSON.stringify({ fields: text, visitors }));
 }
 
 /** A room's live state, as the operators see it. */

@@ -27,6 +27,10 @@ interface Snapshot {
   /** Places of visitors who left the line behind its head, ascending. */
   gaps: number[];
   gapsTruncated: boolean;
+  /** A rebuilt room waiting for its visitors to come back: only Redis can tell where they are. */
+  recovering: boolean;
+  /** Visitors who polled and whom the room does not know (Redis forgot them): only Redis can put them back. */
+  unknown: Set<number>;
 }
 
 /** How many of `sorted` are below `value`. */
@@ -126,13 +130,15 @@ export class ShowSnapshots {
       gaps: ((r[13] ?? []) as string[]).map(Number),
       gapsTruncated: r[14] === 1,
       buyersLeft: buyersLeftOf(r[15], r[16]),
+      recovering: r[17] === 1,
+      unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
     };
   }
 }
 
 /** What the snapshot says of one visitor, or null when only Redis can tell. */
 function statusFrom(s: Snapshot, visitor: number, place: number | null): VisitorStatus | null {
-  if (s.capacity === 0) return null; // no room (expired, or not made yet)
+  if (s.capacity === 0 || s.recovering || s.unknown.has(visitor)) return null; // no room (expired, or not made yet), or Redis forgot
   const now = s.now + (Date.now() - s.at);
   const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null): VisitorStatus => ({
     state,

@@ -6,14 +6,16 @@ end
 
 -- What the catalog lists for the show's tokens, from the room as it is now: sold out when no
 -- token can still become a seat (the live tokens, issued less given back, fill the quota, or
--- every seat is sold), few left near that, else available. Written only when it changes, so
+-- every seat is sold), few left near that, else available. While a rebuilt room waits for its
+-- visitors to come back (lib/recovery.lua), the tokens not yet claimed are not taken as live here:
+-- not knowing is no reason to list a show sold out. Written only when it changes, so
 -- exactly one script sees each change: returns the new listing for its caller to announce
 -- (premiere.show.availability.changed), or '' when unchanged.
 local function relist(room, availability)
-  local r = redis.call('HMGET', room, 'quota', 'issued', 'returned', 'seatsSoldOut', 'expireAt')
+  local r = redis.call('HMGET', room, 'quota', 'issued', 'returned', 'seatsSoldOut', 'expireAt', 'unclaimed')
   local quota = tonumber(r[1])
   if not quota then return '' end
-  local left = quota - (tonumber(r[2] or '0') - tonumber(r[3] or '0'))
+  local left = quota - (tonumber(r[2] or '0') - tonumber(r[3] or '0') - tonumber(r[6] or '0'))
   local listing = 'available'
   if left <= 0 or r[4] == '1' then
     listing = 'sold_out'

@@ -1,0 +1,129 @@
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { readRoomState } from '@premiere/waiting-room';
+import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { issueToken } from '../src';
+
+// Redis forgets a show (a restart without its data, a flush, a failover to a replica that lagged):
+// the visitors keep their places, the quota is not issued a second time, and nobody is told
+// "expired" or "sold out" because Redis forgot.
+
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  await db.drop();
+  await redis.clean();
+});
+
+const NO_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
+
+async function start(env: Record<string, string> = {}) {
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
+}
+
+let sessionCounter = 0;
+const newSession = () => `loss-session-${process.pid}-${++sessionCounter}-abcdef`;
+const join = async (url: string, showId: string, session: string) => {
+  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+};
+const poll = async (url: string, showId: string, token: string, session: string) => {
+  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
+  return { status: res.status, body: await res.json() };
+};
+const leave = (url: string, showId: string, token: string, session: string) =>
+  fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
+
+describe('when Redis forgets a show', () => {
+  it('puts every waiting visitor back at their place on their next poll, and gives later joiners places behind them', async () => {
+    const { url } = await start({ RECOVERY_GRACE_SECONDS: '60' });
+    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1 });
+    const visitors = [];
+    for (let i = 0; i < 6; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      expect(joined.status).toBe(201);
+      visitors.push({ session, token: joined.body.token as string, visitor: joined.body.visitor as number, place: joined.body.status.place as number });
+    }
+    expect(visitors.map((v) => v.place)).toEqual([1, 2, 3, 4, 5, 6]);
+
+    await redis.clean(); // everything Redis knew is gone
+
+    for (const v of visitors.slice(1).reverse()) {
+      const { status, body } = await poll(url, showId, v.token, v.session);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ state: 'waiting', place: v.place });
+      expect(body.message).not.toMatch(/expired|came and went|sold out/i);
+    }
+    // The first was admitted before the loss: back at the head of the line, never told their turn went.
+    const first = await poll(url, showId, visitors[0].token, visitors[0].session);
+    expect(first.body).toMatchObject({ place: 1 });
+    expect(['waiting', 'admitted']).toContain(first.body.state);
+    // The line is in the order of the places, whoever polled first.
+    const second = await poll(url, showId, visitors[1].token, visitors[1].session);
+    expect(second.body.ahead).toBe(first.body.state === 'waiting' ? 1 : 0);
+
+    // A new joiner gets a number and a place nobody holds.
+    const late = await join(url, showId, newSession());
+    expect(late.status).toBe(201);
+    expect(visitors.map((v) => v.visitor)).not.toContain(late.body.visitor);
+    expect(late.body.status.place).toBeGreaterThan(6);
+  });
+
+  it('never issues the quota twice: joiners wait while the tokens are counted, then get only those truly given back', async () => {
+    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '2' });
+    const showId = await addTestShow(db.url, { seats: 4, overbooking: 0, zoneCapacity: 1 });
+    const holders = [];
+    for (let i = 0; i < 4; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      expect(joined.status).toBe(201);
+      holders.push({ session, token: joined.body.token as string });
+    }
+    expect((await join(url, showId, newSession())).status).toBe(410); // sold out: 4 live tokens of 4
+
+    await redis.clean();
+
+    // Redis does not know how many tokens are live: not sold out (it may not be), not a fifth token.
+    const meanwhile = await join(url, showId, newSession());
+    expect(meanwhile.status).toBe(503);
+    expect(Number(meanwhile.retryAfter)).toBeGreaterThan(0);
+    expect(meanwhile.body.message).toMatch(/recover|counting/i);
+
+    // The four come back; one of them leaves, and after the grace only that one token is free.
+    for (const h of holders) expect((await poll(url, showId, h.token, h.session)).status).toBe(200);
+    expect((await leave(url, showId, holders[3].token, holders[3].session)).status).toBe(200);
+    const after = await eventually(async () => {
+      const j = await join(url, showId, newSession());
+      return j.status !== 503 && j;
+    }, 10_000);
+    expect(after.status).toBe(201);
+    expect((await join(url, showId, newSession())).status).toBe(410); // the one given back went to the first
+    const state = await readRoomState(fn.ctx.redis, showId);
+    expect(state).toMatchObject({ quota: 4, tokensLive: 4 });
+  });
+
+  it('gives back after the grace the tokens nobody came back for (they left before the loss, or went away)', async () => {
+    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 3, overbooking: 0, zoneCapacity: 1 });
+    for (let i = 0; i < 3; i++) expect((await join(url, showId, newSession())).status).toBe(201);
+    await redis.clean();
+    expect((await join(url, showId, newSession())).status).toBe(503);
+    await eventually(async () => (await join(url, showId, newSession())).status === 201, 10_000);
+    const state = await readRoomState(fn.ctx.redis, showId);
+    expect(state!.tokensLive).toBeLessThanOrEqual(3);
+  });
+});

@@ -1,0 +1,71 @@
+-- keys: 10
+-- A visitor whose token is valid but whom the room does not know (Redis forgot them: a rebuilt
+-- room, a failover to a replica that lagged) is put back where their token says: at their place in
+-- line, in the pre-queue, or admitted until their access token's expiry. Their token counts as
+-- live again: one the rebuilt room was waiting for, or one taken back from the quota.
+-- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
+-- ARGV: visitor, session hash, place ('' if none yet), 'waiting' | 'admitted', admission deadline
+--       (ms; admitted), joined at (ms), pre-queue draw
+-- Returns {outcome, visitor, place}: 'no_room'; 'known' (nothing to do); 'superseded' (the
+-- session holds another live number: visitor); 'reinstated' (visitor: a new number if another
+-- visitor was given theirs while Redis had forgotten it; place: '' in the pre-queue).
+-- include: listing.lua
+local room, sessions, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+if redis.call('EXISTS', room) == 0 then return {'no_room'} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local visitor, ses, place, state = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+local r = redis.call('HMGET', room, 'issued', 'unclaimed', 'seq', 'opensAt', 'opened', 'expireAt', 'recoverUntil', 'graceMs')
+local issued, expireAt = tonumber(r[1] or '0'), tonumber(r[6])
+
+local known = redis.call('HGET', visitorPrefix .. visitor, 'session')
+if known == ses then return {'known', visitor, ''} end
+local current = redis.call('HGET', sessions, ses)
+if current and tonumber(current) ~= visitor then
+  local s = redis.call('HGET', visitorPrefix .. current, 'state')
+  if s and s ~= 'left' and s ~= 'expired' and s ~= 'gone' and s ~= 'done' then return {'superseded', current, ''} end
+end
+
+if known then
+  -- Their number went to someone else while Redis had forgotten it: a new number, the same place.
+  visitor = redis.call('HINCRBY', room, 'issued', 1)
+elseif tonumber(r[2] or '0') > 0 then
+  redis.call('HINCRBY', room, 'unclaimed', -1) -- counted live since the rebuild: claimed now
+elseif visitor > issued then
+  -- Numbers Redis lost: this one is live again, the others are waited for as after a rebuild.
+  redis.call('HSET', room, 'issued', visitor)
+  if visitor - issued > 1 then
+    redis.call('HINCRBY', room, 'unclaimed', visitor - issued - 1)
+    local untilMs = math.max(tonumber(r[7] or '0'), now + tonumber(r[8] or '45000'))
+    redis.call('HSET', room, 'recoverUntil', untilMs)
+  end
+else
+  redis.call('HINCRBY', room, 'returned', -1) -- given back while forgotten: taken again
+end
+
+local key = visitorPrefix .. visitor
+if place == '' then
+  if tonumber(r[4] or '0') > 0 and r[5] ~= '1' then
+    state = 'pre'
+    redis.call('ZADD', prequeue, ARGV[7], visitor)
+    redis.call('PEXPIREAT', prequeue, expireAt)
+  else
+    place = redis.call('HINCRBY', room, 'seq', 1) -- the draw was lost with Redis: the back of the line
+  end
+elseif tonumber(place) > tonumber(r[3] or '0') then
+  redis.call('HSET', room, 'seq', place)
+end
+if state == 'waiting' then
+  redis.call('ZADD', queue, place, visitor)
+  redis.call('PEXPIREAT', queue, expireAt)
+elseif state == 'admitted' then
+  redis.call('ZADD', inside, ARGV[5], visitor)
+  redis.call('PEXPIREAT', inside, expireAt)
+  redis.call('HSET', key, 'admittedAt', now, 'deadline', ARGV[5])
+end
+redis.call('HSET', key, 'session', ses, 'address', '', 'place', place, 'state', state, 'joinedAt', ARGV[6], 'lastSeen', now, 'reinstated', 1)
+redis.call('PEXPIREAT', key, expireAt)
+redis.call('HSET', sessions, ses, visitor)
+redis.call('PEXPIREAT', sessions, expireAt)
+relist(room, availability)
+return {'reinstated', visitor, tostring(place)}
