@@ -43,6 +43,10 @@ end
 
 if redis.call('EXISTS', room) == 0 then return {'no_room'} end
 endRecovery(room, KEYS[3], KEYS[9], now)
+-- A new token's number must be reserved in the durable ledger first: asked before anything is
+-- counted, as the join is run again once it is.
+local numbers = redis.call('HMGET', room, 'issued', 'ceiling')
+if tonumber(numbers[1] or '0') >= tonumber(numbers[2] or '0') then return {'must_reserve', numbers[1] or '0'} end
 
 -- Rate limits first (fixed windows, per show: the counters live on the show's slot). A refused
 -- join changes nothing but the counters.
@@ -66,7 +70,7 @@ if known then
   end
 end
 
-local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'ceiling', 'recoverUntil')
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'recoverUntil')
 local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
@@ -75,10 +79,10 @@ if r[3] == '1' then return {'drained'} end
 -- reopen it), or the live tokens (those given back do not count) fill the quota.
 if r[15] == '1' then return {'sold_out', ''} end
 if issued - tonumber(r[14] or '0') >= quota then
-  if r[18] then return {'recovering', tonumber(r[18]) - now} end
+  if r[17] then return {'recovering', tonumber(r[17]) - now} end
   return {'sold_out', reclaimable(r[7], capacity)}
 end
-if opensAt > 0 and r[5] ~= '1' and now >= opensAt and not r[18] then return {'must_open'} end
+if opensAt > 0 and r[5] ~= '1' and now >= opensAt and not r[17] then return {'must_open'} end
 
 -- One address holds at most its share of the live tokens, and takes new ones at most so fast:
 -- checked before anything changes, counted only when a token is issued.
@@ -97,7 +101,6 @@ if newTokens > 0 and tonumber(redis.call('GET', newCounter) or '0') >= newTokens
   return {'rate_limited', 'address_new_tokens', redis.call('PTTL', newCounter), newTokens}
 end
 
-if issued >= tonumber(r[17] or '0') then return {'must_reserve', issued} end
 local visitor = redis.call('HINCRBY', room, 'issued', 1)
 redis.call('HSET', sessions, ARGV[1], visitor)
 redis.call('PEXPIREAT', sessions, tonumber(r[9]))
@@ -114,7 +117,7 @@ else
   place = redis.call('HINCRBY', room, 'seq', 1)
   -- Nobody waiting and room in the zone: in at once, no visible queue on a quiet day (not while a
   -- rebuilt room waits for its visitors: the line may not be empty, only not back yet).
-  if r[7] ~= '1' and not r[18] and redis.call('ZCARD', queue) == 0 and redis.call('ZCARD', inside) < capacity then
+  if r[7] ~= '1' and not r[17] and redis.call('ZCARD', queue) == 0 and redis.call('ZCARD', inside) < capacity then
     state = 'admitted'
     local deadline = now + tonumber(ARGV[3])
     redis.call('ZADD', inside, deadline, visitor)

@@ -1,6 +1,7 @@
+import pg from 'pg';
 import { createRedis, defineScripts, type Redis } from '@premiere/runtime';
-import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/testing';
-import { roomKeys, ShowQueue, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../src';
+import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@premiere/runtime/testing';
+import { roomKeys, ShowQueue, TokenLedger, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../src';
 
 /**
  * The quota's accounting in the scripts themselves, under the races a deployment sees: several
@@ -12,8 +13,15 @@ import { roomKeys, ShowQueue, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../s
 
 const prefix = createTestRedisPrefix();
 let redis: Redis;
+let db: TestDatabase;
+let pool: pg.Pool;
+/** Visitor numbers come from the durable token ledger, as in issue-token. */
+let ledger: TokenLedger;
 
 beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url });
+  ledger = new TokenLedger(pool);
   redis = createRedis({ url: TEST_REDIS_URL, keyPrefix: prefix.prefix });
   defineScripts(redis, WAITING_ROOM_SCRIPTS);
   await new Promise((ready) => redis.once('ready', ready)); // commands are not queued while connecting
@@ -21,6 +29,8 @@ beforeAll(async () => {
 afterAll(async () => {
   redis.disconnect();
   await prefix.clean();
+  await pool.end();
+  await db.drop();
 });
 
 const NO_LIMITS: JoinLimits = { perAddress: 0, perSession: 0, windowMs: 60_000, newTokensPerAddress: 0, addressTokenCap: { min: 0, share: 0 } };
@@ -53,10 +63,10 @@ describe('the quota’s accounting', () => {
     // Everyone is let into the zone at once (a quiet room); every fourth lets the admission lapse.
     const lapsing = (v: number) => v % 4 === 0;
     for (let v = 1; v <= 200; v++) {
-      const joined = await queue.join(`session-${v}`, `198.51.100.${v % 20}`, lapsing(v) ? 1 : HOUR, HOUR, NO_LIMITS);
+      const joined = await queue.join(`session-${v}`, `198.51.100.${v % 20}`, lapsing(v) ? 1 : HOUR, HOUR, NO_LIMITS, ledger);
       expect(joined).toMatchObject({ outcome: 'new', visitor: v, state: 'admitted' });
     }
-    expect((await queue.join('one-too-many', '198.51.100.99', HOUR, HOUR, NO_LIMITS)).outcome).toBe('sold_out');
+    expect((await queue.join('one-too-many', '198.51.100.99', HOUR, HOUR, NO_LIMITS, ledger)).outcome).toBe('sold_out');
     await new Promise((resolve) => setTimeout(resolve, 5));
 
     // Each visit ends one way or two (a hold given up, then an order confirmed, in either order),
@@ -97,17 +107,17 @@ describe('the quota’s accounting', () => {
   it('never lets live tokens exceed the quota while joins race returns', async () => {
     const queue = await room(50, 10);
     const first = [];
-    for (let i = 0; i < 50; i++) first.push(await queue.join(`first-${i}`, `203.0.113.${i}`, HOUR, HOUR, NO_LIMITS));
+    for (let i = 0; i < 50; i++) first.push(await queue.join(`first-${i}`, `203.0.113.${i}`, HOUR, HOUR, NO_LIMITS, ledger));
     const leaving = first.slice(0, 25).map((j) => (j as { visitor: number }).visitor);
     const results = await Promise.all(shuffle<() => Promise<unknown>>([
       ...leaving.map((v) => () => queue.leave(v)),
-      ...Array.from({ length: 60 }, (_, i) => () => queue.join(`second-${i}`, `192.0.2.${i}`, HOUR, HOUR, NO_LIMITS)),
+      ...Array.from({ length: 60 }, (_, i) => () => queue.join(`second-${i}`, `192.0.2.${i}`, HOUR, HOUR, NO_LIMITS, ledger)),
     ]).map((w) => w()));
     const newTokens = results.filter((r) => (r as { outcome?: string }).outcome === 'new').length;
     expect(newTokens).toBeLessThanOrEqual(25);
     // Whatever the order, the 25 tokens given back are there to take, and not one more.
     let more = 0;
-    while ((await queue.join(`third-${more}`, `192.0.2.${100 + more}`, HOUR, HOUR, NO_LIMITS)).outcome === 'new') more++;
+    while ((await queue.join(`third-${more}`, `192.0.2.${100 + more}`, HOUR, HOUR, NO_LIMITS, ledger)).outcome === 'new') more++;
     expect(newTokens + more).toBe(25);
     const a = await accounts(queue);
     expect(a.issued - a.returned).toBe(50);
@@ -116,7 +126,7 @@ describe('the quota’s accounting', () => {
 
   it('takes a token that had come back as seats when its order is confirmed after all, without taking its address’s share again', async () => {
     const queue = await room(3, 3);
-    const [a] = [await queue.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS), await queue.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS)];
+    const [a] = [await queue.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger), await queue.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger)];
     const visitor = (a as { visitor: number }).visitor;
     // 2 of 3 tokens live: "few left"; one back, then taken as seats after all.
     expect(await queue.leave(visitor)).toEqual({ leftFrom: 'admitted', availability: 'available' });
@@ -134,35 +144,35 @@ describe('a refused join says what the bouncer would give back', () => {
 
   it('a lapsed slot in the zone, or the head of the line unseen while the zone has room; nothing while paused, the zone full of live slots, or every seat sold', async () => {
     const lapsed = await room(1, 1);
-    await lapsed.join('in', '198.51.100.1', 1, HOUR, NO_LIMITS); // admitted, for 1 ms
+    await lapsed.join('in', '198.51.100.1', 1, HOUR, NO_LIMITS, ledger); // admitted, for 1 ms
     await pause();
-    expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: 'lapsed' });
+    expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: 'lapsed' });
     await redis.hset(roomKeys(lapsed.showId)[0], 'seatsSoldOut', 1);
-    expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' });
+    expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' });
 
     const full = await room(2, 1);
-    await full.join('in', '198.51.100.1', HOUR, HOUR, NO_LIMITS); // admitted
-    await full.join('waits', '198.51.100.1', HOUR, HOUR, NO_LIMITS);
+    await full.join('in', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger); // admitted
+    await full.join('waits', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger);
     await pause();
-    expect(await full.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' });
+    expect(await full.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' });
 
     const line = await room(2, 1);
     await redis.hset(roomKeys(line.showId)[0], 'paused', 1); // everyone waits
-    await line.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS);
-    await line.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS);
+    await line.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger);
+    await line.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger);
     await pause();
-    expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' });
+    expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' });
     await redis.hset(roomKeys(line.showId)[0], 'paused', 0);
-    expect(await line.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: '' }); // seen recently enough
-    expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS)).toEqual({ outcome: 'sold_out', reclaimable: 'gone' });
+    expect(await line.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' }); // seen recently enough
+    expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: 'gone' });
   });
 
   it('the same for a join refused by its address’s share', async () => {
     const queue = await room(10, 1);
     const capped: JoinLimits = { ...NO_LIMITS, addressTokenCap: { min: 1, share: 0 } };
-    await queue.join('in', '198.51.100.1', 200, HOUR, capped); // admitted, for 200 ms
-    expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: '' });
+    await queue.join('in', '198.51.100.1', 200, HOUR, capped, ledger); // admitted, for 200 ms
+    expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped, ledger)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: '' });
     await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: 'lapsed' });
+    expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped, ledger)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: 'lapsed' });
   });
 });
