@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { FunctionDefinition } from '@premiere/runtime';
+import { WAITING_ROOM_SCRIPTS } from '@premiere/waiting-room';
 import Joi from 'joi';
 import { auditRoutes } from './audit';
 import { reserveSeatEnv, type ReserveSeatEnv } from './env';
@@ -50,5 +51,6 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
       },
     },
   },
-  redisScripts: path.resolve(__dirname, '../lua'),
+  // Its own, and the waiting room's (a visitor Redis forgot is put back as admitted: reinstate.lua).
+  redisScripts: [path.resolve(__dirname, '../lua'), WAITING_ROOM_SCRIPTS],
 };

@@ -2,7 +2,7 @@ import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { addressHash, edgeClientAddress, html, page, requireSession, sessionHash, TokenSigner, type FunctionContext } from '@premiere/runtime';
-import { ShowQueue } from '@premiere/waiting-room';
+import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
@@ -29,7 +29,7 @@ export function protectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
 
 function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
   const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
-  const admissionHolds = (showId: string, visitor: number) => ShowQueue.of(ctx.redis, showId).admissionHolds(visitor);
+  const admissionHolds = (showId: string, visitor: number, admitted?: AdmittedAs) => ShowQueue.of(ctx.redis, showId).admissionHolds(visitor, admitted);
   const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS, admissionHolds });
   return {
     signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),

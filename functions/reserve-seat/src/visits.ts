@@ -1,6 +1,7 @@
 import Boom from '@hapi/boom';
 import type pg from 'pg';
 import type { TokenClaims, Transaction } from '@premiere/runtime';
+import type { AdmittedAs } from '@premiere/waiting-room';
 import { OrderRefused } from './orders';
 
 /**
@@ -88,8 +89,11 @@ export class Visits {
       db: pg.Pool;
       transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
       visitSeconds: number;
-      /** The waiting room's word on the visitor (false: they gave their place up; null: it does not know them). */
-      admissionHolds: (showId: string, visitor: number) => Promise<boolean | null>;
+      /**
+       * The waiting room's word on the visitor (false: they gave their place up; null: it does not
+       * know them). With their access token's claims, a visitor Redis forgot is put back as admitted.
+       */
+      admissionHolds: (showId: string, visitor: number, admitted?: AdmittedAs) => Promise<boolean | null>;
     },
   ) {}
 
@@ -100,7 +104,8 @@ export class Visits {
    * Throws VisitRefused if it is over or another session's.
    */
   async enter(showId: string, claims: TokenClaims): Promise<Visit> {
-    if ((await this.deps.admissionHolds(showId, claims.vid)) === false) {
+    const admitted = claims.typ === 'access' ? { session: claims.ses, place: claims.place, deadlineMs: claims.exp * 1000, joinedAtMs: claims.iat * 1000 } : undefined;
+    if ((await this.deps.admissionHolds(showId, claims.vid, admitted)) === false) {
       // Their place went back to the waiting room; a visit of theirs that is over says why itself.
       const existing = await this.find(showId, claims.vid);
       throw (existing && refusalOf(showId, existing, claims.ses, existing.endsAt.getTime() <= Date.now())) || placeGivenUp(showId);

@@ -54,8 +54,8 @@ export interface FunctionDefinition<S extends EnvSpec = EnvSpec> {
   events?: Record<string, EventHandler<FunctionContext<S>>>;
   /** Scheduled jobs by schedule name (see helm/premiere/eventing.yaml). */
   schedules?: Record<string, ScheduleHandler<FunctionContext<S>>>;
-  /** A folder of `.lua` files to load as Redis commands. */
-  redisScripts?: string;
+  /** Folders of `.lua` files to load as Redis commands. */
+  redisScripts?: string | string[];
   /** Checks one variable against another at start-up; throws a ConfigError naming what is wrong. */
   checkConfig?: (config: RuntimeConfig & ConfigOf<S>) => void;
 }
@@ -115,7 +115,7 @@ export function createFunction<S extends EnvSpec>(
   const metrics = createMetrics();
   const db = createPool({ url: config.DATABASE_URL, schema: schemaOf(def.name), max: config.PG_POOL_MAX });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
-  if (def.redisScripts) defineScripts(redis, def.redisScripts);
+  for (const dir of [def.redisScripts ?? []].flat()) defineScripts(redis, dir);
   const source = `/premiere/${def.name}`;
   // Parsed from JSON by its schema (config.ts), hence the cast.
   const extensions = (config.K_CE_OVERRIDES as unknown as { extensions: Record<string, unknown> } | undefined)?.extensions;

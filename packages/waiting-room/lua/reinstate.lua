@@ -15,7 +15,7 @@ if redis.call('EXISTS', room) == 0 then return {'no_room'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local visitor, ses, place, state = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
-local r = redis.call('HMGET', room, 'issued', 'unclaimed', 'seq', 'opensAt', 'opened', 'expireAt', 'recoverUntil', 'graceMs')
+local r = redis.call('HMGET', room, 'issued', 'unclaimed', 'seq', 'opensAt', 'opened', 'expireAt', 'recoverUntil', 'graceMs', 'lateClaims')
 local issued, expireAt = tonumber(r[1] or '0'), tonumber(r[6])
 
 local known = redis.call('HGET', visitorPrefix .. visitor, 'session')
@@ -39,8 +39,10 @@ elseif visitor > issued then
     local untilMs = math.max(tonumber(r[7] or '0'), now + tonumber(r[8] or '45000'))
     redis.call('HSET', room, 'recoverUntil', untilMs)
   end
-else
-  redis.call('HINCRBY', room, 'returned', -1) -- given back while forgotten: taken again
+elseif tonumber(r[9] or '0') > 0 then
+  -- Given back when a rebuilt room's grace ended without them: taken again.
+  redis.call('HINCRBY', room, 'lateClaims', -1)
+  redis.call('HINCRBY', room, 'returned', -1)
 end
 
 local key = visitorPrefix .. visitor

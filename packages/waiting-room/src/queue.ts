@@ -160,6 +160,15 @@ export interface Resized {
 
 const num = (v: string | number | undefined) => (v === '' || v === undefined ? null : Number(v));
 
+/** An admitted visitor as their access token tells: enough to put them back if Redis forgot them. */
+export interface AdmittedAs {
+  session: string;
+  place: number | null;
+  /** The access token's expiry: the admission's deadline (ms). */
+  deadlineMs: number;
+  joinedAtMs: number;
+}
+
 /** The queue operations of one show's waiting room; each is one atomic Lua script. */
 export class ShowQueue {
   private readonly keys: string[];
@@ -237,7 +246,7 @@ export class ShowQueue {
    * access token is at hand (`admitted`), they are put back as admitted until it expires; null when
    * nothing can be told (the room itself is gone, or no token to go by).
    */
-  async admissionHolds(visitor: number, admitted?: { session: string; place: number | null; deadlineMs: number; joinedAtMs: number }): Promise<boolean | null> {
+  async admissionHolds(visitor: number, admitted?: AdmittedAs): Promise<boolean | null> {
     const [state, returned, session] = await this.redis.hmget(`${this.keys[5]}${visitor}`, 'state', 'returned', 'session');
     if (state === null || (admitted && session !== admitted.session)) {
       if (!admitted) return null;

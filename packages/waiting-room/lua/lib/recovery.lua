@@ -9,7 +9,11 @@ local function endRecovery(room, queue, holes, now)
   if not r[1] or now < tonumber(r[1]) then return 0 end
   local unclaimed = tonumber(r[2] or '0')
   redis.call('HDEL', room, 'recoverUntil', 'unclaimed')
-  if unclaimed > 0 then redis.call('HINCRBY', room, 'returned', unclaimed) end
+  -- lateClaims: those given back unclaimed, which a holder coming back late takes again (reinstate.lua).
+  if unclaimed > 0 then
+    redis.call('HINCRBY', room, 'returned', unclaimed)
+    redis.call('HINCRBY', room, 'lateClaims', unclaimed)
+  end
   local line = redis.call('ZRANGE', queue, 0, -1, 'WITHSCORES')
   if #line > 0 then
     local present = {}
