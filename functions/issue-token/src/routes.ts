@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { addressKey, crossSiteRefusal, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { addressKey, crossSiteRefusal, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, setCookie, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
@@ -31,6 +31,16 @@ const crossSitePage = (h: ResponseToolkit) =>
 
 /** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent), else the connection's. */
 const clientAddress = (request: Request): string => edgeClientAddress(request) ?? addressKey(request.info.remoteAddress);
+
+/**
+ * A browser's queue token for a show, kept in a cookie: the session alone finds the place only in
+ * Redis, the token carries it, so a page reloaded after Redis forgot the line keeps the place.
+ */
+const queueCookie = (showId: string) => `premiere_queue_${showId}`;
+const heldToken = (request: Request): string | undefined => {
+  const value = (request.state as Record<string, unknown> | null)?.[queueCookie(showIdOf(request))];
+  return typeof value === 'string' ? value : undefined;
+};
 
 /** Which limit refused a join, and for how long (`windowSeconds`: the rate limits' window). */
 function limitMessage(r: Extract<JoinResult, { kind: 'rate_limited' }>, windowSeconds: number): string {
@@ -84,6 +94,18 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
     }
   }
 
+  /** The claims of the queue token the browser's cookie kept, if it is valid for this show and session. */
+  function held(request: Request, session: string): TokenClaims | null {
+    const token = heldToken(request);
+    return token ? room.heldClaims(showIdOf(request), session, token) : null;
+  }
+
+  /** Keeps the queue token in the browser (until the show starts, when it expires anyway). */
+  function keepToken(request: Request, h: ResponseToolkit, token: string) {
+    if (request.headers['x-session-id'] !== undefined || heldToken(request) === token) return; // an app keeps its own
+    setCookie(request, h, secure, queueCookie(showIdOf(request)), token, { path: '/waiting-room/', ttl: 2 * 86_400_000 });
+  }
+
   const refusedJson = (result: Exclude<JoinResult, { kind: 'joined' }>, h: ResponseToolkit) => {
     switch (result.kind) {
       case 'unknown_show':
@@ -107,8 +129,9 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       handler: async (request, h) => {
         refuseCrossSite(request); // another site's page taking tokens for its visitors
         const session = sessionOrNew(request, h, secure);
-        const result = await room.join(showIdOf(request), session, clientAddress(request));
+        const result = await room.join(showIdOf(request), session, clientAddress(request), heldToken(request));
         if (result.kind !== 'joined') return refusedJson(result, h);
+        keepToken(request, h, result.token);
         return h.response({ token: result.token, visitor: result.visitor, status: result.status }).code(result.created ? 201 : 200);
       },
     },
@@ -150,8 +173,11 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         if (crossSiteRefusal(request)) return crossSitePage(h);
         const showId = showIdOf(request);
         const session = sessionOrNew(request, h, secure);
-        const result = await room.join(showId, session, clientAddress(request));
-        if (result.kind === 'joined') return h.redirect(`/waiting-room/${showId}/status`).code(303);
+        const result = await room.join(showId, session, clientAddress(request), heldToken(request));
+        if (result.kind === 'joined') {
+          keepToken(request, h, result.token);
+          return h.redirect(`/waiting-room/${showId}/status`).code(303);
+        }
         if (result.kind === 'unknown_show') return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
         if (result.kind === 'rate_limited') {
           const why = result.scope === 'address_tokens'
@@ -179,9 +205,12 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const show = await heading(showId);
         if (!show) return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
-        if (visitor === null) return h.redirect(`/waiting-room/${showId}`).code(303);
-        const claims: TokenClaims = { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 };
-        return h.response(statusPage(show, await room.status(showId, claims))).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        // Not in Redis (it forgot them?): the token their cookie kept says where they were.
+        const claims = visitor !== null ? { typ: 'queue' as const, show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 } : session && held(request, session);
+        if (!claims) return h.redirect(`/waiting-room/${showId}`).code(303);
+        const status = await room.status(showId, claims);
+        if (status.token) keepToken(request, h, status.token);
+        return h.response(statusPage(show, status)).type('text/html; charset=utf-8').header('cache-control', 'no-store');
       },
     },
     {

@@ -110,8 +110,17 @@ export class WaitingRoom {
    * Joins the session to the show's waiting room: a new token, or the one it already has.
    * `clientAddress`: the address as the limits count it (see addressKey).
    */
-  async join(showId: string, session: string, clientAddress: string): Promise<JoinResult> {
+  async join(showId: string, session: string, clientAddress: string, heldToken?: string): Promise<JoinResult> {
     const ses = sessionHash(session);
+    const held = heldToken && this.heldClaims(showId, session, heldToken);
+    if (held) {
+      // A browser joining again with the token its cookie kept: their place, even if Redis forgot it.
+      const status = await this.status(showId, held);
+      if (status.state === 'waiting' || status.state === 'admitted' || status.state === 'pre_queue') {
+        const token = status.token ?? heldToken;
+        return { kind: 'joined', created: false, token, visitor: this.signer.verify(token, { typ: 'queue', show: showId, session }).vid, status };
+      }
+    }
     const queue = ShowQueue.of(this.ctx.redis, showId);
     let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger);
     if (joined.outcome === 'no_room') {
@@ -170,6 +179,15 @@ export class WaitingRoom {
     });
     // Joined behind nobody while the zone is full: the bouncer admits when a slot frees, no nudge.
     return { kind: 'joined', created: true, token, visitor: joined.visitor, status };
+  }
+
+  /** The claims of a queue token of this show and session that is still valid, else null. */
+  heldClaims(showId: string, session: string, token: string): TokenClaims | null {
+    try {
+      return this.signer.verify(token, { typ: 'queue', show: showId, session });
+    } catch {
+      return null;
+    }
   }
 
   /**

@@ -127,3 +127,26 @@ describe('when Redis forgets a show', () => {
     expect(state!.tokensLive).toBeLessThanOrEqual(3);
   });
 });
+
+describe('a browser that reloads after Redis forgot the show', () => {
+  it('keeps its place: the page joins again with the queue token its cookie kept', async () => {
+    const { url } = await start({ RECOVERY_GRACE_SECONDS: '60' });
+    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1 });
+    for (let i = 0; i < 3; i++) await join(url, showId, newSession()); // ahead of the browser
+    const first = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST' });
+    expect(first.status).toBe(201);
+    const placed = (await first.json()).status.place;
+    const cookies = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    expect(cookies).toContain(`premiere_queue_${showId}=`);
+
+    await redis.clean();
+
+    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { cookie: cookies } });
+    expect(again.status).toBe(200);
+    expect((await again.json()).status).toMatchObject({ state: 'waiting', place: placed });
+    // The page without JavaScript too.
+    const page = await fetch(`${url}/waiting-room/${showId}/status`, { headers: { cookie: cookies }, redirect: 'manual' });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('you keep your place'); // the line holds still while its visitors come back
+  });
+});

@@ -42,9 +42,14 @@ export function sessionOrNew(request: Request, h: ResponseToolkit, secure: 'auto
   const existing = sessionOf(request);
   if (existing) return existing;
   const session = randomBytes(16).toString('base64url');
-  const https = secure === 'true' || (secure === 'auto' && request.headers['x-forwarded-proto'] === 'https');
-  h.state(SESSION_COOKIE, session, { ...cookieOptions(secure), isSecure: https });
+  setCookie(request, h, secure, SESSION_COOKIE, session);
   return session;
+}
+
+/** Sets one of our cookies: HttpOnly, SameSite=Lax, Secure behind HTTPS (`secure`: SESSION_COOKIE_SECURE). */
+export function setCookie(request: Request, h: ResponseToolkit, secure: 'auto' | 'true' | 'false', name: string, value: string, options: Partial<ServerStateCookieOptions> = {}): void {
+  const https = secure === 'true' || (secure === 'auto' && request.headers['x-forwarded-proto'] === 'https');
+  h.state(name, value, { ...cookieOptions(secure), isSecure: https, ...options });
 }
 
 /** A session is required (status, leave): 401 without one. */
