@@ -195,7 +195,7 @@ export class WaitingRoom {
    * this process's memory when it can tell, else from Redis.
    */
   status(showId: string, claims: TokenClaims): PublicStatus | Promise<PublicStatus> {
-    const fromSnapshot = this.snapshots.status(showId, claims.vid, claims.place);
+    const fromSnapshot = this.snapshots.status(showId, claims.vid, claims.place, claims.ses);
     // Nearly every poll: a fresh snapshot that can tell, answered without a promise.
     if (fromSnapshot !== null && !(fromSnapshot instanceof Promise)) return this.answer(showId, claims, fromSnapshot);
     return this.statusFromRedis(showId, claims, fromSnapshot);

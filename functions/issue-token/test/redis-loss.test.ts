@@ -1,6 +1,6 @@
-import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { createFunction, sessionHash, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { readRoomState } from '@premiere/waiting-room';
+import { readRoomState, roomKeys } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
@@ -148,5 +148,53 @@ describe('a browser that reloads after Redis forgot the show', () => {
     const page = await fetch(`${url}/waiting-room/${showId}/status`, { headers: { cookie: cookies }, redirect: 'manual' });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('you keep your place'); // the line holds still while its visitors come back
+  });
+});
+
+describe('the pre-queue and a replica that lagged', () => {
+  it('puts a pre-queue visitor back in the pre-queue, and draws the places once the grace is over', async () => {
+    const { url } = await start({ RECOVERY_GRACE_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1, salesOpenAt: new Date(Date.now() + 2_500) });
+    const early = [];
+    for (let i = 0; i < 3; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      expect(joined.body.status.state).toBe('pre_queue');
+      early.push({ session, token: joined.body.token as string });
+    }
+    await redis.clean();
+    for (const v of early) expect((await poll(url, showId, v.token, v.session)).body.state).toBe('pre_queue');
+    // Sales open, the grace ends: each gets one of the first three places, and a later joiner the fourth or beyond.
+    const places = await eventually(async () => {
+      const answers = await Promise.all(early.map((v) => poll(url, showId, v.token, v.session)));
+      return answers.every((a) => a.body.state !== 'pre_queue') && answers.map((a) => a.body.place as number);
+    }, 10_000);
+    expect([...places].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('gives a visitor whose number went to someone else (a replica that lagged) a new number at the same place, with a new token', async () => {
+    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '60' });
+    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1 });
+    const a = newSession();
+    await join(url, showId, newSession()); // admitted
+    const waiting = await join(url, showId, a);
+    expect(waiting.body.status).toMatchObject({ state: 'waiting', place: 2 });
+    // The replica that took over never saw that join: the room's counters are one behind, and the
+    // next joiner is given the same number.
+    const [room, sessions, queue, , , visitorPrefix] = roomKeys(showId);
+    await fn.ctx.redis.hincrby(room, 'issued', -1);
+    await fn.ctx.redis.hincrby(room, 'seq', -1);
+    await fn.ctx.redis.del(`${visitorPrefix}${waiting.body.visitor}`);
+    await fn.ctx.redis.zrem(queue, String(waiting.body.visitor));
+    await fn.ctx.redis.hdel(sessions, sessionHash(a));
+    const b = await join(url, showId, newSession());
+    expect(b.body.visitor).toBe(waiting.body.visitor);
+
+    const back = await poll(url, showId, waiting.body.token, a);
+    expect(back.body).toMatchObject({ state: 'waiting', place: 2 });
+    expect(typeof back.body.token).toBe('string'); // a new number: use this token from now on
+    const again = await poll(url, showId, back.body.token, a);
+    expect(again.body).toMatchObject({ state: 'waiting', place: 2, ahead: 0 });
+    expect(again.body.token).toBeUndefined();
   });
 });

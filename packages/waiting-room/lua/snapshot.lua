@@ -2,7 +2,8 @@
 -- What every poll of a show needs, read once for all of them (a process refreshes it a few times
 -- a second; see snapshot.ts), and the visitors who polled since the last one marked as seen.
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
--- ARGV: the most gaps to return, then the visitors seen since the last snapshot
+-- ARGV: the most gaps to return, then the visitors seen since the last snapshot (visitor, the
+--       session hash of their token, …)
 -- Returns {now, capacity, paused, opensAt, opened, visitMs, seatsSoldOut, availability,
 --          last place given, head place ('' if nobody waits), waiting, pre-queue,
 --          {visitor, lease, …} inside, {place, …} gaps behind the head, gaps truncated (0/1),
@@ -13,11 +14,14 @@ local room, queue, prequeue, inside, visitorPrefix, availability, holes = KEYS[1
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local unknown = {}
-for i = 2, #ARGV do
+for i = 2, #ARGV, 2 do
   local key = visitorPrefix .. ARGV[i]
-  local state = redis.call('HGET', key, 'state')
-  if state == 'waiting' or state == 'pre' then redis.call('HSET', key, 'lastSeen', now) end
-  if not state then unknown[#unknown + 1] = ARGV[i] end
+  local v = redis.call('HMGET', key, 'state', 'session')
+  if v[2] ~= ARGV[i + 1] then
+    unknown[#unknown + 1] = ARGV[i] -- no such visitor, or the number is another session's
+  elseif v[1] == 'waiting' or v[1] == 'pre' then
+    redis.call('HSET', key, 'lastSeen', now)
+  end
 end
 local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil')
 if not r[1] then return {now} end

@@ -55,7 +55,7 @@ function countBelow(sorted: number[], value: number): number {
  * pre-queue place) is left to the caller to ask Redis.
  */
 export class ShowSnapshots {
-  private readonly shows = new Map<string, { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Set<number> }>();
+  private readonly shows = new Map<string, { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }>();
 
   constructor(private readonly redis: Redis, private readonly maxAgeMs: number) {}
 
@@ -63,9 +63,9 @@ export class ShowSnapshots {
    * The visitor's status from the show's snapshot, or null when only Redis can tell. Answered at
    * once (no promise) while the snapshot is fresh, which is nearly every poll.
    */
-  status(showId: string, visitor: number, place: number | null): VisitorStatus | null | Promise<VisitorStatus | null> {
+  status(showId: string, visitor: number, place: number | null, sessionHash: string): VisitorStatus | null | Promise<VisitorStatus | null> {
     const show = this.showOf(showId);
-    show.seen.add(visitor);
+    show.seen.set(visitor, sessionHash);
     const s = this.fresh(showId, show);
     return s instanceof Promise ? s.then((snapshot) => statusFrom(snapshot, visitor, place)) : statusFrom(s, visitor, place);
   }
@@ -74,15 +74,15 @@ export class ShowSnapshots {
     let show = this.shows.get(showId);
     if (!show) {
       if (this.shows.size >= 10_000) this.shows.clear();
-      this.shows.set(showId, (show = { seen: new Set() }));
+      this.shows.set(showId, (show = { seen: new Map() }));
     }
     return show;
   }
 
-  private fresh(showId: string, show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Set<number> }): Snapshot | Promise<Snapshot> {
+  private fresh(showId: string, show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }): Snapshot | Promise<Snapshot> {
     if (show.snapshot && Date.now() - show.snapshot.at < this.maxAgeMs) return show.snapshot;
     if (!show.refreshing) {
-      const seen = [...show.seen];
+      const seen = [...show.seen].flat();
       show.seen.clear();
       show.refreshing = this.read(showId, seen).then(
         (snapshot) => {
@@ -91,7 +91,7 @@ export class ShowSnapshots {
           return snapshot;
         },
         (err) => {
-          for (const v of seen) show.seen.add(v);
+          for (let i = 0; i < seen.length; i += 2) show.seen.set(seen[i] as number, seen[i + 1] as string);
           show.refreshing = undefined;
           throw err;
         },
@@ -100,7 +100,7 @@ export class ShowSnapshots {
     return show.refreshing;
   }
 
-  private async read(showId: string, seen: number[]): Promise<Snapshot> {
+  private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
     const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, ...seen)) as (string | number | string[])[];
     const insideFlat = (r[12] ?? []) as string[];
