@@ -80,6 +80,22 @@ describe('the legacy client', () => {
     expect(Number(usage.waitedMs)).toBeGreaterThanOrEqual(100);
   });
 
+  it('keeps the limit when Redis forgets the bulkhead while calls are in flight: their leases come back before anyone gets a slot', async () => {
+    const redis = await redisFor('forgot');
+    const opts = { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 2, leaseMs: 30_000, waitMs: 400 };
+    const [a, b] = [new Bulkhead(redis, opts), new Bulkhead(redis, opts)];
+    const calls = [await a.acquire(), await a.acquire()]; // the legacy system at its limit
+    await redis.del('{legacy}:bulkhead', '{legacy}:bulkhead:waiting', '{legacy}:bulkhead:epoch'); // Redis forgot
+    // Another process, and this one, ask at once: no third call while the two are in flight.
+    await expect(a.acquire()).rejects.toBeInstanceOf(BulkheadFull);
+    await expect(b.acquire()).rejects.toBeInstanceOf(BulkheadFull);
+    expect(await redis.zcard('{legacy}:bulkhead')).toBe(2); // their leases were put back
+    await calls[0].release();
+    const next = await b.acquire();
+    await next.release();
+    await calls[1].release();
+  });
+
   it('serves a process’s callers in arrival order, each freed slot handed to the next of them', async () => {
     const redis = await redisFor('order');
     const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 5_000, waitMs: 5_000 });

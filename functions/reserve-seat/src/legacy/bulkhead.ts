@@ -28,12 +28,19 @@ interface Waiter {
 }
 
 type Scripts = {
-  bulkheadAcquire(key: string, waiting: string, holder: string, limit: number, leaseMs: number, process: string, markMs: number): Promise<number>;
-  bulkheadHandOver(key: string, waiting: string, from: string, to: string, limit: number, leaseMs: number, process: string): Promise<number>;
+  bulkheadAcquire(key: string, waiting: string, epoch: string, holder: string, limit: number, leaseMs: number, process: string, markMs: number, known: '1' | '0', quarantineMs: number): Promise<number>;
+  bulkheadHandOver(key: string, waiting: string, epoch: string, from: string, to: string, limit: number, leaseMs: number, process: string, quarantineMs: number): Promise<number>;
+  bulkheadRemind(key: string, epoch: string, quarantineMs: number, ...holdersAndLeasesLeft: (string | number)[]): Promise<number>;
 };
 
 /** How long a process's "waiting" mark lasts: its poller renews it at every try (at most every 75 ms). */
 const WAITING_MARK_MS = 150;
+/**
+ * While a process has calls in flight it puts their leases back this often if Redis forgot them;
+ * a bulkhead made again after that gives no slot for QUARANTINE_MS (lua/lib/epoch.lua).
+ */
+const HEARTBEAT_MS = 200;
+const QUARANTINE_MS = 3 * HEARTBEAT_MS;
 
 /**
  * A distributed semaphore in Redis in front of the legacy system, shared by every replica: never
@@ -59,12 +66,19 @@ export class Bulkhead {
   private wake?: () => void;
   /** Slots freed in this process so far: one freed while the poller asked is not missed. */
   private freed = 0;
+  private readonly epochKey: string;
+  /** Whether this process has used the bulkhead: if it finds it gone, Redis forgot it. */
+  private known = false;
+  /** This process's calls in flight: holder → when its lease ends (ms), put back by the heartbeat. */
+  private readonly leases = new Map<string, number>();
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly redis: Redis,
     private readonly opts: { key: string; usageKey: string; limit: number; leaseMs: number; waitMs: number },
   ) {
     this.waitingKey = `${opts.key}:waiting`; // the same hash tag as the bulkhead's
+    this.epochKey = `${opts.key}:epoch`;
   }
 
   private get scripts(): Scripts {
@@ -83,6 +97,7 @@ export class Bulkhead {
     if (waiter.state !== 'waiting') return false;
     waiter.state = 'served';
     this.line.splice(this.line.indexOf(waiter), 1);
+    this.leased(waiter.holder);
     waiter.resolve(this.slot(waiter.holder, Date.now() - waiter.started));
     return true;
   }
@@ -104,7 +119,11 @@ export class Bulkhead {
         const freedBefore = this.freed;
         let taken: number;
         try {
-          taken = await this.scripts.bulkheadAcquire(this.opts.key, this.waitingKey, first.holder, this.opts.limit, this.opts.leaseMs, this.process, WAITING_MARK_MS);
+          taken = await this.scripts.bulkheadAcquire(
+            this.opts.key, this.waitingKey, this.epochKey, first.holder, this.opts.limit, this.opts.leaseMs, this.process, WAITING_MARK_MS,
+            this.known || this.leases.size > 0 ? '1' : '0', QUARANTINE_MS,
+          );
+          this.known = true;
         } catch (err) {
           if (first.state === 'waiting') this.giveUp(first, err);
           continue;
@@ -139,10 +158,13 @@ export class Bulkhead {
       release: async () => {
         if (done) return;
         done = true;
+        this.leases.delete(holder);
         this.count({ busyMs: Date.now() - takenAt, waitedMs, calls: 1 });
         const next = this.line[0];
         if (next) {
-          const handed = await this.scripts.bulkheadHandOver(this.opts.key, this.waitingKey, holder, next.holder, this.opts.limit, this.opts.leaseMs, this.process).catch(() => 0);
+          const handed = await this.scripts
+            .bulkheadHandOver(this.opts.key, this.waitingKey, this.epochKey, holder, next.holder, this.opts.limit, this.opts.leaseMs, this.process, QUARANTINE_MS)
+            .catch(() => 0);
           if (handed === 1 && this.grant(next)) return;
           // It gave up meanwhile: the slot it was handed is freed. (Served meanwhile by the poller,
           // it holds that same slot.)
@@ -158,6 +180,28 @@ export class Bulkhead {
         this.count({ busyMs: this.opts.leaseMs, waitedMs, calls: 1 }); // taken until its lease ends
       },
     };
+  }
+
+  /** A call of this process took a slot: its lease is kept by the heartbeat until it ends. */
+  private leased(holder: string): void {
+    this.leases.set(holder, Date.now() + this.opts.leaseMs);
+    this.heartbeat ??= setInterval(() => this.remind(), HEARTBEAT_MS).unref();
+  }
+
+  /** The heartbeat: puts back the leases of this process's calls in flight if Redis forgot them. */
+  private remind(): void {
+    const now = Date.now();
+    const args: (string | number)[] = [];
+    for (const [holder, endsAt] of this.leases) {
+      if (endsAt <= now) this.leases.delete(holder); // an abandoned call's lease ran out
+      else args.push(holder, endsAt - now);
+    }
+    if (this.leases.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      return;
+    }
+    this.scripts.bulkheadRemind(this.opts.key, this.epochKey, QUARANTINE_MS, ...args).catch(() => undefined);
   }
 
   /** Adds to the deployment's usage counters; best effort (a lost count only blurs the picture). */
