@@ -10,7 +10,7 @@
 --       visitor is gone after this long unseen (ms)
 -- Returns {outcome, visitor, place, state, listing changed to ('' if not), people ahead, visitMs,
 -- capacity, joined at, show starts at, sales open at (0: open), seats free (else the show's seats),
--- seats per order}; outcome: new | existing |
+-- seats per order, visitor numbers left below the ceiling}; outcome: new | existing |
 -- no_room | drained | started | must_open (sales opened: run open-sales first) |
 -- must_reserve (no visitor number left below the room's ceiling: reserve more in the token ledger
 -- and raise it, then join again);
@@ -139,4 +139,5 @@ local crossed = relist(room, availability)
 local ahead = 0
 if state == 'waiting' then ahead = redis.call('ZCARD', queue) - 1 end
 if state == 'pre' then ahead = redis.call('ZCARD', prequeue) - 1 end
-return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '', tostring(capacity), tostring(now), r[8], tostring(opensAt), r[11] or r[13], r[12] or ''}
+return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '', tostring(capacity), tostring(now), r[8], tostring(opensAt), r[11] or r[13], r[12] or '',
+  tonumber(numbers[2] or '0') - visitor}

@@ -1,39 +1,52 @@
 import type pg from 'pg';
 
 /**
- * Visitor numbers are reserved in the durable token ledger (issue_token.token_ledger) this many at
- * a time: one PostgreSQL write per block keeps joins at one Redis round trip, and a room rebuilt
- * after Redis forgot it counts at most a block per reserving process as issued that was not (given
- * back once its grace is over, lib/recovery.lua).
+ * Visitor numbers are reserved in the durable token ledger (issue_token.token_ledger) a block at a
+ * time, ahead of need: a join that leaves fewer than LOW_WATER numbers below the room's ceiling
+ * reserves the next block without waiting for it, and only a join that finds none left waits
+ * (`must_reserve`). Joiners who wait in the same moment share one reservation sized for all of them.
+ * A room rebuilt after Redis forgot it counts what a block left unused as issued until its grace
+ * is over (lib/recovery.lua), so blocks stay small.
  */
-export const LEDGER_BLOCK = 64;
+export const LOW_WATER = 32;
+const BLOCK = 64;
 
 /**
  * The durable record of how many tokens each show may have issued: no token carries a visitor
- * number above the show's `reserved`. Reservations of one process for one show are made one at a
- * time (the joiners who find the ceiling reached at once wait for the same one).
+ * number above the show's `reserved`.
  */
 export class TokenLedger {
-  private readonly inFlight = new Map<string, Promise<number>>();
+  private readonly waiting = new Map<string, { issued: number; joiners: number; ceiling: Promise<number> }>();
 
   constructor(private readonly db: pg.Pool) {}
 
-  /** Reserves a block of numbers above `issued` (what the room has issued); the new ceiling. */
+  /**
+   * Reserves numbers above `issued` (what the room has issued) for this joiner and those asking in
+   * the same moment; the new ceiling.
+   */
   reserve(showId: string, issued: number): Promise<number> {
-    let pending = this.inFlight.get(showId);
-    if (!pending) {
-      pending = this.db
-        .query<{ reserved: number }>(
-          `INSERT INTO issue_token.token_ledger (show_id, reserved) VALUES ($1, $2::int + $3::int)
-             ON CONFLICT (show_id) DO UPDATE SET reserved = GREATEST(token_ledger.reserved, $2::int) + $3::int, updated_at = now()
-             RETURNING reserved`,
-          [showId, issued, LEDGER_BLOCK],
-        )
-        .then((r) => r.rows[0].reserved)
-        .finally(() => this.inFlight.delete(showId));
-      this.inFlight.set(showId, pending);
+    let batch = this.waiting.get(showId);
+    if (!batch) {
+      const b = { issued, joiners: 0, ceiling: Promise.resolve(0) };
+      b.ceiling = new Promise<void>((r) => setImmediate(r)).then(() => {
+        this.waiting.delete(showId);
+        return this.write(showId, b.issued, Math.max(BLOCK, 2 * b.joiners));
+      });
+      this.waiting.set(showId, (batch = b));
     }
-    return pending;
+    batch.joiners++;
+    batch.issued = Math.max(batch.issued, issued);
+    return batch.ceiling;
+  }
+
+  private async write(showId: string, issued: number, block: number): Promise<number> {
+    const { rows } = await this.db.query<{ reserved: number }>(
+      `INSERT INTO issue_token.token_ledger (show_id, reserved) VALUES ($1, $2::int + $3::int)
+         ON CONFLICT (show_id) DO UPDATE SET reserved = GREATEST(token_ledger.reserved, $2::int) + $3::int, updated_at = now()
+         RETURNING reserved`,
+      [showId, issued, block],
+    );
+    return rows[0].reserved;
   }
 }
 

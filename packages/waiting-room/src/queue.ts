@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
-import type { TokenLedger } from './ledger';
+import { LOW_WATER, type TokenLedger } from './ledger';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -206,13 +206,16 @@ export class ShowQueue {
       await this.openSales();
       r = await commands(this.redis).join(...this.keys, ...args);
     }
-    // Every visitor number is first reserved in the durable ledger, a block at a time (a
-    // reinstated visitor can take the room past a fresh block: then once more).
-    for (let tries = 0; r[0] === 'must_reserve' && tries < 3; tries++) {
-      await commands(this.redis).raiseCeiling(...this.keys, await ledger.reserve(this.showId, Number(r[1])));
+    // Every visitor number is reserved in the durable ledger first (ledger.ts): a join that finds
+    // none left waits for a block; one that leaves few reserves the next without waiting.
+    for (let tries = 0; r[0] === 'must_reserve'; tries++) {
+      if (tries === 5) throw new Error(`no visitor number could be reserved for show ${this.showId}`);
+      await this.reserveNumbers(ledger, Number(r[1]));
       r = await commands(this.redis).join(...this.keys, ...args);
     }
-    if (r[0] === 'must_reserve') throw new Error(`no visitor number could be reserved for show ${this.showId}`);
+    if (r[0] === 'new' && Number(r[13]) < LOW_WATER) {
+      this.reserveNumbers(ledger, Number(r[1])).catch(() => undefined); // a later joiner waits, and tries again
+    }
     if (r[0] === 'recovering') return { outcome: 'recovering', retryAfterMs: Math.max(1_000, Number(r[1])) };
     if (r[0] === 'rate_limited') {
       const ms = Number(r[2]);
@@ -237,6 +240,10 @@ export class ShowQueue {
       salesOpenAt: Number(salesOpenAt ?? 0),
       buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder),
     };
+  }
+
+  private async reserveNumbers(ledger: TokenLedger, issued: number): Promise<void> {
+    await commands(this.redis).raiseCeiling(...this.keys, await ledger.reserve(this.showId, issued));
   }
 
   /**
