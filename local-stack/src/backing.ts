@@ -95,7 +95,9 @@ export async function startEmbeddedPostgres(onLog: (line: string) => void): Prom
     },
     restart: start,
     async stop() {
-      await pg.stop().catch(() => undefined);
+      // The library waits for its process to exit: one that already has (killed, not restarted yet) never would.
+      const server = postmaster();
+      if (server && server.exitCode === null && server.signalCode === null) await pg.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
