@@ -122,17 +122,19 @@ export async function startRedisServer(): Promise<BackingService> {
       detached: true, // its own process group: Ctrl-C reaches the stack, which stops it last
     });
     child = server;
-    const deadline = Date.now() + 10_000;
+    let deadline = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
-        // Up once its AOF is loaded (until then it answers most commands with LOADING).
+        // Up once its AOF is loaded (until then it answers most commands with LOADING); however
+        // long a big one takes, a server that answers is not given up on.
         if ((await probe.info('persistence')).includes('loading:0')) {
           probe.disconnect();
           return server;
         }
+        deadline = Date.now() + 10_000;
         throw new Error('still loading its data');
       } catch (err) {
         probe.disconnect();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,6 +96,9 @@ describe('npm start (the local stack)', () => {
     expect(straight.status).toBe(401);
     expect((await fetch(state.broker, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.body as string })).status).toBe(401);
     const sinkToken = readFileSync(path.join(stateDir, 'oidc', 'token'), 'utf8');
+    // The broker's signing key, kept for its restarts, is for this user's eyes only.
+    expect((statSync(path.join(stateDir, 'oidc', 'broker-key.pem')).mode & 0o777).toString(8)).toBe('600');
+    expect((statSync(path.join(stateDir, 'oidc')).mode & 0o777).toString(8)).toBe('700');
     const toBroker = (message: { headers: Record<string, unknown>; body: unknown }) =>
       fetch(state.broker, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: `Bearer ${sinkToken}` }, body: message.body as string });
 
