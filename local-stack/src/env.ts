@@ -25,3 +25,12 @@ export const edgeEnv = {
   },
   LOG_LEVEL: runtimeEnv.LOG_LEVEL,
 };
+
+/** What the local broker's process reads; `npm start` sets them (see the README's table). */
+export const brokerEnv = {
+  // Fixed (not 0): the broker's URL is its issuer's, and must stay the same when it is started again.
+  PORT: { schema: Joi.number().integer().min(1).max(65535).required(), expect: 'the TCP port of the broker on 127.0.0.1 (1-65535)' },
+  BROKER_FUNCTIONS: { ...edgeEnv.EDGE_FUNCTIONS, expect: 'JSON like {"admit-batch":"http://127.0.0.1:4002"}: each function’s base URL, where its events are delivered (<url>/events)' },
+  BROKER_SIGNING_KEY_FILE: { schema: Joi.string().required(), expect: 'a file holding the broker’s P-256 private key (PKCS#8 PEM), which signs its deliveries and tokens' },
+  LOG_LEVEL: runtimeEnv.LOG_LEVEL,
+};

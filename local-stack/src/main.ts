@@ -1,22 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ConfigError, createLogger, listFunctions, loadConfig, migrate } from '@premiere/runtime';
 import { freePort, startEmbeddedPostgres, startRedisServer, type BackingService } from './backing';
-import { LocalBroker } from './broker';
-import { loadEventing, loadRoutes } from './declarations';
+import { loadRoutes } from './declarations';
 import { loadDemoCatalog } from './demo-catalog';
 import { stackEnv } from './env';
+import { brokerIssuer, writeBrokerKey, writeSinkToken } from './oidc';
 import { localSecrets } from './secrets';
+import { nodeProgram, Supervisor } from './supervise';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FUNCTIONS = listFunctions();
 const SIMULATORS = { 'legacy-cinema': 'legacy-cinema-main.js', 'payment-provider': 'payment-provider-main.js' };
 
 const log = createLogger({ name: 'local-stack' });
-/** The broker's audience, in Knative's form (eventing.knative.dev/broker/<namespace>/<name>). */
-const BROKER_AUDIENCE = 'eventing.knative.dev/broker/local/default';
 const maskPassword = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
 function isAlive(pid: number): boolean {
@@ -90,21 +88,25 @@ async function main() {
   mkdirSync(stateDir, { recursive: true });
 
   const cleanups: (() => Promise<void>)[] = [];
-  const pids: number[] = [];
   const dirs: string[] = [];
-  const children = new Map<string, ChildProcess>();
   let stopping = false;
   let published: object = { starting: true };
-  const writeState = (state: object = published) => {
+  // Every part's current pid by name (for tools such as npm run chaos); `pids` the same, to reap.
+  const supervisor = new Supervisor(log, () => !stopping && writeState());
+  function writeState(state: object = published) {
     published = state;
-    writeFileSync(stateFile, `${JSON.stringify({ ...state, supervisor: process.pid, pids, dirs }, null, 2)}\n`);
-  };
+    const processes = supervisor.processes;
+    // Whole or not at all (a new file renamed over it): tools read it while parts restart.
+    writeFileSync(`${stateFile}.new`, `${JSON.stringify({ ...state, processes, supervisor: process.pid, pids: Object.values(processes), dirs }, null, 2)}\n`);
+    renameSync(`${stateFile}.new`, stateFile);
+  }
   // Until everything is up, record what runs so a killed start-up can be reaped next time.
   writeState();
 
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    supervisor.halt();
     log.info('stopping the stack');
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'cleanup step failed'));
     rmSync(stateFile, { force: true });
@@ -117,101 +119,72 @@ async function main() {
 
   try {
     await checkPortFree(config.PREMIERE_PORT);
+    // Redis and PostgreSQL, when the stack starts them, are restarted like every other part, on
+    // the same port with the same data.
+    const keepBacking = async (name: string, service: BackingService) => {
+      dirs.push(...service.dirs);
+      cleanups.push(await supervisor.keep(name, { start: service.restart, stop: service.stop }, service.process));
+    };
     // Redis first: it is the one that may be missing, and it starts in a blink.
     let redisUrl = config.REDIS_URL;
     if (!redisUrl) {
       const redis = await startRedisServer();
-      cleanups.push(redis.stop);
-      pids.push(...redis.pids);
-      dirs.push(...redis.dirs);
+      await keepBacking('redis', redis);
       redisUrl = redis.url;
     }
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       log.info('starting an embedded PostgreSQL');
       const pg: BackingService = await startEmbeddedPostgres((line) => log.debug({ postgres: line }));
-      cleanups.push(pg.stop);
-      pids.push(...pg.pids);
-      dirs.push(...pg.dirs);
+      await keepBacking('postgres', pg);
       databaseUrl = pg.url;
     }
-    writeState();
 
     await migrate(databaseUrl, { log: (line) => log.info(line) });
     const { shows } = await loadDemoCatalog(databaseUrl, new Date(), config.DEMO_SALES_OPEN_SECONDS * 1000);
     log.info({ shows }, 'demo catalog loaded');
 
-    const eventing = loadEventing();
+    // Ports fixed for the stack's life, so that a part started again is where the others expect it.
     const ports: Record<string, number> = Object.fromEntries(await Promise.all([...FUNCTIONS, ...Object.keys(SIMULATORS), 'broker'].map(async (n) => [n, await freePort()] as const)));
     ports.edge = config.PREMIERE_PORT;
     const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
+    const functionUrls = JSON.stringify(Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)])));
+
+    // Each part runs as its own process, as its container would; a process that dies is started
+    // again, as Kubernetes would.
+    const launch = async (name: string, script: string, env: Record<string, string>) => {
+      // Functions, simulators and the broker on 127.0.0.1 (HOST); the edge (edge-main, on every interface) is the one door.
+      const program = nodeProgram(script, { ...process.env, ...env, PORT: String(ports[name]), HOST: '127.0.0.1', LOG_LEVEL: config.LOG_LEVEL });
+      cleanups.push(await supervisor.keep(name, program));
+    };
 
     // Sender identity as on a cluster with Knative's authentication-oidc: the broker signs every
     // delivery for its function's audience and takes only events carrying its token, which the
     // functions read from a file, as a SinkBinding mounts it (renewed well before it runs out).
-    const audienceOf = (fn: string) => `premiere/${fn}`;
-    const broker = new LocalBroker({
-      delivery: eventing.delivery,
-      subscriptions: eventing.subscriptions.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, filter: s.filter, audience: audienceOf(s.function) })),
-      schedules: eventing.schedules.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, schedule: s.schedule, data: s.data, audience: audienceOf(s.function) })),
-      log: createLogger({ name: 'broker', level: config.LOG_LEVEL }),
-      ingressAudience: BROKER_AUDIENCE,
-    });
-    const brokerUrl = await broker.listen(ports.broker);
-    cleanups.push(() => broker.close());
-    const sinkTokenFile = path.join(stateDir, 'oidc', 'token');
-    const writeSinkToken = () => {
-      mkdirSync(path.dirname(sinkTokenFile), { recursive: true, mode: 0o700 });
-      writeFileSync(sinkTokenFile, broker.tokenFor(BROKER_AUDIENCE, 'system:serviceaccount:local:functions-to-broker-oidc-sources.knative.dev-sinkbinding'), { mode: 0o600 });
-    };
-    writeSinkToken();
-    const renewSinkToken = setInterval(writeSinkToken, 20 * 60_000).unref();
-    cleanups.push(async () => {
-      clearInterval(renewSinkToken);
-      rmSync(path.dirname(sinkTokenFile), { recursive: true, force: true });
-    });
-
-    // Each function and simulator, and the edge, runs as its own process, as its container would;
-    // a process that dies is started again, as Kubernetes would.
-    const launch = (name: string, script: string, env: Record<string, string>) => {
-      const start = () => {
-        const child = spawn(process.execPath, [script], {
-          // Functions and simulators on 127.0.0.1 (HOST); the edge (edge-main, on every interface) is the one door.
-          env: { ...process.env, ...env, PORT: String(ports[name]), HOST: '127.0.0.1', LOG_LEVEL: config.LOG_LEVEL },
-          stdio: ['ignore', 'inherit', 'inherit'],
-          detached: true, // its own process group: Ctrl-C reaches the stack, which stops it in order
-        });
-        children.set(name, child);
-        pids.push(child.pid!);
-        if (!('starting' in published)) writeState(); // a restarted process: record its pid
-        child.once('exit', (code, signal) => {
-          if (stopping) return;
-          log.error({ process: name, code, signal }, `${name} exited; starting it again`);
-          setTimeout(() => !stopping && start(), 1_000);
-        });
-      };
-      start();
-      cleanups.push(async () => {
-        const child = children.get(name)!;
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
-        await exited;
-        clearTimeout(timer);
-      });
-    };
+    // The broker's key is made here and given to every start of the broker, so that one started
+    // again signs as before and takes the token the functions hold.
+    const oidcDir = path.join(stateDir, 'oidc');
+    cleanups.push(async () => rmSync(oidcDir, { recursive: true, force: true }));
+    const brokerKeyFile = path.join(oidcDir, 'broker-key.pem');
+    writeBrokerKey(brokerKeyFile);
+    const brokerUrl = urlOf('broker');
+    const issuer = brokerIssuer(brokerUrl, brokerKeyFile);
+    const sinkTokenFile = path.join(oidcDir, 'token');
+    writeSinkToken(sinkTokenFile, issuer);
+    const renewSinkToken = setInterval(() => writeSinkToken(sinkTokenFile, issuer), 20 * 60_000).unref();
+    cleanups.push(async () => clearInterval(renewSinkToken));
+    await launch('broker', path.join(__dirname, 'broker-main.js'), { BROKER_FUNCTIONS: functionUrls, BROKER_SIGNING_KEY_FILE: brokerKeyFile });
 
     const secrets = localSecrets(stateDir);
     for (const [name, script] of Object.entries(SIMULATORS)) {
-      launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: databaseUrl, PAYMENT_PROVIDER_API_KEY: secrets.PAYMENT_PROVIDER_API_KEY });
+      await launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: databaseUrl, PAYMENT_PROVIDER_API_KEY: secrets.PAYMENT_PROVIDER_API_KEY });
     }
     for (const fn of FUNCTIONS) {
-      launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), {
+      await launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), {
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
         K_SINK: brokerUrl,
-        EVENT_AUTH_ISSUER: broker.issuerUrl,
+        EVENT_AUTH_ISSUER: issuer.url,
         EVENT_AUTH_JWKS_URL: `${brokerUrl}/openid/v1/jwks`,
         EVENT_AUTH_SUBJECT_PREFIX: 'system:serviceaccount:local:',
         EVENT_SINK_TOKEN_FILE: sinkTokenFile,
@@ -223,6 +196,7 @@ async function main() {
       });
     }
     await Promise.all([
+      waitReady('broker', `${brokerUrl}/healthz`),
       ...Object.keys(SIMULATORS).map((n) => waitReady(n, `${urlOf(n)}/healthz`)),
       ...FUNCTIONS.map((n) => waitReady(n, `${urlOf(n)}/readyz`)),
     ]);
@@ -230,16 +204,18 @@ async function main() {
     // The edge last, once every function answers, as the one public door: in a process of its own,
     // so that no request can take the broker or this supervisor down with it.
     const edgeUrl = `http://127.0.0.1:${config.PREMIERE_PORT}`;
-    launch('edge', path.join(__dirname, 'edge-main.js'), { EDGE_FUNCTIONS: JSON.stringify(Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)]))) });
-    const edge = children.get('edge')!;
+    const edge = nodeProgram(path.join(__dirname, 'edge-main.js'), { ...process.env, EDGE_FUNCTIONS: functionUrls, PORT: String(ports.edge), LOG_LEVEL: config.LOG_LEVEL });
+    const edgeProcess = await edge.start();
     let edgeExited: (code: number | null) => void = () => undefined;
     try {
+      // Kept (restarted when it dies) from the start, but a start-up failure stops the stack at once.
+      cleanups.push(await supervisor.keep('edge', edge, edgeProcess));
       await Promise.race([
         waitReady('edge', `${edgeUrl}${loadRoutes().edgeHealth}`),
-        new Promise((_, reject) => edge.once('exit', (edgeExited = (code) => reject(new Error(`the edge stopped at start-up (exit code ${code})`))))),
+        new Promise((_, reject) => edgeProcess.once('exit', (edgeExited = (code) => reject(new Error(`the edge stopped at start-up (exit code ${code})`))))),
       ]);
     } finally {
-      edge.off('exit', edgeExited);
+      edgeProcess.off('exit', edgeExited);
     }
 
     const state = {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listFunctions, migrateEnv, runtimeEnv } from '@premiere/runtime';
 import { legacyCinemaEnv, paymentProviderEnv } from '@premiere/simulators';
-import { edgeEnv, stackEnv } from '../src/env';
+import { brokerEnv, edgeEnv, stackEnv } from '../src/env';
 import { catalogEnv } from '../../functions/render-catalog/src/env';
 import { issueTokenEnv } from '../../functions/issue-token/src/env';
 import { admitBatchEnv } from '../../functions/admit-batch/src/env';
@@ -49,7 +49,7 @@ describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
 describe('the README', () => {
   it('documents every environment variable the code reads', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(edgeEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(reserveSeatEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
+    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(edgeEnv), ...Object.keys(brokerEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(reserveSeatEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
     const missing = [...new Set(names)].filter((n) => !readme.includes(`\`${n}\``));
     expect(missing).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { callHttp } from '../http-client';
@@ -181,14 +181,18 @@ const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value
  * deliveries and serving its keys as the cluster's service-account issuer does; tests use one too.
  */
 export class EventIssuer {
-  readonly keyId = randomBytes(8).toString('hex');
-  private readonly privateKey: KeyObject;
+  readonly keyId: string;
   private readonly publicJwk: JWK;
 
-  constructor(readonly url: string) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    this.privateKey = privateKey;
+  /** `privateKey` (P-256): a key kept elsewhere, so that an issuer started again signs as before; by default a new one. */
+  constructor(
+    readonly url: string,
+    private readonly privateKey: KeyObject = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+  ) {
+    const publicKey = createPublicKey(privateKey);
     this.publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+    // Named by the key itself: the same key is the same kid wherever and whenever it is loaded.
+    this.keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
   }
 
   /** The public keys, as `/openid/v1/jwks` serves them. */

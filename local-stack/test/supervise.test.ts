@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { createLogger } from '@premiere/runtime';
+import { captureLogs, eventually } from '@premiere/runtime/testing';
+import { Supervisor, terminate, type Part } from '../src/supervise';
+
+function alive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A Node program that runs until stopped. */
+const sleeper = (): Part => ({ start: async () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }), stop: (child) => terminate(child, 5_000) });
+
+describe('the local stack’s supervisor', () => {
+  const supervisors: Supervisor[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const s of supervisors.splice(0)) s.halt();
+    for (const stop of stops.splice(0)) await stop();
+  });
+
+  it('starts a part that died again, records its new pid, and logs the restart', async () => {
+    const logs = captureLogs();
+    let changes = 0;
+    const supervisor = new Supervisor(createLogger({ name: 'local-stack' }, logs.stream), () => changes++);
+    supervisors.push(supervisor);
+    stops.push(await supervisor.keep('worker', sleeper()));
+    const first = supervisor.processes.worker;
+    expect(alive(first)).toBe(true);
+
+    process.kill(first, 'SIGKILL');
+    await eventually(() => supervisor.processes.worker !== undefined && supervisor.processes.worker !== first, 10_000);
+    expect(alive(supervisor.processes.worker)).toBe(true);
+    expect(changes).toBe(3); // started, died, started again
+    expect(logs.lines.map((l) => l.msg)).toEqual(['worker exited (SIGKILL); starting it again in 1 s', 'worker started again']);
+    expect(logs.lines[0]).toMatchObject({ level: 'error', process: 'worker', restartInMs: 1_000 });
+  });
+
+  it('waits longer each time a part keeps dying, and tries again when it cannot start', async () => {
+    const logs = captureLogs();
+    const supervisor = new Supervisor(createLogger({ name: 'local-stack' }, logs.stream), () => undefined);
+    supervisors.push(supervisor);
+    let starts = 0;
+    // Exits at once; its second start fails outright.
+    const crashing: Part = {
+      start: async () => {
+        if (++starts === 2) throw new Error('port taken');
+        return spawn(process.execPath, ['-e', 'process.exit(3)'], { stdio: 'ignore' });
+      },
+      stop: async () => undefined,
+    };
+    stops.push(await supervisor.keep('crasher', crashing));
+    const restarts = () => logs.lines.filter((l) => l.level === 'error');
+    await eventually(() => restarts().length >= 3, 15_000);
+    supervisor.halt();
+    expect(restarts().slice(0, 3).map((l) => [l.reason, l.restartInMs])).toEqual([
+      ['exited (code 3)', 1_000],
+      ['could not start (port taken)', 2_000],
+      ['exited (code 3)', 4_000],
+    ]);
+  }, 30_000);
+
+  it('starts nothing again once halted (the stack is stopping)', async () => {
+    const logs = captureLogs();
+    const supervisor = new Supervisor(createLogger({ name: 'local-stack' }, logs.stream), () => undefined);
+    supervisors.push(supervisor);
+    stops.push(await supervisor.keep('worker', sleeper()));
+    supervisor.halt();
+    process.kill(supervisor.processes.worker, 'SIGKILL');
+    // Seen dead (it is no longer listed), and no restart planned: that would have been logged then.
+    await eventually(() => supervisor.processes.worker === undefined, 10_000);
+    expect(logs.lines).toEqual([]);
+  });
+
+  it('stops the part’s current process for good', async () => {
+    const supervisor = new Supervisor(createLogger({ name: 'local-stack' }, captureLogs().stream), () => undefined);
+    supervisors.push(supervisor);
+    const stop = await supervisor.keep('worker', sleeper());
+    const pid = supervisor.processes.worker;
+    supervisor.halt();
+    await stop();
+    expect(alive(pid)).toBe(false);
+  });
+});
