@@ -156,6 +156,8 @@ async function main() {
       schedules: eventing.schedules.map((s) => ({ name: s.name, url: `${urlOf(s.function)}/events`, schedule: s.schedule, data: s.data, audience: audienceOf(s.function) })),
       log: createLogger({ name: 'broker', level: config.LOG_LEVEL }),
       ingressAudience: BROKER_AUDIENCE,
+      // As the chart's Triggers: dead letters stored by admit-batch, for operators to replay.
+      deadLetterSink: { url: `${urlOf('admit-batch')}/dead-letters`, audience: audienceOf('admit-batch') },
     });
     const brokerUrl = await broker.listen(ports.broker);
     cleanups.push(() => broker.close());
