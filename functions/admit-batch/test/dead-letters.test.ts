@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createFunction, createLogger, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, testEventIssuer, type TestDatabase } from '@premiere/runtime/testing';
 import { TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { freePort } from '../../../local-stack/src/backing';
 import { LocalBroker, type DeadLetterSink } from '../../../local-stack/src/broker';
 import { admitBatch } from '../src';
 
@@ -46,7 +47,7 @@ async function start(def: FunctionDefinition, extra: Record<string, string> = {}
 }
 
 /** A consumer of premiere.visitors.admitted (in reserve-seat's schema) that fails while `down`, and counts what it handles. */
-function consumer(state: { down: boolean; handled: string[] }): FunctionDefinition {
+function consumer(state: { down: boolean; handled: string[]; sources: string[] }): FunctionDefinition {
   return {
     name: 'reserve-seat',
     events: {
@@ -55,6 +56,7 @@ function consumer(state: { down: boolean; handled: string[] }): FunctionDefiniti
         async handle({ event }) {
           if (state.down) throw new Error('the room is gone');
           state.handled.push(event.id);
+          state.sources.push(event.source);
         },
       },
     },
@@ -62,24 +64,28 @@ function consumer(state: { down: boolean; handled: string[] }): FunctionDefiniti
 }
 
 /** The stack as `npm start` wires it: the broker delivers to the consumer, dead letters go to admit-batch. */
-async function stack() {
-  const state = { down: true, handled: [] as string[] };
+async function stack(opts: { brokerPort?: number; env?: Record<string, string> } = {}) {
+  const state = { down: true, handled: [] as string[], sources: [] as string[] };
   const consuming = await start(consumer(state));
   const sink: DeadLetterSink = { url: '', audience: 'premiere/admit-batch' };
   const logs = captureLogs();
-  const broker = new LocalBroker({
-    subscriptions: [{ name: 'seats-admitted', url: `${consuming.url}/events`, filter: { type: 'premiere.visitors.admitted' }, audience: 'premiere/reserve-seat' }],
-    schedules: [],
-    delivery: { retry: 2, backoffPolicy: 'exponential', backoffDelay: 'PT0.05S' },
-    log: createLogger({ name: 'broker' }, logs.stream),
-    issuer: testEventIssuer,
-    deadLetterSink: sink,
-  });
-  const brokerUrl = await broker.listen(0);
-  closers.push(() => broker.close());
-  const bouncer = await start(admitBatch, { K_SINK: brokerUrl });
+  const newBroker = async () => {
+    const broker = new LocalBroker({
+      subscriptions: [{ name: 'seats-admitted', url: `${consuming.url}/events`, filter: { type: 'premiere.visitors.admitted' }, audience: 'premiere/reserve-seat' }],
+      schedules: [],
+      delivery: { retry: 2, backoffPolicy: 'exponential', backoffDelay: 'PT0.05S' },
+      log: createLogger({ name: 'broker' }, logs.stream),
+      issuer: testEventIssuer,
+      deadLetterSink: sink,
+    });
+    const brokerUrl = await broker.listen(opts.brokerPort ?? 0);
+    closers.push(() => broker.close());
+    return { broker, brokerUrl };
+  };
+  const { broker, brokerUrl } = await newBroker();
+  const bouncer = await start(admitBatch, { K_SINK: brokerUrl, ...opts.env });
   sink.url = `${bouncer.url}/dead-letters`;
-  return { state, broker, brokerUrl, bouncer, consumerUrl: `${consuming.url}/events`, logs };
+  return { state, broker, brokerUrl, newBroker, bouncer, consumerUrl: `${consuming.url}/events`, logs };
 }
 
 let n = 0;
@@ -150,6 +156,24 @@ describe('dead letters', () => {
     const history = await (await fetch(`${bouncer.url}/admin/api/dead-letters?state=replayed`, { headers: admin })).json();
     expect(history.deadLetters.map((l: { eventId: string; replays: number }) => [l.eventId, l.replays]).sort()).toEqual([[first.id, 2], [second.id, 1], [third.id, 1]].sort());
     expect(await metric(bouncer.url, 'premiere.visitors.admitted')).toBe(0);
+  });
+
+  it('replays while the broker is down: the outbox sends the event, unchanged, once the broker is back', async () => {
+    const { state, broker, brokerUrl, newBroker, bouncer } = await stack({ brokerPort: await freePort(), env: { OUTBOX_RELAY_INTERVAL_MS: '200' } });
+    const event = admitted();
+    await publish(brokerUrl, event);
+    await broker.idle();
+    const [row] = await letters();
+    await broker.close();
+
+    state.down = false;
+    expect((await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, { method: 'POST', headers: admin })).status).toBe(200);
+    await eventually(async () => (await sql.query('SELECT 1 FROM admit_batch.outbox WHERE attempts > 0 AND published_at IS NULL')).rowCount === 1);
+    const back = await newBroker();
+    await sql.query('UPDATE admit_batch.outbox SET next_attempt_at = now()'); // rather than wait out the back-off
+    await eventually(() => state.handled.length === 1);
+    await back.broker.idle();
+    expect([state.handled, state.sources]).toEqual([[event.id], ['/premiere/admit-batch']]);
   });
 
   it('opens a letter again when its replay fails too', async () => {
