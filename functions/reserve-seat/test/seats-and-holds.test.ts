@@ -506,6 +506,14 @@ describe('paying', () => {
     // Acknowledged as paid twice: process-payment owes the refund even if the request is lost.
     const [ack] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND data->>'paymentId' = $1", [`${order.orderId}:1`]);
     expect(ack.data.outcome).toBe('paid_twice');
+    // The approval that paid the order, announced again (its acknowledgement was lost): nothing to
+    // give back, though another payment of the order was approved too.
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
+    expect((await view()).state).toBe('confirmed');
+    const asked = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
+    expect(asked.map((r) => r.data.paymentId)).toEqual([`${order.orderId}:1`]);
+    const acks = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND data->>'paymentId' = $1 ORDER BY id", [`${order.orderId}:2`]);
+    expect(acks.map((a) => a.data.outcome)).toEqual(['confirmed', 'settled_already']);
   });
 
   it('confirms an order whose approval arrives after its attempt was rejected', async () => {
