@@ -25,6 +25,7 @@ const CORE = ['specversion', 'id', 'source', 'type', 'subject', 'time', 'datacon
 /** The most one call replays; the rest wait for the next call (the answer says how many are left). */
 const REPLAY_BATCH = 500;
 const METRICS_QUERY_MS = 1_000;
+const SUMMARY_COLUMNS = 'id, event_id, source, type, subject, time, destination, error_code, left(error_data, 200) AS error_data, first_failed_at, last_failed_at, failures, open, replays, last_replayed_at';
 
 interface Row {
   id: string;
@@ -178,7 +179,7 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
       }
       const { rows: marked } = await tx.query<Row>(
         `UPDATE dead_letters SET open = false, replays = replays + 1, last_replayed_at = now(), last_replayed_by = $2
-          WHERE id = ANY($1) RETURNING *`,
+          WHERE id = ANY($1) RETURNING ${SUMMARY_COLUMNS}`,
         [letters.map((r) => r.id), client],
       );
       return marked;
@@ -240,8 +241,9 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
       if (q.state === 'open') where.push('open');
       if (q.state === 'replayed') where.push('NOT open');
       if (q.before) where.push(`id < $${params.push(q.before)}`);
+      // Not the events themselves (up to 256 KiB each): one letter's detail has them.
       const { rows } = await ctx.db.query<Row>(
-        `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(q.limit + 1)}`,
+        `SELECT ${SUMMARY_COLUMNS} FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.push(q.limit + 1)}`,
         params,
       );
       const page = rows.slice(0, q.limit);
