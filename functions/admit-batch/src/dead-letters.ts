@@ -56,7 +56,8 @@ function decodeErrorData(value: unknown): string | null {
   if (value === undefined || value === null || value === '') return null;
   const text = String(value);
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return text;
-  const decoded = Buffer.from(text, 'base64').toString('utf8');
+  // Knative cuts the base64 at 1,024 characters, which may split the body's last character.
+  const decoded = Buffer.from(text, 'base64').toString('utf8').replace(/\uFFFD{1,3}$/, '');
   return decoded.includes('\uFFFD') ? text : decoded;
 }
 
