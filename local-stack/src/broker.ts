@@ -182,9 +182,9 @@ export class LocalBroker {
     if (failure.status) extensions.knativeerrorcode = failure.status;
     if (failure.body) extensions.knativeerrordata = Buffer.from(failure.body).toString('base64').slice(0, ERROR_DATA_MAX);
     const dead = new CloudEvent({ ...(event as object), ...extensions } as CloudEventV1<unknown>, false);
-    const sent = await this.attempt(dead, `dead-letters/${name}`, sink.url, sink.audience, subject);
-    letter.sink = sent ? 'lost' : 'stored';
-    if (sent) this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason: sent.reason }, 'dead letter not stored: the dead-letter sink failed too; the event is lost');
+    const unstored = await this.attempt(dead, `dead-letters/${name}`, sink.url, sink.audience, subject);
+    letter.sink = unstored ? 'lost' : 'stored';
+    if (unstored) this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason: unstored.reason }, 'dead letter not stored: the dead-letter sink failed too; the event is lost');
   }
 
   /** Delivers with retries; undefined when delivered, else the last failure. */
