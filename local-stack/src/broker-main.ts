@@ -28,6 +28,8 @@ async function main() {
     log,
     issuer: brokerIssuer(`http://127.0.0.1:${config.PORT}`, config.BROKER_SIGNING_KEY_FILE),
     ingressAudience: BROKER_AUDIENCE,
+    // As the chart's Triggers: dead letters stored by admit-batch, for operators to replay.
+    deadLetterSink: { url: `${functions['admit-batch']}/dead-letters`, audience: audienceOf('admit-batch') },
   });
   const url = await broker.listen(config.PORT);
   log.info({ url }, 'broker listening');

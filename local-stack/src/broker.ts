@@ -20,7 +20,18 @@ export interface DeadLetter {
   reason: string;
   attempts: number;
   at: string;
+  /** Whether the dead-letter sink took it (stored), could not (lost), or there is none (kept here only). */
+  sink?: 'stored' | 'lost';
 }
+
+/** Where dead letters go, as a Trigger's delivery.deadLetterSink: `url`, with a token for `audience`. */
+export interface DeadLetterSink {
+  url: string;
+  audience: string;
+}
+
+/** Knative's dead-letter extensions carry at most this much of the failed answer's body, in base64. */
+const ERROR_DATA_MAX = 1_024;
 
 // Knative retries these answers (and no answer at all); any other non-2xx goes to dead letters.
 const RETRYABLE = (status: number) => status >= 500 || [404, 408, 409, 429].includes(status);
@@ -32,7 +43,8 @@ const TOKEN_RENEW_SECONDS = 300;
 /**
  * The local stand-in for a Knative Broker with its Triggers and PingSources: an ingress taking
  * CloudEvents (binary or structured), fan-out to matching subscribers in binary mode, retries
- * with backoff, dead letters (logged and kept, GET /dead-letters), reply events re-published, and
+ * with backoff, dead letters (sent to the dead-letter sink as Knative does, logged, and the last
+ * ones kept: GET /dead-letters), reply events re-published, and
  * schedules fired each matching minute (or now, by POST /schedules/<name>). Like Knative's
  * in-memory channel, it keeps events in memory only.
  *
@@ -66,6 +78,12 @@ export class LocalBroker {
       issuer?: EventIssuer;
       /** Take only events carrying this broker's token for this audience (off: take any). */
       ingressAudience?: string;
+      /**
+       * Where a Trigger's dead letters are sent (admit-batch's POST /dead-letters), with Knative's
+       * knativeerrordest / knativeerrorcode / knativeerrordata extensions, and retried as any
+       * delivery; without one (or when it fails too) they are only logged and kept in memory.
+       */
+      deadLetterSink?: DeadLetterSink;
     },
   ) {
     this.crons = opts.schedules.map((schedule) => ({ schedule, matches: parseCron(schedule.schedule) }));
@@ -149,14 +167,36 @@ export class LocalBroker {
   }
 
   private async deliver(event: CloudEventV1<unknown>, name: string, url: string, audience: string, subject: string): Promise<void> {
+    const failure = await this.attempt(event, name, url, audience, subject);
+    if (!failure) return;
+    this.stats.deadLettered++;
+    const letter: DeadLetter = { subscription: name, event: JSON.parse(JSON.stringify(event)), reason: failure.reason, attempts: failure.attempts, at: new Date().toISOString() };
+    this.deadLetters.push(letter);
+    if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
+    this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason: failure.reason }, 'event dead-lettered');
+    // A Trigger's dead letters go to the sink, as its delivery.deadLetterSink; a PingSource has none
+    // on a cluster either (its next tick is the retry).
+    const sink = this.opts.deadLetterSink;
+    if (!sink || name.startsWith('schedule/')) return;
+    const extensions: Record<string, unknown> = { knativeerrordest: url };
+    if (failure.status) extensions.knativeerrorcode = failure.status;
+    if (failure.body) extensions.knativeerrordata = Buffer.from(failure.body).toString('base64').slice(0, ERROR_DATA_MAX);
+    const dead = new CloudEvent({ ...(event as object), ...extensions } as CloudEventV1<unknown>, false);
+    const unstored = await this.attempt(dead, `dead-letters/${name}`, sink.url, sink.audience, subject);
+    letter.sink = unstored ? 'lost' : 'stored';
+    if (unstored) this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason: unstored.reason }, 'dead letter not stored: the dead-letter sink failed too; the event is lost');
+  }
+
+  /** Delivers with retries; undefined when delivered, else the last failure. */
+  private async attempt(event: CloudEventV1<unknown>, name: string, url: string, audience: string, subject: string): Promise<{ reason: string; status?: number; body?: string; attempts: number } | undefined> {
     const { retry } = this.opts.delivery;
     const message = HTTP.binary(event);
-    let reason = '';
+    let failure: { reason: string; status?: number; body?: string } = { reason: '' };
     for (let attempt = 0; attempt <= retry; attempt++) {
       if (attempt > 0) {
         this.stats.retries++;
         await new Promise((r) => setTimeout(r, this.backoff(attempt - 1)));
-        if (this.closed) return;
+        if (this.closed) return undefined;
       }
       try {
         const headers = { ...(message.headers as Record<string, string>), authorization: `Bearer ${this.tokenFor(audience, subject)}` };
@@ -164,19 +204,15 @@ export class LocalBroker {
         if (res.status >= 200 && res.status < 300) {
           this.stats.delivered++;
           this.republishReply(res, name);
-          return;
+          return undefined;
         }
-        reason = `subscriber answered ${res.status}`;
-        if (!RETRYABLE(res.status)) break;
+        failure = { reason: `subscriber answered ${res.status}`, status: res.status, body: res.body };
+        if (!RETRYABLE(res.status)) return { ...failure, attempts: attempt + 1 };
       } catch (err) {
-        reason = `subscriber unreachable: ${(err as Error).message}`;
+        failure = { reason: `subscriber unreachable: ${(err as Error).message}` };
       }
     }
-    this.stats.deadLettered++;
-    const letter = { subscription: name, event: JSON.parse(JSON.stringify(event)), reason, attempts: retry + 1, at: new Date().toISOString() };
-    this.deadLetters.push(letter);
-    if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
-    this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason }, 'event dead-lettered');
+    return { ...failure, attempts: retry + 1 };
   }
 
   private republishReply(res: { headers: Record<string, string>; body: string }, name: string) {

@@ -102,6 +102,35 @@ describe('the local broker', () => {
     expect(logs.lines.filter((l) => l.msg === 'event dead-lettered')).toHaveLength(2);
   });
 
+  it('sends a Trigger’s dead letters to the dead-letter sink as Knative does: the event, knativeerror* extensions, a token for the sink’s audience', async () => {
+    const down = await subscriber(() => ({ status: 500, body: '{"error":"handler failed"}' }));
+    const sink = await subscriber(() => ({ status: 202 }));
+    const pinged = await subscriber(() => ({ status: 500 }));
+    closers.push(down.close, sink.close, pinged.close);
+    const logs = captureLogs();
+    const b = new LocalBroker({
+      subscriptions: [{ name: 'down', url: down.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' }],
+      schedules: [{ name: 'relay', url: pinged.url, schedule: '0 0 1 1 *', data: { schedule: 'outbox-relay' }, audience: 'premiere/test' }],
+      delivery: { retry: 1, backoffPolicy: 'exponential', backoffDelay: 'PT0.05S' },
+      log: createLogger({ name: 'broker' }, logs.stream),
+      deadLetterSink: { url: sink.url, audience: 'premiere/admit-batch' },
+    });
+    const url = await b.listen(0);
+    closers.push(() => b.close());
+    await send(url, HTTP.binary(event()));
+    await fetch(`${url}/schedules/relay`, { method: 'POST' });
+    await b.idle();
+
+    expect(sink.calls).toHaveLength(1); // the Trigger's; a PingSource has no dead-letter sink
+    const [letter] = sink.calls;
+    expect(letter.headers).toMatchObject({ 'ce-id': 'e-1', 'ce-type': 'premiere.seat.held', 'ce-source': '/premiere/reserve-seat', 'ce-subject': 'show-1', 'ce-knativeerrordest': down.url, 'ce-knativeerrorcode': '500' });
+    expect(Buffer.from(String(letter.headers['ce-knativeerrordata']), 'base64').toString()).toBe('{"error":"handler failed"}');
+    expect(JSON.parse(letter.body)).toEqual({ seat: 'A1' });
+    const identity = new SenderIdentity({ audience: 'premiere/admit-batch', issuer: b.issuerUrl, jwksUrl: `${url}/openid/v1/jwks`, log: createLogger({ name: 't' }, captureLogs().stream) });
+    await expect(identity.verify(letter.headers.authorization)).resolves.toBeUndefined();
+    expect(b.deadLetters.map((l) => [l.subscription, l.sink ?? 'none']).sort()).toEqual([['down', 'stored'], ['schedule/relay', 'none']]);
+  });
+
   it('publishes a subscriber’s reply event back into the broker', async () => {
     const reply = HTTP.binary(new CloudEvent({ id: 'r-1', type: 'premiere.seat.released', source: '/premiere/reserve-seat', data: { seat: 'A1' } }));
     const replier = await subscriber(() => ({ status: 200, headers: reply.headers as Record<string, string>, body: reply.body as string }));

@@ -157,6 +157,16 @@ describe('npm start (the local stack)', () => {
     expect(room).toMatchObject({ showId: premiere, tokensIssued: 12, quota: 26, inside: 10, waiting: 1, capacity: 10 });
     expect((await fetch(`${state.edge}/admin/api/shows/${premiere}`)).status).toBe(400);
 
+    // A delivery the broker gives up on (here at once: admit-batch refuses the data with 400) is a
+    // dead letter, stored by admit-batch as on a cluster and listed for operators.
+    const refused = HTTP.binary(new CloudEvent({ id: 'stack-dead-1', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere } }));
+    expect((await toBroker(refused)).status).toBe(202);
+    const letters = await eventually(async () => {
+      const list = await (await fetch(`${state.edge}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+      return list.deadLetters.length > 0 && list;
+    }, 10_000, 200);
+    expect(letters.deadLetters).toEqual([expect.objectContaining({ eventId: 'stack-dead-1', type: 'premiere.hold.released', destination: `${state.functions['admit-batch']}/events`, errorCode: 400, open: true })]);
+
     // An event through the broker, routed by helm/premiere/eventing.yaml, refreshes a page at the edge.
     const movie = async () => (await fetch(`${state.edge}/movies/last-starfall`)).text();
     expect(await movie()).toContain('href="/waiting-room/last-starfall-premiere"');

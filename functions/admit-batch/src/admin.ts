@@ -110,15 +110,16 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
   ];
 }
 
-/** A small page for operators: the token is asked for once and kept for the tab only. */
+/** A small page for operators (waiting rooms, dead letters): the token is asked for once and kept for the tab only. */
 function adminPage(): string {
   const script = new Html(`<script>
 (function () {
   var token = sessionStorage.getItem('premiere-admin');
   function ask() { token = prompt('Admin token'); if (token) sessionStorage.setItem('premiere-admin', token); }
   if (!token) ask();
-  function call(method, path, body) {
-    return fetch('/admin/api/shows' + path, { method: method, headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}), body: body ? JSON.stringify(body) : undefined })
+  function call(method, path, body) { return api(method, '/admin/api/shows' + path, body); }
+  function api(method, path, body) {
+    return fetch(path, { method: method, headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}), body: body ? JSON.stringify(body) : undefined })
       .then(function (r) { if (r.status === 401) { sessionStorage.removeItem('premiere-admin'); ask(); } return r.json(); });
   }
   function cell(tr, v) { var td = document.createElement('td'); td.textContent = v; tr.appendChild(td); return td; }
@@ -143,13 +144,40 @@ function adminPage(): string {
       });
     });
   }
+  function letters() {
+    api('GET', '/admin/api/dead-letters?limit=100').then(function (body) {
+      var rows = document.getElementById('letters'); rows.textContent = '';
+      var types = document.getElementById('letter-types'); types.textContent = '';
+      Object.keys(body.open || {}).forEach(function (type) {
+        button(types, 'Replay all ' + body.open[type] + ' of ' + type, function () {
+          if (confirm('Send every open dead letter of ' + type + ' to the broker again?')) api('POST', '/admin/api/dead-letters/replay', { type: type }).then(letters);
+        });
+      });
+      (body.deadLetters || []).forEach(function (l) {
+        var tr = document.createElement('tr');
+        [l.id, l.type, l.subject || '', l.destination, (l.errorCode || '') + ' ' + (l.error || ''), l.failures, new Date(l.lastFailedAt).toLocaleString(), l.replays].forEach(function (v) { cell(tr, v); });
+        var td = cell(tr, '');
+        button(td, 'Inspect', function () { api('GET', '/admin/api/dead-letters/' + l.id).then(function (d) { document.getElementById('letter').textContent = JSON.stringify(d, null, 2); }); });
+        button(td, 'Replay', function () { api('POST', '/admin/api/dead-letters/' + l.id + '/replay').then(letters); });
+        rows.appendChild(tr);
+      });
+      document.getElementById('no-letters').hidden = (body.deadLetters || []).length > 0;
+    });
+  }
   refresh(); setInterval(refresh, 5000);
+  letters(); setInterval(letters, 15000);
 })();
 </script>`);
   return page(
     'Waiting rooms',
     html`<h1>Waiting rooms</h1>
 <table class="card"><thead><tr><th>show</th><th>live tokens / quota</th><th>left</th><th>waiting</th><th>inside / capacity</th><th>admitted last minute</th><th>wait at the back</th><th>state</th><th></th></tr></thead><tbody id="rows"></tbody></table>
-<p class="muted">Live, every 5 s. Every action is logged and recorded in admit_batch.admin_actions.</p>${script}`,
+<p class="muted">Live, every 5 s. Every action is logged and recorded in admit_batch.admin_actions.</p>
+<h2>Dead letters</h2>
+<p class="muted">Events the broker could not deliver after every retry, waiting to be replayed (newest first; replayed ones are kept, under <code>?state=replayed</code>). A replay sends the event again, unchanged: a consumer that had handled it already ignores it.</p>
+<p id="letter-types"></p>
+<table class="card"><thead><tr><th>#</th><th>type</th><th>subject</th><th>could not reach</th><th>error</th><th>failures</th><th>last failed</th><th>replays</th><th></th></tr></thead><tbody id="letters"></tbody></table>
+<p id="no-letters" class="muted">None: every event was delivered.</p>
+<pre id="letter"></pre>${script}`,
   );
 }

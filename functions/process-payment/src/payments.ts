@@ -125,19 +125,34 @@ export async function settlePayment(w: Pick<Worker, 'transaction' | 'metrics'>, 
 
 /**
  * What reserve-seat did with an approval (`premiere.payment.settled`'s outcome): `confirmed`,
- * `seats_lost` (it asks for a refund), `settled_already`, and `not_requested` / `unknown_order`: it
- * never asked for this payment (its attempt, amount or currency), so it confirmed nothing and asks
- * for a refund. Any other outcome a newer reserve-seat sends is acknowledged all the same.
+ * `seats_lost` (it asks for a refund), `paid_twice` (another payment had paid the order: refund),
+ * `settled_already`, and `not_requested` / `unknown_order`: it never asked for this payment (its
+ * attempt, amount or currency), so it confirmed nothing and asks for a refund. Any other outcome a
+ * newer reserve-seat sends is acknowledged all the same.
  */
 export const UNREQUESTED_OUTCOMES = ['not_requested', 'unknown_order'];
+/** The outcomes that leave a charge without tickets: the payment is given back. */
+export const REFUND_OUTCOMES = ['seats_lost', 'paid_twice', ...UNREQUESTED_OUTCOMES];
 
 /**
  * reserve-seat settled the order with this approval (`premiere.payment.settled`): stop announcing
  * it. One it never requested was charged on a request that did not come from it as it stands
- * (forged, or altered): operators are told; the refund reserve-seat asked for gives the money back.
+ * (forged, or altered): operators are told. An outcome that leaves the charge without tickets
+ * records the refund here, in the same transaction, so it is owed even if reserve-seat's
+ * `premiere.refund.requested` is lost (dead-lettered): reconciliation sends refunds still
+ * requested, and the request arriving finds the refund already recorded.
  */
 export async function acknowledgeApproval(tx: Pick<Transaction, 'query'>, log: Logger, metrics: PaymentMetrics, data: { paymentId: string; orderId: string; outcome: string }): Promise<void> {
   const { rowCount } = await tx.query("UPDATE payments SET order_settled_at = now() WHERE id = $1 AND state = 'approved' AND order_settled_at IS NULL", [data.paymentId]);
+  if (REFUND_OUTCOMES.includes(data.outcome)) {
+    const { rowCount: owed } = await tx.query(
+      `INSERT INTO refunds (payment_id, amount_cents, reason, state)
+         SELECT id, amount_cents, $2, 'requested' FROM payments WHERE id = $1 AND state = 'approved'
+       ON CONFLICT (payment_id) DO NOTHING`,
+      [data.paymentId, `reserve-seat settled the payment as ${data.outcome}`],
+    );
+    if (owed) log.info({ paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome }, 'a charge without tickets: refund recorded, to be sent');
+  }
   if (rowCount && UNREQUESTED_OUTCOMES.includes(data.outcome)) {
     metrics.unrequested.inc();
     log.warn({ paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome }, 'charged a payment reserve-seat never requested; it is refunded');

@@ -302,6 +302,35 @@ describe('reconciliation', () => {
     expect((await deliver(url, 'premiere.payment.settled', { paymentId: 'nope', orderId: unheard.orderId, outcome: 'confirmed' })).status).toBe(400);
   });
 
+  it('refunds a charge reserve-seat found without tickets even when its refund request was lost (dead-lettered)', async () => {
+    const { url } = await worker({ PAYMENT_STUCK_SECONDS: '60' });
+    const lost = { seats_lost: paymentRequested(), paid_twice: paymentRequested(), not_requested: paymentRequested(), confirmed: paymentRequested(), settled_already: paymentRequested() };
+    for (const [outcome, p] of Object.entries(lost)) {
+      await sql(
+        `INSERT INTO payments (id, order_id, attempt, amount_cents, currency, payment_token, state, provider_payment_id, give_up_at, created_at, updated_at)
+           VALUES ($1, $2, 1, 10000, 'BRL', 'tok_visa', 'approved', $3, now(), now() - interval '300 seconds', now() - interval '300 seconds')`,
+        [p.paymentId, p.orderId, `pay_${outcome}`],
+      );
+      // reserve-seat settled each approval; its premiere.refund.requested never arrived.
+      expect((await deliver(url, 'premiere.payment.settled', { paymentId: p.paymentId, orderId: p.orderId, outcome })).status).toBe(204);
+    }
+    // Reconciliation, a stuck interval later, gives back every charge that has no tickets: once each.
+    const ours = Object.values(lost).map((p) => p.paymentId);
+    await sql("UPDATE refunds SET updated_at = now() - interval '300 seconds' WHERE payment_id = ANY($1)", [ours]);
+    const refunded = ['seats_lost', 'paid_twice', 'not_requested'].map((outcome) =>
+      nock(PROVIDER, { reqheaders: { 'idempotency-key': `premiere-refund-${lost[outcome as keyof typeof lost].paymentId}` } })
+        .post(`/v1/payments/pay_${outcome}/refunds`).once().reply(201, { id: `re_${outcome}`, payment_id: `pay_${outcome}`, amount: 10_000, status: 'succeeded' }));
+    expect((await ping(url)).status).toBe(204);
+    for (const r of refunded) expect(r.isDone()).toBe(true);
+    const refunds = await sql('SELECT payment_id, state, amount_cents FROM refunds WHERE payment_id = ANY($1)', [ours]);
+    const byId = (a: { payment_id: string }, b: { payment_id: string }) => (a.payment_id < b.payment_id ? -1 : 1);
+    expect(refunds.sort(byId)).toEqual(['seats_lost', 'paid_twice', 'not_requested'].map((o) => ({ payment_id: lost[o as keyof typeof lost].paymentId, state: 'refunded', amount_cents: 10_000 })).sort(byId));
+    expect((await eventsAbout(lost.seats_lost.paymentId)).map((e) => e.type)).toEqual(['premiere.refund.completed']);
+    // The refund request arriving late changes nothing.
+    expect((await deliver(url, 'premiere.refund.requested', { orderId: lost.seats_lost.orderId, paymentId: lost.seats_lost.paymentId, amountCents: 10_000, reason: 'the seats were lost before the payment was approved' })).status).toBe(204);
+    expect(await eventsAbout(lost.seats_lost.paymentId)).toHaveLength(1);
+  });
+
   it('fails a payment whose charge went unanswered and could not be looked up, then finds the charge later', async () => {
     const { url } = await worker({ PAYMENT_STUCK_SECONDS: '10' });
     const req = paymentRequested({ holdExpiresAt: new Date(Date.now() + 12_000).toISOString() }); // give up within 2 s

@@ -131,8 +131,11 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
   return outcome;
 }
 
+/** The audit trail's cause of a confirmation: it names the payment that paid the order. */
+const paidCause = (paymentId: string) => `payment ${paymentId} approved`;
+
 /** What the approval did to its order: confirmed it, found its seats lost, or nothing (settled already, or no such order). */
-async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched'): Promise<'confirmed' | 'seats_lost' | 'settled_already' | 'unknown_order'> {
+async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched'): Promise<'confirmed' | 'seats_lost' | 'paid_twice' | 'settled_already' | 'unknown_order'> {
   const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
   const order = rows[0];
   if (!order) {
@@ -146,10 +149,18 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
     [data.orderId, data.paymentId],
   );
   let state = order.state as OrderState;
-  if (state === 'confirmed' || state === 'refund_required') {
-    // The same approval again changes nothing; a second payment for a settled order is given back.
-    if (others.length > 0) {
+  if (state === 'refund_required') {
+    // No seats, no tickets: every approval of this order is given back. Asked again on the same
+    // approval announced again (the first request may have been lost); process-payment refunds once.
+    await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
+    return 'seats_lost';
+  }
+  if (state === 'confirmed') {
+    // The approval that paid the order, again, changes nothing; any other payment of it is given back.
+    const { rows: paidBy } = await tx.query("SELECT 1 FROM order_transitions WHERE order_id = $1 AND to_state = 'confirmed' AND cause = $2", [order.id, paidCause(data.paymentId)]);
+    if (paidBy.length === 0 && others.length > 0) {
       await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the order was already paid' } });
+      return 'paid_twice';
     }
     return 'settled_already';
   }
@@ -168,7 +179,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
     await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
     return 'seats_lost';
   }
-  await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: `payment ${data.paymentId} approved` });
+  await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: paidCause(data.paymentId) });
   await endVisit(tx, order.show_id, order.visitor, 'order_confirmed');
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
   const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));

@@ -18,7 +18,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const tx = <T>(fn: (t: Transaction) => Promise<T>) => inTransaction(pool, (client) => fn({ query: client.query.bind(client) as Transaction['query'], emit: async () => undefined }));
+const tx = <T>(fn: (t: Transaction) => Promise<T>) => inTransaction(pool, (client) => fn({ query: client.query.bind(client) as Transaction['query'], emit: async () => undefined, republish: async () => undefined }));
 
 async function orderIn(state: OrderState): Promise<string> {
   const id = randomUUID();

@@ -463,6 +463,17 @@ describe('paying', () => {
     expect((await view()).state).toBe('refund_required');
     const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
+
+    // The refund request and the acknowledgement were both lost (process-payment down past the
+    // broker's retries): process-payment announces the approval again, and the refund is asked again.
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
+    const asked = await sql("SELECT type, data FROM reserve_seat.outbox WHERE type IN ('premiere.refund.requested', 'premiere.payment.settled') AND subject = $1 ORDER BY id", [order.orderId]);
+    expect(asked.map((e) => [e.type, e.data.paymentId, e.data.outcome])).toEqual([
+      ['premiere.refund.requested', `${order.orderId}:1`, undefined],
+      ['premiere.payment.settled', `${order.orderId}:1`, 'seats_lost'],
+      ['premiere.refund.requested', `${order.orderId}:1`, undefined],
+      ['premiere.payment.settled', `${order.orderId}:1`, 'seats_lost'],
+    ]);
   });
 
   it('leaves an order whose hold an approval has booked to that approval, even when its hold time runs out meanwhile', async () => {
@@ -492,6 +503,17 @@ describe('paying', () => {
     expect((await view()).state).toBe('confirmed');
     const refunds = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refunds.map((r) => r.data)).toEqual([expect.objectContaining({ paymentId: `${order.orderId}:1`, reason: 'the order was already paid' })]);
+    // Acknowledged as paid twice: process-payment owes the refund even if the request is lost.
+    const [ack] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND data->>'paymentId' = $1", [`${order.orderId}:1`]);
+    expect(ack.data.outcome).toBe('paid_twice');
+    // The approval that paid the order, announced again (its acknowledgement was lost): nothing to
+    // give back, though another payment of the order was approved too.
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
+    expect((await view()).state).toBe('confirmed');
+    const asked = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
+    expect(asked.map((r) => r.data.paymentId)).toEqual([`${order.orderId}:1`]);
+    const acks = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND data->>'paymentId' = $1 ORDER BY id", [`${order.orderId}:2`]);
+    expect(acks.map((a) => a.data.outcome)).toEqual(['confirmed', 'settled_already']);
   });
 
   it('confirms an order whose approval arrives after its attempt was rejected', async () => {

@@ -35,6 +35,11 @@ export interface FunctionContext<S extends EnvSpec = EnvSpec> {
   db: pg.Pool;
   redis: Redis;
   metrics: Metrics;
+  /**
+   * Who may deliver events (Knative's sender identity, as /events checks it); undefined when
+   * EVENT_AUTH is none. For a function that takes deliveries elsewhere too (a dead-letter sink).
+   */
+  senderIdentity?: SenderIdentity;
   /** Runs `fn` in one PostgreSQL transaction; events it emits are published after commit. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /**
@@ -143,6 +148,9 @@ export function createFunction<S extends EnvSpec>(
         emit: async (event: EventToEmit) => {
           emitted.push(await outbox.add(client, event));
         },
+        republish: async (event: Record<string, unknown>) => {
+          emitted.push(await outbox.addVerbatim(client, event));
+        },
       }),
     );
     outbox.publishSoon(emitted);
@@ -155,7 +163,7 @@ export function createFunction<S extends EnvSpec>(
     );
   };
 
-  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, transaction, nudge };
+  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
   const state = { stopping: false };
 
   const server = Hapi.server({

@@ -55,7 +55,7 @@ describe('migrations', () => {
     const file = path.join(dir, 'demo-fn', 'migrations', '001_things.sql');
     writeFileSync(file, 'CREATE TABLE things (id int);');
     const db = await freshDatabase();
-    expect(await migrate(db.url, { functionsDir: dir })).toEqual(['demo_fn: runtime/001_outbox_inbox.sql', 'demo_fn: demo-fn/001_things.sql']);
+    expect(await migrate(db.url, { functionsDir: dir })).toEqual(['demo_fn: runtime/001_outbox_inbox.sql', 'demo_fn: runtime/002_outbox_verbatim.sql', 'demo_fn: demo-fn/001_things.sql']);
 
     writeFileSync(file, 'CREATE TABLE things (id bigint);');
     await expect(migrate(db.url, { functionsDir: dir })).rejects.toThrow('demo-fn/001_things.sql was changed after it was applied to schema demo_fn; add a new migration instead');

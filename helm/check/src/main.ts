@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
@@ -29,6 +29,8 @@ export const SCENARIOS: Record<string, string[]> = {
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
+  'ServiceMonitor and alerts on': ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.prometheusRule.labels.release=prometheus'],
+  'dead letters to the operator’s own sink': ['--set', 'broker.deadLetters.uri=https://dead-letters.example/sink'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
   'behind a load balancer': ['--set', 'edge.service.type=LoadBalancer', '--set', 'edge.trustedProxies={10.0.0.0/8,2001:db8::/32}'],
   'event authentication off': ['--set', 'events.authentication=none'],
@@ -52,6 +54,8 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'events.issuer='], "at '/events/issuer'"],
   // A function may not opt out of the events.* settings through its own env.
   [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], "invalid propertyName 'EVENT_AUTH'"],
+  [['--set', 'broker.deadLetters.uri=dead-letters.example'], '/broker/deadLetters/uri'],
+  [['--set', 'broker.deadLetters.image=event-display'], "additional properties 'image' not allowed"],
 ];
 
 export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {
@@ -76,7 +80,23 @@ export const OPEN_DOORS: string[] = [
   'Service premiere-reserve-seat: is public (label networking.knative.dev/visibility: absent)',
   'Trigger premiere-orders-payment-approved: spec.subscriber.audience is "serving.knative.dev/service/premiere/premiere-process-payment", not premiere-reserve-seat\'s EVENT_AUTH_AUDIENCE',
   'PingSource premiere-reserve-seat-hold-expiry: spec.sink.audience is absent',
+  'Trigger premiere-orders-payment-approved: spec.delivery.deadLetterSink is {"ref":{"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"premiere-reserve-seat"},"uri":"/dead-letters"}, not admit-batch\'s /dead-letters',
 ];
+
+/** Every premiere_* metric an alert's expression reads must be registered by some function. */
+export function alertMetricProblems(rules: Record<string, any>[], functionsDir = path.join(ROOT, 'functions')): string[] {
+  const sources = readdirSync(functionsDir).flatMap((fn) => {
+    const src = path.join(functionsDir, fn, 'src');
+    return existsSync(src) ? readdirSync(src).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(src, f), 'utf8')) : [];
+  }).join('\n');
+  const problems: string[] = [];
+  for (const rule of rules.flatMap((r) => (r.spec?.groups ?? []).flatMap((g: { rules?: unknown[] }) => g.rules ?? []))) {
+    for (const metric of new Set(String(rule.expr).match(/premiere_[a-z_]+/g) ?? [])) {
+      if (!sources.includes(`name: '${metric}'`)) problems.push(`alert ${rule.alert}: no function exports ${metric}`);
+    }
+  }
+  return problems;
+}
 
 function main() {
   const helm = requireHelm();
@@ -115,6 +135,13 @@ function main() {
   process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge; nginx -t accepts the edge\n`);
   for (const p of parity) process.stdout.write(`       ${p}\n`);
   failed ||= parity.length > 0;
+
+  // The alerts name metrics the functions export (a renamed metric would silence its alert).
+  const rules = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, '--set', 'metrics.prometheusRule.enabled=true'])).filter((d) => d.kind === 'PrometheusRule');
+  const alerts = [...(rules.length ? [] : ['no PrometheusRule rendered with metrics.prometheusRule.enabled']), ...alertMetricProblems(rules)];
+  process.stdout.write(`${alerts.length ? 'FAIL' : 'ok  '} the alerts' metrics are exported by the functions\n`);
+  for (const p of alerts) process.stdout.write(`       ${p}\n`);
+  failed ||= alerts.length > 0;
 
   const clusterFiles = [
     ...skaffoldProblems(path.join(ROOT, 'skaffold.yaml'), path.join(SCHEMAS, 'skaffold/v4beta14.json')).map((p) => `skaffold.yaml: ${p}`),

@@ -103,7 +103,11 @@ function kubernetesValidators(openApiDir: string): Map<string, () => ValidateFun
 function extraValidators(): Map<string, ValidateFunction> {
   const dir = path.resolve(__dirname, '../schemas');
   const a = ajv();
-  return new Map([['monitoring.coreos.com/v1 ServiceMonitor', a.compile(JSON.parse(readFileSync(path.join(dir, 'servicemonitor.json'), 'utf8')))]]);
+  const load = (file: string) => a.compile(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+  return new Map([
+    ['monitoring.coreos.com/v1 ServiceMonitor', load('servicemonitor.json')],
+    ['monitoring.coreos.com/v1 PrometheusRule', load('prometheusrule.json')],
+  ]);
 }
 
 export function createValidator(options: { schemasDir: string; openApiDir: string }): Validator {

@@ -5,7 +5,9 @@
  *   a function past the edge (and its block list of /events and /metrics);
  * - every function verifies the CloudEvents posted to its /events (EVENT_AUTH, EVENT_AUTH_AUDIENCE,
  *   EVENT_AUTH_ISSUER), reading the cluster's keys with its pod's service-account token;
- * - every Trigger and PingSource asks Knative for a token of the audience its function expects.
+ * - every Trigger and PingSource asks Knative for a token of the audience its function expects;
+ * - every Trigger's and the Broker's dead letters go to the dead-letter store (admit-batch's
+ *   POST /dead-letters, with its audience), or to an operator's own sink by URI.
  */
 type Doc = Record<string, any>;
 interface EnvVar {
@@ -94,6 +96,38 @@ export function deliveryAudienceProblems(docs: Doc[]): string[] {
   return problems;
 }
 
+/** The function that stores dead letters, and where. */
+export const DEAD_LETTER_STORE = { function: 'admit-batch', path: '/dead-letters' };
+
+/**
+ * Every Trigger and Broker has a dead-letter sink: the store (admit-batch's /dead-letters, asking
+ * for its audience, which it requires as on /events), or an operator's sink by absolute URI.
+ */
+export function deadLetterSinkProblems(docs: Doc[]): string[] {
+  const functions = new Map(docs.filter(isFunction).map((d) => [d.metadata.name as string, d]));
+  const problems: string[] = [];
+  for (const d of docs.filter((x) => x.apiVersion === 'eventing.knative.dev/v1' && (x.kind === 'Trigger' || x.kind === 'Broker'))) {
+    const sink = d.spec?.delivery?.deadLetterSink;
+    const field = 'spec.delivery.deadLetterSink';
+    if (!sink) {
+      problems.push(`${nameOf(d)}: ${field} is absent: a delivery that runs out of retries would be lost`);
+      continue;
+    }
+    if (!sink.ref) {
+      if (!/^https?:\/\/\S+$/.test(sink.uri ?? '')) problems.push(`${nameOf(d)}: ${field} has neither a ref nor an absolute uri`);
+      continue;
+    }
+    const fn = sink.ref.apiVersion === 'serving.knative.dev/v1' && sink.ref.kind === 'Service' ? functions.get(sink.ref.name) : undefined;
+    if (fn?.metadata?.labels?.[FUNCTION_LABEL] !== DEAD_LETTER_STORE.function || sink.uri !== DEAD_LETTER_STORE.path) {
+      problems.push(`${nameOf(d)}: ${field} is ${JSON.stringify({ ref: sink.ref, uri: sink.uri })}, not ${DEAD_LETTER_STORE.function}'s ${DEAD_LETTER_STORE.path}`);
+      continue;
+    }
+    const expected = envOf(fn).find((e) => e.name === 'EVENT_AUTH_AUDIENCE')?.value;
+    if (sink.audience !== expected) problems.push(`${nameOf(d)}: ${field}.audience is ${sink.audience === undefined ? 'absent' : `"${sink.audience}"`}, not ${sink.ref.name}'s EVENT_AUTH_AUDIENCE "${expected}"`);
+  }
+  return problems;
+}
+
 /** A function verifying events must run as a service account whose token is mounted. */
 export function serviceAccountProblems(docs: Doc[]): string[] {
   const unmounted = new Set(docs.filter((d) => d.apiVersion === 'v1' && d.kind === 'ServiceAccount' && d.automountServiceAccountToken === false).map((d) => d.metadata?.name));
@@ -109,5 +143,6 @@ export function securityProblems(docs: Doc[]): string[] {
     ...docs.flatMap((d) => [...publicServiceProblems(d), ...eventAuthProblems(d)].map((p) => `${nameOf(d)}: ${p}`)),
     ...serviceAccountProblems(docs),
     ...deliveryAudienceProblems(docs),
+    ...deadLetterSinkProblems(docs),
   ];
 }

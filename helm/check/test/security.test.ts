@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { kindConfigTextProblems } from '../src/cluster-files';
 import { findHelm, parseAll, renderChart, ROOT } from '../src/helm';
-import { deliveryAudienceProblems, eventAuthProblems, publicServiceProblems, securityProblems, serviceAccountProblems } from '../src/security';
+import { deadLetterSinkProblems, deliveryAudienceProblems, eventAuthProblems, publicServiceProblems, securityProblems, serviceAccountProblems } from '../src/security';
 
 /**
  * The cluster's doors: the edge is the one public entry (every function cluster-local, kind maps
@@ -68,7 +68,34 @@ describe('a Knative Service must be cluster-local (the edge is the one public do
       'Service premiere-reserve-seat: is public (label networking.knative.dev/visibility: absent): every Knative Service must be cluster-local, the edge is the one public door',
       'Trigger premiere-orders-payment-approved: spec.subscriber.audience is "serving.knative.dev/service/premiere/premiere-process-payment", not premiere-reserve-seat\'s EVENT_AUTH_AUDIENCE "serving.knative.dev/service/premiere/premiere-reserve-seat"',
       'PingSource premiere-reserve-seat-hold-expiry: spec.sink.audience is absent, not premiere-reserve-seat\'s EVENT_AUTH_AUDIENCE "serving.knative.dev/service/premiere/premiere-reserve-seat"',
+      'Trigger premiere-orders-payment-approved: spec.delivery.deadLetterSink is {"ref":{"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"premiere-reserve-seat"},"uri":"/dead-letters"}, not admit-batch\'s /dead-letters',
     ]);
+  });
+});
+
+describe("every Trigger's and the Broker's dead letters go to the store, with its audience", () => {
+  const store = fn('premiere-admit-batch');
+  const withSink = (doc: Doc, deadLetterSink?: Doc): Doc => ({ ...doc, spec: { ...doc.spec, ...(deadLetterSink ? { delivery: { retry: 5, deadLetterSink } } : {}) } });
+  const broker = (deadLetterSink?: Doc): Doc => withSink({ apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name: 'b' }, spec: {} }, deadLetterSink);
+  const toStore = (over: Doc = {}) => ({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'premiere-admit-batch' }, uri: '/dead-letters', audience: audienceOf('premiere-admit-batch'), ...over });
+
+  it("accepts admit-batch's /dead-letters with its audience, or an operator's sink by URI", () => {
+    expect(deadLetterSinkProblems([store, broker(toStore()), withSink(trigger('t', 'premiere-admit-batch'), toStore()), withSink(trigger('u', 'premiere-admit-batch'), { uri: 'https://dlq.example/sink' })])).toEqual([]);
+  });
+
+  it('refuses none, another function or path, a missing or wrong audience, a relative URI alone', () => {
+    expect(
+      deadLetterSinkProblems([
+        store,
+        fn('premiere-reserve-seat'),
+        broker(),
+        withSink(trigger('t1', 'premiere-admit-batch'), toStore({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'premiere-reserve-seat' } })),
+        withSink(trigger('t2', 'premiere-admit-batch'), toStore({ uri: '/events' })),
+        withSink(trigger('t3', 'premiere-admit-batch'), toStore({ audience: undefined })),
+        withSink(trigger('t4', 'premiere-admit-batch'), toStore({ audience: audienceOf('premiere-reserve-seat') })),
+        withSink(trigger('t5', 'premiere-admit-batch'), { uri: '/dead-letters' }),
+      ]).map((p) => p.split(':')[0]),
+    ).toEqual(['Broker b', 'Trigger t1', 'Trigger t2', 'Trigger t3', 'Trigger t4', 'Trigger t5']);
   });
 });
 

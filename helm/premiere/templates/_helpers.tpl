@@ -66,7 +66,12 @@ seccompProfile:
 {{- .Values.payment.existingSecret | default (include "premiere.appSecret" .) -}}
 {{- end -}}
 
-{{/* Every Trigger's and the Broker's delivery: as eventing.yaml declares, plus the dead-letter sink. */}}
+{{/*
+Every Trigger's and the Broker's delivery: as eventing.yaml declares, plus the dead-letter sink:
+admit-batch's POST /dead-letters, which stores each dead letter for operators to replay (the
+broker's dispatcher presents a token of admit-batch's audience, as a Trigger does), or the
+operator's own uri.
+*/}}
 {{- define "premiere.delivery" -}}
 {{- $d := (include "premiere.eventing" . | fromYaml).delivery -}}
 retry: {{ $d.retry }}
@@ -77,8 +82,10 @@ deadLetterSink:
   uri: {{ .Values.broker.deadLetters.uri }}
   {{- else }}
   ref:
-    apiVersion: v1
+    apiVersion: serving.knative.dev/v1
     kind: Service
-    name: {{ include "premiere.name" (dict "root" . "component" "dead-letters") }}
+    name: {{ include "premiere.name" (dict "root" . "component" "admit-batch") }}
+  uri: /dead-letters
+  audience: {{ include "premiere.audience" (dict "root" . "component" "admit-batch") }}
   {{- end }}
 {{- end -}}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CloudEvent, HTTP } from 'cloudevents';
+import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import type pg from 'pg';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -24,6 +24,8 @@ export interface OutboxRow {
   subject: string | null;
   data: Record<string, unknown>;
   created_at: Date;
+  /** A whole CloudEvent sent as it is (a replayed dead letter); null for the function's own events. */
+  cloudevent?: Record<string, unknown> | null;
 }
 
 function assertEventType(type: string): void {
@@ -112,6 +114,21 @@ export class Outbox {
     return { id: rows[0].id, event_id: eventId, type: event.type, subject: event.subject ?? null, data: event.data, created_at: rows[0].created_at };
   }
 
+  /**
+   * A CloudEvent sent on as it is, with its own id, source, time and extensions (an operator's
+   * replay of a dead letter), inside the caller's transaction. The row's event_id is its own key,
+   * not the event's: the same event may be replayed again.
+   */
+  async addVerbatim(client: Queryable, event: Record<string, unknown>): Promise<OutboxRow> {
+    const eventId = randomUUID();
+    const { rows } = await client.query<{ id: string; created_at: Date }>(
+      `INSERT INTO outbox (event_id, type, subject, data, cloudevent, next_attempt_at) VALUES ($1, $2, $3, '{}', $4, now() + $5 * interval '1 second')
+       RETURNING id, created_at`,
+      [eventId, event.type, event.subject ?? null, JSON.stringify(event), WRITER_GRACE_SECONDS],
+    );
+    return { id: rows[0].id, event_id: eventId, type: String(event.type), subject: (event.subject as string | undefined) ?? null, data: {}, created_at: rows[0].created_at, cloudevent: event };
+  }
+
   /** Publishes rows just committed, in the background; what it cannot publish, the relay will. */
   publishSoon(rows: OutboxRow[]): void {
     if (rows.length === 0) return;
@@ -129,7 +146,7 @@ export class Outbox {
     for (;;) {
       const { sent, failed } = await inTransaction(this.pool, async (client) => {
         const { rows } = await client.query<OutboxRow>(
-          `SELECT id, event_id, type, subject, data, created_at FROM outbox
+          `SELECT id, event_id, type, subject, data, created_at, cloudevent FROM outbox
             WHERE published_at IS NULL AND next_attempt_at <= now()
             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [batch],
@@ -151,7 +168,9 @@ export class Outbox {
     let failed: unknown = null;
     for (const row of rows) {
       try {
-        const event = buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at);
+        const event = row.cloudevent
+          ? new CloudEvent<unknown>(row.cloudevent as unknown as CloudEventV1<unknown>, false)
+          : buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at);
         await sendEvent(this.opts.sink, event, 5_000, this.opts.authorization?.());
       } catch (err) {
         failed = err;

@@ -1,5 +1,5 @@
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
-import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import type { Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type pg from 'pg';
 import type { Logger } from '../logger';
@@ -14,6 +14,11 @@ export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
 export interface Transaction {
   query: pg.PoolClient['query'];
   emit(event: EventToEmit): Promise<void>;
+  /**
+   * Sends on a whole CloudEvent as it is (its own id, source, time, extensions), after commit:
+   * an operator's replay of a dead letter, which consumers dedupe by source + id.
+   */
+  republish(event: Record<string, unknown>): Promise<void>;
 }
 
 export type EventHandler<Ctx> = {
@@ -103,6 +108,25 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
 }
 
 /**
+ * Checks that a delivery comes from the broker (Knative's sender identity): undefined if it does
+ * (or no identity is required), else the answer to give: 401, or 503 while the issuer's keys
+ * cannot be had (the broker retries). For every route that takes deliveries (/events, a
+ * dead-letter sink).
+ */
+export async function refuseUnauthenticated(senderIdentity: SenderIdentity | undefined, request: Request, h: ResponseToolkit, metrics: Metrics): Promise<ResponseObject | undefined> {
+  try {
+    await senderIdentity?.verify(request.headers.authorization);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof EventUnauthenticated || err instanceof SenderKeysUnavailable)) throw err;
+    metrics.eventsReceived.inc({ type: 'unauthenticated', outcome: 'rejected' });
+    request.logger().warn({ reason: err.message, from: request.info.remoteAddress, path: request.path }, 'event refused: not from the broker');
+    const answer = h.response({ error: err.message }).code(err.status);
+    return err.status === 401 ? answer.header('www-authenticate', 'Bearer') : answer.header('retry-after', '5');
+  }
+}
+
+/**
  * `POST /events`: where the broker's Triggers (and PingSources) deliver. Binary and structured
  * modes; an invalid event or unknown type gets 400; a redelivery (same source + id) gets 204
  * without running the handler again (a `work` handler runs again: it is idempotent by itself).
@@ -127,15 +151,8 @@ export function eventsRoute<Ctx>(opts: {
     options: { payload: { parse: false, output: 'data', maxBytes: 256 * 1024 } },
     handler: async (request: Request, h: ResponseToolkit) => {
       // First of all: a delivery that is not the broker's is refused before it is even read.
-      try {
-        await opts.senderIdentity?.verify(request.headers.authorization);
-      } catch (err) {
-        if (!(err instanceof EventUnauthenticated || err instanceof SenderKeysUnavailable)) throw err;
-        opts.metrics.eventsReceived.inc({ type: 'unauthenticated', outcome: 'rejected' });
-        request.logger().warn({ reason: err.message, from: request.info.remoteAddress }, 'event refused: not from the broker');
-        const answer = h.response({ error: err.message }).code(err.status);
-        return err.status === 401 ? answer.header('www-authenticate', 'Bearer') : answer.header('retry-after', '5');
-      }
+      const refused = await refuseUnauthenticated(opts.senderIdentity, request, h, opts.metrics);
+      if (refused) return refused;
       let event: CloudEventV1<unknown>;
       try {
         event = parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '');
