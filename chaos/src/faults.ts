@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadRoutes } from '@premiere/local-stack/dist/declarations';
-import { isAlive, launchOf, listenerPid, pidOf, relaunch, type StackState } from './processes';
+import { findOnPath } from '@premiere/local-stack/dist/backing';
+import { isAlive, launchOf, listenerPid, pidOf, relaunch, type Launch, type StackState } from './processes';
 import type { FaultRecord } from './summary';
 import { sleep } from './crowd';
 
@@ -62,6 +63,29 @@ async function ok(url: string): Promise<boolean> {
     return res.ok;
   } catch {
     return false;
+  }
+}
+
+/**
+ * How Redis was started, from its own configuration (redis-server renames its process, so its
+ * command line does not tell): the same port, folder and persistence when started again.
+ */
+async function redisLaunch(url: string, pid: number): Promise<Launch | null> {
+  const seen = launchOf(pid);
+  if (!seen) return null;
+  const redis = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_500 });
+  redis.on('error', () => undefined);
+  try {
+    const args: string[] = [];
+    for (const key of ['port', 'bind', 'dir', 'save', 'appendonly', 'appendfsync', 'appendfilename', 'appenddirname', 'dbfilename']) {
+      const [, value] = (await redis.config('GET', key)) as string[];
+      if (value !== undefined) args.push(`--${key}`, value);
+    }
+    return { ...seen, argv: [findOnPath('redis-server') ?? 'redis-server', ...args] };
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -133,7 +157,7 @@ export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultR
   if (pid === null) return record(start, null, `no process of ${fault.part} found (stack.json has no processes entry for it and nothing listens on port ${ctx.ports[fault.part]})`);
   const supervisor = ctx.state.supervisor;
   const sharesSupervisor = supervisor !== undefined && pid === supervisor;
-  const launch = launchOf(pid);
+  const launch = fault.part === 'redis' ? await redisLaunch(ctx.state.backing!.redis!, pid) : launchOf(pid);
   ctx.current(fault.name);
   ctx.log(`${fault.name} (pid ${pid}, from ${from === 'processes' ? 'stack.json' : `the process on port ${ctx.ports[fault.part]}`}${sharesSupervisor ? ': the supervisor’s own process' : ''})`);
   let volley: Promise<{ inFlight: number; dropped: number }> | undefined;
@@ -170,8 +194,9 @@ export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultR
   if (sharesSupervisor) note += ' (the broker runs in the supervisor’s process: stack.json has no processes entry; nothing is restarted after this)';
   const stillDown = !isAlive(pid) && listenerPid(ctx.ports[fault.part]) === null;
   if (stillDown && launch && (fault.part === 'redis' || fault.part === 'postgres')) {
-    ctx.standIns.push(relaunch(launch));
-    const standIn = await until(() => back(ctx, fault, pid), Date.now() + ctx.recoveryTimeoutMs);
+    const standInPid = relaunch(launch);
+    if (standInPid !== null) ctx.standIns.push(standInPid);
+    const standIn = standInPid !== null && (await until(() => back(ctx, fault, pid), Date.now() + ctx.recoveryTimeoutMs));
     note += standIn ? `; not restarted by the supervisor, so chaos started it again (back ${((ctx.now() - start) / 1000).toFixed(1)} s after the fault) to go on` : '; chaos could not start it again either';
   }
   ctx.current(null);

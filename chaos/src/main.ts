@@ -65,7 +65,7 @@ export const OWN_STACK_ENV: Record<string, string> = {
   ESTIMATE_VISIT_SECONDS: '7',
   HOLD_SECONDS: '45',
   PAYMENT_GIVE_UP_SECONDS: '15',
-  PAYMENT_STUCK_SECONDS: '20',
+  PAYMENT_STUCK_SECONDS: '30',
 };
 
 export function parse(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
@@ -248,6 +248,11 @@ async function main() {
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= own ? stopOwn(target, state, standIns) : Promise.resolve());
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  // Whatever breaks in chaos itself, a stack of its own is not left running.
+  process.once('uncaughtException', (err) => {
+    say(`chaos failed: ${err.stack ?? err.message}`);
+    void stop().then(() => process.exit(2));
+  });
   try {
     const code = await run(opts, target, state, standIns);
     await stop();

@@ -131,8 +131,8 @@ export function launchOf(pid: number): Launch | null {
   }
 }
 
-/** Starts a process again as it was started (same user, folder, arguments), detached; its pid. */
-export function relaunch(launch: Launch): number {
+/** Starts a process again as it was started (same user, folder, arguments), detached; its pid (null: it could not start). */
+export function relaunch(launch: Launch): number | null {
   const child = spawn(launch.argv[0], launch.argv.slice(1), {
     cwd: launch.cwd,
     uid: launch.uid,
@@ -140,8 +140,9 @@ export function relaunch(launch: Launch): number {
     detached: true,
     stdio: 'ignore',
   });
+  child.on('error', () => undefined); // reported as "could not start it again" by the caller
   child.unref();
-  return child.pid!;
+  return child.pid ?? null;
 }
 
 /** Whether `pid` runs one of a local stack's programs (never kill a process that reused a pid). */
