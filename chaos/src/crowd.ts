@@ -94,7 +94,7 @@ export class ChaosClient extends CrowdClient {
     const wasWaiting = WAITING.has(p.state);
     if (p.lost === null && !p.leftOnPurpose) {
       if (WAITING.has(s.state) && p.place !== null && s.place !== null && s.place !== p.place) p.lost = `moved from place ${p.place} to ${s.place}`;
-      else if (!WAITING.has(s.state) && !SERVED.has(s.state)) p.lost = `told "${s.state}"${wasWaiting ? ' while waiting' : ''}`;
+      else if (!WAITING.has(s.state) && !SERVED.has(s.state)) p.lost = `told "${s.state}"${wasWaiting ? ' while waiting' : ` after "${p.state}"`}`;
     }
     if (p.place === null && s.place !== null) p.place = s.place;
     p.state = s.state;

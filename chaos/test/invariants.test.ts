@@ -173,10 +173,11 @@ describe('every waiting visitor still in line at the same place, or served', () 
       told(place(), 200, { state: 'left', place: 7 }),
       told(place(), 200, { state: 'waiting', place: 1 }),
       told(place(), 404, {}),
+      told(place({ state: 'admitted' }), 200, { state: 'expired', place: 7 }),
     ];
     expect(check.lostPlaces(places)).toEqual({
-      count: 4,
-      details: ['4 visitors lost their place (1 told "expired" while waiting; 1 told "left" while waiting; 1 moved from place 7 to 1; 1 status answered 404)'],
+      count: 5,
+      details: ['5 visitors lost their place (1 told "expired" while waiting; 1 told "left" while waiting; 1 moved from place 7 to 1; 1 status answered 404; 1 told "expired" after "admitted")'],
     });
   });
 
