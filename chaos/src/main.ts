@@ -246,7 +246,10 @@ async function main() {
   const state = readState(target.stateDir!);
   const standIns: number[] = [];
   let stopping: Promise<void> | null = null;
-  const stop = () => (stopping ??= own ? stopOwn(target, state, standIns) : Promise.resolve());
+  const stop = () =>
+    (stopping ??= own
+      ? stopOwn(target, state, standIns)
+      : Promise.resolve(standIns.length ? void say(`left running for the stack: ${standIns.join(', ')} (started by chaos in place of a part its supervisor did not restart)`) : undefined));
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   // Whatever breaks in chaos itself, a stack of its own is not left running.
   process.once('uncaughtException', (err) => {
@@ -336,8 +339,7 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
   }
 
   // Recovery: the crowd goes on; the sweeps are fired; then every visitor still holding a token is looked at.
-  phase = 'recovery';
-  arrivalsStop = rec.now() >= opts.arrive * 1000; // a crowd still arriving keeps arriving until its time
+  phase = 'recovery'; // a crowd still arriving keeps arriving
   const fired = await fireSchedules(state);
   if (fired) say(fired);
   await sleep(Math.min(10, opts.settle) * 1000);
@@ -384,6 +386,7 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
     !db ? noDb : 'unchecked' in payments ? payments : !chargesFound ? noDb : 'error' in chargesFound ? { unchecked: chargesFound.error.message } : chargesFound[k];
   const letters = await watchLetters();
   const lettersChecked = 'letters' in letters ? check.deadLetters(letters.letters, seenLetters) : null;
+  const lettersUnchecked = { unchecked: `${'unreachable' in letters ? letters.unreachable : ''}${seenLetters.size ? `; ${seenLetters.size} dead letters seen during the run could not be looked at again` : ''}` };
   const findings: Findings = {
     oversold: db ? await safely(() => check.oversold(db, crowdSeats)) : noDb,
     doubleCharges: fromCharges('doubleCharges'),
@@ -392,8 +395,8 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
     legacyAgrees: !db ? noDb : 'unchecked' in legacyRecords ? legacyRecords : await safely(() => check.legacyAgrees(db, legacyRecords.holds)),
     stuckOrders: db ? await safely(() => check.stuckOrders(db, STUCK_GRACE_SECONDS)) : noDb,
     outbox: db ? await safely(() => check.outboxLeft(db)) : noDb,
-    deadLettersLeft: lettersChecked ? lettersChecked.left : { unchecked: (letters as { unreachable: string }).unreachable },
-    deadLettersLost: lettersChecked ? lettersChecked.lost : { unchecked: (letters as { unreachable: string }).unreachable },
+    deadLettersLeft: lettersChecked ? lettersChecked.left : lettersUnchecked,
+    deadLettersLost: lettersChecked ? lettersChecked.lost : lettersUnchecked,
     lostPlaces: check.lostPlaces(client.places.values()),
     errorsOutside: check.errorsOutside(client.exchanges, made.map((r) => ({ name: r.name, start: r.start_ms, end: r.end_ms })), opts.grace * 1000),
     legacyLimit: check.legacyLimit(observer.legacy),
