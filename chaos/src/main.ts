@@ -57,8 +57,8 @@ export const PRESETS: Record<string, Record<string, string>> = {
 
 /**
  * What a stack of chaos's own runs with: the IMAX premiere on sale at once (280 seats), the visit
- * length the waiting room assumes measured as the burst does, and short holds and payment
- * deadlines so that expiry, give-up and reconciliation all happen within the run.
+ * length the waiting room assumes measured as the burst does, short holds and payment deadlines
+ * so that expiry, give-up and reconciliation all happen within the run, and frequent polls.
  */
 export const OWN_STACK_ENV: Record<string, string> = {
   DEMO_SALES_OPEN_SECONDS: '0',
@@ -66,6 +66,8 @@ export const OWN_STACK_ENV: Record<string, string> = {
   HOLD_SECONDS: '45',
   PAYMENT_GIVE_UP_SECONDS: '15',
   PAYMENT_STUCK_SECONDS: '30',
+  // Waiting visitors ask at least every 5 s: a forgotten place shows soon after each fault, and the crowd leaves quickly at the end.
+  STATUS_POLL_MAX_SECONDS: '5',
 };
 
 export function parse(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
