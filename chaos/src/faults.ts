@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadRoutes } from '@premiere/local-stack/dist/declarations';
 import { findOnPath } from '@premiere/local-stack/dist/backing';
-import { isAlive, launchOf, listenerPid, pidOf, relaunch, type Launch, type StackState } from './processes';
+import { isAlive, launchOf, listenerPid, pidOf, readState, relaunch, type Launch, type StackState } from './processes';
 import type { FaultRecord } from './summary';
 import { sleep } from './crowd';
 
@@ -136,6 +136,17 @@ async function back(ctx: FaultContext, fault: Fault, oldPid: number): Promise<bo
   return allHealthy(ctx.state);
 }
 
+/** Whether the stack (or chaos, in its place) started `pid` (stack.json's pids, processes or supervisor): never kill a database it was only given, or a stranger on a reused port. */
+function ownedBy(ctx: FaultContext, pid: number): boolean {
+  let state = ctx.state;
+  try {
+    state = readState(ctx.stateDir);
+  } catch {
+    /* what was read at the start */
+  }
+  return pid === state.supervisor || (state.pids ?? []).includes(pid) || Object.values(state.processes ?? {}).includes(pid) || ctx.standIns.includes(pid);
+}
+
 async function until(check: () => Promise<boolean>, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
     if (await check()) return true;
@@ -155,6 +166,7 @@ export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultR
   const start = ctx.now();
   const record = (end: number, recovered: number | null, note?: string): FaultRecord => ({ name: fault.name, start_ms: start, end_ms: end, recovered_ms: recovered, errors_5xx: 0, ...(note ? { note } : {}) });
   if (pid === null) return record(start, null, `no process of ${fault.part} found (stack.json has no processes entry for it and nothing listens on port ${ctx.ports[fault.part]})`);
+  if (!ownedBy(ctx, pid)) return record(start, null, `${fault.part}'s process (pid ${pid}) is not one the stack started (a Redis or PostgreSQL given by URL?): chaos kills only the stack's own`);
   const supervisor = ctx.state.supervisor;
   const sharesSupervisor = supervisor !== undefined && pid === supervisor;
   const launch = fault.part === 'redis' ? await redisLaunch(ctx.state.backing!.redis!, pid) : launchOf(pid);
