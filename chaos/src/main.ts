@@ -360,10 +360,12 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
   db?.on('error', () => undefined);
   const settleUntil = Date.now() + opts.settle * 1000;
   let lastFired = 0;
+  let lastWhy = fired;
   for (;;) {
     if (Date.now() - lastFired > 10_000) {
       const why = await fireSchedules(state);
-      if (why) say(why);
+      if (why && why !== lastWhy) say(why);
+      lastWhy = why;
       lastFired = Date.now();
       await sleep(3_000);
     }
