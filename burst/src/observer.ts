@@ -27,7 +27,7 @@ export class Observer {
   private lastRequests = 0;
   legacy: { limit: number | null; maxConcurrency: number | null } = { limit: null, maxConcurrency: null };
 
-  constructor(private readonly target: Target, private readonly rec: Recorder, private readonly show: () => string, private readonly label: string, private readonly visitors: number) {}
+  constructor(private readonly target: Target, private readonly rec: Recorder, private readonly show: () => string, private readonly label: string | (() => string), private readonly visitors: number) {}
 
   /** Resets the legacy simulator's counters so the run's figures are its own. */
   async start(): Promise<void> {
@@ -67,7 +67,7 @@ export class Observer {
     this.lastRequests = rec.requests;
     const num = (v: number | null) => (v === null ? '–' : String(v));
     process.stderr.write(
-      `${this.label} ${String(Math.round(s.t)).padStart(4)}s  arrived ${s.arrived}/${this.visitors}  waiting ${num(s.waiting)}  inside ${num(s.inside)}/${num(s.capacity)}  ` +
+      `${typeof this.label === 'string' ? this.label : this.label()} ${String(Math.round(s.t)).padStart(4)}s  arrived ${s.arrived}/${this.visitors}  waiting ${num(s.waiting)}  inside ${num(s.inside)}/${num(s.capacity)}  ` +
         `sold ${s.sold}  sold-out answers ${rec.soldOutAnswers}  5xx ${s.errors5xx}  timeouts ${s.timeouts}  ` +
         `legacy ${num(s.legacyInFlight)}/${num(this.legacy.limit)} (max ${num(this.legacy.maxConcurrency)})  ${rps} req/s\n`,
     );

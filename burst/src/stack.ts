@@ -15,6 +15,8 @@ export interface Target {
   adminToken?: string;
   /** The token signing keys (JSON), for the naive design's access tokens. */
   signingKeys?: string;
+  /** A local stack's state folder (its stack.json, secrets.json). */
+  stateDir?: string;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export function runningStack(stateDir = path.join(ROOT, '.premiere')): Target | 
   const state = JSON.parse(readFileSync(file, 'utf8'));
   if (!state.edge) return null;
   const secrets = JSON.parse(readFileSync(path.join(stateDir, 'secrets.json'), 'utf8'));
-  return { edge: state.edge, legacyStats: `${state.simulators['legacy-cinema']}/stats`, adminToken: secrets.ADMIN_TOKEN, signingKeys: secrets.TOKEN_SIGNING_KEYS, stop: async () => undefined };
+  return { edge: state.edge, legacyStats: `${state.simulators['legacy-cinema']}/stats`, adminToken: secrets.ADMIN_TOKEN, signingKeys: secrets.TOKEN_SIGNING_KEYS, stateDir, stop: async () => undefined };
 }
 
 /**

@@ -55,6 +55,7 @@ export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
   const holds = new Map<string, Hold>();
   const seatHolds = new Map<string, string>(); // `${showId} ${seat}` → hold id (held or booked)
   const seatCache = new Map<string, string[]>();
+  const started = Date.now();
   const stats = { inFlight: 0, maxConcurrency: 0, requests: 0, served: 0, rejected: 0, busyMs: 0, since: Date.now() };
 
   const isLive = (hold: Hold) => hold.status === 'booked' || (hold.status === 'held' && hold.expiresAt > Date.now());
@@ -161,6 +162,16 @@ export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
         if (hold.status === 'booked') return h.response({ error: 'hold already booked' }).code(409);
         hold.status = 'released';
         return h.response().code(204);
+      }),
+    },
+    // Every hold as the cinema's system keeps it (since this process started): what `npm run chaos`
+    // checks our tickets against (the seats booked here are exactly the seats we issued tickets for).
+    {
+      method: 'GET',
+      path: '/records',
+      handler: () => ({
+        since: new Date(started).toISOString(),
+        holds: [...holds.values()].map((h) => ({ ...h, expiresAt: new Date(h.expiresAt).toISOString() })),
       }),
     },
     {

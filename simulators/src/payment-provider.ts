@@ -56,6 +56,7 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
   const paymentByKey = new Map<string, string>();
   const flakySeen = new Set<string>();
   const stats = { requests: 0, charges: 0, declines: 0, refunds: 0, replays: 0, failures: 0 };
+  const since = new Date().toISOString();
 
   const keyHeader = Joi.object({
     'idempotency-key': Joi.string().min(8).max(255).required(),
@@ -177,6 +178,9 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
         }),
     },
     { method: 'GET', path: '/stats', handler: () => ({ ...stats }) },
+    // Every charge as the provider keeps it (since this process started): what `npm run chaos`
+    // checks our record against (one charge per paid order, a refund for every charge without tickets).
+    { method: 'GET', path: '/records', handler: () => ({ since, payments: [...payments.values()] }) },
     {
       method: 'POST',
       path: '/stats/reset',

@@ -24,6 +24,19 @@ const json = { 'content-type': 'application/json' };
 const hold = (url: string, seats: string[], show = 'show-1') => fetch(`${url}/shows/${show}/holds`, { method: 'POST', headers: json, body: JSON.stringify({ seats }) });
 
 describe('the legacy cinema simulator', () => {
+  it('lists every hold it keeps, booked, held or released, for checks against our tickets (GET /records)', async () => {
+    const url = await start();
+    const booked = (await (await hold(url, ['A1', 'A2'])).json()).holdId;
+    await fetch(`${url}/holds/${booked}/confirm`, { method: 'POST' });
+    await hold(url, ['B1']);
+    const { since, holds } = await (await fetch(`${url}/records`)).json();
+    expect(Date.parse(since)).toBeLessThanOrEqual(Date.now());
+    expect(holds.map((h: { showId: string; seats: string[]; status: string }) => [h.showId, h.seats, h.status])).toEqual([
+      ['show-1', ['A1', 'A2'], 'booked'],
+      ['show-1', ['B1'], 'held'],
+    ]);
+  });
+
   it('lists seats, holds them (all or nothing), books and releases holds', async () => {
     const url = await start();
     const first = await hold(url, ['A1', 'A2']);

@@ -18,6 +18,19 @@ const pay = (url: string, key: string, method: string, amount = 6400, headers: R
 const stats = async (url: string) => (await fetch(`${url}/stats`)).json();
 
 describe('the payment provider simulator', () => {
+  it('lists every charge it made, refunded or not, for checks against our record (GET /records)', async () => {
+    const url = await start();
+    const charged = await (await pay(url, 'order-1-attempt-1', 'tok_visa')).json();
+    await pay(url, 'order-1-attempt-2', 'tok_decline');
+    await fetch(`${url}/v1/payments/${charged.id}/refunds`, { method: 'POST', headers: { 'idempotency-key': 'refund-order-1' } });
+    const { since, payments } = await (await fetch(`${url}/records`)).json();
+    expect(Date.parse(since)).toBeLessThanOrEqual(Date.now());
+    expect(payments.map((p: { status: string; reference: string; refunded: boolean }) => [p.status, p.reference, p.refunded])).toEqual([
+      ['approved', 'order-1', true],
+      ['declined', 'order-1', false],
+    ]);
+  });
+
   it('approves, and a repeated idempotency key returns the first result without a second charge', async () => {
     const url = await start();
     const first = await pay(url, 'order-1-attempt-1', 'tok_visa');
