@@ -140,19 +140,17 @@ async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: n
  * the local broker's memory (GET /dead-letters); what each is called there varies, so read loosely.
  */
 async function listDeadLetters(target: Target, state: StackState, apiPath: string): Promise<{ from: string; letters: DeadLetterSeen[] } | { unreachable: string }> {
+  // admit-batch's store: {eventId, destination, type, open}; the local broker's memory: {event, subscription}.
   const asSeen = (l: any): DeadLetterSeen => ({
-    key: `${l.event?.id ?? l.eventId ?? l.event_id ?? l.id} ${l.subscription ?? l.trigger ?? ''}`,
-    type: String(l.event?.type ?? l.type ?? l.eventType ?? l.event_type ?? 'unknown'),
-    replayed: Boolean(l.replayedAt ?? l.replayed_at ?? l.replayed) || l.state === 'replayed' || l.status === 'replayed',
+    key: `${l.event?.id ?? l.eventId} ${l.destination ?? l.subscription ?? ''}`,
+    type: String(l.event?.type ?? l.type ?? 'unknown'),
+    replayed: l.open === false,
   });
   let why = '';
   if (target.adminToken) {
     try {
-      const a = await json<any>(`${target.edge}${apiPath}`, { headers: { authorization: `Bearer ${target.adminToken}` } });
-      if (a.status === 200 && a.body) {
-        const list = Array.isArray(a.body) ? a.body : (a.body.deadLetters ?? a.body.dead_letters ?? a.body.items ?? []);
-        return { from: `the operators' API (${apiPath})`, letters: list.map(asSeen) };
-      }
+      const a = await json<any>(`${target.edge}${apiPath}?state=all&limit=200`, { headers: { authorization: `Bearer ${target.adminToken}` } });
+      if (a.status === 200 && a.body) return { from: `the operators' API (${apiPath})`, letters: (a.body.deadLetters as unknown[]).map(asSeen) };
       why = `the operators' API answered ${a.status} at ${apiPath}`;
     } catch (err) {
       why = `the operators' API: ${(err as Error).message}`;
@@ -166,6 +164,21 @@ async function listDeadLetters(target: Target, state: StackState, apiPath: strin
   } catch (err) {
     return { unreachable: `${why ? `${why}; ` : ''}the broker: ${(err as Error).message}` };
   }
+}
+
+/**
+ * What an operator does once the parts are back: every open dead letter replayed, a type at a time
+ * (the store's `open` counts by type). Returns what it did, for the log; null if nothing was open.
+ */
+async function replayDeadLetters(target: Target, apiPath: string): Promise<string | null> {
+  if (!target.adminToken) return 'no operators’ API token: dead letters not replayed';
+  const headers = { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' };
+  const listed = await json<{ open?: Record<string, number> }>(`${target.edge}${apiPath}`, { headers }).catch(() => null);
+  const open = Object.entries(listed?.body?.open ?? {});
+  if (!listed || listed.status !== 200) return `dead letters not replayed: the operators' API answered ${listed?.status ?? 'nothing'}`;
+  if (open.length === 0) return null;
+  for (const [type] of open) await json(`${target.edge}${apiPath}/replay`, { method: 'POST', headers, body: JSON.stringify({ type }) }).catch(() => null);
+  return `replayed the open dead letters: ${open.map(([t, n]) => `${n} ${t}`).join(', ')}`;
 }
 
 /** Fires every schedule (the sweeps, reconciliation, the outbox relays) through the local broker, as its PingSource would. */
@@ -354,8 +367,11 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
   client.stopAt = rec.now() + 5_000;
   await Promise.race([Promise.allSettled(visits), sleep(opts.timeoutMs + 10_000)]);
 
-  // Settling: the sweeps fired until what must be settled is, or the time is up.
+  // Settling: the dead letters replayed as an operator would, the sweeps fired until what must be
+  // settled is, or the time is up.
   phase = 'settling';
+  const replayed = await replayDeadLetters(target, opts.deadLettersPath);
+  if (replayed) say(replayed);
   const db = databaseUrl ? new pg.Pool({ connectionString: databaseUrl, max: 2 }) : null;
   db?.on('error', () => undefined);
   const settleUntil = Date.now() + opts.settle * 1000;
