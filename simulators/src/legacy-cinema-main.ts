@@ -7,6 +7,8 @@ import { catalogSeats, createLegacyCinema } from './legacy-cinema';
 runSimulator('legacy-cinema', () => {
   const config = loadConfig(legacyCinemaEnv);
   const db = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  // An idle connection that dies (the database restarted) is dropped by the pool; the next query opens another.
+  db.on('error', () => undefined);
   const server = createLegacyCinema({
     port: config.PORT,
     host: config.HOST,
