@@ -54,6 +54,11 @@ export interface FaultContext {
   volley(part: string): { settled: Promise<{ inFlight: number; dropped: number }> };
   /** Processes chaos started itself (a part the supervisor did not start again): stopped at the end. */
   standIns: number[];
+  /**
+   * Whether the show's waiting room is whole again: after Redis lost its data it is rebuilt and
+   * holds still while its visitors come back (RECOVERY_GRACE_SECONDS), part of that fault's window.
+   */
+  roomRecovered(): Promise<boolean>;
 }
 
 async function ok(url: string): Promise<boolean> {
@@ -133,7 +138,7 @@ async function allHealthy(state: StackState): Promise<boolean> {
 async function back(ctx: FaultContext, fault: Fault, oldPid: number): Promise<boolean> {
   const now = pidOf(ctx.stateDir, fault.part, ctx.ports[fault.part]).pid;
   if (now === null || now === oldPid) return false;
-  return allHealthy(ctx.state);
+  return (await allHealthy(ctx.state)) && (fault.kind !== 'flush-kill' || (await ctx.roomRecovered()));
 }
 
 /** Whether the stack (or chaos, in its place) started `pid` (stack.json's pids, processes or supervisor): never kill a database it was only given, or a stranger on a reused port. */

@@ -68,6 +68,8 @@ export const OWN_STACK_ENV: Record<string, string> = {
   PAYMENT_STUCK_SECONDS: '30',
   // Waiting visitors ask at least every 5 s: a forgotten place shows soon after each fault, and the crowd leaves quickly at the end.
   STATUS_POLL_MAX_SECONDS: '5',
+  // Two of the longest poll intervals and a margin: a room Redis forgot is whole again soon (within the recovery timeout).
+  RECOVERY_GRACE_SECONDS: '12',
 };
 
 export function parse(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
@@ -340,6 +342,11 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
     current: (name) => (fault = name),
     standIns,
     volley: (part) => ({ settled: volley(target, client, part, show) }),
+    // Asking for the room rebuilds it if Redis forgot it; then it is whole once its grace is over.
+    roomRecovered: async () => {
+      const r = await json<{ recoveringUntil?: string | null }>(`${target.edge}/admin/api/shows/${show}`, { headers: adminHeaders }).catch(() => null);
+      return r?.status === 200 && !r.body?.recoveringUntil;
+    },
   };
   await sleep(opts.warmup * 1000);
   phase = 'faults';

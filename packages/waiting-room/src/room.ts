@@ -184,6 +184,11 @@ export interface RoomState {
   paused: boolean;
   draining: boolean;
   availability: string;
+  /**
+   * Rebuilt after Redis forgot it: until then admissions are held while its visitors come back,
+   * then the tokens nobody came back for are given back (null: not recovering).
+   */
+  recoveringUntil: string | null;
 }
 
 export async function readRoomState(redis: Redis, showId: string): Promise<RoomState | null> {
@@ -234,5 +239,6 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     paused: r.paused === '1',
     draining: r.draining === '1',
     availability: avail ?? 'available',
+    recoveringUntil: Number(r.recoverUntil) > Date.now() ? new Date(Number(r.recoverUntil)).toISOString() : null,
   };
 }
