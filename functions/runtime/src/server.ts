@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createPool, inTransaction, schemaOf } from './postgres';
 import { createRedis, defineScripts, type Redis } from './redis';
 import { healthRoutes } from './health';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableMessage, unavailableService } from './unavailable';
 
 declare module '@hapi/hapi' {
   interface RequestApplicationState {
@@ -20,6 +21,8 @@ declare module '@hapi/hapi' {
   }
   interface RequestApplicationState {
     logger?: Logger;
+    /** The backing service whose absence this request was answered 503 for. */
+    unavailable?: string;
   }
   interface Request {
     /** The function's logger, every line tagged with this request's id (made on first use). */
@@ -113,7 +116,12 @@ export function createFunction<S extends EnvSpec>(
   def.checkConfig?.(config);
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
-  const db = createPool({ url: config.DATABASE_URL, schema: schemaOf(def.name), max: config.PG_POOL_MAX });
+  const db = createPool({
+    url: config.DATABASE_URL,
+    schema: schemaOf(def.name),
+    max: config.PG_POOL_MAX,
+    onConnectionLost: (err) => log.warn({ reason: err.message }, 'a PostgreSQL connection in use was lost; the pool connects again when asked'),
+  });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
   if (def.redisScripts) defineScripts(redis, def.redisScripts);
   const source = `/premiere/${def.name}`;
@@ -185,6 +193,20 @@ export function createFunction<S extends EnvSpec>(
     request.app.startedAt = process.hrtime.bigint();
     return h.continue;
   });
+  // PostgreSQL or Redis out of reach is an outage, not a bug: 503 and when to come back, whatever
+  // the route (its error would be a 500). Readiness fails meanwhile (health.ts).
+  server.ext('onPreResponse', (request, h) => {
+    const res = request.response as { isBoom?: boolean; output?: { statusCode: number } } | null;
+    if (!res?.isBoom || res.output!.statusCode !== 500) return h.continue;
+    const service = unavailableService(res);
+    if (!service) return h.continue;
+    request.app.unavailable = service;
+    return h
+      .response({ statusCode: 503, error: 'Service Unavailable', message: unavailableMessage(service), retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS })
+      .code(503)
+      .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
+      .header('cache-control', 'no-store');
+  });
   // Label sets resolved once per route and status, not hashed again on every request.
   const durationByRoute = new Map<string, { observe(v: number): void }>();
   server.events.on('response', (request) => {
@@ -199,13 +221,15 @@ export function createFunction<S extends EnvSpec>(
     // One line per request at debug (the edge keeps the access log; status polls are many); a
     // refused request at info, a failed one at error. Nothing is built for a line not written.
     const quiet = QUIET_ROUTES.has(route);
-    const level = status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
+    // An outage is logged once where it is seen (readiness, the pool), not as every request's error.
+    const level = request.app.unavailable ? 'warn' : status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
     if (!log.isLevelEnabled(level)) return;
     const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
     if (level === 'error') {
       const err = (request.response as { isBoom?: boolean } | null)?.isBoom ? request.response : undefined;
       request.logger().error({ ...line, err }, 'request failed');
-    } else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
+    } else if (level === 'warn') request.logger().warn({ ...line, unavailable: request.app.unavailable }, 'request answered 503: a backing service is unavailable');
+    else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
   });
 
   const routes: ServerRoute[] = [
