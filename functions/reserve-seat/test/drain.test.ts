@@ -70,7 +70,7 @@ function startReserveSeat(env: Record<string, string>) {
 describe('draining on SIGTERM', () => {
   it('answers every one of 72 holds and seat maps in flight when SIGTERM comes 250 ms later, fails readiness first, serves what still arrives, then exits 0', async () => {
     const showId = await addTestShow(db.url, { seats: 100 });
-    const fn = startReserveSeat({ SHUTDOWN_DRAIN_MS: '1500' });
+    const fn = startReserveSeat({ SHUTDOWN_DRAIN_MS: process.env.TEST_DRAIN_MS ?? '1500' });
     try {
       const port = await eventually(() => /"port":(\d+)/.exec(fn.output)?.[1], 20_000);
       const url = `http://127.0.0.1:${port}`;
@@ -89,9 +89,10 @@ describe('draining on SIGTERM', () => {
         }),
       );
 
-      // Over keep-alive connections, as the edge's (and queue-proxy's) agent sends them: some
-      // sockets already open and idle from a first round, the rest queued behind them.
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 24 });
+      // Over keep-alive connections, as the edge's agent sends them: a third on connections open
+      // and idle from an earlier round (the server cannot tell one from a connection nobody uses),
+      // the rest on new ones.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
       await Promise.all(visitors.slice(0, 24).map((v) => send(agent, `${url}/readyz`, { headers: v.headers })));
       const inFlight = visitors.map((v, i) =>
         i % 2 === 0

@@ -68,7 +68,7 @@ export interface RunningFunction<S extends EnvSpec = EnvSpec> {
   ctx: FunctionContext<S>;
   outbox: Outbox;
   start(): Promise<void>;
-  /** Graceful stop: refuse new work, finish in-flight requests (bounded), close pools. */
+  /** Graceful stop: fail readiness and drain (SHUTDOWN_DRAIN_MS), then refuse new work, finish in-flight requests (bounded), close pools. */
   stop(): Promise<void>;
 }
 
@@ -207,6 +207,15 @@ export function createFunction<S extends EnvSpec>(
       .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
       .header('cache-control', 'no-store');
   });
+  // Draining: no connection is kept alive past an answer, so none is open (and idle) to be
+  // closed under a request the client is just sending when the listener closes.
+  server.ext('onPreResponse', (request, h) => {
+    if (!state.stopping) return h.continue;
+    const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; header?: (k: string, v: string) => unknown } | null;
+    if (res?.isBoom) res.output!.headers.connection = 'close';
+    else res?.header?.('connection', 'close');
+    return h.continue;
+  });
   // Label sets resolved once per route and status, not hashed again on every request.
   const durationByRoute = new Map<string, { observe(v: number): void }>();
   server.events.on('response', (request) => {
@@ -272,7 +281,12 @@ export function createFunction<S extends EnvSpec>(
     },
     stop() {
       stopped ??= (async () => {
+        // As Knative's queue-proxy drains: readiness fails first, so the data plane stops sending;
+        // whatever still comes meanwhile (requests already sent, queued on keep-alive connections)
+        // is served, each answer closing its connection. Only then are connections refused.
         state.stopping = true;
+        log.info({ drainMs: config.SHUTDOWN_DRAIN_MS }, 'draining: readiness fails, requests still served');
+        await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
         log.info('shutting down: finishing in-flight requests');
         await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
         await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));
