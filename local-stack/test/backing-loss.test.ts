@@ -3,8 +3,11 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '@premiere/runtime';
+import type Hapi from '@hapi/hapi';
+import { migrate, sessionHash, TokenSigner } from '@premiere/runtime';
 import { eventAuthEnv, eventAuthorization, eventually } from '@premiere/runtime/testing';
+import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
+import { addTestShow, TEST_SIGNING_KEYS } from '../../packages/waiting-room/test/fixtures';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../src/demo-catalog';
 import { restartablePostgres, restartableRedis, type Restartable } from './restartable';
 
@@ -21,9 +24,10 @@ const SHOW = PREMIERE_SHOW_ID;
 
 let postgres: Restartable;
 let redis: Restartable;
-let fn: ChildProcess;
-let output = '';
-let url = '';
+let legacy: Hapi.Server;
+let admitBatch: Running;
+let reserveSeat: Running;
+let url = ''; // admit-batch's
 
 /** A broker stand-in: takes events, or holds them unanswered while `holding` (a slow broker). */
 const broker = { received: [] as string[], held: [] as (() => void)[], holding: false };
@@ -40,6 +44,37 @@ const release = () => {
   broker.holding = false;
   broker.held.splice(0).forEach((answer) => answer());
 };
+
+/** A function as its container runs it (dist/main.js), on this test's PostgreSQL and Redis. */
+interface Running {
+  child: ChildProcess;
+  output: string;
+  url: string;
+  alive(): boolean;
+}
+async function startFunction(name: string, env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [path.resolve(__dirname, `../../functions/${name}/dist/main.js`)], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      K_SINK: `http://127.0.0.1:${(brokerServer.address() as { port: number }).port}/`,
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'info',
+      ...eventAuthEnv(),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run: Running = { child, output: '', url: '', alive: () => child.exitCode === null && child.signalCode === null };
+  child.stdout!.on('data', (c) => (run.output += c));
+  child.stderr!.on('data', (c) => (run.output += c));
+  run.url = `http://127.0.0.1:${await eventually(() => /"port":(\d+)/.exec(run.output)?.[1], 20_000)}`;
+  await eventually(async () => (await fetch(`${run.url}/readyz`)).ok, 20_000, 100);
+  return run;
+}
 
 const admin = (p: string, method = 'GET') => fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 const deliver = (type: string, data: Record<string, unknown>) =>
@@ -64,46 +99,52 @@ async function expectUnavailable(res: Response, what: RegExp) {
   expect((await res.json()).message).toMatch(what);
 }
 
-const alive = () => fn.exitCode === null && fn.signalCode === null;
-/** Alive, or fail with what it printed last. */
-const expectAlive = () => expect({ alive: alive(), output: alive() ? '' : output.slice(-3_000) }).toEqual({ alive: true, output: '' });
+/** Both functions alive, or fail with what the dead one printed last. */
+const expectAlive = () => {
+  for (const fn of [admitBatch, reserveSeat]) expect({ alive: fn.alive(), output: fn.alive() ? '' : fn.output.slice(-3_000) }).toEqual({ alive: true, output: '' });
+};
+
+/** An admitted visitor of reserve-seat, entered: what their seat map and hold requests carry. */
+async function enteredVisitor(showId: string, vid: number) {
+  const [keyId, key] = Object.entries(JSON.parse(TEST_SIGNING_KEYS) as Record<string, string>)[0];
+  const session = `backing-session-${String(vid).padStart(10, '0')}`;
+  const now = Math.floor(Date.now() / 1000);
+  const access = new TokenSigner({ [keyId]: key }).sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 300 });
+  const res = await fetch(`${reserveSeat.url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } });
+  expect(res.status).toBe(200);
+  return { authorization: `Bearer ${(await res.json()).zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+}
 
 beforeAll(async () => {
   [postgres, redis] = await Promise.all([restartablePostgres(), restartableRedis()]);
   await migrate(postgres.url);
   await loadDemoCatalog(postgres.url);
   await new Promise<void>((r) => brokerServer.listen(0, '127.0.0.1', r));
-  fn = spawn(process.execPath, [path.resolve(__dirname, '../../functions/admit-batch/dist/main.js')], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      K_SINK: `http://127.0.0.1:${(brokerServer.address() as { port: number }).port}/`,
-      ADMIN_TOKEN,
-      LOG_LEVEL: 'info',
-      OUTBOX_RELAY_INTERVAL_MS: '200',
-      ...eventAuthEnv(),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  fn.stdout!.on('data', (c) => (output += c));
-  fn.stderr!.on('data', (c) => (output += c));
-  const port = await eventually(() => /"port":(\d+)/.exec(output)?.[1], 20_000);
-  url = `http://127.0.0.1:${port}`;
-  await eventually(async () => (await fetch(`${url}/readyz`)).ok, 20_000, 100);
+  // The cinema's slow system, its seats read once per show from the catalog.
+  const catalog = new pg.Pool({ connectionString: postgres.url, max: 2 });
+  catalog.on('error', () => undefined);
+  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [200, 600], concurrencyLimit: 10, holdSeconds: 120, overload: '503', stallMs: 0 });
+  legacy.events.on('stop', () => void catalog.end());
+  await legacy.start();
+  [admitBatch, reserveSeat] = await Promise.all([
+    startFunction('admit-batch', { OUTBOX_RELAY_INTERVAL_MS: '200' }),
+    startFunction('reserve-seat', { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADDRESS_HELD_SEATS_SHARE: '0' }),
+  ]);
+  url = admitBatch.url;
 }, 120_000);
 
 afterAll(async () => {
   release();
-  if (fn && alive()) {
-    const exited = new Promise((r) => fn.once('exit', r));
-    fn.kill('SIGKILL');
-    await exited;
+  for (const fn of [admitBatch, reserveSeat]) {
+    if (fn?.alive()) {
+      const exited = new Promise((r) => fn.child.once('exit', r));
+      fn.child.kill('SIGKILL');
+      await exited;
+    }
   }
   brokerServer.closeAllConnections();
   await new Promise((r) => brokerServer.close(r));
+  await legacy?.stop();
   await Promise.all([postgres?.stop(), redis?.stop()]);
 }, 60_000);
 
@@ -125,18 +166,31 @@ describe('a function when its backing services die', () => {
     broker.holding = true;
     await eventually(() => broker.held.length > 0, 10_000);
 
-    // A crowd of work in flight, each in a transaction that also waits on Redis.
+    // reserve-seat's visitors, inside, about to choose seats.
+    const showId = await addTestShow(postgres.url, { seats: 100 });
+    const visitors = await Promise.all(Array.from({ length: 20 }, (_, i) => enteredVisitor(showId, i + 1)));
+
+    // A crowd of work in flight: admit-batch's transactions that also wait on Redis; reserve-seat's
+    // holds (a transaction, then the legacy system, then another) and seat maps.
     const load = [
       ...Array.from({ length: 20 }, () => statusOf(admin(`/admin/api/shows/${SHOW}/resume`, 'POST'))),
       ...Array.from({ length: 20 }, () => statusOf(deliver('premiere.visitors.waiting', { showId: SHOW }))),
+      ...visitors.map((headers, i) =>
+        statusOf(
+          i % 2
+            ? fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/seats`, { headers })
+            : fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat: `A${i + 1}`, ticketType: 'full' }] }) }),
+        ),
+      ),
     ];
+    await new Promise((r) => setTimeout(r, 100)); // under way: some holds are with the legacy system
     await postgres.kill();
 
     const answered = await Promise.all(load);
     expectAlive();
     expect(answered.filter((s) => s === 0)).toEqual([]); // every request got an answer
-    for (const s of answered) expect([200, 204, 503]).toContain(s);
-    expectAlive();
+    for (const s of answered) expect([200, 201, 204, 503]).toContain(s);
+    await expectUnavailable(await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers: visitors[0], body: JSON.stringify({ seats: [{ seat: 'B1', ticketType: 'full' }] }) }), /database/);
 
     // An outage, plainly said.
     await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 10_000);
@@ -156,9 +210,11 @@ describe('a function when its backing services die', () => {
     await eventually(async () => (await fetch(`${url}/readyz`)).ok, 30_000, 200);
     expect((await admin(`/admin/api/shows/${SHOW}/resume`, 'POST')).status).toBe(200);
     expect((await deliver('premiere.visitors.waiting', { showId: SHOW })).status).toBe(204);
+    await eventually(async () => (await fetch(`${reserveSeat.url}/readyz`)).ok, 30_000, 200);
+    expect((await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/seats`, { headers: visitors[1] })).status).toBe(200);
     await eventually(() => pending.every((id) => broker.received.includes(id)), 20_000);
     expectAlive();
-    expect(output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
+    for (const fn of [admitBatch, reserveSeat]) expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
   }, 120_000);
 
   it('Redis killed under load: the process lives, answers 503, fails readiness, and recovers by itself', async () => {
