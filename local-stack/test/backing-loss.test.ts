@@ -190,6 +190,11 @@ describe('a function when its backing services die', () => {
     expectAlive();
     expect(answered.filter((s) => s === 0)).toEqual([]); // every request got an answer
     for (const s of answered) expect([200, 201, 204, 503]).toContain(s);
+    // A browser is told so in a page that tries again by itself.
+    const ticketPage = await fetch(`${reserveSeat.url}/checkout/tickets/ABCDEFGHJK`, { headers: { accept: 'text/html' } });
+    expect(ticketPage.status).toBe(503);
+    expect(ticketPage.headers.get('retry-after')).toBeTruthy();
+    expect(await ticketPage.text()).toMatch(/Back in a moment[\s\S]*tries again by itself/);
     await expectUnavailable(await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers: visitors[0], body: JSON.stringify({ seats: [{ seat: 'B1', ticketType: 'full' }] }) }), /database/);
 
     // An outage, plainly said.

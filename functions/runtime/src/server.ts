@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createPool, inTransaction, schemaOf } from './postgres';
 import { createRedis, defineScripts, type Redis } from './redis';
 import { healthRoutes } from './health';
+import { html, page } from './html';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableMessage, unavailableService } from './unavailable';
 
 declare module '@hapi/hapi' {
@@ -201,8 +202,15 @@ export function createFunction<S extends EnvSpec>(
     const service = unavailableService(res);
     if (!service) return h.continue;
     request.app.unavailable = service;
-    return h
-      .response({ statusCode: 503, error: 'Service Unavailable', message: unavailableMessage(service), retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS })
+    const message = unavailableMessage(service);
+    // A browser gets a page that tries again by itself; an API client the JSON its pages read.
+    const browser = String(request.headers.accept ?? '').includes('text/html');
+    const answer = browser
+      ? h
+          .response(page('Back in a moment', html`<h1>Back in a moment</h1><div class="card"><p>We could not reach our ${service === 'Redis' ? 'cache' : 'database'} just now. This page tries again by itself.</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`))
+          .type('text/html; charset=utf-8')
+      : h.response({ statusCode: 503, error: 'Service Unavailable', message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS });
+    return answer
       .code(503)
       .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
       .header('cache-control', 'no-store');

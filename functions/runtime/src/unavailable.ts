@@ -9,7 +9,7 @@ export type BackingService = 'PostgreSQL' | 'Redis';
 /** Seconds a client is asked to wait: about what a restarted database or a failover takes. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
-/** SQLSTATEs of a server going or gone: class 08 (connection exception) and 57P01-57P03 (shutting down, crashed, starting). */
+/** SQLSTATEs of a server going, gone or full: class 08 (connection exception), 57P01-57P03 (shutting down, crashed, starting), 53300 (too many connections). */
 const PG_GONE = /^(08...|57P0[123]|53300)$/;
 /** What pg says when the connection went, or none could be made in time. */
 const PG_MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout)/;
@@ -30,7 +30,7 @@ export function unavailableService(err: unknown, depth = 0): BackingService | 'a
     if (found) return found;
   }
   // A connection refused or timed out: whose, if the client that tried said (postgres.ts does).
-  if ((typeof e.code === 'string' && NETWORK_CODES.has(e.code)) || /timeout/i.test(message)) return e.backingService ?? 'a backing service';
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.backingService ?? 'a backing service';
   return undefined;
 }
 
