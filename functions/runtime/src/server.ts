@@ -75,6 +75,8 @@ export interface RunningFunction<S extends EnvSpec = EnvSpec> {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/** A drain is over once no request has come for this long (at most SHUTDOWN_DRAIN_MS). */
+const DRAIN_QUIET_MS = 500;
 
 function statusOf(request: Request): number {
   const res = request.response as { isBoom?: boolean; output?: { statusCode: number }; statusCode?: number } | null;
@@ -165,7 +167,7 @@ export function createFunction<S extends EnvSpec>(
   };
 
   const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, transaction, nudge };
-  const state = { stopping: false };
+  const state = { stopping: false, lastRequestAt: 0 };
 
   const server = Hapi.server({
     port: config.PORT,
@@ -192,6 +194,8 @@ export function createFunction<S extends EnvSpec>(
   });
   server.ext('onRequest', (request, h) => {
     request.app.startedAt = process.hrtime.bigint();
+    // Probes and scrapes are not traffic: they do not keep a drain going.
+    if (!QUIET_ROUTES.has(request.path)) state.lastRequestAt = Date.now();
     return h.continue;
   });
   // PostgreSQL or Redis out of reach is an outage, not a bug: 503 and when to come back, whatever
@@ -292,9 +296,16 @@ export function createFunction<S extends EnvSpec>(
         // As Knative's queue-proxy drains: readiness fails first, so the data plane stops sending;
         // whatever still comes meanwhile (requests already sent, queued on keep-alive connections)
         // is served, each answer closing its connection. Only then are connections refused.
+        // The drain ends early once nothing has come for DRAIN_QUIET_MS (as queue-proxy's drainer
+        // waits for a quiet period): on a cluster the queue-proxy has drained before the function
+        // is sent SIGTERM, and a stack that stops everything need not wait on every function.
         state.stopping = true;
         log.info({ drainMs: config.SHUTDOWN_DRAIN_MS }, 'draining: readiness fails, requests still served');
-        await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
+        const signalled = Date.now();
+        const until = signalled + config.SHUTDOWN_DRAIN_MS;
+        while (Date.now() < until && Date.now() - Math.max(signalled, state.lastRequestAt) < DRAIN_QUIET_MS) {
+          await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
+        }
         log.info('shutting down: finishing in-flight requests');
         await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
         await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));
