@@ -22,7 +22,7 @@ declare module '@hapi/hapi' {
   }
   interface RequestApplicationState {
     logger?: Logger;
-    /** The backing service whose absence this request was answered 503 for. */
+    /** The backing service whose absence this request was answered 503 for, and what was said. */
     unavailable?: string;
   }
   interface Request {
@@ -205,7 +205,7 @@ export function createFunction<S extends EnvSpec>(
     if (!res?.isBoom || res.output!.statusCode !== 500) return h.continue;
     const service = unavailableService(res);
     if (!service) return h.continue;
-    request.app.unavailable = service;
+    request.app.unavailable = `${service}: ${(res as { message?: string }).message}`;
     const message = unavailableMessage(service);
     // A browser gets a page that tries again by itself; an API client the JSON its pages read.
     const browser = String(request.headers.accept ?? '').includes('text/html');
@@ -242,7 +242,7 @@ export function createFunction<S extends EnvSpec>(
     // One line per request at debug (the edge keeps the access log; status polls are many); a
     // refused request at info, a failed one at error. Nothing is built for a line not written.
     const quiet = QUIET_ROUTES.has(route);
-    // An outage is logged once where it is seen (readiness, the pool), not as every request's error.
+    // A request met an outage, not a bug: a warning naming it, without a stack trace each.
     const level = request.app.unavailable ? 'warn' : status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
     if (!log.isLevelEnabled(level)) return;
     const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
