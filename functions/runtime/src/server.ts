@@ -211,7 +211,7 @@ export function createFunction<S extends EnvSpec>(
     const browser = String(request.headers.accept ?? '').includes('text/html');
     const answer = browser
       ? h
-          .response(page('Back in a moment', html`<h1>Back in a moment</h1><div class="card"><p>We could not reach our ${service === 'Redis' ? 'cache' : 'database'} just now. This page tries again by itself.</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`))
+          .response(page('Back in a moment', html`<h1>Back in a moment</h1><div class="card"><p>Part of premiere is not answering just now. This page tries again by itself.</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`))
           .type('text/html; charset=utf-8')
       : h.response({ statusCode: 503, error: 'Service Unavailable', message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS });
     return answer
