@@ -124,9 +124,11 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 /**
  * A request the edge tries once more when the function's connection is reset or refused before
  * any answer (a keep-alive connection closed by a function that is draining, a function
- * restarting), as the cluster's data plane does: one that may safely be done twice, a GET or
- * HEAD, or one the client marked with an Idempotency-Key (the IETF draft's header, as the payment
- * provider's API takes it). A POST without one is never sent twice: it may have been done.
+ * restarting; on a cluster, Knative's queue-proxy drains in front of the function instead): one
+ * that may safely be done twice, a GET or HEAD, or one the client marked with an Idempotency-Key
+ * (the IETF draft's header, as the payment provider's API takes it). A POST without one is never
+ * sent twice: it may have been done. NGINX's proxy_next_upstream likewise retries only idempotent
+ * methods (DEVELOPERS.md, "The edge").
  */
 const isRetriable = (req: http.IncomingMessage) => req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
 const RETRIED_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
