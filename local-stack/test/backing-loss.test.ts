@@ -4,8 +4,9 @@ import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import type Hapi from '@hapi/hapi';
-import { migrate, sessionHash, TokenSigner } from '@premiere/runtime';
-import { eventAuthEnv, eventAuthorization, eventually } from '@premiere/runtime/testing';
+import nock from 'nock';
+import { callHttp, createFunction, migrate, sessionHash, TokenSigner } from '@premiere/runtime';
+import { captureLogs, eventAuthEnv, eventAuthorization, eventually } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { addTestShow, TEST_SIGNING_KEYS } from '../../packages/waiting-room/test/fixtures';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../src/demo-catalog';
@@ -44,6 +45,18 @@ const release = () => {
   broker.holding = false;
   broker.held.splice(0).forEach((answer) => answer());
 };
+
+/** A function's environment on this test's broker stand-in, `env` on top. */
+const testEnvOf = (env: Record<string, string>): NodeJS.ProcessEnv => ({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  K_SINK: `http://127.0.0.1:${(brokerServer.address() as { port: number }).port}/`,
+  ADMIN_TOKEN,
+  LOG_LEVEL: 'info',
+  SHUTDOWN_DRAIN_MS: '0',
+  ...eventAuthEnv(),
+  ...env,
+});
 
 /** A function as its container runs it (dist/main.js), on this test's PostgreSQL and Redis. */
 interface Running {
@@ -242,4 +255,47 @@ describe('a function when its backing services die', () => {
     expect((await admin('/admin/api/shows')).status).toBe(200);
     expectAlive();
   }, 120_000);
+});
+
+describe('a transaction waiting on a third party when PostgreSQL dies', () => {
+  afterEach(() => nock.cleanAll());
+
+  it('answers 503 with Retry-After: the client it held is dropped, not the process', async () => {
+    // A function whose one route holds a transaction open across a slow third-party call, the
+    // shape reserve-seat and process-payment avoid and the outbox relay has (runtime, in this process).
+    nock('https://provider.example').post('/v1/charges').delay(1_500).reply(200, { ok: true });
+    const fn = createFunction(
+      {
+        name: 'render-catalog',
+        routes: (ctx) => [
+          {
+            method: 'POST',
+            path: '/charge',
+            handler: () =>
+              ctx.transaction(async (tx) => {
+                await tx.query('SELECT 1');
+                await callHttp('https://provider.example/v1/charges', { method: 'POST', timeoutMs: 5_000 });
+                await tx.query('SELECT 2');
+                return { charged: true };
+              }),
+          },
+        ],
+      },
+      testEnvOf({ DATABASE_URL: postgres.url, REDIS_URL: redis.url }),
+      captureLogs().stream,
+    );
+    await fn.start();
+    try {
+      const charging = fetch(`http://127.0.0.1:${fn.server.info.port}/charge`, { method: 'POST' });
+      await eventually(() => fn.ctx.db.totalCount - fn.ctx.db.idleCount > 0, 5_000, 10); // the client is lent
+      await postgres.kill();
+      const res = await charging;
+      await expectUnavailable(res, /database/);
+      await postgres.restart();
+      nock('https://provider.example').post('/v1/charges').reply(200, { ok: true });
+      await eventually(async () => (await fetch(`http://127.0.0.1:${fn.server.info.port}/charge`, { method: 'POST' })).status === 200, 30_000, 200);
+    } finally {
+      await fn.stop();
+    }
+  }, 60_000);
 });
