@@ -18,14 +18,16 @@ const REDIS_MESSAGES = /^(Stream isn't writeable|Connection is closed|Reached th
 /** A connection refused, reset or timed out, from whichever client. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 
-/** The backing service `err` says is out of reach, if it says so (looking through `cause` and AggregateError). */
+/** The backing service `err` says is out of reach, if it says so (looking through what it wraps). */
 export function unavailableService(err: unknown, depth = 0): BackingService | 'a backing service' | undefined {
   if (!err || typeof err !== 'object' || depth > 3) return undefined;
-  const e = err as { name?: string; message?: string; code?: unknown; severity?: unknown; cause?: unknown; errors?: unknown[]; backingService?: BackingService };
+  const e = err as { name?: string; message?: string; code?: unknown; severity?: unknown; cause?: unknown; data?: unknown; errors?: unknown[]; backingService?: BackingService };
   const message = String(e.message ?? '');
   if (e.name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.test(message)) return 'Redis';
   if ((typeof e.code === 'string' && e.severity !== undefined && PG_GONE.test(e.code)) || PG_MESSAGES.test(message)) return 'PostgreSQL';
-  for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+  // What it wraps: its cause, an AggregateError's errors, and a Boom's data (where hapi keeps a
+  // thrown value it did not take for an Error, such as one made in another realm).
+  for (const inner of [e.cause, e.data, ...(Array.isArray(e.errors) ? e.errors : [])]) {
     const found = unavailableService(inner, depth + 1);
     if (found) return found;
   }
