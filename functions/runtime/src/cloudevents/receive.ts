@@ -158,6 +158,7 @@ export function eventsRoute<Ctx>(opts: {
           // PostgreSQL or Redis gone: nothing was recorded as handled; the broker redelivers later.
           const service = unavailableService(err);
           if (service) {
+            request.app.unavailable = `${service}: ${(err as Error).message}`; // the response's log line is a warning too
             log.warn({ unavailable: service, reason: (err as Error).message }, 'event not handled: a backing service is unavailable; the broker will redeliver');
             return h.response({ error: unavailableMessage(service) }).code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
           }
