@@ -122,6 +122,21 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
 }
 
 /**
+ * A request the edge tries once more when the function's connection is reset or refused before
+ * any answer (a keep-alive connection closed by a function that is draining, a function
+ * restarting; on a cluster, Knative's queue-proxy drains in front of the function instead): one
+ * that may safely be done twice, a GET or HEAD, or one the client marked with an Idempotency-Key
+ * (the IETF draft's header, as the payment provider's API takes it). A POST without one is never
+ * sent twice: it may have been done. NGINX's proxy_next_upstream likewise retries only idempotent
+ * methods (DEVELOPERS.md, "The edge").
+ */
+const isRetriable = (req: http.IncomingMessage) => req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
+const RETRIED_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+const RETRY_PAUSE_MS = 100;
+/** What NGINX takes by default (client_max_body_size 1m); a body to send again is kept in memory. */
+const MAX_RETRIED_BODY = 1024 * 1024;
+
+/**
  * The local edge: premiere's one public origin. Routes each path to its function by the declared
  * routes (helm/premiere/routes.yaml) as NGINX does, gives every request an x-request-id, and never
  * forwards the internal endpoints (event delivery, metrics). `functions`: each function's base URL.
@@ -146,32 +161,41 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, fn: string, target: string) => {
     const base = upstreams.get(fn);
     if (!base) return answer(res, requestId, 502, `${fn} is not answering; try again in a moment`);
-    const upstream = http.request({
-      protocol: base.protocol,
-      host: base.hostname,
-      port: base.port,
-      path: target,
-      method: req.method,
-      agent,
-      headers: {
-        ...req.headers,
-        'x-request-id': requestId,
-        'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
-        'x-forwarded-host': req.headers.host ?? '',
-        'x-forwarded-proto': 'http',
-        // The visitor's address for per-address limits, set here whatever the client sent.
-        'x-client-address': req.socket.remoteAddress ?? '',
-      },
+    const headers = {
+      ...req.headers,
+      'x-request-id': requestId,
+      'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
+      'x-forwarded-host': req.headers.host ?? '',
+      'x-forwarded-proto': 'http',
+      // The visitor's address for per-address limits, set here whatever the client sent.
+      'x-client-address': req.socket.remoteAddress ?? '',
+    };
+    /** `body`: sent whole (a request that may be tried again); else the client's is streamed. */
+    const send = (body: Buffer | undefined, retries: number) => {
+      const upstream = http.request({ protocol: base.protocol, host: base.hostname, port: base.port, path: target, method: req.method, agent, headers });
+      upstream.on('response', (up) => {
+        res.writeHead(up.statusCode ?? 502, { ...up.headers, 'x-request-id': requestId });
+        up.pipe(res);
+      });
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (retries > 0 && !res.headersSent && RETRIED_ERRORS.has(err.code ?? '')) {
+          opts.log.info({ reqId: requestId, function: fn, reason: err.message }, 'edge: connection to the function lost before an answer; trying once more');
+          return void setTimeout(() => send(body, retries - 1), RETRY_PAUSE_MS);
+        }
+        opts.log.warn({ reqId: requestId, function: fn, reason: err.message }, 'edge: function unreachable');
+        answer(res, requestId, 502, `${fn} is not answering; try again in a moment`);
+      });
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
+    };
+    if (!isRetriable(req)) return send(undefined, 0);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_RETRIED_BODY) chunks.push(chunk);
     });
-    upstream.on('response', (up) => {
-      res.writeHead(up.statusCode ?? 502, { ...up.headers, 'x-request-id': requestId });
-      up.pipe(res);
-    });
-    upstream.on('error', (err) => {
-      opts.log.warn({ reqId: requestId, function: fn, reason: err.message }, 'edge: function unreachable');
-      answer(res, requestId, 502, `${fn} is not answering; try again in a moment`);
-    });
-    req.pipe(upstream);
+    req.on('end', () => (size > MAX_RETRIED_BODY ? answer(res, requestId, 413, 'the request body is larger than 1 MiB') : send(Buffer.concat(chunks), 1)));
   };
 
   const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {

@@ -78,6 +78,53 @@ describe('the local edge', () => {
   });
 });
 
+describe('the local edge when a function’s connection is reset (a function draining, restarting or killed)', () => {
+  /** A function stand-in that resets the connection of each request whose attempt number is in `resets`, and answers the others with what it got. */
+  async function flaky(resets: number[]) {
+    const attempts: { method: string; body: string }[] = [];
+    const url = await listen(
+      http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          attempts.push({ method: req.method!, body });
+          if (resets.includes(attempts.length)) return void req.socket.destroy();
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ attempt: attempts.length, body }));
+        });
+      }),
+    );
+    const edge = await listen(createEdge({ routes: loadRoutes(), functions: { 'reserve-seat': url }, log: createLogger({ name: 'edge' }, captureLogs().stream) }));
+    return { edge, attempts };
+  }
+
+  it('retries a GET once, on a new connection, as the cluster’s data plane does', async () => {
+    const { edge, attempts } = await flaky([1]);
+    const res = await fetch(`${edge}/checkout/api/shows/x/seats`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ attempt: 2, body: '' });
+    expect(attempts.map((a) => a.method)).toEqual(['GET', 'GET']);
+  });
+
+  it('retries a request with an Idempotency-Key once, its body sent again whole', async () => {
+    const { edge, attempts } = await flaky([1]);
+    const body = JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }] });
+    const res = await fetch(`${edge}/checkout/api/shows/x/orders`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': 'order-attempt-1' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ attempt: 2, body });
+    expect(attempts).toEqual([{ method: 'POST', body }, { method: 'POST', body }]);
+  });
+
+  it('never retries a POST without one (it may have been done), nor anything twice', async () => {
+    const once = await flaky([1]);
+    const post = await fetch(`${once.edge}/checkout/api/shows/x/orders`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(502);
+    expect(once.attempts).toHaveLength(1);
+    const twice = await flaky([1, 2]);
+    expect((await fetch(`${twice.edge}/checkout/api/shows/x/seats`)).status).toBe(502);
+    expect(twice.attempts).toHaveLength(2);
+  });
+});
+
 describe('what the local edge decides (as the chart’s nginx was seen to, and ngx_http_parse.c says)', () => {
   const routes = loadRoutes();
   const get = (url: string, method = 'GET') => decide(routes, { method, url, hosts: ['premiere.example'] });

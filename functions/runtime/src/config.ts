@@ -87,9 +87,13 @@ export const runtimeEnv = {
     expect: 'one of fatal, error, warn, info, debug, trace, silent',
   },
   PG_POOL_MAX: { schema: Joi.number().integer().min(1).max(100).default(10), expect: 'an integer from 1 to 100' },
+  SHUTDOWN_DRAIN_MS: {
+    schema: Joi.number().integer().min(0).max(300_000).default(3_000),
+    expect: 'milliseconds at most a function keeps serving after SIGTERM, its readiness failing, before it stops taking connections; sooner once no request has come for half a second (0-300000)',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: Joi.number().integer().min(0).max(300_000).default(10_000),
-    expect: 'milliseconds to let in-flight requests finish on SIGTERM (0-300000)',
+    expect: 'milliseconds to let in-flight requests finish once a function stops taking connections (0-300000)',
   },
   OUTBOX_RELAY_INTERVAL_MS: {
     schema: Joi.number().integer().min(100).max(600_000).default(5_000),

@@ -16,3 +16,4 @@ export * from './operators';
 export * from './http-client';
 export * from './listing';
 export * from './addresses';
+export * from './unavailable';

@@ -13,6 +13,8 @@ import { createMetrics, type Metrics } from './metrics';
 import { createPool, inTransaction, schemaOf } from './postgres';
 import { createRedis, defineScripts, type Redis } from './redis';
 import { healthRoutes } from './health';
+import { html, page } from './html';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableMessage, unavailableService } from './unavailable';
 
 declare module '@hapi/hapi' {
   interface RequestApplicationState {
@@ -20,6 +22,8 @@ declare module '@hapi/hapi' {
   }
   interface RequestApplicationState {
     logger?: Logger;
+    /** The backing service whose absence this request was answered 503 for, and what was said. */
+    unavailable?: string;
   }
   interface Request {
     /** The function's logger, every line tagged with this request's id (made on first use). */
@@ -70,12 +74,14 @@ export interface RunningFunction<S extends EnvSpec = EnvSpec> {
   ctx: FunctionContext<S>;
   outbox: Outbox;
   start(): Promise<void>;
-  /** Graceful stop: refuse new work, finish in-flight requests (bounded), close pools. */
+  /** Graceful stop: fail readiness and drain (SHUTDOWN_DRAIN_MS), then refuse new work, finish in-flight requests (bounded), close pools. */
   stop(): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/** A drain is over once no request has come for this long (at most SHUTDOWN_DRAIN_MS). */
+const DRAIN_QUIET_MS = 500;
 
 function statusOf(request: Request): number {
   const res = request.response as { isBoom?: boolean; output?: { statusCode: number }; statusCode?: number } | null;
@@ -118,7 +124,12 @@ export function createFunction<S extends EnvSpec>(
   def.checkConfig?.(config);
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
-  const db = createPool({ url: config.DATABASE_URL, schema: schemaOf(def.name), max: config.PG_POOL_MAX });
+  const db = createPool({
+    url: config.DATABASE_URL,
+    schema: schemaOf(def.name),
+    max: config.PG_POOL_MAX,
+    onConnectionLost: (err) => log.warn({ reason: err.message }, 'a PostgreSQL connection in use was lost; the pool connects again when asked'),
+  });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
   for (const dir of [def.redisScripts ?? []].flat()) defineScripts(redis, dir);
   const source = `/premiere/${def.name}`;
@@ -164,7 +175,7 @@ export function createFunction<S extends EnvSpec>(
   };
 
   const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
-  const state = { stopping: false };
+  const state = { stopping: false, lastRequestAt: 0 };
 
   const server = Hapi.server({
     port: config.PORT,
@@ -191,6 +202,38 @@ export function createFunction<S extends EnvSpec>(
   });
   server.ext('onRequest', (request, h) => {
     request.app.startedAt = process.hrtime.bigint();
+    // Probes and scrapes are not traffic: they do not keep a drain going.
+    if (!QUIET_ROUTES.has(request.path)) state.lastRequestAt = Date.now();
+    return h.continue;
+  });
+  // PostgreSQL or Redis out of reach is an outage, not a bug: 503 and when to come back, whatever
+  // the route (its error would be a 500). Readiness fails meanwhile (health.ts).
+  server.ext('onPreResponse', (request, h) => {
+    const res = request.response as { isBoom?: boolean; output?: { statusCode: number } } | null;
+    if (!res?.isBoom || res.output!.statusCode !== 500) return h.continue;
+    const service = unavailableService(res);
+    if (!service) return h.continue;
+    request.app.unavailable = `${service}: ${(res as { message?: string }).message}`;
+    const message = unavailableMessage(service);
+    // A browser gets a page that tries again by itself; an API client the JSON its pages read.
+    const browser = String(request.headers.accept ?? '').includes('text/html');
+    const answer = browser
+      ? h
+          .response(page('Back in a moment', html`<h1>Back in a moment</h1><div class="card"><p>Part of premiere is not answering just now. This page tries again by itself.</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`))
+          .type('text/html; charset=utf-8')
+      : h.response({ statusCode: 503, error: 'Service Unavailable', message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS });
+    return answer
+      .code(503)
+      .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
+      .header('cache-control', 'no-store');
+  });
+  // Draining: no connection is kept alive past an answer, so none is open (and idle) to be
+  // closed under a request the client is just sending when the listener closes.
+  server.ext('onPreResponse', (request, h) => {
+    if (!state.stopping) return h.continue;
+    const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; header?: (k: string, v: string) => unknown } | null;
+    if (res?.isBoom) res.output!.headers.connection = 'close';
+    else res?.header?.('connection', 'close');
     return h.continue;
   });
   // Label sets resolved once per route and status, not hashed again on every request.
@@ -207,13 +250,15 @@ export function createFunction<S extends EnvSpec>(
     // One line per request at debug (the edge keeps the access log; status polls are many); a
     // refused request at info, a failed one at error. Nothing is built for a line not written.
     const quiet = QUIET_ROUTES.has(route);
-    const level = status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
+    // A request met an outage, not a bug: a warning naming it, without a stack trace each.
+    const level = request.app.unavailable ? 'warn' : status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
     if (!log.isLevelEnabled(level)) return;
     const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
     if (level === 'error') {
       const err = (request.response as { isBoom?: boolean } | null)?.isBoom ? request.response : undefined;
       request.logger().error({ ...line, err }, 'request failed');
-    } else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
+    } else if (level === 'warn') request.logger().warn({ ...line, unavailable: request.app.unavailable }, 'request answered 503: a backing service is unavailable');
+    else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
   });
 
   const routes: ServerRoute[] = [
@@ -256,7 +301,19 @@ export function createFunction<S extends EnvSpec>(
     },
     stop() {
       stopped ??= (async () => {
+        // As Knative's queue-proxy drains: readiness fails first, so the data plane stops sending;
+        // whatever still comes meanwhile (requests already sent, queued on keep-alive connections)
+        // is served, each answer closing its connection. Only then are connections refused.
+        // The drain ends early once nothing has come for DRAIN_QUIET_MS (as queue-proxy's drainer
+        // waits for a quiet period): on a cluster the queue-proxy has drained before the function
+        // is sent SIGTERM, and a stack that stops everything need not wait on every function.
         state.stopping = true;
+        log.info({ drainMs: config.SHUTDOWN_DRAIN_MS }, 'draining: readiness fails, requests still served');
+        const signalled = Date.now();
+        const until = signalled + config.SHUTDOWN_DRAIN_MS;
+        while (Date.now() < until && Date.now() - Math.max(signalled, state.lastRequestAt) < DRAIN_QUIET_MS) {
+          await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
+        }
         log.info('shutting down: finishing in-flight requests');
         await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
         await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));

@@ -13,9 +13,9 @@ afterAll(async () => {
 });
 
 describe('graceful shutdown', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('on %s finishes the request in flight, refuses new ones, and exits 0', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('on %s fails readiness, serves for the drain period, finishes the request in flight, then refuses new ones and exits 0', async (signal) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures/slow-function.js')], {
-      env: { ...process.env, ...testEnv(db, redis.prefix, { PORT: '0', SLOW_MS: '1500' }) },
+      env: { ...process.env, ...testEnv(db, redis.prefix, { PORT: '0', SLOW_MS: '1500', SHUTDOWN_DRAIN_MS: '400' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -29,14 +29,17 @@ describe('graceful shutdown', () => {
     const inFlight = fetch(`${url}/slow`);
     await new Promise((r) => setTimeout(r, 300)); // the request is being handled
     child.kill(signal);
-    await new Promise((r) => setTimeout(r, 200));
-    await expect(fetch(`${url}/healthz`)).rejects.toThrow(); // no new work is taken
+    // Draining: not ready (the data plane stops sending), but what still comes is served.
+    await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 5_000, 20);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // Then no new work is taken.
+    await eventually(() => fetch(`${url}/healthz`).then(() => false, () => true), 5_000, 20);
 
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ finished: true });
     expect(await exited).toBe(0);
     const lines = output.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['signal received', 'shutting down: finishing in-flight requests', 'stopped']));
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['signal received', 'draining: readiness fails, requests still served', 'shutting down: finishing in-flight requests', 'stopped']));
   });
 });

@@ -4,6 +4,7 @@ import Joi from 'joi';
 import type pg from 'pg';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableMessage, unavailableService } from '../unavailable';
 import { buildEvent, type EventToEmit } from './outbox';
 import { EventUnauthenticated, SenderKeysUnavailable, type SenderIdentity } from './sender-identity';
 
@@ -171,6 +172,13 @@ export function eventsRoute<Ctx>(opts: {
         };
         const failed = (err: unknown) => {
           opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
+          // PostgreSQL or Redis gone: nothing was recorded as handled; the broker redelivers later.
+          const service = unavailableService(err);
+          if (service) {
+            request.app.unavailable = `${service}: ${(err as Error).message}`; // the response's log line is a warning too
+            log.warn({ unavailable: service, reason: (err as Error).message }, 'event not handled: a backing service is unavailable; the broker will redeliver');
+            return h.response({ error: unavailableMessage(service) }).code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+          }
           log.error({ err }, 'event handler failed; the broker will redeliver');
           return h.response({ error: 'handler failed' }).code(500);
         };

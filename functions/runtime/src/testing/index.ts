@@ -112,6 +112,8 @@ export function testEnv(db: TestDatabase, redisPrefix: string, overrides: Record
     REDIS_KEY_PREFIX: redisPrefix,
     K_SINK: 'http://127.0.0.1:9/', // discard: nothing listens there
     LOG_LEVEL: 'info',
+    // No data plane routes around a test's function: stopping needs no drain (the drain tests set one).
+    SHUTDOWN_DRAIN_MS: '0',
     ...eventAuthEnv(),
     ...overrides,
   };
