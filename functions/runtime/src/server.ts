@@ -114,7 +114,13 @@ export function createFunction<S extends EnvSpec>(
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
   const db = createPool({ url: config.DATABASE_URL, schema: schemaOf(def.name), max: config.PG_POOL_MAX });
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    sentinels: config.REDIS_SENTINELS,
+    sentinelMaster: config.REDIS_SENTINEL_MASTER,
+    sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+  });
   if (def.redisScripts) defineScripts(redis, def.redisScripts);
   const source = `/premiere/${def.name}`;
   // Parsed from JSON by its schema (config.ts), hence the cast.
