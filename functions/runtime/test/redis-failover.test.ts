@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,7 +10,9 @@ import { eventually } from '@premiere/runtime/testing';
  * A Redis primary dies and Sentinel promotes its replica: the functions' client, connected through
  * the sentinels as the chart's redis.replication runs it, writes to the new primary without the
  * process crashing. And a client by URL (a managed Redis whose address moves to the new primary)
- * reconnects when the node it is on has become a replica and refuses writes (READONLY).
+ * reconnects when the node it is on has become a replica and refuses writes (READONLY). And a
+ * managed Redis over TLS (rediss://) signed by a private CA, which Node is given by
+ * NODE_EXTRA_CA_CERTS.
  *
  * Needs redis-server, which runs Sentinel too (`redis-server <conf> --sentinel`): skipped without
  * it, except under CI (CI=true), where it fails.
@@ -64,7 +66,7 @@ const server = (replicaOf?: number) => (dir: string, port: number) => [
 
 /** An administrator's connection to one node or sentinel: no prefix, commands wait for it. */
 function direct(port: number): Redis {
-  const redis = new Redis({ host: '127.0.0.1', port, password: PASSWORD, retryStrategy: () => 50 });
+  const redis = new Redis({ host: '127.0.0.1', port, password: PASSWORD, retryStrategy: () => 50, disconnectTimeout: 10 });
   redis.on('error', () => undefined);
   clients.push(redis);
   return redis;
@@ -164,4 +166,35 @@ failoverTest('Redis failover', () => {
     // A new connection: behind a managed Redis's address, that is the new primary.
     await eventually(async () => redis.status === 'ready' && (await redis.client('ID')) !== before);
   }, 30_000);
+
+  it('by URL over TLS (rediss://), trusting a private CA through NODE_EXTRA_CA_CERTS', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-tls-'));
+    dirs.push(dir);
+    const f = (name: string) => path.join(dir, name);
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-subj', '/CN=premiere test CA', '-days', '1');
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('redis.key'), '-out', f('redis.csr'), '-subj', '/CN=localhost');
+    writeFileSync(f('san.ext'), 'subjectAltName=DNS:localhost\n');
+    openssl('x509', '-req', '-in', f('redis.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('redis.crt'), '-days', '1', '-extfile', f('san.ext'));
+    const port = await freePort();
+    const child = spawn(redisServer ?? 'redis-server', [
+      ...['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--requirepass', PASSWORD],
+      ...['--tls-cert-file', f('redis.crt'), '--tls-key-file', f('redis.key'), '--tls-ca-cert-file', f('ca.crt'), '--tls-auth-clients', 'no'],
+    ], { stdio: 'ignore' });
+    children.push(child);
+    // A function's process: the CA is read when Node starts, as a pod's environment would give it.
+    const runtime = path.resolve(__dirname, '../dist');
+    const script = `
+      const { createRedis } = require(${JSON.stringify(runtime)});
+      const redis = createRedis({ url: 'rediss://:${PASSWORD}@localhost:${port}', keyPrefix: 'premiere:' });
+      const attempt = () => redis.set('over-tls', 'yes').then(() => redis.get('over-tls')).then(
+        (v) => { console.log(v); redis.disconnect(); },
+        () => setTimeout(attempt, 100),
+      );
+      attempt();
+      setTimeout(() => process.exit(2), Number(process.env.GIVE_UP_MS)).unref();`;
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
+    expect(run({ NODE_EXTRA_CA_CERTS: f('ca.crt'), GIVE_UP_MS: '20000' }).stdout.trim()).toBe('yes');
+    expect(run({ GIVE_UP_MS: '3000' }).status).toBe(2); // not trusted without the CA: never connects
+  }, 60_000);
 });
