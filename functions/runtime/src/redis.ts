@@ -47,6 +47,9 @@ export function createRedis(options: RedisConnection): Redis {
           name: options.sentinelMaster,
           sentinelPassword: options.sentinelPassword,
           sentinelRetryStrategy: retry,
+          // A pod on a lost machine does not refuse a connection, it never answers: give up on it
+          // (a sentinel, or a primary the sentinels have not yet replaced) within seconds, not 10.
+          connectTimeout: 3_000,
           // Hear the sentinels announce a new primary (+switch-master) and reconnect at once,
           // rather than keep writing to an old primary that is cut off from them.
           failoverDetector: true,
