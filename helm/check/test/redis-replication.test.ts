@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRedis, loadConfig, Redis, runtimeEnv } from '@premiere/runtime';
@@ -117,7 +117,9 @@ const redisServer = (process.env.PATH ?? '').split(path.delimiter).some((d) => e
       // The volumes' mount points: /data, /config, /sentinel, as a whole path segment.
       .replace(/(?<=[\s"])\/(data|config|sentinel)(?=\/|$)/gm, (_, volume: string) => path.join(dir, volume));
     const common = scripts['common.sh'].replace(/^\s*node\(\) \{.*\}$/m, `node() { echo "${base}.$(($1 + 1))"; }`);
-    writeFileSync(path.join(dir, 'common.sh'), common);
+    // Whole or not at all (as a ConfigMap's files are): a container may be sourcing it right now.
+    writeFileSync(path.join(dir, 'common.sh.new'), common);
+    renameSync(path.join(dir, 'common.sh.new'), path.join(dir, 'common.sh'));
     const file = path.join(dir, name);
     writeFileSync(file, text);
     return file;
@@ -182,7 +184,7 @@ const redisServer = (process.env.PATH ?? '').split(path.delimiter).some((d) => e
     if (!process.env.KEEP_REDIS_HA_DIRS) rmSync(root, { recursive: true, force: true });
   });
 
-  it('bootstraps, fails over when a pod is lost, takes it back as a replica, and hands over on a planned stop', async () => {
+  it('bootstraps, fails over when a pod is lost, takes it back as a replica, hands over on a planned stop, and loses nothing when the primary’s volume is lost', async () => {
     try {
       // In order, each ready before the next (OrderedReady).
       for (const i of [0, 1, 2]) await startPod(i);
@@ -223,7 +225,27 @@ const redisServer = (process.env.PATH ?? '').split(path.delimiter).some((d) => e
       expect(preStop.status).toBe(0);
       expect(await role(current)).toBe('slave');
       await eventually(() => redis.set('after-handover', 'written').then(() => true, () => false), 20_000, 100);
-      expect(await primaryAddress()).not.toBe(promoted);
+      // Every sentinel hears of it within a few seconds (the one asked may not have yet).
+      await eventually(async () => (await primaryAddress()) !== promoted, 10_000, 100);
+
+      // The primary's volume lost: its node back at once with an empty one, while the sentinels
+      // still name it the primary. It must not serve (every replica would copy the emptiness): it
+      // waits for the sentinels to promote a replica and follows it. Nothing written is lost.
+      const primaryNow = (await primaryAddress())!;
+      const p = [0, 1, 2].find((i) => ip(i) === primaryNow)!;
+      // Both replicas in sync (after a hand-over they may need a full resynchronization first).
+      expect(await admin(primaryNow, 6379).wait(2, 20_000)).toBe(2);
+      const node = running.get(`${p}/redis`)!;
+      await new Promise((r) => (node.once('exit', r), node.kill('SIGKILL')));
+      const data = path.join(root, `pod-${p}`, 'data');
+      rmSync(data, { recursive: true, force: true });
+      mkdirSync(data);
+      const log = openSync(path.join(root, `pod-${p}`, 'redis.log'), 'a');
+      running.set(`${p}/redis`, spawn('sh', [script('redis.sh', p)], { env: env(p), stdio: ['ignore', log, log] }));
+      await eventually(() => redis.set('after-volume-loss', 'written').then(() => true, () => false), 60_000, 200);
+      await eventually(async () => (await primaryAddress()) !== primaryNow, 10_000, 100);
+      await eventually(async () => (await role(p)) === 'slave' && /master_link_status:up/.test((await ask<string>(admin(ip(p), 6379), 'INFO', 'replication')) ?? ''), 30_000, 200);
+      expect(await admin(ip(p), 6379).mget('premiere:line', 'premiere:after-loss', 'premiere:after-handover')).toEqual(['kept', 'written', 'written']);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${logs()}`);
     }
