@@ -20,6 +20,19 @@ export class ConfigError extends Error {
 
 const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
 
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
+
+/** One Sentinel's `host:port` (`[v6]:port`); throws when it is not one. */
+function sentinelAddress(text: string): SentinelAddress {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || !(port >= 1 && port <= 65535)) throw new Error(`not host:port: ${text}`);
+  return { host: m[1] ?? m[2], port };
+}
+
 /** Variables every function reads. Knative injects PORT and K_SINK. */
 export const runtimeEnv = {
   PORT: { schema: Joi.number().integer().min(0).max(65535).default(8080), expect: 'a TCP port (1-65535; 0 picks a free one)' },
@@ -35,6 +48,23 @@ export const runtimeEnv = {
   REDIS_URL: {
     schema: url(['redis', 'rediss']).required(),
     expect: 'a Redis URL, e.g. redis://host:6379',
+    secret: true,
+  },
+  // Redis behind Sentinel (the chart's redis.replication): the functions ask the sentinels which
+  // node is the primary and follow it through a failover. REDIS_URL then gives the credentials, the
+  // TLS (rediss) and the database; its host is not used.
+  REDIS_SENTINELS: {
+    // Typed as what it parses to (an environment variable is always a string).
+    schema: Joi.any<SentinelAddress[]>().custom((text: string) => text.split(',').map((entry) => sentinelAddress(entry.trim()))),
+    expect: 'a comma-separated list of host:port of Redis Sentinels, e.g. redis-0.redis:26379,redis-1.redis:26379 (an IPv6 address in brackets)',
+  },
+  REDIS_SENTINEL_MASTER: {
+    schema: Joi.string().pattern(/^[A-Za-z0-9._-]{1,64}$/),
+    expect: 'the name the sentinels monitor the primary under (sentinel monitor <name> …): letters, digits, ".", "_" or "-"',
+  },
+  REDIS_SENTINEL_PASSWORD: {
+    schema: Joi.string().max(512),
+    expect: 'the password of the sentinels themselves (their requirepass; unset: none)',
     secret: true,
   },
   REDIS_KEY_PREFIX: {

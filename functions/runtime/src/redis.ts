@@ -1,16 +1,62 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { ConfigError, type SentinelAddress } from './config';
 
 export { Redis };
 
-export function createRedis(options: { url: string; keyPrefix: string }): Redis {
+export interface RedisConnection {
+  /** redis:// or rediss://; with `sentinels`, only its credentials, TLS and database are used. */
+  url: string;
+  keyPrefix: string;
+  /** Sentinels to ask for the primary (REDIS_SENTINELS), which is monitored as `sentinelMaster`. */
+  sentinels?: SentinelAddress[];
+  sentinelMaster?: string;
+  sentinelPassword?: string;
+  /** Connect on the first command instead of at once. */
+  lazyConnect?: boolean;
+}
+
+/** True for a write refused because the node is (now) a replica. */
+const isReadOnly = (err: Error) => err.message.startsWith('READONLY');
+
+export function createRedis(options: RedisConnection): Redis {
+  if (options.sentinels?.length && !options.sentinelMaster) {
+    throw new ConfigError('REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the primary under (sentinel monitor <name> …)');
+  }
+  if (options.sentinelMaster && !options.sentinels?.length) {
+    throw new ConfigError('REDIS_SENTINELS', 'REDIS_SENTINELS is required with REDIS_SENTINEL_MASTER: the sentinels to ask for the primary, e.g. redis-0.redis:26379,redis-1.redis:26379');
+  }
+  const retry = (times: number) => Math.min(times * 100, 2_000);
+  const tls = new URL(options.url).protocol === 'rediss:';
   const redis = new Redis(options.url, {
     keyPrefix: options.keyPrefix,
+    lazyConnect: options.lazyConnect,
     // Fail fast while disconnected instead of queueing: a request should get an answer, not hang.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
+    retryStrategy: retry,
+    // A node that became a replica (a failover behind a managed Redis's address, or an old primary
+    // rejoining) refuses writes with READONLY while the connection stays up: reconnect, so that
+    // the next connection finds the primary (its address resolved again, or asked of the
+    // sentinels). The refused command fails (nothing was written); its caller answers or retries.
+    reconnectOnError: (err) => isReadOnly(err),
+    ...(options.sentinels?.length
+      ? {
+          sentinels: options.sentinels,
+          name: options.sentinelMaster,
+          sentinelPassword: options.sentinelPassword,
+          sentinelRetryStrategy: retry,
+          // A pod on a lost machine does not refuse a connection, it never answers: give up on it
+          // (a sentinel, or a primary the sentinels have not yet replaced) within seconds, not 10.
+          connectTimeout: 3_000,
+          // Hear the sentinels announce a new primary (+switch-master) and reconnect at once,
+          // rather than keep writing to an old primary that is cut off from them.
+          failoverDetector: true,
+          // rediss: the primary and the sentinels both speak TLS.
+          ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+        }
+      : {}),
   });
   redis.on('error', () => undefined); // reported by /readyz; ioredis keeps reconnecting
   return redis;

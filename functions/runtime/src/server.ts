@@ -130,7 +130,13 @@ export function createFunction<S extends EnvSpec>(
     max: config.PG_POOL_MAX,
     onConnectionLost: (err) => log.warn({ reason: err.message }, 'a PostgreSQL connection in use was lost; the pool connects again when asked'),
   });
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    sentinels: config.REDIS_SENTINELS,
+    sentinelMaster: config.REDIS_SENTINEL_MASTER,
+    sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+  });
   for (const dir of [def.redisScripts ?? []].flat()) defineScripts(redis, dir);
   const source = `/premiere/${def.name}`;
   // Parsed from JSON by its schema (config.ts), hence the cast.

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Joi from 'joi';
-import { ConfigError, loadConfig, runtimeEnv } from '@premiere/runtime';
+import { ConfigError, createRedis, loadConfig, runtimeEnv } from '@premiere/runtime';
 
 const valid = { DATABASE_URL: 'postgres://u:p@db:5432/premiere', REDIS_URL: 'redis://cache:6379', K_SINK: 'http://broker/default' };
 
@@ -54,5 +54,63 @@ describe('configuration from the environment', () => {
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
     expect(lines).toEqual(['render-catalog: configuration error: REDIS_URL must be a Redis URL, e.g. redis://host:6379']);
+  });
+});
+
+describe('Redis through Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_MASTER)', () => {
+  const sentinels = 'premiere-redis-ha-0.premiere-redis-ha.premiere.svc.cluster.local:26379, 10.0.0.7:26380,[fd00::7]:26379';
+
+  it('reads the list of sentinels as host:port addresses, and the name of the primary', () => {
+    const config = loadConfig(runtimeEnv, { ...valid, REDIS_SENTINELS: sentinels, REDIS_SENTINEL_MASTER: 'premiere', REDIS_SENTINEL_PASSWORD: 's3cret' });
+    expect(config.REDIS_SENTINELS).toEqual([
+      { host: 'premiere-redis-ha-0.premiere-redis-ha.premiere.svc.cluster.local', port: 26379 },
+      { host: '10.0.0.7', port: 26380 },
+      { host: 'fd00::7', port: 26379 },
+    ]);
+    expect(config.REDIS_SENTINEL_MASTER).toBe('premiere');
+    expect(config.REDIS_SENTINEL_PASSWORD).toBe('s3cret');
+    expect(loadConfig(runtimeEnv, valid).REDIS_SENTINELS).toBeUndefined();
+  });
+
+  it('refuses a malformed list of sentinels, naming what is expected', () => {
+    for (const bad of ['sentinel-0', 'sentinel-0:0', 'sentinel-0:65536', 'sentinel-0:port', 'redis://sentinel-0:26379', 'a:26379,,b:26379', 'not a host:26379']) {
+      expect(() => loadConfig(runtimeEnv, { ...valid, REDIS_SENTINELS: bad, REDIS_SENTINEL_MASTER: 'premiere' })).toThrow(
+        new ConfigError('REDIS_SENTINELS', `REDIS_SENTINELS must be ${runtimeEnv.REDIS_SENTINELS.expect}, got ${JSON.stringify(bad)}`),
+      );
+    }
+    expect(runtimeEnv.REDIS_SENTINELS.expect).toMatch(/^a comma-separated list of host:port/);
+  });
+
+  it('refuses a master name Sentinel would not accept', () => {
+    expect(() => loadConfig(runtimeEnv, { ...valid, REDIS_SENTINELS: sentinels, REDIS_SENTINEL_MASTER: 'my master' })).toThrow(/^REDIS_SENTINEL_MASTER must be the name/);
+  });
+
+  it('never echoes the sentinels’ password back', () => {
+    expect(runtimeEnv.REDIS_SENTINEL_PASSWORD.secret).toBe(true);
+  });
+
+  it('wants both or neither: sentinels without the name of the primary, or a name without sentinels', () => {
+    const config = (env: Record<string, string>) => loadConfig(runtimeEnv, { ...valid, ...env });
+    const connect = (env: Record<string, string>) => {
+      const c = config(env);
+      createRedis({ url: c.REDIS_URL, keyPrefix: 'x:', sentinels: c.REDIS_SENTINELS, sentinelMaster: c.REDIS_SENTINEL_MASTER, lazyConnect: true });
+    };
+    expect(() => connect({ REDIS_SENTINELS: sentinels })).toThrow(
+      new ConfigError('REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the primary under (sentinel monitor <name> …)'),
+    );
+    expect(() => connect({ REDIS_SENTINEL_MASTER: 'premiere' })).toThrow(
+      new ConfigError('REDIS_SENTINELS', 'REDIS_SENTINELS is required with REDIS_SENTINEL_MASTER: the sentinels to ask for the primary, e.g. redis-0.redis:26379,redis-1.redis:26379'),
+    );
+  });
+
+  it('stops a function process with one line when the name of the primary is missing', () => {
+    const main = path.resolve(__dirname, '../../render-catalog/dist/main.js');
+    // PORT 0 and a time limit: a process that does not refuse must not take a port or hang the test.
+    const env = { PATH: process.env.PATH, ...valid, PORT: '0', REDIS_SENTINELS: 'sentinel-0:26379' };
+    const result = spawnSync(process.execPath, [main], { env, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'render-catalog: configuration error: REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the primary under (sentinel monitor <name> …)',
+    ]);
   });
 });

@@ -35,6 +35,9 @@ export const SCENARIOS: Record<string, string[]> = {
   'behind a load balancer': ['--set', 'edge.service.type=LoadBalancer', '--set', 'edge.trustedProxies={10.0.0.0/8,2001:db8::/32}'],
   'event authentication off': ['--set', 'events.authentication=none'],
   'another token issuer': ['--set', 'events.issuer=https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
+  'Redis replicated behind Sentinel': ['--set', 'redis.replication.enabled=true'],
+  'Redis replicated on 5 machines': ['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.replicas=5', '--set', 'redis.replication.quorum=3', '--set', 'redis.replication.antiAffinity=hard'],
+  'Redis replicated, network policies off': ['--set', 'redis.replication.enabled=true', '--set', 'networkPolicies.enabled=false'],
 };
 
 /** Values that must be refused, and the words the refusal must contain (it names what is wrong). */
@@ -56,6 +59,11 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], "invalid propertyName 'EVENT_AUTH'"],
   [['--set', 'broker.deadLetters.uri=dead-letters.example'], '/broker/deadLetters/uri'],
   [['--set', 'broker.deadLetters.image=event-display'], "additional properties 'image' not allowed"],
+  // Fewer than three sentinels cannot keep a majority through one lost machine.
+  [['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.replicas=2'], "at '/redis/replication/replicas'"],
+  [['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.quorum=4'], 'redis.replication.quorum (4) cannot exceed redis.replication.replicas (3)'],
+  [['--set', 'redis.replication.enabled=true', '--set', 'redis.existingSecret=premiere-redis'], 'redis.replication is for the bundled Redis'],
+  [['--set', 'redis.replication.antiAffinity=strict'], "at '/redis/replication/antiAffinity'"],
 ];
 
 export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {

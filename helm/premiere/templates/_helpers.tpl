@@ -89,3 +89,26 @@ deadLetterSink:
   audience: {{ include "premiere.audience" (dict "root" . "component" "admit-batch") }}
   {{- end }}
 {{- end -}}
+
+{{/*
+The bundled Redis replicated behind Sentinel (redis.replication): "true" or "". Only the bundled
+Redis: a Redis of yours (redis.existingSecret) brings its own failover.
+*/}}
+{{- define "premiere.redisReplicated" -}}
+{{- if and .Values.redis.bundled (not .Values.redis.existingSecret) .Values.redis.replication.enabled }}true{{ end -}}
+{{- end -}}
+{{/* The replicated Redis's StatefulSet and headless Service; its pods are <this>-<ordinal>. */}}
+{{- define "premiere.redisHA" -}}
+{{- include "premiere.name" (dict "root" . "component" "redis-ha") -}}
+{{- end -}}
+{{/* The name the sentinels monitor the primary under (one set of sentinels per release). */}}
+{{- define "premiere.redisMaster" -}}premiere{{- end -}}
+{{/* The sentinels, host:port comma-separated: what the functions' REDIS_SENTINELS lists. */}}
+{{- define "premiere.redisSentinels" -}}
+{{- $ha := include "premiere.redisHA" . -}}
+{{- $nodes := list -}}
+{{- range $i := until (int .Values.redis.replication.replicas) -}}
+{{- $nodes = append $nodes (printf "%s-%d.%s.%s.svc.cluster.local:26379" $ha $i $ha $.Release.Namespace) -}}
+{{- end -}}
+{{- join "," $nodes -}}
+{{- end -}}
