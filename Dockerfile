@@ -23,6 +23,7 @@ COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
 COPY burst/package.json burst/
+COPY chaos/package.json chaos/
 COPY helm/check/package.json helm/check/
 
 # Build: all dependencies, TypeScript compiled, the app's files assembled in /out.

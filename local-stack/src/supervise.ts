@@ -90,11 +90,18 @@ export class Supervisor {
 export function nodeProgram(script: string, env: NodeJS.ProcessEnv): Part {
   return {
     async start() {
-      return spawn(process.execPath, [script], {
+      const child = spawn(process.execPath, [script], {
         env,
         stdio: ['ignore', 'inherit', 'inherit'],
         detached: true, // its own process group: Ctrl-C reaches the stack, which stops it in order
       });
+      // A spawn that fails (EAGAIN, EMFILE) is a failed start, tried again, not the supervisor's end.
+      await new Promise((started, failed) => {
+        child.once('spawn', started);
+        child.once('error', failed);
+      });
+      child.on('error', () => undefined); // later errors (a signal to a process gone) are its exit's business
+      return child;
     },
     stop: (child) => terminate(child, 12_000),
   };

@@ -1,3 +1,4 @@
+import Boom from '@hapi/boom';
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
 import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
@@ -208,12 +209,18 @@ export class WaitingRoom {
     if ((s.state === 'unknown' || s.state === 'no_room') && claims.exp > 0) {
       // Redis forgot them (or their show): back where their signed token says, never "expired".
       if (s.state === 'no_room') await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config);
-      const back = await queue.reinstate(claims.vid, claims.ses, claims.place, { state: 'waiting' }, claims.iat * 1000);
+      const back = await queue.reinstate(claims.vid, claims.ses, claims.place, { state: 'waiting' }, claims.iat * 1000, this.ledger);
       if (back.visitor !== claims.vid || back.place !== claims.place) {
         claims = { ...claims, vid: back.visitor, place: back.place };
         renewed = true;
       }
       s = await queue.status(claims.vid, claims.ses);
+    }
+    if (s.state === 'unknown' || s.state === 'no_room') {
+      // Not put back (the show's room could not be rebuilt just now): never "expired" for that.
+      const refusal = Boom.serverUnavailable('the waiting room is recovering from a fault; your place is kept: ask again in a moment');
+      refusal.output.headers['retry-after'] = '2';
+      throw refusal;
     }
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.

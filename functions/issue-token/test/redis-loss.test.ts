@@ -1,6 +1,6 @@
 import { createFunction, sessionHash, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { readRoomState, roomKeys } from '@premiere/waiting-room';
+import { readRoomState, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
@@ -196,5 +196,26 @@ describe('the pre-queue and a replica that lagged', () => {
     const again = await poll(url, showId, back.body.token, a);
     expect(again.body).toMatchObject({ state: 'waiting', place: 2, ahead: 0 });
     expect(again.body.token).toBeUndefined();
+  });
+});
+
+describe('a show whose sales opened before anyone joined', () => {
+  it('takes its first joiner at once, and admits its line again once a rebuilt room has recovered', async () => {
+    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 3, overbooking: 0, zoneCapacity: 1, salesOpenAt: new Date(Date.now() - 60_000) });
+    const held = [];
+    for (let i = 0; i < 3; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      expect(joined.status).toBe(201); // not a refusal while the sales open and numbers are reserved
+      held.push({ session, token: joined.body.token as string });
+    }
+    await redis.clean();
+    for (const h of held) expect((await poll(url, showId, h.token, h.session)).status).toBe(200);
+    await eventually(async () => (await readRoomState(fn.ctx.redis, showId))!.recoveringUntil === null, 10_000);
+    const admitted = await ShowQueue.of(fn.ctx.redis, showId).admit(60_000, 60_000);
+    expect(admitted!.admitted).toBe(1); // the zone holds one: the line moves again
+    const first = await poll(url, showId, held[0].token, held[0].session);
+    expect(first.body.state).toBe('admitted');
   });
 });

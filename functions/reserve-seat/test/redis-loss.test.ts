@@ -66,3 +66,22 @@ it('lets an admitted visitor Redis forgot in with their access token, and counts
   expect(await zone.fn.ctx.redis.hget(`${visitorPrefix}${vid}`, 'session')).toBe(sessionHash(session));
   expect(await readRoomState(zone.fn.ctx.redis, showId)).toMatchObject({ inside: 1, tokensLive: 1 });
 });
+
+it('lets in an admitted visitor whose waiting page polled (and put them back in line) before they entered', async () => {
+  const tokens = await start(issueToken, { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', RECOVERY_GRACE_SECONDS: '60', STATUS_SNAPSHOT_MS: '0' });
+  const zone = await start(reserveSeat);
+  const showId = await addTestShow(db.url, { seats: 20, zoneCapacity: 5 });
+  const session = `polled-first-session-${process.pid}-abcdef`;
+  const joined = await (await fetch(`${tokens.url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+  expect(joined.status.state).toBe('admitted');
+  const access = joined.status.accessToken as string;
+
+  await redis.clean(); // Redis forgets the show
+  const polled = await (await fetch(`${tokens.url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${joined.token}`, 'x-session-id': session } })).json();
+  expect(polled).toMatchObject({ state: 'waiting', place: joined.status.place }); // back at their place, the line held
+
+  const entered = await fetch(`${zone.url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } });
+  expect(entered.status).toBe(200);
+  const [, , , , inside] = roomKeys(showId);
+  expect(await zone.fn.ctx.redis.zscore(inside, String(joined.visitor))).not.toBeNull();
+});

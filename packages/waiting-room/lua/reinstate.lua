@@ -6,7 +6,8 @@
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: visitor, session hash, place ('' if none yet), 'waiting' | 'admitted', admission deadline
 --       (ms; admitted), joined at (ms), pre-queue draw
--- Returns {outcome, visitor, place}: 'no_room'; 'known' (nothing to do); 'superseded' (the
+-- Returns {outcome, visitor, place}: 'no_room'; 'must_reserve' (visitor: the room's issued; a new
+-- number is needed and none is reserved: reserve, then ask again); 'known' (nothing to do); 'superseded' (the
 -- session holds another live number: visitor); 'reinstated' (visitor: a new number if another
 -- visitor was given theirs while Redis had forgotten it; place: '' in the pre-queue).
 -- include: listing.lua
@@ -15,11 +16,24 @@ if redis.call('EXISTS', room) == 0 then return {'no_room'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local visitor, ses, place, state = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
-local r = redis.call('HMGET', room, 'issued', 'unclaimed', 'seq', 'opensAt', 'opened', 'expireAt', 'recoverUntil', 'graceMs', 'lateClaims')
+local r = redis.call('HMGET', room, 'issued', 'unclaimed', 'seq', 'opensAt', 'opened', 'expireAt', 'recoverUntil', 'graceMs', 'lateClaims', 'ceiling')
 local issued, expireAt = tonumber(r[1] or '0'), tonumber(r[6])
 
 local known = redis.call('HGET', visitorPrefix .. visitor, 'session')
-if known == ses then return {'known', visitor, ''} end
+if known == ses then
+  -- Put back in line by their waiting page's poll, then come with the access token they had been
+  -- given before Redis forgot them: admitted after all.
+  local v = redis.call('HMGET', visitorPrefix .. visitor, 'state', 'reinstated', 'place')
+  if state == 'admitted' and v[2] == '1' and (v[1] == 'waiting' or v[1] == 'pre') then
+    redis.call('ZREM', queue, visitor)
+    redis.call('ZREM', prequeue, visitor)
+    redis.call('ZADD', inside, ARGV[5], visitor)
+    redis.call('PEXPIREAT', inside, expireAt)
+    redis.call('HSET', visitorPrefix .. visitor, 'state', 'admitted', 'admittedAt', now, 'deadline', ARGV[5])
+    return {'reinstated', visitor, v[3] or ''}
+  end
+  return {'known', visitor, ''}
+end
 local current = redis.call('HGET', sessions, ses)
 if current and tonumber(current) ~= visitor then
   local s = redis.call('HGET', visitorPrefix .. current, 'state')
@@ -27,9 +41,11 @@ if current and tonumber(current) ~= visitor then
 end
 
 if known then
-  -- Their number went to someone else while Redis had forgotten it: a new number, the same place.
+  -- Their number went to someone else while Redis had forgotten it: a new number, the same place
+  -- (one the ledger has reserved: else the caller reserves more and asks again).
+  if issued >= tonumber(r[10] or '0') then return {'must_reserve', issued, ''} end
   visitor = redis.call('HINCRBY', room, 'issued', 1)
-elseif tonumber(r[2] or '0') > 0 then
+elseif visitor <= issued and tonumber(r[2] or '0') > 0 then
   redis.call('HINCRBY', room, 'unclaimed', -1) -- counted live since the rebuild: claimed now
 elseif visitor > issued then
   -- Numbers Redis lost: this one is live again, the others are waited for as after a rebuild.

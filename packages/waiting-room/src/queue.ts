@@ -202,15 +202,13 @@ export class ShowQueue {
       limits.addressTokenCap.min, limits.addressTokenCap.share, limits.newTokensPerAddress, goneAfterMs,
     ];
     let r = await commands(this.redis).join(...this.keys, ...args);
-    if (r[0] === 'must_open') {
-      await this.openSales();
-      r = await commands(this.redis).join(...this.keys, ...args);
-    }
-    // Every visitor number is reserved in the durable ledger first (ledger.ts): a join that finds
-    // none left waits for a block; one that leaves few reserves the next without waiting.
-    for (let tries = 0; r[0] === 'must_reserve'; tries++) {
-      if (tries === 5) throw new Error(`no visitor number could be reserved for show ${this.showId}`);
-      await this.reserveNumbers(ledger, Number(r[1]));
+    // What the script needs done first, then it runs again: sales opened (the pre-queue's places
+    // drawn), or visitor numbers reserved in the durable ledger (ledger.ts: a join that finds none
+    // left waits for a block; one that leaves few reserves the next without waiting).
+    for (let tries = 0; r[0] === 'must_open' || r[0] === 'must_reserve'; tries++) {
+      if (tries === 5) throw new Error(`show ${this.showId}: the join still answers ${r[0]} after ${tries} tries`);
+      if (r[0] === 'must_open') await this.openSales();
+      else await this.reserveNumbers(ledger, Number(r[1]));
       r = await commands(this.redis).join(...this.keys, ...args);
     }
     if (r[0] === 'new' && Number(r[13]) < LOW_WATER) {
@@ -255,7 +253,8 @@ export class ShowQueue {
    */
   async admissionHolds(visitor: number, admitted?: AdmittedAs): Promise<boolean | null> {
     const [state, returned, session] = await this.redis.hmget(`${this.keys[5]}${visitor}`, 'state', 'returned', 'session');
-    if (state === null || (admitted && session !== admitted.session)) {
+    // Unknown, another's number, or put back in line before they came with their access token.
+    if (state === null || (admitted && (session !== admitted.session || state === 'waiting' || state === 'pre'))) {
       if (!admitted) return null;
       const back = await this.reinstate(visitor, admitted.session, admitted.place, { state: 'admitted', deadlineMs: admitted.deadlineMs }, admitted.joinedAtMs);
       if (back.outcome === 'known') return this.admissionHolds(visitor);
@@ -275,13 +274,19 @@ export class ShowQueue {
     place: number | null,
     as: { state: 'waiting' } | { state: 'admitted'; deadlineMs: number },
     joinedAtMs: number,
-  ): Promise<{ outcome: 'no_room' | 'known' | 'superseded' | 'reinstated'; visitor: number; place: number | null }> {
+    ledger?: TokenLedger,
+  ): Promise<{ outcome: 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated'; visitor: number; place: number | null }> {
     const draw = randomInt(1, 2 ** 47) / 2 ** 47;
-    const r = await commands(this.redis).reinstate(
-      ...this.keys, visitor, sessionHash, place ?? '', as.state, as.state === 'admitted' ? as.deadlineMs : '', joinedAtMs, draw,
-    );
-    const outcome = String(r[0]) as 'no_room' | 'known' | 'superseded' | 'reinstated';
-    return { outcome, visitor: outcome === 'no_room' ? visitor : Number(r[1]), place: outcome === 'reinstated' ? num(r[2]) : place };
+    const args = [visitor, sessionHash, place ?? '', as.state, as.state === 'admitted' ? as.deadlineMs : '', joinedAtMs, draw];
+    let r = await commands(this.redis).reinstate(...this.keys, ...args);
+    // A new number is needed (theirs went to someone else) and none is reserved: reserve, then again.
+    for (let tries = 0; r[0] === 'must_reserve' && ledger && tries < 3; tries++) {
+      await this.reserveNumbers(ledger, Number(r[1]));
+      r = await commands(this.redis).reinstate(...this.keys, ...args);
+    }
+    const outcome = String(r[0]) as 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated';
+    if (outcome === 'no_room' || outcome === 'must_reserve') return { outcome, visitor, place };
+    return { outcome, visitor: Number(r[1]), place: outcome === 'reinstated' ? num(r[2]) : place };
   }
 
   /** The visitor number a session holds in this show's room, if any. */

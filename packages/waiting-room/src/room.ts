@@ -142,9 +142,11 @@ async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Re
   }));
   const issued = Math.max(reserved, ...visitors.map((v) => v.vid));
   const unclaimed = issued - visitors.length;
-  // No place was given before sales open (everyone is in the pre-queue); after, any up to `issued` may have been.
-  const seq = Number(fields.opensAt) > Date.now() ? 0 : issued;
-  Object.assign(fields, { issued, seq, ceiling: issued, returned: visitors.filter((v) => v.returned).length });
+  // Before sales open nobody has a place (everyone is in the pre-queue); after, any number up to
+  // `issued` may have been given as a place, and the sales are open (whoever held a pre-queue
+  // token and never learnt their place is put at the back: the draw went with Redis).
+  const open = Number(fields.opensAt) <= Date.now();
+  Object.assign(fields, { issued, seq: open ? issued : 0, opened: open ? 1 : 0, ceiling: issued, returned: visitors.filter((v) => v.returned).length });
   if (unclaimed > 0) Object.assign(fields, { unclaimed, recoverUntil: Date.now() + config.RECOVERY_GRACE_SECONDS * 1000 });
   // Field values as strings: Lua would write a fraction (the overbooking) with 17 digits.
   const text = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));

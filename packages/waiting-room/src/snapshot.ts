@@ -27,8 +27,6 @@ interface Snapshot {
   /** Places of visitors who left the line behind its head, ascending. */
   gaps: number[];
   gapsTruncated: boolean;
-  /** A rebuilt room waiting for its visitors to come back: only Redis can tell where they are. */
-  recovering: boolean;
   /** Visitors who polled and whom the room does not know (Redis forgot them): only Redis can put them back. */
   unknown: Set<number>;
 }
@@ -115,7 +113,7 @@ export class ShowSnapshots {
       at,
       now: Number(r[0]),
       capacity: Number(r[1] ?? 0),
-      paused: r[2] === '1',
+      paused: r[2] === '1' || r[17] === 1,
       salesOpenAt: Number(r[3] ?? 0),
       salesOpened: r[4] === '1',
       paceMs: paceOf(r[5], Number(r[1] ?? 0)),
@@ -130,7 +128,6 @@ export class ShowSnapshots {
       gaps: ((r[13] ?? []) as string[]).map(Number),
       gapsTruncated: r[14] === 1,
       buyersLeft: buyersLeftOf(r[15], r[16]),
-      recovering: r[17] === 1,
       unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
     };
   }
@@ -138,7 +135,10 @@ export class ShowSnapshots {
 
 /** What the snapshot says of one visitor, or null when only Redis can tell. */
 function statusFrom(s: Snapshot, visitor: number, place: number | null): VisitorStatus | null {
-  if (s.capacity === 0 || s.recovering || s.unknown.has(visitor)) return null; // no room (expired, or not made yet), or Redis forgot
+  // No room (expired, or not made yet), or a visitor the room does not know (Redis forgot them):
+  // only Redis can tell, and put them back. While a rebuilt room recovers, the others are answered
+  // from here as every other poll is, admissions held.
+  if (s.capacity === 0 || s.unknown.has(visitor)) return null;
   const now = s.now + (Date.now() - s.at);
   const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null): VisitorStatus => ({
     state,
