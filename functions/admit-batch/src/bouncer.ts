@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type FunctionContext, type Logger, type Transaction } from '@premiere/runtime';
-import { ensureRoom, ShowQueue, type Admission, type Listing, type VisitEnd, type ZoneSizing } from '@premiere/waiting-room';
+import { ensureRoom, recordReturned, ShowQueue, type Admission, type Listing, type VisitEnd, type ZoneSizing } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
@@ -75,6 +75,8 @@ export function createBouncer(ctx: Ctx) {
       if (a.passedOver) metrics.passedOver.labels(showId).inc(a.passedOver);
       if (a.returned.lapsed) metrics.returned.labels(showId, 'lapsed').inc(a.returned.lapsed);
       if (a.returned.passedOver) metrics.returned.labels(showId, 'passed_over').inc(a.returned.passedOver);
+      // Durably, so that a room rebuilt after Redis forgot it does not put these holders back in line.
+      await recordReturned(ctx.db, showId, a.given);
       if (a.returned.unclaimed) {
         metrics.returned.labels(showId, 'unclaimed').inc(a.returned.unclaimed);
         log.info({ showId, tokens: a.returned.unclaimed }, 'room recovered: tokens nobody came back for went back to the quota');

@@ -3,7 +3,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { readRoomState, roomKeys } from '@premiere/waiting-room';
+import { readRoomState, roomKeys, ShowQueue, TokenLedger } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { admitBatch } from '../src';
@@ -112,4 +112,24 @@ describe('when Redis forgot a show', () => {
     const { url } = await startBouncer();
     expect((await event(url, 'premiere.hold.expired', { showId: 'no-such-show', visitor: 1 })).status).toBeLessThan(300);
   });
+});
+
+it('records the tokens it passes over, so that a rebuilt room knows their holders left', async () => {
+  const { url, fn } = await startBouncer();
+  const showId = await addTestShow(db.url, { seats: 40, overbooking: 0, zoneCapacity: 1 });
+  const queue = ShowQueue.of(fn.ctx.redis, showId);
+  const ledger = new TokenLedger(fn.ctx.db);
+  const limits = { perAddress: 0, perSession: 0, windowMs: 60_000, newTokensPerAddress: 0, addressTokenCap: { min: 0, share: 0 } };
+  expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300); // the room made
+  await queue.join('session-in', '198.51.100.1', 60_000, 60_000, limits, ledger); // admitted at once
+  const gone = await queue.join('session-gone', '198.51.100.2', 60_000, 60_000, limits, ledger); // waits, never polls
+  await fn.ctx.redis.zrem(roomKeys(showId)[4], '1'); // the first one's slot frees
+  await fn.ctx.redis.hset(`${roomKeys(showId)[5]}${(gone as { visitor: number }).visitor}`, 'lastSeen', 0); // unseen for long
+  expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300);
+  const { rows } = await client.query('SELECT visitor, session_hash, reason FROM issue_token.returned_tokens WHERE show_id = $1', [showId]);
+  expect(rows).toEqual([{ visitor: (gone as { visitor: number }).visitor, session_hash: 'session-gone', reason: 'passed_over' }]);
+
+  await redis.clean();
+  expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300); // rebuilt
+  expect(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${(gone as { visitor: number }).visitor}`, 'state')).toBe('left');
 });

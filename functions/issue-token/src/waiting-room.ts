@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
+import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -247,7 +247,11 @@ export class WaitingRoom {
    */
   async leave(showId: string, claims: TokenClaims): Promise<string> {
     const { leftFrom, availability } = await ShowQueue.of(this.ctx.redis, showId).leave(claims.vid);
-    if (leftFrom) this.metrics.returned.labels(showId, 'left').inc();
+    if (leftFrom) {
+      this.metrics.returned.labels(showId, 'left').inc();
+      // Durably, so that a room rebuilt after Redis forgot it does not put them back in line.
+      await recordReturned(this.ctx.db, showId, [{ visitor: claims.vid, session: claims.ses, reason: 'left' }]);
+    }
     if (availability) await this.announce(showId, availability, null);
     if (leftFrom === 'admitted' || leftFrom === 'inside') this.nudge(showId, 'premiere.visitors.waiting', true);
     return leftFrom;

@@ -219,3 +219,70 @@ describe('a show whose sales opened before anyone joined', () => {
     expect(first.body.state).toBe('admitted');
   });
 });
+
+describe('what the rebuilt room must not believe', () => {
+  it('does not put back a token given back before the loss: its holder left, it does not count, nobody is jumped', async () => {
+    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 3, overbooking: 0, zoneCapacity: 1 });
+    // Tokens farmed: taken and given back at once.
+    const farmed = [];
+    for (let i = 0; i < 5; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      expect((await leave(url, showId, joined.body.token, session)).status).toBe(200);
+      farmed.push({ session, token: joined.body.token as string });
+    }
+    const honest = [];
+    for (let i = 0; i < 3; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      honest.push({ session, token: joined.body.token as string, place: joined.body.status.place as number });
+    }
+    await redis.clean();
+    for (const f of farmed) expect((await poll(url, showId, f.token, f.session)).body.state).toBe('left');
+    for (const h of honest) expect((await poll(url, showId, h.token, h.session)).body).toMatchObject({ place: h.place });
+    await eventually(async () => (await readRoomState(fn.ctx.redis, showId))!.recoveringUntil === null, 10_000);
+    expect(await readRoomState(fn.ctx.redis, showId)).toMatchObject({ quota: 3, tokensLive: 3 });
+    expect((await join(url, showId, newSession())).status).toBe(410);
+  });
+
+  it('puts a holder who comes back only after the grace at the back of the line, behind those who came back in time', async () => {
+    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1 });
+    const v = [];
+    for (let i = 0; i < 3; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      v.push({ session, token: joined.body.token as string, place: joined.body.status.place as number });
+    }
+    await redis.clean();
+    expect((await poll(url, showId, v[2].token, v[2].session)).body).toMatchObject({ state: 'waiting', place: 3 });
+    await eventually(async () => (await readRoomState(fn.ctx.redis, showId))!.recoveringUntil === null, 10_000);
+    const late = await poll(url, showId, v[1].token, v[1].session);
+    expect(late.body.state).toBe('waiting');
+    expect(late.body.place).toBeGreaterThan(3);
+    expect(typeof late.body.token).toBe('string'); // their new place
+  });
+
+  it('draws latecomers who join after the opening during a recovery behind everyone who came before it', async () => {
+    const { url } = await start({ RECOVERY_GRACE_SECONDS: '3' });
+    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1, salesOpenAt: new Date(Date.now() + 1_500) });
+    const early = [];
+    for (let i = 0; i < 3; i++) {
+      const session = newSession();
+      const joined = await join(url, showId, session);
+      early.push({ session, token: joined.body.token as string });
+    }
+    await redis.clean();
+    for (const e of early) expect((await poll(url, showId, e.token, e.session)).body.state).toBe('pre_queue');
+    await new Promise((r) => setTimeout(r, 1_600)); // sales open, the room still recovering
+    const session = newSession();
+    const latecomer = await join(url, showId, session);
+    expect(latecomer.status).toBe(201);
+    const place = await eventually(async () => {
+      const p = await poll(url, showId, latecomer.body.token, session);
+      return p.body.place ?? null;
+    }, 10_000);
+    expect(place).toBe(4);
+  });
+});

@@ -9,7 +9,8 @@
 -- Returns {-1} if the room does not exist, else {admitted, first place, last place, reclaimed, passed over, inside, waiting,
 --          earliest reclaimed lease (ms, '' if none), now, tokens given back of the reclaimed,
 --          of the passed over, the listing changed to ('' if not), tokens nobody came back for
---          after a rebuild, given back now}
+--          after a rebuild, given back now, {visitor, session hash, reason, …} of the tokens given
+--          back one by one (lapsed, passed_over)}
 -- include: listing.lua
 -- include: tokens.lua
 -- include: recovery.lua
@@ -23,6 +24,14 @@ local recoveredBack = endRecovery(KEYS[1], KEYS[3], KEYS[9], now)
 local expired = redis.call('ZRANGEBYSCORE', inside, '-inf', now, 'WITHSCORES')
 local earliestLease = ''
 local lapsedBack, passedBack = 0, 0
+-- The tokens given back here, {visitor, session, reason, …}: the caller records them durably
+-- (ledger.ts), so that a room rebuilt after Redis forgot it does not put their holders back.
+local given = {}
+local function record(visitor, key, reason)
+  given[#given + 1] = visitor
+  given[#given + 1] = redis.call('HGET', key, 'session') or ''
+  given[#given + 1] = reason
+end
 for i = 1, #expired, 2 do
   local key = visitorPrefix .. expired[i]
   -- admitted and never came: the admission expired unused; inside: left without a goodbye.
@@ -31,7 +40,10 @@ for i = 1, #expired, 2 do
   else
     redis.call('HSET', key, 'state', 'gone')
   end
-  lapsedBack = lapsedBack + giveBack(room, addresses, key)
+  if giveBack(room, addresses, key) == 1 then
+    lapsedBack = lapsedBack + 1
+    record(expired[i], key, 'lapsed')
+  end
   if earliestLease == '' then earliestLease = expired[i + 1] end
 end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', inside, '-inf', now) end
@@ -49,7 +61,10 @@ if r[2] ~= '1' and salesOpen and not recovering(room, now) then
     local key = visitorPrefix .. visitor
     if now - tonumber(redis.call('HGET', key, 'lastSeen') or '0') > goneAfter then
       redis.call('HSET', key, 'state', 'left')
-      passedBack = passedBack + giveBack(room, addresses, key)
+      if giveBack(room, addresses, key) == 1 then
+        passedBack = passedBack + 1
+        record(visitor, key, 'passed_over')
+      end
       passed = passed + 1
     else
       redis.call('HSET', key, 'state', 'admitted', 'admittedAt', now, 'deadline', now + ttl)
@@ -75,4 +90,4 @@ if admitted > 0 then
 end
 local listing = ''
 if lapsedBack + passedBack + recoveredBack > 0 then listing = relist(room, availability) end
-return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now, lapsedBack, passedBack, listing, recoveredBack}
+return {admitted, first, last, reclaimed, passed, redis.call('ZCARD', inside), waiting, earliestLease, now, lapsedBack, passedBack, listing, recoveredBack, given}

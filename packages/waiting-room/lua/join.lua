@@ -7,7 +7,8 @@
 --       address and per session in a window (0: no limit), the window (ms), the per-address
 --       cap's least and its share of the quota (both 0: no cap; the room's `addressCap`, an
 --       operator's, wins), new tokens allowed per address in a window (0: no limit), a waiting
---       visitor is gone after this long unseen (ms)
+--       visitor is gone after this long unseen (ms), '1' if this join is run again after
+--       must_open or must_reserve (its rate limits were counted the first time)
 -- Returns {outcome, visitor, place, state, listing changed to ('' if not), people ahead, visitMs,
 -- capacity, joined at, show starts at, sales open at (0: open), seats free (else the show's seats),
 -- seats per order, visitor numbers left below the ceiling}; outcome: new | existing |
@@ -43,16 +44,13 @@ end
 
 if redis.call('EXISTS', room) == 0 then return {'no_room'} end
 endRecovery(room, KEYS[3], KEYS[9], now)
--- A new token's number must be reserved in the durable ledger first: asked before anything is
--- counted, as the join is run again once it is.
-local numbers = redis.call('HMGET', room, 'issued', 'ceiling')
-if tonumber(numbers[1] or '0') >= tonumber(numbers[2] or '0') then return {'must_reserve', numbers[1] or '0'} end
 
 -- Rate limits first (fixed windows, per show: the counters live on the show's slot). A refused
 -- join changes nothing but the counters.
 local limits = {{'address', ARGV[4], tonumber(ARGV[5])}, {'session', ARGV[1], tonumber(ARGV[6])}}
 for _, l in ipairs(limits) do
-  if l[3] > 0 then
+  -- A join run again (after must_open or must_reserve) was counted the first time.
+  if l[3] > 0 and ARGV[12] ~= '1' then
     local counter = room .. ':rate:' .. l[1] .. ':' .. l[2]
     local hits = redis.call('INCR', counter)
     if hits == 1 then redis.call('PEXPIRE', counter, ARGV[7]) end
@@ -70,7 +68,7 @@ if known then
   end
 end
 
-local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'recoverUntil')
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'recoverUntil', 'ceiling')
 local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
@@ -101,6 +99,8 @@ if newTokens > 0 and tonumber(redis.call('GET', newCounter) or '0') >= newTokens
   return {'rate_limited', 'address_new_tokens', redis.call('PTTL', newCounter), newTokens}
 end
 
+-- A new token's number must be reserved in the durable ledger first (ledger.ts).
+if issued >= tonumber(r[18] or '0') then return {'must_reserve', issued} end
 local visitor = redis.call('HINCRBY', room, 'issued', 1)
 redis.call('HSET', sessions, ARGV[1], visitor)
 redis.call('PEXPIREAT', sessions, tonumber(r[9]))
@@ -111,7 +111,11 @@ local key = visitorPrefix .. visitor
 local place, state = '', 'waiting'
 if opensAt > 0 and r[5] ~= '1' then
   state = 'pre'
-  redis.call('ZADD', prequeue, ARGV[2], visitor)
+  -- Sales opened while a rebuilt room recovers (the draw waits for its pre-queue to come back): a
+  -- latecomer is drawn after everyone who came before the opening (draws are below 1), in arrival order.
+  local draw = ARGV[2]
+  if now >= opensAt then draw = 1 + now / 1e13 end
+  redis.call('ZADD', prequeue, draw, visitor)
   redis.call('PEXPIREAT', prequeue, tonumber(r[9]))
 else
   place = redis.call('HINCRBY', room, 'seq', 1)
@@ -140,4 +144,4 @@ local ahead = 0
 if state == 'waiting' then ahead = redis.call('ZCARD', queue) - 1 end
 if state == 'pre' then ahead = redis.call('ZCARD', prequeue) - 1 end
 return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '', tostring(capacity), tostring(now), r[8], tostring(opensAt), r[11] or r[13], r[12] or '',
-  tonumber(numbers[2] or '0') - visitor}
+  tonumber(r[18] or '0') - visitor}

@@ -2,7 +2,9 @@
 -- A visitor whose token is valid but whom the room does not know (Redis forgot them: a rebuilt
 -- room, a failover to a replica that lagged) is put back where their token says: at their place in
 -- line, in the pre-queue, or admitted until their access token's expiry. Their token counts as
--- live again: one the rebuilt room was waiting for, or one taken back from the quota.
+-- live again: one the rebuilt room was waiting for, or, after its grace, one taken back from the
+-- quota (and then at the back of the line). A token given back before (issue_token.returned_tokens,
+-- loaded by the rebuild) is known, as left: its holder is not put back.
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: visitor, session hash, place ('' if none yet), 'waiting' | 'admitted', admission deadline
 --       (ms; admitted), joined at (ms), pre-queue draw
@@ -11,10 +13,12 @@
 -- session holds another live number: visitor); 'reinstated' (visitor: a new number if another
 -- visitor was given theirs while Redis had forgotten it; place: '' in the pre-queue).
 -- include: listing.lua
+-- include: recovery.lua
 local room, sessions, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 if redis.call('EXISTS', room) == 0 then return {'no_room'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+endRecovery(room, queue, KEYS[9], now)
 local visitor, ses, place, state = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
 local r = redis.call('HMGET', room, 'issued', 'unclaimed', 'seq', 'opensAt', 'opened', 'expireAt', 'recoverUntil', 'graceMs', 'lateClaims', 'ceiling')
 local issued, expireAt = tonumber(r[1] or '0'), tonumber(r[6])
@@ -56,9 +60,11 @@ elseif visitor > issued then
     redis.call('HSET', room, 'recoverUntil', untilMs)
   end
 elseif tonumber(r[9] or '0') > 0 then
-  -- Given back when a rebuilt room's grace ended without them: taken again.
+  -- Given back when a rebuilt room's grace ended without them: taken again, at the back of the line
+  -- (those who came back in time, and those who joined since, keep their turn).
   redis.call('HINCRBY', room, 'lateClaims', -1)
   redis.call('HINCRBY', room, 'returned', -1)
+  if place ~= '' then place = redis.call('HINCRBY', room, 'seq', 1) end
 end
 
 local key = visitorPrefix .. visitor

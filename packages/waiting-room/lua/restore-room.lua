@@ -2,12 +2,12 @@
 -- Rebuilds a show's waiting room that Redis forgot, from what is durable (room.ts, restoreRoom):
 -- the catalog's facts and the operators' last settings, the token ledger's highest visitor number
 -- (every number up to it counts as issued, so the quota is never issued twice and no number is
--- given to two visitors), and reserve-seat's visits (who is in the zone, whose visit ended with
--- seats or without). The tokens of everyone else are counted live until their holders come back
+-- given to two visitors), reserve-seat's visits (who is in the zone, whose visit ended with
+-- seats or without) and the tokens given back one by one (issue_token.returned_tokens). The tokens of everyone else are counted live until their holders come back
 -- or the grace ends (lib/recovery.lua). Does nothing if the room exists (another process rebuilt
 -- it, or it was never lost).
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
--- ARGV: JSON {fields = {room hash field = value}, visitors = {{vid, ses, state ('inside' | 'done'),
+-- ARGV: JSON {fields = {room hash field = value}, visitors = {{vid, ses, state ('inside' | 'done' | 'left'),
 --       admittedAt, lease (ms, inside), seated (0/1), returned (0/1)}, …}}
 -- Returns 1 if rebuilt, 0 if the room exists.
 -- include: listing.lua

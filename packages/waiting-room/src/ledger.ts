@@ -50,6 +50,36 @@ export class TokenLedger {
   }
 }
 
+/** A token given back one by one (see issue_token.returned_tokens). */
+export interface ReturnedToken {
+  visitor: number;
+  session: string;
+  reason: 'left' | 'lapsed' | 'passed_over';
+}
+
+/**
+ * Records tokens Redis gave back, so that a rebuilt room knows them as such (their holders are not
+ * put back in line). Safe to repeat. Best effort after the fact: one that fails to be written is
+ * counted live by a rebuild until the grace ends, as if its holder had gone quiet.
+ */
+export async function recordReturned(db: pg.Pool, showId: string, tokens: ReturnedToken[]): Promise<void> {
+  if (tokens.length === 0) return;
+  await db.query(
+    `INSERT INTO issue_token.returned_tokens (show_id, visitor, session_hash, reason)
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+    [showId, tokens.map((t) => t.visitor), tokens.map((t) => t.session), tokens.map((t) => t.reason)],
+  );
+}
+
+/** The tokens of a show given back one by one. */
+export async function returnedTokens(db: pg.Pool, showId: string): Promise<ReturnedToken[]> {
+  const { rows } = await db.query<{ visitor: number; session_hash: string; reason: ReturnedToken['reason'] }>(
+    'SELECT visitor, session_hash, reason FROM issue_token.returned_tokens WHERE show_id = $1',
+    [showId],
+  );
+  return rows.map((r) => ({ visitor: r.visitor, session: r.session_hash, reason: r.reason }));
+}
+
 /** The highest visitor number the show may have issued, or null if it never issued any. */
 export async function reservedNumbers(db: pg.Pool, showId: string): Promise<number | null> {
   const { rows } = await db.query<{ reserved: number }>('SELECT reserved FROM issue_token.token_ledger WHERE show_id = $1', [showId]);

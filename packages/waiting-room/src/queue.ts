@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
-import { LOW_WATER, type TokenLedger } from './ledger';
+import { LOW_WATER, type ReturnedToken, type TokenLedger } from './ledger';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -127,6 +127,8 @@ export interface Admission {
   returned: { lapsed: number; passedOver: number; unclaimed: number };
   /** The listing this pass changed the show to ('' if none): announce it. */
   availability: '' | Listing;
+  /** The tokens given back one by one in this pass: to record durably (recordReturned). */
+  given: ReturnedToken[];
 }
 
 /** A visit to the zone ended (finish). */
@@ -157,6 +159,10 @@ export interface Resized {
   utilisation: number | null;
   meanWaitMs: number | null;
 }
+
+/** {visitor, session, reason, …} as the scripts list the tokens they gave back. */
+const returnedOf = (flat: string[]): ReturnedToken[] =>
+  Array.from({ length: flat.length / 3 }, (_, i) => ({ visitor: Number(flat[3 * i]), session: flat[3 * i + 1], reason: flat[3 * i + 2] as ReturnedToken['reason'] }));
 
 const num = (v: string | number | undefined) => (v === '' || v === undefined ? null : Number(v));
 
@@ -201,7 +207,7 @@ export class ShowQueue {
       sessionHash, draw, admissionTtlMs, address, limits.perAddress, limits.perSession, limits.windowMs,
       limits.addressTokenCap.min, limits.addressTokenCap.share, limits.newTokensPerAddress, goneAfterMs,
     ];
-    let r = await commands(this.redis).join(...this.keys, ...args);
+    let r = await commands(this.redis).join(...this.keys, ...args, '0');
     // What the script needs done first, then it runs again: sales opened (the pre-queue's places
     // drawn), or visitor numbers reserved in the durable ledger (ledger.ts: a join that finds none
     // left waits for a block; one that leaves few reserves the next without waiting).
@@ -209,7 +215,7 @@ export class ShowQueue {
       if (tries === 5) throw new Error(`show ${this.showId}: the join still answers ${r[0]} after ${tries} tries`);
       if (r[0] === 'must_open') await this.openSales();
       else await this.reserveNumbers(ledger, Number(r[1]));
-      r = await commands(this.redis).join(...this.keys, ...args);
+      r = await commands(this.redis).join(...this.keys, ...args, '1');
     }
     if (r[0] === 'new' && Number(r[13]) < LOW_WATER) {
       this.reserveNumbers(ledger, Number(r[1])).catch(() => undefined); // a later joiner waits, and tries again
@@ -347,6 +353,7 @@ export class ShowQueue {
       reclaimedSince: num(r[7]),
       now: Number(r[8]),
       returned: { lapsed: Number(r[9]), passedOver: Number(r[10]), unclaimed: Number(r[12] ?? 0) },
+      given: returnedOf((r[13] ?? []) as unknown as string[]),
       availability: String(r[11]) as '' | Listing,
     };
   }

@@ -3,7 +3,7 @@ import type { Redis } from '@premiere/runtime';
 import type { ConfigOf } from '@premiere/runtime';
 import { ROOMS_KEY, roomKeys } from './keys';
 import type { WaitingRoomEnv } from './env';
-import { reservedNumbers } from './ledger';
+import { reservedNumbers, returnedTokens } from './ledger';
 
 /** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
 export interface ShowFacts {
@@ -115,7 +115,7 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
  * ends (lib/recovery.lua); admissions wait meanwhile.
  */
 async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Record<string, string | number>, reserved: number, config: ConfigOf<WaitingRoomEnv>) {
-  const [settings, visits] = await Promise.all([
+  const [settings, visits, returned] = await Promise.all([
     db.query<{ after: Partial<RoomState> }>('SELECT after FROM admit_batch.admin_actions WHERE show_id = $1 ORDER BY id DESC LIMIT 1', [showId]),
     db.query<{ visitor: number; session_hash: string; entered_at: Date; ends_at: Date; ended: boolean; seated: boolean }>(
       `SELECT v.visitor, v.session_hash, v.entered_at, v.ends_at, v.ended_at IS NOT NULL AS ended,
@@ -123,6 +123,7 @@ async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Re
          FROM reserve_seat.visits v WHERE v.show_id = $1`,
       [showId],
     ),
+    returnedTokens(db, showId),
   ]);
   const last = settings.rows[0]?.after;
   if (last) {
@@ -140,6 +141,13 @@ async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Re
     seated: v.seated ? 1 : 0,
     returned: v.ended && !v.seated ? 1 : 0,
   }));
+  // Tokens given back one by one, whose visit (if any) did not say otherwise: their holders are told
+  // they left, not put back in line.
+  const inVisits = new Set(visitors.map((v) => v.vid));
+  for (const t of returned) {
+    if (inVisits.has(t.visitor)) continue;
+    visitors.push({ vid: t.visitor, ses: t.session, state: 'left', admittedAt: 0, lease: 0, seated: 0, returned: 1 });
+  }
   const issued = Math.max(reserved, ...visitors.map((v) => v.vid));
   const unclaimed = issued - visitors.length;
   // Before sales open nobody has a place (everyone is in the pre-queue); after, any number up to
@@ -211,7 +219,9 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
   if (!r || !r.quota) return null;
   const quota = Number(r.quota);
   const issued = Number(r.issued);
-  const returned = Number(r.returned ?? 0);
+  // A recovery's grace over: what nobody came back for is given back at the next script's run.
+  const recovering = Number(r.recoverUntil) > Date.now();
+  const returned = Number(r.returned ?? 0) + (r.recoverUntil && !recovering ? Number(r.unclaimed ?? 0) : 0);
   // The last full minute, or this one if it already counts more.
   const lastMinute = Math.max(Number(perMinute[0] ?? 0), Number(perMinute[1] ?? 0));
   return {
@@ -241,6 +251,6 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     paused: r.paused === '1',
     draining: r.draining === '1',
     availability: avail ?? 'available',
-    recoveringUntil: Number(r.recoverUntil) > Date.now() ? new Date(Number(r.recoverUntil)).toISOString() : null,
+    recoveringUntil: recovering ? new Date(Number(r.recoverUntil)).toISOString() : null,
   };
 }
