@@ -28,10 +28,11 @@ afterAll(async () => {
 const NO_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
 
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  const logs = captureLogs();
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), logs.stream);
   running.push(fn);
   await fn.start();
-  return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
+  return { fn, logs, url: `http://127.0.0.1:${fn.server.info.port}` };
 }
 
 let sessionCounter = 0;
@@ -84,7 +85,7 @@ describe('when Redis forgets a show', () => {
   });
 
   it('never issues the quota twice: joiners wait while the tokens are counted, then get only those truly given back', async () => {
-    const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '2' });
+    const { url, fn, logs } = await start({ RECOVERY_GRACE_SECONDS: '2' });
     const showId = await addTestShow(db.url, { seats: 4, overbooking: 0, zoneCapacity: 1 });
     const holders = [];
     for (let i = 0; i < 4; i++) {
@@ -102,6 +103,8 @@ describe('when Redis forgets a show', () => {
     expect(meanwhile.status).toBe(503);
     expect(Number(meanwhile.retryAfter)).toBeGreaterThan(0);
     expect(meanwhile.body.message).toMatch(/recover|counting/i);
+    // Said on purpose, not a failure: a warning, never an error line to page someone with.
+    expect(logs.lines.filter((l) => l.level === 'error' || l.level === 50)).toEqual([]);
 
     // The four come back; one of them leaves, and after the grace only that one token is free.
     for (const h of holders) expect((await poll(url, showId, h.token, h.session)).status).toBe(200);

@@ -257,13 +257,17 @@ export function createFunction<S extends EnvSpec>(
     // refused request at info, a failed one at error. Nothing is built for a line not written.
     const quiet = QUIET_ROUTES.has(route);
     // A request met an outage, not a bug: a warning naming it, without a stack trace each.
-    const level = request.app.unavailable ? 'warn' : status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
+    // A 503 is "try again" (an outage, a room recovering), said on purpose: not a bug's error line.
+    const level = request.app.unavailable || (status === 503 && !quiet) ? 'warn' : status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
     if (!log.isLevelEnabled(level)) return;
     const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
     if (level === 'error') {
       const err = (request.response as { isBoom?: boolean } | null)?.isBoom ? request.response : undefined;
       request.logger().error({ ...line, err }, 'request failed');
-    } else if (level === 'warn') request.logger().warn({ ...line, unavailable: request.app.unavailable }, 'request answered 503: a backing service is unavailable');
+    } else if (level === 'warn') {
+      const why = request.app.unavailable ? 'a backing service is unavailable' : 'try again later';
+      request.logger().warn({ ...line, unavailable: request.app.unavailable }, `request answered 503: ${why}`);
+    }
     else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
   });
 
