@@ -2,7 +2,7 @@ import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
-import { ensureRoom, quotaOf, readRoomState, roomKeys, ROOMS_KEY, ShowQueue, type RoomState } from '@premiere/waiting-room';
+import { ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, roomKeys, ROOMS_KEY, showsWithTokens, ShowQueue, type RoomState } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 import { bouncerOf } from './events';
 
@@ -78,7 +78,10 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     },
     route('GET', '/admin/api/shows', async (request) => {
       authorize(request);
-      const ids = (await ctx.redis.smembers(ROOMS_KEY)).sort();
+      // The shows that issued tokens too (the durable ledger): a room Redis forgot is rebuilt, not left out.
+      const withTokens = await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS));
+      const ids = [...new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])].sort();
+      for (const id of withTokens) await ensureRoom(ctx.redis, ctx.db, id, ctx.config);
       const states = await Promise.all(ids.map((id) => readRoomState(ctx.redis, id)));
       return { shows: states.filter((s): s is RoomState => s !== null).map(withSizing) };
     }),

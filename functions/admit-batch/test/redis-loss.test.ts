@@ -133,3 +133,14 @@ it('records the tokens it passes over, so that a rebuilt room knows their holder
   expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300); // rebuilt
   expect(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${(gone as { visitor: number }).visitor}`, 'state')).toBe('left');
 });
+
+it('lists for the operators every show that issued tokens, its room rebuilt if Redis forgot it', async () => {
+  const { url, fn } = await startBouncer();
+  const showId = await showThatIssued(4, [{ visitor: 1, open: true }]);
+  const res = await fetch(`${url}/admin/api/shows`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  expect(res.status).toBe(200);
+  const listed = (await res.json()).shows.find((s: { showId: string }) => s.showId === showId);
+  expect(listed).toMatchObject({ tokensIssued: 4, inside: 1 });
+  expect(listed.recoveringUntil).not.toBeNull();
+  expect(await fn.ctx.redis.exists(roomKeys(showId)[0])).toBe(1);
+});
