@@ -24,6 +24,8 @@ const ERROR_DATA = 'knativeerrordata';
 const CORE = ['specversion', 'id', 'source', 'type', 'subject', 'time', 'datacontenttype', 'dataschema', 'data', 'data_base64'];
 /** The most one call replays; the rest wait for the next call (the answer says how many are left). */
 const REPLAY_BATCH = 500;
+/** More would not fit a broker's request headers (binary mode: one header each). */
+const MAX_REPLAYED_EXTENSIONS = 100;
 const METRICS_QUERY_MS = 1_000;
 const SUMMARY_COLUMNS = 'id, event_id, source, type, subject, time, destination, error_code, left(error_data, 200) AS error_data, first_failed_at, last_failed_at, failures, open, replays, last_replayed_at';
 
@@ -61,27 +63,54 @@ function decodeErrorData(value: unknown): string | null {
   return decoded.includes('\uFFFD') ? text : decoded;
 }
 
-/** The columns of a dead letter, from the event Knative sent to the sink. */
-export function letterOf(event: Record<string, unknown>) {
+/**
+ * Text as PostgreSQL takes it: no NUL, no lone surrogate (each becomes U+FFFD). For the letter's
+ * own columns; its data is kept as it came (see letterOf).
+ */
+const storable = <T extends string | null>(text: T): T =>
+  (text === null ? text : text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')) as T;
+
+/**
+ * The columns of a dead letter, from the event Knative sent to the sink. `asBytes`: the data kept
+ * as the bytes of its JSON (data_base64), for data PostgreSQL's jsonb cannot take (a NUL, a lone
+ * surrogate, nesting too deep): a replay sends the same body.
+ */
+export function letterOf(event: Record<string, unknown>, asBytes = false) {
   const extensions: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event)) if (!CORE.includes(k) && ![ERROR_DEST, ERROR_CODE, ERROR_DATA].includes(k) && v !== undefined) extensions[k] = v;
+  for (const [k, v] of Object.entries(event)) {
+    if (!CORE.includes(k) && ![ERROR_DEST, ERROR_CODE, ERROR_DATA].includes(k) && v !== undefined) extensions[storable(k)] = typeof v === 'string' ? storable(v) : v;
+  }
   const binary = event.data instanceof Uint8Array;
+  const json = binary || event.data === undefined ? null : JSON.stringify(event.data);
   const code = Number(event[ERROR_CODE]);
+  const text = (v: unknown) => (v === undefined || v === null ? null : storable(String(v)));
   return {
-    event_id: String(event.id),
-    source: String(event.source),
-    type: String(event.type),
-    subject: (event.subject as string | undefined) ?? null,
-    time: (event.time as string | undefined) ?? null,
-    datacontenttype: (event.datacontenttype as string | undefined) ?? null,
-    dataschema: (event.dataschema as string | undefined) ?? null,
-    data: binary || event.data === undefined ? null : JSON.stringify(event.data),
-    data_base64: binary ? Buffer.from(event.data as Uint8Array).toString('base64') : ((event.data_base64 as string | undefined) ?? null),
+    event_id: storable(String(event.id)),
+    source: storable(String(event.source)),
+    type: storable(String(event.type)),
+    subject: text(event.subject),
+    time: text(event.time),
+    datacontenttype: text(event.datacontenttype),
+    dataschema: text(event.dataschema),
+    data: asBytes ? null : json,
+    data_base64: binary ? Buffer.from(event.data as Uint8Array).toString('base64') : asBytes && json !== null ? Buffer.from(json).toString('base64') : text(event.data_base64),
     extensions: JSON.stringify(extensions),
-    destination: String(event[ERROR_DEST] ?? ''),
-    error_code: Number.isInteger(code) && code > 0 ? code : null,
-    error_data: decodeErrorData(event[ERROR_DATA]),
+    destination: storable(String(event[ERROR_DEST] ?? '')),
+    // An HTTP status, or nothing: anything else (a number past integer's range) is not one.
+    error_code: Number.isInteger(code) && code >= 100 && code <= 999 ? code : null,
+    error_data: text(decodeErrorData(event[ERROR_DATA])),
   };
+}
+
+/**
+ * Why a stored letter cannot be published as it was (the CloudEvents library and the broker refuse
+ * it), or null: checked before a replay, so that none is left stuck in the outbox.
+ */
+export function unreplayable(row: Pick<Row, 'extensions'>): string | null {
+  const names = Object.keys(row.extensions);
+  if (names.length > MAX_REPLAYED_EXTENSIONS) return `it has ${names.length} extensions (a broker takes at most ${MAX_REPLAYED_EXTENSIONS})`;
+  const bad = names.find((n) => !/^[a-z0-9]{1,20}$/.test(n) || n in Object.prototype);
+  return bad === undefined ? null : `its extension "${bad}" is not one a CloudEvent may carry`;
 }
 
 /** The event as its producer sent it, for a replay: the dead letter's own extensions left out. */
@@ -167,10 +196,15 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
   const metrics = deadLetterMetrics(ctx);
 
   /** Sends these letters on to the broker as they were and marks them replayed, in one transaction. */
-  async function replay(request: Request, where: string, params: unknown[]): Promise<Row[]> {
+  async function replay(request: Request, where: string, params: unknown[], refused: { id: number; why: string }[] = []): Promise<Row[]> {
     const client = request.info.remoteAddress;
     const rows = await ctx.transaction(async (tx) => {
-      const { rows: letters } = await tx.query<Row>(`SELECT * FROM dead_letters WHERE ${where} ORDER BY id LIMIT ${REPLAY_BATCH} FOR UPDATE SKIP LOCKED`, params);
+      const { rows: locked } = await tx.query<Row>(`SELECT * FROM dead_letters WHERE ${where} ORDER BY id LIMIT ${REPLAY_BATCH} FOR UPDATE SKIP LOCKED`, params);
+      const letters = locked.filter((r) => {
+        const why = unreplayable(r);
+        if (why) refused.push({ id: Number(r.id), why });
+        return !why;
+      });
       // An event dead-lettered for two subscribers is sent once: the broker delivers it to both.
       const sent = new Set<string>();
       for (const r of letters) {
@@ -214,17 +248,32 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
           request.logger().error({ reason: err.message }, 'dead letter refused: not a CloudEvent; it is lost');
           return h.response({ error: err.message }).code(400);
         }
-        const l = letterOf(event);
         // Sent again before any replay: kept once. Sent after a replay: that replay failed too, open again.
-        const { rows } = await ctx.db.query<{ id: string; failures: number }>(
-          `INSERT INTO dead_letters (event_id, source, type, subject, time, datacontenttype, dataschema, data, data_base64, extensions, destination, error_code, error_data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-           ON CONFLICT (source, event_id, destination) DO UPDATE
-             SET open = true, failures = dead_letters.failures + 1, last_failed_at = now(), error_code = excluded.error_code, error_data = excluded.error_data
-             WHERE NOT dead_letters.open
-           RETURNING id, failures`,
-          [l.event_id, l.source, l.type, l.subject, l.time, l.datacontenttype, l.dataschema, l.data, l.data_base64, l.extensions, l.destination, l.error_code, l.error_data],
-        );
+        const store = (l: ReturnType<typeof letterOf>) =>
+          ctx.db.query<{ id: string; failures: number }>(
+            `INSERT INTO dead_letters (event_id, source, type, subject, time, datacontenttype, dataschema, data, data_base64, extensions, destination, error_code, error_data)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (source, event_id, destination) DO UPDATE
+               SET open = true, failures = dead_letters.failures + 1, last_failed_at = now(), error_code = excluded.error_code, error_data = excluded.error_data
+               WHERE NOT dead_letters.open
+             RETURNING id, failures`,
+            [l.event_id, l.source, l.type, l.subject, l.time, l.datacontenttype, l.dataschema, l.data, l.data_base64, l.extensions, l.destination, l.error_code, l.error_data],
+          );
+        let l: ReturnType<typeof letterOf>;
+        try {
+          l = letterOf(event);
+        } catch (err) {
+          if (!(err instanceof RangeError)) throw err;
+          // Data nested deeper than JSON.stringify's stack: nothing here could keep or send it again.
+          request.logger().error({ eventId: String(event.id), eventType: String(event.type) }, 'dead letter refused: its data is nested too deep to keep; it is lost');
+          return h.response({ error: 'the event’s data is nested too deep to be kept' }).code(400);
+        }
+        const { rows } = await store(l).catch((err: { code?: string }) => {
+          // Data jsonb cannot take (22…: a NUL or a lone surrogate escaped; 54…: nested too deep): kept as its bytes.
+          if (!/^(22|54)/.test(err.code ?? '')) throw err;
+          l = letterOf(event, true);
+          return store(l);
+        });
         const outcome = rows.length === 0 ? 'duplicate' : rows[0].failures === 1 ? 'stored' : 'failed_again';
         metrics.received.labels(l.type, outcome).inc();
         const line = { deadLetter: rows[0] ? Number(rows[0].id) : undefined, eventId: l.event_id, eventType: l.type, eventSource: l.source, destination: l.destination, errorCode: l.error_code, outcome };
@@ -265,16 +314,20 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
     admin('POST', '/admin/api/dead-letters/{id}/replay', async (request) => {
       authorize(request);
       // Replayed whether open or not: an operator may send one again on purpose.
-      const [row] = await replay(request, 'id = $1', [request.params.id]);
+      const refused: { id: number; why: string }[] = [];
+      const [row] = await replay(request, 'id = $1', [request.params.id], refused);
+      if (refused[0]) throw Boom.conflict(`dead letter ${request.params.id} cannot be replayed as it was: ${refused[0].why}; inspect it and send its event yourself`);
       if (!row) throw Boom.notFound(`no dead letter ${request.params.id} (or it is being replayed right now)`);
       return { replayed: 1, deadLetter: summary(row) };
     }, { params: idParams }),
     admin('POST', '/admin/api/dead-letters/replay', async (request) => {
       authorize(request);
       const { type } = request.payload as { type: string };
-      const rows = await replay(request, 'open AND type = $1', [type]);
+      const refused: { id: number; why: string }[] = [];
+      const rows = await replay(request, 'open AND type = $1', [type], refused);
       const { rows: left } = await ctx.db.query<{ n: string }>('SELECT count(*) AS n FROM dead_letters WHERE open AND type = $1', [type]);
-      return { replayed: rows.length, left: Number(left[0].n), deadLetters: rows.map(summary) };
+      // `refused`: those that cannot be published as they were (left open, see unreplayable).
+      return { replayed: rows.length, left: Number(left[0].n), deadLetters: rows.map(summary), refused };
     }, { payload: replayTypeBody }),
   ];
 }

@@ -210,3 +210,45 @@ describe('dead letters', () => {
     expect((await fetch(`${bouncer.url}/admin/api/dead-letters/1/replay`, { method: 'POST', headers: { authorization: 'Bearer not-the-admin-token' } })).status).toBe(401);
   });
 });
+
+describe('letters no store expects', () => {
+  /** Posts a dead letter (binary mode) as the broker would; the raw body and headers given. */
+  const post = (url: string, headers: Record<string, string>, body: string) =>
+    fetch(`${url}/dead-letters`, { method: 'POST', headers: { authorization: fromBroker(), 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-source': '/premiere/test', 'ce-type': 'premiere.test.odd', ...headers }, body });
+
+  it('stores what PostgreSQL cannot take as it came (NUL, lone surrogates, deep nesting, an odd status), never a 500', async () => {
+    const { url } = await start(admitBatch);
+    const deep = `${'['.repeat(1_000)}${']'.repeat(1_000)}`;
+    const deeper = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const cases: [Record<string, string>, string][] = [
+      [{ 'ce-id': 'nul-data' }, JSON.stringify({ text: 'a\u0000b' })],
+      [{ 'ce-id': 'nul-subject', 'ce-subject': 'a%00b' }, '{}'],
+      [{ 'ce-id': 'nul-extension', 'ce-note': 'a%00b' }, '{}'],
+      [{ 'ce-id': 'nul-error', 'ce-knativeerrordata': 'eAB5' }, '{}'],
+      [{ 'ce-id': 'surrogate' }, '{"text":"\\ud800"}'],
+      [{ 'ce-id': 'deep' }, deep],
+      [{ 'ce-id': 'odd-code', 'ce-knativeerrorcode': '99999999999' }, '{}'],
+    ];
+    for (const [headers, body] of cases) {
+      const res = await post(url, headers, body);
+      expect([headers['ce-id'], res.status]).toEqual([headers['ce-id'], 202]);
+    }
+    // Nested deeper than anything can serialise again: refused in words (400), not a 500 retried.
+    const refused = await post(url, { 'ce-id': 'deeper' }, deeper);
+    expect(refused.status).toBe(400);
+    const { rows } = await sql.query("SELECT event_id FROM admit_batch.dead_letters WHERE type = 'premiere.test.odd' ORDER BY event_id");
+    expect(rows.map((r) => r.event_id)).toEqual(cases.map(([h]) => h['ce-id']).sort());
+  });
+
+  it('refuses to replay (409, left open) a letter that could never be published as it was, instead of a replay stuck in the outbox', async () => {
+    const { url } = await start(admitBatch);
+    expect((await post(url, { 'ce-id': 'odd-extension', 'ce-constructor': 'x' }, '{}')).status).toBe(202);
+    const { rows } = await sql.query("SELECT id FROM admit_batch.dead_letters WHERE event_id = 'odd-extension'");
+    const res = await fetch(`${url}/admin/api/dead-letters/${rows[0].id}/replay`, { method: 'POST', headers: admin });
+    expect(res.status).toBe(409);
+    expect((await res.json()).message).toMatch(/constructor/);
+    const after = await sql.query("SELECT open FROM admit_batch.dead_letters WHERE event_id = 'odd-extension'");
+    expect(after.rows[0].open).toBe(true);
+    expect((await sql.query('SELECT count(*)::int AS n FROM admit_batch.outbox')).rows[0].n).toBe(0);
+  });
+});
