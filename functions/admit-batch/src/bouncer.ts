@@ -76,7 +76,7 @@ export function createBouncer(ctx: Ctx) {
       if (a.returned.lapsed) metrics.returned.labels(showId, 'lapsed').inc(a.returned.lapsed);
       if (a.returned.passedOver) metrics.returned.labels(showId, 'passed_over').inc(a.returned.passedOver);
       // Durably, so that a room rebuilt after Redis forgot it does not put these holders back in line.
-      await recordReturned(ctx.db, showId, a.given);
+      await recordReturned(tx, showId, a.given);
       if (a.returned.unclaimed) {
         metrics.returned.labels(showId, 'unclaimed').inc(a.returned.unclaimed);
         log.info({ showId, tokens: a.returned.unclaimed }, 'room recovered: tokens nobody came back for went back to the quota');

@@ -59,10 +59,10 @@ export interface ReturnedToken {
 
 /**
  * Records tokens Redis gave back, so that a rebuilt room knows them as such (their holders are not
- * put back in line). Safe to repeat. Best effort after the fact: one that fails to be written is
+ * put back in line). Safe to repeat; `db` may be a transaction (the bouncer's, with its events). Best effort after the fact: one that fails to be written is
  * counted live by a rebuild until the grace ends, as if its holder had gone quiet.
  */
-export async function recordReturned(db: pg.Pool, showId: string, tokens: ReturnedToken[]): Promise<void> {
+export async function recordReturned(db: Pick<pg.Pool | pg.PoolClient, 'query'>, showId: string, tokens: ReturnedToken[]): Promise<void> {
   if (tokens.length === 0) return;
   await db.query(
     `INSERT INTO issue_token.returned_tokens (show_id, visitor, session_hash, reason)
