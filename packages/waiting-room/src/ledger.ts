@@ -2,41 +2,58 @@ import type pg from 'pg';
 
 /**
  * Visitor numbers are reserved in the durable token ledger (issue_token.token_ledger) a block at a
- * time, ahead of need: a join that leaves fewer than LOW_WATER numbers below the room's ceiling
- * reserves the next block without waiting for it, and only a join that finds none left waits
- * (`must_reserve`). Joiners who wait in the same moment share one reservation sized for all of them.
- * A room rebuilt after Redis forgot it counts what a block left unused as issued until its grace
- * is over (lib/recovery.lua), so blocks stay small.
+ * time, ahead of need: a join that leaves fewer than half a block below the room's ceiling has the
+ * next block reserved without waiting for it, and only a join that finds none left waits
+ * (`must_reserve`). One reservation per show is under way at a time in a process; joiners who wait
+ * meanwhile share it. A block follows the demand: 64 numbers, twice the last one when that went
+ * within a second (a burst: a PostgreSQL write every few hundred joins, not every few dozen), at most
+ * 4,096. A room rebuilt after Redis forgot it counts what a block left unused as issued until its
+ * grace is over (lib/recovery.lua).
  */
-export const LOW_WATER = 32;
-const BLOCK = 64;
+const BLOCK = { least: 64, most: 4_096, burstMs: 1_000 };
 
 /**
  * The durable record of how many tokens each show may have issued: no token carries a visitor
  * number above the show's `reserved`.
  */
 export class TokenLedger {
-  private readonly waiting = new Map<string, { issued: number; joiners: number; ceiling: Promise<number> }>();
+  private readonly underWay = new Map<string, { issued: number; joiners: number; ceiling: Promise<number> }>();
+  private readonly last = new Map<string, { at: number; block: number }>();
 
   constructor(private readonly db: pg.Pool) {}
 
+  /** Below this many numbers left under the ceiling, the next block is reserved ahead of need. */
+  lowWater(showId: string): number {
+    return Math.max(BLOCK.least, this.last.get(showId)?.block ?? 0) / 2;
+  }
+
   /**
-   * Reserves numbers above `issued` (what the room has issued) for this joiner and those asking in
-   * the same moment; the new ceiling.
+   * Reserves numbers above `issued` (what the room has issued) for this joiner and those asking
+   * while it is under way; the new ceiling. `ahead`: only if none is under way already (a join that
+   * needs none yet does not wait for one).
    */
-  reserve(showId: string, issued: number): Promise<number> {
-    let batch = this.waiting.get(showId);
-    if (!batch) {
-      const b = { issued, joiners: 0, ceiling: Promise.resolve(0) };
-      b.ceiling = new Promise<void>((r) => setImmediate(r)).then(() => {
-        this.waiting.delete(showId);
-        return this.write(showId, b.issued, Math.max(BLOCK, 2 * b.joiners));
-      });
-      this.waiting.set(showId, (batch = b));
+  reserve(showId: string, issued: number, ahead = false): Promise<number> | null {
+    let r = this.underWay.get(showId);
+    if (r && ahead) return null;
+    if (!r) {
+      const batch = { issued, joiners: 0, ceiling: Promise.resolve(0) };
+      // The next turn of the event loop: the joiners who found the ceiling reached at once, counted.
+      batch.ceiling = new Promise<void>((go) => setImmediate(go))
+        .then(() => this.write(showId, batch.issued, this.blockFor(showId, batch.joiners)))
+        .finally(() => this.underWay.delete(showId));
+      this.underWay.set(showId, (r = batch));
     }
-    batch.joiners++;
-    batch.issued = Math.max(batch.issued, issued);
-    return batch.ceiling;
+    r.joiners++;
+    r.issued = Math.max(r.issued, issued);
+    return r.ceiling;
+  }
+
+  private blockFor(showId: string, joiners: number): number {
+    const last = this.last.get(showId);
+    const block = Math.max(2 * joiners, last && Date.now() - last.at < BLOCK.burstMs ? Math.min(BLOCK.most, 2 * last.block) : BLOCK.least);
+    if (this.last.size >= 10_000) this.last.clear();
+    this.last.set(showId, { at: Date.now(), block });
+    return block;
   }
 
   private async write(showId: string, issued: number, block: number): Promise<number> {

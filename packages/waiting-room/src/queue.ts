@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf } from './estimate';
 import { roomKeys } from './keys';
-import { LOW_WATER, type ReturnedToken, type TokenLedger } from './ledger';
+import type { ReturnedToken, TokenLedger } from './ledger';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -217,8 +217,8 @@ export class ShowQueue {
       else await this.reserveNumbers(ledger, Number(r[1]));
       r = await commands(this.redis).join(...this.keys, ...args, '1');
     }
-    if (r[0] === 'new' && Number(r[13]) < LOW_WATER) {
-      this.reserveNumbers(ledger, Number(r[1])).catch(() => undefined); // a later joiner waits, and tries again
+    if (r[0] === 'new' && Number(r[13]) < ledger.lowWater(this.showId)) {
+      this.reserveNumbers(ledger, Number(r[1]), true).catch(() => undefined); // a later joiner waits, and tries again
     }
     if (r[0] === 'recovering') return { outcome: 'recovering', retryAfterMs: Math.max(1_000, Number(r[1])) };
     if (r[0] === 'rate_limited') {
@@ -246,8 +246,10 @@ export class ShowQueue {
     };
   }
 
-  private async reserveNumbers(ledger: TokenLedger, issued: number): Promise<void> {
-    await commands(this.redis).raiseCeiling(...this.keys, await ledger.reserve(this.showId, issued));
+  /** Numbers reserved above `issued`, and the room's ceiling raised to them (`ahead`: unless a reservation is under way). */
+  private async reserveNumbers(ledger: TokenLedger, issued: number, ahead = false): Promise<void> {
+    const ceiling = ledger.reserve(this.showId, issued, ahead);
+    if (ceiling) await commands(this.redis).raiseCeiling(...this.keys, await ceiling);
   }
 
   /**
