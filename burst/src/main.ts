@@ -10,6 +10,7 @@ import { Recorder } from './recorder';
 import { report, type Run } from './report';
 import { ONE_ADDRESS_CROWD, runningStack, startStack, type Target } from './stack';
 import { visitor, type Behaviour, type Crowd } from './visitor';
+import { readOptions } from './options';
 
 const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
   [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX]
@@ -58,24 +59,7 @@ const PRESETS: Record<string, Record<string, string>> = {
 };
 
 function parse(argv: string[]): Options {
-  const given: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)$/.exec(argv[i]);
-    if (!m || argv[i + 1] === undefined) throw new Error(`${argv[i]}: expected --option value\n${USAGE}`);
-    given[m[1]] = argv[++i];
-  }
-  const preset = given.preset ?? 'full';
-  if (preset !== undefined && !PRESETS[preset]) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
-  const o = { ...(preset ? PRESETS[preset] : {}), ...given };
-  const known = new Set(['preset', 'visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail']);
-  for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
-  const num = (k: string, fallback: number, min: number, max: number) => {
-    const v = o[k] === undefined ? fallback : Number(o[k]);
-    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${k} must be a number from ${min} to ${max}, got ${o[k]}`);
-    return v;
-  };
-  const seats = (o.seats ?? '1-4').split('-').map(Number);
-  if (seats.length !== 2 || !(seats[0] >= 1 && seats[1] >= seats[0] && seats[1] <= 6)) throw new Error(`--seats must be MIN-MAX within 1-6, got ${o.seats}`);
+  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail'], USAGE);
   if (o.compare !== undefined && o.compare !== 'naive') throw new Error(`--compare takes "naive", got ${o.compare}`);
   if (o.compare && o.url) throw new Error('--compare naive runs two local stacks of its own; leave out --url');
   if (o.namespace && !o.url) throw new Error('--namespace counts pods on a cluster: give its edge with --url');
@@ -96,7 +80,7 @@ function parse(argv: string[]): Options {
       giveUp: num('give-up', 0.05, 0, 1),
       letExpire: num('let-expire', 0.02, 0, 1),
       declined: num('declined', 0.1, 0, 1),
-      seats: seats as [number, number],
+      seats,
     },
     url: o.url,
     adminToken: o['admin-token'],

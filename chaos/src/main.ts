@@ -13,6 +13,7 @@ import * as check from './invariants';
 import type { DeadLetterSeen, LegacyHold, ProviderPayment } from './invariants';
 import { isAlive, isOurs, listenerPid, partPorts, readState, type StackState } from './processes';
 import { failures, summary, type Checked, type FaultRecord, type Findings } from './summary';
+import { readOptions } from '@premiere/burst/dist/options';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -73,24 +74,7 @@ export const OWN_STACK_ENV: Record<string, string> = {
 };
 
 export function parse(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
-  const given: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)$/.exec(argv[i]);
-    if (!m || argv[i + 1] === undefined) throw new Error(`${argv[i]}: expected --option value\n${USAGE}`);
-    given[m[1]] = argv[++i];
-  }
-  const preset = given.preset ?? 'full';
-  if (!PRESETS[preset]) throw new Error(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
-  const o = { ...PRESETS[preset], ...given };
-  const known = new Set(['preset', 'faults', 'visitors', 'arrive', 'warmup', 'gap', 'recovery-timeout', 'grace', 'settle', 'show', 'zone-capacity', 'sigterm', 'give-up', 'let-expire', 'declined', 'seats', 'timeout-ms', 'connections', 'url', 'state-dir', 'database-url', 'admin-token', 'dead-letters-path']);
-  for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
-  const num = (k: string, fallback: number, min: number, max: number) => {
-    const v = o[k] === undefined ? fallback : Number(o[k]);
-    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${k} must be a number from ${min} to ${max}, got ${o[k]}`);
-    return v;
-  };
-  const seats = (o.seats ?? '1-4').split('-').map(Number);
-  if (seats.length !== 2 || !(seats[0] >= 1 && seats[1] >= seats[0] && seats[1] <= 6)) throw new Error(`--seats must be MIN-MAX within 1-6, got ${o.seats}`);
+  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['faults', 'visitors', 'arrive', 'warmup', 'gap', 'recovery-timeout', 'grace', 'settle', 'show', 'zone-capacity', 'sigterm', 'give-up', 'let-expire', 'declined', 'seats', 'timeout-ms', 'connections', 'url', 'state-dir', 'database-url', 'admin-token', 'dead-letters-path'], USAGE);
   for (const k of ['state-dir', 'database-url', 'admin-token']) if (given[k] !== undefined && !o.url) throw new Error(`--${k} is for a stack given with --url; a stack of chaos's own is known already`);
   return {
     preset,
@@ -110,7 +94,7 @@ export function parse(argv: string[], env: NodeJS.ProcessEnv = process.env): Opt
       giveUp: num('give-up', 0.05, 0, 1),
       letExpire: num('let-expire', 0.05, 0, 1),
       declined: num('declined', 0.1, 0, 1),
-      seats: seats as [number, number],
+      seats,
     },
     timeoutMs: num('timeout-ms', 15_000, 100, 120_000),
     connections: Math.round(num('connections', 256, 1, 10_000)),

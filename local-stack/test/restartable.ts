@@ -30,6 +30,14 @@ function postgresUser(): { uid?: number; gid?: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+/** Sends `signal` to the process (if it still runs) and waits for it to exit. */
+async function signalled(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
+}
+
 export async function restartablePostgres(): Promise<Restartable> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-pg-kill-'));
@@ -52,13 +60,7 @@ export async function restartablePostgres(): Promise<Restartable> {
       c.once('exit', () => reject(new Error(`postgres exited: ${log}`)));
     });
   };
-  const exit = async (signal: NodeJS.Signals) => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await exited;
-  };
+  const exit = (signal: NodeJS.Signals) => signalled(child, signal);
   await start();
   const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
   await admin.connect();
@@ -103,13 +105,7 @@ export async function restartableRedis(): Promise<Restartable> {
       }
     }, 10_000, 100);
   };
-  const exit = async (signal: NodeJS.Signals) => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await exited;
-  };
+  const exit = (signal: NodeJS.Signals) => signalled(child, signal);
   await start();
   return {
     url,

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { html, Html, operatorCheck, operatorHeaders, page, type FunctionContext } from '@premiere/runtime';
+import { html, Html, operatorCheck, operatorRoute, page, type FunctionContext } from '@premiere/runtime';
 import { ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, roomKeys, ROOMS_KEY, showsWithTokens, ShowQueue, type RoomState } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
 import { bouncerOf } from './events';
@@ -63,12 +63,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     return withSizing((await readRoomState(ctx.redis, showId))!);
   }
 
-  const route = (method: 'GET' | 'POST' | 'PATCH', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute => ({
-    method,
-    path,
-    options: { validate: { headers: operatorHeaders, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } },
-    handler,
-  });
+  const route = operatorRoute;
 
   return [
     {

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { Counter, Gauge, InvalidEvent, operatorCheck, operatorHeaders, parseCloudEvent, refuseUnauthenticated, type FunctionContext } from '@premiere/runtime';
+import { Counter, Gauge, InvalidEvent, operatorCheck, operatorRoute, parseCloudEvent, refuseUnauthenticated, type FunctionContext } from '@premiere/runtime';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
@@ -224,12 +224,7 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
     return rows.sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  const admin = (method: 'GET' | 'POST', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute => ({
-    method,
-    path,
-    options: { validate: { headers: operatorHeaders, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } },
-    handler,
-  });
+  const admin = operatorRoute;
 
   return [
     {

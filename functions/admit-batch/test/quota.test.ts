@@ -6,7 +6,7 @@ import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorizat
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../../issue-token/src';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { admitBatch } from '../src';
 
 /**
@@ -36,7 +36,7 @@ afterAll(async () => {
 const env = (extra: Record<string, string> = {}) =>
   testEnv(db, redis.prefix, {
     TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN, STATUS_SNAPSHOT_MS: '0',
-    JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0',
+    ...NO_JOIN_LIMITS,
     ...extra,
   });
 

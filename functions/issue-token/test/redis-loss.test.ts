@@ -2,7 +2,7 @@ import { createFunction, sessionHash, type RunningFunction } from '@premiere/run
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { readRoomState, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
 
 // Redis forgets a show (a restart without its data, a flush, a failover to a replica that lagged):
@@ -25,11 +25,9 @@ afterAll(async () => {
   await redis.clean();
 });
 
-const NO_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
-
 async function start(env: Record<string, string> = {}) {
   const logs = captureLogs();
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), logs.stream);
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), logs.stream);
   running.push(fn);
   await fn.start();
   return { fn, logs, url: `http://127.0.0.1:${fn.server.info.port}` };

@@ -3,7 +3,7 @@ import { createFunction, TokenSigner, type RunningFunction } from '@premiere/run
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
 
 let db: TestDatabase;
@@ -22,11 +22,8 @@ afterAll(async () => {
   await redis.clean();
 });
 
-/** Every visitor here comes from one address (127.0.0.1): the limits are off unless a test sets them (see security.test.ts). */
-const NO_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
-
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };

@@ -5,7 +5,7 @@ import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type T
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { readRoomState, roomKeys } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../../issue-token/src';
 import { reserveSeat } from '../src';
 
@@ -43,7 +43,7 @@ async function start<T extends Parameters<typeof createFunction>[0]>(definition:
 }
 
 it('lets an admitted visitor Redis forgot in with their access token, and counts them in the zone again', async () => {
-  const tokens = await start(issueToken, { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' });
+  const tokens = await start(issueToken, NO_JOIN_LIMITS);
   const zone = await start(reserveSeat);
   const showId = await addTestShow(db.url, { seats: 20, zoneCapacity: 5 });
   const session = `forgotten-session-${process.pid}-abcdef`;
@@ -68,7 +68,7 @@ it('lets an admitted visitor Redis forgot in with their access token, and counts
 });
 
 it('lets in an admitted visitor whose waiting page polled (and put them back in line) before they entered', async () => {
-  const tokens = await start(issueToken, { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', RECOVERY_GRACE_SECONDS: '60', STATUS_SNAPSHOT_MS: '0' });
+  const tokens = await start(issueToken, { ...NO_JOIN_LIMITS, RECOVERY_GRACE_SECONDS: '60', STATUS_SNAPSHOT_MS: '0' });
   const zone = await start(reserveSeat);
   const showId = await addTestShow(db.url, { seats: 20, zoneCapacity: 5 });
   const session = `polled-first-session-${process.pid}-abcdef`;

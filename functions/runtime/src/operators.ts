@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Boom from '@hapi/boom';
-import type { Request } from '@hapi/hapi';
+import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type { EnvSpec } from './config';
 
@@ -27,4 +27,9 @@ export function operatorCheck(adminToken: string): (request: Request) => void {
       throw Boom.unauthorized('a valid "Authorization: Bearer <ADMIN_TOKEN>" is required');
     }
   };
+}
+
+/** A route of the operators' API: the Authorization header required, a small body at most (4 KiB). */
+export function operatorRoute(method: 'GET' | 'POST' | 'PATCH', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute {
+  return { method, path, options: { validate: { headers: operatorHeaders, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } }, handler };
 }

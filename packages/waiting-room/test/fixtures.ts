@@ -42,3 +42,9 @@ export async function addTestShow(
 
 export const TEST_SIGNING_KEYS = JSON.stringify({ k1: 'test-signing-key-0123456789abcdefghijkl' });
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/**
+ * Every visitor of a test comes from one address (127.0.0.1): issue-token's join limits off, for
+ * the tests that are not about them (issue-token's security.test.ts is).
+ */
+export const NO_JOIN_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
