@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Logger } from '@premiere/runtime';
 
 /** A part that dies within this long of starting is crash-looping: it waits longer each time. */
@@ -86,23 +86,29 @@ export class Supervisor {
   }
 }
 
+/**
+ * A process, once it runs. One that cannot be started (EAGAIN, EMFILE, no such program) is a failed
+ * start, which the supervisor tries again, not an unhandled 'error' event that ends the supervisor.
+ */
+export async function started(command: string, args: string[], options: SpawnOptions): Promise<ChildProcess> {
+  const child = spawn(command, args, options);
+  await new Promise((running, failed) => {
+    child.once('spawn', running);
+    child.once('error', failed);
+  });
+  child.on('error', () => undefined); // later errors (a signal to a process gone) are its exit's business
+  return child;
+}
+
 /** A Node program of the stack (a function, a simulator, the broker, the edge) as a part. */
 export function nodeProgram(script: string, env: NodeJS.ProcessEnv): Part {
   return {
-    async start() {
-      const child = spawn(process.execPath, [script], {
+    start: () =>
+      started(process.execPath, [script], {
         env,
         stdio: ['ignore', 'inherit', 'inherit'],
         detached: true, // its own process group: Ctrl-C reaches the stack, which stops it in order
-      });
-      // A spawn that fails (EAGAIN, EMFILE) is a failed start, tried again, not the supervisor's end.
-      await new Promise((started, failed) => {
-        child.once('spawn', started);
-        child.once('error', failed);
-      });
-      child.on('error', () => undefined); // later errors (a signal to a process gone) are its exit's business
-      return child;
-    },
+      }),
     stop: (child) => terminate(child, 12_000),
   };
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createLogger } from '@premiere/runtime';
 import { captureLogs, eventually } from '@premiere/runtime/testing';
-import { Supervisor, terminate, type Part } from '../src/supervise';
+import { started, Supervisor, terminate, type Part } from '../src/supervise';
 
 function alive(pid: number) {
   try {
@@ -21,6 +21,22 @@ describe('the local stack’s supervisor', () => {
   afterEach(async () => {
     for (const s of supervisors.splice(0)) s.halt();
     for (const stop of stops.splice(0)) await stop();
+  });
+
+  it('takes a program that cannot be started for a failed start (tried again), not the end of the supervisor', async () => {
+    await expect(started('/no/such/program', [], { stdio: 'ignore' })).rejects.toThrow(/ENOENT/);
+    const logs = captureLogs();
+    const supervisor = new Supervisor(createLogger({ name: 'local-stack' }, logs.stream), () => undefined);
+    supervisors.push(supervisor);
+    // Its second start cannot spawn (a program gone, no process slot left): the third is tried.
+    let tries = 0;
+    const part: Part = { start: () => (++tries === 2 ? started('/no/such/program', [], { stdio: 'ignore' }) : sleeper().start()), stop: (child) => terminate(child, 5_000) };
+    stops.push(await supervisor.keep('flaky', part));
+    const first = supervisor.processes.flaky;
+    process.kill(first, 'SIGKILL');
+    await eventually(() => supervisor.processes.flaky !== undefined && supervisor.processes.flaky !== first, 10_000);
+    expect(tries).toBe(3);
+    expect(logs.lines.map((l) => l.msg)).toContain('flaky could not start (spawn /no/such/program ENOENT); starting it again in 2 s');
   });
 
   it('starts a part that died again, records its new pid, and logs the restart', async () => {
