@@ -97,8 +97,12 @@ describe('when Redis forgets a show', () => {
     await redis.clean();
 
     // Redis does not know how many tokens are live: not sold out (it may not be), not a fifth token.
+    const reserved = async () => (await fn.ctx.db.query('SELECT reserved FROM issue_token.token_ledger WHERE show_id = $1', [showId])).rows[0].reserved;
+    const before = await reserved();
     const meanwhile = await join(url, showId, newSession());
     expect(meanwhile.status).toBe(503);
+    for (let i = 0; i < 5; i++) expect((await join(url, showId, newSession())).status).toBe(503);
+    expect(await reserved()).toBe(before); // a refused join takes no number, nor reserves any
     expect(Number(meanwhile.retryAfter)).toBeGreaterThan(0);
     expect(meanwhile.body.message).toMatch(/recover|counting/i);
     // Said on purpose, not a failure: a warning, never an error line to page someone with.

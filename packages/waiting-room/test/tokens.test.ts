@@ -176,3 +176,39 @@ describe('a refused join says what the bouncer would give back', () => {
     expect(await queue.join('again', '198.51.100.1', HOUR, HOUR, capped, ledger)).toMatchObject({ outcome: 'rate_limited', scope: 'address_tokens', reclaimable: 'lapsed' });
   });
 });
+
+describe('putting back a visitor Redis forgot', () => {
+  it('counts a number above what the room issued as issued, so that no later join is given it again (even while recovering)', async () => {
+    const queue = await room(10, 1);
+    const joined = [];
+    for (const s of ['a', 'b', 'c']) joined.push(await queue.join(s, '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger));
+    const third = joined[2] as { visitor: number; place: number };
+    const [roomKey, sessions, queueKey, , , visitorPrefix] = roomKeys(queue.showId);
+    // A replica that lagged: it never saw the third join, and it is recovering others' tokens.
+    await redis.hset(roomKey, 'issued', 2, 'seq', 2, 'unclaimed', 1, 'recoverUntil', Date.now() + HOUR);
+    await redis.del(`${visitorPrefix}${third.visitor}`);
+    await redis.hdel(sessions, 'c');
+    await redis.zrem(queueKey, String(third.visitor));
+
+    expect(await queue.reinstate(third.visitor, 'c', third.place, { state: 'waiting' }, Date.now(), ledger)).toMatchObject({ outcome: 'reinstated', visitor: third.visitor });
+    expect(Number(await redis.hget(roomKey, 'issued'))).toBeGreaterThanOrEqual(third.visitor);
+    await redis.hdel(roomKey, 'recoverUntil', 'unclaimed');
+    const next = await queue.join('d', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger);
+    expect((next as { visitor: number }).visitor).toBeGreaterThan(third.visitor);
+  });
+
+  it('gives a new number only below the ledger’s ceiling when theirs went to someone else', async () => {
+    const queue = await room(10, 1);
+    const first = (await queue.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger)) as { visitor: number; place: number };
+    const [roomKey, sessions, , , , visitorPrefix] = roomKeys(queue.showId);
+    // Their number is someone else's now, and the room has issued every number reserved.
+    await redis.hset(`${visitorPrefix}${first.visitor}`, 'session', 'someone-else');
+    await redis.hdel(sessions, 'a');
+    const ceiling = Number(await redis.hget(roomKey, 'ceiling'));
+    await redis.hset(roomKey, 'issued', ceiling);
+    const back = await queue.reinstate(first.visitor, 'a', first.place, { state: 'waiting' }, Date.now(), ledger);
+    expect(back.outcome).toBe('reinstated');
+    expect(back.visitor).toBeGreaterThan(ceiling);
+    expect(back.visitor).toBeLessThanOrEqual(Number(await redis.hget(roomKey, 'ceiling'))); // reserved first
+  });
+});
