@@ -76,7 +76,7 @@ func brokerClassProblems(b *eventingv1.Broker) []string {
 		return []string{fmt.Sprintf("broker class %s has no spec.config", class)}
 	}
 	if c.Name == "config-br-default-channel" {
-		return []string{fmt.Sprintf("broker class %s gets the channel-based broker's config (spec.config %s/%s after defaulting): set the class's own config", class, c.Namespace, c.Name)}
+		return []string{fmt.Sprintf("broker class %s gets the channel-based broker's config (spec.config %s/%s after defaulting), which it cannot use: it never becomes Ready", class, c.Namespace, c.Name)}
 	}
 	wanted, known := brokerConfigKinds[class]
 	if !known {
