@@ -25,9 +25,11 @@ const SCHEMAS = process.env.PREMIERE_SCHEMAS_DIR ?? path.resolve(ROOT, '../share
 /** The documented combinations of values (README, docs/operations.md), each rendered and checked. */
 export const SCENARIOS: Record<string, string[]> = {
   defaults: [],
+  // The Kafka broker's own ConfigMap (knative-eventing/kafka-broker-config), or one of the operator's.
   'kafka broker': ['--set', 'broker.class=Kafka'],
+  'kafka broker, own config': ['--set', 'broker.class=Kafka', '--set', 'broker.config.apiVersion=v1', '--set', 'broker.config.kind=ConfigMap', '--set', 'broker.config.name=premiere-kafka', '--set', 'broker.config.namespace=kafka'],
   // Not on Knative's list of brokers with sender identity: documented with authentication off.
-  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none'],
+  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none', '--set', 'broker.config.apiVersion=eventing.knative.dev/v1alpha1', '--set', 'broker.config.kind=RabbitmqBrokerConfig', '--set', 'broker.config.name=premiere-rabbitmq'],
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
@@ -60,6 +62,9 @@ export const REFUSED: [string[], string][] = [
   // A function may not opt out of the events.* settings through its own env.
   [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], "invalid propertyName 'EVENT_AUTH'"],
   [['--set', 'broker.deadLetters.uri=dead-letters.example'], '/broker/deadLetters/uri'],
+  // RabbitMQ has no default config; Eventing's would be the in-memory channel's.
+  [['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none'], 'broker.config is required with broker.class RabbitMQBroker'],
+  [['--set', 'broker.config.name=premiere-kafka'], '/broker/config'],
   [['--set', 'broker.deadLetters.image=event-display'], "additional properties 'image' not allowed"],
   // Fewer than three sentinels cannot keep a majority through one lost machine.
   [['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.replicas=2'], "at '/redis/replication/replicas'"],

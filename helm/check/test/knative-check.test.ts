@@ -3,7 +3,8 @@ import path from 'node:path';
 import { knativeServiceProblems } from '../src/knative-rules';
 import { buildKnativeCheck, findGo, knativeProblems, type KnativeCheck } from '../src/knative';
 import { KNATIVE_BROKEN, knativeFixtureMustFail } from '../src/main';
-import { parseAll } from '../src/helm';
+import { CHART, findHelm, KUBE_VERSION, parseAll } from '../src/helm';
+import { execFileSync } from 'node:child_process';
 
 /**
  * chart:check's Knative layer (helm/check/knative): Knative's own webhook logic catches what the
@@ -55,5 +56,37 @@ spec:
   it('refuses unknown fields, as the webhooks decode', () => {
     const report = knative.run('apiVersion: sources.knative.dev/v1\nkind: PingSource\nmetadata: { name: p }\nspec: { schedule: "* * * * *", scheduel: x, sink: { uri: "http://x.example" } }\n');
     expect(report.problems.map((p) => p.problem)).toEqual([expect.stringContaining('unknown field "scheduel"')]);
+  });
+});
+
+const helm = findHelm();
+/** Defect 5: a broker class that needs its own config must not be left with Eventing's default. */
+((go && helm) || process.env.CI ? describe : describe.skip)('the broker class and its config', () => {
+  let knative: KnativeCheck;
+  beforeAll(() => {
+    knative = buildKnativeCheck();
+  }, 30 * 60_000);
+  const broker = (klass: string, config?: Record<string, string>) => `apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: { name: b, annotations: { eventing.knative.dev/broker.class: ${klass} } }
+spec: ${JSON.stringify(config ? { config } : {})}
+`;
+  const render = (args: string[]) => execFileSync(helm!, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args], { encoding: 'utf8' });
+
+  it('the channel-based broker may take Eventing’s default; Kafka and RabbitMQ may not', () => {
+    expect(knative.run(broker('MTChannelBasedBroker')).problems).toEqual([]);
+    for (const klass of ['Kafka', 'RabbitMQBroker']) {
+      expect(knative.run(broker(klass)).problems.map((p) => p.problem)).toEqual([expect.stringContaining('knative-eventing/config-br-default-channel')]);
+    }
+    expect(knative.run(broker('RabbitMQBroker', { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' })).problems.map((p) => p.problem)).toEqual([expect.stringContaining('needs spec.config of kind')]);
+  });
+
+  it('the chart gives the Kafka broker its own ConfigMap, and RabbitMQ the one named', () => {
+    const kafka = knative.run(render(['--set', 'broker.class=Kafka']));
+    expect(kafka.problems).toEqual([]);
+    expect(kafka.objects.find((o) => o.kind === 'Broker')!.spec.config).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', name: 'kafka-broker-config', namespace: 'knative-eventing' });
+    const rabbit = knative.run(render(['--set', 'broker.class=RabbitMQBroker', '--set', 'broker.config.apiVersion=eventing.knative.dev/v1alpha1', '--set', 'broker.config.kind=RabbitmqBrokerConfig', '--set', 'broker.config.name=premiere-rabbitmq']));
+    expect(rabbit.problems).toEqual([]);
+    expect(() => render(['--set', 'broker.class=RabbitMQBroker'])).toThrow(/broker.config is required with broker.class RabbitMQBroker/);
   });
 });
