@@ -6,6 +6,7 @@ import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declaration
 import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
+import { buildKnativeCheck, knativeProblems, type KnativeCheck } from './knative';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
@@ -14,7 +15,8 @@ import { securityProblems } from './security';
 /**
  * `npm run chart:check`: the chart's checks without a cluster — helm lint, helm template for every
  * documented combination of values, every rendered manifest strictly validated against the
- * Kubernetes and Knative schemas, the rules Knative's webhook enforces, the doors (every function
+ * Kubernetes and Knative schemas, Knative's own webhook logic on every Knative object (knative.ts,
+ * helm/check/knative), the rules Knative's webhook enforces, the doors (every function
  * cluster-local, every event delivery authenticated: security.ts), and fixtures that must fail (so a
  * check that passes everything cannot go unnoticed).
  */
@@ -23,9 +25,11 @@ const SCHEMAS = process.env.PREMIERE_SCHEMAS_DIR ?? path.resolve(ROOT, '../share
 /** The documented combinations of values (README, docs/operations.md), each rendered and checked. */
 export const SCENARIOS: Record<string, string[]> = {
   defaults: [],
+  // The Kafka broker's own ConfigMap (knative-eventing/kafka-broker-config), or one of the operator's.
   'kafka broker': ['--set', 'broker.class=Kafka'],
+  'kafka broker, own config': ['--set', 'broker.class=Kafka', '--set', 'broker.config.apiVersion=v1', '--set', 'broker.config.kind=ConfigMap', '--set', 'broker.config.name=premiere-kafka', '--set', 'broker.config.namespace=kafka'],
   // Not on Knative's list of brokers with sender identity: documented with authentication off.
-  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none'],
+  'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none', '--set', 'broker.config.apiVersion=eventing.knative.dev/v1alpha1', '--set', 'broker.config.kind=RabbitmqBrokerConfig', '--set', 'broker.config.name=premiere-rabbitmq'],
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
   'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
@@ -58,6 +62,9 @@ export const REFUSED: [string[], string][] = [
   // A function may not opt out of the events.* settings through its own env.
   [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], "invalid propertyName 'EVENT_AUTH'"],
   [['--set', 'broker.deadLetters.uri=dead-letters.example'], '/broker/deadLetters/uri'],
+  // RabbitMQ has no default config; Eventing's would be the in-memory channel's.
+  [['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none'], 'broker.config is required with broker.class RabbitMQBroker'],
+  [['--set', 'broker.config.name=premiere-kafka'], '/broker/config'],
   [['--set', 'broker.deadLetters.image=event-display'], "additional properties 'image' not allowed"],
   // Fewer than three sentinels cannot keep a majority through one lost machine.
   [['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.replicas=2'], "at '/redis/replication/replicas'"],
@@ -106,6 +113,22 @@ export function alertMetricProblems(rules: Record<string, any>[], functionsDir =
   return problems;
 }
 
+/** What only Knative's own webhook logic catches (each passes the schemas); the fixture must fail for each. */
+export const KNATIVE_BROKEN: string[] = [
+  'Service broken: "K_CONFIGURATION" is a reserved environment variable',
+  'Service broken: max-scale=2 is less than min-scale=5',
+  'PingSource broken: invalid value: end of range (61) above maximum (59): 61: spec.schedule',
+  'Trigger broken: invalid value: Relative URI is not allowed when Ref and [apiVersion, kind, name] is absent: spec.subscriber.uri',
+  "Broker broken: broker class Kafka gets the channel-based broker's config",
+];
+
+/** Throws unless the Knative layer catches every problem of fixtures/knative-broken.yaml. */
+export function knativeFixtureMustFail(knative: KnativeCheck): void {
+  const caught = knativeProblems(knative.run(readFileSync(path.join(__dirname, '../fixtures/knative-broken.yaml'), 'utf8')));
+  const missed = KNATIVE_BROKEN.filter((e) => !caught.some((p) => p.startsWith(e)));
+  if (missed.length) throw new Error(`the Knative fixture was not caught (${missed.join('; ')}): the Knative layer is not running Knative's checks`);
+}
+
 function main() {
   const helm = requireHelm();
   const run = (args: string[]) => execFileSync(helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,13 +144,17 @@ function main() {
   const open = OPEN_DOORS.filter((e) => !doors.some((p) => p.startsWith(e)));
   const other = doors.filter((p) => !OPEN_DOORS.some((e) => p.startsWith(e)));
   if (open.length || other.length) throw new Error(`the doors fixture did not fail as it must (not caught: ${open.join('; ') || 'none'}; other problems: ${other.join('; ') || 'none'})`);
+  const knative = buildKnativeCheck();
+  knativeFixtureMustFail(knative);
 
   let failed = false;
   for (const [scenario, args] of Object.entries(SCENARIOS)) {
-    const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]));
+    const rendering = run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]);
+    const docs = parseAll(rendering);
     const edge = docs.find((d) => d.kind === 'ConfigMap' && (d.metadata as { name: string }).name === 'premiere-edge')?.data as Record<string, string>;
-    const problems = [...checkRendering(validator, docs), ...nginxConfigProblems(edge)];
-    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests, nginx -t\n`);
+    const report = knative.run(rendering);
+    const problems = [...checkRendering(validator, docs), ...knativeProblems(report), ...nginxConfigProblems(edge)];
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests (${report.objects.length} through Knative's webhooks, ${report.pods.length} revision pods built), nginx -t\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
     failed ||= problems.length > 0;
   }
