@@ -6,6 +6,7 @@ import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declaration
 import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
+import { monitoringProblems } from './monitoring';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
@@ -78,9 +79,9 @@ export function checkManifests(validator: Validator, docs: Record<string, unknow
   return problems;
 }
 
-/** Every check of one rendering: each manifest against its schema and Knative's rules, and the doors. */
+/** Every check of one rendering: each manifest against its schema and Knative's rules, the doors, monitoring. */
 export function checkRendering(validator: Validator, docs: Record<string, unknown>[]): string[] {
-  return [...checkManifests(validator, docs), ...securityProblems(docs)];
+  return [...checkManifests(validator, docs), ...securityProblems(docs), ...monitoringProblems(docs)];
 }
 
 /** The doors fixture must fail for its doors, and for nothing else (its manifests are valid). */
