@@ -29,8 +29,9 @@ export const SCENARIOS: Record<string, string[]> = {
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none'],
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
-  'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
-  'ServiceMonitor and alerts on': ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.prometheusRule.labels.release=prometheus'],
+  // With the network policies on (the default): Prometheus in namespace monitoring reaches each function's own port.
+  'PodMonitor and network policies on': ['--set', 'metrics.podMonitor.enabled=true'],
+  'PodMonitor and alerts on': ['--set', 'metrics.podMonitor.enabled=true', '--set', 'metrics.podMonitor.labels.release=prometheus', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.prometheusRule.labels.release=prometheus'],
   'dead letters to the operator’s own sink': ['--set', 'broker.deadLetters.uri=https://dead-letters.example/sink'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
   'behind a load balancer': ['--set', 'edge.service.type=LoadBalancer', '--set', 'edge.trustedProxies={10.0.0.0/8,2001:db8::/32}'],
@@ -65,6 +66,8 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.quorum=4'], 'redis.replication.quorum (4) cannot exceed redis.replication.replicas (3)'],
   [['--set', 'redis.replication.enabled=true', '--set', 'redis.existingSecret=premiere-redis'], 'redis.replication is for the bundled Redis'],
   [['--set', 'redis.replication.antiAffinity=strict'], "at '/redis/replication/antiAffinity'"],
+  // The ServiceMonitor scraped through the queue-proxy (every scrape a request): replaced, and said so.
+  [['--set', 'metrics.serviceMonitor.enabled=true'], 'metrics.serviceMonitor is replaced by metrics.podMonitor'],
 ];
 
 export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {
