@@ -7,6 +7,7 @@ import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
 import { monitoringProblems } from './monitoring';
+import { scaleToZeroProblems } from './scale-to-zero';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
@@ -147,6 +148,12 @@ function main() {
   process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge; nginx -t accepts the edge\n`);
   for (const p of parity) process.stdout.write(`       ${p}\n`);
   failed ||= parity.length > 0;
+
+  // Schedules let every function reach zero, but those kept warm on purpose (scale-to-zero.ts).
+  const asleep = scaleToZeroProblems(docs);
+  process.stdout.write(`${asleep.length ? 'FAIL' : 'ok  '} every function reaches zero between its schedules, or its schedule says why it stays warm\n`);
+  for (const p of asleep) process.stdout.write(`       ${p}\n`);
+  failed ||= asleep.length > 0;
 
   // The alerts name metrics the functions export (a renamed metric would silence its alert).
   const rules = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, '--set', 'metrics.prometheusRule.enabled=true'])).filter((d) => d.kind === 'PrometheusRule');
