@@ -115,7 +115,7 @@ export function describeIdleness(items: Idleness[]): string[] {
     const name = i.function.padEnd(width);
     if (i.minScale > 0) return `${name}  stays warm: min-scale ${i.minScale}`;
     const toZero = `at zero ${human(i.secondsToZero)} after its last request`;
-    if (i.reachesZero) return `${name}  reaches zero: ${toZero}; ${i.shortestGapSeconds === null ? 'no schedule wakes it' : `its schedules wake it every ${human(i.shortestGapSeconds)} at the most`}`;
+    if (i.reachesZero) return `${name}  reaches zero: ${toZero}; ${i.shortestGapSeconds === null ? 'no schedule wakes it' : `its schedules wake it at most every ${human(i.shortestGapSeconds)}`}`;
     const why = i.keptWarmBy.map((p) => `${p.pingSource} fires every ${human(p.everySeconds)}${p.reason ? `: ${p.reason}` : ''}`).join('; ');
     return `${name}  stays warm: ${why} (it would be ${toZero})`;
   });
