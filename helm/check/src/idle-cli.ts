@@ -8,8 +8,8 @@ import { describeIdleness, idleness, KNATIVE_AUTOSCALER_DEFAULTS, MIN_SECONDS_AT
  * the pods' chart). Computed as chart:check computes it, with Knative's default autoscaler settings.
  */
 const docs = parseAll(readFileSync(0, 'utf8'));
-const { stableWindow, scaleToZeroGracePeriod } = KNATIVE_AUTOSCALER_DEFAULTS;
+const config = KNATIVE_AUTOSCALER_DEFAULTS;
 process.stdout.write(
-  `Between sales (Knative's defaults: a ${stableWindow} stable window, a ${scaleToZeroGracePeriod} scale-to-zero grace; reaching zero means at least ${MIN_SECONDS_AT_ZERO} s there between two pings):\n`,
+  `Between sales (Knative's defaults: a ${config['stable-window']} stable window, a ${config['scale-to-zero-grace-period']} scale-to-zero grace; reaching zero means at least ${MIN_SECONDS_AT_ZERO} s there between two pings):\n`,
 );
 for (const line of describeIdleness(idleness(docs))) process.stdout.write(`  ${line}\n`);

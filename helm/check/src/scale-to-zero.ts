@@ -13,8 +13,14 @@ import { FUNCTION_LABEL } from './security';
  */
 type Doc = Record<string, any>;
 
-/** config-autoscaler's defaults in Knative Serving v1.22 (config/core/configmaps/autoscaler.yaml). */
-export const KNATIVE_AUTOSCALER_DEFAULTS = { stableWindow: '60s', scaleToZeroGracePeriod: '30s', scaleToZeroPodRetentionPeriod: '0s', scaleDownDelay: '0s' };
+/** config-autoscaler's defaults in Knative Serving v1.22 (config/core/configmaps/autoscaler.yaml), by its keys. */
+export const KNATIVE_AUTOSCALER_DEFAULTS = {
+  'enable-scale-to-zero': 'true',
+  'stable-window': '60s',
+  'scale-to-zero-grace-period': '30s',
+  'scale-to-zero-pod-retention-period': '0s',
+  'scale-down-delay': '0s',
+};
 export type AutoscalerConfig = typeof KNATIVE_AUTOSCALER_DEFAULTS;
 /** The least time at zero between two pings that counts as reaching zero. */
 export const MIN_SECONDS_AT_ZERO = 60;
@@ -75,7 +81,10 @@ export function idleness(docs: Doc[], config: AutoscalerConfig = KNATIVE_AUTOSCA
     .map((fn) => {
       const annotations: Record<string, string> = fn.spec?.template?.metadata?.annotations ?? {};
       const knob = (key: string, fallback: string) => durationSeconds(annotations[`autoscaling.knative.dev/${key}`] ?? fallback);
-      const secondsToZero = knob('window', config.stableWindow) + knob('scale-down-delay', config.scaleDownDelay) + Math.max(durationSeconds(config.scaleToZeroGracePeriod), knob('scale-to-zero-pod-retention-period', config.scaleToZeroPodRetentionPeriod));
+      const secondsToZero =
+        knob('window', config['stable-window']) +
+        knob('scale-down-delay', config['scale-down-delay']) +
+        Math.max(durationSeconds(config['scale-to-zero-grace-period']), knob('scale-to-zero-pod-retention-period', config['scale-to-zero-pod-retention-period']));
       const mine = pings.filter((p) => p.spec?.sink?.ref?.kind === 'Service' && p.spec.sink.ref.name === fn.metadata.name);
       const gap = shortestGapSeconds(mine.map((p) => p.spec.schedule));
       const minScale = Number(annotations['autoscaling.knative.dev/min-scale'] ?? 0);
@@ -86,7 +95,7 @@ export function idleness(docs: Doc[], config: AutoscalerConfig = KNATIVE_AUTOSCA
       return {
         function: fn.metadata.labels[FUNCTION_LABEL],
         service: fn.metadata.name,
-        reachesZero: minScale === 0 && !tooSoon(gap),
+        reachesZero: config['enable-scale-to-zero'] === 'true' && minScale === 0 && !tooSoon(gap),
         minScale,
         secondsToZero,
         shortestGapSeconds: gap,
@@ -115,6 +124,7 @@ export function describeIdleness(items: Idleness[]): string[] {
     const name = i.function.padEnd(width);
     if (i.minScale > 0) return `${name}  stays warm: min-scale ${i.minScale}`;
     const toZero = `at zero ${human(i.secondsToZero)} after its last request`;
+    if (!i.reachesZero && i.keptWarmBy.length === 0) return `${name}  stays warm: scale to zero is off (config-autoscaler enable-scale-to-zero)`;
     if (i.reachesZero) return `${name}  reaches zero: ${toZero}; ${i.shortestGapSeconds === null ? 'no schedule wakes it' : `its schedules wake it at most every ${human(i.shortestGapSeconds)}`}`;
     const why = i.keptWarmBy.map((p) => `${p.pingSource} fires every ${human(p.everySeconds)}${p.reason ? `: ${p.reason}` : ''}`).join('; ');
     return `${name}  stays warm: ${why} (it would be ${toZero})`;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadEventing } from '@premiere/local-stack/dist/declarations';
 import { CHART, findHelm, KUBE_VERSION, renderChart, ROOT } from '../src/helm';
-import { describeIdleness, durationSeconds, idleness, scaleToZeroProblems, shortestGapSeconds } from '../src/scale-to-zero';
+import { describeIdleness, durationSeconds, idleness, KNATIVE_AUTOSCALER_DEFAULTS, scaleToZeroProblems, shortestGapSeconds } from '../src/scale-to-zero';
 
 /**
  * Which functions reach zero between their schedules, computed from the rendered PingSources and
@@ -68,6 +68,12 @@ describe('time to zero', () => {
     const docs = [fn('reserve-seat'), ping('reserve-seat-hold-expiry', 'reserve-seat', '* * * * *', 'holds last two minutes')];
     expect(scaleToZeroProblems(docs)).toEqual([]);
     expect(describeIdleness(idleness(docs))).toEqual(['reserve-seat  stays warm: premiere-reserve-seat-hold-expiry fires every 1 min: holds last two minutes (it would be at zero 90 s after its last request)']);
+  });
+
+  it('knows nothing reaches zero with scale to zero off (config-autoscaler)', () => {
+    const off = idleness([fn('f')], { ...KNATIVE_AUTOSCALER_DEFAULTS, 'enable-scale-to-zero': 'false' });
+    expect(off[0].reachesZero).toBe(false);
+    expect(describeIdleness(off)).toEqual(['f  stays warm: scale to zero is off (config-autoscaler enable-scale-to-zero)']);
   });
 
   it('blames every schedule when only together they come too often', () => {
