@@ -2,7 +2,8 @@
 # npm run demo:autoscale [-- burst options] — the premiere burst against premiere on kind: the
 # cluster up (npm run cluster:up), the images built and loaded, the chart installed, the demo
 # catalog loaded (its IMAX premiere opening sales two minutes later), the crowd, and the report
-# with the pods of every Knative Service over time (up in the burst, back to zero after it).
+# with the pods of every Knative Service over time (up in the burst, back to zero after it), and
+# which functions stay warm between sales and why (a schedule that pings them too often for zero).
 # Needs docker, kind, kubectl and helm. Extra arguments go to npm run burst.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,15 @@ db_url=$(kubectl -n "$NS" get secret "$RELEASE-backing" -o jsonpath='{.data.DATA
 node -e "require('./local-stack/dist/demo-catalog').loadDemoCatalog(process.argv[1], new Date(), 120000).then((r) => console.log('demo catalog:', r.shows, 'shows'))" "$db_url"
 admin_token=$(kubectl -n "$NS" get secret "$RELEASE-secrets" -o jsonpath='{.data.ADMIN_TOKEN}' | base64 -d)
 
+# Which functions go back to zero between their schedules and which stay warm, and why: computed
+# from what is installed (its PingSources and autoscaling), as chart:check computes it.
+idle() { helm get manifest "$RELEASE" -n "$NS" | node helm/check/dist/idle-cli.js; }
+idle
+
 # Scale-to-zero takes a while after the burst (issue-token keeps its pods five minutes): watch it.
+status=0
 npm run burst -- --url http://127.0.0.1:8080 --admin-token "$admin_token" \
-  --legacy-stats http://127.0.0.1:18081/stats --namespace "$NS" --watch-after 420 "$@"
+  --legacy-stats http://127.0.0.1:18081/stats --namespace "$NS" --watch-after 420 "$@" || status=$?
+echo
+idle
+exit "$status"

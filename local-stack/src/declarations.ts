@@ -25,6 +25,8 @@ export interface Schedule {
   function: string;
   schedule: string;
   data: Record<string, unknown>;
+  /** Why it may keep its function from scaling to zero (a schedule more frequent than that takes). */
+  keepsWarm?: string;
 }
 export interface Eventing {
   delivery: Delivery;
@@ -55,6 +57,7 @@ const eventingSchema = Joi.object<Eventing>({
         function: FUNCTION.required(),
         schedule: Joi.string().required(),
         data: Joi.object({ schedule: Joi.string().required() }).unknown().required(),
+        keepsWarm: Joi.string().max(500),
       }),
     )
     .unique('name')

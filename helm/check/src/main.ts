@@ -7,6 +7,8 @@ import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
 import { buildKnativeCheck, knativeProblems, type KnativeCheck } from './knative';
+import { monitoringProblems } from './monitoring';
+import { scaleToZeroProblems } from './scale-to-zero';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
@@ -32,8 +34,9 @@ export const SCENARIOS: Record<string, string[]> = {
   'rabbitmq broker': ['--set', 'broker.class=RabbitMQBroker', '--set', 'events.authentication=none', '--set', 'broker.config.apiVersion=eventing.knative.dev/v1alpha1', '--set', 'broker.config.kind=RabbitmqBrokerConfig', '--set', 'broker.config.name=premiere-rabbitmq'],
   'external databases and secrets': ['--set', 'postgresql.existingSecret=premiere-db', '--set', 'redis.existingSecret=premiere-redis', '--set', 'secrets.existingSecret=premiere-keys'],
   'simulators off': ['--set', 'simulators.enabled=false', '--set', 'legacy.url=https://seats.cinema.example', '--set', 'payment.url=https://api.payments.example', '--set', 'payment.existingSecret=premiere-payments'],
-  'ServiceMonitor on': ['--set', 'metrics.serviceMonitor.enabled=true'],
-  'ServiceMonitor and alerts on': ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.prometheusRule.labels.release=prometheus'],
+  // With the network policies on (the default): Prometheus in namespace monitoring reaches each function's own port.
+  'PodMonitor and network policies on': ['--set', 'metrics.podMonitor.enabled=true'],
+  'PodMonitor and alerts on': ['--set', 'metrics.podMonitor.enabled=true', '--set', 'metrics.podMonitor.labels.release=prometheus', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.prometheusRule.labels.release=prometheus'],
   'dead letters to the operator’s own sink': ['--set', 'broker.deadLetters.uri=https://dead-letters.example/sink'],
   'network policies off': ['--set', 'networkPolicies.enabled=false'],
   'behind a load balancer': ['--set', 'edge.service.type=LoadBalancer', '--set', 'edge.trustedProxies={10.0.0.0/8,2001:db8::/32}'],
@@ -71,6 +74,8 @@ export const REFUSED: [string[], string][] = [
   [['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.quorum=4'], 'redis.replication.quorum (4) cannot exceed redis.replication.replicas (3)'],
   [['--set', 'redis.replication.enabled=true', '--set', 'redis.existingSecret=premiere-redis'], 'redis.replication is for the bundled Redis'],
   [['--set', 'redis.replication.antiAffinity=strict'], "at '/redis/replication/antiAffinity'"],
+  // The ServiceMonitor scraped through the queue-proxy (every scrape a request): replaced, and said so.
+  [['--set', 'metrics.serviceMonitor.enabled=true'], 'metrics.serviceMonitor is replaced by metrics.podMonitor'],
 ];
 
 export function checkManifests(validator: Validator, docs: Record<string, unknown>[]): string[] {
@@ -85,9 +90,9 @@ export function checkManifests(validator: Validator, docs: Record<string, unknow
   return problems;
 }
 
-/** Every check of one rendering: each manifest against its schema and Knative's rules, and the doors. */
+/** Every check of one rendering: each manifest against its schema and Knative's rules, the doors, monitoring. */
 export function checkRendering(validator: Validator, docs: Record<string, unknown>[]): string[] {
-  return [...checkManifests(validator, docs), ...securityProblems(docs)];
+  return [...checkManifests(validator, docs), ...securityProblems(docs), ...monitoringProblems(docs)];
 }
 
 /** The doors fixture must fail for its doors, and for nothing else (its manifests are valid). */
@@ -170,6 +175,12 @@ function main() {
   process.stdout.write(`${parity.length ? 'FAIL' : 'ok  '} Triggers, PingSources and edge routes match the local broker and edge; nginx -t accepts the edge\n`);
   for (const p of parity) process.stdout.write(`       ${p}\n`);
   failed ||= parity.length > 0;
+
+  // Schedules let every function reach zero, but those kept warm on purpose (scale-to-zero.ts).
+  const asleep = scaleToZeroProblems(docs);
+  process.stdout.write(`${asleep.length ? 'FAIL' : 'ok  '} every function reaches zero between its schedules, or its schedule says why it stays warm\n`);
+  for (const p of asleep) process.stdout.write(`       ${p}\n`);
+  failed ||= asleep.length > 0;
 
   // The alerts name metrics the functions export (a renamed metric would silence its alert).
   const rules = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, '--set', 'metrics.prometheusRule.enabled=true'])).filter((d) => d.kind === 'PrometheusRule');

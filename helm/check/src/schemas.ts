@@ -105,7 +105,7 @@ function extraValidators(): Map<string, ValidateFunction> {
   const a = ajv();
   const load = (file: string) => a.compile(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
   return new Map([
-    ['monitoring.coreos.com/v1 ServiceMonitor', load('servicemonitor.json')],
+    ['monitoring.coreos.com/v1 PodMonitor', load('podmonitor.json')],
     ['monitoring.coreos.com/v1 PrometheusRule', load('prometheusrule.json')],
   ]);
 }
