@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
-import { kindConfigProblems, skaffoldProblems } from './cluster-files';
+import { hostPortCollisions, kindConfigProblems, kubernetesVersionProblems, repoKubernetesVersions, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
 import { nginxConfigProblems } from './nginx';
@@ -154,8 +154,11 @@ function main() {
   const clusterFiles = [
     ...skaffoldProblems(path.join(ROOT, 'skaffold.yaml'), path.join(SCHEMAS, 'skaffold/v4beta14.json')).map((p) => `skaffold.yaml: ${p}`),
     ...kindConfigProblems(path.join(ROOT, 'kind-config.yaml'), YAML.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')).edge.service.nodePort).map((p) => `kind-config.yaml: ${p}`),
+    // The Kubernetes the cluster path is for (kind's node, Chart.yaml, this check) is Knative's least.
+    ...kubernetesVersionProblems(repoKubernetesVersions(ROOT)),
+    ...hostPortCollisions(readFileSync(path.join(ROOT, 'skaffold.yaml'), 'utf8'), readFileSync(path.join(ROOT, 'kind-config.yaml'), 'utf8')),
   ];
-  process.stdout.write(`${clusterFiles.length ? 'FAIL' : 'ok  '} skaffold.yaml and kind-config.yaml\n`);
+  process.stdout.write(`${clusterFiles.length ? 'FAIL' : 'ok  '} skaffold.yaml and kind-config.yaml (the Kubernetes version Knative needs, the host's ports)\n`);
   for (const p of clusterFiles) process.stdout.write(`       ${p}\n`);
   failed ||= clusterFiles.length > 0;
 
