@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
+import { chartCredentialProblems } from './credentials';
 import { hostPortCollisions, kindConfigProblems, kubernetesVersionProblems, repoKubernetesVersions, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
@@ -150,6 +151,14 @@ function main() {
   process.stdout.write(`${alerts.length ? 'FAIL' : 'ok  '} the alerts' metrics are exported by the functions\n`);
   for (const p of alerts) process.stdout.write(`       ${p}\n`);
   failed ||= alerts.length > 0;
+
+  // Every generated credential whose consumer keeps state survives upgrades and reinstalls.
+  const credentials = ['defaults', 'Redis replicated behind Sentinel', 'external databases and secrets'].flatMap((scenario) =>
+    chartCredentialProblems((args) => run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]), SCENARIOS[scenario], CHART).map((p) => `${scenario}: ${p}`),
+  );
+  process.stdout.write(`${credentials.length ? 'FAIL' : 'ok  '} every generated credential whose consumer keeps state is kept (read back on upgrade, resource-policy keep)\n`);
+  for (const p of credentials) process.stdout.write(`       ${p}\n`);
+  failed ||= credentials.length > 0;
 
   const clusterFiles = [
     ...skaffoldProblems(path.join(ROOT, 'skaffold.yaml'), path.join(SCHEMAS, 'skaffold/v4beta14.json')).map((p) => `skaffold.yaml: ${p}`),
