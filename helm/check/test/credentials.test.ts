@@ -1,4 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { chartCredentialProblems, generatedKeys, keepsState, keptCredentialProblems, renderedSources } from '../src/credentials';
 import { CHART, findHelm, KUBE_VERSION, parseAll } from '../src/helm';
 
@@ -77,5 +82,61 @@ const helm = findHelm();
     for (const name of ['premiere-backing', 'premiere-secrets']) {
       expect(docs.find((d: Doc) => d.kind === 'Secret' && d.metadata.name === name)?.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
     }
+  });
+});
+
+/**
+ * An upgrade, and a reinstall that finds the kept Secrets, run the templates' `lookup` against the
+ * cluster: `helm template --dry-run=server` does the same against a stand-in API server that holds
+ * Secrets (as the real one returns them: data, base64). `helm template` alone cannot show it: its
+ * lookup finds nothing.
+ */
+(helm || process.env.CI ? describe : describe.skip)('the chart reads its generated credentials back', () => {
+  const secrets = new Map<string, Doc>();
+  const server = createServer((req, res) => {
+    const send = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (/^\/api\/v1(\?|$)/.test(req.url ?? '')) {
+      return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'v1', resources: [{ name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['get'] }] });
+    }
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/?]+)/.exec(req.url ?? '');
+    const found = m && secrets.get(`${m[1]}/${m[2]}`);
+    if (found) return send(200, found);
+    send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'kube-'));
+  const kubeconfig = path.join(dir, 'config');
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{ name: c, cluster: { server: "http://127.0.0.1:${port}" } }]\nusers: [{ name: u, user: {} }]\ncontexts: [{ name: x, context: { cluster: c, user: u } }]\ncurrent-context: x\n`);
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Asynchronous: the stand-in API server answers from this process.
+  const render = async (args: string[] = []) => {
+    const { stdout } = await promisify(execFile)(helm!, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, '--namespace', 'premiere', '--dry-run=server', ...args], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    return parseAll(stdout).filter((d: Doc) => d.kind === 'Secret');
+  };
+  /** A rendered Secret as the API server keeps it: stringData folded into data. */
+  const stored = (d: Doc): Doc => {
+    const data = { ...(d.data ?? {}) };
+    for (const [k, v] of Object.entries<string>(d.stringData ?? {})) data[k] = Buffer.from(v).toString('base64');
+    return { apiVersion: 'v1', kind: 'Secret', metadata: { ...d.metadata, namespace: 'premiere' }, type: d.type, data };
+  };
+
+  it.each([
+    ['defaults', []],
+    ['Redis replicated', ['--set', 'redis.replication.enabled=true']],
+  ])('%s: rendered again against the Secrets of the first install, every generated value is the same', async (_, args) => {
+    secrets.clear();
+    const first = await render(args as string[]);
+    expect(generatedKeys(first, await render(args as string[])).size).toBeGreaterThan(0); // nothing there yet: drawn anew
+    for (const d of first) secrets.set(`premiere/${d.metadata.name}`, stored(d));
+    const again = await render(args as string[]);
+    expect(generatedKeys(first, again)).toEqual(new Map());
+    expect(again.map((d: Doc) => d.metadata.name).sort()).toEqual(first.map((d: Doc) => d.metadata.name).sort());
   });
 });
