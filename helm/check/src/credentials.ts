@@ -80,7 +80,8 @@ export function keepsState(d: Doc): string | undefined {
 /**
  * Every generated Secret with a consumer that keeps state must carry the keep annotation, and its
  * template must read it back (`lookup`, so an upgrade reuses it: `helm template` cannot run the
- * lookup, so this looks for it in the template's text). `sourceOf` gives a Secret's template path.
+ * lookup, so this looks for it in the template's text; credentials.test.ts runs it, against a
+ * stand-in API server holding the Secrets). `sourceOf` gives a Secret's template path.
  */
 export function keptCredentialProblems(first: Doc[], second: Doc[], sourceOf: (secret: string) => string | undefined, templateText: (path: string) => string): string[] {
   const problems: string[] = [];

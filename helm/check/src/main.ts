@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
-import { chartCredentialProblems } from './credentials';
 import { hostPortCollisions, kindConfigProblems, kubernetesVersionProblems, repoKubernetesVersions, skaffoldProblems } from './cluster-files';
+import { chartCredentialProblems } from './credentials';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
 import { nginxConfigProblems } from './nginx';
@@ -160,9 +160,10 @@ function main() {
   failed ||= alerts.length > 0;
 
   // Every generated credential whose consumer keeps state survives upgrades and reinstalls.
-  const credentials = ['defaults', 'Redis replicated behind Sentinel', 'external databases and secrets'].flatMap((scenario) =>
-    chartCredentialProblems((args) => run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]), SCENARIOS[scenario], CHART).map((p) => `${scenario}: ${p}`),
-  );
+  const credentials = ['defaults', 'Redis replicated behind Sentinel', 'external databases and secrets'].flatMap((scenario) => {
+    if (!SCENARIOS[scenario]) throw new Error(`no scenario "${scenario}" to check the credentials of`);
+    return chartCredentialProblems((args) => run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]), SCENARIOS[scenario], CHART).map((p) => `${scenario}: ${p}`);
+  });
   process.stdout.write(`${credentials.length ? 'FAIL' : 'ok  '} every generated credential whose consumer keeps state is kept (read back on upgrade, resource-policy keep)\n`);
   for (const p of credentials) process.stdout.write(`       ${p}\n`);
   failed ||= credentials.length > 0;
