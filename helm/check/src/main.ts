@@ -61,8 +61,8 @@ export const REFUSED: [string[], Refusal][] = [
   [['--set', 'events.authentication=false'], { value: 'events.authentication' }],
   [['--set', 'events.issuer=http://kubernetes.default.svc.cluster.local'], { value: 'events.issuer' }],
   [['--set', 'events.issuer='], { value: 'events.issuer' }],
-  // A function may not opt out of the events.* settings through its own env. (helm 3.22 names a
-  // wrong place for this one, so only the words are asked for.)
+  // A function may not opt out of the events.* settings through its own env. (helm from 3.18.5
+  // names a wrong place for this one, a different one from run to run: only the words are asked.)
   [['--set', 'functions.reserve-seat.env.EVENT_AUTH=none'], { words: /propertyName 'EVENT_AUTH'|Property name of "EVENT_AUTH"/ }],
   [['--set', 'broker.deadLetters.uri=dead-letters.example'], { value: 'broker.deadLetters.uri' }],
   [['--set', 'broker.deadLetters.image=event-display'], { value: 'broker.deadLetters', words: /additional propert(y|ies) '?image'? (is )?not allowed/i }],

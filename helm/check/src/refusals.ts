@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
  * What a refusal of wrong values must say, in the wording of every helm the README supports
  * (SUPPORTED_HELM). A template's own `fail` message is the chart's words, the same in every helm.
  * A values.schema.json refusal is helm's words, which changed with its JSON-schema library:
- * - helm ≤ 3.17 (gojsonschema): `- functions.issue-token.minScale: Must be greater than or equal to 0`
- * - helm ≥ 3.18 (santhosh-tekuri/jsonschema): `- at '/functions/issue-token/minScale': minimum: got -1, want 0`
+ * - helm ≤ 3.18.4 (gojsonschema): `- functions.issue-token.minScale: Must be greater than or equal to 0`
+ * - helm ≥ 3.18.5 (santhosh-tekuri/jsonschema/v6, a patch release's change): `- at '/functions/issue-token/minScale': minimum: got -1, want 0`
  * so such a refusal is expected to name the value in either form, and to say `words` (a pattern
  * that admits each version's phrasing) when the value alone does not tell what is wrong.
  */
@@ -18,7 +18,7 @@ export interface SchemaRefusal {
 }
 export type Refusal = string | SchemaRefusal;
 
-/** The ways helm names a value it refuses by schema: `at '/a/b':` (≥ 3.18) or `- a.b:` (≤ 3.17). */
+/** The ways helm names a value it refuses by schema: `at '/a/b':` (≥ 3.18.5) or `- a.b:` (≤ 3.18.4). */
 function valueNamed(stderr: string, value: string): boolean {
   const pointer = `/${value.split('.').join('/')}`;
   return stderr.includes(`at '${pointer}':`) || stderr.split('\n').some((line) => line.startsWith(`- ${value}: `));
