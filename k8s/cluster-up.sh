@@ -27,6 +27,13 @@ if ! kind get clusters | grep -qx "$KIND_CLUSTER_NAME"; then
   kind create cluster --config kind-config.yaml --name "$KIND_CLUSTER_NAME" --wait 120s
 fi
 kubectl config use-context "kind-$KIND_CLUSTER_NAME"
+# A cluster of that name made earlier (by an older cluster:up) may run an older Kubernetes, on which
+# Knative's controllers would crash-loop and the waits below time out: say so instead.
+server_version="$({ kubectl version -o json 2>/dev/null || true; } | tr -d ' \n' | sed -n 's/.*"serverVersion":{[^}]*"gitVersion":"\(v[0-9][0-9.]*\).*/\1/p')"
+if [ -z "$server_version" ] || [ "$(printf '%s\n%s\n' "$KUBERNETES_MIN_VERSION" "$server_version" | sort -V | head -n 1)" != "$KUBERNETES_MIN_VERSION" ]; then
+  echo "cluster:up: the kind cluster $KIND_CLUSTER_NAME runs Kubernetes ${server_version:-(unknown)}; Knative $KNATIVE_SERVING_VERSION needs $KUBERNETES_MIN_VERSION or newer: npm run cluster:down, then npm run cluster:up again" >&2
+  exit 1
+fi
 
 echo "Knative Serving $KNATIVE_SERVING_VERSION"
 kubectl apply -f "$(release serving "$KNATIVE_SERVING_VERSION" serving-crds.yaml)"

@@ -110,6 +110,8 @@ export interface KubernetesVersions {
   renderedFor: string;
   /** The k8s.io/kubernetes release whose OpenAPI documents validate the manifests (schemas.ts). */
   schemas: string;
+  /** The least Kubernetes cluster:up accepts on an existing cluster (k8s/versions.env). */
+  clusterUp?: string;
 }
 
 /**
@@ -136,6 +138,9 @@ export function kubernetesVersionProblems(v: KubernetesVersions, minimum = KNATI
   const min = parseVersion(minimum)!;
   if (!schemas || schemas[0] !== min[0] || schemas[1] !== min[1] || compareVersions(v.schemas, minimum) < 0) {
     problems.push(`chart:check validates against the API of Kubernetes ${v.schemas} (schemas.ts KUBERNETES_VERSION), not of ${min[0]}.${min[1]} at or above ${minimum} (${why})`);
+  }
+  if (v.clusterUp !== undefined && (!parseVersion(v.clusterUp) || compareVersions(v.clusterUp, minimum) !== 0)) {
+    problems.push(`k8s/versions.env: cluster:up asks for Kubernetes ${v.clusterUp || '(none)'} (KUBERNETES_MIN_VERSION), not ${minimum} (${why})`);
   }
   return problems;
 }
@@ -168,12 +173,13 @@ export function hostPortCollisions(skaffoldText: string, kindConfigText: string)
   });
 }
 
-/** The repository's own: kind-config.yaml, Chart.yaml, helm.ts and schemas.ts. */
+/** The repository's own: kind-config.yaml, Chart.yaml, helm.ts, schemas.ts and k8s/versions.env. */
 export function repoKubernetesVersions(root: string): KubernetesVersions {
   return {
     kindNodeImages: kindNodeImages(readFileSync(path.join(root, 'kind-config.yaml'), 'utf8')),
     chartKubeVersion: String(YAML.parse(readFileSync(path.join(root, 'helm/premiere/Chart.yaml'), 'utf8')).kubeVersion ?? ''),
     renderedFor: KUBE_VERSION,
     schemas: KUBERNETES_VERSION,
+    clusterUp: /^KUBERNETES_MIN_VERSION=(\S*)$/m.exec(readFileSync(path.join(root, 'k8s/versions.env'), 'utf8'))?.[1] ?? '',
   };
 }

@@ -68,13 +68,20 @@ portForward:
 });
 
 describe('npm run cluster:up', () => {
-  // Fake docker, kind and kubectl: kind tells the version asked for, and every other command
-  // stops the script where it would touch a cluster (nothing real is run).
-  const run = (kindVersion: string) => {
+  // Fake docker, kind and kubectl: kind tells the version asked for (and, given a server version,
+  // that the cluster exists), kubectl that server version; every other command stops the script
+  // where it would touch a cluster (nothing real is run).
+  const run = (kindVersion: string, serverVersion?: string) => {
     const bin = mkdtempSync(path.join(tmpdir(), 'cluster-up-'));
-    for (const tool of ['docker', 'kubectl', 'kind']) {
-      const version = tool === 'kind' ? `[ "$1" = version ] && { echo "${kindVersion}"; exit 0; }\n` : '';
-      writeFileSync(path.join(bin, tool), `#!/bin/sh\n${version}echo "fake ${tool} $*" >&2\nexit 3\n`, { mode: 0o755 });
+    const answers: Record<string, string> = {
+      docker: '',
+      kind: `[ "$1" = version ] && { echo "${kindVersion}"; exit 0; }\n${serverVersion ? '[ "$1" = get ] && { echo premiere; exit 0; }\n' : ''}`,
+      kubectl: serverVersion
+        ? `[ "$1" = config ] && exit 0\n[ "$1" = version ] && { printf '{\\n  "clientVersion": {\\n    "gitVersion": "v1.35.1"\\n  },\\n  "serverVersion": {\\n    "major": "1",\\n    "gitVersion": "${serverVersion}"\\n  }\\n}\\n'; exit 0; }\n`
+        : '',
+    };
+    for (const [tool, answer] of Object.entries(answers)) {
+      writeFileSync(path.join(bin, tool), `#!/bin/sh\n${answer}echo "fake ${tool} $*" >&2\nexit 3\n`, { mode: 0o755 });
     }
     const result = spawnSync('bash', [path.join(ROOT, 'k8s/cluster-up.sh')], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
     rmSync(bin, { recursive: true, force: true });
@@ -92,5 +99,24 @@ describe('npm run cluster:up', () => {
     const result = run(version);
     expect(result.stderr).not.toContain('needs kind');
     expect(result.stderr).toContain('fake kind create cluster --config kind-config.yaml');
+  });
+
+  it.each(['v1.31.4', 'v1.33.9'])('stops on an existing cluster that runs Kubernetes %s (an older cluster:up made it)', (server) => {
+    const result = run('kind v0.30.0 go1.24.6 linux/amd64', server);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`the kind cluster premiere runs Kubernetes ${server}; Knative knative-v1.22.0 needs v1.34.0 or newer: npm run cluster:down, then npm run cluster:up again`);
+    expect(result.stderr).not.toContain('fake kubectl apply');
+  });
+
+  it('goes on to install Knative on a cluster that runs Kubernetes v1.34.0', () => {
+    const result = run('kind v0.30.0 go1.24.6 linux/amd64', 'v1.34.0');
+    expect(result.stderr).not.toContain('runs Kubernetes');
+    expect(result.stderr).toContain('fake kubectl apply -f https://github.com/knative/serving/releases/download/knative-v1.22.0/serving-crds.yaml');
+  });
+
+  it('asks for the Kubernetes version chart:check holds everything to', () => {
+    expect(repoKubernetesVersions(ROOT).clusterUp).toBe(`v${KNATIVE_MIN_KUBERNETES}`);
+    expect(kubernetesVersionProblems({ ...good, clusterUp: 'v1.31.0' })).toEqual(['k8s/versions.env: cluster:up asks for Kubernetes v1.31.0 (KUBERNETES_MIN_VERSION), not 1.34.0 (Knative v1.22 needs Kubernetes >= 1.34.0)']);
+    expect(kubernetesVersionProblems({ ...good, clusterUp: '' })).toHaveLength(1);
   });
 });
