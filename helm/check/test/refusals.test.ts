@@ -5,7 +5,7 @@ import { describeRefusal, parseRecording, refusalSays, SUPPORTED_HELM } from '..
 
 /**
  * chart:check's "refused" cases against what each supported helm really prints: recordings of
- * helm 3.16.4, 3.17.4 and 3.18.4 (gojsonschema's wording) and 3.22.0 (santhosh-tekuri/jsonschema's,
+ * helm 3.16.4, 3.17.4 and 3.18.4 (gojsonschema's wording) and 3.18.6 and 3.22.0 (santhosh-tekuri/jsonschema's,
  * since 3.18.5), made with
  * `node helm/check/dist/refusals.js <helm> helm/premiere 1.34.0` (chart:check itself runs the
  * helm installed here).
