@@ -11,6 +11,15 @@ for tool in docker kind kubectl; do
   command -v "$tool" >/dev/null || { echo "cluster:up: $tool is needed (see the README, Install on kind)" >&2; exit 1; }
 done
 
+# An older kind cannot run kind-config.yaml's node image (Kubernetes v1.34, the least Knative v1.22
+# runs on): say so now rather than fail inside `kind create cluster`.
+kind_version="$(kind version 2>/dev/null | awk '{ print $2 }')"
+kind_release="${kind_version%%[-+]*}"
+if [[ ! "$kind_release" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || [ "$(printf '%s\n%s\n' "$KIND_MIN_VERSION" "$kind_release" | sort -V | head -n 1)" != "$KIND_MIN_VERSION" ]; then
+  echo "cluster:up: kind-config.yaml's node (Kubernetes v1.34, the least Knative v1.22 runs on) needs kind $KIND_MIN_VERSION or newer; found ${kind_version:-no version in \`kind version\`}: install a newer kind (see the README, Install on kind)" >&2
+  exit 1
+fi
+
 release() { echo "https://github.com/knative/$1/releases/download/$2/$3"; }
 wait_for() { kubectl wait --for=condition=Available deployment --all -n "$1" --timeout=300s; }
 
@@ -18,6 +27,13 @@ if ! kind get clusters | grep -qx "$KIND_CLUSTER_NAME"; then
   kind create cluster --config kind-config.yaml --name "$KIND_CLUSTER_NAME" --wait 120s
 fi
 kubectl config use-context "kind-$KIND_CLUSTER_NAME"
+# A cluster of that name made earlier (by an older cluster:up) may run an older Kubernetes, on which
+# Knative's controllers would crash-loop and the waits below time out: say so instead.
+server_version="$({ kubectl version -o json 2>/dev/null || true; } | tr -d ' \n' | sed -n 's/.*"serverVersion":{[^}]*"gitVersion":"\(v[0-9][0-9.]*\).*/\1/p')"
+if [ -z "$server_version" ] || [ "$(printf '%s\n%s\n' "$KUBERNETES_MIN_VERSION" "$server_version" | sort -V | head -n 1)" != "$KUBERNETES_MIN_VERSION" ]; then
+  echo "cluster:up: the kind cluster $KIND_CLUSTER_NAME runs Kubernetes ${server_version:-(unknown)}; Knative $KNATIVE_SERVING_VERSION needs $KUBERNETES_MIN_VERSION or newer: npm run cluster:down, then npm run cluster:up again" >&2
+  exit 1
+fi
 
 echo "Knative Serving $KNATIVE_SERVING_VERSION"
 kubectl apply -f "$(release serving "$KNATIVE_SERVING_VERSION" serving-crds.yaml)"

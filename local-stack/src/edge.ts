@@ -5,7 +5,7 @@ import type { Routes } from './declarations';
 import { MAX_REQUEST_LINE, escapeUri, isValidHost, parseRequestUri } from './nginx-uri';
 
 /**
- * The local edge decides as the chart's NGINX edge (helm/premiere/templates/edge.yaml) does: the
+ * The local edge decides as the chart's NGINX edge (helm/premiere/templates/edge-config.yaml) does: the
  * same locations, made from the same routes.yaml in the same order, chosen by NGINX's rules, on the
  * path as NGINX normalises it; and it forwards what NGINX forwards. helm/check's parity test runs
  * both on the same requests.
@@ -26,7 +26,7 @@ export interface EdgeLocation {
 /** The functions with a public route: only they have a public health path. */
 export const publicFunctions = (routes: Routes): string[] => [...new Set(routes.routes.map((r) => r.function))].sort();
 
-/** The locations edge.yaml renders, in its order. */
+/** The locations edge-config.yaml renders, in its order. */
 export function edgeLocations(routes: Routes): EdgeLocation[] {
   const locations: EdgeLocation[] = [{ match: 'exact', pattern: routes.edgeHealth, action: { kind: 'self' } }];
   for (const blocked of routes.blocked) locations.push({ match: 'regex', pattern: `^${blocked}(/|$)`, action: { kind: 'refuse', error: 'nothing is served here' } });

@@ -33,7 +33,7 @@ function sentinelAddress(text: string): SentinelAddress {
   return { host: m[1] ?? m[2], port };
 }
 
-/** Variables every function reads. Knative injects PORT and K_SINK. */
+/** Variables every function reads. Knative injects PORT, and K_SINK through the SinkBinding. */
 export const runtimeEnv = {
   PORT: { schema: Joi.number().integer().min(0).max(65535).default(8080), expect: 'a TCP port (1-65535; 0 picks a free one)' },
   HOST: {
@@ -71,7 +71,12 @@ export const runtimeEnv = {
     schema: Joi.string().pattern(/^[A-Za-z0-9:_-]*$/).max(64).default('premiere:'),
     expect: 'a key prefix of letters, digits, ":", "_" or "-"',
   },
-  K_SINK: { schema: url(['http', 'https']).required(), expect: 'the broker URL events are sent to (http or https)' },
+  // Unset on a function's first revision on a cluster: the SinkBinding injects it only once the
+  // Broker has an address, as a new revision. Until then events wait in the outbox (server.ts).
+  K_SINK: {
+    schema: url(['http', 'https']),
+    expect: 'the broker URL events are sent to (http or https); unset: events wait in the outbox until a process with K_SINK publishes them',
+  },
   K_CE_OVERRIDES: {
     schema: Joi.string().custom((text: string) => {
       const overrides = Joi.object({

@@ -175,7 +175,12 @@ export function createFunction<S extends EnvSpec>(
   };
 
   const nudge = (event: EventToEmit): void => {
-    sendEvent(config.K_SINK, buildEvent(event, { source, extensions }), 2_000, authorization()).catch((err: Error) =>
+    const sink = config.K_SINK;
+    if (!sink) {
+      log.debug({ type: event.type, subject: event.subject }, 'nudge not sent: no K_SINK yet (the schedule will catch up)');
+      return;
+    }
+    sendEvent(sink, buildEvent(event, { source, extensions }), 2_000, authorization()).catch((err: Error) =>
       log.warn({ type: event.type, subject: event.subject, err: err.message }, 'nudge not delivered (the schedule will catch up)'),
     );
   };
@@ -308,6 +313,11 @@ export function createFunction<S extends EnvSpec>(
       await server.start();
       outbox.startRelay(config.OUTBOX_RELAY_INTERVAL_MS);
       log.info({ port: server.info.port }, `${def.name} listening`);
+      // A function's first revision on a cluster: Helm creates the Knative Services before the
+      // Broker has an address, so the SinkBinding has not injected K_SINK yet (it will, making a
+      // new revision). Crash-looping until then would only delay it; serving and keeping what we
+      // emit in PostgreSQL loses nothing: the next revision's relay publishes it.
+      if (!config.K_SINK) log.warn('no K_SINK yet (the SinkBinding injects it once the broker has an address): events wait in the outbox, nudges are dropped');
     },
     stop() {
       stopped ??= (async () => {

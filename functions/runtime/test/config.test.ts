@@ -15,9 +15,14 @@ describe('configuration from the environment', () => {
   });
 
   it('names a missing variable and what it expects', () => {
-    expect(() => loadConfig(runtimeEnv, { ...valid, K_SINK: undefined })).toThrow(
-      new ConfigError('K_SINK', 'K_SINK is required: the broker URL events are sent to (http or https)'),
+    expect(() => loadConfig(runtimeEnv, { ...valid, DATABASE_URL: undefined })).toThrow(
+      new ConfigError('DATABASE_URL', 'DATABASE_URL is required: a PostgreSQL URL, e.g. postgres://user:password@host:5432/premiere'),
     );
+  });
+
+  it('takes no K_SINK (a first revision the SinkBinding has not reached), but not a malformed one', () => {
+    expect(loadConfig(runtimeEnv, { ...valid, K_SINK: undefined }).K_SINK).toBeUndefined();
+    expect(() => loadConfig(runtimeEnv, { ...valid, K_SINK: 'broker' })).toThrow(/^K_SINK must be the broker URL events are sent to/);
   });
 
   it('names a malformed variable, what it expects and what it got', () => {

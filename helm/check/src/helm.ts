@@ -3,10 +3,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 
-/** The repository, the chart, and the Kubernetes version the chart is rendered for. */
+/**
+ * The repository, the chart, and the Kubernetes version the chart is rendered for: the least
+ * Knative v1.22 runs on (cluster-files.ts KNATIVE_MIN_KUBERNETES, which chart:check holds it to).
+ */
 export const ROOT = path.resolve(__dirname, '../../..');
 export const CHART = path.join(ROOT, 'helm/premiere');
-export const KUBE_VERSION = '1.31.0';
+export const KUBE_VERSION = '1.34.0';
 
 /** helm from $HELM, PATH or Go's bin (`go install helm.sh/helm/v3/cmd/helm@v3.22.0`); undefined when none. */
 export function findHelm(): string | undefined {

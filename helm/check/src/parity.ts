@@ -57,7 +57,7 @@ function chartLocations(conf: string, release: string): ChartLocation[] {
         ? { kind: 'refuse', error: refusal }
         : /rewrite \^ \/readyz break;/.test(body)
           ? { kind: 'health', function: fn }
-          : // The function must be sent the path as normalised (see edge.yaml), not as spelled.
+          : // The function must be sent the path as normalised (see edge-config.yaml), not as spelled.
             /rewrite \^ \$uri break;/.test(body)
             ? { kind: 'proxy', function: fn }
             : { kind: 'proxy-as-spelled', function: fn };

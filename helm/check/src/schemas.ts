@@ -9,9 +9,10 @@ import YAML from 'yaml';
  * schemas in ../shared/schemas, Kubernetes kinds against the API server's own OpenAPI v3 documents
  * (from the k8s.io/kubernetes module, fetched through the Go module proxy). Strict means an object
  * that lists its properties accepts no other (kubeconform's -strict), so an unknown or misspelt
- * field fails.
+ * field fails. The API is that of the least Kubernetes Knative v1.22 runs on (cluster-files.ts
+ * KNATIVE_MIN_KUBERNETES, which chart:check holds it to), so a field newer than it fails too.
  */
-export const KUBERNETES_VERSION = 'v1.31.4';
+export const KUBERNETES_VERSION = 'v1.34.0';
 
 type Schema = Record<string, unknown>;
 
@@ -126,4 +127,26 @@ export function createValidator(options: { schemasDir: string; openApiDir: strin
       return fn(doc) ? [] : explain(fn);
     },
   };
+}
+
+/**
+ * The shared schemas (the Knative CRDs, skaffold's JSON schema): $PREMIERE_SCHEMAS_DIR, else the
+ * shared/ folder beside the checkout (../shared/schemas), where the project's machines keep it.
+ */
+export function sharedSchemasDir(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.PREMIERE_SCHEMAS_DIR || path.resolve(root, '../shared/schemas');
+}
+
+/** What chart:check reads there. */
+export const SHARED_SCHEMAS = ['knative-serving', 'knative-eventing', 'skaffold/v4beta14.json'];
+
+/** Throws, saying where the shared schemas are looked for and how to point elsewhere, when any is missing. */
+export function requireSharedSchemas(dir: string, env: NodeJS.ProcessEnv = process.env): void {
+  const missing = SHARED_SCHEMAS.filter((p) => !existsSync(path.join(dir, p)));
+  if (!missing.length) return;
+  const where = env.PREMIERE_SCHEMAS_DIR ? `PREMIERE_SCHEMAS_DIR (${dir})` : `${dir}, the shared/schemas folder beside this checkout`;
+  throw new Error(
+    `the Knative CRDs and skaffold's schema are not in ${where} (missing: ${missing.join(', ')}): ` +
+      'put the checkout beside shared/ (as ../shared/schemas), or set PREMIERE_SCHEMAS_DIR to a folder holding knative-serving/, knative-eventing/ and skaffold/v4beta14.json',
+  );
 }

@@ -161,7 +161,7 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
 
   /** The chart's edge (rendered with `values`) in a real nginx in front of the stubs; its port once it answers. */
   async function startNginx(prefix: string, values: string[] = []): Promise<number> {
-    const rendered = execFileSync(helm!, ['template', RELEASE, path.join(ROOT, 'helm/premiere'), '--kube-version', KUBE_VERSION, '--show-only', 'templates/edge.yaml', ...values], { encoding: 'utf8' });
+    const rendered = execFileSync(helm!, ['template', RELEASE, path.join(ROOT, 'helm/premiere'), '--kube-version', KUBE_VERSION, '--show-only', 'templates/edge-config.yaml', ...values], { encoding: 'utf8' });
     const configMap = YAML.parseAllDocuments(rendered).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
     mkdirSync(prefix, { recursive: true });
     const port = await freeLocalPort();

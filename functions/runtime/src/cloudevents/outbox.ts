@@ -92,7 +92,11 @@ export class Outbox {
     private readonly pool: pg.Pool,
     private readonly opts: {
       source: string;
-      sink: string;
+      /**
+       * The broker (K_SINK); undefined until the SinkBinding gives one: rows then wait, unsent and
+       * not backed off, for a process that has it (the function's next revision).
+       */
+      sink?: string;
       /** Extension attributes added to every event (K_CE_OVERRIDES). */
       extensions?: Record<string, unknown>;
       /** The sender's `Authorization` for the broker, if it has a token. */
@@ -131,7 +135,7 @@ export class Outbox {
 
   /** Publishes rows just committed, in the background; what it cannot publish, the relay will. */
   publishSoon(rows: OutboxRow[]): void {
-    if (rows.length === 0) return;
+    if (rows.length === 0 || !this.opts.sink) return;
     const p = this.publish(rows, this.pool)
       .then(({ failed }) => failed)
       .catch((err: unknown) => err) // PostgreSQL failed us: the rows are still unpublished
@@ -140,8 +144,9 @@ export class Outbox {
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  /** Publishes due unpublished events. Returns how many were published. */
+  /** Publishes due unpublished events. Returns how many were published (none without a sink). */
   async relay(batch = 100): Promise<number> {
+    if (!this.opts.sink) return 0;
     let total = 0;
     for (;;) {
       const { sent, failed } = await inTransaction(this.pool, async (client) => {
@@ -171,7 +176,7 @@ export class Outbox {
         const event = row.cloudevent
           ? new CloudEvent<unknown>(row.cloudevent as unknown as CloudEventV1<unknown>, false)
           : buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at);
-        await sendEvent(this.opts.sink, event, 5_000, this.opts.authorization?.());
+        await sendEvent(this.opts.sink!, event, 5_000, this.opts.authorization?.());
       } catch (err) {
         failed = err;
         this.opts.metrics.publishFailures.inc();
