@@ -45,6 +45,9 @@ func create(doc []byte, gvk schema.GroupVersionKind, namespace string, services 
 	if !scheme.Recognizes(gvk) {
 		return outcome{problems: []string{fmt.Sprintf("the API server serves no %s in %s", gvk.Kind, gvk.GroupVersion())}}
 	}
+	if !servedByDefault(gvk.Version) {
+		return outcome{problems: []string{fmt.Sprintf("the API server does not serve %s by default (alpha and beta versions are off): use a stable version", gvk.GroupVersion())}}
+	}
 	reg, ok := strategies[gvk.GroupKind()]
 	if !ok {
 		return outcome{problems: []string{fmt.Sprintf("no create strategy for %s in this check: add it to strategies.go", gvk.GroupKind())}}

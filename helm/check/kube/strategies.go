@@ -1,18 +1,36 @@
 package main
 
 import (
+	"regexp"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
 
-	// Each install registers its group's versions, defaulters and conversions in legacyscheme.
+	// Each install registers its group's versions, defaulters and conversions in legacyscheme:
+	// every group the API server serves (pkg/controlplane/import_known_versions.go less the
+	// webhook-only admission and imagepolicy), so that only custom resources are skipped.
+	_ "k8s.io/kubernetes/pkg/apis/admissionregistration/install"
+	_ "k8s.io/kubernetes/pkg/apis/apiserverinternal/install"
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
+	_ "k8s.io/kubernetes/pkg/apis/authentication/install"
+	_ "k8s.io/kubernetes/pkg/apis/authorization/install"
 	_ "k8s.io/kubernetes/pkg/apis/autoscaling/install"
 	_ "k8s.io/kubernetes/pkg/apis/batch/install"
+	_ "k8s.io/kubernetes/pkg/apis/certificates/install"
+	_ "k8s.io/kubernetes/pkg/apis/coordination/install"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
+	_ "k8s.io/kubernetes/pkg/apis/discovery/install"
+	_ "k8s.io/kubernetes/pkg/apis/events/install"
+	_ "k8s.io/kubernetes/pkg/apis/extensions/install"
+	_ "k8s.io/kubernetes/pkg/apis/flowcontrol/install"
 	_ "k8s.io/kubernetes/pkg/apis/networking/install"
+	_ "k8s.io/kubernetes/pkg/apis/node/install"
 	_ "k8s.io/kubernetes/pkg/apis/policy/install"
 	_ "k8s.io/kubernetes/pkg/apis/rbac/install"
+	_ "k8s.io/kubernetes/pkg/apis/resource/install"
 	_ "k8s.io/kubernetes/pkg/apis/scheduling/install"
+	_ "k8s.io/kubernetes/pkg/apis/storage/install"
+	_ "k8s.io/kubernetes/pkg/apis/storagemigration/install"
 
 	"k8s.io/kubernetes/pkg/registry/apps/daemonset"
 	"k8s.io/kubernetes/pkg/registry/apps/deployment"
@@ -73,3 +91,9 @@ var strategies = map[schema.GroupKind]registered{
 	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}: {"clusterrolebindings", clusterrolebinding.Strategy},
 	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:              {"priorityclasses", priorityclass.Strategy},
 }
+
+// servedByDefault: the API server serves the stable versions of its groups and turns every alpha
+// and beta version off unless --runtime-config enables it (pkg/controlplane/instance.go
+// DefaultAPIResourceConfigSource). The scheme still knows the old versions (policy/v1beta1, …), so
+// without this a manifest the cluster refuses with "no matches for kind" would pass.
+var servedByDefault = regexp.MustCompile(`^v[0-9]+$`).MatchString
