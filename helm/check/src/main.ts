@@ -6,6 +6,7 @@ import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declaration
 import { kindConfigProblems, skaffoldProblems } from './cluster-files';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
 import { knativeServiceProblems } from './knative-rules';
+import { buildKubeCheck, kubeBrokenMisses, kubeCreate, kubeProblems } from './kube-check';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { createValidator, kubernetesOpenApiDir, type Validator } from './schemas';
@@ -16,7 +17,8 @@ import { securityProblems } from './security';
  * documented combination of values, every rendered manifest strictly validated against the
  * Kubernetes and Knative schemas, the rules Knative's webhook enforces, the doors (every function
  * cluster-local, every event delivery authenticated: security.ts), and fixtures that must fail (so a
- * check that passes everything cannot go unnoticed).
+ * check that passes everything cannot go unnoticed). With `--full`, also every core object through
+ * the Kubernetes API server's create path (kube-check.ts; its first build is long).
  */
 const SCHEMAS = process.env.PREMIERE_SCHEMAS_DIR ?? path.resolve(ROOT, '../shared/schemas');
 
@@ -122,13 +124,28 @@ function main() {
   const other = doors.filter((p) => !OPEN_DOORS.some((e) => p.startsWith(e)));
   if (open.length || other.length) throw new Error(`the doors fixture did not fail as it must (not caught: ${open.join('; ') || 'none'}; other problems: ${other.join('; ') || 'none'})`);
 
+  const full = process.argv.includes('--full');
+  if (full) {
+    process.stdout.write('building helm/check/kube (the API server\'s create path; a cold build takes long, then seconds)\n');
+    buildKubeCheck();
+    // The API server must refuse what every schema accepts: the fixture passes the schemas and fails here.
+    const fixture = readFileSync(path.join(__dirname, '../fixtures/kube-broken.yaml'), 'utf8');
+    const { missed, other: extra } = kubeBrokenMisses(kubeCreate(fixture));
+    const bySchema = checkManifests(validator, parseAll(fixture));
+    if (missed.length || extra.length || bySchema.length) throw new Error(`the kube-broken fixture did not fail as it must (not caught: ${missed.join('; ') || 'none'}; other problems: ${extra.join('; ') || 'none'}; refused by the schemas, which must accept it: ${bySchema.join('; ') || 'none'})`);
+  }
+
   let failed = false;
   for (const [scenario, args] of Object.entries(SCENARIOS)) {
-    const docs = parseAll(run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]));
+    const rendered = run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]);
+    const docs = parseAll(rendered);
     const edge = docs.find((d) => d.kind === 'ConfigMap' && (d.metadata as { name: string }).name === 'premiere-edge')?.data as Record<string, string>;
-    const problems = [...checkRendering(validator, docs), ...nginxConfigProblems(edge)];
-    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests, nginx -t\n`);
+    const kube = full ? kubeCreate(rendered) : undefined;
+    const problems = [...checkRendering(validator, docs), ...nginxConfigProblems(edge), ...(kube ? kubeProblems(kube) : [])];
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests, nginx -t${kube ? `, ${kube.checked} through the API server's create path` : ''}\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
+    // Warnings do not refuse a create (kubectl prints them); shown so that they are read.
+    for (const w of kube?.warnings ?? []) process.stdout.write(`       warning: ${w.kind} ${w.name}: ${w.warning}\n`);
     failed ||= problems.length > 0;
   }
   // The chart routes and fires exactly as the local stack does.
