@@ -10,6 +10,7 @@ import { knativeServiceProblems } from './knative-rules';
 import { buildKnativeCheck, knativeProblems, type KnativeCheck } from './knative';
 import { monitoringProblems } from './monitoring';
 import { scaleToZeroProblems } from './scale-to-zero';
+import { buildKubeCheck, kubeBrokenMisses, kubeCreate, kubeCreateRevisionPods, kubeProblems } from './kube-check';
 import { nginxConfigProblems } from './nginx';
 import { edgeParity, eventingParity } from './parity';
 import { describeRefusal, refusalSays, type Refusal } from './refusals';
@@ -22,7 +23,8 @@ import { securityProblems } from './security';
  * Kubernetes and Knative schemas, Knative's own webhook logic on every Knative object (knative.ts,
  * helm/check/knative), the rules Knative's webhook enforces, the doors (every function
  * cluster-local, every event delivery authenticated: security.ts), and fixtures that must fail (so a
- * check that passes everything cannot go unnoticed).
+ * check that passes everything cannot go unnoticed). With `--full`, also every core object through
+ * the Kubernetes API server's create path (kube-check.ts; its first build is long).
  */
 const SCHEMAS = sharedSchemasDir(ROOT);
 
@@ -160,15 +162,36 @@ function main() {
   const knative = buildKnativeCheck();
   knativeFixtureMustFail(knative);
 
+  const full = process.argv.includes('--full');
+  if (full) {
+    process.stdout.write('building helm/check/kube (the API server\'s create path; a cold build takes long, then seconds)\n');
+    buildKubeCheck();
+    // The API server must refuse what every schema accepts: the fixture passes the schemas and fails here.
+    const fixture = readFileSync(path.join(__dirname, '../fixtures/kube-broken.yaml'), 'utf8');
+    const { missed, other: extra } = kubeBrokenMisses(kubeCreate(fixture));
+    const bySchema = checkManifests(validator, parseAll(fixture));
+    if (missed.length || extra.length || bySchema.length) throw new Error(`the kube-broken fixture did not fail as it must (not caught: ${missed.join('; ') || 'none'}; other problems: ${extra.join('; ') || 'none'}; refused by the schemas, which must accept it: ${bySchema.join('; ') || 'none'})`);
+  }
+
   let failed = false;
   for (const [scenario, args] of Object.entries(SCENARIOS)) {
     const rendering = run(['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args]);
     const docs = parseAll(rendering);
     const edge = docs.find((d) => d.kind === 'ConfigMap' && (d.metadata as { name: string }).name === 'premiere-edge')?.data as Record<string, string>;
     const report = knative.run(rendering);
-    const problems = [...checkRendering(validator, docs), ...knativeProblems(report), ...nginxConfigProblems(edge)];
-    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests (${report.objects.length} through Knative's webhooks, ${report.pods.length} revision pods built), nginx -t\n`);
+    const kube = full ? kubeCreate(rendering) : undefined;
+    const pods = full ? kubeCreateRevisionPods(report) : undefined;
+    const problems = [
+      ...checkRendering(validator, docs),
+      ...knativeProblems(report),
+      ...nginxConfigProblems(edge),
+      ...(kube ? kubeProblems(kube) : []),
+      ...(pods ? kubeProblems(pods) : []),
+    ];
+    process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests (${report.objects.length} through Knative's webhooks, ${report.pods.length} revision pods built), nginx -t${kube && pods ? `, ${kube.checked} objects and ${pods.checked} revision pods through the API server's create path` : ''}\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
+    // Warnings do not refuse a create (kubectl prints them); shown so that they are read.
+    for (const w of kube?.warnings ?? []) process.stdout.write(`       warning: ${w.kind} ${w.name}: ${w.warning}\n`);
     failed ||= problems.length > 0;
   }
   // The chart routes and fires exactly as the local stack does.
