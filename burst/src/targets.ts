@@ -24,6 +24,7 @@ export interface Target {
   check: (f: Measured) => Check;
 }
 
+/** Numbers as a reader reads them (20,000), a unit never wrapped away from its number. */
 const count = (n: number) => n.toLocaleString('en-US');
 const none = (key: keyof Figures, label: string, invariant: boolean): Target => ({
   key,
@@ -36,11 +37,11 @@ const none = (key: keyof Figures, label: string, invariant: boolean): Target => 
 const atMost = (key: string, label: string, bound: number, unit: string, read: (f: Measured) => number | null | undefined): Target => ({
   key,
   label,
-  target: () => `≤ ${count(bound)} ${unit}`,
+  target: () => `≤\u00a0${count(bound)}\u00a0${unit}`,
   invariant: false,
   check: (f) => {
     const v = read(f);
-    return v === null || v === undefined ? { value: '–', met: null } : { value: `${count(v)} ${unit}`, met: v <= bound };
+    return v === null || v === undefined ? { value: '–', met: null } : { value: `${count(v)}\u00a0${unit}`, met: v <= bound };
   },
 });
 
@@ -74,9 +75,9 @@ export const TARGETS: Target[] = [
   {
     key: 'legacy.utilisation_seats_left',
     label: 'Legacy system’s utilisation while people waited and seats were left',
-    target: () => '≥ 90 %',
+    target: () => '≥\u00a090\u00a0%',
     invariant: false,
-    check: ({ legacy: l }) => (l.utilisation_seats_left === null ? { value: '–', met: null } : { value: `${Math.round(l.utilisation_seats_left * 100)} %`, met: l.utilisation_seats_left >= 0.9 }),
+    check: ({ legacy: l }) => (l.utilisation_seats_left === null ? { value: '–', met: null } : { value: `${Math.round(l.utilisation_seats_left * 100)}\u00a0%`, met: l.utilisation_seats_left >= 0.9 }),
   },
   none('timeouts', 'Requests that timed out', false),
   atMost('soldout_p99_ms', 'Sold-out answer, 99th percentile', 1_000, 'ms', (f) => f.soldout_p99_ms),
