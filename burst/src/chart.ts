@@ -72,6 +72,8 @@ export function chart(title: string, series: Series[], axes: Axes): Html {
       const d = s.points.map(([a, b], j) => `${j ? 'L' : 'M'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join('');
       return `<path d="${d}" fill="none" stroke="${c}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`;
     })
+    // The first series on top: where it meets a limit or a second count (5xx and timeouts both 0), it stays visible.
+    .reverse()
     .join('');
   const key = legend(series);
   return new Html(

@@ -14,7 +14,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/burst-report');
 
 const latency = (p99: number) => ({ count: 100, p50: p99 / 4, p90: p99 / 2, p99 });
-/** A run that met every target (the recorded full run's figures, on the 24-seat premiere). */
+/**
+ * A run that met every target (the recorded full run's figures, on the 24-seat premiere), from a
+ * burst that does not report the estimates' 90th percentile (typed so whether Figures has it or not).
+ */
 const passing = (): Figures => ({
   visitors: 400,
   purchases: 9,
@@ -36,7 +39,7 @@ const passing = (): Figures => ({
   outcomes: { bought: 9, sold_out: 350, no_seats: 30, gave_up: 11 },
   latency_ms: Object.fromEntries(STEPS.map((s) => [s, latency(40)])),
   elapsed_s: 21.4,
-});
+}) as Omit<Figures, 'eta_error_p90_pct'> as Figures;
 
 const recorder = (): Recorder => {
   const rec = new Recorder();
