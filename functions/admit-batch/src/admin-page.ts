@@ -67,7 +67,7 @@ export function adminPage(): string {
 <form id="sign-in" class="card" method="post" action="/admin">
 <label for="token">Token de operador</label>
 <p class="hint" id="token-help">O <code>ADMIN_TOKEN</code> da implantação (no cluster, no Secret <code>&lt;release&gt;-secrets</code>; localmente, em <code>.premiere/secrets.json</code>). Fica só nesta aba, até você sair ou fechá-la.</p>
-<input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required aria-describedby="token-help">
+<input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required aria-describedby="token-help sign-in-error">
 <p id="sign-in-error" class="error" role="alert" hidden></p>
 <button type="submit" class="primary">Entrar</button>
 </form>

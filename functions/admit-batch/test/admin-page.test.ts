@@ -180,6 +180,22 @@ browserTest('the operators’ page in a real browser', () => {
       await card.getByRole('status').filter({ hasText: 'Fila reaberta' }).waitFor();
       expect((await state()).draining).toBe(false);
 
+      // Settings, in a dialog of labelled fields: a refusal is shown as an error, a change as done.
+      await card.getByRole('button', { name: 'Ajustes…' }).click();
+      const settings = page.getByRole('dialog', { name: 'Ajustes' });
+      await settings.getByLabel('O porteiro ajusta a capacidade').check();
+      await settings.getByRole('button', { name: 'Salvar' }).click();
+      const refused = card.locator('.result.error');
+      await refused.waitFor();
+      expect(await refused.textContent()).toContain('ZONE_CAPACITY_ADAPTIVE');
+      await card.getByRole('button', { name: 'Ajustes…' }).click();
+      const overbooking = (await state()).overbooking === 0.2 ? 25 : 20; // a change on either device
+      await settings.getByLabel('Overbooking (%)').fill(String(overbooking));
+      expect(await violations(page)).toEqual([]);
+      await settings.getByRole('button', { name: 'Salvar' }).click();
+      await card.locator('.result.ok').filter({ hasText: `overbooking ${overbooking}%` }).waitFor();
+      expect((await state()).quota).toBe(40 + (40 * overbooking) / 100);
+
       // Signing out forgets the token.
       await page.getByRole('button', { name: 'Sair' }).click();
       await token.waitFor();
