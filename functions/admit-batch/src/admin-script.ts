@@ -111,11 +111,17 @@ export const ADMIN_SCRIPT = String.raw`
     list.push(sample);
     while (list.length && list[0].t < sample.t - WINDOW_MS) list.shift();
   }
-  /** Per-interval rates between consecutive samples: (Δ field) / (Δ t) × per; null where a counter went back. */
-  function rates(list, field, per, over) {
+  /**
+   * Rates over a trailing window (ms) at each sample: (Δ field) / (Δ t) × per, from the oldest
+   * sample inside the window; null where a counter went back (a room rebuilt, counters lost).
+   * Counts move in steps (an admission, a call's busy time counted when it ends): over one 5-s
+   * interval the line would jump between 0 and a peak.
+   */
+  function rates(list, field, per, window, over) {
     var out = [];
-    for (var i = 1; i < list.length; i++) {
-      var dt = list[i].t - list[i - 1].t, dv = list[i][field] - list[i - 1][field];
+    for (var i = 1, j = 0; i < list.length; i++) {
+      while (list[i].t - list[j].t > window && j < i - 1) j++;
+      var dt = list[i].t - list[j].t, dv = list[i][field] - list[j][field];
       out.push({ t: list[i].t, v: dt > 0 && dv >= 0 ? Math.min(over || Infinity, dv / dt * per(list[i])) : null });
     }
     return out;
@@ -139,7 +145,7 @@ export const ADMIN_SCRIPT = String.raw`
     s.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     var span = Math.min(WINDOW_MS, Math.max(2 * 60000, values.length ? now - values[0].t : 0));
     var top = Math.max(opts.max || 0, opts.ref || 0, 1);
-    values.forEach(function (p) { top = Math.max(top, p.v); });
+    values.forEach(function (p) { top = Math.max(top, p.v * 1.1); });
     var x = function (t) { return (pad + (W - 2 * pad) * (1 - (now - t) / span)).toFixed(1); };
     var y = function (v) { return (H - pad - v / top * (H - 2 * pad)).toFixed(1); };
     s.querySelector('polyline').setAttribute('points', values.map(function (p) { return x(p.t) + ',' + y(p.v); }).join(' '));
@@ -174,7 +180,7 @@ export const ADMIN_SCRIPT = String.raw`
     if (!c) { c = box.spark = sparkline('Uso do sistema legado', ' %'); box.querySelector('dd').appendChild(c); }
     if (!legacy) { box.querySelector('[data-figure="utilisation"]').textContent = '–'; box.querySelector('[data-figure="in-flight"]').textContent = 'nenhuma chamada ainda'; return; }
     keep(legacyHistory, { t: now, busyMs: legacy.busyMs, limit: legacy.limit });
-    var points = rates(legacyHistory, 'busyMs', function (p) { return 100 / p.limit; }, 100);
+    var points = rates(legacyHistory, 'busyMs', function (p) { return 100 / p.limit; }, 30000, 100);
     // The figure over the last 30 s: busy time is counted when a call ends, one poll apart is lumpy.
     var from = legacyHistory.filter(function (p) { return p.t >= now - 30000; })[0];
     var figure = from && from.t < now && legacy.busyMs >= from.busyMs ? Math.min(1, (legacy.busyMs - from.busyMs) / (legacy.limit * (now - from.t))) : null;
@@ -222,7 +228,7 @@ export const ADMIN_SCRIPT = String.raw`
     set('tokens', nf.format(s.tokensLive) + ' / ' + nf.format(s.quota)); set('tokens-sub', 'restam ' + nf.format(s.tokensLeft) + ' · overbooking ' + pf.format(s.overbooking));
     draw(c.sparks.waiting, h.map(function (p) { return { t: p.t, v: p.waiting }; }), now, {});
     draw(c.sparks.inside, h.map(function (p) { return { t: p.t, v: p.inside }; }), now, { ref: s.capacity });
-    draw(c.sparks.admissions, rates(h, 'admitted', function () { return 60000; }), now, {});
+    draw(c.sparks.admissions, rates(h, 'admitted', function () { return 60000; }, 60000), now, {});
 
     c.buttons.resume.hidden = !s.paused; c.buttons.pause.hidden = s.paused;
     c.buttons.undrain.hidden = !s.draining; c.buttons.drain.hidden = s.draining;

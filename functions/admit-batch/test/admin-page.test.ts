@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { CloudEvent, HTTP } from 'cloudevents';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { issueToken } from '../../issue-token/src';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
@@ -23,6 +24,7 @@ let db: TestDatabase;
 const redis = createTestRedisPrefix();
 const running: RunningFunction[] = [];
 let url: string;
+let tokensUrl: string;
 let showId: string;
 const startsAt = new Date(Date.UTC(2026, 11, 24, 23, 30)); // 20:30 in São Paulo, 08:30 the next day in Tokyo
 
@@ -41,7 +43,7 @@ beforeAll(async () => {
 
   // A show at Cine Copacabana whose zone takes 2: 5 visitors join, 2 get in, 3 wait.
   showId = await addTestShow(db.url, { seats: 40, startsAt, zoneCapacity: 2 });
-  const tokensUrl = `http://127.0.0.1:${tokens.server.info.port}`;
+  tokensUrl = `http://127.0.0.1:${tokens.server.info.port}`;
   for (let i = 0; i < 5; i++) {
     const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': `admin-page-session-${process.pid}-${i}-abcdef` } });
     expect(res.status).toBe(201);
@@ -58,6 +60,20 @@ afterAll(async () => {
 
 async function state() {
   return (await fetch(`${url}/admin/api/shows/${showId}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json();
+}
+
+let joined = 0;
+async function join(show: string): Promise<number> {
+  const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${show}/join`, { method: 'POST', headers: { 'x-session-id': `admin-chart-session-${process.pid}-${++joined}-abcdef` } });
+  expect(res.status).toBe(201);
+  return (await res.json()).visitor;
+}
+/** A visitor bought: reserve-seat's event, as the broker delivers it to admit-batch (the next one is admitted). */
+let events = 0;
+async function bought(show: string, visitor: number) {
+  const m = HTTP.binary(new CloudEvent({ id: `admin-page-${process.pid}-${++events}`, type: 'premiere.order.confirmed', source: '/premiere/test', data: { showId: show, visitor } }));
+  const res = await fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+  expect(res.status).toBe(204);
 }
 
 /** axe-core's serious and critical findings on the page as it is now. */
@@ -208,4 +224,45 @@ browserTest('the operators’ page in a real browser', () => {
       await context.close();
     }
   }, 90_000);
+
+  it('charts the last minutes: the line, the zone, admissions and the legacy system’s use (four minutes in fast motion)', async () => {
+    // A busier show: a zone of 3, people joining and buying, the legacy system's load rising and falling.
+    const busy = await addTestShow(db.url, { seats: 80, startsAt: new Date(startsAt.getTime() + 3 * 3_600_000), zoneCapacity: 3 });
+    const line: number[] = [];
+    for (let i = 0; i < 6; i++) line.push(await join(busy));
+    const inside = line.splice(0, 3);
+    for (const [device, viewport] of Object.entries(viewports)) {
+      const context = await browser.newContext({ viewport, timezoneId: 'America/Sao_Paulo' });
+      const page = await context.newPage();
+      // The page's timers and clock run fast: a poll every 5 s of page time, the servers real.
+      await page.clock.install();
+      try {
+        await page.goto(`${url}/admin`);
+        await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
+        await page.getByRole('button', { name: 'Entrar' }).click();
+        const card = page.locator(`[data-show="${busy}"]`);
+        await card.waitFor();
+        for (let step = 0; step < 48; step++) {
+          // The legacy system's busy time over these 5 s: between 35 % and 95 % of its 10 slots.
+          await running[0].ctx.redis.hincrby(LEGACY_USAGE_KEY, 'busyMs', Math.round(10 * 5_000 * (0.65 + 0.3 * Math.sin(step / 6))));
+          if (step % 2 === 0) line.push(await join(busy));
+          if (step % 3 === 1 && inside.length) {
+            await bought(busy, inside.shift()!);
+            inside.push(line.shift()!);
+          }
+          const before = await page.textContent('#updated');
+          await page.clock.runFor(5_000);
+          await page.waitForFunction((text) => document.getElementById('updated')!.textContent !== text, before);
+        }
+        const points = await card.locator('svg.spark polyline').evaluateAll((all) => all.map((p) => (p as SVGPolylineElement).points.numberOfItems));
+        expect(points.every((n) => n >= 40)).toBe(true);
+        const label = await card.locator('svg.spark').first().getAttribute('aria-label');
+        expect(label).toMatch(/^Na fila nos últimos 4 min: de \d+ a \d+, agora \d+$/);
+        expect(await violations(page)).toEqual([]);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${device}-6-charts.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    }
+  }, 120_000);
 });
