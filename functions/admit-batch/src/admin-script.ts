@@ -225,7 +225,7 @@ export const ADMIN_SCRIPT = String.raw`
     set('waiting', nf.format(s.waiting)); set('waiting-sub', s.preQueue ? '+ ' + nf.format(s.preQueue) + ' na pré-fila' : 'pessoas');
     set('inside', nf.format(s.inside) + ' / ' + nf.format(s.capacity)); set('inside-sub', s.capacityAdaptive ? 'capacidade automática' : 'capacidade fixa');
     set('admissions', nf.format(s.admissionsLastMinute)); set('admissions-sub', nf.format(s.admitted) + ' admitidos ao todo');
-    set('tokens', nf.format(s.tokensLive) + ' / ' + nf.format(s.quota)); set('tokens-sub', 'restam ' + nf.format(s.tokensLeft) + ' · overbooking ' + pf.format(s.overbooking));
+    set('tokens', nf.format(s.tokensLive) + ' / ' + nf.format(s.quota)); set('tokens-sub', 'restam ' + nf.format(s.tokensLeft) + ' · overbooking ' + pf.format(s.overbooking) + ' · ' + nf.format(s.tokensIssued) + ' emitidas, ' + nf.format(s.tokensReturned) + ' devolvidas');
     draw(c.sparks.waiting, h.map(function (p) { return { t: p.t, v: p.waiting }; }), now, {});
     draw(c.sparks.inside, h.map(function (p) { return { t: p.t, v: p.inside }; }), now, { ref: s.capacity });
     draw(c.sparks.admissions, rates(h, 'admitted', function () { return 60000; }, 60000), now, {});

@@ -208,6 +208,7 @@ browserTest('the operators’ page in a real browser', () => {
       const overbooking = (await state()).overbooking === 0.2 ? 25 : 20; // a change on either device
       await settings.getByLabel('Overbooking (%)').fill(String(overbooking));
       expect(await violations(page)).toEqual([]);
+      await shot('7-settings');
       await settings.getByRole('button', { name: 'Salvar' }).click();
       await card.locator('.result.ok').filter({ hasText: `overbooking ${overbooking}%` }).waitFor();
       expect((await state()).quota).toBe(40 + (40 * overbooking) / 100);
