@@ -76,6 +76,8 @@ export function showKey(showId: string, ...parts: string[]): string {
  * bouncer to size the protected zone.
  */
 export const LEGACY_USAGE_KEY = '{legacy}:usage';
+/** reserve-seat's bulkhead in front of the legacy system: its calls in flight, by the end of their lease. */
+export const LEGACY_BULKHEAD_KEY = '{legacy}:bulkhead';
 
 /**
  * Loads every `<name>.lua` in `dir` as an ioredis command `<name>` (camelCased). Each script

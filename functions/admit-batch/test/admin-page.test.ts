@@ -1,0 +1,269 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { issueToken } from '../../issue-token/src';
+import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { admitBatch } from '../src';
+import { recordOrders } from './fixtures';
+
+/**
+ * The operators' page in a real browser, on a phone and a desktop: signing in (a wrong token, then
+ * the right one), a show read by its title, cinema and time in the cinema's zone with its seats,
+ * line and zone, pausing (confirmed in a dialog, cancellable, keyboard only) and resuming, and
+ * axe-core finding no serious or critical violation. Screenshots land in test-artifacts/admin.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/admin');
+const AXE = require.resolve('axe-core/axe.min.js');
+
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+let url: string;
+let tokensUrl: string;
+let showId: string;
+const startsAt = new Date(Date.UTC(2026, 11, 24, 23, 30)); // 20:30 in São Paulo, 08:30 the next day in Tokyo
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+  const env = (extra: Record<string, string> = {}) =>
+    testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN, STATUS_SNAPSHOT_MS: '0', ...NO_JOIN_LIMITS, ...extra });
+  const bouncer = createFunction(admitBatch, env(), captureLogs().stream);
+  running.push(bouncer);
+  await bouncer.start();
+  url = `http://127.0.0.1:${bouncer.server.info.port}`;
+  const tokens = createFunction(issueToken, env({ K_SINK: `${url}/events`, EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch') }), captureLogs().stream);
+  running.push(tokens);
+  await tokens.start();
+
+  // A show at Cine Copacabana whose zone takes 2: 5 visitors join, 2 get in, 3 wait.
+  showId = await addTestShow(db.url, { seats: 40, startsAt, zoneCapacity: 2 });
+  tokensUrl = `http://127.0.0.1:${tokens.server.info.port}`;
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': `admin-page-session-${process.pid}-${i}-abcdef` } });
+    expect(res.status).toBe(201);
+  }
+  await recordOrders(db.url, showId, { sold: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6'], held: ['A7', 'A8'] });
+  await bouncer.ctx.redis.hset(LEGACY_USAGE_KEY, 'limit', 10, 'busyMs', 0, 'calls', 0);
+  await eventually(async () => (await state()).inside === 2, 10_000);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(running.map((f) => f.stop()));
+  await db.drop();
+  await redis.clean();
+});
+
+async function state() {
+  return (await fetch(`${url}/admin/api/shows/${showId}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json();
+}
+
+let joined = 0;
+async function join(show: string): Promise<number> {
+  const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${show}/join`, { method: 'POST', headers: { 'x-session-id': `admin-chart-session-${process.pid}-${++joined}-abcdef` } });
+  expect(res.status).toBe(201);
+  return (await res.json()).visitor;
+}
+/** A visitor bought: reserve-seat's event, as the broker delivers it to admit-batch (the next one is admitted). */
+let events = 0;
+async function bought(show: string, visitor: number) {
+  const m = HTTP.binary(new CloudEvent({ id: `admin-page-${process.pid}-${++events}`, type: 'premiere.order.confirmed', source: '/premiere/test', data: { showId: show, visitor } }));
+  const res = await fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+  expect(res.status).toBe(204);
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+async function violations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => (await (window as any).axe.run(document, { resultTypes: ['violations'] })).violations);
+  return (found as { id: string; impact: string; nodes: { target: string[] }[] }[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const browserTest = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
+browserTest('the operators’ page in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  // The legacy system kept busy meanwhile, as reserve-seat's bulkhead counts it: 6 s of calls every second over 10 slots (60 %).
+  let traffic: NodeJS.Timeout;
+  beforeAll(() => {
+    traffic = setInterval(() => void running[0].ctx.redis.hincrby(LEGACY_USAGE_KEY, 'busyMs', 6_000).catch(() => undefined), 1_000);
+  });
+  afterAll(() => clearInterval(traffic));
+
+  const viewports = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
+  it.each(Object.entries(viewports))('on a %s: signs in, reads the show, pauses with a confirmation and resumes, signs out', async (device, viewport) => {
+    // The browser in another zone than the cinema's: times must still read as the cinema's.
+    const context = await browser.newContext({ viewport, timezoneId: 'Asia/Tokyo', locale: 'en-US' });
+    const page = await context.newPage();
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(d.type());
+      void d.dismiss();
+    });
+    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${device}-${name}.png`), fullPage: true });
+    try {
+      await page.goto(`${url}/admin`);
+      const token = page.getByLabel('Token de operador');
+      await token.waitFor();
+      expect(await token.getAttribute('type')).toBe('password');
+      expect(await violations(page)).toEqual([]);
+      await shot('1-sign-in');
+
+      // A wrong token: said so, the form stays.
+      await token.fill('not-the-admin-token-at-all');
+      await page.getByRole('button', { name: 'Entrar' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Token inválido' }).waitFor();
+      await shot('2-wrong-token');
+
+      await token.fill(TEST_ADMIN_TOKEN);
+      await token.press('Enter');
+      const card = page.locator(`[data-show="${showId}"]`);
+      await card.waitFor();
+      expect(page.url()).toBe(`${url}/admin`); // never in the URL
+      expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['premiere-admin']);
+
+      // The show by its title, cinema and time in the cinema's zone (São Paulo's, not Tokyo's).
+      await expect(card.getByRole('heading', { level: 3 }).textContent()).resolves.toBe('The Last Starfall');
+      const text = (await card.textContent())!;
+      expect(text).toContain('Test cinema');
+      expect(text).toContain('Test room');
+      expect(text).toContain('24 de dez.');
+      expect(text).toContain('20:30');
+      // Seats sold, held and free; the line and the zone.
+      expect(await card.locator('[data-figure="sold"]').textContent()).toBe('6');
+      expect(await card.locator('[data-figure="held"]').textContent()).toBe('2');
+      expect(await card.locator('[data-figure="free"]').textContent()).toBe('32');
+      expect(await card.locator('[data-figure="waiting"]').textContent()).toBe('3');
+      expect(await card.locator('[data-figure="inside"]').textContent()).toBe('2 / 2');
+      // The live charts: a line of the last minutes for each figure, and the legacy system's.
+      // (two polls make a line: 5 s apart)
+      const lines = () => page.$$eval('svg.spark polyline', (all) => all.filter((p) => (p as SVGPolylineElement).points.numberOfItems >= 2).length);
+      await eventually(async () => (await lines()) === 4, 20_000, 500);
+      expect(await violations(page)).toEqual([]);
+      // Nothing wider than the screen (a phone scrolls down, never sideways).
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+      await shot('3-signed-in');
+
+      // Pause: asks first; cancelling does nothing.
+      const pause = card.getByRole('button', { name: 'Pausar admissões' });
+      await pause.click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await dialog.textContent()).toContain('The Last Starfall');
+      expect(await violations(page)).toEqual([]);
+      await shot('4-confirm-pause');
+      await dialog.getByRole('button', { name: 'Cancelar' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect((await state()).paused).toBe(false);
+
+      // Keyboard only: the button focused, Enter asks, Enter on the confirming button pauses.
+      await pause.focus();
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: 'Pausar admissões' }).focus();
+      await page.keyboard.press('Enter');
+      await card.getByRole('status').filter({ hasText: 'Admissões pausadas' }).waitFor();
+      expect((await state()).paused).toBe(true);
+      await card.getByText('Pausada', { exact: true }).waitFor();
+      await shot('5-paused');
+
+      // Resuming is safe: no question asked.
+      await card.getByRole('button', { name: 'Retomar admissões' }).click();
+      await card.getByRole('status').filter({ hasText: 'Admissões retomadas' }).waitFor();
+      expect((await state()).paused).toBe(false);
+
+      // Closing the line asks too; reopening it does not.
+      await card.getByRole('button', { name: 'Fechar a fila' }).click();
+      await dialog.waitFor();
+      expect((await state()).draining).toBe(false);
+      await dialog.getByRole('button', { name: 'Fechar a fila' }).click();
+      await card.getByRole('status').filter({ hasText: 'Fila fechada' }).waitFor();
+      expect((await state()).draining).toBe(true);
+      await card.getByRole('button', { name: 'Reabrir a fila' }).click();
+      await card.getByRole('status').filter({ hasText: 'Fila reaberta' }).waitFor();
+      expect((await state()).draining).toBe(false);
+
+      // Settings, in a dialog of labelled fields: a refusal is shown as an error, a change as done.
+      await card.getByRole('button', { name: 'Ajustes…' }).click();
+      const settings = page.getByRole('dialog', { name: 'Ajustes' });
+      await settings.getByLabel('O porteiro ajusta a capacidade').check();
+      await settings.getByRole('button', { name: 'Salvar' }).click();
+      const refused = card.locator('.result.error');
+      await refused.waitFor();
+      expect(await refused.textContent()).toContain('ZONE_CAPACITY_ADAPTIVE');
+      await card.getByRole('button', { name: 'Ajustes…' }).click();
+      const overbooking = (await state()).overbooking === 0.2 ? 25 : 20; // a change on either device
+      await settings.getByLabel('Overbooking (%)').fill(String(overbooking));
+      expect(await violations(page)).toEqual([]);
+      await shot('7-settings');
+      await settings.getByRole('button', { name: 'Salvar' }).click();
+      await card.locator('.result.ok').filter({ hasText: `overbooking ${overbooking}%` }).waitFor();
+      expect((await state()).quota).toBe(40 + (40 * overbooking) / 100);
+
+      // Signing out forgets the token.
+      await page.getByRole('button', { name: 'Sair' }).click();
+      await token.waitFor();
+      expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+      expect(prompts).toEqual([]); // no prompt(), confirm() or alert()
+    } catch (err) {
+      await shot('failed').catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('charts the last minutes: the line, the zone, admissions and the legacy system’s use (four minutes in fast motion)', async () => {
+    // A busier show: a zone of 3, people joining and buying, the legacy system's load rising and falling.
+    const busy = await addTestShow(db.url, { seats: 80, startsAt: new Date(startsAt.getTime() + 3 * 3_600_000), zoneCapacity: 3 });
+    const line: number[] = [];
+    for (let i = 0; i < 6; i++) line.push(await join(busy));
+    const inside = line.splice(0, 3);
+    for (const [device, viewport] of Object.entries(viewports)) {
+      const context = await browser.newContext({ viewport, timezoneId: 'America/Sao_Paulo' });
+      const page = await context.newPage();
+      // The page's timers and clock run fast: a poll every 5 s of page time, the servers real.
+      await page.clock.install();
+      try {
+        await page.goto(`${url}/admin`);
+        await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
+        await page.getByRole('button', { name: 'Entrar' }).click();
+        const card = page.locator(`[data-show="${busy}"]`);
+        await card.waitFor();
+        for (let step = 0; step < 48; step++) {
+          // The legacy system's busy time over these 5 s: between 35 % and 95 % of its 10 slots.
+          await running[0].ctx.redis.hincrby(LEGACY_USAGE_KEY, 'busyMs', Math.round(10 * 5_000 * (0.65 + 0.3 * Math.sin(step / 6))));
+          if (step % 2 === 0) line.push(await join(busy));
+          if (step % 3 === 1 && inside.length) {
+            await bought(busy, inside.shift()!);
+            inside.push(line.shift()!);
+          }
+          const before = await page.textContent('#updated');
+          await page.clock.runFor(5_000);
+          await page.waitForFunction((text) => document.getElementById('updated')!.textContent !== text, before);
+        }
+        const points = await card.locator('svg.spark polyline').evaluateAll((all) => all.map((p) => (p as SVGPolylineElement).points.numberOfItems));
+        expect(points.every((n) => n >= 40)).toBe(true);
+        const label = await card.locator('svg.spark').first().getAttribute('aria-label');
+        expect(label).toMatch(/^Na fila nos últimos 4 min: de \d+ a \d+, agora \d+$/);
+        expect(await violations(page)).toEqual([]);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${device}-6-charts.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    }
+  }, 120_000);
+});
