@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { KnativeReport } from './knative';
+import { findGo, type KnativeReport } from './knative';
 
 /**
  * The Kubernetes API server's create path on every core object of a rendering (helm/check/kube, a
@@ -25,7 +25,9 @@ export interface KubeReport {
 /** `go build` the check: a cache hit (seconds) when neither its code nor Go's cache changed. */
 export function buildKubeCheck(): string {
   try {
-    execFileSync('go', ['build', '-o', KUBE_CHECK_BIN, '.'], { cwd: KUBE_CHECK_DIR, stdio: ['ignore', 'inherit', 'inherit'] });
+    const go = findGo();
+    if (!go) throw new Error('go not found: install Go ≥ 1.25 or put it on PATH');
+    execFileSync(go, ['build', '-o', KUBE_CHECK_BIN, '.'], { cwd: KUBE_CHECK_DIR, env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' }, stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
     throw new Error(`could not build helm/check/kube with Go (go build in ${KUBE_CHECK_DIR}): ${(err as Error).message.split('\n')[0]}`);
   }
@@ -54,7 +56,9 @@ export function kubeCreateRevisionPods(knative: KnativeReport, bin = KUBE_CHECK_
 
 /** Problems as chart:check prints them: `Kind name: problem`. */
 export function kubeProblems(report: KubeReport): string[] {
-  return report.problems.map((p) => `${p.kind} ${p.name}: ${p.problem}`);
+  // A warning is what the API server lets through but says is wrong (a fractional byte quantity,
+  // a deprecated field): a problem here, as in the Knative layer.
+  return [...report.problems.map((p) => `${p.kind} ${p.name}: ${p.problem}`), ...report.warnings.map((w) => `${w.kind} ${w.name}: warning: ${w.warning}`)];
 }
 
 /** What the kube-broken fixture must be refused for: one relation or range per object. */

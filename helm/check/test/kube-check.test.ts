@@ -49,6 +49,20 @@ spec:
     ]);
   });
 
+  it('counts what the API server only warns of as a problem (a fractional byte quantity)', () => {
+    const cm = `apiVersion: v1
+kind: Pod
+metadata: { name: fractional }
+spec:
+  containers:
+    - name: c
+      image: example.org/c:1
+      resources: { limits: { memory: 268435456500m } }
+`;
+    // (Once for the limit, once for the request defaulted from it.)
+    expect(kubeProblems(kubeCreate(cm))).toEqual(expect.arrayContaining([expect.stringMatching(/^Pod fractional: warning: .*limits\[memory\]: fractional byte value/)]));
+  });
+
   it('leaves the kinds the API server does not validate itself to the Knative check', () => {
     const report = kubeCreate('apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: { name: f }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n');
     expect(report).toMatchObject({ checked: 1, skipped: { 'Service.serving.knative.dev': 1 }, problems: [] });
