@@ -88,6 +88,64 @@ const byKind = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.k
 });
 
 /**
+ * The preStop hook ends inside the pod's grace period whatever the others do, so that the node
+ * still stops cleanly: run with a clock of its own (fake `date`, `sleep`, `timeout`, `redis-cli`)
+ * against a replica that never catches up and sentinels that never answer, or that accept the
+ * hand-over and never carry it out.
+ */
+(helm || process.env.CI ? describe : describe.skip)('the replicated Redis’s preStop hook, on a clock of its own', () => {
+  function simulate(sentinels: 'silent' | 'accept-and-stall'): number {
+    const docs = renderChart(helm!, ['--set', 'redis.replication.enabled=true', '--set', 'redis.replication.replicas=5', '--set', 'redis.replication.quorum=3']) as Doc[];
+    const sts = byKind(docs, 'StatefulSet', 'premiere-redis-ha');
+    const scripts = byKind(docs, 'ConfigMap', 'premiere-redis-ha-scripts').data as Record<string, string>;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-prestop-'));
+    try {
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      const clock = path.join(dir, 'clock');
+      writeFileSync(clock, '1000');
+      const tool = (name: string, body: string) => writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      const advance = (by: string) => `awk -v by=${by} '{ printf "%.1f", $1 + by }' "$CLOCK" > "$CLOCK.new" && mv "$CLOCK.new" "$CLOCK"`;
+      tool('date', `awk '{ printf "%d\\n", $1 }' "$CLOCK"`);
+      tool('sleep', advance('"$1"'));
+      // An unanswered call takes its whole timeout.
+      tool('timeout', sentinels === 'silent' ? `${advance('"$1"')}; exit 124` : `shift; exec "$@"`);
+      tool('redis-cli', [
+        'case "$*" in',
+        '  *"sentinel failover"*) echo OK ;;',
+        '  *"--raw role"*) echo master ;;',
+        // Four replicas; one never gets past offset 50 of 100.
+        '  *"info replication"*) printf "role:master\\r\\nslave0:ip=a,port=6379,state=online,offset=100,lag=0\\r\\nslave1:ip=b,port=6379,state=online,offset=100,lag=0\\r\\nslave2:ip=c,port=6379,state=online,offset=100,lag=0\\r\\nslave3:ip=d,port=6379,state=online,offset=50,lag=9\\r\\nmaster_repl_offset:100\\r\\n" ;;',
+        'esac',
+      ].join('\n'));
+      writeFileSync(path.join(dir, 'common.sh'), scripts['common.sh']);
+      writeFileSync(path.join(dir, 'pre-stop.sh'), scripts['pre-stop.sh'].replace('. /scripts/common.sh', `. ${path.join(dir, 'common.sh')}`));
+      const run = spawnSync('sh', [path.join(dir, 'pre-stop.sh')], {
+        env: { PATH: `${bin}${path.delimiter}${process.env.PATH}`, CLOCK: clock, POD_NAME: 'premiere-redis-ha-0' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status).toBe(0);
+      const grace = sts.spec.template.spec.terminationGracePeriodSeconds;
+      const took = Number(readFileSync(clock, 'utf8')) - 1000;
+      // Room left after the hook for the node to stop cleanly.
+      expect(took).toBeLessThanOrEqual(grace - 5);
+      return took;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('gives up in time when the sentinels do not answer', () => {
+    simulate('silent');
+  });
+
+  it('gives up in time when a sentinel accepts the hand-over and it never happens', () => {
+    simulate('accept-and-stall');
+  });
+});
+
+/**
  * The chart's own scripts (redis.sh, sentinel.sh, pre-stop.sh, as rendered) run on this machine:
  * three "pods", each a node and a sentinel, on loopback addresses of their own instead of the pods'
  * DNS names, with folders of their own instead of the volumes; nothing else changed. They must
