@@ -1,9 +1,12 @@
 import pg from 'pg';
-import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createFunction, i18n, type RunningFunction, type Translator } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
+import type { Alternative } from '../src/alternatives';
+import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from '../src/pages';
+import type { PublicStatus } from '../src/waiting-room';
 
 /**
  * The waiting room in the visitor's language (issue 16): Portuguese first, English by
@@ -118,5 +121,45 @@ describe('the waiting room in the visitor’s language', () => {
     const premiere = alternatives.find((a: { showId: string }) => a.showId === PREMIERE_SHOW_ID);
     expect(premiere.timeZone).toBe('America/Sao_Paulo');
     expect(body).toContain(format('pt-BR', 'dateTime', new Date(premiere.startsAt), 'America/Sao_Paulo'));
+  });
+});
+
+describe('every waiting-room page in both languages', () => {
+  const show: ShowHeading = { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'imax', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' };
+  const base: PublicStatus = {
+    showId: show.showId, state: 'waiting', place: 9, ahead: 7, waiting: 12, estimatedWaitSeconds: 200, estimate: 'about 3 minutes', pollAfterMs: 5_000,
+    salesOpenAt: null, admissionsPaused: false, message: 'English, for apps',
+  };
+  const statuses: PublicStatus[] = [
+    base,
+    { ...base, ahead: 0 },
+    { ...base, admissionsPaused: true },
+    { ...base, state: 'pre_queue', place: null, ahead: null, estimatedWaitSeconds: null, estimate: null, salesOpenAt: '2027-01-09T15:00:00.000Z' },
+    { ...base, state: 'admitted', enterUrl: '/checkout/estrela-1?access=x' },
+    { ...base, state: 'sold_out' },
+    { ...base, state: 'expired' },
+    { ...base, state: 'left' },
+    { ...base, state: 'finished' },
+  ];
+  const alternatives: Alternative[] = [{ showId: 'estrela-2', title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', url: '/waiting-room/estrela-2' }];
+  const pages = (i: Translator) => [
+    waitingRoomPage(i, show),
+    ...statuses.map((s) => statusPage(i, show, s)),
+    soldOutPage(i, show, 'sold_out', alternatives),
+    soldOutPage(i, show, 'started', []),
+    messagePage(i, '/', i.t('wait.pleaseWait'), `${i.t('wait.networkFull')} ${i.t('wait.retryIn', { count: 60 })}`, 60, '/waiting-room/estrela-1'),
+  ];
+
+  it('has no English and no message key in Portuguese, and no message key in English', () => {
+    for (const page of pages(i18n('pt-BR'))) {
+      expect({ english: englishIn(page), keys: keysIn(page) }).toEqual({ english: [], keys: [] });
+    }
+    for (const page of pages(i18n('en'))) expect(keysIn(page)).toEqual([]);
+    // The check sees English when there is some.
+    expect(englishIn(waitingRoomPage(i18n('en'), show))).toEqual(expect.arrayContaining(['join', 'line', 'page']));
+    expect(statusPage(i18n('pt-BR'), show, { ...base, ahead: 7 })).toContain('Faltam 7 pessoas na sua frente');
+    expect(statusPage(i18n('pt-BR'), show, base)).toContain('Espera estimada: cerca de 3 minutos');
+    expect(statusPage(i18n('en'), show, base)).toContain('Estimated wait: about 3 minutes');
+    expect(statusPage(i18n('pt-BR'), show, statuses[3])).toContain('As vendas abrem em sáb., 9 de jan., às 12:00.');
   });
 });
