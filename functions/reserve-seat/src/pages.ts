@@ -115,7 +115,7 @@ export function orderPage(i: Translator, orderId: string): string {
     cancelled: t('order.state.cancelled'),
     refund_required: t('order.state.refund_required')
   };
-  var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
+  var TYPES = { full: t('order.type.full'), half: t('order.type.half') };
   function show(o) {
     $('state').textContent = STATES[o.state] || o.state;
     $('state').setAttribute('data-state', o.state);

@@ -112,6 +112,8 @@ export const en: Catalog = {
   'order.pay': 'Pay',
   'order.giveUp': 'Give up these seats',
   'order.seatLine': '{seat} ({type}) {price}',
+  'order.type.full': 'full price',
+  'order.type.half': 'half price',
   'order.extraLine': '{quantity} × {name} {price}',
   'order.ticket': 'Seat {seat}: ticket {code}',
 

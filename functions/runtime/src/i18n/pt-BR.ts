@@ -115,6 +115,8 @@ export const ptBR = {
   'order.pay': 'Pagar',
   'order.giveUp': 'Desistir destes assentos',
   'order.seatLine': '{seat} ({type}) {price}',
+  'order.type.full': 'inteira',
+  'order.type.half': 'meia-entrada',
   'order.extraLine': '{quantity} × {name} {price}',
   'order.ticket': 'Assento {seat}: ingresso {code}',
 
