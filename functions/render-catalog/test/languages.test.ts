@@ -1,5 +1,5 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
 import { renderCatalog } from '../src';
 
@@ -98,6 +98,21 @@ describe('the catalog in the visitor’s language', () => {
     const missing = await get(`${url}/movies/no-such-movie`, { 'accept-language': 'pt-BR' });
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('Não encontramos o filme &quot;no-such-movie&quot;.');
+  });
+
+  it('has no English word and no message key on a Portuguese page, and no key on an English one (the movies’ own words aside)', async () => {
+    const url = await start();
+    // The demo movies' titles and synopses are English: data, not the page's words.
+    const catalog = await (await get(`${url}/api/catalog`)).json();
+    const data: string[] = Object.values(catalog).flat().flatMap((m) => [(m as { title?: string }).title, (m as { synopsis?: string }).synopsis]).filter((x): x is string => !!x);
+    const withoutData = (page: string) => data.reduce((p, d) => p.split(d).join(' '), page.replace(/&#39;/g, "'"));
+    for (const path of ['/', '/movies/last-starfall', '/movies/last-starfall?city=Manaus', '/cinemas/paulista', '/movies/no-such-movie', '/nowhere']) {
+      const pt = withoutData(await (await get(`${url}${path}`)).text());
+      expect({ path, english: englishIn(pt), keys: keysIn(pt) }).toEqual({ path, english: [], keys: [] });
+      const en = await (await get(`${url}${path}`, { 'accept-language': 'en' })).text();
+      expect({ path, keys: keysIn(en) }).toEqual({ path, keys: [] });
+      if (path === '/') expect(englishIn(withoutData(en))).toEqual(expect.arrayContaining(['premieres', 'now', 'coming', 'soon'])); // it sees English
+    }
   });
 
   it('serves /favicon.ico, cacheable', async () => {
