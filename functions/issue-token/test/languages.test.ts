@@ -126,10 +126,11 @@ describe('the waiting room in the visitor’s language', () => {
 
 describe('every waiting-room page in both languages', () => {
   const show: ShowHeading = { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'imax', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' };
-  const base: PublicStatus = {
+  // Asserted, not declared: fields the status gains elsewhere (the estimate's state) do not matter here.
+  const base = {
     showId: show.showId, state: 'waiting', place: 9, ahead: 7, waiting: 12, estimatedWaitSeconds: 200, estimate: 'about 3 minutes', pollAfterMs: 5_000,
     salesOpenAt: null, admissionsPaused: false, message: 'English, for apps',
-  };
+  } as PublicStatus;
   const statuses: PublicStatus[] = [
     base,
     { ...base, ahead: 0 },
