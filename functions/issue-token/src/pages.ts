@@ -38,7 +38,7 @@ function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headl
       return {
         headline: paused ? i.t('wait.paused') : i.t('wait.inLine'),
         place: s.ahead === 0 ? i.t('wait.next') : i.t('wait.ahead', { count: s.ahead ?? 0 }),
-        estimate: paused || s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
+        estimate: paused ? i.t('wait.pausedEstimate') : s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
       };
     case 'pre_queue':
       return { headline: s.salesOpenAt ? i.t('wait.preQueue', { day: i.when(s.salesOpenAt, show.timeZone, 'day'), time: i.when(s.salesOpenAt, show.timeZone, 'time') }) : '', place: '', estimate: '' };
@@ -104,7 +104,7 @@ const SCRIPT = `(function () {
     text('headline', headline);
     if (s.state === 'admitted') { location.href = s.enterUrl; return; }
     text('place', s.state === 'waiting' ? (s.ahead === 0 ? t('wait.next') : t('wait.ahead', { count: s.ahead })) : '');
-    text('estimate', s.state === 'waiting' && !paused && s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
+    text('estimate', s.state !== 'waiting' ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
     if (s.state === 'expired' || s.state === 'left' || s.state === 'finished') { $('again').hidden = false; return; }
     if (s.pollAfterMs) setTimeout(poll, s.pollAfterMs);
   }

@@ -161,6 +161,7 @@ describe('every waiting-room page in both languages', () => {
     expect(statusPage(i18n('pt-BR'), show, { ...base, ahead: 7 })).toContain('Faltam 7 pessoas na sua frente');
     expect(statusPage(i18n('pt-BR'), show, base)).toContain('Espera estimada: cerca de 3 minutos');
     expect(statusPage(i18n('en'), show, base)).toContain('Estimated wait: about 3 minutes');
+    expect(statusPage(i18n('pt-BR'), show, statuses[2])).toContain('Não dá para estimar a espera até que as entradas voltem.');
     expect(statusPage(i18n('pt-BR'), show, statuses[3])).toContain('As vendas abrem em sáb., 9 de jan., às 12:00.');
   });
 });

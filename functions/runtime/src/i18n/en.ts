@@ -48,6 +48,7 @@ export const en: Catalog = {
   'wait.estimate.minutes': 'about {count} minutes',
   'wait.estimate.hours': { one: 'about an hour', other: 'about {count} hours' },
   'wait.paused': 'Admissions are paused for a moment; you keep your place.',
+  'wait.pausedEstimate': 'No wait can be told until admissions resume.',
   'wait.preQueue': 'Sales open on {day} at {time}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.',
   'wait.admitted': 'It is your turn: choose your seats now.',
   'wait.chooseSeats': 'Choose your seats',

@@ -51,6 +51,7 @@ export const ptBR = {
   'wait.estimate.minutes': 'cerca de {count} minutos',
   'wait.estimate.hours': { one: 'cerca de uma hora', other: 'cerca de {count} horas' },
   'wait.paused': 'As entradas estão pausadas por um momento; você mantém o seu lugar.',
+  'wait.pausedEstimate': 'Não dá para estimar a espera até que as entradas voltem.',
   'wait.preQueue': 'As vendas abrem em {day}, às {time}. Quem chegar antes disso recebe um lugar sorteado na abertura, então não precisa correr.',
   'wait.admitted': 'Chegou a sua vez: escolha seus assentos agora.',
   'wait.chooseSeats': 'Escolher assentos',
