@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CATALOGS, i18n, LOCALES, negotiate, scriptKeys, type MessageKey } from '../src';
+import { CATALOGS, createFunction, i18n, LOCALES, negotiate, scriptKeys, type FunctionDefinition, type MessageKey, type RunningFunction } from '../src';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, producer, testEnv, type TestDatabase } from '../src/testing';
 
 /**
  * The message catalogs (issue 16): every language has every message, with the same parameters;
@@ -79,5 +80,35 @@ describe('the visitor’s language', () => {
     expect(pt.when(at, 'America/Sao_Paulo')).toBe('qui., 3 de dez., 20:00');
     expect(en.when(at, 'America/Sao_Paulo')).toBe('Thu, Dec 3, 08:00 PM');
     expect(pt.date('2026-12-03')).toBe('3 de dez. de 2026');
+  });
+});
+
+describe('the outage page', () => {
+  let db: TestDatabase;
+  const redis = createTestRedisPrefix();
+  let fn: RunningFunction | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await fn?.stop();
+    await db.drop();
+    await redis.clean();
+  });
+
+  it('is in the visitor’s language, with the switch', async () => {
+    // A route failing as a lost Redis does: the runtime answers 503 with a page that tries again.
+    const failing: FunctionDefinition = { ...producer(), routes: () => [{ method: 'GET', path: '/somewhere', handler: () => { throw new Error('Connection is closed.'); } }] };
+    fn = createFunction(failing, testEnv(db, redis.prefix), captureLogs().stream);
+    await fn.start();
+    const url = `http://127.0.0.1:${fn.server.info.port}/somewhere`;
+    const pt = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(pt.status).toBe(503);
+    const body = await pt.text();
+    expect(body).toContain('<h1>Já voltamos</h1>');
+    expect(body).toContain('href="/language/en?next=%2Fsomewhere"');
+    expect({ english: englishIn(body), keys: keysIn(body) }).toEqual({ english: [], keys: [] });
+    const en = await (await fetch(url, { headers: { accept: 'text/html', 'accept-language': 'en' } })).text();
+    expect(en).toMatch(/Back in a moment[\s\S]*tries again by itself/);
   });
 });

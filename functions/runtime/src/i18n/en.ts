@@ -3,6 +3,8 @@ import type { Catalog } from './catalog';
 /** The visitor's words in English: the same keys as pt-BR.ts (the type makes a missing or extra key a compile error). */
 export const en: Catalog = {
   'layout.language': 'Language',
+  'layout.unavailableTitle': 'Back in a moment',
+  'layout.unavailable': 'Part of premiere is not answering just now. This page tries again by itself.',
 
   'room.regular': 'Regular',
   'room.imax': 'IMAX',

@@ -6,6 +6,8 @@
  */
 export const ptBR = {
   'layout.language': 'Idioma',
+  'layout.unavailableTitle': 'Já voltamos',
+  'layout.unavailable': 'Uma parte do premiere não está respondendo agora. Esta página tenta de novo sozinha.',
 
   'room.regular': 'Tradicional',
   'room.imax': 'IMAX',
