@@ -206,7 +206,7 @@ describe('a function when its backing services die', () => {
     const failures = [admitBatch, reserveSeat].flatMap((fn) => fn.output.split('\n').filter((l) => l.includes('"level":"error"')));
     expect({ unexpected, failures }).toEqual({ unexpected: [], failures: [] }); // an answer, or 503: never a 500
     // A browser is told so in a page that tries again by itself.
-    const ticketPage = await fetch(`${reserveSeat.url}/checkout/tickets/ABCDEFGHJK`, { headers: { accept: 'text/html' } });
+    const ticketPage = await fetch(`${reserveSeat.url}/checkout/tickets/ABCDEFGHJK`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
     expect(ticketPage.status).toBe(503);
     expect(ticketPage.headers.get('retry-after')).toBeTruthy();
     expect(await ticketPage.text()).toMatch(/Back in a moment[\s\S]*tries again by itself/);

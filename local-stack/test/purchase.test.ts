@@ -104,11 +104,21 @@ browserTest('the same purchase in a real browser', () => {
     await browser?.close();
   });
 
-  it('clicks through the catalog, the waiting room, the seat map, checkout and the ticket page, with a screenshot of each step', async () => {
-    const page = await browser.newPage({ viewport: { width: 420, height: 900 } });
-    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  // The browser's language picks the pages' (Accept-Language); its clock is in Tokyo, so a time
+  // shown in the browser's zone rather than the cinema's (São Paulo) would show.
+  const LANGUAGES = {
+    'pt-BR': { confirmed: 'Confirmado', heldUntil: /^Assentos reservados até (\d\d:\d\d)$/, switchTo: 'en' },
+    en: { confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR' },
+  } as const;
+  it.each(Object.keys(LANGUAGES) as (keyof typeof LANGUAGES)[])('clicks through the catalog, the waiting room, the seat map, checkout and the ticket page in %s, with a screenshot of each step', async (locale) => {
+    const words = LANGUAGES[locale];
+    const page = await browser.newPage({ viewport: { width: 420, height: 900 }, locale, timezoneId: 'Asia/Tokyo' });
+    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${locale}-${name}.png`), fullPage: true });
+    const lang = () => page.getAttribute('html', 'lang');
     try {
       await page.goto(`${edge}/`);
+      expect(await lang()).toBe(locale);
+      expect((await page.request.get(`${edge}/favicon.ico`)).status()).toBe(200);
       await shot('1-catalog');
       await page.click('a[href="/movies/last-starfall"]');
       await page.waitForURL('**/movies/last-starfall');
@@ -117,6 +127,7 @@ browserTest('the same purchase in a real browser', () => {
       // The waiting room joins, polls and moves on to seat selection when admitted.
       await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
       await page.waitForSelector('.seat.free');
+      expect(await lang()).toBe(locale);
       await shot('3-seat-map');
       const free = page.locator('.seat.free');
       await free.nth(0).click();
@@ -124,9 +135,14 @@ browserTest('the same purchase in a real browser', () => {
       await page.click('#hold');
       await page.waitForURL('**/checkout/orders/*');
       await page.waitForSelector('#pay:not([hidden])');
+      // The hold's end on the cinema's clock.
+      const order = await page.evaluate(() => fetch(`/checkout/api/orders/${location.pathname.split('/').pop()}`).then((r) => r.json()));
+      const held = words.heldUntil.exec((await page.textContent('#deadline')) ?? '');
+      expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
       await shot('4-checkout');
       await page.click('#pay button');
-      await page.waitForFunction(() => document.getElementById('state')?.textContent?.startsWith('Confirmed'), undefined, { timeout: 30_000 });
+      await page.waitForSelector('#state[data-state="confirmed"]', { timeout: 30_000 });
+      expect(await page.textContent('#state')).toMatch(new RegExp(`^${words.confirmed}`));
       await shot('5-confirmed');
       await page.click('#tickets a');
       await page.waitForURL('**/checkout/tickets/*');
@@ -134,6 +150,12 @@ browserTest('the same purchase in a real browser', () => {
       expect(code).toMatch(/^[A-Z0-9]{10}$/);
       expect(await page.textContent('h1')).toBe('The Last Starfall');
       await shot('6-ticket');
+      // The switch: the same page in the other language, and it sticks.
+      await page.click(`a[hreflang="${words.switchTo}"]`);
+      await page.waitForURL('**/checkout/tickets/*');
+      expect(await lang()).toBe(words.switchTo);
+      await page.goto(`${edge}/`);
+      expect(await lang()).toBe(words.switchTo);
     } catch (err) {
       await shot('failed').catch(() => undefined);
       throw err;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import pino from 'pino';
-import { createFunction, type FunctionDefinition } from '@premiere/runtime';
+import { createFunction, i18n, type FunctionDefinition } from '@premiere/runtime';
 import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
 import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
 import { renderCatalog } from '@premiere/render-catalog';
@@ -27,7 +27,7 @@ export const catalog: Scenario = {
       ...renderCatalog,
       routes: (ctx) => [
         ...renderCatalog.routes!(ctx),
-        { method: 'GET', path: '/bench/uncached', handler: async (_r, h) => h.response((await renderHome(ctx.db, 'html')).body).type('text/html; charset=utf-8') },
+        { method: 'GET', path: '/bench/uncached', handler: async (_r, h) => h.response((await renderHome(ctx.db, 'html', { i18n: i18n('pt-BR'), path: '/' })).body).type('text/html; charset=utf-8') },
       ],
     };
     const fn = createFunction(

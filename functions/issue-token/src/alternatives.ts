@@ -9,6 +9,8 @@ export interface Alternative {
   city: string;
   roomType: string;
   startsAt: string;
+  /** The cinema's, in which the start is shown. */
+  timeZone: string;
   url: string;
 }
 
@@ -45,7 +47,7 @@ export class Alternatives {
            JOIN render_catalog.rooms r ON r.id = s.room_id
            JOIN render_catalog.cinemas c ON c.id = r.cinema_id
           WHERE s.id = $1)
-       SELECT s.id, m.title, c.name AS cinema_name, c.city, r.room_type, s.starts_at
+       SELECT s.id, m.title, c.name AS cinema_name, c.city, r.room_type, s.starts_at, c.time_zone
          FROM this
          JOIN render_catalog.shows s ON s.movie_id = this.movie_id AND s.id <> $1 AND s.starts_at > now()
          JOIN render_catalog.movies m ON m.id = s.movie_id
@@ -74,6 +76,7 @@ export class Alternatives {
         city: row.city,
         roomType: row.room_type,
         startsAt: row.starts_at.toISOString(),
+        timeZone: row.time_zone,
         url: `/waiting-room/${row.id}`,
       }));
   }

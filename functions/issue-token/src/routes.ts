@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { addressKey, crossSiteRefusal, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, setCookie, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { addressKey, crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, setCookie, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
@@ -24,10 +24,20 @@ const NOT_STORED = { otherwise: 'no-store' };
 
 const showIdOf = (request: Request) => request.params.showId as string;
 
+/** The visitor's language. */
+const visitorI18n = (request: Request): Translator => i18n(localeOf(request));
+
 /** A form another site's page posted (cross-site request forgery): refused, nothing changed. */
-const crossSitePage = (h: ResponseToolkit) =>
-  h.response(messagePage('Not from this site', 'This form was sent by a page of another site, so nothing was done. To join or leave the line, use the show’s page on this site.'))
-    .code(403).type('text/html; charset=utf-8');
+const crossSitePage = (request: Request, h: ResponseToolkit) => {
+  const i = visitorI18n(request);
+  return h.response(messagePage(i, `/waiting-room/${showIdOf(request)}`, i.t('wait.crossSiteTitle'), i.t('wait.crossSite'))).code(403).type('text/html; charset=utf-8');
+};
+
+/** "No such show", in the visitor's language. */
+const noSuchShowPage = (request: Request, h: ResponseToolkit) => {
+  const i = visitorI18n(request);
+  return h.response(messagePage(i, '/', i.t('wait.noShowTitle'), i.t('wait.noShow'))).code(404).type('text/html; charset=utf-8');
+};
 
 /** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent), else the connection's. */
 const clientAddress = (request: Request): string => edgeClientAddress(request) ?? addressKey(request.info.remoteAddress);
@@ -160,9 +170,9 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       options: { validate: { params: showParams } },
       handler: async (request, h) => {
         const show = await heading(showIdOf(request));
-        if (!show) return h.response(messagePage('No such show', 'This show does not exist. Pick one from the catalog.')).code(404).type('text/html; charset=utf-8');
-        // The same for everyone: the edge and browsers may keep it for a minute.
-        return h.response(waitingRoomPage(show)).type('text/html; charset=utf-8').header('cache-control', 'public, max-age=60, s-maxage=60');
+        if (!show) return noSuchShowPage(request, h);
+        // The same for everyone in a language: the edge and browsers may keep it for a minute, one copy per language.
+        return h.response(waitingRoomPage(visitorI18n(request), show)).type('text/html; charset=utf-8').header('cache-control', 'public, max-age=60, s-maxage=60').header('vary', VARY_LANGUAGE);
       },
     },
     {
@@ -170,29 +180,30 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       path: '/waiting-room/{showId}/join',
       options: { validate: { params: showParams }, payload: NO_BODY },
       handler: async (request, h) => {
-        if (crossSiteRefusal(request)) return crossSitePage(h);
+        if (crossSiteRefusal(request)) return crossSitePage(request, h);
         const showId = showIdOf(request);
+        const i = visitorI18n(request);
         const session = sessionOrNew(request, h, secure);
         const result = await room.join(showId, session, clientAddress(request), heldToken(request));
         if (result.kind === 'joined') {
           keepToken(request, h, result.token);
           return h.redirect(`/waiting-room/${showId}/status`).code(303);
         }
-        if (result.kind === 'unknown_show') return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
+        if (result.kind === 'unknown_show') return noSuchShowPage(request, h);
+        const back = `/waiting-room/${showId}`;
+        const retryIn = (seconds: number) => i.t('wait.retryIn', { count: seconds });
         if (result.kind === 'rate_limited') {
-          const why = result.scope === 'address_tokens'
-            ? 'Many visitors from your network already hold a place for this show, and each network may hold only a few.'
-            : 'Too many attempts.';
+          const why = result.scope === 'address_tokens' ? i.t('wait.networkFull') : i.t('wait.tooMany');
           // Back to the show's waiting room, whose page joins again (this page answered a POST).
-          return h.response(messagePage('Please wait a moment', `${why} This page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds, `/waiting-room/${showId}`))
+          return h.response(messagePage(i, back, i.t('wait.pleaseWait'), `${why} ${retryIn(result.retryAfterSeconds)}`, result.retryAfterSeconds, back))
             .code(429).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
         }
         if (result.kind === 'recovering') {
-          return h.response(messagePage('Please wait a moment', `${RECOVERING} This page tries again in ${result.retryAfterSeconds} seconds.`, result.retryAfterSeconds, `/waiting-room/${showId}`))
+          return h.response(messagePage(i, back, i.t('wait.pleaseWait'), `${i.t('wait.recovering')} ${retryIn(result.retryAfterSeconds)}`, result.retryAfterSeconds, back))
             .code(503).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
         }
         const show = (await heading(showId))!;
-        return h.response(soldOutPage(show, REFUSALS[result.kind], result.alternatives)).code(410).type('text/html; charset=utf-8');
+        return h.response(soldOutPage(i, show, result.kind, result.alternatives)).code(410).type('text/html; charset=utf-8');
       },
     },
     {
@@ -203,14 +214,14 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const showId = showIdOf(request);
         const session = sessionOf(request);
         const show = await heading(showId);
-        if (!show) return h.response(messagePage('No such show', 'This show does not exist.')).code(404).type('text/html; charset=utf-8');
+        if (!show) return noSuchShowPage(request, h);
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
         // Not in Redis (it forgot them?): the token their cookie kept says where they were.
         const claims = visitor !== null ? { typ: 'queue' as const, show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 } : session && held(request, session);
         if (!claims) return h.redirect(`/waiting-room/${showId}`).code(303);
         const status = await room.status(showId, claims);
         if (status.token) keepToken(request, h, status.token);
-        return h.response(statusPage(show, status)).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        return h.response(statusPage(visitorI18n(request), show, status)).type('text/html; charset=utf-8').header('cache-control', 'no-store');
       },
     },
     {
@@ -218,12 +229,13 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       path: '/waiting-room/{showId}/leave',
       options: { validate: { params: showParams }, payload: NO_BODY },
       handler: async (request, h) => {
-        if (crossSiteRefusal(request)) return crossSitePage(h);
+        if (crossSiteRefusal(request)) return crossSitePage(request, h);
         const showId = showIdOf(request);
         const session = sessionOf(request);
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
         if (visitor !== null) await room.leave(showId, { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 });
-        return h.response(messagePage('You left the line', 'Your place has gone to the next person. You can join again from the show’s page.')).type('text/html; charset=utf-8');
+        const i = visitorI18n(request);
+        return h.response(messagePage(i, `/waiting-room/${showId}`, i.t('wait.leftTitle'), i.t('wait.leftBody'))).type('text/html; charset=utf-8');
       },
     },
   ];

@@ -152,7 +152,7 @@ describe('a browser that reloads after Redis forgot the show', () => {
     // The page without JavaScript too.
     const page = await fetch(`${url}/waiting-room/${showId}/status`, { headers: { cookie: cookies }, redirect: 'manual' });
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('you keep your place'); // the line holds still while its visitors come back
+    expect(await page.text()).toContain('você mantém o seu lugar'); // the line holds still while its visitors come back
   });
 });
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Redis } from '@premiere/runtime';
 import { readAvailability, type Availability } from './availability';
 import { loadCinema, loadHome, loadMovie, type Cinema, type MovieStatus, type MovieSummary, type Show } from './catalog';
-import { html, page, type Html } from '@premiere/runtime';
+import { html, page, type Html, type MessageKey, type Translator } from '@premiere/runtime';
 
 /** The three pages (and their JSON): what they load and how they look. */
 export interface Rendered {
@@ -13,8 +13,10 @@ export interface Rendered {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
-const SECTIONS: [MovieStatus, string][] = [['premiere', 'Premieres'], ['now_showing', 'Now showing'], ['coming_soon', 'Coming soon']];
-const ROOM_TYPES = { regular: 'Regular', imax: 'IMAX', vip: 'VIP' } as const;
+const SECTIONS: [MovieStatus, MessageKey][] = [['premiere', 'catalog.section.premiere'], ['now_showing', 'catalog.section.now_showing'], ['coming_soon', 'catalog.section.coming_soon']];
+const RELEASE: Record<MovieStatus, MessageKey> = { coming_soon: 'catalog.release.coming_soon', premiere: 'catalog.release.premiere', now_showing: 'catalog.release.now_showing' };
+export const ROOM_TYPES: Record<string, MessageKey> = { regular: 'room.regular', imax: 'room.imax', vip: 'room.vip' };
+export const roomType = (i: Translator, type: string) => (ROOM_TYPES[type] ? i.t(ROOM_TYPES[type]) : type);
 
 type ShowWithAvailability = Show & { availability: Availability; waitingRoom: string };
 
@@ -23,17 +25,15 @@ const withAvailability = async (redis: Redis, shows: Show[]): Promise<ShowWithAv
   return shows.map((s) => ({ ...s, availability: availability.get(s.id)!, waitingRoom: `/waiting-room/${s.id}` }));
 };
 
-// Times and days as the cinema's clock shows them.
-const time = (s: Show) => s.localStartsAt.slice(11, 16);
+// Times and days as the cinema's clock shows them, in the visitor's language.
+const time = (i: Translator, s: Show) => i.when(s.startsAt, s.timeZone, 'time');
 const day = (s: Show) => s.localStartsAt.slice(0, 10);
-const money = (cents: number, currency: string) => `${currency} ${(cents / 100).toFixed(2)}`;
-const availabilityLabel = { available: '', few_left: 'few left', sold_out: 'sold out' } as const;
+const dayLabel = (i: Translator, s: Show) => i.when(s.startsAt, s.timeZone, 'day');
 
-function showLink(s: ShowWithAvailability): Html {
-  const label = availabilityLabel[s.availability];
-  return s.availability === 'sold_out'
-    ? html`<span class="show sold_out" title="sold out">${time(s)}</span>`
-    : html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(s)}${label ? html` <small>${label}</small>` : ''}</a>`;
+function showLink(i: Translator, s: ShowWithAvailability): Html {
+  if (s.availability === 'sold_out') return html`<span class="show sold_out" title="${i.t('catalog.soldOut')}">${time(i, s)}</span>`;
+  const label = s.availability === 'few_left' ? i.t('catalog.fewLeft') : '';
+  return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${label ? html` <small>${label}</small>` : ''}</a>`;
 }
 
 /** Groups shows by city, cinema, room type and day, in that order (the movie page's layout). */
@@ -49,41 +49,56 @@ function grouped(shows: ShowWithAvailability[]) {
   return out;
 }
 
-export async function renderHome(db: pg.Pool, format: 'html' | 'json'): Promise<Rendered> {
+/** The visitor's language and this page's path (where the language switch comes back to). */
+export interface Visitor {
+  i18n: Translator;
+  path: string;
+}
+
+export async function renderHome(db: pg.Pool, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
+  const i = visitor.i18n;
   const { movies, cinemas } = await loadHome(db);
   if (format === 'json') {
     const bySection = Object.fromEntries(SECTIONS.map(([status]) => [status, movies.filter((m) => m.status === status).map((m) => ({ ...m, url: `/movies/${m.id}` }))]));
     return { status: 200, type: JSON_TYPE, body: JSON.stringify({ ...bySection, cinemas: cinemas.map((c) => ({ ...c, url: `/cinemas/${c.id}` })) }) };
   }
   const card = (m: MovieSummary) => html`<li class="card"><a href="/movies/${m.id}"><strong>${m.title}</strong></a><span class="tag">${m.rating}</span>
-<div class="muted">${m.durationMinutes} min · ${m.status === 'coming_soon' ? `from ${m.releaseDate}` : m.releaseDate}</div><div>${m.synopsis}</div></li>`;
-  const body = html`<h1>What's on</h1>
+<div class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${m.status === 'coming_soon' ? i.t('catalog.from', { date: i.date(m.releaseDate) }) : i.date(m.releaseDate)}</div><div>${m.synopsis}</div></li>`;
+  const body = html`<h1>${i.t('catalog.title')}</h1>
 ${SECTIONS.map(([status, title]) => {
   const list = movies.filter((m) => m.status === status);
-  return list.length ? html`<section><h2>${title}</h2><ul>${list.map(card)}</ul></section>` : '';
+  return list.length ? html`<section><h2>${i.t(title)}</h2><ul>${list.map(card)}</ul></section>` : '';
 })}
-<section><h2>Cinemas</h2><ul>${cinemas.map((c) => html`<li><a href="/cinemas/${c.id}">${c.name}</a> <span class="muted">${c.city}</span></li>`)}</ul></section>`;
-  return { status: 200, type: HTML_TYPE, body: page("What's on", body) };
+<section><h2>${i.t('catalog.cinemas')}</h2><ul>${cinemas.map((c) => html`<li><a href="/cinemas/${c.id}">${c.name}</a> <span class="muted">${c.city}</span></li>`)}</ul></section>`;
+  return { status: 200, type: HTML_TYPE, body: page(i.t('catalog.title'), body, undefined, visitor) };
 }
 
-export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, filter: { city?: string; day?: string }, format: 'html' | 'json'): Promise<Rendered> {
+export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, filter: { city?: string; day?: string }, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
+  const i = visitor.i18n;
   const found = await loadMovie(db, movieId, filter, new Date());
-  if (!found) return notFound(format, `no movie "${movieId}"`);
+  if (!found) return notFound(format, `no movie "${movieId}"`, visitor, i.t('catalog.noMovie', { id: movieId }));
   const shows = await withAvailability(redis, found.shows);
   if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ movie: found.movie, filter: { city: filter.city ?? null, day: filter.day ?? null }, shows }) };
   const m = found.movie;
   const groups = grouped(shows);
-  const body = html`<h1>${m.title}</h1><p class="muted">${m.durationMinutes} min · rated ${m.rating} · ${{ coming_soon: `opens ${m.releaseDate}`, premiere: `premieres ${m.releaseDate}`, now_showing: `since ${m.releaseDate}` }[m.status]}</p><p>${m.synopsis}</p>
-${groups.size === 0 ? html`<p class="muted">No shows scheduled${filter.city ? ` in ${filter.city}` : ''}${filter.day ? ` on ${filter.day}` : ''}.</p>` : ''}
+  const noShows = () => {
+    const day = filter.day && i.date(filter.day);
+    if (filter.city && day) return i.t('catalog.noShowsInOn', { city: filter.city, day });
+    if (filter.city) return i.t('catalog.noShowsIn', { city: filter.city });
+    return day ? i.t('catalog.noShowsOn', { day }) : i.t('catalog.noShows');
+  };
+  const body = html`<h1>${m.title}</h1><p class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${i.t('catalog.rated', { rating: m.rating })} · ${i.t(RELEASE[m.status], { date: i.date(m.releaseDate) })}</p><p>${m.synopsis}</p>
+${groups.size === 0 ? html`<p class="muted">${noShows()}</p>` : ''}
 ${[...groups].map(([city, cinemas]) => html`<section><h2>${city}</h2>${[...cinemas].map(([cinema, rooms]) => html`<div class="card"><h3>${cinema}</h3>
-${[...rooms].map(([roomType, days]) => html`<div><strong>${ROOM_TYPES[roomType as keyof typeof ROOM_TYPES]}</strong>
-${[...days].map(([day, list]) => html`<div><span class="muted">${day}</span> <span class="muted">· ${money(list[0].priceFullCents, list[0].currency)} (half ${money(list[0].priceHalfCents, list[0].currency)})</span><div class="shows">${list.map(showLink)}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
-  return { status: 200, type: HTML_TYPE, body: page(m.title, body) };
+${[...rooms].map(([type, days]) => html`<div><strong>${roomType(i, type)}</strong>
+${[...days].map(([, list]) => html`<div><span class="muted">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
+  return { status: 200, type: HTML_TYPE, body: page(m.title, body, undefined, visitor) };
 }
 
-export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, format: 'html' | 'json'): Promise<Rendered> {
+export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
+  const i = visitor.i18n;
   const found = await loadCinema(db, cinemaId, new Date());
-  if (!found) return notFound(format, `no cinema "${cinemaId}"`);
+  if (!found) return notFound(format, `no cinema "${cinemaId}"`, visitor, i.t('catalog.noCinema', { id: cinemaId }));
   const shows = await withAvailability(redis, found.shows);
   if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ cinema: found.cinema, shows }) };
   const c: Cinema = found.cinema;
@@ -91,12 +106,17 @@ export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, 
   for (const s of shows) (byMovie.get(s.movieId) ?? byMovie.set(s.movieId, []).get(s.movieId)!).push(s);
   const body = html`<h1>${c.name}</h1><p class="muted">${c.address}, ${c.city}</p>
 ${[...byMovie].map(([movieId, list]) => html`<div class="card"><h3><a href="/movies/${movieId}">${list[0].movieTitle}</a></h3>
-${[...new Set(list.map(day))].map((date) => html`<div><span class="muted">${date}</span><div class="shows">${list.filter((s) => day(s) === date).map((s) => html`${showLink(s)} <span class="tag">${ROOM_TYPES[s.roomType]}</span>`)}</div></div>`)}</div>`)}`;
-  return { status: 200, type: HTML_TYPE, body: page(c.name, body) };
+${[...new Set(list.map(day))].map((date) => {
+  const onDay = list.filter((s) => day(s) === date);
+  return html`<div><span class="muted">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => html`${showLink(i, s)} <span class="tag">${roomType(i, s.roomType)}</span>`)}</div></div>`;
+})}</div>`)}`;
+  return { status: 200, type: HTML_TYPE, body: page(c.name, body, undefined, visitor) };
 }
 
-export function notFound(format: 'html' | 'json', message: string): Rendered {
+/** A 404: for apps, `message` (the API speaks English); for visitors, `text` in their language. */
+export function notFound(format: 'html' | 'json', message: string, visitor: Visitor, text: string): Rendered {
+  const i = visitor.i18n;
   return format === 'json'
     ? { status: 404, type: JSON_TYPE, body: JSON.stringify({ error: message }) }
-    : { status: 404, type: HTML_TYPE, body: page('Not found', html`<h1>Not found</h1><p>${message}.</p><p><a href="/">See what's on</a></p>`) };
+    : { status: 404, type: HTML_TYPE, body: page(i.t('catalog.notFound'), html`<h1>${i.t('catalog.notFound')}</h1><p>${text}</p><p><a href="/">${i.t('catalog.seeWhatsOn')}</a></p>`, undefined, visitor) };
 }

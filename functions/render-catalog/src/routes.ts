@@ -1,9 +1,10 @@
-import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
+import type { Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import type { FunctionContext } from '@premiere/runtime';
+import { i18n, languageRoute, localeOf, VARY_LANGUAGE, type FunctionContext } from '@premiere/runtime';
+import { favicon } from './favicon';
 import type { CatalogEnv } from './env';
 import { pageCacheOf } from './page-cache';
-import { notFound, renderCinema, renderHome, renderMovie, type Rendered } from './pages';
+import { notFound, renderCinema, renderHome, renderMovie, type Rendered, type Visitor } from './pages';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const KNOWN_PARAMS = new Set(['city', 'day']);
@@ -13,19 +14,28 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
   const { CATALOG_EDGE_MAX_AGE_SECONDS: maxAge, CATALOG_STALE_SECONDS: stale } = ctx.config;
   const cacheControl = `public, max-age=${maxAge}, s-maxage=${maxAge}, stale-while-revalidate=${stale}`;
 
-  const respond = async (request: Request, h: ResponseToolkit, deps: string[], render: () => Promise<Rendered>) => {
+  /** The page's path (its known parameters only) and the visitor's language: what its copy is kept under. */
+  const visitorOf = (request: Request): Visitor => {
     // Only the parameters a page knows make another copy of it (utm_source and the like do not).
     const params = Object.entries(request.query as Record<string, string>).filter(([k]) => KNOWN_PARAMS.has(k));
-    const key = params.length ? `${request.path}?${new URLSearchParams(params.sort()).toString()}` : request.path;
-    const page = await cache.get(key, deps, render);
-    if (page.status !== 200) return h.response(page.body).type(page.type).code(page.status).header('cache-control', 'public, max-age=10');
+    const path = params.length ? `${request.path}?${new URLSearchParams(params.sort()).toString()}` : request.path;
+    return { i18n: i18n(localeOf(request)), path };
+  };
+
+  /** `format`: a page varies by the visitor's language (its key and Vary say so), the JSON does not. */
+  const respond = async (request: Request, h: ResponseToolkit, deps: string[], format: 'html' | 'json', render: (visitor: Visitor) => Promise<Rendered>) => {
+    const visitor = visitorOf(request);
+    const key = format === 'html' ? `${visitor.i18n.locale}:${visitor.path}` : visitor.path;
+    const page = await cache.get(key, deps, () => render(visitor));
+    const vary = (r: ResponseObject) => (format === 'html' ? r.vary('accept-language').vary('cookie') : r);
+    if (page.status !== 200) return vary(h.response(page.body).type(page.type).code(page.status).header('cache-control', 'public, max-age=10'));
     // hapi answers a matching If-None-Match with 304 itself.
     const notModified = h.entity({ etag: page.etag.slice(1, -1) });
     if (notModified) {
       cache.metrics.notModified.inc();
-      return notModified.header('cache-control', cacheControl);
+      return vary(notModified.header('cache-control', cacheControl));
     }
-    return h.response(page.body).type(page.type).etag(page.etag.slice(1, -1)).header('cache-control', cacheControl);
+    return vary(h.response(page.body).type(page.type).etag(page.etag.slice(1, -1)).header('cache-control', cacheControl));
   };
 
   // Known parameters are checked (400 names a bad one); others, like tracking tags, are ignored.
@@ -34,14 +44,18 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
     day: Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).message('"day" must be a date like 2026-11-23'),
   }).unknown(true);
   const id = (request: Request, name: string) => String(request.params[name]);
-  const missing = (h: ResponseToolkit, format: 'html' | 'json', message: string) => {
-    const page = notFound(format, message);
-    return h.response(page.body).type(page.type).code(404);
+  const missing = (request: Request, h: ResponseToolkit, format: 'html' | 'json', message: string, text: (v: Visitor) => string) => {
+    const visitor = visitorOf(request);
+    const page = notFound(format, message, visitor, text(visitor));
+    const response = h.response(page.body).type(page.type).code(404);
+    return format === 'html' ? response.header('vary', VARY_LANGUAGE) : response;
   };
 
   return [
-    { method: 'GET', path: '/', handler: (r, h) => respond(r, h, ['catalog'], () => renderHome(ctx.db, 'html')) },
-    { method: 'GET', path: '/api/catalog', handler: (r, h) => respond(r, h, ['catalog'], () => renderHome(ctx.db, 'json')) },
+    { method: 'GET', path: '/', handler: (r, h) => respond(r, h, ['catalog'], 'html', (v) => renderHome(ctx.db, 'html', v)) },
+    { method: 'GET', path: '/api/catalog', handler: (r, h) => respond(r, h, ['catalog'], 'json', (v) => renderHome(ctx.db, 'json', v)) },
+    favicon(),
+    languageRoute(),
     ...(['html', 'json'] as const).flatMap((format): ServerRoute[] => {
       const prefix = format === 'json' ? '/api' : '';
       return [
@@ -51,8 +65,8 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
           options: { validate: { query: movieQuery } },
           handler: (r, h) => {
             const movieId = id(r, 'movieId');
-            if (!ID.test(movieId)) return missing(h, format, `no movie "${movieId}"`);
-            return respond(r, h, ['catalog', `movie:${movieId}`], () => renderMovie(ctx.db, ctx.redis, movieId, { city: r.query.city as string | undefined, day: r.query.day as string | undefined }, format));
+            if (!ID.test(movieId)) return missing(r, h, format, `no movie "${movieId}"`, (v) => v.i18n.t('catalog.noMovie', { id: movieId }));
+            return respond(r, h, ['catalog', `movie:${movieId}`], format, (v) => renderMovie(ctx.db, ctx.redis, movieId, { city: r.query.city as string | undefined, day: r.query.day as string | undefined }, format, v));
           },
         },
         {
@@ -60,8 +74,8 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
           path: `${prefix}/cinemas/{cinemaId}`,
           handler: (r, h) => {
             const cinemaId = id(r, 'cinemaId');
-            if (!ID.test(cinemaId)) return missing(h, format, `no cinema "${cinemaId}"`);
-            return respond(r, h, ['catalog', `cinema:${cinemaId}`], () => renderCinema(ctx.db, ctx.redis, cinemaId, format));
+            if (!ID.test(cinemaId)) return missing(r, h, format, `no cinema "${cinemaId}"`, (v) => v.i18n.t('catalog.noCinema', { id: cinemaId }));
+            return respond(r, h, ['catalog', `cinema:${cinemaId}`], format, (v) => renderCinema(ctx.db, ctx.redis, cinemaId, format, v));
           },
         },
       ];
@@ -70,7 +84,7 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
       // Anything else the edge sends here: a real 404 page (or JSON under /api).
       method: 'GET',
       path: '/{path*}',
-      handler: (r, h) => missing(h, r.path.startsWith('/api/') ? 'json' : 'html', `nothing at ${r.path}`),
+      handler: (r, h) => missing(r, h, r.path.startsWith('/api/') ? 'json' : 'html', `nothing at ${r.path}`, (v) => v.i18n.t('catalog.nothingAt', { path: r.path })),
     },
   ];
 }

@@ -39,7 +39,7 @@ describe('render-catalog pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const body = await res.text();
-    const order = ['<h2>Premieres</h2>', 'The Last Starfall', '<h2>Now showing</h2>', 'Harbor Lights', '<h2>Coming soon</h2>', 'Echoes of Titan', '<h2>Cinemas</h2>', 'Cine Copacabana'];
+    const order = ['<h2>Estreias</h2>', 'The Last Starfall', '<h2>Em cartaz</h2>', 'Harbor Lights', '<h2>Em breve</h2>', 'Echoes of Titan', '<h2>Cinemas</h2>', 'Cine Copacabana'];
     const positions = order.map((t) => body.indexOf(t));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -53,7 +53,7 @@ describe('render-catalog pages', () => {
     expect(body).toContain('<h1>The Last Starfall</h1>');
     for (const t of ['<h2>São Paulo</h2>', '<h2>Rio de Janeiro</h2>', '<h3>Cine Paulista</h3>', '<h3>Cine Copacabana</h3>', '<strong>IMAX</strong>', '<strong>VIP</strong>']) expect(body).toContain(t);
     expect(body).toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
-    expect(body).toContain('BRL 70.00 (half BRL 35.00)');
+    expect(body).toContain('inteira R$\u00a070,00 · meia R$\u00a035,00');
     // In the cinema's time: the premiere starts at 23:00 UTC, 20:00 in São Paulo.
     expect(body).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">20:00<`));
 
@@ -80,7 +80,7 @@ describe('render-catalog pages', () => {
     const { url } = await start();
     const page = await fetch(`${url}/movies/no-such-movie`);
     expect(page.status).toBe(404);
-    expect(await page.text()).toContain('no movie &quot;no-such-movie&quot;');
+    expect(await page.text()).toContain('Não encontramos o filme &quot;no-such-movie&quot;.');
     const api = await fetch(`${url}/api/cinemas/Not_An_Id`);
     expect(api.status).toBe(404);
     expect(await api.json()).toEqual({ error: 'no cinema "Not_An_Id"' });
@@ -121,7 +121,7 @@ describe('render-catalog caching', () => {
     expect((await fetch(`${url}/movies/last-starfall`)).headers.get('etag')).toBe(before.movie); // cached until told
     expect((await post(url, availabilityChanged('a-1', PREMIERE_SHOW_ID, 'sold_out'))).status).toBe(204);
     const body = await (await fetch(`${url}/movies/last-starfall`)).text();
-    expect(body).toContain('<span class="show sold_out" title="sold out">');
+    expect(body).toContain('<span class="show sold_out" title="esgotado">');
     expect(body).not.toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
     expect(await etagOf('/movies/last-starfall')).not.toBe(before.movie);
     expect(await etagOf('/cinemas/paulista')).not.toBe(before.cinema);

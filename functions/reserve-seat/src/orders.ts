@@ -15,9 +15,15 @@ export interface ExtraChoice {
   quantity: number;
 }
 
+/**
+ * Why an order was refused, for the pages' scripts, which say it in the visitor's language (the
+ * answer's `message` is English, for apps).
+ */
+export type RefusalReason = 'seats_taken' | 'no_such_seats' | 'no_such_extras' | 'no_show' | 'no_order' | 'order_closed' | 'hold_expired' | 'open_order' | 'visit_seats' | 'network_share';
+
 /** The buyer asked for something the show or their visit does not allow (400/404/409 at the edge); `details` go into the answer. */
 export class OrderRefused extends Error {
-  constructor(readonly status: 400 | 404 | 409 | 429, message: string, readonly seats: string[] = [], readonly details: Record<string, unknown> = {}) {
+  constructor(readonly status: 400 | 404 | 409 | 429, readonly reason: RefusalReason, message: string, readonly seats: string[] = [], readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'OrderRefused';
   }
@@ -103,7 +109,7 @@ export async function holdSeats(
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err; // unique violation: a seat is claimed
     const { rows } = await deps.db.query<{ seat: string }>('SELECT seat FROM seat_claims WHERE show_id = $1 AND seat = ANY($2) ORDER BY seat', [input.showId, priced.seats.map((s) => s.seat)]);
-    throw new OrderRefused(409, 'some of these seats were just taken', rows.map((r) => r.seat));
+    throw new OrderRefused(409, 'seats_taken', 'some of these seats were just taken', rows.map((r) => r.seat));
   }
 
   let hold: { holdId: string; expiresAt: string };
@@ -114,7 +120,7 @@ export async function holdSeats(
     // our knowing lapses by itself): give our claim back.
     const reason = err instanceof LegacyRefused && err.status === 409 ? 'the cinema’s system has these seats taken' : (err as Error).message;
     await deps.transaction((tx) => release(tx, deps.log, orderId, 'cancelled', `the hold failed: ${reason}`));
-    if (err instanceof LegacyRefused && err.status === 409) throw new OrderRefused(409, 'some of these seats were just taken', err.body?.seats ?? []);
+    if (err instanceof LegacyRefused && err.status === 409) throw new OrderRefused(409, 'seats_taken', 'some of these seats were just taken', err.body?.seats ?? []);
     throw err;
   }
   // Never promise a hold longer than the legacy system's own.
@@ -185,9 +191,9 @@ async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expir
 export async function cancelOrder(deps: Deps, orderId: string, sessionHash: string): Promise<void> {
   const { rows } = await deps.db.query<HoldingOrder & { state: string; session_hash: string }>('SELECT id, show_id, visitor, hold_id, state, session_hash FROM orders WHERE id = $1', [orderId]);
   const order = rows[0];
-  if (!order || order.session_hash !== sessionHash) throw new OrderRefused(404, 'no such order');
+  if (!order || order.session_hash !== sessionHash) throw new OrderRefused(404, 'no_order', 'no such order');
   if (order.state !== 'pending_payment' || !(await endHold(deps, order, 'cancelled', 'the buyer gave up'))) {
-    throw new OrderRefused(409, `the order is ${order.state.replace('_', ' ')}; it can be given up only before paying`);
+    throw new OrderRefused(409, 'order_closed', `the order is ${order.state.replace('_', ' ')}; it can be given up only before paying`);
   }
 }
 
@@ -221,12 +227,12 @@ async function price(query: Transaction['query'], input: { showId: string; seats
     [input.showId, input.seats.map((s) => s.seat), input.extras.map((e) => e.extraId)],
   );
   const show = rows[0];
-  if (!show) throw new OrderRefused(404, `no show "${input.showId}"`);
+  if (!show) throw new OrderRefused(404, 'no_show', `no show "${input.showId}"`);
   const unknown = input.seats.map((s) => s.seat).filter((seat) => !show.known.includes(seat));
-  if (unknown.length) throw new OrderRefused(400, `no such seats in this room: ${unknown.join(', ')}`, unknown);
+  if (unknown.length) throw new OrderRefused(400, 'no_such_seats', `no such seats in this room: ${unknown.join(', ')}`, unknown);
   const extras = show.extras;
   const unknownExtras = input.extras.filter((e) => !extras.some((x) => x.id === e.extraId)).map((e) => e.extraId);
-  if (unknownExtras.length) throw new OrderRefused(400, `this cinema has no extras ${unknownExtras.join(', ')}`);
+  if (unknownExtras.length) throw new OrderRefused(400, 'no_such_extras', `this cinema has no extras ${unknownExtras.join(', ')}`);
 
   const seats = input.seats.map((s) => ({ ...s, priceCents: s.ticketType === 'half' ? show.price_half_cents : show.price_full_cents }));
   const pricedExtras = input.extras.map((e) => ({ ...e, priceCents: extras.find((x) => x.id === e.extraId)!.price_cents * e.quantity }));
@@ -242,6 +248,8 @@ export interface OrderView {
   currency: string;
   totalCents: number;
   rejectionReason: string | null;
+  /** The cinema's time zone, in which the page shows the hold's end. */
+  timeZone: string;
   seats: (SeatChoice & { priceCents: number })[];
   extras: (ExtraChoice & { name: string; priceCents: number })[];
   /** Once confirmed: a ticket per seat, its code and its page. */
@@ -255,7 +263,8 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
             (SELECT coalesce(json_agg(json_build_object('seat', seat, 'ticketType', ticket_type, 'priceCents', price_cents) ORDER BY seat), '[]') FROM order_seats WHERE order_id = o.id) AS seats,
             (SELECT coalesce(json_agg(json_build_object('extraId', x.extra_id, 'name', e.name, 'quantity', x.quantity, 'priceCents', x.price_cents) ORDER BY x.extra_id), '[]')
                FROM order_extras x JOIN render_catalog.extras e ON e.id = x.extra_id WHERE x.order_id = o.id) AS extras,
-            (SELECT coalesce(json_agg(json_build_object('seat', seat, 'code', code, 'url', '/checkout/tickets/' || code) ORDER BY seat), '[]') FROM tickets WHERE order_id = o.id) AS tickets
+            (SELECT coalesce(json_agg(json_build_object('seat', seat, 'code', code, 'url', '/checkout/tickets/' || code) ORDER BY seat), '[]') FROM tickets WHERE order_id = o.id) AS tickets,
+            (SELECT c.time_zone FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id JOIN render_catalog.cinemas c ON c.id = r.cinema_id WHERE s.id = o.show_id) AS time_zone
        FROM orders o WHERE o.id = $1`,
     [orderId],
   );
@@ -269,6 +278,7 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
     currency: o.currency,
     totalCents: o.total_cents,
     rejectionReason: o.rejection_reason,
+    timeZone: o.time_zone,
     seats: o.seats,
     extras: o.extras,
     tickets: o.tickets,

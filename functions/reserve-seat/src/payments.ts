@@ -34,7 +34,8 @@ export async function requestPayment(tx: Transaction, log: Logger, orderId: stri
   const { rows } = await tx.query('SELECT show_id, state, total_cents, currency, hold_expires_at FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
   const order = rows[0];
   if (order.state !== 'pending_payment' || order.hold_expires_at.getTime() <= Date.now()) {
-    throw new OrderRefused(409, order.state === 'pending_payment' ? 'the hold ran out: choose your seats again' : `the order is ${order.state.replace('_', ' ')}`);
+    if (order.state === 'pending_payment') throw new OrderRefused(409, 'hold_expired', 'the hold ran out: choose your seats again');
+    throw new OrderRefused(409, 'order_closed', `the order is ${order.state.replace('_', ' ')}`);
   }
   const { rows: attempts } = await tx.query<{ attempt: number }>(
     'INSERT INTO payment_requests (order_id, attempt, amount_cents) SELECT $1, count(*) + 1, $2 FROM payment_requests WHERE order_id = $1 RETURNING attempt',

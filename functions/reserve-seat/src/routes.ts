@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { addressHash, edgeClientAddress, html, page, requireSession, sessionHash, TokenSigner, type FunctionContext } from '@premiere/runtime';
+import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
 import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
@@ -46,7 +46,7 @@ function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
 function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
   if (err instanceof OrderRefused) {
     const boom = new Boom.Boom(err.message, { statusCode: err.status });
-    Object.assign(boom.output.payload, err.details);
+    Object.assign(boom.output.payload, { reason: err.reason }, err.details);
     if (typeof err.details.retryAfterSeconds === 'number') boom.output.headers['retry-after'] = String(err.details.retryAfterSeconds);
     if (err.seats.length) (boom.output.payload as Record<string, unknown>).seats = err.seats;
     return boom;
@@ -54,7 +54,7 @@ function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
   if (err instanceof VisitRefused) return err.toBoom();
   if (err instanceof LegacyBusy || err instanceof LegacyOutcomeUnknown) {
     const retryAfter = err instanceof LegacyBusy ? err.retryAfterSeconds : 2;
-    return h.response({ statusCode: 503, error: 'Service Unavailable', message: "the cinema's system is busy, retrying: try again in a moment", retryAfterSeconds: retryAfter })
+    return h.response({ statusCode: 503, error: 'Service Unavailable', message: "the cinema's system is busy, retrying: try again in a moment", reason: 'busy', retryAfterSeconds: retryAfter })
       .code(503).header('retry-after', String(retryAfter));
   }
   throw err;
@@ -80,7 +80,7 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
   }).unknown(); // prices a client may send are ignored: the order is priced here
 
   /** The seat selection page, with the show's extras and currency from the catalog. */
-  async function seatSelection(showId: string): Promise<string> {
+  async function seatSelection(i: Translator, showId: string): Promise<string> {
     const { rows } = await ctx.db.query(
       `SELECT s.currency, e.id, e.name, e.price_cents
          FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id
@@ -89,7 +89,7 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       [showId],
     );
     const extras = rows.filter((r) => r.id).map((r) => ({ id: r.id as string, name: r.name as string, priceCents: r.price_cents as number }));
-    return seatSelectionPage(showId, extras, (rows[0]?.currency as string) ?? '');
+    return seatSelectionPage(i, showId, extras, (rows[0]?.currency as string) ?? 'BRL');
   }
 
   /**
@@ -123,15 +123,17 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
         } catch (err) {
           const refused = err instanceof VisitRefused ? err.toBoom() : err;
           if (!browser || !Boom.isBoom(refused)) throw refused;
-          const title = refused.output.statusCode === 410 ? 'Your visit is over' : 'Not your turn yet';
-          const back = html`<h1>${title}</h1><div class="card"><p>${refused.output.payload.message.split(';')[0]}.</p><p><a class="button" href="/waiting-room/${showId}">Back to the waiting room</a></p></div>`;
-          return h.response(page(title, back)).code(refused.output.statusCode).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+          const i = i18n(localeOf(request));
+          const over = refused.output.statusCode === 410;
+          const title = over ? i.t('visit.overTitle') : i.t('visit.notYetTitle');
+          const back = html`<h1>${title}</h1><div class="card"><p>${over ? i.t('visit.over') : i.t('visit.notYet')}</p><p><a class="button" href="/waiting-room/${showId}">${i.t('seats.toWaitingRoom')}</a></p></div>`;
+          return h.response(page(title, back, undefined, { i18n: i, path: `/waiting-room/${showId}` })).code(refused.output.statusCode).type('text/html; charset=utf-8').header('cache-control', 'no-store');
         }
         const exp = Math.floor(visit.endsAt.getTime() / 1000);
         const pass = zone.signer.sign({ typ: 'access', show: showId, vid: visitor.vid, place: visitor.place, ses: visitor.ses, iat: Math.floor(visit.enteredAt.getTime() / 1000), exp });
         const until = new Date(exp * 1000).toISOString();
         const answer = browser
-          ? h.response(await seatSelection(showId)).type('text/html; charset=utf-8')
+          ? h.response(await seatSelection(i18n(localeOf(request)), showId)).type('text/html; charset=utf-8')
           : h.response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` });
         return answer
           .state(ZONE_COOKIE, pass, { isHttpOnly: true, isSameSite: 'Lax', path: '/checkout', encoding: 'none', ttl: Math.max(1_000, exp * 1000 - Date.now()) })
@@ -143,7 +145,7 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       method: 'GET',
       path: '/checkout/orders/{orderId}',
       options: { validate: { params: orderParams } },
-      handler: (request, h) => h.response(orderPage(request.params.orderId as string)).type('text/html; charset=utf-8').header('cache-control', 'no-store'),
+      handler: (request, h) => h.response(orderPage(i18n(localeOf(request)), request.params.orderId as string)).type('text/html; charset=utf-8').header('cache-control', 'no-store'),
     },
     {
       method: 'GET',
@@ -216,9 +218,10 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       path: '/checkout/tickets/{code}',
       options: { validate: { params: ticketParams } },
       handler: async (request, h) => {
+        const i = i18n(localeOf(request));
         const ticket = await readTicket(ctx.db, request.params.code as string);
-        if (!ticket) return h.response(page('No such ticket', html`<h1>No such ticket</h1><p>Check the code in your order.</p>`)).code(404).type('text/html; charset=utf-8');
-        return h.response(ticketPage(ticket)).type('text/html; charset=utf-8').header('cache-control', 'private, no-store');
+        if (!ticket) return h.response(page(i.t('ticket.noneTitle'), html`<h1>${i.t('ticket.noneTitle')}</h1><p>${i.t('ticket.none')}</p>`, undefined, { i18n: i, path: request.path })).code(404).type('text/html; charset=utf-8');
+        return h.response(ticketPage(i, ticket)).type('text/html; charset=utf-8').header('cache-control', 'private, no-store');
       },
     },
     {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { html, page } from '@premiere/runtime';
+import { html, page, type MessageKey, type Translator } from '@premiere/runtime';
 
 export interface Ticket {
   code: string;
@@ -48,20 +48,25 @@ export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | nu
   };
 }
 
-const ROOM_TYPE = { regular: '', imax: ' (IMAX)', vip: ' (VIP)' } as Record<string, string>;
+/** A regular room goes without saying on a ticket. */
+const ROOM_TYPE: Record<string, MessageKey> = { imax: 'room.imax', vip: 'room.vip' };
+const TICKET_TYPE: Record<Ticket['ticketType'], MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
 
-/** The ticket as the buyer shows it at the door: what, when, where, which seat, and the code. */
-export function ticketPage(t: Ticket): string {
+/** The ticket as the buyer shows it at the door: what, when (the cinema's clock), where, which seat, and the code. */
+export function ticketPage(i: Translator, t: Ticket): string {
+  const roomType = ROOM_TYPE[t.room.roomType];
   return page(
-    `Ticket ${t.code}`,
+    i.t('ticket.pageTitle', { code: t.code }),
     html`<h1>${t.movie}</h1>
 <div class="card ticket">
-<p><strong>${t.localStartsAt}</strong> <span class="muted">(${t.timeZone})</span></p>
-<p>${t.cinema.name}, ${t.room.name}${ROOM_TYPE[t.room.roomType] ?? ''}<br><span class="muted">${t.cinema.address}, ${t.cinema.city}</span></p>
-<p>Seat <strong class="seat-label">${t.seat}</strong> · ${t.ticketType === 'half' ? 'half price' : 'full price'}</p>
-<p class="code" aria-label="ticket code">${t.code}</p>
+<p><strong>${i.when(t.startsAt, t.timeZone)}</strong></p>
+<p>${t.cinema.name}, ${t.room.name}${roomType ? ` (${i.t(roomType)})` : ''}<br><span class="muted">${t.cinema.address}, ${t.cinema.city}</span></p>
+<p>${i.t('ticket.seat')} <strong class="seat-label">${t.seat}</strong> · ${i.t(TICKET_TYPE[t.ticketType])}</p>
+<p class="code" aria-label="${i.t('ticket.code')}">${t.code}</p>
 </div>
-<p><a href="/checkout/orders/${t.orderId}">Your order</a></p>
+<p><a href="/checkout/orders/${t.orderId}">${i.t('ticket.order')}</a></p>
 <style>.ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem}.seat-label{font-size:1.4rem}</style>`,
+    undefined,
+    { i18n: i, path: `/checkout/tickets/${t.code}` },
   );
 }

@@ -40,7 +40,8 @@ export class VisitRefused extends Error {
   /** The answer, with where to go: the waiting room. */
   toBoom(): Boom.Boom {
     const boom = new Boom.Boom(this.message, { statusCode: this.status });
-    (boom.output.payload as Record<string, unknown>).waitingRoom = `/waiting-room/${this.showId}`;
+    // The reason, for the pages' scripts (which say it in the visitor's language).
+    Object.assign(boom.output.payload, { reason: this.status === 410 ? 'visit_over' : 'not_admitted', waitingRoom: `/waiting-room/${this.showId}` });
     return boom;
   }
 }
@@ -196,11 +197,11 @@ export async function admitHold(
   const open = orders.find((o) => o.state !== 'confirmed');
   if (open) {
     const url = `/checkout/api/orders/${open.id}`;
-    throw new OrderRefused(409, `you already hold seats in order ${open.id} (${url}): pay for it or give it up first`, [], { order: { orderId: open.id, state: open.state, url } });
+    throw new OrderRefused(409, 'open_order', `you already hold seats in order ${open.id} (${url}): pay for it or give it up first`, [], { order: { orderId: open.id, state: open.state, url } });
   }
   const used = orders.reduce((n, o) => n + o.seats, 0);
   if (used + input.seats > input.maxSeats) {
-    throw new OrderRefused(409, `a visit may have at most ${input.maxSeats} seats, and this one has ${used} already`);
+    throw new OrderRefused(409, 'visit_seats', `a visit may have at most ${input.maxSeats} seats, and this one has ${used} already`);
   }
   if (input.addressHash && input.heldShareByAddress > 0) await admitHeldByAddress(tx, { ...input, addressHash: input.addressHash });
 }
@@ -226,7 +227,7 @@ async function admitHeldByAddress(tx: Transaction, input: { showId: string; addr
   const { held, seats } = rows[0];
   const cap = Math.max(input.maxSeats, Math.floor(input.heldShareByAddress * seats + 1e-9));
   if (held + input.seats > cap) {
-    throw new OrderRefused(429, `too many seats of this show are held unpaid from your network (${held} of at most ${cap}): try again when some are paid or given up`, [], {
+    throw new OrderRefused(429, 'network_share', `too many seats of this show are held unpaid from your network (${held} of at most ${cap}): try again when some are paid or given up`, [], {
       retryAfterSeconds: HELD_BY_ADDRESS_RETRY_SECONDS,
     });
   }

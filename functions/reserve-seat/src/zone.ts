@@ -20,7 +20,7 @@ export function admittedVisitor(signer: TokenSigner, request: Request, token: st
   } catch (err) {
     if (!(err instanceof TokenRefused)) throw err;
     const boom = err.toBoom(back);
-    (boom.output.payload as Record<string, unknown>).waitingRoom = `/waiting-room/${showId}`;
+    Object.assign(boom.output.payload, { reason: 'not_admitted', waitingRoom: `/waiting-room/${showId}` });
     throw boom;
   }
 }

@@ -388,7 +388,8 @@ describe('paying', () => {
     const ticketPage = await fetch(`${url}${confirmed.tickets[0].url}`);
     expect(ticketPage.status).toBe(200);
     const text = await ticketPage.text();
-    for (const part of ['The Last Starfall', 'Cine Paulista', 'Seat <strong class="seat-label">A1</strong>', confirmed.tickets[0].code, ticket.localStartsAt]) expect(text).toContain(part);
+    // In Portuguese by default, at the cinema's local time.
+    for (const part of ['The Last Starfall', 'Cine Paulista', 'Assento <strong class="seat-label">A1</strong>', confirmed.tickets[0].code, `, ${ticket.localStartsAt.slice(11)}</strong>`]) expect(text).toContain(part);
     expect((await fetch(`${url}/checkout/tickets/ABCDEFGHIJ`)).status).toBe(404);
     expect((await fetch(`${url}/checkout/api/tickets/ABCDEFGHIJ`)).status).toBe(404);
     const bad = await fetch(`${url}/checkout/api/tickets/nope`);
@@ -578,20 +579,22 @@ describe('the pages', () => {
     const session = 'page-session-0000000001';
     const now = Math.floor(Date.now() / 1000);
     const access = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS)).sign({ typ: 'access', show: showId, vid: 2, place: 2, ses: sessionHash(session), iat: now, exp: now + 60 });
-    const browser = { accept: 'text/html,application/xhtml+xml', cookie: `premiere_session=${session}` };
+    const browser = { accept: 'text/html,application/xhtml+xml', cookie: `premiere_session=${session}`, 'accept-language': 'en' };
     const entry = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: browser });
     expect(entry.status).toBe(200);
     expect(entry.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(entry.headers.get('set-cookie')).toMatch(/^premiere_zone=[^;]+; .*HttpOnly.*Path=\/checkout/);
     const body = await entry.text();
     expect(body).toContain('<h1>Choose your seats</h1>');
-    expect(body).toContain('Popcorn + 2 sodas combo (BRL 45.00)');
+    expect(body).toContain('Popcorn + 2 sodas combo (R$45.00)');
 
     const refused = await fetch(`${url}/checkout/${showId}`, { headers: { accept: 'text/html', cookie: 'premiere_session=page-session-0000000009' } });
     expect(refused.status).toBe(401);
-    expect(await refused.text()).toContain(`href="/waiting-room/${showId}"`);
+    const refusedPage = await refused.text();
+    expect(refusedPage).toContain(`href="/waiting-room/${showId}"`);
+    expect(refusedPage).toContain('<h1>Ainda não é a sua vez</h1>'); // Portuguese, without Accept-Language
 
-    const order = await fetch(`${url}/checkout/orders/${randomUUID()}`);
+    const order = await fetch(`${url}/checkout/orders/${randomUUID()}`, { headers: { 'accept-language': 'en' } });
     expect(await order.text()).toContain('<h1>Your order</h1>');
   });
 });

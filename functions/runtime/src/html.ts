@@ -1,3 +1,5 @@
+import { LANGUAGE_NAMES, LOCALES, type Translator } from './i18n';
+
 /** Server-rendered HTML: small, no framework, readable on a phone. Every value is escaped. */
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ENTITIES[c]);
@@ -20,6 +22,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.4}
 header{background:#141414;color:#fff;padding:.8rem 1rem}header a{color:#fff;text-decoration:none;font-weight:700}
+header{display:flex;justify-content:space-between;align-items:center}.lang a{font-weight:400;font-size:.9rem}
 main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{margin:.3rem 0}
 .card{background:#fff;border-radius:.5rem;padding:.8rem 1rem;margin:.5rem 0;box-shadow:0 1px 2px #0002}
@@ -29,11 +32,28 @@ h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{m
 button:disabled{opacity:.45;cursor:default}[hidden]{display:none!important}
 .tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}`;
 
-/** A whole page; `head` adds to its head (a meta refresh, a script). */
-export function page(title: string, body: Html, head: Html = new Html('')): string {
+/** A visitor's page speaks their language: `i18n`, and `path` (this page, where the language switch comes back to). */
+export interface PageLanguage {
+  i18n: Translator;
+  path: string;
+}
+
+/** Links to this page in the other languages (through /language/<locale>, which sets the cookie). */
+function languageSwitch({ i18n, path }: PageLanguage): Html {
+  const others = LOCALES.filter((l) => l !== i18n.locale);
+  return html`<nav class="lang" aria-label="${i18n.t('layout.language')}">${others.map(
+    (l) => html`<a href="/language/${l}?next=${encodeURIComponent(path)}" hreflang="${l}" lang="${l}">${LANGUAGE_NAMES[l]}</a>`,
+  )}</nav>`;
+}
+
+/**
+ * A whole page; `head` adds to its head (a meta refresh, a script). With `language`, in the
+ * visitor's language with a switch to the others (the operators' page has none: English).
+ */
+export function page(title: string, body: Html, head: Html = new Html(''), language?: PageLanguage): string {
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title} · premiere</title><style>${new Html(STYLE)}</style>${head}</head>
-<body><header><a href="/">premiere</a></header><main>${body}</main></body></html>
+<html lang="${language?.i18n.locale ?? 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title} · premiere</title><link rel="icon" href="/favicon.ico"><style>${new Html(STYLE)}</style>${head}</head>
+<body><header><a href="/">premiere</a>${language ? languageSwitch(language) : ''}</header><main>${body}</main></body></html>
 `.text;
 }

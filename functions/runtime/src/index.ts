@@ -17,3 +17,5 @@ export * from './http-client';
 export * from './listing';
 export * from './addresses';
 export * from './unavailable';
+export * from './i18n';
+export { languageRoute, localPath } from './i18n/route';

@@ -14,6 +14,7 @@ import { createPool, inTransaction, schemaOf } from './postgres';
 import { createRedis, defineScripts, type Redis } from './redis';
 import { healthRoutes } from './health';
 import { html, page } from './html';
+import { i18n, localeOf } from './i18n';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableMessage, unavailableService } from './unavailable';
 
 declare module '@hapi/hapi' {
@@ -228,9 +229,13 @@ export function createFunction<S extends EnvSpec>(
     const message = unavailableMessage(service);
     // A browser gets a page that tries again by itself; an API client the JSON its pages read.
     const browser = String(request.headers.accept ?? '').includes('text/html');
+    const i = i18n(localeOf(request));
+    const title = i.t('layout.unavailableTitle');
+    // The language switch comes back here only from a page (a GET); a form's answer sends it home.
+    const language = { i18n: i, path: request.method === 'get' ? request.path : '/' };
     const answer = browser
       ? h
-          .response(page('Back in a moment', html`<h1>Back in a moment</h1><div class="card"><p>Part of premiere is not answering just now. This page tries again by itself.</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`))
+          .response(page(title, html`<h1>${title}</h1><div class="card"><p>${i.t('layout.unavailable')}</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`, language))
           .type('text/html; charset=utf-8')
       : h.response({ statusCode: 503, error: 'Service Unavailable', message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS });
     return answer

@@ -73,7 +73,7 @@ const long = (n: number) => `/${'a'.repeat(n - 1)}`;
 /** The requests both edges are sent (GET each; those in WRITES also POST and DELETE). */
 const CORPUS: string[] = [
   // plain
-  '/', '/movies/last-starfall?city=rio', '/waiting-room', '/waiting-room/x/join?a=1', '/admin', '/administrator', '/checkout', '/checkout/', '/edge/healthz', '/edge/healthz/',
+  '/', '/movies/last-starfall?city=rio', '/favicon.ico', '/language/en?next=%2Fmovies%2Flast-starfall', '/waiting-room', '/waiting-room/x/join?a=1', '/admin', '/administrator', '/checkout', '/checkout/', '/edge/healthz', '/edge/healthz/',
   // percent-encoded
   '/metric%73', '/%65vents', '/%6D%65%74%72%69%63%73', '/ch%65ckout/x', '/checkout/%2e%2e/events', '/checkout/%2E%2E/%65vents', '/%2e/metrics',
   '/%2fevents', '/%2Fmetrics', '/checkout%2F..%2Fmetrics', '/checkout/%2fx', '/events%2f..%2fcheckout', '/x%00', '/events%00', '/x%25', '/%2565vents',

@@ -150,3 +150,4 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+export { englishIn, ENGLISH_WORDS, keysIn, visibleText } from './languages';

@@ -1,0 +1,128 @@
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
+import { renderCatalog } from '../src';
+
+/**
+ * The catalog in the visitor's language (issue 16): Portuguese first, English by Accept-Language or
+ * by the switch, whose cookie sticks; prices and times by Intl, times in the cinema's zone; each
+ * language its own cached copy. And /favicon.ico.
+ */
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  await db.drop();
+  await redis.clean();
+});
+
+async function start() {
+  const fn = createFunction(renderCatalog, testEnv(db, redis.prefix, { CATALOG_MEMORY_MS: '0' }), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  return `http://127.0.0.1:${fn.server.info.port}`;
+}
+
+const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, redirect: 'manual' });
+
+describe('the catalog in the visitor’s language', () => {
+  it('speaks Portuguese by default and for pt-BR, English for en', async () => {
+    const url = await start();
+    for (const headers of [{}, { 'accept-language': 'pt-BR,pt;q=0.9,en;q=0.8' }, { 'accept-language': 'fr-FR, pt;q=0.5' }]) {
+      const body = await (await get(`${url}/`, headers)).text();
+      expect(body).toContain('<html lang="pt-BR">');
+      for (const t of ['<h1>Programação</h1>', '<h2>Estreias</h2>', '<h2>Em cartaz</h2>', '<h2>Em breve</h2>']) expect(body).toContain(t);
+      expect(body).not.toContain("What's on");
+    }
+    for (const headers of [{ 'accept-language': 'en-US,en;q=0.9' }, { 'accept-language': 'de, en-GB;q=0.8, pt;q=0.3' }]) {
+      const body = await (await get(`${url}/`, headers)).text();
+      expect(body).toContain('<html lang="en">');
+      for (const t of ['<h2>Premieres</h2>', '<h2>Now showing</h2>', '<h2>Coming soon</h2>']) expect(body).toContain(t);
+    }
+  });
+
+  it('formats prices by locale in BRL and show times in the cinema’s time zone', async () => {
+    const url = await start();
+    const pt = await (await get(`${url}/movies/last-starfall`)).text();
+    // The premiere starts at 23:00 UTC: 20:00 in São Paulo, whatever the server's zone.
+    expect(pt).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">20:00<`));
+    expect(pt).toContain('inteira R$\u00a070,00 · meia R$\u00a035,00');
+    const en = await (await get(`${url}/movies/last-starfall`, { 'accept-language': 'en' })).text();
+    expect(en).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">08:00\\sPM<`));
+    expect(en).toContain('full R$70.00 · half R$35.00');
+  });
+
+  it('has a language switch on every page whose cookie sticks, over Accept-Language', async () => {
+    const url = await start();
+    const home = await (await get(`${url}/`)).text();
+    expect(home).toContain('href="/language/en?next=%2F"');
+    const movie = await (await get(`${url}/movies/last-starfall?city=Rio%20de%20Janeiro&utm_source=x`)).text();
+    expect(movie).toContain(`href="/language/en?next=${encodeURIComponent('/movies/last-starfall?city=Rio+de+Janeiro')}"`);
+
+    const switched = await get(`${url}/language/en?next=${encodeURIComponent('/movies/last-starfall')}`);
+    expect(switched.status).toBe(303);
+    expect(switched.headers.get('location')).toBe('/movies/last-starfall');
+    expect(switched.headers.get('set-cookie')).toMatch(/^premiere_lang=en; Max-Age=\d+;.*Path=\//);
+    expect(switched.headers.get('cache-control')).toBe('no-store');
+    const cookie = switched.headers.get('set-cookie')!.split(';')[0];
+    const page = await get(`${url}/movies/last-starfall`, { cookie, 'accept-language': 'pt-BR' });
+    expect(await page.text()).toContain('<html lang="en">');
+    expect(page.headers.get('vary')).toMatch(/accept-language.*cookie/i);
+    const back = await get(`${url}/language/pt-BR?next=/`, { cookie });
+    expect(back.headers.get('set-cookie')).toMatch(/^premiere_lang=pt-BR;/);
+    // Never back to another site.
+    for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
+      expect((await get(`${url}/language/en?next=${encodeURIComponent(next)}`)).headers.get('location')).toBe('/');
+    }
+  });
+
+  it('keeps a copy of each page per language, with its own ETag', async () => {
+    const url = await start();
+    const first = await get(`${url}/cinemas/paulista`, { 'accept-language': 'en' });
+    const pt = await get(`${url}/cinemas/paulista`, { 'accept-language': 'pt-BR' });
+    const again = await get(`${url}/cinemas/paulista`, { 'accept-language': 'en' });
+    expect(await first.text()).toContain('<html lang="en">');
+    expect(await pt.text()).toContain('<html lang="pt-BR">');
+    expect(await again.text()).toContain('<html lang="en">');
+    expect(pt.headers.get('etag')).not.toBe(first.headers.get('etag'));
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+    // A 404 page too.
+    const missing = await get(`${url}/movies/no-such-movie`, { 'accept-language': 'pt-BR' });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('Não encontramos o filme &quot;no-such-movie&quot;.');
+  });
+
+  it('has no English word and no message key on a Portuguese page, and no key on an English one (the movies’ own words aside)', async () => {
+    const url = await start();
+    // The demo movies' titles and synopses are English: data, not the page's words.
+    const catalog = await (await get(`${url}/api/catalog`)).json();
+    const data: string[] = Object.values(catalog).flat().flatMap((m) => [(m as { title?: string }).title, (m as { synopsis?: string }).synopsis]).filter((x): x is string => !!x);
+    const withoutData = (page: string) => data.reduce((p, d) => p.split(d).join(' '), page.replace(/&#39;/g, "'"));
+    for (const path of ['/', '/movies/last-starfall', '/movies/last-starfall?city=Manaus', '/cinemas/paulista', '/movies/no-such-movie', '/nowhere']) {
+      const pt = withoutData(await (await get(`${url}${path}`)).text());
+      expect({ path, english: englishIn(pt), keys: keysIn(pt) }).toEqual({ path, english: [], keys: [] });
+      const en = await (await get(`${url}${path}`, { 'accept-language': 'en' })).text();
+      expect({ path, keys: keysIn(en) }).toEqual({ path, keys: [] });
+      if (path === '/') expect(englishIn(withoutData(en))).toEqual(expect.arrayContaining(['premieres', 'now', 'coming', 'soon'])); // it sees English
+    }
+  });
+
+  it('serves /favicon.ico, cacheable', async () => {
+    const url = await start();
+    const res = await get(`${url}/favicon.ico`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/x-icon');
+    expect(res.headers.get('cache-control')).toMatch(/^public, max-age=\d+/);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 4)]).toEqual([0, 0, 1, 0]); // an ICO
+    expect(bytes.length).toBeGreaterThan(1000);
+  });
+});
