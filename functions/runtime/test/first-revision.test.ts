@@ -68,6 +68,10 @@ describe('a function whose SinkBinding has not given it K_SINK yet', () => {
     await first.outbox.relay(); // a relay pass (the timer's, or the outbox-relay schedule's) sends nothing
     await new Promise((r) => setTimeout(r, 300)); // and so do the timer's
     expect((await outbox()).map((r) => [r.published_at, r.attempts])).toEqual(Array(5).fill([null, 0]));
+    // Kept, and seen: a warning that says what to look at, and the gauge the alert reads.
+    expect(logs.lines.some((l) => l.level === 'warn' && l.waiting === 5 && /no K_SINK to send them to/.test(String(l.msg)))).toBe(true);
+    const metrics = await (await fetch(`${firstUrl}/metrics`)).text();
+    expect(Number(/^premiere_outbox_oldest_unpublished_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     // A nudge has nowhere to go: dropped (a schedule makes up for it, as for a lost one), not thrown.
     expect(() => first.ctx.nudge({ type: 'premiere.visitors.admitted', subject: 'show-1', data: { n: 99 } })).not.toThrow();
 

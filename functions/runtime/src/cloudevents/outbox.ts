@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import type pg from 'pg';
 import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
+import { Gauge, type Metrics } from '../metrics';
 import { callHttp } from '../http-client';
 import { inTransaction, type Queryable } from '../postgres';
 
@@ -87,6 +87,7 @@ export class Outbox {
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer?: NodeJS.Timeout;
   private lastPrune = 0;
+  private lastNoSinkWarning = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -105,7 +106,24 @@ export class Outbox {
       metrics: Metrics;
       retentionHours: number;
     },
-  ) {}
+  ) {
+    const db = this.pool;
+    // What a stuck outbox looks like from outside (no K_SINK ever came, the broker is not Ready):
+    // events kept but not sent, while the function itself is Ready.
+    new Gauge({
+      name: 'premiere_outbox_oldest_unpublished_seconds',
+      help: 'Age of the oldest event in the outbox not yet delivered to the broker (0: none waiting)',
+      registers: [opts.metrics.registry],
+      async collect() {
+        try {
+          const { rows } = await db.query<{ age: number }>(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox WHERE published_at IS NULL`);
+          this.set(rows[0].age);
+        } catch {
+          // PostgreSQL away: /metrics still answers, with the last value read.
+        }
+      },
+    });
+  }
 
   async add(client: Queryable, event: EventToEmit): Promise<OutboxRow> {
     assertEventType(event.type); // at insert, not at publish: the caller's transaction fails
@@ -146,7 +164,10 @@ export class Outbox {
 
   /** Publishes due unpublished events. Returns how many were published (none without a sink). */
   async relay(batch = 100): Promise<number> {
-    if (!this.opts.sink) return 0;
+    if (!this.opts.sink) {
+      await this.warnWithoutSink();
+      return 0;
+    }
     let total = 0;
     for (;;) {
       const { sent, failed } = await inTransaction(this.pool, async (client) => {
@@ -193,6 +214,15 @@ export class Outbox {
     }
     if (done.length > 0) await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)', [done]);
     return { sent: done.length, failed };
+  }
+
+  /** Says, at most once a minute, that events wait for a K_SINK that has not come. */
+  private async warnWithoutSink(): Promise<void> {
+    if (Date.now() - this.lastNoSinkWarning < 60_000) return;
+    const { rows } = await this.pool.query<{ waiting: number }>('SELECT count(*)::int AS waiting FROM outbox WHERE published_at IS NULL');
+    if (rows[0].waiting === 0) return;
+    this.lastNoSinkWarning = Date.now();
+    this.opts.log.warn({ waiting: rows[0].waiting }, 'events wait in the outbox with no K_SINK to send them to: is the Broker Ready, and the SinkBinding bound to this function?');
   }
 
   /** Forgets published events and handled-event records older than the retention. */
