@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './helm';
 
@@ -29,6 +29,15 @@ export function findGo(): string | undefined {
 
 export interface KnativeCheck {
   run(rendering: string): KnativeReport;
+  /** The oldest Kubernetes the compiled-in Knative runs on (knative.dev/pkg's version check), e.g. "1.34.0". */
+  minimumKubernetes: string;
+}
+
+/** knative.dev/pkg's `defaultMinimumVersion = "v1.34.0"` (version/version.go), without the v. */
+export function minimumKubernetesOf(versionGo: string): string {
+  const m = /defaultMinimumVersion\s*=\s*"v?([0-9][^"]*)"/.exec(versionGo);
+  if (!m) throw new Error('knative.dev/pkg version/version.go names no defaultMinimumVersion: has Knative moved its version check?');
+  return m[1];
 }
 
 /** Builds the checker (a cache hit when unchanged) and finds the modules whose ConfigMaps it reads. */
@@ -43,8 +52,9 @@ export function buildKnativeCheck(): KnativeCheck {
   const inModule = { cwd: KNATIVE_CHECK_DIR, env, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
   execFileSync(go, ['build', '-o', BINARY, '.'], inModule);
   // The webhooks' ConfigMaps come from the very module versions compiled in (go.mod).
-  const [serving, eventing] = execFileSync(go, ['list', '-m', '-f', '{{.Dir}}', 'knative.dev/serving', 'knative.dev/eventing'], inModule).trim().split('\n');
+  const [serving, eventing, pkg] = execFileSync(go, ['list', '-m', '-f', '{{.Dir}}', 'knative.dev/serving', 'knative.dev/eventing', 'knative.dev/pkg'], inModule).trim().split('\n');
   return {
+    minimumKubernetes: minimumKubernetesOf(readFileSync(path.join(pkg, 'version/version.go'), 'utf8')),
     run(rendering) {
       // Objects go to the namespace `helm template` renders for (default), as a release there would.
       const out = execFileSync(BINARY, ['-serving', serving, '-eventing', eventing, '-namespace', 'default'], { input: rendering, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { knativeServiceProblems } from '../src/knative-rules';
-import { buildKnativeCheck, findGo, knativeProblems, type KnativeCheck } from '../src/knative';
+import { KNATIVE_MIN_KUBERNETES } from '../src/cluster-files';
+import { buildKnativeCheck, findGo, knativeProblems, minimumKubernetesOf, type KnativeCheck } from '../src/knative';
 import { KNATIVE_BROKEN, knativeFixtureMustFail } from '../src/main';
 import { CHART, findHelm, KUBE_VERSION, parseAll } from '../src/helm';
 import { execFileSync } from 'node:child_process';
@@ -24,7 +25,13 @@ const go = findGo();
     const caught = knativeProblems(knative.run(fixture));
     for (const expected of KNATIVE_BROKEN) expect(caught.filter((p) => p.startsWith(expected))).toHaveLength(1);
     expect(() => knativeFixtureMustFail(knative)).not.toThrow();
-    expect(() => knativeFixtureMustFail({ run: () => ({ problems: [], objects: [], pods: [] }) })).toThrow(/the Knative fixture was not caught/);
+    expect(() => knativeFixtureMustFail({ run: () => ({ problems: [], objects: [], pods: [] }), minimumKubernetes: '1.34.0' })).toThrow(/the Knative fixture was not caught/);
+  });
+
+  it('reads the oldest Kubernetes it runs on from the Knative compiled in, which is the floor chart:check holds the repo to', () => {
+    expect(knative.minimumKubernetes).toBe(KNATIVE_MIN_KUBERNETES);
+    expect(minimumKubernetesOf('const (\n\tdefaultMinimumVersion = "v1.35.2"\n)')).toBe('1.35.2');
+    expect(() => minimumKubernetesOf('package version')).toThrow(/no defaultMinimumVersion/);
   });
 
   it('is the only layer that sees min-scale above max-scale, the cron, the relative URI and the broker config (the reserved env both see)', () => {
