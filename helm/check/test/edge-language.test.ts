@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Hapi from '@hapi/hapi';
 import YAML from 'yaml';
-import { LANGUAGE_COOKIE, negotiate, VARY_LANGUAGE } from '@premiere/runtime';
+import { LANGUAGE_COOKIE, localeOf, negotiate, VARY_LANGUAGE } from '@premiere/runtime';
 import { eventually } from '@premiere/runtime/testing';
 import { findHelm, KUBE_VERSION } from '../src/helm';
 import { findNginx, writeEdgeConfig } from '../src/nginx';
@@ -53,9 +53,8 @@ languageTest('the chart’s edge caches a page per language', () => {
       path: '/{any*}',
       handler: (request, h) => {
         rendered++;
-        const accept = request.headers['accept-language'];
-        const locale = negotiate((request.state as Record<string, unknown> | null)?.[LANGUAGE_COOKIE], typeof accept === 'string' ? accept : undefined);
-        return h.response(`${request.path} in ${locale}`).header('cache-control', 'public, max-age=60, s-maxage=60').header('vary', VARY_LANGUAGE);
+        // The functions' own choice of language.
+        return h.response(`${request.path} in ${localeOf(request)}`).header('cache-control', 'public, max-age=60, s-maxage=60').header('vary', VARY_LANGUAGE);
       },
     });
     await stub.start();
@@ -108,6 +107,20 @@ languageTest('the chart’s edge caches a page per language', () => {
         }
       }
     }
+    // A visitor who sends the cookie twice, or its name in capitals, gets the page the edge's key
+    // says (NGINX reads the first, in any case): never a copy in another language for those after.
+    const attacks: [Record<string, string>, Record<string, string>][] = [
+      [{ cookie: `${LANGUAGE_COOKIE}=en; ${LANGUAGE_COOKIE}=en`, 'accept-language': 'pt-BR' }, { cookie: `${LANGUAGE_COOKIE}=en` }],
+      [{ cookie: `${LANGUAGE_COOKIE.toUpperCase()}=en`, 'accept-language': 'pt-BR' }, { cookie: `${LANGUAGE_COOKIE}=en` }],
+      [{ cookie: `${LANGUAGE_COOKIE}=pt-BR; ${LANGUAGE_COOKIE}=en`, 'accept-language': 'en' }, { cookie: `${LANGUAGE_COOKIE}=pt-BR; premiere_session=eeeeeeeeeeeeeeeeeeee` }],
+    ];
+    for (const [i, [attacker, visitor]] of attacks.entries()) {
+      const pathname = `/movies/last-starfall?attack=${i}`;
+      await get(pathname, attacker);
+      const expected = negotiate(/premiere_lang=([^;]+)/.exec(visitor.cookie)?.[1], undefined);
+      expect({ attacker, body: (await get(pathname, visitor)).body }).toEqual({ attacker, body: `${pathname.split('?')[0]} in ${expected}` });
+    }
+
     // Two sessions choosing English by the cookie share one copy: the second is a hit.
     rendered = 0;
     const first = await get('/cinemas/paulista', { cookie: `premiere_session=cccccccccccccccccccc; ${LANGUAGE_COOKIE}=en` });

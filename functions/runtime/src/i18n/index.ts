@@ -45,11 +45,25 @@ export function negotiate(cookie: unknown, acceptLanguage: string | undefined): 
   return best ?? DEFAULT_LOCALE;
 }
 
+/**
+ * The language cookie read as the edge reads it for its cache key (NGINX's $cookie_premiere_lang):
+ * the first cookie of that name, its name in any case. Read otherwise (hapi makes a repeated
+ * cookie an array and matches names by case), a visitor sending `premiere_lang=en; premiere_lang=en`
+ * would have a Portuguese page cached under the English key, for every English visitor after them.
+ */
+export function languageCookie(cookieHeader: string | undefined): string | undefined {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === LANGUAGE_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
 /** The request's language (see negotiate). */
 export function localeOf(request: Request): Locale {
-  const cookie = (request.state as Record<string, unknown> | null)?.[LANGUAGE_COOKIE];
+  const cookie = request.headers.cookie;
   const accept = request.headers['accept-language'];
-  return negotiate(cookie, typeof accept === 'string' ? accept : undefined);
+  return negotiate(languageCookie(typeof cookie === 'string' ? cookie : undefined), typeof accept === 'string' ? accept : undefined);
 }
 
 export type Params = Record<string, string | number>;
