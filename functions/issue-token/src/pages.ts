@@ -49,7 +49,7 @@ export function waitingRoomPage(show: ShowHeading): string {
     if (s.state === 'admitted') { text('headline', s.message); location.href = s.enterUrl; return; }
     text('headline', s.message);
     text('place', s.state === 'waiting' ? (s.ahead === 0 ? 'You are next' : s.ahead + ' ahead of you') : '');
-    text('estimate', s.estimate ? 'Estimated wait: ' + s.estimate : '');
+    text('estimate', s.estimateState === 'paused' ? 'Admissions are paused: no wait can be told until they resume.' : s.estimate ? 'Estimated wait: ' + s.estimate : '');
     if (s.state === 'expired' || s.state === 'left' || s.state === 'finished') { $('again').hidden = false; return; }
     if (s.pollAfterMs) setTimeout(poll, s.pollAfterMs);
   }
@@ -120,7 +120,7 @@ export function statusPage(show: ShowHeading, status: PublicStatus): string {
     status.state === 'admitted'
       ? html`<p>${status.message}</p><p><a class="button" href="${status.enterUrl}">Choose your seats</a></p>`
       : html`<p>${status.message}</p>
-${status.state === 'waiting' ? html`<p class="big">${status.ahead === 0 ? 'You are next' : `${status.ahead} ahead of you`}</p><p class="muted">Estimated wait: ${status.estimate}</p>` : ''}
+${status.state === 'waiting' ? html`<p class="big">${status.ahead === 0 ? 'You are next' : `${status.ahead} ahead of you`}</p><p class="muted">${status.estimateState === 'paused' ? 'Admissions are paused: no wait can be told until they resume.' : `Estimated wait: ${status.estimate}`}</p>` : ''}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>Join again</button></form>` : ''}
 ${status.state === 'waiting' || status.state === 'pre_queue' ? html`<form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">Leave the line</button></form>` : ''}`;
   return page(`Waiting room · ${show.title}`, html`${heading(show)}<div class="card">${body}</div>`, refresh);
