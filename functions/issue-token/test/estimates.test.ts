@@ -1,6 +1,6 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { roomKeys } from '@premiere/waiting-room';
+import { readRoomState, roomKeys } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
@@ -69,6 +69,11 @@ describe('wait estimates', () => {
     expect(last).toMatchObject({ state: 'waiting', ahead: 7, estimateState: 'estimated' });
     expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(120);
     expect(last.estimate).not.toBe('less than a minute');
+    // The operators see the same wait for the back of the line (not the pace times the line: 24 s).
+    const state = await readRoomState(fn.ctx.redis, showId, 180_000);
+    expect(Math.abs(state!.lineWaitSeconds! - last.estimatedWaitSeconds)).toBeLessThanOrEqual(1);
+    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 1);
+    expect(await readRoomState(fn.ctx.redis, showId)).toMatchObject({ paused: true, lineWaitSeconds: null });
   });
 
   it('grows while nobody moves', async () => {
