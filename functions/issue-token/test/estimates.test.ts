@@ -119,6 +119,15 @@ describe('wait estimates', () => {
     expect(after.estimatedWaitSeconds).toBeLessThan(5);
   });
 
+  it('measures how long visits that end in leaving the zone take: the slot time of those ahead whom the seats left cannot serve', async () => {
+    const { url, fn } = await start();
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const [inside] = await line(url, showId, 1);
+    await sleep(300);
+    await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${inside.token}`, 'x-session-id': inside.session } });
+    expect(Number(await fn.ctx.redis.hget(roomKeys(showId)[0], 'leftVisitMs'))).toBeGreaterThanOrEqual(300);
+  });
+
   it('does not count the people ahead who stopped polling (the bouncer passes them over)', async () => {
     const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '60' });
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });

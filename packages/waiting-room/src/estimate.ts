@@ -31,6 +31,8 @@ export interface WaitBasis {
   slots: number[];
   /** How long a visit takes (ms): the measured one, or longer when the visits inside show it. */
   visitMs: number;
+  /** How long a visit that ended in leaving the zone takes (ms; 0 until one did): mostly people who found no seat. */
+  quickVisitMs: number;
   paused: boolean;
 }
 
@@ -60,7 +62,7 @@ function remainingMs(v: ZoneVisit, visitMs: number, now: number): number {
  * visitor a visit later. Visits are taken to last as long as the median visit inside shows it
  * will, if that is longer than measured (the measure lags when visits get slower).
  */
-export function waitBasis(o: { zone: ZoneVisit[]; capacity: number; measuredVisitMs: number; assumedVisitMs: number; paused: boolean; now: number }): WaitBasis {
+export function waitBasis(o: { zone: ZoneVisit[]; capacity: number; measuredVisitMs: number; assumedVisitMs: number; leftVisitMs?: number; paused: boolean; now: number }): WaitBasis {
   const capacity = Math.max(1, o.capacity);
   const expected = o.measuredVisitMs > 0 ? o.measuredVisitMs : o.assumedVisitMs;
   const left = o.zone.map((v) => remainingMs(v, expected, o.now));
@@ -74,7 +76,7 @@ export function waitBasis(o: { zone: ZoneVisit[]; capacity: number; measuredVisi
   // A slot that frees after the first has gone round once more frees nobody sooner than that: so
   // that someone further back is never told a shorter wait.
   for (let i = 0; i < slots.length; i++) slots[i] = Math.round(Math.min(slots[i], slots[0] + visitMs));
-  return { at: o.now, slots, visitMs: Math.round(visitMs), paused: o.paused };
+  return { at: o.now, slots, visitMs: Math.round(visitMs), quickVisitMs: Math.max(0, Math.round(o.leftVisitMs ?? 0)), paused: o.paused };
 }
 
 export type WaitEstimate =
@@ -85,8 +87,9 @@ export type WaitEstimate =
 /**
  * The wait of a visitor with `ahead` people ahead, at `now`: the time until the slot that takes
  * them frees. Of the people ahead, only as many as the seats left can serve (`buyersLeft`, at the
- * seats an order takes on average) are counted: once the seats are taken the rest are through in
- * moments (and, once every seat is sold, told so). `nearFront`: within a zone-full of the front,
+ * seats an order takes on average) take a visit's time: the rest find no seat and leave, each
+ * holding a slot as long as a visit that ended in leaving takes (through in moments until one
+ * has; once every seat is sold, they are told so). `nearFront`: within a zone-full of the front,
  * where a slot freeing may let them in at any moment.
  */
 export function estimateWait(basis: WaitBasis, ahead: number, buyersLeft: number | null, now: number): WaitEstimate {
@@ -95,7 +98,8 @@ export function estimateWait(basis: WaitBasis, ahead: number, buyersLeft: number
   if (basis.paused) return { state: 'paused', nearFront };
   const delaying = buyersLeft === null ? ahead : Math.max(0, Math.min(ahead, buyersLeft));
   const gone = Math.max(0, now - basis.at);
-  const ms = Math.max(0, basis.slots[delaying % capacity] - gone) + Math.floor(delaying / capacity) * basis.visitMs;
+  const quick = buyersLeft === null ? 0 : ((ahead - delaying) * basis.quickVisitMs) / capacity;
+  const ms = Math.max(0, basis.slots[delaying % capacity] - gone) + Math.floor(delaying / capacity) * basis.visitMs + quick;
   return { state: 'estimated', ms: Math.round(ms), nearFront };
 }
 

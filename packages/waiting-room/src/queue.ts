@@ -323,7 +323,7 @@ export class ShowQueue {
     const now = Number(r[14] ?? Date.now());
     const measuredVisitMs = r[5] === '' || r[5] === undefined ? 0 : Number(r[5]);
     return {
-      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs, paused: r[12] === '1', now }),
+      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
       stoppedAhead: 0,
       state: r[0] as VisitorStatus['state'],
       place: num(r[1]),

@@ -233,7 +233,7 @@ export async function readRoomState(redis: Redis, showId: string, assumedVisitMs
     const admittedAt = visitors.length ? await Promise.all(visitors.map((v) => redis.hget(`${visitorPrefix}${v}`, 'admittedAt'))) : [];
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const zone = visitors.map((_, i) => ({ admittedAt: Number(admittedAt[i] ?? 0), lease: Number(insideFlat[2 * i + 1]) }));
-    const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs, paused: false, now });
+    const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
     const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder), now);
     if (wait.state === 'estimated') lineWaitSeconds = Math.round(wait.ms / 1000);
   }

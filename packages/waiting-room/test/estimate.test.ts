@@ -69,6 +69,15 @@ describe('wait estimates', () => {
     expect(ms(estimateWait(b, 99, null, NOW))).toBe(100 * S);
   });
 
+  it('the people ahead whom the seats left cannot serve each hold a slot as long as a visit that ended in leaving takes', () => {
+    // Every seat taken (held, not yet paid): the 90 ahead are let in one by one, find nothing, and
+    // leave after 2 s each: 30 slots take them in 6 s, not "no wait".
+    const b = basis({ capacity: 30, zone: zone(30, 5 * S), measuredVisitMs: 6 * S, leftVisitMs: 2 * S });
+    expect(ms(estimateWait(b, 90, 0, NOW))).toBe(1 * S + 6 * S);
+    // Until anyone has left the zone, they are taken to be through in moments.
+    expect(ms(estimateWait(basis({ capacity: 30, zone: zone(30, 5 * S), measuredVisitMs: 6 * S }), 90, 0, NOW))).toBe(1 * S);
+  });
+
   it('derives the pace and the buyers left from what the room holds', () => {
     expect(paceOf('6000', 30)).toBe(200);
     expect(paceOf('', 30)).toBe(0); // no visit has ended
