@@ -13,6 +13,8 @@ export interface Figures {
   status_p99_ms: number | null;
   out_of_order: number;
   eta_error_pct: number | null;
+  /** The 90th percentile of the same errors (%). */
+  eta_error_p90_pct: number | null;
   generator_rps: number;
   /** The busiest second's requests: what the generator showed it can do, at the least. */
   generator_peak_rps: number;
@@ -47,16 +49,30 @@ export function outOfOrder(visits: Visit[], toleranceMs = 1_000): number {
   return count;
 }
 
-/** The median absolute error of the first estimate against the actual wait from then, in %, over visitors who waited 5 s or more. */
-export function etaErrorPct(visits: Visit[]): number | null {
-  const errors = visits
+/**
+ * Each admitted visitor's error: the first estimate they were shown against the wait they had from
+ * then to their admission, as a fraction, over visitors who waited 5 s or more; ascending.
+ */
+function etaErrors(visits: Visit[]): number[] {
+  return visits
     .filter((v) => v.firstEstimateS !== null && v.estimatedAt !== null && v.admissionAt !== null && v.admissionAt - v.estimatedAt >= 5_000)
     .map((v) => {
       const actual = (v.admissionAt! - v.estimatedAt!) / 1000;
       return Math.abs(v.firstEstimateS! - actual) / actual;
     })
     .sort((a, b) => a - b);
-  return errors.length ? Math.round(errors[Math.floor(errors.length / 2)] * 1000) / 10 : null;
+}
+
+const percentOf = (errors: number[], p: number) => (errors.length ? Math.round(errors[Math.min(errors.length - 1, Math.floor(p * errors.length))] * 1000) / 10 : null);
+
+/** The median absolute error of the first estimate against the actual wait from then, in %, over visitors who waited 5 s or more. */
+export function etaErrorPct(visits: Visit[]): number | null {
+  return percentOf(etaErrors(visits), 0.5);
+}
+
+/** The 90th percentile of the same errors, in %. */
+export function etaErrorP90Pct(visits: Visit[]): number | null {
+  return percentOf(etaErrors(visits), 0.9);
 }
 
 /**
@@ -106,6 +122,7 @@ export function figuresOf(rec: Recorder, opts: { capacity: number; legacy: { lim
     status_p99_ms: rec.latencies.status.percentile(99),
     out_of_order: outOfOrder(rec.visits),
     eta_error_pct: etaErrorPct(rec.visits),
+    eta_error_p90_pct: etaErrorP90Pct(rec.visits),
     generator_rps: Math.round(rec.requests / elapsedS),
     generator_peak_rps: Math.max(0, ...rec.samples.map((s, i) => (i ? s.requests - rec.samples[i - 1].requests : s.requests) / Math.max(0.001, i ? s.t - rec.samples[i - 1].t : s.t))) | 0,
     errors_5xx_by_step: { ...rec.errors5xx },

@@ -14,7 +14,7 @@ import { visitor, type Behaviour, type Crowd } from './visitor';
 import { readOptions } from './options';
 
 const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
-  [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX]
+  [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX] [--think MIN-MAX]
   [--zone-capacity N|auto] [--visit-seconds S] [--opens-in S]
   [--url EDGE --admin-token T --legacy-stats URL --namespace NS --watch-after S]
   [--compare naive] [--max-seconds S] [--timeout-ms MS] [--connections N] [--report FILE] [--visits FILE]`;
@@ -56,11 +56,20 @@ const PRESETS: Record<string, Record<string, string>> = {
   // The premiere at noon: 20,000 visitors for the 280-seat IMAX show, most before its sales open.
   // The rest keep coming for four more minutes, past the two-minute holds of those who walk away
   // (and the minute the expiry sweep may take to notice).
+  // Slow visits, few visitors (the issue's light regime): a dozen people over a minute for the
+  // 24-seat premiere, a zone of 4, each a minute or so at the seat map, and the waiting room
+  // assuming what such visits take until it has measured one. About four minutes.
+  trickle: {
+    visitors: '12', ramp: '60', front: '1', tail: '0', 'zone-capacity': '4', think: '45-90', 'visit-seconds': '70', seats: '1-2',
+    flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '420',
+  },
   full: { visitors: '20000', ramp: '30', tail: '240', show: 'last-starfall-paulista-imax-d1', 'opens-in': '20', 'zone-capacity': '30' },
 };
 
 function parse(argv: string[]): Options {
-  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail'], USAGE);
+  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail', 'think'], USAGE);
+  const think = (o.think ?? '0-0').split('-').map(Number);
+  if (think.length !== 2 || !(think[0] >= 0 && think[1] >= think[0] && think[1] <= 3_600)) throw new Error(`--think must be MIN-MAX seconds within 0-3600, got ${o.think}`);
   if (o.compare !== undefined && o.compare !== 'naive') throw new Error(`--compare takes "naive", got ${o.compare}`);
   if (o.compare && o.url) throw new Error('--compare naive runs two local stacks of its own; leave out --url');
   if (o.namespace && !o.url) throw new Error('--namespace counts pods on a cluster: give its edge with --url');
@@ -82,6 +91,7 @@ function parse(argv: string[]): Options {
       letExpire: num('let-expire', 0.02, 0, 1),
       declined: num('declined', 0.1, 0, 1),
       seats,
+      think: think as [number, number],
     },
     url: o.url,
     adminToken: o['admin-token'],

@@ -11,6 +11,8 @@ export interface Behaviour {
   declined: number;
   /** Seats a buyer wants, at least and at most. */
   seats: [number, number];
+  /** Seconds a buyer spends choosing at the seat map before holding, at least and at most (a person takes minutes; a script none). */
+  think?: [number, number];
 }
 
 export interface Crowd {
@@ -144,6 +146,10 @@ async function buy(crowd: Crowd, visit: Visit, session: string, entry: string, l
     if (free.length === 0 || tries >= 6) {
       await leave();
       return void (visit.outcome = 'no_seats');
+    }
+    if (tries === 0 && behaviour.think && behaviour.think[1] > 0) {
+      await sleep(between(behaviour.think[0] * 1000, behaviour.think[1] * 1000));
+      continue; // the map again: others held seats meanwhile
     }
     const want = Math.min(free.length, between(behaviour.seats[0], behaviour.seats[1]));
     const start = Math.floor(Math.random() * (free.length - want + 1)); // neighbours, as people choose

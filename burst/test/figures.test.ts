@@ -1,5 +1,5 @@
 import { arrivalMs } from '../src/main';
-import { etaErrorPct, outOfOrder, utilisationWhileWaiting } from '../src/figures';
+import { etaErrorP90Pct, etaErrorPct, outOfOrder, utilisationWhileWaiting } from '../src/figures';
 import { Recorder, type Sample, type Visit } from '../src/recorder';
 
 const visit = (over: Partial<Visit>): Visit => ({
@@ -30,6 +30,15 @@ describe('the burst’s figures', () => {
     ];
     expect(etaErrorPct(v)).toBe(20);
     expect(etaErrorPct([])).toBeNull();
+  });
+
+  it('takes the 90th percentile of the same errors: the worst told, bar one in ten', () => {
+    // Errors of 0, 10, …, 90 % and one of 300 %: the 90th percentile is 90 %.
+    const v = Array.from({ length: 10 }, (_, i) => visit({ firstEstimateS: 10 + i, estimatedAt: 0, admissionAt: 10_000 }));
+    v.push(visit({ firstEstimateS: 40, estimatedAt: 0, admissionAt: 10_000 }));
+    expect(etaErrorP90Pct(v)).toBe(90);
+    expect(etaErrorPct(v)).toBe(50);
+    expect(etaErrorP90Pct([])).toBeNull();
   });
 
   it('measures the legacy system’s utilisation over the seconds people waited (and seats were left)', () => {

@@ -161,8 +161,9 @@ describe('the bouncer', () => {
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
     const [a, b] = [await join(url, showId), await join(url, showId)];
     const line = [await join(url, showId), await join(url, showId), await join(url, showId)];
-    // Unmeasured: the assumed 600 s visit over 2 slots, for the third in line (2 ahead).
-    expect((await status(url, showId, line[2])).estimatedWaitSeconds).toBe(3 * 300);
+    // Unmeasured: the assumed 600 s visit; both slots free in 600 s, and the third in line (2
+    // ahead) waits for a slot's second visit to end.
+    expect((await status(url, showId, line[2])).estimatedWaitSeconds).toBe(2 * 600);
     await new Promise((r) => setTimeout(r, 400));
     expect((await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
     // One visit of about 0.4 s over 2 slots: 0.2 s per admission.

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWaitMs, nextPollMs, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
+import { describeWait, ensureRoom, estimateWait, nextPollMs, waitBasis, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -16,6 +16,11 @@ export interface PublicStatus {
   ahead: number | null;
   /** People in line (not counting the pre-queue). */
   waiting: number;
+  /**
+   * Waiting: `estimated` (estimatedWaitSeconds and estimate say how long) or `paused` (admissions
+   * are paused: no wait can be told, the place is kept); null in every other state.
+   */
+  estimateState: 'estimated' | 'paused' | null;
   estimatedWaitSeconds: number | null;
   estimate: string | null;
   /** When to ask again (the interval grows with the distance to the front); null: no need. */
@@ -59,7 +64,7 @@ export class WaitingRoom {
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
-    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS);
+    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, { assumedVisitMs: this.assumedVisitMs, goneAfterMs: this.goneAfterMs });
     this.ledger = new TokenLedger(ctx.db);
     const registers = [ctx.metrics.registry];
     this.metrics = {
@@ -90,6 +95,10 @@ export class WaitingRoom {
 
   private get admissionTtlMs() {
     return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
+  }
+
+  private get assumedVisitMs() {
+    return this.ctx.config.ESTIMATE_VISIT_SECONDS * 1000;
   }
 
   private get goneAfterMs() {
@@ -159,6 +168,9 @@ export class WaitingRoom {
     this.tokensIssued(showId).inc();
     if (joined.crossed || joined.state === 'admitted') await this.announce(showId, joined.crossed, joined.state === 'admitted' ? joined.place : null);
     const now = Date.now();
+    // The line as the show's snapshot has it (at most STATUS_SNAPSHOT_MS old): the zone the wait is
+    // estimated from, a pause, who stopped polling. A joiner let in at once needs none of it.
+    const line = joined.state === 'waiting' ? await this.snapshots.line(showId).catch(() => null) : null;
     const status = this.describe(showId, claims, {
       state: joined.state,
       place: joined.place,
@@ -167,16 +179,18 @@ export class WaitingRoom {
       preQueue: joined.state === 'pre' ? joined.ahead + 1 : 0,
       paceMs: joined.paceMs,
       capacity: joined.capacity,
-      inside: 0,
+      inside: line?.inside ?? 0,
       deadline: joined.state === 'admitted' ? now + this.admissionTtlMs : null,
       availability: 'available',
       salesOpenAt: joined.salesOpenAt,
       salesOpened: joined.state !== 'pre',
-      paused: false,
-      earliestLease: null,
+      paused: line?.paused ?? false,
+      earliestLease: line?.earliestLease ?? null,
       seatsSoldOut: false,
       buyersLeft: joined.buyersLeft,
       now,
+      basis: line?.basis ?? waitBasis({ zone: [], capacity: joined.capacity, measuredVisitMs: joined.paceMs * joined.capacity, assumedVisitMs: this.assumedVisitMs, paused: false, now }),
+      stoppedAhead: joined.place === null || !line ? 0 : line.stale.filter((p) => p < joined.place!).length,
     });
     // Joined behind nobody while the zone is full: the bouncer admits when a slot frees, no nudge.
     return { kind: 'joined', created: true, token, visitor: joined.visitor, status };
@@ -204,7 +218,7 @@ export class WaitingRoom {
 
   private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses));
+    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses, this.assumedVisitMs));
     let renewed = false;
     if ((s.state === 'unknown' || s.state === 'no_room') && claims.exp > 0) {
       // Redis forgot them (or their show): back where their signed token says, never "expired".
@@ -214,7 +228,7 @@ export class WaitingRoom {
         claims = { ...claims, vid: back.visitor, place: back.place };
         renewed = true;
       }
-      s = await queue.status(claims.vid, claims.ses);
+      s = await queue.status(claims.vid, claims.ses, this.assumedVisitMs);
     }
     if (s.state === 'unknown' || s.state === 'no_room') {
       // Not put back (the show's room could not be rebuilt just now): never "expired" for that.
@@ -225,7 +239,7 @@ export class WaitingRoom {
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
       if ((await queue.openSales()) > 0) this.nudge(showId, 'premiere.visitors.waiting', true);
-      s = await queue.status(claims.vid, claims.ses);
+      s = await queue.status(claims.vid, claims.ses, this.assumedVisitMs);
     }
     return this.answer(showId, claims, s, renewed);
   }
@@ -262,13 +276,14 @@ export class WaitingRoom {
     const config = this.ctx.config;
     // One object literal, every field in the same order: spreading a base object costs more than
     // the rest of a status poll together.
-    const answer = (state: PublicStatus['state'], message: string, waiting?: { ahead: number; eta: number; words: string; pollAfterMs: number }, pollAfterMs: number | null = null): PublicStatus => ({
+    const answer = (state: PublicStatus['state'], message: string, waiting?: { ahead: number; eta: number | null; words: string | null; pollAfterMs: number }, pollAfterMs: number | null = null): PublicStatus => ({
       showId,
       state,
       place: s.place,
       ahead: waiting ? waiting.ahead : null,
       waiting: s.waiting,
-      estimatedWaitSeconds: waiting ? Math.round(waiting.eta / 1000) : null,
+      estimateState: waiting ? (waiting.eta === null ? 'paused' : 'estimated') : null,
+      estimatedWaitSeconds: waiting && waiting.eta !== null ? Math.round(waiting.eta / 1000) : null,
       estimate: waiting ? waiting.words : null,
       pollAfterMs: waiting ? waiting.pollAfterMs : pollAfterMs,
       salesOpenAt: s.salesOpenAt > 0 ? new Date(s.salesOpenAt).toISOString() : null,
@@ -291,12 +306,16 @@ export class WaitingRoom {
       );
     }
     if (s.state === 'waiting') {
-      const eta = estimateWaitMs(s.ahead, s.paceMs, s.capacity, config.ESTIMATE_VISIT_SECONDS * 1000, s.buyersLeft);
-      const words = describeWait(eta);
-      const message = s.paused
-        ? 'Admissions are paused for a moment; you keep your place.'
-        : s.ahead === 0 ? `You are next. Estimated wait: ${words}.` : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you. Estimated wait: ${words}.`;
-      return answer('waiting', message, { ahead: s.ahead, eta, words, pollAfterMs: nextPollMs(eta, config.STATUS_POLL_MAX_SECONDS * 1000) });
+      // Those ahead who stopped polling are passed over by the bouncer: they take no slot.
+      const wait = estimateWait(s.basis, Math.max(0, s.ahead - s.stoppedAhead), s.buyersLeft, s.now);
+      const pollAfterMs = nextPollMs(wait, config.STATUS_POLL_MAX_SECONDS * 1000);
+      const place = s.ahead === 0 ? 'You are next.' : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you.`;
+      if (wait.state === 'paused') {
+        // No number: nobody is let in until an operator resumes, however short the line.
+        return answer('waiting', `Admissions are paused for a moment; you keep your place. ${place}`, { ahead: s.ahead, eta: null, words: null, pollAfterMs });
+      }
+      const words = describeWait(wait.ms);
+      return answer('waiting', `${place} Estimated wait: ${words}.`, { ahead: s.ahead, eta: wait.ms, words, pollAfterMs });
     }
     // Inside already (seat selection started, the slot's lease extended): a fresh access token,
     // should they need to come back in, never longer-lived than an admission.

@@ -19,7 +19,10 @@ if redis.call('ZREM', queue, ARGV[1]) == 1 then
   if expireAt then redis.call('PEXPIREAT', KEYS[9], expireAt) end
 end
 redis.call('ZREM', prequeue, ARGV[1])
-if redis.call('ZREM', inside, ARGV[1]) == 1 then visitEnded(room, key) end
+if redis.call('ZREM', inside, ARGV[1]) == 1 then
+  visitEnded(room, key)
+  visitEnded(room, key, 'leftVisitMs')
+end
 redis.call('HSET', key, 'state', 'left')
 local listing = ''
 if giveBack(room, addresses, key) == 1 then listing = relist(room, availability) end

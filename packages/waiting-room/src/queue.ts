@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
-import { buyersLeftOf, paceOf } from './estimate';
+import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { ReturnedToken, TokenLedger } from './ledger';
 
@@ -110,6 +110,10 @@ export interface VisitorStatus {
   /** How many more buyers the seats left can serve (null: not counted yet). */
   buyersLeft: number | null;
   now: number;
+  /** When the zone's slots free, for the wait estimate (waitBasis). */
+  basis: WaitBasis;
+  /** Of the people ahead, those who stopped polling (the bouncer passes them over): not counted in the wait. */
+  stoppedAhead: number;
 }
 
 export interface Admission {
@@ -307,10 +311,20 @@ export class ShowQueue {
     return Math.max(0, await commands(this.redis).openSales(...this.keys));
   }
 
-  /** The visitor's status, if the room knows them as holder of `sessionHash`'s token. */
-  async status(visitor: number, sessionHash: string): Promise<VisitorStatus> {
+  /**
+   * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
+   * `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS).
+   */
+  async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
     const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash);
+    const flat = (r[18] ?? []) as unknown as string[];
+    const zone: ZoneVisit[] = [];
+    for (let i = 0; i < flat.length; i += 2) zone.push({ admittedAt: Number(flat[i]), lease: Number(flat[i + 1]) });
+    const now = Number(r[14] ?? Date.now());
+    const measuredVisitMs = r[5] === '' || r[5] === undefined ? 0 : Number(r[5]);
     return {
+      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
+      stoppedAhead: 0,
       state: r[0] as VisitorStatus['state'],
       place: num(r[1]),
       ahead: Number(r[2] ?? -1),
@@ -325,7 +339,7 @@ export class ShowQueue {
       salesOpened: r[11] === '1',
       paused: r[12] === '1',
       earliestLease: num(r[13]),
-      now: Number(r[14] ?? Date.now()),
+      now,
       seatsSoldOut: r[15] === '1',
       buyersLeft: buyersLeftOf(r[16], r[17]),
     };

@@ -4,6 +4,7 @@ import type { ConfigOf } from '@premiere/runtime';
 import { ROOMS_KEY, roomKeys } from './keys';
 import type { WaitingRoomEnv } from './env';
 import { reservedNumbers, returnedTokens } from './ledger';
+import { estimateWait, waitBasis, buyersLeftOf } from './estimate';
 
 /** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
 export interface ShowFacts {
@@ -191,6 +192,11 @@ export interface RoomState {
   admitted: number;
   admissionsLastMinute: number;
   paceSeconds: number | null;
+  /**
+   * The wait the back of the line is told (s), as a poll would answer it (estimate.ts): null when
+   * nobody waits or while admissions are paused (`paused`).
+   */
+  lineWaitSeconds: number | null;
   paused: boolean;
   draining: boolean;
   availability: string;
@@ -201,8 +207,9 @@ export interface RoomState {
   recoveringUntil: string | null;
 }
 
-export async function readRoomState(redis: Redis, showId: string): Promise<RoomState | null> {
-  const [room, , queue, prequeue, inside, , availability, admissions] = roomKeys(showId);
+/** `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS), for `lineWaitSeconds`. */
+export async function readRoomState(redis: Redis, showId: string, assumedVisitMs = 180_000): Promise<RoomState | null> {
+  const [room, , queue, prequeue, inside, visitorPrefix, availability, admissions] = roomKeys(showId);
   const minute = Math.floor(Date.now() / 60_000);
   const results = await redis
     .multi()
@@ -212,11 +219,24 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     .zcard(inside)
     .get(availability)
     .hmget(admissions, String(minute - 1), String(minute))
+    .zrange(inside, 0, -1, 'WITHSCORES')
+    .time()
     .exec();
-  const [r, waiting, preQueue, insideCount, avail, perMinute] = (results ?? []).map(([, v]) => v) as [
-    Record<string, string>, number, number, number, string | null, (string | null)[],
+  const [r, waiting, preQueue, insideCount, avail, perMinute, insideFlat, time] = (results ?? []).map(([, v]) => v) as [
+    Record<string, string>, number, number, number, string | null, (string | null)[], string[], [string, string],
   ];
   if (!r || !r.quota) return null;
+  // The back of the line's wait, as its poll would be answered (the zone's visits, their admissions).
+  let lineWaitSeconds: number | null = null;
+  if (waiting > 0 && r.paused !== '1') {
+    const visitors = insideFlat.filter((_, i) => i % 2 === 0);
+    const admittedAt = visitors.length ? await Promise.all(visitors.map((v) => redis.hget(`${visitorPrefix}${v}`, 'admittedAt'))) : [];
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const zone = visitors.map((_, i) => ({ admittedAt: Number(admittedAt[i] ?? 0), lease: Number(insideFlat[2 * i + 1]) }));
+    const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
+    const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder), now);
+    if (wait.state === 'estimated') lineWaitSeconds = Math.round(wait.ms / 1000);
+  }
   const quota = Number(r.quota);
   const issued = Number(r.issued);
   // A recovery's grace over: what nobody came back for is given back at the next script's run.
@@ -248,6 +268,7 @@ export async function readRoomState(redis: Redis, showId: string): Promise<RoomS
     admitted: Number(r.admitted),
     admissionsLastMinute: lastMinute,
     paceSeconds: Number(r.visitMs) > 0 ? Number(r.visitMs) / 1000 / Math.max(1, Number(r.capacity)) : null,
+    lineWaitSeconds,
     paused: r.paused === '1',
     draining: r.draining === '1',
     availability: avail ?? 'available',

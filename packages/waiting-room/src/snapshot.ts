@@ -1,5 +1,5 @@
 import type { Redis } from '@premiere/runtime';
-import { buyersLeftOf, paceOf } from './estimate';
+import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { VisitorStatus } from './queue';
 
@@ -29,6 +29,18 @@ interface Snapshot {
   gapsTruncated: boolean;
   /** Visitors who polled and whom the room does not know (Redis forgot them): only Redis can put them back. */
   unknown: Set<number>;
+  /** When each slot of the zone frees, for every estimate this snapshot answers. */
+  basis: WaitBasis;
+  /** Places near the head of visitors who stopped polling (the bouncer passes them over), ascending. */
+  stale: number[];
+}
+
+/** How the snapshots estimate waits and tell who stopped polling (the waiting room's settings). */
+export interface SnapshotSettings {
+  /** The visit's length assumed until one is measured (ESTIMATE_VISIT_SECONDS). */
+  assumedVisitMs: number;
+  /** A waiting visitor unseen for longer is passed over by the bouncer (GONE_AFTER_SECONDS). */
+  goneAfterMs: number;
 }
 
 /** How many of `sorted` are below `value`. */
@@ -55,7 +67,11 @@ function countBelow(sorted: number[], value: number): number {
 export class ShowSnapshots {
   private readonly shows = new Map<string, { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }>();
 
-  constructor(private readonly redis: Redis, private readonly maxAgeMs: number) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly maxAgeMs: number,
+    private readonly settings: SnapshotSettings = { assumedVisitMs: 180_000, goneAfterMs: 90_000 },
+  ) {}
 
   /**
    * The visitor's status from the show's snapshot, or null when only Redis can tell. Answered at
@@ -66,6 +82,15 @@ export class ShowSnapshots {
     show.seen.set(visitor, sessionHash);
     const s = this.fresh(showId, show);
     return s instanceof Promise ? s.then((snapshot) => statusFrom(snapshot, visitor, place)) : statusFrom(s, visitor, place);
+  }
+
+  /**
+   * What the show's snapshot says of the line as a whole, for a visitor who has just joined (their
+   * place is newer than the snapshot): the wait's basis, the pause, the zone, who stopped polling.
+   */
+  async line(showId: string): Promise<Pick<VisitorStatus, 'basis' | 'paused' | 'inside' | 'earliestLease'> & { stale: number[] }> {
+    const s = await this.fresh(showId, this.showOf(showId));
+    return { basis: s.basis, paused: s.paused, inside: s.inside.size, earliestLease: s.earliestLease, stale: s.stale };
   }
 
   private showOf(showId: string) {
@@ -100,20 +125,26 @@ export class ShowSnapshots {
 
   private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
-    const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, ...seen)) as (string | number | string[])[];
+    const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, this.settings.goneAfterMs, ...seen)) as (string | number | string[])[];
     const insideFlat = (r[12] ?? []) as string[];
     const inside = new Map<number, number>();
+    const admittedAt = (r[19] ?? []) as string[];
+    const zone: ZoneVisit[] = [];
     let earliestLease: number | null = null;
     for (let i = 0; i < insideFlat.length; i += 2) {
       const lease = Number(insideFlat[i + 1]);
       inside.set(Number(insideFlat[i]), lease);
+      zone.push({ admittedAt: Number(admittedAt[i / 2] ?? 0), lease });
       if (earliestLease === null || lease < earliestLease) earliestLease = lease;
     }
+    const now = Number(r[0]);
+    const capacity = Number(r[1] ?? 0);
+    const paused = r[2] === '1' || r[17] === 1;
     return {
       at,
-      now: Number(r[0]),
-      capacity: Number(r[1] ?? 0),
-      paused: r[2] === '1' || r[17] === 1,
+      now,
+      capacity,
+      paused,
       salesOpenAt: Number(r[3] ?? 0),
       salesOpened: r[4] === '1',
       paceMs: paceOf(r[5], Number(r[1] ?? 0)),
@@ -129,6 +160,8 @@ export class ShowSnapshots {
       gapsTruncated: r[14] === 1,
       buyersLeft: buyersLeftOf(r[15], r[16]),
       unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
+      basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs: this.settings.assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
+      stale: ((r[20] ?? []) as string[]).map(Number),
     };
   }
 }
@@ -140,7 +173,7 @@ function statusFrom(s: Snapshot, visitor: number, place: number | null): Visitor
   // from here as every other poll is, admissions held.
   if (s.capacity === 0 || s.unknown.has(visitor)) return null;
   const now = s.now + (Date.now() - s.at);
-  const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null): VisitorStatus => ({
+  const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null, stopped = 0): VisitorStatus => ({
     state,
     place,
     ahead,
@@ -158,6 +191,8 @@ function statusFrom(s: Snapshot, visitor: number, place: number | null): Visitor
     seatsSoldOut: s.seatsSoldOut,
     buyersLeft: s.buyersLeft,
     now,
+    basis: s.basis,
+    stoppedAhead: stopped,
   });
   const lease = s.inside.get(visitor);
   if (lease !== undefined) return status(lease > now ? 'admitted' : 'expired', -1, lease);
@@ -168,5 +203,5 @@ function statusFrom(s: Snapshot, visitor: number, place: number | null): Visitor
   if (s.gapsTruncated || s.headPlace === null || place < s.headPlace || place > s.lastPlace) return null;
   const gapsAhead = countBelow(s.gaps, place);
   if (s.gaps[gapsAhead] === place) return null; // they left
-  return status('waiting', place - s.headPlace - gapsAhead, null);
+  return status('waiting', place - s.headPlace - gapsAhead, null, countBelow(s.stale, place));
 }

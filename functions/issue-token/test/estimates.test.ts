@@ -1,0 +1,167 @@
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { readRoomState, roomKeys } from '@premiere/waiting-room';
+import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { issueToken } from '../src';
+
+/**
+ * The wait a visitor is told, in every regime the issue named: slow visits, nobody moving, a
+ * pause, people ahead who left or let their turn lapse, and the moment of admission.
+ */
+
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+});
+afterAll(async () => {
+  await db.drop();
+  await redis.clean();
+});
+
+async function start(env: Record<string, string> = {}) {
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
+}
+
+let sessions = 0;
+const newSession = () => `estimate-session-${process.pid}-${++sessions}-abcdef`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `n` visitors join one after the other; the first `capacity` are let in at once (a quiet room). */
+async function line(url: string, showId: string, n: number) {
+  const visitors: { session: string; token: string; visitor: number; status: Record<string, unknown> }[] = [];
+  for (let i = 0; i < n; i++) {
+    const session = newSession();
+    const r = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+    visitors.push({ session, ...(await r.json()) });
+  }
+  return visitors;
+}
+const poll = async (url: string, showId: string, v: { session: string; token: string }) =>
+  (await (await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } })).json()) as Record<string, any>;
+
+describe('wait estimates', () => {
+  it('slow visits: seven ahead of a zone whose visits have lasted minutes is told minutes, not "less than a minute"', async () => {
+    const { url, fn } = await start();
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 10 });
+    const visitors = await line(url, showId, 18);
+    expect(visitors.slice(0, 10).every((v) => v.status.state === 'admitted')).toBe(true);
+    // The visits measured so far were short (30 s: people who found nothing and left), but the ten
+    // inside have been choosing for two and a half minutes, their slots held for minutes more.
+    const [room, , , , inside, visitorPrefix] = roomKeys(showId);
+    const now = Date.now();
+    await fn.ctx.redis.hset(room, 'visitMs', 30_000);
+    for (const v of visitors.slice(0, 10)) {
+      await fn.ctx.redis.hset(`${visitorPrefix}${v.visitor}`, 'admittedAt', now - 150_000);
+      await fn.ctx.redis.zadd(inside, now + 200_000, String(v.visitor));
+    }
+    const last = await poll(url, showId, visitors[17]);
+    expect(last).toMatchObject({ state: 'waiting', ahead: 7, estimateState: 'estimated' });
+    expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(120);
+    expect(last.estimate).not.toBe('less than a minute');
+    // The operators see the same wait for the back of the line (not the pace times the line: 24 s).
+    const state = await readRoomState(fn.ctx.redis, showId, 180_000);
+    expect(Math.abs(state!.lineWaitSeconds! - last.estimatedWaitSeconds)).toBeLessThanOrEqual(1);
+    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 1);
+    expect(await readRoomState(fn.ctx.redis, showId)).toMatchObject({ paused: true, lineWaitSeconds: null });
+  });
+
+  it('grows while nobody moves', async () => {
+    const { url } = await start({ ESTIMATE_VISIT_SECONDS: '1' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const visitors = await line(url, showId, 3);
+    const before = await poll(url, showId, visitors[2]);
+    expect(before).toMatchObject({ state: 'waiting', ahead: 1 });
+    // The visit inside was to take a second; four go by, nobody is let in.
+    await sleep(4_000);
+    const after = await poll(url, showId, visitors[2]);
+    expect(after).toMatchObject({ state: 'waiting', ahead: 1 });
+    expect(after.estimatedWaitSeconds).toBeGreaterThan(before.estimatedWaitSeconds + 2);
+  });
+
+  it('says "paused" while admissions are paused: a state, not a number, to pollers and joiners alike', async () => {
+    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '60' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const visitors = await line(url, showId, 3);
+    expect((await poll(url, showId, visitors[2])).estimateState).toBe('estimated');
+    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 1);
+    const paused = await poll(url, showId, visitors[2]);
+    expect(paused).toMatchObject({ state: 'waiting', ahead: 1, admissionsPaused: true, estimateState: 'paused', estimatedWaitSeconds: null, estimate: null });
+    expect(paused.message).toMatch(/paused/);
+    const [joiner] = await line(url, showId, 1);
+    expect(joiner.status).toMatchObject({ state: 'waiting', estimateState: 'paused', estimatedWaitSeconds: null });
+    // Resumed: a number again.
+    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 0);
+    expect((await poll(url, showId, visitors[2])).estimateState).toBe('estimated');
+  });
+
+  it('does not count admissions that lapsed: their slots go to the next in line', async () => {
+    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '120' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 2 });
+    const visitors = await line(url, showId, 4);
+    const inside = roomKeys(showId)[4];
+    const before = await poll(url, showId, visitors[3]);
+    expect(before.estimatedWaitSeconds).toBeGreaterThanOrEqual(110);
+    // Both let in never came: their admissions ran out (the bouncer takes the slots back at its next pass).
+    for (const v of visitors.slice(0, 2)) await fn.ctx.redis.zadd(inside, Date.now() - 1_000, String(v.visitor));
+    const after = await poll(url, showId, visitors[3]);
+    expect(after).toMatchObject({ state: 'waiting', ahead: 1 });
+    expect(after.estimatedWaitSeconds).toBeLessThan(5);
+  });
+
+  it('measures how long visits that end in leaving the zone take: the slot time of those ahead whom the seats left cannot serve', async () => {
+    const { url, fn } = await start();
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const [inside] = await line(url, showId, 1);
+    await sleep(300);
+    await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${inside.token}`, 'x-session-id': inside.session } });
+    expect(Number(await fn.ctx.redis.hget(roomKeys(showId)[0], 'leftVisitMs'))).toBeGreaterThanOrEqual(300);
+  });
+
+  it('does not count the people ahead who stopped polling (the bouncer passes them over)', async () => {
+    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '60' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const visitors = await line(url, showId, 6);
+    const visitorPrefix = roomKeys(showId)[5];
+    // Four of the five waiting closed their tabs long ago.
+    for (const v of visitors.slice(1, 5)) await fn.ctx.redis.hset(`${visitorPrefix}${v.visitor}`, 'lastSeen', 0);
+    await poll(url, showId, visitors[5]); // the snapshot that sees them
+    const last = await poll(url, showId, visitors[5]);
+    expect(last).toMatchObject({ state: 'waiting', ahead: 4 });
+    // Only the visit inside stands before them: about a minute, not five.
+    expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(61);
+    expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(55);
+  });
+
+  it('tells the front of the line to poll within two seconds however long the estimate, so an admission is learnt at once', async () => {
+    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '600' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 2 });
+    const visitors = await line(url, showId, 14);
+    // Ten minutes' wait for the next two, but either may be let in whenever a visit ends.
+    for (const v of visitors.slice(2, 4)) {
+      expect(v.status).toMatchObject({ state: 'waiting' });
+      expect(v.status.estimatedWaitSeconds).toBeGreaterThanOrEqual(590);
+      expect(v.status.pollAfterMs).toBeLessThanOrEqual(2_000);
+      expect((await poll(url, showId, v)).pollAfterMs).toBeLessThanOrEqual(2_000);
+    }
+    // Further back, polls stay sparse.
+    expect((await poll(url, showId, visitors[13])).pollAfterMs).toBeGreaterThanOrEqual(10_000);
+    // A visit ends and the bouncer lets the next in: their very next poll, two seconds on at most, says so.
+    const [room] = roomKeys(showId);
+    await (fn.ctx.redis as any).finish(...roomKeys(showId), String(visitors[0].visitor), 'none');
+    await (fn.ctx.redis as any).admit(...roomKeys(showId), 60_000, 90_000);
+    expect(await fn.ctx.redis.hget(room, 'admitted')).toBe('3');
+    const next = await poll(url, showId, visitors[2]);
+    expect(next.state).toBe('admitted');
+  });
+});
