@@ -192,7 +192,6 @@ function main() {
     ];
     process.stdout.write(`${problems.length ? 'FAIL' : 'ok  '} ${scenario}: ${docs.length} manifests (${report.objects.length} through Knative's webhooks, ${report.pods.length} revision pods built), nginx -t${kube && pods ? `, ${kube.checked} objects and ${pods.checked} revision pods through the API server's create path` : ''}\n`);
     for (const p of problems) process.stdout.write(`       ${p}\n`);
-    // Warnings do not refuse a create (kubectl prints them); shown so that they are read.
     failed ||= problems.length > 0;
   }
   // The chart routes and fires exactly as the local stack does.
