@@ -116,7 +116,8 @@ export const OPEN_DOORS: string[] = [
 export function alertMetricProblems(rules: Record<string, any>[], functionsDir = path.join(ROOT, 'functions')): string[] {
   const sources = readdirSync(functionsDir).flatMap((fn) => {
     const src = path.join(functionsDir, fn, 'src');
-    return existsSync(src) ? readdirSync(src).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(src, f), 'utf8')) : [];
+    // Every file under src, folders too (the runtime's outbox metrics live in src/cloudevents).
+    return existsSync(src) ? readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(src, f), 'utf8')) : [];
   }).join('\n');
   const problems: string[] = [];
   for (const rule of rules.flatMap((r) => (r.spec?.groups ?? []).flatMap((g: { rules?: unknown[] }) => g.rules ?? []))) {
