@@ -107,8 +107,8 @@ browserTest('the same purchase in a real browser', () => {
   // The browser's language picks the pages' (Accept-Language); its clock is in Tokyo, so a time
   // shown in the browser's zone rather than the cinema's (São Paulo) would show.
   const LANGUAGES = {
-    'pt-BR': { confirmed: 'Confirmado', heldUntil: /^Assentos reservados até (\d\d:\d\d)$/, switchTo: 'en' },
-    en: { confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR' },
+    'pt-BR': { confirmed: 'Confirmado', heldUntil: /^Assentos reservados até (\d\d:\d\d)$/, switchTo: 'en', insufficient: /saldo insuficiente/, notYours: /não foi encontrado neste navegador/ },
+    en: { confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/ },
   } as const;
   it.each(Object.keys(LANGUAGES) as (keyof typeof LANGUAGES)[])('clicks through the catalog, the waiting room, the seat map, checkout and the ticket page in %s, with a screenshot of each step', async (locale) => {
     const words = LANGUAGES[locale];
@@ -140,6 +140,22 @@ browserTest('the same purchase in a real browser', () => {
       const held = words.heldUntil.exec((await page.textContent('#deadline')) ?? '');
       expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
       await shot('4-checkout');
+      // Opened in another browser (no session): said so in the visitor's language, nothing to pay.
+      const stranger = await browser.newPage({ locale });
+      await stranger.goto(page.url());
+      await stranger.waitForFunction(() => document.getElementById('state')?.textContent !== '…');
+      expect(await stranger.textContent('#state')).toMatch(words.notYours);
+      expect(await stranger.isHidden('#pay')).toBe(true);
+      await stranger.close();
+      // A refused card: why, in the visitor's words (not the provider's English), then a good one.
+      await page.fill('#token', 'tok_insufficient_funds');
+      await page.click('#pay button');
+      await page.waitForFunction(() => (document.getElementById('reason')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
+      const refused = (await page.textContent('#reason')) ?? '';
+      expect(refused).toMatch(words.insufficient);
+      if (locale !== 'en') expect(refused).not.toMatch(/insufficient|declined/);
+      await shot('4b-refused');
+      await page.fill('#token', 'tok_visa');
       await page.click('#pay button');
       await page.waitForSelector('#state[data-state="confirmed"]', { timeout: 30_000 });
       expect(await page.textContent('#state')).toMatch(new RegExp(`^${words.confirmed}`));

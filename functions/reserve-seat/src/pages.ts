@@ -116,13 +116,15 @@ export function orderPage(i: Translator, orderId: string): string {
     refund_required: t('order.state.refund_required')
   };
   var TYPES = { full: t('order.type.full'), half: t('order.type.half') };
+  // The payment provider's reasons are English words for machines (process-payment's provider.ts).
+  var REFUSALS = { 'declined': t('order.refusal.declined'), 'insufficient funds': t('order.refusal.insufficientFunds'), 'provider unavailable': t('order.refusal.providerUnavailable') };
   function show(o) {
     $('state').textContent = STATES[o.state] || o.state;
     $('state').setAttribute('data-state', o.state);
     $('lines').textContent = o.seats.map(function (s) { return t('order.seatLine', { seat: s.seat, type: TYPES[s.ticketType] || s.ticketType, price: money(s.priceCents, o.currency) }); })
       .concat(o.extras.map(function (e) { return t('order.extraLine', { quantity: e.quantity, name: e.name, price: money(e.priceCents, o.currency) }); })).join(' · ');
     $('total').textContent = money(o.totalCents, o.currency);
-    $('reason').textContent = o.rejectionReason ? t('order.refused', { reason: o.rejectionReason }) : '';
+    $('reason').textContent = o.rejectionReason ? t('order.refused', { reason: REFUSALS[o.rejectionReason] || t('order.refusal.other') }) : '';
     $('pay').hidden = o.state !== 'pending_payment';
     $('giveup').hidden = o.state !== 'pending_payment';
     $('tickets').textContent = '';
@@ -135,7 +137,16 @@ export function orderPage(i: Translator, orderId: string): string {
     $('again').hidden = o.state !== 'expired' && o.state !== 'cancelled';
     $('again').href = '/waiting-room/' + o.showId;
   }
-  function load() { fetch('/checkout/api/orders/' + id, { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(show); }
+  // Not this browser's (another device, cookies cleared): the order is only its buyer's session's.
+  function refused(status, b) {
+    $('state').textContent = status === 401 || status === 404 ? t('order.notYours') : refusalText(b);
+    $('state').setAttribute('data-state', 'unavailable');
+  }
+  function load() {
+    fetch('/checkout/api/orders/' + id, { credentials: 'same-origin' }).then(function (r) {
+      return r.json().then(function (b) { if (r.ok) show(b); else refused(r.status, b); });
+    });
+  }
   $('pay').onsubmit = function (e) {
     e.preventDefault();
     fetch('/checkout/api/orders/' + id + '/payment', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentToken: $('token').value }) })
