@@ -222,7 +222,12 @@ export const ADMIN_SCRIPT = String.raw`
     c.root.querySelector('.seatbar .held').style.width = part(held);
 
     var h = history[s.showId];
-    set('waiting', nf.format(s.waiting)); set('waiting-sub', s.preQueue ? '+ ' + nf.format(s.preQueue) + ' na pré-fila' : 'pessoas');
+    // What the back of the line is told now (its own poll's estimate); none while admissions are paused.
+    var lineWait = s.paused ? 'espera parada: admissões pausadas'
+      : s.lineWaitSeconds == null ? ''
+      : 'o último espera ' + (s.lineWaitSeconds < 60 ? 'menos de 1 min' : 'cerca de ' + nf.format(Math.round(s.lineWaitSeconds / 60)) + ' min');
+    set('waiting', nf.format(s.waiting));
+    set('waiting-sub', [s.preQueue ? '+ ' + nf.format(s.preQueue) + ' na pré-fila' : 'pessoas', lineWait].filter(Boolean).join(' · '));
     set('inside', nf.format(s.inside) + ' / ' + nf.format(s.capacity)); set('inside-sub', s.capacityAdaptive ? 'capacidade automática' : 'capacidade fixa');
     set('admissions', nf.format(s.admissionsLastMinute)); set('admissions-sub', nf.format(s.admitted) + ' admitidos ao todo');
     set('tokens', nf.format(s.tokensLive) + ' / ' + nf.format(s.quota)); set('tokens-sub', 'restam ' + nf.format(s.tokensLeft) + ' · overbooking ' + pf.format(s.overbooking) + ' · ' + nf.format(s.tokensIssued) + ' emitidas, ' + nf.format(s.tokensReturned) + ' devolvidas');

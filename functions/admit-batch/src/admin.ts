@@ -31,13 +31,15 @@ type ShowState = RoomState & Partial<ShowDetails>;
 /** The operators' API and page: each show's live state; pause, resume, drain, capacity, overbooking. */
 export function adminRoutes(ctx: Ctx): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
+  // The back of the line's wait as issue-token tells it (the same assumption before a visit is measured).
+  const assumedVisitMs = ctx.config.ESTIMATE_VISIT_SECONDS * 1000;
 
   /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
   const withSizing = (state: RoomState): RoomState => ({ ...state, capacityAdaptive: state.capacityAdaptive && ctx.config.ZONE_CAPACITY_ADAPTIVE });
 
   async function stateOf(showId: string): Promise<RoomState> {
     if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
-    return withSizing((await readRoomState(ctx.redis, showId))!);
+    return withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!);
   }
 
   /** The rooms' states with the catalog's facts and reserve-seat's seat counts beside them. */
@@ -63,7 +65,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     await write.exec();
     // A new quota can put a sold-out show back on sale, or take it off: listed by the live tokens.
     const availability = 'quota' in changes ? await ShowQueue.of(ctx.redis, showId).relist() : '';
-    const after = (await readRoomState(ctx.redis, showId))!;
+    const after = (await readRoomState(ctx.redis, showId, assumedVisitMs))!;
     const log = request.logger();
     await ctx.transaction(async (tx) => {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
@@ -71,7 +73,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
       await bouncerOf(ctx).admit(showId, tx, log);
     });
     log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');
-    return (await detailed([withSizing((await readRoomState(ctx.redis, showId))!)]))[0];
+    return (await detailed([withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!)]))[0];
   }
 
   const route = operatorRoute;
@@ -91,7 +93,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
       const withTokens = await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS));
       const ids = [...new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])].sort();
       for (const id of withTokens) await ensureRoom(ctx.redis, ctx.db, id, ctx.config);
-      const [states, legacy] = await Promise.all([Promise.all(ids.map((id) => readRoomState(ctx.redis, id))), legacyUsage(ctx.redis)]);
+      const [states, legacy] = await Promise.all([Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumedVisitMs))), legacyUsage(ctx.redis)]);
       // `at`: when these were read, for rates between two polls (the page's charts).
       return { at: new Date().toISOString(), shows: await detailed(states.filter((s): s is RoomState => s !== null).map(withSizing)), legacy };
     }),

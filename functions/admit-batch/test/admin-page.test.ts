@@ -147,6 +147,8 @@ browserTest('the operators’ page in a real browser', () => {
       expect(await card.locator('[data-figure="held"]').textContent()).toBe('2');
       expect(await card.locator('[data-figure="free"]').textContent()).toBe('32');
       expect(await card.locator('[data-figure="waiting"]').textContent()).toBe('3');
+      // The wait the back of the line is told (its own poll's estimate), not the pace times the line.
+      expect(await card.locator('[data-figure="waiting-sub"]').textContent()).toMatch(/^pessoas · o último espera (menos de 1 min|cerca de \d+ min)$/);
       expect(await card.locator('[data-figure="inside"]').textContent()).toBe('2 / 2');
       // The live charts: a line of the last minutes for each figure, and the legacy system's.
       // (two polls make a line: 5 s apart)
@@ -178,6 +180,7 @@ browserTest('the operators’ page in a real browser', () => {
       await card.getByRole('status').filter({ hasText: 'Admissões pausadas' }).waitFor();
       expect((await state()).paused).toBe(true);
       await card.getByText('Pausada', { exact: true }).waitFor();
+      expect(await card.locator('[data-figure="waiting-sub"]').textContent()).toBe('pessoas · espera parada: admissões pausadas');
       await shot('5-paused');
 
       // Resuming is safe: no question asked.
