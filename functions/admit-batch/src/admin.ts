@@ -73,7 +73,12 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
       await bouncerOf(ctx).admit(showId, tx, log);
     });
     log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');
-    return (await detailed([withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!)]))[0];
+    const state = withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!);
+    // Done is done: the seat counts missing from the answer must not make the page say nothing changed.
+    return detailed([state]).then(([shown]) => shown, (err: Error) => {
+      log.warn({ err: err.message, showId }, 'admin action done; its show details could not be read');
+      return state;
+    });
   }
 
   const route = operatorRoute;
