@@ -165,3 +165,21 @@ describe('every waiting-room page in both languages', () => {
     expect(statusPage(i18n('pt-BR'), show, statuses[3])).toContain('As vendas abrem em sáb., 9 de jan., às 12:00.');
   });
 });
+
+describe('a page address with a bad part', () => {
+  it('answers a browser with a page in its language, and an app with the JSON it reads', async () => {
+    const url = await start();
+    for (const [accept, words] of [['pt-BR', 'Página não encontrada'], ['en', 'Not found']]) {
+      const res = await fetch(`${url}/waiting-room/NOT-A-SHOW`, { headers: { accept: 'text/html', 'accept-language': accept } });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const body = await res.text();
+      expect(body).toContain(`<html lang="${accept}">`);
+      expect(body).toContain(words);
+      expect(body).not.toMatch(/statusCode|Bad Request|must be/);
+    }
+    const api = await fetch(`${url}/waiting-room/NOT-A-SHOW`, { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(400);
+    expect((await api.json()).message).toMatch(/showId/);
+  });
+});

@@ -243,6 +243,18 @@ export function createFunction<S extends EnvSpec>(
       .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
       .header('cache-control', 'no-store');
   });
+  // A page's address with a bad or unknown part (a mistyped link, an old one): a browser gets a page
+  // in its language, not the JSON an app reads. The APIs (/api/, /admin) keep their answers.
+  server.ext('onPreResponse', (request, h) => {
+    const res = request.response as { isBoom?: boolean; output?: { statusCode: number } } | null;
+    const status = res?.isBoom ? res.output!.statusCode : 0;
+    if ((status !== 400 && status !== 404) || request.method !== 'get' || !String(request.headers.accept ?? '').includes('text/html')) return h.continue;
+    if (request.path.includes('/api/') || request.path.startsWith('/admin') || request.path.startsWith('/_')) return h.continue;
+    const i = i18n(localeOf(request));
+    const title = i.t('catalog.notFound');
+    const body = html`<h1>${title}</h1><div class="card"><p>${i.t('layout.notFound')}</p><p><a href="/">${i.t('catalog.seeWhatsOn')}</a></p></div>`;
+    return h.response(page(title, body, undefined, { i18n: i, path: '/' })).type('text/html; charset=utf-8').code(404).header('cache-control', 'no-store');
+  });
   // Draining: no connection is kept alive past an answer, so none is open (and idle) to be
   // closed under a request the client is just sending when the listener closes.
   server.ext('onPreResponse', (request, h) => {

@@ -5,6 +5,7 @@ export const en: Catalog = {
   'layout.language': 'Language',
   'layout.unavailableTitle': 'Back in a moment',
   'layout.unavailable': 'Part of premiere is not answering just now. This page tries again by itself.',
+  'layout.notFound': 'There is nothing at this address: the link may be incomplete or old.',
 
   'room.regular': 'Regular',
   'room.imax': 'IMAX',

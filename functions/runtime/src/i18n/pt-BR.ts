@@ -8,6 +8,7 @@ export const ptBR = {
   'layout.language': 'Idioma',
   'layout.unavailableTitle': 'Já voltamos',
   'layout.unavailable': 'Uma parte do premiere não está respondendo agora. Esta página tenta de novo sozinha.',
+  'layout.notFound': 'Não encontramos este endereço: o link pode estar incompleto ou ser antigo.',
 
   'room.regular': 'Tradicional',
   'room.imax': 'IMAX',
