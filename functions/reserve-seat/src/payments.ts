@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger, Redis, Transaction } from '@premiere/runtime';
 import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { HOLDING_STATES, transitionOrder, type OrderState } from './order-state-machine';
 import { OrderRefused } from './orders';
+import { newTicketCode } from './tickets';
 import { endVisit, type Visits } from './visits';
 
 /** The id process-payment keys its idempotency on: one per order attempt, never per delivery. */
@@ -51,8 +51,6 @@ export async function requestPayment(tx: Transaction, log: Logger, orderId: stri
   });
   return { orderId, state: 'awaiting_payment' as const, paymentId };
 }
-
-const ticketCode = () => randomBytes(8).toString('base64url').replace(/[-_]/g, 'x').slice(0, 10).toUpperCase();
 
 /**
  * A payment was approved. Waiting for it: the seats are booked for good in the legacy system, the
@@ -183,7 +181,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: paidCause(data.paymentId) });
   await endVisit(tx, order.show_id, order.visitor, 'order_confirmed');
   const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
-  const tickets = seats.map((s) => ({ seat: s.seat, code: ticketCode() }));
+  const tickets = seats.map((s) => ({ seat: s.seat, code: newTicketCode() }));
   await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)', [
     tickets.map((t) => t.code), tickets.map((t) => t.seat), order.id, order.show_id,
   ]);

@@ -1,5 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { html, page, type MessageKey, type Translator } from '@premiere/runtime';
+
+/**
+ * The letters and digits of a ticket code: 0/O and 1/I left out, read aloud at the door or typed
+ * from a phone. 32 of them, so that a random byte's low five bits pick one without bias.
+ */
+export const TICKET_CODE_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+/** A new ticket code: ten characters, 50 random bits. */
+export function newTicketCode(): string {
+  return [...randomBytes(10)].map((b) => TICKET_CODE_ALPHABET[b & 31]).join('');
+}
 
 export interface Ticket {
   code: string;
