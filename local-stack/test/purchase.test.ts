@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import { chromium, type Browser } from 'playwright-core';
 import { eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
@@ -164,6 +166,9 @@ browserTest('the same purchase in a real browser', () => {
       await page.waitForURL('**/checkout/tickets/*');
       const code = await page.textContent('.code');
       expect(code).toMatch(/^[2-9A-HJ-NP-Z]{10}$/);
+      // The QR code the door scans says the same code.
+      const qr = PNG.sync.read(await page.locator('.ticket .qr').screenshot());
+      expect(jsQR(new Uint8ClampedArray(qr.data), qr.width, qr.height)?.data).toBe(code);
       expect(await page.textContent('h1')).toBe('The Last Starfall');
       await shot('6-ticket');
       // The switch: the same page in the other language, and it sticks.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { html, page, type MessageKey, type Translator } from '@premiere/runtime';
+import QRCode from 'qrcode';
+import { html, page, type Html, type MessageKey, type Translator } from '@premiere/runtime';
 
 /**
  * The letters and digits of a ticket code: 0/O and 1/I left out, read aloud at the door or typed
@@ -60,6 +61,20 @@ export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | nu
   };
 }
 
+/**
+ * The code as a QR code for the door's scanner: an inline SVG drawn from the qrcode library's
+ * matrix (synchronous, no image to fetch), a four-module quiet zone around it.
+ */
+function qrSvg(text: string, label: string): Html {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const size = modules.size + 8;
+  let path = '';
+  for (let y = 0; y < modules.size; y++) {
+    for (let x = 0; x < modules.size; x++) if (modules.get(x, y)) path += `M${x + 4} ${y + 4}h1v1h-1z`;
+  }
+  return html`<svg class="qr" role="img" aria-label="${label}" viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges"><rect width="${size}" height="${size}" fill="#fff"/><path d="${path}" fill="#000"/></svg>`;
+}
+
 /** A regular room goes without saying on a ticket. */
 const ROOM_TYPE: Record<string, MessageKey> = { imax: 'room.imax', vip: 'room.vip' };
 const TICKET_TYPE: Record<Ticket['ticketType'], MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
@@ -74,10 +89,11 @@ export function ticketPage(i: Translator, t: Ticket): string {
 <p><strong>${i.when(t.startsAt, t.timeZone)}</strong></p>
 <p>${t.cinema.name}, ${t.room.name}${roomType ? ` (${i.t(roomType)})` : ''}<br><span class="muted">${t.cinema.address}, ${t.cinema.city}</span></p>
 <p>${i.t('ticket.seat')} <strong class="seat-label">${t.seat}</strong> · ${i.t(TICKET_TYPE[t.ticketType])}</p>
+${qrSvg(t.code, i.t('ticket.qr', { code: t.code }))}
 <p class="code" aria-label="${i.t('ticket.code')}">${t.code}</p>
 </div>
 <p><a href="/checkout/orders/${t.orderId}">${i.t('ticket.order')}</a></p>
-<style>.ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem}.seat-label{font-size:1.4rem}</style>`,
+<style>.ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem}.seat-label{font-size:1.4rem}.ticket .qr{display:block;width:min(60vw,220px);height:auto;margin:.5rem auto}</style>`,
     undefined,
     { i18n: i, path: `/checkout/tickets/${t.code}` },
   );

@@ -129,6 +129,7 @@ export const en: Catalog = {
   'ticket.pageTitle': 'Ticket {code}',
   'ticket.seat': 'Seat',
   'ticket.code': 'ticket code',
+  'ticket.qr': 'QR code of ticket {code}, to show at the door',
   'ticket.order': 'Your order',
   'ticket.noneTitle': 'No such ticket',
   'ticket.none': 'Check the code in your order.',

@@ -132,6 +132,7 @@ export const ptBR = {
   'ticket.pageTitle': 'Ingresso {code}',
   'ticket.seat': 'Assento',
   'ticket.code': 'código do ingresso',
+  'ticket.qr': 'QR code do ingresso {code}, para mostrar na entrada',
   'ticket.order': 'Seu pedido',
   'ticket.noneTitle': 'Ingresso não encontrado',
   'ticket.none': 'Confira o código no seu pedido.',
