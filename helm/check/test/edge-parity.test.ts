@@ -109,6 +109,8 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
   const hits: Hit[] = [];
   /** The X-Client-Address each request reached its function with. */
   const clients: string[] = [];
+  /** The X-Forwarded-Proto each request reached its function with. */
+  const protos: string[] = [];
   const stubs: Hapi.Server[] = [];
   let upstreams: Record<string, string>;
   const processes: ChildProcess[] = [];
@@ -123,6 +125,7 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
       const record = (request: Hapi.Request, h: Hapi.ResponseToolkit) => {
         hits.push({ function: fn, method: request.method.toUpperCase(), url: request.raw.req.url!, route: request.route.path });
         clients.push(String(request.headers['x-client-address']));
+        protos.push(String(request.headers['x-forwarded-proto']));
         return h.response({ fn }).header('cache-control', 'no-store');
       };
       server.route([
@@ -237,6 +240,30 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     clients.length = 0;
     expect(await send(behindBalancer, 'POST', '/waiting-room/api/shows/x/join', claims)).toBe(200);
     expect(clients).toEqual(['203.0.113.5']);
+  });
+
+  it('tells the functions the scheme the visitor used: the trusted proxies’ X-Forwarded-Proto, never a client’s; edge.forwardedProto forces it', async () => {
+    const claims = 'Host: premiere.example\r\nX-Forwarded-Proto: https\r\n';
+    const proto = async (port: number, head = claims) => {
+      protos.length = 0;
+      expect(await send(port, 'POST', '/waiting-room/api/shows/x/join', head)).toBe(200);
+      return protos;
+    };
+    // No trusted proxy: a client cannot claim https (it would get Secure cookies over http, and a
+    // client's word is not the edge's).
+    for (const port of [nginxPort, edgePort]) expect(await proto(port)).toEqual(['http']);
+    // TLS ends at a load balancer listed in edge.trustedProxies: its word is taken, http or https.
+    const behindTls = await startNginx(path.join(dir, 'trusted-tls'), ['--set', 'edge.trustedProxies={127.0.0.1/32}']);
+    expect(await proto(behindTls)).toEqual(['https']);
+    expect(await proto(behindTls, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['http']);
+    expect(await proto(behindTls, 'Host: premiere.example\r\n')).toEqual(['http']); // none sent: the edge's own
+    expect(await proto(behindTls, 'Host: premiere.example\r\nX-Forwarded-Proto: gopher\r\n')).toEqual(['http']);
+    // Trusted proxies elsewhere: this client is not one of them.
+    const elsewhere = await startNginx(path.join(dir, 'untrusted-tls'), ['--set', 'edge.trustedProxies={10.0.0.0/8}']);
+    expect(await proto(elsewhere)).toEqual(['http']);
+    // A TLS ingress whose address is not known: the operator says every visitor came over https.
+    const forced = await startNginx(path.join(dir, 'forced-tls'), ['--set', 'edge.forwardedProto=https']);
+    expect(await proto(forced, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['https']);
   });
 
   it('is not a test that passes everything: what should arrive does, its path as NGINX read it', async () => {
