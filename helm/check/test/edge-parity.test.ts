@@ -142,17 +142,24 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-edge-parity-'));
     chmodSync(dir, 0o755); // nginx's workers (nobody, under root) reach the edges' folders inside
     nginxPort = await startNginx(path.join(dir, 'defaults'));
-    edgePort = await freeLocalPort();
-    run(process.execPath, [path.join(ROOT, 'local-stack/dist/edge-main.js')], {
+    edgePort = await startLocalEdge();
+  }, 60_000);
+
+  /** The local edge (its own process, as `npm start` runs it, with `env` too) in front of the stubs; its port once it answers. */
+  async function startLocalEdge(env: Record<string, string> = {}): Promise<number> {
+    const port = await freeLocalPort();
+    const errors = run(process.execPath, [path.join(ROOT, 'local-stack/dist/edge-main.js')], {
       PATH: process.env.PATH,
-      PORT: String(edgePort),
+      PORT: String(port),
       LOG_LEVEL: 'silent',
       EDGE_FUNCTIONS: JSON.stringify(Object.fromEntries(FUNCTIONS.map((fn) => [fn, `http://${upstreams[fn]}`]))),
+      ...env,
     });
-    await eventually(async () => (await send(edgePort, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
-      throw new Error('the local edge did not start');
+    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
+      throw new Error(`the local edge did not start: ${errors()}`);
     });
-  }, 60_000);
+    return port;
+  }
 
   function run(command: string, args: string[], env?: NodeJS.ProcessEnv) {
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -263,7 +270,8 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     expect(await proto(elsewhere)).toEqual(['http']);
     // A TLS ingress whose address is not known: the operator says every visitor came over https.
     const forced = await startNginx(path.join(dir, 'forced-tls'), ['--set', 'edge.forwardedProto=https']);
-    expect(await proto(forced, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['https']);
+    const forcedLocal = await startLocalEdge({ EDGE_FORWARDED_PROTO: 'https' });
+    for (const port of [forced, forcedLocal]) expect(await proto(port, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['https']);
   });
 
   it('is not a test that passes everything: what should arrive does, its path as NGINX read it', async () => {
