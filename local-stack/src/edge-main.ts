@@ -12,7 +12,7 @@ async function main() {
   const config = loadConfig(edgeEnv);
   const log = createLogger({ name: 'edge', level: config.LOG_LEVEL });
   // Parsed from JSON by its schema (env.ts), hence the cast.
-  const edge = createEdge({ routes: loadRoutes(), functions: config.EDGE_FUNCTIONS as unknown as Record<string, string>, log });
+  const edge = createEdge({ routes: loadRoutes(), functions: config.EDGE_FUNCTIONS as unknown as Record<string, string>, forwardedProto: config.EDGE_FORWARDED_PROTO || 'http', log });
   await new Promise<void>((resolve, reject) => {
     edge.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: stop what uses it or set PREMIERE_PORT`) : err),

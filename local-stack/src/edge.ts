@@ -139,9 +139,12 @@ const MAX_RETRIED_BODY = 1024 * 1024;
 /**
  * The local edge: premiere's one public origin. Routes each path to its function by the declared
  * routes (helm/premiere/routes.yaml) as NGINX does, gives every request an x-request-id, and never
- * forwards the internal endpoints (event delivery, metrics). `functions`: each function's base URL.
+ * forwards the internal endpoints (event delivery, metrics). `functions`: each function's base URL;
+ * `forwardedProto`: the scheme they are told every visitor used (the chart's edge.forwardedProto;
+ * default http, the edge's own). A client's X-Forwarded-Proto is never passed on: the local edge
+ * has no trusted proxies.
  */
-export function createEdge(opts: { routes: Routes; functions: Record<string, string>; log: Logger }): http.Server {
+export function createEdge(opts: { routes: Routes; functions: Record<string, string>; forwardedProto?: 'http' | 'https'; log: Logger }): http.Server {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const locations = edgeLocations(opts.routes);
   // A Map, not the object: a path may name "constructor" or "__proto__".
@@ -166,7 +169,7 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
       'x-request-id': requestId,
       'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
       'x-forwarded-host': req.headers.host ?? '',
-      'x-forwarded-proto': 'http',
+      'x-forwarded-proto': opts.forwardedProto ?? 'http',
       // The visitor's address for per-address limits, set here whatever the client sent.
       'x-client-address': req.socket.remoteAddress ?? '',
     };

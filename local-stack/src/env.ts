@@ -23,6 +23,11 @@ export const edgeEnv = {
       .required(),
     expect: 'JSON like {"issue-token":"http://127.0.0.1:4001"}: each function’s base URL',
   },
+  // The chart's edge.forwardedProto: behind a TLS proxy of one's own (the functions set Secure cookies over https).
+  EDGE_FORWARDED_PROTO: {
+    schema: Joi.string<'' | 'http' | 'https'>().valid('http', 'https').empty('').default(''),
+    expect: 'http or https: the scheme the functions are told every visitor used (X-Forwarded-Proto); unset: http, the edge’s own',
+  },
   LOG_LEVEL: runtimeEnv.LOG_LEVEL,
 };
 

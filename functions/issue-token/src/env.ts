@@ -33,10 +33,6 @@ export const issueTokenEnv = {
     schema: Joi.number().integer().min(0).max(5_000).default(200),
     expect: 'how old (ms) the per-process snapshot of a show’s line that answers status polls may be (0: read it for every poll; 0-5000)',
   },
-  SESSION_COOKIE_SECURE: {
-    schema: Joi.string().valid('auto', 'true', 'false').default('auto'),
-    expect: 'auto (Secure when the edge says the request came over https), true or false',
-  },
 } satisfies EnvSpec;
 
 export type IssueTokenEnv = typeof issueTokenEnv;

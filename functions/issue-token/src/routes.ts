@@ -75,7 +75,7 @@ const REFUSALS: Record<'sold_out' | 'drained' | 'started', string> = {
 
 export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRoute[] {
   const room = new WaitingRoom(ctx);
-  const secure = ctx.config.SESSION_COOKIE_SECURE as 'auto' | 'true' | 'false';
+  const secure = ctx.config.SESSION_COOKIE_SECURE;
 
   /** The show's facts for a page: from its room, made from the catalog first if it has none. */
   async function heading(showId: string): Promise<ShowHeading | null> {

@@ -55,7 +55,7 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
     { method: 'GET', path: '/', handler: (r, h) => respond(r, h, ['catalog'], 'html', (v) => renderHome(ctx.db, 'html', v)) },
     { method: 'GET', path: '/api/catalog', handler: (r, h) => respond(r, h, ['catalog'], 'json', (v) => renderHome(ctx.db, 'json', v)) },
     favicon(),
-    languageRoute(),
+    languageRoute(ctx.config.SESSION_COOKIE_SECURE),
     ...(['html', 'json'] as const).flatMap((format): ServerRoute[] => {
       const prefix = format === 'json' ? '/api' : '';
       return [

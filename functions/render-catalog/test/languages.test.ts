@@ -24,8 +24,8 @@ afterAll(async () => {
   await redis.clean();
 });
 
-async function start() {
-  const fn = createFunction(renderCatalog, testEnv(db, redis.prefix, { CATALOG_MEMORY_MS: '0' }), captureLogs().stream);
+async function start(env: Record<string, string> = {}) {
+  const fn = createFunction(renderCatalog, testEnv(db, redis.prefix, { CATALOG_MEMORY_MS: '0', ...env }), captureLogs().stream);
   running.push(fn);
   await fn.start();
   return `http://127.0.0.1:${fn.server.info.port}`;
@@ -78,10 +78,19 @@ describe('the catalog in the visitor’s language', () => {
     expect(page.headers.get('vary')).toMatch(/accept-language.*cookie/i);
     const back = await get(`${url}/language/pt-BR?next=/`, { cookie });
     expect(back.headers.get('set-cookie')).toMatch(/^premiere_lang=pt-BR;/);
+    expect(back.headers.get('set-cookie')).not.toMatch(/Secure/); // over http, as the edge says
+    const overHttps = await get(`${url}/language/en?next=/`, { 'x-forwarded-proto': 'https' });
+    expect(overHttps.headers.get('set-cookie')).toMatch(/; Secure(;|$)/);
     // Never back to another site.
     for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
       expect((await get(`${url}/language/en?next=${encodeURIComponent(next)}`)).headers.get('location')).toBe('/');
     }
+  });
+
+  it('sets the language cookie Secure with SESSION_COOKIE_SECURE=true, as every cookie of ours (behind a TLS ingress the edge does not know)', async () => {
+    const url = await start({ SESSION_COOKIE_SECURE: 'true' });
+    const switched = await get(`${url}/language/en?next=/`, { 'x-forwarded-proto': 'http' });
+    expect(switched.headers.get('set-cookie')).toMatch(/^premiere_lang=en;.*; Secure(;|$)/);
   });
 
   it('keeps a copy of each page per language, with its own ETag', async () => {

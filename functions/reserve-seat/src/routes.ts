@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
+import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, setCookie, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
 import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
@@ -135,9 +135,8 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
         const answer = browser
           ? h.response(await seatSelection(i18n(localeOf(request)), showId)).type('text/html; charset=utf-8')
           : h.response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` });
-        return answer
-          .state(ZONE_COOKIE, pass, { isHttpOnly: true, isSameSite: 'Lax', path: '/checkout', encoding: 'none', ttl: Math.max(1_000, exp * 1000 - Date.now()) })
-          .header('cache-control', 'no-store');
+        setCookie(request, h, ctx.config.SESSION_COOKIE_SECURE, ZONE_COOKIE, pass, { path: '/checkout', ttl: Math.max(1_000, exp * 1000 - Date.now()) });
+        return answer.header('cache-control', 'no-store');
       },
     },
     {

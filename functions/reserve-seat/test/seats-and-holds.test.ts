@@ -584,6 +584,10 @@ describe('the pages', () => {
     expect(entry.status).toBe(200);
     expect(entry.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(entry.headers.get('set-cookie')).toMatch(/^premiere_zone=[^;]+; .*HttpOnly.*Path=\/checkout/);
+    // Secure by the rule of every cookie of ours: over https as the edge says (here, plain http).
+    expect(entry.headers.get('set-cookie')).not.toMatch(/; Secure(;|$)/);
+    const overHttps = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { ...browser, 'x-forwarded-proto': 'https' } });
+    expect(overHttps.headers.get('set-cookie')).toMatch(/^premiere_zone=[^;]+; .*; Secure(;|$)/);
     const body = await entry.text();
     expect(body).toContain('<h1>Choose your seats</h1>');
     expect(body).toContain('Popcorn + 2 sodas combo (R$45.00)');

@@ -117,6 +117,11 @@ export const runtimeEnv = {
     schema: Joi.string().default('/oidc/token'),
     expect: 'the file holding the token sent to the broker with every event (where Knative’s SinkBinding mounts it)',
   },
+  // Every cookie a function sets (the session, the language, the checkout's zone pass) follows it: sessions.ts.
+  SESSION_COOKIE_SECURE: {
+    schema: Joi.string<'auto' | 'true' | 'false'>().valid('auto', 'true', 'false').default('auto'),
+    expect: 'auto (cookies are Secure when the edge says the request came over https), true (always) or false (never)',
+  },
   LOG_LEVEL: {
     schema: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
     expect: 'one of fatal, error, warn, info, debug, trace, silent',

@@ -8,7 +8,10 @@ export const SESSION_COOKIE = 'premiere_session';
 export const SESSION_HEADER = 'x-session-id';
 export const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
-export function cookieOptions(secure: 'auto' | 'true' | 'false'): ServerStateCookieOptions {
+/** SESSION_COOKIE_SECURE: `auto` (Secure when the edge says the request came over https), `true`, `false`. */
+export type CookieSecurity = 'auto' | 'true' | 'false';
+
+export function cookieOptions(secure: CookieSecurity): ServerStateCookieOptions {
   return {
     isHttpOnly: true,
     isSameSite: 'Lax',
@@ -20,6 +23,15 @@ export function cookieOptions(secure: 'auto' | 'true' | 'false'): ServerStateCoo
     ignoreErrors: true,
     clearInvalid: true,
   };
+}
+
+/**
+ * Whether a cookie set in answer to `request` is Secure: the one rule for every cookie of ours.
+ * With `auto`, when the edge says the visitor came over https (X-Forwarded-Proto, which the edge
+ * takes from a trusted proxy or edge.forwardedProto, never from a client).
+ */
+export function cookieIsSecure(request: Request, secure: CookieSecurity): boolean {
+  return secure === 'true' || (secure === 'auto' && request.headers['x-forwarded-proto'] === 'https');
 }
 
 /**
@@ -38,7 +50,7 @@ export function sessionOf(request: Request): string | null {
 }
 
 /** The request's session, or a new one set as the browser's cookie. */
-export function sessionOrNew(request: Request, h: ResponseToolkit, secure: 'auto' | 'true' | 'false'): string {
+export function sessionOrNew(request: Request, h: ResponseToolkit, secure: CookieSecurity): string {
   const existing = sessionOf(request);
   if (existing) return existing;
   const session = randomBytes(16).toString('base64url');
@@ -46,10 +58,12 @@ export function sessionOrNew(request: Request, h: ResponseToolkit, secure: 'auto
   return session;
 }
 
-/** Sets one of our cookies: HttpOnly, SameSite=Lax, Secure behind HTTPS (`secure`: SESSION_COOKIE_SECURE). */
-export function setCookie(request: Request, h: ResponseToolkit, secure: 'auto' | 'true' | 'false', name: string, value: string, options: Partial<ServerStateCookieOptions> = {}): void {
-  const https = secure === 'true' || (secure === 'auto' && request.headers['x-forwarded-proto'] === 'https');
-  h.state(name, value, { ...cookieOptions(secure), isSecure: https, ...options });
+/**
+ * Sets one of our cookies: HttpOnly, SameSite=Lax unless `options` say otherwise; Secure by
+ * cookieIsSecure, which `options` cannot change.
+ */
+export function setCookie(request: Request, h: ResponseToolkit, secure: CookieSecurity, name: string, value: string, options: Omit<Partial<ServerStateCookieOptions>, 'isSecure'> = {}): void {
+  h.state(name, value, { ...cookieOptions(secure), ...options, isSecure: cookieIsSecure(request, secure) });
 }
 
 /** A session is required (status, leave): 401 without one. */

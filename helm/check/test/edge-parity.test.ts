@@ -109,6 +109,8 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
   const hits: Hit[] = [];
   /** The X-Client-Address each request reached its function with. */
   const clients: string[] = [];
+  /** The X-Forwarded-Proto each request reached its function with. */
+  const protos: string[] = [];
   const stubs: Hapi.Server[] = [];
   let upstreams: Record<string, string>;
   const processes: ChildProcess[] = [];
@@ -123,6 +125,7 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
       const record = (request: Hapi.Request, h: Hapi.ResponseToolkit) => {
         hits.push({ function: fn, method: request.method.toUpperCase(), url: request.raw.req.url!, route: request.route.path });
         clients.push(String(request.headers['x-client-address']));
+        protos.push(String(request.headers['x-forwarded-proto']));
         return h.response({ fn }).header('cache-control', 'no-store');
       };
       server.route([
@@ -139,17 +142,24 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-edge-parity-'));
     chmodSync(dir, 0o755); // nginx's workers (nobody, under root) reach the edges' folders inside
     nginxPort = await startNginx(path.join(dir, 'defaults'));
-    edgePort = await freeLocalPort();
-    run(process.execPath, [path.join(ROOT, 'local-stack/dist/edge-main.js')], {
+    edgePort = await startLocalEdge();
+  }, 60_000);
+
+  /** The local edge (its own process, as `npm start` runs it, with `env` too) in front of the stubs; its port once it answers. */
+  async function startLocalEdge(env: Record<string, string> = {}): Promise<number> {
+    const port = await freeLocalPort();
+    const errors = run(process.execPath, [path.join(ROOT, 'local-stack/dist/edge-main.js')], {
       PATH: process.env.PATH,
-      PORT: String(edgePort),
+      PORT: String(port),
       LOG_LEVEL: 'silent',
       EDGE_FUNCTIONS: JSON.stringify(Object.fromEntries(FUNCTIONS.map((fn) => [fn, `http://${upstreams[fn]}`]))),
+      ...env,
     });
-    await eventually(async () => (await send(edgePort, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
-      throw new Error('the local edge did not start');
+    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
+      throw new Error(`the local edge did not start: ${errors()}`);
     });
-  }, 60_000);
+    return port;
+  }
 
   function run(command: string, args: string[], env?: NodeJS.ProcessEnv) {
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -237,6 +247,31 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     clients.length = 0;
     expect(await send(behindBalancer, 'POST', '/waiting-room/api/shows/x/join', claims)).toBe(200);
     expect(clients).toEqual(['203.0.113.5']);
+  });
+
+  it('tells the functions the scheme the visitor used: the trusted proxies’ X-Forwarded-Proto, never a client’s; edge.forwardedProto forces it', async () => {
+    const claims = 'Host: premiere.example\r\nX-Forwarded-Proto: https\r\n';
+    const proto = async (port: number, head = claims) => {
+      protos.length = 0;
+      expect(await send(port, 'POST', '/waiting-room/api/shows/x/join', head)).toBe(200);
+      return protos;
+    };
+    // No trusted proxy: a client cannot claim https (it would get Secure cookies over http, and a
+    // client's word is not the edge's).
+    for (const port of [nginxPort, edgePort]) expect(await proto(port)).toEqual(['http']);
+    // TLS ends at a load balancer listed in edge.trustedProxies: its word is taken, http or https.
+    const behindTls = await startNginx(path.join(dir, 'trusted-tls'), ['--set', 'edge.trustedProxies={127.0.0.1/32}']);
+    expect(await proto(behindTls)).toEqual(['https']);
+    expect(await proto(behindTls, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['http']);
+    expect(await proto(behindTls, 'Host: premiere.example\r\n')).toEqual(['http']); // none sent: the edge's own
+    expect(await proto(behindTls, 'Host: premiere.example\r\nX-Forwarded-Proto: gopher\r\n')).toEqual(['http']);
+    // Trusted proxies elsewhere: this client is not one of them.
+    const elsewhere = await startNginx(path.join(dir, 'untrusted-tls'), ['--set', 'edge.trustedProxies={10.0.0.0/8}']);
+    expect(await proto(elsewhere)).toEqual(['http']);
+    // A TLS ingress whose address is not known: the operator says every visitor came over https.
+    const forced = await startNginx(path.join(dir, 'forced-tls'), ['--set', 'edge.forwardedProto=https']);
+    const forcedLocal = await startLocalEdge({ EDGE_FORWARDED_PROTO: 'https' });
+    for (const port of [forced, forcedLocal]) expect(await proto(port, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['https']);
   });
 
   it('is not a test that passes everything: what should arrive does, its path as NGINX read it', async () => {

@@ -1,4 +1,5 @@
 import type { ServerRoute } from '@hapi/hapi';
+import { setCookie, type CookieSecurity } from '../sessions';
 import { LANGUAGE_COOKIE, LOCALES, type Locale } from './index';
 
 /** A year: the choice sticks until the visitor changes it. */
@@ -12,9 +13,10 @@ export function localPath(next: unknown): string {
 /**
  * GET /language/<locale>?next=<path>: the language switch every page carries. Sets the language
  * cookie (not HttpOnly: nothing secret; SameSite=Lax) and goes back to the page, which the edge
- * and browsers then keep apart by that cookie (Vary, and the edge's cache key).
+ * and browsers then keep apart by that cookie (Vary, and the edge's cache key). Secure as every
+ * cookie of ours (`secure`: SESSION_COOKIE_SECURE).
  */
-export function languageRoute(): ServerRoute {
+export function languageRoute(secure: CookieSecurity): ServerRoute {
   return {
     method: 'GET',
     path: '/language/{locale}',
@@ -22,11 +24,10 @@ export function languageRoute(): ServerRoute {
       const locale = request.params.locale as string;
       const next = localPath(request.query.next);
       if (!(LOCALES as readonly string[]).includes(locale)) return h.redirect(next).code(303).header('cache-control', 'no-store');
-      const https = request.headers['x-forwarded-proto'] === 'https';
+      setCookie(request, h, secure, LANGUAGE_COOKIE, locale as Locale, { ttl: KEPT_MS, isHttpOnly: false });
       return h
         .redirect(next)
         .code(303)
-        .state(LANGUAGE_COOKIE, locale as Locale, { path: '/', ttl: KEPT_MS, isSameSite: 'Lax', isHttpOnly: false, isSecure: https, encoding: 'none', strictHeader: true })
         .header('cache-control', 'no-store');
     },
   };
