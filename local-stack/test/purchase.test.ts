@@ -185,3 +185,53 @@ browserTest('the same purchase in a real browser', () => {
     }
   }, 120_000);
 });
+
+// A hold that runs out while its page is open: a stack of its own, with the shortest hold.
+browserTest('a hold that runs out while its page is open', () => {
+  let browser: Browser;
+  let short: ReturnType<typeof startStack>;
+  let shortDir: string;
+  let shortEdge: string;
+  beforeAll(async () => {
+    shortDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-short-hold-'));
+    short = startStack(shortDir, await freePort(), { HOLD_SECONDS: '10' });
+    shortEdge = (await whenUp(short)).edge;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    short?.child.kill('SIGINT');
+    await short?.exited;
+    if (shortDir) rmSync(shortDir, { recursive: true, force: true });
+  });
+
+  it('counts down, then says so, takes the Pay button away and leads back to the waiting room in one tap', async () => {
+    const page = await browser.newPage({ viewport: { width: 420, height: 900 }, locale: 'pt-BR' });
+    try {
+      await page.goto(`${shortEdge}/waiting-room/${PREMIERE}`);
+      await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
+      await page.waitForSelector('.seat.free');
+      await page.locator('.seat.free').nth(0).click();
+      await page.click('#hold');
+      await page.waitForURL('**/checkout/orders/*');
+      await page.waitForSelector('#pay:not([hidden])');
+      // A countdown, on the page's own clock: m:ss left, going down.
+      const left = async () => Number(/(\d+):(\d\d)/.exec((await page.textContent('#countdown')) ?? '')?.slice(1).reduce((m, s) => String(Number(m) * 60 + Number(s))) ?? NaN);
+      const first = await left();
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThanOrEqual(10);
+      await eventually(async () => (await left()) < first, 5_000, 250);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'hold-1-counting.png'), fullPage: true });
+      // Run out, without a reload: expired, nothing to pay, the way back at hand.
+      await page.waitForSelector('#state[data-state="expired"]', { timeout: 30_000 });
+      expect(await page.isHidden('#pay')).toBe(true);
+      expect(await page.isHidden('#countdown')).toBe(true);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'hold-2-expired.png'), fullPage: true });
+      await page.click('#again');
+      await page.waitForURL(`**/waiting-room/${PREMIERE}`);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});

@@ -129,13 +129,30 @@ export function orderPage(i: Translator, orderId: string): string {
     $('giveup').hidden = o.state !== 'pending_payment';
     $('tickets').textContent = '';
     o.tickets.forEach(function (tk) { var li = document.createElement('li'), a = document.createElement('a'); li.className = 'card'; a.href = tk.url; a.textContent = t('order.ticket', { seat: tk.seat, code: tk.code }); li.appendChild(a); $('tickets').appendChild(li); });
-    // The hold's end as the cinema's clock shows it.
+    // The hold's end as the cinema's clock shows it, and the time left, counted down.
     if (o.state === 'pending_payment') $('deadline').textContent = t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) });
     else $('deadline').textContent = '';
+    countDown(o.state === 'pending_payment' ? Date.parse(o.holdExpiresAt) : null);
     if (o.state === 'awaiting_payment') setTimeout(load, 1000);
     // Given up or run out, the visit is over: more seats mean the waiting room again.
     $('again').hidden = o.state !== 'expired' && o.state !== 'cancelled';
     $('again').href = '/waiting-room/' + o.showId;
+  }
+  // The time left to pay, on the server's clock (the Date of its last answer, against ours); at
+  // zero the order is read again: the server expires the hold and the page says so, with no reload.
+  var skew = 0, endsAt = null, timer = null;
+  function tick() {
+    var ms = endsAt - (Date.now() + skew);
+    if (ms <= 0) { countDown(null); setTimeout(load, 500); return; }
+    var s = Math.ceil(ms / 1000);
+    $('countdown').textContent = t('order.timeLeft', { time: Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') });
+  }
+  function countDown(at) {
+    endsAt = at;
+    $('countdown').hidden = at === null;
+    if (at === null) { clearInterval(timer); timer = null; return; }
+    if (!timer) timer = setInterval(tick, 1000);
+    tick();
   }
   // Not this browser's (another device, cookies cleared): the order is only its buyer's session's.
   function refused(status, b) {
@@ -144,6 +161,8 @@ export function orderPage(i: Translator, orderId: string): string {
   }
   function load() {
     fetch('/checkout/api/orders/' + id, { credentials: 'same-origin' }).then(function (r) {
+      var date = Date.parse(r.headers.get('date') || '');
+      if (!isNaN(date)) skew = date - Date.now();
       return r.json().then(function (b) { if (r.ok) show(b); else refused(r.status, b); });
     });
   }
@@ -158,7 +177,7 @@ export function orderPage(i: Translator, orderId: string): string {
   return page(
     i.t('order.title'),
     html`<h1>${i.t('order.title')}</h1>
-<div class="card" aria-live="polite"><p><strong id="state">…</strong></p><p id="lines"></p><p>${i.t('order.total')}: <strong id="total"></strong></p><p id="deadline" class="muted"></p><p id="reason"></p></div>
+<div class="card" aria-live="polite"><p><strong id="state">…</strong></p><p id="lines"></p><p>${i.t('order.total')}: <strong id="total"></strong></p><p id="deadline" class="muted"></p><p id="countdown" class="countdown" hidden></p><p id="reason"></p></div>
 <form id="pay" hidden><label>${i.t('order.card')} <input id="token" value="tok_visa" autocomplete="off"></label> <button>${i.t('order.pay')}</button></form>
 <p><button id="giveup" hidden class="secondary">${i.t('order.giveUp')}</button></p>
 <p><a id="again" class="button" hidden href="/">${i.t('seats.toWaitingRoom')}</a></p>

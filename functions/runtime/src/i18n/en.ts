@@ -111,6 +111,7 @@ export const en: Catalog = {
   'order.state.refund_required': 'Your seats were lost; your payment will be refunded',
   'order.total': 'Total',
   'order.heldUntil': 'Seats held until {time}',
+  'order.timeLeft': 'Time left to pay: {time}',
   'order.refused': 'The last payment was refused ({reason}). Try again or another card.',
   'order.refusal.declined': 'card declined',
   'order.refusal.insufficientFunds': 'not enough funds',

@@ -114,6 +114,7 @@ export const ptBR = {
   'order.state.refund_required': 'Seus assentos foram perdidos; o pagamento será estornado',
   'order.total': 'Total',
   'order.heldUntil': 'Assentos reservados até {time}',
+  'order.timeLeft': 'Tempo para pagar: {time}',
   'order.refused': 'O último pagamento foi recusado ({reason}). Tente de novo ou use outro cartão.',
   'order.refusal.declined': 'cartão recusado',
   'order.refusal.insufficientFunds': 'saldo insuficiente',
