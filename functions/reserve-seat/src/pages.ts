@@ -162,7 +162,8 @@ export function orderPage(i: Translator, orderId: string): string {
   function load() {
     fetch('/checkout/api/orders/' + id, { credentials: 'same-origin' }).then(function (r) {
       var date = Date.parse(r.headers.get('date') || '');
-      if (!isNaN(date)) skew = date - Date.now();
+      // The header counts whole seconds: only a clock off by more than that is corrected.
+      if (!isNaN(date)) skew = Math.abs(date - Date.now()) > 2000 ? date + 500 - Date.now() : 0;
       return r.json().then(function (b) { if (r.ok) show(b); else refused(r.status, b); });
     });
   }
