@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import type { Figures } from '../src/figures';
 import { Recorder, STEPS, type Sample, type Visit } from '../src/recorder';
 import { report, type Run } from '../src/report';
@@ -10,7 +11,6 @@ import { exitCode, lastLine, verdict } from '../src/targets';
  * The burst's report and verdict: whether a run met its targets, said at the top of the report,
  * beside each figure and in the JSON; charts a person can read.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/burst-report');
 
 const latency = (p99: number) => ({ count: 100, p50: p99 / 4, p90: p99 / 2, p99 });
@@ -137,12 +137,11 @@ describe('the burst’s report', () => {
 });
 
 // A real browser lays the text out, as whoever opens the report sees it (.ci/run installs Debian's chromium).
-const browserTest = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
+const browserTest = canRunBrowser ? describe : describe.skip;
 browserTest('the burst’s report in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser(ARTIFACTS);
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
 import { startStack, whenUp } from './run-stack';
@@ -13,7 +14,6 @@ import { startStack, whenUp } from './run-stack';
  * routing as the chart's Triggers do, every function in its own process, the legacy cinema and
  * payment provider simulators. Once through the API as an app would, once in a real browser.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/purchase');
 const PREMIERE = 'last-starfall-premiere';
 
@@ -95,12 +95,11 @@ describe('a purchase through the local stack', () => {
 });
 
 // A real browser, as CI runs it (.ci/run installs Debian's chromium); elsewhere it needs CHROMIUM_PATH.
-const browserTest = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
+const browserTest = canRunBrowser ? describe : describe.skip;
 browserTest('the same purchase in a real browser', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser(ARTIFACTS);
   });
   afterAll(async () => {
     await browser?.close();
@@ -196,8 +195,7 @@ browserTest('a hold that runs out while its page is open', () => {
     shortDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-short-hold-'));
     short = startStack(shortDir, await freePort(), { HOLD_SECONDS: '10' });
     shortEdge = (await whenUp(short)).edge;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser(ARTIFACTS);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

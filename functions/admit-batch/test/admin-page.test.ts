@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { issueToken } from '../../issue-token/src';
@@ -16,7 +16,6 @@ import { recordOrders } from './fixtures';
  * line and zone, pausing (confirmed in a dialog, cancellable, keyboard only) and resuming, and
  * axe-core finding no serious or critical violation. Screenshots land in test-artifacts/admin.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/admin');
 const AXE = require.resolve('axe-core/axe.min.js');
 
@@ -85,12 +84,11 @@ async function violations(page: Page): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-const browserTest = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
+const browserTest = canRunBrowser ? describe : describe.skip;
 browserTest('the operators’ page in a real browser', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser(ARTIFACTS);
   });
   afterAll(async () => {
     await browser?.close();
