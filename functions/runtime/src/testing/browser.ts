@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Tests in a real browser: Debian's chromium (.ci/run installs it; never downloaded), driven by
@@ -15,4 +15,28 @@ export const canRunBrowser = existsSync(CHROMIUM) || !!process.env.CI;
 export function launchBrowser(artifacts?: string): Promise<Browser> {
   if (artifacts) mkdirSync(artifacts, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** An axe-core finding a browser test reports: the rule, how bad, and where. */
+export interface AccessibilityProblem {
+  rule: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * axe-core's WCAG 2.x A/AA rules run in the page as it is now; the serious and critical findings
+ * (a test expects none). The script comes from the axe-core package, never the network.
+ */
+export async function accessibilityProblems(page: Page): Promise<AccessibilityProblem[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return result.violations;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
 }
