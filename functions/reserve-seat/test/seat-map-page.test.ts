@@ -1,0 +1,137 @@
+import type Hapi from '@hapi/hapi';
+import pg from 'pg';
+import { createFunction, i18n, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
+import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { seatSelectionPage } from '../src/pages';
+import { reserveSeat } from '../src';
+
+/**
+ * The seat selection page (issue 16): what the buyer sees before choosing: the show (movie,
+ * cinema, city, room type, its time on the cinema's clock), the prices per ticket type from the
+ * catalog, the screen, a legend in which held and taken look different, a skeleton while the map
+ * loads and an error to retry with when it does not. How it behaves in a browser (the total, the
+ * refresh, the touch targets) is local-stack/test/purchase.test.ts's.
+ */
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+let legacy: Hapi.Server;
+let url: string;
+const signer = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+  const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
+  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [1, 5], concurrencyLimit: 5, holdSeconds: 120, overload: '503', stallMs: 0 });
+  legacy.events.on('stop', () => void catalog.end());
+  await legacy.start();
+  const env = { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS, ADMIN_TOKEN, MAX_SEATS_PER_VISIT: '4' };
+  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  url = `http://127.0.0.1:${fn.server.info.port}`;
+});
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+  await legacy.stop();
+  await db.drop();
+  await redis.clean();
+});
+
+async function sql(text: string, params: unknown[] = []) {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+let visitors = 0;
+/** The page an admitted visitor's browser gets on entering, in `language`. */
+async function entryPage(showId: string, language: string): Promise<string> {
+  const vid = ++visitors;
+  const session = `seat-page-session-${String(vid).padStart(8, '0')}`;
+  const now = Math.floor(Date.now() / 1000);
+  const access = signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 60 });
+  const res = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { accept: 'text/html', cookie: `premiere_session=${session}`, 'accept-language': language } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+describe('the seat selection page', () => {
+  // Thursday 3 December 2026, 20:00 in São Paulo (23:00 UTC).
+  const startsAt = new Date('2026-12-03T23:00:00Z');
+
+  it('names the show at its top: movie, cinema, city, room type, and its time on the cinema’s clock in the visitor’s language', async () => {
+    const showId = await addTestShow(db.url, { seats: 12, startsAt });
+    const pt = await entryPage(showId, 'pt-BR');
+    expect(pt).toContain('<h1>The Last Starfall</h1>');
+    expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2026-12-03T23:00:00.000Z">qui., 3 de dez., 20:00</time>');
+    expect(pt).toContain('<title>Escolha de assentos · The Last Starfall · premiere</title>');
+    expect(pt).toContain('<h2>Escolha seus assentos</h2>');
+    const en = await entryPage(showId, 'en');
+    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2026-12-03T23:00:00.000Z">Thu, Dec 3, 08:00 PM</time>');
+  });
+
+  it('shows the prices per ticket type from the catalog, as the order will be priced, before anything is chosen', async () => {
+    const showId = await addTestShow(db.url, { seats: 12, startsAt });
+    await sql('UPDATE render_catalog.shows SET price_full_cents = 6400, price_half_cents = 3200 WHERE id = $1', [showId]);
+    const pt = await entryPage(showId, 'pt-BR');
+    expect(pt).toContain('<li>Inteira <strong>R$\u00a064,00</strong></li>');
+    expect(pt).toContain('<li>Meia-entrada <strong>R$\u00a032,00</strong></li>');
+    // The script's running total counts with the same prices (and the cinema's extras').
+    expect(pt).toContain('var PRICES = {"full":6400,"half":3200}, CURRENCY = "BRL"');
+    expect(pt).toContain('"paulista-popcorn":{"name":"Popcorn + 2 sodas combo","priceCents":');
+    expect(pt).toContain('<p class="total" aria-live="polite">Total: <strong id="total">R$\u00a00,00</strong></p>');
+    const en = await entryPage(showId, 'en');
+    expect(en).toContain('<li>Full price <strong>R$64.00</strong></li>');
+    // The visit's limit said up front.
+    expect(en).toContain('You may choose up to 4 seats on this visit.');
+  });
+
+  it('draws the screen, a legend where held and taken differ, a skeleton while loading and an error to retry with', async () => {
+    const showId = await addTestShow(db.url, { seats: 12, startsAt });
+    const pt = await entryPage(showId, 'pt-BR');
+    expect(pt).toContain('<div class="screen" aria-hidden="true">TELA</div>');
+    for (const [kind, words] of [['free', 'Livre'], ['chosen', 'Sua escolha'], ['held', 'Reservado (pode ser liberado)'], ['taken', 'Vendido']]) {
+      expect(pt).toContain(`<li><span class="swatch ${kind}" aria-hidden="true"></span>${words}</li>`);
+    }
+    expect(pt).toMatch(/<div id="map" class="seatmap" aria-busy="true">\s*<div class="skeleton" aria-hidden="true">/);
+    expect(pt).toContain('<div id="load-error" class="error" role="alert" hidden>');
+    expect(pt).toContain('<button type="button" id="retry" class="secondary">Tentar de novo</button>');
+    const en = await entryPage(showId, 'en');
+    expect(en).toContain('<div class="screen" aria-hidden="true">SCREEN</div>');
+  });
+});
+
+describe('the page’s styles and script', () => {
+  const render = () => seatSelectionPage(i18n('pt-BR'), {
+    show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' },
+    currency: 'BRL', prices: { full: 7000, half: 3500 }, extras: [], maxSeats: 6,
+  });
+
+  it('held and taken seats look different by more than colour, and a phone gets 44 px seats that scroll sideways', () => {
+    const page = render();
+    expect(page).toMatch(/\.seat\.held,\.swatch\.held\{[^}]*repeating-linear-gradient[^}]*dashed/);
+    expect(page).toMatch(/\.seat\.taken::after,\.swatch\.taken::after\{content:"✕"/);
+    expect(page).toMatch(/@media \(pointer:coarse\),\(max-width:40rem\)\{\.seatmap\{--seat:44px/);
+    expect(page).toContain('.seatmap-scroll{overflow-x:auto');
+    expect(page).toMatch(/\.seat:focus-visible\{outline:3px solid/);
+  });
+
+  it('names every seat by row, number and state, marks the chosen ones pressed, says the limit and refreshes the map', () => {
+    const page = render();
+    expect(page).toContain('"seats.seat.free":"Fileira {row}, assento {number}, livre"');
+    expect(page).toContain("setAttribute('aria-pressed'");
+    expect(page).toContain('"seats.limitReached"');
+    expect(page).toContain('"seats.lost"');
+    expect(page).toContain("addEventListener('focus'");
+    expect(page).toMatch(/var REFRESH_MS = 1[0-5]000/);
+  });
+});
