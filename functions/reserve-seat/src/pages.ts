@@ -1,4 +1,5 @@
-import { clientScript, html, page, type Translator } from '@premiere/runtime';
+import { clientScript, html, Html, page, showHeading, type MessageKey, type Translator } from '@premiere/runtime';
+import type { ShowOnSale } from './show';
 
 /**
  * The protected zone's pages: the seat map to choose from, and the order (hold countdown, payment,
@@ -23,82 +24,266 @@ const REFUSAL_WORDS = `function refusalText(b) {
   return t('error.generic');
 }`;
 
-export function seatSelectionPage(i: Translator, showId: string, extras: { id: string; name: string; priceCents: number }[], currency: string): string {
-  const script = clientScript(i, null, `${REFUSAL_WORDS}
+/**
+ * The seat map's looks. A seat's state shows by more than its colour: free is an outline, yours is
+ * filled, held by someone else is hatched with a dashed border (it may come free when their hold
+ * runs out), sold is dark with a cross. On a touch screen, or one as narrow as a phone, a seat is
+ * 44 px (the touch target) and a room wider than the screen scrolls sideways inside its card,
+ * the row's label staying at the edge; with a mouse, 32 px.
+ */
+const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align-items:baseline}.prices{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}.prices li{margin:0}.small{font-size:.85rem}
+.legend{display:flex;flex-wrap:wrap;gap:.4rem 1.1rem;margin:0 0 .8rem;font-size:.9rem}.legend li{display:flex;align-items:center;gap:.4rem;margin:0}
+.swatch{display:inline-flex;align-items:center;justify-content:center;width:1.4rem;height:1.4rem;border-radius:.3rem .3rem .5rem .5rem;box-sizing:border-box}
+.seatmap-scroll{overflow-x:auto;overscroll-behavior-x:contain;padding:.2rem 0 .4rem}
+.seatmap{--seat:32px;--gap:4px;--label:1.5rem;width:max-content;min-width:100%}
+.screen{margin:0 auto 1.2rem;width:70%;min-width:9rem;padding-top:.35rem;border-top:5px solid #8a94a3;border-radius:50% 50% 0 0/12px 12px 0 0;text-align:center;font-size:.75rem;letter-spacing:.3em;color:#555}
+.row{display:grid;grid-template-columns:var(--label) repeat(var(--cols,10),var(--seat)) var(--label);gap:var(--gap);justify-content:center;margin:var(--gap) 0}
+.row .label{align-self:center;text-align:center;font-weight:700;color:#444;font-size:.85rem}.row .label:first-child{position:sticky;left:0;z-index:1;background:#fff}
+.seat{box-sizing:border-box;width:var(--seat);height:var(--seat);padding:0;border-radius:.35rem .35rem .6rem .6rem;font-size:.8rem;font-weight:600;line-height:1;opacity:1}
+.seat.free,.swatch.free{background:#fff;border:2px solid #0a66c2;color:#0a66c2}
+.seat.chosen,.swatch.chosen{background:#0a66c2;border:2px solid #063f7a;color:#fff}
+.seat.held,.swatch.held{background:repeating-linear-gradient(45deg,#d4d4d4 0 3px,#fff 3px 7px);border:2px dashed #767676;color:#444}
+.seat.taken,.swatch.taken{background:#5c5c5c;border:2px solid #5c5c5c;color:#fff;font-size:0}
+.seat.taken::after,.swatch.taken::after{content:"✕";font-size:.9rem}
+.seat:disabled{cursor:not-allowed;opacity:1}
+.seat:focus-visible{outline:3px solid #1d1d1f;outline-offset:2px;position:relative;z-index:2}
+.skeleton .bar{display:grid;grid-template-columns:repeat(8,var(--seat));gap:var(--gap);justify-content:center;margin:var(--gap) 0}
+.skeleton span{height:var(--seat);border-radius:.35rem;background:#e2e2e2;animation:pulse 1s ease-in-out infinite alternate}@keyframes pulse{to{background:#f1f1f1}}
+@media (prefers-reduced-motion:reduce){.skeleton span{animation:none}}
+#message:not(:empty){background:#fff8e1;border-left:4px solid #b35c00;padding:.5rem .8rem;border-radius:.3rem}
+.error{background:#fdecea;border:1px solid #b3261e;color:#8c1d18;border-radius:.4rem;padding:.6rem .8rem;margin:.5rem 0}.error p{margin:0 0 .5rem}
+#chosen li{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem}
+select,.extras input{font:inherit;min-height:2.2rem;padding:0 .4rem}button.remove{padding:.3rem .8rem}
+.lines li{display:flex;justify-content:space-between;gap:1rem}.total{font-size:1.2rem;margin:.6rem 0}
+@media (pointer:coarse),(max-width:40rem){.seatmap{--seat:44px;--gap:3px;--label:1.1rem}.mapcard{margin-left:-1rem;margin-right:-1rem;border-radius:0;padding-left:.4rem;padding-right:.4rem}.keys{display:none}select,.extras input,button.remove{min-height:44px}}`;
+
+/** Grey rows where the map will be, while it loads (a card that is not blank). */
+const SKELETON = html`<div class="skeleton" aria-hidden="true">${Array.from({ length: 6 }, () => html`<div class="bar">${Array.from({ length: 8 }, () => html`<span></span>`)}</div>`)}</div>`;
+
+/** How often the open map is read again (and on the window's focus), so the buyer chooses among seats still free. */
+const REFRESH_MS = 12_000;
+
+/**
+ * The seat map: the show, its prices per ticket type (the catalog's, which the order is charged),
+ * the screen, the legend, the seats and a running total, refreshed while open. A room may have
+ * accessible seats (wheelchair spaces, companions' seats), but the catalog does not model them
+ * (render_catalog.seats has no such column): the legend shows none rather than guess.
+ */
+export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: number }): string {
+  const { show, currency, prices, extras, maxSeats } = sale;
+  const json = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+  const script = clientScript(i, show.timeZone, `${REFUSAL_WORDS}
 (function () {
-  var show = ${JSON.stringify(showId)}, chosen = {};
+  var show = ${json(show.showId)}, chosen = {}, max = ${maxSeats}, REFRESH_MS = ${REFRESH_MS};
+  var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
+  var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
+  var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
+  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false;
   function $(id) { return document.getElementById(id); }
+  function notice(text) { $('message').textContent = text; limitSaid = false; }
   // A refusal's words, and where to go next: the open order, or the waiting room once the visit is over.
   function say(b) {
-    var m = $('message'); m.textContent = refusalText(b);
+    var m = $('message'); notice(refusalText(b));
     var to = b.order ? { href: '/checkout/orders/' + b.order.orderId, text: t('seats.toOrder') } : b.waitingRoom ? { href: b.waitingRoom, text: t('seats.toWaitingRoom') } : null;
     if (to) { var a = document.createElement('a'); a.className = 'button'; a.href = to.href; a.textContent = to.text; m.appendChild(document.createElement('br')); m.appendChild(a); }
   }
-  function draw(map) {
-    var grid = $('map'); grid.textContent = '';
-    map.rows.forEach(function (row) {
-      var line = document.createElement('div'); line.className = 'row';
-      var label = document.createElement('span'); label.className = 'label'; label.textContent = row.row; line.appendChild(label);
+  function seatName(s) {
+    var p = { row: s.row, number: s.number };
+    if (chosen[s.seat]) return t('seats.seat.chosen', p);
+    if (s.status === 'held') return t('seats.seat.held', p);
+    if (s.status === 'taken') return t('seats.seat.taken', p);
+    return t('seats.seat.free', p);
+  }
+  // The rows' buttons, made once per layout: a refresh or a choice only changes their state, so
+  // the keyboard's focus stays where it was.
+  function build(m) {
+    var grid = $('map'), cols = 0;
+    m.rows.forEach(function (row) { row.seats.forEach(function (s) { cols = Math.max(cols, s.col); }); });
+    grid.style.setProperty('--cols', cols);
+    grid.textContent = ''; buttons = {};
+    m.rows.forEach(function (row, r) {
+      var line = document.createElement('div'); line.className = 'row'; line.setAttribute('role', 'group'); line.setAttribute('aria-label', t('seats.row', { row: row.row }));
+      // The row's letter on both sides (the group's name already says it to a screen reader).
+      function label(col) { var l = document.createElement('span'); l.className = 'label'; l.setAttribute('aria-hidden', 'true'); l.textContent = row.row; l.style.gridColumn = col; line.appendChild(l); }
+      label(1);
       row.seats.forEach(function (s) {
-        var b = document.createElement('button'); b.type = 'button'; b.textContent = s.number; b.title = t('seats.seat', { seat: s.seat });
-        b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : ''); b.style.gridColumn = s.col + 1;
-        b.disabled = s.status !== 'free';
-        b.onclick = function () {
-          if (chosen[s.seat]) delete chosen[s.seat]; else if (Object.keys(chosen).length < map.maxSeatsPerOrder) chosen[s.seat] = 'full';
-          draw(map); list();
-        };
-        line.appendChild(b);
+        var b = document.createElement('button'); b.type = 'button'; b.textContent = s.number; b.style.gridColumn = s.col + 1;
+        b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col);
+        b.onclick = function () { toggle(s.seat); };
+        buttons[s.seat] = b; line.appendChild(b);
       });
+      label(cols + 2);
       grid.appendChild(line);
     });
   }
-  function list() {
-    var ul = $('chosen'); ul.textContent = '';
-    Object.keys(chosen).forEach(function (seat) {
-      var li = document.createElement('li'), sel = document.createElement('select');
-      [['full', t('ticketType.full')], ['half', t('ticketType.half')]].forEach(function (type) { var o = document.createElement('option'); o.value = type[0]; o.textContent = type[1]; o.selected = chosen[seat] === type[0]; sel.appendChild(o); });
-      sel.onchange = function () { chosen[seat] = sel.value; };
-      li.textContent = seat + ' '; li.appendChild(sel); ul.appendChild(li);
-    });
-    $('hold').disabled = Object.keys(chosen).length === 0;
-  }
-  function load() {
-    fetch('/checkout/api/shows/' + show + '/seats', { credentials: 'same-origin' }).then(function (r) {
-      return r.json().then(function (b) {
-        if (!r.ok) { say(b); if (r.status === 503) setTimeout(load, (b.retryAfterSeconds || 2) * 1000); return; }
-        draw(b); list();
+  function update() {
+    map.rows.forEach(function (row) {
+      row.seats.forEach(function (s) {
+        var b = buttons[s.seat]; s.row = row.row;
+        b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '');
+        b.disabled = s.status !== 'free';
+        if (s.status === 'free') b.setAttribute('aria-pressed', chosen[s.seat] ? 'true' : 'false'); else b.removeAttribute('aria-pressed');
+        b.setAttribute('aria-label', seatName(s));
       });
     });
   }
+  function toggle(seat) {
+    if (chosen[seat]) delete chosen[seat];
+    else if (Object.keys(chosen).length >= max) { notice(t('seats.limitReached', { count: max })); limitSaid = true; return; }
+    else chosen[seat] = 'full';
+    if (limitSaid) notice('');
+    update(); list(); total();
+  }
+  // The chosen seats, each with its ticket type (labelled) and a way to take it off.
+  function list() {
+    var ul = $('chosen'); ul.textContent = '';
+    var seats = Object.keys(chosen);
+    if (!seats.length) { var none = document.createElement('li'); none.className = 'muted'; none.textContent = t('seats.none'); ul.appendChild(none); }
+    seats.forEach(function (seat) {
+      var li = document.createElement('li'), label = document.createElement('label'), sel = document.createElement('select'), off = document.createElement('button');
+      sel.id = 'type-' + seat; label.htmlFor = sel.id; label.textContent = t('seats.typeFor', { seat: seat });
+      ['full', 'half'].forEach(function (type) { var o = document.createElement('option'); o.value = type; o.textContent = t('seats.typeOption', { type: TYPES[type], price: money(PRICES[type], CURRENCY) }); o.selected = chosen[seat] === type; sel.appendChild(o); });
+      sel.onchange = function () { chosen[seat] = sel.value; total(); };
+      off.type = 'button'; off.className = 'secondary remove'; off.textContent = t('seats.remove'); off.setAttribute('aria-label', t('seats.removeSeat', { seat: seat }));
+      off.onclick = function () { toggle(seat); if (buttons[seat]) buttons[seat].focus(); };
+      li.appendChild(label); li.appendChild(sel); li.appendChild(off); ul.appendChild(li);
+    });
+  }
+  // What the hold will cost, as the server prices it: seats by type, then extras.
+  function total() {
+    var ul = $('lines'), sum = 0, count = { full: 0, half: 0 };
+    ul.textContent = '';
+    function line(n, name, cents) {
+      var li = document.createElement('li'), what = document.createElement('span'), price = document.createElement('span');
+      what.textContent = t('seats.line', { count: n, name: name }); price.textContent = money(cents, CURRENCY);
+      li.appendChild(what); li.appendChild(price); ul.appendChild(li); sum += cents;
+    }
+    Object.keys(chosen).forEach(function (seat) { count[chosen[seat]]++; });
+    ['full', 'half'].forEach(function (type) { if (count[type]) line(count[type], TYPES[type], count[type] * PRICES[type]); });
+    document.querySelectorAll('[data-extra]').forEach(function (input) {
+      var q = Math.max(0, Math.floor(Number(input.value) || 0)), extra = EXTRAS[input.getAttribute('data-extra')];
+      if (q > 0 && extra) line(q, extra.name, q * extra.priceCents);
+    });
+    $('total').textContent = money(sum, CURRENCY);
+    $('hold').disabled = Object.keys(chosen).length === 0 || holding || over;
+  }
+  // A new reading of the map: seats chosen meanwhile by others leave the choice, and the buyer is told.
+  function fresh(m) {
+    var lost = [], key = m.rows.map(function (row) { return row.row + ':' + row.seats.map(function (s) { return s.seat + '@' + s.col; }).join(','); }).join('|');
+    max = m.maxSeatsPerVisit || m.maxSeatsPerOrder || max;
+    m.rows.forEach(function (row) { row.seats.forEach(function (s) { if (chosen[s.seat] && s.status !== 'free') { lost.push(s.seat); delete chosen[s.seat]; } }); });
+    var first = !map;
+    if (key !== layout) { build(m); layout = key; }
+    map = m; update(); list(); total();
+    if (lost.length) notice(t('seats.lost', { count: lost.length, seats: lost.join(', ') }));
+    $('map').setAttribute('aria-busy', 'false'); $('loading').hidden = true; $('load-error').hidden = true;
+    var scroller = document.querySelector('.seatmap-scroll');
+    $('scroll-hint').hidden = scroller.scrollWidth <= scroller.clientWidth;
+    // The middle of the room first, where the best seats are, when it is wider than the screen.
+    if (first) scroller.scrollLeft = (scroller.scrollWidth - scroller.clientWidth) / 2;
+  }
+  function failed() {
+    $('loading').hidden = true;
+    if (!map) { $('map').textContent = ''; $('map').setAttribute('aria-busy', 'false'); }
+    $('load-error').hidden = false;
+    $('load-error-text').textContent = map ? t('seats.refreshFailed') : t('seats.loadFailed');
+    later(REFRESH_MS);
+  }
+  function later(ms) { clearTimeout(timer); timer = setTimeout(load, ms); }
+  function load() {
+    if (loading || holding || over) return;
+    // Hidden, the map waits: it is read again when the page is seen.
+    if (document.hidden) { later(REFRESH_MS); return; }
+    loading = true; clearTimeout(timer);
+    fetch('/checkout/api/shows/' + show + '/seats', { credentials: 'same-origin' })
+      .then(function (r) { return r.json().then(function (b) { return { r: r, b: b }; }); })
+      .then(function (x) {
+        loading = false; lastLoad = Date.now();
+        if (x.r.ok) { fresh(x.b); later(REFRESH_MS); return; }
+        if (x.r.status === 503) { say(x.b); later((x.b.retryAfterSeconds || 2) * 1000); return; }
+        if (x.r.status >= 500) { failed(); return; }
+        // The visit is over, or was never this browser's: nothing more to choose here.
+        over = true; say(x.b); total();
+        $('loading').hidden = true;
+        if (!map) { $('map').textContent = ''; $('map').setAttribute('aria-busy', 'false'); }
+      })
+      .catch(function () { loading = false; failed(); });
+  }
+  function again() { if (Date.now() - lastLoad > 2000) load(); }
+  window.addEventListener('focus', again);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) again(); });
+  $('retry').onclick = function () {
+    $('load-error').hidden = true;
+    if (!map) { $('loading').hidden = false; $('map').setAttribute('aria-busy', 'true'); $('map').innerHTML = $('skeleton').innerHTML; }
+    load();
+  };
+  // The arrow keys move between free seats: along the row, or to the nearest one in the row ahead or behind.
+  $('map').addEventListener('keydown', function (e) {
+    var d = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[e.key], from = e.target;
+    if (!d || !from.getAttribute || from.getAttribute('data-seat') === null) return;
+    var rows = $('map').querySelectorAll('.row'), r = Number(from.getAttribute('data-row')), col = Number(from.getAttribute('data-col')), next = null;
+    function free(row) { return [].slice.call(row.querySelectorAll('.seat:not(:disabled)')); }
+    function colOf(b) { return Number(b.getAttribute('data-col')); }
+    if (d[0] === 0) {
+      free(rows[r]).forEach(function (b) { var c = colOf(b); if ((c - col) * d[1] > 0 && (!next || Math.abs(c - col) < Math.abs(colOf(next) - col))) next = b; });
+    } else {
+      for (var k = r + d[0]; k >= 0 && k < rows.length && !next; k += d[0]) {
+        free(rows[k]).forEach(function (b) { if (!next || Math.abs(colOf(b) - col) < Math.abs(colOf(next) - col)) next = b; });
+      }
+    }
+    if (next) { e.preventDefault(); next.focus(); }
+  });
+  document.querySelectorAll('[data-extra]').forEach(function (input) { input.addEventListener('input', total); });
   $('hold').onclick = function () {
     var extras = [];
-    document.querySelectorAll('[data-extra]').forEach(function (i) { var q = Number(i.value); if (q > 0) extras.push({ extraId: i.getAttribute('data-extra'), quantity: q }); });
+    document.querySelectorAll('[data-extra]').forEach(function (i) { var q = Math.floor(Number(i.value)); if (q > 0) extras.push({ extraId: i.getAttribute('data-extra'), quantity: q }); });
     var seats = Object.keys(chosen).map(function (s) { return { seat: s, ticketType: chosen[s] }; });
-    $('hold').disabled = true; $('message').textContent = t('seats.holding');
+    holding = true; clearTimeout(timer); total(); notice(t('seats.holding'));
     fetch('/checkout/api/shows/' + show + '/orders', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seats: seats, extras: extras }) })
       .then(function (r) { return r.json().then(function (b) {
         if (r.ok) { location.href = '/checkout/orders/' + b.orderId; return; }
-        say(b);
-        if (b.order || b.waitingRoom) return; // nothing more to choose in this visit
+        holding = false; say(b);
+        if (b.order || b.waitingRoom) { over = true; total(); return; } // nothing more to choose in this visit
         (b.seats || []).forEach(function (s) { delete chosen[s]; });
-        load();
-      }); });
+        list(); total(); load();
+      }); })
+      .catch(function () { holding = false; notice(t('error.generic')); total(); load(); });
   };
-  load();
+  list(); total(); load();
 })();`);
+  const legend: [string, MessageKey][] = [['free', 'seats.legend.free'], ['chosen', 'seats.legend.chosen'], ['held', 'seats.legend.held'], ['taken', 'seats.legend.taken']];
   return page(
-    i.t('seats.title'),
-    html`<h1>${i.t('seats.title')}</h1>
-<p id="message" class="muted" aria-live="polite">${i.t('seats.hint')}</p>
-<div id="map" class="card seatmap"></div>
+    i.t('seats.pageTitle', { title: show.title }),
+    html`${showHeading(i, show)}
+<div class="card sale"><ul class="prices" aria-label="${i.t('seats.prices')}">
+<li>${i.t('ticketType.full')} <strong>${i.money(prices.full, currency)}</strong></li>
+<li>${i.t('ticketType.half')} <strong>${i.money(prices.half, currency)}</strong></li>
+</ul><p class="muted small">${i.t('seats.halfNote')}</p></div>
+<h2>${i.t('seats.title')}</h2>
+<p class="muted">${i.t('seats.hint')} ${i.t('seats.limit', { count: maxSeats })}</p>
+<p class="muted small keys">${i.t('seats.keys')}</p>
+<div class="card mapcard">
+<ul class="legend" aria-label="${i.t('seats.legend')}">${legend.map(([kind, words]) => html`<li><span class="swatch ${kind}" aria-hidden="true"></span>${i.t(words)}</li>`)}</ul>
+<div class="seatmap-scroll" role="region" aria-label="${i.t('seats.map')}"><div class="seatmap"><div class="screen" aria-hidden="true">${i.t('seats.screen')}</div>
+<div id="map" aria-busy="true">${SKELETON}</div>
+</div></div>
+<p id="loading" class="muted small" role="status">${i.t('seats.loading')}</p>
+<p id="scroll-hint" class="muted small" hidden>${i.t('seats.scroll')}</p>
+<div id="load-error" class="error" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry" class="secondary">${i.t('seats.retry')}</button></div>
+<p class="muted small">${i.t('seats.live')}</p>
+</div>
+<template id="skeleton">${SKELETON}</template>
+<p id="message" role="status"></p>
 <h2>${i.t('seats.yours')}</h2><ul id="chosen"></ul>
-${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul>${extras.map((e) => html`<li><label>${e.name} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}" style="width:4em"></label></li>`)}</ul>` : ''}
-<p><button id="hold" disabled>${i.t('seats.hold')}</button></p>
-<style>.seatmap .row{display:grid;grid-template-columns:repeat(30,1.9rem);gap:.2rem;margin:.2rem 0}.seat{padding:.2rem;border-radius:.3rem;border:1px solid #0a66c2;background:#fff;color:#0a66c2;font-size:.75rem}.seat.held,.seat.taken{background:#ddd;border-color:#ccc;color:#999}.seat.chosen{background:#0a66c2;color:#fff}.label{font-weight:700}</style>
+${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${e.name} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}" style="width:4em"></label></li>`)}</ul>` : ''}
+<div class="card summary"><h2>${i.t('seats.summary')}</h2><ul id="lines" class="lines"></ul>
+<p class="total" aria-live="polite" aria-atomic="true">${i.t('seats.total')}: <strong id="total">${i.money(0, currency)}</strong></p>
+<p><button id="hold" disabled>${i.t('seats.hold')}</button></p></div>
+<style>${new Html(SEAT_MAP_STYLE)}</style>
 ${script}`,
     undefined,
     // Back through the zone pass (the cookie), never with the access token in the link.
-    { i18n: i, path: `/checkout/${showId}` },
+    { i18n: i, path: `/checkout/${show.showId}` },
   );
 }
 

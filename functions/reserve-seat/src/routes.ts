@@ -9,6 +9,7 @@ import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './
 import { orderPage, seatSelectionPage } from './pages';
 import { requestPayment } from './payments';
 import { SeatMaps } from './seat-map';
+import { readShowOnSale } from './show';
 import { readTicket, ticketPage } from './tickets';
 import { Visits, VisitRefused } from './visits';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
@@ -79,17 +80,14 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
     extras: Joi.array().items(Joi.object({ extraId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required(), quantity: Joi.number().integer().min(1).max(20).required() }).unknown()).max(10).unique('extraId').default([]),
   }).unknown(); // prices a client may send are ignored: the order is priced here
 
-  /** The seat selection page, with the show's extras and currency from the catalog. */
+  /**
+   * The seat selection page: the show, its prices per ticket type and its cinema's extras, read
+   * from the catalog as orders.ts prices an order (what the page shows is what the hold charges).
+   */
   async function seatSelection(i: Translator, showId: string): Promise<string> {
-    const { rows } = await ctx.db.query(
-      `SELECT s.currency, e.id, e.name, e.price_cents
-         FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id
-         LEFT JOIN render_catalog.extras e ON e.cinema_id = r.cinema_id
-        WHERE s.id = $1 ORDER BY e.price_cents`,
-      [showId],
-    );
-    const extras = rows.filter((r) => r.id).map((r) => ({ id: r.id as string, name: r.name as string, priceCents: r.price_cents as number }));
-    return seatSelectionPage(i, showId, extras, (rows[0]?.currency as string) ?? 'BRL');
+    const sale = await readShowOnSale(ctx.db, showId);
+    if (!sale) throw Boom.notFound(`no show "${showId}"`);
+    return seatSelectionPage(i, { ...sale, maxSeats });
   }
 
   /**

@@ -87,8 +87,8 @@ describe('the seat selection page', () => {
     expect(pt).toContain('<li>Meia-entrada <strong>R$\u00a032,00</strong></li>');
     // The script's running total counts with the same prices (and the cinema's extras').
     expect(pt).toContain('var PRICES = {"full":6400,"half":3200}, CURRENCY = "BRL"');
-    expect(pt).toContain('"paulista-popcorn":{"name":"Popcorn + 2 sodas combo","priceCents":');
-    expect(pt).toContain('<p class="total" aria-live="polite">Total: <strong id="total">R$\u00a00,00</strong></p>');
+    expect(pt).toContain('"paulista-popcorn":{"name":"Popcorn (large)","priceCents":2800}');
+    expect(pt).toContain('<p class="total" aria-live="polite" aria-atomic="true">Total: <strong id="total">R$\u00a00,00</strong></p>');
     const en = await entryPage(showId, 'en');
     expect(en).toContain('<li>Full price <strong>R$64.00</strong></li>');
     // The visit's limit said up front.
@@ -102,7 +102,7 @@ describe('the seat selection page', () => {
     for (const [kind, words] of [['free', 'Livre'], ['chosen', 'Sua escolha'], ['held', 'Reservado (pode ser liberado)'], ['taken', 'Vendido']]) {
       expect(pt).toContain(`<li><span class="swatch ${kind}" aria-hidden="true"></span>${words}</li>`);
     }
-    expect(pt).toMatch(/<div id="map" class="seatmap" aria-busy="true">\s*<div class="skeleton" aria-hidden="true">/);
+    expect(pt).toMatch(/<div id="map" aria-busy="true">\s*<div class="skeleton" aria-hidden="true">/);
     expect(pt).toContain('<div id="load-error" class="error" role="alert" hidden>');
     expect(pt).toContain('<button type="button" id="retry" class="secondary">Tentar de novo</button>');
     const en = await entryPage(showId, 'en');
@@ -132,6 +132,6 @@ describe('the page’s styles and script', () => {
     expect(page).toContain('"seats.limitReached"');
     expect(page).toContain('"seats.lost"');
     expect(page).toContain("addEventListener('focus'");
-    expect(page).toMatch(/var REFRESH_MS = 1[0-5]000/);
+    expect(page).toMatch(/REFRESH_MS = 1[0-5]000/);
   });
 });
