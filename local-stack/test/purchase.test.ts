@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import type { Browser } from 'playwright-core';
-import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import type { Browser, Page, Route } from 'playwright-core';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
 import { startStack, whenUp } from './run-stack';
@@ -130,9 +130,13 @@ browserTest('the same purchase in a real browser', () => {
       await page.waitForSelector('.seat.free');
       expect(await lang()).toBe(locale);
       await shot('3-seat-map');
+      // Before choosing: the show, its prices, the screen and a legend; then a total as the buyer chooses.
+      await seatMapBeforeChoosing(page, locale);
       const free = page.locator('.seat.free');
       await free.nth(0).click();
       await free.nth(1).click();
+      await totalWhenSwitchingToHalf(page, locale);
+      await shot('3b-seats-chosen');
       await page.click('#hold');
       await page.waitForURL('**/checkout/orders/*');
       await page.waitForSelector('#pay:not([hidden])');
@@ -228,6 +232,151 @@ browserTest('a hold that runs out while its page is open', () => {
       await page.screenshot({ path: path.join(ARTIFACTS, 'hold-2-expired.png'), fullPage: true });
       await page.click('#again');
       await page.waitForURL(`**/waiting-room/${PREMIERE}`);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
+
+// The seat map (issue 16): the premiere is in the demo's VIP room (4 rows of 6, an aisle after the
+// third), at the VIP prices (demo-catalog.ts: R$ 70,00 full, R$ 35,00 half).
+const SEAT_MAP = {
+  'pt-BR': { screen: 'TELA', legend: ['Livre', 'Sua escolha', 'Reservado (pode ser liberado)', 'Vendido'], full: 'Inteira', half: 'Meia-entrada', lost: /acabou de ser reservado por outra pessoa/, limit: /o máximo desta visita/ },
+  en: { screen: 'SCREEN', legend: ['Free', 'Your choice', 'Held (may be released)', 'Sold'], full: 'Full price', half: 'Half price', lost: /was just held by someone else/, limit: /the most this visit allows/ },
+} as const;
+const PRICES = { full: 7000, half: 3500 };
+const brl = (locale: keyof typeof SEAT_MAP, cents: number) => new Intl.NumberFormat(locale, { style: 'currency', currency: 'BRL' }).format(cents / 100);
+
+/** The seat map as it opens: the show named, the prices per ticket type, the screen, the legend; nothing axe finds serious. */
+async function seatMapBeforeChoosing(page: Page, locale: keyof typeof SEAT_MAP) {
+  const words = SEAT_MAP[locale];
+  expect(await page.textContent('h1')).toBe('The Last Starfall');
+  expect(await page.textContent('main > p.muted')).toMatch(/^Cine Paulista, São Paulo · VIP · /);
+  expect(await page.textContent('.screen')).toBe(words.screen);
+  expect(await page.locator('.legend li').allTextContents()).toEqual(words.legend);
+  expect((await page.locator('.prices li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(
+    [`${words.full} ${brl(locale, PRICES.full)}`, `${words.half} ${brl(locale, PRICES.half)}`].map((t) => t.replace(/\s+/g, ' ')),
+  );
+  expect(await page.textContent('#total')).toBe(brl(locale, 0));
+  expect(await accessibilityProblems(page)).toEqual([]);
+}
+
+/** Two seats chosen: the total is two full tickets; one switched to half price, it follows (and back, for the steps after). */
+async function totalWhenSwitchingToHalf(page: Page, locale: keyof typeof SEAT_MAP) {
+  expect(await page.textContent('#total')).toBe(brl(locale, 2 * PRICES.full));
+  const second = page.locator('#chosen select').nth(1);
+  await second.selectOption('half');
+  expect(await page.textContent('#total')).toBe(brl(locale, PRICES.full + PRICES.half));
+  expect(await page.locator('#lines li').count()).toBe(2); // a line per ticket type
+  expect(await accessibilityProblems(page)).toEqual([]);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-3a-seats-half.png`), fullPage: true });
+  await second.selectOption('full');
+  expect(await page.textContent('#total')).toBe(brl(locale, 2 * PRICES.full));
+}
+
+browserTest('the seat map on a phone and a desktop, while it is open', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser(ARTIFACTS);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** A browser page admitted to the premiere's seat map; the seat map's first reading is answered by `first` (the real one if not given). */
+  async function seatMapPage(options: Parameters<Browser['newPage']>[0], first?: (route: Route) => Promise<void>) {
+    const page = await browser.newPage(options);
+    if (first) await page.route('**/checkout/api/shows/*/seats', first, { times: 1 });
+    await page.goto(`${edge}/waiting-room/${PREMIERE}`);
+    await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
+    return page;
+  }
+
+  it('on a phone: a skeleton while loading, an error to retry, 44 px seats, the keyboard, the limit said, and a seat another buyer holds shows within the refresh', async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    // The first reading waits, then fails as a broken gateway would: the skeleton, then the error.
+    const page = await seatMapPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' }, async (route) => {
+      await answered;
+      await route.fulfill({ status: 502, contentType: 'text/html', body: '<html>bad gateway</html>' });
+    });
+    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `phone-${name}.png`), fullPage: true });
+    try {
+      await page.waitForSelector('#map .skeleton');
+      expect(await page.isVisible('#loading')).toBe(true);
+      await shot('1-loading');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      answer();
+      await page.waitForSelector('#load-error:not([hidden])');
+      expect(await page.getAttribute('#load-error', 'role')).toBe('alert');
+      expect(await page.textContent('#load-error')).toMatch(/Não conseguimos carregar o mapa de assentos/);
+      await shot('2-error');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.click('#retry');
+      await page.waitForSelector('.seat.free');
+      expect(await page.isHidden('#load-error')).toBe(true);
+
+      // Touch targets: every seat at least 44 px; the page itself never wider than the phone.
+      const sizes = await page.locator('.seat').evaluateAll((seats) => seats.map((s) => s.getBoundingClientRect()).map((r) => Math.min(r.width, r.height)));
+      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(44);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await shot('3-map');
+      expect(await accessibilityProblems(page)).toEqual([]);
+
+      // The keyboard: a seat is focused with a visible ring, chosen with Space, its name says so.
+      const first = page.locator('.seat.free').first();
+      await first.focus();
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowLeft');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-seat'))).toBe(await first.getAttribute('data-seat'));
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+      await page.keyboard.press('Space');
+      expect(await first.getAttribute('aria-pressed')).toBe('true');
+      expect(await first.getAttribute('aria-label')).toMatch(/^Fileira [A-Z], assento \d+, escolhido por você$/);
+      const chosen = (await first.getAttribute('data-seat'))!;
+
+      // The visit's limit (6 by default): the seventh is refused and said, not silently ignored.
+      const more = page.locator('.seat.free[aria-pressed="false"]');
+      for (let n = 0; n < 5; n++) await more.first().click();
+      expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(6);
+      await more.first().click();
+      expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(6);
+      expect(await page.textContent('#message')).toMatch(SEAT_MAP['pt-BR'].limit);
+      await shot('4-limit');
+
+      // Another buyer holds the first chosen seat: within the refresh the page shows it held, drops it from the choice and says so.
+      const other = await admittedBuyer();
+      const held = await fetch(`${edge}${other.zone.orders}`, { method: 'POST', headers: other.headers, body: JSON.stringify({ seats: [{ seat: chosen, ticketType: 'full' }] }) });
+      expect(held.status).toBe(201);
+      const seat = page.locator(`.seat[data-seat="${chosen}"]`);
+      await page.locator(`.seat.held[data-seat="${chosen}"]`).waitFor({ timeout: 15_000 });
+      expect(await seat.getAttribute('aria-label')).toMatch(/reservado por outra pessoa$/);
+      expect(await page.textContent('#message')).toMatch(SEAT_MAP['pt-BR'].lost);
+      expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(5);
+      expect(await page.textContent('#total')).toBe(brl('pt-BR', 5 * PRICES.full));
+      await shot('5-refreshed');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await fetch(`${edge}/checkout/api/orders/${(await held.json()).orderId}`, { method: 'DELETE', headers: other.headers });
+    } catch (err) {
+      await shot('failed').catch(() => undefined);
+      throw err;
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+
+  it('on a desktop, in English: smaller seats but readable, the same map', async () => {
+    const page = await seatMapPage({ viewport: { width: 1280, height: 800 }, locale: 'en' });
+    try {
+      await page.waitForSelector('.seat.free');
+      await seatMapBeforeChoosing(page, 'en');
+      const size = await page.locator('.seat').first().evaluate((s) => s.getBoundingClientRect().width);
+      expect(size).toBeGreaterThanOrEqual(32);
+      expect(await page.locator('.seat.free').first().getAttribute('aria-label')).toMatch(/^Row [A-Z], seat \d+, free$/);
+      await page.locator('.seat.free').first().click();
+      expect(await page.textContent('#total')).toBe(brl('en', PRICES.full));
+      await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-en-seat-map.png'), fullPage: true });
+      expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await page.close();
     }
