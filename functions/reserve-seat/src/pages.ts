@@ -38,7 +38,7 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .seatmap{--seat:32px;--gap:4px;--label:1.5rem;width:max-content;min-width:100%}
 .screen{margin:0 auto 1.2rem;width:70%;min-width:9rem;padding-top:.35rem;border-top:5px solid #8a94a3;border-radius:50% 50% 0 0/12px 12px 0 0;text-align:center;font-size:.75rem;letter-spacing:.3em;color:#555}
 .row{display:grid;grid-template-columns:var(--label) repeat(var(--cols,10),var(--seat)) var(--label);gap:var(--gap);justify-content:center;margin:var(--gap) 0}
-.row .label{align-self:center;text-align:center;font-weight:700;color:#444;font-size:.85rem}.row .label:first-child{position:sticky;left:0;z-index:1;background:#fff}
+.row .label{display:flex;align-items:center;justify-content:center;font-weight:700;color:#444;font-size:.85rem}.row .label:first-child{position:sticky;left:0;z-index:1;background:#fff;box-shadow:var(--gap) 0 0 #fff}
 .seat{box-sizing:border-box;width:var(--seat);height:var(--seat);padding:0;border-radius:.35rem .35rem .6rem .6rem;font-size:.8rem;font-weight:600;line-height:1;opacity:1}
 .seat.free,.swatch.free{background:#fff;border:2px solid #0a66c2;color:#0a66c2}
 .seat.chosen,.swatch.chosen{background:#0a66c2;border:2px solid #063f7a;color:#fff}
@@ -54,6 +54,7 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .error{background:#fdecea;border:1px solid #b3261e;color:#8c1d18;border-radius:.4rem;padding:.6rem .8rem;margin:.5rem 0}.error p{margin:0 0 .5rem}
 #chosen li{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem}
 select,.extras input{font:inherit;min-height:2.2rem;padding:0 .4rem}button.remove{padding:.3rem .8rem}
+.extras label{display:flex;justify-content:space-between;align-items:center;gap:.8rem;max-width:28rem}.extras input{width:4.5em;flex:none}.summary h2{margin-top:.3rem}
 .lines li{display:flex;justify-content:space-between;gap:1rem}.total{font-size:1.2rem;margin:.6rem 0}
 @media (pointer:coarse),(max-width:40rem){.seatmap{--seat:44px;--gap:3px;--label:1.1rem}.mapcard{margin-left:-1rem;margin-right:-1rem;border-radius:0;padding-left:.4rem;padding-right:.4rem}.keys{display:none}select,.extras input,button.remove{min-height:44px}}`;
 
@@ -275,7 +276,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 <template id="skeleton">${SKELETON}</template>
 <p id="message" role="status"></p>
 <h2>${i.t('seats.yours')}</h2><ul id="chosen"></ul>
-${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${e.name} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}" style="width:4em"></label></li>`)}</ul>` : ''}
+${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${e.name} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}"></label></li>`)}</ul>` : ''}
 <div class="card summary"><h2>${i.t('seats.summary')}</h2><ul id="lines" class="lines"></ul>
 <p class="total" aria-live="polite" aria-atomic="true">${i.t('seats.total')}: <strong id="total">${i.money(0, currency)}</strong></p>
 <p><button id="hold" disabled>${i.t('seats.hold')}</button></p></div>

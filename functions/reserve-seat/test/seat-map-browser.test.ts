@@ -1,0 +1,100 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { i18n } from '@premiere/runtime';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { seatSelectionPage } from '../src/pages';
+
+/**
+ * The seat map of the widest room there may be (12 rows of 30, an aisle in the middle) in a real
+ * browser, its page and seat map API answered here: on a phone every seat stays a 44 px touch
+ * target and the room scrolls sideways inside its card (the page never wider than the phone), the
+ * middle of the room shown first; on a desktop seats are smaller (32 px) but the same map.
+ * (The purchase through the stack, with the demo's small rooms: local-stack/test/purchase.test.ts.)
+ */
+const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/purchase');
+const ORIGIN = 'http://premiere.test';
+const SHOW = 'wide-room';
+
+const ROWS = 'ABCDEFGHIJKL'.split('');
+const seatMap = {
+  showId: SHOW,
+  roomType: 'imax',
+  maxSeatsPerVisit: 6,
+  maxSeatsPerOrder: 6,
+  rows: ROWS.map((row, r) => ({
+    row,
+    seats: Array.from({ length: 30 }, (_, n) => ({ seat: `${row}${n + 1}`, number: n + 1, col: n + 1 + (n >= 15 ? 1 : 0), status: (r * 30 + n) % 7 === 0 ? 'taken' : (r * 30 + n) % 11 === 0 ? 'held' : 'free' })),
+  })),
+};
+const html = seatSelectionPage(i18n('pt-BR'), {
+  show: { showId: SHOW, title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'imax', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' },
+  currency: 'BRL', prices: { full: 4800, half: 2400 }, extras: [], maxSeats: 6,
+});
+
+const browserTest = canRunBrowser ? describe : describe.skip;
+browserTest('the seat map of a room of 30 columns in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser(ARTIFACTS);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(options: Parameters<Browser['newPage']>[0]): Promise<Page> {
+    const page = await browser.newPage(options);
+    await page.route(`${ORIGIN}/**`, (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname === `/checkout/api/shows/${SHOW}/seats`) return route.fulfill({ json: seatMap });
+      if (url.pathname === `/checkout/${SHOW}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: html });
+      return route.fulfill({ status: 404, body: '' });
+    });
+    await page.goto(`${ORIGIN}/checkout/${SHOW}`);
+    await page.waitForSelector('.seat.free');
+    return page;
+  }
+  const smallestSeat = (page: Page) => page.locator('.seat').evaluateAll((seats) => Math.min(...seats.map((s) => s.getBoundingClientRect()).map((r) => Math.min(r.width, r.height))));
+
+  it('on a phone: 44 px seats, the room scrolling sideways in its card from its middle, the page no wider than the phone', async () => {
+    const page = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+    try {
+      expect(await smallestSeat(page)).toBeGreaterThanOrEqual(44);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      const scroller = await page.locator('.seatmap-scroll').evaluate((s) => ({ width: s.scrollWidth, visible: s.clientWidth, left: s.scrollLeft }));
+      expect(scroller.width).toBeGreaterThan(30 * 44);
+      expect(scroller.left).toBeGreaterThan(0); // the middle first
+      expect(await page.isVisible('#scroll-hint')).toBe(true);
+      // Both row labels are there; the left one stays at the card's edge while the room scrolls.
+      expect(await page.locator('.row').first().locator('.label').allTextContents()).toEqual(['A', 'A']);
+      const label = await page.locator('.row .label').first().evaluate((l) => l.getBoundingClientRect().left);
+      expect(label).toBeGreaterThanOrEqual(0);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-phone.png'), fullPage: true });
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('on a desktop: 32 px seats, and every free seat reachable with the arrow keys', async () => {
+    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' });
+    try {
+      const size = await smallestSeat(page);
+      expect(size).toBeGreaterThanOrEqual(32);
+      expect(size).toBeLessThan(44);
+      // From the first free seat, right along the row to its end (across the aisle), then down.
+      await page.locator('.seat.free').first().focus();
+      const at = () => page.evaluate(() => document.activeElement?.getAttribute('data-seat'));
+      expect(await at()).toBe('A2');
+      for (let n = 0; n < 40; n++) await page.keyboard.press('ArrowRight');
+      expect(await at()).toBe('A30');
+      await page.keyboard.press('ArrowDown');
+      expect(await at()).toMatch(/^B(29|30)$/);
+      await page.keyboard.press('Enter');
+      expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(1);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-desktop.png'), fullPage: true });
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
