@@ -251,7 +251,7 @@ const brl = (locale: keyof typeof SEAT_MAP, cents: number) => new Intl.NumberFor
 async function seatMapBeforeChoosing(page: Page, locale: keyof typeof SEAT_MAP) {
   const words = SEAT_MAP[locale];
   expect(await page.textContent('h1')).toBe('The Last Starfall');
-  expect(await page.textContent('main > p.muted')).toMatch(/^Cine Paulista, São Paulo · VIP · /);
+  expect(await page.textContent('.show-details')).toMatch(/^Cine Paulista, São Paulo · VIP · /);
   expect(await page.textContent('.screen')).toBe(words.screen);
   expect(await page.locator('.legend li').allTextContents()).toEqual(words.legend);
   expect((await page.locator('.prices li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(

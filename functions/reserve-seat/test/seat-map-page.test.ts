@@ -71,7 +71,7 @@ describe('the seat selection page', () => {
   it('names the show at its top: movie, cinema, city, room type, and its time on the cinema’s clock in the visitor’s language', async () => {
     const showId = await addTestShow(db.url, { seats: 12, startsAt });
     const pt = await entryPage(showId, 'pt-BR');
-    expect(pt).toContain('<h1>The Last Starfall</h1>');
+    expect(pt).toContain('<h1 class="show-title">The Last Starfall</h1>');
     expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2026-12-03T23:00:00.000Z">qui., 3 de dez., 20:00</time>');
     expect(pt).toContain('<title>Escolha de assentos · The Last Starfall · premiere</title>');
     expect(pt).toContain('<h2>Escolha seus assentos</h2>');

@@ -589,7 +589,7 @@ describe('the pages', () => {
     const overHttps = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { ...browser, 'x-forwarded-proto': 'https' } });
     expect(overHttps.headers.get('set-cookie')).toMatch(/^premiere_zone=[^;]+; .*; Secure(;|$)/);
     const body = await entry.text();
-    expect(body).toContain('<h1>The Last Starfall</h1>');
+    expect(body).toContain('<h1 class="show-title">The Last Starfall</h1>');
     expect(body).toContain('<h2>Choose your seats</h2>');
     expect(body).toContain('Popcorn + 2 sodas combo (R$45.00)');
 

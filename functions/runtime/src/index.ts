@@ -17,6 +17,6 @@ export * from './http-client';
 export * from './listing';
 export * from './addresses';
 export * from './unavailable';
-export * from './show-heading';
 export * from './i18n';
 export { languageRoute, localPath } from './i18n/route';
+export * from './show-heading';
