@@ -138,7 +138,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   // The chosen seats, each with its ticket type (labelled) and a way to take it off.
   function list() {
     var ul = $('chosen'); ul.textContent = '';
-    var seats = Object.keys(chosen);
+    // In the map's order (row by row), whatever the order they were chosen in.
+    var order = Object.keys(buttons), seats = Object.keys(chosen).sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
     if (!seats.length) { var none = document.createElement('li'); none.className = 'muted'; none.textContent = t('seats.none'); ul.appendChild(none); }
     seats.forEach(function (seat) {
       var li = document.createElement('li'), label = document.createElement('label'), sel = document.createElement('select'), off = document.createElement('button');

@@ -4,6 +4,11 @@ import type { LegacyClient, LegacySeat } from './legacy';
 
 export type SeatStatus = 'free' | 'held' | 'taken';
 
+/**
+ * A show's seats as the map draws them. Accessible seats (wheelchair spaces, companions' seats) are
+ * not among them: the catalog does not model them (render_catalog.seats has no such column), so
+ * the map cannot show them; a column there first, then a flag here and a legend entry on the page.
+ */
 export interface SeatMap {
   showId: string;
   roomType: string;

@@ -82,7 +82,7 @@ export const en: Catalog = {
   'seats.title': 'Choose your seats',
   'seats.prices': 'Prices per ticket',
   'seats.halfNote': 'Half price: bring the document that entitles you to it (a student card, for example); it is checked at the door.',
-  'seats.hint': 'Tap a free seat to choose it; tap it again to undo.',
+  'seats.hint': 'Select a free seat to choose it; select it again to undo.',
   'seats.limit': { one: 'You may choose 1 seat on this visit.', other: 'You may choose up to {count} seats on this visit.' },
   'seats.keys': 'With a keyboard: Tab or the arrow keys move from seat to seat; Enter or Space chooses or undoes.',
   'seats.legend': 'Legend',
