@@ -28,7 +28,7 @@ const seatMap = {
 };
 const html = seatSelectionPage(i18n('pt-BR'), {
   show: { showId: SHOW, title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'imax', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' },
-  currency: 'BRL', prices: { full: 4800, half: 2400 }, extras: [], maxSeats: 6,
+  currency: 'BRL', prices: { full: 4800, half: 2400 }, extras: [{ id: 'pipoca', name: 'Pipoca grande', priceCents: 2450 }], maxSeats: 6,
 });
 
 const browserTest = canRunBrowser ? describe : describe.skip;
@@ -91,6 +91,11 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       expect(await at()).toMatch(/^B(29|30)$/);
       await page.keyboard.press('Enter');
       expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(1);
+      // The running total: the seat, then two extras on top, line by line.
+      expect(await page.textContent('#total')).toBe('R$\u00a048,00');
+      await page.fill('[data-extra="pipoca"]', '2');
+      expect(await page.textContent('#total')).toBe('R$\u00a097,00');
+      expect((await page.locator('#lines li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(['1 × InteiraR$ 48,00', '2 × Pipoca grandeR$ 49,00']);
       await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-desktop.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
