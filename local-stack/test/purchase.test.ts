@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { eventually } from '@premiere/runtime/testing';
 import { freePort } from '../src/backing';
@@ -284,7 +284,7 @@ browserTest('the seat map on a phone and a desktop, while it is open', () => {
   });
 
   /** A browser page admitted to the premiere's seat map; the seat map's first reading is answered by `first` (the real one if not given). */
-  async function seatMapPage(options: Parameters<Browser['newPage']>[0], first?: (route: Route) => Promise<void>) {
+  async function seatMapPage(options: Parameters<Browser['newPage']>[0], first?: Parameters<Page['route']>[1]) {
     const page = await browser.newPage(options);
     if (first) await page.route('**/checkout/api/shows/*/seats', first, { times: 1 });
     await page.goto(`${edge}/waiting-room/${PREMIERE}`);

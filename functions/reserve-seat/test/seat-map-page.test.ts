@@ -1,7 +1,7 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
 import { createFunction, i18n, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
@@ -111,9 +111,18 @@ describe('the seat selection page', () => {
 });
 
 describe('the page’s styles and script', () => {
-  const render = () => seatSelectionPage(i18n('pt-BR'), {
+  const render = (locale: 'pt-BR' | 'en' = 'pt-BR') => seatSelectionPage(i18n(locale), {
     show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' },
     currency: 'BRL', prices: { full: 7000, half: 3500 }, extras: [], maxSeats: 6,
+  });
+
+  it('has the show and its prices in either language, with no English in Portuguese', () => {
+    const [pt, en] = [render(), render('en')];
+    expect(pt).toContain('<strong>R$\u00a070,00</strong>');
+    expect(en).toContain('<strong>R$35.00</strong>');
+    expect(pt).toContain('<time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
+    expect({ english: englishIn(pt), keys: keysIn(pt) }).toEqual({ english: [], keys: [] });
+    expect(keysIn(en)).toEqual([]);
   });
 
   it('held and taken seats look different by more than colour, and a phone gets 44 px seats that scroll sideways', () => {
