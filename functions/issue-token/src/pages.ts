@@ -63,17 +63,19 @@ export function progressOf(first: number, ahead: number): { passed: number; tota
   return { passed, total, percent: total === 0 ? 100 : Math.round((passed / total) * 100) };
 }
 
-/** The progress bar, as the script also draws it (its text is said only when asked: it changes on every poll). */
+/** The progress bar under its label, as the script also draws it (its value is said only when asked: it changes on every poll). */
 const progressBar = (i: Translator, p: { passed: number; total: number; percent: number } | null) => {
   const value = p === null ? '' : p.total === 0 ? i.t('wait.next') : i.t('wait.progressValue', { passed: p.passed, count: p.total });
-  return html`<div id="progress" class="progress" role="progressbar" aria-label="${i.t('wait.progress')}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"${p === null ? new Html(' hidden') : ''}><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div>`;
+  return html`<div id="progress-box"${p === null ? new Html(' hidden') : ''}><p class="bar-label" id="progress-label">${i.t('wait.progress')}</p>
+<div id="progress" class="progress" role="progressbar" aria-labelledby="progress-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div></div>`;
 };
 
 /** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion), the dialog. */
 const STYLE = html`<style>
 .wait .big{font-size:3rem;line-height:1.1;margin:.2rem 0 0}.wait .big.next{font-size:1.8rem}.wait .label{margin:0 0 .4rem;font-weight:600}
-.wait #headline{margin:.2rem 0 .4rem}.meta{display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.9rem;color:#595959;margin:.5rem 0}
-.progress{height:.6rem;background:#e4e4e7;border-radius:.3rem;overflow:hidden;margin:.7rem 0 .3rem}.progress span{display:block;height:100%;background:#0a66c2;border-radius:.3rem;transition:width .6s}
+.wait #headline{margin:.2rem 0 .4rem}.wait p:empty{display:none}.bar-label{margin:.8rem 0 0;font-size:.85rem;color:#595959}
+.notice{background:#fff4e0;border-left:4px solid #c26b00;padding:.5rem .7rem;border-radius:.3rem;font-weight:600}.meta{display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.9rem;color:#595959;margin:.5rem 0}
+.progress{height:.6rem;background:#e4e4e7;border-radius:.3rem;overflow:hidden;margin:.3rem 0 .3rem}.progress span{display:block;height:100%;background:#0a66c2;border-radius:.3rem;transition:width .6s}
 .live{display:inline-flex;align-items:center;gap:.35rem;font-weight:600;color:#1a6330}.live .dot{width:.6rem;height:.6rem;border-radius:50%;background:#1f8a3b}
 .live.reconnecting{color:#8a4600}.live.reconnecting .dot{background:#c26b00}
 @media (prefers-reduced-motion: no-preference){.live .dot{animation:pulse 1.6s ease-in-out infinite}.live.reconnecting .dot{animation:none}}
@@ -132,7 +134,7 @@ const SCRIPT = `(function () {
     var first = Number(sessionStorage.getItem(FIRST));
     if (!(first >= ahead)) { first = ahead; sessionStorage.setItem(FIRST, String(first)); }
     var passed = first - ahead, percent = first === 0 ? 100 : Math.round(passed / first * 100), bar = $('progress');
-    bar.hidden = false;
+    $('progress-box').hidden = false;
     bar.setAttribute('aria-valuenow', String(percent));
     bar.setAttribute('aria-valuetext', first === 0 ? t('wait.next') : t('wait.progressValue', { passed: passed, count: first }));
     $('progress-fill').style.width = percent + '%';
@@ -152,20 +154,22 @@ const SCRIPT = `(function () {
       expired: t('wait.expired')
     }[s.state];
     text('headline', headline);
+    $('headline').className = waiting && paused ? 'notice' : '';
     if (s.state === 'admitted') { sessionStorage.removeItem(FIRST); setTimeout(function () { location.href = s.enterUrl; }, 700); return; }
     text('place', waiting ? (s.ahead === 0 ? t('wait.next') : s.ahead) : '');
     $('place').className = s.ahead === 0 ? 'big next' : 'big';
     text('place-label', waiting && s.ahead > 0 ? t('wait.aheadLabel', { count: s.ahead }) : '');
     text('estimate', !waiting ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
     text('line', waiting ? t('wait.lineSize', { count: s.waiting }) : '');
-    if (waiting) progress(s.ahead); else $('progress').hidden = true;
+    if (waiting) progress(s.ahead); else $('progress-box').hidden = true;
     $('leave').hidden = !(waiting || s.state === 'pre_queue');
     if (s.state === 'expired' || s.state === 'left' || s.state === 'finished' || s.state === 'sold_out') { ended(); return; }
     if (s.pollAfterMs) timer = setTimeout(poll, s.pollAfterMs);
   }
   function ended() {
     gone = true; clearTimeout(timer); sessionStorage.removeItem(FIRST);
-    $('meta').hidden = true; $('progress').hidden = true; $('leave').hidden = true;
+    $('meta').hidden = true; $('progress-box').hidden = true; $('leave').hidden = true; $('keep-open').hidden = true;
+    $('headline').className = '';
     text('place', ''); text('place-label', ''); text('estimate', ''); text('line', '');
     $('again').hidden = false;
   }
@@ -241,7 +245,7 @@ ${progressBar(i, null)}
 <div class="actions"><button id="stay" class="secondary" type="button" autofocus>${i.t('wait.stay')}</button><button id="leave-confirm" type="button">${i.t('wait.leave')}</button></div>
 </dialog>
 <div id="others" hidden><h2>${i.t('wait.othersOf', { title: show.title })}</h2><ul id="alternatives"></ul></div>
-<p class="muted">${i.t('wait.keepOpen')}</p>
+<p class="muted" id="keep-open">${i.t('wait.keepOpen')}</p>
 ${script}`,
     STYLE,
   );
@@ -289,7 +293,7 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
   const body =
     status.state === 'admitted'
       ? html`<p id="headline">${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
-      : html`<p id="headline">${words.headline}</p>
+      : html`<p id="headline"${waiting && status.admissionsPaused ? new Html(' class="notice"') : ''}>${words.headline}</p>
 ${waiting
   ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${ahead}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
