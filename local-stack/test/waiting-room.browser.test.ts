@@ -158,6 +158,13 @@ browserTest('the waiting room in a real browser', () => {
       expect(await leaver.evaluate(() => document.activeElement?.textContent)).toBe('Join again');
       expect(await accessibilityProblems(leaver)).toEqual([]);
       await shotEn('3-left');
+      // Joining again: a new place at the back (the cookie's old token is not taken for the place it left); then out for good.
+      await leaver.getByRole('link', { name: 'Join again' }).click();
+      await leaver.locator('#live-text').filter({ hasText: 'Live' }).waitFor();
+      expect(await leaver.textContent('#place')).toBe('2');
+      await leaver.getByRole('button', { name: 'Leave the line' }).click();
+      await confirm.getByRole('button', { name: 'Leave the line' }).click();
+      await leaver.locator('#headline').filter({ hasText: 'You left the line.' }).waitFor();
       // The line is one shorter for those still in it.
       await visitor.locator('#line').filter({ hasText: '2 pessoas na fila' }).waitFor();
 

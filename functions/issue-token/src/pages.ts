@@ -31,12 +31,14 @@ export function waitWords(i: Translator, seconds: number): string {
 }
 
 /** What a status says, in the visitor's language: the headline, the estimate (the place is `placeOf`'s). */
+const pausedFor = (s: PublicStatus) => s.admissionsPaused || s.estimateState === 'paused';
+
 function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headline: string; estimate: string } {
   switch (s.state) {
     case 'waiting':
       return {
-        headline: s.admissionsPaused ? i.t('wait.paused') : i.t('wait.inLine'),
-        estimate: s.admissionsPaused ? i.t('wait.pausedEstimate') : s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
+        headline: pausedFor(s) ? i.t('wait.paused') : i.t('wait.inLine'),
+        estimate: pausedFor(s) ? i.t('wait.pausedEstimate') : s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
       };
     case 'pre_queue':
       return { headline: s.salesOpenAt ? i.t('wait.preQueue', { day: i.when(s.salesOpenAt, show.timeZone, 'day'), time: i.when(s.salesOpenAt, show.timeZone, 'time') }) : '', estimate: '' };
@@ -293,7 +295,7 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
   const body =
     status.state === 'admitted'
       ? html`<p id="headline">${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
-      : html`<p id="headline"${waiting && status.admissionsPaused ? new Html(' class="notice"') : ''}>${words.headline}</p>
+      : html`<p id="headline"${waiting && pausedFor(status) ? new Html(' class="notice"') : ''}>${words.headline}</p>
 ${waiting
   ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${ahead}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}

@@ -81,12 +81,15 @@ describe('the waiting room in the visitor’s language', () => {
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
     const sessions = [newSession(), newSession(), newSession(), newSession()];
     for (const s of sessions) expect((await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': s } })).ok).toBe(true);
-    const statusPage = (session: string, headers: Record<string, string> = {}) => fetch(`${url}/waiting-room/${showId}/status`, { headers: { 'x-session-id': session, ...headers } }).then((r) => r.text());
+    const statusPage = (session: string, headers: Record<string, string> = {}, query = '') => fetch(`${url}/waiting-room/${showId}/status${query}`, { headers: { 'x-session-id': session, ...headers } }).then((r) => r.text());
     expect(await statusPage(sessions[1])).toContain('Você é o próximo da fila');
     expect(await statusPage(sessions[2])).toContain('<p class="big" id="place">1</p><p class="label">pessoa na sua frente</p>');
     const third = await statusPage(sessions[3]);
     expect(third).toContain('<p class="big" id="place">2</p><p class="label">pessoas na sua frente</p>');
     expect(third).toContain('3 pessoas na fila'); // the one inside is not in line
+    // The refresh says how many were ahead at first: the bar goes on from there (2 of 4 places).
+    expect(third).toMatch(/content="\d+;url=\/waiting-room\/[^/]+\/status\?from=2"/);
+    expect(await statusPage(sessions[3], {}, '?from=4')).toContain('aria-valuenow="50" aria-valuetext="Você avançou 2 de 4 lugares"');
     expect(third).toMatch(/Espera estimada: (menos de um minuto|cerca de)/);
     expect(third).toContain('<button class="secondary">Sair da fila</button>');
     const en = await statusPage(sessions[3], { 'accept-language': 'en' });
