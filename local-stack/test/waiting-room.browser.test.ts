@@ -211,6 +211,45 @@ browserTest('the waiting room in a real browser', () => {
       await visitor.waitForSelector('.seat');
       await shot('5-seat-map');
       expect(dialogs).toEqual([]); // no alert(), confirm() or prompt()
+
+      // Without JavaScript, on a phone: the button joins, the status page says the same and refreshes itself.
+      const noJs = await browser.newContext({ ...PHONE, locale: 'pt-BR', javaScriptEnabled: false });
+      // axe needs JavaScript: the same page (it has no script) in a context with it and the same
+      // cookies, its refresh taken out so that it holds still meanwhile.
+      const accessibilityOf = async (url: string) => {
+        const checking = await browser.newContext({ ...PHONE, locale: 'pt-BR' });
+        try {
+          await checking.addCookies(await noJs.cookies());
+          const page = await checking.newPage();
+          await page.route(url, async (route) => {
+            const response = await route.fetch();
+            await route.fulfill({ response, body: (await response.text()).replace(/<meta http-equiv="refresh"[^>]*>/, '') });
+          });
+          await page.goto(url);
+          return await accessibilityProblems(page);
+        } finally {
+          await checking.close();
+        }
+      };
+      try {
+        const plain = await noJs.newPage();
+        await plain.goto(`${edge}/waiting-room/${PREMIERE}`);
+        await plain.getByRole('button', { name: 'Entrar na fila' }).click();
+        await plain.waitForURL(`**/waiting-room/${PREMIERE}/status`);
+        expect(await plain.textContent('#place')).toBe('Você é o próximo da fila'); // the one let in holds the zone of one
+        expect(await plain.textContent('#line')).toBe('1 pessoa na fila');
+        expect(await plain.textContent('#updated')).toMatch(/^Atualizado às \d\d:\d\d:\d\d$/);
+        expect(await plain.getAttribute('[role="progressbar"]', 'aria-valuenow')).toBe('100');
+        expect(await plain.getAttribute('meta[http-equiv="refresh"]', 'content')).toMatch(/^\d+;url=\/waiting-room\/.+\/status\?from=0$/);
+        expect(await accessibilityOf(plain.url())).toEqual([]);
+        await noWiderThanScreen(plain);
+        await plain.screenshot({ path: path.join(ARTIFACTS, 'phone-pt-BR-no-js-waiting.png'), fullPage: true });
+        await plain.getByRole('button', { name: 'Sair da fila' }).click();
+        await plain.getByText('Você saiu da fila', { exact: true }).waitFor();
+        await plain.screenshot({ path: path.join(ARTIFACTS, 'phone-pt-BR-no-js-left.png'), fullPage: true });
+      } finally {
+        await noJs.close();
+      }
     } catch (err) {
       await Promise.all([shot('failed'), shotEn('failed'), operator.screenshot({ path: path.join(ARTIFACTS, 'operator-failed.png'), fullPage: true })].map((p) => p.catch(() => undefined)));
       throw err;
