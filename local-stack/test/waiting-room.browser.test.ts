@@ -259,4 +259,27 @@ browserTest('the waiting room in a real browser', () => {
       await Promise.all([pt.close(), en.close(), ops.close()]);
     }
   }, 180_000);
+
+  it('says when sales open in the cinema’s time and the visitor’s language, whatever the browser’s zone', async () => {
+    const show = 'last-starfall-paulista-imax-d1'; // the demo's pre-sale: opens in ten minutes
+    const context = await browser.newContext({ ...PHONE, locale: 'en-US', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${edge}/waiting-room/${show}`);
+      await page.locator('#live-text').filter({ hasText: 'Live' }).waitFor();
+      const status = await page.evaluate((api) => fetch(api, { method: 'POST' }).then((r) => r.json()), `/waiting-room/api/shows/${show}/join`);
+      expect(status.status.state).toBe('pre_queue');
+      const opens = new Date(status.status.salesOpenAt);
+      const inSaoPaulo = (options: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en', { ...options, timeZone: 'America/Sao_Paulo' }).format(opens);
+      expect(await page.textContent('#headline')).toBe(
+        `Sales open on ${inSaoPaulo({ weekday: 'short', day: 'numeric', month: 'short' })} at ${inSaoPaulo({ hour: '2-digit', minute: '2-digit' })}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
+      );
+      expect(await page.isVisible('#leave')).toBe(true);
+      expect(await page.isHidden('#progress')).toBe(true);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'phone-en-pre-sale.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
