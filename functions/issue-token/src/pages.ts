@@ -75,7 +75,7 @@ const progressBar = (i: Translator, p: { passed: number; total: number; percent:
 /** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion), the dialog. */
 const STYLE = html`<style>
 .wait .big{font-size:3rem;line-height:1.1;margin:.2rem 0 0}.wait .big.next{font-size:1.8rem}.wait .label{margin:0 0 .4rem;font-weight:600}
-.wait #headline{margin:.2rem 0 .4rem}.wait p:empty{display:none}.bar-label{margin:.8rem 0 0;font-size:.85rem;color:#595959}
+.wait #headline{margin:.2rem 0 .4rem}.wait p:empty,.meta span:empty{display:none}.bar-label{margin:.8rem 0 0;font-size:.85rem;color:#595959}
 .notice{background:#fff4e0;border-left:4px solid #c26b00;padding:.5rem .7rem;border-radius:.3rem;font-weight:600}.meta{display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.9rem;color:#595959;margin:.5rem 0}
 .progress{height:.6rem;background:#e4e4e7;border-radius:.3rem;overflow:hidden;margin:.3rem 0 .3rem}.progress span{display:block;height:100%;background:#0a66c2;border-radius:.3rem;transition:width .6s}
 .live{display:inline-flex;align-items:center;gap:.35rem;font-weight:600;color:#1a6330}.live .dot{width:.6rem;height:.6rem;border-radius:50%;background:#1f8a3b}
