@@ -30,39 +30,75 @@ export function waitWords(i: Translator, seconds: number): string {
   return i.t('wait.estimate.hours', { count: Math.round(minutes / 60) });
 }
 
-/** What a status says, in the visitor's language: the headline, the place, the estimate. */
-function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headline: string; place: string; estimate: string } {
-  const paused = s.admissionsPaused;
+/** What a status says, in the visitor's language: the headline, the estimate (the place is `placeOf`'s). */
+const pausedFor = (s: PublicStatus) => s.admissionsPaused || s.estimateState === 'paused';
+
+function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headline: string; estimate: string } {
   switch (s.state) {
     case 'waiting':
       return {
-        headline: paused ? i.t('wait.paused') : i.t('wait.inLine'),
-        place: s.ahead === 0 ? i.t('wait.next') : i.t('wait.ahead', { count: s.ahead ?? 0 }),
-        estimate: paused ? i.t('wait.pausedEstimate') : s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
+        headline: pausedFor(s) ? i.t('wait.paused') : i.t('wait.inLine'),
+        estimate: pausedFor(s) ? i.t('wait.pausedEstimate') : s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
       };
     case 'pre_queue':
-      return { headline: s.salesOpenAt ? i.t('wait.preQueue', { day: i.when(s.salesOpenAt, show.timeZone, 'day'), time: i.when(s.salesOpenAt, show.timeZone, 'time') }) : '', place: '', estimate: '' };
+      return { headline: s.salesOpenAt ? i.t('wait.preQueue', { day: i.when(s.salesOpenAt, show.timeZone, 'day'), time: i.when(s.salesOpenAt, show.timeZone, 'time') }) : '', estimate: '' };
     case 'admitted':
-      return { headline: i.t('wait.admitted'), place: '', estimate: '' };
+      return { headline: i.t('wait.admitted'), estimate: '' };
     case 'sold_out':
-      return { headline: i.t('wait.soldOutWhileWaiting'), place: '', estimate: '' };
+      return { headline: i.t('wait.soldOutWhileWaiting'), estimate: '' };
     case 'finished':
-      return { headline: i.t('wait.finished'), place: '', estimate: '' };
+      return { headline: i.t('wait.finished'), estimate: '' };
     case 'left':
-      return { headline: i.t('wait.left'), place: '', estimate: '' };
+      return { headline: i.t('wait.left'), estimate: '' };
     default:
-      return { headline: i.t('wait.expired'), place: '', estimate: '' };
+      return { headline: i.t('wait.expired'), estimate: '' };
   }
 }
 
 /**
+ * How far a visitor has come since they first looked: from the count ahead then (`first`) to none.
+ * At the front from the start, the bar is full.
+ */
+export function progressOf(first: number, ahead: number): { passed: number; total: number; percent: number } {
+  const total = Math.max(first, ahead);
+  const passed = total - ahead;
+  return { passed, total, percent: total === 0 ? 100 : Math.round((passed / total) * 100) };
+}
+
+/** The progress bar under its label, as the script also draws it (its value is said only when asked: it changes on every poll). */
+const progressBar = (i: Translator, p: { passed: number; total: number; percent: number } | null) => {
+  const value = p === null ? '' : p.total === 0 ? i.t('wait.next') : i.t('wait.progressValue', { passed: p.passed, count: p.total });
+  return html`<div id="progress-box"${p === null ? new Html(' hidden') : ''}><p class="bar-label" id="progress-label">${i.t('wait.progress')}</p>
+<div id="progress" class="progress" role="progressbar" aria-labelledby="progress-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div></div>`;
+};
+
+/** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion), the dialog. */
+const STYLE = html`<style>
+.wait .big{font-size:3rem;line-height:1.1;margin:.2rem 0 0}.wait .big.next{font-size:1.8rem}.wait .label{margin:0 0 .4rem;font-weight:600}
+.wait #headline{margin:.2rem 0 .4rem}.wait p:empty,.meta span:empty{display:none}.bar-label{margin:.8rem 0 0;font-size:.85rem;color:#595959}
+.notice{background:#fff4e0;border-left:4px solid #c26b00;padding:.5rem .7rem;border-radius:.3rem;font-weight:600}.meta{display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.9rem;color:#595959;margin:.5rem 0}
+.progress{height:.6rem;background:#e4e4e7;border-radius:.3rem;overflow:hidden;margin:.3rem 0 .3rem}.progress span{display:block;height:100%;background:#0a66c2;border-radius:.3rem;transition:width .6s}
+.live{display:inline-flex;align-items:center;gap:.35rem;font-weight:600;color:#1a6330}.live .dot{width:.6rem;height:.6rem;border-radius:50%;background:#1f8a3b}
+.live.reconnecting{color:#8a4600}.live.reconnecting .dot{background:#c26b00}
+@media (prefers-reduced-motion: no-preference){.live .dot{animation:pulse 1.6s ease-in-out infinite}.live.reconnecting .dot{animation:none}}
+@keyframes pulse{0%{box-shadow:0 0 0 0 #1f8a3b99}70%{box-shadow:0 0 0 .45rem #1f8a3b00}100%{box-shadow:0 0 0 0 #1f8a3b00}}
+@media (prefers-reduced-motion: reduce){.progress span{transition:none}}
+.actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:.8rem}.actions form{margin:0}
+dialog{border:0;border-radius:.6rem;padding:1.2rem;max-width:min(26rem,calc(100vw - 2rem));box-shadow:0 8px 30px #0004}dialog::backdrop{background:#0007}
+dialog h2{margin-top:0}dialog .actions{justify-content:flex-end}.error{color:#b00020}
+</style>`;
+
+/**
  * The page's script: joins, polls the status API, says each status in the page's language (the
- * API's `message` is English, for apps), and moves on to seat selection when admitted.
+ * API's `message` is English, for apps), and moves on to seat selection when admitted. Only the
+ * headline, place and estimate are in the live region, each written only when it changes, so a
+ * screen reader hears a move in the line, not every poll. The bar starts at the first count seen
+ * (kept in sessionStorage: a reload does not start it over).
  */
 const SCRIPT = `(function () {
-  var box, token;
+  var token, timer, gone = false, started = false, FIRST = 'premiere-wait-first:' + API;
   function $(id) { return document.getElementById(id); }
-  function text(id, t) { $(id).textContent = t == null ? '' : t; }
+  function text(id, t) { t = t == null ? '' : String(t); if ($(id).textContent !== t) $(id).textContent = t; }
   function waitWords(seconds) {
     var minutes = seconds / 60;
     if (minutes < 1) return t('wait.estimate.underMinute');
@@ -89,9 +125,27 @@ const SCRIPT = `(function () {
     });
     if ((b.alternatives || []).length) $('others').hidden = false;
   }
-  function render(s) {
+  // Alive while answers come; reconnecting when they fail. The time is the server's (its Date header).
+  function live(ok, r) {
+    $('meta').hidden = false;
+    $('live').className = ok ? 'live' : 'live reconnecting';
+    text('live-text', ok ? t('wait.live') : t('wait.reconnecting'));
+    if (ok) text('updated', t('wait.updated', { time: when((r && Date.parse(r.headers.get('date'))) || Date.now(), 'clock') }));
+  }
+  function progress(ahead) {
+    var first = Number(sessionStorage.getItem(FIRST));
+    if (!(first >= ahead)) { first = ahead; sessionStorage.setItem(FIRST, String(first)); }
+    var passed = first - ahead, percent = first === 0 ? 100 : Math.round(passed / first * 100), bar = $('progress');
+    $('progress-box').hidden = false;
+    bar.setAttribute('aria-valuenow', String(percent));
+    bar.setAttribute('aria-valuetext', first === 0 ? t('wait.next') : t('wait.progressValue', { passed: passed, count: first }));
+    $('progress-fill').style.width = percent + '%';
+  }
+  function render(s, r) {
+    if (gone) return;
     if (s.token) token = s.token;
-    var paused = s.admissionsPaused || s.estimateState === 'paused';
+    live(true, r);
+    var paused = s.admissionsPaused || s.estimateState === 'paused', waiting = s.state === 'waiting';
     var headline = {
       waiting: paused ? t('wait.paused') : t('wait.inLine'),
       pre_queue: s.salesOpenAt ? t('wait.preQueue', { day: when(s.salesOpenAt, 'day'), time: when(s.salesOpenAt, 'time') }) : '',
@@ -102,11 +156,24 @@ const SCRIPT = `(function () {
       expired: t('wait.expired')
     }[s.state];
     text('headline', headline);
-    if (s.state === 'admitted') { location.href = s.enterUrl; return; }
-    text('place', s.state === 'waiting' ? (s.ahead === 0 ? t('wait.next') : t('wait.ahead', { count: s.ahead })) : '');
-    text('estimate', s.state !== 'waiting' ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
-    if (s.state === 'expired' || s.state === 'left' || s.state === 'finished') { $('again').hidden = false; return; }
-    if (s.pollAfterMs) setTimeout(poll, s.pollAfterMs);
+    $('headline').className = waiting && paused ? 'notice' : '';
+    if (s.state === 'admitted') { sessionStorage.removeItem(FIRST); setTimeout(function () { location.href = s.enterUrl; }, 700); return; }
+    text('place', waiting ? (s.ahead === 0 ? t('wait.next') : s.ahead) : '');
+    $('place').className = s.ahead === 0 ? 'big next' : 'big';
+    text('place-label', waiting && s.ahead > 0 ? t('wait.aheadLabel', { count: s.ahead }) : '');
+    text('estimate', !waiting ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
+    text('line', waiting ? t('wait.lineSize', { count: s.waiting }) : '');
+    if (waiting) progress(s.ahead); else $('progress-box').hidden = true;
+    $('leave').hidden = !(waiting || s.state === 'pre_queue');
+    if (s.state === 'expired' || s.state === 'left' || s.state === 'finished' || s.state === 'sold_out') { ended(); return; }
+    if (s.pollAfterMs) timer = setTimeout(poll, s.pollAfterMs);
+  }
+  function ended() {
+    gone = true; clearTimeout(timer); sessionStorage.removeItem(FIRST);
+    $('meta').hidden = true; $('progress-box').hidden = true; $('leave').hidden = true; $('keep-open').hidden = true;
+    $('headline').className = '';
+    text('place', ''); text('place-label', ''); text('estimate', ''); text('line', '');
+    $('again').hidden = false;
   }
   function join() {
     fetch(API + '/join', { method: 'POST', credentials: 'same-origin' }).then(function (r) {
@@ -119,17 +186,30 @@ const SCRIPT = `(function () {
         }
         if (r.status === 503) { text('headline', t('wait.recovering') + ' ' + t('wait.retryIn', { count: retry })); return setTimeout(join, retry * 1000); }
         if (!r.ok) { text('headline', t('wait.retrying')); return setTimeout(join, 3000); }
-        token = b.token; render(b.status);
+        token = b.token; render(b.status, r);
       });
-    }).catch(function () { setTimeout(join, 3000); });
+    }).catch(function () { if (started) live(false); setTimeout(join, 3000); });
+    started = true;
   }
   function poll() {
     fetch(API + '/status', { headers: { authorization: 'Bearer ' + token }, credentials: 'same-origin' }).then(function (r) {
       if (r.status === 401 || r.status === 403) return join();
       if (!r.ok) throw new Error(String(r.status));
-      return r.json().then(render);
-    }).catch(function () { setTimeout(poll, 3000); });
+      return r.json().then(function (s) { render(s, r); });
+    }).catch(function () { if (gone) return; live(false); timer = setTimeout(poll, 3000); });
   }
+  // Leaving asks first, in the page; the place goes to the next person only once confirmed.
+  var dialog = $('leave-dialog');
+  $('leave').addEventListener('click', function () { $('leave-error').hidden = true; dialog.showModal(); });
+  $('stay').addEventListener('click', function () { dialog.close(); });
+  $('leave-confirm').addEventListener('click', function () {
+    var button = this; button.disabled = true;
+    fetch(API + '/token', { method: 'DELETE', headers: { authorization: 'Bearer ' + token }, credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      button.disabled = false; dialog.close();
+      text('headline', t('wait.left')); ended(); $('again').querySelector('a').focus();
+    }).catch(function () { button.disabled = false; $('leave-error').hidden = false; });
+  });
   $('join').hidden = true;
   join();
 })();`;
@@ -147,16 +227,29 @@ export function waitingRoomPage(i: Translator, show: ShowHeading): string {
     `/waiting-room/${show.showId}`,
     i.t('wait.pageTitle', { title: show.title }),
     html`${heading(i, show)}
-<div class="card" aria-live="polite">
+<div class="card wait">
+<div id="announce" aria-live="polite" aria-atomic="true">
 <p id="headline">${i.t('wait.joining')}</p>
 <p class="big" id="place"></p>
-<p id="estimate" class="muted"></p>
+<p class="label" id="place-label"></p>
+<p id="estimate"></p>
+</div>
+${progressBar(i, null)}
+<p class="meta" id="meta" hidden><span id="live" class="live"><span class="dot"></span><span id="live-text"></span></span><span id="line"></span><span id="updated"></span></p>
 <form id="join" method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.join')}</button></form>
+<div class="actions"><button id="leave" class="secondary" type="button" hidden>${i.t('wait.leave')}</button></div>
 <p id="again" hidden><a class="button" href="/waiting-room/${show.showId}">${i.t('wait.joinAgain')}</a></p>
 </div>
+<dialog id="leave-dialog" aria-labelledby="leave-title" aria-describedby="leave-warning">
+<h2 id="leave-title">${i.t('wait.leaveTitle')}</h2>
+<p id="leave-warning">${i.t('wait.leaveWarning')}</p>
+<p id="leave-error" class="error" role="alert" hidden>${i.t('wait.leaveFailed')}</p>
+<div class="actions"><button id="stay" class="secondary" type="button" autofocus>${i.t('wait.stay')}</button><button id="leave-confirm" type="button">${i.t('wait.leave')}</button></div>
+</dialog>
 <div id="others" hidden><h2>${i.t('wait.othersOf', { title: show.title })}</h2><ul id="alternatives"></ul></div>
-<p class="muted">${i.t('wait.keepOpen')}</p>
+<p class="muted" id="keep-open">${i.t('wait.keepOpen')}</p>
 ${script}`,
+    STYLE,
   );
 }
 
@@ -183,21 +276,33 @@ export function messagePage(i: Translator, path: string, title: string, message:
   return roomPage(i, path, title, html`<h1>${title}</h1><div class="card"><p>${message}</p></div>`, head);
 }
 
-/** Without JavaScript: the visitor's status, refreshing itself as often as the status says. */
-export function statusPage(i: Translator, show: ShowHeading, status: PublicStatus): string {
+/**
+ * Without JavaScript: the visitor's status, refreshing itself as often as the status says. The
+ * refresh carries the count ahead first seen (`from`), so the progress bar does not start over.
+ */
+export function statusPage(i: Translator, show: ShowHeading, status: PublicStatus, seen: { firstAhead?: number; now?: number } = {}): string {
+  const waiting = status.state === 'waiting';
+  const ahead = status.ahead ?? 0;
+  const first = waiting ? Math.max(seen.firstAhead ?? ahead, ahead) : null;
+  const again = `/waiting-room/${show.showId}/status${first === null ? '' : `?from=${first}`}`;
   const refresh =
     status.state === 'admitted'
       ? html`<meta http-equiv="refresh" content="0;url=${status.enterUrl}">`
       : status.pollAfterMs
-        ? html`<meta http-equiv="refresh" content="${Math.max(1, Math.round(status.pollAfterMs / 1000))}">`
+        ? html`<meta http-equiv="refresh" content="${Math.max(1, Math.round(status.pollAfterMs / 1000))};url=${again}">`
         : new Html('');
   const words = statusWords(i, show, status);
   const body =
     status.state === 'admitted'
-      ? html`<p>${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
-      : html`<p>${words.headline}</p>
-${status.state === 'waiting' ? html`<p class="big">${words.place}</p>${words.estimate ? html`<p class="muted">${words.estimate}</p>` : ''}` : ''}
+      ? html`<p id="headline">${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
+      : html`<p id="headline"${waiting && pausedFor(status) ? new Html(' class="notice"') : ''}>${words.headline}</p>
+${waiting
+  ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${ahead}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
+${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
+${progressBar(i, progressOf(first!, ahead))}
+<p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`
+  : ''}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.joinAgain')}</button></form>` : ''}
-${status.state === 'waiting' || status.state === 'pre_queue' ? html`<form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">${i.t('wait.leave')}</button></form>` : ''}`;
-  return roomPage(i, `/waiting-room/${show.showId}/status`, i.t('wait.pageTitle', { title: show.title }), html`${heading(i, show)}<div class="card">${body}</div>`, refresh);
+${waiting || status.state === 'pre_queue' ? html`<div class="actions"><form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">${i.t('wait.leave')}</button></form></div>` : ''}`;
+  return roomPage(i, `/waiting-room/${show.showId}/status`, i.t('wait.pageTitle', { title: show.title }), html`${heading(i, show)}<div class="card wait">${body}</div>`, html`${refresh}${STYLE}`);
 }

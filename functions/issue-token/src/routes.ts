@@ -221,7 +221,10 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         if (!claims) return h.redirect(`/waiting-room/${showId}`).code(303);
         const status = await room.status(showId, claims);
         if (status.token) keepToken(request, h, status.token);
-        return h.response(statusPage(visitorI18n(request), show, status)).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        // The count ahead when they first looked, which the page's refresh carries: where the progress bar starts.
+        const from = Number(request.query.from);
+        const firstAhead = Number.isSafeInteger(from) && from >= 0 ? from : undefined;
+        return h.response(statusPage(visitorI18n(request), show, status, { firstAhead })).type('text/html; charset=utf-8').header('cache-control', 'no-store');
       },
     },
     {

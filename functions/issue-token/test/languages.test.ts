@@ -66,7 +66,7 @@ describe('the waiting room in the visitor’s language', () => {
     for (const t of ['Entrando na fila…', '<button>Entrar na fila</button>', 'Deixe esta página aberta']) expect(ptBody).toContain(t);
     expect(ptBody).toContain(`href="/language/en?next=${encodeURIComponent(`/waiting-room/${showId}`)}"`);
     expect(ptBody).toContain('"America/Manaus"'); // the script formats in the cinema's zone too
-    expect(ptBody.length).toBeLessThan(12_000);
+    expect(ptBody.length).toBeLessThan(16_000); // its own styles, the leave dialog and the script's messages included
 
     for (const headers of [{ 'accept-language': 'en-US,en;q=0.9' }, { cookie: 'premiere_lang=en', 'accept-language': 'pt-BR' }]) {
       const en = await (await fetch(`${url}/waiting-room/${showId}`, { headers })).text();
@@ -81,16 +81,20 @@ describe('the waiting room in the visitor’s language', () => {
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
     const sessions = [newSession(), newSession(), newSession(), newSession()];
     for (const s of sessions) expect((await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': s } })).ok).toBe(true);
-    const statusPage = (session: string, headers: Record<string, string> = {}) => fetch(`${url}/waiting-room/${showId}/status`, { headers: { 'x-session-id': session, ...headers } }).then((r) => r.text());
+    const statusPage = (session: string, headers: Record<string, string> = {}, query = '') => fetch(`${url}/waiting-room/${showId}/status${query}`, { headers: { 'x-session-id': session, ...headers } }).then((r) => r.text());
     expect(await statusPage(sessions[1])).toContain('Você é o próximo da fila');
-    expect(await statusPage(sessions[2])).toContain('Falta 1 pessoa na sua frente');
+    expect(await statusPage(sessions[2])).toContain('<p class="big" id="place">1</p><p class="label">pessoa na sua frente</p>');
     const third = await statusPage(sessions[3]);
-    expect(third).toContain('Faltam 2 pessoas na sua frente');
+    expect(third).toContain('<p class="big" id="place">2</p><p class="label">pessoas na sua frente</p>');
+    expect(third).toContain('3 pessoas na fila'); // the one inside is not in line
+    // The refresh says how many were ahead at first: the bar goes on from there (2 of 4 places).
+    expect(third).toMatch(/content="\d+;url=\/waiting-room\/[^/]+\/status\?from=2"/);
+    expect(await statusPage(sessions[3], {}, '?from=4')).toContain('aria-valuenow="50" aria-valuetext="Você avançou 2 de 4 lugares"');
     expect(third).toMatch(/Espera estimada: (menos de um minuto|cerca de)/);
     expect(third).toContain('<button class="secondary">Sair da fila</button>');
     const en = await statusPage(sessions[3], { 'accept-language': 'en' });
-    expect(en).toContain('2 people ahead of you');
-    expect(await statusPage(sessions[2], { 'accept-language': 'en' })).toContain('1 person ahead of you');
+    expect(en).toContain('<p class="big" id="place">2</p><p class="label">people ahead of you</p>');
+    expect(await statusPage(sessions[2], { 'accept-language': 'en' })).toContain('<p class="label">person ahead of you</p>');
   });
 
   it('tells when sales open in the cinema’s time, not as an ISO time', async () => {
@@ -158,7 +162,7 @@ describe('every waiting-room page in both languages', () => {
     for (const page of pages(i18n('en'))) expect(keysIn(page)).toEqual([]);
     // The check sees English when there is some.
     expect(englishIn(waitingRoomPage(i18n('en'), show))).toEqual(expect.arrayContaining(['join', 'line', 'page']));
-    expect(statusPage(i18n('pt-BR'), show, { ...base, ahead: 7 })).toContain('Faltam 7 pessoas na sua frente');
+    expect(statusPage(i18n('pt-BR'), show, { ...base, ahead: 7 })).toContain('<p class="label">pessoas na sua frente</p>');
     expect(statusPage(i18n('pt-BR'), show, base)).toContain('Espera estimada: cerca de 3 minutos');
     expect(statusPage(i18n('en'), show, base)).toContain('Estimated wait: about 3 minutes');
     expect(statusPage(i18n('pt-BR'), show, statuses[2])).toContain('Não dá para estimar a espera até que as entradas voltem.');

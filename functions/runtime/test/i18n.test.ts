@@ -69,9 +69,9 @@ describe('the visitor’s language', () => {
 
   it('formats plurals, numbers, money and times per locale, times in the zone given (never the server’s)', () => {
     const [pt, en] = [i18n('pt-BR'), i18n('en')];
-    expect(pt.t('wait.ahead', { count: 1 })).toBe('Falta 1 pessoa na sua frente');
-    expect(pt.t('wait.ahead', { count: 1234 })).toBe('Faltam 1.234 pessoas na sua frente');
-    expect(en.t('wait.ahead', { count: 1234 })).toBe('1,234 people ahead of you');
+    expect(pt.t('wait.lineSize', { count: 1 })).toBe('1 pessoa na fila');
+    expect(pt.t('wait.lineSize', { count: 1234 })).toBe('1.234 pessoas na fila');
+    expect(en.t('wait.lineSize', { count: 1234 })).toBe('1,234 people in line');
     expect(pt.money(7000, 'BRL')).toBe('R$\u00a070,00');
     expect(en.money(7000, 'BRL')).toBe('R$70.00');
     const at = '2026-12-03T23:00:00Z';

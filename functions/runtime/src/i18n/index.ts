@@ -87,6 +87,8 @@ export const DATE_STYLES = {
   day: { weekday: 'short', day: 'numeric', month: 'short' },
   /** "20:00" / "08:00 PM" */
   time: { hour: '2-digit', minute: '2-digit' },
+  /** To the second, for "updated at": "20:00:05" / "08:00:05 PM" */
+  clock: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
   /** A calendar date: "3 de dez. de 2026" */
   date: { day: 'numeric', month: 'short', year: 'numeric' },
 } as const satisfies Record<string, Intl.DateTimeFormatOptions>;
