@@ -80,14 +80,26 @@ const SCRIPT = `(function () {
   }
   function soldOut(b) {
     text('headline', refusal(b));
-    var list = $('alternatives');
-    (b.alternatives || []).forEach(function (a) {
-      var li = document.createElement('li'), link = document.createElement('a');
-      link.href = a.url; link.className = 'show';
-      link.textContent = a.cinemaName + ', ' + a.city + ' · ' + when(a.startsAt, 'dateTime', a.timeZone);
+    // Each other show as the sold-out page lists it (alternativesList): when, then where.
+    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') };
+    var list = $('alternatives'), alternatives = b.alternatives || [];
+    alternatives.forEach(function (a) {
+      var li = document.createElement('li'), link = document.createElement('a'), at = document.createElement('strong'), where = document.createElement('span');
+      link.href = a.url; link.className = 'show alt';
+      at.textContent = when(a.startsAt, 'dateTime', a.timeZone);
+      where.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
+      link.appendChild(at); link.appendChild(document.createTextNode(' ')); link.appendChild(where);
       li.appendChild(link); list.appendChild(li);
     });
-    if ((b.alternatives || []).length) $('others').hidden = false;
+    if (!alternatives.length) {
+      var none = document.createElement('li');
+      none.textContent = t('wait.noAlternatives');
+      list.appendChild(none);
+    }
+    $('others').hidden = false;
+    // "Keep this page open: it moves on to seat selection" no longer holds.
+    var keepOpen = $('others').nextElementSibling;
+    if (keepOpen && keepOpen.tagName === 'P') keepOpen.hidden = true;
   }
   function render(s) {
     if (s.token) token = s.token;
@@ -160,11 +172,12 @@ ${script}`,
   );
 }
 
+/** Each other show: when (on its cinema's clock), then where; the page's script lists them alike (soldOut). */
 const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
     : html`<h2>${i.t('wait.alternatives')}</h2><ul>${alternatives.map(
-        (a) => html`<li><a class="show" href="${a.url}">${a.cinemaName}, ${a.city} · ${roomType(i, a.roomType)} · ${i.when(a.startsAt, a.timeZone)}</a></li>`,
+        (a) => html`<li><a class="show alt" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomType(i, a.roomType) })}</span></a></li>`,
       )}</ul>`;
 
 export type Refusal = 'sold_out' | 'drained' | 'started';

@@ -35,6 +35,8 @@ export const en: Catalog = {
   'catalog.nothingAt': 'Nothing at {path}.',
   'catalog.seeWhatsOn': "See what's on",
 
+  'soldOut.where': '{cinema}, {city} · {room} room',
+
   'wait.pageTitle': 'Waiting room · {title}',
   'wait.joining': 'Joining the line…',
   'wait.join': 'Join the line',

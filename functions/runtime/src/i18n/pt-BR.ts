@@ -38,6 +38,8 @@ export const ptBR = {
   'catalog.nothingAt': 'Não há nada em {path}.',
   'catalog.seeWhatsOn': 'Ver a programação',
 
+  'soldOut.where': '{cinema}, {city} · sala {room}',
+
   'wait.pageTitle': 'Sala de espera · {title}',
   'wait.joining': 'Entrando na fila…',
   'wait.join': 'Entrar na fila',

@@ -1,0 +1,215 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { DATE_STYLES, i18n, type Locale } from '@premiere/runtime';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { eventually } from '@premiere/runtime/testing';
+import { NO_JOIN_LIMITS } from '../../packages/waiting-room/test/fixtures';
+import { freePort } from '../src/backing';
+import { startStack, whenUp } from './run-stack';
+
+/**
+ * A sold-out show in a real browser, and the catalog's pages, on one local stack: the premiere
+ * (24 seats, no overbooking) sold out honestly, by 24 visitors taking its 24 waiting-room tokens
+ * through the API (admissions and absences last an hour here, so none comes back during the
+ * test). A visitor then opening its waiting room, with and without JavaScript, is told it is sold
+ * out and offered the other shows of the movie, each by cinema, city, room and time in the
+ * cinema's zone (the browser is in Tokyo, so the browser's zone would show), one tap from its
+ * waiting room. axe-core finds no serious or critical problem on any page; screenshots land in
+ * test-artifacts/sold-out and test-artifacts/catalog.
+ */
+const SOLD_OUT_ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/sold-out');
+const CATALOG_ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/catalog');
+const PREMIERE = 'last-starfall-premiere';
+const SEATS = 24;
+const LOCALES: Locale[] = ['pt-BR', 'en'];
+const DEVICES: Record<string, BrowserContextOptions> = {
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  desktop: { viewport: { width: 1280, height: 800 } },
+};
+
+interface Alternative { showId: string; cinemaName: string; city: string; roomType: string; startsAt: string; timeZone: string; url: string }
+
+let stack: ReturnType<typeof startStack>;
+let stateDir: string;
+let edge: string;
+/** The alternatives the API offers a joiner refused for sold out. */
+let offered: Alternative[];
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-sold-out-'));
+  stack = startStack(stateDir, await freePort(), { OVERBOOKING_DEFAULT: '0', ADMISSION_TTL_SECONDS: '3600', GONE_AFTER_SECONDS: '3600', ...NO_JOIN_LIMITS });
+  edge = (await whenUp(stack)).edge;
+  for (let i = 0; i < SEATS; i++) {
+    const joined = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': `sold-out-session-${String(i).padStart(6, '0')}` } });
+    expect(joined.status).toBe(201);
+  }
+  const refused = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': 'sold-out-session-latecomer' } });
+  expect(refused.status).toBe(410);
+  const body = await refused.json();
+  expect(body.error).toBe('sold_out');
+  offered = body.alternatives;
+  expect(offered.length).toBeGreaterThan(0);
+}, 120_000);
+afterAll(async () => {
+  stack?.child.kill('SIGINT');
+  await stack?.exited;
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+}, 30_000);
+
+/** What an alternative must say, in the visitor's language: its cinema, city, room and time on the cinema's clock. */
+function expectDescribes(text: string, a: Alternative, locale: Locale) {
+  const i = i18n(locale);
+  const onCinemaClock = new Intl.DateTimeFormat(locale, { ...DATE_STYLES.dateTime, timeZone: a.timeZone }).format(new Date(a.startsAt));
+  const onBrowserClock = new Intl.DateTimeFormat(locale, { ...DATE_STYLES.dateTime, timeZone: 'Asia/Tokyo' }).format(new Date(a.startsAt));
+  expect(text).toContain(a.cinemaName);
+  expect(text).toContain(a.city);
+  expect(text).toContain(i.t(`room.${a.roomType}` as 'room.regular'));
+  expect(text).toContain(onCinemaClock);
+  expect(text).not.toContain(onBrowserClock);
+}
+
+/**
+ * axe-core on a page opened without JavaScript (where no script can be added): the same HTML, at
+ * the same size, in a page that runs scripts (the sold-out page has none of its own).
+ */
+async function problemsWithoutScripts(browser: Browser, page: Page, options: BrowserContextOptions) {
+  const context = await browser.newContext(options);
+  try {
+    const copy = await context.newPage();
+    await copy.setContent(await page.content());
+    return await accessibilityProblems(copy);
+  } finally {
+    await context.close();
+  }
+}
+
+/** The alternatives a page lists: where each leads and what it says. */
+const listed = (page: Page, selector: string) =>
+  page.$$eval(selector, (links) => links.map((a) => ({ href: a.getAttribute('href'), text: (a.textContent ?? '').replace(/\s+/g, ' ').trim() })));
+
+const browserTest = canRunBrowser ? describe : describe.skip;
+browserTest('a sold-out show in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser(SOLD_OUT_ARTIFACTS);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** The alternatives each page listed, by locale: the page with and without JavaScript must say the same. */
+  const seen: Record<string, { href: string | null; text: string }[]> = {};
+
+  for (const locale of LOCALES) {
+    for (const [device, options] of Object.entries(DEVICES)) {
+      it(`${locale} on a ${device}, with JavaScript: says sold out, lists the other shows, one tap from their waiting room`, async () => {
+        const context = await browser.newContext({ ...options, locale, timezoneId: 'Asia/Tokyo' });
+        const page = await context.newPage();
+        const shot = (name: string) => page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
+        try {
+          await page.goto(`${edge}/waiting-room/${PREMIERE}`);
+          await page.waitForSelector('#others:not([hidden])');
+          expect(await page.textContent('#headline')).toBe(i18n(locale).t('wait.refused.sold_out'));
+          const links = await listed(page, '#alternatives a');
+          expect(links.map((l) => l.href)).toEqual(offered.map((a) => a.url));
+          links.forEach((l, n) => expectDescribes(l.text, offered[n], locale));
+          seen[`${locale}-js`] = links;
+          expect(await accessibilityProblems(page)).toEqual([]);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+          await shot('1-sold-out');
+          const first = page.locator('#alternatives a').first();
+          if (options.hasTouch) await first.tap();
+          else await first.click();
+          await page.waitForURL(`**${offered[0].url}`);
+          await shot('2-alternative');
+        } catch (err) {
+          await shot('failed').catch(() => undefined);
+          throw err;
+        } finally {
+          await context.close();
+        }
+      }, 60_000);
+
+      it(`${locale} on a ${device}, without JavaScript: the join button leads to the sold-out page with the same alternatives`, async () => {
+        const context = await browser.newContext({ ...options, locale, timezoneId: 'Asia/Tokyo', javaScriptEnabled: false });
+        const page = await context.newPage();
+        const shot = (name: string) => page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `${locale}-${device}-nojs-${name}.png`), fullPage: true });
+        try {
+          await page.goto(`${edge}/waiting-room/${PREMIERE}`);
+          await page.click('#join button');
+          await page.waitForURL(`**/waiting-room/${PREMIERE}/join`);
+          expect(await page.textContent('main')).toContain(i18n(locale).t('wait.refused.sold_out'));
+          const links = await listed(page, 'main ul a');
+          expect(links.map((l) => l.href)).toEqual(offered.map((a) => a.url));
+          links.forEach((l, n) => expectDescribes(l.text, offered[n], locale));
+          if (seen[`${locale}-js`]) expect(links).toEqual(seen[`${locale}-js`]);
+          expect(await problemsWithoutScripts(browser, page, options)).toEqual([]);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+          await shot('1-sold-out');
+          const first = page.locator('main ul a').first();
+          if (options.hasTouch) await first.tap();
+          else await first.click();
+          await page.waitForURL(`**${offered[0].url}`);
+          await shot('2-alternative');
+        } catch (err) {
+          await shot('failed').catch(() => undefined);
+          throw err;
+        } finally {
+          await context.close();
+        }
+      }, 60_000);
+    }
+  }
+});
+
+browserTest('the catalog’s pages in a real browser', () => {
+  let browser: Browser;
+  let day: string;
+  beforeAll(async () => {
+    browser = await launchBrowser(CATALOG_ARTIFACTS);
+    // A day with shows in São Paulo, on the cinema's calendar.
+    const movie = await (await fetch(`${edge}/api/movies/harbor-lights`)).json();
+    day = movie.shows.find((s: { city: string }) => s.city === 'São Paulo').localStartsAt.slice(0, 10);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const PAGES: [string, () => string, number][] = [
+    ['1-home', () => '/', 200],
+    ['2-movie', () => '/movies/last-starfall', 200],
+    ['3-movie-city-day', () => `/movies/harbor-lights?city=${encodeURIComponent('São Paulo')}&day=${day}`, 200],
+    ['4-cinema', () => '/cinemas/paulista', 200],
+    ['5-not-found', () => '/no-such-page', 404],
+  ];
+  for (const locale of LOCALES) {
+    for (const [device, options] of Object.entries(DEVICES)) {
+      it(`${locale} on a ${device}: every page has no serious accessibility problem and fits the screen`, async () => {
+        const context = await browser.newContext({ ...options, locale, timezoneId: 'Asia/Tokyo' });
+        const page = await context.newPage();
+        let name = 'start';
+        try {
+          for (const [shotName, pathOf, status] of PAGES) {
+            name = shotName;
+            const response = await page.goto(`${edge}${pathOf()}`);
+            expect(response?.status()).toBe(status);
+            expect(await page.getAttribute('html', 'lang')).toBe(locale);
+            expect({ page: name, problems: await accessibilityProblems(page) }).toEqual({ page: name, problems: [] });
+            expect({ page: name, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({ page: name, width: options.viewport!.width });
+            await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
+          }
+          // The sold-out premiere reads as sold out on its movie's page.
+          await page.goto(`${edge}/movies/last-starfall`);
+          await eventually(async () => (await page.reload(), page.locator('.show.sold_out').count()), 10_000, 500);
+        } catch (err) {
+          await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}-failed.png`), fullPage: true }).catch(() => undefined);
+          throw err;
+        } finally {
+          await context.close();
+        }
+      }, 60_000);
+    }
+  }
+});
