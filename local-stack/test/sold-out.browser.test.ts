@@ -22,6 +22,7 @@ import { startStack, whenUp } from './run-stack';
 const SOLD_OUT_ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/sold-out');
 const CATALOG_ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/catalog');
 const PREMIERE = 'last-starfall-premiere';
+const ROOM_WORDS = { regular: 'room.regular', imax: 'room.imax', vip: 'room.vip' } as const;
 const SEATS = 24;
 const LOCALES: Locale[] = ['pt-BR', 'en'];
 const DEVICES: Record<string, BrowserContextOptions> = {
@@ -200,9 +201,24 @@ browserTest('the catalog’s pages in a real browser', () => {
             expect({ page: name, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({ page: name, width: options.viewport!.width });
             await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
           }
-          // The sold-out premiere reads as sold out on its movie's page.
+          const i = i18n(locale);
+          // Links in the site's blue, not the browser's default.
+          await page.goto(`${edge}/`);
+          expect(await page.$$eval('main a', (links) => links.filter((a) => getComputedStyle(a).color === 'rgb(0, 0, 238)').length)).toBe(0);
+          // The sold-out premiere says so in words on its movie's page, not only by a line through its time.
           await page.goto(`${edge}/movies/last-starfall`);
           await eventually(async () => (await page.reload(), page.locator('.show.sold_out').count()), 10_000, 500);
+          expect(await page.textContent('.show.sold_out')).toContain(i.t('catalog.soldOut'));
+          // A cinema's times each say their room, inside the button one taps.
+          await page.goto(`${edge}/cinemas/paulista`);
+          const rooms = Object.values(ROOM_WORDS).map((key) => i.t(key));
+          for (const text of await page.$$eval('main .show', (all) => all.map((a) => a.textContent ?? ''))) expect(rooms.some((r) => text.includes(r))).toBe(true);
+          // A filtered page says what it shows, and leads to every show of the movie.
+          await page.goto(`${edge}/movies/harbor-lights?city=${encodeURIComponent('São Paulo')}&day=${day}`);
+          expect(await page.textContent('main .filter')).toContain(i.t('catalog.showingInOn', { city: 'São Paulo', day: i.date(day) }));
+          await page.click('main .filter a');
+          await page.waitForURL(`${edge}/movies/harbor-lights`);
+          await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-6-movie-all-shows.png`), fullPage: true });
         } catch (err) {
           await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}-failed.png`), fullPage: true }).catch(() => undefined);
           throw err;

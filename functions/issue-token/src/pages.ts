@@ -80,26 +80,17 @@ const SCRIPT = `(function () {
   }
   function soldOut(b) {
     text('headline', refusal(b));
-    // Each other show as the sold-out page lists it (alternativesList): when, then where.
-    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') };
-    var list = $('alternatives'), alternatives = b.alternatives || [];
-    alternatives.forEach(function (a) {
-      var li = document.createElement('li'), link = document.createElement('a'), at = document.createElement('strong'), where = document.createElement('span');
-      link.href = a.url; link.className = 'show alt';
-      at.textContent = when(a.startsAt, 'dateTime', a.timeZone);
-      where.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
-      link.appendChild(at); link.appendChild(document.createTextNode(' ')); link.appendChild(where);
-      li.appendChild(link); list.appendChild(li);
+    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') }, list = $('alternatives'), all = b.alternatives || [], k = $('others').nextElementSibling;
+    all.forEach(function (a) {
+      var li = list.appendChild(document.createElement('li'));
+      li.innerHTML = '<a class="show alt"><strong></strong> <span></span></a>';
+      li.firstChild.href = a.url;
+      li.firstChild.firstChild.textContent = when(a.startsAt, 'dateTime', a.timeZone);
+      li.firstChild.lastChild.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
     });
-    if (!alternatives.length) {
-      var none = document.createElement('li');
-      none.textContent = t('wait.noAlternatives');
-      list.appendChild(none);
-    }
+    if (!all.length) list.appendChild(document.createElement('li')).textContent = t('wait.noAlternatives');
     $('others').hidden = false;
-    // "Keep this page open: it moves on to seat selection" no longer holds.
-    var keepOpen = $('others').nextElementSibling;
-    if (keepOpen && keepOpen.tagName === 'P') keepOpen.hidden = true;
+    if (k && k.tagName === 'P') k.hidden = true;
   }
   function render(s) {
     if (s.token) token = s.token;
@@ -172,7 +163,10 @@ ${script}`,
   );
 }
 
-/** Each other show: when (on its cinema's clock), then where; the page's script lists them alike (soldOut). */
+/**
+ * Each other show: when (on its cinema's clock), then where. The waiting room's script lists them
+ * alike when its join is refused (soldOut), and hides "keep this page open", which no longer holds.
+ */
 const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
