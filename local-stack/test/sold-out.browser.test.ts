@@ -24,6 +24,7 @@ const CATALOG_ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/catalog'
 const PREMIERE = 'last-starfall-premiere';
 const ROOM_WORDS = { regular: 'room.regular', imax: 'room.imax', vip: 'room.vip' } as const;
 const SEATS = 24;
+const ADMIN_TOKEN = 'sold-out-test-admin-token-0123456789';
 const LOCALES: Locale[] = ['pt-BR', 'en'];
 const DEVICES: Record<string, BrowserContextOptions> = {
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
@@ -40,7 +41,17 @@ let offered: Alternative[];
 
 beforeAll(async () => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-sold-out-'));
-  stack = startStack(stateDir, await freePort(), { OVERBOOKING_DEFAULT: '0', ADMISSION_TTL_SECONDS: '3600', GONE_AFTER_SECONDS: '3600', ...NO_JOIN_LIMITS });
+  stack = startStack(stateDir, await freePort(), {
+    OVERBOOKING_DEFAULT: '0',
+    ADMISSION_TTL_SECONDS: '3600',
+    GONE_AFTER_SECONDS: '3600',
+    ...NO_JOIN_LIMITS,
+    // For selling a 40-seat room in two visits (sold out while someone waits), told within seconds.
+    ADMIN_TOKEN,
+    MAX_SEATS_PER_VISIT: '20',
+    ADDRESS_HELD_SEATS_SHARE: '0',
+    STATUS_POLL_MAX_SECONDS: '3',
+  });
   edge = (await whenUp(stack)).edge;
   for (let i = 0; i < SEATS; i++) {
     const joined = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': `sold-out-session-${String(i).padStart(6, '0')}` } });
@@ -69,6 +80,28 @@ function expectDescribes(text: string, a: Alternative, locale: Locale) {
   expect(text).toContain(i.t(`room.${a.roomType}` as 'room.regular'));
   expect(text).toContain(onCinemaClock);
   expect(text).not.toContain(onBrowserClock);
+}
+
+let buyers = 0;
+/** A visitor who joins through the API and is let into seat selection (the zone has room). */
+async function admittedBuyer(showId: string) {
+  const session = `sold-out-buyer-${String(++buyers).padStart(6, '0')}`;
+  const joined = await (await fetch(`${edge}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+  const status = await eventually(async () => {
+    const s = await (await fetch(`${edge}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${joined.token}`, 'x-session-id': session } })).json();
+    return s.state === 'admitted' ? s : null;
+  }, 20_000, 300);
+  const zone = await (await fetch(`${edge}${status.enterUrl}`, { headers: { 'x-session-id': session } })).json();
+  return { headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' }, zone };
+}
+
+/** A buyer holds these seats and pays for them, until the order is confirmed. */
+async function buy(buyer: Awaited<ReturnType<typeof admittedBuyer>>, seats: string[]) {
+  const held = await fetch(`${edge}${buyer.zone.orders}`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ seats: seats.map((seat) => ({ seat, ticketType: 'full' })) }) });
+  expect(held.status).toBe(201);
+  const { orderId } = await held.json();
+  expect((await fetch(`${edge}/checkout/api/orders/${orderId}/payment`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ paymentToken: 'tok_visa' }) })).status).toBe(202);
+  await eventually(async () => (await (await fetch(`${edge}/checkout/api/orders/${orderId}`, { headers: buyer.headers })).json()).state === 'confirmed', 30_000, 300);
 }
 
 /**
@@ -228,4 +261,47 @@ browserTest('the catalog’s pages in a real browser', () => {
       }, 60_000);
     }
   }
+});
+
+browserTest('sold out while waiting, in a real browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser(SOLD_OUT_ARTIFACTS);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('a visitor in line (admissions paused) is told, within seconds, that the last seats were sold', async () => {
+    // A show in a 40-seat room, later than an hour from now.
+    const cinema = await (await fetch(`${edge}/api/cinemas/pinheiros`)).json();
+    const show = cinema.shows.find((s: { roomType: string; startsAt: string; salesOpenAt: string | null }) => s.roomType === 'vip' && !s.salesOpenAt && Date.parse(s.startsAt) > Date.now() + 3_600_000);
+    const first = await admittedBuyer(show.id);
+    const second = await admittedBuyer(show.id);
+    const map = await (await fetch(`${edge}${first.zone.seatMap}`, { headers: first.headers })).json();
+    const seats: string[] = map.rows.flatMap((r: { seats: { seat: string }[] }) => r.seats.map((x) => x.seat));
+    expect(seats).toHaveLength(40);
+    // Nobody else gets in meanwhile: the visitor stays in line.
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    expect((await fetch(`${edge}/admin/api/shows/${show.id}/pause`, { method: 'POST', headers: admin })).status).toBe(200);
+
+    const context = await browser.newContext({ ...DEVICES.phone, locale: 'pt-BR', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    const shot = (name: string) => page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `pt-BR-phone-while-waiting-${name}.png`), fullPage: true });
+    try {
+      await page.goto(`${edge}/waiting-room/${show.id}`);
+      await page.waitForFunction((text) => document.getElementById('headline')?.textContent === text, i18n('pt-BR').t('wait.paused'), { timeout: 20_000 });
+      await shot('1-waiting');
+      await buy(first, seats.slice(0, 20));
+      await buy(second, seats.slice(20));
+      await page.waitForFunction((text) => document.getElementById('headline')?.textContent === text, i18n('pt-BR').t('wait.soldOutWhileWaiting'), { timeout: 20_000 });
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await shot('2-sold-out');
+    } catch (err) {
+      await shot('failed').catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });
