@@ -271,19 +271,19 @@ export const ADMIN_SCRIPT = String.raw`
       return b;
     };
     var safe = el('div', { class: 'group' }, [
-      button('resume', 'Retomar admissões', 'primary', function (show) { act(c, 'POST', '/resume', null, 'Admissões retomadas às ' + clock.format(new Date()) + '.'); }),
-      button('undrain', 'Reabrir a fila', 'primary', function (show) { act(c, 'POST', '/undrain', null, 'Fila reaberta às ' + clock.format(new Date()) + ': novos visitantes recebem senha de novo.'); }),
+      button('resume', 'Retomar admissões', 'primary', function (show) { act(c, 'POST', '/resume', null, 'Admissões retomadas às ' + clock.format(new Date()) + '.', 'pause'); }),
+      button('undrain', 'Reabrir a fila', 'primary', function (show) { act(c, 'POST', '/undrain', null, 'Fila reaberta às ' + clock.format(new Date()) + ': novos visitantes recebem senha de novo.', 'drain'); }),
       button('settings', 'Ajustes…', '', openSettings),
     ]);
     c.dangerZone = el('div', { class: 'danger-zone', role: 'group', 'aria-label': 'Ações que param a venda' }, [
       el('span', { class: 'title', 'aria-hidden': 'true', text: 'Param a venda · pedem confirmação' }),
       button('pause', 'Pausar admissões', 'danger', function (show) {
         ask('Pausar as admissões?', describe(show) + ' Ninguém mais entra na zona de compra até você retomar; as ' + nf.format(show.waiting) + ' pessoas na fila mantêm o lugar e veem o aviso de pausa.', 'Pausar admissões')
-          .then(function (yes) { if (yes) act(c, 'POST', '/pause', null, 'Admissões pausadas às ' + clock.format(new Date()) + '. Quem está na fila mantém o lugar.'); });
+          .then(function (yes) { if (yes) act(c, 'POST', '/pause', null, 'Admissões pausadas às ' + clock.format(new Date()) + '. Quem está na fila mantém o lugar.', 'resume'); });
       }),
       button('drain', 'Fechar a fila', 'danger', function (show) {
         ask('Fechar a fila?', describe(show) + ' Novos visitantes não recebem senha e veem as outras sessões; quem já está na fila continua andando.', 'Fechar a fila')
-          .then(function (yes) { if (yes) act(c, 'POST', '/drain', null, 'Fila fechada às ' + clock.format(new Date()) + ': novos visitantes não recebem senha.'); });
+          .then(function (yes) { if (yes) act(c, 'POST', '/drain', null, 'Fila fechada às ' + clock.format(new Date()) + ': novos visitantes não recebem senha.', 'undrain'); });
       }),
     ]);
     root.appendChild(el('div', { class: 'actions' }, [safe, c.dangerZone]));
@@ -292,7 +292,11 @@ export const ADMIN_SCRIPT = String.raw`
   function describe(s) { return s.title + ' — ' + s.cinemaName + ', ' + when(s.startsAt, s.timeZone) + '.'; }
 
   function result(c, kind, text) { c.result.className = 'result' + (kind ? ' ' + kind : ''); c.result.textContent = text; }
-  function act(c, method, path, body, done) {
+  /**
+   * Runs an action on a show. The button pressed is then hidden (Pause gives way to Resume): the
+   * keyboard's focus, lost with it, goes to the one that undoes it (undo), so Enter undoes.
+   */
+  function act(c, method, path, body, done, undo) {
     result(c, '', '');
     Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = true; });
     return api(method, '/admin/api/shows/' + encodeURIComponent(c.show.showId) + path, body).then(function (state) {
@@ -300,7 +304,12 @@ export const ADMIN_SCRIPT = String.raw`
       result(c, 'ok', done);
     }, function (e) {
       if (!(e instanceof Unauthorized)) result(c, 'error', 'Erro: ' + e.message + '. Nada mudou.');
-    }).then(function () { Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = false; }); poll(); });
+    }).then(function () {
+      Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = false; });
+      var f = document.activeElement, lost = !f || f === document.body || (c.root.contains(f) && f.offsetParent === null);
+      if (lost && undo && !c.buttons[undo].hidden) c.buttons[undo].focus();
+      poll();
+    });
   }
 
   // The dialogs: a question for the dangerous actions (Cancel focused first), and the settings.

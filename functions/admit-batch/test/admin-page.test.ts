@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Browser, Page } from 'playwright-core';
-import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { issueToken } from '../../issue-token/src';
@@ -17,6 +17,7 @@ import { recordOrders } from './fixtures';
  * axe-core finding no serious or critical violation. Screenshots land in test-artifacts/admin.
  */
 const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/admin');
+const KEYBOARD_ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/operators');
 const AXE = require.resolve('axe-core/axe.min.js');
 
 let db: TestDatabase;
@@ -267,4 +268,88 @@ browserTest('the operators’ page in a real browser', () => {
       }
     }
   }, 120_000);
+
+  it('by keyboard alone, on a phone and a desktop: signs in, pauses (Escape cancels, Space or Enter confirms), resumes, closes the line and reopens it', async () => {
+    const show = await addTestShow(db.url, { seats: 30, startsAt: new Date(startsAt.getTime() + 6 * 3_600_000), zoneCapacity: 2 });
+    for (let i = 0; i < 3; i++) await join(show);
+    const showState = async () => (await fetch(`${url}/admin/api/shows/${show}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json();
+    for (const [device, viewport] of Object.entries(viewports)) {
+      const context = await browser.newContext({ viewport, timezoneId: 'Asia/Tokyo', ...(device === 'phone' ? { isMobile: true, hasTouch: true } : {}) });
+      const page = await context.newPage();
+      const shot = (name: string) => page.screenshot({ path: path.join(KEYBOARD_ARTIFACTS, `${device}-keyboard-${name}.png`), fullPage: true });
+      /** What has the focus: its id, or a button's text and its show. */
+      const focused = () => page.evaluate(() => {
+        const e = document.activeElement as HTMLElement | null;
+        return { id: e?.id ?? '', text: (e?.textContent ?? '').trim(), show: e?.closest('[data-show]')?.getAttribute('data-show') ?? null, inDialog: !!e?.closest('dialog') };
+      });
+      /** Tab (forwards) until the focus is where `wanted` says: a keyboard user's way there. */
+      const tabTo = async (wanted: (f: Awaited<ReturnType<typeof focused>>) => boolean, what: string) => {
+        for (let n = 0; n < 80; n++) {
+          if (wanted(await focused())) return;
+          await page.keyboard.press('Tab');
+        }
+        throw new Error(`Tab never reached ${what}; the focus is on ${JSON.stringify(await focused())}`);
+      };
+      const button = (text: string) => (f: Awaited<ReturnType<typeof focused>>) => f.show === show && f.text === text && !f.inDialog;
+      const dialog = page.getByRole('dialog');
+      try {
+        await page.goto(`${url}/admin`);
+        await tabTo((f) => f.id === 'token', 'the token field');
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await page.keyboard.type(TEST_ADMIN_TOKEN);
+        await page.keyboard.press('Enter');
+        await page.locator(`[data-show="${show}"]`).waitFor();
+        expect((await focused()).id).toBe('rooms-title'); // where a screen reader learns it is signed in
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot('1-signed-in');
+
+        // Pause: Enter asks, Escape cancels (nothing changes, the focus back on the button).
+        await tabTo(button('Pausar admissões'), 'Pausar admissões');
+        await page.keyboard.press('Enter');
+        await dialog.waitFor();
+        expect((await focused()).text).toBe('Cancelar'); // the safe answer first
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot('2-confirm-pause');
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden' });
+        expect((await showState()).paused).toBe(false);
+        expect(button('Pausar admissões')(await focused())).toBe(true);
+
+        // Space asks again; Tab to the confirming button, Space pauses; the focus lands on Resume.
+        await page.keyboard.press('Space');
+        await dialog.waitFor();
+        await page.keyboard.press('Tab');
+        expect((await focused()).text).toBe('Pausar admissões');
+        await page.keyboard.press('Space');
+        await dialog.waitFor({ state: 'hidden' });
+        await eventually(async () => (await showState()).paused === true, 5_000);
+        await eventually(async () => button('Retomar admissões')(await focused()), 5_000);
+        await shot('3-paused');
+        await page.keyboard.press('Enter');
+        await eventually(async () => (await showState()).paused === false, 5_000);
+        await eventually(async () => button('Pausar admissões')(await focused()), 5_000);
+
+        // Close the line: Enter asks, Tab and Enter confirm; the focus lands on Reopen, Enter reopens.
+        await tabTo(button('Fechar a fila'), 'Fechar a fila');
+        await page.keyboard.press('Enter');
+        await dialog.waitFor();
+        await page.keyboard.press('Tab');
+        expect((await focused()).text).toBe('Fechar a fila');
+        await page.keyboard.press('Enter');
+        await eventually(async () => (await showState()).draining === true, 5_000);
+        await eventually(async () => button('Reabrir a fila')(await focused()), 5_000);
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot('4-drained');
+        await page.keyboard.press('Enter');
+        await eventually(async () => (await showState()).draining === false, 5_000);
+        await eventually(async () => button('Fechar a fila')(await focused()), 5_000);
+        await shot('5-reopened');
+      } catch (err) {
+        await shot('failed').catch(() => undefined);
+        throw err;
+      } finally {
+        await context.close();
+      }
+    }
+  }, 90_000);
 });

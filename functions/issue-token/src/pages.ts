@@ -116,14 +116,17 @@ const SCRIPT = `(function () {
   }
   function soldOut(b) {
     text('headline', refusal(b));
-    var list = $('alternatives');
-    (b.alternatives || []).forEach(function (a) {
-      var li = document.createElement('li'), link = document.createElement('a');
-      link.href = a.url; link.className = 'show';
-      link.textContent = a.cinemaName + ', ' + a.city + ' · ' + when(a.startsAt, 'dateTime', a.timeZone);
-      li.appendChild(link); list.appendChild(li);
+    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') }, list = $('alternatives'), all = b.alternatives || [], k = $('others').nextElementSibling;
+    all.forEach(function (a) {
+      var li = list.appendChild(document.createElement('li'));
+      li.innerHTML = '<a class="show alt"><strong></strong> <span></span></a>';
+      li.firstChild.href = a.url;
+      li.firstChild.firstChild.textContent = when(a.startsAt, 'dateTime', a.timeZone);
+      li.firstChild.lastChild.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
     });
-    if ((b.alternatives || []).length) $('others').hidden = false;
+    if (!all.length) list.appendChild(document.createElement('li')).textContent = t('wait.noAlternatives');
+    $('others').hidden = false;
+    if (k && k.tagName === 'P') k.hidden = true;
   }
   // Alive while answers come; reconnecting when they fail. The time is the server's (its Date header).
   function live(ok, r) {
@@ -253,11 +256,15 @@ ${script}`,
   );
 }
 
+/**
+ * Each other show: when (on its cinema's clock), then where. The waiting room's script lists them
+ * alike when its join is refused (soldOut), and hides "keep this page open", which no longer holds.
+ */
 const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
     : html`<h2>${i.t('wait.alternatives')}</h2><ul>${alternatives.map(
-        (a) => html`<li><a class="show" href="${a.url}">${a.cinemaName}, ${a.city} · ${roomType(i, a.roomType)} · ${i.when(a.startsAt, a.timeZone)}</a></li>`,
+        (a) => html`<li><a class="show alt" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomType(i, a.roomType) })}</span></a></li>`,
       )}</ul>`;
 
 export type Refusal = 'sold_out' | 'drained' | 'started';

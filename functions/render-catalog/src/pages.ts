@@ -30,11 +30,27 @@ const time = (i: Translator, s: Show) => i.when(s.startsAt, s.timeZone, 'time');
 const day = (s: Show) => s.localStartsAt.slice(0, 10);
 const dayLabel = (i: Translator, s: Show) => i.when(s.startsAt, s.timeZone, 'day');
 
-function showLink(i: Translator, s: ShowWithAvailability): Html {
-  if (s.availability === 'sold_out') return html`<span class="show sold_out" title="${i.t('catalog.soldOut')}">${time(i, s)}</span>`;
+/** A show's time as a button to its waiting room; `room`: its room type, said inside it (a cinema's page). */
+function showLink(i: Translator, s: ShowWithAvailability, room?: string): Html {
+  const roomTag = room ? html` <small>${room}</small>` : '';
+  if (s.availability === 'sold_out') return html`<span class="show sold_out"><s>${time(i, s)}</s>${roomTag} <small>${i.t('catalog.soldOut')}</small></span>`;
   const label = s.availability === 'few_left' ? i.t('catalog.fewLeft') : '';
-  return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${label ? html` <small>${label}</small>` : ''}</a>`;
+  return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${roomTag}${label ? html` <small>${label}</small>` : ''}</a>`;
 }
+
+/**
+ * The catalog's own looks, on top of the shared page's: links in the site's blue, movies and
+ * cinemas as cards, showtimes as buttons a thumb can hit (44 px).
+ */
+const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h3:first-child{margin-top:0}
+.movie a.title{font-size:1.1rem;font-weight:700;text-decoration:none}.movie a.title:hover{text-decoration:underline}
+.movie .synopsis{margin-top:.3rem}.movies .card{margin:0 0 .6rem}
+@media (min-width:48rem){.movies{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}.movies .card{margin:0}}.cinemas{display:flex;flex-wrap:wrap;gap:.5rem}.cinemas li{margin:0}
+.cinemas a{display:flex;flex-direction:column;justify-content:center;min-height:2.75rem;padding:.5rem .9rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 2px #0002;text-decoration:none;font-weight:700}
+.cinemas a span{font-weight:400;color:#666;font-size:.9rem}
+.room+.room{margin-top:.8rem;padding-top:.6rem;border-top:1px solid #e5e5ea}.day{margin:.5rem 0}.day .label{font-weight:600}
+.shows{margin-top:.3rem}.show{box-sizing:border-box;min-height:2.75rem;display:inline-flex;align-items:center;gap:.35rem}.show small{font-size:.75rem}
+.show.sold_out{text-decoration:none}.filter{background:#fff;border-radius:.5rem;padding:.6rem .9rem;box-shadow:0 1px 2px #0002}</style>`;
 
 /** Groups shows by city, cinema, room type and day, in that order (the movie page's layout). */
 function grouped(shows: ShowWithAvailability[]) {
@@ -62,15 +78,15 @@ export async function renderHome(db: pg.Pool, format: 'html' | 'json', visitor: 
     const bySection = Object.fromEntries(SECTIONS.map(([status]) => [status, movies.filter((m) => m.status === status).map((m) => ({ ...m, url: `/movies/${m.id}` }))]));
     return { status: 200, type: JSON_TYPE, body: JSON.stringify({ ...bySection, cinemas: cinemas.map((c) => ({ ...c, url: `/cinemas/${c.id}` })) }) };
   }
-  const card = (m: MovieSummary) => html`<li class="card"><a href="/movies/${m.id}"><strong>${m.title}</strong></a><span class="tag">${m.rating}</span>
-<div class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${m.status === 'coming_soon' ? i.t('catalog.from', { date: i.date(m.releaseDate) }) : i.date(m.releaseDate)}</div><div>${m.synopsis}</div></li>`;
+  const card = (m: MovieSummary) => html`<li class="card movie"><a class="title" href="/movies/${m.id}">${m.title}</a><span class="tag">${m.rating}</span>
+<div class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${m.status === 'coming_soon' ? i.t('catalog.from', { date: i.date(m.releaseDate) }) : i.date(m.releaseDate)}</div><div class="synopsis">${m.synopsis}</div></li>`;
   const body = html`<h1>${i.t('catalog.title')}</h1>
 ${SECTIONS.map(([status, title]) => {
   const list = movies.filter((m) => m.status === status);
-  return list.length ? html`<section><h2>${i.t(title)}</h2><ul>${list.map(card)}</ul></section>` : '';
+  return list.length ? html`<section><h2>${i.t(title)}</h2><ul class="movies">${list.map(card)}</ul></section>` : '';
 })}
-<section><h2>${i.t('catalog.cinemas')}</h2><ul>${cinemas.map((c) => html`<li><a href="/cinemas/${c.id}">${c.name}</a> <span class="muted">${c.city}</span></li>`)}</ul></section>`;
-  return { status: 200, type: HTML_TYPE, body: page(i.t('catalog.title'), body, undefined, visitor) };
+<section><h2>${i.t('catalog.cinemas')}</h2><ul class="cinemas">${cinemas.map((c) => html`<li><a href="/cinemas/${c.id}">${c.name} <span>${c.city}</span></a></li>`)}</ul></section>`;
+  return { status: 200, type: HTML_TYPE, body: page(i.t('catalog.title'), body, CATALOG_STYLE, visitor) };
 }
 
 export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, filter: { city?: string; day?: string }, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
@@ -87,12 +103,19 @@ export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, fi
     if (filter.city) return i.t('catalog.noShowsIn', { city: filter.city });
     return day ? i.t('catalog.noShowsOn', { day }) : i.t('catalog.noShows');
   };
+  // A filtered page says what it shows, and leads to all of the movie's shows.
+  const showing = () => {
+    const day = filter.day && i.date(filter.day);
+    const what = filter.city && day ? i.t('catalog.showingInOn', { city: filter.city, day }) : filter.city ? i.t('catalog.showingIn', { city: filter.city }) : i.t('catalog.showingOn', { day: day! });
+    return html`<p class="filter">${what} · <a href="/movies/${m.id}">${i.t('catalog.allShows')}</a></p>`;
+  };
   const body = html`<h1>${m.title}</h1><p class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${i.t('catalog.rated', { rating: m.rating })} · ${i.t(RELEASE[m.status], { date: i.date(m.releaseDate) })}</p><p>${m.synopsis}</p>
+${filter.city || filter.day ? showing() : ''}
 ${groups.size === 0 ? html`<p class="muted">${noShows()}</p>` : ''}
 ${[...groups].map(([city, cinemas]) => html`<section><h2>${city}</h2>${[...cinemas].map(([cinema, rooms]) => html`<div class="card"><h3>${cinema}</h3>
-${[...rooms].map(([type, days]) => html`<div><strong>${roomType(i, type)}</strong>
-${[...days].map(([, list]) => html`<div><span class="muted">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
-  return { status: 200, type: HTML_TYPE, body: page(m.title, body, undefined, visitor) };
+${[...rooms].map(([type, days]) => html`<div class="room"><strong>${roomType(i, type)}</strong>
+${[...days].map(([, list]) => html`<div class="day"><span class="label">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
+  return { status: 200, type: HTML_TYPE, body: page(m.title, body, CATALOG_STYLE, visitor) };
 }
 
 export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
@@ -108,9 +131,9 @@ export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, 
 ${[...byMovie].map(([movieId, list]) => html`<div class="card"><h3><a href="/movies/${movieId}">${list[0].movieTitle}</a></h3>
 ${[...new Set(list.map(day))].map((date) => {
   const onDay = list.filter((s) => day(s) === date);
-  return html`<div><span class="muted">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => html`${showLink(i, s)} <span class="tag">${roomType(i, s.roomType)}</span>`)}</div></div>`;
+  return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, roomType(i, s.roomType)))}</div></div>`;
 })}</div>`)}`;
-  return { status: 200, type: HTML_TYPE, body: page(c.name, body, undefined, visitor) };
+  return { status: 200, type: HTML_TYPE, body: page(c.name, body, CATALOG_STYLE, visitor) };
 }
 
 /** A 404: for apps, `message` (the API speaks English); for visitors, `text` in their language. */
@@ -118,5 +141,5 @@ export function notFound(format: 'html' | 'json', message: string, visitor: Visi
   const i = visitor.i18n;
   return format === 'json'
     ? { status: 404, type: JSON_TYPE, body: JSON.stringify({ error: message }) }
-    : { status: 404, type: HTML_TYPE, body: page(i.t('catalog.notFound'), html`<h1>${i.t('catalog.notFound')}</h1><p>${text}</p><p><a href="/">${i.t('catalog.seeWhatsOn')}</a></p>`, undefined, visitor) };
+    : { status: 404, type: HTML_TYPE, body: page(i.t('catalog.notFound'), html`<h1>${i.t('catalog.notFound')}</h1><p>${text}</p><p><a class="button" href="/">${i.t('catalog.seeWhatsOn')}</a></p>`, CATALOG_STYLE, visitor) };
 }

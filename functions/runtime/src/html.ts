@@ -27,7 +27,8 @@ main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem
 h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{margin:.3rem 0}
 .card{background:#fff;border-radius:.5rem;padding:.8rem 1rem;margin:.5rem 0;box-shadow:0 1px 2px #0002}
 .shows{display:flex;flex-wrap:wrap;gap:.4rem}.show{display:inline-block;padding:.4rem .7rem;border-radius:.4rem;border:1px solid #0a66c2;color:#0a66c2;text-decoration:none}
-.show.few_left{border-color:#b35c00;color:#b35c00}.show.sold_out{border-color:#999;color:#999;text-decoration:line-through}
+.show.few_left{border-color:#b35c00;color:#b35c00}.show.sold_out{border-color:#8e8e93;color:#6e6e73;text-decoration:line-through}
+.alt{display:grid;padding:.5rem .8rem;background:#fff}.alt span{color:#1d1d1f}
 .big{font-size:2.2rem;font-weight:700;margin:.3rem 0}button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#0a66c2;color:#fff;text-decoration:none;display:inline-block;cursor:pointer}button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
 button:disabled{opacity:.45;cursor:default}[hidden]{display:none!important}
 .tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}`;

@@ -34,6 +34,12 @@ export const en: Catalog = {
   'catalog.noCinema': 'No cinema "{id}".',
   'catalog.nothingAt': 'Nothing at {path}.',
   'catalog.seeWhatsOn': "See what's on",
+  'catalog.showingIn': 'Shows in {city}',
+  'catalog.showingOn': 'Shows on {day}',
+  'catalog.showingInOn': 'Shows in {city} on {day}',
+  'catalog.allShows': 'See every show',
+
+  'soldOut.where': '{cinema}, {city} · {room} room',
 
   'wait.pageTitle': 'Waiting room · {title}',
   'wait.joining': 'Joining the line…',

@@ -37,6 +37,12 @@ export const ptBR = {
   'catalog.noCinema': 'Não encontramos o cinema "{id}".',
   'catalog.nothingAt': 'Não há nada em {path}.',
   'catalog.seeWhatsOn': 'Ver a programação',
+  'catalog.showingIn': 'Sessões em {city}',
+  'catalog.showingOn': 'Sessões de {day}',
+  'catalog.showingInOn': 'Sessões em {city}, {day}',
+  'catalog.allShows': 'Ver todas as sessões',
+
+  'soldOut.where': '{cinema}, {city} · sala {room}',
 
   'wait.pageTitle': 'Sala de espera · {title}',
   'wait.joining': 'Entrando na fila…',
