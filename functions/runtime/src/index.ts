@@ -19,3 +19,4 @@ export * from './addresses';
 export * from './unavailable';
 export * from './i18n';
 export { languageRoute, localPath } from './i18n/route';
+export * from './show-heading';
