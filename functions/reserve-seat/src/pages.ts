@@ -110,10 +110,10 @@ const ORDER_STATES: Record<string, MessageKey> = {
 const TICKET_TYPES: Record<'full' | 'half', MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
 
 /** What the order page (and the ticket page) look like beside the layout's: the status, errors, the summary, the dialog, print. */
-export const ORDER_STYLE = `.show-card .show-title{margin:0 0 .2rem}.show-details{margin:.2rem 0}
+export const ORDER_STYLE = `.card>h2:first-child,.show-card .show-title{margin:.2rem 0 .4rem}.show-details{margin:.2rem 0}
 .status{border-left:.4rem solid #0a66c2}.status[data-state=confirmed]{border-left-color:#1e7d32}
 .status[data-state=expired],.status[data-state=cancelled],.status[data-state=refund_required],.status[data-state=unavailable]{border-left-color:#8a5a00}
-.status p{margin:.3rem 0}.countdown{font-size:1.6rem;font-weight:700;font-variant-numeric:tabular-nums}.countdown.urgent{color:#b3261e}
+.status p{margin:.3rem 0}.countdown{font-size:1.35rem;font-weight:700;font-variant-numeric:tabular-nums}.countdown.urgent{color:#b3261e}
 .alert{display:flex;gap:.6rem;align-items:flex-start;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}
 .alert .icon{flex:none;display:inline-grid;place-items:center;width:1.4rem;height:1.4rem;border-radius:50%;background:#b3261e;color:#fff;font-weight:700}
 .summary{width:100%;border-collapse:collapse}.summary th,.summary td{text-align:left;padding:.5rem 0;border-bottom:1px solid #e4e4e4;font-weight:400;vertical-align:top}
@@ -121,13 +121,13 @@ export const ORDER_STYLE = `.show-card .show-title{margin:0 0 .2rem}.show-detail
 .pay label{display:block;font-weight:600;margin:.3rem 0}.pay input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767676;border-radius:.4rem;min-height:44px}
 .hint{font-size:.9rem;color:#595959;margin:.4rem 0}.actions{margin:.8rem 0 0}
 button.primary,.button.primary{font-weight:700;min-height:48px;width:100%}button.secondary,.button.secondary{min-height:44px;background:#fff;color:#0a66c2;border:1px solid #0a66c2}
-button.danger{background:#b3261e;color:#fff;min-height:44px}.way-on{display:flex;flex-wrap:wrap;gap:.6rem}.way-on .button{text-align:center;flex:1 1 14rem;box-sizing:border-box}
+button.danger{background:#b3261e;color:#fff;min-height:44px}.way-on{display:flex;flex-wrap:wrap;gap:.6rem}.way-on .button{display:flex;align-items:center;justify-content:center;text-align:center;flex:1 1 14rem;box-sizing:border-box}
 @media (min-width:40rem){button.primary,.button.primary{width:auto}}
 dialog{border:0;border-radius:.6rem;padding:1.2rem;max-width:min(28rem,calc(100vw - 2rem));box-shadow:0 8px 32px #0005}dialog::backdrop{background:#000a}
 dialog h2{margin-top:0}dialog form{display:flex;flex-wrap:wrap;gap:.6rem;justify-content:flex-end}dialog form button{flex:1 1 12rem}
 .spinner{display:inline-block;width:1rem;height:1rem;border:3px solid #cfe0f5;border-top-color:#0a66c2;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15rem;margin-right:.4rem}
 @keyframes spin{to{transform:rotate(360deg)}}@media (prefers-reduced-motion:reduce){.spinner{animation-duration:4s}}
-.ticket-links a{display:block;padding:.3rem 0;font-weight:600}`;
+.ticket-links a{display:flex;align-items:center;min-height:44px;box-sizing:border-box;padding:.6rem .9rem;margin:.4rem 0;border:1px solid #0a66c2;border-radius:.4rem;color:#0a66c2;font-weight:600;text-decoration:none}.ticket-links a:hover{background:#eef4fb}`;
 
 /**
  * The order: the show, its state (with a countdown to the hold's end while it holds seats), the
@@ -202,7 +202,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     $('tickets-section').hidden = o.tickets.length === 0;
     // The hold's end as the cinema's clock shows it, and the time left, counted down.
     $('deadline').textContent = open ? t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) }) : '';
-    countDown(open || o.state === 'awaiting_payment' ? Date.parse(o.holdExpiresAt) : null);
+    countDown(open ? Date.parse(o.holdExpiresAt) : null);
     if (o.state === 'awaiting_payment') setTimeout(load, 1000);
     // Given up, run out or refunded, the visit is over: more seats mean the waiting room again, or another show.
     $('way-on').hidden = !ended;
@@ -296,13 +296,8 @@ function orderBody(i: Translator, order: OrderView): Html {
 <p id="deadline" class="muted"></p>
 </section>
 <div id="error" role="alert"></div>
-<form id="pay" class="card pay" aria-labelledby="pay-title"${open ? '' : new Html(' hidden')}>
-<h2 id="pay-title">${i.t('order.payTitle')}</h2>
-<label for="token">${i.t('order.card')}</label>
-<input id="token" name="paymentToken" value="tok_visa" autocomplete="off" autocapitalize="none" spellcheck="false" inputmode="text" aria-describedby="card-hint">
-<p id="card-hint" class="hint">${i.t('order.cardHint')}</p>
-<p class="actions"><button id="pay-button" type="submit" class="primary">${i.t('order.pay', { total: money(order.totalCents) })}</button></p>
-</form>
+<section id="tickets-section" class="card" aria-labelledby="tickets-title" hidden><h2 id="tickets-title">${i.t('order.tickets')}</h2><ul id="tickets" class="ticket-links"></ul></section>
+<nav id="way-on" class="card way-on" aria-label="${i.t('order.wayOn')}" hidden><a id="again" class="button primary" href="/waiting-room/${order.showId}">${i.t('order.backToLine')}</a><a id="others" class="button secondary" href="/movies/${order.movieId}">${i.t('order.otherShows')}</a></nav>
 <section class="card" aria-labelledby="summary-title">
 <h2 id="summary-title">${i.t('order.summary')}</h2>
 <table class="summary">
@@ -312,10 +307,15 @@ function orderBody(i: Translator, order: OrderView): Html {
   )}</tbody>
 <tfoot><tr><th scope="row">${i.t('order.total')}</th><td class="num"><strong id="total">${money(order.totalCents)}</strong></td></tr></tfoot>
 </table>
-<p><button id="giveup" type="button" class="secondary"${open ? '' : new Html(' hidden')}>${i.t('order.giveUp')}</button></p>
 </section>
-<section id="tickets-section" class="card" aria-labelledby="tickets-title" hidden><h2 id="tickets-title">${i.t('order.tickets')}</h2><ul id="tickets" class="ticket-links"></ul></section>
-<nav id="way-on" class="card way-on" aria-label="${i.t('order.wayOn')}" hidden><a id="again" class="button primary" href="/waiting-room/${order.showId}">${i.t('order.backToLine')}</a><a id="others" class="button secondary" href="/movies/${order.movieId}">${i.t('order.otherShows')}</a></nav>
+<form id="pay" class="card pay" aria-labelledby="pay-title"${open ? '' : new Html(' hidden')}>
+<h2 id="pay-title">${i.t('order.payTitle')}</h2>
+<label for="token">${i.t('order.card')}</label>
+<input id="token" name="paymentToken" value="tok_visa" autocomplete="off" autocapitalize="none" spellcheck="false" inputmode="text" aria-describedby="card-hint">
+<p id="card-hint" class="hint">${i.t('order.cardHint')}</p>
+<p class="actions"><button id="pay-button" type="submit" class="primary">${i.t('order.pay', { total: money(order.totalCents) })}</button></p>
+</form>
+<p><button id="giveup" type="button" class="secondary"${open ? '' : new Html(' hidden')}>${i.t('order.giveUp')}</button></p>
 <dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">
 <h2 id="giveup-title">${i.t('order.giveUpTitle')}</h2>
 <p id="giveup-text">${i.t('order.giveUpText', { seats: order.seats.map((s) => s.seat).join(', ') })}</p>
