@@ -1,6 +1,6 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, i18n, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { createFunction, i18n, sessionHash, showHeadingOf, TokenSigner, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
@@ -98,6 +98,14 @@ describe('the order page', () => {
     const view = await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { 'x-session-id': session } })).json();
     expect(view.show).toEqual({ showId, title: 'The Last Starfall', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'regular', startsAt: STARTS_AT.getTime(), timeZone: 'America/Sao_Paulo' });
     expect(view.movieId).toBe('last-starfall');
+    // As the shared loader reads it (the seat map's and the waiting room's pages name the show alike).
+    const catalog = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      expect(await showHeadingOf(catalog, showId)).toEqual(view.show);
+      expect(await showHeadingOf(catalog, 'no-such-show')).toBeNull();
+    } finally {
+      await catalog.end();
+    }
   });
 });
 

@@ -129,7 +129,7 @@ export const en: Catalog = {
   'order.refusal.providerUnavailable': 'the payment service did not answer',
   'order.refusal.other': 'no reason given',
   'order.error.network': 'No connection to premiere. Check your internet; we keep trying.',
-  'order.error.payNetwork': 'The payment could not be sent: no connection to premiere. Check your internet and tap Pay again.',
+  'order.error.payNetwork': 'The payment could not be sent: no connection to premiere. Check your internet and try paying again.',
   'order.error.badToken': 'The card token must be 3 to 128 letters, digits, "_" or "-".',
   'order.notYours': 'This order is not found in this browser. Open it in the browser you chose the seats in.',
   'order.payTitle': 'Payment',
