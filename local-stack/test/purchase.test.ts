@@ -224,6 +224,9 @@ browserTest('the same purchase in a real browser', () => {
       await page.fill('#token', 'tok_timeout');
       await page.click('#pay-button');
       expect(await page.isDisabled('#pay-button')).toBe(true);
+      // Awaiting the payment, or an error saying why not (then said here).
+      await page.waitForSelector('#state[data-state="awaiting_payment"], #error .alert', { timeout: 30_000 });
+      expect(await page.textContent('#error')).toBe('');
       await page.waitForSelector('#state[data-state="awaiting_payment"]', { timeout: 30_000 });
       expect(await page.textContent('#explain')).toMatch(words.awaiting);
       expect(await page.isVisible('#progress')).toBe(true);

@@ -193,7 +193,8 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     $('pay').hidden = !open;
     $('giveup').hidden = !open;
     if (!paying) $('pay-button').disabled = !open;
-    if (open && o.rejectionReason) fail(t('order.refused', { reason: REFUSALS[o.rejectionReason] || t('order.refusal.other') }), 'refused');
+    // (not over a failed payment request's error: the reason is the attempt before's)
+    if (open && o.rejectionReason) { if (errorKind !== 'request') fail(t('order.refused', { reason: REFUSALS[o.rejectionReason] || t('order.refusal.other') }), 'refused'); }
     else if (!open || errorKind === 'network') fail(null);
     var types = {};
     o.seats.forEach(function (s) { types[s.seat] = TYPES[s.ticketType] || s.ticketType; });
@@ -248,10 +249,10 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       e.preventDefault();
       if (paying) return; // one payment at a time: a second tap sends nothing
       paying = true; $('pay-button').disabled = true; $('pay-button').textContent = t('order.paying');
+      fail(null); // a new attempt: the last one's error is behind it
       request('POST', '/checkout/api/orders/' + id + '/payment', { paymentToken: $('token').value.trim() })
         .then(function (res) {
-          if (!res.ok) fail(res.status === 400 && !res.body.reason ? t('order.error.badToken') : refusalText(res.body));
-          else fail(null);
+          if (!res.ok) fail(res.status === 400 && !res.body.reason ? t('order.error.badToken') : refusalText(res.body), 'request');
           return load();
         })
         .catch(function () { fail(t('order.error.payNetwork'), 'request'); })
