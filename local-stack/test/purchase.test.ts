@@ -24,7 +24,8 @@ let provider: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-purchase-'));
-  stack = startStack(stateDir, await freePort());
+  // tok_timeout's payment is approved after 4 s: long enough to see the order await it.
+  stack = startStack(stateDir, await freePort(), { PAYMENT_HANG_MS: '4000' });
   const state = await whenUp(stack);
   edge = state.edge;
   provider = state.simulators['payment-provider'];
@@ -108,13 +109,37 @@ browserTest('the same purchase in a real browser', () => {
   // The browser's language picks the pages' (Accept-Language); its clock is in Tokyo, so a time
   // shown in the browser's zone rather than the cinema's (São Paulo) would show.
   const LANGUAGES = {
-    'pt-BR': { confirmed: 'Confirmado', heldUntil: /^Assentos reservados até (\d\d:\d\d)$/, switchTo: 'en', insufficient: /saldo insuficiente/, notYours: /não foi encontrado neste navegador/ },
-    en: { confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/ },
+    'pt-BR': {
+      confirmed: 'Confirmado', heldUntil: /^Assentos reservados até (\d\d:\d\d)$/, switchTo: 'en', insufficient: /saldo insuficiente/, notYours: /não foi encontrado neste navegador/,
+      details: 'Cine Paulista, São Paulo · VIP', giveUp: 'Desistir dos assentos', keep: 'Continuar com o pedido', noConnection: /sem conexão/, awaiting: /Aguardando a confirmação/,
+    },
+    en: {
+      confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/,
+      details: 'Cine Paulista, São Paulo · VIP', giveUp: 'Give up the seats', keep: 'Keep the order', noConnection: /no connection/, awaiting: /Waiting for the payment/,
+    },
   } as const;
-  it.each(Object.keys(LANGUAGES) as (keyof typeof LANGUAGES)[])('clicks through the catalog, the waiting room, the seat map, checkout and the ticket page in %s, with a screenshot of each step', async (locale) => {
+  // A phone (touch, 390 px wide) and a desktop.
+  const DEVICES = {
+    phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+    desktop: { viewport: { width: 1280, height: 800 } },
+  } as const;
+  const RUNS = [['pt-BR', 'phone'], ['en', 'desktop'], ['pt-BR', 'desktop'], ['en', 'phone']] as const;
+
+  /** The error the page shows: in the alert region, styled as an error (not plain text). */
+  async function shownError(page: Page) {
+    await page.waitForSelector('#error[role="alert"] .alert', { timeout: 30_000 });
+    return page.evaluate(() => {
+      const alert = document.querySelector('#error .alert') as HTMLElement;
+      const style = getComputedStyle(alert);
+      return { text: alert.textContent ?? '', background: style.backgroundColor, border: style.borderLeftColor };
+    });
+  }
+  const ERROR_LOOK = { background: 'rgb(253, 236, 234)', border: 'rgb(179, 38, 30)' };
+
+  it.each(RUNS)('clicks through the catalog, the waiting room, the seat map, checkout and the ticket page in %s on a %s, with a screenshot of each step', async (locale, device) => {
     const words = LANGUAGES[locale];
-    const page = await browser.newPage({ viewport: { width: 420, height: 900 }, locale, timezoneId: 'Asia/Tokyo' });
-    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${locale}-${name}.png`), fullPage: true });
+    const page = await browser.newPage({ ...DEVICES[device], locale, timezoneId: 'Asia/Tokyo' });
+    const shot = (name: string, on: Page = page) => on.screenshot({ path: path.join(ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
     const lang = () => page.getAttribute('html', 'lang');
     try {
       await page.goto(`${edge}/`);
@@ -140,30 +165,84 @@ browserTest('the same purchase in a real browser', () => {
       await page.click('#hold');
       await page.waitForURL('**/checkout/orders/*');
       await page.waitForSelector('#pay:not([hidden])');
-      // The hold's end on the cinema's clock.
+      // The show, as every page names it, with its start on the cinema's clock.
       const order = await page.evaluate(() => fetch(`/checkout/api/orders/${location.pathname.split('/').pop()}`).then((r) => r.json()));
+      expect(await page.textContent('.show-title')).toBe('The Last Starfall');
+      const starts = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(order.show.startsAt);
+      expect(await page.textContent('.show-details')).toBe(`${words.details} · ${starts}`);
+      // The order summed up: a line per seat with its type and price, and the total.
+      expect(await page.locator('table.summary tbody tr').count()).toBe(2);
+      expect(await page.textContent('#total')).toBe(new Intl.NumberFormat(locale, { style: 'currency', currency: 'BRL' }).format(order.totalCents / 100));
+      // The hold's end on the cinema's clock.
       const held = words.heldUntil.exec((await page.textContent('#deadline')) ?? '');
       expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('4-checkout');
       // Opened in another browser (no session): said so in the visitor's language, nothing to pay.
-      const stranger = await browser.newPage({ locale });
+      const stranger = await browser.newPage({ ...DEVICES[device], locale });
       await stranger.goto(page.url());
       await stranger.waitForFunction(() => document.getElementById('state')?.textContent !== '…');
       expect(await stranger.textContent('#state')).toMatch(words.notYours);
-      expect(await stranger.isHidden('#pay')).toBe(true);
+      expect(await stranger.locator('#pay').count()).toBe(0);
+      expect(await accessibilityProblems(stranger)).toEqual([]);
+      await shot('4-not-this-browser', stranger);
       await stranger.close();
-      // A refused card: why, in the visitor's words (not the provider's English), then a good one.
+
+      // Giving up asks first, in a dialog that has the focus; Esc, or keeping the order, keeps it.
+      await page.click('#giveup');
+      await page.waitForSelector('#confirm-giveup[open]');
+      expect(await page.evaluate(() => document.activeElement?.closest('dialog')?.id)).toBe('confirm-giveup');
+      expect(await page.textContent('#confirm-giveup button[value="giveup"]')).toBe(words.giveUp);
+      expect(await page.textContent('#confirm-giveup button[value="keep"]')).toBe(words.keep);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await shot('4a-give-up-asked');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#confirm-giveup:not([open])', { state: 'attached' });
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('giveup');
+      await page.click('#giveup');
+      await page.click('#confirm-giveup button[value="keep"]');
+      await page.waitForSelector('#confirm-giveup:not([open])', { state: 'attached' });
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('giveup');
+      expect((await page.evaluate((id) => fetch(`/checkout/api/orders/${id}`).then((r) => r.json()), order.orderId)).state).toBe('pending_payment');
+      expect(await page.getAttribute('#state', 'data-state')).toBe('pending_payment');
+
+      // A refused card: an error that looks like one, why in the visitor's words (not the provider's English).
       await page.fill('#token', 'tok_insufficient_funds');
-      await page.click('#pay button');
-      await page.waitForFunction(() => (document.getElementById('reason')?.textContent ?? '') !== '', undefined, { timeout: 30_000 });
-      const refused = (await page.textContent('#reason')) ?? '';
-      expect(refused).toMatch(words.insufficient);
-      if (locale !== 'en') expect(refused).not.toMatch(/insufficient|declined/);
+      await page.click('#pay-button');
+      const refused = await shownError(page);
+      expect(refused.text).toMatch(words.insufficient);
+      expect(refused).toMatchObject(ERROR_LOOK);
+      if (locale !== 'en') expect(refused.text).not.toMatch(/insufficient|declined/);
+      await page.waitForSelector('#pay-button:not([disabled])');
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('4b-refused');
-      await page.fill('#token', 'tok_visa');
-      await page.click('#pay button');
+      // No connection when paying: said as an error, never nothing, and Pay works again.
+      await page.route('**/checkout/api/orders/*/payment', (route) => route.abort('internetdisconnected'));
+      await page.click('#pay-button');
+      await page.waitForFunction((re) => new RegExp(re, 'i').test(document.querySelector('#error .alert')?.textContent ?? ''), words.noConnection.source);
+      expect(await shownError(page)).toMatchObject(ERROR_LOOK);
+      await page.waitForSelector('#pay-button:not([disabled])');
+      await shot('4c-no-connection');
+      await page.unroute('**/checkout/api/orders/*/payment');
+      // A good card (approved after a few seconds): Pay cannot be pressed twice, the page says it awaits the payment.
+      await page.fill('#token', 'tok_timeout');
+      await page.click('#pay-button');
+      expect(await page.isDisabled('#pay-button')).toBe(true);
+      // Awaiting the payment, or an error saying why not (then said here).
+      await page.waitForSelector('#state[data-state="awaiting_payment"], #error .alert', { timeout: 30_000 });
+      expect(await page.textContent('#error')).toBe('');
+      await page.waitForSelector('#state[data-state="awaiting_payment"]', { timeout: 30_000 });
+      expect(await page.textContent('#explain')).toMatch(words.awaiting);
+      expect(await page.isVisible('#progress')).toBe(true);
+      expect(await page.isHidden('#pay')).toBe(true);
+      expect(await page.textContent('#error')).toBe('');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await shot('4d-awaiting-payment');
       await page.waitForSelector('#state[data-state="confirmed"]', { timeout: 30_000 });
       expect(await page.textContent('#state')).toMatch(new RegExp(`^${words.confirmed}`));
+      expect(await page.textContent('.show-title')).toBe('The Last Starfall');
+      expect(await page.locator('#tickets a').count()).toBe(2);
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('5-confirmed');
       await page.click('#tickets a');
       await page.waitForURL('**/checkout/tickets/*');
@@ -173,11 +252,22 @@ browserTest('the same purchase in a real browser', () => {
       const qr = PNG.sync.read(await page.locator('.ticket .qr').screenshot());
       expect(jsQR(new Uint8ClampedArray(qr.data), qr.width, qr.height)?.data).toBe(code);
       expect(await page.textContent('h1')).toBe('The Last Starfall');
+      expect(await page.textContent('.show-details')).toBe(`${words.details} · ${starts}`);
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('6-ticket');
+      // Printed: the ticket alone, without the site's header and buttons.
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.isHidden('header')).toBe(true);
+      expect(await page.isHidden('#print')).toBe(true);
+      await shot('6a-ticket-printed');
+      await page.emulateMedia({ media: 'screen' });
       // The switch: the same page in the other language, and it sticks.
       await page.click(`a[hreflang="${words.switchTo}"]`);
       await page.waitForURL('**/checkout/tickets/*');
       expect(await lang()).toBe(words.switchTo);
+      // And back to the order, in one tap.
+      await page.click(`a[href="/checkout/orders/${order.orderId}"]`);
+      await page.waitForSelector('#state[data-state="confirmed"]');
       await page.goto(`${edge}/`);
       expect(await lang()).toBe(words.switchTo);
     } catch (err) {
@@ -186,7 +276,7 @@ browserTest('the same purchase in a real browser', () => {
     } finally {
       await page.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 // A hold that runs out while its page is open: a stack of its own, with the shortest hold.
@@ -208,30 +298,60 @@ browserTest('a hold that runs out while its page is open', () => {
     if (shortDir) rmSync(shortDir, { recursive: true, force: true });
   });
 
+  /** A buyer on the short-hold stack, holding one seat on the order page. */
+  async function holding(options: Parameters<Browser['newPage']>[0]) {
+    const page = await browser.newPage(options);
+    await page.goto(`${shortEdge}/waiting-room/${PREMIERE}`);
+    await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
+    await page.waitForSelector('.seat.free');
+    await page.locator('.seat.free').nth(0).click();
+    await page.click('#hold');
+    await page.waitForURL('**/checkout/orders/*');
+    await page.waitForSelector('#pay:not([hidden])');
+    return page;
+  }
+
   it('counts down, then says so, takes the Pay button away and leads back to the waiting room in one tap', async () => {
-    const page = await browser.newPage({ viewport: { width: 420, height: 900 }, locale: 'pt-BR' });
+    const page = await holding({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
     try {
-      await page.goto(`${shortEdge}/waiting-room/${PREMIERE}`);
-      await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
-      await page.waitForSelector('.seat.free');
-      await page.locator('.seat.free').nth(0).click();
-      await page.click('#hold');
-      await page.waitForURL('**/checkout/orders/*');
-      await page.waitForSelector('#pay:not([hidden])');
       // A countdown, on the page's own clock: m:ss left, going down.
       const left = async () => Number(/(\d+):(\d\d)/.exec((await page.textContent('#countdown')) ?? '')?.slice(1).reduce((m, s) => String(Number(m) * 60 + Number(s))) ?? NaN);
       const first = await left();
       expect(first).toBeGreaterThan(0);
       expect(first).toBeLessThanOrEqual(10);
       await eventually(async () => (await left()) < first, 5_000, 250);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'hold-1-counting.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-hold-1-counting.png'), fullPage: true });
       // Run out, without a reload: expired, nothing to pay, the way back at hand.
       await page.waitForSelector('#state[data-state="expired"]', { timeout: 30_000 });
       expect(await page.isHidden('#pay')).toBe(true);
       expect(await page.isHidden('#countdown')).toBe(true);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'hold-2-expired.png'), fullPage: true });
+      expect(await page.textContent('#explain')).toMatch(/voltaram à venda/);
+      expect(await page.isVisible('#others')).toBe(true);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-hold-2-expired.png'), fullPage: true });
       await page.click('#again');
       await page.waitForURL(`**/waiting-room/${PREMIERE}`);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+
+  it('gives the seats up only when the buyer confirms, then leads to the waiting room or the movie’s other shows in one tap', async () => {
+    const page = await holding({ viewport: { width: 1280, height: 800 }, locale: 'en' });
+    try {
+      await page.click('#giveup');
+      await page.click('#confirm-giveup button[value="giveup"]');
+      await page.waitForSelector('#state[data-state="cancelled"]', { timeout: 10_000 });
+      expect(await page.isHidden('#pay')).toBe(true);
+      expect(await page.isHidden('#giveup')).toBe(true);
+      expect(await page.textContent('#explain')).toMatch(/free for others again/);
+      // The way on has the focus: one key or tap away.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('again');
+      expect(await page.getAttribute('#again', 'href')).toBe(`/waiting-room/${PREMIERE}`);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'en-desktop-cancelled.png'), fullPage: true });
+      await page.click('#others');
+      await page.waitForURL('**/movies/last-starfall');
     } finally {
       await page.close();
     }

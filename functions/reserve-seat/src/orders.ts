@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
+import type { FunctionContext, Logger, ShowHeading, Transaction } from '@premiere/runtime';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { refreshSeatAvailability } from './availability';
 import { IllegalTransition, transitionOrder } from './order-state-machine';
@@ -250,6 +250,9 @@ export interface OrderView {
   rejectionReason: string | null;
   /** The cinema's time zone, in which the page shows the hold's end. */
   timeZone: string;
+  /** What the order is for, as every page names a show; and its movie (whose other shows an ended order points to). */
+  show: ShowHeading;
+  movieId: string;
   seats: (SeatChoice & { priceCents: number })[];
   extras: (ExtraChoice & { name: string; priceCents: number })[];
   /** Once confirmed: a ticket per seat, its code and its page. */
@@ -264,8 +267,13 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
             (SELECT coalesce(json_agg(json_build_object('extraId', x.extra_id, 'name', e.name, 'quantity', x.quantity, 'priceCents', x.price_cents) ORDER BY x.extra_id), '[]')
                FROM order_extras x JOIN render_catalog.extras e ON e.id = x.extra_id WHERE x.order_id = o.id) AS extras,
             (SELECT coalesce(json_agg(json_build_object('seat', seat, 'code', code, 'url', '/checkout/tickets/' || code) ORDER BY seat), '[]') FROM tickets WHERE order_id = o.id) AS tickets,
-            (SELECT c.time_zone FROM render_catalog.shows s JOIN render_catalog.rooms r ON r.id = s.room_id JOIN render_catalog.cinemas c ON c.id = r.cinema_id WHERE s.id = o.show_id) AS time_zone
-       FROM orders o WHERE o.id = $1`,
+            c.time_zone, s.movie_id, m.title, c.name AS cinema_name, c.city, r.room_type, s.starts_at
+       FROM orders o
+       JOIN render_catalog.shows s ON s.id = o.show_id
+       JOIN render_catalog.movies m ON m.id = s.movie_id
+       JOIN render_catalog.rooms r ON r.id = s.room_id
+       JOIN render_catalog.cinemas c ON c.id = r.cinema_id
+      WHERE o.id = $1`,
     [orderId],
   );
   const o = rows[0];
@@ -279,6 +287,8 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
     totalCents: o.total_cents,
     rejectionReason: o.rejection_reason,
     timeZone: o.time_zone,
+    show: { showId: o.show_id, title: o.title, cinemaName: o.cinema_name, city: o.city, roomType: o.room_type, startsAt: o.starts_at.getTime(), timeZone: o.time_zone },
+    movieId: o.movie_id,
     seats: o.seats,
     extras: o.extras,
     tickets: o.tickets,

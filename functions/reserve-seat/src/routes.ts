@@ -1,11 +1,11 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, setCookie, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
+import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, sessionOf, setCookie, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
 import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
-import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder } from './orders';
+import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder, type OrderView } from './orders';
 import { orderPage, seatSelectionPage } from './pages';
 import { requestPayment } from './payments';
 import { SeatMaps } from './seat-map';
@@ -138,11 +138,19 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       },
     },
     {
-      // The order's page; the data comes from the API, which checks whose order it is.
+      // The order's page: to its buyer's session with the show and the order summed up; to anyone
+      // else bare (its script, reading the API, which checks whose order it is, says so).
       method: 'GET',
       path: '/checkout/orders/{orderId}',
       options: { validate: { params: orderParams } },
-      handler: (request, h) => h.response(orderPage(i18n(localeOf(request)), request.params.orderId as string)).type('text/html; charset=utf-8').header('cache-control', 'no-store'),
+      handler: async (request, h) => {
+        const orderId = request.params.orderId as string;
+        const session = sessionOf(request);
+        const order = session ? await readOrder(ctx.db, orderId) : null;
+        const { sessionHash: whose, ...view } = order ?? { sessionHash: null };
+        const mine = order && whose === sessionHash(session!) ? (view as OrderView) : null;
+        return h.response(orderPage(i18n(localeOf(request)), orderId, mine)).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+      },
     },
     {
       method: 'GET',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import QRCode from 'qrcode';
-import { html, page, type Html, type MessageKey, type Translator } from '@premiere/runtime';
+import { html, Html, page, showHeading, type MessageKey, type ShowHeading, type Translator } from '@premiere/runtime';
 
 /**
  * The letters and digits of a ticket code: 0/O and 1/I left out, read aloud at the door or typed
@@ -75,25 +75,38 @@ function qrSvg(text: string, label: string): Html {
   return html`<svg class="qr" role="img" aria-label="${label}" viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges"><rect width="${size}" height="${size}" fill="#fff"/><path d="${path}" fill="#000"/></svg>`;
 }
 
-/** A regular room goes without saying on a ticket. */
-const ROOM_TYPE: Record<string, MessageKey> = { imax: 'room.imax', vip: 'room.vip' };
 const TICKET_TYPE: Record<Ticket['ticketType'], MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
 
-/** The ticket as the buyer shows it at the door: what, when (the cinema's clock), where, which seat, and the code. */
+const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-fit,minmax(7rem,1fr));gap:.6rem;margin:.5rem 0}.ticket dt{font-size:.85rem;color:#595959}.ticket dd{margin:0;font-weight:700;font-size:1.2rem}
+.ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem;overflow-wrap:anywhere}
+.ticket .qr{display:block;width:min(60vw,220px);height:auto;margin:.5rem auto}.ticket .where{margin:.3rem 0}.ticket-actions{display:flex;flex-wrap:wrap;gap:.6rem}
+.ticket-actions>*{min-height:44px;box-sizing:border-box}.button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+@media print{header,.no-print{display:none!important}body{background:#fff}main{max-width:none;padding:0}.ticket{box-shadow:none;border:2px solid #000;break-inside:avoid}.ticket .qr{width:6cm}.ticket .code{border-color:#000}}`;
+
+/**
+ * The ticket as the buyer shows it at the door: the show as every page names it, where exactly
+ * (room, address), the seat and its type, the QR code and the code; printable (the print leaves
+ * out the site's header and the buttons), and the way back to its order.
+ */
 export function ticketPage(i: Translator, t: Ticket): string {
-  const roomType = ROOM_TYPE[t.room.roomType];
+  const show: ShowHeading = { showId: t.showId, title: t.movie, cinemaName: t.cinema.name, city: t.cinema.city, roomType: t.room.roomType, startsAt: Date.parse(t.startsAt), timeZone: t.timeZone };
   return page(
     i.t('ticket.pageTitle', { code: t.code }),
-    html`<h1>${t.movie}</h1>
+    html`${showHeading(i, show)}
 <div class="card ticket">
-<p><strong>${i.when(t.startsAt, t.timeZone)}</strong></p>
-<p>${t.cinema.name}, ${t.room.name}${roomType ? ` (${i.t(roomType)})` : ''}<br><span class="muted">${t.cinema.address}, ${t.cinema.city}</span></p>
-<p>${i.t('ticket.seat')} <strong class="seat-label">${t.seat}</strong> · ${i.t(TICKET_TYPE[t.ticketType])}</p>
+<dl>
+<div><dt>${i.t('ticket.seat')}</dt><dd class="seat-label">${t.seat}</dd></div>
+<div><dt>${i.t('ticket.type')}</dt><dd>${i.t(TICKET_TYPE[t.ticketType])}</dd></div>
+<div><dt>${i.t('ticket.room')}</dt><dd>${t.room.name}</dd></div>
+</dl>
+<p class="where muted">${t.cinema.name} · ${t.cinema.address}, ${t.cinema.city}</p>
 ${qrSvg(t.code, i.t('ticket.qr', { code: t.code }))}
 <p class="code" aria-label="${i.t('ticket.code')}">${t.code}</p>
+<p class="muted">${i.t('ticket.atTheDoor')}</p>
 </div>
-<p><a href="/checkout/orders/${t.orderId}">${i.t('ticket.order')}</a></p>
-<style>.ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem}.seat-label{font-size:1.4rem}.ticket .qr{display:block;width:min(60vw,220px);height:auto;margin:.5rem auto}</style>`,
+<p class="ticket-actions no-print"><button type="button" id="print" class="primary">${i.t('ticket.print')}</button><a class="button secondary no-print" href="/checkout/orders/${t.orderId}">${i.t('ticket.order')}</a></p>
+<style>${new Html(TICKET_STYLE)}</style>
+<script>document.getElementById('print').onclick = function () { window.print(); };</script>`,
     undefined,
     { i18n: i, path: `/checkout/tickets/${t.code}` },
   );

@@ -1,5 +1,6 @@
 import { i18n, type Translator } from '@premiere/runtime';
 import { englishIn, keysIn } from '@premiere/runtime/testing';
+import type { OrderView } from '../src/orders';
 import { orderPage, seatSelectionPage } from '../src/pages';
 import { ticketPage, type Ticket } from '../src/tickets';
 
@@ -13,13 +14,19 @@ const ticket: Ticket = {
   startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
   cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half',
 };
+const order: OrderView = {
+  orderId: ticket.orderId, showId: 'estrela-1', movieId: 'estrela', state: 'refund_required', holdExpiresAt: '2027-01-10T21:02:00.000Z', currency: 'BRL', totalCents: 7_450,
+  rejectionReason: null, timeZone: 'America/Sao_Paulo', seats: [{ seat: 'C7', ticketType: 'full', priceCents: 5_000 }], extras: [{ extraId: 'pipoca', name: 'Pipoca grande', quantity: 1, priceCents: 2_450 }], tickets: [],
+  show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'regular', startsAt: Date.parse(ticket.startsAt), timeZone: 'America/Sao_Paulo' },
+};
 const pages = (i: Translator) => [
   seatSelectionPage(i, {
     show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: Date.parse(ticket.startsAt), timeZone: ticket.timeZone },
     currency: 'BRL', prices: { full: 7_000, half: 3_500 }, extras: [{ id: 'pipoca', name: 'Pipoca grande', priceCents: 2_450 }], maxSeats: 6,
   }),
-  orderPage(i, ticket.orderId),
+  orderPage(i, ticket.orderId, order),
   ticketPage(i, ticket),
+  orderPage(i, ticket.orderId, null),
 ];
 
 describe('the protected zone’s pages in both languages', () => {
@@ -34,11 +41,14 @@ describe('the protected zone’s pages in both languages', () => {
     expect(pt[0]).toContain('Pipoca grande (R$\u00a024,50)');
     expect(en[0]).toContain('Pipoca grande (R$24.50)');
     expect(pt[0]).toContain('<button id="hold" disabled>Reservar estes assentos</button>');
-    expect(pt[1]).toContain('<button>Pagar</button>');
-    expect(pt[2]).toContain('<strong>dom., 10 de jan., 20:00</strong>');
-    expect(pt[2]).toContain('Assento <strong class="seat-label">C7</strong> · Meia-entrada');
-    expect(pt[2]).toContain('Cine Paulista, Sala 3 (VIP)');
-    expect(en[2]).toContain('<strong>Sun, Jan 10, 08:00 PM</strong>');
+    expect(pt[1]).toContain('>Pagar R$\u00a074,50</button>');
+    expect(en[1]).toContain('>Pay R$74.50</button>');
+    expect(pt[1]).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
+    expect(pt[1]).toMatch(/1 × Pipoca grande<\/span><\/th><td class="num">R\$\u00a024,50/);
+    expect(pt[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
+    expect(pt[2]).toContain('<dt>Assento</dt><dd class="seat-label">C7</dd></div>\n<div><dt>Ingresso</dt><dd>Meia-entrada</dd>');
+    expect(pt[2]).toContain('Cine Paulista, São Paulo · VIP');
+    expect(en[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 08:00 PM</time>');
     // The order's script shows the hold's end in the order's cinema's zone.
     expect(pt[1]).toContain("when(o.holdExpiresAt, 'time', o.timeZone)");
     expect(pt[1]).toContain('"order.heldUntil":"Assentos reservados até {time}"');

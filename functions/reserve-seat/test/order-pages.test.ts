@@ -1,0 +1,161 @@
+import type Hapi from '@hapi/hapi';
+import pg from 'pg';
+import { createFunction, i18n, sessionHash, showHeadingOf, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
+import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { reserveSeat } from '../src';
+import { orderPage } from '../src/pages';
+import type { OrderView } from '../src/orders';
+import { ticketPage, type Ticket } from '../src/tickets';
+
+/**
+ * The order and ticket pages (issue 16): the show named on both, the order summed up seat by seat,
+ * errors that look like errors, giving up only after a confirmation, a payment form that says it
+ * is a demonstration, a ticket that prints and leads back to its order.
+ */
+let db: TestDatabase;
+const redis = createTestRedisPrefix();
+const running: RunningFunction[] = [];
+let legacy: Hapi.Server;
+let url: string;
+const [KEY_ID, KEY] = Object.entries(JSON.parse(TOKEN_SIGNING_KEYS) as Record<string, string>)[0];
+const signer = new TokenSigner({ [KEY_ID]: KEY });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await loadDemoCatalog(db.url);
+  const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
+  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [5, 20], concurrencyLimit: 10, holdSeconds: 120, overload: '503', stallMs: 0 });
+  legacy.events.on('stop', () => void catalog.end());
+  await legacy.start();
+  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS, ADMIN_TOKEN }), captureLogs().stream);
+  running.push(fn);
+  await fn.start();
+  url = `http://127.0.0.1:${fn.server.info.port}`;
+});
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((f) => f.stop()));
+  await legacy.stop();
+  await db.drop();
+  await redis.clean();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+let visitors = 0;
+/** A visitor admitted to `showId` who holds `seats` (A1 full, A2 half…) and a popcorn: their session and order. */
+async function heldOrder(showId: string) {
+  const vid = ++visitors;
+  const session = `order-page-session-${String(vid).padStart(8, '0')}`;
+  const access = signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now(), exp: now() + 60 });
+  const entered = await (await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } })).json();
+  const headers = { authorization: `Bearer ${entered.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+  const res = await fetch(`${url}/checkout/api/shows/${showId}/orders`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'half' }], extras: [{ extraId: 'paulista-popcorn', quantity: 2 }] }),
+  });
+  expect(res.status).toBe(201);
+  return { session, order: (await res.json()) as { orderId: string } };
+}
+
+const STARTS_AT = new Date('2027-01-10T23:00:00.000Z'); // 20:00 in São Paulo
+
+describe('the order page', () => {
+  it('names the show and sums the order up, seat by seat, for its buyer in their language; to anyone else, neither', async () => {
+    const showId = await addTestShow(db.url, { seats: 40, startsAt: STARTS_AT });
+    const { session, order } = await heldOrder(showId);
+    const pageIn = async (language: string, as = session) => {
+      const res = await fetch(`${url}/checkout/orders/${order.orderId}`, { headers: { 'x-session-id': as, 'accept-language': language } });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const pt = await pageIn('pt-BR');
+    expect(pt).toContain('<h2 class="show-title">The Last Starfall</h2>');
+    expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
+    expect(pt).toMatch(/Assento A1<\/span> <span class="muted">Inteira<\/span><\/th><td class="num">R\$\u00a050,00<\/td>/);
+    expect(pt).toMatch(/Assento A2<\/span> <span class="muted">Meia-entrada<\/span><\/th><td class="num">R\$\u00a025,00<\/td>/);
+    expect(pt).toMatch(/2 × Popcorn \(large\)<\/span><\/th><td class="num">R\$\u00a056,00<\/td>/);
+    expect(pt).toMatch(/Total<\/th><td class="num"><strong id="total">R\$\u00a0131,00<\/strong>/);
+    expect(pt).toContain('Pagar R$\u00a0131,00');
+
+    const en = await pageIn('en');
+    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 08:00 PM</time>');
+    expect(en).toMatch(/Seat A2<\/span> <span class="muted">Half price<\/span><\/th><td class="num">R\$25\.00<\/td>/);
+    expect(en).toContain('Pay R$131.00');
+
+    // Another browser: the page, with nothing of the order on it (its script says it is not theirs).
+    const stranger = await pageIn('pt-BR', 'someone-else-session-0001');
+    expect(stranger).not.toContain('The Last Starfall');
+    expect(stranger).not.toContain('A1');
+    expect(stranger).toContain('<h1>Seu pedido</h1>');
+  });
+
+  it('gives apps the show in the order’s JSON', async () => {
+    const showId = await addTestShow(db.url, { seats: 40, startsAt: STARTS_AT });
+    const { session, order } = await heldOrder(showId);
+    const view = await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { 'x-session-id': session } })).json();
+    expect(view.show).toEqual({ showId, title: 'The Last Starfall', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'regular', startsAt: STARTS_AT.getTime(), timeZone: 'America/Sao_Paulo' });
+    expect(view.movieId).toBe('last-starfall');
+    // As the shared loader reads it (the seat map's and the waiting room's pages name the show alike).
+    const catalog = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      expect(await showHeadingOf(catalog, showId)).toEqual(view.show);
+      expect(await showHeadingOf(catalog, 'no-such-show')).toBeNull();
+    } finally {
+      await catalog.end();
+    }
+  });
+});
+
+const order: OrderView = {
+  orderId: '00000000-0000-4000-8000-000000000001', showId: 'estrela-1', movieId: 'estrela', state: 'pending_payment', holdExpiresAt: '2027-01-10T21:02:00.000Z', currency: 'BRL', totalCents: 7_500,
+  rejectionReason: null, timeZone: 'America/Sao_Paulo', seats: [{ seat: 'C7', ticketType: 'full', priceCents: 5_000 }, { seat: 'C8', ticketType: 'half', priceCents: 2_500 }], extras: [], tickets: [],
+  show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: Date.parse('2027-01-10T23:00:00.000Z'), timeZone: 'America/Sao_Paulo' },
+};
+
+describe('the order page’s parts', () => {
+  const pt = orderPage(i18n('pt-BR'), order.orderId, order);
+
+  it('has a place for errors that screen readers announce and eyes see as an error', () => {
+    expect(pt).toContain('<div id="error" role="alert"></div>');
+    expect(pt).toMatch(/\.alert\{[^}]*border[^}]*\}/);
+    // Every request the script makes says when it fails (a network failure said nothing: no catch).
+    const script = pt.slice(pt.lastIndexOf('<script>'));
+    const requests = script.match(/\bfetch\(/g) ?? [];
+    expect(requests.length).toBeGreaterThan(0);
+    expect((script.match(/\.catch\(/g) ?? []).length).toBeGreaterThanOrEqual(requests.length);
+  });
+
+  it('asks before giving up, in a labelled dialog whose first choice keeps the order', () => {
+    expect(pt).toContain('<dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">');
+    expect(pt).toContain('<h2 id="giveup-title">Desistir dos assentos?</h2>');
+    expect(pt).toMatch(/<button value="keep" class="primary" autofocus>Continuar com o pedido<\/button>\s*<button value="giveup" class="danger">Desistir dos assentos<\/button>/);
+    expect(pt).toContain('C7, C8');
+  });
+
+  it('says the card field is a demonstration’s, labelled, and makes paying the primary action', () => {
+    expect(pt).toContain('<label for="token">Token do cartão de teste</label>');
+    expect(pt).toMatch(/<input id="token"[^>]* autocomplete="off"[^>]* inputmode="text"[^>]* aria-describedby="card-hint"/);
+    expect(pt).toContain('tok_insufficient_funds');
+    expect(pt).toContain('<button id="pay-button" type="submit" class="primary">Pagar R$\u00a075,00</button>');
+  });
+});
+
+const ticket: Ticket = {
+  code: 'K7M2P9QX4R', orderId: order.orderId, showId: 'estrela-1', movie: 'Estrela Cadente',
+  startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
+  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half',
+};
+
+describe('the ticket page', () => {
+  const pt = ticketPage(i18n('pt-BR'), ticket);
+  it('names the show as the order does, prints cleanly and leads back to the order', () => {
+    expect(pt).toContain('<h1 class="show-title">Estrela Cadente</h1>');
+    expect(pt).toContain('Cine Paulista, São Paulo · VIP · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
+    expect(pt).toContain(`<a class="button secondary no-print" href="/checkout/orders/${order.orderId}">Voltar para o seu pedido</a>`);
+    expect(pt).toMatch(/@media print\{[^]*header[^]*display:none/);
+    expect(pt).toContain('Imprimir');
+  });
+});
