@@ -502,3 +502,71 @@ browserTest('the seat map on a phone and a desktop, while it is open', () => {
     }
   }, 120_000);
 });
+
+// Keyboard only: no mouse, no touch; Tab moves, Enter and Space press. Every step must be reachable,
+// keep its focus where the buyer is (a redrawn seat map must not throw it back to the top) and show it.
+browserTest('the purchase by keyboard alone', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser(ARTIFACTS);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('goes from the catalog to the ticket with Tab, Enter and Space only, the focus always visible', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' });
+    const focused = (selector: string) => page.evaluate((s) => !!document.activeElement?.matches(s), selector);
+    /** Tab (forward only) until `selector` has the focus, as a buyer would; fails if it never comes. */
+    async function tabTo(selector: string) {
+      for (let presses = 0; presses < 120; presses++) {
+        await page.keyboard.press('Tab');
+        if (await focused(selector)) return;
+      }
+      throw new Error(`Tab never reached ${selector}`);
+    }
+    // Visible focus: an outline (or a ring drawn with box-shadow) on whatever has it.
+    const focusShows = () =>
+      page.evaluate(() => {
+        const style = getComputedStyle(document.activeElement!);
+        return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+      });
+    try {
+      await page.goto(`${edge}/`);
+      await tabTo('a[href="/movies/last-starfall"]');
+      expect(await focusShows()).toBe(true);
+      await page.keyboard.press('Enter');
+      await page.waitForURL('**/movies/last-starfall');
+      await tabTo(`a[href="/waiting-room/${PREMIERE}"]`);
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
+      await page.waitForSelector('.seat.free');
+      // Two seats: each pressed keeps the focus on itself, says it is chosen, and the next is a Tab away.
+      for (let n = 0; n < 2; n++) {
+        await tabTo('.seat.free:not(.chosen)');
+        expect(await focusShows()).toBe(true);
+        await page.keyboard.press(n === 0 ? 'Space' : 'Enter');
+        expect(await focused('.seat.chosen')).toBe(true);
+        expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'))).toBe('true');
+      }
+      await tabTo('#hold');
+      await page.keyboard.press('Enter');
+      await page.waitForURL('**/checkout/orders/*');
+      await page.waitForSelector('#pay:not([hidden])');
+      await tabTo('#token');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('tok_visa');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#state[data-state="confirmed"]', { timeout: 30_000 });
+      await tabTo('#tickets a');
+      await page.keyboard.press('Enter');
+      await page.waitForURL('**/checkout/tickets/*');
+      expect(await page.textContent('.code')).toMatch(/^[2-9A-HJ-NP-Z]{10}$/);
+    } catch (err) {
+      await page.screenshot({ path: path.join(ARTIFACTS, 'keyboard-failed.png'), fullPage: true }).catch(() => undefined);
+      throw err;
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
