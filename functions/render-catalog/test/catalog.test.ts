@@ -179,13 +179,14 @@ describe('render-catalog metrics and memory', () => {
   });
 
   it('serves from its own memory for a moment, then from Redis again', async () => {
-    const { url } = await start({ CATALOG_MEMORY_MS: '300' }, `${redis.prefix}memory:`);
+    // A window the 20 reads fit in even on a loaded machine.
+    const { url } = await start({ CATALOG_MEMORY_MS: '3000' }, `${redis.prefix}memory:`);
     await fetch(`${url}/api/catalog`);
     const count = async (outcome: string) => Number(new RegExp(`premiere_catalog_cache_total\\{outcome="${outcome}"\\} (\\d+)`).exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
     for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/catalog`)).status).toBe(200);
     expect(await count('memory_hit')).toBe(20);
     expect(await count('hit')).toBe(0);
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 3_100));
     await fetch(`${url}/api/catalog`);
     expect(await count('hit')).toBe(1); // from Redis, once memory forgot it
   });
