@@ -295,6 +295,11 @@ browserTest('sold out while waiting, in a real browser', () => {
       await buy(first, seats.slice(0, 20));
       await buy(second, seats.slice(20));
       await page.waitForFunction((text) => document.getElementById('headline')?.textContent === text, i18n('pt-BR').t('wait.soldOutWhileWaiting'), { timeout: 20_000 });
+      // Where else the movie has seats, as a refused join says: the same list, one tap away.
+      const others = await page.locator('#alternatives a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+      expect(others.length).toBeGreaterThan(0);
+      expect(others).not.toContain(`/waiting-room/${show.id}`);
+      expect(await page.isVisible('#others')).toBe(true);
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('2-sold-out');
     } catch (err) {

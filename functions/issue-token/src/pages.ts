@@ -116,7 +116,11 @@ const SCRIPT = `(function () {
   }
   function soldOut(b) {
     text('headline', refusal(b));
-    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') }, list = $('alternatives'), all = b.alternatives || [], k = $('others').nextElementSibling;
+    others(b.alternatives || []);
+  }
+  // Other shows of the movie with tickets: after a refused join, or when the line sold out.
+  function others(all) {
+    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') }, list = $('alternatives'), k = $('others').nextElementSibling;
     all.forEach(function (a) {
       var li = list.appendChild(document.createElement('li'));
       li.innerHTML = '<a class="show alt"><strong></strong> <span></span></a>';
@@ -168,7 +172,12 @@ const SCRIPT = `(function () {
     text('line', waiting ? t('wait.lineSize', { count: s.waiting }) : '');
     if (waiting) progress(s.ahead); else $('progress-box').hidden = true;
     $('leave').hidden = !(waiting || s.state === 'pre_queue');
-    if (s.state === 'expired' || s.state === 'left' || s.state === 'finished' || s.state === 'sold_out') { ended(); return; }
+    if (s.state === 'expired' || s.state === 'left' || s.state === 'finished' || s.state === 'sold_out') {
+      ended();
+      // Sold out: joining again cannot help; other shows can.
+      if (s.state === 'sold_out') { $('again').hidden = true; others(s.alternatives || []); }
+      return;
+    }
     if (s.pollAfterMs) timer = setTimeout(poll, s.pollAfterMs);
   }
   function ended() {
@@ -310,6 +319,7 @@ ${progressBar(i, progressOf(first!, ahead))}
 <p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`
   : ''}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.joinAgain')}</button></form>` : ''}
+${status.state === 'sold_out' ? alternativesList(i, status.alternatives ?? []) : ''}
 ${waiting || status.state === 'pre_queue' ? html`<div class="actions"><form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">${i.t('wait.leave')}</button></form></div>` : ''}`;
   return roomPage(i, `/waiting-room/${show.showId}/status`, i.t('wait.pageTitle', { title: show.title }), html`${heading(i, show)}<div class="card wait">${body}</div>`, html`${refresh}${STYLE}`);
 }

@@ -33,6 +33,8 @@ export interface PublicStatus {
   accessToken?: string;
   enterUrl?: string;
   admissionDeadline?: string;
+  /** Sold out while they waited: other shows of the movie with tickets, as a refused join lists them. */
+  alternatives?: Alternative[];
   message: string;
 }
 
@@ -212,8 +214,14 @@ export class WaitingRoom {
   status(showId: string, claims: TokenClaims): PublicStatus | Promise<PublicStatus> {
     const fromSnapshot = this.snapshots.status(showId, claims.vid, claims.place, claims.ses);
     // Nearly every poll: a fresh snapshot that can tell, answered without a promise.
-    if (fromSnapshot !== null && !(fromSnapshot instanceof Promise)) return this.answer(showId, claims, fromSnapshot);
-    return this.statusFromRedis(showId, claims, fromSnapshot);
+    if (fromSnapshot !== null && !(fromSnapshot instanceof Promise)) return this.withAlternatives(this.answer(showId, claims, fromSnapshot));
+    return this.statusFromRedis(showId, claims, fromSnapshot).then((status) => this.withAlternatives(status));
+  }
+
+  /** A line that sold out ends with where else the movie has seats (once per visitor: they stop polling). */
+  private withAlternatives(status: PublicStatus): PublicStatus | Promise<PublicStatus> {
+    if (status.state !== 'sold_out') return status;
+    return this.alternatives.for(status.showId).then((alternatives) => ({ ...status, alternatives }));
   }
 
   private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {

@@ -112,3 +112,15 @@ describe('the waiting-room page', () => {
     expect(page).not.toMatch(/^[^@]*\.dot\{[^}]*animation/m);
   });
 });
+
+describe('sold out while waiting', () => {
+  it('says so and lists where else the movie has seats, as a refused join does', () => {
+    const alternatives = [{ showId: 'estrela-2', title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', url: '/waiting-room/estrela-2' }];
+    const page = statusPage(pt, show, { ...waiting, state: 'sold_out', ahead: null, estimateState: null, estimatedWaitSeconds: null, estimate: null, pollAfterMs: null, alternatives }, { now });
+    const text = textOf(page);
+    expect(text).toContain(pt.t('wait.soldOutWhileWaiting'));
+    expect(page).toContain('href="/waiting-room/estrela-2"');
+    expect(text).toContain('seg., 11 de jan., 19:00'); // on the cinema's clock
+    expect(text).toContain('Cine Copacabana, Rio de Janeiro');
+  });
+});
