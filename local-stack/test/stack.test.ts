@@ -114,7 +114,7 @@ describe('npm start (the local stack)', () => {
     // The waiting room through the edge: a quiet room admits at once, then a line forms; a visit
     // that ends, announced through the broker (routed by eventing.yaml), lets the next one in.
     const premiere = 'last-starfall-premiere';
-    expect(await (await fetch(`${state.edge}/waiting-room/${premiere}`)).text()).toContain('<h1>The Last Starfall</h1>');
+    expect(await (await fetch(`${state.edge}/waiting-room/${premiere}`)).text()).toContain('<h1 class="show-title">The Last Starfall</h1>');
     const joinAs = async (i: number) => {
       const session = `stack-test-session-${String(i).padStart(4, '0')}`;
       const body = await (await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();

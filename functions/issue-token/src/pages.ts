@@ -1,22 +1,8 @@
-import { clientScript, html, Html, page, type MessageKey, type Translator } from '@premiere/runtime';
+import { clientScript, html, Html, page, roomTypeName, showHeading, type MessageKey, type ShowHeading, type Translator } from '@premiere/runtime';
 import type { Alternative } from './alternatives';
 import type { PublicStatus } from './waiting-room';
 
-export interface ShowHeading {
-  showId: string;
-  title: string;
-  cinemaName: string;
-  city: string;
-  roomType: string;
-  startsAt: number;
-  timeZone: string;
-}
-
-const ROOM_TYPES: Record<string, MessageKey> = { regular: 'room.regular', imax: 'room.imax', vip: 'room.vip' };
-const roomType = (i: Translator, type: string) => (ROOM_TYPES[type] ? i.t(ROOM_TYPES[type]) : type);
-
-const heading = (i: Translator, show: ShowHeading) => html`<h1>${show.title}</h1>
-<p class="muted">${show.cinemaName}, ${show.city} · ${roomType(i, show.roomType)} · ${i.when(show.startsAt, show.timeZone)}</p>`;
+export type { ShowHeading };
 
 /** A page of the waiting room in the visitor's language; `path`: where the language switch comes back to. */
 const roomPage = (i: Translator, path: string, title: string, body: Html, head?: Html) => page(title, body, head, { i18n: i, path });
@@ -238,7 +224,7 @@ export function waitingRoomPage(i: Translator, show: ShowHeading): string {
     i,
     `/waiting-room/${show.showId}`,
     i.t('wait.pageTitle', { title: show.title }),
-    html`${heading(i, show)}
+    html`${showHeading(i, show)}
 <div class="card wait">
 <div id="announce" aria-live="polite" aria-atomic="true">
 <p id="headline">${i.t('wait.joining')}</p>
@@ -273,14 +259,14 @@ const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
     : html`<h2>${i.t('wait.alternatives')}</h2><ul>${alternatives.map(
-        (a) => html`<li><a class="show alt" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomType(i, a.roomType) })}</span></a></li>`,
+        (a) => html`<li><a class="show alt" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span></a></li>`,
       )}</ul>`;
 
 export type Refusal = 'sold_out' | 'drained' | 'started';
 export const REFUSALS: Record<Refusal, MessageKey> = { sold_out: 'wait.refused.sold_out', drained: 'wait.refused.drained', started: 'wait.refused.started' };
 
 export function soldOutPage(i: Translator, show: ShowHeading, refusal: Refusal, alternatives: Alternative[]): string {
-  const body = html`${heading(i, show)}<div class="card"><p>${i.t(REFUSALS[refusal])}</p></div>${alternativesList(i, alternatives)}`;
+  const body = html`${showHeading(i, show)}<div class="card"><p>${i.t(REFUSALS[refusal])}</p></div>${alternativesList(i, alternatives)}`;
   return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body);
 }
 
@@ -321,5 +307,5 @@ ${progressBar(i, progressOf(first!, ahead))}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.joinAgain')}</button></form>` : ''}
 ${status.state === 'sold_out' ? alternativesList(i, status.alternatives ?? []) : ''}
 ${waiting || status.state === 'pre_queue' ? html`<div class="actions"><form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">${i.t('wait.leave')}</button></form></div>` : ''}`;
-  return roomPage(i, `/waiting-room/${show.showId}/status`, i.t('wait.pageTitle', { title: show.title }), html`${heading(i, show)}<div class="card wait">${body}</div>`, html`${refresh}${STYLE}`);
+  return roomPage(i, `/waiting-room/${show.showId}/status`, i.t('wait.pageTitle', { title: show.title }), html`${showHeading(i, show)}<div class="card wait">${body}</div>`, html`${refresh}${STYLE}`);
 }

@@ -306,7 +306,7 @@ describe('pages', () => {
     expect(page.headers.get('cache-control')).toBe('public, max-age=60, s-maxage=60');
     expect(page.headers.get('set-cookie')).toBeNull();
     const html = await page.text();
-    expect(html).toContain('<h1>The Last Starfall</h1>');
+    expect(html).toContain('<h1 class="show-title">The Last Starfall</h1>');
     expect(html).toContain('Cine Paulista, São Paulo · VIP');
     expect(html).toContain(`<form id="join" method="post" action="/waiting-room/${PREMIERE_SHOW_ID}/join">`);
     // Light as a phone downloads it (the edge gzips): its styles, leave dialog and script's messages, in one language.
