@@ -17,7 +17,6 @@ import { recordOrders } from './fixtures';
  * axe-core finding no serious or critical violation. Screenshots land in test-artifacts/admin.
  */
 const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/admin');
-const KEYBOARD_ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/operators');
 const AXE = require.resolve('axe-core/axe.min.js');
 
 let db: TestDatabase;
@@ -276,7 +275,7 @@ browserTest('the operators’ page in a real browser', () => {
     for (const [device, viewport] of Object.entries(viewports)) {
       const context = await browser.newContext({ viewport, timezoneId: 'Asia/Tokyo', ...(device === 'phone' ? { isMobile: true, hasTouch: true } : {}) });
       const page = await context.newPage();
-      const shot = (name: string) => page.screenshot({ path: path.join(KEYBOARD_ARTIFACTS, `${device}-keyboard-${name}.png`), fullPage: true });
+      const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${device}-keyboard-${name}.png`), fullPage: true });
       /** What has the focus: its id, or a button's text and its show. */
       const focused = () => page.evaluate(() => {
         const e = document.activeElement as HTMLElement | null;
