@@ -4,7 +4,8 @@ import pg from 'pg';
  * The demo catalog `npm start` loads: three cinemas in two cities, regular / IMAX / VIP rooms with
  * seat maps, movies now showing, one premiere and one coming soon, and shows over the next three
  * days, including the premiere in a small room (24 seats) so that sold out is easy to see.
- * Loading it again changes nothing (rows are keyed by id).
+ * Loading it again changes nothing (rows are keyed by id) but the words a visitor reads (room and
+ * extra names, synopses), so that a database kept from an older demo shows today's.
  */
 export const PREMIERE_SHOW_ID = 'last-starfall-premiere';
 
@@ -17,21 +18,21 @@ const cinemas = [
 ];
 
 const rooms: Room[] = [
-  { id: 'paulista-1', cinema: 'paulista', name: 'Room 1', type: 'regular', rows: 10, perRow: 14, aisleAfter: 7 },
-  { id: 'paulista-imax', cinema: 'paulista', name: 'IMAX', type: 'imax', rows: 14, perRow: 20, aisleAfter: 10 },
-  { id: 'paulista-vip', cinema: 'paulista', name: 'VIP Lounge', type: 'vip', rows: 4, perRow: 6, aisleAfter: 3 },
-  { id: 'pinheiros-1', cinema: 'pinheiros', name: 'Room 1', type: 'regular', rows: 8, perRow: 12, aisleAfter: 6 },
-  { id: 'pinheiros-vip', cinema: 'pinheiros', name: 'VIP', type: 'vip', rows: 5, perRow: 8, aisleAfter: 4 },
-  { id: 'copacabana-1', cinema: 'copacabana', name: 'Room 1', type: 'regular', rows: 10, perRow: 16, aisleAfter: 8 },
-  { id: 'copacabana-imax', cinema: 'copacabana', name: 'IMAX', type: 'imax', rows: 12, perRow: 18, aisleAfter: 9 },
+  { id: 'paulista-1', cinema: 'paulista', name: 'Sala 1', type: 'regular', rows: 10, perRow: 14, aisleAfter: 7 },
+  { id: 'paulista-imax', cinema: 'paulista', name: 'Sala IMAX', type: 'imax', rows: 14, perRow: 20, aisleAfter: 10 },
+  { id: 'paulista-vip', cinema: 'paulista', name: 'Sala VIP', type: 'vip', rows: 4, perRow: 6, aisleAfter: 3 },
+  { id: 'pinheiros-1', cinema: 'pinheiros', name: 'Sala 1', type: 'regular', rows: 8, perRow: 12, aisleAfter: 6 },
+  { id: 'pinheiros-vip', cinema: 'pinheiros', name: 'Sala VIP', type: 'vip', rows: 5, perRow: 8, aisleAfter: 4 },
+  { id: 'copacabana-1', cinema: 'copacabana', name: 'Sala 1', type: 'regular', rows: 10, perRow: 16, aisleAfter: 8 },
+  { id: 'copacabana-imax', cinema: 'copacabana', name: 'Sala IMAX', type: 'imax', rows: 12, perRow: 18, aisleAfter: 9 },
 ];
 
 const movies = [
-  { id: 'last-starfall', title: 'The Last Starfall', synopsis: 'The final chapter of the saga everyone has waited years to see.', minutes: 158, rating: '12', status: 'premiere', releaseInDays: 1 },
-  { id: 'harbor-lights', title: 'Harbor Lights', synopsis: 'A lighthouse keeper finds a message that should not exist.', minutes: 112, rating: '10', status: 'now_showing', releaseInDays: -14 },
-  { id: 'paper-kingdoms', title: 'Paper Kingdoms', synopsis: 'An animated adventure folded out of a child’s drawings.', minutes: 95, rating: 'L', status: 'now_showing', releaseInDays: -7 },
-  { id: 'midnight-tram', title: 'Midnight Tram', synopsis: 'Six strangers, one last ride, and a city that will not sleep.', minutes: 124, rating: '16', status: 'now_showing', releaseInDays: -21 },
-  { id: 'echoes-of-titan', title: 'Echoes of Titan', synopsis: 'The first crewed mission to Saturn’s largest moon goes quiet.', minutes: 141, rating: '14', status: 'coming_soon', releaseInDays: 30 },
+  { id: 'last-starfall', title: 'The Last Starfall', synopsis: 'O capítulo final da saga que todo mundo esperou anos para ver.', minutes: 158, rating: '12', status: 'premiere', releaseInDays: 1 },
+  { id: 'harbor-lights', title: 'Harbor Lights', synopsis: 'Um faroleiro encontra uma mensagem que não deveria existir.', minutes: 112, rating: '10', status: 'now_showing', releaseInDays: -14 },
+  { id: 'paper-kingdoms', title: 'Paper Kingdoms', synopsis: 'Uma aventura animada que se desdobra dos desenhos de uma criança.', minutes: 95, rating: 'L', status: 'now_showing', releaseInDays: -7 },
+  { id: 'midnight-tram', title: 'Midnight Tram', synopsis: 'Seis desconhecidos, o último bonde da noite e uma cidade que não dorme.', minutes: 124, rating: '16', status: 'now_showing', releaseInDays: -21 },
+  { id: 'echoes-of-titan', title: 'Echoes of Titan', synopsis: 'A primeira missão tripulada à maior lua de Saturno para de responder.', minutes: 141, rating: '14', status: 'coming_soon', releaseInDays: 30 },
 ] as const;
 
 const PRICES = { regular: [3200, 1600], imax: [4800, 2400], vip: [7000, 3500] } as const;
@@ -85,14 +86,14 @@ export async function loadDemoCatalog(databaseUrl: string, now = new Date(), sal
       await client.query('INSERT INTO cinemas (id, name, city, address) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [c.id, c.name, c.city, c.address]);
       await client.query(
         `INSERT INTO extras (id, cinema_id, name, price_cents) VALUES
-           ($1 || '-popcorn', $1, 'Popcorn (large)', 2800), ($1 || '-soda', $1, 'Soda (500 ml)', 1200),
-           ($1 || '-combo', $1, 'Popcorn + 2 sodas combo', 4500)
-         ON CONFLICT (id) DO NOTHING`,
+           ($1 || '-popcorn', $1, 'Pipoca grande', 2800), ($1 || '-soda', $1, 'Refrigerante 500 ml', 1200),
+           ($1 || '-combo', $1, 'Combo pipoca + 2 refrigerantes', 4500)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
         [c.id],
       );
     }
     for (const r of rooms) {
-      await client.query('INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [r.id, r.cinema, r.name, r.type]);
+      await client.query('INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name', [r.id, r.cinema, r.name, r.type]);
       const seats = seatsOf(r);
       await client.query(
         `INSERT INTO seats (room_id, seat, row_label, number, col)
@@ -103,7 +104,7 @@ export async function loadDemoCatalog(databaseUrl: string, now = new Date(), sal
     for (const m of movies) {
       await client.query(
         `INSERT INTO movies (id, title, synopsis, duration_minutes, rating, release_date, status)
-           VALUES ($1, $2, $3, $4, $5, (now() + $6 * interval '1 day')::date, $7) ON CONFLICT (id) DO NOTHING`,
+           VALUES ($1, $2, $3, $4, $5, (now() + $6 * interval '1 day')::date, $7) ON CONFLICT (id) DO UPDATE SET synopsis = EXCLUDED.synopsis`,
         [m.id, m.title, m.synopsis, m.minutes, m.rating, m.releaseInDays, m.status],
       );
     }

@@ -44,7 +44,7 @@ afterAll(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 let visitors = 0;
-/** A visitor admitted to `showId` who holds `seats` (A1 full, A2 half…) and a popcorn: their session and order. */
+/** A visitor admitted to `showId` who holds `seats` (A1 full, A2 half…) and two large popcorns: their session and order. */
 async function heldOrder(showId: string) {
   const vid = ++visitors;
   const session = `order-page-session-${String(vid).padStart(8, '0')}`;
@@ -76,7 +76,7 @@ describe('the order page', () => {
     expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
     expect(pt).toMatch(/Assento A1<\/span> <span class="muted">Inteira<\/span><\/th><td class="num">R\$\u00a050,00<\/td>/);
     expect(pt).toMatch(/Assento A2<\/span> <span class="muted">Meia-entrada<\/span><\/th><td class="num">R\$\u00a025,00<\/td>/);
-    expect(pt).toMatch(/2 × Popcorn \(large\)<\/span><\/th><td class="num">R\$\u00a056,00<\/td>/);
+    expect(pt).toMatch(/2 × Pipoca grande<\/span><\/th><td class="num">R\$\u00a056,00<\/td>/);
     expect(pt).toMatch(/Total<\/th><td class="num"><strong id="total">R\$\u00a0131,00<\/strong>/);
     expect(pt).toContain('Pagar R$\u00a0131,00');
 

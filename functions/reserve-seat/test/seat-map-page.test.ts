@@ -87,7 +87,7 @@ describe('the seat selection page', () => {
     expect(pt).toContain('<li>Meia-entrada <strong>R$\u00a032,00</strong></li>');
     // The script's running total counts with the same prices (and the cinema's extras').
     expect(pt).toContain('var PRICES = {"full":6400,"half":3200}, CURRENCY = "BRL"');
-    expect(pt).toContain('"paulista-popcorn":{"name":"Popcorn (large)","priceCents":2800}');
+    expect(pt).toContain('"paulista-popcorn":{"name":"Pipoca grande","priceCents":2800}');
     expect(pt).toContain('<p class="total" aria-live="polite" aria-atomic="true">Total: <strong id="total">R$\u00a00,00</strong></p>');
     const en = await entryPage(showId, 'en');
     expect(en).toContain('<li>Full price <strong>R$64.00</strong></li>');

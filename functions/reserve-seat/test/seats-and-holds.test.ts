@@ -591,7 +591,7 @@ describe('the pages', () => {
     const body = await entry.text();
     expect(body).toContain('<h1 class="show-title">The Last Starfall</h1>');
     expect(body).toContain('<h2>Choose your seats</h2>');
-    expect(body).toContain('Popcorn + 2 sodas combo (R$45.00)');
+    expect(body).toContain('Combo pipoca + 2 refrigerantes (R$45.00)');
 
     const refused = await fetch(`${url}/checkout/${showId}`, { headers: { accept: 'text/html', cookie: 'premiere_session=page-session-0000000009' } });
     expect(refused.status).toBe(401);
