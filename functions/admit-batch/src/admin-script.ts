@@ -200,7 +200,7 @@ export const ADMIN_SCRIPT = String.raw`
     var c = cards[s.showId] || (cards[s.showId] = buildCard(s));
     c.show = s;
     var set = function (name, text) { c.root.querySelector('[data-figure="' + name + '"]').textContent = text; };
-    var where = [s.cinemaName, s.city, s.room ? 'sala ' + s.room : null].filter(Boolean).join(' · ');
+    var where = [s.cinemaName, s.city, s.room].filter(Boolean).join(' · ');
     c.root.querySelector('h3').textContent = s.title;
     c.root.querySelector('.where').textContent = where;
     var time = c.root.querySelector('time');
