@@ -76,8 +76,8 @@ export const en: Catalog = {
   'wait.expired': 'Your turn came and went unused. Join again to get a new place at the back.',
   'wait.soldOutWhileWaiting': 'Sorry: every seat of this show has been sold while you waited.',
   'wait.soldOutTitle': 'Sold out · {title}',
-  'wait.refused.sold_out': 'This show is sold out: no waiting-room place is left that could still become a seat.',
-  'wait.refused.drained': 'This show is no longer giving out places in line.',
+  'wait.refused.sold_out': 'Sold out: every seat of this show is sold or has someone at the front of the line for it. If anyone gives up, places may come back: try again in a few minutes.',
+  'wait.refused.drained': 'The cinema has closed sales for this show.',
   'wait.refused.started': 'This show has already started.',
   'wait.alternatives': 'Other shows with tickets left',
   'wait.noAlternatives': 'No other show of this movie has tickets left.',
@@ -210,7 +210,7 @@ export const en: Catalog = {
   'ticket.none': 'Check the code in your order.',
 
   'visit.overTitle': 'Your visit is over',
-  'visit.over': 'Your time to choose seats ran out, or you left the line. To buy, join the waiting room again.',
+  'visit.over': 'Your turn to buy has been used: the order was paid or given up, the time to choose ran out, or you left the line. To buy more, join the waiting room again.',
   'visit.notYetTitle': 'Not your turn yet',
   'visit.notYet': 'You have not been admitted to this show yet: go through the waiting room.',
 };

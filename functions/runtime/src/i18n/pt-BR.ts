@@ -79,8 +79,8 @@ export const ptBR = {
   'wait.expired': 'A sua vez chegou e passou sem ser usada. Entre na fila de novo para ganhar um novo lugar no fim.',
   'wait.soldOutWhileWaiting': 'Sentimos muito: todos os assentos desta sessão foram vendidos enquanto você esperava.',
   'wait.soldOutTitle': 'Ingressos esgotados · {title}',
-  'wait.refused.sold_out': 'Ingressos esgotados: esta sessão não tem mais lugares na fila que possam virar um assento.',
-  'wait.refused.drained': 'Esta sessão não está mais distribuindo lugares na fila.',
+  'wait.refused.sold_out': 'Ingressos esgotados: todos os assentos desta sessão estão vendidos ou com alguém na frente da fila. Se alguém desistir, lugares podem voltar: tente de novo em alguns minutos.',
+  'wait.refused.drained': 'As vendas desta sessão foram encerradas pelo cinema.',
   'wait.refused.started': 'Esta sessão já começou.',
   'wait.alternatives': 'Outras sessões com ingressos',
   'wait.noAlternatives': 'Nenhuma outra sessão deste filme tem ingressos.',
@@ -213,7 +213,7 @@ export const ptBR = {
   'ticket.none': 'Confira o código no seu pedido.',
 
   'visit.overTitle': 'Sua visita terminou',
-  'visit.over': 'O tempo para escolher assentos acabou, ou você saiu da fila. Para comprar, entre na sala de espera de novo.',
+  'visit.over': 'Sua vez de comprar já foi usada: o pedido foi pago ou cancelado, o tempo para escolher acabou ou você saiu da fila. Para comprar mais, entre na sala de espera de novo.',
   'visit.notYetTitle': 'Ainda não é a sua vez',
   'visit.notYet': 'Você ainda não foi admitido nesta sessão: entre pela sala de espera.',
 } as const;
