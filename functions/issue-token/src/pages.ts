@@ -270,12 +270,13 @@ export function soldOutPage(i: Translator, show: ShowHeading, refusal: Refusal, 
   return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body);
 }
 
-/** A short page: a title, a message, and perhaps a refresh (to `refreshTo`) after `refreshSeconds`. */
-export function messagePage(i: Translator, path: string, title: string, message: string, refreshSeconds?: number, refreshTo?: string): string {
+/** A short page: a title, a message, perhaps a refresh (to `refreshTo`) after `refreshSeconds`, and the way on (`next`). */
+export function messagePage(i: Translator, path: string, title: string, message: string, refreshSeconds?: number, refreshTo?: string, next?: { href: string; text: string }): string {
   const head = refreshSeconds
     ? refreshTo ? html`<meta http-equiv="refresh" content="${refreshSeconds};url=${refreshTo}">` : html`<meta http-equiv="refresh" content="${refreshSeconds}">`
     : new Html('');
-  return roomPage(i, path, title, html`<h1>${title}</h1><div class="card"><p>${message}</p></div>`, head);
+  const onward = next ? html`<p><a class="button" href="${next.href}">${next.text}</a></p>` : '';
+  return roomPage(i, path, title, html`<h1>${title}</h1><div class="card"><p>${message}</p>${onward}</div>`, head);
 }
 
 /**

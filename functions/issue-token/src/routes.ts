@@ -238,7 +238,8 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
         if (visitor !== null) await room.leave(showId, { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 });
         const i = visitorI18n(request);
-        return h.response(messagePage(i, `/waiting-room/${showId}`, i.t('wait.leftTitle'), i.t('wait.leftBody'))).type('text/html; charset=utf-8');
+        const again = { href: `/waiting-room/${showId}`, text: i.t('wait.joinAgain') };
+        return h.response(messagePage(i, `/waiting-room/${showId}`, i.t('wait.leftTitle'), i.t('wait.leftBody'), undefined, undefined, again)).type('text/html; charset=utf-8');
       },
     },
   ];

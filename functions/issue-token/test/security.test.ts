@@ -263,6 +263,8 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
 
     const left = await post(url, `/waiting-room/${showId}/leave`, { ...own, 'content-type': 'application/x-www-form-urlencoded', cookie });
     expect(left.status).toBe(200);
+    // Not a dead end: the way back to the show's line is one tap away.
+    expect(await left.text()).toContain(`<a class="button" href="/waiting-room/${showId}">`);
     expect((await leave(url, showId, app)).status).toBe(200);
     expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'returned')).toBe('2');
   });
