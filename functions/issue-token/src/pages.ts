@@ -299,7 +299,7 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
       ? html`<p id="headline">${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
       : html`<p id="headline"${waiting && pausedFor(status) ? new Html(' class="notice"') : ''}>${words.headline}</p>
 ${waiting
-  ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${ahead}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
+  ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${i.number(ahead)}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
 ${progressBar(i, progressOf(first!, ahead))}
 <p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`
