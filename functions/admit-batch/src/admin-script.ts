@@ -271,19 +271,19 @@ export const ADMIN_SCRIPT = String.raw`
       return b;
     };
     var safe = el('div', { class: 'group' }, [
-      button('resume', 'Retomar admissões', 'primary', function (show) { act(c, 'POST', '/resume', null, 'Admissões retomadas às ' + clock.format(new Date()) + '.', 'pause'); }),
-      button('undrain', 'Reabrir a fila', 'primary', function (show) { act(c, 'POST', '/undrain', null, 'Fila reaberta às ' + clock.format(new Date()) + ': novos visitantes recebem senha de novo.', 'drain'); }),
+      button('resume', 'Retomar admissões', 'primary', function (show) { act(c, 'resume', 'POST', '/resume', null, 'Admissões retomadas às ' + clock.format(new Date()) + '.', 'pause'); }),
+      button('undrain', 'Reabrir a fila', 'primary', function (show) { act(c, 'undrain', 'POST', '/undrain', null, 'Fila reaberta às ' + clock.format(new Date()) + ': novos visitantes recebem senha de novo.', 'drain'); }),
       button('settings', 'Ajustes…', '', openSettings),
     ]);
     c.dangerZone = el('div', { class: 'danger-zone', role: 'group', 'aria-label': 'Ações que param a venda' }, [
       el('span', { class: 'title', 'aria-hidden': 'true', text: 'Param a venda · pedem confirmação' }),
       button('pause', 'Pausar admissões', 'danger', function (show) {
         ask('Pausar as admissões?', describe(show) + ' Ninguém mais entra na zona de compra até você retomar; as ' + nf.format(show.waiting) + ' pessoas na fila mantêm o lugar e veem o aviso de pausa.', 'Pausar admissões')
-          .then(function (yes) { if (yes) act(c, 'POST', '/pause', null, 'Admissões pausadas às ' + clock.format(new Date()) + '. Quem está na fila mantém o lugar.', 'resume'); });
+          .then(function (yes) { if (yes) act(c, 'pause', 'POST', '/pause', null, 'Admissões pausadas às ' + clock.format(new Date()) + '. Quem está na fila mantém o lugar.', 'resume'); });
       }),
       button('drain', 'Fechar a fila', 'danger', function (show) {
         ask('Fechar a fila?', describe(show) + ' Novos visitantes não recebem senha e veem as outras sessões; quem já está na fila continua andando.', 'Fechar a fila')
-          .then(function (yes) { if (yes) act(c, 'POST', '/drain', null, 'Fila fechada às ' + clock.format(new Date()) + ': novos visitantes não recebem senha.', 'undrain'); });
+          .then(function (yes) { if (yes) act(c, 'drain', 'POST', '/drain', null, 'Fila fechada às ' + clock.format(new Date()) + ': novos visitantes não recebem senha.', 'undrain'); });
       }),
     ]);
     root.appendChild(el('div', { class: 'actions' }, [safe, c.dangerZone]));
@@ -293,21 +293,26 @@ export const ADMIN_SCRIPT = String.raw`
 
   function result(c, kind, text) { c.result.className = 'result' + (kind ? ' ' + kind : ''); c.result.textContent = text; }
   /**
-   * Runs an action on a show. The button pressed is then hidden (Pause gives way to Resume): the
-   * keyboard's focus, lost with it, goes to the one that undoes it (undo), so Enter undoes.
+   * Runs an action on a show, the button pressed for it (every button disabled meanwhile, which
+   * drops the keyboard's focus). Done, that button is hidden (Pause gives way to Resume): the focus
+   * goes to the one that undoes it (undo), so Enter undoes. Failed, nothing changed: the focus goes
+   * back to the button pressed, so Enter tries again.
    */
-  function act(c, method, path, body, done, undo) {
+  function act(c, pressed, method, path, body, done, undo) {
+    var failed = false;
     result(c, '', '');
     Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = true; });
     return api(method, '/admin/api/shows/' + encodeURIComponent(c.show.showId) + path, body).then(function (state) {
       showCard(Object.assign({}, c.show, state), Date.now());
       result(c, 'ok', done);
     }, function (e) {
+      failed = true;
       if (!(e instanceof Unauthorized)) result(c, 'error', 'Erro: ' + e.message + '. Nada mudou.');
     }).then(function () {
       Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = false; });
       var f = document.activeElement, lost = !f || f === document.body || (c.root.contains(f) && f.offsetParent === null);
-      if (lost && undo && !c.buttons[undo].hidden) c.buttons[undo].focus();
+      var to = c.buttons[failed ? pressed : undo];
+      if (lost && to && !to.hidden) to.focus();
       poll();
     });
   }
@@ -345,7 +350,7 @@ export const ADMIN_SCRIPT = String.raw`
     var cap = $('address-cap').value === '' ? null : Number($('address-cap').value);
     if (cap !== s.addressTokenCap) { body.addressTokenCap = cap; said.push(cap === null ? 'senhas por endereço: o padrão' : 'senhas por endereço: ' + (cap === 0 ? 'sem limite' : nf.format(cap))); }
     if (!said.length) return result(c, '', 'Nada mudou.');
-    act(c, 'PATCH', '', body, 'Salvo: ' + said.join(', ') + '.');
+    act(c, 'settings', 'PATCH', '', body, 'Salvo: ' + said.join(', ') + '.');
   });
 
   // Dead letters.

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
@@ -17,7 +17,6 @@ import { recordOrders } from './fixtures';
  * axe-core finding no serious or critical violation. Screenshots land in test-artifacts/admin.
  */
 const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/admin');
-const AXE = require.resolve('axe-core/axe.min.js');
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
@@ -75,15 +74,6 @@ async function bought(show: string, visitor: number) {
   expect(res.status).toBe(204);
 }
 
-/** axe-core's serious and critical findings on the page as it is now. */
-async function violations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const found = await page.evaluate(async () => (await (window as any).axe.run(document, { resultTypes: ['violations'] })).violations);
-  return (found as { id: string; impact: string; nodes: { target: string[] }[] }[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 const browserTest = canRunBrowser ? describe : describe.skip;
 browserTest('the operators’ page in a real browser', () => {
   let browser: Browser;
@@ -117,7 +107,7 @@ browserTest('the operators’ page in a real browser', () => {
       const token = page.getByLabel('Token de operador');
       await token.waitFor();
       expect(await token.getAttribute('type')).toBe('password');
-      expect(await violations(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('1-sign-in');
 
       // A wrong token: said so, the form stays.
@@ -152,7 +142,7 @@ browserTest('the operators’ page in a real browser', () => {
       // (two polls make a line: 5 s apart)
       const lines = () => page.$$eval('svg.spark polyline', (all) => all.filter((p) => (p as SVGPolylineElement).points.numberOfItems >= 2).length);
       await eventually(async () => (await lines()) === 4, 20_000, 500);
-      expect(await violations(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
       // Nothing wider than the screen (a phone scrolls down, never sideways).
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
       await shot('3-signed-in');
@@ -163,7 +153,7 @@ browserTest('the operators’ page in a real browser', () => {
       const dialog = page.getByRole('dialog');
       await dialog.waitFor();
       expect(await dialog.textContent()).toContain('The Last Starfall');
-      expect(await violations(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('4-confirm-pause');
       await dialog.getByRole('button', { name: 'Cancelar' }).click();
       await dialog.waitFor({ state: 'hidden' });
@@ -208,7 +198,7 @@ browserTest('the operators’ page in a real browser', () => {
       await card.getByRole('button', { name: 'Ajustes…' }).click();
       const overbooking = (await state()).overbooking === 0.2 ? 25 : 20; // a change on either device
       await settings.getByLabel('Overbooking (%)').fill(String(overbooking));
-      expect(await violations(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
       await shot('7-settings');
       await settings.getByRole('button', { name: 'Salvar' }).click();
       await card.locator('.result.ok').filter({ hasText: `overbooking ${overbooking}%` }).waitFor();
@@ -260,7 +250,7 @@ browserTest('the operators’ page in a real browser', () => {
         expect(points.every((n) => n >= 40)).toBe(true);
         const label = await card.locator('svg.spark').first().getAttribute('aria-label');
         expect(label).toMatch(/^Na fila nos últimos 4 min: de \d+ a \d+, agora \d+$/);
-        expect(await violations(page)).toEqual([]);
+        expect(await accessibilityProblems(page)).toEqual([]);
         await page.screenshot({ path: path.join(ARTIFACTS, `${device}-6-charts.png`), fullPage: true });
       } finally {
         await context.close();
@@ -351,4 +341,32 @@ browserTest('the operators’ page in a real browser', () => {
       }
     }
   }, 90_000);
+
+  it('gives the focus back to the button pressed when its action fails (the buttons were disabled meanwhile)', async () => {
+    const show = await addTestShow(db.url, { seats: 30, startsAt: new Date(startsAt.getTime() + 9 * 3_600_000), zoneCapacity: 2 });
+    await join(show); // a show with a line, on the page
+    const context = await browser.newContext({ viewport: viewports.desktop, timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    try {
+      // The bouncer refuses, as one whose Redis is down would.
+      await page.route(`**/admin/api/shows/${show}/pause`, (route) => route.fulfill({ status: 503, json: { message: 'Redis is unavailable' } }));
+      await page.goto(`${url}/admin`);
+      await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
+      await page.getByLabel('Token de operador').press('Enter');
+      const card = page.locator(`[data-show="${show}"]`);
+      await card.waitFor();
+      const pause = card.getByRole('button', { name: 'Pausar admissões' });
+      await pause.focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Pausar admissões' }).focus();
+      await page.keyboard.press('Enter');
+      await card.locator('.result.error').filter({ hasText: 'Redis is unavailable' }).waitFor();
+      // Enter again tries again, where the keyboard left off.
+      await eventually(() => pause.evaluate((b) => b === document.activeElement), 5_000);
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });

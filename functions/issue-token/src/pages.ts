@@ -79,12 +79,17 @@ dialog h2{margin-top:0}dialog .actions{justify-content:flex-end}.error{color:#b0
  * API's `message` is English, for apps), and moves on to seat selection when admitted. Only the
  * headline, place and estimate are in the live region, each written only when it changes, so a
  * screen reader hears a move in the line, not every poll. The bar starts at the first count seen
- * (kept in sessionStorage: a reload does not start it over).
+ * (kept in sessionStorage: a reload does not start it over; where storage is blocked, in memory).
+ * Every retry is kept in `timer`, so that a visitor who left, or a line that ended, asks no more.
  */
 const SCRIPT = `(function () {
-  var token, timer, gone = false, started = false, FIRST = 'premiere-wait-first:' + API;
+  var token, timer, gone = false, connected = false, firstSeen = null, FIRST = 'premiere-wait-first:' + API;
   function $(id) { return document.getElementById(id); }
   function text(id, t) { t = t == null ? '' : String(t); if ($(id).textContent !== t) $(id).textContent = t; }
+  function later(f, ms) { clearTimeout(timer); if (!gone) timer = setTimeout(f, ms); }
+  // Storage may be blocked (a privacy setting): then the first count lives as long as the page.
+  function firstAhead() { try { var v = sessionStorage.getItem(FIRST); if (v != null) return Number(v); } catch (e) {} return firstSeen; }
+  function keepFirst(n) { firstSeen = n; try { if (n == null) sessionStorage.removeItem(FIRST); else sessionStorage.setItem(FIRST, String(n)); } catch (e) {} }
   function waitWords(seconds) {
     var minutes = seconds / 60;
     if (minutes < 1) return t('wait.estimate.underMinute');
@@ -106,7 +111,7 @@ const SCRIPT = `(function () {
   }
   // Other shows of the movie with tickets: after a refused join, or when the line sold out.
   function others(all) {
-    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') }, list = $('alternatives'), k = $('others').nextElementSibling;
+    var rooms = { regular: t('room.regular'), imax: t('room.imax'), vip: t('room.vip') }, list = $('alternatives');
     all.forEach(function (a) {
       var li = list.appendChild(document.createElement('li'));
       li.innerHTML = '<a class="show alt"><strong></strong> <span></span></a>';
@@ -116,18 +121,19 @@ const SCRIPT = `(function () {
     });
     if (!all.length) list.appendChild(document.createElement('li')).textContent = t('wait.noAlternatives');
     $('others').hidden = false;
-    if (k && k.tagName === 'P') k.hidden = true;
+    $('keep-open').hidden = true;
   }
   // Alive while answers come; reconnecting when they fail. The time is the server's (its Date header).
   function live(ok, r) {
+    if (ok) connected = true;
     $('meta').hidden = false;
     $('live').className = ok ? 'live' : 'live reconnecting';
     text('live-text', ok ? t('wait.live') : t('wait.reconnecting'));
     if (ok) text('updated', t('wait.updated', { time: when((r && Date.parse(r.headers.get('date'))) || Date.now(), 'clock') }));
   }
   function progress(ahead) {
-    var first = Number(sessionStorage.getItem(FIRST));
-    if (!(first >= ahead)) { first = ahead; sessionStorage.setItem(FIRST, String(first)); }
+    var first = firstAhead();
+    if (first == null || !(first >= ahead)) { first = ahead; keepFirst(first); }
     var passed = first - ahead, percent = first === 0 ? 100 : Math.round(passed / first * 100), bar = $('progress');
     $('progress-box').hidden = false;
     bar.setAttribute('aria-valuenow', String(percent));
@@ -150,8 +156,8 @@ const SCRIPT = `(function () {
     }[s.state];
     text('headline', headline);
     $('headline').className = waiting && paused ? 'notice' : '';
-    if (s.state === 'admitted') { sessionStorage.removeItem(FIRST); setTimeout(function () { location.href = s.enterUrl; }, 700); return; }
-    text('place', waiting ? (s.ahead === 0 ? t('wait.next') : s.ahead) : '');
+    if (s.state === 'admitted') { keepFirst(null); setTimeout(function () { location.href = s.enterUrl; }, 700); return; }
+    text('place', waiting ? (s.ahead === 0 ? t('wait.next') : new Intl.NumberFormat(LOCALE).format(s.ahead)) : '');
     $('place').className = s.ahead === 0 ? 'big next' : 'big';
     text('place-label', waiting && s.ahead > 0 ? t('wait.aheadLabel', { count: s.ahead }) : '');
     text('estimate', !waiting ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
@@ -164,37 +170,43 @@ const SCRIPT = `(function () {
       if (s.state === 'sold_out') { $('again').hidden = true; others(s.alternatives || []); }
       return;
     }
-    if (s.pollAfterMs) timer = setTimeout(poll, s.pollAfterMs);
+    if (s.pollAfterMs) later(poll, s.pollAfterMs);
   }
   function ended() {
-    gone = true; clearTimeout(timer); sessionStorage.removeItem(FIRST);
+    gone = true; clearTimeout(timer); keepFirst(null);
+    if ($('leave-dialog').open) $('leave-dialog').close(); // over (sold out…) while asked to confirm leaving: nothing left to leave
     $('meta').hidden = true; $('progress-box').hidden = true; $('leave').hidden = true; $('keep-open').hidden = true;
     $('headline').className = '';
     text('place', ''); text('place-label', ''); text('estimate', ''); text('line', '');
     $('again').hidden = false;
   }
   function join() {
+    if (gone) return;
     fetch(API + '/join', { method: 'POST', credentials: 'same-origin' }).then(function (r) {
       return r.json().then(function (b) {
         if (r.status === 410) return soldOut(b);
         var retry = Number(r.headers.get('retry-after')) || 3;
         if (r.status === 429) {
           text('headline', (b.limit === 'address_tokens' ? t('wait.networkFull') : t('wait.tooMany')) + ' ' + t('wait.retryIn', { count: retry }));
-          return setTimeout(join, retry * 1000);
+          return later(join, retry * 1000);
         }
-        if (r.status === 503) { text('headline', t('wait.recovering') + ' ' + t('wait.retryIn', { count: retry })); return setTimeout(join, retry * 1000); }
-        if (!r.ok) { text('headline', t('wait.retrying')); return setTimeout(join, 3000); }
+        if (r.status === 503) { text('headline', t('wait.recovering') + ' ' + t('wait.retryIn', { count: retry })); return later(join, retry * 1000); }
+        if (!r.ok) { text('headline', t('wait.retrying')); return later(join, 3000); }
         token = b.token; render(b.status, r);
       });
-    }).catch(function () { if (started) live(false); setTimeout(join, 3000); });
-    started = true;
+    }).catch(function () {
+      if (gone) return;
+      // Never in line yet: still "joining"; once it was, a failure is a connection lost.
+      if (connected) live(false);
+      later(join, 3000);
+    });
   }
   function poll() {
     fetch(API + '/status', { headers: { authorization: 'Bearer ' + token }, credentials: 'same-origin' }).then(function (r) {
       if (r.status === 401 || r.status === 403) return join();
       if (!r.ok) throw new Error(String(r.status));
       return r.json().then(function (s) { render(s, r); });
-    }).catch(function () { if (gone) return; live(false); timer = setTimeout(poll, 3000); });
+    }).catch(function () { if (gone) return; live(false); later(poll, 3000); });
   }
   // Leaving asks first, in the page; the place goes to the next person only once confirmed.
   var dialog = $('leave-dialog');
@@ -300,7 +312,7 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
       ? html`<p id="headline">${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
       : html`<p id="headline"${waiting && pausedFor(status) ? new Html(' class="notice"') : ''}>${words.headline}</p>
 ${waiting
-  ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${ahead}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
+  ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${i.number(ahead)}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
 ${progressBar(i, progressOf(first!, ahead))}
 <p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`

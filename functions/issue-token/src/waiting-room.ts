@@ -218,10 +218,20 @@ export class WaitingRoom {
     return this.statusFromRedis(showId, claims, fromSnapshot).then((status) => this.withAlternatives(status));
   }
 
-  /** A line that sold out ends with where else the movie has seats (once per visitor: they stop polling). */
+  /**
+   * A line that sold out ends with where else the movie has seats (once per visitor: they stop
+   * polling). Should the catalog not answer, sold out with none listed: an error would leave the
+   * whole line reading "reconnecting".
+   */
   private withAlternatives(status: PublicStatus): PublicStatus | Promise<PublicStatus> {
     if (status.state !== 'sold_out') return status;
-    return this.alternatives.for(status.showId).then((alternatives) => ({ ...status, alternatives }));
+    return this.alternatives.for(status.showId).then(
+      (alternatives) => ({ ...status, alternatives }),
+      (err: Error) => {
+        this.ctx.log.warn({ showId: status.showId, err: err.message }, 'sold out while waiting: the other shows could not be looked up; none listed');
+        return { ...status, alternatives: [] };
+      },
+    );
   }
 
   private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {

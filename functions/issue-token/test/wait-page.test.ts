@@ -54,6 +54,13 @@ describe('the page without JavaScript (the status page)', () => {
     expect(text).toContain('Cine Paulista, São Paulo · IMAX · dom., 10 de jan., 20:00');
   });
 
+  it('writes a long line’s count ahead as the visitor’s language writes numbers, as it does the line’s size', () => {
+    const long = { ...waiting, ahead: 1234, waiting: 1240 } as PublicStatus;
+    expect(element(statusPage(pt, show, long, { now }), 'place')).toMatch(/>1\.234</);
+    expect(textOf(statusPage(pt, show, long, { now }))).toContain('1.240 pessoas na fila');
+    expect(element(statusPage(en, show, long, { now }), 'place')).toMatch(/>1,234</);
+  });
+
   it('starts the progress at the first count seen, and says “next” instead of a number at the front', () => {
     const first = statusPage(pt, show, waiting, { now });
     expect(first).toContain(`content="5;url=/waiting-room/${show.showId}/status?from=7"`);

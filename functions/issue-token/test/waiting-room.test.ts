@@ -24,10 +24,11 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  const logs = captureLogs();
+  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), logs.stream);
   running.push(fn);
   await fn.start();
-  return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
+  return { fn, url: `http://127.0.0.1:${fn.server.info.port}`, logs: logs.lines };
 }
 
 let sessionCounter = 0;
@@ -259,6 +260,27 @@ describe('status and tokens', () => {
     const again = await (await join(url, showId, session)).json();
     expect(again.visitor).not.toBe(visitor);
     expect(again.status.place).toBe(3);
+  });
+  it('says sold out while waiting even when the other shows cannot be looked up (none listed, a warning logged), never an error', async () => {
+    const { url, fn, logs } = await start();
+    const showId = await addTestShow(db.url, { seats: 20, zoneCapacity: 1 });
+    await join(url, showId, newSession());
+    const session = newSession();
+    const { token } = await (await join(url, showId, session)).json();
+    // The last seats sold while they wait; the catalog's tables out of reach (as in an outage).
+    await fn.ctx.redis.hset(roomKeys(showId)[0], 'seatsSoldOut', '1');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query('ALTER TABLE render_catalog.movies RENAME TO movies_out_of_reach');
+    try {
+      const res = await status(url, showId, token, session);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ state: 'sold_out', alternatives: [] });
+      expect(logs.some((l) => l.level === 'warn' && /other shows could not be looked up/.test(String(l.msg)))).toBe(true);
+    } finally {
+      await c.query('ALTER TABLE render_catalog.movies_out_of_reach RENAME TO movies');
+      await c.end();
+    }
   });
 });
 

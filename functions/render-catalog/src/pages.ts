@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Redis } from '@premiere/runtime';
 import { readAvailability, type Availability } from './availability';
 import { loadCinema, loadHome, loadMovie, type Cinema, type MovieStatus, type MovieSummary, type Show } from './catalog';
-import { html, page, type Html, type MessageKey, type Translator } from '@premiere/runtime';
+import { html, page, roomTypeName, type Html, type MessageKey, type Translator } from '@premiere/runtime';
 
 /** The three pages (and their JSON): what they load and how they look. */
 export interface Rendered {
@@ -15,8 +15,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
 const SECTIONS: [MovieStatus, MessageKey][] = [['premiere', 'catalog.section.premiere'], ['now_showing', 'catalog.section.now_showing'], ['coming_soon', 'catalog.section.coming_soon']];
 const RELEASE: Record<MovieStatus, MessageKey> = { coming_soon: 'catalog.release.coming_soon', premiere: 'catalog.release.premiere', now_showing: 'catalog.release.now_showing' };
-export const ROOM_TYPES: Record<string, MessageKey> = { regular: 'room.regular', imax: 'room.imax', vip: 'room.vip' };
-export const roomType = (i: Translator, type: string) => (ROOM_TYPES[type] ? i.t(ROOM_TYPES[type]) : type);
 
 type ShowWithAvailability = Show & { availability: Availability; waitingRoom: string };
 
@@ -113,7 +111,7 @@ export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, fi
 ${filter.city || filter.day ? showing() : ''}
 ${groups.size === 0 ? html`<p class="muted">${noShows()}</p>` : ''}
 ${[...groups].map(([city, cinemas]) => html`<section><h2>${city}</h2>${[...cinemas].map(([cinema, rooms]) => html`<div class="card"><h3>${cinema}</h3>
-${[...rooms].map(([type, days]) => html`<div class="room"><strong>${roomType(i, type)}</strong>
+${[...rooms].map(([type, days]) => html`<div class="room"><strong>${roomTypeName(i, type)}</strong>
 ${[...days].map(([, list]) => html`<div class="day"><span class="label">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
   return { status: 200, type: HTML_TYPE, body: page(m.title, body, CATALOG_STYLE, visitor) };
 }
@@ -131,7 +129,7 @@ export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, 
 ${[...byMovie].map(([movieId, list]) => html`<div class="card"><h3><a href="/movies/${movieId}">${list[0].movieTitle}</a></h3>
 ${[...new Set(list.map(day))].map((date) => {
   const onDay = list.filter((s) => day(s) === date);
-  return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, roomType(i, s.roomType)))}</div></div>`;
+  return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, roomTypeName(i, s.roomType)))}</div></div>`;
 })}</div>`)}`;
   return { status: 200, type: HTML_TYPE, body: page(c.name, body, CATALOG_STYLE, visitor) };
 }

@@ -125,6 +125,8 @@ export function translate(locale: Locale, key: MessageKey, params: Params = {}):
 export interface Translator {
   readonly locale: Locale;
   t(key: MessageKey, params?: Params): string;
+  /** A number as the language writes it: "1.234" / "1,234" (a message's numeric parameters are already). */
+  number(n: number): string;
   /** An amount in cents: "R$ 70,00". */
   money(cents: number, currency: string): string;
   /** A moment in the cinema's time zone (`when`: an ISO time or epoch milliseconds). */
@@ -140,6 +142,7 @@ export function i18n(locale: Locale): Translator {
     found = {
       locale,
       t: (key, params) => translate(locale, key, params),
+      number: (n) => numberFormat(locale).format(n),
       money: (cents, currency) => numberFormat(locale, currency).format(cents / 100),
       when: (when, timeZone, style = 'dateTime') => dateFormat(locale, style, timeZone).format(new Date(when)),
       date: (isoDate) => dateFormat(locale, 'date', 'UTC').format(new Date(`${isoDate.slice(0, 10)}T12:00:00Z`)),

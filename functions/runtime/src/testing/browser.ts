@@ -27,10 +27,11 @@ export interface AccessibilityProblem {
 
 /**
  * axe-core's WCAG 2.x A/AA rules run in the page as it is now; the serious and critical findings
- * (a test expects none). The script comes from the axe-core package, never the network.
+ * (a test expects none). The script comes from the axe-core package, never the network, added once
+ * per document (a test asks in every state of a page).
  */
 export async function accessibilityProblems(page: Page): Promise<AccessibilityProblem[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  if (!(await page.evaluate(() => typeof (globalThis as unknown as { axe?: unknown }).axe !== 'undefined'))) await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
     const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
