@@ -156,7 +156,14 @@ const SCRIPT = `(function () {
     }[s.state];
     text('headline', headline);
     $('headline').className = waiting && paused ? 'notice' : '';
-    if (s.state === 'admitted') { keepFirst(null); setTimeout(function () { location.href = s.enterUrl; }, 700); return; }
+    if (s.state === 'admitted') {
+      // Only "your turn" while the seat map loads: nothing left of the line to contradict it.
+      keepFirst(null); clearTimeout(timer);
+      text('place', ''); text('place-label', ''); text('estimate', ''); text('line', '');
+      $('progress-box').hidden = true; $('leave').hidden = true; $('meta').hidden = true;
+      setTimeout(function () { location.href = s.enterUrl; }, 700);
+      return;
+    }
     text('place', waiting ? (s.ahead === 0 ? t('wait.next') : new Intl.NumberFormat(LOCALE).format(s.ahead)) : '');
     $('place').className = s.ahead === 0 ? 'big next' : 'big';
     text('place-label', waiting && s.ahead > 0 ? t('wait.aheadLabel', { count: s.ahead }) : '');

@@ -79,6 +79,21 @@ browserTest('the waiting room’s script in a real browser', () => {
     }
   }, 60_000);
 
+  it('says only “your turn” when admitted: no count ahead, estimate or line left over from the last poll', async () => {
+    const admitted: PublicStatus = { ...waiting(0), state: 'admitted', ahead: null, estimateState: null, estimatedWaitSeconds: null, estimate: null, pollAfterMs: null, enterUrl: '/checkout/estrela-1?access=x' };
+    const { page } = await open(PHONE, (kind, n) => (kind === 'join' ? joined(waiting(1, { pollAfterMs: 300 })) : { json: n === 1 ? admitted : waiting(1) }));
+    try {
+      await page.locator('#headline').filter({ hasText: pt.t('wait.admitted') }).waitFor({ timeout: 10_000 });
+      expect(await text(page, 'place')).toBe('');
+      expect(await text(page, 'place-label')).toBe('');
+      expect(await text(page, 'estimate')).toBe('');
+      expect(await page.isHidden('#progress-box')).toBe(true);
+      expect(await page.isHidden('#leave')).toBe(true);
+    } finally {
+      await page.context().close();
+    }
+  }, 60_000);
+
   it('does not say “reconnecting” when the very first join fails, only once it has been connected', async () => {
     const { page, calls } = await open(PHONE, (kind, n) => {
       if (kind === 'join') return n === 1 || n === 3 ? 'abort' : joined(waiting(3, { pollAfterMs: 300 }));
