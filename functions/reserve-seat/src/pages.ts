@@ -178,7 +178,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var first = !map;
     if (key !== layout) { build(m); layout = key; }
     map = m; update(); list(); total();
-    if (lost.length) notice(t('seats.lost', { count: lost.length, seats: lost.join(', ') }));
+    if (lost.length) notice(t('seats.lost', { count: lost.length, seats: new Intl.ListFormat(LOCALE, { type: 'conjunction' }).format(lost) }));
     $('map').setAttribute('aria-busy', 'false'); $('loading').hidden = true; $('load-error').hidden = true;
     var scroller = document.querySelector('.seatmap-scroll');
     $('scroll-hint').hidden = scroller.scrollWidth <= scroller.clientWidth;
@@ -506,7 +506,7 @@ function orderBody(i: Translator, order: OrderView): Html {
 <p><button id="giveup" type="button" class="secondary"${open ? '' : new Html(' hidden')}>${i.t('order.giveUp')}</button></p>
 <dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">
 <h2 id="giveup-title">${i.t('order.giveUpTitle')}</h2>
-<p id="giveup-text">${i.t('order.giveUpText', { seats: order.seats.map((s) => s.seat).join(', ') })}</p>
+<p id="giveup-text">${i.t('order.giveUpText', { count: order.seats.length, seats: new Intl.ListFormat(i.locale, { type: 'conjunction' }).format(order.seats.map((s) => s.seat)) })}</p>
 <form method="dialog"><button value="keep" class="primary" autofocus>${i.t('order.keep')}</button>
 <button value="giveup" class="danger">${i.t('order.giveUpConfirm')}</button></form>
 </dialog>`;

@@ -132,7 +132,16 @@ describe('the order page’s parts', () => {
     expect(pt).toContain('<dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">');
     expect(pt).toContain('<h2 id="giveup-title">Desistir dos assentos?</h2>');
     expect(pt).toMatch(/<button value="keep" class="primary" autofocus>Continuar com o pedido<\/button>\s*<button value="giveup" class="danger">Desistir dos assentos<\/button>/);
-    expect(pt).toContain('C7, C8');
+    expect(pt).toContain('Os assentos C7 e C8 voltam à venda na hora');
+  });
+
+  it('says the seats given up as a list in the visitor’s language, one seat in the singular', () => {
+    const seat = (s: string) => ({ seat: s, ticketType: 'full' as const, priceCents: 5_000 });
+    const giveUpText = (locale: 'pt-BR' | 'en', seats: string[]) => /<p id="giveup-text">([^<]*)<\/p>/.exec(orderPage(i18n(locale), order.orderId, { ...order, seats: seats.map(seat) }))?.[1];
+    expect(giveUpText('pt-BR', ['C7'])).toMatch(/^O assento C7 volta à venda na hora/);
+    expect(giveUpText('pt-BR', ['C7', 'C8', 'C9'])).toMatch(/^Os assentos C7, C8 e C9 voltam à venda na hora/);
+    expect(giveUpText('en', ['C7'])).toMatch(/^Seat C7 goes back on sale at once/);
+    expect(giveUpText('en', ['C7', 'C8', 'C9'])).toMatch(/^Seats C7, C8, and C9 go back on sale at once/);
   });
 
   it('says the card field is a demonstration’s, labelled, and makes paying the primary action', () => {
