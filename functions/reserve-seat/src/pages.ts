@@ -46,7 +46,7 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .seat.held,.swatch.held{background:repeating-linear-gradient(45deg,#d4d4d4 0 3px,#fff 3px 7px);border:2px dashed #767676;color:#444}
 .seat.taken,.swatch.taken{background:#5c5c5c;border:2px solid #5c5c5c;color:#fff;font-size:0}
 .seat.taken::after,.swatch.taken::after{content:"✕";font-size:.9rem}
-.seat:disabled{cursor:not-allowed;opacity:1}
+.seat[aria-disabled=true]{cursor:not-allowed}
 .seat:focus-visible{outline:3px solid #1d1d1f;outline-offset:2px;position:relative;z-index:2}
 .skeleton .bar{display:grid;grid-template-columns:repeat(8,var(--seat));gap:var(--gap);justify-content:center;margin:var(--gap) 0}
 .skeleton span{height:var(--seat);border-radius:.35rem;background:#e2e2e2;animation:pulse 1s ease-in-out infinite alternate}@keyframes pulse{to{background:#f1f1f1}}
@@ -80,7 +80,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
   var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
-  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false;
+  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
   function $(id) { return document.getElementById(id); }
   function notice(text) { $('message').textContent = text; limitSaid = false; }
   // A refusal's words, and where to go next: the open order, or the waiting room once the visit is over.
@@ -111,7 +111,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       row.seats.forEach(function (s) {
         var b = document.createElement('button'); b.type = 'button'; b.textContent = s.number; b.style.gridColumn = s.col + 1;
         b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col);
-        b.onclick = function () { toggle(s.seat); };
+        b.onclick = function () { if (b.getAttribute('aria-disabled') !== 'true') toggle(s.seat); };
         buttons[s.seat] = b; line.appendChild(b);
       });
       label(cols + 2);
@@ -123,7 +123,9 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       row.seats.forEach(function (s) {
         var b = buttons[s.seat]; s.row = row.row;
         b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '');
-        b.disabled = s.status !== 'free';
+        // Not free: announced as unavailable and left out of Tab's way, but never disabled, which
+        // would throw the focus of a buyer standing on it to the page's top when someone holds it.
+        if (s.status === 'free') { b.removeAttribute('aria-disabled'); b.removeAttribute('tabindex'); } else { b.setAttribute('aria-disabled', 'true'); b.tabIndex = -1; }
         if (s.status === 'free') b.setAttribute('aria-pressed', chosen[s.seat] ? 'true' : 'false'); else b.removeAttribute('aria-pressed');
         b.setAttribute('aria-label', seatName(s));
       });
@@ -136,21 +138,27 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     if (limitSaid) notice('');
     update(); list(); total();
   }
-  // The chosen seats, each with its ticket type (labelled) and a way to take it off.
+  // The chosen seats, each with its ticket type (labelled) and a way to take it off. Made again
+  // only when the seats change (a refresh must not close a ticket type's picker or drop its focus),
+  // the focus then put back on what had it.
   function list() {
-    var ul = $('chosen'); ul.textContent = '';
+    var ul = $('chosen');
     // In the map's order (row by row), whatever the order they were chosen in.
     var order = Object.keys(buttons), seats = Object.keys(chosen).sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+    if (seats.join(',') === listed) return;
+    var had = ul.contains(document.activeElement) ? document.activeElement.id : null;
+    listed = seats.join(','); ul.textContent = '';
     if (!seats.length) { var none = document.createElement('li'); none.className = 'muted'; none.textContent = t('seats.none'); ul.appendChild(none); }
     seats.forEach(function (seat) {
       var li = document.createElement('li'), label = document.createElement('label'), sel = document.createElement('select'), off = document.createElement('button');
       sel.id = 'type-' + seat; label.htmlFor = sel.id; label.textContent = t('seats.typeFor', { seat: seat });
       ['full', 'half'].forEach(function (type) { var o = document.createElement('option'); o.value = type; o.textContent = t('seats.typeOption', { type: TYPES[type], price: money(PRICES[type], CURRENCY) }); o.selected = chosen[seat] === type; sel.appendChild(o); });
       sel.onchange = function () { chosen[seat] = sel.value; total(); };
-      off.type = 'button'; off.className = 'secondary remove'; off.textContent = t('seats.remove'); off.setAttribute('aria-label', t('seats.removeSeat', { seat: seat }));
+      off.type = 'button'; off.id = 'remove-' + seat; off.className = 'secondary remove'; off.textContent = t('seats.remove'); off.setAttribute('aria-label', t('seats.removeSeat', { seat: seat }));
       off.onclick = function () { toggle(seat); if (buttons[seat]) buttons[seat].focus(); };
       li.appendChild(label); li.appendChild(sel); li.appendChild(off); ul.appendChild(li);
     });
+    if (had && $(had)) $(had).focus();
   }
   // What the hold will cost, as the server prices it: seats by type, then extras.
   function total() {
@@ -176,7 +184,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     max = m.maxSeatsPerVisit || m.maxSeatsPerOrder || max;
     m.rows.forEach(function (row) { row.seats.forEach(function (s) { if (chosen[s.seat] && s.status !== 'free') { lost.push(s.seat); delete chosen[s.seat]; } }); });
     var first = !map;
-    if (key !== layout) { build(m); layout = key; }
+    if (key !== layout) { build(m); layout = key; listed = null; }
     map = m; update(); list(); total();
     if (lost.length) notice(t('seats.lost', { count: lost.length, seats: new Intl.ListFormat(LOCALE, { type: 'conjunction' }).format(lost) }));
     $('map').setAttribute('aria-busy', 'false'); $('loading').hidden = true; $('load-error').hidden = true;
@@ -197,10 +205,14 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     if (loading || holding || over) return;
     // Hidden, the map waits: it is read again when the page is seen.
     if (document.hidden) { later(REFRESH_MS); return; }
+    // Reads are numbered: one started before Hold was pressed is from before the hold, and would
+    // take the buyer's own seats for someone else's; its answer is dropped (as any but the last).
+    var n = ++reads;
     loading = true; clearTimeout(timer);
     fetch('/checkout/api/shows/' + show + '/seats', { credentials: 'same-origin' })
       .then(function (r) { return r.json().then(function (b) { return { r: r, b: b }; }); })
       .then(function (x) {
+        if (n !== reads || holding) return;
         loading = false; lastLoad = Date.now();
         if (x.r.ok) { fresh(x.b); later(REFRESH_MS); return; }
         if (x.r.status === 503) { say(x.b); later((x.b.retryAfterSeconds || 2) * 1000); return; }
@@ -210,7 +222,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
         $('loading').hidden = true;
         if (!map) { $('map').textContent = ''; $('map').setAttribute('aria-busy', 'false'); }
       })
-      .catch(function () { loading = false; failed(); });
+      .catch(function () { if (n !== reads || holding) return; loading = false; failed(); });
   }
   function again() { if (Date.now() - lastLoad > 2000) load(); }
   window.addEventListener('focus', again);
@@ -225,7 +237,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var d = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[e.key], from = e.target;
     if (!d || !from.getAttribute || from.getAttribute('data-seat') === null) return;
     var rows = $('map').querySelectorAll('.row'), r = Number(from.getAttribute('data-row')), col = Number(from.getAttribute('data-col')), next = null;
-    function free(row) { return [].slice.call(row.querySelectorAll('.seat:not(:disabled)')); }
+    function free(row) { return [].slice.call(row.querySelectorAll('.seat:not([aria-disabled=true])')); }
     function colOf(b) { return Number(b.getAttribute('data-col')); }
     if (d[0] === 0) {
       free(rows[r]).forEach(function (b) { var c = colOf(b); if ((c - col) * d[1] > 0 && (!next || Math.abs(c - col) < Math.abs(colOf(next) - col))) next = b; });
@@ -241,7 +253,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var extras = [];
     document.querySelectorAll('[data-extra]').forEach(function (i) { var q = Math.floor(Number(i.value)); if (q > 0) extras.push({ extraId: i.getAttribute('data-extra'), quantity: q }); });
     var seats = Object.keys(chosen).map(function (s) { return { seat: s, ticketType: chosen[s] }; });
-    holding = true; clearTimeout(timer); total(); notice(t('seats.holding'));
+    holding = true; reads++; loading = false; clearTimeout(timer); total(); notice(t('seats.holding'));
     fetch('/checkout/api/shows/' + show + '/orders', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seats: seats, extras: extras }) })
       .then(function (r) { return r.json().then(function (b) {
         if (r.ok) { location.href = '/checkout/orders/' + b.orderId; return; }
