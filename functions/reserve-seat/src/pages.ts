@@ -373,6 +373,9 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     });
   }
   var state = null, paying = false;
+  // Written only when the words change: the status is a live region, and a poll's same words
+  // written again would be said again (every second while the payment is awaited).
+  function setText(id, text) { if ($(id).textContent !== text) $(id).textContent = text; }
   function show(o) {
     if (!MINE) { location.reload(); return; } // the page was made for someone else: made again for this browser
     state = o.state;
@@ -384,10 +387,10 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       cancelled: t('order.explain.cancelled'),
       refund_required: t('order.explain.refund_required', { total: total })
     };
-    $('state').textContent = STATES[o.state] || o.state;
+    setText('state', STATES[o.state] || o.state);
     $('state').setAttribute('data-state', o.state);
     $('status').setAttribute('data-state', o.state);
-    $('explain').textContent = EXPLAIN[o.state] || '';
+    setText('explain', EXPLAIN[o.state] || '');
     $('progress').hidden = o.state !== 'awaiting_payment';
     $('pay').hidden = !open;
     $('giveup').hidden = !open;
@@ -401,7 +404,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     o.tickets.forEach(function (tk) { var li = document.createElement('li'), a = document.createElement('a'); a.href = tk.url; a.textContent = t('order.ticket', { seat: tk.seat, type: types[tk.seat] || '', code: tk.code }); li.appendChild(a); $('tickets').appendChild(li); });
     $('tickets-section').hidden = o.tickets.length === 0;
     // The hold's end as the cinema's clock shows it, and the time left, counted down.
-    $('deadline').textContent = open ? t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) }) : '';
+    setText('deadline', open ? t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) }) : '');
     countDown(open ? Date.parse(o.holdExpiresAt) : null);
     if (o.state === 'awaiting_payment') setTimeout(load, 1000);
     // Given up, run out or refunded, the visit is over: more seats mean the waiting room again, or another show.
@@ -426,7 +429,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
   }
   // Not this browser's (another device, cookies cleared): the order is only its buyer's session's.
   function refused(status, b) {
-    $('state').textContent = status === 401 || status === 404 ? t('order.notYours') : refusalText(b);
+    setText('state', status === 401 || status === 404 ? t('order.notYours') : refusalText(b));
     $('state').setAttribute('data-state', 'unavailable');
     $('status').setAttribute('data-state', 'unavailable');
   }
@@ -462,7 +465,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     $('giveup').onclick = function () { dialog.returnValue = ''; dialog.showModal(); };
     dialog.addEventListener('close', function () {
       if (dialog.returnValue !== 'giveup') { $('giveup').focus(); return; } // kept (or Esc): back where they were
-      $('giveup').disabled = true; $('explain').textContent = t('order.givingUp');
+      $('giveup').disabled = true; setText('explain', t('order.givingUp'));
       request('DELETE', '/checkout/api/orders/' + id)
         .then(function (res) { if (!res.ok) fail(refusalText(res.body)); return load(); })
         .then(function () { if (state === 'cancelled') $('again').focus(); })
