@@ -70,7 +70,7 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       expect(await page.locator('.row').first().locator('.label').allTextContents()).toEqual(['A', 'A']);
       const label = await page.locator('.row .label').first().evaluate((l) => l.getBoundingClientRect().left);
       expect(label).toBeGreaterThanOrEqual(0);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-phone.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await page.close();
@@ -98,7 +98,7 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       await page.fill('[data-extra="pipoca"]', '2');
       expect(await page.textContent('#total')).toBe('R$\u00a097,00');
       expect((await page.locator('#lines li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(['1 × InteiraR$ 48,00', '2 × Pipoca grandeR$ 49,00']);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-desktop.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await page.close();
@@ -141,7 +141,7 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       await page.keyboard.press('ArrowRight');
       expect(await focusedId(page)).toBe('C6');
       expect(await accessibilityProblems(page)).toEqual([]);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-desktop-refreshed.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-wide-room-refreshed.png'), fullPage: true });
     } finally {
       await page.close();
     }
