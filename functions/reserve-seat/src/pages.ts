@@ -52,7 +52,6 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .skeleton span{height:var(--seat);border-radius:.35rem;background:#e2e2e2;animation:pulse 1s ease-in-out infinite alternate}@keyframes pulse{to{background:#f1f1f1}}
 @media (prefers-reduced-motion:reduce){.skeleton span{animation:none}}
 #message:not(:empty){background:#fff8e1;border-left:4px solid #b35c00;padding:.5rem .8rem;border-radius:.3rem}
-.error{background:#fdecea;border:1px solid #b3261e;color:#8c1d18;border-radius:.4rem;padding:.6rem .8rem;margin:.5rem 0}.error p{margin:0 0 .5rem}
 #chosen li{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem}
 select,.extras input{font:inherit;min-height:2.2rem;padding:0 .4rem}button.remove{padding:.3rem .8rem}
 .extras label{display:flex;justify-content:space-between;align-items:center;gap:.8rem;max-width:28rem}.extras input{width:4.5em;flex:none}.summary h2{margin-top:.3rem}
@@ -284,7 +283,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 </div></div>
 <p id="loading" class="muted small" role="status">${i.t('seats.loading')}</p>
 <p id="scroll-hint" class="muted small" hidden>${i.t('seats.scroll')}</p>
-<div id="load-error" class="error" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry" class="secondary">${i.t('seats.retry')}</button></div>
+<div id="load-error" class="alert" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry" class="secondary">${i.t('seats.retry')}</button></div>
 <p class="muted small">${i.t('seats.live')}</p>
 </div>
 <template id="skeleton">${SKELETON}</template>
@@ -308,22 +307,19 @@ const ORDER_STATES: Record<string, MessageKey> = {
 };
 const TICKET_TYPES: Record<'full' | 'half', MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
 
-/** What the order page (and the ticket page) look like beside the layout's: the status, errors, the summary, the dialog, print. */
+/** What the order page looks like beside the layout's (whose errors, dialog and actions it uses): the status, the summary, the way on. */
 export const ORDER_STYLE = `.card>h2:first-child,.show-card .show-title{margin:.2rem 0 .4rem}.show-details{margin:.2rem 0}
 .status{border-left:.4rem solid #0a66c2}.status[data-state=confirmed]{border-left-color:#1e7d32}
 .status[data-state=expired],.status[data-state=cancelled],.status[data-state=refund_required],.status[data-state=unavailable]{border-left-color:#8a5a00}
 .status p{margin:.3rem 0}.countdown{font-size:1.35rem;font-weight:700;font-variant-numeric:tabular-nums}.countdown.urgent{color:#b3261e}
-.alert{display:flex;gap:.6rem;align-items:flex-start;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}
-.alert .icon{flex:none;display:inline-grid;place-items:center;width:1.4rem;height:1.4rem;border-radius:50%;background:#b3261e;color:#fff;font-weight:700}
 .summary{width:100%;border-collapse:collapse}.summary th,.summary td{text-align:left;padding:.5rem 0;border-bottom:1px solid #e4e4e4;font-weight:400;vertical-align:top}
 .summary thead th{font-size:.85rem;color:#595959}.summary .num{text-align:right;white-space:nowrap;padding-left:1rem}.summary tfoot th,.summary tfoot td{border-bottom:0;font-weight:700;font-size:1.15rem}
 .pay label{display:block;font-weight:600;margin:.3rem 0}.pay input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767676;border-radius:.4rem;min-height:44px}
-.hint{font-size:.9rem;color:#595959;margin:.4rem 0}.actions{margin:.8rem 0 0}
-button.primary,.button.primary{font-weight:700;min-height:48px;width:100%}button.secondary,.button.secondary{min-height:44px;background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+.hint{font-size:.9rem;color:#595959;margin:.4rem 0}
+button.primary,.button.primary{font-weight:700;min-height:48px;width:100%}button.secondary,.button.secondary{min-height:44px}
 button.danger{background:#b3261e;color:#fff;min-height:44px}.way-on{display:flex;flex-wrap:wrap;gap:.6rem}.way-on .button{display:flex;align-items:center;justify-content:center;text-align:center;flex:1 1 14rem;box-sizing:border-box}
 @media (min-width:40rem){button.primary,.button.primary{width:auto}}
-dialog{border:0;border-radius:.6rem;padding:1.2rem;max-width:min(28rem,calc(100vw - 2rem));box-shadow:0 8px 32px #0005}dialog::backdrop{background:#000a}
-dialog h2{margin-top:0}dialog form{display:flex;flex-wrap:wrap;gap:.6rem;justify-content:flex-end}dialog form button{flex:1 1 12rem}
+dialog .actions button{flex:1 1 12rem}
 .spinner{display:inline-block;width:1rem;height:1rem;border:3px solid #cfe0f5;border-top-color:#0a66c2;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15rem;margin-right:.4rem}
 @keyframes spin{to{transform:rotate(360deg)}}@media (prefers-reduced-motion:reduce){.spinner{animation-duration:4s}}
 .ticket-links a{display:flex;align-items:center;min-height:44px;box-sizing:border-box;padding:.6rem .9rem;margin:.4rem 0;border:1px solid #0a66c2;border-radius:.4rem;color:#0a66c2;font-weight:600;text-decoration:none}.ticket-links a:hover{background:#eef4fb}`;
@@ -522,7 +518,7 @@ function orderBody(i: Translator, order: OrderView): Html {
 <dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">
 <h2 id="giveup-title">${i.t('order.giveUpTitle')}</h2>
 <p id="giveup-text">${i.t('order.giveUpText', { count: order.seats.length, seats: new Intl.ListFormat(i.locale, { type: 'conjunction' }).format(order.seats.map((s) => s.seat)) })}</p>
-<form method="dialog"><button value="keep" class="primary" autofocus>${i.t('order.keep')}</button>
+<form method="dialog" class="actions"><button value="keep" class="primary" autofocus>${i.t('order.keep')}</button>
 <button value="giveup" class="danger">${i.t('order.giveUpConfirm')}</button></form>
 </dialog>`;
 }

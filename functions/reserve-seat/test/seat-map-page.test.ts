@@ -103,7 +103,7 @@ describe('the seat selection page', () => {
       expect(pt).toContain(`<li><span class="swatch ${kind}" aria-hidden="true"></span>${words}</li>`);
     }
     expect(pt).toMatch(/<div id="map" aria-busy="true">\s*<div class="skeleton" aria-hidden="true">/);
-    expect(pt).toContain('<div id="load-error" class="error" role="alert" hidden>');
+    expect(pt).toContain('<div id="load-error" class="alert" role="alert" hidden>');
     expect(pt).toContain('<button type="button" id="retry" class="secondary">Tentar de novo</button>');
     const en = await entryPage(showId, 'en');
     expect(en).toContain('<div class="screen" aria-hidden="true">SCREEN</div>');
