@@ -139,7 +139,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   }
   // The chosen seats, each with its ticket type (labelled) and a way to take it off. Made again
   // only when the seats change (a refresh must not close a ticket type's picker or drop its focus),
-  // the focus then put back on what had it.
+  // the focus then put back where it was.
   function list() {
     var ul = $('chosen');
     // In the map's order (row by row), whatever the order they were chosen in.
@@ -157,7 +157,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       off.onclick = function () { toggle(seat); if (buttons[seat]) buttons[seat].focus(); };
       li.appendChild(label); li.appendChild(sel); li.appendChild(off); ul.appendChild(li);
     });
-    if (had && $(had)) $(had).focus();
+    // (its seat's line gone, taken by someone else: on the seat itself)
+    if (had) { var back = $(had) || buttons[had.replace(/^(type|remove)-/, '')]; if (back) back.focus(); }
   }
   // What the hold will cost, as the server prices it: seats by type, then extras.
   function total() {

@@ -140,6 +140,12 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       // The arrow keys still go from there to the free seats beside it.
       await page.keyboard.press('ArrowRight');
       expect(await focusedId(page)).toBe('C6');
+      // On the ticket type of a chosen seat someone else then takes: its line goes, the focus to the seat.
+      await page.focus('#type-A2');
+      await refreshed({ B5: 'held', B6: 'held', C5: 'held', A2: 'held' }, 'A2', 'held');
+      expect(await focusedId(page)).toBe('A2');
+      expect(await page.locator('#chosen select').count()).toBe(1);
+      await page.focus('#type-A3');
       expect(await accessibilityProblems(page)).toEqual([]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-wide-room-refreshed.png'), fullPage: true });
     } finally {
