@@ -28,7 +28,7 @@ dialog h2{margin-top:0}dialog .actions{justify-content:flex-end}`;
  * The parts every visitor's page shares: one look for an error (`.alert`, with an optional `.icon`;
  * dark red on light red, 7:1), a dialog, a row of actions, a secondary button (link or button).
  */
-const PARTS = `.alert{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}.alert>p{margin:0;flex:1 1 12rem}
+const PARTS = `.alert{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-start;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}.alert>p,.alert>span:not(.icon){margin:0;flex:1 1 12rem}
 .alert .icon{flex:none;display:inline-grid;place-items:center;width:1.4rem;height:1.4rem;border-radius:50%;background:#b3261e;color:#fff;font-weight:700}
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;margin:.8rem 0 0}.actions form{margin:0}
 button.secondary,.button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
