@@ -24,8 +24,9 @@ let provider: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-purchase-'));
-  // tok_timeout's payment is approved after 4 s: long enough to see the order await it.
-  stack = startStack(stateDir, await freePort(), { PAYMENT_HANG_MS: '4000' });
+  // tok_timeout's payment is approved after 12 s (process-payment waiting that long for the answer,
+  // not retrying it at its 5 s default): time to check the awaiting state even on a loaded CI.
+  stack = startStack(stateDir, await freePort(), { PAYMENT_HANG_MS: '12000', PAYMENT_TIMEOUT_MS: '20000' });
   const state = await whenUp(stack);
   edge = state.edge;
   provider = state.simulators['payment-provider'];
@@ -160,7 +161,7 @@ browserTest('the same purchase in a real browser', () => {
       const free = page.locator('.seat.free');
       await free.nth(0).click();
       await free.nth(1).click();
-      await totalWhenSwitchingToHalf(page, locale);
+      await totalWhenSwitchingToHalf(page, locale, device);
       await shot('3b-seats-chosen');
       await page.click('#hold');
       await page.waitForURL('**/checkout/orders/*');
@@ -382,14 +383,14 @@ async function seatMapBeforeChoosing(page: Page, locale: keyof typeof SEAT_MAP) 
 }
 
 /** Two seats chosen: the total is two full tickets; one switched to half price, it follows (and back, for the steps after). */
-async function totalWhenSwitchingToHalf(page: Page, locale: keyof typeof SEAT_MAP) {
+async function totalWhenSwitchingToHalf(page: Page, locale: keyof typeof SEAT_MAP, device: 'phone' | 'desktop') {
   expect(await page.textContent('#total')).toBe(brl(locale, 2 * PRICES.full));
   const second = page.locator('#chosen select').nth(1);
   await second.selectOption('half');
   expect(await page.textContent('#total')).toBe(brl(locale, PRICES.full + PRICES.half));
   expect(await page.locator('#lines li').count()).toBe(2); // a line per ticket type
   expect(await accessibilityProblems(page)).toEqual([]);
-  await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-3a-seats-half.png`), fullPage: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-${device}-3a-seats-half.png`), fullPage: true });
   await second.selectOption('full');
   expect(await page.textContent('#total')).toBe(brl(locale, 2 * PRICES.full));
 }
@@ -420,7 +421,8 @@ browserTest('the seat map on a phone and a desktop, while it is open', () => {
       await answered;
       await route.fulfill({ status: 502, contentType: 'text/html', body: '<html>bad gateway</html>' });
     });
-    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `phone-${name}.png`), fullPage: true });
+    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `pt-BR-phone-seat-map-${name}.png`), fullPage: true });
+    let otherHold: { orderId: string; headers: Record<string, string> } | null = null;
     try {
       await page.waitForSelector('#map .skeleton');
       expect(await page.isVisible('#loading')).toBe(true);
@@ -464,23 +466,29 @@ browserTest('the seat map on a phone and a desktop, while it is open', () => {
       expect(await page.textContent('#message')).toMatch(SEAT_MAP['pt-BR'].limit);
       await shot('4-limit');
 
-      // Another buyer holds the first chosen seat: within the refresh the page shows it held, drops it from the choice and says so.
+      // Another buyer holds the first chosen seat: on the next refresh (the window's focus brings
+      // one on, as the 12 s timer would) the page shows it held, drops it from the choice and says so.
       const other = await admittedBuyer();
       const held = await fetch(`${edge}${other.zone.orders}`, { method: 'POST', headers: other.headers, body: JSON.stringify({ seats: [{ seat: chosen, ticketType: 'full' }] }) });
       expect(held.status).toBe(201);
+      otherHold = { orderId: (await held.json()).orderId, headers: other.headers };
       const seat = page.locator(`.seat[data-seat="${chosen}"]`);
-      await page.locator(`.seat.held[data-seat="${chosen}"]`).waitFor({ timeout: 15_000 });
+      await eventually(async () => {
+        await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+        return (await page.locator(`.seat.held[data-seat="${chosen}"]`).count()) > 0;
+      }, 30_000, 1_000);
       expect(await seat.getAttribute('aria-label')).toMatch(/reservado por outra pessoa$/);
       expect(await page.textContent('#message')).toMatch(SEAT_MAP['pt-BR'].lost);
       expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(5);
       expect(await page.textContent('#total')).toBe(brl('pt-BR', 5 * PRICES.full));
       await shot('5-refreshed');
       expect(await accessibilityProblems(page)).toEqual([]);
-      await fetch(`${edge}/checkout/api/orders/${(await held.json()).orderId}`, { method: 'DELETE', headers: other.headers });
     } catch (err) {
       await shot('failed').catch(() => undefined);
       throw err;
     } finally {
+      // The other buyer's hold given up, whatever happened: the seat free for the tests after.
+      if (otherHold) await fetch(`${edge}/checkout/api/orders/${otherHold.orderId}`, { method: 'DELETE', headers: otherHold.headers });
       await page.close();
     }
   }, 120_000);
@@ -495,7 +503,7 @@ browserTest('the seat map on a phone and a desktop, while it is open', () => {
       expect(await page.locator('.seat.free').first().getAttribute('aria-label')).toMatch(/^Row [A-Z], seat \d+, free$/);
       await page.locator('.seat.free').first().click();
       expect(await page.textContent('#total')).toBe(brl('en', PRICES.full));
-      await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-en-seat-map.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'en-desktop-seat-map.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await page.close();
@@ -563,7 +571,7 @@ browserTest('the purchase by keyboard alone', () => {
       await page.waitForURL('**/checkout/tickets/*');
       expect(await page.textContent('.code')).toMatch(/^[2-9A-HJ-NP-Z]{10}$/);
     } catch (err) {
-      await page.screenshot({ path: path.join(ARTIFACTS, 'keyboard-failed.png'), fullPage: true }).catch(() => undefined);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-keyboard-failed.png'), fullPage: true }).catch(() => undefined);
       throw err;
     } finally {
       await page.close();

@@ -1,10 +1,11 @@
-import { Html, html } from '@premiere/runtime';
+import { DIALOG_STYLE, Html, html } from '@premiere/runtime';
 import { ADMIN_SCRIPT } from './admin-script';
 
 /**
  * The operators' page (pt-BR: the operators are in São Paulo and Rio). A page of its own rather
- * than the visitors' shell: its styles stay here, and no visitor page's change can move a button
- * an operator presses in the middle of a sale. Everything live is drawn by ADMIN_SCRIPT from the
+ * than the visitors' shell: its styles stay here (but the dialog's frame, runtime's DIALOG_STYLE, its
+ * buttons still its own), and no visitor page's change can move a button an operator presses in
+ * the middle of a sale. Everything live is drawn by ADMIN_SCRIPT from the
  * operators' API, with the token kept in the tab's sessionStorage (see there why).
  */
 const STYLE = `:root{--ink:#1d1d1f;--muted:#5b5b60;--line:#d9d9de;--bg:#f4f4f6;--card:#fff;--blue:#0a58b0;--red:#b3261e;--red-bg:#fdecea;--green:#146c2e;--green-bg:#e7f4ea;--amber:#8a5300;--amber-bg:#fff4e0}
@@ -49,8 +50,8 @@ svg.spark line{stroke:#9a9aa2;stroke-width:1;stroke-dasharray:3 3}
 .danger-zone{border:1px dashed var(--red);border-radius:.5rem;padding:.4rem .5rem;display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}
 .danger-zone .title{font-size:.8rem;color:var(--red);font-weight:600;width:100%}
 .legacy-figures{display:flex;gap:1.5rem;flex-wrap:wrap;align-items:center}.legacy-figures .figure{width:min(100%,22rem)}
-dialog{border:0;border-radius:.7rem;padding:1.2rem;max-width:min(34rem,calc(100vw - 2rem));box-shadow:0 10px 40px #0005}dialog::backdrop{background:#0007}
-dialog h2{margin-top:0}dialog .buttons{display:flex;gap:.6rem;justify-content:flex-end;flex-wrap:wrap;margin-top:1rem}
+${DIALOG_STYLE}
+dialog#settings{max-width:min(34rem,calc(100vw - 2rem))}dialog .buttons{display:flex;gap:.6rem;justify-content:flex-end;flex-wrap:wrap;margin-top:1rem}
 dialog .check{display:flex;gap:.5rem;align-items:center;font-weight:600}dialog .check input{width:auto}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 .table{overflow-x:auto;position:relative}.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}pre{white-space:pre-wrap;word-break:break-word;font-size:.8rem}`;

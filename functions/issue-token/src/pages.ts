@@ -58,7 +58,7 @@ const progressBar = (i: Translator, p: { passed: number; total: number; percent:
 <div id="progress" class="progress" role="progressbar" aria-labelledby="progress-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div></div>`;
 };
 
-/** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion), the dialog. */
+/** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion); errors, the dialog and actions are the layout's. */
 const STYLE = html`<style>
 .wait .big{font-size:3rem;line-height:1.1;margin:.2rem 0 0}.wait .big.next{font-size:1.8rem}.wait .label{margin:0 0 .4rem;font-weight:600}
 .wait #headline{margin:.2rem 0 .4rem}.wait p:empty,.meta span:empty{display:none}.bar-label{margin:.8rem 0 0;font-size:.85rem;color:#595959}
@@ -69,9 +69,6 @@ const STYLE = html`<style>
 @media (prefers-reduced-motion: no-preference){.live .dot{animation:pulse 1.6s ease-in-out infinite}.live.reconnecting .dot{animation:none}}
 @keyframes pulse{0%{box-shadow:0 0 0 0 #1f8a3b99}70%{box-shadow:0 0 0 .45rem #1f8a3b00}100%{box-shadow:0 0 0 0 #1f8a3b00}}
 @media (prefers-reduced-motion: reduce){.progress span{transition:none}}
-.actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:.8rem}.actions form{margin:0}
-dialog{border:0;border-radius:.6rem;padding:1.2rem;max-width:min(26rem,calc(100vw - 2rem));box-shadow:0 8px 30px #0004}dialog::backdrop{background:#0007}
-dialog h2{margin-top:0}dialog .actions{justify-content:flex-end}.error{color:#b00020}
 </style>`;
 
 /**
@@ -260,7 +257,7 @@ ${progressBar(i, null)}
 <dialog id="leave-dialog" aria-labelledby="leave-title" aria-describedby="leave-warning">
 <h2 id="leave-title">${i.t('wait.leaveTitle')}</h2>
 <p id="leave-warning">${i.t('wait.leaveWarning')}</p>
-<p id="leave-error" class="error" role="alert" hidden>${i.t('wait.leaveFailed')}</p>
+<p id="leave-error" class="alert" role="alert" hidden>${i.t('wait.leaveFailed')}</p>
 <div class="actions"><button id="stay" class="secondary" type="button" autofocus>${i.t('wait.stay')}</button><button id="leave-confirm" type="button">${i.t('wait.leave')}</button></div>
 </dialog>
 <div id="others" hidden><h2>${i.t('wait.othersOf', { title: show.title })}</h2><ul id="alternatives"></ul></div>

@@ -46,13 +46,12 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .seat.held,.swatch.held{background:repeating-linear-gradient(45deg,#d4d4d4 0 3px,#fff 3px 7px);border:2px dashed #767676;color:#444}
 .seat.taken,.swatch.taken{background:#5c5c5c;border:2px solid #5c5c5c;color:#fff;font-size:0}
 .seat.taken::after,.swatch.taken::after{content:"✕";font-size:.9rem}
-.seat:disabled{cursor:not-allowed;opacity:1}
+.seat[aria-disabled=true]{cursor:not-allowed}
 .seat:focus-visible{outline:3px solid #1d1d1f;outline-offset:2px;position:relative;z-index:2}
 .skeleton .bar{display:grid;grid-template-columns:repeat(8,var(--seat));gap:var(--gap);justify-content:center;margin:var(--gap) 0}
 .skeleton span{height:var(--seat);border-radius:.35rem;background:#e2e2e2;animation:pulse 1s ease-in-out infinite alternate}@keyframes pulse{to{background:#f1f1f1}}
 @media (prefers-reduced-motion:reduce){.skeleton span{animation:none}}
 #message:not(:empty){background:#fff8e1;border-left:4px solid #b35c00;padding:.5rem .8rem;border-radius:.3rem}
-.error{background:#fdecea;border:1px solid #b3261e;color:#8c1d18;border-radius:.4rem;padding:.6rem .8rem;margin:.5rem 0}.error p{margin:0 0 .5rem}
 #chosen li{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem}
 select,.extras input{font:inherit;min-height:2.2rem;padding:0 .4rem}button.remove{padding:.3rem .8rem}
 .extras label{display:flex;justify-content:space-between;align-items:center;gap:.8rem;max-width:28rem}.extras input{width:4.5em;flex:none}.summary h2{margin-top:.3rem}
@@ -80,7 +79,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
   var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
-  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false;
+  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
   function $(id) { return document.getElementById(id); }
   function notice(text) { $('message').textContent = text; limitSaid = false; }
   // A refusal's words, and where to go next: the open order, or the waiting room once the visit is over.
@@ -111,7 +110,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       row.seats.forEach(function (s) {
         var b = document.createElement('button'); b.type = 'button'; b.textContent = s.number; b.style.gridColumn = s.col + 1;
         b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col);
-        b.onclick = function () { toggle(s.seat); };
+        b.onclick = function () { if (b.getAttribute('aria-disabled') !== 'true') toggle(s.seat); };
         buttons[s.seat] = b; line.appendChild(b);
       });
       label(cols + 2);
@@ -123,7 +122,9 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       row.seats.forEach(function (s) {
         var b = buttons[s.seat]; s.row = row.row;
         b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '');
-        b.disabled = s.status !== 'free';
+        // Not free: announced as unavailable and left out of Tab's way, but never disabled, which
+        // would throw the focus of a buyer standing on it to the page's top when someone holds it.
+        if (s.status === 'free') { b.removeAttribute('aria-disabled'); b.removeAttribute('tabindex'); } else { b.setAttribute('aria-disabled', 'true'); b.tabIndex = -1; }
         if (s.status === 'free') b.setAttribute('aria-pressed', chosen[s.seat] ? 'true' : 'false'); else b.removeAttribute('aria-pressed');
         b.setAttribute('aria-label', seatName(s));
       });
@@ -136,21 +137,28 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     if (limitSaid) notice('');
     update(); list(); total();
   }
-  // The chosen seats, each with its ticket type (labelled) and a way to take it off.
+  // The chosen seats, each with its ticket type (labelled) and a way to take it off. Made again
+  // only when the seats change (a refresh must not close a ticket type's picker or drop its focus),
+  // the focus then put back where it was.
   function list() {
-    var ul = $('chosen'); ul.textContent = '';
+    var ul = $('chosen');
     // In the map's order (row by row), whatever the order they were chosen in.
     var order = Object.keys(buttons), seats = Object.keys(chosen).sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+    if (seats.join(',') === listed) return;
+    var had = ul.contains(document.activeElement) ? document.activeElement.id : null;
+    listed = seats.join(','); ul.textContent = '';
     if (!seats.length) { var none = document.createElement('li'); none.className = 'muted'; none.textContent = t('seats.none'); ul.appendChild(none); }
     seats.forEach(function (seat) {
       var li = document.createElement('li'), label = document.createElement('label'), sel = document.createElement('select'), off = document.createElement('button');
       sel.id = 'type-' + seat; label.htmlFor = sel.id; label.textContent = t('seats.typeFor', { seat: seat });
       ['full', 'half'].forEach(function (type) { var o = document.createElement('option'); o.value = type; o.textContent = t('seats.typeOption', { type: TYPES[type], price: money(PRICES[type], CURRENCY) }); o.selected = chosen[seat] === type; sel.appendChild(o); });
       sel.onchange = function () { chosen[seat] = sel.value; total(); };
-      off.type = 'button'; off.className = 'secondary remove'; off.textContent = t('seats.remove'); off.setAttribute('aria-label', t('seats.removeSeat', { seat: seat }));
+      off.type = 'button'; off.id = 'remove-' + seat; off.className = 'secondary remove'; off.textContent = t('seats.remove'); off.setAttribute('aria-label', t('seats.removeSeat', { seat: seat }));
       off.onclick = function () { toggle(seat); if (buttons[seat]) buttons[seat].focus(); };
       li.appendChild(label); li.appendChild(sel); li.appendChild(off); ul.appendChild(li);
     });
+    // (its seat's line gone, taken by someone else: on the seat itself)
+    if (had) { var back = $(had) || buttons[had.replace(/^(type|remove)-/, '')]; if (back) back.focus(); }
   }
   // What the hold will cost, as the server prices it: seats by type, then extras.
   function total() {
@@ -176,9 +184,9 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     max = m.maxSeatsPerVisit || m.maxSeatsPerOrder || max;
     m.rows.forEach(function (row) { row.seats.forEach(function (s) { if (chosen[s.seat] && s.status !== 'free') { lost.push(s.seat); delete chosen[s.seat]; } }); });
     var first = !map;
-    if (key !== layout) { build(m); layout = key; }
+    if (key !== layout) { build(m); layout = key; listed = null; }
     map = m; update(); list(); total();
-    if (lost.length) notice(t('seats.lost', { count: lost.length, seats: lost.join(', ') }));
+    if (lost.length) notice(t('seats.lost', { count: lost.length, seats: new Intl.ListFormat(LOCALE, { type: 'conjunction' }).format(lost) }));
     $('map').setAttribute('aria-busy', 'false'); $('loading').hidden = true; $('load-error').hidden = true;
     var scroller = document.querySelector('.seatmap-scroll');
     $('scroll-hint').hidden = scroller.scrollWidth <= scroller.clientWidth;
@@ -197,10 +205,14 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     if (loading || holding || over) return;
     // Hidden, the map waits: it is read again when the page is seen.
     if (document.hidden) { later(REFRESH_MS); return; }
+    // Reads are numbered: one started before Hold was pressed is from before the hold, and would
+    // take the buyer's own seats for someone else's; its answer is dropped (as any but the last).
+    var n = ++reads;
     loading = true; clearTimeout(timer);
     fetch('/checkout/api/shows/' + show + '/seats', { credentials: 'same-origin' })
       .then(function (r) { return r.json().then(function (b) { return { r: r, b: b }; }); })
       .then(function (x) {
+        if (n !== reads || holding) return;
         loading = false; lastLoad = Date.now();
         if (x.r.ok) { fresh(x.b); later(REFRESH_MS); return; }
         if (x.r.status === 503) { say(x.b); later((x.b.retryAfterSeconds || 2) * 1000); return; }
@@ -210,7 +222,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
         $('loading').hidden = true;
         if (!map) { $('map').textContent = ''; $('map').setAttribute('aria-busy', 'false'); }
       })
-      .catch(function () { loading = false; failed(); });
+      .catch(function () { if (n !== reads || holding) return; loading = false; failed(); });
   }
   function again() { if (Date.now() - lastLoad > 2000) load(); }
   window.addEventListener('focus', again);
@@ -225,7 +237,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var d = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[e.key], from = e.target;
     if (!d || !from.getAttribute || from.getAttribute('data-seat') === null) return;
     var rows = $('map').querySelectorAll('.row'), r = Number(from.getAttribute('data-row')), col = Number(from.getAttribute('data-col')), next = null;
-    function free(row) { return [].slice.call(row.querySelectorAll('.seat:not(:disabled)')); }
+    function free(row) { return [].slice.call(row.querySelectorAll('.seat:not([aria-disabled=true])')); }
     function colOf(b) { return Number(b.getAttribute('data-col')); }
     if (d[0] === 0) {
       free(rows[r]).forEach(function (b) { var c = colOf(b); if ((c - col) * d[1] > 0 && (!next || Math.abs(c - col) < Math.abs(colOf(next) - col))) next = b; });
@@ -241,7 +253,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var extras = [];
     document.querySelectorAll('[data-extra]').forEach(function (i) { var q = Math.floor(Number(i.value)); if (q > 0) extras.push({ extraId: i.getAttribute('data-extra'), quantity: q }); });
     var seats = Object.keys(chosen).map(function (s) { return { seat: s, ticketType: chosen[s] }; });
-    holding = true; clearTimeout(timer); total(); notice(t('seats.holding'));
+    holding = true; reads++; loading = false; clearTimeout(timer); total(); notice(t('seats.holding'));
     fetch('/checkout/api/shows/' + show + '/orders', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seats: seats, extras: extras }) })
       .then(function (r) { return r.json().then(function (b) {
         if (r.ok) { location.href = '/checkout/orders/' + b.orderId; return; }
@@ -272,7 +284,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 </div></div>
 <p id="loading" class="muted small" role="status">${i.t('seats.loading')}</p>
 <p id="scroll-hint" class="muted small" hidden>${i.t('seats.scroll')}</p>
-<div id="load-error" class="error" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry" class="secondary">${i.t('seats.retry')}</button></div>
+<div id="load-error" class="alert" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry" class="secondary">${i.t('seats.retry')}</button></div>
 <p class="muted small">${i.t('seats.live')}</p>
 </div>
 <template id="skeleton">${SKELETON}</template>
@@ -296,22 +308,19 @@ const ORDER_STATES: Record<string, MessageKey> = {
 };
 const TICKET_TYPES: Record<'full' | 'half', MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
 
-/** What the order page (and the ticket page) look like beside the layout's: the status, errors, the summary, the dialog, print. */
+/** What the order page looks like beside the layout's (whose errors, dialog and actions it uses): the status, the summary, the way on. */
 export const ORDER_STYLE = `.card>h2:first-child,.show-card .show-title{margin:.2rem 0 .4rem}.show-details{margin:.2rem 0}
 .status{border-left:.4rem solid #0a66c2}.status[data-state=confirmed]{border-left-color:#1e7d32}
 .status[data-state=expired],.status[data-state=cancelled],.status[data-state=refund_required],.status[data-state=unavailable]{border-left-color:#8a5a00}
 .status p{margin:.3rem 0}.countdown{font-size:1.35rem;font-weight:700;font-variant-numeric:tabular-nums}.countdown.urgent{color:#b3261e}
-.alert{display:flex;gap:.6rem;align-items:flex-start;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}
-.alert .icon{flex:none;display:inline-grid;place-items:center;width:1.4rem;height:1.4rem;border-radius:50%;background:#b3261e;color:#fff;font-weight:700}
 .summary{width:100%;border-collapse:collapse}.summary th,.summary td{text-align:left;padding:.5rem 0;border-bottom:1px solid #e4e4e4;font-weight:400;vertical-align:top}
 .summary thead th{font-size:.85rem;color:#595959}.summary .num{text-align:right;white-space:nowrap;padding-left:1rem}.summary tfoot th,.summary tfoot td{border-bottom:0;font-weight:700;font-size:1.15rem}
 .pay label{display:block;font-weight:600;margin:.3rem 0}.pay input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767676;border-radius:.4rem;min-height:44px}
-.hint{font-size:.9rem;color:#595959;margin:.4rem 0}.actions{margin:.8rem 0 0}
-button.primary,.button.primary{font-weight:700;min-height:48px;width:100%}button.secondary,.button.secondary{min-height:44px;background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+.hint{font-size:.9rem;color:#595959;margin:.4rem 0}
+button.primary,.button.primary{font-weight:700;min-height:48px;width:100%}button.secondary,.button.secondary{min-height:44px}
 button.danger{background:#b3261e;color:#fff;min-height:44px}.way-on{display:flex;flex-wrap:wrap;gap:.6rem}.way-on .button{display:flex;align-items:center;justify-content:center;text-align:center;flex:1 1 14rem;box-sizing:border-box}
 @media (min-width:40rem){button.primary,.button.primary{width:auto}}
-dialog{border:0;border-radius:.6rem;padding:1.2rem;max-width:min(28rem,calc(100vw - 2rem));box-shadow:0 8px 32px #0005}dialog::backdrop{background:#000a}
-dialog h2{margin-top:0}dialog form{display:flex;flex-wrap:wrap;gap:.6rem;justify-content:flex-end}dialog form button{flex:1 1 12rem}
+dialog .actions button{flex:1 1 12rem}
 .spinner{display:inline-block;width:1rem;height:1rem;border:3px solid #cfe0f5;border-top-color:#0a66c2;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15rem;margin-right:.4rem}
 @keyframes spin{to{transform:rotate(360deg)}}@media (prefers-reduced-motion:reduce){.spinner{animation-duration:4s}}
 .ticket-links a{display:flex;align-items:center;min-height:44px;box-sizing:border-box;padding:.6rem .9rem;margin:.4rem 0;border:1px solid #0a66c2;border-radius:.4rem;color:#0a66c2;font-weight:600;text-decoration:none}.ticket-links a:hover{background:#eef4fb}`;
@@ -361,6 +370,9 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     });
   }
   var state = null, paying = false;
+  // Written only when the words change: the status is a live region, and a poll's same words
+  // written again would be said again (every second while the payment is awaited).
+  function setText(id, text) { if ($(id).textContent !== text) $(id).textContent = text; }
   function show(o) {
     if (!MINE) { location.reload(); return; } // the page was made for someone else: made again for this browser
     state = o.state;
@@ -372,10 +384,10 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       cancelled: t('order.explain.cancelled'),
       refund_required: t('order.explain.refund_required', { total: total })
     };
-    $('state').textContent = STATES[o.state] || o.state;
+    setText('state', STATES[o.state] || o.state);
     $('state').setAttribute('data-state', o.state);
     $('status').setAttribute('data-state', o.state);
-    $('explain').textContent = EXPLAIN[o.state] || '';
+    setText('explain', EXPLAIN[o.state] || '');
     $('progress').hidden = o.state !== 'awaiting_payment';
     $('pay').hidden = !open;
     $('giveup').hidden = !open;
@@ -389,7 +401,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     o.tickets.forEach(function (tk) { var li = document.createElement('li'), a = document.createElement('a'); a.href = tk.url; a.textContent = t('order.ticket', { seat: tk.seat, type: types[tk.seat] || '', code: tk.code }); li.appendChild(a); $('tickets').appendChild(li); });
     $('tickets-section').hidden = o.tickets.length === 0;
     // The hold's end as the cinema's clock shows it, and the time left, counted down.
-    $('deadline').textContent = open ? t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) }) : '';
+    setText('deadline', open ? t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) }) : '');
     countDown(open ? Date.parse(o.holdExpiresAt) : null);
     if (o.state === 'awaiting_payment') setTimeout(load, 1000);
     // Given up, run out or refunded, the visit is over: more seats mean the waiting room again, or another show.
@@ -414,7 +426,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
   }
   // Not this browser's (another device, cookies cleared): the order is only its buyer's session's.
   function refused(status, b) {
-    $('state').textContent = status === 401 || status === 404 ? t('order.notYours') : refusalText(b);
+    setText('state', status === 401 || status === 404 ? t('order.notYours') : refusalText(b));
     $('state').setAttribute('data-state', 'unavailable');
     $('status').setAttribute('data-state', 'unavailable');
   }
@@ -450,7 +462,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     $('giveup').onclick = function () { dialog.returnValue = ''; dialog.showModal(); };
     dialog.addEventListener('close', function () {
       if (dialog.returnValue !== 'giveup') { $('giveup').focus(); return; } // kept (or Esc): back where they were
-      $('giveup').disabled = true; $('explain').textContent = t('order.givingUp');
+      $('giveup').disabled = true; setText('explain', t('order.givingUp'));
       request('DELETE', '/checkout/api/orders/' + id)
         .then(function (res) { if (!res.ok) fail(refusalText(res.body)); return load(); })
         .then(function () { if (state === 'cancelled') $('again').focus(); })
@@ -506,8 +518,8 @@ function orderBody(i: Translator, order: OrderView): Html {
 <p><button id="giveup" type="button" class="secondary"${open ? '' : new Html(' hidden')}>${i.t('order.giveUp')}</button></p>
 <dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">
 <h2 id="giveup-title">${i.t('order.giveUpTitle')}</h2>
-<p id="giveup-text">${i.t('order.giveUpText', { seats: order.seats.map((s) => s.seat).join(', ') })}</p>
-<form method="dialog"><button value="keep" class="primary" autofocus>${i.t('order.keep')}</button>
+<p id="giveup-text">${i.t('order.giveUpText', { count: order.seats.length, seats: new Intl.ListFormat(i.locale, { type: 'conjunction' }).format(order.seats.map((s) => s.seat)) })}</p>
+<form method="dialog" class="actions"><button value="keep" class="primary" autofocus>${i.t('order.keep')}</button>
 <button value="giveup" class="danger">${i.t('order.giveUpConfirm')}</button></form>
 </dialog>`;
 }

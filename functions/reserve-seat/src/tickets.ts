@@ -80,7 +80,7 @@ const TICKET_TYPE: Record<Ticket['ticketType'], MessageKey> = { full: 'ticketTyp
 const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-fit,minmax(7rem,1fr));gap:.6rem;margin:.5rem 0}.ticket dt{font-size:.85rem;color:#595959}.ticket dd{margin:0;font-weight:700;font-size:1.2rem}
 .ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem;overflow-wrap:anywhere}
 .ticket .qr{display:block;width:min(60vw,220px);height:auto;margin:.5rem auto}.ticket .where{margin:.3rem 0}.ticket-actions{display:flex;flex-wrap:wrap;gap:.6rem}
-.ticket-actions>*{min-height:44px;box-sizing:border-box}.button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+.ticket-actions>*{min-height:44px;box-sizing:border-box}
 @media print{header,.no-print{display:none!important}body{background:#fff}main{max-width:none;padding:0}.ticket{box-shadow:none;border:2px solid #000;break-inside:avoid}.ticket .qr{width:6cm}.ticket .code{border-color:#000}}`;
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { i18n } from '@premiere/runtime';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { seatSelectionPage } from '../src/pages';
@@ -41,11 +41,13 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
     await browser?.close();
   });
 
-  async function open(options: Parameters<Browser['newPage']>[0]): Promise<Page> {
+  /** The page, its map read answered by `seats` (the wide room as it is, if not given); with `clock`, its timers run only when the test says. */
+  async function open(options: Parameters<Browser['newPage']>[0], seats?: (route: Route) => unknown, clock = false): Promise<Page> {
     const page = await browser.newPage(options);
+    if (clock) await page.clock.install();
     await page.route(`${ORIGIN}/**`, (route) => {
       const url = new URL(route.request().url());
-      if (url.pathname === `/checkout/api/shows/${SHOW}/seats`) return route.fulfill({ json: seatMap });
+      if (url.pathname === `/checkout/api/shows/${SHOW}/seats`) return seats ? seats(route) : route.fulfill({ json: seatMap });
       if (url.pathname === `/checkout/${SHOW}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: html });
       return route.fulfill({ status: 404, body: '' });
     });
@@ -68,7 +70,7 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       expect(await page.locator('.row').first().locator('.label').allTextContents()).toEqual(['A', 'A']);
       const label = await page.locator('.row .label').first().evaluate((l) => l.getBoundingClientRect().left);
       expect(label).toBeGreaterThanOrEqual(0);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-phone.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await page.close();
@@ -96,8 +98,90 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       await page.fill('[data-extra="pipoca"]', '2');
       expect(await page.textContent('#total')).toBe('R$\u00a097,00');
       expect((await page.locator('#lines li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(['1 × InteiraR$ 48,00', '2 × Pipoca grandeR$ 49,00']);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'wide-room-desktop.png'), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  /** The wide room with `changes` (seat → status) on top. */
+  const mapWith = (changes: Record<string, string>) => ({ ...seatMap, rows: seatMap.rows.map((row) => ({ ...row, seats: row.seats.map((s) => ({ ...s, status: changes[s.seat] ?? s.status })) })) });
+  const focusedId = (page: Page) => page.evaluate(() => { const a = document.activeElement; return a === document.body ? 'body' : a?.id || a?.getAttribute('data-seat') || a?.getAttribute('aria-label') || a?.tagName; });
+
+  it('keeps the focus where the buyer is when the map refreshes: on a ticket type, on Remove, on a seat someone else just took', async () => {
+    let now = seatMap;
+    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' }, (route) => route.fulfill({ json: now }), true);
+    /** The map read again (the refresh's timer run), with `changes`; back when the page shows `seat` as `status`. */
+    async function refreshed(changes: Record<string, string>, seat: string, status: string) {
+      now = mapWith(changes);
+      await page.clock.runFor(13_000);
+      await page.locator(`.seat.${status}[data-seat="${seat}"]`).waitFor();
+    }
+    try {
+      await page.click('[data-seat="A2"]');
+      await page.click('[data-seat="A3"]');
+      // On a seat's ticket type (a phone's picker would be open): the refresh leaves it be.
+      await page.focus('#type-A3');
+      await refreshed({ B5: 'held' }, 'B5', 'held');
+      expect(await focusedId(page)).toBe('type-A3');
+      await page.focus('[aria-label="Remover o assento A2"]');
+      await refreshed({ B5: 'held', B6: 'held' }, 'B6', 'held');
+      expect(await focusedId(page)).toBe('remove-A2');
+      // On a free seat that someone else then holds: still there, said as held, and pressing it does nothing.
+      await page.focus('[data-seat="C5"]');
+      await refreshed({ B5: 'held', B6: 'held', C5: 'held' }, 'C5', 'held');
+      expect(await focusedId(page)).toBe('C5');
+      expect(await page.getAttribute('[data-seat="C5"]', 'aria-disabled')).toBe('true');
+      expect(await page.getAttribute('[data-seat="C5"]', 'aria-label')).toMatch(/reservado por outra pessoa$/);
+      await page.keyboard.press('Enter');
+      expect(await page.locator('#chosen select').count()).toBe(2);
+      expect(await page.textContent('#total')).toBe('R$\u00a096,00');
+      // The arrow keys still go from there to the free seats beside it.
+      await page.keyboard.press('ArrowRight');
+      expect(await focusedId(page)).toBe('C6');
+      // On the ticket type of a chosen seat someone else then takes: its line goes, the focus to the seat.
+      await page.focus('#type-A2');
+      await refreshed({ B5: 'held', B6: 'held', C5: 'held', A2: 'held' }, 'A2', 'held');
+      expect(await focusedId(page)).toBe('A2');
+      expect(await page.locator('#chosen select').count()).toBe(1);
+      await page.focus('#type-A3');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-wide-room-refreshed.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('does not let a map read from before Hold undo the hold: the buyer’s own seats are not "just held by someone else"', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    // The second read (the refresh) answers only once Hold is pressed, with the buyer's seats held (theirs, by then); the others at once.
+    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' }, async (route) => {
+      if (++reads !== 2) return route.fulfill({ json: seatMap });
+      await released;
+      return route.fulfill({ json: mapWith({ A2: 'held', A3: 'held' }) });
+    }, true);
+    let answerHold!: () => void;
+    const holdAnswered = new Promise<void>((resolve) => (answerHold = resolve));
+    await page.route(`${ORIGIN}/checkout/api/shows/${SHOW}/orders`, async (route) => {
+      await holdAnswered;
+      await route.fulfill({ status: 409, json: { reason: 'busy', statusCode: 409 } });
+    });
+    try {
+      await page.click('[data-seat="A2"]');
+      await page.click('[data-seat="A3"]');
+      await page.clock.runFor(13_000); // the refresh's read starts, and waits
+      await page.click('#hold');
+      release();
+      await page.waitForTimeout(500);
+      expect(await page.textContent('#message')).not.toMatch(/reservad[oa]s? por outr/);
+      expect(await page.locator('#chosen select').count()).toBe(2);
+      // The hold refused (busy): the choice is still the buyer's, read afresh.
+      answerHold();
+      await page.waitForFunction(() => !(document.getElementById('message')?.textContent ?? '').includes('Reservando'));
+      expect(await page.locator('#chosen select').count()).toBe(2);
     } finally {
       await page.close();
     }

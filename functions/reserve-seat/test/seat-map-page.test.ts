@@ -13,7 +13,7 @@ import { reserveSeat } from '../src';
  * cinema, city, room type, its time on the cinema's clock), the prices per ticket type from the
  * catalog, the screen, a legend in which held and taken look different, a skeleton while the map
  * loads and an error to retry with when it does not. How it behaves in a browser (the total, the
- * refresh, the touch targets) is local-stack/test/purchase.test.ts's.
+ * refresh, the focus, the touch targets) is seat-map-browser.test.ts's and local-stack/test/purchase.test.ts's.
  */
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
@@ -103,7 +103,7 @@ describe('the seat selection page', () => {
       expect(pt).toContain(`<li><span class="swatch ${kind}" aria-hidden="true"></span>${words}</li>`);
     }
     expect(pt).toMatch(/<div id="map" aria-busy="true">\s*<div class="skeleton" aria-hidden="true">/);
-    expect(pt).toContain('<div id="load-error" class="error" role="alert" hidden>');
+    expect(pt).toContain('<div id="load-error" class="alert" role="alert" hidden>');
     expect(pt).toContain('<button type="button" id="retry" class="secondary">Tentar de novo</button>');
     const en = await entryPage(showId, 'en');
     expect(en).toContain('<div class="screen" aria-hidden="true">SCREEN</div>');
@@ -134,13 +134,12 @@ describe('the page’s styles and script', () => {
     expect(page).toMatch(/\.seat:focus-visible\{outline:3px solid/);
   });
 
-  it('names every seat by row, number and state, marks the chosen ones pressed, says the limit and refreshes the map', () => {
+  // (That the map refreshes, and keeps the focus when it does: seat-map-browser.test.ts, in a browser.)
+  it('has the words to name every seat by row, number and state, to say the limit and the seats lost', () => {
     const page = render();
     expect(page).toContain('"seats.seat.free":"Fileira {row}, assento {number}, livre"');
     expect(page).toContain("setAttribute('aria-pressed'");
     expect(page).toContain('"seats.limitReached"');
     expect(page).toContain('"seats.lost"');
-    expect(page).toContain("addEventListener('focus'");
-    expect(page).toMatch(/REFRESH_MS = 1[0-5]000/);
   });
 });

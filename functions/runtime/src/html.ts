@@ -20,6 +20,20 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
+/** A modal dialog's looks: the visitors' pages' (in STYLE) and the operators' page's. */
+export const DIALOG_STYLE = `dialog{border:0;border-radius:.6rem;padding:1.2rem;max-width:min(28rem,calc(100vw - 2rem));box-shadow:0 8px 32px #0005}dialog::backdrop{background:#000a}
+dialog h2{margin-top:0}dialog .actions{justify-content:flex-end}`;
+
+/**
+ * The parts every visitor's page shares: one look for an error (`.alert`, with an optional `.icon`;
+ * dark red on light red, 7:1), a dialog, a row of actions, a secondary button (link or button).
+ */
+const PARTS = `.alert{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-start;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}.alert>p,.alert>span:not(.icon){margin:0;flex:1 1 12rem}
+.alert .icon{flex:none;display:inline-grid;place-items:center;width:1.4rem;height:1.4rem;border-radius:50%;background:#b3261e;color:#fff;font-weight:700}
+.actions{display:flex;flex-wrap:wrap;gap:.6rem;margin:.8rem 0 0}.actions form{margin:0}
+button.secondary,.button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+${DIALOG_STYLE}`;
+
 const STYLE = `body{font-family:system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.4}
 header{background:#141414;color:#fff;padding:.8rem 1rem}header a{color:#fff;text-decoration:none;font-weight:700}
 header{display:flex;justify-content:space-between;align-items:center}.lang a{font-weight:400;font-size:.9rem}
@@ -29,9 +43,10 @@ h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{m
 .shows{display:flex;flex-wrap:wrap;gap:.4rem}.show{display:inline-block;padding:.4rem .7rem;border-radius:.4rem;border:1px solid #0a66c2;color:#0a66c2;text-decoration:none}
 .show.few_left{border-color:#b35c00;color:#b35c00}.show.sold_out{border-color:#8e8e93;color:#6e6e73;text-decoration:line-through}
 .alt{display:grid;padding:.5rem .8rem;background:#fff}.alt span{color:#1d1d1f}
-.big{font-size:2.2rem;font-weight:700;margin:.3rem 0}button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#0a66c2;color:#fff;text-decoration:none;display:inline-block;cursor:pointer}button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+.big{font-size:2.2rem;font-weight:700;margin:.3rem 0}button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#0a66c2;color:#fff;text-decoration:none;display:inline-block;cursor:pointer}
 button:disabled{opacity:.45;cursor:default}[hidden]{display:none!important}
-.tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}`;
+.tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}
+${PARTS}`;
 
 /** A visitor's page speaks their language: `i18n`, and `path` (this page, where the language switch comes back to). */
 export interface PageLanguage {

@@ -187,7 +187,7 @@ export const en: Catalog = {
   'order.paying': 'Sending the payment…',
   'order.giveUp': 'Give up the seats',
   'order.giveUpTitle': 'Give up the seats?',
-  'order.giveUpText': 'Seats {seats} go back on sale at once and this visit ends: to buy again, you join the line again.',
+  'order.giveUpText': { one: 'Seat {seats} goes back on sale at once and this visit ends: to buy again, you join the line again.', other: 'Seats {seats} go back on sale at once and this visit ends: to buy again, you join the line again.' },
   'order.giveUpConfirm': 'Give up the seats',
   'order.keep': 'Keep the order',
   'order.givingUp': 'Freeing the seats…',

@@ -190,7 +190,7 @@ export const ptBR = {
   'order.paying': 'Enviando o pagamento…',
   'order.giveUp': 'Desistir dos assentos',
   'order.giveUpTitle': 'Desistir dos assentos?',
-  'order.giveUpText': 'Os assentos {seats} voltam à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.',
+  'order.giveUpText': { one: 'O assento {seats} volta à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.', other: 'Os assentos {seats} voltam à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.' },
   'order.giveUpConfirm': 'Desistir dos assentos',
   'order.keep': 'Continuar com o pedido',
   'order.givingUp': 'Liberando os assentos…',
