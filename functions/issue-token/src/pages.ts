@@ -224,7 +224,9 @@ const SCRIPT = `(function () {
       text('headline', t('wait.left')); ended(); $('again').querySelector('a').focus();
     }).catch(function () { button.disabled = false; $('leave-error').hidden = false; });
   });
+  // Said by the script, which joins: without it, the button does.
   $('join').hidden = true;
+  text('headline', t('wait.joining'));
   join();
 })();`;
 
@@ -243,7 +245,7 @@ export function waitingRoomPage(i: Translator, show: ShowHeading): string {
     html`${showHeading(i, show)}
 <div class="card wait">
 <div id="announce" aria-live="polite" aria-atomic="true">
-<p id="headline">${i.t('wait.joining')}</p>
+<p id="headline"></p>
 <p class="big" id="place"></p>
 <p class="label" id="place-label"></p>
 <p id="estimate"></p>

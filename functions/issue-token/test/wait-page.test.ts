@@ -120,6 +120,14 @@ describe('the waiting-room page', () => {
   });
 });
 
+describe('the waiting-room page without JavaScript', () => {
+  it('says nothing that only its script would do (no “joining…” before anyone has joined)', () => {
+    const withoutScripts = waitingRoomPage(pt, show).replace(/<script[\s\S]*?<\/script>/g, '');
+    expect(withoutScripts).not.toContain(pt.t('wait.joining'));
+    expect(withoutScripts).toContain(`<button>${pt.t('wait.join')}</button>`);
+  });
+});
+
 describe('sold out while waiting', () => {
   it('says so and lists where else the movie has seats, as a refused join does', () => {
     const alternatives = [{ showId: 'estrela-2', title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', url: '/waiting-room/estrela-2' }];

@@ -270,6 +270,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   return page(
     i.t('seats.pageTitle', { title: show.title }),
     html`${showHeading(i, show)}
+<noscript><p class="alert">${i.t('seats.needsScript')}</p></noscript>
 <div class="card sale"><ul class="prices" aria-label="${i.t('seats.prices')}">
 <li>${i.t('ticketType.full')} <strong>${i.money(prices.full, currency)}</strong></li>
 <li>${i.t('ticketType.half')} <strong>${i.money(prices.half, currency)}</strong></li>
@@ -477,7 +478,8 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
 <div id="error" role="alert"></div>`;
   return page(
     i.t('order.title'),
-    html`${body}
+    html`<noscript><p class="alert">${i.t('order.needsScript')}</p></noscript>
+${body}
 <style>${new Html(ORDER_STYLE)}</style>
 ${script}`,
     undefined,

@@ -121,6 +121,10 @@ const order: OrderView = {
 describe('the order page’s parts', () => {
   const pt = orderPage(i18n('pt-BR'), order.orderId, order);
 
+  it('says, without JavaScript, that following and paying the order needs it', () => {
+    expect(pt).toMatch(new RegExp(`<noscript><p class="alert"[^>]*>${i18n('pt-BR').t('order.needsScript')}</p></noscript>`));
+  });
+
   it('has a place for errors that screen readers announce and eyes see as an error', () => {
     expect(pt).toContain('<div id="error" role="alert"></div>');
     // (That a failed request shows there, in a browser: purchase.test.ts's "4c-no-connection" step.)

@@ -116,6 +116,10 @@ describe('the page’s styles and script', () => {
     currency: 'BRL', prices: { full: 7000, half: 3500 }, extras: [], maxSeats: 6,
   });
 
+  it('says, without JavaScript, that choosing seats needs it (instead of a map that loads forever)', () => {
+    expect(render()).toMatch(new RegExp(`<noscript><p class="alert"[^>]*>${i18n('pt-BR').t('seats.needsScript')}</p></noscript>`));
+  });
+
   it('has the show and its prices in either language, with no English in Portuguese', () => {
     const [pt, en] = [render(), render('en')];
     expect(pt).toContain('<strong>R$\u00a070,00</strong>');

@@ -96,6 +96,7 @@ export const en: Catalog = {
 
   'seats.pageTitle': 'Seats · {title}',
   'seats.title': 'Choose your seats',
+  'seats.needsScript': 'To choose seats, turn on JavaScript in this browser and reload the page.',
   'seats.prices': 'Prices per ticket',
   'seats.halfNote': 'Half price: bring the document that entitles you to it (a student card, for example); it is checked at the door.',
   'seats.hint': 'Select a free seat to choose it; select it again to undo.',
@@ -151,6 +152,7 @@ export const en: Catalog = {
   'error.generic': 'Something went wrong. Try again.',
 
   'order.title': 'Your order',
+  'order.needsScript': 'To follow and pay for the order, turn on JavaScript in this browser and reload the page.',
   'order.state.pending_payment': 'Seats held: pay before the hold runs out',
   'order.state.awaiting_payment': 'Payment in progress…',
   'order.state.confirmed': 'Confirmed: here are your tickets',

@@ -99,6 +99,7 @@ export const ptBR = {
 
   'seats.pageTitle': 'Escolha de assentos · {title}',
   'seats.title': 'Escolha seus assentos',
+  'seats.needsScript': 'Para escolher assentos, ative o JavaScript neste navegador e recarregue a página.',
   'seats.prices': 'Preços por ingresso',
   'seats.halfNote': 'Meia-entrada: leve o documento que dá direito a ela (carteirinha de estudante, por exemplo); ele é pedido na entrada.',
   'seats.hint': 'Selecione um assento livre para escolhê-lo; selecione de novo para desfazer.',
@@ -154,6 +155,7 @@ export const ptBR = {
   'error.generic': 'Algo deu errado. Tente de novo.',
 
   'order.title': 'Seu pedido',
+  'order.needsScript': 'Para acompanhar e pagar o pedido, ative o JavaScript neste navegador e recarregue a página.',
   'order.state.pending_payment': 'Assentos reservados: pague antes que a reserva acabe',
   'order.state.awaiting_payment': 'Pagamento em andamento…',
   'order.state.confirmed': 'Confirmado: aqui estão seus ingressos',
