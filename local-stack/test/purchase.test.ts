@@ -215,6 +215,8 @@ browserTest('the same purchase in a real browser', () => {
       expect(refused).toMatchObject(ERROR_LOOK);
       if (locale !== 'en') expect(refused.text).not.toMatch(/insufficient|declined/);
       await page.waitForSelector('#pay-button:not([disabled])');
+      // The keyboard is where the buyer goes on from: the card field, not the top of the page.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('4b-refused');
       // No connection when paying: said as an error, never nothing, and Pay works again.

@@ -361,6 +361,9 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     label.textContent = t('order.errorLabel');
     p.appendChild(icon); var words = document.createElement('span'); words.appendChild(label); words.appendChild(document.createTextNode(' ' + text)); p.appendChild(words);
     box.appendChild(p);
+    // A payment that failed hid or disabled what had the focus: the card field is where they go on from.
+    var focused = document.activeElement;
+    if (kind !== 'network' && $('pay') && !$('pay').hidden && (!focused || focused === document.body || focused === $('pay-button'))) $('token').focus();
   }
   // Every request says what came back, even an answer that is not JSON (a proxy's error page).
   function request(method, url, body) {
