@@ -62,6 +62,9 @@ describe('the visitor’s language', () => {
     expect(negotiate(undefined, 'pt-PT, en;q=0.8')).toBe('pt-BR');
     expect(negotiate(undefined, 'de-DE, en;q=0.5, pt;q=0.7')).toBe('pt-BR');
     expect(negotiate(undefined, 'en;q=0, pt;q=0.1')).toBe('pt-BR');
+    // Not a qvalue (RFC 9110 caps q at 1): ignored, so the first tag keeps its lead (the edge keys on it).
+    expect(negotiate(undefined, 'pt, en;q=1.5')).toBe('pt-BR');
+    expect(negotiate(undefined, 'de, en;q=2')).toBe('en');
     expect(negotiate(undefined, 'EN-gb')).toBe('en');
     expect(negotiate(undefined, 'fr, de')).toBe('pt-BR');
     expect(negotiate(undefined, '*')).toBe('pt-BR');
