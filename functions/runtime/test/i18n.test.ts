@@ -42,7 +42,7 @@ describe('the message catalogs', () => {
 
   it('speaks to the visitor in Portuguese without assuming their gender', () => {
     // Words that agree with the visitor's gender ("o próximo", "admitido", "bem-vindo"): the
-    // Portuguese is written around them ("a próxima vez é a sua", "passou pela sala de espera").
+    // Portuguese is written around them ("sua vez é a próxima", "passou pela sala de espera").
     const gendered = /\b(o próxim[oa] da fila|admitid[oa]s?|bem-vind[oa]s?|convidad[oa]s?|pront[oa] para)\b/i;
     const found = Object.entries(CATALOGS['pt-BR']).flatMap(([key, message]) =>
       (typeof message === 'string' ? [message] : Object.values(message)).filter((m) => m && gendered.test(m)).map((m) => `${key}: ${m}`),
