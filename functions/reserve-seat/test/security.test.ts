@@ -223,6 +223,27 @@ describe('a visit is one visit', () => {
     expect(await sql('SELECT end_reason FROM reserve_seat.visits WHERE show_id = $1 AND visitor = $2', [showId, v.vid])).toEqual([{ end_reason: 'given_up' }]);
   });
 
+  it('ends the visit when its hold runs out: the zone pass (or a fresh access token) neither sees the seat map nor orders again', async () => {
+    const showId = await addTestShow(db.url, { seats: 40 });
+    const { url } = await reserveSeatAt();
+    const v = visitorOf(url, showId);
+    await v.enter();
+    const { body: order } = await v.hold('A1', 'A2');
+    await sql("UPDATE reserve_seat.orders SET hold_expires_at = now() - interval '1 second' WHERE id = $1", [order.orderId]);
+    expect((await deliver(url, PING_EVENT_TYPE, { schedule: 'hold-expiry' }, '/premiere/pingsource')).status).toBe(204);
+    expect((await (await v.order(order.orderId)).json()).state).toBe('expired');
+
+    const before = await recordOf(showId);
+    const again = await v.hold('A3');
+    expect(again.status).toBe(410);
+    expect(again.body.message).toMatch(/visit is over \(your hold ran out\)/);
+    expect((await v.seatMap()).status).toBe(410);
+    expect((await v.enter('pass')).status).toBe(410);
+    expect((await v.enter('access')).status).toBe(410);
+    expect(await recordOf(showId)).toEqual(before);
+    expect(await sql('SELECT end_reason FROM reserve_seat.visits WHERE show_id = $1 AND visitor = $2', [showId, v.vid])).toEqual([{ end_reason: 'hold_expired' }]);
+  });
+
   it('does not end the visit when the legacy system refuses the hold', async () => {
     const showId = await addTestShow(db.url, { seats: 40 });
     const { url } = await reserveSeatAt();
