@@ -359,7 +359,14 @@ export const ADMIN_SCRIPT = String.raw`
   function failed(e) { if (!(e instanceof Unauthorized)) lettersResult('error', 'Erro: ' + e.message); }
   /** done(answer): what to say, as [kind, text]. */
   function replay(path, body, done) {
-    return api('POST', path, body).then(function (r) { var said = done(r); lettersResult(said[0], said[1]); lettersSeen = ''; letters(); }, failed);
+    return api('POST', path, body).then(function (r) {
+      var said = done(r); lettersResult(said[0], said[1]); lettersSeen = '';
+      // The rows are made again: a focus on one (its Replay, or the type's button under the dialog) goes with it.
+      return letters().then(function () {
+        var f = document.activeElement;
+        if (!f || f === document.body || !document.body.contains(f)) { $('letters-title').setAttribute('tabindex', '-1'); $('letters-title').focus(); }
+      });
+    }, failed);
   }
   /** All of a type: how many went, and what is still open (refused as they are, or past one call's batch). */
   function replayedType(type, r) {
@@ -370,15 +377,15 @@ export const ADMIN_SCRIPT = String.raw`
     return [refused.length || rest > 0 ? 'error' : 'ok', text];
   }
   function letters() {
-    if (!token) return;
-    api('GET', '/admin/api/dead-letters?limit=100').then(function (body) {
+    if (!token) return Promise.resolve();
+    return api('GET', '/admin/api/dead-letters?limit=100').then(function (body) {
       var text = JSON.stringify(body);
       if (text === lettersSeen) return; // unchanged: the rows (and the focus on them) stay
       lettersSeen = text;
       var types = $('letter-types'); types.textContent = '';
       Object.keys(body.open || {}).forEach(function (type) {
         var n = body.open[type];
-        var b = el('button', { type: 'button', text: 'Reenviar todos os ' + nf.format(n) + ' de ' + type });
+        var b = el('button', { type: 'button', text: n === 1 ? 'Reenviar o evento ' + type : 'Reenviar todos os ' + nf.format(n) + ' de ' + type });
         b.addEventListener('click', function () {
           ask('Reenviar eventos?', 'Os ' + nf.format(n) + ' eventos não entregues do tipo ' + type + ' vão ao broker de novo.', 'Reenviar todos', 'primary')
             .then(function (yes) { if (yes) replay('/admin/api/dead-letters/replay', { type: type }, function (r) { return replayedType(type, r); }); });

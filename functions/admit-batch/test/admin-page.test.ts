@@ -373,7 +373,7 @@ browserTest('the operators’ page in a real browser', () => {
       expect(rows).toHaveLength(3);
       expect(rows.find((r) => r.includes('premiere.refund.requested'))).toMatch(/503 the database is unavailable/);
       await page.getByRole('button', { name: 'Reenviar todos os 2 de premiere.hold.expired' }).waitFor();
-      await page.getByRole('button', { name: 'Reenviar todos os 1 de premiere.refund.requested' }).waitFor();
+      await page.getByRole('button', { name: 'Reenviar o evento premiere.refund.requested' }).waitFor();
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('1-listed');
 
@@ -390,11 +390,14 @@ browserTest('the operators’ page in a real browser', () => {
       await page.locator('#letters-result.error').filter({ hasText: 'PostgreSQL' }).waitFor({ timeout: 5_000 });
       await page.unroute(`**/admin/api/dead-letters/${refundLetter}`);
 
-      // Replay one: it leaves the list, replayed once.
-      await page.getByRole('button', { name: `Reenviar o evento ${refundLetter}` }).click();
+      // Replay one, by keyboard: it leaves the list, replayed once, and the focus is not lost with
+      // its row (it goes to the section's heading, from where Tab leads to the letters left).
+      await page.getByRole('button', { name: `Reenviar o evento ${refundLetter}` }).focus();
+      await page.keyboard.press('Enter');
       await page.locator('#letters-result.ok').filter({ hasText: `Evento ${refundLetter} reenviado` }).waitFor();
       await eventually(async () => (await table.getByRole('row').count()) === 2, 5_000);
       expect(await letterOf(refund)).toMatchObject({ open: false, replays: 1 });
+      await eventually(() => page.evaluate(() => document.activeElement?.id === 'letters-title'), 5_000);
 
       // Replay every one of a type: asked first, then said how many went.
       await page.getByRole('button', { name: 'Reenviar todos os 2 de premiere.hold.expired' }).click();
@@ -406,6 +409,7 @@ browserTest('the operators’ page in a real browser', () => {
       await page.locator('#letters-result.ok').filter({ hasText: '2 eventos premiere.hold.expired reenviados' }).waitFor();
       await page.getByText('Nenhum: todo evento foi entregue.').waitFor();
       for (const id of expired) expect(await letterOf(id)).toMatchObject({ open: false, replays: 1 });
+      await eventually(() => page.evaluate(() => document.activeElement?.id === 'letters-title'), 5_000);
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('3-replayed');
     } catch (err) {
