@@ -5,7 +5,7 @@
 #      | legacy-cinema | payment-provider
 # Every image also carries every function's migrations, so any function image can run the
 # migrations (node functions/runtime/dist/migrate-cli.js), and the shared packages (packages/*:
-# the waiting room's Redis model and Lua scripts), built when the app uses them.
+# the event contracts, the waiting room's Redis model and Lua scripts), built when the app uses them.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # The workspace's manifests: all npm ci needs, for both install stages below.
@@ -18,6 +18,7 @@ COPY functions/admit-batch/package.json functions/admit-batch/
 COPY functions/reserve-seat/package.json functions/reserve-seat/
 COPY functions/process-payment/package.json functions/process-payment/
 COPY functions/render-catalog/package.json functions/render-catalog/
+COPY packages/contracts/package.json packages/contracts/
 COPY packages/waiting-room/package.json packages/waiting-room/
 COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/

@@ -1,6 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
+import { showId } from '@premiere/contracts';
 import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
 import { ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, roomKeys, ROOMS_KEY, showsWithTokens, ShowQueue, type RoomState } from '@premiere/waiting-room';
 import { legacyUsage, showDetails, type ShowDetails } from './admin-figures';
@@ -10,9 +11,7 @@ import { bouncerOf } from './events';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
 
-const showParams = Joi.object({
-  showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' }),
-});
+const showParams = Joi.object({ showId });
 const settings = Joi.object({
   capacity: Joi.number().integer().min(1).max(10_000),
   adaptive: Joi.boolean(),

@@ -1,17 +1,17 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import { addressKey, crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, setCookie, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
+import { isShowId, SHOW_ID_MESSAGE } from '@premiere/contracts';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
 
 import { WaitingRoom, type JoinResult } from './waiting-room';
 
-const SHOW_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** The show id in the path; a plain check, since every poll pays for it (Joi costs several times more). */
 const showParams = async (params: string | object | Buffer) => {
   const showId = (params as { showId?: unknown }).showId;
-  if (typeof showId !== 'string' || !SHOW_ID.test(showId)) throw Boom.badRequest('"showId" must be a show id: lowercase letters, digits and "-"');
+  if (!isShowId(showId)) throw Boom.badRequest(SHOW_ID_MESSAGE);
   return params;
 };
 /**

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { orderId as ID, paymentId as PAYMENT_ID } from '@premiere/contracts';
 import { ConfigError, type FunctionContext, type FunctionDefinition } from '@premiere/runtime';
 import { processPaymentEnv, type ProcessPaymentEnv } from './env';
 import { paymentMetrics } from './metrics';
@@ -26,8 +27,6 @@ function worker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
   return w;
 }
 
-const ID = Joi.string().guid().required();
-const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).required().messages({ 'string.pattern.base': '"paymentId" must be "<order id>:<attempt>"' });
 
 /**
  * process-payment: a worker with no public route. It charges the buyer on

@@ -1,12 +1,12 @@
 import type { Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
+import { CATALOG_ID_PATTERN as ID } from '@premiere/contracts';
 import { i18n, languageRoute, localeOf, VARY_LANGUAGE, type FunctionContext } from '@premiere/runtime';
 import { favicon } from './favicon';
 import type { CatalogEnv } from './env';
 import { pageCacheOf } from './page-cache';
 import { notFound, renderCinema, renderHome, renderMovie, type Rendered, type Visitor } from './pages';
 
-const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const KNOWN_PARAMS = new Set(['city', 'day']);
 
 export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {

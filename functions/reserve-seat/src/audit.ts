@@ -2,10 +2,10 @@ import Boom from '@hapi/boom';
 import type { ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import type pg from 'pg';
+import { showId } from '@premiere/contracts';
 import { operatorCheck, operatorHeaders, type FunctionContext } from '@premiere/runtime';
 import type { ReserveSeatEnv } from './env';
 import { ORDER_STATES } from './order-state-machine';
-import { SHOW_ID } from './routes';
 
 /**
  * The order audit trail, for operators (Bearer ADMIN_TOKEN): an order's whole story (every state
@@ -32,7 +32,7 @@ export function auditRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[]
       options: {
         validate: {
           headers: operatorHeaders,
-          params: Joi.object({ showId: SHOW_ID }),
+          params: Joi.object({ showId }),
           query: Joi.object({
             state: Joi.string().valid(...ORDER_STATES),
             limit: Joi.number().integer().min(1).max(500).default(50),
@@ -55,6 +55,7 @@ export async function orderHistory(db: pg.Pool, orderId: string) {
             o.currency, o.total_cents AS "totalCents", o.rejection_reason AS "rejectionReason", o.created_at AS "createdAt", o.updated_at AS "updatedAt",
             (SELECT coalesce(json_agg(json_build_object('from', from_state, 'to', to_state, 'cause', cause, 'at', at) ORDER BY id), '[]')
                FROM order_transitions WHERE order_id = o.id) AS transitions,
+            -- o.id || ':' || attempt: paymentIdOf (@premiere/contracts)
             (SELECT coalesce(json_agg(json_build_object('paymentId', o.id || ':' || attempt, 'attempt', attempt, 'amountCents', amount_cents,
                                                         'requestedAt', requested_at, 'outcome', outcome, 'reason', reason) ORDER BY attempt), '[]')
                FROM payment_requests WHERE order_id = o.id) AS payments,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FunctionDefinition } from '@premiere/runtime';
 import { WAITING_ROOM_SCRIPTS } from '@premiere/waiting-room';
 import Joi from 'joi';
+import { paymentId } from '@premiere/contracts';
 import { auditRoutes } from './audit';
 import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import { expireHolds } from './orders';
@@ -15,8 +16,6 @@ import { protectedZone, reserveSeatRoutes } from './routes';
  * shared by every replica. Payment is requested of process-payment by event; its answer books
  * the seats and issues the tickets. Operators read every order's audit trail (audit.ts).
  */
-/** `<order id>:<attempt>`, as paymentIdOf makes it (process-payment refuses an acknowledgement of anything else). */
-const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).required().messages({ 'string.pattern.base': '"paymentId" must be "<order id>:<attempt>"' });
 
 export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   name: 'reserve-seat',
@@ -28,14 +27,14 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
     'premiere.payment.approved': {
       data: Joi.object({
         orderId: Joi.string().guid().required(),
-        paymentId: PAYMENT_ID,
+        paymentId,
         amountCents: Joi.number().integer().min(1).required(),
         currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
       }).unknown(),
       work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
     },
     'premiere.payment.rejected': {
-      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: PAYMENT_ID, reason: Joi.string().max(200).required() }).unknown(),
+      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId, reason: Joi.string().max(200).required() }).unknown(),
       handle: ({ data, tx, log }) => paymentRejected(tx, log, data),
     },
   },

@@ -1,3 +1,4 @@
+import { attemptOf, paymentIdOf } from '@premiere/contracts';
 import type { Logger, Redis, Transaction } from '@premiere/runtime';
 import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
@@ -5,9 +6,6 @@ import { HOLDING_STATES, transitionOrder, type OrderState } from './order-state-
 import { OrderRefused } from './orders';
 import { newTicketCode } from './tickets';
 import { endVisit, type Visits } from './visits';
-
-/** The id process-payment keys its idempotency on: one per order attempt, never per delivery. */
-export const paymentIdOf = (orderId: string, attempt: number) => `${orderId}:${attempt}`;
 
 /** What an approval or a rejection says it answers. */
 export interface PaymentAnswer {
@@ -18,12 +16,6 @@ export interface Approval extends PaymentAnswer {
   amountCents: number;
   currency: string;
 }
-
-/** The order and attempt a payment id names (`<order id>:<attempt>`). */
-const attemptOf = (paymentId: string) => {
-  const at = paymentId.lastIndexOf(':');
-  return { orderId: paymentId.slice(0, at), attempt: Number(paymentId.slice(at + 1)) };
-};
 
 /**
  * The buyer pays: the order waits for the payment, and `premiere.payment.requested` goes to
@@ -142,6 +134,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
     return 'unknown_order';
   }
   // This attempt marked approved, and whether another one was already (seen as before the mark).
+  // `$1 || ':' || attempt` is paymentIdOf (@premiere/contracts) in SQL.
   const { rows: others } = await tx.query(
     `WITH marked AS (UPDATE payment_requests SET outcome = 'approved' WHERE order_id = $1 AND $1 || ':' || attempt = $2)
      SELECT 1 FROM payment_requests WHERE order_id = $1 AND outcome = 'approved' AND $1 || ':' || attempt <> $2`,
@@ -197,6 +190,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
  * latest is still with the provider.
  */
 export async function paymentRejected(tx: Transaction, log: Logger, data: PaymentAnswer & { reason: string }) {
+  // `$1 || ':' || attempt` is paymentIdOf (@premiere/contracts) in SQL.
   const { rows: rejected } = await tx.query(
     `UPDATE payment_requests SET outcome = 'rejected', reason = $3 WHERE order_id = $1 AND $1 || ':' || attempt = $2
      RETURNING attempt = (SELECT max(attempt) FROM payment_requests WHERE order_id = $1) AS latest`,

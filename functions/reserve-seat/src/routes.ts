@@ -2,6 +2,7 @@ import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, sessionOf, setCookie, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
+import { CATALOG_ID_PATTERN, showId } from '@premiere/contracts';
 import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
@@ -14,8 +15,7 @@ import { readTicket, ticketPage } from './tickets';
 import { Visits, VisitRefused } from './visits';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
-export const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required().messages({ 'string.pattern.base': '"showId" must be a show id: lowercase letters, digits and "-"' });
-const showParams = Joi.object({ showId: SHOW_ID });
+const showParams = Joi.object({ showId });
 const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
 const ticketParams = Joi.object({ code: Joi.string().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 capital letters and digits' }) });
 
@@ -77,7 +77,7 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
     seats: Joi.array()
       .items(Joi.object({ seat: Joi.string().pattern(/^[A-Z]{1,2}[0-9]{1,3}$/).required(), ticketType: Joi.string().valid('full', 'half').required() }).unknown())
       .min(1).max(maxSeats).unique('seat').required(),
-    extras: Joi.array().items(Joi.object({ extraId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required(), quantity: Joi.number().integer().min(1).max(20).required() }).unknown()).max(10).unique('extraId').default([]),
+    extras: Joi.array().items(Joi.object({ extraId: Joi.string().pattern(CATALOG_ID_PATTERN).required(), quantity: Joi.number().integer().min(1).max(20).required() }).unknown()).max(10).unique('extraId').default([]),
   }).unknown(); // prices a client may send are ignored: the order is priced here
 
   /**

@@ -1,0 +1,18 @@
+import Joi from 'joi';
+import { defineEvent } from '../event';
+import { amountCents, currency, orderId, paymentId } from '../ids';
+
+/** The provider refunded the payment. */
+export interface RefundCompleted {
+  orderId: string;
+  paymentId: string;
+  amountCents: number;
+  currency: string;
+  providerRefundId: string;
+}
+
+export const refundCompleted = defineEvent({
+  type: 'premiere.refund.completed',
+  data: Joi.object<RefundCompleted>({ orderId, paymentId, amountCents, currency, providerRefundId: Joi.string().max(256).required() }),
+  subject: (d) => d.orderId,
+});
