@@ -1,8 +1,9 @@
+import { LISTINGS, type ShowListing } from '@premiere/contracts';
 import { showKey, type Redis } from '@premiere/runtime';
 
-/** What a show's listing says: the small fact that changes while the page stays the same. */
-export const AVAILABILITY = ['available', 'few_left', 'sold_out'] as const;
-export type Availability = (typeof AVAILABILITY)[number];
+/** What a show's listing says: the small fact that changes while the page stays the same (best first). */
+export const AVAILABILITY = LISTINGS;
+export type Availability = ShowListing;
 
 /**
  * A show's availability is written by the functions that know, each to its own key, before they

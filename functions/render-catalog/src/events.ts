@@ -1,14 +1,12 @@
-import Joi from 'joi';
-import type { EventHandler, FunctionContext } from '@premiere/runtime';
-import { AVAILABILITY } from './availability';
+import { catalogChanged, showAvailabilityChanged } from '@premiere/contracts';
+import { eventHandlers, on, type FunctionContext } from '@premiere/runtime';
 import { pagesOfShow } from './catalog';
 import type { CatalogEnv } from './env';
 import { pageCacheOf } from './page-cache';
 
 /** Availability and catalog changes: only the pages they touch are refreshed, on their next request. */
-export const catalogEvents: Record<string, EventHandler<FunctionContext<CatalogEnv>>> = {
-  'premiere.show.availability.changed': {
-    data: Joi.object({ showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required(), availability: Joi.string().valid(...AVAILABILITY).required() }),
+export const catalogEvents = eventHandlers<FunctionContext<CatalogEnv>>(
+  on(showAvailabilityChanged, {
     async handle({ data, ctx, log }) {
       const pages = await pagesOfShow(ctx.db, data.showId);
       if (!pages) {
@@ -18,11 +16,10 @@ export const catalogEvents: Record<string, EventHandler<FunctionContext<CatalogE
       // The value itself is read from Redis at render time (see availability.ts).
       await pageCacheOf(ctx).invalidate(`movie:${pages.movieId}`, `cinema:${pages.cinemaId}`);
     },
-  },
-  'premiere.catalog.changed': {
-    data: Joi.object({}),
+  }),
+  on(catalogChanged, {
     async handle({ ctx }) {
       await pageCacheOf(ctx).invalidate('catalog');
     },
-  },
-};
+  }),
+);

@@ -7,7 +7,7 @@ export * from './server';
 export * from './migrate';
 export { Outbox, sendEvent, EVENT_TYPE, type EventToEmit } from './cloudevents/outbox';
 export { EventIssuer, EventUnauthenticated, SenderIdentity, SenderKeysUnavailable, SinkToken } from './cloudevents/sender-identity';
-export { InvalidEvent, parseCloudEvent, refuseUnauthenticated, PING_EVENT_TYPE, type EventHandler, type ScheduleHandler, type Transaction } from './cloudevents/receive';
+export { eventHandlers, InvalidEvent, on, parseCloudEvent, refuseUnauthenticated, PING_EVENT_TYPE, type ContractHandler, type EventContract, type EventHandler, type EventHandlerBody, type ScheduleHandler, type Transaction } from './cloudevents/receive';
 export * from './tokens';
 export * from './html';
 export * from './sessions';

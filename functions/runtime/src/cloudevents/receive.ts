@@ -22,16 +22,16 @@ export interface Transaction {
   republish(event: Record<string, unknown>): Promise<void>;
 }
 
-export type EventHandler<Ctx> = {
-  /** Validates `event.data`; an event whose data fails is refused with 400 and changes nothing. */
-  data: Joi.Schema;
-} & (
+/**
+ * What a handler does with an event of its type, `data` validated (typed as its contract says).
+ */
+export type EventHandlerBody<Ctx, D = any> =
   | {
       /**
        * Runs in the transaction that records the event as handled: if it throws, nothing is kept
        * and the broker redelivers. May return a reply event, which the broker publishes.
        */
-      handle(args: { event: CloudEventV1<unknown>; data: any; tx: Transaction; ctx: Ctx; log: Logger }): Promise<EventToEmit | void>;
+      handle(args: { event: CloudEventV1<unknown>; data: D; tx: Transaction; ctx: Ctx; log: Logger }): Promise<EventToEmit | void>;
     }
   | {
       /**
@@ -40,9 +40,37 @@ export type EventHandler<Ctx> = {
        * it must be idempotent by its own record and commit its own transactions. If it throws,
        * the broker redelivers.
        */
-      work(args: { event: CloudEventV1<unknown>; data: any; ctx: Ctx; log: Logger }): Promise<void>;
-    }
-);
+      work(args: { event: CloudEventV1<unknown>; data: D; ctx: Ctx; log: Logger }): Promise<void>;
+    };
+
+export type EventHandler<Ctx, D = any> = {
+  /** Validates `event.data`; an event whose data fails is refused with 400 and changes nothing. */
+  data: Joi.Schema;
+} & EventHandlerBody<Ctx, D>;
+
+/** An event type as the runtime needs it: its type and the one schema of its data (@premiere/contracts makes them). */
+export interface EventContract<D> {
+  readonly type: string;
+  readonly data: Joi.ObjectSchema<D>;
+}
+
+/** A handler of one contract's events: the route validates their data against the contract's schema. */
+export type ContractHandler<Ctx> = EventHandler<Ctx> & { readonly type: string };
+
+/** Handles events of `contract`'s type: `data` is validated against its schema, and typed by it. */
+export function on<D, Ctx>(contract: EventContract<D>, body: EventHandlerBody<Ctx, D>): ContractHandler<Ctx> {
+  return { ...body, type: contract.type, data: contract.data } as ContractHandler<Ctx>;
+}
+
+/** A function's `events`, keyed by each handler's contract type; a type handled twice is a mistake. */
+export function eventHandlers<Ctx>(...handlers: ContractHandler<Ctx>[]): Record<string, EventHandler<Ctx>> {
+  const byType: Record<string, EventHandler<Ctx>> = {};
+  for (const h of handlers) {
+    if (byType[h.type]) throw new Error(`two handlers of ${h.type}`);
+    byType[h.type] = h;
+  }
+  return byType;
+}
 
 /**
  * A scheduled job: a function run in the transaction that records the ping as handled (for jobs
