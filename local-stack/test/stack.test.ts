@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -143,7 +144,7 @@ describe('npm start (the local stack)', () => {
     await killAndWaitBack('broker', async () => (await fetch(`${state.broker}/healthz`)).ok);
     expect(processes().edge).toBe(untouched.edge);
     expect(stack.child.exitCode).toBeNull();
-    const ended = HTTP.binary(new CloudEvent({ id: 'stack-0', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere, visitor: visitors[0].visitor } }));
+    const ended = HTTP.binary(new CloudEvent({ id: 'stack-0', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere, visitor: visitors[0].visitor, orderId: randomUUID() } }));
     expect((await toBroker(ended)).status).toBe(202);
     const next = visitors[10];
     await eventually(async () => {

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { showId } from '@premiere/contracts';
+import { showAvailabilityChanged, showId } from '@premiere/contracts';
 import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
 import { ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, roomKeys, ROOMS_KEY, showsWithTokens, ShowQueue, type RoomState } from '@premiere/waiting-room';
 import { legacyUsage, showDetails, type ShowDetails } from './admin-figures';
@@ -68,7 +68,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     const log = request.logger();
     await ctx.transaction(async (tx) => {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
-      if (availability) await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+      if (availability) await tx.emit(showAvailabilityChanged.event({ showId, availability }));
       await bouncerOf(ctx).admit(showId, tx, log);
     });
     log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');

@@ -1,3 +1,4 @@
+import { showAvailabilityChanged, visitorsAdmitted } from '@premiere/contracts';
 import { Counter, Gauge, Histogram, type FunctionContext, type Logger, type Transaction } from '@premiere/runtime';
 import { ensureRoom, recordReturned, ShowQueue, type Admission, type Listing, type VisitEnd, type ZoneSizing } from '@premiere/waiting-room';
 import type { AdmitBatchEnv } from './env';
@@ -50,7 +51,7 @@ export function createBouncer(ctx: Ctx) {
   /** Tokens came back and the show's listing changed (the value is already in Redis): the catalog is told. */
   async function relisted(showId: string, availability: '' | Listing, tx: Transaction, log: Logger): Promise<void> {
     if (!availability) return;
-    await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+    await tx.emit(showAvailabilityChanged.event({ showId, availability }));
     log.info({ showId, availability }, 'tokens came back: listing changed');
   }
 
@@ -86,11 +87,7 @@ export function createBouncer(ctx: Ctx) {
         metrics.admissions.labels(showId).inc(a.admitted);
         const freedAt = a.reclaimedSince ?? slotFreedAt;
         if (freedAt !== undefined) metrics.lag.observe(Math.max(0, a.now - freedAt) / 1000);
-        await tx.emit({
-          type: 'premiere.visitors.admitted',
-          subject: showId,
-          data: { showId, count: a.admitted, firstPlace: a.firstPlace, lastPlace: a.lastPlace, admittedAt: new Date(a.now).toISOString() },
-        });
+        await tx.emit(visitorsAdmitted.event({ showId, count: a.admitted, firstPlace: a.firstPlace, lastPlace: a.lastPlace, admittedAt: new Date(a.now).toISOString() }));
         log.debug({ showId, ...a }, 'admitted');
       }
       return a;

@@ -1,11 +1,10 @@
-import Joi from 'joi';
-import type { EventHandler, FunctionContext, ScheduleHandler } from '@premiere/runtime';
+import { admissionExpired, holdExpired, holdReleased, orderConfirmed, visitorActive, visitorsWaiting } from '@premiere/contracts';
+import { eventHandlers, on, type EventHandlerBody, type FunctionContext, type ScheduleHandler } from '@premiere/runtime';
 import { ROOM_KEPT_AFTER_START_MS, ROOMS_KEY, roomKeys, showsWithTokens } from '@premiere/waiting-room';
 import { createBouncer, type Bouncer } from './bouncer';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
-type Handler = EventHandler<Ctx>;
 
 const bouncers = new WeakMap<Ctx, Bouncer>();
 export function bouncerOf(ctx: Ctx): Bouncer {
@@ -14,13 +13,10 @@ export function bouncerOf(ctx: Ctx): Bouncer {
   return b;
 }
 
-const showId = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required();
-const visitor = Joi.number().integer().min(1).required();
 const eventTime = (event: { time?: string }) => (event.time ? Date.parse(event.time) : undefined);
 
 /** Someone may be waiting while the zone has room: fill it. */
-const fill: Handler = {
-  data: Joi.object({ showId }).unknown(),
+const fill: EventHandlerBody<Ctx, { showId: string }> = {
   handle: async ({ data, ctx, tx, log }) => {
     await bouncerOf(ctx).admit(data.showId, tx, log);
   },
@@ -31,31 +27,29 @@ const fill: Handler = {
  * confirmed made their token seats; a hold given up or run out ended the visit without an order,
  * and the token goes back to the show's quota (a sold-out show may go back on sale).
  */
-const finished: Handler = {
-  data: Joi.object({ showId, visitor }).unknown(),
+const finished: EventHandlerBody<Ctx, { showId: string; visitor: number }> = {
   handle: async ({ event, data, ctx, tx, log }) => {
     const bouncer = bouncerOf(ctx);
-    const ended = await bouncer.finish(data.showId, data.visitor, event.type === 'premiere.order.confirmed' ? 'seats' : 'none', tx, log);
+    const ended = await bouncer.finish(data.showId, data.visitor, event.type === orderConfirmed.type ? 'seats' : 'none', tx, log);
     await bouncer.admit(data.showId, tx, log, ended.freed ? eventTime(event) : undefined);
   },
 };
 
 /** A visitor in the zone is active until `until`: keep their slot that long. */
-const active: Handler = {
-  data: Joi.object({ showId, visitor, until: Joi.date().iso().required() }).unknown(),
+const active: EventHandlerBody<Ctx, { showId: string; visitor: number; until: string }> = {
   handle: async ({ data, ctx }) => {
-    await bouncerOf(ctx).extend(data.showId, data.visitor, (data.until as Date).getTime());
+    await bouncerOf(ctx).extend(data.showId, data.visitor, Date.parse(data.until));
   },
 };
 
-export const admitBatchEvents: Record<string, Handler> = {
-  'premiere.visitors.waiting': fill,
-  'premiere.admission.expired': fill,
-  'premiere.order.confirmed': finished,
-  'premiere.hold.released': finished,
-  'premiere.hold.expired': finished,
-  'premiere.visitor.active': active,
-};
+export const admitBatchEvents = eventHandlers<Ctx>(
+  on(visitorsWaiting, fill),
+  on(admissionExpired, fill),
+  on(orderConfirmed, finished),
+  on(holdReleased, finished),
+  on(holdExpired, finished),
+  on(visitorActive, active),
+);
 
 /**
  * The safety net, every five minutes: an admission pass for every show with a waiting room, which

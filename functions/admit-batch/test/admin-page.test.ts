@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Browser } from 'playwright-core';
@@ -69,7 +70,7 @@ async function join(show: string): Promise<number> {
 /** A visitor bought: reserve-seat's event, as the broker delivers it to admit-batch (the next one is admitted). */
 let events = 0;
 async function bought(show: string, visitor: number) {
-  const m = HTTP.binary(new CloudEvent({ id: `admin-page-${process.pid}-${++events}`, type: 'premiere.order.confirmed', source: '/premiere/test', data: { showId: show, visitor } }));
+  const m = HTTP.binary(new CloudEvent({ id: `admin-page-${process.pid}-${++events}`, type: 'premiere.order.confirmed', source: '/premiere/test', data: { showId: show, visitor, orderId: randomUUID(), tickets: [] } }));
   const res = await fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
   expect(res.status).toBe(204);
 }

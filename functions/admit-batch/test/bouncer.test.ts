@@ -94,7 +94,7 @@ describe('the bouncer', () => {
       const batch = now.map((v) => v.place).sort((a, b) => a - b);
       admittedOrder.push(...batch);
       // Everyone in the zone finishes; one event per visitor, as reserve-seat will send them.
-      await Promise.all(now.map((v) => event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: v.visitor, orderId: `o-${v.visitor}` })));
+      await Promise.all(now.map((v) => event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: v.visitor, orderId: randomUUID(), tickets: [] })));
       expect(round).toBeLessThan(40);
     }
     expect(admittedOrder).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
@@ -120,7 +120,7 @@ describe('the bouncer', () => {
         // Finish a few at random, and trigger all three bouncers several times at once.
         const leaving = now.filter(() => Math.random() < 0.6);
         await Promise.all([
-          ...leaving.map((v, i) => event(bouncers[i % 3].url, 'premiere.hold.expired', { showId, visitor: v.visitor })),
+          ...leaving.map((v, i) => event(bouncers[i % 3].url, 'premiere.hold.expired', { showId, visitor: v.visitor, orderId: randomUUID() })),
           ...bouncers.flatMap((b) => [event(b.url, 'premiere.visitors.waiting', { showId }), event(b.url, 'premiere.visitors.waiting', { showId })]),
         ]);
         expect(await fn.ctx.redis.zcard(roomKeys(showId)[4])).toBeLessThanOrEqual(7);
@@ -143,7 +143,7 @@ describe('the bouncer', () => {
     const third = await join(url, showId);
     expect([second.state, third.state]).toEqual(['admitted', 'waiting']);
     const freedAt = Date.now();
-    const res = await event(bouncer.url, 'premiere.hold.released', { showId, visitor: first.visitor });
+    const res = await event(bouncer.url, 'premiere.hold.released', { showId, visitor: first.visitor, orderId: randomUUID() });
     expect(res.status).toBe(204);
     const s = await status(url, showId, third);
     expect(s.state).toBe('admitted');
@@ -329,7 +329,7 @@ describe('the bouncer', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     await ping(bouncer.url, 'admission-sweep');
     expect((await inside(bouncer.fn, showId)).map((v) => v.visitor)).toEqual([a.visitor]);
-    await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: 'o1' });
+    await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] });
     expect((await inside(bouncer.fn, showId)).map((v) => v.visitor)).toEqual([b.visitor]);
     expect((await status(url, showId, a)).state).toBe('finished');
   });
@@ -340,7 +340,7 @@ describe('the bouncer', () => {
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
     const a = await join(url, showId);
     const b = await join(url, showId);
-    await event(bouncer.url, 'premiere.hold.released', { showId, visitor: a.visitor, orderId: 'o1' });
+    await event(bouncer.url, 'premiere.hold.released', { showId, visitor: a.visitor, orderId: randomUUID() });
     expect((await status(url, showId, a)).state).toBe('finished');
     const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': a.session } });
     expect(again.status).toBe(201);
@@ -359,7 +359,7 @@ describe('operators', () => {
     for (let i = 0; i < 6; i++) visitors.push(await join(url, showId));
 
     expect((await admin(bouncer.url, 'POST', `/${showId}/pause`)).status).toBe(200);
-    await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: visitors[0].visitor, orderId: 'o1' });
+    await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: visitors[0].visitor, orderId: randomUUID(), tickets: [] });
     expect(await inside(bouncer.fn, showId)).toHaveLength(1); // paused: the freed slot stays free
     expect((await status(url, showId, visitors[2])).admissionsPaused).toBe(true);
     const resumed = await (await admin(bouncer.url, 'POST', `/${showId}/resume`)).json();

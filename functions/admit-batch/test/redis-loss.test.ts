@@ -77,7 +77,7 @@ describe('when Redis forgot a show', () => {
     expect(await fn.ctx.redis.exists(roomKeys(showId)[0])).toBe(0);
 
     // Visitor 2's hold ran out, which ended their visit (reserve-seat wrote it before telling).
-    const res = await event(url, 'premiere.hold.expired', { showId, visitor: 2 });
+    const res = await event(url, 'premiere.hold.expired', { showId, visitor: 2, orderId: randomUUID() });
     expect(res.status).toBeLessThan(300);
 
     const state = await readRoomState(fn.ctx.redis, showId);
@@ -110,7 +110,7 @@ describe('when Redis forgot a show', () => {
 
   it('answers an event for a show nobody knows without a retry loop', async () => {
     const { url } = await startBouncer();
-    expect((await event(url, 'premiere.hold.expired', { showId: 'no-such-show', visitor: 1 })).status).toBeLessThan(300);
+    expect((await event(url, 'premiere.hold.expired', { showId: 'no-such-show', visitor: 1, orderId: randomUUID() })).status).toBeLessThan(300);
   });
 });
 
