@@ -1,4 +1,5 @@
 import Boom from '@hapi/boom';
+import { admissionExpired, showAvailabilityChanged, visitorsAdmitted, visitorsWaiting, type ShowListing } from '@premiere/contracts';
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
 import { describeWait, ensureRoom, estimateWait, nextPollMs, waitBasis, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
@@ -256,7 +257,7 @@ export class WaitingRoom {
     }
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
-      if ((await queue.openSales()) > 0) this.nudge(showId, 'premiere.visitors.waiting', true);
+      if ((await queue.openSales()) > 0) this.nudge(showId, visitorsWaiting, true);
       s = await queue.status(claims.vid, claims.ses, this.assumedVisitMs);
     }
     return this.answer(showId, claims, s, renewed);
@@ -265,8 +266,8 @@ export class WaitingRoom {
   /** The answer to a poll, and the bouncer nudged if the poll shows it may have work. */
   private answer(showId: string, claims: TokenClaims, s: VisitorStatus, renewed = false): PublicStatus {
     if (s.state === 'waiting' && !s.paused) {
-      if (s.earliestLease !== null && s.earliestLease <= s.now) this.nudge(showId, 'premiere.admission.expired');
-      else if (s.inside < s.capacity) this.nudge(showId, 'premiere.visitors.waiting');
+      if (s.earliestLease !== null && s.earliestLease <= s.now) this.nudge(showId, admissionExpired);
+      else if (s.inside < s.capacity) this.nudge(showId, visitorsWaiting);
     }
     const status = this.describe(showId, claims, s, renewed);
     this.pollsAnswered(status.state).inc();
@@ -285,7 +286,7 @@ export class WaitingRoom {
       await recordReturned(this.ctx.db, showId, [{ visitor: claims.vid, session: claims.ses, reason: 'left' }]);
     }
     if (availability) await this.announce(showId, availability, null);
-    if (leftFrom === 'admitted' || leftFrom === 'inside') this.nudge(showId, 'premiere.visitors.waiting', true);
+    if (leftFrom === 'admitted' || leftFrom === 'inside') this.nudge(showId, visitorsWaiting, true);
     return leftFrom;
   }
 
@@ -356,15 +357,11 @@ export class WaitingRoom {
    * value is already in Redis), and/or the joiner was admitted at once (a quiet room, so this
    * costs little).
    */
-  private async announce(showId: string, availability: string, admittedPlace: number | null): Promise<void> {
+  private async announce(showId: string, availability: '' | ShowListing, admittedPlace: number | null): Promise<void> {
     await this.ctx.transaction(async (tx) => {
-      if (availability) await tx.emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+      if (availability) await tx.emit(showAvailabilityChanged.event({ showId, availability }));
       if (admittedPlace !== null) {
-        await tx.emit({
-          type: 'premiere.visitors.admitted',
-          subject: showId,
-          data: { showId, count: 1, firstPlace: admittedPlace, lastPlace: admittedPlace, admittedAt: new Date().toISOString() },
-        });
+        await tx.emit(visitorsAdmitted.event({ showId, count: 1, firstPlace: admittedPlace, lastPlace: admittedPlace, admittedAt: new Date().toISOString() }));
       }
     });
   }
@@ -376,16 +373,16 @@ export class WaitingRoom {
    * went quiet. Rate-limited like every nudge, so a burst of refusals sends a few.
    */
   private reclaim(showId: string, reclaimable: Reclaimable): void {
-    if (reclaimable === 'lapsed') this.nudge(showId, 'premiere.admission.expired');
-    else if (reclaimable === 'gone') this.nudge(showId, 'premiere.visitors.waiting');
+    if (reclaimable === 'lapsed') this.nudge(showId, admissionExpired);
+    else if (reclaimable === 'gone') this.nudge(showId, visitorsWaiting);
   }
 
   /** Tells the bouncer there may be room; at most every NUDGE_EVERY_MS per show (unless urgent). */
-  private nudge(showId: string, type: 'premiere.visitors.waiting' | 'premiere.admission.expired', urgent = false): void {
+  private nudge(showId: string, nudge: typeof visitorsWaiting | typeof admissionExpired, urgent = false): void {
     const now = Date.now();
     if (!urgent && now - (this.lastNudge.get(showId) ?? 0) < NUDGE_EVERY_MS) return;
     if (this.lastNudge.size > 10_000) this.lastNudge.clear();
     this.lastNudge.set(showId, now);
-    this.ctx.nudge({ type, subject: showId, data: { showId } });
+    this.ctx.nudge(nudge.event({ showId }));
   }
 }
