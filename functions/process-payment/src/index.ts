@@ -1,6 +1,5 @@
-import Joi from 'joi';
-import { orderId as ID, paymentId as PAYMENT_ID } from '@premiere/contracts';
-import { ConfigError, type FunctionContext, type FunctionDefinition } from '@premiere/runtime';
+import { paymentRequested, paymentSettled, refundRequested } from '@premiere/contracts';
+import { ConfigError, eventHandlers, on, type FunctionContext, type FunctionDefinition } from '@premiere/runtime';
 import { processPaymentEnv, type ProcessPaymentEnv } from './env';
 import { paymentMetrics } from './metrics';
 import { acknowledgeApproval, processPaymentRequest, type Worker } from './payments';
@@ -45,31 +44,13 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
       throw new ConfigError('PAYMENT_STUCK_SECONDS', `PAYMENT_STUCK_SECONDS must be longer than PAYMENT_GIVE_UP_SECONDS plus one call's timeout (${busySeconds} s now), got ${config.PAYMENT_STUCK_SECONDS}`);
     }
   },
-  events: {
-    'premiere.payment.requested': {
-      data: Joi.object({
-        paymentId: PAYMENT_ID,
-        orderId: ID,
-        attempt: Joi.number().integer().min(1).required(),
-        amountCents: Joi.number().integer().min(1).required(),
-        currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
-        // The message never repeats the value: a card number sent by mistake must not reach a log.
-        paymentToken: Joi.string().pattern(/^[A-Za-z0-9_-]{3,128}$/).required().messages({ 'string.pattern.base': '"paymentToken" must be the provider’s token for the card', 'string.base': '"paymentToken" must be a string' }),
-        holdExpiresAt: Joi.date().iso().required(),
-      }),
-      work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, { ...data, holdExpiresAt: data.holdExpiresAt.toISOString() }),
-    },
+  events: eventHandlers(
+    on(paymentRequested, { work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, data) }),
     // reserve-seat has settled the order with this approval: it need not be announced again. Any
     // outcome is taken (see acknowledgeApproval), so a newer reserve-seat's is never refused.
-    'premiere.payment.settled': {
-      data: Joi.object({ paymentId: PAYMENT_ID, orderId: ID, outcome: Joi.string().pattern(/^[a-z_]{1,50}$/).required() }),
-      handle: ({ data, tx, ctx, log }) => acknowledgeApproval(tx, log, worker(ctx).metrics, data),
-    },
-    'premiere.refund.requested': {
-      data: Joi.object({ orderId: ID, paymentId: PAYMENT_ID, amountCents: Joi.number().integer().min(1).required(), reason: Joi.string().max(500).required() }),
-      work: ({ data, ctx, log }) => processRefund(worker(ctx), log, data),
-    },
-  },
+    on(paymentSettled, { handle: ({ data, tx, ctx, log }) => acknowledgeApproval(tx, log, worker(ctx).metrics, data) }),
+    on(refundRequested, { work: ({ data, ctx, log }) => processRefund(worker(ctx), log, data) }),
+  ),
   schedules: {
     // Calls the provider: no transaction is held open meanwhile.
     reconciliation: {

@@ -1,18 +1,12 @@
 import type pg from 'pg';
+import { paymentApproved, paymentRejected, type PaymentRequested } from '@premiere/contracts';
 import type { EventToEmit, Logger, Transaction } from '@premiere/runtime';
 import { movePayment } from './payment-state-machine';
 import { PaymentProvider, ProviderRefused, ProviderUnavailable, type ChargeOutcome, type ProviderCall } from './provider';
 import type { PaymentMetrics } from './metrics';
 
-export interface PaymentRequest {
-  paymentId: string;
-  orderId: string;
-  attempt: number;
-  amountCents: number;
-  currency: string;
-  paymentToken: string;
-  holdExpiresAt: string;
-}
+/** What a charge needs of `premiere.payment.requested`. */
+export type PaymentRequest = Omit<PaymentRequested, 'showId'>;
 
 export interface Worker {
   db: pg.Pool;
@@ -95,11 +89,8 @@ export interface ApprovedPayment {
 }
 
 /** `premiere.payment.approved` for a payment: when it is approved, and again if reserve-seat never acknowledges it. */
-export const approvalEvent = (p: ApprovedPayment): EventToEmit => ({
-  type: 'premiere.payment.approved',
-  subject: p.order_id,
-  data: { paymentId: p.id, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id },
-});
+export const approvalEvent = (p: ApprovedPayment): EventToEmit =>
+  paymentApproved.event({ paymentId: p.id, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id });
 
 /**
  * Moves a payment out of `authorising` (or `failed`, for a charge found later) with the
@@ -113,7 +104,7 @@ export async function settlePayment(w: Pick<Worker, 'transaction' | 'metrics'>, 
     if (!(await movePayment(tx, log, paymentId, to, { reason, providerPaymentId: outcome?.providerPaymentId ?? null, outcomeUnknown: opts.outcomeUnknown }))) return false;
     const { rows } = await tx.query<ApprovedPayment>('SELECT id, order_id, attempt, amount_cents, currency, provider_payment_id FROM payments WHERE id = $1', [paymentId]);
     const p = rows[0];
-    await tx.emit(to === 'approved' ? approvalEvent(p) : { type: 'premiere.payment.rejected', subject: p.order_id, data: { paymentId, orderId: p.order_id, attempt: p.attempt, reason } });
+    await tx.emit(to === 'approved' ? approvalEvent(p) : paymentRejected.event({ paymentId, orderId: p.order_id, attempt: p.attempt, reason: reason! }));
     return true;
   });
   if (moved) {

@@ -1,3 +1,4 @@
+import { refundCompleted } from '@premiere/contracts';
 import type { Logger } from '@premiere/runtime';
 import { recorder, type Worker } from './payments';
 
@@ -51,11 +52,7 @@ export async function refund(w: Worker, log: Logger, paymentId: string, provider
     );
     if (finished.length === 0) return false; // a duplicate finished it first
     const { rows: p } = await tx.query('SELECT order_id, currency FROM payments WHERE id = $1', [paymentId]);
-    await tx.emit({
-      type: 'premiere.refund.completed',
-      subject: p[0].order_id,
-      data: { orderId: p[0].order_id, paymentId, amountCents: finished[0].amount_cents, currency: p[0].currency, providerRefundId: refundId },
-    });
+    await tx.emit(refundCompleted.event({ orderId: p[0].order_id, paymentId, amountCents: finished[0].amount_cents, currency: p[0].currency, providerRefundId: refundId }));
     return true;
   });
   if (done) {

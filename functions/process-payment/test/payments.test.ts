@@ -231,7 +231,7 @@ describe('refunds', () => {
 
   it('ignores a refund for a payment it never approved', async () => {
     const { url } = await worker();
-    const ask = { orderId: randomUUID(), paymentId: `${randomUUID()}:1`, amountCents: 100, reason: 'x' };
+    const ask = { orderId: randomUUID(), paymentId: `${randomUUID()}:1`, amountCents: 100, currency: 'BRL', reason: 'x' };
     expect((await deliver(url, 'premiere.refund.requested', ask)).status).toBe(204);
     expect(await sql('SELECT * FROM refunds WHERE payment_id = $1', [ask.paymentId])).toEqual([]);
   });
@@ -327,7 +327,7 @@ describe('reconciliation', () => {
     expect(refunds.sort(byId)).toEqual(['seats_lost', 'paid_twice', 'not_requested'].map((o) => ({ payment_id: lost[o as keyof typeof lost].paymentId, state: 'refunded', amount_cents: 10_000 })).sort(byId));
     expect((await eventsAbout(lost.seats_lost.paymentId)).map((e) => e.type)).toEqual(['premiere.refund.completed']);
     // The refund request arriving late changes nothing.
-    expect((await deliver(url, 'premiere.refund.requested', { orderId: lost.seats_lost.orderId, paymentId: lost.seats_lost.paymentId, amountCents: 10_000, reason: 'the seats were lost before the payment was approved' })).status).toBe(204);
+    expect((await deliver(url, 'premiere.refund.requested', { orderId: lost.seats_lost.orderId, paymentId: lost.seats_lost.paymentId, amountCents: 10_000, currency: 'BRL', reason: 'the seats were lost before the payment was approved' })).status).toBe(204);
     expect(await eventsAbout(lost.seats_lost.paymentId)).toHaveLength(1);
   });
 

@@ -8,11 +8,11 @@ export interface RefundCompleted {
   paymentId: string;
   amountCents: number;
   currency: string;
-  providerRefundId: string;
+  providerRefundId: string | null;
 }
 
 export const refundCompleted = defineEvent({
   type: 'premiere.refund.completed',
-  data: Joi.object<RefundCompleted>({ orderId, paymentId, amountCents, currency, providerRefundId: Joi.string().max(256).required() }),
+  data: Joi.object<RefundCompleted>({ orderId, paymentId, amountCents, currency, providerRefundId: Joi.string().max(256).allow(null).required() }),
   subject: (d) => d.orderId,
 });
