@@ -3,6 +3,7 @@ import http from 'node:http';
 import pg from 'pg';
 import pino from 'pino';
 import { Agent, request } from 'undici';
+import { attemptOf, paymentApproved } from '@premiere/contracts';
 import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
 import { createTestDatabase, createTestRedisPrefix, eventAuthEnv, eventAuthorization, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
 import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
@@ -195,11 +196,12 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
   if (paying.status !== 202) throw new Error(`paying: ${paying.status} ${await paying.text()}`);
   const { paymentId } = (await paying.json()) as { paymentId: string };
   // What process-payment sends when the provider approves (what was asked for); a 500 (legacy busy) is redelivered.
-  const approved = await call('POST', '/events', { orderId, paymentId, amountCents: price.totalCents, currency: price.currency }, {
+  const approval = paymentApproved.event({ paymentId, orderId, attempt: attemptOf(paymentId).attempt, amountCents: price.totalCents, currency: price.currency, providerPaymentId: 'pay_bench' });
+  const approved = await call('POST', '/events', approval.data, {
     'ce-specversion': '1.0',
     'ce-id': randomUUID(),
     'ce-source': '/bench/process-payment',
-    'ce-type': 'premiere.payment.approved',
+    'ce-type': approval.type,
     authorization: eventAuthorization('reserve-seat'),
   });
   if (approved.status !== 204 && approved.status !== 200) throw new Error(`approving: ${approved.status} ${await approved.text()}`);

@@ -1,3 +1,4 @@
+import { showAvailabilityChanged } from '@premiere/contracts';
 import { fewLeftAt, showKey, type Redis, type Transaction } from '@premiere/runtime';
 
 /**
@@ -24,5 +25,5 @@ export async function refreshSeatAvailability(query: Transaction['query'], redis
   const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
   await (redis as unknown as { seatsLeft(key: string, soldOut: number, free: number, perOrder: number): Promise<number> }).seatsLeft(showKey(showId, 'room'), sold >= seats ? 1 : 0, Math.max(0, free), perOrder);
   // Racing updates may write an older count last; the next change, or the catalog's TTL, corrects it.
-  if (previous !== availability) await emit({ type: 'premiere.show.availability.changed', subject: showId, data: { showId, availability } });
+  if (previous !== availability) await emit(showAvailabilityChanged.event({ showId, availability }));
 }

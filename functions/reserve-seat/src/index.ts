@@ -1,13 +1,12 @@
 import path from 'node:path';
-import type { FunctionDefinition } from '@premiere/runtime';
+import { paymentApproved, paymentRejected } from '@premiere/contracts';
+import { eventHandlers, on, type FunctionDefinition } from '@premiere/runtime';
 import { WAITING_ROOM_SCRIPTS } from '@premiere/waiting-room';
-import Joi from 'joi';
-import { paymentId } from '@premiere/contracts';
 import { auditRoutes } from './audit';
 import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import { expireHolds } from './orders';
 import { closeVisitsTimedOut } from './visits';
-import { paymentApproved, paymentRejected } from './payments';
+import { paymentApproved as onPaymentApproved, paymentRejected as onPaymentRejected } from './payments';
 import { protectedZone, reserveSeatRoutes } from './routes';
 
 /**
@@ -21,23 +20,12 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
   name: 'reserve-seat',
   env: reserveSeatEnv,
   routes: (ctx) => [...reserveSeatRoutes(ctx), ...auditRoutes(ctx)],
-  events: {
+  events: eventHandlers(
     // The seats are booked for good (or, if they were lost meanwhile, the payment refunded). What was
     // approved must be what was asked for: its amount and currency are checked against the request.
-    'premiere.payment.approved': {
-      data: Joi.object({
-        orderId: Joi.string().guid().required(),
-        paymentId,
-        amountCents: Joi.number().integer().min(1).required(),
-        currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
-      }).unknown(),
-      work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
-    },
-    'premiere.payment.rejected': {
-      data: Joi.object({ orderId: Joi.string().guid().required(), paymentId, reason: Joi.string().max(200).required() }).unknown(),
-      handle: ({ data, tx, log }) => paymentRejected(tx, log, data),
-    },
-  },
+    on(paymentApproved, { work: ({ data, ctx, log }) => onPaymentApproved(protectedZone(ctx).orders, log, data) }),
+    on(paymentRejected, { handle: ({ data, tx, log }) => onPaymentRejected(tx, log, data) }),
+  ),
   schedules: {
     // Releases holds in the legacy system: no transaction is held open meanwhile. Then records the
     // end of visits whose time is up with nothing held.

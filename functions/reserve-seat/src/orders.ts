@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { holdExpired, holdReleased, seatReleased, visitorActive } from '@premiere/contracts';
 import type { FunctionContext, Logger, ShowHeading, Transaction } from '@premiere/runtime';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { refreshSeatAvailability } from './availability';
@@ -128,7 +129,7 @@ export async function holdSeats(
   await deps.transaction(async (tx) => {
     await tx.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [orderId, hold.holdId, expiresAt]);
     // The buyer keeps their zone slot as long as they hold seats.
-    await tx.emit({ type: 'premiere.visitor.active', subject: input.showId, data: { showId: input.showId, visitor: input.visitor, until: expiresAt.toISOString() } });
+    await tx.emit(visitorActive.event({ showId: input.showId, visitor: input.visitor, until: expiresAt.toISOString() }));
     await refreshSeatAvailability(tx.query, deps.redis, tx.emit, input.showId);
   });
   return { orderId, showId: input.showId, state: 'pending_payment', holdExpiresAt: expiresAt.toISOString(), ...priced };
@@ -175,8 +176,8 @@ async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expir
       // The visit ends with its order: its zone slot is freed by the events below.
       await endVisit(tx, order.show_id, order.visitor, to === 'cancelled' ? 'given_up' : 'hold_expired');
       const data = { showId: order.show_id, visitor: order.visitor, orderId: order.id };
-      await tx.emit({ type: to === 'cancelled' ? 'premiere.hold.released' : 'premiere.hold.expired', subject: order.id, data });
-      await tx.emit({ type: 'premiere.seat.released', subject: order.show_id, data: { showId: order.show_id, orderId: order.id, seats } });
+      await tx.emit((to === 'cancelled' ? holdReleased : holdExpired).event(data));
+      await tx.emit(seatReleased.event({ showId: order.show_id, orderId: order.id, seats }));
       await refreshSeatAvailability(tx.query, deps.redis, tx.emit, order.show_id);
     });
     deps.visits?.forget(order.show_id, order.visitor);

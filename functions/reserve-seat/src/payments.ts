@@ -1,4 +1,4 @@
-import { attemptOf, paymentIdOf } from '@premiere/contracts';
+import { attemptOf, orderConfirmed, paymentIdOf, paymentRequested, paymentSettled, refundRequested } from '@premiere/contracts';
 import type { Logger, Redis, Transaction } from '@premiere/runtime';
 import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
@@ -36,11 +36,9 @@ export async function requestPayment(tx: Transaction, log: Logger, orderId: stri
   const attempt = attempts[0].attempt;
   await transitionOrder(tx, log, { orderId, to: 'awaiting_payment', cause: `payment ${attempt} submitted`, rejectionReason: null });
   const paymentId = paymentIdOf(orderId, attempt);
-  await tx.emit({
-    type: 'premiere.payment.requested',
-    subject: orderId,
-    data: { paymentId, orderId, showId: order.show_id, attempt, amountCents: order.total_cents, currency: order.currency, paymentToken, holdExpiresAt: order.hold_expires_at.toISOString() },
-  });
+  await tx.emit(
+    paymentRequested.event({ paymentId, orderId, showId: order.show_id, attempt, amountCents: order.total_cents, currency: order.currency, paymentToken, holdExpiresAt: order.hold_expires_at.toISOString() }),
+  );
   return { orderId, state: 'awaiting_payment' as const, paymentId };
 }
 
@@ -107,18 +105,14 @@ function whyNotRequested(order: { currency: string; requested_cents: number | nu
 async function refuseApproval(tx: Transaction, log: Logger, data: Approval, why: string) {
   log.warn({ orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, why }, 'payment approved that reserve-seat never requested: refund asked, nothing confirmed');
   const outcome = why === 'no such order' ? 'unknown_order' : 'not_requested';
-  await tx.emit({
-    type: 'premiere.refund.requested',
-    subject: data.orderId,
-    data: { orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, reason: `the payment was not requested: ${why}` },
-  });
-  await tx.emit({ type: 'premiere.payment.settled', subject: data.orderId, data: { paymentId: data.paymentId, orderId: data.orderId, outcome } });
+  await tx.emit(refundRequested.event({ orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, reason: `the payment was not requested: ${why}` }));
+  await tx.emit(paymentSettled.event({ paymentId: data.paymentId, orderId: data.orderId, outcome }));
 }
 
 async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched') {
   const outcome = await applyApproval(tx, log, redis, data, hold);
   // Every approval, a repeat too, is acknowledged: process-payment announces it again until then.
-  await tx.emit({ type: 'premiere.payment.settled', subject: data.orderId, data: { paymentId: data.paymentId, orderId: data.orderId, outcome } });
+  await tx.emit(paymentSettled.event({ paymentId: data.paymentId, orderId: data.orderId, outcome }));
   return outcome;
 }
 
@@ -144,14 +138,14 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
   if (state === 'refund_required') {
     // No seats, no tickets: every approval of this order is given back. Asked again on the same
     // approval announced again (the first request may have been lost); process-payment refunds once.
-    await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
+    await tx.emit(refundRequested.event({ orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' }));
     return 'seats_lost';
   }
   if (state === 'confirmed') {
     // The approval that paid the order, again, changes nothing; any other payment of it is given back.
     const { rows: paidBy } = await tx.query("SELECT 1 FROM order_transitions WHERE order_id = $1 AND to_state = 'confirmed' AND cause = $2", [order.id, paidCause(data.paymentId)]);
     if (paidBy.length === 0 && others.length > 0) {
-      await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the order was already paid' } });
+      await tx.emit(refundRequested.event({ orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the order was already paid' }));
       return 'paid_twice';
     }
     return 'settled_already';
@@ -168,7 +162,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
     await transitionOrder(tx, log, { orderId: order.id, to: 'refund_required', cause: 'payment approved after the seats were lost' });
     await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [order.id]);
     await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
-    await tx.emit({ type: 'premiere.refund.requested', subject: order.id, data: { orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' } });
+    await tx.emit(refundRequested.event({ orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' }));
     return 'seats_lost';
   }
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: paidCause(data.paymentId) });
@@ -178,7 +172,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
   await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)', [
     tickets.map((t) => t.code), tickets.map((t) => t.seat), order.id, order.show_id,
   ]);
-  await tx.emit({ type: 'premiere.order.confirmed', subject: order.id, data: { orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets } });
+  await tx.emit(orderConfirmed.event({ orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets }));
   await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
   return 'confirmed';
 }

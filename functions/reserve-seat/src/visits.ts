@@ -1,5 +1,6 @@
 import Boom from '@hapi/boom';
 import type pg from 'pg';
+import { visitorActive } from '@premiere/contracts';
 import type { TokenClaims, Transaction } from '@premiere/runtime';
 import type { AdmittedAs } from '@premiere/waiting-room';
 import { OrderRefused } from './orders';
@@ -139,7 +140,7 @@ export class Visits {
         [showId, visitor, sessionHash, this.deps.visitSeconds],
       );
       const visit = visitOf(rows[0]);
-      if (visit) await tx.emit({ type: 'premiere.visitor.active', subject: showId, data: { showId, visitor, until: visit.endsAt.toISOString() } });
+      if (visit) await tx.emit(visitorActive.event({ showId, visitor, until: visit.endsAt.toISOString() }));
       return visit;
     });
   }

@@ -369,7 +369,7 @@ describe('paying', () => {
   it('gives the order’s extras with its first ticket (one code at the counter), and says so on the others', async () => {
     const { order, pay, view, event, url } = await buyer(undefined, [{ extraId: 'paulista-combo', quantity: 1 }, { extraId: 'paulista-popcorn', quantity: 2 }]);
     expect((await pay()).status).toBe(202);
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: order.totalCents, currency: 'BRL' })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: order.totalCents, currency: 'BRL', providerPaymentId: 'pay_test' })).status).toBe(204);
     const [first, second] = (await view()).tickets as { seat: string; code: string; url: string }[];
     const data = async (code: string) => (await fetch(`${url}/checkout/api/tickets/${code}`)).json();
     const extras = [{ name: 'Combo pipoca + 2 refrigerantes', quantity: 1 }, { name: 'Pipoca grande', quantity: 2 }];
@@ -392,7 +392,7 @@ describe('paying', () => {
     const [requested] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.requested' AND subject = $1", [order.orderId]);
     expect(requested.data).toMatchObject({ paymentId: `${order.orderId}:1`, orderId: order.orderId, showId, amountCents: 10000, currency: 'BRL', paymentToken: 'tok_visa' });
 
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' })).status).toBe(204);
     const confirmed = await view();
     expect(confirmed.state).toBe('confirmed');
     expect(confirmed.tickets.map((t: { seat: string }) => t.seat)).toEqual(['A1', 'A2']);
@@ -418,7 +418,7 @@ describe('paying', () => {
 
     // The same approval again (a new delivery id, or process-payment announcing it again): nothing
     // changes, and it is acknowledged again, so process-payment stops announcing it.
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' })).status).toBe(204);
     expect((await view()).tickets).toEqual(confirmed.tickets);
     const acks = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.payment.settled' AND subject = $1 ORDER BY id", [order.orderId]);
     expect(acks.map((a) => a.data)).toEqual([
@@ -430,7 +430,7 @@ describe('paying', () => {
   it('goes back to pending payment on a rejection, with the reason, and lets the buyer pay again', async () => {
     const { order, pay, view, event } = await buyer();
     await pay('tok_decline');
-    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'declined' });
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, reason: 'declined' });
     expect(await view()).toMatchObject({ state: 'pending_payment', rejectionReason: 'declined' });
     const again = await (await pay()).json();
     expect(again.paymentId).toBe(`${order.orderId}:2`);
@@ -440,9 +440,9 @@ describe('paying', () => {
   it('keeps an audit trail operators can read: every state with its cause and time, every payment attempt, the tickets', async () => {
     const { showId, order, pay, event, url } = await buyer();
     await pay('tok_decline');
-    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'declined' });
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, reason: 'declined' });
     await pay();
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, attempt: 2, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const res = await fetch(`${url}/checkout/admin/orders/${order.orderId}`, { headers: operator });
     expect(res.status).toBe(200);
@@ -477,14 +477,14 @@ describe('paying', () => {
     await new Promise((res) => setTimeout(res, 2_100));
     expect(await expireHolds(r)).toBeGreaterThanOrEqual(1); // (other tests' short holds too)
     expect((await view()).state).toBe('expired');
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await view()).state).toBe('refund_required');
     const [refund] = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refund.data).toMatchObject({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10000 });
 
     // The refund request and the acknowledgement were both lost (process-payment down past the
     // broker's retries): process-payment announces the approval again, and the refund is asked again.
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     const asked = await sql("SELECT type, data FROM reserve_seat.outbox WHERE type IN ('premiere.refund.requested', 'premiere.payment.settled') AND subject = $1 ORDER BY id", [order.orderId]);
     expect(asked.map((e) => [e.type, e.data.paymentId, e.data.outcome])).toEqual([
       ['premiere.refund.requested', `${order.orderId}:1`, undefined],
@@ -504,7 +504,7 @@ describe('paying', () => {
     await new Promise((res) => setTimeout(res, 2_100));
     await expireHolds(r);
     expect((await view()).state).toBe('awaiting_payment');
-    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' })).status).toBe(204);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' })).status).toBe(204);
     expect((await view()).state).toBe('confirmed');
     expect(await legacyStatus(showId, 'A1')).toBe('booked');
   });
@@ -512,12 +512,12 @@ describe('paying', () => {
   it('gives back a second, different payment for an order already paid, and counts a late approval', async () => {
     const { order, pay, view, event } = await buyer();
     await pay('tok_timeout');
-    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, reason: 'provider unavailable' });
     await pay();
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, attempt: 2, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await view()).state).toBe('confirmed');
     // The first attempt was charged after all, and says so late: refunded, the order stays confirmed.
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await view()).state).toBe('confirmed');
     const refunds = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(refunds.map((r) => r.data)).toEqual([expect.objectContaining({ paymentId: `${order.orderId}:1`, reason: 'the order was already paid' })]);
@@ -526,7 +526,7 @@ describe('paying', () => {
     expect(ack.data.outcome).toBe('paid_twice');
     // The approval that paid the order, announced again (its acknowledgement was lost): nothing to
     // give back, though another payment of the order was approved too.
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:2`, attempt: 2, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await view()).state).toBe('confirmed');
     const asked = await sql("SELECT data FROM reserve_seat.outbox WHERE type = 'premiere.refund.requested' AND subject = $1", [order.orderId]);
     expect(asked.map((r) => r.data.paymentId)).toEqual([`${order.orderId}:1`]);
@@ -537,8 +537,8 @@ describe('paying', () => {
   it('confirms an order whose approval arrives after its attempt was rejected', async () => {
     const { order, pay, view, event } = await buyer();
     await pay();
-    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, reason: 'provider unavailable' });
-    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: 10_000, currency: 'BRL' });
+    await event('premiere.payment.rejected', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, reason: 'provider unavailable' });
+    await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await view()).state).toBe('confirmed');
   });
 

@@ -167,7 +167,7 @@ describe('a visit is one visit', () => {
     // A visit with 3 seats bought already (an order from before visits were recorded, say) gets one more.
     const bought = await v.hold('A1', 'A2', 'A3');
     await v.pay(bought.body.orderId);
-    await deliver(url, 'premiere.payment.approved', { orderId: bought.body.orderId, paymentId: `${bought.body.orderId}:1`, attempt: 1, amountCents: 15_000, currency: 'BRL' });
+    await deliver(url, 'premiere.payment.approved', { orderId: bought.body.orderId, paymentId: `${bought.body.orderId}:1`, attempt: 1, amountCents: 15_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     await sql('UPDATE reserve_seat.visits SET ended_at = NULL, end_reason = NULL WHERE show_id = $1 AND visitor = $2', [showId, v.vid]);
     protectedZone(fn.ctx).visits.forget(showId, v.vid);
     const before = await recordOf(showId);
@@ -192,7 +192,7 @@ describe('a visit is one visit', () => {
     await v.enter();
     const { body: order } = await v.hold('A1', 'A2');
     expect((await v.pay(order.orderId)).status).toBe(202);
-    await deliver(url, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL' });
+    await deliver(url, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await (await v.order(order.orderId)).json()).state).toBe('confirmed');
 
     const before = await recordOf(showId);
@@ -413,7 +413,7 @@ describe('a place given up in the waiting room is given up in the zone too', () 
     const hold = (seat: string) => fetch(`${zoneUrl}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat, ticketType: 'full' }] }) });
     const order = await (await hold('A1')).json();
     expect((await fetch(`${zoneUrl}/checkout/api/orders/${order.orderId}/payment`, { method: 'POST', headers, body: JSON.stringify({ paymentToken: 'tok_visa' }) })).status).toBe(202);
-    await deliver(zoneUrl, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 5_000, currency: 'BRL' });
+    await deliver(zoneUrl, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 5_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     // The bouncer hears of the order, as the broker delivers it: the waiting room is done with the visitor.
     const [confirmed] = await sql("SELECT id, type, data FROM reserve_seat.outbox WHERE type = 'premiere.order.confirmed' AND data->>'orderId' = $1", [order.orderId]);
     const m = HTTP.binary(new CloudEvent({ id: String(confirmed.id), type: confirmed.type, source: '/premiere/reserve-seat', data: confirmed.data }));
@@ -476,11 +476,11 @@ describe('approvals of payments reserve-seat never asked for', () => {
     expect((await v.pay(order.orderId)).status).toBe(202); // attempt 1: 10000 BRL
 
     const forged = [
-      { orderId: order.orderId, paymentId: `${order.orderId}:7`, attempt: 7, amountCents: 10_000, currency: 'BRL' }, // never requested
-      { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 1, currency: 'BRL' }, // a cent
-      { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'USD' },
-      { orderId: order.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL' }, // another order's id
-      { orderId: notPaying.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, amountCents: 5_000, currency: 'BRL' }, // an order that never paid
+      { orderId: order.orderId, paymentId: `${order.orderId}:7`, attempt: 7, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' }, // never requested
+      { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 1, currency: 'BRL', providerPaymentId: 'pay_test' }, // a cent
+      { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'USD', providerPaymentId: 'pay_test' },
+      { orderId: order.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' }, // another order's id
+      { orderId: notPaying.orderId, paymentId: `${notPaying.orderId}:1`, attempt: 1, amountCents: 5_000, currency: 'BRL', providerPaymentId: 'pay_test' }, // an order that never paid
     ];
     for (const data of forged) {
       const before = await recordOf(showId);
@@ -514,7 +514,7 @@ describe('approvals of payments reserve-seat never asked for', () => {
     expect((await other.pay(notPaying.orderId)).status).toBe(409);
 
     // The approval it did ask for confirms the order.
-    await deliver(url, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL' });
+    await deliver(url, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 10_000, currency: 'BRL', providerPaymentId: 'pay_test' });
     expect((await (await v.order(order.orderId)).json()).state).toBe('confirmed');
   });
 
