@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { EVENT_CONTRACTS } from '@premiere/contracts';
 import { listFunctions, migrateEnv, runtimeEnv } from '@premiere/runtime';
 import { legacyCinemaEnv, paymentProviderEnv } from '@premiere/simulators';
 import { brokerEnv, edgeEnv, stackEnv } from '../src/env';
@@ -16,6 +17,11 @@ describe('the declared eventing (helm/premiere/eventing.yaml)', () => {
     const functions = new Set(listFunctions());
     for (const s of [...eventing.subscriptions, ...eventing.schedules]) expect(functions).toContain(s.function);
     expect(durationMs(eventing.delivery.backoffDelay)).toBeGreaterThan(0);
+  });
+  it('subscribes only to event types that have a contract (packages/contracts)', () => {
+    const contracts = new Set<string>(EVENT_CONTRACTS.map((c) => c.type));
+    const filtered = loadEventing().subscriptions.map((s) => s.filter.type);
+    expect(filtered.filter((t) => t === undefined || !contracts.has(t))).toEqual([]);
   });
   it('parses Knative delivery durations', () => {
     expect(durationMs('PT0.5S')).toBe(500);

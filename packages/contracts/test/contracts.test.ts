@@ -60,3 +60,26 @@ describe('event contracts', () => {
     expect(error?.message).toBe('"paymentToken" must be the provider’s token for the card');
   });
 });
+
+describe("the functions' code", () => {
+  it('names event types only through their contracts (no premiere.* type literal)', () => {
+    const { readdirSync, readFileSync, statSync } = require('node:fs') as typeof import('node:fs');
+    const path = require('node:path') as typeof import('node:path');
+    const functions = path.resolve(__dirname, '../../../functions');
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const file = path.join(dir, name);
+        if (statSync(file).isDirectory()) walk(file);
+        else if (file.endsWith('.ts')) {
+          readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+            if (/['"]premiere(\.[a-z][a-z0-9-]*){2,}['"]/.test(line)) found.push(`${path.relative(functions, file)}:${i + 1}`);
+          });
+        }
+      }
+    };
+    // The runtime's own test fixtures make up types of their own.
+    for (const fn of readdirSync(functions)) if (fn !== 'runtime') walk(path.join(functions, fn, 'src'));
+    expect(found).toEqual([]);
+  });
+});
