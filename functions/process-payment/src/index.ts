@@ -26,7 +26,6 @@ function worker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
   return w;
 }
 
-
 /**
  * process-payment: a worker with no public route. It charges the buyer on
  * `premiere.payment.requested`, refunds on `premiere.refund.requested`, hears on
