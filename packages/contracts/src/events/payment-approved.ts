@@ -21,7 +21,7 @@ export const paymentApproved = defineEvent({
     // What was approved must be what was asked for: reserve-seat checks both against its request.
     amountCents,
     currency,
-    providerPaymentId: Joi.string().max(256).allow(null).required(),
+    providerPaymentId: Joi.string().allow(null).required(),
   }),
   subject: (d) => d.orderId,
 });

@@ -13,6 +13,6 @@ export interface RefundCompleted {
 
 export const refundCompleted = defineEvent({
   type: 'premiere.refund.completed',
-  data: Joi.object<RefundCompleted>({ orderId, paymentId, amountCents, currency, providerRefundId: Joi.string().max(256).allow(null).required() }),
+  data: Joi.object<RefundCompleted>({ orderId, paymentId, amountCents, currency, providerRefundId: Joi.string().allow(null).required() }),
   subject: (d) => d.orderId,
 });

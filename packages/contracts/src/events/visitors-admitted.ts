@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { defineEvent } from '../event';
 import { isoTime, showId } from '../ids';
 
-const place = Joi.number().integer().min(1).allow(null).required();
+const place = Joi.number().integer().allow(null).required();
 
 /** An admission pass let `count` visitors in (already done in Redis: it announces, it does not command). */
 export interface VisitorsAdmitted {
