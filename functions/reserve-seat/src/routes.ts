@@ -2,7 +2,7 @@ import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, sessionOf, setCookie, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
-import { CATALOG_ID_PATTERN, showId } from '@premiere/contracts';
+import { CATALOG_ID_PATTERN, PAYMENT_TOKEN_PATTERN, showId } from '@premiere/contracts';
 import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
@@ -207,7 +207,7 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerR
       options: {
         validate: {
           params: orderParams,
-          payload: Joi.object({ paymentToken: Joi.string().pattern(/^[A-Za-z0-9_-]{3,128}$/).required().messages({ 'string.pattern.base': '"paymentToken" must be the payment provider’s token for the card (letters, digits, "_" or "-")' }) }),
+          payload: Joi.object({ paymentToken: Joi.string().pattern(PAYMENT_TOKEN_PATTERN).required().messages({ 'string.pattern.base': '"paymentToken" must be the payment provider’s token for the card (letters, digits, "_" or "-")' }) }),
         },
         payload: { maxBytes: 4_096 },
       },

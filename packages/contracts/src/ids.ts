@@ -35,5 +35,8 @@ export function attemptOf(paymentId: string): { orderId: string; attempt: number
 }
 export const paymentId = Joi.string().pattern(PAYMENT_ID_PATTERN).required().messages({ 'string.pattern.base': '"paymentId" must be "<order id>:<attempt>"' });
 
+/** The payment provider's token for a card, as the buyer's page sends it and process-payment charges it. */
+export const PAYMENT_TOKEN_PATTERN = /^[A-Za-z0-9_-]{3,128}$/;
+
 /** A time on the wire: ISO 8601 (a consumer gets it as `toISOString()` writes it). */
 export const isoTime = Joi.string().isoDate().required();

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { defineEvent } from '../event';
-import { amountCents, currency, isoTime, orderId, paymentId, showId } from '../ids';
+import { amountCents, currency, isoTime, orderId, paymentId, PAYMENT_TOKEN_PATTERN, showId } from '../ids';
 
 /** The buyer paid: charge them once (process-payment keys its idempotency on `paymentId`). */
 export interface PaymentRequested {
@@ -26,7 +26,7 @@ export const paymentRequested = defineEvent({
     amountCents,
     currency,
     // The message never repeats the value: a card number sent by mistake must not reach a log.
-    paymentToken: Joi.string().pattern(/^[A-Za-z0-9_-]{3,128}$/).required().messages({ 'string.pattern.base': '"paymentToken" must be the provider’s token for the card', 'string.base': '"paymentToken" must be a string' }),
+    paymentToken: Joi.string().pattern(PAYMENT_TOKEN_PATTERN).required().messages({ 'string.pattern.base': '"paymentToken" must be the provider’s token for the card', 'string.base': '"paymentToken" must be a string' }),
     holdExpiresAt: isoTime,
   }),
   subject: (d) => d.orderId,
