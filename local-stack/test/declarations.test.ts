@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { admitBatch } from '@premiere/admit-batch';
 import { EVENT_CONTRACTS } from '@premiere/contracts';
+import { issueToken } from '@premiere/issue-token';
+import { processPayment } from '@premiere/process-payment';
+import { renderCatalog } from '@premiere/render-catalog';
+import { reserveSeat } from '@premiere/reserve-seat';
 import { listFunctions, migrateEnv, runtimeEnv } from '@premiere/runtime';
 import { legacyCinemaEnv, paymentProviderEnv } from '@premiere/simulators';
 import { brokerEnv, edgeEnv, stackEnv } from '../src/env';
@@ -22,6 +27,13 @@ describe('the declared eventing (helm/premiere/eventing.yaml)', () => {
     const contracts = new Set<string>(EVENT_CONTRACTS.map((c) => c.type));
     const filtered = loadEventing().subscriptions.map((s) => s.filter.type);
     expect(filtered.filter((t) => t === undefined || !contracts.has(t))).toEqual([]);
+  });
+  it('delivers each event type to every function that handles it, and to no other (the built functions)', () => {
+    const definitions = [admitBatch, issueToken, processPayment, renderCatalog, reserveSeat];
+    expect(definitions.map((d) => d.name).sort()).toEqual(listFunctions());
+    const handled = definitions.flatMap((d) => Object.keys(d.events ?? {}).map((type) => `${d.name} ← ${type}`)).sort();
+    const subscribed = loadEventing().subscriptions.map((s) => `${s.function} ← ${s.filter.type}`).sort();
+    expect(subscribed).toEqual(handled);
   });
   it('parses Knative delivery durations', () => {
     expect(durationMs('PT0.5S')).toBe(500);
