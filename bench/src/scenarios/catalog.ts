@@ -26,7 +26,7 @@ export const catalog: Scenario = {
     const def: FunctionDefinition<CatalogEnv> = {
       ...renderCatalog,
       routes: (ctx) => [
-        ...renderCatalog.routes!(ctx),
+        ...renderCatalog.routes!(ctx, undefined),
         { method: 'GET', path: '/bench/uncached', handler: async (_r, h) => h.response((await renderHome(ctx.db, 'html', { i18n: i18n('pt-BR'), path: '/' })).body).type('text/html; charset=utf-8') },
       ],
     };
