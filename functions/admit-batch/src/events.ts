@@ -1,18 +1,12 @@
 import Joi from 'joi';
 import type { EventHandler, FunctionContext, ScheduleHandler } from '@premiere/runtime';
 import { ROOM_KEPT_AFTER_START_MS, ROOMS_KEY, roomKeys, showsWithTokens } from '@premiere/waiting-room';
-import { createBouncer, type Bouncer } from './bouncer';
+import type { Bouncer } from './bouncer';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
-type Handler = EventHandler<Ctx>;
-
-const bouncers = new WeakMap<Ctx, Bouncer>();
-export function bouncerOf(ctx: Ctx): Bouncer {
-  let b = bouncers.get(ctx);
-  if (!b) bouncers.set(ctx, (b = createBouncer(ctx)));
-  return b;
-}
+/** Handlers and schedules are given the function's bouncer (its setup makes it). */
+type Handler = EventHandler<Ctx, Bouncer>;
 
 const showId = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required();
 const visitor = Joi.number().integer().min(1).required();
@@ -21,8 +15,8 @@ const eventTime = (event: { time?: string }) => (event.time ? Date.parse(event.t
 /** Someone may be waiting while the zone has room: fill it. */
 const fill: Handler = {
   data: Joi.object({ showId }).unknown(),
-  handle: async ({ data, ctx, tx, log }) => {
-    await bouncerOf(ctx).admit(data.showId, tx, log);
+  handle: async ({ data, deps: bouncer, tx, log }) => {
+    await bouncer.admit(data.showId, tx, log);
   },
 };
 
@@ -33,8 +27,7 @@ const fill: Handler = {
  */
 const finished: Handler = {
   data: Joi.object({ showId, visitor }).unknown(),
-  handle: async ({ event, data, ctx, tx, log }) => {
-    const bouncer = bouncerOf(ctx);
+  handle: async ({ event, data, deps: bouncer, tx, log }) => {
     const ended = await bouncer.finish(data.showId, data.visitor, event.type === 'premiere.order.confirmed' ? 'seats' : 'none', tx, log);
     await bouncer.admit(data.showId, tx, log, ended.freed ? eventTime(event) : undefined);
   },
@@ -43,8 +36,8 @@ const finished: Handler = {
 /** A visitor in the zone is active until `until`: keep their slot that long. */
 const active: Handler = {
   data: Joi.object({ showId, visitor, until: Joi.date().iso().required() }).unknown(),
-  handle: async ({ data, ctx }) => {
-    await bouncerOf(ctx).extend(data.showId, data.visitor, (data.until as Date).getTime());
+  handle: async ({ data, deps: bouncer }) => {
+    await bouncer.extend(data.showId, data.visitor, (data.until as Date).getTime());
   },
 };
 
@@ -63,15 +56,15 @@ export const admitBatchEvents: Record<string, Handler> = {
  * that issued tokens (the durable ledger), so that a room Redis forgot is rebuilt even if nobody
  * asks for it.
  */
-const sweep: ScheduleHandler<Ctx> = async ({ ctx, tx, log }) => {
+const sweep: ScheduleHandler<Ctx, Bouncer> = async ({ ctx, deps: bouncer, tx, log }) => {
   const withTokens = new Set(await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS)));
   for (const id of new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])) {
     if (!withTokens.has(id) && (await ctx.redis.exists(roomKeys(id)[0])) === 0) {
       await ctx.redis.srem(ROOMS_KEY, id); // the room outlived its show and expired
       continue;
     }
-    await bouncerOf(ctx).admit(id, tx, log); // rebuilds a room Redis forgot
+    await bouncer.admit(id, tx, log); // rebuilds a room Redis forgot
   }
 };
 
-export const admitBatchSchedules: Record<string, ScheduleHandler<Ctx>> = { 'admission-sweep': sweep };
+export const admitBatchSchedules: Record<string, ScheduleHandler<Ctx, Bouncer>> = { 'admission-sweep': sweep };

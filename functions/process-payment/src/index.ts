@@ -7,23 +7,16 @@ import { PaymentProvider } from './provider';
 import { reconcile } from './reconcile';
 import { processRefund } from './refunds';
 
-const workers = new WeakMap<FunctionContext<ProcessPaymentEnv>, Worker>();
-
-/** What the handlers share: built once per process (the provider client owns metrics). */
-function worker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
-  let w = workers.get(ctx);
-  if (!w) {
-    const { config } = ctx;
-    w = {
-      db: ctx.db,
-      transaction: ctx.transaction,
-      provider: new PaymentProvider({ url: config.PAYMENT_PROVIDER_URL, apiKey: config.PAYMENT_PROVIDER_API_KEY, timeoutMs: config.PAYMENT_TIMEOUT_MS, registry: ctx.metrics.registry }),
-      metrics: paymentMetrics(ctx.metrics.registry),
-      giveUpSeconds: config.PAYMENT_GIVE_UP_SECONDS,
-    };
-    workers.set(ctx, w);
-  }
-  return w;
+/** What the handlers share: built once per process by setup (the provider client owns metrics). */
+function createWorker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
+  const { config } = ctx;
+  return {
+    db: ctx.db,
+    transaction: ctx.transaction,
+    provider: new PaymentProvider({ url: config.PAYMENT_PROVIDER_URL, apiKey: config.PAYMENT_PROVIDER_API_KEY, timeoutMs: config.PAYMENT_TIMEOUT_MS, registry: ctx.metrics.registry }),
+    metrics: paymentMetrics(ctx.metrics.registry),
+    giveUpSeconds: config.PAYMENT_GIVE_UP_SECONDS,
+  };
 }
 
 const ID = Joi.string().guid().required();
@@ -36,9 +29,10 @@ const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).requi
  * through the outbox; the provider is never waited on inside a transaction. Reconciliation (a
  * schedule) settles what a dead worker or a silent provider left unsettled.
  */
-export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
+export const processPayment: FunctionDefinition<ProcessPaymentEnv, Worker> = {
   name: 'process-payment',
   env: processPaymentEnv,
+  setup: createWorker,
   // Reconciliation must not settle a payment a worker is still retrying: it would race the worker's own outcome.
   checkConfig: (config) => {
     const busySeconds = config.PAYMENT_GIVE_UP_SECONDS + Math.ceil(config.PAYMENT_TIMEOUT_MS / 1000);
@@ -58,24 +52,24 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
         paymentToken: Joi.string().pattern(/^[A-Za-z0-9_-]{3,128}$/).required().messages({ 'string.pattern.base': '"paymentToken" must be the provider’s token for the card', 'string.base': '"paymentToken" must be a string' }),
         holdExpiresAt: Joi.date().iso().required(),
       }),
-      work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, { ...data, holdExpiresAt: data.holdExpiresAt.toISOString() }),
+      work: ({ data, deps: worker, log }) => processPaymentRequest(worker, log, { ...data, holdExpiresAt: data.holdExpiresAt.toISOString() }),
     },
     // reserve-seat has settled the order with this approval: it need not be announced again. Any
     // outcome is taken (see acknowledgeApproval), so a newer reserve-seat's is never refused.
     'premiere.payment.settled': {
       data: Joi.object({ paymentId: PAYMENT_ID, orderId: ID, outcome: Joi.string().pattern(/^[a-z_]{1,50}$/).required() }),
-      handle: ({ data, tx, ctx, log }) => acknowledgeApproval(tx, log, worker(ctx).metrics, data),
+      handle: ({ data, tx, deps: worker, log }) => acknowledgeApproval(tx, log, worker.metrics, data),
     },
     'premiere.refund.requested': {
       data: Joi.object({ orderId: ID, paymentId: PAYMENT_ID, amountCents: Joi.number().integer().min(1).required(), reason: Joi.string().max(500).required() }),
-      work: ({ data, ctx, log }) => processRefund(worker(ctx), log, data),
+      work: ({ data, deps: worker, log }) => processRefund(worker, log, data),
     },
   },
   schedules: {
     // Calls the provider: no transaction is held open meanwhile.
     reconciliation: {
-      work: async ({ ctx, log }) => {
-        const result = await reconcile(worker(ctx), log, ctx.config.PAYMENT_STUCK_SECONDS);
+      work: async ({ ctx, deps: worker, log }) => {
+        const result = await reconcile(worker, log, ctx.config.PAYMENT_STUCK_SECONDS);
         if (result.settled || result.resent || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
       },
     },

@@ -164,24 +164,17 @@ export function createPageCache(opts: {
 
 export type PageCache = ReturnType<typeof createPageCache>;
 
-const caches = new WeakMap<object, PageCache>();
-
-/** The page cache of one running function (its routes and event handlers share it). */
-export function pageCacheOf(ctx: {
+/** The page cache of one running function, made by its setup (its routes and event handlers share it). */
+export function catalogPageCache(ctx: {
   redis: Redis;
   metrics: { registry: Registry };
   config: { CATALOG_TTL_SECONDS: number; CATALOG_STALE_SECONDS: number; CATALOG_MEMORY_ENTRIES: number; CATALOG_MEMORY_MS: number };
 }): PageCache {
-  let cache = caches.get(ctx);
-  if (!cache) {
-    cache = createPageCache({
-      redis: ctx.redis,
-      registry: ctx.metrics.registry,
-      ttlSeconds: ctx.config.CATALOG_TTL_SECONDS,
-      staleSeconds: ctx.config.CATALOG_STALE_SECONDS,
-      memory: { entries: ctx.config.CATALOG_MEMORY_ENTRIES, ms: ctx.config.CATALOG_MEMORY_MS },
-    });
-    caches.set(ctx, cache);
-  }
-  return cache;
+  return createPageCache({
+    redis: ctx.redis,
+    registry: ctx.metrics.registry,
+    ttlSeconds: ctx.config.CATALOG_TTL_SECONDS,
+    staleSeconds: ctx.config.CATALOG_STALE_SECONDS,
+    memory: { entries: ctx.config.CATALOG_MEMORY_ENTRIES, ms: ctx.config.CATALOG_MEMORY_MS },
+  });
 }

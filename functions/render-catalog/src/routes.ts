@@ -3,14 +3,13 @@ import Joi from 'joi';
 import { i18n, languageRoute, localeOf, VARY_LANGUAGE, type FunctionContext } from '@premiere/runtime';
 import { favicon } from './favicon';
 import type { CatalogEnv } from './env';
-import { pageCacheOf } from './page-cache';
+import type { PageCache } from './page-cache';
 import { notFound, renderCinema, renderHome, renderMovie, type Rendered, type Visitor } from './pages';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const KNOWN_PARAMS = new Set(['city', 'day']);
 
-export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
-  const cache = pageCacheOf(ctx);
+export function catalogRoutes(ctx: FunctionContext<CatalogEnv>, cache: PageCache): ServerRoute[] {
   const { CATALOG_EDGE_MAX_AGE_SECONDS: maxAge, CATALOG_STALE_SECONDS: stale } = ctx.config;
   const cacheControl = `public, max-age=${maxAge}, s-maxage=${maxAge}, stale-while-revalidate=${stale}`;
 

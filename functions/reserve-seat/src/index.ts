@@ -7,7 +7,8 @@ import { reserveSeatEnv, type ReserveSeatEnv } from './env';
 import { expireHolds } from './orders';
 import { closeVisitsTimedOut } from './visits';
 import { paymentApproved, paymentRejected } from './payments';
-import { protectedZone, reserveSeatRoutes } from './routes';
+import { createProtectedZone, type ProtectedZone } from './protected-zone';
+import { reserveSeatRoutes } from './routes';
 
 /**
  * reserve-seat: the protected zone. Admitted visitors see the seat map, hold seats (an order) and
@@ -18,10 +19,11 @@ import { protectedZone, reserveSeatRoutes } from './routes';
 /** `<order id>:<attempt>`, as paymentIdOf makes it (process-payment refuses an acknowledgement of anything else). */
 const PAYMENT_ID = Joi.string().pattern(/^[0-9a-f-]{36}:[1-9][0-9]{0,5}$/).required().messages({ 'string.pattern.base': '"paymentId" must be "<order id>:<attempt>"' });
 
-export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
+export const reserveSeat: FunctionDefinition<ReserveSeatEnv, ProtectedZone> = {
   name: 'reserve-seat',
   env: reserveSeatEnv,
-  routes: (ctx) => [...reserveSeatRoutes(ctx), ...auditRoutes(ctx)],
+  setup: createProtectedZone,
+  routes: (ctx, zone) => [...reserveSeatRoutes(ctx, zone), ...auditRoutes(ctx)],
   events: {
     // The seats are booked for good (or, if they were lost meanwhile, the payment refunded). What was
     // approved must be what was asked for: its amount and currency are checked against the request.
@@ -32,7 +34,7 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
         amountCents: Joi.number().integer().min(1).required(),
         currency: Joi.string().pattern(/^[A-Z]{3}$/).required(),
       }).unknown(),
-      work: ({ data, ctx, log }) => paymentApproved(protectedZone(ctx).orders, log, data),
+      work: ({ data, deps: zone, log }) => paymentApproved(zone.orders, log, data),
     },
     'premiere.payment.rejected': {
       data: Joi.object({ orderId: Joi.string().guid().required(), paymentId: PAYMENT_ID, reason: Joi.string().max(200).required() }).unknown(),
@@ -43,8 +45,8 @@ export const reserveSeat: FunctionDefinition<ReserveSeatEnv> = {
     // Releases holds in the legacy system: no transaction is held open meanwhile. Then records the
     // end of visits whose time is up with nothing held.
     'hold-expiry': {
-      work: async ({ ctx, log }) => {
-        const expired = await expireHolds({ ...protectedZone(ctx).orders, log });
+      work: async ({ ctx, deps: zone, log }) => {
+        const expired = await expireHolds({ ...zone.orders, log });
         if (expired) log.info({ expired }, 'expired holds released');
         const visitsOver = await closeVisitsTimedOut(ctx.transaction);
         if (visitsOver) log.info({ visitsOver }, 'visits whose time was up closed');
