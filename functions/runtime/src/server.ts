@@ -140,19 +140,26 @@ export function createFunction<S extends EnvSpec, D = undefined>(
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
   const { db, redis } = connectBackingServices(def.name, config, log);
-  loadScripts(redis, def.redisScripts);
-  const events = eventPlumbing(def.name, config, db, log, metrics);
-  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity: events.senderIdentity, transaction: events.transaction, nudge: events.nudge };
-  const deps = def.setup ? def.setup(ctx) : (undefined as D);
-  const state: ServingState = { stopping: false, lastRequestAt: 0 };
-  const server = createServer(config, log, state);
-  answerOutagesWith503(server);
-  answerUnknownPagesWithAPage(server);
-  forbidFramingByOtherSites(server);
-  closeConnectionsWhileDraining(server, state);
-  logAndTimeResponses(server, log, metrics);
-  registerRoutes(server, def, ctx, deps, events, state);
-  return lifecycle(def.name, { server, ctx, deps, outbox: events.outbox, state });
+  try {
+    loadScripts(redis, def.redisScripts);
+    const events = eventPlumbing(def.name, config, db, log, metrics);
+    const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity: events.senderIdentity, transaction: events.transaction, nudge: events.nudge };
+    const deps = def.setup ? def.setup(ctx) : (undefined as D);
+    const state: ServingState = { stopping: false, lastRequestAt: 0 };
+    const server = createServer(config, log, state);
+    answerOutagesWith503(server);
+    answerUnknownPagesWithAPage(server);
+    forbidFramingByOtherSites(server);
+    closeConnectionsWhileDraining(server, state);
+    logAndTimeResponses(server, log, metrics);
+    registerRoutes(server, def, ctx, deps, events, state);
+    return lifecycle(def.name, { server, ctx, deps, outbox: events.outbox, state });
+  } catch (err) {
+    // Nothing was started: the connections go, so that the caller (a test, runFunction) is not kept alive by them.
+    redis.disconnect();
+    db.end().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The runtime's variables and the function's, checked against each other. */

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import Joi from 'joi';
 import { Counter } from 'prom-client';
@@ -135,5 +137,22 @@ describe('the function runtime', () => {
     expect(built).toEqual(['admit-batch']);
     await fn.stop();
     expect(closed).toEqual(['postgres 1, redis ready']);
+  });
+
+  it('leaves no connection open when setup fails: the error is thrown and the process can end', () => {
+    // A process whose Redis client stayed connected would never end by itself (killed at the timeout).
+    const runtime = path.resolve(__dirname, '../dist');
+    const script = `
+      const { createFunction } = require(${JSON.stringify(runtime)});
+      try {
+        createFunction({ name: 'admit-batch', setup: () => { throw new Error('no legacy client today'); } }, process.env);
+      } catch (err) {
+        console.log('thrown: ' + err.message);
+      }`;
+    const env = testEnv(db, redis.prefix);
+    const result = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 10_000 });
+    expect(result.stdout.trim()).toBe('thrown: no legacy client today');
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
   });
 });
