@@ -6,7 +6,7 @@ import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
 /** Handlers and schedules are given the function's bouncer (its setup makes it). */
-type Handler = EventHandler<Ctx, Bouncer>;
+type Handler = EventHandler<Ctx, any, Bouncer>;
 
 const showId = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required();
 const visitor = Joi.number().integer().min(1).required();

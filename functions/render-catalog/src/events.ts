@@ -6,7 +6,7 @@ import type { CatalogEnv } from './env';
 import type { PageCache } from './page-cache';
 
 /** Availability and catalog changes: only the pages they touch are refreshed, on their next request. */
-export const catalogEvents: Record<string, EventHandler<FunctionContext<CatalogEnv>, PageCache>> = {
+export const catalogEvents: Record<string, EventHandler<FunctionContext<CatalogEnv>, any, PageCache>> = {
   'premiere.show.availability.changed': {
     data: Joi.object({ showId: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required(), availability: Joi.string().valid(...AVAILABILITY).required() }),
     async handle({ data, ctx, deps: cache, log }) {

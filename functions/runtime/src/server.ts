@@ -72,7 +72,7 @@ export interface FunctionDefinition<S extends EnvSpec = EnvSpec, D = undefined> 
   setup?(ctx: FunctionContext<S>): D;
   routes?(ctx: FunctionContext<S>, deps: D): ServerRoute[];
   /** CloudEvent handlers by event type. */
-  events?: Record<string, EventHandler<FunctionContext<S>, D>>;
+  events?: Record<string, EventHandler<FunctionContext<S>, any, D>>;
   /** Scheduled jobs by schedule name (see helm/premiere/eventing.yaml). */
   schedules?: Record<string, ScheduleHandler<FunctionContext<S>, D>>;
   /** Folders of `.lua` files to load as Redis commands. */

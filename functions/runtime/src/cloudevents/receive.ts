@@ -22,8 +22,8 @@ export interface Transaction {
   republish(event: Record<string, unknown>): Promise<void>;
 }
 
-/** `deps`: what the function's setup made (FunctionDefinition.setup). */
-export type EventHandler<Ctx, D = undefined> = {
+/** `Data`: what `data` validates to; `Deps`: what the function's setup made (FunctionDefinition.setup), given as `deps`. */
+export type EventHandler<Ctx, Data = any, Deps = undefined> = {
   /** Validates `event.data`; an event whose data fails is refused with 400 and changes nothing. */
   data: Joi.Schema;
 } & (
@@ -32,7 +32,7 @@ export type EventHandler<Ctx, D = undefined> = {
        * Runs in the transaction that records the event as handled: if it throws, nothing is kept
        * and the broker redelivers. May return a reply event, which the broker publishes.
        */
-      handle(args: { event: CloudEventV1<unknown>; data: any; tx: Transaction; ctx: Ctx; deps: D; log: Logger }): Promise<EventToEmit | void>;
+      handle(args: { event: CloudEventV1<unknown>; data: Data; tx: Transaction; ctx: Ctx; deps: Deps; log: Logger }): Promise<EventToEmit | void>;
     }
   | {
       /**
@@ -41,7 +41,7 @@ export type EventHandler<Ctx, D = undefined> = {
        * it must be idempotent by its own record and commit its own transactions. If it throws,
        * the broker redelivers.
        */
-      work(args: { event: CloudEventV1<unknown>; data: any; ctx: Ctx; deps: D; log: Logger }): Promise<void>;
+      work(args: { event: CloudEventV1<unknown>; data: Data; ctx: Ctx; deps: Deps; log: Logger }): Promise<void>;
     }
 );
 
@@ -50,9 +50,9 @@ export type EventHandler<Ctx, D = undefined> = {
  * that emit events), or `{ work }`, run with no transaction open, for jobs that wait on something
  * slow outside (the legacy system, the payment provider) and commit their own transactions.
  */
-export type ScheduleHandler<Ctx, D = undefined> =
-  | ((args: { tx: Transaction; ctx: Ctx; deps: D; log: Logger }) => Promise<void>)
-  | { work(args: { ctx: Ctx; deps: D; log: Logger }): Promise<void> };
+export type ScheduleHandler<Ctx, Deps = undefined> =
+  | ((args: { tx: Transaction; ctx: Ctx; deps: Deps; log: Logger }) => Promise<void>)
+  | { work(args: { ctx: Ctx; deps: Deps; log: Logger }): Promise<void> };
 
 export class InvalidEvent extends Error {}
 
@@ -129,16 +129,16 @@ export async function refuseUnauthenticated(senderIdentity: SenderIdentity | und
 }
 
 /** Everything /events is built from. */
-interface EventsRouteOptions<Ctx, D> {
+interface EventsRouteOptions<Ctx, Deps> {
   source: string;
   /** Who may deliver (Knative's sender identity); undefined: anyone who can reach /events. */
   senderIdentity?: SenderIdentity;
   extensions?: Record<string, unknown>;
-  handlers: Record<string, EventHandler<Ctx, D>>;
-  schedules: Record<string, ScheduleHandler<Ctx, D>>;
+  handlers: Record<string, EventHandler<Ctx, any, Deps>>;
+  schedules: Record<string, ScheduleHandler<Ctx, Deps>>;
   ctx: Ctx;
   /** What the function's setup made, handed to every handler and schedule. */
-  deps: D;
+  deps: Deps;
   log: Logger;
   metrics: Metrics;
   transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
@@ -149,7 +149,7 @@ interface EventsRouteOptions<Ctx, D> {
  * modes; an invalid event or unknown type gets 400; a redelivery (same source + id) gets 204
  * without running the handler again (a `work` handler runs again: it is idempotent by itself).
  */
-export function eventsRoute<Ctx, D>(opts: EventsRouteOptions<Ctx, D>): ServerRoute {
+export function eventsRoute<Ctx, Deps>(opts: EventsRouteOptions<Ctx, Deps>): ServerRoute {
   const scheduleData = Joi.object({ schedule: Joi.string().valid(...Object.keys(opts.schedules)).required() }).unknown();
 
   return {
@@ -222,10 +222,10 @@ type Answers = ReturnType<typeof answers>;
  * What the event asks for: a schedule's job or the handler of its type, with its data validated.
  * `work` runs outside any transaction; `run` inside the one that records the event in the inbox.
  */
-function dispatch<Ctx, D>(
+function dispatch<Ctx, Deps>(
   event: CloudEventV1<unknown>,
   log: Logger,
-  opts: EventsRouteOptions<Ctx, D>,
+  opts: EventsRouteOptions<Ctx, Deps>,
   scheduleData: Joi.Schema,
 ): { refused: string } | { work: () => Promise<void> } | { run: (tx: Transaction) => Promise<EventToEmit | void> } {
   const { ctx, deps } = opts;
@@ -259,11 +259,11 @@ async function workOutsideTransaction(job: () => Promise<void>, answer: Answers)
  * redelivery is a duplicate and runs nothing. A reply is built inside it too: one that is not a
  * valid event undoes the handling.
  */
-async function handleOnce<Ctx, D>(
+async function handleOnce<Ctx, Deps>(
   event: CloudEventV1<unknown>,
   run: (tx: Transaction) => Promise<EventToEmit | void>,
   answer: Answers,
-  opts: EventsRouteOptions<Ctx, D>,
+  opts: EventsRouteOptions<Ctx, Deps>,
 ) {
   let outcome: 'handled' | 'duplicate' = 'handled';
   let reply: CloudEvent<unknown> | undefined;
