@@ -143,7 +143,8 @@ export function createFunction<S extends EnvSpec, D = undefined>(
   try {
     loadScripts(redis, def.redisScripts);
     const events = eventPlumbing(def.name, config, db, log, metrics);
-    const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity: events.senderIdentity, transaction: events.transaction, nudge: events.nudge };
+    const { senderIdentity, transaction, nudge } = events;
+    const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
     const deps = def.setup ? def.setup(ctx) : (undefined as D);
     const state: ServingState = { stopping: false, lastRequestAt: 0 };
     const server = createServer(config, log, state);
