@@ -115,10 +115,12 @@ browserTest('the same purchase in a real browser', () => {
       details: 'Cine Paulista, São Paulo · VIP', giveUp: 'Desistir dos assentos', keep: 'Continuar com o pedido', noConnection: /sem conexão/, awaiting: /Aguardando a confirmação/,
     },
     en: {
-      confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/,
+      confirmed: 'Confirmed', heldUntil: /^Seats held until (\d{1,2}:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/,
       details: 'Cine Paulista, São Paulo · VIP', giveUp: 'Give up the seats', keep: 'Keep the order', noConnection: /no connection/, awaiting: /Waiting for the payment/,
     },
   } as const;
+  // The hour as each language writes it: "09:00" in Portuguese, "9:00 PM" (no leading zero) in English.
+  const HOUR = { 'pt-BR': '2-digit', en: 'numeric' } as const;
   // A phone (touch, 390 px wide) and a desktop.
   const DEVICES = {
     phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
@@ -169,14 +171,14 @@ browserTest('the same purchase in a real browser', () => {
       // The show, as every page names it, with its start on the cinema's clock.
       const order = await page.evaluate(() => fetch(`/checkout/api/orders/${location.pathname.split('/').pop()}`).then((r) => r.json()));
       expect(await page.textContent('.show-title')).toBe('The Last Starfall');
-      const starts = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(order.show.startsAt);
+      const starts = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: HOUR[locale], minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(order.show.startsAt);
       expect(await page.textContent('.show-details')).toBe(`${words.details} · ${starts}`);
       // The order summed up: a line per seat with its type and price, and the total.
       expect(await page.locator('table.summary tbody tr').count()).toBe(2);
       expect(await page.textContent('#total')).toBe(new Intl.NumberFormat(locale, { style: 'currency', currency: 'BRL' }).format(order.totalCents / 100));
       // The hold's end on the cinema's clock.
       const held = words.heldUntil.exec((await page.textContent('#deadline')) ?? '');
-      expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
+      expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: HOUR[locale], minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('4-checkout');
       // Opened in another browser (no session): said so in the visitor's language, nothing to pay.

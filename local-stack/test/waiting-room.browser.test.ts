@@ -271,7 +271,7 @@ browserTest('the waiting room in a real browser', () => {
       const opens = new Date(status.status.salesOpenAt);
       const inSaoPaulo = (options: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en', { ...options, timeZone: 'America/Sao_Paulo' }).format(opens);
       expect(await page.textContent('#headline')).toBe(
-        `Sales open on ${inSaoPaulo({ weekday: 'short', day: 'numeric', month: 'short' })} at ${inSaoPaulo({ hour: '2-digit', minute: '2-digit' })}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
+        `Sales open on ${inSaoPaulo({ weekday: 'short', day: 'numeric', month: 'short' })} at ${inSaoPaulo({ hour: 'numeric', minute: '2-digit' })}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
       );
       expect(await page.isVisible('#leave')).toBe(true);
       expect(await page.isHidden('#progress')).toBe(true);

@@ -56,7 +56,7 @@ describe('the catalog in the visitor’s language', () => {
     expect(pt).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">20:00<`));
     expect(pt).toContain('inteira R$\u00a070,00 · meia R$\u00a035,00');
     const en = await (await get(`${url}/movies/last-starfall`, { 'accept-language': 'en' })).text();
-    expect(en).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">08:00\\sPM<`));
+    expect(en).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">8:00\\sPM<`));
     expect(en).toContain('full R$70.00 · half R$35.00');
   });
 

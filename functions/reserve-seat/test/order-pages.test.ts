@@ -84,7 +84,7 @@ describe('the order page', () => {
     expect(pt).toContain('Pagar R$\u00a0131,00');
 
     const en = await pageIn('en');
-    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 08:00 PM</time>');
+    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 8:00 PM</time>');
     expect(en).toMatch(/Seat A2<\/span> <span class="muted">Half price<\/span><\/th><td class="num">R\$25\.00<\/td>/);
     expect(en).toContain('Pay R$131.00');
 
