@@ -553,14 +553,21 @@ browserTest('the purchase by keyboard alone', () => {
       await page.keyboard.press('Enter');
       await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
       await page.waitForSelector('.seat.free');
-      // Two seats: each pressed keeps the focus on itself, says it is chosen, and the next is a Tab away.
+      // Two seats: the map is one Tab stop, the arrow keys go from seat to seat; each pressed keeps
+      // the focus on itself and says it is chosen.
+      await tabTo('.seat.free:not(.chosen)');
       for (let n = 0; n < 2; n++) {
-        await tabTo('.seat.free:not(.chosen)');
+        // (the next free seat along the row, or in the row behind when the row ends there)
+        if (n > 0) for (const key of ['ArrowRight', 'ArrowDown', 'ArrowLeft']) if ((await page.keyboard.press(key), await focused('.seat.free:not(.chosen)'))) break;
+        expect(await focused('.seat.free:not(.chosen)')).toBe(true);
         expect(await focusShows()).toBe(true);
         await page.keyboard.press(n === 0 ? 'Space' : 'Enter');
         expect(await focused('.seat.chosen')).toBe(true);
         expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'))).toBe('true');
       }
+      // One Tab and the map is behind: no seat on the way to Hold.
+      await page.keyboard.press('Tab');
+      expect(await focused('.seat')).toBe(false);
       await tabTo('#hold');
       await page.keyboard.press('Enter');
       await page.waitForURL('**/checkout/orders/*');

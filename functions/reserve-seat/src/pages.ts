@@ -79,7 +79,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
   var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
-  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
+  var map = null, layout = '', buttons = {}, statusOf = {}, stop = null, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
   function $(id) { return document.getElementById(id); }
   function notice(text) { $('message').textContent = text; limitSaid = false; }
   // A refusal's words, and where to go next: the open order, or the waiting room once the visit is over.
@@ -101,7 +101,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var grid = $('map'), cols = 0;
     m.rows.forEach(function (row) { row.seats.forEach(function (s) { cols = Math.max(cols, s.col); }); });
     grid.style.setProperty('--cols', cols);
-    grid.textContent = ''; buttons = {};
+    grid.textContent = ''; buttons = {}; statusOf = {};
     m.rows.forEach(function (row, r) {
       var line = document.createElement('div'); line.className = 'row'; line.setAttribute('role', 'group'); line.setAttribute('aria-label', t('seats.row', { row: row.row }));
       // The row's letter on both sides (the group's name already says it to a screen reader).
@@ -109,7 +109,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       label(1);
       row.seats.forEach(function (s) {
         var b = document.createElement('button'); b.type = 'button'; b.textContent = s.number; b.style.gridColumn = s.col + 1;
-        b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col);
+        b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col); b.tabIndex = -1;
         b.onclick = function () { if (b.getAttribute('aria-disabled') !== 'true') toggle(s.seat); };
         buttons[s.seat] = b; line.appendChild(b);
       });
@@ -120,15 +120,29 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   function update() {
     map.rows.forEach(function (row) {
       row.seats.forEach(function (s) {
-        var b = buttons[s.seat]; s.row = row.row;
+        var b = buttons[s.seat]; s.row = row.row; statusOf[s.seat] = s.status;
         b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '');
-        // Not free: announced as unavailable and left out of Tab's way, but never disabled, which
-        // would throw the focus of a buyer standing on it to the page's top when someone holds it.
-        if (s.status === 'free') { b.removeAttribute('aria-disabled'); b.removeAttribute('tabindex'); } else { b.setAttribute('aria-disabled', 'true'); b.tabIndex = -1; }
+        // Not free: announced as unavailable, but never disabled, which would throw the focus of a
+        // buyer standing on it to the page's top when someone holds it.
+        if (s.status === 'free') b.removeAttribute('aria-disabled'); else b.setAttribute('aria-disabled', 'true');
         if (s.status === 'free') b.setAttribute('aria-pressed', chosen[s.seat] ? 'true' : 'false'); else b.removeAttribute('aria-pressed');
         b.setAttribute('aria-label', seatName(s));
       });
     });
+    rove();
+  }
+  // The map is one Tab stop (a room has up to some 300 seats): one seat has tabindex 0, the arrow
+  // keys move among them. The stop is the seat with the focus, else the last one focused while it
+  // is still free, else the first chosen, else the first free (else the first seat); a refresh keeps it.
+  function rove() {
+    var order = Object.keys(buttons), active = document.activeElement, at = null;
+    if (!order.length) return;
+    var focused = active && active.getAttribute ? active.getAttribute('data-seat') : null;
+    if (focused !== null && buttons[focused] === active) at = focused;
+    else if (stop && buttons[stop] && statusOf[stop] === 'free') at = stop;
+    else at = order.filter(function (s) { return chosen[s]; })[0] || order.filter(function (s) { return statusOf[s] === 'free'; })[0] || order[0];
+    if (stop && buttons[stop] && stop !== at) buttons[stop].tabIndex = -1;
+    stop = at; buttons[at].tabIndex = 0;
   }
   function toggle(seat) {
     if (chosen[seat]) delete chosen[seat];
@@ -248,6 +262,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     }
     if (next) { e.preventDefault(); next.focus(); }
   });
+  $('map').addEventListener('focusin', function (e) { if (e.target.getAttribute && e.target.getAttribute('data-seat') !== null) rove(); });
   document.querySelectorAll('[data-extra]').forEach(function (input) { input.addEventListener('input', total); });
   $('hold').onclick = function () {
     var extras = [];
