@@ -181,6 +181,7 @@ export const ptBR = {
   'order.refusal.insufficientFunds': 'saldo insuficiente',
   'order.refusal.providerUnavailable': 'o serviço de pagamento não respondeu',
   'order.refusal.other': 'motivo não informado',
+  'order.reconnecting': 'Reconectando… Seu pedido continua guardado; a página se atualiza sozinha assim que a conexão voltar.',
   'order.error.network': 'Sem conexão com o premiere. Confira sua internet; tentamos de novo sozinhos.',
   'order.error.payNetwork': 'Não conseguimos enviar o pagamento: sem conexão com o premiere. Confira sua internet e tente pagar de novo.',
   'order.error.badToken': 'O token do cartão deve ter de 3 a 128 letras, números, "_" ou "-".',
