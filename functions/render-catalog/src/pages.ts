@@ -38,7 +38,8 @@ function showLink(i: Translator, s: ShowWithAvailability, room?: string): Html {
 
 /**
  * The catalog's own looks, on top of the shared page's: links in the site's blue, movies and
- * cinemas as cards, showtimes as buttons a thumb can hit (44 px).
+ * cinemas as cards, showtimes as buttons a thumb can hit (44 px); on a touch or phone-sized screen
+ * the movies' titles and a filter's way back are 44 px targets too.
  */
 const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h3:first-child{margin-top:0}
 .movie a.title{font-size:1.1rem;font-weight:700;text-decoration:none}.movie a.title:hover{text-decoration:underline}
@@ -48,7 +49,8 @@ const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h3:first-child{marg
 .cinemas a span{font-weight:400;color:#666;font-size:.9rem}
 .room+.room{margin-top:.8rem;padding-top:.6rem;border-top:1px solid #e5e5ea}.day{margin:.5rem 0}.day .label{font-weight:600}
 .shows{margin-top:.3rem}.show{box-sizing:border-box;min-height:2.75rem;display:inline-flex;align-items:center;gap:.35rem}.show small{font-size:.75rem}
-.show.sold_out{text-decoration:none}.filter{background:#fff;border-radius:.5rem;padding:.6rem .9rem;box-shadow:0 1px 2px #0002}</style>`;
+.show.sold_out{text-decoration:none}.filter{background:#fff;border-radius:.5rem;padding:.6rem .9rem;box-shadow:0 1px 2px #0002}
+@media (pointer:coarse),(max-width:40rem){.movie a.title,.card h3 a,.filter a{display:inline-flex;align-items:center;min-height:44px;min-width:44px}}</style>`;
 
 /** Groups shows by city, cinema, room type and day, in that order (the movie page's layout). */
 function grouped(shows: ShowWithAvailability[]) {
