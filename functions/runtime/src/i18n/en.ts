@@ -24,6 +24,7 @@ export const en: Catalog = {
   'catalog.from': 'from {date}',
   'catalog.prices': 'full {full} · half {half}',
   'catalog.fewLeft': 'few left',
+  'catalog.presale': 'pre-sale · sales open {when}',
   'catalog.soldOut': 'sold out',
   'catalog.noShows': 'No shows scheduled.',
   'catalog.noShowsIn': 'No shows scheduled in {city}.',

@@ -27,6 +27,7 @@ export const ptBR = {
   'catalog.from': 'a partir de {date}',
   'catalog.prices': 'inteira {full} · meia {half}',
   'catalog.fewLeft': 'últimos lugares',
+  'catalog.presale': 'pré-venda · vendas abrem {when}',
   'catalog.soldOut': 'esgotado',
   'catalog.noShows': 'Nenhuma sessão programada.',
   'catalog.noShowsIn': 'Nenhuma sessão programada em {city}.',
