@@ -141,6 +141,19 @@ async function back(ctx: FaultContext, fault: Fault, oldPid: number): Promise<bo
   return (await allHealthy(ctx.state)) && (fault.kind !== 'flush-kill' || (await ctx.roomRecovered()));
 }
 
+/** Each part's process now (null: none found), by the part's name. */
+function partPids(ctx: FaultContext): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(ctx.ports).map(([part, port]) => [part, pidOf(ctx.stateDir, part, port).pid]));
+}
+
+/**
+ * The parts besides `hurt` whose process is not the one before the fault (another, or none): they
+ * died meanwhile, which the supervisor's restart would otherwise hide behind the fault's window.
+ */
+export function restartedBesides(before: Record<string, number | null>, after: Record<string, number | null>, hurt: string): string[] {
+  return Object.keys(before).filter((part) => part !== hurt && before[part] !== null && after[part] !== before[part]).sort();
+}
+
 /** Whether the stack (or chaos, in its place) started `pid` (stack.json's pids, processes or supervisor): never kill a database it was only given, or a stranger on a reused port. */
 function ownedBy(ctx: FaultContext, pid: number): boolean {
   let state = ctx.state;
@@ -169,7 +182,11 @@ async function until(check: () => Promise<boolean>, deadline: number): Promise<b
 export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultRecord> {
   const { pid, from } = pidOf(ctx.stateDir, fault.part, ctx.ports[fault.part]);
   const start = ctx.now();
-  const record = (end: number, recovered: number | null, note?: string): FaultRecord => ({ name: fault.name, start_ms: start, end_ms: end, recovered_ms: recovered, errors_5xx: 0, ...(note ? { note } : {}) });
+  const before = partPids(ctx);
+  const record = (end: number, recovered: number | null, note?: string): FaultRecord => {
+    const restarted = restartedBesides(before, partPids(ctx), fault.part);
+    return { name: fault.name, start_ms: start, end_ms: end, recovered_ms: recovered, errors_5xx: 0, ...(note ? { note } : {}), ...(restarted.length ? { restarted } : {}) };
+  };
   if (pid === null) return record(start, null, `no process of ${fault.part} found (stack.json has no processes entry for it and nothing listens on port ${ctx.ports[fault.part]})`);
   if (!ownedBy(ctx, pid)) return record(start, null, `${fault.part}'s process (pid ${pid}) is not one the stack started (a Redis or PostgreSQL given by URL?): chaos kills only the stack's own`);
   const supervisor = ctx.state.supervisor;
@@ -203,8 +220,9 @@ export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultR
   if (recovered) {
     ctx.current(null);
     const end = ctx.now();
-    ctx.log(`${fault.name}: recovered in ${((end - start) / 1000).toFixed(1)} s`);
-    return withVolley(record(end, end - start));
+    const done = withVolley(record(end, end - start));
+    ctx.log(`${fault.name}: recovered in ${((end - start) / 1000).toFixed(1)} s${done.restarted ? `; ${done.restarted.join(', ')} died meanwhile` : ''}`);
+    return done;
   }
   const gaveUp = ctx.now();
   let note = `${fault.part} not back within ${ctx.recoveryTimeoutMs / 1000} s`;

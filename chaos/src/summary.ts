@@ -13,6 +13,8 @@ export interface FaultRecord {
   dropped?: number;
   /** What happened besides (not restarted by the supervisor, started again by chaos). */
   note?: string;
+  /** Parts other than the one hurt that died meanwhile (a function that crashed when Redis or PostgreSQL went away). */
+  restarted?: string[];
 }
 
 /** A finding, or why it could not be made (the run then fails: an invariant nobody checked does not hold). */
@@ -97,6 +99,7 @@ export function failures(findings: Findings, faults: FaultRecord[], purchases: n
   for (const fault of faults) {
     if (fault.recovered_ms === null) out.push(`${fault.name}: not recovered${fault.note ? ` (${fault.note})` : ''}`);
     if (fault.dropped) out.push(`${fault.name}: ${fault.dropped} of ${fault.in_flight} requests sent before the signal failed (a drain drops nothing)`);
+    if (fault.restarted?.length) out.push(`${fault.name}: ${fault.restarted.join(', ')} died meanwhile and ${fault.restarted.length === 1 ? 'was' : 'were'} started again (only the part hurt may: a lost database is an outage, not a crash)`);
   }
   for (const [key, c] of Object.entries(findings) as [keyof Findings, Checked][]) {
     if ('unchecked' in c) out.push(`${LABELS[key]}: not checked (${c.unchecked})`);

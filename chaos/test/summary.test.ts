@@ -1,4 +1,4 @@
-import { allFaults, pickFaults } from '../src/faults';
+import { allFaults, pickFaults, restartedBesides } from '../src/faults';
 import { parse } from '../src/main';
 import { failures, summary, type Findings } from '../src/summary';
 
@@ -48,10 +48,12 @@ describe('what fails a run', () => {
     const faults = [
       { ...fault, name: 'kill -9 postgres', recovered_ms: null, note: 'postgres not back within 20 s' },
       { ...fault, name: 'SIGTERM reserve-seat under load', in_flight: 72, dropped: 40 },
+      { ...fault, name: 'kill -9 redis (data kept)', restarted: ['admit-batch', 'issue-token'] },
     ];
     expect(failures(findings, faults, 0)).toEqual([
       'kill -9 postgres: not recovered (postgres not back within 20 s)',
       'SIGTERM reserve-seat under load: 40 of 72 requests sent before the signal failed (a drain drops nothing)',
+      'kill -9 redis (data kept): admit-batch, issue-token died meanwhile and were started again (only the part hurt may: a lost database is an outage, not a crash)',
       'outbox drained: not checked (no database known)',
       'every waiting visitor kept its place or was served: 2 visitors lost their place (2 told "expired" while waiting)',
       'nobody bought anything: the crowd never reached the invariants that matter',
@@ -69,6 +71,14 @@ describe('the options', () => {
     expect(() => parse(['--vistors', '5'], {})).toThrow('unknown option --vistors');
     expect(() => parse(['--grace', '-1'], {})).toThrow('--grace must be a number from 0 to 3600, got -1');
     expect(() => parse(['--database-url', 'postgres://x'], {})).toThrow('--database-url is for a stack given with --url');
+  });
+
+  it('names the parts that died during a fault besides the one hurt (a new process, or none)', () => {
+    const before = { postgres: 10, redis: 11, 'admit-batch': 12, 'issue-token': 13, 'reserve-seat': 14, edge: 15 };
+    expect(restartedBesides(before, { ...before, postgres: 20 }, 'postgres')).toEqual([]);
+    expect(restartedBesides(before, { ...before, postgres: 20, 'admit-batch': 21, 'reserve-seat': null }, 'postgres')).toEqual(['admit-batch', 'reserve-seat']);
+    // A part nobody found before (none listened yet) is not counted.
+    expect(restartedBesides({ ...before, edge: null }, { ...before, edge: 30 }, 'redis')).toEqual([]);
   });
 
   it('picks faults by name, in the standard order, and refuses one that does not exist', () => {

@@ -5,7 +5,8 @@ import pg from 'pg';
  * seat maps, movies now showing, one premiere and one coming soon, and shows over the next three
  * days, including the premiere in a small room (24 seats) so that sold out is easy to see.
  * Loading it again changes nothing (rows are keyed by id) but the words a visitor reads (room and
- * extra names, synopses), so that a database kept from an older demo shows today's.
+ * extra names, synopses) and which seats are accessible, so that a database kept from an older
+ * demo shows today's.
  */
 export const PREMIERE_SHOW_ID = 'last-starfall-premiere';
 
@@ -39,12 +40,39 @@ const PRICES = { regular: [3200, 1600], imax: [4800, 2400], vip: [7000, 3500] } 
 const SHOW_HOURS_UTC = [17, 20, 23];
 const ROW_LABELS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
+type Accessibility = 'wheelchair' | 'companion' | 'reduced_mobility';
+
+/**
+ * Where a room's accessible places are, roughly as ABNT NBR 9050 sizes them: 2 % of the seats
+ * (at least one) are wheelchair spaces, in the back row from its ends inwards, each with a
+ * companion's seat beside it; 1 % (at least one) are for reduced mobility, on the aisle of the row
+ * in front (or at its ends).
+ */
+function accessibilityOf(room: Room, row: number, n: number): Accessibility | null {
+  const seats = room.rows * room.perRow;
+  const wheelchairs = Math.max(1, Math.ceil(seats * 0.02));
+  const reduced = Math.max(1, Math.ceil(seats * 0.01));
+  if (row === room.rows - 1) {
+    // Pair k: from the left for even k, from the right for odd k; the space outermost.
+    const fromEdge = Math.min(n - 1, room.perRow - n);
+    const pair = Math.floor(fromEdge / 2) * 2 + (n - 1 <= room.perRow - n ? 0 : 1);
+    if (pair < wheelchairs) return fromEdge % 2 === 0 ? 'wheelchair' : 'companion';
+    return null;
+  }
+  if (row === room.rows - 2) {
+    const aisle = room.aisleAfter ? [room.aisleAfter, room.aisleAfter + 1] : [];
+    const order = [...aisle, 1, room.perRow].filter((x, i, all) => all.indexOf(x) === i);
+    return order.slice(0, reduced).includes(n) ? 'reduced_mobility' : null;
+  }
+  return null;
+}
+
 function seatsOf(room: Room) {
   const seats = [];
   for (let r = 0; r < room.rows; r++) {
     for (let n = 1; n <= room.perRow; n++) {
       const col = n + (room.aisleAfter && n > room.aisleAfter ? 1 : 0);
-      seats.push({ seat: `${ROW_LABELS[r]}${n}`, row: ROW_LABELS[r], number: n, col });
+      seats.push({ seat: `${ROW_LABELS[r]}${n}`, row: ROW_LABELS[r], number: n, col, accessibility: accessibilityOf(room, r, n) });
     }
   }
   return seats;
@@ -96,9 +124,10 @@ export async function loadDemoCatalog(databaseUrl: string, now = new Date(), sal
       await client.query('INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name', [r.id, r.cinema, r.name, r.type]);
       const seats = seatsOf(r);
       await client.query(
-        `INSERT INTO seats (room_id, seat, row_label, number, col)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) ON CONFLICT DO NOTHING`,
-        [r.id, seats.map((s) => s.seat), seats.map((s) => s.row), seats.map((s) => s.number), seats.map((s) => s.col)],
+        `INSERT INTO seats (room_id, seat, row_label, number, col, accessibility)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::text[])
+         ON CONFLICT (room_id, seat) DO UPDATE SET accessibility = EXCLUDED.accessibility`,
+        [r.id, seats.map((s) => s.seat), seats.map((s) => s.row), seats.map((s) => s.number), seats.map((s) => s.col), seats.map((s) => s.accessibility)],
       );
     }
     for (const m of movies) {

@@ -7,18 +7,18 @@ import type Hapi from '@hapi/hapi';
 import nock from 'nock';
 import { callHttp, createFunction, migrate, sessionHash, TokenSigner } from '@premiere/runtime';
 import { captureLogs, eventAuthEnv, eventAuthorization, eventually } from '@premiere/runtime/testing';
-import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { addTestShow, TEST_SIGNING_KEYS } from '../../packages/waiting-room/test/fixtures';
+import { catalogSeats, createLegacyCinema, createPaymentProvider } from '@premiere/simulators';
+import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../packages/waiting-room/test/fixtures';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../src/demo-catalog';
 import { restartablePostgres, restartableRedis, type Restartable } from './restartable';
 
 /**
- * "A lost database is an outage, not a crash": a real function (admit-batch, as its container runs
- * it: dist/main.js) with a PostgreSQL and a redis-server of the test's own, killed with SIGKILL
- * while requests are in flight, transactions are open and the outbox relay holds a connection
- * while it waits on the broker (a third party to PostgreSQL). The process must live on, answer
- * 503 with Retry-After, fail readiness (not liveness), answer /events with 5xx so the broker
- * retries, and come back by itself when the service is back.
+ * "A lost database is an outage, not a crash": the real functions (as their containers run them:
+ * dist/main.js) with a PostgreSQL and a redis-server of the test's own, killed with SIGKILL while
+ * requests are in flight, transactions are open, the outbox relay holds a connection while it
+ * waits on the broker and payments wait on the provider (third parties to PostgreSQL). Every
+ * process must live on, answer 503 with Retry-After, fail readiness (not liveness), answer /events
+ * with 5xx so the broker retries, and come back by itself when the service is back.
  */
 const ADMIN_TOKEN = 'backing-loss-admin-token-0123456789';
 const SHOW = PREMIERE_SHOW_ID;
@@ -26,8 +26,13 @@ const SHOW = PREMIERE_SHOW_ID;
 let postgres: Restartable;
 let redis: Restartable;
 let legacy: Hapi.Server;
+let provider: Hapi.Server;
 let admitBatch: Running;
 let reserveSeat: Running;
+let issueToken: Running;
+let renderCatalog: Running;
+let processPayment: Running;
+const running = () => [admitBatch, reserveSeat, issueToken, renderCatalog, processPayment];
 let url = ''; // admit-batch's
 
 /** A broker stand-in: takes events, or holds them unanswered while `holding` (a slow broker). */
@@ -112,10 +117,37 @@ async function expectUnavailable(res: Response, what: RegExp) {
   expect((await res.json()).message).toMatch(what);
 }
 
-/** Both functions alive, or fail with what the dead one printed last. */
+/** Every function alive, or fail with what the dead one printed last. */
 const expectAlive = () => {
-  for (const fn of [admitBatch, reserveSeat]) expect({ alive: fn.alive(), output: fn.alive() ? '' : fn.output.slice(-3_000) }).toEqual({ alive: true, output: '' });
+  for (const fn of running()) expect({ alive: fn.alive(), output: fn.alive() ? '' : fn.output.slice(-3_000) }).toEqual({ alive: true, output: '' });
 };
+
+/** A payment reserve-seat asks process-payment for, as the broker delivers it. */
+const payFor = () => {
+  const orderId = randomUUID();
+  const data = { paymentId: `${orderId}:1`, orderId, attempt: 1, amountCents: 10_000, currency: 'BRL', paymentToken: 'tok_visa', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
+  return fetch(`${processPayment.url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': randomUUID(), 'ce-source': '/premiere/reserve-seat', 'ce-type': 'premiere.payment.requested', authorization: eventAuthorization('process-payment') },
+    body: JSON.stringify(data),
+  });
+};
+/** A visitor joins the show's waiting room (issue-token), and polls once. */
+let joiners = 0;
+async function joinAndPoll(showId: string): Promise<number[]> {
+  const session = `backing-joiner-${process.pid}-${++joiners}-abcdef`;
+  const joined = await fetch(`${issueToken.url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+  if (joined.status !== 201 && joined.status !== 200) return [joined.status];
+  const { token } = await joined.json();
+  const polled = await statusOf(fetch(`${issueToken.url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${token}`, 'x-session-id': session } }));
+  return [joined.status, polled];
+}
+/** Every answer of the other three functions' load: joins and polls, catalog pages, payments. */
+const othersLoad = (showId: string) => [
+  ...Array.from({ length: 10 }, () => joinAndPoll(showId).catch(() => [0])),
+  ...Array.from({ length: 10 }, (_, i) => statusOf(fetch(`${renderCatalog.url}${i % 2 ? '/' : '/movies/last-starfall'}`, { headers: { accept: 'text/html', 'accept-language': `pt-BR;q=0.${i}` } })).then((s) => [s])),
+  ...Array.from({ length: 10 }, () => statusOf(payFor()).then((s) => [s])),
+];
 
 /** An admitted visitor of reserve-seat, entered: what their seat map and hold requests carry. */
 async function enteredVisitor(showId: string, vid: number) {
@@ -139,16 +171,22 @@ beforeAll(async () => {
   legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [200, 600], concurrencyLimit: 10, holdSeconds: 120, overload: '503', stallMs: 0 });
   legacy.events.on('stop', () => void catalog.end());
   await legacy.start();
-  [admitBatch, reserveSeat] = await Promise.all([
+  // The payment provider, as slow as a real one: payments wait on it with their work under way.
+  provider = createPaymentProvider({ port: 0, latencyMs: [300, 800], hangMs: 0 });
+  await provider.start();
+  [admitBatch, reserveSeat, issueToken, renderCatalog, processPayment] = await Promise.all([
     startFunction('admit-batch', { OUTBOX_RELAY_INTERVAL_MS: '200' }),
     startFunction('reserve-seat', { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADDRESS_HELD_SEATS_SHARE: '0' }),
+    startFunction('issue-token', { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS }),
+    startFunction('render-catalog', {}),
+    startFunction('process-payment', { PAYMENT_PROVIDER_URL: `http://127.0.0.1:${provider.info.port}` }),
   ]);
   url = admitBatch.url;
 }, 120_000);
 
 afterAll(async () => {
   release();
-  for (const fn of [admitBatch, reserveSeat]) {
+  for (const fn of running()) {
     if (fn?.alive()) {
       const exited = new Promise((r) => fn.child.once('exit', r));
       fn.child.kill('SIGKILL');
@@ -158,6 +196,7 @@ afterAll(async () => {
   brokerServer.closeAllConnections();
   await new Promise((r) => brokerServer.close(r));
   await legacy?.stop();
+  await provider?.stop();
   await Promise.all([postgres?.stop(), redis?.stop()]);
 }, 60_000);
 
@@ -185,6 +224,7 @@ describe('a function when its backing services die', () => {
 
     // A crowd of work in flight: admit-batch's transactions that also wait on Redis; reserve-seat's
     // holds (a transaction, then the legacy system, then another) and seat maps.
+    const others = othersLoad(showId);
     const load = [
       ...Array.from({ length: 20 }, () => statusOf(admin(`/admin/api/shows/${SHOW}/resume`, 'POST'))),
       ...Array.from({ length: 20 }, () => statusOf(deliver('premiere.visitors.waiting', { showId: SHOW }))),
@@ -199,11 +239,11 @@ describe('a function when its backing services die', () => {
     await new Promise((r) => setTimeout(r, 100)); // under way: some holds are with the legacy system
     await postgres.kill();
 
-    const answered = await Promise.all(load);
+    const answered = [...(await Promise.all(load)), ...(await Promise.all(others)).flat()];
     expectAlive();
     expect(answered.filter((s) => s === 0)).toEqual([]); // every request got an answer
     const unexpected = answered.filter((s) => ![200, 201, 204, 503].includes(s));
-    const failures = [admitBatch, reserveSeat].flatMap((fn) => fn.output.split('\n').filter((l) => l.includes('"level":"error"')));
+    const failures = running().flatMap((fn) => fn.output.split('\n').filter((l) => l.includes('"level":"error"')));
     expect({ unexpected, failures }).toEqual({ unexpected: [], failures: [] }); // an answer, or 503: never a 500
     // A browser is told so in a page that tries again by itself.
     const ticketPage = await fetch(`${reserveSeat.url}/checkout/tickets/ABCDEFGHJK`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
@@ -234,16 +274,24 @@ describe('a function when its backing services die', () => {
     // Ready again; a connection the pool still held from before may fail one more request (503) before it is dropped.
     await eventually(async () => (await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/seats`, { headers: visitors[1] })).status === 200, 10_000, 200);
     await eventually(() => pending.every((id) => broker.received.includes(id)), 20_000);
+    // The other three by themselves too: ready, and doing their work again.
+    for (const fn of [issueToken, renderCatalog, processPayment]) await eventually(async () => (await fetch(`${fn.url}/readyz`)).ok, 30_000, 200);
+    await eventually(async () => (await joinAndPoll(showId)).every((s) => s === 200 || s === 201), 10_000, 200);
+    await eventually(async () => (await fetch(`${renderCatalog.url}/movies/last-starfall`, { headers: { accept: 'text/html' } })).status === 200, 10_000, 200);
+    await eventually(async () => (await payFor()).status === 204, 10_000, 200);
     expectAlive();
-    for (const fn of [admitBatch, reserveSeat]) expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
+    for (const fn of running()) expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
   }, 120_000);
 
   it('Redis killed under load: the process lives, answers 503, fails readiness, and recovers by itself', async () => {
+    const showId = await addTestShow(postgres.url, { seats: 100 });
+    const others = othersLoad(showId);
     const load = Array.from({ length: 20 }, () => statusOf(admin(`/admin/api/shows/${SHOW}/resume`, 'POST')));
     await redis.kill();
-    const answered = await Promise.all(load);
+    const answered = [...(await Promise.all(load)), ...(await Promise.all(others)).flat()];
     expectAlive();
     expect(answered.filter((s) => s === 0)).toEqual([]);
+    expect(answered.filter((s) => ![200, 201, 204, 503].includes(s))).toEqual([]);
     expectAlive();
 
     await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 10_000);
@@ -253,10 +301,16 @@ describe('a function when its backing services die', () => {
     expect((await deliver('premiere.visitors.waiting', { showId: SHOW })).status).toBeGreaterThanOrEqual(500);
     expectAlive();
 
+    await eventually(async () => (await fetch(`${issueToken.url}/readyz`)).status === 503, 10_000);
+    expectAlive();
+
     await redis.restart(); // empty: it kept nothing (the waiting room's recovery is not this test's)
     await eventually(async () => (await fetch(`${url}/readyz`)).ok, 30_000, 200);
     expect((await admin('/admin/api/shows')).status).toBe(200);
+    for (const fn of running()) await eventually(async () => (await fetch(`${fn.url}/readyz`)).ok, 30_000, 200);
+    await eventually(async () => (await joinAndPoll(showId)).every((s) => s === 200 || s === 201), 10_000, 200);
     expectAlive();
+    for (const fn of running()) expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
   }, 120_000);
 });
 

@@ -196,7 +196,7 @@ browserTest('the waiting room in a real browser', () => {
       // While paused, the slot frees and the one ahead leaves: next in line, the bar full, still paused.
       await inside.leave();
       await ahead.leave();
-      await visitor.locator('#place').filter({ hasText: 'Você é o próximo da fila' }).waitFor({ timeout: 30_000 });
+      await visitor.locator('#place').filter({ hasText: 'Sua vez é a próxima' }).waitFor({ timeout: 30_000 });
       expect(await bar.getAttribute('aria-valuenow')).toBe('100');
       expect(await visitor.textContent('#line')).toBe('1 pessoa na fila');
       expect(await visitor.textContent('#headline')).toMatch(/pausadas/);
@@ -235,7 +235,7 @@ browserTest('the waiting room in a real browser', () => {
         await plain.goto(`${edge}/waiting-room/${PREMIERE}`);
         await plain.getByRole('button', { name: 'Entrar na fila' }).click();
         await plain.waitForURL(`**/waiting-room/${PREMIERE}/status`);
-        expect(await plain.textContent('#place')).toBe('Você é o próximo da fila'); // the one let in holds the zone of one
+        expect(await plain.textContent('#place')).toBe('Sua vez é a próxima'); // the one let in holds the zone of one
         expect(await plain.textContent('#line')).toBe('1 pessoa na fila');
         expect(await plain.textContent('#updated')).toMatch(/^Atualizado às \d\d:\d\d:\d\d$/);
         expect(await plain.getAttribute('[role="progressbar"]', 'aria-valuenow')).toBe('100');

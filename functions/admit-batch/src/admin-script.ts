@@ -356,22 +356,39 @@ export const ADMIN_SCRIPT = String.raw`
   // Dead letters.
   function cell(tr, v) { var td = el('td', { text: v === null || v === undefined ? '' : String(v) }); tr.appendChild(td); return td; }
   function lettersResult(kind, text) { var r = $('letters-result'); r.className = 'result' + (kind ? ' ' + kind : ''); r.textContent = text; }
+  function failed(e) { if (!(e instanceof Unauthorized)) lettersResult('error', 'Erro: ' + e.message); }
+  /** done(answer): what to say, as [kind, text]. */
   function replay(path, body, done) {
-    return api('POST', path, body).then(function () { lettersResult('ok', done); lettersSeen = ''; letters(); }, function (e) { if (!(e instanceof Unauthorized)) lettersResult('error', 'Erro: ' + e.message); });
+    return api('POST', path, body).then(function (r) {
+      var said = done(r); lettersResult(said[0], said[1]); lettersSeen = '';
+      // The rows are made again: a focus on one (its Replay, or the type's button under the dialog) goes with it.
+      return letters().then(function () {
+        var f = document.activeElement;
+        if (!f || f === document.body || !document.body.contains(f)) { $('letters-title').setAttribute('tabindex', '-1'); $('letters-title').focus(); }
+      });
+    }, failed);
+  }
+  /** All of a type: how many went, and what is still open (refused as they are, or past one call's batch). */
+  function replayedType(type, r) {
+    var n = r.replayed, refused = r.refused || [], rest = r.left - refused.length;
+    var text = n === 1 ? '1 evento ' + type + ' reenviado.' : nf.format(n) + ' eventos ' + type + ' reenviados.';
+    if (refused.length) text += ' Não reenviados, pois não podem ir como estão (veja cada um): ' + refused.map(function (x) { return '#' + x.id; }).join(', ') + '.';
+    if (rest > 0) text += ' Ainda ' + nf.format(rest) + ' abertos: reenvie de novo.';
+    return [refused.length || rest > 0 ? 'error' : 'ok', text];
   }
   function letters() {
-    if (!token) return;
-    api('GET', '/admin/api/dead-letters?limit=100').then(function (body) {
+    if (!token) return Promise.resolve();
+    return api('GET', '/admin/api/dead-letters?limit=100').then(function (body) {
       var text = JSON.stringify(body);
       if (text === lettersSeen) return; // unchanged: the rows (and the focus on them) stay
       lettersSeen = text;
       var types = $('letter-types'); types.textContent = '';
       Object.keys(body.open || {}).forEach(function (type) {
         var n = body.open[type];
-        var b = el('button', { type: 'button', text: 'Reenviar todos os ' + nf.format(n) + ' de ' + type });
+        var b = el('button', { type: 'button', text: n === 1 ? 'Reenviar o evento ' + type : 'Reenviar todos os ' + nf.format(n) + ' de ' + type });
         b.addEventListener('click', function () {
           ask('Reenviar eventos?', 'Os ' + nf.format(n) + ' eventos não entregues do tipo ' + type + ' vão ao broker de novo.', 'Reenviar todos', 'primary')
-            .then(function (yes) { if (yes) replay('/admin/api/dead-letters/replay', { type: type }, 'Eventos ' + type + ' reenviados.'); });
+            .then(function (yes) { if (yes) replay('/admin/api/dead-letters/replay', { type: type }, function (r) { return replayedType(type, r); }); });
         });
         types.appendChild(b);
       });
@@ -382,9 +399,9 @@ export const ADMIN_SCRIPT = String.raw`
         [l.id, l.type, l.subject, l.destination, ((l.errorCode || '') + ' ' + (l.error || '')).trim(), l.failures, new Date(l.lastFailedAt).toLocaleString('pt-BR'), l.replays].forEach(function (v) { cell(tr, v); });
         var td = cell(tr, '');
         var inspect = el('button', { type: 'button', text: 'Ver', 'aria-label': 'Ver o evento ' + l.id });
-        inspect.addEventListener('click', function () { api('GET', '/admin/api/dead-letters/' + l.id).then(function (d) { $('letter').textContent = JSON.stringify(d, null, 2); $('letter').focus(); }); });
+        inspect.addEventListener('click', function () { api('GET', '/admin/api/dead-letters/' + l.id).then(function (d) { $('letter').textContent = JSON.stringify(d, null, 2); $('letter').focus(); }, failed); });
         var again = el('button', { type: 'button', text: 'Reenviar', 'aria-label': 'Reenviar o evento ' + l.id });
-        again.addEventListener('click', function () { replay('/admin/api/dead-letters/' + l.id + '/replay', null, 'Evento ' + l.id + ' reenviado.'); });
+        again.addEventListener('click', function () { replay('/admin/api/dead-letters/' + l.id + '/replay', null, function () { return ['ok', 'Evento ' + l.id + ' reenviado.']; }); });
         td.appendChild(inspect); td.appendChild(document.createTextNode(' ')); td.appendChild(again);
         rows.appendChild(tr);
       });

@@ -342,6 +342,84 @@ browserTest('the operators’ page in a real browser', () => {
     }
   }, 90_000);
 
+  it('lists the dead letters, shows one, replays one and then every one of a type, and says when showing one fails', async () => {
+    /** A dead letter as a Trigger's dispatcher sends it to admit-batch's sink: the event and Knative's extensions. */
+    let letters = 0;
+    const deadLetter = async (type: string, data: Record<string, unknown>, code: number, error: string) => {
+      const id = `admin-page-letter-${process.pid}-${++letters}`;
+      const dead = new CloudEvent({ id, type, source: '/premiere/reserve-seat', subject: showId, data, knativeerrordest: 'http://premiere-admit-batch.premiere.svc.cluster.local/events', knativeerrorcode: String(code), knativeerrordata: Buffer.from(error).toString('base64') } as never, false);
+      const m = HTTP.binary(dead);
+      const res = await fetch(`${url}/dead-letters`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+      expect(res.status).toBe(202);
+      return id;
+    };
+    const stored = async () => (await (await fetch(`${url}/admin/api/dead-letters?state=all&limit=200`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()).deadLetters as { id: number; eventId: string; open: boolean; replays: number }[];
+    const letterOf = async (eventId: string) => (await stored()).find((l) => l.eventId === eventId)!;
+    const expired = [await deadLetter('premiere.hold.expired', { showId, visitor: 7 }, 500, '{"error":"handler failed"}'), await deadLetter('premiere.hold.expired', { showId, visitor: 8 }, 500, '{"error":"handler failed"}')];
+    const refund = await deadLetter('premiere.refund.requested', { orderId: 'order-1', paymentId: 'order-1:1' }, 503, 'the database is unavailable');
+    const refundLetter = (await letterOf(refund)).id;
+
+    const context = await browser.newContext({ viewport: viewports.desktop, timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `desktop-letters-${name}.png`), fullPage: true });
+    const table = page.locator('#letters');
+    try {
+      await page.goto(`${url}/admin`);
+      await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
+      await page.getByLabel('Token de operador').press('Enter');
+      // Every open letter, its type, destination and error; a button per type replays all of it.
+      await table.getByRole('row').first().waitFor();
+      const rows = await table.getByRole('row').allTextContents();
+      expect(rows).toHaveLength(3);
+      expect(rows.find((r) => r.includes('premiere.refund.requested'))).toMatch(/503 the database is unavailable/);
+      await page.getByRole('button', { name: 'Reenviar todos os 2 de premiere.hold.expired' }).waitFor();
+      await page.getByRole('button', { name: 'Reenviar o evento premiere.refund.requested' }).waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await shot('1-listed');
+
+      // One letter in full: the event as it was sent, and why it failed.
+      await page.getByRole('button', { name: `Ver o evento ${refundLetter}` }).click();
+      await eventually(async () => (await page.locator('#letter').textContent())!.includes(refund), 5_000);
+      const shown = JSON.parse((await page.locator('#letter').textContent())!);
+      expect(shown).toMatchObject({ id: refundLetter, error: 'the database is unavailable', event: { id: refund, type: 'premiere.refund.requested', data: { orderId: 'order-1' } } });
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('letter');
+
+      // Showing one fails (the database away): said so, not nothing.
+      await page.route(`**/admin/api/dead-letters/${refundLetter}`, (route) => route.fulfill({ status: 503, json: { message: 'the database (PostgreSQL) is unavailable for the moment' } }));
+      await page.getByRole('button', { name: `Ver o evento ${refundLetter}` }).click();
+      await page.locator('#letters-result.error').filter({ hasText: 'PostgreSQL' }).waitFor({ timeout: 5_000 });
+      await page.unroute(`**/admin/api/dead-letters/${refundLetter}`);
+
+      // Replay one, by keyboard: it leaves the list, replayed once, and the focus is not lost with
+      // its row (it goes to the section's heading, from where Tab leads to the letters left).
+      await page.getByRole('button', { name: `Reenviar o evento ${refundLetter}` }).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('#letters-result.ok').filter({ hasText: `Evento ${refundLetter} reenviado` }).waitFor();
+      await eventually(async () => (await table.getByRole('row').count()) === 2, 5_000);
+      expect(await letterOf(refund)).toMatchObject({ open: false, replays: 1 });
+      await eventually(() => page.evaluate(() => document.activeElement?.id === 'letters-title'), 5_000);
+
+      // Replay every one of a type: asked first, then said how many went.
+      await page.getByRole('button', { name: 'Reenviar todos os 2 de premiere.hold.expired' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await shot('2-confirm-replay');
+      await dialog.getByRole('button', { name: 'Reenviar todos' }).click();
+      await page.locator('#letters-result.ok').filter({ hasText: '2 eventos premiere.hold.expired reenviados' }).waitFor();
+      await page.getByText('Nenhum: todo evento foi entregue.').waitFor();
+      for (const id of expired) expect(await letterOf(id)).toMatchObject({ open: false, replays: 1 });
+      await eventually(() => page.evaluate(() => document.activeElement?.id === 'letters-title'), 5_000);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await shot('3-replayed');
+    } catch (err) {
+      await shot('failed').catch(() => undefined);
+      throw err;
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   it('gives the focus back to the button pressed when its action fails (the buttons were disabled meanwhile)', async () => {
     const show = await addTestShow(db.url, { seats: 30, startsAt: new Date(startsAt.getTime() + 9 * 3_600_000), zoneCapacity: 2 });
     await join(show); // a show with a line, on the page

@@ -83,7 +83,7 @@ describe('the waiting room in the visitor’s language', () => {
     const sessions = [newSession(), newSession(), newSession(), newSession()];
     for (const s of sessions) expect((await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': s } })).ok).toBe(true);
     const statusPage = (session: string, headers: Record<string, string> = {}, query = '') => fetch(`${url}/waiting-room/${showId}/status${query}`, { headers: { 'x-session-id': session, ...headers } }).then((r) => r.text());
-    expect(await statusPage(sessions[1])).toContain('Você é o próximo da fila');
+    expect(await statusPage(sessions[1])).toContain('Sua vez é a próxima');
     expect(await statusPage(sessions[2])).toContain('<p class="big" id="place">1</p><p class="label">pessoa na sua frente</p>');
     const third = await statusPage(sessions[3]);
     expect(third).toContain('<p class="big" id="place">2</p><p class="label">pessoas na sua frente</p>');

@@ -3,7 +3,7 @@ import type { FunctionContext, Logger, ShowHeading, Transaction } from '@premier
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { refreshSeatAvailability } from './availability';
 import { IllegalTransition, transitionOrder } from './order-state-machine';
-import { admitHold, endVisit, placeGivenUp, type Visits } from './visits';
+import { admitHold, endVisit, placeGone, type Visits } from './visits';
 
 export interface SeatChoice {
   seat: string;
@@ -68,7 +68,7 @@ export async function holdSeats(
   input: { showId: string; visitor: number; sessionHash: string; seats: SeatChoice[]; extras: ExtraChoice[]; addressHash?: string },
 ): Promise<HeldOrder> {
   // A visitor who gave their place up in the waiting room (their token went back to the show) holds nothing.
-  if ((await deps.admissionHolds(input.showId, input.visitor)) === false) throw placeGivenUp(input.showId);
+  if ((await deps.admissionHolds(input.showId, input.visitor)) === false) throw await placeGone(deps.db, input.showId, input.visitor, input.sessionHash);
   const orderId = randomUUID();
   const holdExpiresAt = new Date(Date.now() + deps.holdSeconds * 1000);
   let priced!: Priced;

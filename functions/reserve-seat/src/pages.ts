@@ -30,7 +30,8 @@ const REFUSAL_WORDS = `function refusalText(b) {
  * filled, held by someone else is hatched with a dashed border (it may come free when their hold
  * runs out), sold is dark with a cross. On a touch screen, or one as narrow as a phone, a seat is
  * 44 px (the touch target) and a room wider than the screen scrolls sideways inside its card,
- * the row's label staying at the edge; with a mouse, 32 px.
+ * the row's label staying at the edge; with a mouse, 32 px. Accessible seats say what they are for
+ * by a sign (the wheelchair) or a bar under the number (solid: reduced mobility; dashed: companion).
  */
 const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align-items:baseline}.prices{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}.prices li{margin:0}.small{font-size:.85rem}
 .legend{display:flex;flex-wrap:wrap;gap:.4rem 1.1rem;margin:0 0 .8rem;font-size:.9rem}.legend li{display:flex;align-items:center;gap:.4rem;margin:0}
@@ -46,6 +47,10 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .seat.held,.swatch.held{background:repeating-linear-gradient(45deg,#d4d4d4 0 3px,#fff 3px 7px);border:2px dashed #767676;color:#444}
 .seat.taken,.swatch.taken{background:#5c5c5c;border:2px solid #5c5c5c;color:#fff;font-size:0}
 .seat.taken::after,.swatch.taken::after{content:"✕";font-size:.9rem}
+.seat,.swatch{position:relative}.seat.access-wheelchair:not(.taken),.swatch.access-wheelchair{font-size:1.05rem}
+.seat.access-reduced_mobility::before,.swatch.access-reduced_mobility::before,.seat.access-companion::before,.swatch.access-companion::before{content:"";position:absolute;left:3px;right:3px;bottom:2px;height:4px;border-radius:2px;background:#6d28d9}
+.seat.access-companion::before,.swatch.access-companion::before{background:repeating-linear-gradient(90deg,#0f766e 0 4px,transparent 4px 7px)}
+.access-for{flex-basis:100%}
 .seat[aria-disabled=true]{cursor:not-allowed}
 .seat:focus-visible{outline:3px solid #1d1d1f;outline-offset:2px;position:relative;z-index:2}
 .skeleton .bar{display:grid;grid-template-columns:repeat(8,var(--seat));gap:var(--gap);justify-content:center;margin:var(--gap) 0}
@@ -66,9 +71,8 @@ const REFRESH_MS = 12_000;
 
 /**
  * The seat map: the show, its prices per ticket type (the catalog's, which the order is charged),
- * the screen, the legend, the seats and a running total, refreshed while open. A room may have
- * accessible seats (wheelchair spaces, companions' seats), but the catalog does not model them
- * (render_catalog.seats has no such column): the legend shows none rather than guess.
+ * the screen, the legend (with the room's kinds of accessible seat, if it has any), the seats and a
+ * running total, refreshed while open.
  */
 export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: number }): string {
   const { show, currency, prices, extras, maxSeats } = sale;
@@ -79,6 +83,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
   var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
+  var ACCESS = { wheelchair: t('seats.access.wheelchair'), companion: t('seats.access.companion'), reduced_mobility: t('seats.access.reduced_mobility') }, accessOf = {};
   var map = null, layout = '', buttons = {}, statusOf = {}, stop = null, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
   function $(id) { return document.getElementById(id); }
   function notice(text) { $('message').textContent = text; limitSaid = false; }
@@ -90,10 +95,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   }
   function seatName(s) {
     var p = { row: s.row, number: s.number };
-    if (chosen[s.seat]) return t('seats.seat.chosen', p);
-    if (s.status === 'held') return t('seats.seat.held', p);
-    if (s.status === 'taken') return t('seats.seat.taken', p);
-    return t('seats.seat.free', p);
+    var name = chosen[s.seat] ? t('seats.seat.chosen', p) : s.status === 'held' ? t('seats.seat.held', p) : s.status === 'taken' ? t('seats.seat.taken', p) : t('seats.seat.free', p);
+    return ACCESS[s.accessibility] ? t('seats.seat.withAccess', { seat: name, kind: ACCESS[s.accessibility] }) : name;
   }
   // The rows' buttons, made once per layout: a refresh or a choice only changes their state, so
   // the keyboard's focus stays where it was.
@@ -108,7 +111,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       function label(col) { var l = document.createElement('span'); l.className = 'label'; l.setAttribute('aria-hidden', 'true'); l.textContent = row.row; l.style.gridColumn = col; line.appendChild(l); }
       label(1);
       row.seats.forEach(function (s) {
-        var b = document.createElement('button'); b.type = 'button'; b.textContent = s.number; b.style.gridColumn = s.col + 1;
+        // A wheelchair space shows the sign, not a number (its name says both).
+        var b = document.createElement('button'); b.type = 'button'; b.textContent = s.accessibility === 'wheelchair' ? '♿' : s.number; b.style.gridColumn = s.col + 1;
         b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col); b.tabIndex = -1;
         b.onclick = function () { if (b.getAttribute('aria-disabled') !== 'true') toggle(s.seat); };
         buttons[s.seat] = b; line.appendChild(b);
@@ -121,7 +125,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     map.rows.forEach(function (row) {
       row.seats.forEach(function (s) {
         var b = buttons[s.seat]; s.row = row.row; statusOf[s.seat] = s.status;
-        b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '');
+        b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '') + (ACCESS[s.accessibility] ? ' access-' + s.accessibility : '');
         // Not free: announced as unavailable, but never disabled, which would throw the focus of a
         // buyer standing on it to the page's top when someone holds it.
         if (s.status === 'free') b.removeAttribute('aria-disabled'); else b.setAttribute('aria-disabled', 'true');
@@ -169,7 +173,9 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       sel.onchange = function () { chosen[seat] = sel.value; total(); };
       off.type = 'button'; off.id = 'remove-' + seat; off.className = 'secondary remove'; off.textContent = t('seats.remove'); off.setAttribute('aria-label', t('seats.removeSeat', { seat: seat }));
       off.onclick = function () { toggle(seat); if (buttons[seat]) buttons[seat].focus(); };
-      li.appendChild(label); li.appendChild(sel); li.appendChild(off); ul.appendChild(li);
+      li.appendChild(label); li.appendChild(sel); li.appendChild(off);
+      if (accessOf[seat]) { var what = document.createElement('span'); what.className = 'muted small access-for'; what.textContent = ACCESS[accessOf[seat]]; li.appendChild(what); }
+      ul.appendChild(li);
     });
     // (its seat's line gone, taken by someone else: on the seat itself)
     if (had) { var back = $(had) || buttons[had.replace(/^(type|remove)-/, '')]; if (back) back.focus(); }
@@ -198,7 +204,14 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     max = m.maxSeatsPerVisit || m.maxSeatsPerOrder || max;
     m.rows.forEach(function (row) { row.seats.forEach(function (s) { if (chosen[s.seat] && s.status !== 'free') { lost.push(s.seat); delete chosen[s.seat]; } }); });
     var first = !map;
-    if (key !== layout) { build(m); layout = key; listed = null; }
+    if (key !== layout) {
+      build(m); layout = key; listed = null; accessOf = {};
+      m.rows.forEach(function (row) { row.seats.forEach(function (s) { if (ACCESS[s.accessibility]) accessOf[s.seat] = s.accessibility; }); });
+      // The legend names only the kinds of accessible seat this room has.
+      var kinds = {}; Object.keys(accessOf).forEach(function (seat) { kinds[accessOf[seat]] = true; });
+      document.querySelectorAll('[data-access]').forEach(function (li) { li.hidden = !kinds[li.getAttribute('data-access')]; });
+      $('access-note').hidden = !Object.keys(kinds).length;
+    }
     map = m; update(); list(); total();
     if (lost.length) notice(t('seats.lost', { count: lost.length, seats: new Intl.ListFormat(LOCALE, { type: 'conjunction' }).format(lost) }));
     $('map').setAttribute('aria-busy', 'false'); $('loading').hidden = true; $('load-error').hidden = true;
@@ -282,6 +295,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   list(); total(); load();
 })();`);
   const legend: [string, MessageKey][] = [['free', 'seats.legend.free'], ['chosen', 'seats.legend.chosen'], ['held', 'seats.legend.held'], ['taken', 'seats.legend.taken']];
+  // Shown by the script when the room has them (the catalog says which seats are).
+  const accessible: [string, MessageKey][] = [['wheelchair', 'seats.access.wheelchair'], ['companion', 'seats.access.companion'], ['reduced_mobility', 'seats.access.reduced_mobility']];
   return page(
     i.t('seats.pageTitle', { title: show.title }),
     html`${showHeading(i, show)}
@@ -294,7 +309,10 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 <p class="muted">${i.t('seats.hint')} ${i.t('seats.limit', { count: maxSeats })}</p>
 <p class="muted small keys">${i.t('seats.keys')}</p>
 <div class="card mapcard">
-<ul class="legend" aria-label="${i.t('seats.legend')}">${legend.map(([kind, words]) => html`<li><span class="swatch ${kind}" aria-hidden="true"></span>${i.t(words)}</li>`)}</ul>
+<ul class="legend" aria-label="${i.t('seats.legend')}">${legend.map(([kind, words]) => html`<li><span class="swatch ${kind}" aria-hidden="true"></span>${i.t(words)}</li>`)}${accessible.map(
+      ([kind, words]) => html`<li data-access="${kind}" hidden><span class="swatch free access-${kind}" aria-hidden="true">${kind === 'wheelchair' ? '♿' : ''}</span>${i.t(words)}</li>`,
+    )}</ul>
+<p id="access-note" class="muted small" hidden>${i.t('seats.accessNote')}</p>
 <div class="seatmap-scroll" role="region" aria-label="${i.t('seats.map')}"><div class="seatmap"><div class="screen" aria-hidden="true">${i.t('seats.screen')}</div>
 <div id="map" aria-busy="true">${SKELETON}</div>
 </div></div>

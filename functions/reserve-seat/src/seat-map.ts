@@ -4,15 +4,14 @@ import type { LegacyClient, LegacySeat } from './legacy';
 
 export type SeatStatus = 'free' | 'held' | 'taken';
 
-/**
- * A show's seats as the map draws them. Accessible seats (wheelchair spaces, companions' seats) are
- * not among them: the catalog does not model them (render_catalog.seats has no such column), so
- * the map cannot show them; a column there first, then a flag here and a legend entry on the page.
- */
+/** What an accessible seat is for (the catalog's render_catalog.seats.accessibility). */
+export type Accessibility = 'wheelchair' | 'companion' | 'reduced_mobility';
+
+/** A show's seats as the map draws them; `accessibility` only on the seats that have one. */
 export interface SeatMap {
   showId: string;
   roomType: string;
-  rows: { row: string; seats: { seat: string; number: number; col: number; status: SeatStatus }[] }[];
+  rows: { row: string; seats: { seat: string; number: number; col: number; status: SeatStatus; accessibility?: Accessibility }[] }[];
 }
 
 interface LayoutSeat {
@@ -20,6 +19,7 @@ interface LayoutSeat {
   row_label: string;
   number: number;
   col: number;
+  accessibility: Accessibility | null;
   room_type: string;
 }
 
@@ -70,7 +70,8 @@ export class SeatMaps {
     for (const s of layout) {
       let row = rows.get(s.row_label);
       if (!row) rows.set(s.row_label, (row = { row: s.row_label, seats: [] }));
-      row.seats.push({ seat: s.seat, number: s.number, col: s.col, status: status.get(s.seat) ?? 'free' });
+      const seat = { seat: s.seat, number: s.number, col: s.col, status: status.get(s.seat) ?? 'free' };
+      row.seats.push(s.accessibility ? { ...seat, accessibility: s.accessibility } : seat);
     }
     return { showId, roomType: layout[0].room_type, rows: [...rows.values()] };
   }
@@ -80,7 +81,7 @@ export class SeatMaps {
     if (kept && kept.until > Date.now()) return kept.layout;
     const layout = this.deps.db
       .query<LayoutSeat>(
-        `SELECT t.seat, t.row_label, t.number, t.col, r.room_type
+        `SELECT t.seat, t.row_label, t.number, t.col, t.accessibility, r.room_type
            FROM render_catalog.shows s
            JOIN render_catalog.rooms r ON r.id = s.room_id
            JOIN render_catalog.seats t ON t.room_id = s.room_id

@@ -27,6 +27,11 @@ export interface Ticket {
   room: { name: string; roomType: string };
   seat: string;
   ticketType: 'full' | 'half';
+  /**
+   * The order's extras and the seat whose ticket they are given with at the counter: its first
+   * (as the order lists them), so that one code claims them, once. null: the order has none.
+   */
+  extras: { seat: string; items: { name: string; quantity: number }[] } | null;
 }
 
 /** A ticket issued for a confirmed order, by its code (null: no such ticket). */
@@ -34,7 +39,10 @@ export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | nu
   const { rows } = await db.query(
     `SELECT t.code, t.order_id, t.show_id, t.seat, os.ticket_type, m.title, s.starts_at,
             to_char(s.starts_at AT TIME ZONE c.time_zone, 'YYYY-MM-DD HH24:MI') AS local_starts_at, c.time_zone,
-            c.name AS cinema, c.address, c.city, r.name AS room, r.room_type
+            c.name AS cinema, c.address, c.city, r.name AS room, r.room_type,
+            (SELECT min(seat) FROM tickets WHERE order_id = t.order_id) AS extras_seat,
+            (SELECT json_agg(json_build_object('name', x.name, 'quantity', e.quantity) ORDER BY x.name)
+               FROM order_extras e JOIN render_catalog.extras x ON x.id = e.extra_id WHERE e.order_id = t.order_id) AS extras
        FROM tickets t
        JOIN order_seats os ON os.order_id = t.order_id AND os.seat = t.seat
        JOIN render_catalog.shows s ON s.id = t.show_id
@@ -58,6 +66,7 @@ export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | nu
     room: { name: t.room, roomType: t.room_type },
     seat: t.seat,
     ticketType: t.ticket_type,
+    extras: t.extras ? { seat: t.extras_seat, items: t.extras } : null,
   };
 }
 
@@ -83,9 +92,17 @@ const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-
 .ticket-actions>*{min-height:44px;box-sizing:border-box}
 @media print{header,.no-print{display:none!important}body{background:#fff}main{max-width:none;padding:0}.ticket{box-shadow:none;border:2px solid #000;break-inside:avoid}.ticket .qr{width:6cm}.ticket .code{border-color:#000}}`;
 
+/** What the order's extras come with: on their ticket, the list to claim at the counter; on the others, which ticket has them. */
+function extrasVoucher(i: Translator, t: Ticket): Html | string {
+  if (!t.extras) return '';
+  if (t.extras.seat !== t.seat) return html`<p class="muted">${i.t('ticket.extrasElsewhere', { seat: t.extras.seat })}</p>`;
+  return html`<div class="card extras-voucher"><h2>${i.t('ticket.extras')}</h2><ul>${t.extras.items.map((e) => html`<li>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</li>`)}</ul><p class="muted">${i.t('ticket.extrasAtCounter')}</p></div>`;
+}
+
 /**
  * The ticket as the buyer shows it at the door: the show as every page names it, where exactly
- * (room, address), the seat and its type, the QR code and the code; printable (the print leaves
+ * (room, address), the seat and its type, the QR code and the code, the order's extras on its first
+ * ticket; printable (the print leaves
  * out the site's header and the buttons), and the way back to its order.
  */
 export function ticketPage(i: Translator, t: Ticket): string {
@@ -104,6 +121,7 @@ ${qrSvg(t.code, i.t('ticket.qr', { code: t.code }))}
 <p class="code" aria-label="${i.t('ticket.code')}">${t.code}</p>
 <p class="muted">${i.t('ticket.atTheDoor')}</p>
 </div>
+${extrasVoucher(i, t)}
 <p class="ticket-actions no-print"><button type="button" id="print" class="primary">${i.t('ticket.print')}</button><a class="button secondary no-print" href="/checkout/orders/${t.orderId}">${i.t('ticket.order')}</a></p>
 <style>${new Html(TICKET_STYLE)}</style>
 <script>document.getElementById('print').onclick = function () { window.print(); };</script>`,

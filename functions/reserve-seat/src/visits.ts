@@ -51,6 +51,16 @@ export function placeGivenUp(showId: string): VisitRefused {
   return new VisitRefused(410, `you gave up your place in the waiting room (you left the line, or your turn lapsed); to buy, join again: /waiting-room/${showId}`, showId);
 }
 
+/**
+ * The refusal for a visitor the waiting room no longer counts as admitted: their visit's own end
+ * when it is over (a buyer whose order was confirmed is told that, not that they gave their place
+ * up), else placeGivenUp.
+ */
+export async function placeGone(db: Pick<pg.Pool, 'query'>, showId: string, visitor: number, sessionHash: string): Promise<VisitRefused> {
+  const { rows } = await db.query('SELECT *, ends_at <= now() AS time_up FROM visits WHERE show_id = $1 AND visitor = $2', [showId, visitor]);
+  return (rows[0] && refusalOf(showId, visitOf(rows[0]), sessionHash, rows[0].time_up === true)) || placeGivenUp(showId);
+}
+
 /** The refusal for using `visit` (null: never entered) with a token of session `sessionHash`; null if it may be used. */
 function refusalOf(showId: string, visit: Visit | null, sessionHash: string, timeUp: boolean): VisitRefused | null {
   if (!visit) return new VisitRefused(403, `you have not entered seat selection: enter through /checkout/${showId} with the access token from the waiting room`, showId);

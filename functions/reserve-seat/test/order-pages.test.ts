@@ -275,7 +275,7 @@ browserTest('the order page in a browser, while the API is out of reach', () => 
 const ticket: Ticket = {
   code: 'K7M2P9QX4R', orderId: order.orderId, showId: 'estrela-1', movie: 'Estrela Cadente',
   startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
-  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half',
+  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half', extras: null,
 };
 
 describe('the ticket page', () => {

@@ -344,8 +344,8 @@ describe('paying', () => {
   const signer = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS));
   let n = 0;
 
-  /** An admitted buyer in a fresh replica, holding two seats. */
-  async function buyer(holdSeconds?: number) {
+  /** An admitted buyer in a fresh replica, holding two seats (and `extras`). */
+  async function buyer(holdSeconds?: number, extras: { extraId: string; quantity: number }[] = []) {
     const showId = await addTestShow(db.url, { seats: 6 });
     const r = await replica();
     if (holdSeconds) protectedZone(r.fn.ctx).orders.holdSeconds = holdSeconds;
@@ -355,7 +355,7 @@ describe('paying', () => {
     const access = signer.sign({ typ: 'access', show: showId, vid: 9, place: 9, ses: sessionHash(session), iat: now, exp: now + 60 });
     const zone = await (await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } })).json();
     const headers = { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
-    const order = await (await fetch(`${url}${zone.orders}`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'full' }] }) })).json();
+    const order = await (await fetch(`${url}${zone.orders}`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'full' }], extras }) })).json();
     const pay = (token = 'tok_visa') => fetch(`${url}/checkout/api/orders/${order.orderId}/payment`, { method: 'POST', headers, body: JSON.stringify({ paymentToken: token }) });
     const view = async () => (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers })).json();
     let id = 0;
@@ -365,6 +365,23 @@ describe('paying', () => {
     };
     return { showId, order, pay, view, event, r, url };
   }
+
+  it('gives the order’s extras with its first ticket (one code at the counter), and says so on the others', async () => {
+    const { order, pay, view, event, url } = await buyer(undefined, [{ extraId: 'paulista-combo', quantity: 1 }, { extraId: 'paulista-popcorn', quantity: 2 }]);
+    expect((await pay()).status).toBe(202);
+    expect((await event('premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: order.totalCents, currency: 'BRL' })).status).toBe(204);
+    const [first, second] = (await view()).tickets as { seat: string; code: string; url: string }[];
+    const data = async (code: string) => (await fetch(`${url}/checkout/api/tickets/${code}`)).json();
+    const extras = [{ name: 'Combo pipoca + 2 refrigerantes', quantity: 1 }, { name: 'Pipoca grande', quantity: 2 }];
+    expect((await data(first.code)).extras).toEqual({ seat: 'A1', items: expect.arrayContaining(extras) });
+    expect((await data(second.code)).extras).toEqual({ seat: 'A1', items: expect.arrayContaining(extras) });
+    const withThem = await (await fetch(`${url}${first.url}`)).text();
+    expect(withThem).toContain('1 × Combo pipoca + 2 refrigerantes');
+    expect(withThem).toContain('Retire no balcão mostrando este ingresso');
+    const without = await (await fetch(`${url}${second.url}`)).text();
+    expect(without).not.toContain('1 × Combo pipoca');
+    expect(without).toContain('Os adicionais deste pedido saem com o ingresso do assento A1');
+  });
 
   it('asks process-payment to charge, books the seats on approval and issues a ticket per seat, once', async () => {
     const { showId, order, pay, view, event, url } = await buyer();

@@ -8,6 +8,7 @@ import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorizat
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { admitBatch } from '../../admit-batch/src';
 import { issueToken } from '../../issue-token/src';
 import { processPayment } from '../../process-payment/src';
 import { protectedZone } from '../src/routes';
@@ -223,6 +224,27 @@ describe('a visit is one visit', () => {
     expect(await sql('SELECT end_reason FROM reserve_seat.visits WHERE show_id = $1 AND visitor = $2', [showId, v.vid])).toEqual([{ end_reason: 'given_up' }]);
   });
 
+  it('ends the visit when its hold runs out: the zone pass (or a fresh access token) neither sees the seat map nor orders again', async () => {
+    const showId = await addTestShow(db.url, { seats: 40 });
+    const { url } = await reserveSeatAt();
+    const v = visitorOf(url, showId);
+    await v.enter();
+    const { body: order } = await v.hold('A1', 'A2');
+    await sql("UPDATE reserve_seat.orders SET hold_expires_at = now() - interval '1 second' WHERE id = $1", [order.orderId]);
+    expect((await deliver(url, PING_EVENT_TYPE, { schedule: 'hold-expiry' }, '/premiere/pingsource')).status).toBe(204);
+    expect((await (await v.order(order.orderId)).json()).state).toBe('expired');
+
+    const before = await recordOf(showId);
+    const again = await v.hold('A3');
+    expect(again.status).toBe(410);
+    expect(again.body.message).toMatch(/visit is over \(your hold ran out\)/);
+    expect((await v.seatMap()).status).toBe(410);
+    expect((await v.enter('pass')).status).toBe(410);
+    expect((await v.enter('access')).status).toBe(410);
+    expect(await recordOf(showId)).toEqual(before);
+    expect(await sql('SELECT end_reason FROM reserve_seat.visits WHERE show_id = $1 AND visitor = $2', [showId, v.vid])).toEqual([{ end_reason: 'hold_expired' }]);
+  });
+
   it('does not end the visit when the legacy system refuses the hold', async () => {
     const showId = await addTestShow(db.url, { seats: 40 });
     const { url } = await reserveSeatAt();
@@ -374,6 +396,39 @@ describe('a place given up in the waiting room is given up in the zone too', () 
     });
     expect(hold.status).toBe(410);
     expect(await sql('SELECT * FROM reserve_seat.orders WHERE show_id = $1', [showId])).toEqual([]);
+  });
+  it('tells a buyer whose visit ended with their order that the visit is over, not that they gave their place up', async () => {
+    const showId = await addTestShow(db.url, { seats: 24 });
+    const { url: zoneUrl } = await reserveSeatAt();
+    const env = testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS, ADMIN_TOKEN, ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', STATUS_SNAPSHOT_MS: '0' });
+    const tokens = createFunction(issueToken, env, captureLogs().stream);
+    const bouncer = createFunction(admitBatch, env, captureLogs().stream);
+    running.push(tokens, bouncer);
+    await Promise.all([tokens.start(), bouncer.start()]);
+    const waitingRoom = `http://127.0.0.1:${tokens.server.info.port}/waiting-room/api/shows/${showId}`;
+    const session = `bought-session-${process.pid}-0001`;
+    const joined = await (await fetch(`${waitingRoom}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+    const entered = await (await fetch(`${zoneUrl}/checkout/${showId}?access=${joined.status.accessToken}`, { headers: { 'x-session-id': session } })).json();
+    const headers = { authorization: `Bearer ${entered.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+    const hold = (seat: string) => fetch(`${zoneUrl}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat, ticketType: 'full' }] }) });
+    const order = await (await hold('A1')).json();
+    expect((await fetch(`${zoneUrl}/checkout/api/orders/${order.orderId}/payment`, { method: 'POST', headers, body: JSON.stringify({ paymentToken: 'tok_visa' }) })).status).toBe(202);
+    await deliver(zoneUrl, 'premiere.payment.approved', { orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: 5_000, currency: 'BRL' });
+    // The bouncer hears of the order, as the broker delivers it: the waiting room is done with the visitor.
+    const [confirmed] = await sql("SELECT id, type, data FROM reserve_seat.outbox WHERE type = 'premiere.order.confirmed' AND data->>'orderId' = $1", [order.orderId]);
+    const m = HTTP.binary(new CloudEvent({ id: String(confirmed.id), type: confirmed.type, source: '/premiere/reserve-seat', data: confirmed.data }));
+    const told = await fetch(`http://127.0.0.1:${bouncer.server.info.port}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+    expect(told.status).toBe(204);
+    expect((await (await fetch(`${waitingRoom}/status`, { headers: { authorization: `Bearer ${joined.token}`, 'x-session-id': session } })).json()).state).toBe('finished');
+
+    const before = await recordOf(showId);
+    const again = await hold('A2');
+    expect(again.status).toBe(410);
+    expect((await again.json()).message).toMatch(/visit is over \(your order is confirmed\)/);
+    const back = await fetch(`${zoneUrl}/checkout/${showId}?access=${entered.zoneToken}`, { headers: { 'x-session-id': session } });
+    expect(back.status).toBe(410);
+    expect((await back.json()).message).toMatch(/visit is over \(your order is confirmed\)/);
+    expect(await recordOf(showId)).toEqual(before);
   });
 });
 

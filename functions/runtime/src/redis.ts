@@ -59,7 +59,34 @@ export function createRedis(options: RedisConnection): Redis {
       : {}),
   });
   redis.on('error', () => undefined); // reported by /readyz; ioredis keeps reconnecting
+  keepConnecting(redis);
   return redis;
+}
+
+/**
+ * ioredis stops for good ('end': every command refused, no more attempts) when a connection attempt
+ * is cut short, as when the sentinels announce a new primary (its failover detector) while the
+ * attempt waits on a sentinel's answer: a function would stay unready until restarted. Only our
+ * own quit() or disconnect() may end a client; any other end is followed by a new attempt.
+ */
+function keepConnecting(redis: Redis): void {
+  let closing = false;
+  const { quit, disconnect } = redis;
+  redis.quit = function (this: Redis, ...args: unknown[]) {
+    closing = true;
+    return (quit as (...a: unknown[]) => ReturnType<Redis['quit']>).apply(this, args);
+  } as Redis['quit'];
+  // disconnect(true) is ioredis's own reconnect (reconnectOnError): not an end.
+  redis.disconnect = function (this: Redis, reconnect = false) {
+    if (!reconnect) closing = true;
+    return disconnect.call(this, reconnect);
+  };
+  redis.on('end', () => {
+    if (closing) return;
+    setTimeout(() => {
+      if (!closing && redis.status === 'end') redis.connect().catch(() => undefined); // a failed one ends again, and is tried again
+    }, 500).unref();
+  });
 }
 
 /**

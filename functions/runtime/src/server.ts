@@ -81,6 +81,8 @@ export interface RunningFunction<S extends EnvSpec = EnvSpec> {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/** Every answer may be framed by our own pages only (CSP for today's browsers, X-Frame-Options for older ones). */
+const FRAMING = { 'content-security-policy': "frame-ancestors 'self'", 'x-frame-options': 'SAMEORIGIN' };
 /** A drain is over once no request has come for this long (at most SHUTDOWN_DRAIN_MS). */
 const DRAIN_QUIET_MS = 500;
 
@@ -254,6 +256,18 @@ export function createFunction<S extends EnvSpec>(
     const title = i.t('catalog.notFound');
     const body = html`<h1>${title}</h1><div class="card"><p>${i.t('layout.notFound')}</p><p><a href="/">${i.t('catalog.seeWhatsOn')}</a></p></div>`;
     return h.response(page(title, body, undefined, { i18n: i, path: '/' })).type('text/html; charset=utf-8').code(404).header('cache-control', 'no-store');
+  });
+  // No other site may frame a page of ours: a hidden frame of the waiting room would join the line
+  // for each of that site's visitors (its script joins on load, and inside the frame its requests
+  // are our own site's, past the cross-site check), and a framed order page's buttons could be
+  // clicked by a trick. A route may say stricter (the operators' page: 'none').
+  server.ext('onPreResponse', (request, h) => {
+    const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; headers?: Record<string, unknown>; header?: (k: string, v: string) => unknown } | null;
+    const headers = res?.isBoom ? res.output!.headers : res?.headers;
+    if (!headers || headers['content-security-policy'] !== undefined) return h.continue;
+    if (res?.isBoom) Object.assign(headers, FRAMING);
+    else for (const [k, v] of Object.entries(FRAMING)) res?.header?.(k, v);
+    return h.continue;
   });
   // Draining: no connection is kept alive past an answer, so none is open (and idle) to be
   // closed under a request the client is just sending when the listener closes.

@@ -108,6 +108,7 @@ describe('events from anyone but the broker are refused, and change nothing', ()
       ['id', admitted(long), {}],
       ['source', admitted(randomUUID(), { source: `/premiere/${long}` }), {}],
       ['subject', admitted(randomUUID(), { subject: long }), {}],
+      ['type', admitted(randomUUID(), { type: `premiere.${long}` }), {}],
       ['team', admitted(randomUUID()), { 'ce-team': long }],
     ];
     for (const [attribute, event, headers] of cases) {
@@ -115,6 +116,11 @@ describe('events from anyone but the broker are refused, and change nothing', ()
       expect({ attribute, status: res.status }).toEqual({ attribute, status: 400 });
       expect((await res.json()).error).toContain(`"${attribute}"`);
     }
+    // Structured mode: the attributes are in the body.
+    const structured = HTTP.structured(admitted(long));
+    const res = await fetch(url, { method: 'POST', headers: { ...(structured.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: structured.body as string });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toContain('"id"');
     expect(seen).toEqual([]);
   });
 
@@ -124,6 +130,7 @@ describe('events from anyone but the broker are refused, and change nothing', ()
       expect({ time, status: res.status }).toEqual({ time, status: 400 });
       expect((await res.json()).error).toMatch(/RFC 3339/);
     }
+    expect(seen).toEqual([]);
     expect((await deliver(url, admitted(), eventAuthorization('admit-batch'), { 'ce-time': '2026-12-02T12:00:00.5-03:00' })).status).toBe(204);
   });
 });

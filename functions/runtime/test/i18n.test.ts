@@ -40,6 +40,16 @@ describe('the message catalogs', () => {
     }
   });
 
+  it('speaks to the visitor in Portuguese without assuming their gender', () => {
+    // Words that agree with the visitor's gender ("o próximo", "admitido", "bem-vindo"): the
+    // Portuguese is written around them ("sua vez é a próxima", "passou pela sala de espera").
+    const gendered = /\b(o próxim[oa] da fila|admitid[oa]s?|bem-vind[oa]s?|convidad[oa]s?|pront[oa] para)\b/i;
+    const found = Object.entries(CATALOGS['pt-BR']).flatMap(([key, message]) =>
+      (typeof message === 'string' ? [message] : Object.values(message)).filter((m) => m && gendered.test(m)).map((m) => `${key}: ${m}`),
+    );
+    expect(found).toEqual([]);
+  });
+
   it('has every key the code uses, and uses every key it has', () => {
     const used = new Set<string>();
     for (const file of CODE) {
@@ -62,6 +72,9 @@ describe('the visitor’s language', () => {
     expect(negotiate(undefined, 'pt-PT, en;q=0.8')).toBe('pt-BR');
     expect(negotiate(undefined, 'de-DE, en;q=0.5, pt;q=0.7')).toBe('pt-BR');
     expect(negotiate(undefined, 'en;q=0, pt;q=0.1')).toBe('pt-BR');
+    // Not a qvalue (RFC 9110 caps q at 1): ignored, so the first tag keeps its lead (the edge keys on it).
+    expect(negotiate(undefined, 'pt, en;q=1.5')).toBe('pt-BR');
+    expect(negotiate(undefined, 'de, en;q=2')).toBe('en');
     expect(negotiate(undefined, 'EN-gb')).toBe('en');
     expect(negotiate(undefined, 'fr, de')).toBe('pt-BR');
     expect(negotiate(undefined, '*')).toBe('pt-BR');

@@ -152,6 +152,81 @@ failoverTest('Redis failover', () => {
     expect(await admin.mget('premiere:before', 'premiere:after')).toEqual(['kept', 'written']);
   }, 90_000);
 
+  it('through Sentinel: the sentinels announce the new primary while the client is asking one of them for it, and it still reconnects', async () => {
+    // ioredis's failover detector (subscribed to +switch-master since the first connection) cuts a
+    // connection attempt short when the announcement comes while the attempt waits on a sentinel's
+    // answer; the attempt then fails as "Connection is closed" and the client stops for good
+    // ('end'), every command refused until the process restarts. Made certain here: the sentinel
+    // asked first is stopped (SIGSTOP) while the other two fail the primary over, then let go.
+    const primary = await start(server());
+    const replica = await start(server(primary.port));
+    const admin = direct(replica.port);
+    await eventually(async () => /master_link_status:up/.test(await admin.info('replication')));
+    const sentinels = [];
+    for (let i = 0; i < 3; i++) {
+      sentinels.push(
+        await start((dir, port) => {
+          const conf = path.join(dir, 'sentinel.conf');
+          writeFileSync(
+            conf,
+            [
+              `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `requirepass ${PASSWORD}`,
+              `sentinel monitor ${MASTER} 127.0.0.1 ${primary.port} 2`,
+              `sentinel auth-pass ${MASTER} ${PASSWORD}`,
+              `sentinel down-after-milliseconds ${MASTER} 1000`,
+              `sentinel failover-timeout ${MASTER} 3000`,
+              '',
+            ].join('\n'),
+          );
+          return [conf, '--sentinel'];
+        }),
+      );
+    }
+    const [asked, ...others] = sentinels;
+    // Every sentinel knows the other two (from the primary's hello channel), and the replica.
+    await eventually(async () => {
+      for (const s of sentinels) {
+        const [master] = (await direct(s.port).call('SENTINEL', 'MASTERS')) as string[][];
+        if (master[master.indexOf('num-other-sentinels') + 1] !== '2' || master[master.indexOf('num-slaves') + 1] !== '1') return false;
+      }
+      return true;
+    }, 30_000, 200);
+
+    const redis = createRedis({
+      url: `redis://:${PASSWORD}@127.0.0.1:1`,
+      keyPrefix: 'premiere:',
+      sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+      sentinelMaster: MASTER,
+      sentinelPassword: PASSWORD,
+    });
+    clients.push(redis);
+    await eventually(() => redis.status === 'ready');
+    await redis.set('before', 'kept');
+    await direct(primary.port).wait(1, 5_000);
+
+    asked.child.kill('SIGSTOP'); // takes connections, answers nothing
+    try {
+      primary.child.kill('SIGKILL');
+      // The other two promote the replica and announce it, while the client's next attempt waits on the stopped one.
+      await eventually(async () => {
+        const addr = (await direct(others[0].port).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)) as string[];
+        return addr[1] === String(replica.port);
+      }, 30_000, 100);
+      await new Promise((r) => setTimeout(r, 500)); // the announcement heard
+    } finally {
+      asked.child.kill('SIGCONT');
+    }
+    const failures: string[] = [];
+    await eventually(
+      () => redis.set('after', 'written').then(() => true, (err: Error) => (failures.push(`${redis.status}: ${err.message}`), false)),
+      30_000,
+      100,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the client is ${redis.status}, its last error: ${failures.at(-1)}`);
+    });
+    expect(await admin.mget('premiere:before', 'premiere:after')).toEqual(['kept', 'written']);
+  }, 120_000);
+
   it('by URL: a node that became a replica refuses a write with READONLY, and the client reconnects', async () => {
     const node = await start(server());
     const other = await start(server());

@@ -171,3 +171,35 @@ describe('cross-site requests: what counts as the site’s own (crossSiteRefusal
     expect(from({ 'sec-fetch-site': 'cross-site', origin: 'https://premiere.example', host: 'premiere.example' })).toBe(false);
   });
 });
+
+describe('framing: no other site may frame what a function answers', () => {
+  let db: TestDatabase;
+  const redis = createTestRedisPrefix();
+  let fn: RunningFunction;
+  let url: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: JSON.stringify({ [KEY_ID]: KEY }) }), captureLogs().stream);
+    await fn.start();
+    url = `http://127.0.0.1:${fn.server.info.port}`;
+  });
+  afterAll(async () => {
+    await fn.stop();
+    await db.drop();
+    await redis.clean();
+  });
+
+  it('says so on pages, error pages, the API and refusals alike (the browser test: issue-token/test/security-browser.test.ts)', async () => {
+    const answers = [
+      await fetch(`${url}/waiting-room/no-such-show`, { headers: { accept: 'text/html' } }), // a page (404)
+      await fetch(`${url}/waiting-room/api/shows/no-such-show/join`, { method: 'POST', headers: { 'x-session-id': SESSION } }), // JSON 404
+      await fetch(`${url}/waiting-room/api/shows/${SHOW}/status`, { headers: { authorization: 'Bearer nonsense', 'x-session-id': SESSION } }), // 401
+      await fetch(`${url}/healthz`), // 200
+    ];
+    for (const res of answers) {
+      expect([res.url, res.status, res.headers.get('content-security-policy'), res.headers.get('x-frame-options')]).toEqual([res.url, res.status, "frame-ancestors 'self'", 'SAMEORIGIN']);
+    }
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 401, 200]);
+  });
+});

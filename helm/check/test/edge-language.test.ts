@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +88,35 @@ languageTest('the chart’s edge caches a page per language', () => {
     return { body: await res.text(), cache: res.headers.get('x-cache'), vary: res.headers.get('vary') };
   };
 
+  /** A GET with headers as given, a header given as a list sent once per value. */
+  const rawGet = (pathname: string, headers: Record<string, string | string[]>) =>
+    new Promise<string>((resolve, reject) => {
+      const request = http.get(`${edge}${pathname}`, { headers }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve(body));
+      });
+      request.on('error', reject);
+    });
+
+  it('keeps one copy per language for the browsers’ many ways of asking for it', async () => {
+    const portuguese = ['pt-BR,pt;q=0.9,en-US;q=0.8,en;q=0.7', 'pt-BR', 'pt', ' pt-PT , en;q=0.5', 'PT-br,pt;q=0.9'];
+    const english = ['en-US,en;q=0.9', 'en-GB,en;q=0.9,pt;q=0.8', 'en', 'en-US,pt-BR;q=0.5'];
+    for (const [variants, locale] of [[portuguese, 'pt-BR'], [english, 'en']] as const) {
+      rendered = 0;
+      for (const acceptLanguage of variants) {
+        expect(negotiate(undefined, acceptLanguage)).toBe(locale);
+        const answer = await get(`/cinemas/paulista?variants=${locale}`, { 'accept-language': acceptLanguage });
+        expect({ acceptLanguage, body: answer.body }).toEqual({ acceptLanguage, body: `/cinemas/paulista in ${locale}` });
+      }
+      expect({ locale, rendered }).toEqual({ locale, rendered: 1 });
+    }
+    // A visitor with no Accept-Language (fetch would send `*`) reads Portuguese, from the same copy.
+    rendered = 0;
+    expect(await rawGet('/cinemas/paulista?variants=pt-BR', {})).toBe('/cinemas/paulista in pt-BR');
+    expect(rendered).toBe(0);
+  });
+
   it('answers each visitor in their language, from one copy per language shared by every session', async () => {
     const visitors: Record<string, string>[] = [
       { 'accept-language': 'pt-BR,pt;q=0.9' },
@@ -119,6 +149,19 @@ languageTest('the chart’s edge caches a page per language', () => {
       await get(pathname, attacker);
       const expected = negotiate(/premiere_lang=([^;]+)/.exec(visitor.cookie)?.[1], undefined);
       expect({ attacker, body: (await get(pathname, visitor)).body }).toEqual({ attacker, body: `${pathname.split('?')[0]} in ${expected}` });
+    }
+
+    // The language a copy is keyed under is the language it was rendered in, whatever the
+    // visitor sends: a q above 1 (not a qvalue), or the header twice (NGINX before 1.23 reads the
+    // first, the functions would read both).
+    const tricks: [string, Record<string, string | string[]>, Record<string, string>][] = [
+      ['/movies/last-starfall?trick=q', { 'accept-language': 'pt, en;q=1.5' }, { 'accept-language': 'pt' }],
+      ['/movies/last-starfall?trick=twice', { 'accept-language': ['de', 'en'] }, { 'accept-language': 'de' }],
+    ];
+    for (const [pathname, attacker, visitor] of tricks) {
+      await rawGet(pathname, attacker);
+      const expected = negotiate(undefined, visitor['accept-language']);
+      expect({ attacker, body: (await get(pathname, visitor)).body }).toEqual({ attacker, body: `/movies/last-starfall in ${expected}` });
     }
 
     // Two sessions choosing English by the cookie share one copy: the second is a hit.

@@ -26,7 +26,7 @@ const isLocale = (value: unknown): value is Locale => typeof value === 'string' 
 /** A language tag's primary subtag, to ours: any Portuguese reads pt-BR, any English en. */
 const BY_LANGUAGE: Record<string, Locale> = { pt: 'pt-BR', en: 'en' };
 
-/** The language for a cookie value and an Accept-Language header (RFC 9110: by q, then order; q=0 excluded). */
+/** The language for a cookie value and an Accept-Language header (RFC 9110: by q, then order; q=0 excluded; a q that is no qvalue, such as 1.5, is ignored). */
 export function negotiate(cookie: unknown, acceptLanguage: string | undefined): Locale {
   if (isLocale(cookie)) return cookie;
   if (!acceptLanguage) return DEFAULT_LOCALE;
@@ -34,7 +34,7 @@ export function negotiate(cookie: unknown, acceptLanguage: string | undefined): 
   let bestQ = 0;
   for (const part of acceptLanguage.split(',', 32)) {
     const [tag, ...params] = part.trim().split(';');
-    const q = params.map((p) => /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    const q = params.map((p) => /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
     const weight = q === undefined ? 1 : Number(q);
     const locale = BY_LANGUAGE[tag.trim().toLowerCase().split('-')[0]];
     if (locale && weight > bestQ) {
