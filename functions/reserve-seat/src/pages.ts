@@ -517,7 +517,8 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       request('DELETE', '/checkout/api/orders/' + id)
         .then(function (res) { if (!res.ok) fail(refusalText(res.body)); return load(); })
         .then(function () { if (state === 'cancelled') $('again').focus(); })
-        .catch(function () { fail(t('order.error.network'), 'request'); })
+        // Not sent again by itself: the buyer decides again once back online (the hold runs out anyway).
+        .catch(function () { fail(t('order.error.giveUpNetwork'), 'request'); })
         .then(function () { $('giveup').disabled = false; });
     });
   }

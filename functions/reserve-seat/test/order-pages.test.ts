@@ -272,6 +272,46 @@ browserTest('the order page in a browser, while the API is out of reach', () => 
   }, 120_000);
 });
 
+browserTest('the order page in a browser, giving up without a connection', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('says the seats are still held and to try again: nothing gives up for the buyer later', async () => {
+    const ORIGIN = 'http://premiere.test';
+    const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+    let deletes = 0;
+    await page.route(`${ORIGIN}/**`, (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
+        if (route.request().method() === 'DELETE') return deletes++, route.abort('internetdisconnected');
+        return route.fulfill({ json: pending });
+      }
+      if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending) });
+      return route.fulfill({ status: 404, body: '' });
+    });
+    try {
+      await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+      await page.click('#giveup');
+      await page.click('dialog button[value="giveup"]');
+      await eventually(async () => ((await page.textContent('#error')) ?? '') !== '', 10_000, 100);
+      const said = (await page.textContent('#error')) ?? '';
+      expect(said).toMatch(/continuam reservados/);
+      expect(said).not.toMatch(/tentamos|sozinh/);
+      expect(await page.isEnabled('#giveup')).toBe(true);
+      await page.waitForTimeout(3_000);
+      expect(deletes).toBe(1);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
+
 const ticket: Ticket = {
   code: 'K7M2P9QX4R', orderId: order.orderId, showId: 'estrela-1', movie: 'Estrela Cadente',
   startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
