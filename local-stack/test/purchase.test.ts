@@ -115,10 +115,12 @@ browserTest('the same purchase in a real browser', () => {
       details: 'Cine Paulista, São Paulo · VIP', giveUp: 'Desistir dos assentos', keep: 'Continuar com o pedido', noConnection: /sem conexão/, awaiting: /Aguardando a confirmação/,
     },
     en: {
-      confirmed: 'Confirmed', heldUntil: /^Seats held until (\d\d:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/,
+      confirmed: 'Confirmed', heldUntil: /^Seats held until (\d{1,2}:\d\d\s[AP]M)$/, switchTo: 'pt-BR', insufficient: /not enough funds/, notYours: /not found in this browser/,
       details: 'Cine Paulista, São Paulo · VIP', giveUp: 'Give up the seats', keep: 'Keep the order', noConnection: /no connection/, awaiting: /Waiting for the payment/,
     },
   } as const;
+  // The hour as each language writes it: "09:00" in Portuguese, "9:00 PM" (no leading zero) in English.
+  const HOUR = { 'pt-BR': '2-digit', en: 'numeric' } as const;
   // A phone (touch, 390 px wide) and a desktop.
   const DEVICES = {
     phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
@@ -169,14 +171,14 @@ browserTest('the same purchase in a real browser', () => {
       // The show, as every page names it, with its start on the cinema's clock.
       const order = await page.evaluate(() => fetch(`/checkout/api/orders/${location.pathname.split('/').pop()}`).then((r) => r.json()));
       expect(await page.textContent('.show-title')).toBe('The Last Starfall');
-      const starts = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(order.show.startsAt);
+      const starts = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: HOUR[locale], minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(order.show.startsAt);
       expect(await page.textContent('.show-details')).toBe(`${words.details} · ${starts}`);
       // The order summed up: a line per seat with its type and price, and the total.
       expect(await page.locator('table.summary tbody tr').count()).toBe(2);
       expect(await page.textContent('#total')).toBe(new Intl.NumberFormat(locale, { style: 'currency', currency: 'BRL' }).format(order.totalCents / 100));
       // The hold's end on the cinema's clock.
       const held = words.heldUntil.exec((await page.textContent('#deadline')) ?? '');
-      expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
+      expect(held?.[1]).toBe(new Intl.DateTimeFormat(locale, { hour: HOUR[locale], minute: '2-digit', timeZone: 'America/Sao_Paulo' }).format(new Date(order.holdExpiresAt)));
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('4-checkout');
       // Opened in another browser (no session): said so in the visitor's language, nothing to pay.
@@ -363,9 +365,10 @@ browserTest('a hold that runs out while its page is open', () => {
 
 // The seat map (issue 16): the premiere is in the demo's VIP room (4 rows of 6, an aisle after the
 // third), at the VIP prices (demo-catalog.ts: R$ 70,00 full, R$ 35,00 half).
+// The room has accessible places of the three kinds, so its legend names them (the wheelchair's swatch is its sign).
 const SEAT_MAP = {
-  'pt-BR': { screen: 'TELA', legend: ['Livre', 'Sua escolha', 'Reservado (pode ser liberado)', 'Vendido'], full: 'Inteira', half: 'Meia-entrada', lost: /acabou de ser reservado por outra pessoa/, limit: /o máximo desta visita/ },
-  en: { screen: 'SCREEN', legend: ['Free', 'Your choice', 'Held (may be released)', 'Sold'], full: 'Full price', half: 'Half price', lost: /was just held by someone else/, limit: /the most this visit allows/ },
+  'pt-BR': { screen: 'TELA', legend: ['Livre', 'Sua escolha', 'Reservado (pode ser liberado)', 'Vendido', '♿Espaço para cadeirante', 'Acompanhante de cadeirante', 'Mobilidade reduzida'], full: 'Inteira', half: 'Meia-entrada', lost: /acabou de ser reservado por outra pessoa/, limit: /o máximo desta visita/ },
+  en: { screen: 'SCREEN', legend: ['Free', 'Your choice', 'Held (may be released)', 'Sold', '♿Wheelchair space', 'Wheelchair user’s companion', 'Reduced mobility'], full: 'Full price', half: 'Half price', lost: /was just held by someone else/, limit: /the most this visit allows/ },
 } as const;
 const PRICES = { full: 7000, half: 3500 };
 const brl = (locale: keyof typeof SEAT_MAP, cents: number) => new Intl.NumberFormat(locale, { style: 'currency', currency: 'BRL' }).format(cents / 100);
@@ -551,14 +554,21 @@ browserTest('the purchase by keyboard alone', () => {
       await page.keyboard.press('Enter');
       await page.waitForURL(`**/checkout/${PREMIERE}?access=*`, { timeout: 30_000 });
       await page.waitForSelector('.seat.free');
-      // Two seats: each pressed keeps the focus on itself, says it is chosen, and the next is a Tab away.
+      // Two seats: the map is one Tab stop, the arrow keys go from seat to seat; each pressed keeps
+      // the focus on itself and says it is chosen.
+      await tabTo('.seat.free:not(.chosen)');
       for (let n = 0; n < 2; n++) {
-        await tabTo('.seat.free:not(.chosen)');
+        // (the next free seat along the row, or in the row behind when the row ends there)
+        if (n > 0) for (const key of ['ArrowRight', 'ArrowDown', 'ArrowLeft']) if ((await page.keyboard.press(key), await focused('.seat.free:not(.chosen)'))) break;
+        expect(await focused('.seat.free:not(.chosen)')).toBe(true);
         expect(await focusShows()).toBe(true);
         await page.keyboard.press(n === 0 ? 'Space' : 'Enter');
         expect(await focused('.seat.chosen')).toBe(true);
         expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'))).toBe('true');
       }
+      // One Tab and the map is behind: no seat on the way to Hold.
+      await page.keyboard.press('Tab');
+      expect(await focused('.seat')).toBe(false);
       await tabTo('#hold');
       await page.keyboard.press('Enter');
       await page.waitForURL('**/checkout/orders/*');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { DATE_STYLES, i18n, type Locale } from '@premiere/runtime';
+import { i18n, type Locale } from '@premiere/runtime';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 import { eventually } from '@premiere/runtime/testing';
 import { NO_JOIN_LIMITS } from '../../packages/waiting-room/test/fixtures';
@@ -70,11 +70,14 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 }, 30_000);
 
+/** A show's day and time as each language writes it: "09:00" in Portuguese, "9:00 PM" (no leading zero) in English. */
+const dateTime = (locale: Locale): Intl.DateTimeFormatOptions => ({ weekday: 'short', day: 'numeric', month: 'short', hour: locale === 'en' ? 'numeric' : '2-digit', minute: '2-digit' });
+
 /** What an alternative must say, in the visitor's language: its cinema, city, room and time on the cinema's clock. */
 function expectDescribes(text: string, a: Alternative, locale: Locale) {
   const i = i18n(locale);
-  const onCinemaClock = new Intl.DateTimeFormat(locale, { ...DATE_STYLES.dateTime, timeZone: a.timeZone }).format(new Date(a.startsAt));
-  const onBrowserClock = new Intl.DateTimeFormat(locale, { ...DATE_STYLES.dateTime, timeZone: 'Asia/Tokyo' }).format(new Date(a.startsAt));
+  const onCinemaClock = new Intl.DateTimeFormat(locale, { ...dateTime(locale), timeZone: a.timeZone }).format(new Date(a.startsAt));
+  const onBrowserClock = new Intl.DateTimeFormat(locale, { ...dateTime(locale), timeZone: 'Asia/Tokyo' }).format(new Date(a.startsAt));
   expect(text).toContain(a.cinemaName);
   expect(text).toContain(a.city);
   expect(text).toContain(i.t(`room.${a.roomType}` as 'room.regular'));

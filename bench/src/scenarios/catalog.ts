@@ -5,6 +5,7 @@ import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@prem
 import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
 import { renderCatalog } from '@premiere/render-catalog';
 import type { CatalogEnv } from '@premiere/render-catalog/dist/env';
+import type { PageCache } from '@premiere/render-catalog/dist/page-cache';
 import { renderHome } from '@premiere/render-catalog/dist/pages';
 import type { Scenario } from '../scenario';
 
@@ -23,10 +24,10 @@ export const catalog: Scenario = {
     await loadDemoCatalog(db.url);
     await addChain(db.url);
     const redis = createTestRedisPrefix();
-    const def: FunctionDefinition<CatalogEnv> = {
+    const def: FunctionDefinition<CatalogEnv, PageCache> = {
       ...renderCatalog,
-      routes: (ctx) => [
-        ...renderCatalog.routes!(ctx),
+      routes: (ctx, cache) => [
+        ...renderCatalog.routes!(ctx, cache),
         { method: 'GET', path: '/bench/uncached', handler: async (_r, h) => h.response((await renderHome(ctx.db, 'html', { i18n: i18n('pt-BR'), path: '/' })).body).type('text/html; charset=utf-8') },
       ],
     };

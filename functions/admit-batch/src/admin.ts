@@ -7,7 +7,7 @@ import { ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, roomKeys,
 import { legacyUsage, showDetails, type ShowDetails } from './admin-figures';
 import { adminPage } from './admin-page';
 import type { AdmitBatchEnv } from './env';
-import { bouncerOf } from './events';
+import type { Bouncer } from './bouncer';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
 
@@ -28,7 +28,7 @@ type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';
 type ShowState = RoomState & Partial<ShowDetails>;
 
 /** The operators' API and page: each show's live state; pause, resume, drain, capacity, overbooking. */
-export function adminRoutes(ctx: Ctx): ServerRoute[] {
+export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
   // The back of the line's wait as issue-token tells it (the same assumption before a visit is measured).
   const assumedVisitMs = ctx.config.ESTIMATE_VISIT_SECONDS * 1000;
@@ -69,7 +69,7 @@ export function adminRoutes(ctx: Ctx): ServerRoute[] {
     await ctx.transaction(async (tx) => {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
       if (availability) await tx.emit(showAvailabilityChanged.event({ showId, availability }));
-      await bouncerOf(ctx).admit(showId, tx, log);
+      await bouncer.admit(showId, tx, log);
     });
     log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');
     const state = withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!);

@@ -1,24 +1,19 @@
 import { admissionExpired, holdExpired, holdReleased, orderConfirmed, visitorActive, visitorsWaiting } from '@premiere/contracts';
 import { eventHandlers, on, type EventHandlerBody, type FunctionContext, type ScheduleHandler } from '@premiere/runtime';
 import { ROOM_KEPT_AFTER_START_MS, ROOMS_KEY, roomKeys, showsWithTokens } from '@premiere/waiting-room';
-import { createBouncer, type Bouncer } from './bouncer';
+import type { Bouncer } from './bouncer';
 import type { AdmitBatchEnv } from './env';
 
 type Ctx = FunctionContext<AdmitBatchEnv>;
-
-const bouncers = new WeakMap<Ctx, Bouncer>();
-export function bouncerOf(ctx: Ctx): Bouncer {
-  let b = bouncers.get(ctx);
-  if (!b) bouncers.set(ctx, (b = createBouncer(ctx)));
-  return b;
-}
+/** Handlers and schedules are given the function's bouncer (its setup makes it). */
+type Handler<D> = EventHandlerBody<Ctx, D, Bouncer>;
 
 const eventTime = (event: { time?: string }) => (event.time ? Date.parse(event.time) : undefined);
 
 /** Someone may be waiting while the zone has room: fill it. */
-const fill: EventHandlerBody<Ctx, { showId: string }> = {
-  handle: async ({ data, ctx, tx, log }) => {
-    await bouncerOf(ctx).admit(data.showId, tx, log);
+const fill: Handler<{ showId: string }> = {
+  handle: async ({ data, deps: bouncer, tx, log }) => {
+    await bouncer.admit(data.showId, tx, log);
   },
 };
 
@@ -27,22 +22,21 @@ const fill: EventHandlerBody<Ctx, { showId: string }> = {
  * confirmed made their token seats; a hold given up or run out ended the visit without an order,
  * and the token goes back to the show's quota (a sold-out show may go back on sale).
  */
-const finished: EventHandlerBody<Ctx, { showId: string; visitor: number }> = {
-  handle: async ({ event, data, ctx, tx, log }) => {
-    const bouncer = bouncerOf(ctx);
+const finished: Handler<{ showId: string; visitor: number }> = {
+  handle: async ({ event, data, deps: bouncer, tx, log }) => {
     const ended = await bouncer.finish(data.showId, data.visitor, event.type === orderConfirmed.type ? 'seats' : 'none', tx, log);
     await bouncer.admit(data.showId, tx, log, ended.freed ? eventTime(event) : undefined);
   },
 };
 
 /** A visitor in the zone is active until `until`: keep their slot that long. */
-const active: EventHandlerBody<Ctx, { showId: string; visitor: number; until: string }> = {
-  handle: async ({ data, ctx }) => {
-    await bouncerOf(ctx).extend(data.showId, data.visitor, Date.parse(data.until));
+const active: Handler<{ showId: string; visitor: number; until: string }> = {
+  handle: async ({ data, deps: bouncer }) => {
+    await bouncer.extend(data.showId, data.visitor, Date.parse(data.until));
   },
 };
 
-export const admitBatchEvents = eventHandlers<Ctx>(
+export const admitBatchEvents = eventHandlers<Ctx, Bouncer>(
   on(visitorsWaiting, fill),
   on(admissionExpired, fill),
   on(orderConfirmed, finished),
@@ -57,15 +51,15 @@ export const admitBatchEvents = eventHandlers<Ctx>(
  * that issued tokens (the durable ledger), so that a room Redis forgot is rebuilt even if nobody
  * asks for it.
  */
-const sweep: ScheduleHandler<Ctx> = async ({ ctx, tx, log }) => {
+const sweep: ScheduleHandler<Ctx, Bouncer> = async ({ ctx, deps: bouncer, tx, log }) => {
   const withTokens = new Set(await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS)));
   for (const id of new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])) {
     if (!withTokens.has(id) && (await ctx.redis.exists(roomKeys(id)[0])) === 0) {
       await ctx.redis.srem(ROOMS_KEY, id); // the room outlived its show and expired
       continue;
     }
-    await bouncerOf(ctx).admit(id, tx, log); // rebuilds a room Redis forgot
+    await bouncer.admit(id, tx, log); // rebuilds a room Redis forgot
   }
 };
 
-export const admitBatchSchedules: Record<string, ScheduleHandler<Ctx>> = { 'admission-sweep': sweep };
+export const admitBatchSchedules: Record<string, ScheduleHandler<Ctx, Bouncer>> = { 'admission-sweep': sweep };

@@ -45,12 +45,12 @@ async function start() {
 
 let sessions = 0;
 const newSession = () => `i18n-session-${process.pid}-${++sessions}-abcdef`;
-const STYLES = {
-  dateTime: { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
-  day: { weekday: 'short', day: 'numeric', month: 'short' },
-  time: { hour: '2-digit', minute: '2-digit' },
-} as const;
-const format = (locale: string, style: keyof typeof STYLES, when: Date, timeZone: string) => new Intl.DateTimeFormat(locale, { ...STYLES[style], timeZone }).format(when);
+/** A moment as each language writes it: the hour with two digits in Portuguese ("09:00"), without a leading zero in English ("8:00 PM"). */
+const STYLES = (locale: string) => {
+  const hour = locale === 'en' ? 'numeric' : '2-digit';
+  return { dateTime: { weekday: 'short', day: 'numeric', month: 'short', hour, minute: '2-digit' }, day: { weekday: 'short', day: 'numeric', month: 'short' }, time: { hour, minute: '2-digit' } } as const;
+};
+const format = (locale: string, style: 'dateTime' | 'day' | 'time', when: Date, timeZone: string) => new Intl.DateTimeFormat(locale, { ...STYLES(locale)[style], timeZone }).format(when);
 
 describe('the waiting room in the visitor’s language', () => {
   it('is in Portuguese by default, English for en or the switch’s cookie, one cacheable copy per language, with the show’s time in the cinema’s zone', async () => {

@@ -7,23 +7,16 @@ import { PaymentProvider } from './provider';
 import { reconcile } from './reconcile';
 import { processRefund } from './refunds';
 
-const workers = new WeakMap<FunctionContext<ProcessPaymentEnv>, Worker>();
-
-/** What the handlers share: built once per process (the provider client owns metrics). */
-function worker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
-  let w = workers.get(ctx);
-  if (!w) {
-    const { config } = ctx;
-    w = {
-      db: ctx.db,
-      transaction: ctx.transaction,
-      provider: new PaymentProvider({ url: config.PAYMENT_PROVIDER_URL, apiKey: config.PAYMENT_PROVIDER_API_KEY, timeoutMs: config.PAYMENT_TIMEOUT_MS, registry: ctx.metrics.registry }),
-      metrics: paymentMetrics(ctx.metrics.registry),
-      giveUpSeconds: config.PAYMENT_GIVE_UP_SECONDS,
-    };
-    workers.set(ctx, w);
-  }
-  return w;
+/** What the handlers share: built once per process by setup (the provider client owns metrics). */
+function createWorker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
+  const { config } = ctx;
+  return {
+    db: ctx.db,
+    transaction: ctx.transaction,
+    provider: new PaymentProvider({ url: config.PAYMENT_PROVIDER_URL, apiKey: config.PAYMENT_PROVIDER_API_KEY, timeoutMs: config.PAYMENT_TIMEOUT_MS, registry: ctx.metrics.registry }),
+    metrics: paymentMetrics(ctx.metrics.registry),
+    giveUpSeconds: config.PAYMENT_GIVE_UP_SECONDS,
+  };
 }
 
 /**
@@ -33,9 +26,10 @@ function worker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
  * through the outbox; the provider is never waited on inside a transaction. Reconciliation (a
  * schedule) settles what a dead worker or a silent provider left unsettled.
  */
-export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
+export const processPayment: FunctionDefinition<ProcessPaymentEnv, Worker> = {
   name: 'process-payment',
   env: processPaymentEnv,
+  setup: createWorker,
   // Reconciliation must not settle a payment a worker is still retrying: it would race the worker's own outcome.
   checkConfig: (config) => {
     const busySeconds = config.PAYMENT_GIVE_UP_SECONDS + Math.ceil(config.PAYMENT_TIMEOUT_MS / 1000);
@@ -43,18 +37,18 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv> = {
       throw new ConfigError('PAYMENT_STUCK_SECONDS', `PAYMENT_STUCK_SECONDS must be longer than PAYMENT_GIVE_UP_SECONDS plus one call's timeout (${busySeconds} s now), got ${config.PAYMENT_STUCK_SECONDS}`);
     }
   },
-  events: eventHandlers(
-    on(paymentRequested, { work: ({ data, ctx, log }) => processPaymentRequest(worker(ctx), log, data) }),
+  events: eventHandlers<FunctionContext<ProcessPaymentEnv>, Worker>(
+    on(paymentRequested, { work: ({ data, deps: worker, log }) => processPaymentRequest(worker, log, data) }),
     // reserve-seat has settled the order with this approval: it need not be announced again. Any
     // outcome is taken (see acknowledgeApproval), so a newer reserve-seat's is never refused.
-    on(paymentSettled, { handle: ({ data, tx, ctx, log }) => acknowledgeApproval(tx, log, worker(ctx).metrics, data) }),
-    on(refundRequested, { work: ({ data, ctx, log }) => processRefund(worker(ctx), log, data) }),
+    on(paymentSettled, { handle: ({ data, tx, deps: worker, log }) => acknowledgeApproval(tx, log, worker.metrics, data) }),
+    on(refundRequested, { work: ({ data, deps: worker, log }) => processRefund(worker, log, data) }),
   ),
   schedules: {
     // Calls the provider: no transaction is held open meanwhile.
     reconciliation: {
-      work: async ({ ctx, log }) => {
-        const result = await reconcile(worker(ctx), log, ctx.config.PAYMENT_STUCK_SECONDS);
+      work: async ({ ctx, deps: worker, log }) => {
+        const result = await reconcile(worker, log, ctx.config.PAYMENT_STUCK_SECONDS);
         if (result.settled || result.resent || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
       },
     },

@@ -18,6 +18,8 @@ export interface CachedPage {
   at: number;
   /** The versions it was rendered at. */
   versions: string;
+  /** When it goes stale whatever its TTL (a show's sales open: it read "pre-sale"), epoch ms. */
+  changesAt?: number;
 }
 
 const VERSIONS = '{catalog}:versions';
@@ -52,7 +54,7 @@ export function createPageCache(opts: {
 
   const remember = (key: string, page: CachedPage) => {
     if (memory.size >= opts.memory.entries) memory.delete(memory.keys().next().value as string);
-    memory.set(key, { page, until: Date.now() + opts.memory.ms });
+    memory.set(key, { page, until: Math.min(Date.now() + opts.memory.ms, page.changesAt ?? Infinity) });
   };
 
   async function read(key: string, deps: string[]): Promise<{ versions: string; page: CachedPage | null }> {
@@ -71,16 +73,16 @@ export function createPageCache(opts: {
     metrics,
     /**
      * The page at `key`, depending on the versions `deps`; `render` makes it (returns status,
-     * type and body) when no fresh copy exists. Only 200s are cached.
+     * type and body, and when it changes by itself) when no fresh copy exists. Only 200s are cached.
      */
-    async get(key: string, deps: string[], render: () => Promise<{ status: number; type: string; body: string }>): Promise<CachedPage> {
+    async get(key: string, deps: string[], render: () => Promise<{ status: number; type: string; body: string; changesAt?: number }>): Promise<CachedPage> {
       const inMemory = memory.get(key);
       if (inMemory && inMemory.until > Date.now()) {
         outcome.memoryHit.inc();
         return inMemory.page;
       }
       const { versions, page } = await read(key, deps);
-      const fresh = (p: CachedPage | null) => p !== null && p.versions === versions && Date.now() - p.at < opts.ttlSeconds * 1000;
+      const fresh = (p: CachedPage | null) => p !== null && p.versions === versions && Date.now() - p.at < opts.ttlSeconds * 1000 && !(p.changesAt !== undefined && Date.now() >= p.changesAt);
       if (fresh(page)) {
         outcome.hit.inc();
         remember(key, page!);
@@ -164,24 +166,17 @@ export function createPageCache(opts: {
 
 export type PageCache = ReturnType<typeof createPageCache>;
 
-const caches = new WeakMap<object, PageCache>();
-
-/** The page cache of one running function (its routes and event handlers share it). */
-export function pageCacheOf(ctx: {
+/** The page cache of one running function, made by its setup (its routes and event handlers share it). */
+export function catalogPageCache(ctx: {
   redis: Redis;
   metrics: { registry: Registry };
   config: { CATALOG_TTL_SECONDS: number; CATALOG_STALE_SECONDS: number; CATALOG_MEMORY_ENTRIES: number; CATALOG_MEMORY_MS: number };
 }): PageCache {
-  let cache = caches.get(ctx);
-  if (!cache) {
-    cache = createPageCache({
-      redis: ctx.redis,
-      registry: ctx.metrics.registry,
-      ttlSeconds: ctx.config.CATALOG_TTL_SECONDS,
-      staleSeconds: ctx.config.CATALOG_STALE_SECONDS,
-      memory: { entries: ctx.config.CATALOG_MEMORY_ENTRIES, ms: ctx.config.CATALOG_MEMORY_MS },
-    });
-    caches.set(ctx, cache);
-  }
-  return cache;
+  return createPageCache({
+    redis: ctx.redis,
+    registry: ctx.metrics.registry,
+    ttlSeconds: ctx.config.CATALOG_TTL_SECONDS,
+    staleSeconds: ctx.config.CATALOG_STALE_SECONDS,
+    memory: { entries: ctx.config.CATALOG_MEMORY_ENTRIES, ms: ctx.config.CATALOG_MEMORY_MS },
+  });
 }

@@ -9,6 +9,8 @@ export interface Rendered {
   status: number;
   type: string;
   body: string;
+  /** When the page will read differently with no event to say so (a show's sales open: its pre-sale mark goes), epoch ms. */
+  changesAt?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -28,9 +30,22 @@ const time = (i: Translator, s: Show) => i.when(s.startsAt, s.timeZone, 'time');
 const day = (s: Show) => s.localStartsAt.slice(0, 10);
 const dayLabel = (i: Translator, s: Show) => i.when(s.startsAt, s.timeZone, 'day');
 
-/** A show's time as a button to its waiting room; `room`: its room type, said inside it (a cinema's page). */
-function showLink(i: Translator, s: ShowWithAvailability, room?: string): Html {
+/** Whether the show's sales have not opened at `now` (its waiting room is a pre-queue until then). */
+const inPresale = (s: Show, now: number) => s.salesOpenAt !== null && Date.parse(s.salesOpenAt) > now;
+/** The first moment one of `shows` opens its sales after `now`: when their page stops being right. */
+const nextSalesOpening = (shows: Show[], now: number) => {
+  const opening = shows.filter((s) => inPresale(s, now)).map((s) => Date.parse(s.salesOpenAt!));
+  return opening.length ? Math.min(...opening) : undefined;
+};
+
+/**
+ * A show's time as a button to its waiting room; `room`: its room type, said inside it (a cinema's
+ * page). Before its sales open it says so, and when they open (its waiting room takes a place in
+ * line meanwhile).
+ */
+function showLink(i: Translator, s: ShowWithAvailability, now: number, room?: string): Html {
   const roomTag = room ? html` <small>${room}</small>` : '';
+  if (inPresale(s, now)) return html`<a class="show presale" href="${s.waitingRoom}">${time(i, s)}${roomTag} <small>${i.t('catalog.presale', { when: i.when(s.salesOpenAt!, s.timeZone) })}</small></a>`;
   if (s.availability === 'sold_out') return html`<span class="show sold_out"><s>${time(i, s)}</s>${roomTag} <small>${i.t('catalog.soldOut')}</small></span>`;
   const label = s.availability === 'few_left' ? i.t('catalog.fewLeft') : '';
   return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${roomTag}${label ? html` <small>${label}</small>` : ''}</a>`;
@@ -38,7 +53,8 @@ function showLink(i: Translator, s: ShowWithAvailability, room?: string): Html {
 
 /**
  * The catalog's own looks, on top of the shared page's: links in the site's blue, movies and
- * cinemas as cards, showtimes as buttons a thumb can hit (44 px).
+ * cinemas as cards, showtimes as buttons a thumb can hit (44 px); on a touch or phone-sized screen
+ * the movies' titles and a filter's way back are 44 px targets too.
  */
 const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h3:first-child{margin-top:0}
 .movie a.title{font-size:1.1rem;font-weight:700;text-decoration:none}.movie a.title:hover{text-decoration:underline}
@@ -48,7 +64,8 @@ const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h3:first-child{marg
 .cinemas a span{font-weight:400;color:#666;font-size:.9rem}
 .room+.room{margin-top:.8rem;padding-top:.6rem;border-top:1px solid #e5e5ea}.day{margin:.5rem 0}.day .label{font-weight:600}
 .shows{margin-top:.3rem}.show{box-sizing:border-box;min-height:2.75rem;display:inline-flex;align-items:center;gap:.35rem}.show small{font-size:.75rem}
-.show.sold_out{text-decoration:none}.filter{background:#fff;border-radius:.5rem;padding:.6rem .9rem;box-shadow:0 1px 2px #0002}</style>`;
+.show.sold_out{text-decoration:none}.show.presale{border-style:dashed;flex-wrap:wrap}.filter{background:#fff;border-radius:.5rem;padding:.6rem .9rem;box-shadow:0 1px 2px #0002}
+@media (pointer:coarse),(max-width:40rem){.movie a.title,.card h3 a,.filter a{display:inline-flex;align-items:center;min-height:44px;min-width:44px}}</style>`;
 
 /** Groups shows by city, cinema, room type and day, in that order (the movie page's layout). */
 function grouped(shows: ShowWithAvailability[]) {
@@ -89,10 +106,12 @@ ${SECTIONS.map(([status, title]) => {
 
 export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, filter: { city?: string; day?: string }, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
   const i = visitor.i18n;
-  const found = await loadMovie(db, movieId, filter, new Date());
+  const now = Date.now();
+  const found = await loadMovie(db, movieId, filter, new Date(now));
   if (!found) return notFound(format, `no movie "${movieId}"`, visitor, i.t('catalog.noMovie', { id: movieId }));
   const shows = await withAvailability(redis, found.shows);
-  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ movie: found.movie, filter: { city: filter.city ?? null, day: filter.day ?? null }, shows }) };
+  const changesAt = nextSalesOpening(shows, now);
+  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ movie: found.movie, filter: { city: filter.city ?? null, day: filter.day ?? null }, shows }), changesAt };
   const m = found.movie;
   const groups = grouped(shows);
   const noShows = () => {
@@ -112,16 +131,18 @@ ${filter.city || filter.day ? showing() : ''}
 ${groups.size === 0 ? html`<p class="muted">${noShows()}</p>` : ''}
 ${[...groups].map(([city, cinemas]) => html`<section><h2>${city}</h2>${[...cinemas].map(([cinema, rooms]) => html`<div class="card"><h3>${cinema}</h3>
 ${[...rooms].map(([type, days]) => html`<div class="room"><strong>${roomTypeName(i, type)}</strong>
-${[...days].map(([, list]) => html`<div class="day"><span class="label">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
-  return { status: 200, type: HTML_TYPE, body: page(m.title, body, CATALOG_STYLE, visitor) };
+${[...days].map(([, list]) => html`<div class="day"><span class="label">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s, now))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
+  return { status: 200, type: HTML_TYPE, body: page(m.title, body, CATALOG_STYLE, visitor), changesAt };
 }
 
 export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
   const i = visitor.i18n;
-  const found = await loadCinema(db, cinemaId, new Date());
+  const now = Date.now();
+  const found = await loadCinema(db, cinemaId, new Date(now));
   if (!found) return notFound(format, `no cinema "${cinemaId}"`, visitor, i.t('catalog.noCinema', { id: cinemaId }));
   const shows = await withAvailability(redis, found.shows);
-  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ cinema: found.cinema, shows }) };
+  const changesAt = nextSalesOpening(shows, now);
+  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ cinema: found.cinema, shows }), changesAt };
   const c: Cinema = found.cinema;
   const byMovie = new Map<string, ShowWithAvailability[]>();
   for (const s of shows) (byMovie.get(s.movieId) ?? byMovie.set(s.movieId, []).get(s.movieId)!).push(s);
@@ -129,9 +150,9 @@ export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, 
 ${[...byMovie].map(([movieId, list]) => html`<div class="card"><h3><a href="/movies/${movieId}">${list[0].movieTitle}</a></h3>
 ${[...new Set(list.map(day))].map((date) => {
   const onDay = list.filter((s) => day(s) === date);
-  return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, roomTypeName(i, s.roomType)))}</div></div>`;
+  return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, now, roomTypeName(i, s.roomType)))}</div></div>`;
 })}</div>`)}`;
-  return { status: 200, type: HTML_TYPE, body: page(c.name, body, CATALOG_STYLE, visitor) };
+  return { status: 200, type: HTML_TYPE, body: page(c.name, body, CATALOG_STYLE, visitor), changesAt };
 }
 
 /** A 404: for apps, `message` (the API speaks English); for visitors, `text` in their language. */

@@ -4,15 +4,18 @@ import { CATALOG_ID_PATTERN as ID } from '@premiere/contracts';
 import { i18n, languageRoute, localeOf, VARY_LANGUAGE, type FunctionContext } from '@premiere/runtime';
 import { favicon } from './favicon';
 import type { CatalogEnv } from './env';
-import { pageCacheOf } from './page-cache';
+import type { PageCache } from './page-cache';
 import { notFound, renderCinema, renderHome, renderMovie, type Rendered, type Visitor } from './pages';
 
 const KNOWN_PARAMS = new Set(['city', 'day']);
 
-export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
-  const cache = pageCacheOf(ctx);
+export function catalogRoutes(ctx: FunctionContext<CatalogEnv>, cache: PageCache): ServerRoute[] {
   const { CATALOG_EDGE_MAX_AGE_SECONDS: maxAge, CATALOG_STALE_SECONDS: stale } = ctx.config;
-  const cacheControl = `public, max-age=${maxAge}, s-maxage=${maxAge}, stale-while-revalidate=${stale}`;
+  /** Fresh for `maxAge` at the edge and in browsers, but never past the moment the page changes by itself (a show's sales opening). */
+  const cacheControlOf = (page: { changesAt?: number }) => {
+    const age = page.changesAt === undefined ? maxAge : Math.max(0, Math.min(maxAge, Math.floor((page.changesAt - Date.now()) / 1000)));
+    return `public, max-age=${age}, s-maxage=${age}, stale-while-revalidate=${stale}`;
+  };
 
   /** The page's path (its known parameters only) and the visitor's language: what its copy is kept under. */
   const visitorOf = (request: Request): Visitor => {
@@ -33,9 +36,9 @@ export function catalogRoutes(ctx: FunctionContext<CatalogEnv>): ServerRoute[] {
     const notModified = h.entity({ etag: page.etag.slice(1, -1) });
     if (notModified) {
       cache.metrics.notModified.inc();
-      return vary(notModified.header('cache-control', cacheControl));
+      return vary(notModified.header('cache-control', cacheControlOf(page)));
     }
-    return vary(h.response(page.body).type(page.type).etag(page.etag.slice(1, -1)).header('cache-control', cacheControl));
+    return vary(h.response(page.body).type(page.type).etag(page.etag.slice(1, -1)).header('cache-control', cacheControlOf(page)));
   };
 
   // Known parameters are checked (400 names a bad one); others, like tracking tags, are ignored.

@@ -140,6 +140,28 @@ describe('render-catalog caching', () => {
     await eventually(async () => (await premiere()) === 'few_left', 3_000, 100);
   });
 
+  it('takes a show’s pre-sale mark away when its sales open, well within the TTL: the page is fresh until then, and the edge is told so', async () => {
+    const early = await createTestDatabase();
+    try {
+      await loadDemoCatalog(early.url, new Date(), 4_000); // the IMAX shows' sales open in 4 s
+      const fn = createFunction(renderCatalog, testEnv(early, `${redis.prefix}presale:`, { CATALOG_MEMORY_MS: '0' }), captureLogs().stream);
+      running.push(fn);
+      await fn.start();
+      const url = `http://127.0.0.1:${fn.server.info.port}`;
+      const first = await fetch(`${url}/movies/last-starfall`);
+      expect(await first.text()).toContain('pré-venda');
+      // Fresh at the edge only until the sales open (not the 30 s of max-age).
+      const maxAge = Number(/max-age=(\d+)/.exec(first.headers.get('cache-control')!)?.[1]);
+      expect(maxAge).toBeLessThanOrEqual(4);
+      expect(first.headers.get('cache-control')).toMatch(/s-maxage=[0-4],/);
+      await eventually(async () => !(await (await fetch(`${url}/movies/last-starfall`)).text()).includes('pré-venda'), 10_000, 250);
+      expect((await fetch(`${url}/movies/last-starfall`)).headers.get('cache-control')).toBe('public, max-age=30, s-maxage=30, stale-while-revalidate=60');
+    } finally {
+      await Promise.all(running.splice(0).map((f) => f.stop()));
+      await early.drop();
+    }
+  });
+
   it('refreshes every page on premiere.catalog.changed', async () => {
     const { url } = await start();
     const etag = (await fetch(`${url}/`)).headers.get('etag');

@@ -56,8 +56,32 @@ describe('the catalog in the visitor’s language', () => {
     expect(pt).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">20:00<`));
     expect(pt).toContain('inteira R$\u00a070,00 · meia R$\u00a035,00');
     const en = await (await get(`${url}/movies/last-starfall`, { 'accept-language': 'en' })).text();
-    expect(en).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">08:00\\sPM<`));
+    expect(en).toMatch(new RegExp(`href="/waiting-room/${PREMIERE_SHOW_ID}">8:00\\sPM<`));
     expect(en).toContain('full R$70.00 · half R$35.00');
+  });
+
+  it('marks the shows whose sales have not opened, with when they open on the cinema’s clock, on the movie’s and the cinema’s pages', async () => {
+    const url = await start();
+    // The demo's premiere is on sale; its IMAX shows open their sales in ten minutes.
+    const { shows } = await (await get(`${url}/api/movies/last-starfall`)).json();
+    const presale = shows.filter((s: { salesOpenAt: string | null }) => s.salesOpenAt !== null);
+    expect(presale.map((s: { roomType: string }) => s.roomType)).toEqual(['imax', 'imax']);
+    /** The words of the show's link on a page (its tags' text, spaces made one). */
+    const linkText = (page: string, showId: string) => new RegExp(`<a class="[^"]*" href="/waiting-room/${showId}">(.*?)</a>`).exec(page)?.[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    const opens = (locale: string, s: { salesOpenAt: string; timeZone: string }) =>
+      new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: locale === 'en' ? 'numeric' : '2-digit', minute: '2-digit', timeZone: s.timeZone }).format(new Date(s.salesOpenAt)).replace(/\s+/g, ' ');
+    for (const path of ['/movies/last-starfall', '/cinemas/paulista']) {
+      const pt = await (await get(`${url}${path}`)).text();
+      const en = await (await get(`${url}${path}`, { 'accept-language': 'en' })).text();
+      for (const s of presale.filter((x: { cinemaId: string }) => path === '/movies/last-starfall' || x.cinemaId === 'paulista')) {
+        expect(linkText(pt, s.id)).toContain(`pré-venda · vendas abrem ${opens('pt-BR', s)}`);
+        expect(linkText(en, s.id)).toContain(`pre-sale · sales open ${opens('en', s)}`);
+        expect(pt).toMatch(new RegExp(`<a class="show presale" href="/waiting-room/${s.id}">`));
+      }
+      // On sale: no mark.
+      expect(linkText(pt, PREMIERE_SHOW_ID)).not.toMatch(/venda/);
+      expect(linkText(en, PREMIERE_SHOW_ID)).not.toMatch(/sale/);
+    }
   });
 
   it('has a language switch on every page whose cookie sticks, over Accept-Language', async () => {

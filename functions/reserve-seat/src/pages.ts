@@ -84,7 +84,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
   var ACCESS = { wheelchair: t('seats.access.wheelchair'), companion: t('seats.access.companion'), reduced_mobility: t('seats.access.reduced_mobility') }, accessOf = {};
-  var map = null, layout = '', buttons = {}, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
+  var map = null, layout = '', buttons = {}, statusOf = {}, stop = null, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
   function $(id) { return document.getElementById(id); }
   function notice(text) { $('message').textContent = text; limitSaid = false; }
   // A refusal's words, and where to go next: the open order, or the waiting room once the visit is over.
@@ -104,7 +104,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     var grid = $('map'), cols = 0;
     m.rows.forEach(function (row) { row.seats.forEach(function (s) { cols = Math.max(cols, s.col); }); });
     grid.style.setProperty('--cols', cols);
-    grid.textContent = ''; buttons = {};
+    grid.textContent = ''; buttons = {}; statusOf = {};
     m.rows.forEach(function (row, r) {
       var line = document.createElement('div'); line.className = 'row'; line.setAttribute('role', 'group'); line.setAttribute('aria-label', t('seats.row', { row: row.row }));
       // The row's letter on both sides (the group's name already says it to a screen reader).
@@ -113,7 +113,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       row.seats.forEach(function (s) {
         // A wheelchair space shows the sign, not a number (its name says both).
         var b = document.createElement('button'); b.type = 'button'; b.textContent = s.accessibility === 'wheelchair' ? '♿' : s.number; b.style.gridColumn = s.col + 1;
-        b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col);
+        b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col); b.tabIndex = -1;
         b.onclick = function () { if (b.getAttribute('aria-disabled') !== 'true') toggle(s.seat); };
         buttons[s.seat] = b; line.appendChild(b);
       });
@@ -124,15 +124,29 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   function update() {
     map.rows.forEach(function (row) {
       row.seats.forEach(function (s) {
-        var b = buttons[s.seat]; s.row = row.row;
+        var b = buttons[s.seat]; s.row = row.row; statusOf[s.seat] = s.status;
         b.className = 'seat ' + s.status + (chosen[s.seat] ? ' chosen' : '') + (ACCESS[s.accessibility] ? ' access-' + s.accessibility : '');
-        // Not free: announced as unavailable and left out of Tab's way, but never disabled, which
-        // would throw the focus of a buyer standing on it to the page's top when someone holds it.
-        if (s.status === 'free') { b.removeAttribute('aria-disabled'); b.removeAttribute('tabindex'); } else { b.setAttribute('aria-disabled', 'true'); b.tabIndex = -1; }
+        // Not free: announced as unavailable, but never disabled, which would throw the focus of a
+        // buyer standing on it to the page's top when someone holds it.
+        if (s.status === 'free') b.removeAttribute('aria-disabled'); else b.setAttribute('aria-disabled', 'true');
         if (s.status === 'free') b.setAttribute('aria-pressed', chosen[s.seat] ? 'true' : 'false'); else b.removeAttribute('aria-pressed');
         b.setAttribute('aria-label', seatName(s));
       });
     });
+    rove();
+  }
+  // The map is one Tab stop (a room has up to some 300 seats): one seat has tabindex 0, the arrow
+  // keys move among them. The stop is the seat with the focus, else the last one focused while it
+  // is still free, else the first chosen, else the first free (else the first seat); a refresh keeps it.
+  function rove() {
+    var order = Object.keys(buttons), active = document.activeElement, at = null;
+    if (!order.length) return;
+    var focused = active && active.getAttribute ? active.getAttribute('data-seat') : null;
+    if (focused !== null && buttons[focused] === active) at = focused;
+    else if (stop && buttons[stop] && statusOf[stop] === 'free') at = stop;
+    else at = order.filter(function (s) { return chosen[s]; })[0] || order.filter(function (s) { return statusOf[s] === 'free'; })[0] || order[0];
+    if (stop && buttons[stop] && stop !== at) buttons[stop].tabIndex = -1;
+    stop = at; buttons[at].tabIndex = 0;
   }
   function toggle(seat) {
     if (chosen[seat]) delete chosen[seat];
@@ -261,6 +275,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     }
     if (next) { e.preventDefault(); next.focus(); }
   });
+  $('map').addEventListener('focusin', function (e) { if (e.target.getAttribute && e.target.getAttribute('data-seat') !== null) rove(); });
   document.querySelectorAll('[data-extra]').forEach(function (input) { input.addEventListener('input', total); });
   $('hold').onclick = function () {
     var extras = [];
@@ -342,6 +357,8 @@ button.danger{background:#b3261e;color:#fff;min-height:44px}.way-on{display:flex
 dialog .actions button{flex:1 1 12rem}
 .spinner{display:inline-block;width:1rem;height:1rem;border:3px solid #cfe0f5;border-top-color:#0a66c2;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15rem;margin-right:.4rem}
 @keyframes spin{to{transform:rotate(360deg)}}@media (prefers-reduced-motion:reduce){.spinner{animation-duration:4s}}
+.reconnecting{display:flex;align-items:center;gap:.5rem;margin:.5rem 0;padding:.5rem .8rem;border-radius:.4rem;background:#eef4fb;color:#1d1d1f}
+.pulse{flex:none;width:.6rem;height:.6rem;border-radius:50%;background:#0a66c2;animation:pulse 1.2s ease-in-out infinite alternate}@keyframes pulse{to{opacity:.25}}@media (prefers-reduced-motion:reduce){.pulse{animation:none}}
 .ticket-links a{display:flex;align-items:center;min-height:44px;box-sizing:border-box;padding:.6rem .9rem;margin:.4rem 0;border:1px solid #0a66c2;border-radius:.4rem;color:#0a66c2;font-weight:600;text-decoration:none}.ticket-links a:hover{background:#eef4fb}`;
 
 /**
@@ -388,7 +405,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     var init = { method: method, credentials: 'same-origin', headers: {} };
     if (body) { init.headers['content-type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (r) {
-      return r.text().then(function (text) { var b = {}; try { b = text ? JSON.parse(text) : {}; } catch (e) { b = {}; } return { ok: r.ok, status: r.status, body: b, date: r.headers.get('date') }; });
+      return r.text().then(function (text) { var b = {}; try { b = text ? JSON.parse(text) : {}; } catch (e) { b = {}; } return { ok: r.ok, status: r.status, body: b, date: r.headers.get('date'), retryAfter: Number(r.headers.get('retry-after')) || b.retryAfterSeconds || 0 }; });
     });
   }
   var state = null, paying = false;
@@ -416,7 +433,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     if (!paying) $('pay-button').disabled = !open;
     // (not over a failed payment request's error: the reason is the attempt before's)
     if (open && o.rejectionReason) { if (errorKind !== 'request') fail(t('order.refused', { reason: REFUSALS[o.rejectionReason] || t('order.refusal.other') }), 'refused'); }
-    else if (!open || errorKind === 'network') fail(null);
+    else if (!open) fail(null);
     var types = {};
     o.seats.forEach(function (s) { types[s.seat] = TYPES[s.ticketType] || s.ticketType; });
     $('tickets').textContent = '';
@@ -425,7 +442,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     // The hold's end as the cinema's clock shows it, and the time left, counted down.
     setText('deadline', open ? t('order.heldUntil', { time: when(o.holdExpiresAt, 'time', o.timeZone) }) : '');
     countDown(open ? Date.parse(o.holdExpiresAt) : null);
-    if (o.state === 'awaiting_payment') setTimeout(load, 1000);
+    if (o.state === 'awaiting_payment') later(1000);
     // Given up, run out or refunded, the visit is over: more seats mean the waiting room again, or another show.
     $('way-on').hidden = !ended;
   }
@@ -434,7 +451,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
   var skew = 0, endsAt = null, timer = null;
   function tick() {
     var ms = endsAt - (Date.now() + skew);
-    if (ms <= 0) { countDown(null); setTimeout(load, 500); return; }
+    if (ms <= 0) { countDown(null); later(500); return; }
     var s = Math.ceil(ms / 1000);
     $('countdown').textContent = t('order.timeLeft', { time: Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') });
     $('countdown').className = s <= 30 ? 'countdown urgent' : 'countdown';
@@ -452,17 +469,29 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     $('state').setAttribute('data-state', 'unavailable');
     $('status').setAttribute('data-state', 'unavailable');
   }
+  // The next reading of the order: one timer, so that polls, the countdown's end and retries never multiply.
+  var next = null;
+  function later(ms) { clearTimeout(next); next = setTimeout(load, ms); }
+  // The API out of reach (no answer, or a 5xx while a function or its database restarts): the page
+  // keeps what it last knew, says calmly that it reconnects (the order is the server's, nothing is
+  // lost), and tries again less and less often (1, 2, 4, 8, then every 15 s; never sooner than a
+  // Retry-After), by itself, until an answer comes.
+  var misses = 0;
+  function reconnect(retryAfter) {
+    misses++;
+    $('reconnecting').hidden = false;
+    var wait = Math.max(Math.min(retryAfter || 0, 60) * 1000, Math.min(15000, 1000 * Math.pow(2, misses - 1)));
+    later(wait * (0.9 + Math.random() * 0.2)); // spread out: a whole audience's pages must not come back at once
+  }
   function load() {
     return request('GET', '/checkout/api/orders/' + id).then(function (res) {
+      if (res.status >= 500 || res.status === 429) { reconnect(res.retryAfter); return; }
+      misses = 0; $('reconnecting').hidden = true;
       var date = Date.parse(res.date || '');
       // The header counts whole seconds: only a clock off by more than that is corrected.
       if (!isNaN(date)) skew = Math.abs(date - Date.now()) > 2000 ? date + 500 - Date.now() : 0;
       if (res.ok) show(res.body); else refused(res.status, res.body);
-    }).catch(function () {
-      // No answer at all: said, and tried again.
-      fail(t('order.error.network'), 'network');
-      setTimeout(load, 3000);
-    });
+    }).catch(function () { reconnect(0); });
   }
   if (MINE) {
     var payLabel = $('pay-button').textContent;
@@ -488,7 +517,8 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       request('DELETE', '/checkout/api/orders/' + id)
         .then(function (res) { if (!res.ok) fail(refusalText(res.body)); return load(); })
         .then(function () { if (state === 'cancelled') $('again').focus(); })
-        .catch(function () { fail(t('order.error.network'), 'request'); })
+        // Not sent again by itself: the buyer decides again once back online (the hold runs out anyway).
+        .catch(function () { fail(t('order.error.giveUpNetwork'), 'request'); })
         .then(function () { $('giveup').disabled = false; });
     });
   }
@@ -496,6 +526,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
 })();`);
   const body = order ? orderBody(i, order) : html`<h1>${i.t('order.title')}</h1>
 <section id="status" class="card status" aria-live="polite"><p><strong id="state">…</strong></p><p id="explain"></p></section>
+${reconnecting(i)}
 <div id="error" role="alert"></div>`;
   return page(
     i.t('order.title'),
@@ -508,6 +539,9 @@ ${script}`,
   );
 }
 
+/** Said while the order cannot be read (the page keeps trying): calm words, not an error. */
+const reconnecting = (i: Translator) => html`<p id="reconnecting" class="reconnecting" role="status" hidden><span class="pulse" aria-hidden="true"></span>${i.t('order.reconnecting')}</p>`;
+
 function orderBody(i: Translator, order: OrderView): Html {
   const money = (cents: number) => i.money(cents, order.currency);
   const open = order.state === 'pending_payment';
@@ -518,6 +552,7 @@ function orderBody(i: Translator, order: OrderView): Html {
 <p id="countdown" class="countdown" role="timer" hidden></p>
 <p id="deadline" class="muted"></p>
 </section>
+${reconnecting(i)}
 <div id="error" role="alert"></div>
 <section id="tickets-section" class="card" aria-labelledby="tickets-title" hidden><h2 id="tickets-title">${i.t('order.tickets')}</h2><ul id="tickets" class="ticket-links"></ul></section>
 <nav id="way-on" class="card way-on" aria-label="${i.t('order.wayOn')}" hidden><a id="again" class="button primary" href="/waiting-room/${order.showId}">${i.t('order.backToLine')}</a><a id="others" class="button secondary" href="/movies/${order.movieId}">${i.t('order.otherShows')}</a></nav>

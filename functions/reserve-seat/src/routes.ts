@@ -1,47 +1,22 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, sessionOf, setCookie, TokenSigner, type FunctionContext, type Translator } from '@premiere/runtime';
+import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, sessionOf, setCookie, type FunctionContext, type Translator } from '@premiere/runtime';
 import { CATALOG_ID_PATTERN, PAYMENT_TOKEN_PATTERN, showId } from '@premiere/contracts';
-import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
-import { LegacyBusy, LegacyClient, LegacyOutcomeUnknown } from './legacy';
+import { LegacyBusy, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder, type OrderView } from './orders';
 import { orderPage, seatSelectionPage } from './pages';
 import { requestPayment } from './payments';
-import { SeatMaps } from './seat-map';
+import type { ProtectedZone } from './protected-zone';
 import { readShowOnSale } from './show';
 import { readTicket, ticketPage } from './tickets';
-import { Visits, VisitRefused } from './visits';
+import { VisitRefused } from './visits';
 import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
 const showParams = Joi.object({ showId });
 const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
 const ticketParams = Joi.object({ code: Joi.string().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 capital letters and digits' }) });
-
-const zones = new WeakMap<FunctionContext<ReserveSeatEnv>, ReturnType<typeof buildZone>>();
-
-/** What reserve-seat needs to work: built once per process (its legacy client owns metrics). */
-export function protectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
-  let zone = zones.get(ctx);
-  if (!zone) zones.set(ctx, (zone = buildZone(ctx)));
-  return zone;
-}
-
-function buildZone(ctx: FunctionContext<ReserveSeatEnv>) {
-  const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
-  const admissionHolds = (showId: string, visitor: number, admitted?: AdmittedAs) => ShowQueue.of(ctx.redis, showId).admissionHolds(visitor, admitted);
-  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS, admissionHolds });
-  return {
-    signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
-    seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),
-    visits,
-    orders: {
-      db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS,
-      maxSeatsPerVisit: seatsPerVisit(ctx.config), heldSeatsShareByAddress: ctx.config.ADDRESS_HELD_SEATS_SHARE, admissionHolds, visits,
-    },
-  };
-}
 
 /** The answers a buyer gets when something is in the way: what is wrong, kindly. */
 function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
@@ -70,8 +45,7 @@ const kindly = (handler: Lifecycle.Method): Lifecycle.Method => async (request, 
   }
 };
 
-export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[] {
-  const zone = protectedZone(ctx);
+export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: ProtectedZone): ServerRoute[] {
   const maxSeats = seatsPerVisit(ctx.config);
   const orderPayload = Joi.object({
     seats: Joi.array()

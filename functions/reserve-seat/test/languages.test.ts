@@ -48,7 +48,7 @@ describe('the protected zone’s pages in both languages', () => {
     expect(pt[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
     expect(pt[2]).toContain('<dt>Assento</dt><dd class="seat-label">C7</dd></div>\n<div><dt>Ingresso</dt><dd>Meia-entrada</dd>');
     expect(pt[2]).toContain('Cine Paulista, São Paulo · VIP');
-    expect(en[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 08:00 PM</time>');
+    expect(en[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 8:00 PM</time>');
     // The order's script shows the hold's end in the order's cinema's zone.
     expect(pt[1]).toContain("when(o.holdExpiresAt, 'time', o.timeZone)");
     expect(pt[1]).toContain('"order.heldUntil":"Assentos reservados até {time}"');

@@ -11,7 +11,7 @@ import { orderPage } from '../src/pages';
 import type { OrderView } from '../src/orders';
 import { ticketPage, type Ticket } from '../src/tickets';
 import type { Browser } from 'playwright-core';
-import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
 
 /**
  * The order and ticket pages (issue 16): the show named on both, the order summed up seat by seat,
@@ -84,7 +84,7 @@ describe('the order page', () => {
     expect(pt).toContain('Pagar R$\u00a0131,00');
 
     const en = await pageIn('en');
-    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 08:00 PM</time>');
+    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 8:00 PM</time>');
     expect(en).toMatch(/Seat A2<\/span> <span class="muted">Half price<\/span><\/th><td class="num">R\$25\.00<\/td>/);
     expect(en).toContain('Pay R$131.00');
 
@@ -192,6 +192,120 @@ browserTest('the order page in a browser, while the payment is awaited', () => {
       }
       expect(polls).toBeGreaterThanOrEqual(before + 3);
       expect(await page.evaluate(() => (window as unknown as { changes: number }).changes)).toBe(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
+
+browserTest('the order page in a browser, while the API is out of reach', () => {
+  let browser: Browser;
+  const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/purchase');
+  beforeAll(async () => {
+    browser = await launchBrowser(ARTIFACTS);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('keeps following the order through 503s and a lost connection: says calmly that it reconnects, tries again less and less often, and picks up by itself', async () => {
+    const ORIGIN = 'http://premiere.test';
+    const awaiting = { ...order, state: 'awaiting_payment' };
+    const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+    await page.clock.install();
+    // The API as a function whose database restarts answers it (503, Retry-After), then no answer at all, then back.
+    let api: 'up' | 'unavailable' | 'offline' = 'up';
+    let reads = 0;
+    let answer = awaiting;
+    await page.route(`${ORIGIN}/**`, (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
+        reads++;
+        if (api === 'offline') return route.abort('internetdisconnected');
+        if (api === 'unavailable') return route.fulfill({ status: 503, headers: { 'retry-after': '5' }, json: { statusCode: 503, error: 'Service Unavailable', message: 'the database (PostgreSQL) is unavailable for the moment; try again in 5 seconds', retryAfterSeconds: 5 } });
+        return route.fulfill({ json: answer });
+      }
+      if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
+      return route.fulfill({ status: 404, body: '' });
+    });
+    /** The page's clock run `ms` on, a second at a time, each second's answer let in. */
+    async function run(ms: number) {
+      for (let t = 0; t < ms; t += 1_000) {
+        await page.clock.runFor(1_000);
+        await page.waitForTimeout(30);
+      }
+    }
+    try {
+      await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+      await eventually(async () => /Aguardando/.test((await page.textContent('#explain')) ?? ''), 10_000, 100);
+      expect(await page.isHidden('#reconnecting')).toBe(true);
+      // A minute of 503s: said as a passing thing, not an error; what the page knew stays; fewer tries as it lasts.
+      api = 'unavailable';
+      const before = reads;
+      await run(60_000);
+      expect(await page.isVisible('#reconnecting')).toBe(true);
+      expect(await page.textContent('#reconnecting')).toMatch(/Reconectando/);
+      expect(await page.textContent('#error')).toBe('');
+      expect(await page.getAttribute('#state', 'data-state')).toBe('awaiting_payment');
+      expect(await page.textContent('#explain')).toMatch(/Aguardando/);
+      expect(reads - before).toBeGreaterThanOrEqual(4);
+      expect(reads - before).toBeLessThanOrEqual(10); // not the 60 of a poll a second
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-order-reconnecting.png'), fullPage: true });
+      // No answer at all: the same.
+      api = 'offline';
+      await run(20_000);
+      expect(await page.isVisible('#reconnecting')).toBe(true);
+      expect(await page.textContent('#error')).toBe('');
+      // Back, the payment confirmed meanwhile: the page says so by itself, within the longest wait (15 s).
+      api = 'up';
+      answer = confirmed;
+      await run(16_000);
+      expect(await page.getAttribute('#state', 'data-state')).toBe('confirmed');
+      expect(await page.isHidden('#reconnecting')).toBe(true);
+      expect(await page.locator('#tickets a').count()).toBe(2);
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
+
+browserTest('the order page in a browser, giving up without a connection', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('says the seats are still held and to try again: nothing gives up for the buyer later', async () => {
+    const ORIGIN = 'http://premiere.test';
+    const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+    let deletes = 0;
+    await page.route(`${ORIGIN}/**`, (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
+        if (route.request().method() === 'DELETE') return deletes++, route.abort('internetdisconnected');
+        return route.fulfill({ json: pending });
+      }
+      if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending) });
+      return route.fulfill({ status: 404, body: '' });
+    });
+    try {
+      await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+      await page.click('#giveup');
+      await page.click('dialog button[value="giveup"]');
+      await eventually(async () => ((await page.textContent('#error')) ?? '') !== '', 10_000, 100);
+      const said = (await page.textContent('#error')) ?? '';
+      expect(said).toMatch(/continuam reservados/);
+      expect(said).not.toMatch(/tentamos|sozinh/);
+      expect(await page.isEnabled('#giveup')).toBe(true);
+      await page.waitForTimeout(3_000);
+      expect(deletes).toBe(1);
     } finally {
       await page.close();
     }

@@ -153,6 +153,57 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
     }
   }, 60_000);
 
+  it('is one Tab stop: Tab enters the map on one seat and leaves it with the next press; the stop follows the arrow keys and the choice, through the refresh', async () => {
+    let now = seatMap;
+    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' }, (route) => route.fulfill({ json: now }), true);
+    const inMap = () => page.evaluate(() => !!document.activeElement?.closest('#map'));
+    const stops = () => page.locator('#map button').evaluateAll((seats) => seats.filter((s) => (s as HTMLElement).tabIndex >= 0).map((s) => s.getAttribute('data-seat')));
+    /** From the header's last link, Tab forward: where each press lands, until `until` (an id or seat) has the focus. */
+    async function tabsTo(until: string) {
+      await page.focus('header a[hreflang]');
+      const landed: string[] = [];
+      for (let n = 0; n < 12 && landed[landed.length - 1] !== until; n++) {
+        await page.keyboard.press('Tab');
+        landed.push(String(await focusedId(page)));
+      }
+      return landed;
+    }
+    try {
+      // 360 seats, one stop: the first free seat.
+      expect(await stops()).toEqual(['A2']);
+      expect(await tabsTo('A2')).toEqual(['A2']);
+      await page.keyboard.press('Tab');
+      expect(await inMap()).toBe(false);
+      await page.keyboard.press('Shift+Tab');
+      expect(await focusedId(page)).toBe('A2');
+      // The arrow keys move the stop with the focus; the seat chosen keeps it.
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      expect(await focusedId(page)).toBe('A4');
+      await page.keyboard.press('Enter');
+      expect(await stops()).toEqual(['A4']);
+      // Past the map in one press, then only what is left to fill in before Hold.
+      await page.keyboard.press('Tab');
+      expect(await focusedId(page)).toBe('type-A4');
+      expect(await tabsTo('hold')).toEqual(['A4', 'type-A4', 'remove-A4', 'INPUT', 'hold']);
+      // The refresh keeps it where it was.
+      now = mapWith({ B5: 'held' });
+      await page.clock.runFor(13_000);
+      await page.locator('.seat.held[data-seat="B5"]').waitFor();
+      expect(await stops()).toEqual(['A4']);
+      expect(await tabsTo('A4')).toEqual(['A4']);
+      // The seat that had it taken by someone else while the buyer is elsewhere: the stop goes to a free seat.
+      await page.focus('#hold');
+      now = mapWith({ B5: 'held', A4: 'held' });
+      await page.clock.runFor(13_000);
+      await page.locator('.seat.held[data-seat="A4"]').waitFor();
+      expect(await stops()).toEqual(['A2']);
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('does not let a map read from before Hold undo the hold: the buyer’s own seats are not "just held by someone else"', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));

@@ -76,7 +76,7 @@ describe('the seat selection page', () => {
     expect(pt).toContain('<title>Escolha de assentos · The Last Starfall · premiere</title>');
     expect(pt).toContain('<h2>Escolha seus assentos</h2>');
     const en = await entryPage(showId, 'en');
-    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2026-12-03T23:00:00.000Z">Thu, Dec 3, 08:00 PM</time>');
+    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2026-12-03T23:00:00.000Z">Thu, Dec 3, 8:00 PM</time>');
   });
 
   it('shows the prices per ticket type from the catalog, as the order will be priced, before anything is chosen', async () => {

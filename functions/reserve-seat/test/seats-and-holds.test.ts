@@ -7,7 +7,6 @@ import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorizat
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
-import { protectedZone } from '../src/routes';
 import { paymentApproved, requestPayment } from '../src/payments';
 import { cancelOrder, expireHolds, holdSeats as holdSeatsOf, OrderRefused } from '../src/orders';
 import { reserveSeat } from '../src';
@@ -44,7 +43,7 @@ afterAll(async () => {
 
 /** The visitor enters (their visit opens), as GET /checkout/<show> does. */
 const enterVisit = (r: Awaited<ReturnType<typeof replica>>, input: { showId: string; visitor: number; sessionHash: string }) =>
-  protectedZone(r.fn.ctx).visits.open(input.showId, input.visitor, input.sessionHash);
+  r.fn.deps.visits.open(input.showId, input.visitor, input.sessionHash);
 
 /** Holds seats as the orders route does: for a visitor who has entered. */
 async function holdSeats(r: Awaited<ReturnType<typeof replica>>, input: Parameters<typeof holdSeatsOf>[1]) {
@@ -58,7 +57,7 @@ async function replica(holdSeconds = 120, more: Record<string, string> = {}) {
   const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
   running.push(fn);
   await fn.start();
-  return { ...protectedZone(fn.ctx).orders, holdSeconds, fn };
+  return { ...fn.deps.orders, holdSeconds, fn };
 }
 
 describe('holding seats', () => {
@@ -195,7 +194,7 @@ describe('the seat map', () => {
     const [a, b] = [await replica(), await replica()];
     await holdSeats(a, { showId, visitor: 1, sessionHash: 's', seats: [{ seat: 'A2', ticketType: 'full' }], extras: [] });
     const before = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
-    const maps = [protectedZone(a.fn.ctx).seatMaps, protectedZone(b.fn.ctx).seatMaps];
+    const maps = [a.fn.deps.seatMaps, b.fn.deps.seatMaps];
     const views = await Promise.all(Array.from({ length: 10 }, (_, i) => maps[i % 2].of(showId)));
     const after = (await (await fetch(`${legacyUrl}/stats`)).json()).requests;
     expect(after - before).toBeLessThanOrEqual(2);
@@ -212,7 +211,7 @@ describe('the seat map', () => {
   it('builds the map once for readers who ask at the same time, and a read after a hold shows it', async () => {
     const showId = await addTestShow(db.url, { seats: 8 });
     const a = await replica();
-    const maps = protectedZone(a.fn.ctx).seatMaps;
+    const maps = a.fn.deps.seatMaps;
     const together = await Promise.all(Array.from({ length: 20 }, () => maps.of(showId)));
     expect(new Set(together).size).toBe(1); // one build (one query) for all twenty
     await holdSeats(a, { showId, visitor: 1, sessionHash: 's', seats: [{ seat: 'A3', ticketType: 'full' }], extras: [] });
@@ -222,7 +221,7 @@ describe('the seat map', () => {
   it('answers from the stale copy once the cache time is up while one replica asks the legacy system again', async () => {
     const showId = await addTestShow(db.url, { seats: 8 });
     const [a, b] = [await replica(120, { SEATMAP_CACHE_MS: '300' }), await replica(120, { SEATMAP_CACHE_MS: '300' })];
-    const maps = [protectedZone(a.fn.ctx).seatMaps, protectedZone(b.fn.ctx).seatMaps];
+    const maps = [a.fn.deps.seatMaps, b.fn.deps.seatMaps];
     await maps[0].of(showId);
     await fetch(`${legacyUrl}/shows/${showId}/holds`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seats: ['A5'] }) });
     await new Promise((r) => setTimeout(r, 350));
@@ -348,7 +347,7 @@ describe('paying', () => {
   async function buyer(holdSeconds?: number, extras: { extraId: string; quantity: number }[] = []) {
     const showId = await addTestShow(db.url, { seats: 6 });
     const r = await replica();
-    if (holdSeconds) protectedZone(r.fn.ctx).orders.holdSeconds = holdSeconds;
+    if (holdSeconds) r.fn.deps.orders.holdSeconds = holdSeconds;
     const url = `http://127.0.0.1:${r.fn.server.info.port}`;
     const session = `pay-session-${String(++n).padStart(10, '0')}`;
     const now = Math.floor(Date.now() / 1000);
@@ -581,7 +580,7 @@ describe('availability for the catalog and the line', () => {
       await r.fn.ctx.transaction(async (tx) => {
         await requestPayment(tx, r.fn.ctx.log, o.orderId, 'tok_visa');
       });
-      await paymentApproved(protectedZone(r.fn.ctx).orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1`, amountCents: o.totalCents, currency: o.currency });
+      await paymentApproved(r.fn.deps.orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1`, amountCents: o.totalCents, currency: o.currency });
     }
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('1');
     expect(await availability()).toBe('sold_out');

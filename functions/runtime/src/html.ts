@@ -34,9 +34,14 @@ const PARTS = `.alert{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-sta
 button.secondary,.button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
 ${DIALOG_STYLE}`;
 
+/**
+ * The header's links are 44 px touch targets (WCAG 2.5.5) on every screen: the header's own padding
+ * gives way to theirs, so it is as tall as it always was (48 px). On a touch or phone-sized screen,
+ * buttons are 44 px tall too.
+ */
 const STYLE = `body{font-family:system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.4}
-header{background:#141414;color:#fff;padding:.8rem 1rem}header a{color:#fff;text-decoration:none;font-weight:700}
-header{display:flex;justify-content:space-between;align-items:center}.lang a{font-weight:400;font-size:.9rem}
+header{background:#141414;color:#fff;padding:.125rem 1rem}header a{color:#fff;text-decoration:none;font-weight:700;display:inline-flex;align-items:center;justify-content:center;min-height:44px;min-width:44px}
+header{display:flex;justify-content:space-between;align-items:center}.lang a{font-weight:400;font-size:.9rem;padding:0 .5rem;margin-right:-.5rem}
 main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{margin:.3rem 0}
 .card{background:#fff;border-radius:.5rem;padding:.8rem 1rem;margin:.5rem 0;box-shadow:0 1px 2px #0002}
@@ -46,6 +51,7 @@ h3{font-size:1rem;margin:1rem 0 .3rem}ul{list-style:none;padding:0;margin:0}li{m
 .big{font-size:2.2rem;font-weight:700;margin:.3rem 0}button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#0a66c2;color:#fff;text-decoration:none;display:inline-block;cursor:pointer}
 button:disabled{opacity:.45;cursor:default}[hidden]{display:none!important}
 .tag{font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;background:#eee;margin-left:.3rem}.muted{color:#666}
+@media (pointer:coarse),(max-width:40rem){button,.button{padding-top:.7rem;padding-bottom:.7rem}}
 ${PARTS}`;
 
 /** A visitor's page speaks their language: `i18n`, and `path` (this page, where the language switch comes back to). */

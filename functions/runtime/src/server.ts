@@ -54,25 +54,38 @@ export interface FunctionContext<S extends EnvSpec = EnvSpec> {
   nudge(event: EventToEmit): void;
 }
 
-export interface FunctionDefinition<S extends EnvSpec = EnvSpec> {
+/**
+ * A function: its name and variables, what it is built of (`setup`) and what it answers. `D` is
+ * what `setup` returns: made once per process, before any route is registered, and handed to the
+ * routes, event handlers and schedules (`deps`), so that none of them builds or looks up its own.
+ */
+export interface FunctionDefinition<S extends EnvSpec = EnvSpec, D = undefined> {
   /** The function's name: issue-token, admit-batch, reserve-seat, process-payment, render-catalog. */
   name: string;
   /** The function's own environment variables, beyond the runtime's. */
   env?: S;
-  routes?: (ctx: FunctionContext<S>) => ServerRoute[];
+  /**
+   * The composition root: builds the function's own parts (clients, caches, their metrics) from
+   * the runtime's. If what it returns has a `close()`, stop calls it once requests and events are
+   * over, before the PostgreSQL and Redis pools close.
+   */
+  setup?(ctx: FunctionContext<S>): D;
+  routes?(ctx: FunctionContext<S>, deps: D): ServerRoute[];
   /** CloudEvent handlers by event type. */
-  events?: Record<string, EventHandler<FunctionContext<S>>>;
+  events?: Record<string, EventHandler<FunctionContext<S>, any, D>>;
   /** Scheduled jobs by schedule name (see helm/premiere/eventing.yaml). */
-  schedules?: Record<string, ScheduleHandler<FunctionContext<S>>>;
+  schedules?: Record<string, ScheduleHandler<FunctionContext<S>, D>>;
   /** Folders of `.lua` files to load as Redis commands. */
   redisScripts?: string | string[];
   /** Checks one variable against another at start-up; throws a ConfigError naming what is wrong. */
-  checkConfig?: (config: RuntimeConfig & ConfigOf<S>) => void;
+  checkConfig?(config: RuntimeConfig & ConfigOf<S>): void;
 }
 
-export interface RunningFunction<S extends EnvSpec = EnvSpec> {
+export interface RunningFunction<S extends EnvSpec = EnvSpec, D = unknown> {
   server: Hapi.Server;
   ctx: FunctionContext<S>;
+  /** What the definition's `setup` made (undefined without one). */
+  deps: D;
   outbox: Outbox;
   start(): Promise<void>;
   /** Graceful stop: fail readiness and drain (SHUTDOWN_DRAIN_MS), then refuse new work, finish in-flight requests (bounded), close pools. */
@@ -118,18 +131,50 @@ function withDirectValidation(route: ServerRoute): ServerRoute {
 }
 
 /** Builds a function's server from its definition and environment (throws ConfigError). */
-export function createFunction<S extends EnvSpec>(
-  def: FunctionDefinition<S>,
+export function createFunction<S extends EnvSpec, D = undefined>(
+  def: FunctionDefinition<S, D>,
   env: NodeJS.ProcessEnv = process.env,
   logDestination?: DestinationStream,
-): RunningFunction<S> {
-  const config = { ...loadConfig(runtimeEnv, env), ...loadConfig(def.env ?? ({} as S), env) } as RuntimeConfig & ConfigOf<S>;
-  def.checkConfig?.(config);
+): RunningFunction<S, D> {
+  const config = readConfig(def, env);
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
+  const { db, redis } = connectBackingServices(def.name, config, log);
+  try {
+    loadScripts(redis, def.redisScripts);
+    const events = eventPlumbing(def.name, config, db, log, metrics);
+    const { senderIdentity, transaction, nudge } = events;
+    const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
+    const deps = def.setup ? def.setup(ctx) : (undefined as D);
+    const state: ServingState = { stopping: false, lastRequestAt: 0 };
+    const server = createServer(config, log, state);
+    answerOutagesWith503(server);
+    answerUnknownPagesWithAPage(server);
+    forbidFramingByOtherSites(server);
+    closeConnectionsWhileDraining(server, state);
+    logAndTimeResponses(server, log, metrics);
+    registerRoutes(server, def, ctx, deps, events, state);
+    return lifecycle(def.name, { server, ctx, deps, outbox: events.outbox, state });
+  } catch (err) {
+    // Nothing was started: the connections go, so that the caller (a test, runFunction) is not kept alive by them.
+    redis.disconnect();
+    db.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The runtime's variables and the function's, checked against each other. */
+function readConfig<S extends EnvSpec, D>(def: FunctionDefinition<S, D>, env: NodeJS.ProcessEnv): RuntimeConfig & ConfigOf<S> {
+  const config = { ...loadConfig(runtimeEnv, env), ...loadConfig(def.env ?? ({} as S), env) } as RuntimeConfig & ConfigOf<S>;
+  def.checkConfig?.(config);
+  return config;
+}
+
+/** The PostgreSQL pool (the function's own schema) and the Redis client; both connect when first asked. */
+function connectBackingServices(name: string, config: RuntimeConfig, log: Logger): { db: pg.Pool; redis: Redis } {
   const db = createPool({
     url: config.DATABASE_URL,
-    schema: schemaOf(def.name),
+    schema: schemaOf(name),
     max: config.PG_POOL_MAX,
     onConnectionLost: (err) => log.warn({ reason: err.message }, 'a PostgreSQL connection in use was lost; the pool connects again when asked'),
   });
@@ -140,8 +185,26 @@ export function createFunction<S extends EnvSpec>(
     sentinelMaster: config.REDIS_SENTINEL_MASTER,
     sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
   });
-  for (const dir of [def.redisScripts ?? []].flat()) defineScripts(redis, dir);
-  const source = `/premiere/${def.name}`;
+  return { db, redis };
+}
+
+/** Defines each folder's `.lua` files as Redis commands. */
+function loadScripts(redis: Redis, folders: string | string[] | undefined): void {
+  for (const dir of [folders ?? []].flat()) defineScripts(redis, dir);
+}
+
+/** What sends and receives events: the outbox, the sender identity /events checks, transactions that emit, nudges. */
+interface EventPlumbing {
+  source: string;
+  extensions?: Record<string, unknown>;
+  outbox: Outbox;
+  senderIdentity?: SenderIdentity;
+  transaction: FunctionContext['transaction'];
+  nudge: FunctionContext['nudge'];
+}
+
+function eventPlumbing(name: string, config: RuntimeConfig, db: pg.Pool, log: Logger, metrics: Metrics): EventPlumbing {
+  const source = `/premiere/${name}`;
   // Parsed from JSON by its schema (config.ts), hence the cast.
   const extensions = (config.K_CE_OVERRIDES as unknown as { extensions: Record<string, unknown> } | undefined)?.extensions;
   const sinkToken = new SinkToken(config.EVENT_SINK_TOKEN_FILE);
@@ -150,7 +213,7 @@ export function createFunction<S extends EnvSpec>(
   const senderIdentity =
     config.EVENT_AUTH === 'oidc'
       ? new SenderIdentity({
-          audience: config.EVENT_AUTH_AUDIENCE ?? `premiere/${def.name}`,
+          audience: config.EVENT_AUTH_AUDIENCE ?? `premiere/${name}`,
           issuer: config.EVENT_AUTH_ISSUER,
           subjectPrefix: config.EVENT_AUTH_SUBJECT_PREFIX,
           // Parsed from JSON by its schema (config.ts), hence the cast.
@@ -188,9 +251,17 @@ export function createFunction<S extends EnvSpec>(
     );
   };
 
-  const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
-  const state = { stopping: false, lastRequestAt: 0 };
+  return { source, extensions, outbox, senderIdentity, transaction, nudge };
+}
 
+/** Whether the function is draining, and when the last request (not a probe) came. */
+interface ServingState {
+  stopping: boolean;
+  lastRequestAt: number;
+}
+
+/** The hapi server with the runtime's defaults, its request logger, and the drain's clock. */
+function createServer(config: RuntimeConfig, log: Logger, state: ServingState): Hapi.Server {
   const server = Hapi.server({
     port: config.PORT,
     host: config.HOST,
@@ -220,8 +291,14 @@ export function createFunction<S extends EnvSpec>(
     if (!QUIET_ROUTES.has(request.path)) state.lastRequestAt = Date.now();
     return h.continue;
   });
-  // PostgreSQL or Redis out of reach is an outage, not a bug: 503 and when to come back, whatever
-  // the route (its error would be a 500). Readiness fails meanwhile (health.ts).
+  return server;
+}
+
+/**
+ * PostgreSQL or Redis out of reach is an outage, not a bug: 503 and when to come back, whatever
+ * the route (its error would be a 500). Readiness fails meanwhile (health.ts).
+ */
+function answerOutagesWith503(server: Hapi.Server): void {
   server.ext('onPreResponse', (request, h) => {
     const res = request.response as { isBoom?: boolean; output?: { statusCode: number } } | null;
     if (!res?.isBoom || res.output!.statusCode !== 500) return h.continue;
@@ -245,8 +322,13 @@ export function createFunction<S extends EnvSpec>(
       .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
       .header('cache-control', 'no-store');
   });
-  // A page's address with a bad or unknown part (a mistyped link, an old one): a browser gets a page
-  // in its language, not the JSON an app reads. The APIs (/api/, /admin) keep their answers.
+}
+
+/**
+ * A page's address with a bad or unknown part (a mistyped link, an old one): a browser gets a page
+ * in its language, not the JSON an app reads. The APIs (/api/, /admin) keep their answers.
+ */
+function answerUnknownPagesWithAPage(server: Hapi.Server): void {
   server.ext('onPreResponse', (request, h) => {
     const res = request.response as { isBoom?: boolean; output?: { statusCode: number } } | null;
     const status = res?.isBoom ? res.output!.statusCode : 0;
@@ -257,10 +339,15 @@ export function createFunction<S extends EnvSpec>(
     const body = html`<h1>${title}</h1><div class="card"><p>${i.t('layout.notFound')}</p><p><a href="/">${i.t('catalog.seeWhatsOn')}</a></p></div>`;
     return h.response(page(title, body, undefined, { i18n: i, path: '/' })).type('text/html; charset=utf-8').code(404).header('cache-control', 'no-store');
   });
-  // No other site may frame a page of ours: a hidden frame of the waiting room would join the line
-  // for each of that site's visitors (its script joins on load, and inside the frame its requests
-  // are our own site's, past the cross-site check), and a framed order page's buttons could be
-  // clicked by a trick. A route may say stricter (the operators' page: 'none').
+}
+
+/**
+ * No other site may frame a page of ours: a hidden frame of the waiting room would join the line
+ * for each of that site's visitors (its script joins on load, and inside the frame its requests
+ * are our own site's, past the cross-site check), and a framed order page's buttons could be
+ * clicked by a trick. A route may say stricter (the operators' page: 'none').
+ */
+function forbidFramingByOtherSites(server: Hapi.Server): void {
   server.ext('onPreResponse', (request, h) => {
     const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; headers?: Record<string, unknown>; header?: (k: string, v: string) => unknown } | null;
     const headers = res?.isBoom ? res.output!.headers : res?.headers;
@@ -269,8 +356,13 @@ export function createFunction<S extends EnvSpec>(
     else for (const [k, v] of Object.entries(FRAMING)) res?.header?.(k, v);
     return h.continue;
   });
-  // Draining: no connection is kept alive past an answer, so none is open (and idle) to be
-  // closed under a request the client is just sending when the listener closes.
+}
+
+/**
+ * Draining: no connection is kept alive past an answer, so none is open (and idle) to be
+ * closed under a request the client is just sending when the listener closes.
+ */
+function closeConnectionsWhileDraining(server: Hapi.Server, state: ServingState): void {
   server.ext('onPreResponse', (request, h) => {
     if (!state.stopping) return h.continue;
     const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; header?: (k: string, v: string) => unknown } | null;
@@ -278,6 +370,10 @@ export function createFunction<S extends EnvSpec>(
     else res?.header?.('connection', 'close');
     return h.continue;
   });
+}
+
+/** Every answer's duration in the metrics, and its log line at the level its status deserves. */
+function logAndTimeResponses(server: Hapi.Server, log: Logger, metrics: Metrics): void {
   // Label sets resolved once per route and status, not hashed again on every request.
   const durationByRoute = new Map<string, { observe(v: number): void }>();
   server.events.on('response', (request) => {
@@ -306,32 +402,53 @@ export function createFunction<S extends EnvSpec>(
     }
     else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
   });
+}
 
+/** The health routes, /events (with the outbox's relay as a schedule), then the function's own routes. */
+function registerRoutes<S extends EnvSpec, D>(
+  server: Hapi.Server,
+  def: FunctionDefinition<S, D>,
+  ctx: FunctionContext<S>,
+  deps: D,
+  events: EventPlumbing,
+  state: ServingState,
+): void {
+  const { db, redis, log, metrics } = ctx;
   const routes: ServerRoute[] = [
     ...healthRoutes({ db, redis, metrics, isStopping: () => state.stopping }),
     eventsRoute({
-      source,
-      senderIdentity,
-      extensions,
+      source: events.source,
+      senderIdentity: events.senderIdentity,
+      extensions: events.extensions,
       handlers: def.events ?? {},
       schedules: {
         // Publishes to the broker: no transaction is held open meanwhile.
-        'outbox-relay': { work: async () => { await outbox.relay(); } },
+        'outbox-relay': { work: async () => { await events.outbox.relay(); } },
         ...(def.schedules ?? {}),
       },
       ctx,
+      deps,
       log,
       metrics,
-      transaction,
+      transaction: events.transaction,
     }),
   ];
-  routes.push(...(def.routes?.(ctx) ?? []).map(withDirectValidation));
+  routes.push(...(def.routes?.(ctx, deps) ?? []).map(withDirectValidation));
   server.route(routes);
+}
 
+/** start() and stop(): the server, the outbox's relay, and what closes when the function stops. */
+function lifecycle<S extends EnvSpec, D>(
+  name: string,
+  parts: { server: Hapi.Server; ctx: FunctionContext<S>; deps: D; outbox: Outbox; state: ServingState },
+): RunningFunction<S, D> {
+  const { server, ctx, deps, outbox, state } = parts;
+  const { config, log, redis, db } = ctx;
   let stopped: Promise<void> | undefined;
   return {
     server,
     ctx,
+    deps,
     outbox,
     async start() {
       // Give Redis a moment to connect so the first readiness probe can pass; not fatal if it can't.
@@ -343,7 +460,7 @@ export function createFunction<S extends EnvSpec>(
       }
       await server.start();
       outbox.startRelay(config.OUTBOX_RELAY_INTERVAL_MS);
-      log.info({ port: server.info.port }, `${def.name} listening`);
+      log.info({ port: server.info.port }, `${name} listening`);
       // A function's first revision on a cluster: Helm creates the Knative Services before the
       // Broker has an address, so the SinkBinding has not injected K_SINK yet (it will, making a
       // new revision). Crash-looping until then would only delay it; serving and keeping what we
@@ -368,6 +485,7 @@ export function createFunction<S extends EnvSpec>(
         log.info('shutting down: finishing in-flight requests');
         await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
         await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));
+        await closeDeps(deps, log);
         await Promise.allSettled([redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect()), db.end()]);
         log.info('stopped');
         log.flush();
@@ -377,12 +495,23 @@ export function createFunction<S extends EnvSpec>(
   };
 }
 
+/** What setup made, closed if it can be (before the pools it may still use on the way out). */
+async function closeDeps(deps: unknown, log: Logger): Promise<void> {
+  const close = (deps as { close?: unknown } | undefined)?.close;
+  if (typeof close !== 'function') return;
+  try {
+    await close.call(deps);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'closing the function’s own parts failed');
+  }
+}
+
 /**
  * A function's main: builds it from process.env, starts it, and stops it gracefully on SIGTERM or
  * SIGINT (exit 0). A configuration error stops the process with one line naming the variable.
  */
-export async function runFunction<S extends EnvSpec>(def: FunctionDefinition<S>): Promise<void> {
-  let fn: RunningFunction<S>;
+export async function runFunction<S extends EnvSpec, D>(def: FunctionDefinition<S, D>): Promise<void> {
+  let fn: RunningFunction<S, D>;
   try {
     fn = createFunction(def);
   } catch (err) {

@@ -91,7 +91,15 @@ describe('the visitor’s language', () => {
     expect(pt.when(at, 'America/Sao_Paulo', 'time')).toBe('20:00');
     expect(pt.when(at, 'America/Manaus', 'time')).toBe('19:00');
     expect(pt.when(at, 'America/Sao_Paulo')).toBe('qui., 3 de dez., 20:00');
-    expect(en.when(at, 'America/Sao_Paulo')).toBe('Thu, Dec 3, 08:00 PM');
+    // English writes the hour without a leading zero ("8:00 PM"); Brazil keeps two digits ("09:00").
+    expect(en.when(at, 'America/Sao_Paulo')).toBe('Thu, Dec 3, 8:00 PM');
+    expect(en.when(at, 'America/Sao_Paulo', 'time')).toBe('8:00 PM');
+    expect(en.when(at, 'America/Sao_Paulo', 'clock')).toBe('8:00:00 PM');
+    const morning = '2026-12-03T12:05:00Z';
+    expect(pt.when(morning, 'America/Sao_Paulo', 'time')).toBe('09:05');
+    expect(pt.when(morning, 'America/Sao_Paulo')).toBe('qui., 3 de dez., 09:05');
+    expect(pt.when(morning, 'America/Sao_Paulo', 'clock')).toBe('09:05:00');
+    expect(en.when(morning, 'America/Sao_Paulo', 'time')).toBe('9:05 AM');
     expect(pt.date('2026-12-03')).toBe('3 de dez. de 2026');
   });
 });

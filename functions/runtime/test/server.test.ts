@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { CloudEvent, HTTP } from 'cloudevents';
+import Joi from 'joi';
 import { Counter } from 'prom-client';
-import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
+import { createFunction, type EnvSpec, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
@@ -95,5 +99,60 @@ describe('the function runtime', () => {
     const { fn, url } = await start();
     new Counter({ name: 'premiere_test_things_total', help: 'things', registers: [fn.ctx.metrics.registry] }).inc(3);
     expect(await (await fetch(`${url}/metrics`)).text()).toContain('premiere_test_things_total 3');
+  });
+
+  it('builds a function’s own parts once (setup), hands them to its routes, events and schedules, and closes them on stop while the pools are still open', async () => {
+    const built: string[] = [];
+    const closed: string[] = [];
+    type Parts = { tally: { n: number }; close(): Promise<void> };
+    const def: FunctionDefinition<EnvSpec, Parts> = {
+      name: 'admit-batch',
+      setup: (ctx) => {
+        built.push(ctx.name);
+        return {
+          tally: { n: 0 },
+          async close() {
+            const { rows } = await ctx.db.query('SELECT 1 AS one');
+            closed.push(`postgres ${rows[0].one}, redis ${ctx.redis.status}`);
+          },
+        };
+      },
+      routes: (_ctx, parts) => [{ method: 'GET', path: '/tally', handler: () => ({ n: ++parts.tally.n }) }],
+      events: { 'premiere.test.pinged': { data: Joi.object(), handle: async ({ deps }) => { deps.tally.n += 10; } } },
+      schedules: { count: { work: async ({ deps }) => { deps.tally.n += 100; } } },
+    };
+    const fn = createFunction(def, testEnv(db, redis.prefix), captureLogs().stream);
+    running.push(fn);
+    await fn.start();
+    const url = `http://127.0.0.1:${fn.server.info.port}`;
+    const deliver = (event: CloudEvent<unknown>) => {
+      const message = HTTP.binary(event);
+      return fetch(`${url}/events`, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: message.body as string });
+    };
+    expect(await (await fetch(`${url}/tally`)).json()).toEqual({ n: 1 });
+    expect((await deliver(new CloudEvent({ id: 'setup-1', type: 'premiere.test.pinged', source: '/premiere/test', data: {} }))).status).toBe(204);
+    expect((await deliver(new CloudEvent({ id: 'setup-2', type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/x/pingsources/p', data: { schedule: 'count' } }))).status).toBe(204);
+    expect(await (await fetch(`${url}/tally`)).json()).toEqual({ n: 112 });
+    expect(fn.deps.tally.n).toBe(112);
+    expect(built).toEqual(['admit-batch']);
+    await fn.stop();
+    expect(closed).toEqual(['postgres 1, redis ready']);
+  });
+
+  it('leaves no connection open when setup fails: the error is thrown and the process can end', () => {
+    // A process whose Redis client stayed connected would never end by itself (killed at the timeout).
+    const runtime = path.resolve(__dirname, '../dist');
+    const script = `
+      const { createFunction } = require(${JSON.stringify(runtime)});
+      try {
+        createFunction({ name: 'admit-batch', setup: () => { throw new Error('no legacy client today'); } }, process.env);
+      } catch (err) {
+        console.log('thrown: ' + err.message);
+      }`;
+    const env = testEnv(db, redis.prefix);
+    const result = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 10_000 });
+    expect(result.stdout.trim()).toBe('thrown: no legacy client today');
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
   });
 });

@@ -23,15 +23,16 @@ export interface Transaction {
 }
 
 /**
- * What a handler does with an event of its type, `data` validated (typed as its contract says).
+ * What a handler does with an event of its type, `data` validated (typed as its contract says);
+ * `Deps`: what the function's setup made (FunctionDefinition.setup), given as `deps`.
  */
-export type EventHandlerBody<Ctx, D = any> =
+export type EventHandlerBody<Ctx, Data = any, Deps = undefined> =
   | {
       /**
        * Runs in the transaction that records the event as handled: if it throws, nothing is kept
        * and the broker redelivers. May return a reply event, which the broker publishes.
        */
-      handle(args: { event: CloudEventV1<unknown>; data: D; tx: Transaction; ctx: Ctx; log: Logger }): Promise<EventToEmit | void>;
+      handle(args: { event: CloudEventV1<unknown>; data: Data; tx: Transaction; ctx: Ctx; deps: Deps; log: Logger }): Promise<EventToEmit | void>;
     }
   | {
       /**
@@ -40,13 +41,13 @@ export type EventHandlerBody<Ctx, D = any> =
        * it must be idempotent by its own record and commit its own transactions. If it throws,
        * the broker redelivers.
        */
-      work(args: { event: CloudEventV1<unknown>; data: D; ctx: Ctx; log: Logger }): Promise<void>;
+      work(args: { event: CloudEventV1<unknown>; data: Data; ctx: Ctx; deps: Deps; log: Logger }): Promise<void>;
     };
 
-export type EventHandler<Ctx, D = any> = {
+export type EventHandler<Ctx, Data = any, Deps = undefined> = {
   /** Validates `event.data`; an event whose data fails is refused with 400 and changes nothing. */
   data: Joi.Schema;
-} & EventHandlerBody<Ctx, D>;
+} & EventHandlerBody<Ctx, Data, Deps>;
 
 /** An event type as the runtime needs it: its type and the one schema of its data (@premiere/contracts makes them). */
 export interface EventContract<D> {
@@ -55,16 +56,16 @@ export interface EventContract<D> {
 }
 
 /** A handler of one contract's events: the route validates their data against the contract's schema. */
-export type ContractHandler<Ctx> = EventHandler<Ctx> & { readonly type: string };
+export type ContractHandler<Ctx, Deps = undefined> = EventHandler<Ctx, any, Deps> & { readonly type: string };
 
 /** Handles events of `contract`'s type: `data` is validated against its schema, and typed by it. */
-export function on<D, Ctx>(contract: EventContract<D>, body: EventHandlerBody<Ctx, D>): ContractHandler<Ctx> {
-  return { ...body, type: contract.type, data: contract.data } as ContractHandler<Ctx>;
+export function on<D, Ctx, Deps = undefined>(contract: EventContract<D>, body: EventHandlerBody<Ctx, D, Deps>): ContractHandler<Ctx, Deps> {
+  return { ...body, type: contract.type, data: contract.data } as ContractHandler<Ctx, Deps>;
 }
 
 /** A function's `events`, keyed by each handler's contract type; a type handled twice is a mistake. */
-export function eventHandlers<Ctx>(...handlers: ContractHandler<Ctx>[]): Record<string, EventHandler<Ctx>> {
-  const byType: Record<string, EventHandler<Ctx>> = {};
+export function eventHandlers<Ctx, Deps = undefined>(...handlers: ContractHandler<Ctx, Deps>[]): Record<string, EventHandler<Ctx, any, Deps>> {
+  const byType: Record<string, EventHandler<Ctx, any, Deps>> = {};
   for (const h of handlers) {
     if (byType[h.type]) throw new Error(`two handlers of ${h.type}`);
     byType[h.type] = h;
@@ -77,9 +78,9 @@ export function eventHandlers<Ctx>(...handlers: ContractHandler<Ctx>[]): Record<
  * that emit events), or `{ work }`, run with no transaction open, for jobs that wait on something
  * slow outside (the legacy system, the payment provider) and commit their own transactions.
  */
-export type ScheduleHandler<Ctx> =
-  | ((args: { tx: Transaction; ctx: Ctx; log: Logger }) => Promise<void>)
-  | { work(args: { ctx: Ctx; log: Logger }): Promise<void> };
+export type ScheduleHandler<Ctx, Deps = undefined> =
+  | ((args: { tx: Transaction; ctx: Ctx; deps: Deps; log: Logger }) => Promise<void>)
+  | { work(args: { ctx: Ctx; deps: Deps; log: Logger }): Promise<void> };
 
 export class InvalidEvent extends Error {}
 
@@ -155,23 +156,28 @@ export async function refuseUnauthenticated(senderIdentity: SenderIdentity | und
   }
 }
 
+/** Everything /events is built from. */
+interface EventsRouteOptions<Ctx, Deps> {
+  source: string;
+  /** Who may deliver (Knative's sender identity); undefined: anyone who can reach /events. */
+  senderIdentity?: SenderIdentity;
+  extensions?: Record<string, unknown>;
+  handlers: Record<string, EventHandler<Ctx, any, Deps>>;
+  schedules: Record<string, ScheduleHandler<Ctx, Deps>>;
+  ctx: Ctx;
+  /** What the function's setup made, handed to every handler and schedule. */
+  deps: Deps;
+  log: Logger;
+  metrics: Metrics;
+  transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
+}
+
 /**
  * `POST /events`: where the broker's Triggers (and PingSources) deliver. Binary and structured
  * modes; an invalid event or unknown type gets 400; a redelivery (same source + id) gets 204
  * without running the handler again (a `work` handler runs again: it is idempotent by itself).
  */
-export function eventsRoute<Ctx>(opts: {
-  source: string;
-  /** Who may deliver (Knative's sender identity); undefined: anyone who can reach /events. */
-  senderIdentity?: SenderIdentity;
-  extensions?: Record<string, unknown>;
-  handlers: Record<string, EventHandler<Ctx>>;
-  schedules: Record<string, ScheduleHandler<Ctx>>;
-  ctx: Ctx;
-  log: Logger;
-  metrics: Metrics;
-  transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
-}): ServerRoute {
+export function eventsRoute<Ctx, Deps>(opts: EventsRouteOptions<Ctx, Deps>): ServerRoute {
   const scheduleData = Joi.object({ schedule: Joi.string().valid(...Object.keys(opts.schedules)).required() }).unknown();
 
   return {
@@ -182,89 +188,128 @@ export function eventsRoute<Ctx>(opts: {
       // First of all: a delivery that is not the broker's is refused before it is even read.
       const refused = await refuseUnauthenticated(opts.senderIdentity, request, h, opts.metrics);
       if (refused) return refused;
-      let event: CloudEventV1<unknown>;
-      try {
-        event = parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '');
-      } catch (err) {
-        opts.metrics.eventsReceived.inc({ type: 'invalid', outcome: 'rejected' });
-        request.logger().warn({ reason: (err as Error).message }, 'event refused');
-        return h.response({ error: (err as Error).message }).code(400);
-      }
+      const read = readEvent(request, h, opts.metrics);
+      if ('refusal' in read) return read.refusal;
+      const { event } = read;
       // Every line about this event carries its id.
       const log = opts.log.child({ eventId: event.id, eventType: event.type, eventSource: event.source });
-      {
-        const reject = (message: string) => {
-          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'rejected' });
-          log.warn({ reason: message }, 'event refused');
-          return h.response({ error: message }).code(400);
-        };
-        const failed = (err: unknown) => {
-          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
-          // PostgreSQL or Redis gone: nothing was recorded as handled; the broker redelivers later.
-          const service = unavailableService(err);
-          if (service) {
-            request.app.unavailable = `${service}: ${(err as Error).message}`; // the response's log line is a warning too
-            log.warn({ unavailable: service, reason: (err as Error).message }, 'event not handled: a backing service is unavailable; the broker will redeliver');
-            return h.response({ error: unavailableMessage(service) }).code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-          }
-          log.error({ err }, 'event handler failed; the broker will redeliver');
-          return h.response({ error: 'handler failed' }).code(500);
-        };
-        /** Work outside any transaction: no inbox dedupe, it is idempotent by itself. */
-        const work = async (job: () => Promise<void>) => {
-          try {
-            await job();
-          } catch (err) {
-            return failed(err);
-          }
-          opts.metrics.eventsReceived.inc({ type: event.type, outcome: 'handled' });
-          log.info({ outcome: 'handled' }, 'event received');
-          return h.response().code(204).header('x-premiere-outcome', 'handled');
-        };
-        let run: (tx: Transaction) => Promise<EventToEmit | void>;
-        if (event.type === PING_EVENT_TYPE) {
-          const { error, value } = scheduleData.validate(event.data);
-          if (error) return reject(`ping event: ${error.message}`);
-          const schedule = opts.schedules[value.schedule];
-          if (typeof schedule !== 'function') return work(() => schedule.work({ ctx: opts.ctx, log }));
-          run = (tx) => schedule({ tx, ctx: opts.ctx, log });
-        } else {
-          const handler = opts.handlers[event.type];
-          if (!handler) return reject(`no handler for event type "${event.type}"`);
-          const { error, value } = handler.data.validate(event.data, { allowUnknown: true });
-          if (error) return reject(`invalid data for ${event.type}: ${error.message}`);
-          if ('work' in handler) return work(() => handler.work({ event, data: value, ctx: opts.ctx, log }));
-          run = (tx) => handler.handle({ event, data: value, tx, ctx: opts.ctx, log });
-        }
-
-        let outcome: 'handled' | 'duplicate' = 'handled';
-        let reply: CloudEvent<unknown> | undefined;
-        try {
-          reply = await opts.transaction(async (tx) => {
-            const first = await tx.query(
-              'INSERT INTO inbox (source, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-              [event.source, event.id, event.type],
-            );
-            if (first.rowCount === 0) {
-              outcome = 'duplicate';
-              return undefined;
-            }
-            const answer = await run(tx);
-            // Built inside the transaction: a reply that is not a valid event undoes the handling.
-            return answer ? buildEvent(answer, opts) : undefined;
-          });
-        } catch (err) {
-          return failed(err);
-        }
-        opts.metrics.eventsReceived.inc({ type: event.type, outcome });
-        log.info({ outcome }, 'event received');
-        if (!reply) return h.response().code(204).header('x-premiere-outcome', outcome);
-
-        const message = HTTP.binary(reply);
-        const response = h.response(message.body as string).code(200);
-        for (const [k, v] of Object.entries(message.headers)) response.header(k, String(v));
-        return response;
-      }
+      const answer = answers(event, request, h, opts.metrics, log);
+      const job = dispatch(event, log, opts, scheduleData);
+      if ('refused' in job) return answer.refused(job.refused);
+      if ('work' in job) return workOutsideTransaction(job.work, answer);
+      return handleOnce(event, job.run, answer, opts);
     },
   };
+}
+
+/** The HTTP binding: the one CloudEvent the request carries, or the 400 that says what is wrong with it. */
+function readEvent(request: Request, h: ResponseToolkit, metrics: Metrics): { event: CloudEventV1<unknown> } | { refusal: ResponseObject } {
+  try {
+    return { event: parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '') };
+  } catch (err) {
+    metrics.eventsReceived.inc({ type: 'invalid', outcome: 'rejected' });
+    request.logger().warn({ reason: (err as Error).message }, 'event refused');
+    return { refusal: h.response({ error: (err as Error).message }).code(400) };
+  }
+}
+
+/** How /events answers about one event (each counted and logged): refused, failed, handled or a duplicate, or a reply. */
+function answers(event: CloudEventV1<unknown>, request: Request, h: ResponseToolkit, metrics: Metrics, log: Logger) {
+  return {
+    refused(message: string) {
+      metrics.eventsReceived.inc({ type: event.type, outcome: 'rejected' });
+      log.warn({ reason: message }, 'event refused');
+      return h.response({ error: message }).code(400);
+    },
+    failed(err: unknown) {
+      metrics.eventsReceived.inc({ type: event.type, outcome: 'failed' });
+      // PostgreSQL or Redis gone: nothing was recorded as handled; the broker redelivers later.
+      const service = unavailableService(err);
+      if (service) {
+        request.app.unavailable = `${service}: ${(err as Error).message}`; // the response's log line is a warning too
+        log.warn({ unavailable: service, reason: (err as Error).message }, 'event not handled: a backing service is unavailable; the broker will redeliver');
+        return h.response({ error: unavailableMessage(service) }).code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      }
+      log.error({ err }, 'event handler failed; the broker will redeliver');
+      return h.response({ error: 'handler failed' }).code(500);
+    },
+    done(outcome: 'handled' | 'duplicate', reply?: CloudEvent<unknown>) {
+      metrics.eventsReceived.inc({ type: event.type, outcome });
+      log.info({ outcome }, 'event received');
+      if (!reply) return h.response().code(204).header('x-premiere-outcome', outcome);
+      const message = HTTP.binary(reply);
+      const response = h.response(message.body as string).code(200);
+      for (const [k, v] of Object.entries(message.headers)) response.header(k, String(v));
+      return response;
+    },
+  };
+}
+type Answers = ReturnType<typeof answers>;
+
+/**
+ * What the event asks for: a schedule's job or the handler of its type, with its data validated.
+ * `work` runs outside any transaction; `run` inside the one that records the event in the inbox.
+ */
+function dispatch<Ctx, Deps>(
+  event: CloudEventV1<unknown>,
+  log: Logger,
+  opts: EventsRouteOptions<Ctx, Deps>,
+  scheduleData: Joi.Schema,
+): { refused: string } | { work: () => Promise<void> } | { run: (tx: Transaction) => Promise<EventToEmit | void> } {
+  const { ctx, deps } = opts;
+  if (event.type === PING_EVENT_TYPE) {
+    const { error, value } = scheduleData.validate(event.data);
+    if (error) return { refused: `ping event: ${error.message}` };
+    const schedule = opts.schedules[value.schedule];
+    if (typeof schedule !== 'function') return { work: () => schedule.work({ ctx, deps, log }) };
+    return { run: (tx) => schedule({ tx, ctx, deps, log }) };
+  }
+  const handler = opts.handlers[event.type];
+  if (!handler) return { refused: `no handler for event type "${event.type}"` };
+  const { error, value } = handler.data.validate(event.data, { allowUnknown: true });
+  if (error) return { refused: `invalid data for ${event.type}: ${error.message}` };
+  if ('work' in handler) return { work: () => handler.work({ event, data: value, ctx, deps, log }) };
+  return { run: (tx) => handler.handle({ event, data: value, tx, ctx, deps, log }) };
+}
+
+/** Work outside any transaction: no inbox dedupe, it is idempotent by itself. */
+async function workOutsideTransaction(job: () => Promise<void>, answer: Answers) {
+  try {
+    await job();
+  } catch (err) {
+    return answer.failed(err);
+  }
+  return answer.done('handled');
+}
+
+/**
+ * The inbox: the event is recorded by source and id in the transaction its handler runs in, so a
+ * redelivery is a duplicate and runs nothing. A reply is built inside it too: one that is not a
+ * valid event undoes the handling.
+ */
+async function handleOnce<Ctx, Deps>(
+  event: CloudEventV1<unknown>,
+  run: (tx: Transaction) => Promise<EventToEmit | void>,
+  answer: Answers,
+  opts: EventsRouteOptions<Ctx, Deps>,
+) {
+  let outcome: 'handled' | 'duplicate' = 'handled';
+  let reply: CloudEvent<unknown> | undefined;
+  try {
+    reply = await opts.transaction(async (tx) => {
+      const first = await tx.query(
+        'INSERT INTO inbox (source, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [event.source, event.id, event.type],
+      );
+      if (first.rowCount === 0) {
+        outcome = 'duplicate';
+        return undefined;
+      }
+      const result = await run(tx);
+      return result ? buildEvent(result, opts) : undefined;
+    });
+  } catch (err) {
+    return answer.failed(err);
+  }
+  return answer.done(outcome, reply);
 }

@@ -79,27 +79,40 @@ function numberFormat(locale: Locale, currency?: string): Intl.NumberFormat {
   return f;
 }
 
-/** How each kind of moment is written (the zone is added per call). */
+/**
+ * How each kind of moment is written (the zone is added per call), as Brazil writes the hour: two
+ * digits on a 24-hour clock. Each language's own way of writing the hour is `dateStyles(locale)`'s.
+ */
 export const DATE_STYLES = {
   /** "qui., 3 de dez., 20:00" / "Thu, Dec 3, 8:00 PM" */
   dateTime: { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
   /** "qui., 3 de dez." */
   day: { weekday: 'short', day: 'numeric', month: 'short' },
-  /** "20:00" / "08:00 PM" */
+  /** "09:00" / "9:00 AM" */
   time: { hour: '2-digit', minute: '2-digit' },
-  /** To the second, for "updated at": "20:00:05" / "08:00:05 PM" */
+  /** To the second, for "updated at": "20:00:05" / "8:00:05 PM" */
   clock: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
   /** A calendar date: "3 de dez. de 2026" */
   date: { day: 'numeric', month: 'short', year: 'numeric' },
 } as const satisfies Record<string, Intl.DateTimeFormatOptions>;
 export type DateStyle = keyof typeof DATE_STYLES;
 
+/** The hour as each language writes it: "09:00" in Brazil; "9:00 AM" in English, never "09:00 AM". */
+const HOUR: Record<Locale, 'numeric' | '2-digit'> = { 'pt-BR': '2-digit', en: 'numeric' };
+
+/** DATE_STYLES as `locale` writes them (what the server's `when` and a page script's use). */
+export function dateStyles(locale: Locale): Record<DateStyle, Intl.DateTimeFormatOptions> {
+  return Object.fromEntries(
+    Object.entries(DATE_STYLES).map(([style, options]) => [style, 'hour' in options ? { ...options, hour: HOUR[locale] } : options]),
+  ) as Record<DateStyle, Intl.DateTimeFormatOptions>;
+}
+
 function dateFormat(locale: Locale, style: DateStyle, timeZone: string): Intl.DateTimeFormat {
   const key = `${locale}|${style}|${timeZone}`;
   let f = dateFormats.get(key);
   if (!f) {
     if (dateFormats.size > 1_000) dateFormats.clear();
-    dateFormats.set(key, (f = new Intl.DateTimeFormat(locale, { ...DATE_STYLES[style], timeZone })));
+    dateFormats.set(key, (f = new Intl.DateTimeFormat(locale, { ...dateStyles(locale)[style], timeZone })));
   }
   return f;
 }
@@ -172,7 +185,7 @@ function t(key, params) {
   return m.replace(/\\{(\\w+)\\}/g, function (whole, name) { var v = p[name]; return v == null ? whole : typeof v === 'number' ? new Intl.NumberFormat(LOCALE).format(v) : String(v); });
 }
 function money(cents, currency) { return new Intl.NumberFormat(LOCALE, { style: 'currency', currency: currency }).format(cents / 100); }
-var DATE_STYLES = ${json(DATE_STYLES)};
+var DATE_STYLES = ${json(dateStyles(i.locale))};
 function when(iso, style, zone) { var o = Object.assign({}, DATE_STYLES[style || 'dateTime']); if (zone || TIME_ZONE) o.timeZone = zone || TIME_ZONE; return new Intl.DateTimeFormat(LOCALE, o).format(new Date(iso)); }
 ${code}
 </script>`);
