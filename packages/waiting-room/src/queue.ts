@@ -352,7 +352,7 @@ export class ShowQueue {
    */
   async leave(visitor: number): Promise<{ leftFrom: string; availability: '' | Listing }> {
     const [leftFrom, availability, visitMs] = await commands(this.redis).leave(...this.keys, String(visitor));
-    if (visitMs) await rememberVisit(this.redis, Number(visitMs));
+    if (visitMs) await rememberVisit(this.redis, Number(visitMs)).catch(() => undefined); // an estimate's aid: never fails the leave
     return { leftFrom, availability: availability as '' | Listing };
   }
 
@@ -402,8 +402,8 @@ export class ShowQueue {
    */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
     const [freed, change, availability, visitMs] = await commands(this.redis).finish(...this.keys, String(visitor), token);
-    // A redelivered end finds nothing inside: remembered once.
-    if (visitMs !== '' && visitMs !== undefined) await rememberVisit(this.redis, Number(visitMs));
+    // A redelivered end finds nothing inside: remembered once. An estimate's aid: never fails the end.
+    if (visitMs !== '' && visitMs !== undefined) await rememberVisit(this.redis, Number(visitMs)).catch(() => undefined);
     return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
   }
 
