@@ -11,10 +11,11 @@
 --          seats free (else the show's seats), seats per order, recovering (0/1: a rebuilt room
 --          waits for its visitors, lib/recovery.lua), {visitor, …} of the seen whom the room does
 --          not know (Redis forgot them: their next poll goes to Redis, which puts them back),
---          {admittedAt, …} of the visitors inside in the order above, {place, …} ascending of the
+--          {admittedAt, enteredAt ('' if not in seat selection yet), …} of the visitors inside in the order above, {place, …} ascending of the
 --          visitors near the head of the line who stopped polling (the bouncer will pass them
 --          over: wait estimates do not count them; only the first STALE_SCAN are looked at),
---          leftVisitMs (how long the visits of those who left the zone took, '' until one did)}
+--          leftVisitMs (how long the visits of those who left the zone took, '' until one did),
+--          orders holding seats unpaid (as reserve-seat last counted them, '' until it has)}
 local room, queue, prequeue, inside, visitorPrefix, availability, holes = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[9]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -28,7 +29,7 @@ for i = 3, #ARGV, 2 do
     redis.call('HSET', key, 'lastSeen', now)
   end
 end
-local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil', 'leftVisitMs')
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil', 'leftVisitMs', 'ordersHeld')
 if not r[1] then return {now} end
 local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
 local headPlace = head[2] or ''
@@ -41,7 +42,12 @@ if headPlace ~= '' then
 end
 local insideList = redis.call('ZRANGE', inside, 0, -1, 'WITHSCORES')
 local admittedAt = {}
-for i = 1, #insideList, 2 do admittedAt[#admittedAt + 1] = redis.call('HGET', visitorPrefix .. insideList[i], 'admittedAt') or '0' end
+for i = 1, #insideList, 2 do
+  local v = redis.call('HMGET', visitorPrefix .. insideList[i], 'admittedAt', 'enteredAt', 'state')
+  admittedAt[#admittedAt + 1] = v[1] or '0'
+  -- In seat selection from before enteredAt was kept (or put back as inside): since their admission.
+  admittedAt[#admittedAt + 1] = v[2] or (v[3] == 'inside' and (v[1] or '0')) or ''
+end
 -- Near the head of the line, where they weigh on the estimates most; a few hundred reads at most.
 local STALE_SCAN = math.min(400, 4 * tonumber(r[1]))
 local stale = {}
@@ -57,5 +63,5 @@ return {
   redis.call('GET', availability) or 'available', r[7] or '0', headPlace,
   redis.call('ZCARD', queue), redis.call('ZCARD', prequeue),
   insideList, gaps, truncated, r[8] or r[10], r[9] or '',
-  (r[11] and now < tonumber(r[11])) and 1 or 0, unknown, admittedAt, stale, r[12] or '',
+  (r[11] and now < tonumber(r[11])) and 1 or 0, unknown, admittedAt, stale, r[12] or '', r[13] or '',
 }

@@ -3,6 +3,7 @@ import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { ReturnedToken, TokenLedger } from './ledger';
+import { assumedVisitOf, rememberVisit } from './visits';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -232,7 +233,7 @@ export class ShowQueue {
       return { outcome: 'rate_limited', scope: r[1] as JoinLimit, retryAfterMs, limit: Number(r[3]), reclaimable: (r[4] ?? '') as Reclaimable };
     }
     if (r[0] === 'sold_out') return { outcome: 'sold_out', reclaimable: (r[1] ?? '') as Reclaimable };
-    const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder] = r;
+    const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder, , inside, holding] = r;
     if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'started' };
     return {
       outcome,
@@ -246,7 +247,7 @@ export class ShowQueue {
       joinedAt: Number(joinedAt),
       showStartsAt: Number(showStartsAt),
       salesOpenAt: Number(salesOpenAt ?? 0),
-      buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder),
+      buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder, { inside: Number(inside ?? 0), holding }),
     };
   }
 
@@ -313,17 +314,17 @@ export class ShowQueue {
 
   /**
    * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
-   * `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS).
+   * `assumedVisitMs`: a visit's length until one is measured here or anywhere (ESTIMATE_VISIT_SECONDS; see visits.ts).
    */
   async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
-    const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash);
+    const [r, assumed] = await Promise.all([commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash), assumedVisitOf(this.redis, assumedVisitMs)]);
     const flat = (r[18] ?? []) as unknown as string[];
     const zone: ZoneVisit[] = [];
-    for (let i = 0; i < flat.length; i += 2) zone.push({ admittedAt: Number(flat[i]), lease: Number(flat[i + 1]) });
+    for (let i = 0; i < flat.length; i += 3) zone.push({ admittedAt: Number(flat[i]), lease: Number(flat[i + 1]), enteredAt: flat[i + 2] === '' ? null : Number(flat[i + 2]) });
     const now = Number(r[14] ?? Date.now());
     const measuredVisitMs = r[5] === '' || r[5] === undefined ? 0 : Number(r[5]);
     return {
-      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
+      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs: assumed, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
       stoppedAhead: 0,
       state: r[0] as VisitorStatus['state'],
       place: num(r[1]),
@@ -341,7 +342,7 @@ export class ShowQueue {
       earliestLease: num(r[13]),
       now,
       seatsSoldOut: r[15] === '1',
-      buyersLeft: buyersLeftOf(r[16], r[17]),
+      buyersLeft: buyersLeftOf(r[16], r[17], { inside: Number(r[7] ?? 0), holding: r[20] }),
     };
   }
 
@@ -350,7 +351,8 @@ export class ShowQueue {
    * ('' if they were already out) and the listing it changed the show to.
    */
   async leave(visitor: number): Promise<{ leftFrom: string; availability: '' | Listing }> {
-    const [leftFrom, availability] = await commands(this.redis).leave(...this.keys, String(visitor));
+    const [leftFrom, availability, visitMs] = await commands(this.redis).leave(...this.keys, String(visitor));
+    if (visitMs) await rememberVisit(this.redis, Number(visitMs)).catch(() => undefined); // an estimate's aid: never fails the leave
     return { leftFrom, availability: availability as '' | Listing };
   }
 
@@ -399,7 +401,9 @@ export class ShowQueue {
    * else (`none`: the hold given up or run out) it goes back to the quota. Safe to repeat.
    */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
-    const [freed, change, availability] = await commands(this.redis).finish(...this.keys, String(visitor), token);
+    const [freed, change, availability, visitMs] = await commands(this.redis).finish(...this.keys, String(visitor), token);
+    // A redelivered end finds nothing inside: remembered once. An estimate's aid: never fails the end.
+    if (visitMs !== '' && visitMs !== undefined) await rememberVisit(this.redis, Number(visitMs)).catch(() => undefined);
     return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
   }
 
