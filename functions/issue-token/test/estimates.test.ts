@@ -145,21 +145,6 @@ describe('wait estimates', () => {
     expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(55);
   });
 
-  it('counts the zone’s own visitors first: the seats they will take serve nobody in line (the CI crowd’s 13 s told for 7 s)', async () => {
-    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '60', ESTIMATE_SEATS_PER_ORDER: '2' });
-    // 24 seats (tokens for twice as many), a zone of ten, none holding seats yet: they will take about twenty of them.
-    const showId = await addTestShow(db.url, { seats: 24, zoneCapacity: 10, overbooking: 1 });
-    const visitors = await line(url, showId, 32);
-    expect(visitors.slice(0, 10).every((v) => v.status.state === 'admitted')).toBe(true);
-    // Two in line can still buy; the twenty behind them find no seat and are through in moments,
-    // not a zone-full's visits later.
-    const last = await poll(url, showId, visitors[31]);
-    expect(last).toMatchObject({ state: 'waiting', ahead: 21 });
-    expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(61);
-    expect(visitors[31].status.estimatedWaitSeconds).toBeLessThanOrEqual(61);
-    expect((await readRoomState(fn.ctx.redis, showId, 60_000))!.lineWaitSeconds).toBeLessThanOrEqual(61);
-  });
-
   it('a cold line in a deployment that has sold before: a new show’s line is told what visits take, not ESTIMATE_VISIT_SECONDS (the review’s 12 minutes for 100 s)', async () => {
     const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '600' });
     // Another show's visit took 25 s, and ended.

@@ -6,26 +6,24 @@ import { fewLeftAt, showKey, type Redis, type Transaction } from '@premiere/runt
  * (render-catalog shows the worse of it and the waiting room's `{show:<id>}:availability`), and
  * announced with `premiere.show.availability.changed` when it changes. The waiting room's room is
  * told when every seat is sold (`seatsSoldOut`), so people still in line learn it, how many are
- * left to sell (`seatsFree`), how many an order takes on average (`seatsPerOrder`) and how many
- * orders hold seats unpaid (`ordersHeld`: the zone's other visitors take seats before the line):
- * the line's wait estimates count only the people ahead who can still buy.
+ * left to sell (`seatsFree`) and how many an order takes on average (`seatsPerOrder`): the line's
+ * wait estimates count only the people ahead who can still buy.
  */
 export async function refreshSeatAvailability(query: Transaction['query'], redis: Redis, emit: Transaction['emit'], showId: string): Promise<void> {
-  const { rows } = await query<{ seats: number; claimed: number; sold: number; orders: number; held: number }>(
+  const { rows } = await query<{ seats: number; claimed: number; sold: number; orders: number }>(
     `SELECT (SELECT count(*) FROM render_catalog.seats t JOIN render_catalog.shows s ON s.room_id = t.room_id WHERE s.id = $1)::int AS seats,
             (SELECT count(*) FROM seat_claims WHERE show_id = $1)::int AS claimed,
             (SELECT count(DISTINCT order_id) FROM seat_claims WHERE show_id = $1)::int AS orders,
-            (SELECT count(*) FROM seat_claims c JOIN orders o ON o.id = c.order_id WHERE c.show_id = $1 AND o.state = 'confirmed')::int AS sold,
-            (SELECT count(DISTINCT c.order_id) FROM seat_claims c JOIN orders o ON o.id = c.order_id WHERE c.show_id = $1 AND o.state <> 'confirmed')::int AS held`,
+            (SELECT count(*) FROM seat_claims c JOIN orders o ON o.id = c.order_id WHERE c.show_id = $1 AND o.state = 'confirmed')::int AS sold`,
     [showId],
   );
-  const { seats, claimed, sold, orders, held } = rows[0];
+  const { seats, claimed, sold, orders } = rows[0];
   if (seats === 0) return;
   const free = seats - claimed;
   const availability = free <= 0 ? 'sold_out' : free <= fewLeftAt(seats) ? 'few_left' : 'available';
   const previous = await redis.set(showKey(showId, 'seat-availability'), availability, 'GET');
   const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
-  await (redis as unknown as { seatsLeft(key: string, soldOut: number, free: number, perOrder: number, held: number): Promise<number> }).seatsLeft(showKey(showId, 'room'), sold >= seats ? 1 : 0, Math.max(0, free), perOrder, held);
+  await (redis as unknown as { seatsLeft(key: string, soldOut: number, free: number, perOrder: number): Promise<number> }).seatsLeft(showKey(showId, 'room'), sold >= seats ? 1 : 0, Math.max(0, free), perOrder);
   // Racing updates may write an older count last; the next change, or the catalog's TTL, corrects it.
   if (previous !== availability) await emit(showAvailabilityChanged.event({ showId, availability }));
 }

@@ -569,11 +569,8 @@ describe('availability for the catalog and the line', () => {
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('0'); // held, not sold: holds may lapse
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsFree')).toBe('0');
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsPerOrder')).toBe('1.5'); // the line's estimates use it
-    // And how many orders hold seats, unpaid: the zone's visitors without one take seats before the line.
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'ordersHeld')).toBe('2');
     await cancelOrder(r, second.orderId, 'b');
     expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsFree')).toBe('2');
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'ordersHeld')).toBe('1');
     expect(await availability()).toBe('available');
     expect(await events()).toEqual(['available', 'sold_out', 'available']);
 

@@ -11,8 +11,7 @@
 --       must_open or must_reserve (its rate limits were counted the first time)
 -- Returns {outcome, visitor, place, state, listing changed to ('' if not), people ahead, visitMs,
 -- capacity, joined at, show starts at, sales open at (0: open), seats free (else the show's seats),
--- seats per order, visitor numbers left below the ceiling, visitors in the zone, orders holding
--- seats unpaid ('' until reserve-seat counted)}; outcome: new | existing |
+-- seats per order, visitor numbers left below the ceiling}; outcome: new | existing |
 -- no_room | drained | started | must_open (sales opened: run open-sales first) |
 -- must_reserve (no visitor number left below the room's ceiling: reserve more in the token ledger
 -- and raise it, then join again);
@@ -69,7 +68,7 @@ if known then
   end
 end
 
-local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'recoverUntil', 'ceiling', 'ordersHeld')
+local r = redis.call('HMGET', room, 'quota', 'issued', 'draining', 'opensAt', 'opened', 'capacity', 'paused', 'startsAt', 'expireAt', 'visitMs', 'seatsFree', 'seatsPerOrder', 'seats', 'returned', 'seatsSoldOut', 'addressCap', 'recoverUntil', 'ceiling')
 local quota, issued = tonumber(r[1]), tonumber(r[2] or '0')
 local opensAt, capacity = tonumber(r[4] or '0'), tonumber(r[6])
 if now >= tonumber(r[8]) then return {'started'} end
@@ -145,4 +144,4 @@ local ahead = 0
 if state == 'waiting' then ahead = redis.call('ZCARD', queue) - 1 end
 if state == 'pre' then ahead = redis.call('ZCARD', prequeue) - 1 end
 return {'new', tostring(visitor), tostring(place), state, crossed, ahead, r[10] or '', tostring(capacity), tostring(now), r[8], tostring(opensAt), r[11] or r[13], r[12] or '',
-  tonumber(r[18] or '0') - visitor, redis.call('ZCARD', inside), r[19] or ''}
+  tonumber(r[18] or '0') - visitor}

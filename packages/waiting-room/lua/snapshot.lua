@@ -14,8 +14,7 @@
 --          {admittedAt, enteredAt ('' if not in seat selection yet), …} of the visitors inside in the order above, {place, …} ascending of the
 --          visitors near the head of the line who stopped polling (the bouncer will pass them
 --          over: wait estimates do not count them; only the first STALE_SCAN are looked at),
---          leftVisitMs (how long the visits of those who left the zone took, '' until one did),
---          orders holding seats unpaid (as reserve-seat last counted them, '' until it has)}
+--          leftVisitMs (how long the visits of those who left the zone took, '' until one did)}
 local room, queue, prequeue, inside, visitorPrefix, availability, holes = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[9]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -29,7 +28,7 @@ for i = 3, #ARGV, 2 do
     redis.call('HSET', key, 'lastSeen', now)
   end
 end
-local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil', 'leftVisitMs', 'ordersHeld')
+local r = redis.call('HMGET', room, 'capacity', 'paused', 'opensAt', 'opened', 'visitMs', 'seatsSoldOut', 'seq', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil', 'leftVisitMs')
 if not r[1] then return {now} end
 local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
 local headPlace = head[2] or ''
@@ -63,5 +62,5 @@ return {
   redis.call('GET', availability) or 'available', r[7] or '0', headPlace,
   redis.call('ZCARD', queue), redis.call('ZCARD', prequeue),
   insideList, gaps, truncated, r[8] or r[10], r[9] or '',
-  (r[11] and now < tonumber(r[11])) and 1 or 0, unknown, admittedAt, stale, r[12] or '', r[13] or '',
+  (r[11] and now < tonumber(r[11])) and 1 or 0, unknown, admittedAt, stale, r[12] or '',
 }

@@ -8,7 +8,7 @@
 --          availability, opensAt, opened, paused, earliest lease in the zone, now, seats sold out,
 --          seats free (else the show's seats), seats per order, {admittedAt, lease, enteredAt ('' if not in seat selection yet), …} of the
 --          visitors inside (waiting visitors only: for their wait estimate), leftVisitMs ('' until
---          a visitor left the zone), orders holding seats unpaid ('' until reserve-seat counted)}; paused while a
+--          a visitor left the zone)}; paused while a
 --          rebuilt room waits for its visitors (lib/recovery.lua).
 local room, queue, prequeue, inside, visitorPrefix, availability = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local t = redis.call('TIME')
@@ -25,7 +25,7 @@ if state == 'admitted' and tonumber(v[3]) <= now then state = 'expired' end
 if state == 'waiting' or state == 'pre' then redis.call('HSET', key, 'lastSeen', now) end
 local ahead = -1
 if state == 'waiting' then ahead = redis.call('ZRANK', queue, ARGV[1]) or -1 end
-local r = redis.call('HMGET', room, 'visitMs', 'capacity', 'opensAt', 'opened', 'paused', 'seatsSoldOut', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil', 'leftVisitMs', 'ordersHeld')
+local r = redis.call('HMGET', room, 'visitMs', 'capacity', 'opensAt', 'opened', 'paused', 'seatsSoldOut', 'seatsFree', 'seatsPerOrder', 'seats', 'recoverUntil', 'leftVisitMs')
 if r[10] and now < tonumber(r[10]) then r[5] = '1' end
 local earliest = redis.call('ZRANGE', inside, 0, 0, 'WITHSCORES')
 local zone = {}
@@ -41,5 +41,5 @@ end
 return {
   state, v[2] or '', ahead, redis.call('ZCARD', queue), redis.call('ZCARD', prequeue),
   r[1] or '', r[2] or '0', redis.call('ZCARD', inside), v[3] or '', redis.call('GET', availability) or 'available',
-  r[3] or '0', r[4] or '0', r[5] or '0', earliest[2] or '', now, r[6] or '0', r[7] or r[9], r[8] or '', zone, r[11] or '', r[12] or '',
+  r[3] or '0', r[4] or '0', r[5] or '0', earliest[2] or '', now, r[6] or '0', r[7] or r[9], r[8] or '', zone, r[11] or '',
 }

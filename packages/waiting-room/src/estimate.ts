@@ -7,15 +7,11 @@ export function paceOf(visitMs: unknown, capacity: number): number {
 /**
  * How many more buyers the seats left can serve, at the seats an order takes on average (as
  * reserve-seat last counted them; until then all the show's seats, at ESTIMATE_SEATS_PER_ORDER).
- * With the `zone`: how many of them are in line, the zone's visitors who hold no seats yet
- * (`inside` less the orders holding seats, `holding`, as reserve-seat last counted them) taking
- * theirs first (the CI crowd's first zone-full took every seat while the line was told a visit
- * each for twelve buyers). null when the room says nothing.
+ * null when the room says nothing.
  */
-export function buyersLeftOf(seatsFree: unknown, seatsPerOrder: unknown, zone?: { inside: number; holding: unknown }): number | null {
+export function buyersLeftOf(seatsFree: unknown, seatsPerOrder: unknown): number | null {
   if (seatsFree === '' || seatsFree === undefined || seatsFree === null) return null;
-  const buyers = Math.ceil(Number(seatsFree) / Math.max(1, Number(seatsPerOrder) || 1));
-  return zone ? Math.max(0, buyers - Math.max(0, zone.inside - (Number(zone.holding) || 0))) : buyers;
+  return Math.ceil(Number(seatsFree) / Math.max(1, Number(seatsPerOrder) || 1));
 }
 
 /**

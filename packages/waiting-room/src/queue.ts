@@ -233,7 +233,7 @@ export class ShowQueue {
       return { outcome: 'rate_limited', scope: r[1] as JoinLimit, retryAfterMs, limit: Number(r[3]), reclaimable: (r[4] ?? '') as Reclaimable };
     }
     if (r[0] === 'sold_out') return { outcome: 'sold_out', reclaimable: (r[1] ?? '') as Reclaimable };
-    const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder, , inside, holding] = r;
+    const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder] = r;
     if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'started' };
     return {
       outcome,
@@ -247,7 +247,7 @@ export class ShowQueue {
       joinedAt: Number(joinedAt),
       showStartsAt: Number(showStartsAt),
       salesOpenAt: Number(salesOpenAt ?? 0),
-      buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder, { inside: Number(inside ?? 0), holding }),
+      buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder),
     };
   }
 
@@ -342,7 +342,7 @@ export class ShowQueue {
       earliestLease: num(r[13]),
       now,
       seatsSoldOut: r[15] === '1',
-      buyersLeft: buyersLeftOf(r[16], r[17], { inside: Number(r[7] ?? 0), holding: r[20] }),
+      buyersLeft: buyersLeftOf(r[16], r[17]),
     };
   }
 

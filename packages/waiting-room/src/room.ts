@@ -241,7 +241,7 @@ export async function readRoomState(redis: Redis, showId: string, assumedVisitMs
     });
     const assumed = Number(r.visitMs) > 0 ? assumedVisitMs : await assumedVisitOf(redis, assumedVisitMs);
     const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs: assumed, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
-    const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder, { inside: insideCount, holding: r.ordersHeld }), now);
+    const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder), now);
     if (wait.state === 'estimated') lineWaitSeconds = Math.round(wait.ms / 1000);
   }
   const quota = Number(r.quota);

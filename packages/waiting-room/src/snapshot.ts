@@ -163,7 +163,7 @@ export class ShowSnapshots {
       earliestLease,
       gaps: ((r[13] ?? []) as string[]).map(Number),
       gapsTruncated: r[14] === 1,
-      buyersLeft: buyersLeftOf(r[15], r[16], { inside: inside.size, holding: r[22] }),
+      buyersLeft: buyersLeftOf(r[15], r[16]),
       unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
       basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
       stale: ((r[20] ?? []) as string[]).map(Number),

@@ -103,11 +103,6 @@ describe('wait estimates', () => {
     expect(buyersLeftOf('280', '2.5')).toBe(112);
     expect(buyersLeftOf('7', '')).toBe(7);
     expect(buyersLeftOf('', '2')).toBeNull();
-    // The zone's visitors who hold no seats yet take theirs before anyone in line: 24 seats, ten
-    // inside, none holding, two a buyer: two buyers left for the line, not twelve.
-    expect(buyersLeftOf('24', '2', { inside: 10, holding: '' })).toBe(2);
-    expect(buyersLeftOf('14', '2', { inside: 10, holding: '5' })).toBe(2);
-    expect(buyersLeftOf('4', '2', { inside: 10, holding: '0' })).toBe(0);
   });
 
   it('says the wait in words, never more precise than it is', () => {
