@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Hapi from '@hapi/hapi';
 import YAML from 'yaml';
-import { LANGUAGE_COOKIE, localeOf, negotiate, VARY_LANGUAGE } from '@premiere/runtime';
+import { LANGUAGE_COOKIE, languageCookie, localeOf, negotiate, VARY_LANGUAGE } from '@premiere/runtime';
 import { eventually } from '@premiere/runtime/testing';
 import { findHelm, KUBE_VERSION } from '../src/helm';
 import { findNginx, writeEdgeConfig } from '../src/nginx';
@@ -152,16 +152,22 @@ languageTest('the chart’s edge caches a page per language', () => {
     }
 
     // The language a copy is keyed under is the language it was rendered in, whatever the
-    // visitor sends: a q above 1 (not a qvalue), or the header twice (NGINX before 1.23 reads the
-    // first, the functions would read both).
-    const tricks: [string, Record<string, string | string[]>, Record<string, string>][] = [
-      ['/movies/last-starfall?trick=q', { 'accept-language': 'pt, en;q=1.5' }, { 'accept-language': 'pt' }],
-      ['/movies/last-starfall?trick=twice', { 'accept-language': ['de', 'en'] }, { 'accept-language': 'de' }],
+    // visitor sends: a q above 1 (not a qvalue), the header twice (NGINX before 1.23 reads the
+    // first, the functions would read both), cookies split as NGINX splits them (at "," too, a tab
+    // not skipped), or a key that two different requests would spell alike.
+    const tricks: [Record<string, string | string[]>, Record<string, string>][] = [
+      [{ 'accept-language': 'pt, en;q=1.5' }, { 'accept-language': 'pt' }],
+      [{ 'accept-language': ['de', 'en'] }, { 'accept-language': 'de' }],
+      [{ cookie: `x=1;\t${LANGUAGE_COOKIE}=en` }, {}],
+      [{ cookie: `a=b, ${LANGUAGE_COOKIE}=pt-BR; ${LANGUAGE_COOKIE}=en` }, { cookie: `${LANGUAGE_COOKIE}=pt-BR` }],
+      [{ cookie: `a=b, ${LANGUAGE_COOKIE}=en; ${LANGUAGE_COOKIE}=pt-BR` }, { cookie: `${LANGUAGE_COOKIE}=en` }],
+      [{ cookie: `${LANGUAGE_COOKIE}=x accept-language=de`, 'accept-language': 'en' }, { cookie: `${LANGUAGE_COOKIE}=x`, 'accept-language': 'de en' }],
     ];
-    for (const [pathname, attacker, visitor] of tricks) {
+    for (const [n, [attacker, visitor]] of tricks.entries()) {
+      const pathname = `/movies/last-starfall?trick=${n}`;
       await rawGet(pathname, attacker);
-      const expected = negotiate(undefined, visitor['accept-language']);
-      expect({ attacker, body: (await get(pathname, visitor)).body }).toEqual({ attacker, body: `/movies/last-starfall in ${expected}` });
+      const expected = negotiate(languageCookie(visitor.cookie), visitor['accept-language']);
+      expect({ attacker, body: await rawGet(pathname, visitor) }).toEqual({ attacker, body: `/movies/last-starfall in ${expected}` });
     }
 
     // Two sessions choosing English by the cookie share one copy: the second is a hit.

@@ -46,15 +46,35 @@ export function negotiate(cookie: unknown, acceptLanguage: string | undefined): 
 }
 
 /**
- * The language cookie read as the edge reads it for its cache key (NGINX's $cookie_premiere_lang):
- * the first cookie of that name, its name in any case. Read otherwise (hapi makes a repeated
- * cookie an array and matches names by case), a visitor sending `premiere_lang=en; premiere_lang=en`
- * would have a Portuguese page cached under the English key, for every English visitor after them.
+ * The language cookie read exactly as the edge reads it for its cache key (NGINX's
+ * $cookie_premiere_lang, ngx_http_parse_multi_header_lines): a cookie starts at the header's start
+ * or after ";" or "," and the spaces (not tabs) that follow; the first whose name matches in any
+ * case, spaces allowed before "=", gives its value from after "=" and its spaces up to the next
+ * ";", untrimmed. Read any other way (hapi makes a repeated cookie an array; a split at ";" alone
+ * sees `a=b, premiere_lang=en` as no language cookie), a visitor could have a page in one language
+ * cached under another's key, for every visitor after them.
  */
 export function languageCookie(cookieHeader: string | undefined): string | undefined {
-  for (const part of (cookieHeader ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === LANGUAGE_COOKIE) return part.slice(eq + 1).trim();
+  const header = cookieHeader ?? '';
+  const name = LANGUAGE_COOKIE.toLowerCase();
+  let at = 0;
+  while (at < header.length) {
+    if (header.slice(at, at + name.length).toLowerCase() === name) {
+      let i = at + name.length;
+      while (header[i] === ' ') i++;
+      if (header[i] === '=') {
+        i++;
+        while (header[i] === ' ') i++;
+        const end = header.indexOf(';', i);
+        return header.slice(i, end < 0 ? header.length : end);
+      }
+    }
+    // Not it: on past the next ";" or ",", and the spaces after it.
+    while (at < header.length) {
+      const ch = header[at++];
+      if (ch === ';' || ch === ',') break;
+    }
+    while (header[at] === ' ') at++;
   }
   return undefined;
 }
