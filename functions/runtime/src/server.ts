@@ -140,12 +140,13 @@ export function createFunction<S extends EnvSpec, D = undefined>(
   const log = createLogger({ name: def.name, level: config.LOG_LEVEL }, logDestination);
   const metrics = createMetrics();
   const { db, redis } = connectBackingServices(def.name, config, log);
+  let deps: D | undefined;
   try {
     loadScripts(redis, def.redisScripts);
     const events = eventPlumbing(def.name, config, db, log, metrics);
     const { senderIdentity, transaction, nudge } = events;
     const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
-    const deps = def.setup ? def.setup(ctx) : (undefined as D);
+    deps = def.setup ? def.setup(ctx) : (undefined as D);
     const state: ServingState = { stopping: false, lastRequestAt: 0 };
     const server = createServer(config, log, state);
     answerOutagesWith503(server);
@@ -153,10 +154,12 @@ export function createFunction<S extends EnvSpec, D = undefined>(
     forbidFramingByOtherSites(server);
     closeConnectionsWhileDraining(server, state);
     logAndTimeResponses(server, log, metrics);
-    registerRoutes(server, def, ctx, deps, events, state);
-    return lifecycle(def.name, { server, ctx, deps, outbox: events.outbox, state });
+    registerRoutes(server, def, ctx, deps as D, events, state);
+    return lifecycle(def.name, { server, ctx, deps: deps as D, outbox: events.outbox, state });
   } catch (err) {
-    // Nothing was started: the connections go, so that the caller (a test, runFunction) is not kept alive by them.
+    // Nothing was started: what setup made and the connections go, so that the caller (a test,
+    // runFunction) is not kept alive by them.
+    if (deps !== undefined) void closeDeps(deps, log);
     redis.disconnect();
     db.end().catch(() => undefined);
     throw err;
@@ -351,9 +354,16 @@ function forbidFramingByOtherSites(server: Hapi.Server): void {
   server.ext('onPreResponse', (request, h) => {
     const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; headers?: Record<string, unknown>; header?: (k: string, v: string) => unknown } | null;
     const headers = res?.isBoom ? res.output!.headers : res?.headers;
-    if (!headers || headers['content-security-policy'] !== undefined) return h.continue;
-    if (res?.isBoom) Object.assign(headers, FRAMING);
-    else for (const [k, v] of Object.entries(FRAMING)) res?.header?.(k, v);
+    if (!headers) return h.continue;
+    // A route's own policy is kept, with ours added if it says nothing of framing; a route's own
+    // X-Frame-Options (the operators' page: DENY) is kept too.
+    const csp = headers['content-security-policy'];
+    const framing: Record<string, string> = {};
+    if (csp === undefined) framing['content-security-policy'] = FRAMING['content-security-policy'];
+    else if (!/frame-ancestors/i.test(String(csp))) framing['content-security-policy'] = `${String(csp)}; ${FRAMING['content-security-policy']}`;
+    if (headers['x-frame-options'] === undefined) framing['x-frame-options'] = FRAMING['x-frame-options'];
+    if (res?.isBoom) Object.assign(headers, framing);
+    else for (const [k, v] of Object.entries(framing)) res?.header?.(k, v);
     return h.continue;
   });
 }

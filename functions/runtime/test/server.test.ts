@@ -4,7 +4,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import Joi from 'joi';
 import { Counter } from 'prom-client';
 import { createFunction, type EnvSpec, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
@@ -137,6 +137,42 @@ describe('the function runtime', () => {
     expect(built).toEqual(['admit-batch']);
     await fn.stop();
     expect(closed).toEqual(['postgres 1, redis ready']);
+  });
+
+  it('closes what setup made when the routes then fail to build', async () => {
+    const closed: string[] = [];
+    const def: FunctionDefinition<EnvSpec, { close(): Promise<void> }> = {
+      name: 'admit-batch',
+      setup: () => ({ close: async () => void closed.push('parts') }),
+      routes: () => {
+        throw new Error('a route that cannot be built');
+      },
+    };
+    expect(() => createFunction(def, testEnv(db, redis.prefix), captureLogs().stream)).toThrow('a route that cannot be built');
+    await eventually(async () => closed.length === 1, 5_000, 20);
+  });
+
+  it('adds "only our own pages may frame this" to a route’s own policy that says nothing of framing, and keeps one that does', async () => {
+    const fn = createFunction(
+      {
+        name: 'admit-batch',
+        routes: () => [
+          { method: 'GET', path: '/scripts-only', handler: (_r, h) => h.response('x').header('content-security-policy', "script-src 'self'") },
+          { method: 'GET', path: '/never-framed', handler: (_r, h) => h.response('x').header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY') },
+        ],
+      },
+      testEnv(db, redis.prefix),
+      captureLogs().stream,
+    );
+    running.push(fn);
+    await fn.start();
+    const url = `http://127.0.0.1:${fn.server.info.port}`;
+    const framing = async (p: string) => {
+      const res = await fetch(`${url}${p}`);
+      return [res.headers.get('content-security-policy'), res.headers.get('x-frame-options')];
+    };
+    expect(await framing('/scripts-only')).toEqual(["script-src 'self'; frame-ancestors 'self'", 'SAMEORIGIN']);
+    expect(await framing('/never-framed')).toEqual(["frame-ancestors 'none'", 'DENY']);
   });
 
   it('leaves no connection open when setup fails: the error is thrown and the process can end', () => {
