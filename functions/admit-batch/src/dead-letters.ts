@@ -199,12 +199,19 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
   async function replay(request: Request, where: string, params: unknown[], refused: { id: number; why: string }[] = []): Promise<Row[]> {
     const client = request.info.remoteAddress;
     const rows = await ctx.transaction(async (tx) => {
-      const { rows: locked } = await tx.query<Row>(`SELECT * FROM dead_letters WHERE ${where} ORDER BY id LIMIT ${REPLAY_BATCH} FOR UPDATE SKIP LOCKED`, params);
-      const letters = locked.filter((r) => {
-        const why = unreplayable(r);
-        if (why) refused.push({ id: Number(r.id), why });
-        return !why;
-      });
+      // Up to a batch of letters that can be replayed, read past those that cannot (left open), so
+      // that a call never does nothing while the replayable ones wait behind them.
+      const letters: Row[] = [];
+      for (let after = 0; letters.length < REPLAY_BATCH; ) {
+        const { rows: locked } = await tx.query<Row>(`SELECT * FROM dead_letters WHERE (${where}) AND id > $${params.length + 1} ORDER BY id LIMIT ${REPLAY_BATCH} FOR UPDATE SKIP LOCKED`, [...params, after]);
+        for (const r of locked) {
+          const why = unreplayable(r);
+          if (why) refused.push({ id: Number(r.id), why });
+          else if (letters.length < REPLAY_BATCH) letters.push(r);
+        }
+        if (locked.length < REPLAY_BATCH) break;
+        after = Number(locked[locked.length - 1].id);
+      }
       // An event dead-lettered for two subscribers is sent once: the broker delivers it to both.
       const sent = new Set<string>();
       for (const r of letters) {

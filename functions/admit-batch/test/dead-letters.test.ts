@@ -240,6 +240,20 @@ describe('letters no store expects', () => {
     expect(rows.map((r) => r.event_id)).toEqual(cases.map(([h]) => h['ce-id']).sort());
   });
 
+  it('replays every one of a type even behind a whole batch of letters that cannot be replayed (no call left doing nothing)', async () => {
+    const { url } = await start(admitBatch);
+    const type = 'premiere.test.stuck';
+    await sql.query(
+      `INSERT INTO admit_batch.dead_letters (event_id, source, type, extensions) SELECT 'stuck-' || g, '/premiere/test', $1, '{"constructor": "x"}' FROM generate_series(1, 500) g`,
+      [type],
+    );
+    await sql.query(`INSERT INTO admit_batch.dead_letters (event_id, source, type, data) VALUES ('fine', '/premiere/test', $1, '{}')`, [type]);
+    const res = await fetch(`${url}/admin/api/dead-letters/replay`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ type }) });
+    const body = await res.json();
+    expect([res.status, body.replayed, body.left, body.refused.length]).toEqual([200, 1, 500, 500]);
+    expect((await sql.query("SELECT open FROM admit_batch.dead_letters WHERE event_id = 'fine'")).rows[0].open).toBe(false);
+  });
+
   it('refuses to replay (409, left open) a letter that could never be published as it was, instead of a replay stuck in the outbox', async () => {
     const { url } = await start(admitBatch);
     expect((await post(url, { 'ce-id': 'odd-extension', 'ce-constructor': 'x' }, '{}')).status).toBe(202);
