@@ -384,7 +384,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
   // The payment provider's reasons are English words for machines (process-payment's provider.ts).
   var REFUSALS = { 'declined': t('order.refusal.declined'), 'insufficient funds': t('order.refusal.insufficientFunds'), 'provider unavailable': t('order.refusal.providerUnavailable') };
   // An error the visitor must not miss: in the alert region (read out at once), styled as one.
-  // A refusal stays until the next attempt; a lost connection until the next answer.
+  // A refusal stays until the next attempt.
   var errorKind = null, errorText = null;
   function fail(text, kind) {
     if (text === errorText) return;
@@ -398,7 +398,7 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     box.appendChild(p);
     // A payment that failed hid or disabled what had the focus: the card field is where they go on from.
     var focused = document.activeElement;
-    if (kind !== 'network' && $('pay') && !$('pay').hidden && (!focused || focused === document.body || focused === $('pay-button'))) $('token').focus();
+    if ($('pay') && !$('pay').hidden && (!focused || focused === document.body || focused === $('pay-button'))) $('token').focus();
   }
   // Every request says what came back, even an answer that is not JSON (a proxy's error page).
   function request(method, url, body) {
@@ -517,8 +517,9 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       request('DELETE', '/checkout/api/orders/' + id)
         .then(function (res) { if (!res.ok) fail(refusalText(res.body)); return load(); })
         .then(function () { if (state === 'cancelled') $('again').focus(); })
-        // Not sent again by itself: the buyer decides again once back online (the hold runs out anyway).
-        .catch(function () { fail(t('order.error.giveUpNetwork'), 'request'); })
+        // The answer lost, not necessarily the request: the order is read again (and followed through
+        // the outage) to show what really happened; giving up is not sent again by itself.
+        .catch(function () { fail(t('order.error.giveUpNetwork'), 'request'); return load(); })
         .then(function () { $('giveup').disabled = false; });
     });
   }

@@ -28,8 +28,10 @@ export interface Ticket {
   seat: string;
   ticketType: 'full' | 'half';
   /**
-   * The order's extras and the seat whose ticket they are given with at the counter: its first
-   * (as the order lists them), so that one code claims them, once. null: the order has none.
+   * The order's extras and the seat whose ticket they are given with at the counter: the lowest
+   * seat label, as text sorts it (the order page lists its tickets in that order, ORDER BY seat),
+   * so that the counter has one code to look for; nothing here records that they were given.
+   * null: the order has none.
    */
   extras: { seat: string; items: { name: string; quantity: number }[] } | null;
 }

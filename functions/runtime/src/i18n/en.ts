@@ -185,7 +185,7 @@ export const en: Catalog = {
   'order.refusal.providerUnavailable': 'the payment service did not answer',
   'order.refusal.other': 'no reason given',
   'order.reconnecting': 'Reconnecting… Your order is kept; this page catches up by itself as soon as the connection is back.',
-  'order.error.giveUpNetwork': 'No connection to premiere: your seats are still held. Check your internet and try giving up again.',
+  'order.error.giveUpNetwork': 'No connection to premiere: we could not confirm that you gave up. The order below updates once the connection is back; if it still stands, try again.',
   'order.error.payNetwork': 'The payment could not be sent: no connection to premiere. Check your internet and try paying again.',
   'order.error.badToken': 'The card token must be 3 to 128 letters, digits, "_" or "-".',
   'order.notYours': 'This order is not found in this browser. Open it in the browser you chose the seats in.',

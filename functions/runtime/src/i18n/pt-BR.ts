@@ -188,7 +188,7 @@ export const ptBR = {
   'order.refusal.providerUnavailable': 'o serviço de pagamento não respondeu',
   'order.refusal.other': 'motivo não informado',
   'order.reconnecting': 'Reconectando… Seu pedido continua guardado; a página se atualiza sozinha assim que a conexão voltar.',
-  'order.error.giveUpNetwork': 'Sem conexão com o premiere: seus assentos continuam reservados. Confira sua internet e tente desistir de novo.',
+  'order.error.giveUpNetwork': 'Sem conexão com o premiere: não sabemos se a desistência chegou. O pedido abaixo se atualiza quando a conexão voltar; se ele continuar de pé, tente de novo.',
   'order.error.payNetwork': 'Não conseguimos enviar o pagamento: sem conexão com o premiere. Confira sua internet e tente pagar de novo.',
   'order.error.badToken': 'O token do cartão deve ter de 3 a 128 letras, números, "_" ou "-".',
   'order.notYours': 'Este pedido não foi encontrado neste navegador. Abra-o no navegador em que você escolheu os assentos.',
