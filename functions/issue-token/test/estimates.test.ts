@@ -1,6 +1,6 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { ensureRoom, readRoomState, roomKeys, ShowQueue, VISITS_KEY } from '@premiere/waiting-room';
+import { readRoomState, roomKeys } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
@@ -30,8 +30,6 @@ async function start(env: Record<string, string> = {}) {
   const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
   running.push(fn);
   await fn.start();
-  // Each test's deployment has measured no visit yet (the memory is every show's, in this prefix).
-  await fn.ctx.redis.del(VISITS_KEY);
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
 }
 
@@ -143,67 +141,6 @@ describe('wait estimates', () => {
     // Only the visit inside stands before them: about a minute, not five.
     expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(61);
     expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(55);
-  });
-
-  it('a cold line in a deployment that has sold before: a new show’s line is told what visits take, not ESTIMATE_VISIT_SECONDS (the review’s 12 minutes for 100 s)', async () => {
-    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '600' });
-    // Another show's visit took 25 s, and ended.
-    const earlier = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
-    const [buyer] = await line(url, earlier, 1);
-    expect(buyer.status.state).toBe('admitted');
-    await fn.ctx.redis.hset(`${roomKeys(earlier)[5]}${buyer.visitor}`, 'admittedAt', Date.now() - 25_000);
-    expect((await ShowQueue.of(fn.ctx.redis, earlier).finish(buyer.visitor, 'seats')).freed).toBe(true);
-    // A new show, nothing measured in its own line: one inside, two waiting.
-    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
-    const visitors = await line(url, showId, 3);
-    expect(visitors[2].status).toMatchObject({ state: 'waiting', ahead: 1 });
-    for (const s of [visitors[2].status, await poll(url, showId, visitors[2])]) {
-      expect(s.estimatedWaitSeconds).toBeGreaterThanOrEqual(45);
-      expect(s.estimatedWaitSeconds).toBeLessThanOrEqual(52);
-    }
-    expect((await readRoomState(fn.ctx.redis, showId, 600_000))!.lineWaitSeconds).toBeLessThanOrEqual(52);
-  });
-
-  it('the next in line behind an admitted visitor who has not come in: their admission window, not "less than a minute"', async () => {
-    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '25', ADMISSION_TTL_SECONDS: '600' });
-    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
-    const [admitted, next] = await line(url, showId, 2);
-    expect(admitted.status.state).toBe('admitted');
-    // Admitted half a minute ago, and not in seat selection yet: the slot is theirs until their window ends.
-    const keys = roomKeys(showId);
-    await fn.ctx.redis.hset(`${keys[5]}${admitted.visitor}`, 'admittedAt', Date.now() - 30_000);
-    await fn.ctx.redis.zadd(keys[4], Date.now() + 570_000, String(admitted.visitor));
-    const told = await poll(url, showId, next);
-    expect(told).toMatchObject({ state: 'waiting', ahead: 0 });
-    expect(told.estimatedWaitSeconds).toBeGreaterThanOrEqual(560);
-    expect(told.estimate).not.toBe('less than a minute');
-    expect((await readRoomState(fn.ctx.redis, showId, 25_000))!.lineWaitSeconds).toBeGreaterThanOrEqual(560);
-    // They come in now (their lease: the visit's end): a visit from now (25 s), however late they came.
-    expect(await (fn.ctx.redis as any).extendLease(...keys, String(admitted.visitor), Date.now() + 900_000)).toBe(1);
-    const after = await poll(url, showId, next);
-    expect(after.estimatedWaitSeconds).toBeGreaterThanOrEqual(20);
-    expect(after.estimatedWaitSeconds).toBeLessThanOrEqual(26);
-  });
-
-  it('right after a batch admission fills the zone: the back of the line is told when a slot can free, not 13 s that then creeps up', async () => {
-    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '25', ADMISSION_TTL_SECONDS: '600' });
-    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 3 });
-    const keys = roomKeys(showId);
-    await ensureRoom(fn.ctx.redis, fn.ctx.db, showId, fn.ctx.config);
-    await fn.ctx.redis.hset(keys[0], 'paused', 1);
-    const visitors = await line(url, showId, 5);
-    // Resumed: the bouncer lets three in at once, each with 600 s to come in.
-    await fn.ctx.redis.hset(keys[0], 'paused', 0);
-    expect((await (fn.ctx.redis as any).admit(...keys, 600_000, 90_000))[0]).toBe(3);
-    const back = visitors[4];
-    const lineWait = async () => (await readRoomState(fn.ctx.redis, showId, 25_000))!.lineWaitSeconds!;
-    expect(await lineWait()).toBe(25); // they are on their way: a visit from now
-    expect((await poll(url, showId, back)).estimatedWaitSeconds).toBe(25);
-    // Twenty seconds on, none has come in: their slots are theirs until their windows end.
-    for (const v of visitors.slice(0, 3)) await fn.ctx.redis.hset(`${keys[5]}${v.visitor}`, 'admittedAt', Date.now() - 20_000);
-    await fn.ctx.redis.zadd(keys[4], ...visitors.slice(0, 3).flatMap((v) => [Date.now() + 580_000, String(v.visitor)]));
-    expect(await lineWait()).toBeGreaterThanOrEqual(575);
-    expect((await poll(url, showId, back)).estimatedWaitSeconds).toBeGreaterThanOrEqual(575);
   });
 
   it('tells the front of the line to poll within two seconds however long the estimate, so an admission is learnt at once', async () => {

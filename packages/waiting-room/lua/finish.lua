@@ -6,25 +6,24 @@
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: visitor, 'seats' | 'none'.
 -- Returns {1 if a slot was freed (0: they were not inside, e.g. a redelivery), the token: 1 given
---          back now, -1 taken back as seats now, 0 unchanged; the listing changed to ('' if not),
---          the visit's length (ms, '' if no slot was freed): for the deployment's memory (remember-visit.lua)}.
+--          back now, -1 taken back as seats now, 0 unchanged; the listing changed to ('' if not)}.
 -- include: visit-ended.lua
 -- include: listing.lua
 -- include: tokens.lua
 local room, inside, availability, addresses = KEYS[1], KEYS[5], KEYS[7], KEYS[10]
 local key = KEYS[6] .. ARGV[1]
-local freed, visit = 0, ''
+local freed = 0
 if redis.call('ZREM', inside, ARGV[1]) == 1 then
   redis.call('HSET', key, 'state', 'done')
-  visit = visitEnded(room, key) or ''
+  visitEnded(room, key)
   freed = 1
 end
 -- Only a visitor let into the zone can have had an order: one still in line (an event about
 -- someone else's number) keeps their token.
 local state = redis.call('HGET', key, 'state')
-if not state or state == 'pre' or state == 'waiting' then return {freed, 0, '', visit} end
+if not state or state == 'pre' or state == 'waiting' then return {freed, 0, ''} end
 local token = 0
 if ARGV[2] == 'seats' then token = -takeAsSeats(room, addresses, key) else token = giveBack(room, addresses, key) end
 local listing = ''
 if token ~= 0 then listing = relist(room, availability) end
-return {freed, token, listing, visit}
+return {freed, token, listing}

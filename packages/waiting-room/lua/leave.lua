@@ -3,8 +3,7 @@
 -- goes back to the show's quota (lib/tokens.lua).
 -- KEYS: room, sessions, queue, prequeue, inside, visitor key prefix, availability, admissions, holes, addresses
 -- ARGV: visitor. Returns {the state they left from ('' if unknown, or already out),
---                         the listing changed to ('' if not), the length (ms) of the visit to
---                         the zone this ended ('' if none): for the deployment's memory}.
+--                         the listing changed to ('' if not)}.
 -- include: visit-ended.lua
 -- include: listing.lua
 -- include: tokens.lua
@@ -20,12 +19,11 @@ if redis.call('ZREM', queue, ARGV[1]) == 1 then
   if expireAt then redis.call('PEXPIREAT', KEYS[9], expireAt) end
 end
 redis.call('ZREM', prequeue, ARGV[1])
-local visit = ''
 if redis.call('ZREM', inside, ARGV[1]) == 1 then
-  visit = visitEnded(room, key) or ''
+  visitEnded(room, key)
   visitEnded(room, key, 'leftVisitMs')
 end
 redis.call('HSET', key, 'state', 'left')
 local listing = ''
 if giveBack(room, addresses, key) == 1 then listing = relist(room, availability) end
-return {state, listing, visit}
+return {state, listing}

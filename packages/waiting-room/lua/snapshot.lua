@@ -11,7 +11,7 @@
 --          seats free (else the show's seats), seats per order, recovering (0/1: a rebuilt room
 --          waits for its visitors, lib/recovery.lua), {visitor, …} of the seen whom the room does
 --          not know (Redis forgot them: their next poll goes to Redis, which puts them back),
---          {admittedAt, enteredAt ('' if not in seat selection yet), …} of the visitors inside in the order above, {place, …} ascending of the
+--          {admittedAt, …} of the visitors inside in the order above, {place, …} ascending of the
 --          visitors near the head of the line who stopped polling (the bouncer will pass them
 --          over: wait estimates do not count them; only the first STALE_SCAN are looked at),
 --          leftVisitMs (how long the visits of those who left the zone took, '' until one did)}
@@ -41,12 +41,7 @@ if headPlace ~= '' then
 end
 local insideList = redis.call('ZRANGE', inside, 0, -1, 'WITHSCORES')
 local admittedAt = {}
-for i = 1, #insideList, 2 do
-  local v = redis.call('HMGET', visitorPrefix .. insideList[i], 'admittedAt', 'enteredAt', 'state')
-  admittedAt[#admittedAt + 1] = v[1] or '0'
-  -- In seat selection from before enteredAt was kept (or put back as inside): since their admission.
-  admittedAt[#admittedAt + 1] = v[2] or (v[3] == 'inside' and (v[1] or '0')) or ''
-end
+for i = 1, #insideList, 2 do admittedAt[#admittedAt + 1] = redis.call('HGET', visitorPrefix .. insideList[i], 'admittedAt') or '0' end
 -- Near the head of the line, where they weigh on the estimates most; a few hundred reads at most.
 local STALE_SCAN = math.min(400, 4 * tonumber(r[1]))
 local stale = {}

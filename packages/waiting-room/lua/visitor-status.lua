@@ -6,7 +6,7 @@
 -- Returns {'no_room'} if the room does not exist, {'unknown'} if it does not know the visitor (or
 -- their number is another session's: Redis forgot them, see reinstate.lua), else {state, place, ahead, waiting, pre-queue length, visitMs, capacity, inside, deadline,
 --          availability, opensAt, opened, paused, earliest lease in the zone, now, seats sold out,
---          seats free (else the show's seats), seats per order, {admittedAt, lease, enteredAt ('' if not in seat selection yet), …} of the
+--          seats free (else the show's seats), seats per order, {admittedAt, lease, …} of the
 --          visitors inside (waiting visitors only: for their wait estimate), leftVisitMs ('' until
 --          a visitor left the zone)}; paused while a
 --          rebuilt room waits for its visitors (lib/recovery.lua).
@@ -32,10 +32,8 @@ local zone = {}
 if state == 'waiting' then
   local all = redis.call('ZRANGE', inside, 0, -1, 'WITHSCORES')
   for i = 1, #all, 2 do
-    local v = redis.call('HMGET', visitorPrefix .. all[i], 'admittedAt', 'enteredAt', 'state')
-    zone[#zone + 1] = v[1] or '0'
+    zone[#zone + 1] = redis.call('HGET', visitorPrefix .. all[i], 'admittedAt') or '0'
     zone[#zone + 1] = all[i + 1]
-    zone[#zone + 1] = v[2] or (v[3] == 'inside' and (v[1] or '0')) or ''
   end
 end
 return {

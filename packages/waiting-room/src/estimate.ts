@@ -14,25 +14,11 @@ export function buyersLeftOf(seatsFree: unknown, seatsPerOrder: unknown): number
   return Math.ceil(Number(seatsFree) / Math.max(1, Number(seatsPerOrder) || 1));
 }
 
-/**
- * A visit in the protected zone: when its visitor was admitted, when their slot's lease ends (ms),
- * and when they came into seat selection (null: not yet; their lease is then their admission's
- * window).
- */
+/** A visit in the protected zone: when its visitor was admitted, and when its slot's lease ends (ms). */
 export interface ZoneVisit {
   admittedAt: number;
   lease: number;
-  enteredAt: number | null;
 }
-
-/**
- * An admitted visitor's page learns of the admission within 2 s and takes them to seat selection
- * at once; one not in after this long is late (a tab in the background, a phone asleep) or gone.
- */
-export const ENTRY_GRACE_MS = 15_000;
-
-/** Admitted, not in seat selection, and past the grace: the slot is theirs until their window ends. */
-const late = (v: ZoneVisit, now: number) => v.enteredAt === null && now - v.admittedAt > ENTRY_GRACE_MS;
 
 /**
  * What the wait of every place in a show's line follows from, worked out once per snapshot of the
@@ -60,16 +46,10 @@ export interface WaitBasis {
 const OVERDUE_GROWTH = 1;
 const overdueFloor = (visitMs: number) => Math.max(1_000, visitMs / 10);
 
-/** A visit is counted from the admission; one who came in late starts it when they came. */
-const startOf = (v: ZoneVisit) => (v.enteredAt !== null && v.enteredAt - v.admittedAt > ENTRY_GRACE_MS ? v.enteredAt : v.admittedAt);
-
 /** How long a visit inside has left (ms), expected. */
 function remainingMs(v: ZoneVisit, visitMs: number, now: number): number {
   if (v.lease <= now) return 0; // lapsed: its slot goes to the next at the bouncer's next pass
-  // Late to come: they may never (the slot frees when their window ends), or come and take a
-  // visit from then; never "any moment now" while the window holds it.
-  if (late(v, now)) return Math.max(v.lease - now, visitMs - (now - v.admittedAt));
-  const elapsed = Math.max(0, now - startOf(v));
+  const elapsed = Math.max(0, now - v.admittedAt);
   // The lease bounds only an overrun: an admission's first lease is short, and extended when the
   // visitor enters seat selection, as nearly all do.
   return Math.max(visitMs - elapsed, Math.min(v.lease - now, overdueFloor(visitMs) + OVERDUE_GROWTH * (elapsed - visitMs)));
@@ -87,10 +67,8 @@ export function waitBasis(o: { zone: ZoneVisit[]; capacity: number; measuredVisi
   const expected = o.measuredVisitMs > 0 ? o.measuredVisitMs : o.assumedVisitMs;
   const left = o.zone.map((v) => remainingMs(v, expected, o.now));
   let visitMs = expected;
-  // Visitors late to come are not visits: their windows say nothing of how long visits take.
-  const visits = o.zone.flatMap((v, i) => (late(v, o.now) ? [] : [Math.max(0, o.now - startOf(v)) + left[i]]));
-  if (visits.length > 0) {
-    const totals = visits.sort((a, b) => a - b);
+  if (left.length > 0) {
+    const totals = o.zone.map((v, i) => Math.max(0, o.now - v.admittedAt) + left[i]).sort((a, b) => a - b);
     visitMs = Math.max(expected, totals[Math.floor(totals.length / 2)]);
   }
   left.sort((a, b) => a - b);

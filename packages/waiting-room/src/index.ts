@@ -10,4 +10,3 @@ export * from './ledger';
 /** The folder of the waiting room's Lua scripts, for a FunctionDefinition's `redisScripts`. */
 export const WAITING_ROOM_SCRIPTS = path.resolve(__dirname, '../lua');
 export * from './snapshot';
-export * from './visits';

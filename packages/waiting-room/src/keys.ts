@@ -12,8 +12,7 @@ import { showKey } from '@premiere/runtime';
  * - `queue` (sorted set): waiting visitors by place; `prequeue`: visitors who came before sales
  *   opened, by a secret random draw;
  * - `inside` (sorted set): visitors in the protected zone, by the end of their slot's lease;
- * - `visitor:<n>` (hash): one visitor's session hash, address, place, state and times (admitted,
- *   came into seat selection: `enteredAt`), and what
+ * - `visitor:<n>` (hash): one visitor's session hash, address, place, state and times, and what
  *   became of their token (`returned`: given back to the quota; `seated`: it became seats);
  * - `availability` (string): what the catalog lists (see docs/events.md);
  * - `admissions` (hash): admissions per minute, for the operators' view;
@@ -24,8 +23,7 @@ import { showKey } from '@premiere/runtime';
  * - `<room>:rate:address:<ip>`, `<room>:rate:session:<hash>`: the joins' rate-limit counters;
  *   `<room>:rate:new:<ip>`: the new tokens an address took in the window.
  *
- * Every Lua script gets all ten keys in this order. Outside the shows' slots: ROOMS_KEY below, and
- * the deployment's memory of visits (visits.ts).
+ * Every Lua script gets all ten keys in this order.
  */
 export function roomKeys(showId: string): string[] {
   return ['room', 'sessions', 'queue', 'prequeue', 'inside', 'visitor:', 'availability', 'admissions', 'holes', 'addresses'].map((part) => showKey(showId, part));

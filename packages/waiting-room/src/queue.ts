@@ -3,7 +3,6 @@ import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { ReturnedToken, TokenLedger } from './ledger';
-import { assumedVisitOf, rememberVisit } from './visits';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -314,17 +313,17 @@ export class ShowQueue {
 
   /**
    * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
-   * `assumedVisitMs`: a visit's length until one is measured here or anywhere (ESTIMATE_VISIT_SECONDS; see visits.ts).
+   * `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS).
    */
   async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
-    const [r, assumed] = await Promise.all([commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash), assumedVisitOf(this.redis, assumedVisitMs)]);
+    const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash);
     const flat = (r[18] ?? []) as unknown as string[];
     const zone: ZoneVisit[] = [];
-    for (let i = 0; i < flat.length; i += 3) zone.push({ admittedAt: Number(flat[i]), lease: Number(flat[i + 1]), enteredAt: flat[i + 2] === '' ? null : Number(flat[i + 2]) });
+    for (let i = 0; i < flat.length; i += 2) zone.push({ admittedAt: Number(flat[i]), lease: Number(flat[i + 1]) });
     const now = Number(r[14] ?? Date.now());
     const measuredVisitMs = r[5] === '' || r[5] === undefined ? 0 : Number(r[5]);
     return {
-      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs: assumed, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
+      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
       stoppedAhead: 0,
       state: r[0] as VisitorStatus['state'],
       place: num(r[1]),
@@ -351,8 +350,7 @@ export class ShowQueue {
    * ('' if they were already out) and the listing it changed the show to.
    */
   async leave(visitor: number): Promise<{ leftFrom: string; availability: '' | Listing }> {
-    const [leftFrom, availability, visitMs] = await commands(this.redis).leave(...this.keys, String(visitor));
-    if (visitMs) await rememberVisit(this.redis, Number(visitMs)).catch(() => undefined); // an estimate's aid: never fails the leave
+    const [leftFrom, availability] = await commands(this.redis).leave(...this.keys, String(visitor));
     return { leftFrom, availability: availability as '' | Listing };
   }
 
@@ -401,9 +399,7 @@ export class ShowQueue {
    * else (`none`: the hold given up or run out) it goes back to the quota. Safe to repeat.
    */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
-    const [freed, change, availability, visitMs] = await commands(this.redis).finish(...this.keys, String(visitor), token);
-    // A redelivered end finds nothing inside: remembered once. An estimate's aid: never fails the end.
-    if (visitMs !== '' && visitMs !== undefined) await rememberVisit(this.redis, Number(visitMs)).catch(() => undefined);
+    const [freed, change, availability] = await commands(this.redis).finish(...this.keys, String(visitor), token);
     return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
   }
 

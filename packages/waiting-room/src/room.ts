@@ -5,7 +5,6 @@ import { ROOMS_KEY, roomKeys } from './keys';
 import type { WaitingRoomEnv } from './env';
 import { reservedNumbers, returnedTokens } from './ledger';
 import { estimateWait, waitBasis, buyersLeftOf } from './estimate';
-import { assumedVisitOf } from './visits';
 
 /** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
 export interface ShowFacts {
@@ -208,7 +207,7 @@ export interface RoomState {
   recoveringUntil: string | null;
 }
 
-/** `assumedVisitMs`: a visit's length until one is measured, here or in any show (ESTIMATE_VISIT_SECONDS; see visits.ts), for `lineWaitSeconds`. */
+/** `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS), for `lineWaitSeconds`. */
 export async function readRoomState(redis: Redis, showId: string, assumedVisitMs = 180_000): Promise<RoomState | null> {
   const [room, , queue, prequeue, inside, visitorPrefix, availability, admissions] = roomKeys(showId);
   const minute = Math.floor(Date.now() / 60_000);
@@ -231,16 +230,10 @@ export async function readRoomState(redis: Redis, showId: string, assumedVisitMs
   let lineWaitSeconds: number | null = null;
   if (waiting > 0 && r.paused !== '1') {
     const visitors = insideFlat.filter((_, i) => i % 2 === 0);
-    const times = visitors.length ? await Promise.all(visitors.map((v) => redis.hmget(`${visitorPrefix}${v}`, 'admittedAt', 'enteredAt', 'state'))) : [];
+    const admittedAt = visitors.length ? await Promise.all(visitors.map((v) => redis.hget(`${visitorPrefix}${v}`, 'admittedAt'))) : [];
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    const zone = visitors.map((_, i) => {
-      const [admittedAt, enteredAt, state] = times[i];
-      // As snapshot.lua: inside from before enteredAt was kept, since their admission.
-      const entered = enteredAt ?? (state === 'inside' ? admittedAt ?? '0' : null);
-      return { admittedAt: Number(admittedAt ?? 0), lease: Number(insideFlat[2 * i + 1]), enteredAt: entered === null ? null : Number(entered) };
-    });
-    const assumed = Number(r.visitMs) > 0 ? assumedVisitMs : await assumedVisitOf(redis, assumedVisitMs);
-    const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs: assumed, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
+    const zone = visitors.map((_, i) => ({ admittedAt: Number(admittedAt[i] ?? 0), lease: Number(insideFlat[2 * i + 1]) }));
+    const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
     const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder), now);
     if (wait.state === 'estimated') lineWaitSeconds = Math.round(wait.ms / 1000);
   }

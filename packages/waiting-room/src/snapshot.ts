@@ -2,7 +2,6 @@ import type { Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { VisitorStatus } from './queue';
-import { assumedVisitOf } from './visits';
 
 /** The most gaps in the line a snapshot carries; beyond, polls ask Redis one by one. */
 const MAX_GAPS = 2_000;
@@ -38,7 +37,7 @@ interface Snapshot {
 
 /** How the snapshots estimate waits and tell who stopped polling (the waiting room's settings). */
 export interface SnapshotSettings {
-  /** The visit's length assumed until one is measured, here or in any show (ESTIMATE_VISIT_SECONDS; see visits.ts). */
+  /** The visit's length assumed until one is measured (ESTIMATE_VISIT_SECONDS). */
   assumedVisitMs: number;
   /** A waiting visitor unseen for longer is passed over by the bouncer (GONE_AFTER_SECONDS). */
   goneAfterMs: number;
@@ -126,10 +125,7 @@ export class ShowSnapshots {
 
   private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
-    const [r, assumedVisitMs] = (await Promise.all([
-      (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, this.settings.goneAfterMs, ...seen),
-      assumedVisitOf(this.redis, this.settings.assumedVisitMs),
-    ])) as [(string | number | string[])[], number];
+    const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, this.settings.goneAfterMs, ...seen)) as (string | number | string[])[];
     const insideFlat = (r[12] ?? []) as string[];
     const inside = new Map<number, number>();
     const admittedAt = (r[19] ?? []) as string[];
@@ -138,8 +134,7 @@ export class ShowSnapshots {
     for (let i = 0; i < insideFlat.length; i += 2) {
       const lease = Number(insideFlat[i + 1]);
       inside.set(Number(insideFlat[i]), lease);
-      const entered = admittedAt[i + 1];
-      zone.push({ admittedAt: Number(admittedAt[i] ?? 0), lease, enteredAt: entered === '' || entered === undefined ? null : Number(entered) });
+      zone.push({ admittedAt: Number(admittedAt[i / 2] ?? 0), lease });
       if (earliestLease === null || lease < earliestLease) earliestLease = lease;
     }
     const now = Number(r[0]);
@@ -165,7 +160,7 @@ export class ShowSnapshots {
       gapsTruncated: r[14] === 1,
       buyersLeft: buyersLeftOf(r[15], r[16]),
       unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
-      basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
+      basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs: this.settings.assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
       stale: ((r[20] ?? []) as string[]).map(Number),
     };
   }

@@ -2,9 +2,8 @@ import { buyersLeftOf, describeWait, estimateWait, nextPollMs, paceOf, waitBasis
 
 const S = 1_000;
 const NOW = 1_000_000_000;
-/** A zone of `n` visits admitted `ago` ms before NOW, their leases `lease` ms after NOW, in seat selection since their admission (or not yet). */
-const zone = (n: number, ago: number, lease = 300 * S, entered = true): ZoneVisit[] =>
-  Array.from({ length: n }, () => ({ admittedAt: NOW - ago, lease: NOW + lease, enteredAt: entered ? NOW - ago : null }));
+/** A zone of `n` visits admitted `ago` ms before NOW, their leases `lease` ms after NOW. */
+const zone = (n: number, ago: number, lease = 300 * S): ZoneVisit[] => Array.from({ length: n }, () => ({ admittedAt: NOW - ago, lease: NOW + lease }));
 const basis = (over: Partial<Parameters<typeof waitBasis>[0]>) =>
   waitBasis({ zone: [], capacity: 10, measuredVisitMs: 0, assumedVisitMs: 100 * S, paused: false, now: NOW, ...over });
 const ms = (e: ReturnType<typeof estimateWait>) => (e.state === 'estimated' ? e.ms : NaN);
@@ -45,24 +44,6 @@ describe('wait estimates', () => {
     expect(behind(160 * S)).toBeGreaterThan(behind(30 * S) + 60 * S);
     // A slot is free at its lease's end at the latest (the bouncer takes it back then).
     expect(ms(estimateWait(basis({ capacity: 1, zone: zone(1, 250 * S, 20 * S), measuredVisitMs: 60 * S }), 0, null, NOW))).toBeLessThanOrEqual(20 * S);
-  });
-
-  it('an admitted visitor who has not come in: their slot frees no sooner than their admission window, once they are late to come', () => {
-    // A zone of one, visits of 25 s, an admission window of 600 s. Admitted 3 s ago, not in yet:
-    // the page takes them in within seconds, so a visit from their admission.
-    const at = (ago: number) => ms(estimateWait(basis({ capacity: 1, zone: zone(1, ago, 600 * S - ago, false), measuredVisitMs: 25 * S }), 0, null, NOW));
-    expect(at(3 * S)).toBe(22 * S);
-    // Half a minute on and still not in: the slot is theirs until their window ends (or a visit
-    // after they come, whichever is later), not "any moment now" (the issue's "less than a minute").
-    expect(at(30 * S)).toBe(570 * S);
-    expect(at(300 * S)).toBe(300 * S);
-    // Once in, their visit is what counts (the lease is then the visit's end): from when they came, if they came late.
-    expect(ms(estimateWait(basis({ capacity: 1, zone: zone(1, 30 * S, 270 * S, true), measuredVisitMs: 25 * S }), 0, null, NOW))).toBeLessThan(30 * S);
-    const cameLate = { admittedAt: NOW - 60 * S, lease: NOW + 290 * S, enteredAt: NOW - 10 * S };
-    expect(ms(estimateWait(basis({ capacity: 1, zone: [cameLate], measuredVisitMs: 25 * S }), 0, null, NOW))).toBe(15 * S);
-    // And a no-show's window is not taken for how long visits last: the line behind them is a visit a slot.
-    const two = basis({ capacity: 2, zone: [...zone(1, 30 * S, 570 * S, false), ...zone(1, 5 * S, 295 * S, true)], measuredVisitMs: 25 * S });
-    expect(ms(estimateWait(two, 1, null, NOW))).toBe(20 * S + 25 * S);
   });
 
   it('says "paused" while admissions are paused, not a number', () => {

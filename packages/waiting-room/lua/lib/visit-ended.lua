@@ -3,7 +3,7 @@
 -- admissions, which are long while the first visitors of a sale are still inside. `field`: the
 -- average to keep ('visitMs' unless told; leave.lua keeps 'leftVisitMs' too: the visits of those
 -- who left the zone, mostly people who found no seat left, which is how long the people ahead
--- whom the seats left cannot serve hold a slot). Returns the visit's length (ms), nil if unknown.
+-- whom the seats left cannot serve hold a slot).
 local function visitEnded(room, key, field)
   field = field or 'visitMs'
   local admittedAt = tonumber(redis.call('HGET', key, 'admittedAt') or '')
@@ -11,8 +11,6 @@ local function visitEnded(room, key, field)
   local t = redis.call('TIME')
   local visit = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - admittedAt
   local average = tonumber(redis.call('HGET', room, field) or '')
-  local kept = visit
-  if average then kept = 0.8 * average + 0.2 * visit end
-  redis.call('HSET', room, field, math.floor(kept))
-  return visit
+  if average then visit = 0.8 * average + 0.2 * visit end
+  redis.call('HSET', room, field, math.floor(visit))
 end
