@@ -60,7 +60,7 @@ export function adminPage(): string {
   return html`<!doctype html>
 <html lang="pt-BR"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>Operação · premiere</title><style>${new Html(STYLE)}</style></head>
-<body><header class="bar"><a href="/">premiere</a><span class="place">Operação</span>
+<body><header class="bar"><a href="/" lang="en">premiere</a><span class="place">Operação</span>
 <span class="who" id="who" hidden><button type="button" class="quiet" id="sign-out">Sair</button></span></header>
 <main>
 <section id="signed-out" aria-labelledby="sign-in-title">

@@ -260,7 +260,7 @@ ${progressBar(i, null)}
 <h2 id="leave-title">${i.t('wait.leaveTitle')}</h2>
 <p id="leave-warning">${i.t('wait.leaveWarning')}</p>
 <p id="leave-error" class="alert" role="alert" hidden>${i.t('wait.leaveFailed')}</p>
-<div class="actions"><button id="stay" class="secondary" type="button" autofocus>${i.t('wait.stay')}</button><button id="leave-confirm" type="button">${i.t('wait.leave')}</button></div>
+<div class="actions"><button id="stay" type="button" autofocus>${i.t('wait.stay')}</button><button id="leave-confirm" class="danger" type="button">${i.t('wait.leave')}</button></div>
 </dialog>
 <div id="others" hidden><h2>${i.t('wait.othersOf', { title: show.title })}</h2><ul id="alternatives"></ul></div>
 <p class="muted" id="keep-open">${i.t('wait.keepOpen')}</p>

@@ -149,12 +149,12 @@ describe('render-catalog caching', () => {
       await fn.start();
       const url = `http://127.0.0.1:${fn.server.info.port}`;
       const first = await fetch(`${url}/movies/last-starfall`);
-      expect(await first.text()).toContain('pré-venda');
+      expect(await first.text()).toContain('vendas abrem');
       // Fresh at the edge only until the sales open (not the 30 s of max-age).
       const maxAge = Number(/max-age=(\d+)/.exec(first.headers.get('cache-control')!)?.[1]);
       expect(maxAge).toBeLessThanOrEqual(4);
       expect(first.headers.get('cache-control')).toMatch(/s-maxage=[0-4],/);
-      await eventually(async () => !(await (await fetch(`${url}/movies/last-starfall`)).text()).includes('pré-venda'), 10_000, 250);
+      await eventually(async () => !(await (await fetch(`${url}/movies/last-starfall`)).text()).includes('vendas abrem'), 10_000, 250);
       expect((await fetch(`${url}/movies/last-starfall`)).headers.get('cache-control')).toBe('public, max-age=30, s-maxage=30, stale-while-revalidate=60');
     } finally {
       await Promise.all(running.splice(0).map((f) => f.stop()));

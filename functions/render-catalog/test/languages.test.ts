@@ -74,8 +74,8 @@ describe('the catalog in the visitor’s language', () => {
       const pt = await (await get(`${url}${path}`)).text();
       const en = await (await get(`${url}${path}`, { 'accept-language': 'en' })).text();
       for (const s of presale.filter((x: { cinemaId: string }) => path === '/movies/last-starfall' || x.cinemaId === 'paulista')) {
-        expect(linkText(pt, s.id)).toContain(`pré-venda · vendas abrem ${opens('pt-BR', s)}`);
-        expect(linkText(en, s.id)).toContain(`pre-sale · sales open ${opens('en', s)}`);
+        expect(linkText(pt, s.id)).toContain(`vendas abrem ${opens('pt-BR', s)}`);
+        expect(linkText(en, s.id)).toContain(`sales open ${opens('en', s)}`);
         expect(pt).toMatch(new RegExp(`<a class="show presale" href="/waiting-room/${s.id}">`));
       }
       // On sale: no mark.

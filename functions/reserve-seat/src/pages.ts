@@ -37,7 +37,7 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .legend{display:flex;flex-wrap:wrap;gap:.4rem 1.1rem;margin:0 0 .8rem;font-size:.9rem}.legend li{display:flex;align-items:center;gap:.4rem;margin:0}
 .swatch{display:inline-flex;align-items:center;justify-content:center;width:1.4rem;height:1.4rem;border-radius:.3rem .3rem .5rem .5rem;box-sizing:border-box}
 .seatmap-scroll{overflow-x:auto;overscroll-behavior-x:contain;padding:.2rem 0 .4rem}
-.seatmap{--seat:32px;--gap:4px;--label:1.5rem;width:max-content;min-width:100%}
+.seatmap{--seat:32px;--gap:3px;--label:1.3rem;width:max-content;min-width:100%}
 .screen{margin:0 auto 1.2rem;width:70%;min-width:9rem;padding-top:.35rem;border-top:5px solid #8a94a3;border-radius:50% 50% 0 0/12px 12px 0 0;text-align:center;font-size:.75rem;letter-spacing:.3em;color:#555}
 .row{display:grid;grid-template-columns:var(--label) repeat(var(--cols,10),var(--seat)) var(--label);gap:var(--gap);justify-content:center;margin:var(--gap) 0}
 .row .label{display:flex;align-items:center;justify-content:center;font-weight:700;color:#444;font-size:.85rem}.row .label:first-child{position:sticky;left:0;z-index:1;background:#fff;box-shadow:var(--gap) 0 0 #fff}
@@ -352,7 +352,7 @@ export const ORDER_STYLE = `.card>h2:first-child,.show-card .show-title{margin:.
 .pay label{display:block;font-weight:600;margin:.3rem 0}.pay input{font:inherit;width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767676;border-radius:.4rem;min-height:44px}
 .hint{font-size:.9rem;color:#595959;margin:.4rem 0}
 button.primary,.button.primary{font-weight:700;min-height:48px;width:100%}button.secondary,.button.secondary{min-height:44px}
-button.danger{background:#b3261e;color:#fff;min-height:44px}.way-on{display:flex;flex-wrap:wrap;gap:.6rem}.way-on .button{display:flex;align-items:center;justify-content:center;text-align:center;flex:1 1 14rem;box-sizing:border-box}
+button.danger{min-height:44px}.way-on{display:flex;flex-wrap:wrap;gap:.6rem}.way-on .button{display:flex;align-items:center;justify-content:center;text-align:center;flex:1 1 14rem;box-sizing:border-box}
 @media (min-width:40rem){button.primary,.button.primary{width:auto}}
 dialog .actions button{flex:1 1 12rem}
 .spinner{display:inline-block;width:1rem;height:1rem;border:3px solid #cfe0f5;border-top-color:#0a66c2;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15rem;margin-right:.4rem}

@@ -16,7 +16,8 @@ import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 
 const showParams = Joi.object({ showId });
 const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
-const ticketParams = Joi.object({ code: Joi.string().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 capital letters and digits' }) });
+// A code typed from a phone may come in small letters: it is the same ticket.
+const ticketParams = Joi.object({ code: Joi.string().uppercase().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 letters and digits' }) });
 
 /** The answers a buyer gets when something is in the way: what is wrong, kindly. */
 function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {

@@ -34,6 +34,8 @@ export interface Ticket {
    * null: the order has none.
    */
   extras: { seat: string; items: { name: string; quantity: number }[] } | null;
+  /** What the seat is for, if it is an accessible one (the catalog's): the usher needs to know. */
+  accessibility: 'wheelchair' | 'companion' | 'reduced_mobility' | null;
 }
 
 /** A ticket issued for a confirmed order, by its code (null: no such ticket). */
@@ -43,6 +45,7 @@ export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | nu
             to_char(s.starts_at AT TIME ZONE c.time_zone, 'YYYY-MM-DD HH24:MI') AS local_starts_at, c.time_zone,
             c.name AS cinema, c.address, c.city, r.name AS room, r.room_type,
             (SELECT min(seat) FROM tickets WHERE order_id = t.order_id) AS extras_seat,
+            (SELECT x.accessibility FROM render_catalog.seats x WHERE x.room_id = s.room_id AND x.seat = t.seat) AS accessibility,
             (SELECT json_agg(json_build_object('name', x.name, 'quantity', e.quantity) ORDER BY x.name)
                FROM order_extras e JOIN render_catalog.extras x ON x.id = e.extra_id WHERE e.order_id = t.order_id) AS extras
        FROM tickets t
@@ -69,6 +72,7 @@ export async function readTicket(db: pg.Pool, code: string): Promise<Ticket | nu
     seat: t.seat,
     ticketType: t.ticket_type,
     extras: t.extras ? { seat: t.extras_seat, items: t.extras } : null,
+    accessibility: t.accessibility ?? null,
   };
 }
 
@@ -87,12 +91,13 @@ function qrSvg(text: string, label: string): Html {
 }
 
 const TICKET_TYPE: Record<Ticket['ticketType'], MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
+const ACCESSIBILITY: Record<NonNullable<Ticket['accessibility']>, MessageKey> = { wheelchair: 'seats.access.wheelchair', companion: 'seats.access.companion', reduced_mobility: 'seats.access.reduced_mobility' };
 
 const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-fit,minmax(7rem,1fr));gap:.6rem;margin:.5rem 0}.ticket dt{font-size:.85rem;color:#595959}.ticket dd{margin:0;font-weight:700;font-size:1.2rem}
 .ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem;overflow-wrap:anywhere}
 .ticket .qr{display:block;width:min(60vw,220px);height:auto;margin:.5rem auto}.ticket .where{margin:.3rem 0}.ticket-actions{display:flex;flex-wrap:wrap;gap:.6rem}
 .ticket-actions>*{min-height:44px;box-sizing:border-box}
-@media print{header,.no-print{display:none!important}body{background:#fff}main{max-width:none;padding:0}.ticket{box-shadow:none;border:2px solid #000;break-inside:avoid}.ticket .qr{width:6cm}.ticket .code{border-color:#000}}`;
+@media print{header,.no-print{display:none!important}body{background:#fff}main{max-width:none;padding:0}.ticket{box-shadow:none;border:2px solid #000;break-inside:avoid}.ticket .qr{width:6cm}.ticket .code{border-color:#000}.extras-voucher{box-shadow:none;border:2px solid #000;break-inside:avoid}}`;
 
 /** What the order's extras come with: on their ticket, the list to claim at the counter; on the others, which ticket has them. */
 function extrasVoucher(i: Translator, t: Ticket): Html | string {
@@ -115,9 +120,12 @@ export function ticketPage(i: Translator, t: Ticket): string {
 <div class="card ticket">
 <dl>
 <div><dt>${i.t('ticket.seat')}</dt><dd class="seat-label">${t.seat}</dd></div>
+<div><dt>${i.t('ticket.when')}</dt><dd>${i.when(Date.parse(t.startsAt), t.timeZone)}</dd></div>
 <div><dt>${i.t('ticket.type')}</dt><dd>${i.t(TICKET_TYPE[t.ticketType])}</dd></div>
 <div><dt>${i.t('ticket.room')}</dt><dd>${t.room.name}</dd></div>
 </dl>
+${t.accessibility ? html`<p class="access-kind"><strong>${i.t(ACCESSIBILITY[t.accessibility])}</strong></p>` : ''}
+${t.ticketType === 'half' ? html`<p class="muted">${i.t('seats.halfNote')}</p>` : ''}
 <p class="where muted">${t.cinema.name} · ${t.cinema.address}, ${t.cinema.city}</p>
 ${qrSvg(t.code, i.t('ticket.qr', { code: t.code }))}
 <p class="code" aria-label="${i.t('ticket.code')}">${t.code}</p>

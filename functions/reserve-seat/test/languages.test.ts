@@ -12,7 +12,7 @@ import { ticketPage, type Ticket } from '../src/tickets';
 const ticket: Ticket = {
   code: 'K7M2P9QX4R', orderId: '00000000-0000-4000-8000-000000000001', showId: 'estrela-1', movie: 'Estrela Cadente',
   startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
-  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half', extras: { seat: 'C7', items: [{ name: 'Pipoca grande', quantity: 2 }] },
+  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half', extras: { seat: 'C7', items: [{ name: 'Pipoca grande', quantity: 2 }] }, accessibility: 'wheelchair',
 };
 const order: OrderView = {
   orderId: ticket.orderId, showId: 'estrela-1', movieId: 'estrela', state: 'refund_required', holdExpiresAt: '2027-01-10T21:02:00.000Z', currency: 'BRL', totalCents: 7_450,

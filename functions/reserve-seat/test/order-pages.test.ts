@@ -320,7 +320,7 @@ browserTest('the order page in a browser, giving up without a connection', () =>
 const ticket: Ticket = {
   code: 'K7M2P9QX4R', orderId: order.orderId, showId: 'estrela-1', movie: 'Estrela Cadente',
   startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
-  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half', extras: null,
+  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half', extras: null, accessibility: null,
 };
 
 describe('the ticket page', () => {
@@ -331,5 +331,14 @@ describe('the ticket page', () => {
     expect(pt).toContain(`<a class="button secondary no-print" href="/checkout/orders/${order.orderId}">Voltar para o seu pedido</a>`);
     expect(pt).toMatch(/@media print\{[^]*header[^]*display:none/);
     expect(pt).toContain('Imprimir');
+  });
+
+  it('says when the show is as plainly as the seat, what a half-price ticket needs at the door, and what an accessible seat is for', () => {
+    expect(pt).toContain('<dt>Sessão</dt><dd>dom., 10 de jan., 20:00</dd>');
+    expect(pt).toContain('Meia-entrada: leve o documento');
+    expect(pt).not.toContain('Espaço para cadeirante');
+    const space = ticketPage(i18n('en'), { ...ticket, ticketType: 'full', accessibility: 'wheelchair' });
+    expect(space).toContain('<strong>Wheelchair space</strong>');
+    expect(space).not.toContain('bring the document');
   });
 });

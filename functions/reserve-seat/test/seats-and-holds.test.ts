@@ -379,7 +379,7 @@ describe('paying', () => {
     expect(withThem).toContain('Retire no balcão mostrando este ingresso');
     const without = await (await fetch(`${url}${second.url}`)).text();
     expect(without).not.toContain('1 × Combo pipoca');
-    expect(without).toContain('Os adicionais deste pedido saem com o ingresso do assento A1');
+    expect(without).toContain('Os adicionais deste pedido estão no ingresso do assento A1');
   });
 
   it('asks process-payment to charge, books the seats on approval and issues a ticket per seat, once', async () => {
@@ -406,6 +406,8 @@ describe('paying', () => {
     const text = await ticketPage.text();
     // In Portuguese by default, at the cinema's local time.
     for (const part of ['The Last Starfall', 'Cine Paulista', '<dt>Assento</dt><dd class="seat-label">A1</dd>', confirmed.tickets[0].code, `, ${ticket.localStartsAt.slice(11)}</time>`]) expect(text).toContain(part);
+    // Typed in small letters: the same ticket.
+    expect((await fetch(`${url}/checkout/tickets/${confirmed.tickets[0].code.toLowerCase()}`)).status).toBe(200);
     expect((await fetch(`${url}/checkout/tickets/ABCDEFGHIJ`)).status).toBe(404);
     expect((await fetch(`${url}/checkout/api/tickets/ABCDEFGHIJ`)).status).toBe(404);
     const bad = await fetch(`${url}/checkout/api/tickets/nope`);

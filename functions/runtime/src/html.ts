@@ -26,12 +26,15 @@ dialog h2{margin-top:0}dialog .actions{justify-content:flex-end}`;
 
 /**
  * The parts every visitor's page shares: one look for an error (`.alert`, with an optional `.icon`;
- * dark red on light red, 7:1), a dialog, a row of actions, a secondary button (link or button).
+ * dark red on light red, 7:1), a dialog, a row of actions, a secondary button (link or button), and
+ * a dangerous action's button (red: leaving the line, giving up seats; the safe choice beside it is
+ * the ordinary one, and has the focus).
  */
 const PARTS = `.alert{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-start;background:#fdecea;color:#8c1d18;border:1px solid #b3261e;border-left:.4rem solid #b3261e;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0}.alert>p,.alert>span:not(.icon){margin:0;flex:1 1 12rem}
 .alert .icon{flex:none;display:inline-grid;place-items:center;width:1.4rem;height:1.4rem;border-radius:50%;background:#b3261e;color:#fff;font-weight:700}
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;margin:.8rem 0 0}.actions form{margin:0}
 button.secondary,.button.secondary{background:#fff;color:#0a66c2;border:1px solid #0a66c2}
+button.danger{background:#b3261e;color:#fff;border:1px solid #b3261e}
 ${DIALOG_STYLE}`;
 
 /**
@@ -76,6 +79,6 @@ export function page(title: string, body: Html, head: Html = new Html(''), langu
   return html`<!doctype html>
 <html lang="${language?.i18n.locale ?? 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · premiere</title><link rel="icon" href="/favicon.ico"><style>${new Html(STYLE)}</style>${head}</head>
-<body><header><a href="/">premiere</a>${language ? languageSwitch(language) : ''}</header><main>${body}</main></body></html>
+<body><header><a href="/" lang="en">premiere</a>${language ? languageSwitch(language) : ''}</header><main>${body}</main></body></html>
 `.text;
 }
