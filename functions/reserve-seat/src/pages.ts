@@ -359,6 +359,7 @@ dialog .actions button{flex:1 1 12rem}
 @keyframes spin{to{transform:rotate(360deg)}}@media (prefers-reduced-motion:reduce){.spinner{animation-duration:4s}}
 .reconnecting{display:flex;align-items:center;gap:.5rem;margin:.5rem 0;padding:.5rem .8rem;border-radius:.4rem;background:#eef4fb;color:#1d1d1f}
 .pulse{flex:none;width:.6rem;height:.6rem;border-radius:50%;background:#0a66c2;animation:pulse 1.2s ease-in-out infinite alternate}@keyframes pulse{to{opacity:.25}}@media (prefers-reduced-motion:reduce){.pulse{animation:none}}
+.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 .ticket-links a{display:flex;align-items:center;min-height:44px;box-sizing:border-box;padding:.6rem .9rem;margin:.4rem 0;border:1px solid #0a66c2;border-radius:.4rem;color:#0a66c2;font-weight:600;text-decoration:none}.ticket-links a:hover{background:#eef4fb}`;
 
 /**
@@ -408,13 +409,14 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       return r.text().then(function (text) { var b = {}; try { b = text ? JSON.parse(text) : {}; } catch (e) { b = {}; } return { ok: r.ok, status: r.status, body: b, date: r.headers.get('date'), retryAfter: Number(r.headers.get('retry-after')) || b.retryAfterSeconds || 0 }; });
     });
   }
-  var state = null, paying = false;
+  var state = null, paying = false, last = null;
   // Written only when the words change: the status is a live region, and a poll's same words
   // written again would be said again (every second while the payment is awaited).
   function setText(id, text) { if ($(id).textContent !== text) $(id).textContent = text; }
   function show(o) {
     if (!MINE) { location.reload(); return; } // the page was made for someone else: made again for this browser
-    state = o.state;
+    var before = state;
+    state = o.state; last = o;
     var total = money(o.totalCents, o.currency), open = o.state === 'pending_payment', ended = o.state === 'expired' || o.state === 'cancelled' || o.state === 'refund_required';
     var EXPLAIN = {
       awaiting_payment: t('order.explain.awaiting_payment'),
@@ -445,6 +447,8 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     if (o.state === 'awaiting_payment') later(1000);
     // Given up, run out or refunded, the visit is over: more seats mean the waiting room again, or another show.
     $('way-on').hidden = !ended;
+    // Run out while they were on it: what had the focus (the card field, Pay) is gone; the way back takes it, not <body>.
+    if (o.state === 'expired' && (before === 'pending_payment' || before === 'awaiting_payment')) $('again').focus();
   }
   // The time left to pay, on the server's clock (the Date of its last answer, against ours); at
   // zero the order is read again: the server expires the hold and the page says so, with no reload.
@@ -455,8 +459,13 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     var s = Math.ceil(ms / 1000);
     $('countdown').textContent = t('order.timeLeft', { time: Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') });
     $('countdown').className = s <= 30 ? 'countdown urgent' : 'countdown';
+    // The timer role is not read out: a minute and 30 seconds before the end are said once each, politely.
+    if (s <= 30 && warned > 30) { warned = 30; $('hold-warning').textContent = t('order.holdEndsIn30Seconds'); }
+    else if (s <= 60 && warned > 60) { warned = 60; $('hold-warning').textContent = t('order.holdEndsInAMinute'); }
   }
+  var warned = Infinity;
   function countDown(at) {
+    if (at !== endsAt) { warned = Infinity; $('hold-warning').textContent = ''; }
     endsAt = at;
     $('countdown').hidden = at === null;
     if (at === null) { clearInterval(timer); timer = null; return; }
@@ -503,6 +512,9 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
       request('POST', '/checkout/api/orders/' + id + '/payment', { paymentToken: $('token').value.trim() })
         .then(function (res) {
           if (!res.ok) fail(res.status === 400 && !res.body.reason ? t('order.error.badToken') : refusalText(res.body), 'request');
+          // Accepted: the order awaits the payment now, as the answer says, even if it cannot be read
+          // just after (a dropped connection): never Pay or give up again over a payment under way.
+          else if (last && STATES[res.body.state]) show(Object.assign({}, last, { state: res.body.state, rejectionReason: null }));
           return load();
         })
         .catch(function () { fail(t('order.error.payNetwork'), 'request'); })
@@ -553,6 +565,7 @@ function orderBody(i: Translator, order: OrderView): Html {
 <p id="countdown" class="countdown" role="timer" hidden></p>
 <p id="deadline" class="muted"></p>
 </section>
+<p id="hold-warning" class="visually-hidden" aria-live="polite" aria-atomic="true"></p>
 ${reconnecting(i)}
 <div id="error" role="alert"></div>
 <section id="tickets-section" class="card" aria-labelledby="tickets-title" hidden><h2 id="tickets-title">${i.t('order.tickets')}</h2><ul id="tickets" class="ticket-links"></ul></section>

@@ -178,6 +178,8 @@ export const en: Catalog = {
   'order.total': 'Total',
   'order.heldUntil': 'Seats held until {time}',
   'order.timeLeft': 'Time left to pay: {time}',
+  'order.holdEndsInAMinute': 'There is less than a minute left to pay. After that, the seats go back on sale.',
+  'order.holdEndsIn30Seconds': 'There are less than 30 seconds left to pay. After that, the seats go back on sale.',
   'order.errorLabel': 'Error:',
   'order.refused': 'Payment not approved: {reason}. Try again or use another card.',
   'order.refusal.declined': 'the card was declined',

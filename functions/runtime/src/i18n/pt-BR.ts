@@ -181,6 +181,8 @@ export const ptBR = {
   'order.total': 'Total',
   'order.heldUntil': 'Assentos reservados até {time}',
   'order.timeLeft': 'Tempo para pagar: {time}',
+  'order.holdEndsInAMinute': 'Falta menos de 1 minuto para pagar. Depois disso, os assentos voltam à venda.',
+  'order.holdEndsIn30Seconds': 'Faltam menos de 30 segundos para pagar. Depois disso, os assentos voltam à venda.',
   'order.errorLabel': 'Erro:',
   'order.refused': 'Pagamento não aprovado: {reason}. Tente de novo ou use outro cartão.',
   'order.refusal.declined': 'o cartão recusou a compra',
