@@ -46,7 +46,7 @@ describe('the protected zone’s pages in both languages', () => {
     expect(pt[1]).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
     expect(pt[1]).toMatch(/1 × Pipoca grande<\/span><\/th><td class="num">R\$\u00a024,50/);
     expect(pt[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
-    expect(pt[2]).toContain('<dt>Assento</dt><dd class="seat-label">C7</dd></div>\n<div><dt>Ingresso</dt><dd>Meia-entrada</dd>');
+    expect(pt[2]).toContain('<dt>Assento</dt><dd class="seat-label">C7</dd></div>\n<div><dt>Sessão</dt><dd>dom., 10 de jan., 20:00</dd></div>\n<div><dt>Ingresso</dt><dd>Meia-entrada</dd>');
     expect(pt[2]).toContain('Cine Paulista, São Paulo · VIP');
     expect(en[2]).toContain('<time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 8:00 PM</time>');
     // The order's script shows the hold's end in the order's cinema's zone.
