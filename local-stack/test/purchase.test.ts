@@ -367,7 +367,7 @@ browserTest('a hold that runs out while its page is open', () => {
 // third), at the VIP prices (demo-catalog.ts: R$ 70,00 full, R$ 35,00 half).
 // The room has accessible places of the three kinds, so its legend names them (the wheelchair's swatch is its sign).
 const SEAT_MAP = {
-  'pt-BR': { screen: 'TELA', legend: ['Livre', 'Sua escolha', 'Reservado (pode ser liberado)', 'Vendido', '♿Espaço para cadeirante', 'Acompanhante de cadeirante', 'Mobilidade reduzida'], full: 'Inteira', half: 'Meia-entrada', lost: /acabou de ser reservado por outra pessoa/, limit: /o máximo desta visita/ },
+  'pt-BR': { screen: 'TELA', legend: ['Livre', 'Sua escolha', 'Reservado (pode ser liberado)', 'Vendido', '♿Espaço para cadeirante', 'Acompanhante de cadeirante', 'Mobilidade reduzida'], full: 'Inteira', half: 'Meia-entrada', lost: /acabou de ser reservado por outra pessoa/, limit: /o máximo desta compra/ },
   en: { screen: 'SCREEN', legend: ['Free', 'Your choice', 'Held (may be released)', 'Sold', '♿Wheelchair space', 'Wheelchair user’s companion', 'Reduced mobility'], full: 'Full price', half: 'Half price', lost: /was just held by someone else/, limit: /the most this visit allows/ },
 } as const;
 const PRICES = { full: 7000, half: 3500 };
