@@ -125,7 +125,7 @@ const expectAlive = () => {
 /** A payment reserve-seat asks process-payment for, as the broker delivers it. */
 const payFor = () => {
   const orderId = randomUUID();
-  const data = { paymentId: `${orderId}:1`, orderId, attempt: 1, amountCents: 10_000, currency: 'BRL', paymentToken: 'tok_visa', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
+  const data = { paymentId: `${orderId}:1`, orderId, showId: 'harbor-lights-paulista-1', attempt: 1, amountCents: 10_000, currency: 'BRL', paymentToken: 'tok_visa', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
   return fetch(`${processPayment.url}/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': randomUUID(), 'ce-source': '/premiere/reserve-seat', 'ce-type': 'premiere.payment.requested', authorization: eventAuthorization('process-payment') },

@@ -138,7 +138,7 @@ browserTest('the order page while reserve-seat’s database is gone', () => {
             'ce-subject': order.orderId,
             authorization: eventAuthorization('reserve-seat'),
           },
-          body: JSON.stringify({ orderId: order.orderId, paymentId: `${order.orderId}:1`, amountCents: order.totalCents, currency: order.currency }),
+          body: JSON.stringify({ orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: order.totalCents, currency: order.currency, providerPaymentId: null }),
         });
         return res.ok;
       }, 20_000, 500);
