@@ -155,52 +155,10 @@ describe('the order page’s parts', () => {
 });
 
 const browserTest = canRunBrowser ? describe : describe.skip;
-browserTest('the order page in a browser, while the payment is awaited', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser(path.resolve(__dirname, '../../../test-artifacts/purchase'));
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  it('says the state once, not again at every poll: the live region is written only when its words change', async () => {
-    const ORIGIN = 'http://premiere.test';
-    const awaiting = { ...order, state: 'awaiting_payment' };
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
-    await page.clock.install();
-    let polls = 0;
-    await page.route(`${ORIGIN}/**`, (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === `/checkout/api/orders/${order.orderId}`) return polls++, route.fulfill({ json: awaiting });
-      if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
-      return route.fulfill({ status: 404, body: '' });
-    });
-    try {
-      await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-      await eventually(async () => /Aguardando/.test((await page.textContent('#explain')) ?? ''), 10_000, 100);
-      // From now on, every change to the live region's words (each one a screen reader says again).
-      await page.evaluate(() => {
-        const w = window as unknown as { changes: number };
-        w.changes = 0;
-        new MutationObserver((records) => (w.changes += records.length)).observe(document.querySelector('[aria-live]')!, { subtree: true, childList: true, characterData: true });
-      });
-      const before = polls;
-      for (let n = 0; n < 4; n++) {
-        await page.clock.runFor(1_100);
-        await page.waitForTimeout(150); // its answer
-      }
-      expect(polls).toBeGreaterThanOrEqual(before + 3);
-      expect(await page.evaluate(() => (window as unknown as { changes: number }).changes)).toBe(0);
-    } finally {
-      await page.close();
-    }
-  }, 60_000);
-});
-
-browserTest('the order page in a browser, while the API is out of reach', () => {
-  let browser: Browser;
+browserTest('the order page in a browser', () => {
+  // One browser for every case below (a page each).
   const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/purchase');
+  let browser: Browser;
   beforeAll(async () => {
     browser = await launchBrowser(ARTIFACTS);
   });
@@ -208,149 +166,64 @@ browserTest('the order page in a browser, while the API is out of reach', () => 
     await browser?.close();
   });
 
-  it('keeps following the order through 503s and a lost connection: says calmly that it reconnects, tries again less and less often, and picks up by itself', async () => {
-    const ORIGIN = 'http://premiere.test';
-    const awaiting = { ...order, state: 'awaiting_payment' };
-    const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
-    await page.clock.install();
-    // The API as a function whose database restarts answers it (503, Retry-After), then no answer at all, then back.
-    let api: 'up' | 'unavailable' | 'offline' = 'up';
-    let reads = 0;
-    let answer = awaiting;
-    await page.route(`${ORIGIN}/**`, (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
-        reads++;
-        if (api === 'offline') return route.abort('internetdisconnected');
-        if (api === 'unavailable') return route.fulfill({ status: 503, headers: { 'retry-after': '5' }, json: { statusCode: 503, error: 'Service Unavailable', message: 'the database (PostgreSQL) is unavailable for the moment; try again in 5 seconds', retryAfterSeconds: 5 } });
-        return route.fulfill({ json: answer });
-      }
-      if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
-      return route.fulfill({ status: 404, body: '' });
-    });
-    /** The page's clock run `ms` on, a second at a time, each second's answer let in. */
-    async function run(ms: number) {
-      for (let t = 0; t < ms; t += 1_000) {
-        await page.clock.runFor(1_000);
-        await page.waitForTimeout(30);
-      }
-    }
-    try {
-      await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-      await eventually(async () => /Aguardando/.test((await page.textContent('#explain')) ?? ''), 10_000, 100);
-      expect(await page.isHidden('#reconnecting')).toBe(true);
-      // A minute of 503s: said as a passing thing, not an error; what the page knew stays; fewer tries as it lasts.
-      api = 'unavailable';
-      const before = reads;
-      await run(60_000);
-      expect(await page.isVisible('#reconnecting')).toBe(true);
-      expect(await page.textContent('#reconnecting')).toMatch(/Reconectando/);
-      expect(await page.textContent('#error')).toBe('');
-      expect(await page.getAttribute('#state', 'data-state')).toBe('awaiting_payment');
-      expect(await page.textContent('#explain')).toMatch(/Aguardando/);
-      expect(reads - before).toBeGreaterThanOrEqual(4);
-      expect(reads - before).toBeLessThanOrEqual(10); // not the 60 of a poll a second
-      expect(await accessibilityProblems(page)).toEqual([]);
-      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-order-reconnecting.png'), fullPage: true });
-      // No answer at all: the same.
-      api = 'offline';
-      await run(20_000);
-      expect(await page.isVisible('#reconnecting')).toBe(true);
-      expect(await page.textContent('#error')).toBe('');
-      // Back, the payment confirmed meanwhile: the page says so by itself, within the longest wait (15 s).
-      api = 'up';
-      answer = confirmed;
-      await run(16_000);
-      expect(await page.getAttribute('#state', 'data-state')).toBe('confirmed');
-      expect(await page.isHidden('#reconnecting')).toBe(true);
-      expect(await page.locator('#tickets a').count()).toBe(2);
-      expect(await accessibilityProblems(page)).toEqual([]);
-    } finally {
-      await page.close();
-    }
-  }, 120_000);
-});
-
-browserTest('the order page in a browser, giving up without a connection', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  it('says it could not confirm the give-up, reads the order again to show what happened, and sends nothing again by itself', async () => {
-    const ORIGIN = 'http://premiere.test';
-    const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
-    let deletes = 0;
-    let reads = 0;
-    await page.route(`${ORIGIN}/**`, (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
-        if (route.request().method() === 'DELETE') return deletes++, route.abort('internetdisconnected');
-        return reads++, route.fulfill({ json: pending });
-      }
-      if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending) });
-      return route.fulfill({ status: 404, body: '' });
-    });
-    try {
-      await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-      await eventually(async () => reads > 0, 10_000, 100);
-      const before = reads;
-      await page.click('#giveup');
-      await page.click('dialog button[value="giveup"]');
-      await eventually(async () => ((await page.textContent('#error')) ?? '') !== '', 10_000, 100);
-      const said = (await page.textContent('#error')) ?? '';
-      expect(said).toMatch(/não sabemos se a desistência chegou/);
-      expect(said).not.toMatch(/tentamos|sozinh/);
-      await eventually(async () => reads > before, 10_000, 100); // the order read again
-      expect(await page.textContent('#explain')).not.toMatch(/Liberando/);
-      expect(await page.isEnabled('#giveup')).toBe(true);
-      await page.waitForTimeout(3_000);
-      expect(deletes).toBe(1);
-    } finally {
-      await page.close();
-    }
-  }, 60_000);
-});
-
-browserTest('the order page in a browser, paying while the order cannot be read', () => {
-  let browser: Browser;
-  const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/purchase');
-  beforeAll(async () => {
-    browser = await launchBrowser(ARTIFACTS);
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  // The payment accepted (202) while every read of the order fails: the buyer must not be offered to pay again or to give up seats they paid for.
-  for (const outage of ['aborted', '503'] as const) {
-    it(`says the payment is awaited once the payment request is accepted, though the order's reads fail (${outage}), until a read says otherwise`, async () => {
+  describe('while the payment is awaited', () => {
+    it('says the state once, not again at every poll: the live region is written only when its words change', async () => {
       const ORIGIN = 'http://premiere.test';
+      const awaiting = { ...order, state: 'awaiting_payment' };
       const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
-      await page.clock.install({ time: new Date('2027-01-10T21:00:00.000Z') });
-      const pending = { ...order, state: 'pending_payment', holdExpiresAt: '2027-01-10T21:02:00.000Z' };
-      const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
-      let api: 'up' | 'down' = 'up';
-      let answer: OrderView = pending as OrderView;
-      let payments = 0;
+      await page.clock.install();
+      let polls = 0;
       await page.route(`${ORIGIN}/**`, (route) => {
         const url = new URL(route.request().url());
-        if (url.pathname === `/checkout/api/orders/${order.orderId}/payment`) {
-          payments++;
-          return route.fulfill({ status: 202, json: { orderId: order.orderId, state: 'awaiting_payment', paymentId: 'pay-1', statusUrl: `/checkout/api/orders/${order.orderId}` } });
-        }
-        if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
-          if (api === 'down') return outage === 'aborted' ? route.abort('internetdisconnected') : route.fulfill({ status: 503, json: { statusCode: 503, error: 'Service Unavailable', message: 'unavailable' } });
-          return route.fulfill({ json: answer });
-        }
-        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending as OrderView) });
+        if (url.pathname === `/checkout/api/orders/${order.orderId}`) return polls++, route.fulfill({ json: awaiting });
+        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
         return route.fulfill({ status: 404, body: '' });
       });
+      try {
+        await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+        await eventually(async () => /Aguardando/.test((await page.textContent('#explain')) ?? ''), 10_000, 100);
+        // From now on, every change to the live region's words (each one a screen reader says again).
+        await page.evaluate(() => {
+          const w = window as unknown as { changes: number };
+          w.changes = 0;
+          new MutationObserver((records) => (w.changes += records.length)).observe(document.querySelector('[aria-live]')!, { subtree: true, childList: true, characterData: true });
+        });
+        const before = polls;
+        for (let n = 0; n < 4; n++) {
+          await page.clock.runFor(1_100);
+          await page.waitForTimeout(150); // its answer
+        }
+        expect(polls).toBeGreaterThanOrEqual(before + 3);
+        expect(await page.evaluate(() => (window as unknown as { changes: number }).changes)).toBe(0);
+      } finally {
+        await page.close();
+      }
+    }, 60_000);
+  });
+
+  describe('while the API is out of reach', () => {
+    it('keeps following the order through 503s and a lost connection: says calmly that it reconnects, tries again less and less often, and picks up by itself', async () => {
+      const ORIGIN = 'http://premiere.test';
+      const awaiting = { ...order, state: 'awaiting_payment' };
+      const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+      await page.clock.install();
+      // The API as a function whose database restarts answers it (503, Retry-After), then no answer at all, then back.
+      let api: 'up' | 'unavailable' | 'offline' = 'up';
+      let reads = 0;
+      let answer = awaiting;
+      await page.route(`${ORIGIN}/**`, (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
+          reads++;
+          if (api === 'offline') return route.abort('internetdisconnected');
+          if (api === 'unavailable') return route.fulfill({ status: 503, headers: { 'retry-after': '5' }, json: { statusCode: 503, error: 'Service Unavailable', message: 'the database (PostgreSQL) is unavailable for the moment; try again in 5 seconds', retryAfterSeconds: 5 } });
+          return route.fulfill({ json: answer });
+        }
+        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
+        return route.fulfill({ status: 404, body: '' });
+      });
+      /** The page's clock run `ms` on, a second at a time, each second's answer let in. */
       async function run(ms: number) {
         for (let t = 0; t < ms; t += 1_000) {
           await page.clock.runFor(1_000);
@@ -359,116 +232,212 @@ browserTest('the order page in a browser, paying while the order cannot be read'
       }
       try {
         await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-        await eventually(async () => (await page.isVisible('#countdown')), 10_000, 100);
-        api = 'down';
-        await page.click('#pay-button');
-        await eventually(async () => (await page.getAttribute('#state', 'data-state')) === 'awaiting_payment', 10_000, 100);
-        const awaited = async () => {
-          expect(await page.getAttribute('#state', 'data-state')).toBe('awaiting_payment');
-          expect(await page.textContent('#explain')).toMatch(/Aguardando/);
-          expect(await page.isHidden('#pay')).toBe(true);
-          expect(await page.isDisabled('#pay-button')).toBe(true);
-          expect(await page.isHidden('#giveup')).toBe(true);
-          expect(await page.isHidden('#countdown')).toBe(true);
-        };
-        await awaited();
-        // The outage lasts: the page keeps saying it, and reconnects.
-        await run(20_000);
-        await awaited();
+        await eventually(async () => /Aguardando/.test((await page.textContent('#explain')) ?? ''), 10_000, 100);
+        expect(await page.isHidden('#reconnecting')).toBe(true);
+        // A minute of 503s: said as a passing thing, not an error; what the page knew stays; fewer tries as it lasts.
+        api = 'unavailable';
+        const before = reads;
+        await run(60_000);
         expect(await page.isVisible('#reconnecting')).toBe(true);
-        expect(payments).toBe(1);
+        expect(await page.textContent('#reconnecting')).toMatch(/Reconectando/);
+        expect(await page.textContent('#error')).toBe('');
+        expect(await page.getAttribute('#state', 'data-state')).toBe('awaiting_payment');
+        expect(await page.textContent('#explain')).toMatch(/Aguardando/);
+        expect(reads - before).toBeGreaterThanOrEqual(4);
+        expect(reads - before).toBeLessThanOrEqual(10); // not the 60 of a poll a second
         expect(await accessibilityProblems(page)).toEqual([]);
-        await page.screenshot({ path: path.join(ARTIFACTS, `pt-BR-phone-order-paid-offline-${outage}.png`), fullPage: true });
-        // Back: the order as read is what the page says.
+        await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-order-reconnecting.png'), fullPage: true });
+        // No answer at all: the same.
+        api = 'offline';
+        await run(20_000);
+        expect(await page.isVisible('#reconnecting')).toBe(true);
+        expect(await page.textContent('#error')).toBe('');
+        // Back, the payment confirmed meanwhile: the page says so by itself, within the longest wait (15 s).
         api = 'up';
-        answer = confirmed as OrderView;
+        answer = confirmed;
         await run(16_000);
         expect(await page.getAttribute('#state', 'data-state')).toBe('confirmed');
         expect(await page.isHidden('#reconnecting')).toBe(true);
+        expect(await page.locator('#tickets a').count()).toBe(2);
+        expect(await accessibilityProblems(page)).toEqual([]);
       } finally {
         await page.close();
       }
-    }, 90_000);
-  }
-});
-
-browserTest('the order page in a browser, as the hold runs out', () => {
-  let browser: Browser;
-  const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/purchase');
-  beforeAll(async () => {
-    browser = await launchBrowser(ARTIFACTS);
-  });
-  afterAll(async () => {
-    await browser?.close();
+    }, 120_000);
   });
 
-  for (const [locale, oneMinute, halfMinute, backToLine] of [
-    ['pt-BR', /menos de 1 minuto/, /menos de 30 segundos/, 'Voltar para a sala de espera'],
-    ['en', /less than a minute/, /less than 30 seconds/, 'Back to the waiting room'],
-  ] as const) {
-    it(`says to screen readers, politely and once each, that a minute and then 30 seconds are left, and at the end takes the focus to the way back (${locale})`, async () => {
+  describe('giving up without a connection', () => {
+    it('says it could not confirm the give-up, reads the order again to show what happened, and sends nothing again by itself', async () => {
       const ORIGIN = 'http://premiere.test';
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale });
-      const start = Date.parse('2027-01-10T21:00:00.000Z');
-      await page.clock.install({ time: new Date(start) });
-      const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(start + 120_000).toISOString() } as OrderView;
-      const expired = { ...order, state: 'expired', holdExpiresAt: pending.holdExpiresAt } as OrderView;
-      let answer = pending;
+      const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+      let deletes = 0;
+      let reads = 0;
       await page.route(`${ORIGIN}/**`, (route) => {
         const url = new URL(route.request().url());
-        if (url.pathname === `/checkout/api/orders/${order.orderId}`) return route.fulfill({ json: answer });
-        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n(locale), order.orderId, pending) });
+        if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
+          if (route.request().method() === 'DELETE') return deletes++, route.abort('internetdisconnected');
+          return reads++, route.fulfill({ json: pending });
+        }
+        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending) });
         return route.fulfill({ status: 404, body: '' });
       });
-      async function run(ms: number) {
-        for (let t = 0; t < ms; t += 1_000) {
-          await page.clock.runFor(1_000);
-          await page.waitForTimeout(20);
-        }
-      }
-      /** What the page's polite live regions say (not the status's words), each time they change. */
-      const said = () => page.evaluate(() => (window as unknown as { said: string[] }).said);
       try {
         await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-        await eventually(async () => (await page.isVisible('#countdown')), 10_000, 100);
-        await page.evaluate(() => {
-          const w = window as unknown as { said: string[] };
-          w.said = [];
-          const status = document.getElementById('status')!;
-          for (const region of Array.from(document.querySelectorAll('[aria-live="polite"]'))) {
-            if (status.contains(region)) continue;
-            new MutationObserver(() => { if (region.textContent?.trim()) w.said.push(region.textContent.trim()); }).observe(region, { subtree: true, childList: true, characterData: true });
-          }
-        });
-        await page.focus('#token');
-        await run(55_000); // 65 s left
-        expect(await said()).toEqual([]);
-        await run(10_000); // 55 s left
-        expect(await said()).toHaveLength(1);
-        expect((await said())[0]).toMatch(oneMinute);
-        expect(await accessibilityProblems(page)).toEqual([]);
-        await run(20_000); // 35 s left: nothing more
-        expect(await said()).toHaveLength(1);
-        await run(10_000); // 25 s left
-        expect(await said()).toHaveLength(2);
-        expect((await said())[1]).toMatch(halfMinute);
-        await run(10_000); // 15 s: still only those two
-        expect(await said()).toHaveLength(2);
-        expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
-        // The end: the server says the hold ran out; the focus goes to the way back, not to the page's body.
-        answer = expired;
-        await run(17_000);
-        expect(await page.getAttribute('#state', 'data-state')).toBe('expired');
-        expect(await page.evaluate(() => document.activeElement?.id)).toBe('again');
-        expect(await page.textContent('#again')).toBe(backToLine);
-        expect(await said()).toHaveLength(2);
-        expect(await accessibilityProblems(page)).toEqual([]);
-        await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-desktop-order-expired-focus.png`), fullPage: true });
+        await eventually(async () => reads > 0, 10_000, 100);
+        const before = reads;
+        await page.click('#giveup');
+        await page.click('dialog button[value="giveup"]');
+        await eventually(async () => ((await page.textContent('#error')) ?? '') !== '', 10_000, 100);
+        const said = (await page.textContent('#error')) ?? '';
+        expect(said).toMatch(/não sabemos se a desistência chegou/);
+        expect(said).not.toMatch(/tentamos|sozinh/);
+        await eventually(async () => reads > before, 10_000, 100); // the order read again
+        expect(await page.textContent('#explain')).not.toMatch(/Liberando/);
+        expect(await page.isEnabled('#giveup')).toBe(true);
+        await page.waitForTimeout(3_000);
+        expect(deletes).toBe(1);
       } finally {
         await page.close();
       }
-    }, 90_000);
-  }
+    }, 60_000);
+  });
+
+  describe('paying while the order cannot be read', () => {
+    // The payment accepted (202) while every read of the order fails: the buyer must not be offered to pay again or to give up seats they paid for.
+    for (const outage of ['aborted', '503'] as const) {
+      it(`says the payment is awaited once the payment request is accepted, though the order's reads fail (${outage}), until a read says otherwise`, async () => {
+        const ORIGIN = 'http://premiere.test';
+        const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+        await page.clock.install({ time: new Date('2027-01-10T21:00:00.000Z') });
+        const pending = { ...order, state: 'pending_payment', holdExpiresAt: '2027-01-10T21:02:00.000Z' };
+        const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
+        let api: 'up' | 'down' = 'up';
+        let answer: OrderView = pending as OrderView;
+        let payments = 0;
+        await page.route(`${ORIGIN}/**`, (route) => {
+          const url = new URL(route.request().url());
+          if (url.pathname === `/checkout/api/orders/${order.orderId}/payment`) {
+            payments++;
+            return route.fulfill({ status: 202, json: { orderId: order.orderId, state: 'awaiting_payment', paymentId: 'pay-1', statusUrl: `/checkout/api/orders/${order.orderId}` } });
+          }
+          if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
+            if (api === 'down') return outage === 'aborted' ? route.abort('internetdisconnected') : route.fulfill({ status: 503, json: { statusCode: 503, error: 'Service Unavailable', message: 'unavailable' } });
+            return route.fulfill({ json: answer });
+          }
+          if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending as OrderView) });
+          return route.fulfill({ status: 404, body: '' });
+        });
+        async function run(ms: number) {
+          for (let t = 0; t < ms; t += 1_000) {
+            await page.clock.runFor(1_000);
+            await page.waitForTimeout(30);
+          }
+        }
+        try {
+          await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+          await eventually(async () => (await page.isVisible('#countdown')), 10_000, 100);
+          api = 'down';
+          await page.click('#pay-button');
+          await eventually(async () => (await page.getAttribute('#state', 'data-state')) === 'awaiting_payment', 10_000, 100);
+          const awaited = async () => {
+            expect(await page.getAttribute('#state', 'data-state')).toBe('awaiting_payment');
+            expect(await page.textContent('#explain')).toMatch(/Aguardando/);
+            expect(await page.isHidden('#pay')).toBe(true);
+            expect(await page.isDisabled('#pay-button')).toBe(true);
+            expect(await page.isHidden('#giveup')).toBe(true);
+            expect(await page.isHidden('#countdown')).toBe(true);
+          };
+          await awaited();
+          // The outage lasts: the page keeps saying it, and reconnects.
+          await run(20_000);
+          await awaited();
+          expect(await page.isVisible('#reconnecting')).toBe(true);
+          expect(payments).toBe(1);
+          expect(await accessibilityProblems(page)).toEqual([]);
+          await page.screenshot({ path: path.join(ARTIFACTS, `pt-BR-phone-order-paid-offline-${outage}.png`), fullPage: true });
+          // Back: the order as read is what the page says.
+          api = 'up';
+          answer = confirmed as OrderView;
+          await run(16_000);
+          expect(await page.getAttribute('#state', 'data-state')).toBe('confirmed');
+          expect(await page.isHidden('#reconnecting')).toBe(true);
+        } finally {
+          await page.close();
+        }
+      }, 90_000);
+    }
+  });
+
+  describe('as the hold runs out', () => {
+    for (const [locale, oneMinute, halfMinute, backToLine] of [
+      ['pt-BR', /menos de 1 minuto/, /menos de 30 segundos/, 'Voltar para a sala de espera'],
+      ['en', /less than a minute/, /less than 30 seconds/, 'Back to the waiting room'],
+    ] as const) {
+      it(`says to screen readers, politely and once each, that a minute and then 30 seconds are left, and at the end takes the focus to the way back (${locale})`, async () => {
+        const ORIGIN = 'http://premiere.test';
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale });
+        const start = Date.parse('2027-01-10T21:00:00.000Z');
+        await page.clock.install({ time: new Date(start) });
+        const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(start + 120_000).toISOString() } as OrderView;
+        const expired = { ...order, state: 'expired', holdExpiresAt: pending.holdExpiresAt } as OrderView;
+        let answer = pending;
+        await page.route(`${ORIGIN}/**`, (route) => {
+          const url = new URL(route.request().url());
+          if (url.pathname === `/checkout/api/orders/${order.orderId}`) return route.fulfill({ json: answer });
+          if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n(locale), order.orderId, pending) });
+          return route.fulfill({ status: 404, body: '' });
+        });
+        async function run(ms: number) {
+          for (let t = 0; t < ms; t += 1_000) {
+            await page.clock.runFor(1_000);
+            await page.waitForTimeout(20);
+          }
+        }
+        /** What the page's polite live regions say (not the status's words), each time they change. */
+        const said = () => page.evaluate(() => (window as unknown as { said: string[] }).said);
+        try {
+          await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+          await eventually(async () => (await page.isVisible('#countdown')), 10_000, 100);
+          await page.evaluate(() => {
+            const w = window as unknown as { said: string[] };
+            w.said = [];
+            const status = document.getElementById('status')!;
+            for (const region of Array.from(document.querySelectorAll('[aria-live="polite"]'))) {
+              if (status.contains(region)) continue;
+              new MutationObserver(() => { if (region.textContent?.trim()) w.said.push(region.textContent.trim()); }).observe(region, { subtree: true, childList: true, characterData: true });
+            }
+          });
+          await page.focus('#token');
+          await run(55_000); // 65 s left
+          expect(await said()).toEqual([]);
+          await run(10_000); // 55 s left
+          expect(await said()).toHaveLength(1);
+          expect((await said())[0]).toMatch(oneMinute);
+          expect(await accessibilityProblems(page)).toEqual([]);
+          await run(20_000); // 35 s left: nothing more
+          expect(await said()).toHaveLength(1);
+          await run(10_000); // 25 s left
+          expect(await said()).toHaveLength(2);
+          expect((await said())[1]).toMatch(halfMinute);
+          await run(10_000); // 15 s: still only those two
+          expect(await said()).toHaveLength(2);
+          expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+          // The end: the server says the hold ran out; the focus goes to the way back, not to the page's body.
+          answer = expired;
+          await run(17_000);
+          expect(await page.getAttribute('#state', 'data-state')).toBe('expired');
+          expect(await page.evaluate(() => document.activeElement?.id)).toBe('again');
+          expect(await page.textContent('#again')).toBe(backToLine);
+          expect(await said()).toHaveLength(2);
+          expect(await accessibilityProblems(page)).toEqual([]);
+          await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-desktop-order-expired-focus.png`), fullPage: true });
+        } finally {
+          await page.close();
+        }
+      }, 90_000);
+    }
+  });
 });
 
 const ticket: Ticket = {

@@ -107,23 +107,28 @@ describe('tokens: a malformed payload is a 401 with its reason, never a crash', 
   });
 });
 
-describe('tokens at the routes that take them (issue-token)', () => {
+/** issue-token, with a database and a Redis prefix of its own, running for the tests of the describe block that calls this. */
+function runIssueToken() {
   let db: TestDatabase;
-  const redis = createTestRedisPrefix();
   let fn: RunningFunction;
-  let url: string;
-
+  const running = { redis: createTestRedisPrefix(), url: '' };
   beforeAll(async () => {
     db = await createTestDatabase();
-    fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: JSON.stringify({ [KEY_ID]: KEY }) }), captureLogs().stream);
+    fn = createFunction(issueToken, testEnv(db, running.redis.prefix, { TOKEN_SIGNING_KEYS: JSON.stringify({ [KEY_ID]: KEY }) }), captureLogs().stream);
     await fn.start();
-    url = `http://127.0.0.1:${fn.server.info.port}`;
+    running.url = `http://127.0.0.1:${fn.server.info.port}`;
   });
   afterAll(async () => {
     await fn.stop();
     await db.drop();
-    await redis.clean();
+    await running.redis.clean();
   });
+  return running;
+}
+
+describe('tokens at the routes that take them (issue-token)', () => {
+  const issueTokenRunning = runIssueToken();
+  const { redis } = issueTokenRunning;
 
   it('answers 401 with the reason to a correctly signed token with a malformed payload, on the status and leave routes, and changes nothing', async () => {
     const tokens = [signedText('null'), signedText('{"typ":'), signedText(JSON.stringify(claims({ vid: 'x' }))), signedText(JSON.stringify(claims({ exp: String(now() + 600) })))];
@@ -132,7 +137,7 @@ describe('tokens at the routes that take them (issue-token)', () => {
     for (const token of tokens) {
       for (const method of ['GET', 'DELETE']) {
         const path = method === 'GET' ? `/waiting-room/api/shows/${SHOW}/status` : `/waiting-room/api/shows/${SHOW}/token`;
-        const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'x-session-id': SESSION } });
+        const res = await fetch(`${issueTokenRunning.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'x-session-id': SESSION } });
         expect([method, token, res.status]).toEqual([method, token, 401]);
         expect((await res.json()).message).toMatch(/^the token/);
       }
@@ -173,29 +178,14 @@ describe('cross-site requests: what counts as the site’s own (crossSiteRefusal
 });
 
 describe('framing: no other site may frame what a function answers', () => {
-  let db: TestDatabase;
-  const redis = createTestRedisPrefix();
-  let fn: RunningFunction;
-  let url: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: JSON.stringify({ [KEY_ID]: KEY }) }), captureLogs().stream);
-    await fn.start();
-    url = `http://127.0.0.1:${fn.server.info.port}`;
-  });
-  afterAll(async () => {
-    await fn.stop();
-    await db.drop();
-    await redis.clean();
-  });
+  const issueTokenRunning = runIssueToken();
 
   it('says so on pages, error pages, the API and refusals alike (the browser test: issue-token/test/security-browser.test.ts)', async () => {
     const answers = [
-      await fetch(`${url}/waiting-room/no-such-show`, { headers: { accept: 'text/html' } }), // a page (404)
-      await fetch(`${url}/waiting-room/api/shows/no-such-show/join`, { method: 'POST', headers: { 'x-session-id': SESSION } }), // JSON 404
-      await fetch(`${url}/waiting-room/api/shows/${SHOW}/status`, { headers: { authorization: 'Bearer nonsense', 'x-session-id': SESSION } }), // 401
-      await fetch(`${url}/healthz`), // 200
+      await fetch(`${issueTokenRunning.url}/waiting-room/no-such-show`, { headers: { accept: 'text/html' } }), // a page (404)
+      await fetch(`${issueTokenRunning.url}/waiting-room/api/shows/no-such-show/join`, { method: 'POST', headers: { 'x-session-id': SESSION } }), // JSON 404
+      await fetch(`${issueTokenRunning.url}/waiting-room/api/shows/${SHOW}/status`, { headers: { authorization: 'Bearer nonsense', 'x-session-id': SESSION } }), // 401
+      await fetch(`${issueTokenRunning.url}/healthz`), // 200
     ];
     for (const res of answers) {
       expect([res.url, res.status, res.headers.get('content-security-policy'), res.headers.get('x-frame-options')]).toEqual([res.url, res.status, "frame-ancestors 'self'", 'SAMEORIGIN']);
