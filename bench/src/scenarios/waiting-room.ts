@@ -3,7 +3,7 @@ import { createFunction } from '@premiere/runtime';
 import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/dist/demo-catalog';
 import { issueToken } from '@premiere/issue-token';
-import { ensureRoom, roomKeys } from '@premiere/waiting-room';
+import { changeRoomSettings, ensureRoom } from '@premiere/waiting-room';
 import type { Scenario } from '../scenario';
 
 /**
@@ -43,7 +43,7 @@ export const waitingRoom: Scenario = {
 
     // The premiere has 24 seats; the join case needs a quota no run can use up.
     await ensureRoom(fn.ctx.redis, fn.ctx.db, showId, fn.ctx.config);
-    await fn.ctx.redis.hset(roomKeys(showId)[0], 'quota', 100_000_000);
+    await changeRoomSettings(fn.ctx.redis, showId, { quota: 100_000_000 });
     // A visitor far back in line, whose polls the `status` case repeats.
     const session = 'bench-waiting-visitor-0001';
     for (let i = 0; i < 30; i++) await fetch(joinUrl, { method: 'POST', headers: { 'x-session-id': `bench-ahead-${String(i).padStart(8, '0')}` } });

@@ -3,7 +3,7 @@ import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { showAvailabilityChanged, showId } from '@premiere/contracts';
 import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
-import { ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, roomKeys, ROOMS_KEY, showsWithTokens, ShowQueue, type RoomState } from '@premiere/waiting-room';
+import { changeRoomSettings, ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, showsWithRooms, showsWithTokens, type RoomSettings, type RoomState } from '@premiere/waiting-room';
 import { legacyUsage, showDetails, type ShowDetails } from './admin-figures';
 import { adminPage } from './admin-page';
 import type { AdmitBatchEnv } from './env';
@@ -48,22 +48,18 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   }
 
   /**
-   * Changes a room's settings (a null removes one: the default applies again): logged, recorded,
-   * and followed by an admission pass.
+   * Changes a room's settings (a null removes one: the default applies again) through the waiting
+   * room's change-settings script (with the listing a new quota changes, in the same step):
+   * logged, recorded, and followed by an admission pass.
    */
-  async function act(request: Request, action: Action, changes: Record<string, string | number | null>) {
+  async function act(request: Request, action: Action, changes: RoomSettings) {
     authorize(request);
     const showId = request.params.showId as string;
     const before = await stateOf(showId);
-    const room = roomKeys(showId)[0];
-    const set = Object.entries(changes).filter(([, v]) => v !== null);
-    const removed = Object.entries(changes).filter(([, v]) => v === null).map(([k]) => k);
-    const write = ctx.redis.multi();
-    if (set.length) write.hset(room, Object.fromEntries(set));
-    if (removed.length) write.hdel(room, ...removed);
-    await write.exec();
-    // A new quota can put a sold-out show back on sale, or take it off: listed by the live tokens.
-    const availability = 'quota' in changes ? await ShowQueue.of(ctx.redis, showId).relist() : '';
+    const changed = await changeRoomSettings(ctx.redis, showId, changes);
+    // The room expired between the read and the change (its show is long over): nothing was written.
+    if (!changed) throw Boom.notFound(`no waiting room for "${showId}"`);
+    const { availability } = changed;
     const after = (await readRoomState(ctx.redis, showId, assumedVisitMs))!;
     const log = request.logger();
     await ctx.transaction(async (tx) => {
@@ -95,7 +91,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       authorize(request);
       // The shows that issued tokens too (the durable ledger): a room Redis forgot is rebuilt, not left out.
       const withTokens = await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS));
-      const ids = [...new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])].sort();
+      const ids = [...new Set([...(await showsWithRooms(ctx.redis)), ...withTokens])].sort();
       for (const id of withTokens) await ensureRoom(ctx.redis, ctx.db, id, ctx.config);
       const [states, legacy] = await Promise.all([Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumedVisitMs))), legacyUsage(ctx.redis)]);
       // `at`: when these were read, for rates between two polls (the page's charts).
@@ -114,7 +110,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       const body = request.payload as { capacity?: number; adaptive?: boolean; overbooking?: number; addressTokenCap?: number | null };
       if (body.adaptive && !ctx.config.ZONE_CAPACITY_ADAPTIVE) throw Boom.conflict('zones are not sized by the bouncer in this deployment (ZONE_CAPACITY_ADAPTIVE is off)');
       const current = await stateOf((request.params.showId as string));
-      const changes: Record<string, number | null> = {};
+      const changes: RoomSettings = {};
       // A capacity alone is fixed there; with "adaptive": true it is where the bouncer sizes from, and the least.
       if (body.capacity !== undefined) changes.capacity = body.capacity;
       if (body.capacity !== undefined || body.adaptive !== undefined) changes.capacityFixed = body.adaptive ? 0 : 1;

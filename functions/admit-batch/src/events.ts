@@ -1,6 +1,6 @@
 import { admissionExpired, holdExpired, holdReleased, orderConfirmed, visitorActive, visitorsWaiting } from '@premiere/contracts';
 import { eventHandlers, on, type EventHandlerBody, type FunctionContext, type ScheduleHandler } from '@premiere/runtime';
-import { ROOM_KEPT_AFTER_START_MS, ROOMS_KEY, roomKeys, showsWithTokens } from '@premiere/waiting-room';
+import { forgetExpiredRoom, ROOM_KEPT_AFTER_START_MS, showsWithRooms, showsWithTokens } from '@premiere/waiting-room';
 import type { Bouncer } from './bouncer';
 import type { AdmitBatchEnv } from './env';
 
@@ -53,11 +53,8 @@ export const admitBatchEvents = eventHandlers<Ctx, Bouncer>(
  */
 const sweep: ScheduleHandler<Ctx, Bouncer> = async ({ ctx, deps: bouncer, tx, log }) => {
   const withTokens = new Set(await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS)));
-  for (const id of new Set([...(await ctx.redis.smembers(ROOMS_KEY)), ...withTokens])) {
-    if (!withTokens.has(id) && (await ctx.redis.exists(roomKeys(id)[0])) === 0) {
-      await ctx.redis.srem(ROOMS_KEY, id); // the room outlived its show and expired
-      continue;
-    }
+  for (const id of new Set([...(await showsWithRooms(ctx.redis)), ...withTokens])) {
+    if (!withTokens.has(id) && (await forgetExpiredRoom(ctx.redis, id))) continue; // the room outlived its show and expired
     await bouncer.admit(id, tx, log); // rebuilds a room Redis forgot
   }
 };

@@ -72,7 +72,7 @@ const admin = (url: string, method: string, path: string, body?: unknown, token 
 
 /** Who is in the zone now: visitor numbers with their places. */
 async function inside(fn: RunningFunction, showId: string): Promise<{ visitor: number; place: number }[]> {
-  const [, , , , insideKey, visitorPrefix] = roomKeys(showId);
+  const { inside: insideKey, visitorPrefix } = roomKeys(showId);
   const visitors = await fn.ctx.redis.zrange(insideKey, 0, -1);
   return Promise.all(visitors.map(async (v) => ({ visitor: Number(v), place: Number(await fn.ctx.redis.hget(`${visitorPrefix}${v}`, 'place')) })));
 }
@@ -108,7 +108,7 @@ describe('the bouncer', () => {
     const [fn] = [bouncers[0].fn];
     let highest = 0;
     const watch = setInterval(() => {
-      void fn.ctx.redis.zcard(roomKeys(showId)[4]).then((c) => { highest = Math.max(highest, c); });
+      void fn.ctx.redis.zcard(roomKeys(showId).inside).then((c) => { highest = Math.max(highest, c); });
     }, 2);
     const admitted = new Set<number>();
     try {
@@ -123,7 +123,7 @@ describe('the bouncer', () => {
           ...leaving.map((v, i) => event(bouncers[i % 3].url, 'premiere.hold.expired', { showId, visitor: v.visitor, orderId: randomUUID() })),
           ...bouncers.flatMap((b) => [event(b.url, 'premiere.visitors.waiting', { showId }), event(b.url, 'premiere.visitors.waiting', { showId })]),
         ]);
-        expect(await fn.ctx.redis.zcard(roomKeys(showId)[4])).toBeLessThanOrEqual(7);
+        expect(await fn.ctx.redis.zcard(roomKeys(showId).inside)).toBeLessThanOrEqual(7);
       }
     } finally {
       clearInterval(watch);
@@ -170,13 +170,13 @@ describe('the bouncer', () => {
     const measured = await status(url, showId, line[2]);
     expect(measured).toMatchObject({ state: 'waiting', ahead: 1 });
     expect(measured.estimatedWaitSeconds).toBeLessThanOrEqual(3);
-    const room = await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'visitMs');
+    const room = await bouncer.fn.ctx.redis.hget(roomKeys(showId).room, 'visitMs');
     expect(Number(room)).toBeGreaterThanOrEqual(400);
     expect(Number(room)).toBeLessThan(5_000);
     // Leaving the zone ends a visit too (a buyer who found no seats): a longer one here.
     await new Promise((r) => setTimeout(r, 500));
     expect((await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${b.token}`, 'x-session-id': b.session } })).status).toBeLessThan(300);
-    expect(Number(await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'visitMs'))).toBeGreaterThan(Number(room) + 50); // a moving average: a fifth of the new visit
+    expect(Number(await bouncer.fn.ctx.redis.hget(roomKeys(showId).room, 'visitMs'))).toBeGreaterThan(Number(room) + 50); // a moving average: a fifth of the new visit
   });
 
   it('sizes the zone to keep the legacy system busy to its limit: more while it idles and people wait, fewer when buyers wait for it', async () => {
@@ -185,7 +185,7 @@ describe('the bouncer', () => {
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
     for (let i = 0; i < 8; i++) await join(url, showId);
     const { redis } = bouncer.fn.ctx;
-    const [room] = roomKeys(showId);
+    const { room } = roomKeys(showId);
     // What reserve-seat's bulkhead writes: the legacy system's usage, for the whole deployment.
     const usage = { busyMs: 0, waitedMs: 0, calls: 0, full: 0 };
     const report = () => redis.hset('{legacy}:usage', { limit: 10, ...usage });
@@ -249,9 +249,9 @@ describe('the bouncer', () => {
     for (let i = 0; i < 4; i++) await join(url, showId);
     await bouncer.fn.ctx.redis.hset('{legacy}:usage', { limit: 10, busyMs: 0, waitedMs: 0, calls: 0, full: 0 });
     expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
-    await bouncer.fn.ctx.redis.hset(roomKeys(showId)[0], 'adaptAt', Date.now() - 10_000);
+    await bouncer.fn.ctx.redis.hset(roomKeys(showId).room, 'adaptAt', Date.now() - 10_000);
     expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
-    expect(await bouncer.fn.ctx.redis.hget(roomKeys(showId)[0], 'capacity')).toBe('2');
+    expect(await bouncer.fn.ctx.redis.hget(roomKeys(showId).room, 'capacity')).toBe('2');
     expect((await (await admin(bouncer.url, 'GET', `/${showId}`)).json()).capacityAdaptive).toBe(false);
     const refused = await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: true });
     expect(refused.status).toBe(409);
@@ -266,7 +266,7 @@ describe('the bouncer', () => {
     const late = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
     expect(late.status).toBe(410);
     // The first visitor's hold ran out: their token comes back (the quota stays), the listing with it.
-    const [room, , , , , , availability] = roomKeys(showId);
+    const { room, availability } = roomKeys(showId);
     expect(await bouncer.fn.ctx.redis.get(availability)).toBe('sold_out');
     expect((await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status).toBe(204);
     expect(await bouncer.fn.ctx.redis.hmget(room, 'quota', 'issued', 'returned')).toEqual(['2', '2', '1']);
@@ -401,7 +401,7 @@ describe('operators', () => {
     const { url } = await startIssueToken(bouncer.url);
     const showId = await addTestShow(db.url, { seats: 10, overbooking: 0 });
     for (let i = 0; i < 10; i++) await join(url, showId);
-    expect(await bouncer.fn.ctx.redis.get(roomKeys(showId)[6])).toBe('sold_out');
+    expect(await bouncer.fn.ctx.redis.get(roomKeys(showId).availability)).toBe('sold_out');
     const raised = await (await admin(bouncer.url, 'PATCH', `/${showId}`, { overbooking: 0.5 })).json();
     expect(raised).toMatchObject({ quota: 15, tokensLeft: 5, availability: 'available' });
     expect((await join(url, showId)).state).toBe('waiting');

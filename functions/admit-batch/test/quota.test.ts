@@ -104,7 +104,7 @@ describe('tokens come back', () => {
     // Leaving twice gives back once.
     expect((await leave(url, showId, b)).status).toBe(200);
     expect(await tryJoin(url, showId)).toBe(410);
-    expect(await r.hmget(roomKeys(showId)[0], 'issued', 'returned')).toEqual(['5', '2']);
+    expect(await r.hmget(roomKeys(showId).room, 'issued', 'returned')).toEqual(['5', '2']);
     expect(d.state).toBe('waiting');
 
     const opensAt = new Date(Date.now() + 60_000);
@@ -130,15 +130,15 @@ describe('tokens come back', () => {
     expect((await status(url, showId, a)).state).toBe('expired');
     expect((await status(url, showId, b)).state).toBe('left');
     expect((await status(url, showId, c)).state).toBe('admitted');
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('2');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('2');
     // c enters seat selection (reserve-seat says so) and then leaves without a word: the lease lapses.
     const until = Date.now() + 1_300; // later than the admission's deadline: the lease is extended
     expect((await event(bouncerUrl, 'premiere.visitor.active', { showId, visitor: c.visitor, until: new Date(until).toISOString() })).status).toBe(204);
-    expect(await r.hget(`${roomKeys(showId)[5]}${c.visitor}`, 'state')).toBe('inside');
+    expect(await r.hget(`${roomKeys(showId).visitorPrefix}${c.visitor}`, 'state')).toBe('inside');
     await new Promise((resolve) => setTimeout(resolve, until - Date.now() + 100));
     expect((await ping(bouncerUrl)).status).toBe(204);
-    expect(await r.hget(`${roomKeys(showId)[5]}${c.visitor}`, 'state')).toBe('gone');
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('3');
+    expect(await r.hget(`${roomKeys(showId).visitorPrefix}${c.visitor}`, 'state')).toBe('gone');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('3');
     // Three tokens back, three more visitors; then sold out again. Sweeping again returns nothing twice.
     expect((await ping(bouncerUrl)).status).toBe(204);
     expect([await tryJoin(url, showId), await tryJoin(url, showId), await tryJoin(url, showId), await tryJoin(url, showId)]).toEqual([201, 201, 201, 410]);
@@ -154,13 +154,13 @@ describe('tokens come back', () => {
     // Redelivered (the same id: the inbox), and sent again (a new id, as a replayed handler would).
     expect((await event(bouncerUrl, 'premiere.hold.released', released, `q-${process.pid}-${eventId}`)).status).toBe(204);
     expect((await event(bouncerUrl, 'premiere.hold.released', released)).status).toBe(204);
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('1');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('1');
     // b bought seats: that token is spent, whatever comes after (a late hold.expired of an older order).
     expect((await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: b.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
     expect((await event(bouncerUrl, 'premiere.hold.expired', { showId, visitor: b.visitor, orderId: randomUUID() })).status).toBe(204);
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('1');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('1');
     expect((await event(bouncerUrl, 'premiere.hold.expired', { showId, visitor: c.visitor, orderId: randomUUID() })).status).toBe(204);
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('2');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('2');
     expect([await tryJoin(url, showId), await tryJoin(url, showId), await tryJoin(url, showId)]).toEqual([201, 201, 410]);
   });
 
@@ -170,9 +170,9 @@ describe('tokens come back', () => {
     const [a] = [await join(url, showId), await join(url, showId)];
     // a gave up their place in the zone while their payment was under way; the payment then went through.
     expect((await leave(url, showId, a)).status).toBe(200);
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('1');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('1');
     expect((await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
-    expect(await r.hget(roomKeys(showId)[0], 'returned')).toBe('0');
+    expect(await r.hget(roomKeys(showId).room, 'returned')).toBe('0');
     expect(await tryJoin(url, showId)).toBe(410);
   });
 });
@@ -184,13 +184,13 @@ describe('a sold-out show reopens', () => {
     const visitors: Visitor[] = [];
     for (let i = 0; i < 26; i++) visitors.push(await join(url, showId));
     expect(await tryJoin(url, showId)).toBe(410);
-    const availability = roomKeys(showId)[6];
+    const availability = roomKeys(showId).availability;
     expect(await r.get(availability)).toBe('sold_out');
     expect(await availabilityEvents('issue_token', showId)).toEqual(['few_left', 'sold_out']);
 
     // 12 buy (12 seats sold), 14 end their visit without an order: 12 seats left, nobody waiting.
     for (const v of visitors.slice(0, 12)) await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: v.visitor, orderId: randomUUID(), tickets: [] });
-    await r.hset(roomKeys(showId)[0], 'seatsFree', 12, 'seatsSoldOut', 0); // as reserve-seat counts them
+    await r.hset(roomKeys(showId).room, 'seatsFree', 12, 'seatsSoldOut', 0); // as reserve-seat counts them
     expect(await r.get(availability)).toBe('sold_out');
     await event(bouncerUrl, 'premiere.hold.expired', { showId, visitor: visitors[12].visitor, orderId: randomUUID() });
     expect(await r.get(availability)).toBe('few_left'); // one token back of 26 (few left: 2 or fewer)
@@ -220,12 +220,12 @@ describe('a sold-out show reopens', () => {
     // Two buyers took every seat (reserve-seat writes seatsSoldOut): tokens are left, but none can become a seat.
     await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: visitors[0].visitor, orderId: randomUUID(), tickets: [] });
     await event(bouncerUrl, 'premiere.order.confirmed', { showId, visitor: visitors[1].visitor, orderId: randomUUID(), tickets: [] });
-    await r.hset(roomKeys(showId)[0], 'seatsFree', 0, 'seatsSoldOut', 1);
+    await r.hset(roomKeys(showId).room, 'seatsFree', 0, 'seatsSoldOut', 1);
     expect(await tryJoin(url, showId)).toBe(410);
     await event(bouncerUrl, 'premiere.hold.released', { showId, visitor: visitors[2].visitor, orderId: randomUUID() });
     expect(await tryJoin(url, showId)).toBe(410);
-    expect(await r.get(roomKeys(showId)[6])).toBe('sold_out');
-    expect(await r.hget(roomKeys(showId)[0], 'issued')).toBe('3');
+    expect(await r.get(roomKeys(showId).availability)).toBe('sold_out');
+    expect(await r.hget(roomKeys(showId).room, 'issued')).toBe('3');
     expect(await adminState(bouncerUrl, showId)).toMatchObject({ tokensLive: 2, availability: 'sold_out' });
   });
 
@@ -237,7 +237,7 @@ describe('a sold-out show reopens', () => {
     for (const v of visitors.slice(0, 3)) expect((await leave(url, showId, v)).status).toBe(200); // 9 live
     const patch = (overbooking: number) => fetch(`${bouncerUrl}/admin/api/shows/${showId}`, { method: 'PATCH', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ overbooking }) });
     expect(await (await patch(0)).json()).toMatchObject({ quota: 10, tokensIssued: 12, tokensLive: 9, tokensLeft: 1, availability: 'few_left' });
-    expect(await r.get(roomKeys(showId)[6])).toBe('few_left');
+    expect(await r.get(roomKeys(showId).availability)).toBe('few_left');
     expect(await (await patch(0.5)).json()).toMatchObject({ quota: 15, tokensLeft: 6, availability: 'available' });
     expect(await availabilityEvents('admit_batch', showId)).toEqual(['few_left', 'available']);
   });
@@ -275,8 +275,8 @@ describe('a refused join reclaims what lapsed, without waiting for the sweep', (
     // Nobody polls, nobody enters: the ten admissions lapse and the sixteen waiting are gone.
     await sleep(1_200);
     expect(await tryJoin(url, showId)).toBe(410); // still sold out, but the bouncer is told to look
-    await eventually(async () => (await r.hget(roomKeys(showId)[0], 'returned')) === '26');
-    expect(await r.get(roomKeys(showId)[6])).toBe('available');
+    await eventually(async () => (await r.hget(roomKeys(showId).room, 'returned')) === '26');
+    expect(await r.get(roomKeys(showId).availability)).toBe('available');
     // Announced by the pass that gave them back, once its transaction commits.
     const announced = await eventually(async () => {
       const events = await availabilityEvents('admit_batch', showId);
@@ -296,7 +296,7 @@ describe('a refused join reclaims what lapsed, without waiting for the sweep', (
     expect(await tryJoin(url, showId)).toBe(429);
     await sleep(1_200);
     expect(await tryJoin(url, showId)).toBe(429); // the address's share is still held, but the bouncer is told to look
-    await eventually(async () => (await r.hget(roomKeys(showId)[0], 'returned')) === '4');
+    await eventually(async () => (await r.hget(roomKeys(showId).room, 'returned')) === '4');
     expect(await tryJoin(url, showId)).toBe(201);
   });
 

@@ -74,7 +74,7 @@ describe('when Redis forgot a show', () => {
       { visitor: 3, open: true },
       { visitor: 4, open: true },
     ]);
-    expect(await fn.ctx.redis.exists(roomKeys(showId)[0])).toBe(0);
+    expect(await fn.ctx.redis.exists(roomKeys(showId).room)).toBe(0);
 
     // Visitor 2's hold ran out, which ended their visit (reserve-seat wrote it before telling).
     const res = await event(url, 'premiere.hold.expired', { showId, visitor: 2, orderId: randomUUID() });
@@ -83,7 +83,7 @@ describe('when Redis forgot a show', () => {
     const state = await readRoomState(fn.ctx.redis, showId);
     // Their token is given back once (the rebuild already counted it), not twice.
     expect(state).toMatchObject({ tokensIssued: 10, tokensReturned: 1, inside: 2, waiting: 0, admitted: 0 });
-    const inside = await fn.ctx.redis.zrange(roomKeys(showId)[4], 0, -1);
+    const inside = await fn.ctx.redis.zrange(roomKeys(showId).inside, 0, -1);
     expect(inside.sort()).toEqual(['3', '4']);
   });
 
@@ -123,15 +123,15 @@ it('records the tokens it passes over, so that a rebuilt room knows their holder
   expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300); // the room made
   await queue.join('session-in', '198.51.100.1', 60_000, 60_000, limits, ledger); // admitted at once
   const gone = await queue.join('session-gone', '198.51.100.2', 60_000, 60_000, limits, ledger); // waits, never polls
-  await fn.ctx.redis.zrem(roomKeys(showId)[4], '1'); // the first one's slot frees
-  await fn.ctx.redis.hset(`${roomKeys(showId)[5]}${(gone as { visitor: number }).visitor}`, 'lastSeen', 0); // unseen for long
+  await fn.ctx.redis.zrem(roomKeys(showId).inside, '1'); // the first one's slot frees
+  await fn.ctx.redis.hset(`${roomKeys(showId).visitorPrefix}${(gone as { visitor: number }).visitor}`, 'lastSeen', 0); // unseen for long
   expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300);
   const { rows } = await client.query('SELECT visitor, session_hash, reason FROM issue_token.returned_tokens WHERE show_id = $1', [showId]);
   expect(rows).toEqual([{ visitor: (gone as { visitor: number }).visitor, session_hash: 'session-gone', reason: 'passed_over' }]);
 
   await redis.clean();
   expect((await event(url, 'premiere.visitors.waiting', { showId })).status).toBeLessThan(300); // rebuilt
-  expect(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${(gone as { visitor: number }).visitor}`, 'state')).toBe('left');
+  expect(await fn.ctx.redis.hget(`${roomKeys(showId).visitorPrefix}${(gone as { visitor: number }).visitor}`, 'state')).toBe('left');
 });
 
 it('lists for the operators every show that issued tokens, its room rebuilt if Redis forgot it', async () => {
@@ -142,5 +142,5 @@ it('lists for the operators every show that issued tokens, its room rebuilt if R
   const listed = (await res.json()).shows.find((s: { showId: string }) => s.showId === showId);
   expect(listed).toMatchObject({ tokensIssued: 4, inside: 1 });
   expect(listed.recoveringUntil).not.toBeNull();
-  expect(await fn.ctx.redis.exists(roomKeys(showId)[0])).toBe(1);
+  expect(await fn.ctx.redis.exists(roomKeys(showId).room)).toBe(1);
 });

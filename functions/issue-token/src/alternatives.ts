@@ -61,7 +61,7 @@ export class Alternatives {
     if (rows.length === 0) return [];
     // Which still have tokens: a show without a room yet has all of them.
     const pipeline = this.redis.pipeline();
-    for (const row of rows) pipeline.hmget(roomKeys(row.id)[0], 'quota', 'issued', 'draining');
+    for (const row of rows) pipeline.hmget(roomKeys(row.id).room, 'quota', 'issued', 'draining');
     const rooms = (await pipeline.exec()) ?? [];
     return rows
       .filter((_, i) => {

@@ -79,7 +79,7 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
 
   /** The show's facts for a page: from its room, made from the catalog first if it has none. */
   async function heading(showId: string): Promise<ShowHeading | null> {
-    const read = () => ctx.redis.hmget(roomKeys(showId)[0], 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
+    const read = () => ctx.redis.hmget(roomKeys(showId).room, 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
     let [title, cinemaName, city, roomType, startsAt, timeZone] = await read();
     if (!title) {
       if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) return null;

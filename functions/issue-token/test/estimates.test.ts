@@ -1,6 +1,6 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { readRoomState, roomKeys } from '@premiere/waiting-room';
+import { readRoomState, roomKeys, RoomScripts } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
@@ -58,7 +58,7 @@ describe('wait estimates', () => {
     expect(visitors.slice(0, 10).every((v) => v.status.state === 'admitted')).toBe(true);
     // The visits measured so far were short (30 s: people who found nothing and left), but the ten
     // inside have been choosing for two and a half minutes, their slots held for minutes more.
-    const [room, , , , inside, visitorPrefix] = roomKeys(showId);
+    const { room, inside, visitorPrefix } = roomKeys(showId);
     const now = Date.now();
     await fn.ctx.redis.hset(room, 'visitMs', 30_000);
     for (const v of visitors.slice(0, 10)) {
@@ -72,7 +72,7 @@ describe('wait estimates', () => {
     // The operators see the same wait for the back of the line (not the pace times the line: 24 s).
     const state = await readRoomState(fn.ctx.redis, showId, 180_000);
     expect(Math.abs(state!.lineWaitSeconds! - last.estimatedWaitSeconds)).toBeLessThanOrEqual(1);
-    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 1);
+    await fn.ctx.redis.hset(roomKeys(showId).room, 'paused', 1);
     expect(await readRoomState(fn.ctx.redis, showId)).toMatchObject({ paused: true, lineWaitSeconds: null });
   });
 
@@ -94,14 +94,14 @@ describe('wait estimates', () => {
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
     const visitors = await line(url, showId, 3);
     expect((await poll(url, showId, visitors[2])).estimateState).toBe('estimated');
-    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 1);
+    await fn.ctx.redis.hset(roomKeys(showId).room, 'paused', 1);
     const paused = await poll(url, showId, visitors[2]);
     expect(paused).toMatchObject({ state: 'waiting', ahead: 1, admissionsPaused: true, estimateState: 'paused', estimatedWaitSeconds: null, estimate: null });
     expect(paused.message).toMatch(/paused/);
     const [joiner] = await line(url, showId, 1);
     expect(joiner.status).toMatchObject({ state: 'waiting', estimateState: 'paused', estimatedWaitSeconds: null });
     // Resumed: a number again.
-    await fn.ctx.redis.hset(roomKeys(showId)[0], 'paused', 0);
+    await fn.ctx.redis.hset(roomKeys(showId).room, 'paused', 0);
     expect((await poll(url, showId, visitors[2])).estimateState).toBe('estimated');
   });
 
@@ -109,7 +109,7 @@ describe('wait estimates', () => {
     const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '120' });
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 2 });
     const visitors = await line(url, showId, 4);
-    const inside = roomKeys(showId)[4];
+    const inside = roomKeys(showId).inside;
     const before = await poll(url, showId, visitors[3]);
     expect(before.estimatedWaitSeconds).toBeGreaterThanOrEqual(110);
     // Both let in never came: their admissions ran out (the bouncer takes the slots back at its next pass).
@@ -125,14 +125,14 @@ describe('wait estimates', () => {
     const [inside] = await line(url, showId, 1);
     await sleep(300);
     await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${inside.token}`, 'x-session-id': inside.session } });
-    expect(Number(await fn.ctx.redis.hget(roomKeys(showId)[0], 'leftVisitMs'))).toBeGreaterThanOrEqual(300);
+    expect(Number(await fn.ctx.redis.hget(roomKeys(showId).room, 'leftVisitMs'))).toBeGreaterThanOrEqual(300);
   });
 
   it('does not count the people ahead who stopped polling (the bouncer passes them over)', async () => {
     const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '60' });
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
     const visitors = await line(url, showId, 6);
-    const visitorPrefix = roomKeys(showId)[5];
+    const visitorPrefix = roomKeys(showId).visitorPrefix;
     // Four of the five waiting closed their tabs long ago.
     for (const v of visitors.slice(1, 5)) await fn.ctx.redis.hset(`${visitorPrefix}${v.visitor}`, 'lastSeen', 0);
     await poll(url, showId, visitors[5]); // the snapshot that sees them
@@ -157,9 +157,10 @@ describe('wait estimates', () => {
     // Further back, polls stay sparse.
     expect((await poll(url, showId, visitors[13])).pollAfterMs).toBeGreaterThanOrEqual(10_000);
     // A visit ends and the bouncer lets the next in: their very next poll, two seconds on at most, says so.
-    const [room] = roomKeys(showId);
-    await (fn.ctx.redis as any).finish(...roomKeys(showId), String(visitors[0].visitor), 'none');
-    await (fn.ctx.redis as any).admit(...roomKeys(showId), 60_000, 90_000);
+    const { room } = roomKeys(showId);
+    const scripts = RoomScripts.forShow(fn.ctx.redis, showId);
+    await scripts.finish(visitors[0].visitor, 'none');
+    await scripts.admit(60_000, 90_000);
     expect(await fn.ctx.redis.hget(room, 'admitted')).toBe('3');
     const next = await poll(url, showId, visitors[2]);
     expect(next.state).toBe('admitted');

@@ -186,7 +186,7 @@ describe('the pre-queue and a replica that lagged', () => {
     expect(waiting.body.status).toMatchObject({ state: 'waiting', place: 2 });
     // The replica that took over never saw that join: the room's counters are one behind, and the
     // next joiner is given the same number.
-    const [room, sessions, queue, , , visitorPrefix] = roomKeys(showId);
+    const { room, sessions, queue, visitorPrefix } = roomKeys(showId);
     await fn.ctx.redis.hincrby(room, 'issued', -1);
     await fn.ctx.redis.hincrby(room, 'seq', -1);
     await fn.ctx.redis.del(`${visitorPrefix}${waiting.body.visitor}`);

@@ -60,7 +60,7 @@ browserTest('the waiting room framed by another site', () => {
     await page.waitForTimeout(ms);
     return { page, joins };
   }
-  const issued = async (showId: string) => Number((await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')) ?? 0);
+  const issued = async (showId: string) => Number((await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')) ?? 0);
 
   it('is not shown in the frame, and its visitors take no token', async () => {
     const showId = await addTestShow(db.url, { seats: 40 });

@@ -48,7 +48,7 @@ const leave = (url: string, showId: string, v: { session: string; body: { token:
 
 /** Everything a join may change in a show's room, but the rate limits' own counters. */
 async function roomState(r: Redis, showId: string) {
-  const [room, sessionsKey, queue, prequeue, inside, visitorPrefix, availability, , , addresses] = roomKeys(showId);
+  const { room, sessions: sessionsKey, queue, prequeue, inside, visitorPrefix, availability, addresses } = roomKeys(showId);
   const hash = await r.hgetall(room);
   const visitors = [];
   for (let v = 1; v <= Number(hash.issued ?? 0); v++) visitors.push(await r.hgetall(`${visitorPrefix}${v}`));
@@ -92,10 +92,10 @@ describe('one address cannot drain a show’s tokens', () => {
     expect(Number(refused[0].retryAfter)).toBeGreaterThan(0);
 
     // Nothing beyond the limit changed: 5 tokens issued of 105, the listing untouched, no event.
-    const room = await fn.ctx.redis.hgetall(roomKeys(showId)[0]);
+    const room = await fn.ctx.redis.hgetall(roomKeys(showId).room);
     expect({ issued: room.issued, quota: room.quota }).toEqual({ issued: '5', quota: '105' });
-    expect(await fn.ctx.redis.hlen(roomKeys(showId)[1])).toBe(5);
-    expect(await fn.ctx.redis.get(roomKeys(showId)[6])).toBeNull(); // listed as available
+    expect(await fn.ctx.redis.hlen(roomKeys(showId).sessions)).toBe(5);
+    expect(await fn.ctx.redis.get(roomKeys(showId).availability)).toBeNull(); // listed as available
     expect(await availabilityEvents(showId)).toEqual([]);
 
     // Every later visitor, from anywhere else, gets a token.
@@ -132,14 +132,14 @@ describe('one address cannot drain a show’s tokens', () => {
     const retryAfter = Number(refused[0].retryAfter);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBe('10');
+    expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')).toBe('10');
     // A session that has its token gets it again: not a new token, not throttled.
     for (const t of taken) {
       const again = await join(url, showId, attacker, t.session);
       expect(again.status).toBe(200);
       expect(again.body.token).toBe(t.body.token);
     }
-    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBe('10');
+    expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')).toBe('10');
   });
 
   it('gives the address its share back as its tokens come back', async () => {
@@ -175,7 +175,7 @@ describe('one address cannot drain a show’s tokens', () => {
     const answers = await Promise.all(Array.from({ length: 30 }, () => join(url, showId, '127.0.0.1')));
     expect(answers.filter((a) => a.status === 201)).toHaveLength(20);
     expect(answers.filter((a) => a.status === 410)).toHaveLength(10);
-    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBe('20');
+    expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')).toBe('20');
   });
 });
 
@@ -259,13 +259,13 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
     // An app, curl: neither header.
     const app = await join(url, showId, '198.51.100.10');
     expect(app.status).toBe(201);
-    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBe('6');
+    expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')).toBe('6');
 
     const left = await post(url, `/waiting-room/${showId}/leave`, { ...own, 'content-type': 'application/x-www-form-urlencoded', cookie });
     expect(left.status).toBe(200);
     // Not a dead end: the way back to the show's line is one tap away.
     expect(await left.text()).toContain(`<a class="button" href="/waiting-room/${showId}">`);
     expect((await leave(url, showId, app)).status).toBe(200);
-    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'returned')).toBe('2');
+    expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'returned')).toBe('2');
   });
 });

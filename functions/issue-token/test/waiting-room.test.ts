@@ -67,7 +67,7 @@ describe('joining', () => {
     expect(clicks.filter((c) => c.status === 201)).toHaveLength(1);
     expect(new Set(clicks.map((c) => c.body.token)).size).toBe(1);
     expect(clicks[0].body.status).toMatchObject({ state: 'waiting', place: 2, ahead: 0 });
-    const issued = await running[0].ctx.redis.hget(roomKeys(showId)[0], 'issued');
+    const issued = await running[0].ctx.redis.hget(roomKeys(showId).room, 'issued');
     expect(issued).toBe('2');
   });
 
@@ -94,7 +94,7 @@ describe('joining', () => {
     expect(places).toEqual(Array.from({ length: 110 }, (_, i) => i + 1));
 
     // The catalog is told: the value in Redis, the event through the outbox.
-    expect(await fn.ctx.redis.get(roomKeys(showId)[6])).toBe('sold_out');
+    expect(await fn.ctx.redis.get(roomKeys(showId).availability)).toBe('sold_out');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     const { rows } = await c.query("SELECT data FROM issue_token.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id", [showId]);
@@ -251,10 +251,10 @@ describe('status and tokens', () => {
     await join(url, showId, newSession());
     const session = newSession();
     const { token, visitor } = await (await join(url, showId, session)).json();
-    expect(await fn.ctx.redis.zcard(roomKeys(showId)[2])).toBe(1);
+    expect(await fn.ctx.redis.zcard(roomKeys(showId).queue)).toBe(1);
     const left = await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
     expect(await left.json()).toEqual({ showId, state: 'left', leftFrom: 'waiting' });
-    expect(await fn.ctx.redis.zcard(roomKeys(showId)[2])).toBe(0);
+    expect(await fn.ctx.redis.zcard(roomKeys(showId).queue)).toBe(0);
     expect((await (await status(url, showId, token, session)).json()).state).toBe('left');
     // Joining again is a new place at the back.
     const again = await (await join(url, showId, session)).json();
@@ -268,7 +268,7 @@ describe('status and tokens', () => {
     const session = newSession();
     const { token } = await (await join(url, showId, session)).json();
     // The last seats sold while they wait; the catalog's tables out of reach (as in an outage).
-    await fn.ctx.redis.hset(roomKeys(showId)[0], 'seatsSoldOut', '1');
+    await fn.ctx.redis.hset(roomKeys(showId).room, 'seatsSoldOut', '1');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     await c.query('ALTER TABLE render_catalog.movies RENAME TO movies_out_of_reach');
@@ -299,7 +299,7 @@ describe('status from the snapshot', () => {
       await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } });
     }
     await new Promise((r) => setTimeout(r, 250));
-    const queueKey = roomKeys(showId)[2];
+    const queueKey = roomKeys(showId).queue;
     for (const v of visitors.slice(3)) {
       const s = await (await status(url, showId, v.token, v.session)).json();
       if (leaving.includes(v)) {
@@ -311,12 +311,12 @@ describe('status from the snapshot', () => {
     }
     // Polls mark the visitor as seen, in the snapshot's next refresh.
     const last = visitors[79];
-    const before = Number(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${last.visitor}`, 'lastSeen'));
+    const before = Number(await fn.ctx.redis.hget(`${roomKeys(showId).visitorPrefix}${last.visitor}`, 'lastSeen'));
     await new Promise((r) => setTimeout(r, 250));
     await status(url, showId, last.token, last.session);
     await new Promise((r) => setTimeout(r, 250));
     await status(url, showId, visitors[78].token, visitors[78].session);
-    expect(Number(await fn.ctx.redis.hget(`${roomKeys(showId)[5]}${last.visitor}`, 'lastSeen'))).toBeGreaterThan(before);
+    expect(Number(await fn.ctx.redis.hget(`${roomKeys(showId).visitorPrefix}${last.visitor}`, 'lastSeen'))).toBeGreaterThan(before);
   });
 });
 
@@ -378,7 +378,7 @@ describe('bad input', () => {
     expect(badAuth.status).toBe(400);
 
     // Nothing was issued: the room holds no token, and no room was made for the unknown show.
-    expect(await fn.ctx.redis.hget(roomKeys(showId)[0], 'issued')).toBeNull();
-    expect(await fn.ctx.redis.exists(roomKeys('no-such-show')[0])).toBe(0);
+    expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')).toBeNull();
+    expect(await fn.ctx.redis.exists(roomKeys('no-such-show').room)).toBe(0);
   });
 });

@@ -1,19 +1,18 @@
 import { LISTINGS, type ShowListing } from '@premiere/contracts';
-import { showKey, type Redis } from '@premiere/runtime';
+import type { Redis } from '@premiere/runtime';
+import { showListingKeys } from './keys';
 
 /** What a show's listing says: the small fact that changes while the page stays the same (best first). */
 export const AVAILABILITY = LISTINGS;
 export type Availability = ShowListing;
 
 /**
- * A show's availability is written by the functions that know, each to its own key, before they
- * send premiere.show.availability.changed: the waiting room's tokens to `{show:<id>}:availability`,
- * reserve-seat's seats to `{show:<id>}:seat-availability`. render-catalog only reads them, at
- * render time, and lists the worse of the two. So a lost event delays a page's refresh by at most
- * its TTL, and events arriving out of order cannot undo a newer value.
+ * A show's availability is written by the functions that know, each to its own key
+ * (showListingKeys), before they send premiere.show.availability.changed: the waiting room's
+ * tokens, reserve-seat's seats. render-catalog only reads them, at render time, and lists the
+ * worse of the two. So a lost event delays a page's refresh by at most its TTL, and events
+ * arriving out of order cannot undo a newer value.
  */
-export const availabilityKey = (showId: string) => showKey(showId, 'availability');
-export const seatAvailabilityKey = (showId: string) => showKey(showId, 'seat-availability');
 
 const worse = (a: Availability, b: Availability) => (AVAILABILITY.indexOf(a) >= AVAILABILITY.indexOf(b) ? a : b);
 
@@ -22,7 +21,10 @@ export async function readAvailability(redis: Redis, showIds: string[]): Promise
   if (showIds.length === 0) return new Map();
   // Both keys of every show in one pipeline: each show's keys live in their own slot.
   const pipeline = redis.pipeline();
-  for (const id of showIds) pipeline.mget(availabilityKey(id), seatAvailabilityKey(id));
+  for (const id of showIds) {
+    const keys = showListingKeys(id);
+    pipeline.mget(keys.tokens, keys.seats);
+  }
   const results = (await pipeline.exec()) ?? [];
   return new Map(
     showIds.map((id, i) => {

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
 import { Counter, Histogram, type Registry } from '@premiere/runtime';
+import { CATALOG_KEYS } from './keys';
+import { CatalogScripts } from './scripts';
 
 /**
  * Rendered pages, cached in Redis for every replica, with a tiny in-memory layer in front (bounded
@@ -22,9 +24,7 @@ export interface CachedPage {
   changesAt?: number;
 }
 
-const VERSIONS = '{catalog}:versions';
-const pageKey = (key: string) => `{catalog}:page:${key}`;
-const lockKey = (key: string) => `{catalog}:lock:${key}`;
+const { versions: VERSIONS, page: pageKey, lock: lockKey } = CATALOG_KEYS;
 
 export const strongEtag = (body: string) => `"${createHash('sha1').update(body).digest('base64url')}"`;
 
@@ -37,6 +37,7 @@ export function createPageCache(opts: {
   lockMs?: number;
 }) {
   const lockMs = opts.lockMs ?? 5_000;
+  const scripts = new CatalogScripts(opts.redis);
   const memory = new Map<string, { page: CachedPage; until: number }>();
   const metrics = {
     lookups: new Counter({ name: 'premiere_catalog_cache_total', help: 'Catalog page lookups by outcome: memory_hit, hit (Redis), stale (served while another replica renders), miss (rendered here)', labelNames: ['outcome'] as const, registers: [opts.registry] }),
@@ -122,7 +123,7 @@ export function createPageCache(opts: {
           }
           return await renderHere();
         } finally {
-          await (opts.redis as Redis & { releaseLock(key: string, token: string): Promise<number> }).releaseLock(lockKey(key), token);
+          await scripts.releaseLock(key, token);
         }
       }
       // Another replica is rendering: the stale copy now, else wait for the fresh one.

@@ -1,12 +1,14 @@
 import { showAvailabilityChanged } from '@premiere/contracts';
-import { fewLeftAt, showKey, type Redis, type Transaction } from '@premiere/runtime';
+import { fewLeftAt, type Redis, type Transaction } from '@premiere/runtime';
+import { RoomScripts } from '@premiere/waiting-room';
+import { seatAvailabilityKey } from './keys';
 
 /**
- * What the catalog lists for a show as far as seats go: written to `{show:<id>}:seat-availability`
- * (render-catalog shows the worse of it and the waiting room's `{show:<id>}:availability`), and
- * announced with `premiere.show.availability.changed` when it changes. The waiting room's room is
- * told when every seat is sold (`seatsSoldOut`), so people still in line learn it, how many are
- * left to sell (`seatsFree`) and how many an order takes on average (`seatsPerOrder`): the line's
+ * What the catalog lists for a show as far as seats go: written to its seats' listing key
+ * (seatAvailabilityKey; render-catalog shows the worse of it and the waiting room's tokens'), and
+ * announced with `premiere.show.availability.changed` when it changes. The show's waiting room is
+ * told, by its own script (record-seats-left.lua), when every seat is sold, so people still in
+ * line learn it, how many are left to sell and how many an order takes on average: the line's
  * wait estimates count only the people ahead who can still buy.
  */
 export async function refreshSeatAvailability(query: Transaction['query'], redis: Redis, emit: Transaction['emit'], showId: string): Promise<void> {
@@ -21,9 +23,9 @@ export async function refreshSeatAvailability(query: Transaction['query'], redis
   if (seats === 0) return;
   const free = seats - claimed;
   const availability = free <= 0 ? 'sold_out' : free <= fewLeftAt(seats) ? 'few_left' : 'available';
-  const previous = await redis.set(showKey(showId, 'seat-availability'), availability, 'GET');
+  const previous = await redis.set(seatAvailabilityKey(showId), availability, 'GET');
   const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
-  await (redis as unknown as { seatsLeft(key: string, soldOut: number, free: number, perOrder: number): Promise<number> }).seatsLeft(showKey(showId, 'room'), sold >= seats ? 1 : 0, Math.max(0, free), perOrder);
+  await RoomScripts.forShow(redis, showId).recordSeatsLeft({ soldOut: sold >= seats, free: Math.max(0, free), perOrder });
   // Racing updates may write an older count last; the next change, or the catalog's TTL, corrects it.
   if (previous !== availability) await emit(showAvailabilityChanged.event({ showId, availability }));
 }

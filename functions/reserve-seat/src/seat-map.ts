@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { showKey, type Redis } from '@premiere/runtime';
+import type { Redis } from '@premiere/runtime';
+import { legacySeatsKeys } from './keys';
 import type { LegacyClient, LegacySeat } from './legacy';
 
 export type SeatStatus = 'free' | 'held' | 'taken';
@@ -103,13 +104,13 @@ export class SeatMaps {
    * system again, so no reader waits on it. Only a show nobody has looked at lately waits.
    */
   private async legacySeats(showId: string): Promise<LegacySeat[]> {
-    const key = showKey(showId, 'legacy-seats');
-    const cached = await this.deps.redis.get(key);
-    if (!cached) return this.refresh(showId, key);
+    const keys = legacySeatsKeys(showId);
+    const cached = await this.deps.redis.get(keys.seats);
+    if (!cached) return this.refresh(showId, keys.seats);
     const { at, seats } = JSON.parse(cached) as { at: number; seats: LegacySeat[] };
     if (Date.now() - at > this.deps.cacheMs && !this.inFlight.has(showId)) {
-      const mine = await this.deps.redis.set(`${key}:refreshing`, '1', 'PX', this.deps.cacheMs, 'NX');
-      if (mine) this.refresh(showId, key).catch(() => undefined); // the next reader tries again
+      const mine = await this.deps.redis.set(keys.refreshing, '1', 'PX', this.deps.cacheMs, 'NX');
+      if (mine) this.refresh(showId, keys.seats).catch(() => undefined); // the next reader tries again
     }
     return seats;
   }

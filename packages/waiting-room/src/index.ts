@@ -6,6 +6,7 @@ export * from './room';
 export * from './queue';
 export * from './estimate';
 export * from './ledger';
+export * from './scripts';
 
 /** The folder of the waiting room's Lua scripts, for a FunctionDefinition's `redisScripts`. */
 export const WAITING_ROOM_SCRIPTS = path.resolve(__dirname, '../lua');

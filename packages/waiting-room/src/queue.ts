@@ -1,25 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
-import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
-import { roomKeys } from './keys';
+import { buyersLeftOf, paceOf, waitBasis, type WaitBasis } from './estimate';
+import { roomKeys, visitorKey } from './keys';
+import { RoomScripts } from './scripts';
 import type { ReturnedToken, TokenLedger } from './ledger';
-
-/** The Lua commands of ../lua, as ioredis defines them. */
-interface QueueCommands {
-  join(...args: (string | number)[]): Promise<string[]>;
-  openSales(...args: string[]): Promise<number>;
-  visitorStatus(...args: string[]): Promise<(string | number)[]>;
-  leave(...args: string[]): Promise<string[]>;
-  admit(...args: (string | number)[]): Promise<(string | number)[]>;
-  finish(...args: string[]): Promise<(string | number)[]>;
-  extendLease(...args: (string | number)[]): Promise<number>;
-  relist(...args: string[]): Promise<string>;
-  adaptCapacity(...args: (string | number)[]): Promise<(string | number)[]>;
-  raiseCeiling(...args: (string | number)[]): Promise<number>;
-  reinstate(...args: (string | number)[]): Promise<(string | number)[]>;
-}
-
-const commands = (redis: Redis) => redis as unknown as QueueCommands;
 
 /** What the catalog lists for a show's tokens (see lua/lib/listing.lua). */
 export type Listing = 'available' | 'few_left' | 'sold_out';
@@ -164,12 +148,6 @@ export interface Resized {
   meanWaitMs: number | null;
 }
 
-/** {visitor, session, reason, …} as the scripts list the tokens they gave back. */
-const returnedOf = (flat: string[]): ReturnedToken[] =>
-  Array.from({ length: flat.length / 3 }, (_, i) => ({ visitor: Number(flat[3 * i]), session: flat[3 * i + 1], reason: flat[3 * i + 2] as ReturnedToken['reason'] }));
-
-const num = (v: string | number | undefined) => (v === '' || v === undefined ? null : Number(v));
-
 /** An admitted visitor as their access token tells: enough to put them back if Redis forgot them. */
 export interface AdmittedAs {
   session: string;
@@ -179,12 +157,12 @@ export interface AdmittedAs {
   joinedAtMs: number;
 }
 
-/** The queue operations of one show's waiting room; each is one atomic Lua script. */
+/** The queue operations of one show's waiting room; each is one atomic Lua script (scripts.ts). */
 export class ShowQueue {
-  private readonly keys: string[];
+  private readonly scripts: RoomScripts;
 
   constructor(private readonly redis: Redis, readonly showId: string) {
-    this.keys = roomKeys(showId);
+    this.scripts = new RoomScripts(redis, roomKeys(showId));
   }
 
   private static readonly cache = new Map<string, ShowQueue>();
@@ -205,55 +183,70 @@ export class ShowQueue {
    * visitor may go unseen (the bouncer's), for a refusal's `reclaimable`.
    */
   async join(sessionHash: string, address: string, admissionTtlMs: number, goneAfterMs: number, limits: JoinLimits, ledger: TokenLedger): Promise<JoinOutcome> {
-    // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
-    const draw = randomInt(1, 2 ** 47) / 2 ** 47;
-    const args = [
-      sessionHash, draw, admissionTtlMs, address, limits.perAddress, limits.perSession, limits.windowMs,
-      limits.addressTokenCap.min, limits.addressTokenCap.share, limits.newTokensPerAddress, goneAfterMs,
-    ];
-    let r = await commands(this.redis).join(...this.keys, ...args, '0');
+    const args = {
+      sessionHash,
+      // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
+      draw: randomInt(1, 2 ** 47) / 2 ** 47,
+      admissionTtlMs,
+      address,
+      perAddress: limits.perAddress,
+      perSession: limits.perSession,
+      windowMs: limits.windowMs,
+      addressTokenCapMin: limits.addressTokenCap.min,
+      addressTokenCapShare: limits.addressTokenCap.share,
+      newTokensPerAddress: limits.newTokensPerAddress,
+      goneAfterMs,
+      again: false,
+    };
+    let r = await this.scripts.join(args);
     // What the script needs done first, then it runs again: sales opened (the pre-queue's places
     // drawn), or visitor numbers reserved in the durable ledger (ledger.ts: a join that finds none
     // left waits for a block; one that leaves few reserves the next without waiting).
-    for (let tries = 0; r[0] === 'must_open' || r[0] === 'must_reserve'; tries++) {
-      if (tries === 5) throw new Error(`show ${this.showId}: the join still answers ${r[0]} after ${tries} tries`);
-      if (r[0] === 'must_open') await this.openSales();
-      else await this.reserveNumbers(ledger, Number(r[1]));
-      r = await commands(this.redis).join(...this.keys, ...args, '1');
+    for (let tries = 0; r.outcome === 'must_open' || r.outcome === 'must_reserve'; tries++) {
+      if (tries === 5) throw new Error(`show ${this.showId}: the join still answers ${r.outcome} after ${tries} tries`);
+      if (r.outcome === 'must_open') await this.openSales();
+      else await this.reserveNumbers(ledger, r.issued);
+      r = await this.scripts.join({ ...args, again: true });
     }
-    if (r[0] === 'new' && Number(r[13]) < ledger.lowWater(this.showId)) {
-      this.reserveNumbers(ledger, Number(r[1]), true).catch(() => undefined); // a later joiner waits, and tries again
+    if (r.outcome === 'new' && (r.numbersLeft ?? NaN) < ledger.lowWater(this.showId)) {
+      this.reserveNumbers(ledger, r.visitor, true).catch(() => undefined); // a later joiner waits, and tries again
     }
-    if (r[0] === 'recovering') return { outcome: 'recovering', retryAfterMs: Math.max(1_000, Number(r[1])) };
-    if (r[0] === 'rate_limited') {
-      const ms = Number(r[2]);
-      // address_tokens: no window ends (-1); a window's counter without an expiry: the window's length.
-      const retryAfterMs = r[1] === 'address_tokens' ? null : ms > 0 ? ms : limits.windowMs;
-      return { outcome: 'rate_limited', scope: r[1] as JoinLimit, retryAfterMs, limit: Number(r[3]), reclaimable: (r[4] ?? '') as Reclaimable };
+    switch (r.outcome) {
+      case 'recovering':
+        return { outcome: 'recovering', retryAfterMs: Math.max(1_000, r.graceLeftMs) };
+      case 'rate_limited': {
+        const ms = r.windowLeftMs;
+        // address_tokens: no window ends (-1); a window's counter without an expiry: the window's length.
+        const retryAfterMs = r.scope === 'address_tokens' ? null : ms > 0 ? ms : limits.windowMs;
+        return { outcome: 'rate_limited', scope: r.scope, retryAfterMs, limit: r.limit, reclaimable: r.reclaimable };
+      }
+      case 'sold_out':
+        return { outcome: 'sold_out', reclaimable: r.reclaimable };
+      case 'new':
+      case 'existing':
+        return {
+          outcome: r.outcome,
+          visitor: r.visitor,
+          place: r.place,
+          state: r.state,
+          crossed: r.crossed,
+          ahead: r.ahead,
+          paceMs: paceOf(r.visitMs, r.capacity),
+          capacity: r.capacity,
+          joinedAt: r.joinedAt,
+          showStartsAt: r.showStartsAt,
+          salesOpenAt: r.salesOpenAt,
+          buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
+        };
+      default:
+        return { outcome: r.outcome };
     }
-    if (r[0] === 'sold_out') return { outcome: 'sold_out', reclaimable: (r[1] ?? '') as Reclaimable };
-    const [outcome, visitor, place, state, crossed, ahead, visitMs, capacity, joinedAt, showStartsAt, salesOpenAt, seatsFree, seatsPerOrder] = r;
-    if (outcome !== 'new' && outcome !== 'existing') return { outcome: outcome as 'no_room' | 'drained' | 'started' };
-    return {
-      outcome,
-      visitor: Number(visitor),
-      place: num(place),
-      state: state as VisitorState,
-      crossed: crossed as '' | Listing,
-      ahead: Number(ahead),
-      paceMs: paceOf(visitMs, Number(capacity)),
-      capacity: Number(capacity),
-      joinedAt: Number(joinedAt),
-      showStartsAt: Number(showStartsAt),
-      salesOpenAt: Number(salesOpenAt ?? 0),
-      buyersLeft: buyersLeftOf(seatsFree, seatsPerOrder),
-    };
   }
 
   /** Numbers reserved above `issued`, and the room's ceiling raised to them (`ahead`: unless a reservation is under way). */
   private async reserveNumbers(ledger: TokenLedger, issued: number, ahead = false): Promise<void> {
     const ceiling = ledger.reserve(this.showId, issued, ahead);
-    if (ceiling) await commands(this.redis).raiseCeiling(...this.keys, await ceiling);
+    if (ceiling) await this.scripts.raiseCeiling(await ceiling);
   }
 
   /**
@@ -264,7 +257,7 @@ export class ShowQueue {
    * nothing can be told (the room itself is gone, or no token to go by).
    */
   async admissionHolds(visitor: number, admitted?: AdmittedAs): Promise<boolean | null> {
-    const [state, returned, session] = await this.redis.hmget(`${this.keys[5]}${visitor}`, 'state', 'returned', 'session');
+    const [state, returned, session] = await this.redis.hmget(visitorKey(this.scripts.keys, visitor), 'state', 'returned', 'session');
     // Unknown, another's number, or put back in line before they came with their access token.
     if (state === null || (admitted && (session !== admitted.session || state === 'waiting' || state === 'pre'))) {
       if (!admitted) return null;
@@ -288,27 +281,34 @@ export class ShowQueue {
     joinedAtMs: number,
     ledger?: TokenLedger,
   ): Promise<{ outcome: 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated'; visitor: number; place: number | null }> {
-    const draw = randomInt(1, 2 ** 47) / 2 ** 47;
-    const args = [visitor, sessionHash, place ?? '', as.state, as.state === 'admitted' ? as.deadlineMs : '', joinedAtMs, draw];
-    let r = await commands(this.redis).reinstate(...this.keys, ...args);
+    const args = {
+      visitor,
+      sessionHash,
+      place,
+      state: as.state,
+      deadlineMs: as.state === 'admitted' ? as.deadlineMs : null,
+      joinedAtMs,
+      draw: randomInt(1, 2 ** 47) / 2 ** 47,
+    };
+    let r = await this.scripts.reinstate(args);
     // A new number is needed (theirs went to someone else) and none is reserved: reserve, then again.
-    for (let tries = 0; r[0] === 'must_reserve' && ledger && tries < 3; tries++) {
-      await this.reserveNumbers(ledger, Number(r[1]));
-      r = await commands(this.redis).reinstate(...this.keys, ...args);
+    for (let tries = 0; r.outcome === 'must_reserve' && ledger && tries < 3; tries++) {
+      await this.reserveNumbers(ledger, r.visitor); // the room's issued
+      r = await this.scripts.reinstate(args);
     }
-    const outcome = String(r[0]) as 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated';
-    if (outcome === 'no_room' || outcome === 'must_reserve') return { outcome, visitor, place };
-    return { outcome, visitor: Number(r[1]), place: outcome === 'reinstated' ? num(r[2]) : place };
+    if (r.outcome === 'no_room' || r.outcome === 'must_reserve') return { outcome: r.outcome, visitor, place };
+    return { outcome: r.outcome, visitor: r.visitor, place: r.outcome === 'reinstated' ? r.place : place };
   }
 
   /** The visitor number a session holds in this show's room, if any. */
   async visitorOf(sessionHash: string): Promise<number | null> {
-    return num((await this.redis.hget(this.keys[1], sessionHash)) ?? undefined);
+    const visitor = await this.redis.hget(this.scripts.keys.sessions, sessionHash);
+    return visitor === null || visitor === '' ? null : Number(visitor);
   }
 
   /** Gives the pre-queue its places if sales have opened; returns how many got one. */
   async openSales(): Promise<number> {
-    return Math.max(0, await commands(this.redis).openSales(...this.keys));
+    return Math.max(0, await this.scripts.openSales());
   }
 
   /**
@@ -316,32 +316,28 @@ export class ShowQueue {
    * `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS).
    */
   async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
-    const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash);
-    const flat = (r[18] ?? []) as unknown as string[];
-    const zone: ZoneVisit[] = [];
-    for (let i = 0; i < flat.length; i += 2) zone.push({ admittedAt: Number(flat[i]), lease: Number(flat[i + 1]) });
-    const now = Number(r[14] ?? Date.now());
-    const measuredVisitMs = r[5] === '' || r[5] === undefined ? 0 : Number(r[5]);
+    const r = await this.scripts.visitorStatus(visitor, sessionHash);
+    const now = r.now ?? Date.now();
     return {
-      basis: waitBasis({ zone, capacity: Number(r[6] ?? 0), measuredVisitMs, assumedVisitMs, leftVisitMs: Number(r[19] || 0), paused: r[12] === '1', now }),
+      basis: waitBasis({ zone: r.zone, capacity: r.capacity, measuredVisitMs: r.visitMs ?? 0, assumedVisitMs, leftVisitMs: r.leftVisitMs, paused: r.paused, now }),
       stoppedAhead: 0,
-      state: r[0] as VisitorStatus['state'],
-      place: num(r[1]),
-      ahead: Number(r[2] ?? -1),
-      waiting: Number(r[3] ?? 0),
-      preQueue: Number(r[4] ?? 0),
-      paceMs: paceOf(r[5], Number(r[6] ?? 0)),
-      capacity: Number(r[6] ?? 0),
-      inside: Number(r[7] ?? 0),
-      deadline: num(r[8]),
-      availability: String(r[9] ?? 'available'),
-      salesOpenAt: Number(r[10] ?? 0),
-      salesOpened: r[11] === '1',
-      paused: r[12] === '1',
-      earliestLease: num(r[13]),
+      state: r.state,
+      place: r.place,
+      ahead: r.ahead,
+      waiting: r.waiting,
+      preQueue: r.preQueue,
+      paceMs: paceOf(r.visitMs, r.capacity),
+      capacity: r.capacity,
+      inside: r.inside,
+      deadline: r.deadline,
+      availability: r.availability,
+      salesOpenAt: r.salesOpenAt,
+      salesOpened: r.salesOpened,
+      paused: r.paused,
+      earliestLease: r.earliestLease,
       now,
-      seatsSoldOut: r[15] === '1',
-      buyersLeft: buyersLeftOf(r[16], r[17]),
+      seatsSoldOut: r.seatsSoldOut,
+      buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
     };
   }
 
@@ -350,28 +346,12 @@ export class ShowQueue {
    * ('' if they were already out) and the listing it changed the show to.
    */
   async leave(visitor: number): Promise<{ leftFrom: string; availability: '' | Listing }> {
-    const [leftFrom, availability] = await commands(this.redis).leave(...this.keys, String(visitor));
-    return { leftFrom, availability: availability as '' | Listing };
+    return this.scripts.leave(visitor);
   }
 
   /** One admission pass; null if the show has no room (Redis forgot it: see ensureRoom). */
   async admit(admissionTtlMs: number, goneAfterMs: number): Promise<Admission | null> {
-    const r = await commands(this.redis).admit(...this.keys, admissionTtlMs, goneAfterMs);
-    if (Number(r[0]) === -1) return null;
-    return {
-      admitted: Number(r[0]),
-      firstPlace: num(r[1]),
-      lastPlace: num(r[2]),
-      reclaimed: Number(r[3]),
-      passedOver: Number(r[4]),
-      inside: Number(r[5]),
-      waiting: Number(r[6]),
-      reclaimedSince: num(r[7]),
-      now: Number(r[8]),
-      returned: { lapsed: Number(r[9]), passedOver: Number(r[10]), unclaimed: Number(r[12] ?? 0) },
-      given: returnedOf((r[13] ?? []) as unknown as string[]),
-      availability: String(r[11]) as '' | Listing,
-    };
+    return this.scripts.admit(admissionTtlMs, goneAfterMs);
   }
 
   /**
@@ -381,17 +361,17 @@ export class ShowQueue {
   async adaptCapacity(sizing: ZoneSizing): Promise<Resized | null> {
     const [busy, waited, calls, full, limit] = await this.redis.hmget(LEGACY_USAGE_KEY, 'busyMs', 'waitedMs', 'calls', 'full', 'limit');
     if (!limit) return null;
-    const r = await commands(this.redis).adaptCapacity(
-      ...this.keys,
-      Number(busy ?? 0), Number(waited ?? 0), Number(calls ?? 0), Number(full ?? 0), Number(limit),
-      sizing.intervalMs, sizing.maxCapacity, sizing.targetUtilisation, sizing.waitHighMs,
-    );
-    return {
-      capacity: Number(r[0]),
-      change: String(r[1]) as Resized['change'],
-      utilisation: Number(r[2]) < 0 ? null : Number(r[2]) / 1000,
-      meanWaitMs: Number(r[3]) < 0 ? null : Number(r[3]),
-    };
+    return this.scripts.adaptCapacity({
+      busyMs: Number(busy ?? 0),
+      waitedMs: Number(waited ?? 0),
+      calls: Number(calls ?? 0),
+      full: Number(full ?? 0),
+      limit: Number(limit),
+      intervalMs: sizing.intervalMs,
+      maxCapacity: sizing.maxCapacity,
+      targetUtilisation: sizing.targetUtilisation,
+      waitHighMs: sizing.waitHighMs,
+    });
   }
 
   /**
@@ -399,17 +379,16 @@ export class ShowQueue {
    * else (`none`: the hold given up or run out) it goes back to the quota. Safe to repeat.
    */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
-    const [freed, change, availability] = await commands(this.redis).finish(...this.keys, String(visitor), token);
-    return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
+    return this.scripts.finish(visitor, token);
   }
 
   /** Sets the show's listing to what its tokens say now (after a quota change); '' if unchanged. */
   async relist(): Promise<'' | Listing> {
-    return (await commands(this.redis).relist(...this.keys)) as '' | Listing;
+    return this.scripts.relist();
   }
 
   /** The visitor is active in the zone until `untilMs`: their slot's lease is extended. */
   async extend(visitor: number, untilMs: number): Promise<boolean> {
-    return (await commands(this.redis).extendLease(...this.keys, String(visitor), untilMs)) === 1;
+    return this.scripts.extendLease(visitor, untilMs);
   }
 }

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { Redis } from '@premiere/runtime';
 import type { ConfigOf } from '@premiere/runtime';
-import { ROOMS_KEY, roomKeys } from './keys';
+import { ROOMS_KEY, roomKeys, visitorKey } from './keys';
+import { RoomScripts, type RoomSettings } from './scripts';
+import type { Listing } from './queue';
 import type { WaitingRoomEnv } from './env';
 import { reservedNumbers, returnedTokens } from './ledger';
 import { estimateWait, waitBasis, buyersLeftOf } from './estimate';
@@ -67,7 +69,7 @@ export const quotaOf = (seats: number, overbooking: number) => Math.floor(seats 
  * catalog does not know.
  */
 export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<boolean> {
-  if ((await redis.exists(roomKeys(showId)[0])) === 1) return true;
+  if ((await redis.exists(roomKeys(showId).room)) === 1) return true;
   const show = await readShowFacts(db, showId, config);
   if (!show) return false;
   const fields: Record<string, string | number> = {
@@ -102,7 +104,7 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
   };
   const reserved = await reservedNumbers(db, showId);
   if (reserved) await restoreRoom(redis, db, showId, fields, reserved, config);
-  else await (redis as any).initRoom(...roomKeys(showId), ...Object.entries(fields).flat());
+  else await RoomScripts.forShow(redis, showId).initRoom(fields);
   await redis.sadd(ROOMS_KEY, showId);
   return true;
 }
@@ -159,7 +161,7 @@ async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Re
   if (unclaimed > 0) Object.assign(fields, { unclaimed, recoverUntil: Date.now() + config.RECOVERY_GRACE_SECONDS * 1000 });
   // Field values as strings: Lua would write a fraction (the overbooking) with 17 digits.
   const text = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
-  await (redis as any).restoreRoom(...roomKeys(showId), JSON.stringify({ fields: text, visitors }));
+  await RoomScripts.forShow(redis, showId).restoreRoom(text, visitors);
 }
 
 /** A room's live state, as the operators see it. */
@@ -209,7 +211,8 @@ export interface RoomState {
 
 /** `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS), for `lineWaitSeconds`. */
 export async function readRoomState(redis: Redis, showId: string, assumedVisitMs = 180_000): Promise<RoomState | null> {
-  const [room, , queue, prequeue, inside, visitorPrefix, availability, admissions] = roomKeys(showId);
+  const keys = roomKeys(showId);
+  const { room, queue, prequeue, inside, availability, admissions } = keys;
   const minute = Math.floor(Date.now() / 60_000);
   const results = await redis
     .multi()
@@ -230,7 +233,7 @@ export async function readRoomState(redis: Redis, showId: string, assumedVisitMs
   let lineWaitSeconds: number | null = null;
   if (waiting > 0 && r.paused !== '1') {
     const visitors = insideFlat.filter((_, i) => i % 2 === 0);
-    const admittedAt = visitors.length ? await Promise.all(visitors.map((v) => redis.hget(`${visitorPrefix}${v}`, 'admittedAt'))) : [];
+    const admittedAt = visitors.length ? await Promise.all(visitors.map((v) => redis.hget(visitorKey(keys, v), 'admittedAt'))) : [];
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const zone = visitors.map((_, i) => ({ admittedAt: Number(admittedAt[i] ?? 0), lease: Number(insideFlat[2 * i + 1]) }));
     const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
@@ -274,4 +277,24 @@ export async function readRoomState(redis: Redis, showId: string, assumedVisitMs
     availability: avail ?? 'available',
     recoveringUntil: recovering ? new Date(Number(r.recoverUntil)).toISOString() : null,
   };
+}
+
+/** The shows with a waiting room in Redis (ensureRoom lists each), for the sweep and the operators' view. */
+export function showsWithRooms(redis: Redis): Promise<string[]> {
+  return redis.smembers(ROOMS_KEY);
+}
+
+/** Takes a show off the list of rooms when its room has expired (it outlived its show); true if it did. */
+export async function forgetExpiredRoom(redis: Redis, showId: string): Promise<boolean> {
+  if ((await redis.exists(roomKeys(showId).room)) === 1) return false;
+  await redis.srem(ROOMS_KEY, showId);
+  return true;
+}
+
+/**
+ * An operator's change of a room's settings (one atomic script, with the listing a new quota
+ * changes); null if the room does not exist. See RoomScripts.changeSettings.
+ */
+export function changeRoomSettings(redis: Redis, showId: string, settings: RoomSettings): Promise<{ availability: '' | Listing } | null> {
+  return RoomScripts.forShow(redis, showId).changeSettings(settings);
 }

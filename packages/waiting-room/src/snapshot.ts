@@ -1,6 +1,6 @@
 import type { Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
-import { roomKeys } from './keys';
+import { RoomScripts } from './scripts';
 import type { VisitorStatus } from './queue';
 
 /** The most gaps in the line a snapshot carries; beyond, polls ask Redis one by one. */
@@ -125,43 +125,38 @@ export class ShowSnapshots {
 
   private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
-    const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, this.settings.goneAfterMs, ...seen)) as (string | number | string[])[];
-    const insideFlat = (r[12] ?? []) as string[];
+    const r = await RoomScripts.forShow(this.redis, showId).snapshot(MAX_GAPS, this.settings.goneAfterMs, seen);
     const inside = new Map<number, number>();
-    const admittedAt = (r[19] ?? []) as string[];
     const zone: ZoneVisit[] = [];
     let earliestLease: number | null = null;
-    for (let i = 0; i < insideFlat.length; i += 2) {
-      const lease = Number(insideFlat[i + 1]);
-      inside.set(Number(insideFlat[i]), lease);
-      zone.push({ admittedAt: Number(admittedAt[i / 2] ?? 0), lease });
-      if (earliestLease === null || lease < earliestLease) earliestLease = lease;
+    for (const v of r.inside) {
+      inside.set(v.visitor, v.lease);
+      zone.push({ admittedAt: v.admittedAt, lease: v.lease });
+      if (earliestLease === null || v.lease < earliestLease) earliestLease = v.lease;
     }
-    const now = Number(r[0]);
-    const capacity = Number(r[1] ?? 0);
-    const paused = r[2] === '1' || r[17] === 1;
+    const paused = r.paused || r.recovering;
     return {
       at,
-      now,
-      capacity,
+      now: r.now,
+      capacity: r.capacity,
       paused,
-      salesOpenAt: Number(r[3] ?? 0),
-      salesOpened: r[4] === '1',
-      paceMs: paceOf(r[5], Number(r[1] ?? 0)),
-      seatsSoldOut: r[6] === '1',
-      availability: String(r[7] ?? 'available'),
-      lastPlace: Number(r[8] ?? 0),
-      headPlace: r[9] === '' || r[9] === undefined ? null : Number(r[9]),
-      waiting: Number(r[10] ?? 0),
-      preQueue: Number(r[11] ?? 0),
+      salesOpenAt: r.salesOpenAt,
+      salesOpened: r.salesOpened,
+      paceMs: paceOf(r.visitMs, r.capacity),
+      seatsSoldOut: r.seatsSoldOut,
+      availability: r.availability,
+      lastPlace: r.lastPlace,
+      headPlace: r.headPlace,
+      waiting: r.waiting,
+      preQueue: r.preQueue,
       inside,
       earliestLease,
-      gaps: ((r[13] ?? []) as string[]).map(Number),
-      gapsTruncated: r[14] === 1,
-      buyersLeft: buyersLeftOf(r[15], r[16]),
-      unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
-      basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs: this.settings.assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
-      stale: ((r[20] ?? []) as string[]).map(Number),
+      gaps: r.gaps,
+      gapsTruncated: r.gapsTruncated,
+      buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
+      unknown: new Set(r.unknown),
+      basis: waitBasis({ zone, capacity: r.capacity, measuredVisitMs: r.visitMs ?? 0, assumedVisitMs: this.settings.assumedVisitMs, leftVisitMs: r.leftVisitMs, paused, now: r.now }),
+      stale: r.stale,
     };
   }
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { createRedis, defineScripts, type Redis } from '@premiere/runtime';
 import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@premiere/runtime/testing';
-import { roomKeys, ShowQueue, TokenLedger, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../src';
+import { roomKeys, RoomScripts, ShowQueue, TokenLedger, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../src';
 
 /**
  * The quota's accounting in the scripts themselves, under the races a deployment sees: several
@@ -42,12 +42,12 @@ async function room(quota: number, capacity: number): Promise<ShowQueue> {
   const showId = `tokens-${process.pid}-${++shows}`;
   const now = Date.now();
   const fields = { seats: quota, quota, overbooking: 0, capacity, capacityBase: capacity, issued: 0, seq: 0, admitted: 0, paused: 0, draining: 0, opensAt: 0, opened: 0, startsAt: now + 2 * HOUR, expireAt: now + 8 * HOUR };
-  await (redis as unknown as { initRoom(...a: (string | number)[]): Promise<number> }).initRoom(...roomKeys(showId), ...Object.entries(fields).flat());
+  await RoomScripts.forShow(redis, showId).initRoom(fields);
   return new ShowQueue(redis, showId);
 }
 
 async function accounts(queue: ShowQueue) {
-  const [roomKey, , , , , visitorPrefix, availability, , , addresses] = roomKeys(queue.showId);
+  const { room: roomKey, visitorPrefix, availability, addresses } = roomKeys(queue.showId);
   const r = await redis.hgetall(roomKey);
   const visitors = [];
   for (let v = 1; v <= Number(r.issued); v++) visitors.push({ visitor: v, ...(await redis.hgetall(`${visitorPrefix}${v}`)) });
@@ -147,7 +147,7 @@ describe('a refused join says what the bouncer would give back', () => {
     await lapsed.join('in', '198.51.100.1', 1, HOUR, NO_LIMITS, ledger); // admitted, for 1 ms
     await pause();
     expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: 'lapsed' });
-    await redis.hset(roomKeys(lapsed.showId)[0], 'seatsSoldOut', 1);
+    await redis.hset(roomKeys(lapsed.showId).room, 'seatsSoldOut', 1);
     expect(await lapsed.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' });
 
     const full = await room(2, 1);
@@ -157,12 +157,12 @@ describe('a refused join says what the bouncer would give back', () => {
     expect(await full.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' });
 
     const line = await room(2, 1);
-    await redis.hset(roomKeys(line.showId)[0], 'paused', 1); // everyone waits
+    await redis.hset(roomKeys(line.showId).room, 'paused', 1); // everyone waits
     await line.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger);
     await line.join('b', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger);
     await pause();
     expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' });
-    await redis.hset(roomKeys(line.showId)[0], 'paused', 0);
+    await redis.hset(roomKeys(line.showId).room, 'paused', 0);
     expect(await line.join('late', '198.51.100.2', HOUR, HOUR, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: '' }); // seen recently enough
     expect(await line.join('late', '198.51.100.2', HOUR, 1, NO_LIMITS, ledger)).toEqual({ outcome: 'sold_out', reclaimable: 'gone' });
   });
@@ -183,7 +183,7 @@ describe('putting back a visitor Redis forgot', () => {
     const joined = [];
     for (const s of ['a', 'b', 'c']) joined.push(await queue.join(s, '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger));
     const third = joined[2] as { visitor: number; place: number };
-    const [roomKey, sessions, queueKey, , , visitorPrefix] = roomKeys(queue.showId);
+    const { room: roomKey, sessions, queue: queueKey, visitorPrefix } = roomKeys(queue.showId);
     // A replica that lagged: it never saw the third join, and it is recovering others' tokens.
     await redis.hset(roomKey, 'issued', 2, 'seq', 2, 'unclaimed', 1, 'recoverUntil', Date.now() + HOUR);
     await redis.del(`${visitorPrefix}${third.visitor}`);
@@ -200,7 +200,7 @@ describe('putting back a visitor Redis forgot', () => {
   it('gives a new number only below the ledger’s ceiling when theirs went to someone else', async () => {
     const queue = await room(10, 1);
     const first = (await queue.join('a', '198.51.100.1', HOUR, HOUR, NO_LIMITS, ledger)) as { visitor: number; place: number };
-    const [roomKey, sessions, , , , visitorPrefix] = roomKeys(queue.showId);
+    const { room: roomKey, sessions, visitorPrefix } = roomKeys(queue.showId);
     // Their number is someone else's now, and the room has issued every number reserved.
     await redis.hset(`${visitorPrefix}${first.visitor}`, 'session', 'someone-else');
     await redis.hdel(sessions, 'a');

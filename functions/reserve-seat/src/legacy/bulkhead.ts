@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
+import { bulkheadKeys } from '../keys';
+import { BulkheadScripts } from '../scripts';
 
 /** No slot came free in time: the legacy system is working at its limit. */
 export class BulkheadFull extends Error {
@@ -26,12 +28,6 @@ interface Waiter {
   resolve(slot: Slot): void;
   reject(err: unknown): void;
 }
-
-type Scripts = {
-  bulkheadAcquire(key: string, waiting: string, epoch: string, holder: string, limit: number, leaseMs: number, process: string, markMs: number, known: '1' | '0', quarantineMs: number): Promise<number>;
-  bulkheadHandOver(key: string, waiting: string, epoch: string, from: string, to: string, limit: number, leaseMs: number, process: string, quarantineMs: number): Promise<number>;
-  bulkheadRemind(key: string, epoch: string, quarantineMs: number, ...holdersAndLeasesLeft: (string | number)[]): Promise<number>;
-};
 
 /** How long a process's "waiting" mark lasts: its poller renews it at every try (at most every 75 ms). */
 const WAITING_MARK_MS = 150;
@@ -61,12 +57,11 @@ export class Bulkhead {
   private readonly line: Waiter[] = [];
   /** This process, as the bulkhead knows it: its holders are `<process>:<call>`. */
   private readonly process = randomUUID();
-  private readonly waitingKey: string;
+  private readonly scripts: BulkheadScripts;
   private polling = false;
   private wake?: () => void;
   /** Slots freed in this process so far: one freed while the poller asked is not missed. */
   private freed = 0;
-  private readonly epochKey: string;
   /** Whether this process has used the bulkhead: if it finds it gone, Redis forgot it. */
   private known = false;
   /** This process's calls in flight: holder → when its lease ends (ms), put back by the heartbeat. */
@@ -77,12 +72,7 @@ export class Bulkhead {
     private readonly redis: Redis,
     private readonly opts: { key: string; usageKey: string; limit: number; leaseMs: number; waitMs: number },
   ) {
-    this.waitingKey = `${opts.key}:waiting`; // the same hash tag as the bulkhead's
-    this.epochKey = `${opts.key}:epoch`;
-  }
-
-  private get scripts(): Scripts {
-    return this.redis as unknown as Scripts;
+    this.scripts = new BulkheadScripts(redis, bulkheadKeys(opts.key));
   }
 
   acquire(): Promise<Slot> {
@@ -117,18 +107,23 @@ export class Bulkhead {
       for (let attempt = 0; this.line.length > 0; ) {
         const first = this.line[0];
         const freedBefore = this.freed;
-        let taken: number;
+        let taken: boolean;
         try {
-          taken = await this.scripts.bulkheadAcquire(
-            this.opts.key, this.waitingKey, this.epochKey, first.holder, this.opts.limit, this.opts.leaseMs, this.process, WAITING_MARK_MS,
-            this.known || this.leases.size > 0 ? '1' : '0', QUARANTINE_MS,
-          );
+          taken = await this.scripts.acquire({
+            holder: first.holder,
+            limit: this.opts.limit,
+            leaseMs: this.opts.leaseMs,
+            process: this.process,
+            markMs: WAITING_MARK_MS,
+            known: this.known || this.leases.size > 0,
+            quarantineMs: QUARANTINE_MS,
+          });
           this.known = true;
         } catch (err) {
           if (first.state === 'waiting') this.giveUp(first, err);
           continue;
         }
-        if (taken === 1) {
+        if (taken) {
           this.grant(first); // a hand-over meanwhile gave it this same holder's slot: one slot either way
           attempt = 0;
           continue;
@@ -147,7 +142,7 @@ export class Bulkhead {
     } finally {
       this.polling = false;
       // Nobody here waits any more: others need not leave room for us.
-      this.redis.zrem(this.waitingKey, this.process).catch(() => undefined);
+      this.redis.zrem(this.scripts.keys.waiting, this.process).catch(() => undefined);
     }
   }
 
@@ -163,14 +158,14 @@ export class Bulkhead {
         const next = this.line[0];
         if (next) {
           const handed = await this.scripts
-            .bulkheadHandOver(this.opts.key, this.waitingKey, this.epochKey, holder, next.holder, this.opts.limit, this.opts.leaseMs, this.process, QUARANTINE_MS)
-            .catch(() => 0);
-          if (handed === 1 && this.grant(next)) return;
+            .handOver({ from: holder, to: next.holder, limit: this.opts.limit, leaseMs: this.opts.leaseMs, process: this.process, quarantineMs: QUARANTINE_MS })
+            .catch(() => false);
+          if (handed && this.grant(next)) return;
           // It gave up meanwhile: the slot it was handed is freed. (Served meanwhile by the poller,
           // it holds that same slot.)
-          if (handed === 1 && next.state === 'gave_up') await this.redis.zrem(this.opts.key, next.holder).catch(() => undefined);
+          if (handed && next.state === 'gave_up') await this.redis.zrem(this.scripts.keys.bulkhead, next.holder).catch(() => undefined);
         } else {
-          await this.redis.zrem(this.opts.key, holder).catch(() => undefined); // else its lease frees it
+          await this.redis.zrem(this.scripts.keys.bulkhead, holder).catch(() => undefined); // else its lease frees it
         }
         this.freed++;
         this.wake?.();
@@ -191,17 +186,17 @@ export class Bulkhead {
   /** The heartbeat: puts back the leases of this process's calls in flight if Redis forgot them. */
   private remind(): void {
     const now = Date.now();
-    const args: (string | number)[] = [];
+    const leases: { holder: string; leftMs: number }[] = [];
     for (const [holder, endsAt] of this.leases) {
       if (endsAt <= now) this.leases.delete(holder); // an abandoned call's lease ran out
-      else args.push(holder, endsAt - now);
+      else leases.push({ holder, leftMs: endsAt - now });
     }
     if (this.leases.size === 0) {
       clearInterval(this.heartbeat);
       this.heartbeat = undefined;
       return;
     }
-    this.scripts.bulkheadRemind(this.opts.key, this.epochKey, QUARANTINE_MS, ...args).catch(() => undefined);
+    this.scripts.remind(QUARANTINE_MS, leases).catch(() => undefined);
   }
 
   /** Adds to the deployment's usage counters; best effort (a lost count only blurs the picture). */

@@ -1,4 +1,5 @@
-import { callHttp, Counter, Gauge, Histogram, LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY, type Logger, type Redis, type Registry } from '@premiere/runtime';
+import { callHttp, Counter, Gauge, Histogram, type Logger, type Redis, type Registry } from '@premiere/runtime';
+import { LEGACY_KEYS } from '../keys';
 import { Bulkhead, BulkheadFull } from './bulkhead';
 import { CircuitBreaker, CircuitOpen, type CircuitState } from './circuit-breaker';
 import type { LegacyEnv } from './env';
@@ -68,8 +69,8 @@ export class LegacyClient {
       busy: new Counter({ name: 'premiere_legacy_busy_total', help: 'Calls given up as busy (circuit open, no slot in time, retries spent)', labelNames: ['reason'] as const, registers }),
     };
     this.bulkhead = new Bulkhead(opts.redis, {
-      key: LEGACY_BULKHEAD_KEY,
-      usageKey: LEGACY_USAGE_KEY,
+      key: LEGACY_KEYS.bulkhead,
+      usageKey: LEGACY_KEYS.usage,
       limit: config.LEGACY_CONCURRENCY,
       leaseMs: Math.max(config.LEGACY_SLOT_LEASE_MS, config.LEGACY_TIMEOUT_MS + 1_000),
       waitMs: config.LEGACY_SLOT_WAIT_MS,
