@@ -15,7 +15,7 @@ import { readOptions } from './options';
 
 const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
   [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX] [--think MIN-MAX]
-  [--zone-capacity N|auto] [--visit-seconds S] [--opens-in S]
+  [--zone-capacity N|auto] [--visit-seconds S] [--opens-in S] [--warm N --warm-show ID --warm-as buy|look]
   [--url EDGE --admin-token T --legacy-stats URL --namespace NS --watch-after S]
   [--compare naive] [--max-seconds S] [--timeout-ms MS] [--connections N] [--report FILE] [--visits FILE]`;
 
@@ -48,6 +48,13 @@ interface Options {
   watchAfter: number;
   /** Check the invariants and fail the run (exit 1) if one does not hold. */
   assert: boolean;
+  /**
+   * Before the crowd: `visitors` who go through `show` (the crowd's unless named) one after the
+   * other's arrival, buying or only looking, and are done before the crowd comes; not judged.
+   * What the waiting room learnt from them (visits measured) is what a deployment that has sold
+   * before knows.
+   */
+  warm: { visitors: number; show?: string; as: 'buy' | 'look' };
 }
 
 const PRESETS: Record<string, Record<string, string>> = {
@@ -63,16 +70,36 @@ const PRESETS: Record<string, Record<string, string>> = {
     visitors: '12', ramp: '60', front: '1', tail: '0', 'zone-capacity': '4', think: '45-90', 'visit-seconds': '70', seats: '1-2',
     flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '420',
   },
+  // A cold line (issue 16's UX review): a zone of one, six buyers over ten seconds whose visits
+  // take about 25 s, the waiting room assuming what a deployment assumes by default (180 s) until
+  // it has measured a visit. Before them, three buyers of another show of the same cinema (an
+  // earlier sale of the day): a new show's line in a deployment that has sold before. About
+  // three and a half minutes with the stack's start.
+  cold: {
+    visitors: '6', ramp: '10', front: '1', tail: '0', 'zone-capacity': '1', think: '18-22', 'visit-seconds': '180', seats: '1-2',
+    flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '240',
+    warm: '3', 'warm-show': 'paper-kingdoms-paulista-1-d1-17h', 'warm-as': 'buy',
+  },
+  // The zone refilled after quick visits (issue 16's UX review): three people look at the seat
+  // map and leave at once, then nine buyers come whose visits take about 50 s (--visit-seconds
+  // 50: what such visits take, as the trickle's 70), a zone of three. The line must be told what
+  // the buyers' visits take, not the looks' second. About three and a half minutes.
+  refill: {
+    visitors: '9', ramp: '3', front: '1', tail: '0', 'zone-capacity': '3', think: '40-50', 'visit-seconds': '50', seats: '1-2',
+    flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '300',
+    warm: '3', 'warm-as': 'look',
+  },
   full: { visitors: '20000', ramp: '30', tail: '240', show: 'last-starfall-paulista-imax-d1', 'opens-in': '20', 'zone-capacity': '30' },
 };
 
 function parse(argv: string[]): Options {
-  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail', 'think'], USAGE);
+  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail', 'think', 'warm', 'warm-show', 'warm-as'], USAGE);
   const think = (o.think ?? '0-0').split('-').map(Number);
   if (think.length !== 2 || !(think[0] >= 0 && think[1] >= think[0] && think[1] <= 3_600)) throw new Error(`--think must be MIN-MAX seconds within 0-3600, got ${o.think}`);
   if (o.compare !== undefined && o.compare !== 'naive') throw new Error(`--compare takes "naive", got ${o.compare}`);
   if (o.compare && o.url) throw new Error('--compare naive runs two local stacks of its own; leave out --url');
   if (o.namespace && !o.url) throw new Error('--namespace counts pods on a cluster: give its edge with --url');
+  if (o['warm-as'] !== undefined && o['warm-as'] !== 'buy' && o['warm-as'] !== 'look') throw new Error(`--warm-as takes "buy" or "look", got ${o['warm-as']}`);
   const forOwnStack = ['visit-seconds', 'opens-in'].filter((k) => given[k] !== undefined);
   const ownStackOnly = `--${forOwnStack.join(' and --')} ${forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself`;
   if (o.url && forOwnStack.length) throw new Error(`${ownStackOnly}; against --url the target's own settings apply: leave ${forOwnStack.length > 1 ? 'them' : 'it'} out`);
@@ -107,6 +134,7 @@ function parse(argv: string[]): Options {
     report: o.report ?? path.join('reports', `burst-${new Date().toISOString().replace(/[:.]/g, '-')}.html`),
     assert: preset === 'ci',
     forOwnStack,
+    warm: { visitors: Math.round(num('warm', 0, 0, 1_000)), show: o['warm-show'], as: (o['warm-as'] ?? 'buy') as 'buy' | 'look' },
   };
 }
 
@@ -122,7 +150,21 @@ export function arrivalMs(i: number, n: number, rampS: number, front: number, ta
   return (rampS + ((i - early) / Math.max(1, n - early)) * tailS) * 1000;
 }
 
+/** The warm-up's visitors (see Options.warm), each done before the crowd comes; what they measured is the waiting room's, their figures nobody's. */
+async function warmUp(target: Target, opts: Options): Promise<void> {
+  const rec = new Recorder();
+  const client = new CrowdClient(target.edge, rec, opts.timeoutMs, 16);
+  const show = opts.warm.show ?? opts.behaviour.show;
+  say(`warm-up: ${opts.warm.visitors} visitors ${opts.warm.as === 'look' ? 'look at' : 'buy for'} ${show}`);
+  const warm: Crowd = { client, recorder: rec, runId: randomBytes(4).toString('hex'), deadline: opts.maxSeconds * 1000, behaviour: { ...opts.behaviour, show, look: opts.warm.as === 'look' } };
+  await Promise.all(Array.from({ length: opts.warm.visitors }, (_, i) => visitor(warm, i)));
+  await client.close();
+  const outcomes = rec.visits.map((v) => v.outcome);
+  say(`warm-up done in ${Math.round(rec.now() / 100) / 10} s: ${outcomes.join(', ')}`);
+}
+
 async function runCrowd(name: string, target: Target, opts: Options, naive: boolean): Promise<Run> {
+  if (opts.warm.visitors > 0 && !naive) await warmUp(target, opts);
   const rec = new Recorder();
   const client = new CrowdClient(target.edge, rec, opts.timeoutMs, opts.connections);
   if (naive && !target.signingKeys) throw new Error('the naive design needs the stack’s token signing keys');

@@ -13,6 +13,8 @@ export interface Behaviour {
   seats: [number, number];
   /** Seconds a buyer spends choosing at the seat map before holding, at least and at most (a person takes minutes; a script none). */
   think?: [number, number];
+  /** Everyone only looks: enters, sees the seat map and leaves the zone at once, buying nothing (the burst's warm-up "look"). */
+  look?: boolean;
 }
 
 export interface Crowd {
@@ -146,6 +148,10 @@ async function buy(crowd: Crowd, visit: Visit, session: string, entry: string, l
     if (free.length === 0 || tries >= 6) {
       await leave();
       return void (visit.outcome = 'no_seats');
+    }
+    if (behaviour.look) {
+      await leave();
+      return void (visit.outcome = 'gave_up');
     }
     if (tries === 0 && behaviour.think && behaviour.think[1] > 0) {
       await sleep(between(behaviour.think[0] * 1000, behaviour.think[1] * 1000));

@@ -1,16 +1,13 @@
 import path from 'node:path';
-import type Hapi from '@hapi/hapi';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
-import { createFunction, i18n, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { i18n } from '@premiere/runtime';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
+import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
 import { seatSelectionPage } from '../src/pages';
 import type { SeatMap } from '../src/seat-map';
-import { reserveSeat } from '../src';
+import { reserveSeatWorld } from './world';
 
 /**
  * Accessible seats (issue 16): a room's wheelchair spaces, their companions' seats and the seats
@@ -19,43 +16,16 @@ import { reserveSeat } from '../src';
  * room has (none in a room without them).
  */
 const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts/purchase');
-let db: TestDatabase;
-const redis = createTestRedisPrefix();
-const running: RunningFunction[] = [];
-let legacy: Hapi.Server;
+const world = reserveSeatWorld();
 let url: string;
-const signer = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS));
-
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await loadDemoCatalog(db.url);
-  const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
-  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [1, 5], concurrencyLimit: 5, holdSeconds: 120, overload: '503', stallMs: 0 });
-  legacy.events.on('stop', () => void catalog.end());
-  await legacy.start();
-  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS, ADMIN_TOKEN }), captureLogs().stream);
-  running.push(fn);
-  await fn.start();
-  url = `http://127.0.0.1:${fn.server.info.port}`;
-});
-afterAll(async () => {
-  await Promise.all(running.splice(0).map((f) => f.stop()));
-  await legacy.stop();
-  await db.drop();
-  await redis.clean();
+  ({ url } = await world.start());
 });
 
-let visitors = 0;
 /** The seat map API's answer to an admitted visitor of `showId`. */
 async function seatMapOf(showId: string): Promise<SeatMap> {
-  const vid = ++visitors;
-  const session = `accessible-session-${String(vid).padStart(8, '0')}`;
-  const now = Math.floor(Date.now() / 1000);
-  const access = signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 60 });
-  const entered = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } });
-  expect(entered.status).toBe(200);
-  const { zoneToken } = await entered.json();
-  const res = await fetch(`${url}/checkout/api/shows/${showId}/seats`, { headers: { authorization: `Bearer ${zoneToken}`, 'x-session-id': session } });
+  const visitor = await world.admit(url, showId, 'accessible');
+  const res = await fetch(`${url}/checkout/api/shows/${showId}/seats`, { headers: visitor.headers });
   expect(res.status).toBe(200);
   return res.json();
 }
@@ -63,7 +33,7 @@ const marked = (map: SeatMap) => Object.fromEntries(map.rows.flatMap((r) => r.se
 
 describe('accessible seats', () => {
   it('are in every demo room: wheelchair spaces (2 %, at least one) each with a companion seat beside it, and seats for reduced mobility', async () => {
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: world.db.url });
     await client.connect();
     try {
       const { rows } = await client.query<{ room_id: string; seat: string; row_label: string; col: number; accessibility: string | null }>(
@@ -91,7 +61,7 @@ describe('accessible seats', () => {
     // The premiere's room: 4 rows of 6 (an aisle after 3): one space in the back row, its companion
     // beside it, one seat for reduced mobility on the aisle of the row in front.
     expect(marked(await seatMapOf(PREMIERE_SHOW_ID))).toEqual({ D1: 'wheelchair', D2: 'companion', C3: 'reduced_mobility' });
-    const plain = await addTestShow(db.url, { seats: 12 });
+    const plain = await addTestShow(world.db.url, { seats: 12 });
     const map = await seatMapOf(plain);
     expect(map.rows.flatMap((r) => r.seats).every((s) => !('accessibility' in s))).toBe(true);
   });
@@ -155,7 +125,7 @@ describe('accessible seats', () => {
     }, 60_000);
 
     it('names no accessible kind in the legend of a room without them', async () => {
-      const page = await open(await seatMapOf(await addTestShow(db.url, { seats: 12 })), 'pt-BR');
+      const page = await open(await seatMapOf(await addTestShow(world.db.url, { seats: 12 })), 'pt-BR');
       try {
         expect(await page.locator('[data-access]:visible').count()).toBe(0);
         expect(await page.isVisible('#access-note')).toBe(false);

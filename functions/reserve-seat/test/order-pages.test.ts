@@ -1,59 +1,29 @@
 import path from 'node:path';
-import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, i18n, sessionHash, showHeadingOf, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, eventually, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
-import { reserveSeat } from '../src';
+import type { Browser } from 'playwright-core';
+import { i18n, showHeadingOf } from '@premiere/runtime';
+import { eventually } from '@premiere/runtime/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
 import { orderPage } from '../src/pages';
 import type { OrderView } from '../src/orders';
 import { ticketPage, type Ticket } from '../src/tickets';
-import type { Browser } from 'playwright-core';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { reserveSeatWorld } from './world';
 
 /**
  * The order and ticket pages (issue 16): the show named on both, the order summed up seat by seat,
  * errors that look like errors, giving up only after a confirmation, a payment form that says it
  * is a demonstration, a ticket that prints and leads back to its order.
  */
-let db: TestDatabase;
-const redis = createTestRedisPrefix();
-const running: RunningFunction[] = [];
-let legacy: Hapi.Server;
+const world = reserveSeatWorld({ legacy: { latencyMs: [5, 20], concurrencyLimit: 10 } });
 let url: string;
-const [KEY_ID, KEY] = Object.entries(JSON.parse(TOKEN_SIGNING_KEYS) as Record<string, string>)[0];
-const signer = new TokenSigner({ [KEY_ID]: KEY });
-
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await loadDemoCatalog(db.url);
-  const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
-  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [5, 20], concurrencyLimit: 10, holdSeconds: 120, overload: '503', stallMs: 0 });
-  legacy.events.on('stop', () => void catalog.end());
-  await legacy.start();
-  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS, ADMIN_TOKEN }), captureLogs().stream);
-  running.push(fn);
-  await fn.start();
-  url = `http://127.0.0.1:${fn.server.info.port}`;
-});
-afterAll(async () => {
-  await Promise.all(running.splice(0).map((f) => f.stop()));
-  await legacy.stop();
-  await db.drop();
-  await redis.clean();
+  ({ url } = await world.start());
 });
 
-const now = () => Math.floor(Date.now() / 1000);
-let visitors = 0;
 /** A visitor admitted to `showId` who holds `seats` (A1 full, A2 half…) and two large popcorns: their session and order. */
 async function heldOrder(showId: string) {
-  const vid = ++visitors;
-  const session = `order-page-session-${String(vid).padStart(8, '0')}`;
-  const access = signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now(), exp: now() + 60 });
-  const entered = await (await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } })).json();
-  const headers = { authorization: `Bearer ${entered.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+  const { session, headers } = await world.admit(url, showId, 'order-page');
   const res = await fetch(`${url}/checkout/api/shows/${showId}/orders`, {
     method: 'POST',
     headers,
@@ -67,7 +37,7 @@ const STARTS_AT = new Date('2027-01-10T23:00:00.000Z'); // 20:00 in São Paulo
 
 describe('the order page', () => {
   it('names the show and sums the order up, seat by seat, for its buyer in their language; to anyone else, neither', async () => {
-    const showId = await addTestShow(db.url, { seats: 40, startsAt: STARTS_AT });
+    const showId = await addTestShow(world.db.url, { seats: 40, startsAt: STARTS_AT });
     const { session, order } = await heldOrder(showId);
     const pageIn = async (language: string, as = session) => {
       const res = await fetch(`${url}/checkout/orders/${order.orderId}`, { headers: { 'x-session-id': as, 'accept-language': language } });
@@ -96,13 +66,13 @@ describe('the order page', () => {
   });
 
   it('gives apps the show in the order’s JSON', async () => {
-    const showId = await addTestShow(db.url, { seats: 40, startsAt: STARTS_AT });
+    const showId = await addTestShow(world.db.url, { seats: 40, startsAt: STARTS_AT });
     const { session, order } = await heldOrder(showId);
     const view = await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { 'x-session-id': session } })).json();
     expect(view.show).toEqual({ showId, title: 'The Last Starfall', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'regular', startsAt: STARTS_AT.getTime(), timeZone: 'America/Sao_Paulo' });
     expect(view.movieId).toBe('last-starfall');
     // As the shared loader reads it (the seat map's and the waiting room's pages name the show alike).
-    const catalog = new pg.Pool({ connectionString: db.url, max: 1 });
+    const catalog = new pg.Pool({ connectionString: world.db.url, max: 1 });
     try {
       expect(await showHeadingOf(catalog, showId)).toEqual(view.show);
       expect(await showHeadingOf(catalog, 'no-such-show')).toBeNull();

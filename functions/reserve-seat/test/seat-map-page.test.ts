@@ -1,12 +1,8 @@
-import type Hapi from '@hapi/hapi';
-import pg from 'pg';
-import { createFunction, i18n, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { i18n } from '@premiere/runtime';
+import { englishIn, keysIn } from '@premiere/runtime/testing';
+import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
 import { seatSelectionPage } from '../src/pages';
-import { reserveSeat } from '../src';
+import { reserveSeatWorld } from './world';
 
 /**
  * The seat selection page (issue 16): what the buyer sees before choosing: the show (movie,
@@ -15,50 +11,18 @@ import { reserveSeat } from '../src';
  * loads and an error to retry with when it does not. How it behaves in a browser (the total, the
  * refresh, the focus, the touch targets) is seat-map-browser.test.ts's and local-stack/test/purchase.test.ts's.
  */
-let db: TestDatabase;
-const redis = createTestRedisPrefix();
-const running: RunningFunction[] = [];
-let legacy: Hapi.Server;
+const world = reserveSeatWorld({ env: { MAX_SEATS_PER_VISIT: '4' } });
 let url: string;
-const signer = new TokenSigner(JSON.parse(TOKEN_SIGNING_KEYS));
-
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await loadDemoCatalog(db.url);
-  const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
-  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [1, 5], concurrencyLimit: 5, holdSeconds: 120, overload: '503', stallMs: 0 });
-  legacy.events.on('stop', () => void catalog.end());
-  await legacy.start();
-  const env = { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS, ADMIN_TOKEN, MAX_SEATS_PER_VISIT: '4' };
-  const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, env), captureLogs().stream);
-  running.push(fn);
-  await fn.start();
-  url = `http://127.0.0.1:${fn.server.info.port}`;
+  ({ url } = await world.start());
 });
-afterAll(async () => {
-  await Promise.all(running.splice(0).map((f) => f.stop()));
-  await legacy.stop();
-  await db.drop();
-  await redis.clean();
-});
-
-async function sql(text: string, params: unknown[] = []) {
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 let visitors = 0;
 /** The page an admitted visitor's browser gets on entering, in `language`. */
 async function entryPage(showId: string, language: string): Promise<string> {
   const vid = ++visitors;
   const session = `seat-page-session-${String(vid).padStart(8, '0')}`;
-  const now = Math.floor(Date.now() / 1000);
-  const access = signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 60 });
+  const access = world.access(showId, session, vid);
   const res = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { accept: 'text/html', cookie: `premiere_session=${session}`, 'accept-language': language } });
   expect(res.status).toBe(200);
   return res.text();
@@ -69,7 +33,7 @@ describe('the seat selection page', () => {
   const startsAt = new Date('2026-12-03T23:00:00Z');
 
   it('names the show at its top: movie, cinema, city, room type, and its time on the cinema’s clock in the visitor’s language', async () => {
-    const showId = await addTestShow(db.url, { seats: 12, startsAt });
+    const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
     const pt = await entryPage(showId, 'pt-BR');
     expect(pt).toContain('<h1 class="show-title">The Last Starfall</h1>');
     expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2026-12-03T23:00:00.000Z">qui., 3 de dez., 20:00</time>');
@@ -80,8 +44,8 @@ describe('the seat selection page', () => {
   });
 
   it('shows the prices per ticket type from the catalog, as the order will be priced, before anything is chosen', async () => {
-    const showId = await addTestShow(db.url, { seats: 12, startsAt });
-    await sql('UPDATE render_catalog.shows SET price_full_cents = 6400, price_half_cents = 3200 WHERE id = $1', [showId]);
+    const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
+    await world.sql('UPDATE render_catalog.shows SET price_full_cents = 6400, price_half_cents = 3200 WHERE id = $1', [showId]);
     const pt = await entryPage(showId, 'pt-BR');
     expect(pt).toContain('<li>Inteira <strong>R$\u00a064,00</strong></li>');
     expect(pt).toContain('<li>Meia-entrada <strong>R$\u00a032,00</strong></li>');
@@ -96,7 +60,7 @@ describe('the seat selection page', () => {
   });
 
   it('draws the screen, a legend where held and taken differ, a skeleton while loading and an error to retry with', async () => {
-    const showId = await addTestShow(db.url, { seats: 12, startsAt });
+    const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
     const pt = await entryPage(showId, 'pt-BR');
     expect(pt).toContain('<div class="screen" aria-hidden="true">TELA</div>');
     for (const [kind, words] of [['free', 'Livre'], ['chosen', 'Sua escolha'], ['held', 'Reservado (pode ser liberado)'], ['taken', 'Vendido']]) {
