@@ -3,6 +3,7 @@ import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
 import { renderCatalog } from '../src';
+import { showListingKeys } from '../src/keys';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
@@ -117,7 +118,7 @@ describe('render-catalog caching', () => {
     const etagOf = async (path: string) => (await fetch(`${url}${path}`)).headers.get('etag');
     const before = { movie: await etagOf('/movies/last-starfall'), cinema: await etagOf('/cinemas/paulista'), other: await etagOf('/movies/harbor-lights'), home: await etagOf('/') };
     // What the waiting room does when the tokens run out: the fact, then the event.
-    await fn.ctx.redis.set(`{show:${PREMIERE_SHOW_ID}}:availability`, 'sold_out');
+    await fn.ctx.redis.set(showListingKeys(PREMIERE_SHOW_ID).tokens, 'sold_out');
     expect((await fetch(`${url}/movies/last-starfall`)).headers.get('etag')).toBe(before.movie); // cached until told
     expect((await post(url, availabilityChanged('a-1', PREMIERE_SHOW_ID, 'sold_out'))).status).toBe(204);
     const body = await (await fetch(`${url}/movies/last-starfall`)).text();
@@ -134,7 +135,7 @@ describe('render-catalog caching', () => {
     const { fn, url } = await start({ CATALOG_TTL_SECONDS: '1', CATALOG_STALE_SECONDS: '0' }, prefix);
     expect(await (await fetch(`${url}/api/movies/last-starfall`)).json()).toMatchObject({ shows: expect.arrayContaining([expect.objectContaining({ id: PREMIERE_SHOW_ID, availability: 'available' })]) });
     // The fact changes, but its event is lost.
-    await fn.ctx.redis.set(`{show:${PREMIERE_SHOW_ID}}:availability`, 'few_left');
+    await fn.ctx.redis.set(showListingKeys(PREMIERE_SHOW_ID).tokens, 'few_left');
     const premiere = async () => (await (await fetch(`${url}/api/movies/last-starfall`)).json()).shows.find((s: { id: string }) => s.id === PREMIERE_SHOW_ID).availability;
     expect(await premiere()).toBe('available'); // still within its TTL
     await eventually(async () => (await premiere()) === 'few_left', 3_000, 100);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { eventAuthorization } from '@premiere/runtime/testing';
+import { roomKeys } from '@premiere/waiting-room';
 import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../../../packages/waiting-room/test/fixtures';
 import { paymentApproved, requestPayment } from '../src/payments';
 import { cancelOrder, expireHolds } from '../src/orders';
+import { seatAvailabilityKey } from '../src/keys';
 import { holdSeats, reserveSeatWorld } from './world';
 
 /** Paying for held seats (the payment events in and out, tickets, refunds, the audit trail), and the show's listing as seats go. */
@@ -228,19 +230,19 @@ describe('availability for the catalog and the line', () => {
     const r = await world.replica();
     const redisOf = r.fn.ctx.redis;
     // The show has a waiting room (made by issue-token on first join; a bare one is enough here).
-    await redisOf.hset(`{show:${showId}}:room`, { quota: 3, seatsSoldOut: 0 });
-    const availability = () => redisOf.get(`{show:${showId}}:seat-availability`);
+    await redisOf.hset(roomKeys(showId).room, { quota: 3, seatsSoldOut: 0 });
+    const availability = () => redisOf.get(seatAvailabilityKey(showId));
     const events = async () => (await world.sql("SELECT data->>'availability' AS a FROM reserve_seat.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id", [showId])).map((x) => x.a);
 
     const first = await holdSeats(r, { showId, visitor: 1, sessionHash: 'a', seats: [{ seat: 'A1', ticketType: 'full' }], extras: [] });
     expect(await availability()).toBe('available');
     const second = await holdSeats(r, { showId, visitor: 2, sessionHash: 'b', seats: [{ seat: 'A2', ticketType: 'full' }, { seat: 'A3', ticketType: 'full' }], extras: [] });
     expect(await availability()).toBe('sold_out');
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('0'); // held, not sold: holds may lapse
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsFree')).toBe('0');
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsPerOrder')).toBe('1.5'); // the line's estimates use it
+    expect(await redisOf.hget(roomKeys(showId).room, 'seatsSoldOut')).toBe('0'); // held, not sold: holds may lapse
+    expect(await redisOf.hget(roomKeys(showId).room, 'seatsFree')).toBe('0');
+    expect(await redisOf.hget(roomKeys(showId).room, 'seatsPerOrder')).toBe('1.5'); // the line's estimates use it
     await cancelOrder(r, second.orderId, 'b');
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsFree')).toBe('2');
+    expect(await redisOf.hget(roomKeys(showId).room, 'seatsFree')).toBe('2');
     expect(await availability()).toBe('available');
     expect(await events()).toEqual(['available', 'sold_out', 'available']);
 
@@ -252,7 +254,7 @@ describe('availability for the catalog and the line', () => {
       });
       await paymentApproved(r.fn.deps.orders, r.fn.ctx.log, { orderId: o.orderId, paymentId: `${o.orderId}:1`, amountCents: o.totalCents, currency: o.currency });
     }
-    expect(await redisOf.hget(`{show:${showId}}:room`, 'seatsSoldOut')).toBe('1');
+    expect(await redisOf.hget(roomKeys(showId).room, 'seatsSoldOut')).toBe('1');
     expect(await availability()).toBe('sold_out');
   });
 });

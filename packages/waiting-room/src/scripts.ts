@@ -366,7 +366,7 @@ export class RoomScripts {
     return (await this.commands.extendLease(...this.keyList, String(visitor), untilMs)) === 1;
   }
 
-  /** Puts back a visitor Redis forgot (reinstate.lua). */
+  /** Puts back a visitor Redis forgot (reinstate.lua); `visitor` is the room's `issued` when the outcome is must_reserve. */
   async reinstate(a: { visitor: number; sessionHash: string; place: number | null; state: 'waiting' | 'admitted'; deadlineMs: number | null; joinedAtMs: number; draw: number }): Promise<{
     outcome: 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated';
     visitor: number;
