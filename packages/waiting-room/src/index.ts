@@ -10,3 +10,4 @@ export * from './ledger';
 /** The folder of the waiting room's Lua scripts, for a FunctionDefinition's `redisScripts`. */
 export const WAITING_ROOM_SCRIPTS = path.resolve(__dirname, '../lua');
 export * from './snapshot';
+export * from './visit-memory';

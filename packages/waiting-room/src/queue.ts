@@ -3,6 +3,7 @@ import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { ReturnedToken, TokenLedger } from './ledger';
+import { rememberVisits } from './visit-memory';
 
 /** The Lua commands of ../lua, as ioredis defines them. */
 interface QueueCommands {
@@ -313,7 +314,7 @@ export class ShowQueue {
 
   /**
    * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
-   * `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS).
+   * `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: the deployment's, else ESTIMATE_VISIT_SECONDS).
    */
   async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
     const r = await commands(this.redis).visitorStatus(...this.keys, String(visitor), sessionHash);
@@ -400,6 +401,8 @@ export class ShowQueue {
    */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
     const [freed, change, availability] = await commands(this.redis).finish(...this.keys, String(visitor), token);
+    // A redelivered end frees nothing: remembered once.
+    if (Number(freed) === 1) await rememberVisits(this.redis, this.showId);
     return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
   }
 

@@ -37,8 +37,8 @@ interface Snapshot {
 
 /** How the snapshots estimate waits and tell who stopped polling (the waiting room's settings). */
 export interface SnapshotSettings {
-  /** The visit's length assumed until one is measured (ESTIMATE_VISIT_SECONDS). */
-  assumedVisitMs: number;
+  /** The visit's length assumed until one is measured (the deployment's, else ESTIMATE_VISIT_SECONDS). */
+  assumedVisit: { ms(): Promise<number> };
   /** A waiting visitor unseen for longer is passed over by the bouncer (GONE_AFTER_SECONDS). */
   goneAfterMs: number;
 }
@@ -70,7 +70,7 @@ export class ShowSnapshots {
   constructor(
     private readonly redis: Redis,
     private readonly maxAgeMs: number,
-    private readonly settings: SnapshotSettings = { assumedVisitMs: 180_000, goneAfterMs: 90_000 },
+    private readonly settings: SnapshotSettings = { assumedVisit: { ms: async () => 180_000 }, goneAfterMs: 90_000 },
   ) {}
 
   /**
@@ -125,7 +125,10 @@ export class ShowSnapshots {
 
   private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
-    const r = (await (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, this.settings.goneAfterMs, ...seen)) as (string | number | string[])[];
+    const [r, assumedVisitMs] = (await Promise.all([
+      (this.redis as unknown as { snapshot(...args: (string | number)[]): Promise<unknown[]> }).snapshot(...roomKeys(showId), MAX_GAPS, this.settings.goneAfterMs, ...seen),
+      this.settings.assumedVisit.ms(),
+    ])) as [(string | number | string[])[], number];
     const insideFlat = (r[12] ?? []) as string[];
     const inside = new Map<number, number>();
     const admittedAt = (r[19] ?? []) as string[];
@@ -160,7 +163,7 @@ export class ShowSnapshots {
       gapsTruncated: r[14] === 1,
       buyersLeft: buyersLeftOf(r[15], r[16]),
       unknown: new Set(((r[18] ?? []) as string[]).map(Number)),
-      basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs: this.settings.assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
+      basis: waitBasis({ zone, capacity, measuredVisitMs: r[5] === '' || r[5] === undefined ? 0 : Number(r[5]), assumedVisitMs, leftVisitMs: Number(r[21] || 0), paused, now }),
       stale: ((r[20] ?? []) as string[]).map(Number),
     };
   }
