@@ -3,7 +3,7 @@ import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { showAvailabilityChanged, showId } from '@premiere/contracts';
 import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
-import { changeRoomSettings, ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, showsWithRooms, showsWithTokens, type RoomSettings, type RoomState } from '@premiere/waiting-room';
+import { AssumedVisit, changeRoomSettings, ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, showsWithRooms, showsWithTokens, type RoomSettings, type RoomState } from '@premiere/waiting-room';
 import { legacyUsage, showDetails, type ShowDetails } from './admin-figures';
 import { adminPage } from './admin-page';
 import type { AdmitBatchEnv } from './env';
@@ -31,14 +31,14 @@ type ShowState = RoomState & Partial<ShowDetails>;
 export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
   // The back of the line's wait as issue-token tells it (the same assumption before a visit is measured).
-  const assumedVisitMs = ctx.config.ESTIMATE_VISIT_SECONDS * 1000;
+  const assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS * 1000);
 
   /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
   const withSizing = (state: RoomState): RoomState => ({ ...state, capacityAdaptive: state.capacityAdaptive && ctx.config.ZONE_CAPACITY_ADAPTIVE });
 
   async function stateOf(showId: string): Promise<RoomState> {
     if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
-    return withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!);
+    return withSizing((await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!);
   }
 
   /** The rooms' states with the catalog's facts and reserve-seat's seat counts beside them. */
@@ -60,7 +60,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
     // The room expired between the read and the change (its show is long over): nothing was written.
     if (!changed) throw Boom.notFound(`no waiting room for "${showId}"`);
     const { availability } = changed;
-    const after = (await readRoomState(ctx.redis, showId, assumedVisitMs))!;
+    const after = (await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!;
     const log = request.logger();
     await ctx.transaction(async (tx) => {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
@@ -68,7 +68,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       await bouncer.admit(showId, tx, log);
     });
     log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');
-    const state = withSizing((await readRoomState(ctx.redis, showId, assumedVisitMs))!);
+    const state = withSizing((await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!);
     // Done is done: the seat counts missing from the answer must not make the page say nothing changed.
     return detailed([state]).then(([shown]) => shown, (err: Error) => {
       log.warn({ err: err.message, showId }, 'admin action done; its show details could not be read');
@@ -93,6 +93,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       const withTokens = await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS));
       const ids = [...new Set([...(await showsWithRooms(ctx.redis)), ...withTokens])].sort();
       for (const id of withTokens) await ensureRoom(ctx.redis, ctx.db, id, ctx.config);
+      const assumedVisitMs = await assumedVisit.ms();
       const [states, legacy] = await Promise.all([Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumedVisitMs))), legacyUsage(ctx.redis)]);
       // `at`: when these were read, for rates between two polls (the page's charts).
       return { at: new Date().toISOString(), shows: await detailed(states.filter((s): s is RoomState => s !== null).map(withSizing)), legacy };

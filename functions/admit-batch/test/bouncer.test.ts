@@ -3,7 +3,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { roomKeys } from '@premiere/waiting-room';
+import { roomKeys, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
 import { issueToken } from '../../issue-token/src';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
@@ -157,6 +157,8 @@ describe('the bouncer', () => {
 
   it('estimates waits from how long visits take, measured from the first visit that ends (or is left)', async () => {
     const bouncer = await startBouncer();
+    // A deployment that has measured no visit yet (earlier tests' shows ended visits).
+    await bouncer.fn.ctx.redis.del(VISIT_MEMORY_KEY);
     const { url } = await startIssueToken(bouncer.url, { ESTIMATE_VISIT_SECONDS: '600' });
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
     const [a, b] = [await join(url, showId), await join(url, showId)];

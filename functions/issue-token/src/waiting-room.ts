@@ -2,7 +2,7 @@ import Boom from '@hapi/boom';
 import { admissionExpired, showAvailabilityChanged, visitorsAdmitted, visitorsWaiting, type ShowListing } from '@premiere/contracts';
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
-import { describeWait, ensureRoom, estimateWait, nextPollMs, waitBasis, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
+import { AssumedVisit, describeWait, ensureRoom, estimateWait, nextPollMs, waitBasis, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -62,12 +62,15 @@ export class WaitingRoom {
   private readonly lastNudge = new Map<string, number>();
   private readonly metrics;
   private readonly snapshots: ShowSnapshots;
+  /** A visit's length for a line with none measured: the deployment's, else ESTIMATE_VISIT_SECONDS. */
+  private readonly assumedVisit: AssumedVisit;
   private readonly ledger: TokenLedger;
 
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
-    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, { assumedVisitMs: this.assumedVisitMs, goneAfterMs: this.goneAfterMs });
+    this.assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS * 1000);
+    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, { assumedVisit: this.assumedVisit, goneAfterMs: this.goneAfterMs });
     this.ledger = new TokenLedger(ctx.db);
     const registers = [ctx.metrics.registry];
     this.metrics = {
@@ -100,9 +103,6 @@ export class WaitingRoom {
     return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
   }
 
-  private get assumedVisitMs() {
-    return this.ctx.config.ESTIMATE_VISIT_SECONDS * 1000;
-  }
 
   private get goneAfterMs() {
     return this.ctx.config.GONE_AFTER_SECONDS * 1000;
@@ -192,7 +192,7 @@ export class WaitingRoom {
       seatsSoldOut: false,
       buyersLeft: joined.buyersLeft,
       now,
-      basis: line?.basis ?? waitBasis({ zone: [], capacity: joined.capacity, measuredVisitMs: joined.paceMs * joined.capacity, assumedVisitMs: this.assumedVisitMs, paused: false, now }),
+      basis: line?.basis ?? waitBasis({ zone: [], capacity: joined.capacity, measuredVisitMs: joined.paceMs * joined.capacity, assumedVisitMs: await this.assumedVisit.ms(), paused: false, now }),
       stoppedAhead: joined.place === null || !line ? 0 : line.stale.filter((p) => p < joined.place!).length,
     });
     // Joined behind nobody while the zone is full: the bouncer admits when a slot frees, no nudge.
@@ -237,7 +237,7 @@ export class WaitingRoom {
 
   private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses, this.assumedVisitMs));
+    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms()));
     let renewed = false;
     if ((s.state === 'unknown' || s.state === 'no_room') && claims.exp > 0) {
       // Redis forgot them (or their show): back where their signed token says, never "expired".
@@ -247,7 +247,7 @@ export class WaitingRoom {
         claims = { ...claims, vid: back.visitor, place: back.place };
         renewed = true;
       }
-      s = await queue.status(claims.vid, claims.ses, this.assumedVisitMs);
+      s = await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms());
     }
     if (s.state === 'unknown' || s.state === 'no_room') {
       // Not put back (the show's room could not be rebuilt just now): never "expired" for that.
@@ -258,7 +258,7 @@ export class WaitingRoom {
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
       if ((await queue.openSales()) > 0) this.nudge(showId, visitorsWaiting, true);
-      s = await queue.status(claims.vid, claims.ses, this.assumedVisitMs);
+      s = await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms());
     }
     return this.answer(showId, claims, s, renewed);
   }

@@ -1,6 +1,6 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { readRoomState, roomKeys, RoomScripts } from '@premiere/waiting-room';
+import { readRoomState, roomKeys, RoomScripts, ShowQueue, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
@@ -26,10 +26,12 @@ afterAll(async () => {
   await redis.clean();
 });
 
-async function start(env: Record<string, string> = {}) {
+async function start(env: Record<string, string> = {}, deployment: 'new' | 'as it is' = 'new') {
   const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
   running.push(fn);
   await fn.start();
+  // Each test's deployment has measured no visit yet (the memory is every show's, in this prefix).
+  if (deployment === 'new') await fn.ctx.redis.del(VISIT_MEMORY_KEY);
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
 }
 
@@ -51,6 +53,27 @@ const poll = async (url: string, showId: string, v: { session: string; token: st
   (await (await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } })).json()) as Record<string, any>;
 
 describe('wait estimates', () => {
+  it('a cold line in a deployment that has sold before: a new show’s line is told what visits take here, not ESTIMATE_VISIT_SECONDS (the review’s 12 minutes for 100 s)', async () => {
+    const before = await start({ ESTIMATE_VISIT_SECONDS: '600' });
+    // Another show's visit took 25 s, and ended with an order.
+    const earlier = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const [buyer] = await line(before.url, earlier, 1);
+    expect(buyer.status.state).toBe('admitted');
+    await before.fn.ctx.redis.hset(`${roomKeys(earlier).visitorPrefix}${buyer.visitor}`, 'admittedAt', Date.now() - 25_000);
+    expect((await ShowQueue.of(before.fn.ctx.redis, earlier).finish(buyer.visitor, 'seats')).freed).toBe(true);
+    // Later (another pod, or the same a few seconds on), a new show: nothing measured in its own
+    // line, one inside, two waiting.
+    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '600' }, 'as it is');
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const visitors = await line(url, showId, 3);
+    expect(visitors[2].status).toMatchObject({ state: 'waiting', ahead: 1 });
+    for (const s of [visitors[2].status, await poll(url, showId, visitors[2])]) {
+      expect(s.estimatedWaitSeconds).toBeGreaterThanOrEqual(45);
+      expect(s.estimatedWaitSeconds).toBeLessThanOrEqual(52);
+    }
+    expect((await readRoomState(fn.ctx.redis, showId, 25_000))!.lineWaitSeconds).toBeLessThanOrEqual(52);
+  });
+
   it('slow visits: seven ahead of a zone whose visits have lasted minutes is told minutes, not "less than a minute"', async () => {
     const { url, fn } = await start();
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 10 });

@@ -72,6 +72,9 @@ export const visitorKey = (keys: RoomKeys, visitor: number | string): string => 
 /** The shows with a waiting room, for the bouncer's safety-net pass and the operators' view. */
 export const ROOMS_KEY = 'waiting-room:shows';
 
+/** The deployment's memory of how long a visit takes, outside any show (see visit-memory.ts). */
+export const VISIT_MEMORY_KEY = '{waiting-room}:visit-ms';
+
 /**
  * Every key pattern of the waiting room, with placeholders (<id>: a show, <n>: a visitor, <ip>: a
  * client address as issue-token keys it, <hash>: a session hash), as docs/redis-keys.md lists them
@@ -88,5 +91,6 @@ export function waitingRoomKeyPatterns(): string[] {
     `${keys.room}:rate:session:<hash>`,
     `${keys.room}:rate:new:<ip>`,
     ROOMS_KEY,
+    VISIT_MEMORY_KEY,
   ];
 }

@@ -4,6 +4,7 @@ import { buyersLeftOf, paceOf, waitBasis, type WaitBasis } from './estimate';
 import { roomKeys, visitorKey } from './keys';
 import { RoomScripts } from './scripts';
 import type { ReturnedToken, TokenLedger } from './ledger';
+import { rememberVisits } from './visit-memory';
 
 /** What the catalog lists for a show's tokens (see lua/lib/listing.lua). */
 export type Listing = 'available' | 'few_left' | 'sold_out';
@@ -313,7 +314,7 @@ export class ShowQueue {
 
   /**
    * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
-   * `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS).
+   * `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: the deployment's, else ESTIMATE_VISIT_SECONDS).
    */
   async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
     const r = await this.scripts.visitorStatus(visitor, sessionHash);
@@ -379,7 +380,10 @@ export class ShowQueue {
    * else (`none`: the hold given up or run out) it goes back to the quota. Safe to repeat.
    */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
-    return this.scripts.finish(visitor, token);
+    const end = await this.scripts.finish(visitor, token);
+    // A redelivered end frees nothing: remembered once.
+    if (end.freed) await rememberVisits(this.redis, this.showId);
+    return end;
   }
 
   /** Sets the show's listing to what its tokens say now (after a quota change); '' if unchanged. */

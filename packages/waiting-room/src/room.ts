@@ -209,7 +209,7 @@ export interface RoomState {
   recoveringUntil: string | null;
 }
 
-/** `assumedVisitMs`: a visit's length until one is measured (ESTIMATE_VISIT_SECONDS), for `lineWaitSeconds`. */
+/** `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: the deployment's, else ESTIMATE_VISIT_SECONDS), for `lineWaitSeconds`. */
 export async function readRoomState(redis: Redis, showId: string, assumedVisitMs = 180_000): Promise<RoomState | null> {
   const keys = roomKeys(showId);
   const { room, queue, prequeue, inside, availability, admissions } = keys;

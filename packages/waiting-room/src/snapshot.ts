@@ -37,8 +37,8 @@ interface Snapshot {
 
 /** How the snapshots estimate waits and tell who stopped polling (the waiting room's settings). */
 export interface SnapshotSettings {
-  /** The visit's length assumed until one is measured (ESTIMATE_VISIT_SECONDS). */
-  assumedVisitMs: number;
+  /** The visit's length assumed until one is measured (the deployment's, else ESTIMATE_VISIT_SECONDS). */
+  assumedVisit: { ms(): Promise<number> };
   /** A waiting visitor unseen for longer is passed over by the bouncer (GONE_AFTER_SECONDS). */
   goneAfterMs: number;
 }
@@ -70,7 +70,7 @@ export class ShowSnapshots {
   constructor(
     private readonly redis: Redis,
     private readonly maxAgeMs: number,
-    private readonly settings: SnapshotSettings = { assumedVisitMs: 180_000, goneAfterMs: 90_000 },
+    private readonly settings: SnapshotSettings = { assumedVisit: { ms: async () => 180_000 }, goneAfterMs: 90_000 },
   ) {}
 
   /**
@@ -125,7 +125,10 @@ export class ShowSnapshots {
 
   private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
-    const r = await RoomScripts.forShow(this.redis, showId).snapshot(MAX_GAPS, this.settings.goneAfterMs, seen);
+    const [r, assumedVisitMs] = await Promise.all([
+      RoomScripts.forShow(this.redis, showId).snapshot(MAX_GAPS, this.settings.goneAfterMs, seen),
+      this.settings.assumedVisit.ms(),
+    ]);
     const inside = new Map<number, number>();
     const zone: ZoneVisit[] = [];
     let earliestLease: number | null = null;
@@ -155,7 +158,7 @@ export class ShowSnapshots {
       gapsTruncated: r.gapsTruncated,
       buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
       unknown: new Set(r.unknown),
-      basis: waitBasis({ zone, capacity: r.capacity, measuredVisitMs: r.visitMs ?? 0, assumedVisitMs: this.settings.assumedVisitMs, leftVisitMs: r.leftVisitMs, paused, now: r.now }),
+      basis: waitBasis({ zone, capacity: r.capacity, measuredVisitMs: r.visitMs ?? 0, assumedVisitMs, leftVisitMs: r.leftVisitMs, paused, now: r.now }),
       stale: r.stale,
     };
   }
