@@ -58,6 +58,9 @@ const progressBar = (i: Translator, p: { passed: number; total: number; percent:
 <div id="progress" class="progress" role="progressbar" aria-labelledby="progress-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div></div>`;
 };
 
+/** Another show not on sale yet: dashed, as in the catalog. */
+const ALT_STYLE = new Html('.alt.presale{border-style:dashed}.alt small{font-size:.8rem;color:#595959}');
+
 /** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion); errors, the dialog and actions are the layout's. */
 const STYLE = html`<style>
 .wait .big{font-size:3rem;line-height:1.1;margin:.2rem 0 0}.wait .big.next{font-size:1.8rem}.wait .label{margin:0 0 .4rem;font-weight:600}
@@ -69,7 +72,7 @@ const STYLE = html`<style>
 @media (prefers-reduced-motion: no-preference){.live .dot{animation:pulse 1.6s ease-in-out infinite}.live.reconnecting .dot{animation:none}}
 @keyframes pulse{0%{box-shadow:0 0 0 0 #1f8a3b99}70%{box-shadow:0 0 0 .45rem #1f8a3b00}100%{box-shadow:0 0 0 0 #1f8a3b00}}
 @media (prefers-reduced-motion: reduce){.progress span{transition:none}}
-</style>`;
+${ALT_STYLE}</style>`;
 
 /**
  * The page's script: joins, polls the status API, says each status in the page's language (the
@@ -112,9 +115,16 @@ const SCRIPT = `(function () {
     all.forEach(function (a) {
       var li = list.appendChild(document.createElement('li'));
       li.innerHTML = '<a class="show alt"><strong></strong> <span></span></a>';
-      li.firstChild.href = a.url;
-      li.firstChild.firstChild.textContent = when(a.startsAt, 'dateTime', a.timeZone);
-      li.firstChild.lastChild.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
+      var link = li.firstChild;
+      link.href = a.url;
+      link.firstChild.textContent = when(a.startsAt, 'dateTime', a.timeZone);
+      link.lastChild.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
+      // Not on sale yet: marked as the catalog marks it (its waiting room queues until then).
+      if (a.salesOpenAt && Date.parse(a.salesOpenAt) > Date.now()) {
+        link.className = 'show alt presale';
+        link.appendChild(document.createTextNode(' '));
+        link.appendChild(document.createElement('small')).textContent = t('catalog.presale', { when: when(a.salesOpenAt, 'dateTime', a.timeZone) });
+      }
     });
     if (!all.length) list.appendChild(document.createElement('li')).textContent = t('wait.noAlternatives');
     $('others').hidden = false;
@@ -272,12 +282,14 @@ ${script}`,
 /**
  * Each other show: when (on its cinema's clock), then where. The waiting room's script lists them
  * alike when its join is refused (soldOut), and hides "keep this page open", which no longer holds.
+ * One whose sales have not opened is marked as the catalog marks it, with when they open.
  */
+const presale = (a: Alternative) => a.salesOpenAt !== null && a.salesOpenAt !== undefined && Date.parse(a.salesOpenAt) > Date.now();
 const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
     : html`<h2>${i.t('wait.alternatives')}</h2><ul>${alternatives.map(
-        (a) => html`<li><a class="show alt" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span></a></li>`,
+        (a) => html`<li><a class="show alt${presale(a) ? ' presale' : ''}" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span>${presale(a) ? html` <small>${i.t('catalog.presale', { when: i.when(a.salesOpenAt!, a.timeZone) })}</small>` : ''}</a></li>`,
       )}</ul>`;
 
 export type Refusal = 'sold_out' | 'drained' | 'started';
@@ -285,7 +297,7 @@ export const REFUSALS: Record<Refusal, MessageKey> = { sold_out: 'wait.refused.s
 
 export function soldOutPage(i: Translator, show: ShowHeading, refusal: Refusal, alternatives: Alternative[]): string {
   const body = html`${showHeading(i, show)}<div class="card"><p>${i.t(REFUSALS[refusal])}</p></div>${alternativesList(i, alternatives)}`;
-  return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body);
+  return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body, html`<style>${ALT_STYLE}</style>`);
 }
 
 /** A short page: a title, a message, perhaps a refresh (to `refreshTo`) after `refreshSeconds`, and the way on (`next`). */
