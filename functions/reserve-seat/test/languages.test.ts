@@ -40,7 +40,7 @@ describe('the protected zone’s pages in both languages', () => {
     const [pt, en] = [pages(i18n('pt-BR')), pages(i18n('en'))];
     expect(pt[0]).toContain('Pipoca grande (R$\u00a024,50)');
     expect(en[0]).toContain('Pipoca grande (R$24.50)');
-    expect(pt[0]).toContain('<button id="hold" disabled>Reservar estes assentos</button>');
+    expect(pt[0]).toContain('<button id="hold" type="button" aria-disabled="true" aria-describedby="hold-why">Reservar estes assentos</button>');
     expect(pt[1]).toContain('>Pagar R$\u00a074,50</button>');
     expect(en[1]).toContain('>Pay R$74.50</button>');
     expect(pt[1]).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');

@@ -139,6 +139,7 @@ export const en: Catalog = {
   'seats.line': '{count} × {name}',
   'seats.total': 'Total',
   'seats.hold': 'Hold these seats',
+  'seats.chooseFirst': 'Choose at least one seat on the map to hold it.',
   'seats.holding': 'Holding your seats…',
   'seats.toOrder': 'Go to your order',
   'seats.toWaitingRoom': 'Back to the waiting room',

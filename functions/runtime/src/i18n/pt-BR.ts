@@ -142,6 +142,7 @@ export const ptBR = {
   'seats.line': '{count} × {name}',
   'seats.total': 'Total',
   'seats.hold': 'Reservar estes assentos',
+  'seats.chooseFirst': 'Escolha ao menos um assento no mapa para reservá-lo.',
   'seats.holding': 'Reservando seus assentos…',
   'seats.toOrder': 'Ir para o seu pedido',
   'seats.toWaitingRoom': 'Voltar para a sala de espera',
