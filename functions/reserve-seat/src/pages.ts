@@ -389,7 +389,8 @@ dialog .actions button{flex:1 1 12rem}
 
 /**
  * The order: the show, its state (with a countdown to the hold's end while it holds seats), the
- * order summed up seat by seat, the payment form, giving up after a confirmation, the tickets once
+ * payment form (before the summary: Pay, which says the total, is in sight on a phone as the page
+ * opens), the order summed up seat by seat, giving up after a confirmation, the tickets once
  * confirmed, and the way on once it has ended. `order`: the buyer's own (null for anyone else:
  * the page is bare, and its script says the order is not found in this browser).
  */
@@ -595,6 +596,13 @@ ${reconnecting(i)}
 <div id="error" role="alert"></div>
 <section id="tickets-section" class="card" aria-labelledby="tickets-title" hidden><h2 id="tickets-title">${i.t('order.tickets')}</h2><ul id="tickets" class="ticket-links"></ul></section>
 <nav id="way-on" class="card way-on" aria-label="${i.t('order.wayOn')}" hidden><a id="again" class="button primary" href="/waiting-room/${order.showId}">${i.t('order.backToLine')}</a><a id="others" class="button secondary" href="/movies/${order.movieId}">${i.t('order.otherShows')}</a></nav>
+<form id="pay" class="card pay" aria-labelledby="pay-title"${open ? '' : new Html(' hidden')}>
+<h2 id="pay-title">${i.t('order.payTitle')}</h2>
+<label for="token">${i.t('order.card')}</label>
+<input id="token" name="paymentToken" value="tok_visa" autocomplete="off" autocapitalize="none" spellcheck="false" inputmode="text" aria-describedby="card-hint">
+<p id="card-hint" class="hint">${i.t('order.cardHint')}</p>
+<p class="actions"><button id="pay-button" type="submit" class="primary">${i.t('order.pay', { total: money(order.totalCents) })}</button></p>
+</form>
 <section class="card" aria-labelledby="summary-title">
 <h2 id="summary-title">${i.t('order.summary')}</h2>
 <table class="summary">
@@ -605,13 +613,6 @@ ${reconnecting(i)}
 <tfoot><tr><th scope="row">${i.t('order.total')}</th><td class="num"><strong id="total">${money(order.totalCents)}</strong></td></tr></tfoot>
 </table>
 </section>
-<form id="pay" class="card pay" aria-labelledby="pay-title"${open ? '' : new Html(' hidden')}>
-<h2 id="pay-title">${i.t('order.payTitle')}</h2>
-<label for="token">${i.t('order.card')}</label>
-<input id="token" name="paymentToken" value="tok_visa" autocomplete="off" autocapitalize="none" spellcheck="false" inputmode="text" aria-describedby="card-hint">
-<p id="card-hint" class="hint">${i.t('order.cardHint')}</p>
-<p class="actions"><button id="pay-button" type="submit" class="primary">${i.t('order.pay', { total: money(order.totalCents) })}</button></p>
-</form>
 <p><button id="giveup" type="button" class="secondary"${open ? '' : new Html(' hidden')}>${i.t('order.giveUp')}</button></p>
 <dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">
 <h2 id="giveup-title">${i.t('order.giveUpTitle')}</h2>
