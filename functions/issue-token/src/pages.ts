@@ -42,11 +42,13 @@ function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headl
 }
 
 /**
- * How far a visitor has come since they first looked: from the count ahead then (`first`) to none.
- * At the front from the start, the bar is full.
+ * How far the line has come to a visitor: from its start (the `place - 1` people who joined
+ * before them) to none ahead, so that the first view already shows the line's progress rather than
+ * an empty bar; without a place, from the count ahead when they first looked (`first`). At the
+ * front, the bar is full.
  */
-export function progressOf(first: number, ahead: number): { passed: number; total: number; percent: number } {
-  const total = Math.max(first, ahead);
+export function progressOf(first: number, ahead: number, place?: number | null): { passed: number; total: number; percent: number } {
+  const total = Math.max(first, ahead, place ? place - 1 : 0);
   const passed = total - ahead;
   return { passed, total, percent: total === 0 ? 100 : Math.round((passed / total) * 100) };
 }
@@ -138,9 +140,11 @@ const SCRIPT = `(function () {
     text('live-text', ok ? t('wait.live') : t('wait.reconnecting'));
     if (ok) text('updated', t('wait.updated', { time: when((r && Date.parse(r.headers.get('date'))) || Date.now(), 'clock') }));
   }
-  function progress(ahead) {
+  // From the line's start to the visitor's place (as the server's page draws it), else from the first count seen.
+  function progress(ahead, place) {
     var first = firstAhead();
     if (first == null || !(first >= ahead)) { first = ahead; keepFirst(first); }
+    if (place && place - 1 > first) first = place - 1;
     var passed = first - ahead, percent = first === 0 ? 100 : Math.round(passed / first * 100), bar = $('progress');
     $('progress-box').hidden = false;
     bar.setAttribute('aria-valuenow', String(percent));
@@ -176,7 +180,7 @@ const SCRIPT = `(function () {
     text('place-label', waiting && s.ahead > 0 ? t('wait.aheadLabel', { count: s.ahead }) : '');
     text('estimate', !waiting ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
     text('line', waiting ? t('wait.lineSize', { count: s.waiting }) : '');
-    if (waiting) progress(s.ahead); else $('progress-box').hidden = true;
+    if (waiting) progress(s.ahead, s.place); else $('progress-box').hidden = true;
     $('leave').hidden = !(waiting || s.state === 'pre_queue');
     if (s.state === 'expired' || s.state === 'left' || s.state === 'finished' || s.state === 'sold_out') {
       ended();
@@ -332,7 +336,7 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
 ${waiting
   ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${i.number(ahead)}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
-${progressBar(i, progressOf(first!, ahead))}
+${progressBar(i, progressOf(first!, ahead, status.place))}
 <p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`
   : ''}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.joinAgain')}</button></form>` : ''}

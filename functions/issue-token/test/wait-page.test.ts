@@ -31,7 +31,8 @@ function element(page: string, id: string): string {
 
 describe('the page without JavaScript (the status page)', () => {
   it('shows the count ahead once as one big number, the estimate once, the line’s size, the progress since the first visit and when it was updated', () => {
-    const page = statusPage(pt, show, waiting, { firstAhead: 10, now });
+    // Joined as the 11th, 10 ahead then.
+    const page = statusPage(pt, show, { ...waiting, place: 11 }, { firstAhead: 10, now });
     const text = textOf(page);
     expect(element(page, 'place')).toMatch(/class="big"[^>]*>7</);
     expect(text).toContain('7 pessoas na sua frente');
@@ -61,11 +62,14 @@ describe('the page without JavaScript (the status page)', () => {
     expect(element(statusPage(en, show, long, { now }), 'place')).toMatch(/>1,234</);
   });
 
-  it('starts the progress at the first count seen, and says “next” instead of a number at the front', () => {
+  it('shows the line’s progress to the visitor’s place from the first view (not an empty bar), and says “next” instead of a number at the front', () => {
+    // The 19th to join, 7 still ahead: the line has come 11 of the 18 places to them.
     const first = statusPage(pt, show, waiting, { now });
     expect(first).toContain(`content="5;url=/waiting-room/${show.showId}/status?from=7"`);
-    expect(element(first, 'progress')).toContain('aria-valuenow="0"');
-    const next = statusPage(en, show, { ...waiting, ahead: 0 }, { firstAhead: 4, now });
+    expect(element(first, 'progress')).toContain('aria-valuenow="61"');
+    expect(element(first, 'progress')).toContain('aria-valuetext="Você avançou 11 de 18 lugares"');
+    expect(element(first, 'progress-fill')).toContain('width:61%');
+    const next = statusPage(en, show, { ...waiting, place: 5, ahead: 0 }, { firstAhead: 4, now });
     expect(textOf(next)).toContain('You are next');
     expect(element(next, 'progress')).toContain('aria-valuenow="100"');
     expect(element(next, 'progress')).toContain('aria-valuetext="You have moved up 4 of 4 places"');

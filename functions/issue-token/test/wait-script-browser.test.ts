@@ -173,11 +173,25 @@ browserTest('the waiting room’s script in a real browser', () => {
     }
   }, 60_000);
 
+  it('fills the bar from the first answer with how far the line has come to the visitor’s place', async () => {
+    const { page } = await open(PHONE, (kind) => (kind === 'join' ? joined(waiting(7, { place: 19, pollAfterMs: 60_000 })) : { json: waiting(7, { place: 19, pollAfterMs: 60_000 }) }));
+    try {
+      await page.locator('#live-text').filter({ hasText: pt.t('wait.live') }).waitFor({ timeout: 10_000 });
+      // The 19th to join, 7 still ahead: 11 of the 18 before them have gone in (or left).
+      expect(await page.getAttribute('#progress', 'aria-valuenow')).toBe('61');
+      expect(await page.getAttribute('#progress', 'aria-valuetext')).toBe(pt.t('wait.progressValue', { passed: 11, count: 18 }));
+      expect(await page.locator('#progress-fill').evaluate((e) => e.getBoundingClientRect().width)).toBeGreaterThan(0);
+      await shot(page, 'phone-pt-BR-first-view-progress');
+    } finally {
+      await page.context().close();
+    }
+  }, 60_000);
+
   it('waits in line in a browser that blocks storage (the bar then starts over on a reload, nothing worse)', async () => {
     const blocked = () => {
       Object.defineProperty(window, 'sessionStorage', { get() { throw new DOMException('storage is blocked', 'SecurityError'); } });
     };
-    const { page } = await open(PHONE, (kind) => (kind === 'join' ? joined(waiting(3)) : { json: waiting(2) }), blocked);
+    const { page } = await open(PHONE, (kind) => (kind === 'join' ? joined(waiting(3, { place: 4 })) : { json: waiting(2, { place: 4 }) }), blocked);
     try {
       await page.locator('#live-text').filter({ hasText: pt.t('wait.live') }).waitFor({ timeout: 10_000 });
       await page.locator('#place').filter({ hasText: '2' }).waitFor({ timeout: 10_000 });
