@@ -105,7 +105,7 @@ export const en: Catalog = {
   'seats.halfNote': 'Half price: bring the document that entitles you to it (a student card, for example); it is checked at the door.',
   'seats.hint': 'Select a free seat to choose it; select it again to undo.',
   'seats.limit': { one: 'You may choose 1 seat on this visit.', other: 'You may choose up to {count} seats on this visit.' },
-  'seats.keys': 'With a keyboard: Tab goes into the map and out of it; the arrow keys move from seat to seat; Enter or Space chooses or undoes.',
+  'seats.keys': "With a keyboard: Tab goes into the map and out of it; the arrow keys move from seat to seat, Home and End to the row's first and last free seats; Enter or Space chooses or undoes.",
   'seats.legend': 'Legend',
   'seats.legend.free': 'Free',
   'seats.legend.chosen': 'Your choice',

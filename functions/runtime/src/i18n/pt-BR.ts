@@ -108,7 +108,7 @@ export const ptBR = {
   'seats.halfNote': 'Meia-entrada: leve o documento que dá direito a ela (carteirinha de estudante, por exemplo); ele é pedido na entrada.',
   'seats.hint': 'Selecione um assento livre para escolhê-lo; selecione de novo para desfazer.',
   'seats.limit': { one: 'Você pode escolher 1 assento nesta compra.', other: 'Você pode escolher até {count} assentos nesta compra.' },
-  'seats.keys': 'Pelo teclado: Tab entra no mapa e sai dele; as setas levam de um assento a outro; Enter ou espaço escolhe ou desfaz.',
+  'seats.keys': 'Pelo teclado: Tab entra no mapa e sai dele; as setas levam de um assento a outro, Home e End ao primeiro e ao último livre da fileira; Enter ou espaço escolhe ou desfaz.',
   'seats.legend': 'Legenda',
   'seats.legend.free': 'Livre',
   'seats.legend.chosen': 'Sua escolha',
