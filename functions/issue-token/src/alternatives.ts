@@ -11,6 +11,8 @@ export interface Alternative {
   startsAt: string;
   /** The cinema's, in which the start is shown. */
   timeZone: string;
+  /** When its sales open, if they have not yet (its waiting room only queues until then), as the catalog marks it. */
+  salesOpenAt: string | null;
   url: string;
 }
 
@@ -47,7 +49,8 @@ export class Alternatives {
            JOIN render_catalog.rooms r ON r.id = s.room_id
            JOIN render_catalog.cinemas c ON c.id = r.cinema_id
           WHERE s.id = $1)
-       SELECT s.id, m.title, c.name AS cinema_name, c.city, r.room_type, s.starts_at, c.time_zone
+       SELECT s.id, m.title, c.name AS cinema_name, c.city, r.room_type, s.starts_at, c.time_zone,
+              CASE WHEN s.sales_open_at > now() THEN s.sales_open_at END AS sales_open_at
          FROM this
          JOIN render_catalog.shows s ON s.movie_id = this.movie_id AND s.id <> $1 AND s.starts_at > now()
          JOIN render_catalog.movies m ON m.id = s.movie_id
@@ -77,6 +80,7 @@ export class Alternatives {
         roomType: row.room_type,
         startsAt: row.starts_at.toISOString(),
         timeZone: row.time_zone,
+        salesOpenAt: row.sales_open_at ? row.sales_open_at.toISOString() : null,
         url: `/waiting-room/${row.id}`,
       }));
   }

@@ -42,11 +42,13 @@ function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headl
 }
 
 /**
- * How far a visitor has come since they first looked: from the count ahead then (`first`) to none.
- * At the front from the start, the bar is full.
+ * How far the line has come to a visitor: from its start (the `place - 1` people who joined
+ * before them) to none ahead, so that the first view already shows the line's progress rather than
+ * an empty bar; without a place, from the count ahead when they first looked (`first`). At the
+ * front, the bar is full.
  */
-export function progressOf(first: number, ahead: number): { passed: number; total: number; percent: number } {
-  const total = Math.max(first, ahead);
+export function progressOf(first: number, ahead: number, place?: number | null): { passed: number; total: number; percent: number } {
+  const total = Math.max(first, ahead, place ? place - 1 : 0);
   const passed = total - ahead;
   return { passed, total, percent: total === 0 ? 100 : Math.round((passed / total) * 100) };
 }
@@ -57,6 +59,9 @@ const progressBar = (i: Translator, p: { passed: number; total: number; percent:
   return html`<div id="progress-box"${p === null ? new Html(' hidden') : ''}><p class="bar-label" id="progress-label">${i.t('wait.progress')}</p>
 <div id="progress" class="progress" role="progressbar" aria-labelledby="progress-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div></div>`;
 };
+
+/** Another show not on sale yet: dashed, as in the catalog. */
+const ALT_STYLE = new Html('.alt.presale{border-style:dashed}.alt small{font-size:.8rem;color:#595959}');
 
 /** The waiting room's own looks: the big number, the bar, the live dot (pulsing only without reduced motion); errors, the dialog and actions are the layout's. */
 const STYLE = html`<style>
@@ -69,7 +74,7 @@ const STYLE = html`<style>
 @media (prefers-reduced-motion: no-preference){.live .dot{animation:pulse 1.6s ease-in-out infinite}.live.reconnecting .dot{animation:none}}
 @keyframes pulse{0%{box-shadow:0 0 0 0 #1f8a3b99}70%{box-shadow:0 0 0 .45rem #1f8a3b00}100%{box-shadow:0 0 0 0 #1f8a3b00}}
 @media (prefers-reduced-motion: reduce){.progress span{transition:none}}
-</style>`;
+${ALT_STYLE}</style>`;
 
 /**
  * The page's script: joins, polls the status API, says each status in the page's language (the
@@ -112,9 +117,16 @@ const SCRIPT = `(function () {
     all.forEach(function (a) {
       var li = list.appendChild(document.createElement('li'));
       li.innerHTML = '<a class="show alt"><strong></strong> <span></span></a>';
-      li.firstChild.href = a.url;
-      li.firstChild.firstChild.textContent = when(a.startsAt, 'dateTime', a.timeZone);
-      li.firstChild.lastChild.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
+      var link = li.firstChild;
+      link.href = a.url;
+      link.firstChild.textContent = when(a.startsAt, 'dateTime', a.timeZone);
+      link.lastChild.textContent = t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: rooms[a.roomType] || a.roomType });
+      // Not on sale yet: marked as the catalog marks it (its waiting room queues until then).
+      if (a.salesOpenAt && Date.parse(a.salesOpenAt) > Date.now()) {
+        link.className = 'show alt presale';
+        link.appendChild(document.createTextNode(' '));
+        link.appendChild(document.createElement('small')).textContent = t('catalog.presale', { when: when(a.salesOpenAt, 'dateTime', a.timeZone) });
+      }
     });
     if (!all.length) list.appendChild(document.createElement('li')).textContent = t('wait.noAlternatives');
     $('others').hidden = false;
@@ -128,9 +140,11 @@ const SCRIPT = `(function () {
     text('live-text', ok ? t('wait.live') : t('wait.reconnecting'));
     if (ok) text('updated', t('wait.updated', { time: when((r && Date.parse(r.headers.get('date'))) || Date.now(), 'clock') }));
   }
-  function progress(ahead) {
+  // From the line's start to the visitor's place (as the server's page draws it), else from the first count seen.
+  function progress(ahead, place) {
     var first = firstAhead();
     if (first == null || !(first >= ahead)) { first = ahead; keepFirst(first); }
+    if (place && place - 1 > first) first = place - 1;
     var passed = first - ahead, percent = first === 0 ? 100 : Math.round(passed / first * 100), bar = $('progress');
     $('progress-box').hidden = false;
     bar.setAttribute('aria-valuenow', String(percent));
@@ -166,7 +180,7 @@ const SCRIPT = `(function () {
     text('place-label', waiting && s.ahead > 0 ? t('wait.aheadLabel', { count: s.ahead }) : '');
     text('estimate', !waiting ? '' : paused ? t('wait.pausedEstimate') : s.estimatedWaitSeconds != null ? t('wait.estimate', { estimate: waitWords(s.estimatedWaitSeconds) }) : '');
     text('line', waiting ? t('wait.lineSize', { count: s.waiting }) : '');
-    if (waiting) progress(s.ahead); else $('progress-box').hidden = true;
+    if (waiting) progress(s.ahead, s.place); else $('progress-box').hidden = true;
     $('leave').hidden = !(waiting || s.state === 'pre_queue');
     if (s.state === 'expired' || s.state === 'left' || s.state === 'finished' || s.state === 'sold_out') {
       ended();
@@ -272,12 +286,14 @@ ${script}`,
 /**
  * Each other show: when (on its cinema's clock), then where. The waiting room's script lists them
  * alike when its join is refused (soldOut), and hides "keep this page open", which no longer holds.
+ * One whose sales have not opened is marked as the catalog marks it, with when they open.
  */
+const presale = (a: Alternative) => a.salesOpenAt !== null && a.salesOpenAt !== undefined && Date.parse(a.salesOpenAt) > Date.now();
 const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
     : html`<h2>${i.t('wait.alternatives')}</h2><ul>${alternatives.map(
-        (a) => html`<li><a class="show alt" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span></a></li>`,
+        (a) => html`<li><a class="show alt${presale(a) ? ' presale' : ''}" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span>${presale(a) ? html` <small>${i.t('catalog.presale', { when: i.when(a.salesOpenAt!, a.timeZone) })}</small>` : ''}</a></li>`,
       )}</ul>`;
 
 export type Refusal = 'sold_out' | 'drained' | 'started';
@@ -285,7 +301,7 @@ export const REFUSALS: Record<Refusal, MessageKey> = { sold_out: 'wait.refused.s
 
 export function soldOutPage(i: Translator, show: ShowHeading, refusal: Refusal, alternatives: Alternative[]): string {
   const body = html`${showHeading(i, show)}<div class="card"><p>${i.t(REFUSALS[refusal])}</p></div>${alternativesList(i, alternatives)}`;
-  return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body);
+  return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body, html`<style>${ALT_STYLE}</style>`);
 }
 
 /** A short page: a title, a message, perhaps a refresh (to `refreshTo`) after `refreshSeconds`, and the way on (`next`). */
@@ -320,7 +336,7 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
 ${waiting
   ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${i.number(ahead)}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
-${progressBar(i, progressOf(first!, ahead))}
+${progressBar(i, progressOf(first!, ahead, status.place))}
 <p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`
   : ''}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.joinAgain')}</button></form>` : ''}

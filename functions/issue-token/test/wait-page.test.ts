@@ -1,5 +1,5 @@
 import { i18n } from '@premiere/runtime';
-import { statusPage, waitingRoomPage, type ShowHeading } from '../src/pages';
+import { soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from '../src/pages';
 import type { PublicStatus } from '../src/waiting-room';
 
 /**
@@ -31,7 +31,8 @@ function element(page: string, id: string): string {
 
 describe('the page without JavaScript (the status page)', () => {
   it('shows the count ahead once as one big number, the estimate once, the line’s size, the progress since the first visit and when it was updated', () => {
-    const page = statusPage(pt, show, waiting, { firstAhead: 10, now });
+    // Joined as the 11th, 10 ahead then.
+    const page = statusPage(pt, show, { ...waiting, place: 11 }, { firstAhead: 10, now });
     const text = textOf(page);
     expect(element(page, 'place')).toMatch(/class="big"[^>]*>7</);
     expect(text).toContain('7 pessoas na sua frente');
@@ -61,11 +62,14 @@ describe('the page without JavaScript (the status page)', () => {
     expect(element(statusPage(en, show, long, { now }), 'place')).toMatch(/>1,234</);
   });
 
-  it('starts the progress at the first count seen, and says “next” instead of a number at the front', () => {
+  it('shows the line’s progress to the visitor’s place from the first view (not an empty bar), and says “next” instead of a number at the front', () => {
+    // The 19th to join, 7 still ahead: the line has come 11 of the 18 places to them.
     const first = statusPage(pt, show, waiting, { now });
     expect(first).toContain(`content="5;url=/waiting-room/${show.showId}/status?from=7"`);
-    expect(element(first, 'progress')).toContain('aria-valuenow="0"');
-    const next = statusPage(en, show, { ...waiting, ahead: 0 }, { firstAhead: 4, now });
+    expect(element(first, 'progress')).toContain('aria-valuenow="61"');
+    expect(element(first, 'progress')).toContain('aria-valuetext="Você avançou 11 de 18 lugares"');
+    expect(element(first, 'progress-fill')).toContain('width:61%');
+    const next = statusPage(en, show, { ...waiting, place: 5, ahead: 0 }, { firstAhead: 4, now });
     expect(textOf(next)).toContain('You are next');
     expect(element(next, 'progress')).toContain('aria-valuenow="100"');
     expect(element(next, 'progress')).toContain('aria-valuetext="You have moved up 4 of 4 places"');
@@ -137,5 +141,26 @@ describe('sold out while waiting', () => {
     expect(page).toContain('href="/waiting-room/estrela-2"');
     expect(text).toContain('seg., 11 de jan., 19:00'); // on the cinema's clock
     expect(text).toContain('Cine Copacabana, Rio de Janeiro');
+  });
+});
+
+describe('the other shows of a sold-out one', () => {
+  // Sales for this one open on 5 Jan at 10:00 in São Paulo: its waiting room only queues until then.
+  const presale = { showId: 'estrela-3', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: '2027-01-12T22:00:00.000Z', timeZone: 'America/Sao_Paulo', salesOpenAt: '2027-01-05T13:00:00.000Z', url: '/waiting-room/estrela-3' };
+  const onSale = { showId: 'estrela-2', title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', salesOpenAt: null, url: '/waiting-room/estrela-2' };
+  const soldOutStatus = { ...waiting, state: 'sold_out', ahead: null, estimateState: null, estimatedWaitSeconds: null, estimate: null, pollAfterMs: null, alternatives: [onSale, presale] } as PublicStatus;
+
+  it('marks one whose sales have not opened as the catalog does, with when they open on the cinema’s clock', () => {
+    for (const [i, mark] of [[pt, 'vendas abrem ter., 5 de jan., 10:00'], [en, 'sales open Tue, Jan 5, 10:00']] as const) {
+      for (const page of [statusPage(i, show, soldOutStatus, { now }), soldOutPage(i, show, 'sold_out', soldOutStatus.alternatives!)]) {
+        const links = page.match(/<a class="show alt[^"]*" href="[^"]*">[\s\S]*?<\/a>/g) ?? [];
+        expect(links).toHaveLength(2);
+        const [first, second] = links.map(textOf);
+        expect(first).not.toMatch(/vendas abrem|sales open/);
+        expect(second).toContain(i.t('catalog.presale', { when: i.when(presale.salesOpenAt, presale.timeZone) }));
+        expect(second).toContain(mark); // 13:00 UTC is 10:00 in São Paulo
+        expect(links[1]).toContain('class="show alt presale"');
+      }
+    }
   });
 });

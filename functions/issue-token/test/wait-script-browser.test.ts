@@ -154,11 +154,44 @@ browserTest('the waiting room’s script in a real browser', () => {
     }
   }, 60_000);
 
+  it('marks another show whose sales have not opened as the catalog does (“vendas abrem …” on its cinema’s clock)', async () => {
+    const onSale = { showId: 'estrela-2', title: show.title, cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', salesOpenAt: null, url: '/waiting-room/estrela-2' };
+    const presale = { ...onSale, showId: 'estrela-3', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', salesOpenAt: '2027-01-05T13:00:00.000Z', url: '/waiting-room/estrela-3' };
+    for (const [options, mark, name] of [[PHONE, 'vendas abrem ter., 5 de jan., 10:00', 'phone-pt-BR'], [DESKTOP, 'sales open Tue, Jan 5, 10:00', 'desktop-en']] as const) {
+      const { page } = await open(options, (kind) => (kind === 'join' ? { status: 410, json: { error: 'sold_out', alternatives: [onSale, presale] } } : { json: soldOut }));
+      try {
+        await page.locator('#alternatives a').nth(1).waitFor({ timeout: 10_000 });
+        const [first, second] = await page.locator('#alternatives a').allTextContents();
+        expect(first).not.toMatch(/vendas abrem|sales open/);
+        expect(second).toContain(mark);
+        expect(await page.getAttribute('#alternatives a >> nth=1', 'class')).toContain('presale');
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot(page, `${name}-sold-out-presale-alternative`);
+      } finally {
+        await page.context().close();
+      }
+    }
+  }, 60_000);
+
+  it('fills the bar from the first answer with how far the line has come to the visitor’s place', async () => {
+    const { page } = await open(PHONE, (kind) => (kind === 'join' ? joined(waiting(7, { place: 19, pollAfterMs: 60_000 })) : { json: waiting(7, { place: 19, pollAfterMs: 60_000 }) }));
+    try {
+      await page.locator('#live-text').filter({ hasText: pt.t('wait.live') }).waitFor({ timeout: 10_000 });
+      // The 19th to join, 7 still ahead: 11 of the 18 before them have gone in (or left).
+      expect(await page.getAttribute('#progress', 'aria-valuenow')).toBe('61');
+      expect(await page.getAttribute('#progress', 'aria-valuetext')).toBe(pt.t('wait.progressValue', { passed: 11, count: 18 }));
+      expect(await page.locator('#progress-fill').evaluate((e) => e.getBoundingClientRect().width)).toBeGreaterThan(0);
+      await shot(page, 'phone-pt-BR-first-view-progress');
+    } finally {
+      await page.context().close();
+    }
+  }, 60_000);
+
   it('waits in line in a browser that blocks storage (the bar then starts over on a reload, nothing worse)', async () => {
     const blocked = () => {
       Object.defineProperty(window, 'sessionStorage', { get() { throw new DOMException('storage is blocked', 'SecurityError'); } });
     };
-    const { page } = await open(PHONE, (kind) => (kind === 'join' ? joined(waiting(3)) : { json: waiting(2) }), blocked);
+    const { page } = await open(PHONE, (kind) => (kind === 'join' ? joined(waiting(3, { place: 4 })) : { json: waiting(2, { place: 4 }) }), blocked);
     try {
       await page.locator('#live-text').filter({ hasText: pt.t('wait.live') }).waitFor({ timeout: 10_000 });
       await page.locator('#place').filter({ hasText: '2' }).waitFor({ timeout: 10_000 });

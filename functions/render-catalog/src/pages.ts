@@ -41,31 +41,38 @@ const nextSalesOpening = (shows: Show[], now: number) => {
 /**
  * A show's time as a button to its waiting room; `room`: its room type, said inside it (a cinema's
  * page). Before its sales open it says so, and when they open (its waiting room takes a place in
- * line meanwhile).
+ * line meanwhile). A screen reader's list of links hears each by its movie and day too, not a
+ * page of "20:00"s.
  */
 function showLink(i: Translator, s: ShowWithAvailability, now: number, room?: string): Html {
   const roomTag = room ? html` <small>${room}</small>` : '';
-  if (inPresale(s, now)) return html`<a class="show presale" href="${s.waitingRoom}">${time(i, s)}${roomTag} <small>${i.t('catalog.presale', { when: i.when(s.salesOpenAt!, s.timeZone) })}</small></a>`;
-  if (s.availability === 'sold_out') return html`<span class="show sold_out"><s>${time(i, s)}</s>${roomTag} <small>${i.t('catalog.soldOut')}</small></span>`;
+  const of = html`<span class="visually-hidden">, ${i.t('catalog.showOf', { title: s.movieTitle, day: dayLabel(i, s) })}</span>`;
+  if (inPresale(s, now)) return html`<a class="show presale" href="${s.waitingRoom}">${time(i, s)}${roomTag} <small>${i.t('catalog.presale', { when: i.when(s.salesOpenAt!, s.timeZone) })}</small>${of}</a>`;
+  if (s.availability === 'sold_out') return html`<span class="show sold_out"><s>${time(i, s)}</s>${roomTag} <small>${i.t('catalog.soldOut')}</small>${of}</span>`;
   const label = s.availability === 'few_left' ? i.t('catalog.fewLeft') : '';
-  return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${roomTag}${label ? html` <small>${label}</small>` : ''}</a>`;
+  return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${roomTag}${label ? html` <small>${label}</small>` : ''}${of}</a>`;
 }
+
+/** A movie's age rating: the sign as printed ("12", "L"), said in words to a screen reader. */
+const ratingTag = (i: Translator, rating: string) =>
+  html`<span class="tag"><span aria-hidden="true">${rating}</span><span class="visually-hidden">${rating === 'L' ? i.t('catalog.ratingAll') : /^\d+$/.test(rating) ? i.t('catalog.ratingAge', { age: rating }) : i.t('catalog.rated', { rating })}</span></span>`;
 
 /**
  * The catalog's own looks, on top of the shared page's: links in the site's blue, movies and
  * cinemas as cards, showtimes as buttons a thumb can hit (44 px); on a touch or phone-sized screen
  * the movies' titles and a filter's way back are 44 px targets too.
  */
-const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h3:first-child{margin-top:0}
+const CATALOG_STYLE = html`<style>main a{color:#0a66c2}.card>h2:first-child,.card>h3:first-child{margin-top:0}.card>h2:first-child{font-size:1rem}
+.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 .movie a.title{font-size:1.1rem;font-weight:700;text-decoration:none}.movie a.title:hover{text-decoration:underline}
 .movie .synopsis{margin-top:.3rem}.movies .card{margin:0 0 .6rem}
 @media (min-width:48rem){.movies{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}.movies .card{margin:0}}.cinemas{display:flex;flex-wrap:wrap;gap:.5rem}.cinemas li{margin:0}
 .cinemas a{display:flex;flex-direction:column;justify-content:center;min-height:2.75rem;padding:.5rem .9rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 2px #0002;text-decoration:none;font-weight:700}
 .cinemas a span{font-weight:400;color:#666;font-size:.9rem}
 .room+.room{margin-top:.8rem;padding-top:.6rem;border-top:1px solid #e5e5ea}.day{margin:.5rem 0}.day .label{font-weight:600}
-.shows{margin-top:.3rem}.show{box-sizing:border-box;min-height:2.75rem;display:inline-flex;align-items:center;gap:.35rem}.show small{font-size:.75rem}
+.shows{margin-top:.3rem}.show{position:relative;box-sizing:border-box;min-height:2.75rem;display:inline-flex;align-items:center;gap:.35rem}.show small{font-size:.75rem}
 .show.sold_out{text-decoration:none}.show.presale{border-style:dashed;flex-wrap:wrap}.filter{background:#fff;border-radius:.5rem;padding:.6rem .9rem;box-shadow:0 1px 2px #0002}
-@media (pointer:coarse),(max-width:40rem){.movie a.title,.card h3 a,.filter a{display:inline-flex;align-items:center;min-height:44px;min-width:44px}}</style>`;
+@media (pointer:coarse),(max-width:40rem){.movie a.title,.card h2 a,.card h3 a,.filter a{display:inline-flex;align-items:center;min-height:44px;min-width:44px}}</style>`;
 
 /** Groups shows by city, cinema, room type and day, in that order (the movie page's layout). */
 function grouped(shows: ShowWithAvailability[]) {
@@ -93,7 +100,7 @@ export async function renderHome(db: pg.Pool, format: 'html' | 'json', visitor: 
     const bySection = Object.fromEntries(SECTIONS.map(([status]) => [status, movies.filter((m) => m.status === status).map((m) => ({ ...m, url: `/movies/${m.id}` }))]));
     return { status: 200, type: JSON_TYPE, body: JSON.stringify({ ...bySection, cinemas: cinemas.map((c) => ({ ...c, url: `/cinemas/${c.id}` })) }) };
   }
-  const card = (m: MovieSummary) => html`<li class="card movie"><a class="title" href="/movies/${m.id}">${m.title}</a><span class="tag">${m.rating}</span>
+  const card = (m: MovieSummary) => html`<li class="card movie"><a class="title" href="/movies/${m.id}">${m.title}</a>${ratingTag(i, m.rating)}
 <div class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${m.status === 'coming_soon' ? i.t('catalog.from', { date: i.date(m.releaseDate) }) : i.date(m.releaseDate)}</div><div class="synopsis">${m.synopsis}</div></li>`;
   const body = html`<h1>${i.t('catalog.title')}</h1>
 ${SECTIONS.map(([status, title]) => {
@@ -147,7 +154,7 @@ export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, 
   const byMovie = new Map<string, ShowWithAvailability[]>();
   for (const s of shows) (byMovie.get(s.movieId) ?? byMovie.set(s.movieId, []).get(s.movieId)!).push(s);
   const body = html`<h1>${c.name}</h1><p class="muted">${c.address}, ${c.city}</p>
-${[...byMovie].map(([movieId, list]) => html`<div class="card"><h3><a href="/movies/${movieId}">${list[0].movieTitle}</a></h3>
+${[...byMovie].map(([movieId, list]) => html`<div class="card"><h2><a href="/movies/${movieId}">${list[0].movieTitle}</a></h2>
 ${[...new Set(list.map(day))].map((date) => {
   const onDay = list.filter((s) => day(s) === date);
   return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, now, roomTypeName(i, s.roomType)))}</div></div>`;

@@ -122,7 +122,7 @@ describe('render-catalog caching', () => {
     expect((await fetch(`${url}/movies/last-starfall`)).headers.get('etag')).toBe(before.movie); // cached until told
     expect((await post(url, availabilityChanged('a-1', PREMIERE_SHOW_ID, 'sold_out'))).status).toBe(204);
     const body = await (await fetch(`${url}/movies/last-starfall`)).text();
-    expect(body).toMatch(/<span class="show sold_out"><s>20:00<\/s> <small>esgotado<\/small><\/span>/);
+    expect(body).toMatch(/<span class="show sold_out"><s>20:00<\/s> <small>esgotado<\/small><span class="visually-hidden">, The Last Starfall, [^<]+<\/span><\/span>/);
     expect(body).not.toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
     expect(await etagOf('/movies/last-starfall')).not.toBe(before.movie);
     expect(await etagOf('/cinemas/paulista')).not.toBe(before.cinema);

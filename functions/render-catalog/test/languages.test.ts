@@ -84,6 +84,33 @@ describe('the catalog in the visitor’s language', () => {
     }
   });
 
+  it('says a rating in words to screen readers, names each showtime link by its movie and time, and skips no heading level', async () => {
+    const url = await start();
+    const pt = await (await get(`${url}/`)).text();
+    const en = await (await get(`${url}/`, { 'accept-language': 'en' })).text();
+    /** A tag's words for a screen reader: what is not aria-hidden. */
+    const heard = (tag: string) => tag.replace(/<span aria-hidden="true">[^<]*<\/span>/g, '').replace(/<[^>]+>/g, '').trim();
+    const tags = (page: string) => [...page.matchAll(/<span class="tag">(.*?)<\/span><\/span>|<span class="tag">([^<]*)<\/span>/g)].map((m) => heard(m[0]));
+    expect(tags(pt)).toContain('Classificação: 12 anos');
+    expect(tags(pt)).toContain('Classificação: livre para todos os públicos');
+    expect(tags(en)).toContain('Age rating: 12 and over');
+    expect(tags(en)).toContain('Age rating: all ages');
+    // A showtime's link says which movie and day, not only "20:00".
+    const linkWords = (page: string) => new RegExp(`<a class="[^"]*" href="/waiting-room/${PREMIERE_SHOW_ID}">(.*?)</a>`).exec(page)![1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    for (const path of ['/movies/last-starfall', '/cinemas/paulista']) {
+      const words = linkWords(await (await get(`${url}${path}`)).text());
+      expect(words).toContain('20:00');
+      expect(words).toContain('The Last Starfall');
+      expect(words).toMatch(/\d+ de \w+/); // the day
+    }
+    // Headings go down one level at a time on every page.
+    for (const path of ['/', '/movies/last-starfall', '/cinemas/paulista']) {
+      const levels = [...(await (await get(`${url}${path}`)).text()).matchAll(/<h([1-6])[\s>]/g)].map((m) => Number(m[1]));
+      expect(levels[0]).toBe(1);
+      levels.forEach((level, n) => expect({ path, at: n, jump: level - (levels[n - 1] ?? 0) }).toEqual({ path, at: n, jump: Math.min(level - (levels[n - 1] ?? 0), 1) }));
+    }
+  });
+
   it('has a language switch on every page whose cookie sticks, over Accept-Language', async () => {
     const url = await start();
     const home = await (await get(`${url}/`)).text();

@@ -41,7 +41,7 @@ browserTest('the catalog’s pages in a real browser', () => {
 
   /** The links a thumb aims at on this page (the header's, the movies' titles, a filter's way back), each with its size. */
   const targets = (page: Page) =>
-    page.locator('header a, .movie a.title, .card h3 a, .filter a, .cinemas a, a.show, main .button').evaluateAll((links) =>
+    page.locator('header a, .movie a.title, .card h2 a, .card h3 a, .filter a, .cinemas a, a.show, main .button').evaluateAll((links) =>
       links.map((a) => {
         const r = a.getBoundingClientRect();
         return { link: `${a.closest('header') ? 'header ' : ''}${a.textContent?.trim()}`, width: Math.round(r.width * 10) / 10, height: Math.round(r.height * 10) / 10 };

@@ -8,6 +8,17 @@ import type { ShowOnSale } from './show';
  * with the zone cookie, and says the API's refusals by their `reason` (the `message` is English,
  * for apps).
  */
+/**
+ * Our catalog's own words, which it keeps in Portuguese (the cinemas' extras, a room's "Sala 1"),
+ * said in the page's language; any other name (a cinema's own, a movie's title) as it is.
+ */
+const EXTRA_NAMES: Record<string, MessageKey> = { 'Pipoca grande': 'catalog.extra.popcorn', 'Refrigerante 500 ml': 'catalog.extra.soda', 'Combo pipoca + 2 refrigerantes': 'catalog.extra.combo' };
+export const extraName = (i: Translator, name: string) => (EXTRA_NAMES[name] ? i.t(EXTRA_NAMES[name]) : name);
+export const roomName = (i: Translator, name: string) => {
+  const numbered = /^Sala (.+)$/.exec(name);
+  return numbered ? i.t('catalog.roomNamed', { name: numbered[1] }) : name;
+};
+
 const REFUSAL_WORDS = `function refusalText(b) {
   switch (b.reason) {
     case 'seats_taken': return t('error.seatsTaken', { seats: (b.seats || []).join(', ') });
@@ -30,17 +41,22 @@ const REFUSAL_WORDS = `function refusalText(b) {
  * filled, held by someone else is hatched with a dashed border (it may come free when their hold
  * runs out), sold is dark with a cross. On a touch screen, or one as narrow as a phone, a seat is
  * 44 px (the touch target) and a room wider than the screen scrolls sideways inside its card,
- * the row's label staying at the edge; with a mouse, 32 px. Accessible seats say what they are for
+ * the rows' letters in a column of their own beside it (never over a seat), the screen's label kept
+ * in sight; with a mouse, 32 px. The total and Hold stay at the bottom of the screen (a phone's
+ * map is taller than it), and what the keyboard focuses is never left under them. Accessible seats say what they are for
  * by a sign (the wheelchair) or a bar under the number (solid: reduced mobility; dashed: companion).
  */
 const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align-items:baseline}.prices{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}.prices li{margin:0}.small{font-size:.85rem}
 .legend{display:flex;flex-wrap:wrap;gap:.4rem 1.1rem;margin:0 0 .8rem;font-size:.9rem}.legend li{display:flex;align-items:center;gap:.4rem;margin:0}
 .swatch{display:inline-flex;align-items:center;justify-content:center;width:1.4rem;height:1.4rem;border-radius:.3rem .3rem .5rem .5rem;box-sizing:border-box}
-.seatmap-scroll{overflow-x:auto;overscroll-behavior-x:contain;padding:.2rem 0 .4rem}
-.seatmap{--seat:32px;--gap:3px;--label:1.3rem;width:max-content;min-width:100%}
-.screen{margin:0 auto 1.2rem;width:70%;min-width:9rem;padding-top:.35rem;border-top:5px solid #8a94a3;border-radius:50% 50% 0 0/12px 12px 0 0;text-align:center;font-size:.75rem;letter-spacing:.3em;color:#555}
-.row{display:grid;grid-template-columns:var(--label) repeat(var(--cols,10),var(--seat)) var(--label);gap:var(--gap);justify-content:center;margin:var(--gap) 0}
-.row .label{display:flex;align-items:center;justify-content:center;font-weight:700;color:#444;font-size:.85rem}.row .label:first-child{position:sticky;left:0;z-index:1;background:#fff;box-shadow:var(--gap) 0 0 #fff}
+.mapwrap{--seat:32px;--gap:3px;--label:1.3rem;--screen:2.6rem;display:flex;width:max-content;max-width:100%;margin:0 auto}
+.seatmap-scroll{flex:1 1 auto;min-width:0;overflow-x:auto;overscroll-behavior-x:contain;padding:.2rem 0 .4rem}
+.seatmap{width:max-content;min-width:100%}
+.screen{box-sizing:border-box;height:var(--screen);margin:0 auto;width:70%;min-width:9rem;padding-top:.35rem;border-top:5px solid #8a94a3;border-radius:50% 50% 0 0/12px 12px 0 0;text-align:center;font-size:.75rem;letter-spacing:.3em;color:#555}
+.screen span{display:inline-block;position:sticky;left:calc(50% - 2rem);right:calc(50% - 2rem)}
+#map{display:grid;gap:var(--gap)}.row{display:grid;grid-template-columns:repeat(var(--cols,10),var(--seat)) var(--label);gap:var(--gap);justify-content:center}
+.rowlabels{flex:none;display:grid;grid-auto-rows:var(--seat);gap:var(--gap);align-content:start;width:var(--label);padding-top:calc(.2rem + var(--screen))}
+.label{display:flex;align-items:center;justify-content:center;font-weight:700;color:#444;font-size:.85rem}
 .seat{box-sizing:border-box;width:var(--seat);height:var(--seat);padding:0;border-radius:.35rem .35rem .6rem .6rem;font-size:.8rem;font-weight:600;line-height:1;opacity:1}
 .seat.free,.swatch.free{background:#fff;border:2px solid #0a66c2;color:#0a66c2}
 .seat.chosen,.swatch.chosen{background:#0a66c2;border:2px solid #063f7a;color:#fff}
@@ -53,15 +69,19 @@ const SEAT_MAP_STYLE = `.sale{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;align
 .access-for{flex-basis:100%}
 .seat[aria-disabled=true]{cursor:not-allowed}
 .seat:focus-visible{outline:3px solid #1d1d1f;outline-offset:2px;position:relative;z-index:2}
-.skeleton .bar{display:grid;grid-template-columns:repeat(8,var(--seat));gap:var(--gap);justify-content:center;margin:var(--gap) 0}
+.skeleton{display:grid;gap:var(--gap)}.skeleton .bar{display:grid;grid-template-columns:repeat(8,var(--seat));gap:var(--gap);justify-content:center}
 .skeleton span{height:var(--seat);border-radius:.35rem;background:#e2e2e2;animation:pulse 1s ease-in-out infinite alternate}@keyframes pulse{to{background:#f1f1f1}}
 @media (prefers-reduced-motion:reduce){.skeleton span{animation:none}}
 #message:not(:empty){background:#fff8e1;border-left:4px solid #b35c00;padding:.5rem .8rem;border-radius:.3rem}
 #chosen li{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem}
 select,.extras input{font:inherit;min-height:2.2rem;padding:0 .4rem}button.remove{padding:.3rem .8rem}
 .extras label{display:flex;justify-content:space-between;align-items:center;gap:.8rem;max-width:28rem}.extras input{width:4.5em;flex:none}.summary h2{margin-top:.3rem}
-.lines li{display:flex;justify-content:space-between;gap:1rem}.total{font-size:1.2rem;margin:.6rem 0}
-@media (pointer:coarse),(max-width:40rem){.seatmap{--seat:44px;--gap:3px;--label:1.1rem}.mapcard{margin-left:-1rem;margin-right:-1rem;border-radius:0;padding-left:.4rem;padding-right:.4rem}.keys{display:none}select,.extras input,button.remove{min-height:44px}}`;
+.lines li{display:flex;justify-content:space-between;gap:1rem}.total{font-size:1.2rem;margin:0}
+html{scroll-padding-bottom:7rem}
+.holdbar{position:sticky;bottom:0;z-index:3;display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.4rem 1rem;margin:.8rem -1rem 0;padding:.6rem 1rem calc(.6rem + env(safe-area-inset-bottom,0px));background:#fff;box-shadow:0 -2px 8px #0002}
+.holdbar #hold-why{flex-basis:100%;margin:0}
+#hold[aria-disabled=true]{background:#e4e4e7;color:#595959;cursor:not-allowed}
+@media (pointer:coarse),(max-width:40rem){.mapwrap{--seat:44px;--gap:3px;--label:1.1rem}.mapcard{margin-left:-1rem;margin-right:-1rem;border-radius:0;padding-left:.4rem;padding-right:.4rem}.keys{display:none}select,.extras input,button.remove{min-height:44px}}`;
 
 /** Grey rows where the map will be, while it loads (a card that is not blank). */
 const SKELETON = html`<div class="skeleton" aria-hidden="true">${Array.from({ length: 6 }, () => html`<div class="bar">${Array.from({ length: 8 }, () => html`<span></span>`)}</div>`)}</div>`;
@@ -81,7 +101,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 (function () {
   var show = ${json(show.showId)}, chosen = {}, max = ${maxSeats}, REFRESH_MS = ${REFRESH_MS};
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
-  var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
+  var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: extraName(i, e.name), priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
   var ACCESS = { wheelchair: t('seats.access.wheelchair'), companion: t('seats.access.companion'), reduced_mobility: t('seats.access.reduced_mobility') }, accessOf = {};
   var map = null, layout = '', buttons = {}, statusOf = {}, stop = null, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
@@ -101,23 +121,28 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   // The rows' buttons, made once per layout: a refresh or a choice only changes their state, so
   // the keyboard's focus stays where it was.
   function build(m) {
-    var grid = $('map'), cols = 0;
+    var grid = $('map'), letters = $('rowlabels'), cols = 0;
     m.rows.forEach(function (row) { row.seats.forEach(function (s) { cols = Math.max(cols, s.col); }); });
     grid.style.setProperty('--cols', cols);
-    grid.textContent = ''; buttons = {}; statusOf = {};
+    grid.textContent = ''; letters.textContent = ''; buttons = {}; statusOf = {};
+    // A grid to assistive technology: rows, and a cell per seat at its place (an aisle is a gap in the indexes).
+    grid.setAttribute('role', 'grid'); grid.setAttribute('aria-label', t('seats.map'));
+    grid.setAttribute('aria-rowcount', m.rows.length); grid.setAttribute('aria-colcount', cols);
     m.rows.forEach(function (row, r) {
-      var line = document.createElement('div'); line.className = 'row'; line.setAttribute('role', 'group'); line.setAttribute('aria-label', t('seats.row', { row: row.row }));
-      // The row's letter on both sides (the group's name already says it to a screen reader).
-      function label(col) { var l = document.createElement('span'); l.className = 'label'; l.setAttribute('aria-hidden', 'true'); l.textContent = row.row; l.style.gridColumn = col; line.appendChild(l); }
-      label(1);
+      var line = document.createElement('div'); line.className = 'row'; line.setAttribute('role', 'row'); line.setAttribute('aria-rowindex', r + 1); line.setAttribute('aria-label', t('seats.row', { row: row.row }));
+      // The row's letter on both sides (the row's name already says it to a screen reader): on the
+      // left in a column of its own, outside the part that scrolls, so that no seat slides under it.
+      function label(into, col) { var l = document.createElement('span'); l.className = 'label'; l.setAttribute('aria-hidden', 'true'); l.textContent = row.row; if (col) l.style.gridColumn = col; into.appendChild(l); }
+      label(letters);
       row.seats.forEach(function (s) {
+        var cell = document.createElement('span'); cell.setAttribute('role', 'gridcell'); cell.setAttribute('aria-colindex', s.col); cell.style.gridColumn = s.col;
         // A wheelchair space shows the sign, not a number (its name says both).
-        var b = document.createElement('button'); b.type = 'button'; b.textContent = s.accessibility === 'wheelchair' ? '♿' : s.number; b.style.gridColumn = s.col + 1;
+        var b = document.createElement('button'); b.type = 'button'; b.textContent = s.accessibility === 'wheelchair' ? '♿' : s.number;
         b.setAttribute('data-seat', s.seat); b.setAttribute('data-row', r); b.setAttribute('data-col', s.col); b.tabIndex = -1;
         b.onclick = function () { if (b.getAttribute('aria-disabled') !== 'true') toggle(s.seat); };
-        buttons[s.seat] = b; line.appendChild(b);
+        buttons[s.seat] = b; cell.appendChild(b); line.appendChild(cell);
       });
-      label(cols + 2);
+      label(line, cols + 1);
       grid.appendChild(line);
     });
   }
@@ -196,7 +221,11 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       if (q > 0 && extra) line(q, extra.name, q * extra.priceCents);
     });
     $('total').textContent = money(sum, CURRENCY);
-    $('hold').disabled = Object.keys(chosen).length === 0 || holding || over;
+    // Never disabled: a disabled button is skipped by Tab and not said. It says it is off, and why.
+    var none = Object.keys(chosen).length === 0;
+    $('hold').setAttribute('aria-disabled', String(none || holding || over));
+    $('hold-why').hidden = !none || over;
+    if (none && !over) $('hold').setAttribute('aria-describedby', 'hold-why'); else $('hold').removeAttribute('aria-describedby');
   }
   // A new reading of the map: seats chosen meanwhile by others leave the choice, and the buyer is told.
   function fresh(m) {
@@ -259,14 +288,18 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
     if (!map) { $('loading').hidden = false; $('map').setAttribute('aria-busy', 'true'); $('map').innerHTML = $('skeleton').innerHTML; }
     load();
   };
-  // The arrow keys move between free seats: along the row, or to the nearest one in the row ahead or behind.
+  // The arrow keys move between free seats: along the row, or to the nearest one in the row ahead or
+  // behind; Home and End to the row's first and last free seats.
   $('map').addEventListener('keydown', function (e) {
-    var d = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[e.key], from = e.target;
+    var d = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0], Home: 'first', End: 'last' }[e.key], from = e.target;
     if (!d || !from.getAttribute || from.getAttribute('data-seat') === null) return;
     var rows = $('map').querySelectorAll('.row'), r = Number(from.getAttribute('data-row')), col = Number(from.getAttribute('data-col')), next = null;
     function free(row) { return [].slice.call(row.querySelectorAll('.seat:not([aria-disabled=true])')); }
     function colOf(b) { return Number(b.getAttribute('data-col')); }
-    if (d[0] === 0) {
+    if (typeof d === 'string') {
+      var inRow = free(rows[r]);
+      next = inRow.length ? inRow[d === 'first' ? 0 : inRow.length - 1] : null;
+    } else if (d[0] === 0) {
       free(rows[r]).forEach(function (b) { var c = colOf(b); if ((c - col) * d[1] > 0 && (!next || Math.abs(c - col) < Math.abs(colOf(next) - col))) next = b; });
     } else {
       for (var k = r + d[0]; k >= 0 && k < rows.length && !next; k += d[0]) {
@@ -278,6 +311,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
   $('map').addEventListener('focusin', function (e) { if (e.target.getAttribute && e.target.getAttribute('data-seat') !== null) rove(); });
   document.querySelectorAll('[data-extra]').forEach(function (input) { input.addEventListener('input', total); });
   $('hold').onclick = function () {
+    if (holding || over) return;
+    if (!Object.keys(chosen).length) { notice(t('seats.chooseFirst')); return; }
     var extras = [];
     document.querySelectorAll('[data-extra]').forEach(function (i) { var q = Math.floor(Number(i.value)); if (q > 0) extras.push({ extraId: i.getAttribute('data-extra'), quantity: q }); });
     var seats = Object.keys(chosen).map(function (s) { return { seat: s, ticketType: chosen[s] }; });
@@ -313,9 +348,10 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       ([kind, words]) => html`<li data-access="${kind}" hidden><span class="swatch free access-${kind}" aria-hidden="true">${kind === 'wheelchair' ? '♿' : ''}</span>${i.t(words)}</li>`,
     )}</ul>
 <p id="access-note" class="muted small" hidden>${i.t('seats.accessNote')}</p>
-<div class="seatmap-scroll" role="region" aria-label="${i.t('seats.map')}"><div class="seatmap"><div class="screen" aria-hidden="true">${i.t('seats.screen')}</div>
+<div class="mapwrap"><div id="rowlabels" class="rowlabels" aria-hidden="true"></div>
+<div class="seatmap-scroll" role="region" aria-label="${i.t('seats.map')}"><div class="seatmap"><div class="screen" aria-hidden="true"><span>${i.t('seats.screen')}</span></div>
 <div id="map" aria-busy="true">${SKELETON}</div>
-</div></div>
+</div></div></div>
 <p id="loading" class="muted small" role="status">${i.t('seats.loading')}</p>
 <p id="scroll-hint" class="muted small" hidden>${i.t('seats.scroll')}</p>
 <div id="load-error" class="alert" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry" class="secondary">${i.t('seats.retry')}</button></div>
@@ -324,10 +360,10 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 <template id="skeleton">${SKELETON}</template>
 <p id="message" role="status"></p>
 <h2>${i.t('seats.yours')}</h2><ul id="chosen"></ul>
-${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${e.name} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}"></label></li>`)}</ul>` : ''}
-<div class="card summary"><h2>${i.t('seats.summary')}</h2><ul id="lines" class="lines"></ul>
-<p class="total" aria-live="polite" aria-atomic="true">${i.t('seats.total')}: <strong id="total">${i.money(0, currency)}</strong></p>
-<p><button id="hold" disabled>${i.t('seats.hold')}</button></p></div>
+${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${extraName(i, e.name)} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}"></label></li>`)}</ul>` : ''}
+<div class="card summary"><h2>${i.t('seats.summary')}</h2><ul id="lines" class="lines"></ul></div>
+<div class="holdbar"><p class="total" aria-live="polite" aria-atomic="true">${i.t('seats.total')}: <strong id="total">${i.money(0, currency)}</strong></p>
+<button id="hold" type="button" aria-disabled="true" aria-describedby="hold-why">${i.t('seats.hold')}</button><p id="hold-why" class="muted small">${i.t('seats.chooseFirst')}</p></div>
 <style>${new Html(SEAT_MAP_STYLE)}</style>
 ${script}`,
     undefined,
@@ -364,7 +400,8 @@ dialog .actions button{flex:1 1 12rem}
 
 /**
  * The order: the show, its state (with a countdown to the hold's end while it holds seats), the
- * order summed up seat by seat, the payment form, giving up after a confirmation, the tickets once
+ * payment form (before the summary: Pay, which says the total, is in sight on a phone as the page
+ * opens), the order summed up seat by seat, giving up after a confirmation, the tickets once
  * confirmed, and the way on once it has ended. `order`: the buyer's own (null for anyone else:
  * the page is bare, and its script says the order is not found in this browser).
  */
@@ -570,16 +607,6 @@ ${reconnecting(i)}
 <div id="error" role="alert"></div>
 <section id="tickets-section" class="card" aria-labelledby="tickets-title" hidden><h2 id="tickets-title">${i.t('order.tickets')}</h2><ul id="tickets" class="ticket-links"></ul></section>
 <nav id="way-on" class="card way-on" aria-label="${i.t('order.wayOn')}" hidden><a id="again" class="button primary" href="/waiting-room/${order.showId}">${i.t('order.backToLine')}</a><a id="others" class="button secondary" href="/movies/${order.movieId}">${i.t('order.otherShows')}</a></nav>
-<section class="card" aria-labelledby="summary-title">
-<h2 id="summary-title">${i.t('order.summary')}</h2>
-<table class="summary">
-<thead><tr><th scope="col">${i.t('order.item')}</th><th scope="col" class="num">${i.t('order.price')}</th></tr></thead>
-<tbody>${order.seats.map((s) => html`<tr><th scope="row"><span>${i.t('order.seatItem', { seat: s.seat })}</span> <span class="muted">${i.t(TICKET_TYPES[s.ticketType])}</span></th><td class="num">${money(s.priceCents)}</td></tr>`)}${order.extras.map(
-    (e) => html`<tr><th scope="row"><span>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</span></th><td class="num">${money(e.priceCents)}</td></tr>`,
-  )}</tbody>
-<tfoot><tr><th scope="row">${i.t('order.total')}</th><td class="num"><strong id="total">${money(order.totalCents)}</strong></td></tr></tfoot>
-</table>
-</section>
 <form id="pay" class="card pay" aria-labelledby="pay-title"${open ? '' : new Html(' hidden')}>
 <h2 id="pay-title">${i.t('order.payTitle')}</h2>
 <label for="token">${i.t('order.card')}</label>
@@ -587,6 +614,16 @@ ${reconnecting(i)}
 <p id="card-hint" class="hint">${i.t('order.cardHint')}</p>
 <p class="actions"><button id="pay-button" type="submit" class="primary">${i.t('order.pay', { total: money(order.totalCents) })}</button></p>
 </form>
+<section class="card" aria-labelledby="summary-title">
+<h2 id="summary-title">${i.t('order.summary')}</h2>
+<table class="summary">
+<thead><tr><th scope="col">${i.t('order.item')}</th><th scope="col" class="num">${i.t('order.price')}</th></tr></thead>
+<tbody>${order.seats.map((s) => html`<tr><th scope="row"><span>${i.t('order.seatItem', { seat: s.seat })}</span> <span class="muted">${i.t(TICKET_TYPES[s.ticketType])}</span></th><td class="num">${money(s.priceCents)}</td></tr>`)}${order.extras.map(
+    (e) => html`<tr><th scope="row"><span>${i.t('order.extraItem', { quantity: e.quantity, name: extraName(i, e.name) })}</span></th><td class="num">${money(e.priceCents)}</td></tr>`,
+  )}</tbody>
+<tfoot><tr><th scope="row">${i.t('order.total')}</th><td class="num"><strong id="total">${money(order.totalCents)}</strong></td></tr></tfoot>
+</table>
+</section>
 <p><button id="giveup" type="button" class="secondary"${open ? '' : new Html(' hidden')}>${i.t('order.giveUp')}</button></p>
 <dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">
 <h2 id="giveup-title">${i.t('order.giveUpTitle')}</h2>

@@ -136,6 +136,35 @@ browserTest('the order page in a browser', () => {
     await browser?.close();
   });
 
+  describe('on a phone, as it opens', () => {
+    it('shows Pay without scrolling, however many seats the order has', async () => {
+      const ORIGIN = 'http://premiere.test';
+      const seats = ['C5', 'C6', 'C7', 'C8', 'C9', 'C10'].map((seat, n) => ({ seat, ticketType: n % 2 ? 'half' : 'full', priceCents: n % 2 ? 2_500 : 5_000 }) as OrderView['seats'][number]);
+      const big = { ...order, seats, extras: [{ extraId: 'pipoca', name: 'Pipoca grande', quantity: 2, priceCents: 5_600 }], totalCents: 28_100, holdExpiresAt: new Date(Date.now() + 120_000).toISOString() } as OrderView;
+      for (const locale of ['pt-BR', 'en'] as const) {
+        const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale });
+        await page.route(`${ORIGIN}/**`, (route) => {
+          const url = new URL(route.request().url());
+          if (url.pathname === `/checkout/api/orders/${order.orderId}`) return route.fulfill({ json: big });
+          if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n(locale), order.orderId, big) });
+          return route.fulfill({ status: 404, body: '' });
+        });
+        try {
+          await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
+          await page.locator('#countdown:not([hidden])').waitFor();
+          const pay = await page.locator('#pay-button').evaluate((b) => { const r = b.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; });
+          expect(pay.top).toBeGreaterThanOrEqual(0);
+          expect(pay.bottom).toBeLessThanOrEqual(844);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+          await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-phone-order-pay-in-sight.png`) });
+          expect(await accessibilityProblems(page)).toEqual([]);
+        } finally {
+          await page.close();
+        }
+      }
+    }, 60_000);
+  });
+
   describe('while the payment is awaited', () => {
     it('says the state once, not again at every poll: the live region is written only when its words change', async () => {
       const ORIGIN = 'http://premiere.test';

@@ -66,9 +66,10 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       expect(scroller.width).toBeGreaterThan(30 * 44);
       expect(scroller.left).toBeGreaterThan(0); // the middle first
       expect(await page.isVisible('#scroll-hint')).toBe(true);
-      // Both row labels are there; the left one stays at the card's edge while the room scrolls.
-      expect(await page.locator('.row').first().locator('.label').allTextContents()).toEqual(['A', 'A']);
-      const label = await page.locator('.row .label').first().evaluate((l) => l.getBoundingClientRect().left);
+      // Both row labels are there; the left one in a column of its own at the card's edge, outside what scrolls.
+      expect(await page.locator('.row').first().locator('.label').allTextContents()).toEqual(['A']);
+      expect(await page.locator('.rowlabels .label').allTextContents()).toEqual(ROWS);
+      const label = await page.locator('.rowlabels .label').first().evaluate((l) => l.getBoundingClientRect().left);
       expect(label).toBeGreaterThanOrEqual(0);
       await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
@@ -198,6 +199,109 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       await page.clock.runFor(13_000);
       await page.locator('.seat.held[data-seat="A4"]').waitFor();
       expect(await stops()).toEqual(['A2']);
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' };
+  /** Where an element is on the screen now. */
+  const box = (page: Page, selector: string) => page.locator(selector).evaluate((e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right }; });
+
+  it('on a phone: once a seat is chosen, Hold and the running total are on the screen without scrolling to them', async () => {
+    const page = await open(PHONE);
+    try {
+      await page.locator('.seat.free').nth(3).tap();
+      expect(await page.locator('.seat[aria-pressed="true"]').count()).toBe(1);
+      for (const selector of ['#hold', '#total']) {
+        const at = await box(page, selector);
+        expect(at.top).toBeGreaterThanOrEqual(0);
+        expect(at.bottom).toBeLessThanOrEqual(844);
+      }
+      expect(await page.textContent('#total')).toBe('R$\u00a048,00');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-wide-room-hold-bar.png') });
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('on a phone: no seat slides under the row letters as the room scrolls sideways, and the screen’s label stays in sight', async () => {
+    const page = await open(PHONE);
+    try {
+      const scroller = page.locator('.seatmap-scroll');
+      for (const left of [0, 137, 100_000]) {
+        await scroller.evaluate((s, x) => { s.scrollLeft = x; }, left);
+        // The row letters at the map's left: no seat shows under them (what is there is the letter, or nothing of a seat).
+        const covered = await page.evaluate(() => {
+          const letter = [...document.querySelectorAll('.rowlabels .label, .row .label')].find((l) => l.textContent === 'A' && l.getBoundingClientRect().left < 60)!;
+          const r = letter.getBoundingClientRect();
+          const seats = [...document.querySelectorAll('.row')][0].querySelectorAll('.seat');
+          const view = document.querySelector('.seatmap-scroll')!.getBoundingClientRect();
+          // A seat's visible part (clipped by the scroller) that meets the letter's box.
+          return [...seats].filter((s) => { const b = s.getBoundingClientRect(); const from = Math.max(b.left, view.left), to = Math.min(b.right, view.right); return from < to && from < r.right && to > r.left; }).map((s) => s.getAttribute('data-seat'));
+        });
+        expect({ left, covered }).toEqual({ left, covered: [] });
+      }
+      for (const left of [0, 100_000]) {
+        await scroller.evaluate((s, x) => { s.scrollLeft = x; }, left);
+        const screen = await box(page, '.screen span');
+        const view = await box(page, '.seatmap-scroll');
+        expect(screen.left).toBeGreaterThanOrEqual(view.left);
+        expect(screen.right).toBeLessThanOrEqual(view.right);
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-wide-room-scrolled-end.png') });
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('keeps Hold focusable and said when no seat is chosen, and says why it does nothing yet', async () => {
+    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' });
+    let posted = 0;
+    await page.route(`${ORIGIN}/checkout/api/shows/${SHOW}/orders`, (route) => { posted++; return route.fulfill({ status: 500, json: {} }); });
+    try {
+      const hold = page.locator('#hold');
+      expect(await hold.getAttribute('disabled')).toBeNull();
+      expect(await hold.getAttribute('aria-disabled')).toBe('true');
+      const why = await hold.getAttribute('aria-describedby');
+      expect(why).toBeTruthy();
+      expect(await page.textContent(`#${why}`)).toContain('Escolha ao menos um assento');
+      await hold.focus();
+      expect(await focusedId(page)).toBe('hold');
+      await page.keyboard.press('Enter');
+      expect(await page.textContent('#message')).toContain('Escolha ao menos um assento');
+      expect(posted).toBe(0);
+      // A seat chosen: Hold is on.
+      await page.click('[data-seat="A2"]');
+      expect(await hold.getAttribute('aria-disabled')).toBe('false');
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('is a grid to assistive technology (rows, cells with their indexes), Home and End go to the row’s first and last free seats', async () => {
+    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' });
+    try {
+      const grid = page.locator('#map');
+      expect(await grid.getAttribute('role')).toBe('grid');
+      expect(await grid.getAttribute('aria-rowcount')).toBe('12');
+      const rows = page.locator('#map [role="row"]');
+      expect(await rows.count()).toBe(12);
+      expect(await rows.nth(1).getAttribute('aria-rowindex')).toBe('2');
+      const cell = page.locator('[role="gridcell"]:has([data-seat="B20"])');
+      expect(await cell.getAttribute('aria-colindex')).toBe('21'); // after the aisle
+      const at = () => page.evaluate(() => document.activeElement?.getAttribute('data-seat'));
+      await page.locator('[data-seat="B10"]').focus();
+      await page.keyboard.press('End');
+      expect(await at()).toBe('B30');
+      await page.keyboard.press('Home');
+      expect(await at()).toBe('B1');
+      await page.locator('[data-seat="A10"]').focus();
+      await page.keyboard.press('Home');
+      expect(await at()).toBe('A2'); // A1 is sold
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
       await page.close();

@@ -62,7 +62,7 @@ describe('the seat selection page', () => {
   it('draws the screen, a legend where held and taken differ, a skeleton while loading and an error to retry with', async () => {
     const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
     const pt = await entryPage(showId, 'pt-BR');
-    expect(pt).toContain('<div class="screen" aria-hidden="true">TELA</div>');
+    expect(pt).toContain('<div class="screen" aria-hidden="true"><span>TELA</span></div>');
     for (const [kind, words] of [['free', 'Livre'], ['chosen', 'Sua escolha'], ['held', 'Reservado (pode ser liberado)'], ['taken', 'Vendido']]) {
       expect(pt).toContain(`<li><span class="swatch ${kind}" aria-hidden="true"></span>${words}</li>`);
     }
@@ -70,7 +70,7 @@ describe('the seat selection page', () => {
     expect(pt).toContain('<div id="load-error" class="alert" role="alert" hidden>');
     expect(pt).toContain('<button type="button" id="retry" class="secondary">Tentar de novo</button>');
     const en = await entryPage(showId, 'en');
-    expect(en).toContain('<div class="screen" aria-hidden="true">SCREEN</div>');
+    expect(en).toContain('<div class="screen" aria-hidden="true"><span>SCREEN</span></div>');
   });
 });
 
@@ -97,8 +97,8 @@ describe('the page’s styles and script', () => {
     const page = render();
     expect(page).toMatch(/\.seat\.held,\.swatch\.held\{[^}]*repeating-linear-gradient[^}]*dashed/);
     expect(page).toMatch(/\.seat\.taken::after,\.swatch\.taken::after\{content:"✕"/);
-    expect(page).toMatch(/@media \(pointer:coarse\),\(max-width:40rem\)\{\.seatmap\{--seat:44px/);
-    expect(page).toContain('.seatmap-scroll{overflow-x:auto');
+    expect(page).toMatch(/@media \(pointer:coarse\),\(max-width:40rem\)\{\.mapwrap\{--seat:44px/);
+    expect(page).toContain('overflow-x:auto;overscroll-behavior-x:contain');
     expect(page).toMatch(/\.seat:focus-visible\{outline:3px solid/);
   });
 
