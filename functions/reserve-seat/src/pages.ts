@@ -8,17 +8,6 @@ import type { ShowOnSale } from './show';
  * with the zone cookie, and says the API's refusals by their `reason` (the `message` is English,
  * for apps).
  */
-/**
- * Our catalog's own words, which it keeps in Portuguese (the cinemas' extras, a room's "Sala 1"),
- * said in the page's language; any other name (a cinema's own, a movie's title) as it is.
- */
-const EXTRA_NAMES: Record<string, MessageKey> = { 'Pipoca grande': 'catalog.extra.popcorn', 'Refrigerante 500 ml': 'catalog.extra.soda', 'Combo pipoca + 2 refrigerantes': 'catalog.extra.combo' };
-export const extraName = (i: Translator, name: string) => (EXTRA_NAMES[name] ? i.t(EXTRA_NAMES[name]) : name);
-export const roomName = (i: Translator, name: string) => {
-  const numbered = /^Sala (.+)$/.exec(name);
-  return numbered ? i.t('catalog.roomNamed', { name: numbered[1] }) : name;
-};
-
 const REFUSAL_WORDS = `function refusalText(b) {
   switch (b.reason) {
     case 'seats_taken': return t('error.seatsTaken', { seats: (b.seats || []).join(', ') });
@@ -101,7 +90,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 (function () {
   var show = ${json(show.showId)}, chosen = {}, max = ${maxSeats}, REFRESH_MS = ${REFRESH_MS};
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
-  var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: extraName(i, e.name), priceCents: e.priceCents }])))};
+  var EXTRAS = ${json(Object.fromEntries(extras.map((e) => [e.id, { name: e.name, priceCents: e.priceCents }])))};
   var TYPES = { full: t('ticketType.full'), half: t('ticketType.half') };
   var ACCESS = { wheelchair: t('seats.access.wheelchair'), companion: t('seats.access.companion'), reduced_mobility: t('seats.access.reduced_mobility') }, accessOf = {};
   var map = null, layout = '', buttons = {}, statusOf = {}, stop = null, holding = false, over = false, loading = false, timer = null, lastLoad = 0, limitSaid = false, listed = null, reads = 0;
@@ -360,7 +349,7 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 <template id="skeleton">${SKELETON}</template>
 <p id="message" role="status"></p>
 <h2>${i.t('seats.yours')}</h2><ul id="chosen"></ul>
-${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${extraName(i, e.name)} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}"></label></li>`)}</ul>` : ''}
+${extras.length ? html`<h2>${i.t('seats.extras')}</h2><ul class="extras">${extras.map((e) => html`<li><label>${e.name} (${i.money(e.priceCents, currency)}) <input type="number" min="0" max="20" value="0" data-extra="${e.id}"></label></li>`)}</ul>` : ''}
 <div class="card summary"><h2>${i.t('seats.summary')}</h2><ul id="lines" class="lines"></ul></div>
 <div class="holdbar"><p class="total" aria-live="polite" aria-atomic="true">${i.t('seats.total')}: <strong id="total">${i.money(0, currency)}</strong></p>
 <button id="hold" type="button" aria-disabled="true" aria-describedby="hold-why">${i.t('seats.hold')}</button><p id="hold-why" class="muted small">${i.t('seats.chooseFirst')}</p></div>
@@ -619,7 +608,7 @@ ${reconnecting(i)}
 <table class="summary">
 <thead><tr><th scope="col">${i.t('order.item')}</th><th scope="col" class="num">${i.t('order.price')}</th></tr></thead>
 <tbody>${order.seats.map((s) => html`<tr><th scope="row"><span>${i.t('order.seatItem', { seat: s.seat })}</span> <span class="muted">${i.t(TICKET_TYPES[s.ticketType])}</span></th><td class="num">${money(s.priceCents)}</td></tr>`)}${order.extras.map(
-    (e) => html`<tr><th scope="row"><span>${i.t('order.extraItem', { quantity: e.quantity, name: extraName(i, e.name) })}</span></th><td class="num">${money(e.priceCents)}</td></tr>`,
+    (e) => html`<tr><th scope="row"><span>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</span></th><td class="num">${money(e.priceCents)}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th scope="row">${i.t('order.total')}</th><td class="num"><strong id="total">${money(order.totalCents)}</strong></td></tr></tfoot>
 </table>

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import QRCode from 'qrcode';
 import { html, Html, page, showHeading, type MessageKey, type ShowHeading, type Translator } from '@premiere/runtime';
-import { extraName, roomName } from './pages';
 
 /**
  * The letters and digits of a ticket code: 0/O and 1/I left out, read aloud at the door or typed
@@ -104,7 +103,7 @@ const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-
 function extrasVoucher(i: Translator, t: Ticket): Html | string {
   if (!t.extras) return '';
   if (t.extras.seat !== t.seat) return html`<p class="muted">${i.t('ticket.extrasElsewhere', { seat: t.extras.seat })}</p>`;
-  return html`<div class="card extras-voucher"><h2>${i.t('ticket.extras')}</h2><ul>${t.extras.items.map((e) => html`<li>${i.t('order.extraItem', { quantity: e.quantity, name: extraName(i, e.name) })}</li>`)}</ul><p class="muted">${i.t('ticket.extrasAtCounter')}</p></div>`;
+  return html`<div class="card extras-voucher"><h2>${i.t('ticket.extras')}</h2><ul>${t.extras.items.map((e) => html`<li>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</li>`)}</ul><p class="muted">${i.t('ticket.extrasAtCounter')}</p></div>`;
 }
 
 /**
@@ -123,7 +122,7 @@ export function ticketPage(i: Translator, t: Ticket): string {
 <div><dt>${i.t('ticket.seat')}</dt><dd class="seat-label">${t.seat}</dd></div>
 <div><dt>${i.t('ticket.when')}</dt><dd>${i.when(Date.parse(t.startsAt), t.timeZone)}</dd></div>
 <div><dt>${i.t('ticket.type')}</dt><dd>${i.t(TICKET_TYPE[t.ticketType])}</dd></div>
-<div><dt>${i.t('ticket.room')}</dt><dd>${roomName(i, t.room.name)}</dd></div>
+<div><dt>${i.t('ticket.room')}</dt><dd>${t.room.name}</dd></div>
 </dl>
 ${t.accessibility ? html`<p class="access-kind"><strong>${i.t(ACCESSIBILITY[t.accessibility])}</strong></p>` : ''}
 ${t.ticketType === 'half' ? html`<p class="muted">${i.t('seats.halfNote')}</p>` : ''}
