@@ -93,10 +93,10 @@ browserTest('the waiting room in a real browser', () => {
       expect(await visitor.textContent('#estimate')).toMatch(/^Espera estimada: (menos de um minuto|cerca de)/);
       expect(await visitor.textContent('#line')).toBe('2 pessoas na fila');
       expect(await visitor.textContent('#updated')).toMatch(/^Atualizado às \d\d:\d\d:\d\d$/);
-      const bar = visitor.getByRole('progressbar', { name: 'Seu avanço na fila' });
+      const bar = visitor.getByRole('progressbar', { name: 'Quanto a fila já andou até você' });
       // The third to join (one inside, one ahead): from the first view, the line has come 1 of the 2 places to them.
       expect(await bar.getAttribute('aria-valuenow')).toBe('50');
-      expect(await bar.getAttribute('aria-valuetext')).toBe('Você avançou 1 de 2 lugares');
+      expect(await bar.getAttribute('aria-valuetext')).toBe('A fila andou 1 de 2 lugares até você');
       expect(await visitor.textContent('h1')).toBe('The Last Starfall');
       expect(await visitor.textContent('main p.muted')).toMatch(/^Cine Paulista, São Paulo · VIP · /);
       // The count and the estimate each said once on the page.

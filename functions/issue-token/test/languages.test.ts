@@ -90,7 +90,7 @@ describe('the waiting room in the visitor’s language', () => {
     expect(third).toContain('3 pessoas na fila'); // the one inside is not in line
     // The refresh says how many were ahead at first: the bar goes on from there (2 of 4 places).
     expect(third).toMatch(/content="\d+;url=\/waiting-room\/[^/]+\/status\?from=2"/);
-    expect(await statusPage(sessions[3], {}, '?from=4')).toContain('aria-valuenow="50" aria-valuetext="Você avançou 2 de 4 lugares"');
+    expect(await statusPage(sessions[3], {}, '?from=4')).toContain('aria-valuenow="50" aria-valuetext="A fila andou 2 de 4 lugares até você"');
     expect(third).toMatch(/Espera estimada: (menos de um minuto|cerca de)/);
     expect(third).toContain('<button class="secondary">Sair da fila</button>');
     const en = await statusPage(sessions[3], { 'accept-language': 'en' });

@@ -43,9 +43,9 @@ describe('the page without JavaScript (the status page)', () => {
     const bar = element(page, 'progress');
     expect(bar).toContain('role="progressbar"');
     expect(bar).toContain('aria-labelledby="progress-label"');
-    expect(element(page, 'progress-label')).toContain('>Seu avanço na fila<');
+    expect(element(page, 'progress-label')).toContain('>Quanto a fila já andou até você<');
     expect(bar).toContain('aria-valuenow="30"');
-    expect(bar).toContain('aria-valuetext="Você avançou 3 de 10 lugares"');
+    expect(bar).toContain('aria-valuetext="A fila andou 3 de 10 lugares até você"');
     expect(text).toContain('Atualizado às 12:04:05'); // the cinema's clock, to the second
     // The refresh keeps where they started, so the bar does not start over.
     expect(page).toContain(`<meta http-equiv="refresh" content="5;url=/waiting-room/${show.showId}/status?from=10">`);
@@ -67,12 +67,12 @@ describe('the page without JavaScript (the status page)', () => {
     const first = statusPage(pt, show, waiting, { now });
     expect(first).toContain(`content="5;url=/waiting-room/${show.showId}/status?from=7"`);
     expect(element(first, 'progress')).toContain('aria-valuenow="61"');
-    expect(element(first, 'progress')).toContain('aria-valuetext="Você avançou 11 de 18 lugares"');
+    expect(element(first, 'progress')).toContain('aria-valuetext="A fila andou 11 de 18 lugares até você"');
     expect(element(first, 'progress-fill')).toContain('width:61%');
     const next = statusPage(en, show, { ...waiting, place: 5, ahead: 0 }, { firstAhead: 4, now });
     expect(textOf(next)).toContain('You are next');
     expect(element(next, 'progress')).toContain('aria-valuenow="100"');
-    expect(element(next, 'progress')).toContain('aria-valuetext="You have moved up 4 of 4 places"');
+    expect(element(next, 'progress')).toContain('aria-valuetext="The line has moved 4 of the 4 places before you"');
     expect(textOf(next)).toContain('Updated at 12:04:05 PM');
   });
 
