@@ -15,7 +15,10 @@ class Latencies {
   }
   percentile(p: number): number | null {
     if (this.values.length === 0) return null;
-    if (!this.sorted) (this.values.sort((a, b) => a - b), (this.sorted = true));
+    if (!this.sorted) {
+      this.values.sort((a, b) => a - b);
+      this.sorted = true;
+    }
     return Math.round(this.values[Math.min(this.values.length - 1, Math.floor((p / 100) * this.values.length))] * 10) / 10;
   }
 }

@@ -82,7 +82,10 @@ async function waitYourTurn(crowd: Crowd, visit: Visit, session: string) {
       visit.show = alternative;
       askedAt = rec.now();
       joined = await join(alternative);
-      if (joined.status === 410) (rec.soldOutAnswers++, rec.soldOut.add(joined.ms));
+      if (joined.status === 410) {
+        rec.soldOutAnswers++;
+        rec.soldOut.add(joined.ms);
+      }
     }
   }
   if (joined.status === 410) return void (visit.outcome = 'sold_out');
@@ -93,7 +96,10 @@ async function waitYourTurn(crowd: Crowd, visit: Visit, session: string) {
   visit.place = status.place ?? null;
   const noteEstimate = () => {
     // The first estimate: at joining, or for the pre-queue when sales open and places are drawn.
-    if (visit.firstEstimateS === null && typeof status.estimatedWaitSeconds === 'number') (visit.firstEstimateS = status.estimatedWaitSeconds), (visit.estimatedAt = rec.now());
+    if (visit.firstEstimateS === null && typeof status.estimatedWaitSeconds === 'number') {
+      visit.firstEstimateS = status.estimatedWaitSeconds;
+      visit.estimatedAt = rec.now();
+    }
   };
   noteEstimate();
   const auth = () => ({ ...headers, authorization: `Bearer ${token}` });
@@ -164,8 +170,10 @@ async function buy(crowd: Crowd, visit: Visit, session: string, entry: string, l
       body: { seats: free.slice(start, start + want).map((s) => ({ seat: s.seat, ticketType: chance(0.2) ? 'half' : 'full' })) },
     });
     if (held.status === 201) order = held.body;
-    else if (held.status === 503) (busy++, await sleep(retryAfterMs(held)));
-    else if (held.status !== 409) break;
+    else if (held.status === 503) {
+      busy++;
+      await sleep(retryAfterMs(held));
+    } else if (held.status !== 409) break;
   }
   if (!order) {
     await leave();

@@ -47,13 +47,22 @@ export async function oversold(db: Query, crowdSeats: string[]): Promise<Finding
   const details: string[] = [];
   let count = 0;
   for (const r of rows) {
-    if (r.sold > r.seats) (count += r.sold - r.seats), details.push(`${r.show_id}: ${r.sold - r.seats} seats ticketed twice`);
-    if (r.seats > r.capacity) (count += r.seats - r.capacity), details.push(`${r.show_id}: ${r.seats} seats sold of ${r.capacity}`);
+    if (r.sold > r.seats) {
+      count += r.sold - r.seats;
+      details.push(`${r.show_id}: ${r.sold - r.seats} seats ticketed twice`);
+    }
+    if (r.seats > r.capacity) {
+      count += r.seats - r.capacity;
+      details.push(`${r.show_id}: ${r.seats} seats sold of ${r.capacity}`);
+    }
   }
   const told = new Map<string, number>();
   for (const s of crowdSeats) told.set(s, (told.get(s) ?? 0) + 1);
   const twice = [...told].filter(([, n]) => n > 1);
-  for (const [seat, n] of twice) (count += n - 1), details.push(`${n} visitors were told they bought ${seat}`);
+  for (const [seat, n] of twice) {
+    count += n - 1;
+    details.push(`${n} visitors were told they bought ${seat}`);
+  }
   return { count, details };
 }
 
@@ -76,7 +85,10 @@ export async function charges(db: Query, payments: ProviderPayment[]): Promise<{
   for (const [ref, n] of kept) {
     const order = orders.get(ref);
     if (order && order.tickets > 0) {
-      if (n > 1) (doubleCount += n - 1), double.push(`order ${ref} (${order.state}) charged ${n} times`);
+      if (n > 1) {
+        doubleCount += n - 1;
+        double.push(`order ${ref} (${order.state}) charged ${n} times`);
+      }
     } else {
       unrefundedCount += n;
       unrefunded.push(order ? `order ${ref} (${order.state}, no tickets): ${n} charge(s) not refunded` : `a charge for ${ref}, which is no order of ours, not refunded`);
@@ -118,7 +130,10 @@ export async function outboxLeft(db: Query): Promise<Finding> {
     const { rows } = await db.query<{ n: number; types: string[] }>(
       `SELECT count(*)::int AS n, coalesce(array_agg(DISTINCT type), '{}') AS types FROM "${schema}".outbox WHERE published_at IS NULL`,
     );
-    if (rows[0].n > 0) (count += rows[0].n), details.push(`${schema}: ${rows[0].n} events never published (${rows[0].types.join(', ')})`);
+    if (rows[0].n > 0) {
+      count += rows[0].n;
+      details.push(`${schema}: ${rows[0].n} events never published (${rows[0].types.join(', ')})`);
+    }
   }
   return found(details, count);
 }

@@ -222,7 +222,11 @@ async function stopOwn(target: Target, state: StackState, standIns: number[]) {
   };
   if (supervisor && isAlive(supervisor)) {
     const stopped = await Promise.race([target.stop().then(() => true), sleep(45_000).then(() => false)]);
-    if (!stopped) (say('the stack did not stop within 45 s: killing what is left'), process.kill(supervisor, 'SIGKILL'), reap());
+    if (!stopped) {
+      say('the stack did not stop within 45 s: killing what is left');
+      process.kill(supervisor, 'SIGKILL');
+      reap();
+    }
   } else {
     say('the supervisor is gone: stopping what it left running');
     reap();

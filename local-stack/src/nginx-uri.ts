@@ -258,6 +258,7 @@ function parseComplexUri(raw: string, emptyPath: boolean): { path: string; args:
 }
 
 /** The bytes ngx_escape_uri(NGX_ESCAPE_URI) escapes: space " # % < > ? \ ^ ` { | }, controls, DEL and above. */
+// eslint-disable-next-line no-control-regex -- the control bytes are among those nginx escapes
 const ESCAPED = /[\x00-\x20"#%<>?\\^`{|}\x7f-\xff]/g;
 
 /**

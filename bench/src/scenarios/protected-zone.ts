@@ -188,8 +188,10 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
     const seat = free[Math.floor(Math.random() * free.length)].seat;
     const res = await call('POST', `/checkout/api/shows/${show}/orders`, { seats: [{ seat, ticketType: 'full' }] });
     const body = (await res.json()) as { orderId?: string; totalCents: number; currency: string; message?: string };
-    if (res.status === 201) (orderId = body.orderId), (price = { totalCents: body.totalCents, currency: body.currency });
-    else if (res.status === 409) tally.conflicts++;
+    if (res.status === 201) {
+      orderId = body.orderId;
+      price = { totalCents: body.totalCents, currency: body.currency };
+    } else if (res.status === 409) tally.conflicts++;
     else throw new Error(`holding ${seat}: ${res.status} ${body.message}`);
   }
   const paying = await call('POST', `/checkout/api/orders/${orderId}/payment`, { paymentToken: 'tok_visa' });

@@ -63,12 +63,14 @@ function decodeErrorData(value: unknown): string | null {
   return decoded.includes('\uFFFD') ? text : decoded;
 }
 
+// eslint-disable-next-line no-control-regex -- matches NUL on purpose: PostgreSQL text refuses it
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
  * Text as PostgreSQL takes it: no NUL, no lone surrogate (each becomes U+FFFD). For the letter's
  * own columns; its data is kept as it came (see letterOf).
  */
-const storable = <T extends string | null>(text: T): T =>
-  (text === null ? text : text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')) as T;
+const storable = <T extends string | null>(text: T): T => (text === null ? text : text.replace(UNSTORABLE, '\uFFFD')) as T;
 
 /**
  * The columns of a dead letter, from the event Knative sent to the sink. `asBytes`: the data kept

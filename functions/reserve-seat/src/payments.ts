@@ -155,7 +155,7 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
     await transitionOrder(tx, log, { orderId: order.id, to: 'awaiting_payment', cause: `payment ${data.paymentId} approved late` });
     state = 'awaiting_payment';
   }
-  let seatsLost = state === 'expired' || state === 'cancelled' || hold === 'gone';
+  const seatsLost = state === 'expired' || state === 'cancelled' || hold === 'gone';
   // Holding when we looked, so it was booked then (or the hold was gone).
   if (!seatsLost && order.hold_id && hold !== 'booked') throw new Error(`order ${order.id} was not holding seats when its approval was read, and is now`);
   if (seatsLost) {

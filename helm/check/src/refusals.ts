@@ -68,7 +68,7 @@ export function parseRecording(text: string): Map<string, string> {
 
 if (require.main === module) {
   // Loaded here, not at the top: main.ts imports this file.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { REFUSED } = require('./main') as { REFUSED: [string[], Refusal][] };
   const [helm, chart, kubeVersion] = process.argv.slice(2);
   process.stdout.write(recordRefusals(helm, chart, kubeVersion, REFUSED));

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { attemptOf, EVENT_CONTRACTS, isShowId, MalformedEvent, orderConfirmed, paymentApproved, paymentId, paymentIdOf, paymentRequested, showAvailabilityChanged, visitorActive } from '@premiere/contracts';
 
 describe('ids', () => {
@@ -63,8 +65,6 @@ describe('event contracts', () => {
 
 describe("the functions' code", () => {
   it('names event types only through their contracts (no premiere.* type literal)', () => {
-    const { readdirSync, readFileSync, statSync } = require('node:fs') as typeof import('node:fs');
-    const path = require('node:path') as typeof import('node:path');
     const functions = path.resolve(__dirname, '../../../functions');
     const found: string[] = [];
     const walk = (dir: string): void => {
