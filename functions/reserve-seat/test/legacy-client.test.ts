@@ -161,7 +161,7 @@ describe('the legacy client', () => {
   it('does not leak the slot of a process killed in the middle of a call: its lease frees it', async () => {
     const redis = await redisFor('killed');
     const script = `
-      const { createRedis, defineScripts } = require(${JSON.stringify(path.resolve(__dirname, '../../runtime/dist'))});
+      const { createRedis, defineScripts } = require('@premiere/runtime');
       const { Bulkhead } = require(${JSON.stringify(path.resolve(__dirname, '../dist/legacy'))});
       const redis = createRedis({ url: ${JSON.stringify(TEST_REDIS_URL)}, keyPrefix: ${JSON.stringify(`${prefix.prefix}killed:`)} });
       defineScripts(redis, ${JSON.stringify(LUA)});

@@ -23,7 +23,7 @@ function sources(dir: string): string[] {
   });
 }
 /** The visitor-facing functions' code (the operators' page, admit-batch, is in Portuguese only, its words in its own code). */
-const CODE = ['functions/runtime/src', 'functions/render-catalog/src', 'functions/issue-token/src', 'functions/reserve-seat/src'].flatMap((d) => sources(path.join(ROOT, d)));
+const CODE = ['packages/runtime/src', 'functions/render-catalog/src', 'functions/issue-token/src', 'functions/reserve-seat/src'].flatMap((d) => sources(path.join(ROOT, d)));
 /** What looks like a message key in code: 'area.what…' in quotes, for an area of the catalogs. */
 const AREAS = [...new Set(keys('pt-BR').map((k) => k.split('.')[0]))];
 const KEY_LITERAL = new RegExp(`['\`]((?:${AREAS.join('|')})\\.[A-Za-z0-9_.]+)['\`]`, 'g');

@@ -15,8 +15,11 @@ export const migrateEnv = {
   },
 };
 
-/** Every function lives in functions/<name>; the runtime is this package, not a function. */
-export const FUNCTIONS_DIR = path.resolve(__dirname, '../..');
+/**
+ * Every function lives in functions/<name> at the workspace's root (in an image too: /app), the
+ * runtime in packages/runtime (this file: packages/runtime/dist/migrate.js).
+ */
+export const FUNCTIONS_DIR = path.resolve(__dirname, '../../../functions');
 const RUNTIME_MIGRATIONS = path.resolve(__dirname, '../migrations');
 const MIGRATION_FILE = /^(\d{3,})_[a-z0-9_]+\.sql$/;
 // Any constant: the key under which concurrent `npm run migrate`s take turns.
@@ -41,10 +44,10 @@ function readMigrations(dir: string, label: string, schema: string): Migration[]
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** The functions found in `functionsDir` (every folder with a package.json, but the runtime). */
+/** The functions found in `functionsDir` (every folder with a package.json). */
 export function listFunctions(functionsDir = FUNCTIONS_DIR): string[] {
   return readdirSync(functionsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'runtime' && existsSync(path.join(functionsDir, d.name, 'package.json')))
+    .filter((d) => d.isDirectory() && existsSync(path.join(functionsDir, d.name, 'package.json')))
     .map((d) => d.name)
     .sort();
 }
