@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { LEGACY_USAGE_KEY } from '@premiere/contracts';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
 import { addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';

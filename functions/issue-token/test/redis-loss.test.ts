@@ -1,4 +1,5 @@
-import { createFunction, sessionHash, type RunningFunction } from '@premiere/runtime';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { sessionHash } from '@premiere/contracts';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { readRoomState, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { createFunction, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { TokenSigner } from '@premiere/contracts';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';

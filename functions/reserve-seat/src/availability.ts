@@ -1,5 +1,5 @@
-import { showAvailabilityChanged } from '@premiere/contracts';
-import { fewLeftAt, showKey, type Redis, type Transaction } from '@premiere/runtime';
+import { showAvailabilityChanged, fewLeftAt } from '@premiere/contracts';
+import { showKey, type Redis, type Transaction } from '@premiere/runtime';
 
 /**
  * What the catalog lists for a show as far as seats go: written to `{show:<id>}:seat-availability`

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
-import { sessionHash, TokenSigner } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
 import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, i18n, sessionHash, showHeadingOf, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { createFunction, i18n, showHeadingOf, type RunningFunction } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
 import { captureLogs, createTestDatabase, eventually, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';

@@ -1,6 +1,7 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { readRoomState, roomKeys } from '@premiere/waiting-room';

@@ -1,6 +1,7 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, i18n, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
+import { createFunction, i18n, type RunningFunction } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';

@@ -1,5 +1,6 @@
 import Hapi from '@hapi/hapi';
-import { languageRoute, sessionOrNew, setCookie } from '@premiere/runtime';
+import { languageRoute, setCookie } from '@premiere/runtime';
+import { sessionOrNew } from '@premiere/contracts';
 
 /**
  * Every cookie a function sets (the session, the language, any other through setCookie) is Secure

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createFunction, crossSiteRefusal, sessionHash, TokenRefused, TokenSigner, type RunningFunction, type TokenClaims } from '@premiere/runtime';
+import { createFunction, crossSiteRefusal, type RunningFunction } from '@premiere/runtime';
+import { sessionHash, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/contracts';
 import type { Request } from '@hapi/hapi';
 import { Redis } from 'ioredis';
 import { captureLogs, createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, testEnv, type TestDatabase } from '@premiere/runtime/testing';

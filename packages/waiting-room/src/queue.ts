@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
+import { type Redis } from '@premiere/runtime';
+import { LEGACY_USAGE_KEY } from '@premiere/contracts';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { roomKeys } from './keys';
 import type { ReturnedToken, TokenLedger } from './ledger';

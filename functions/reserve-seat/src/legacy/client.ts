@@ -1,4 +1,5 @@
-import { callHttp, Counter, Gauge, Histogram, LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY, type Logger, type Redis, type Registry } from '@premiere/runtime';
+import { callHttp, Counter, Gauge, Histogram, type Logger, type Redis, type Registry } from '@premiere/runtime';
+import { LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY } from '@premiere/contracts';
 import { Bulkhead, BulkheadFull } from './bulkhead';
 import { CircuitBreaker, CircuitOpen, type CircuitState } from './circuit-breaker';
 import type { LegacyEnv } from './env';

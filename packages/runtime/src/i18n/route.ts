@@ -1,5 +1,5 @@
 import type { ServerRoute } from '@hapi/hapi';
-import { setCookie, type CookieSecurity } from '../sessions';
+import { setCookie, type CookieSecurity } from '../cookies';
 import { LANGUAGE_COOKIE, LOCALES, type Locale } from './index';
 
 /** A year: the choice sticks until the visitor changes it. */

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Boom from '@hapi/boom';
 import Joi from 'joi';
-import type { EnvSpec } from './config';
+import type { EnvSpec } from '@premiere/runtime';
 
 /**
  * Signed tokens: `<key id>.<payload>.<signature>`, base64url, HMAC-SHA256 over `<key id>.<payload>`.
