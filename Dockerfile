@@ -16,6 +16,8 @@ COPY package.json package-lock.json ./
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/waiting-room/package.json packages/waiting-room/
+COPY packages/web/package.json packages/web/
+COPY packages/testing/package.json packages/testing/
 COPY functions/issue-token/package.json functions/issue-token/
 COPY functions/admit-batch/package.json functions/admit-batch/
 COPY functions/reserve-seat/package.json functions/reserve-seat/

@@ -1,6 +1,7 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, refuseCrossSite, setCookie, type FunctionContext } from '@premiere/runtime';
+import { type FunctionContext } from '@premiere/runtime';
+import { crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, refuseCrossSite, setCookie } from '@premiere/web';
 import { addressKey, edgeClientAddress, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type TokenClaims, isShowId, SHOW_ID_MESSAGE } from '@premiere/contracts';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';

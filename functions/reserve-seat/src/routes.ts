@@ -1,7 +1,8 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { html, i18n, localeOf, page, setCookie, type FunctionContext, type Translator } from '@premiere/runtime';
+import { type FunctionContext } from '@premiere/runtime';
+import { html, i18n, localeOf, page, setCookie, type Translator } from '@premiere/web';
 import { addressHash, edgeClientAddress, requireSession, sessionHash, sessionOf, CATALOG_ID_PATTERN, PAYMENT_TOKEN_PATTERN, showId } from '@premiere/contracts';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyOutcomeUnknown } from './legacy';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import nock from 'nock';
 import { createLogger, createRedis, defineScripts, loadConfig, Registry, type Redis } from '@premiere/runtime';
-import { createTestRedisPrefix, eventually, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { createTestRedisPrefix, eventually, TEST_REDIS_URL } from '@premiere/testing';
 import { createLegacyCinema } from '@premiere/simulators';
 import { Bulkhead, BulkheadFull, LegacyBusy, LegacyClient, legacyEnv, LegacyOutcomeUnknown, LegacyRefused } from '../src/legacy';
 

@@ -1,18 +1,17 @@
 import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, i18n, showHeadingOf, type RunningFunction } from '@premiere/runtime';
-import { sessionHash, TokenSigner } from '@premiere/contracts';
-import { captureLogs, createTestDatabase, eventually, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { showHeadingOf, sessionHash, TokenSigner } from '@premiere/contracts';
+import { i18n } from '@premiere/web';
+import { captureLogs, createTestDatabase, eventually, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { reserveSeat } from '../src';
 import { orderPage } from '../src/pages';
 import type { OrderView } from '../src/orders';
 import { ticketPage, type Ticket } from '../src/tickets';
 import type { Browser } from 'playwright-core';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 
 /**
  * The order and ticket pages (issue 16): the show named on both, the order summed up seat by seat,

@@ -1,11 +1,10 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, i18n, type RunningFunction } from '@premiere/runtime';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { i18n } from '@premiere/web';
 import { sessionHash, TokenSigner } from '@premiere/contracts';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { seatSelectionPage } from '../src/pages';
 import { reserveSeat } from '../src';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
+import { loadEventing, loadRoutes } from '@premiere/local-stack/declarations';
 import { hostPortCollisions, KNATIVE_MIN_KUBERNETES, kindConfigProblems, kubernetesVersionProblems, repoKubernetesVersions, skaffoldProblems } from './cluster-files';
 import { chartCredentialProblems } from './credentials';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';

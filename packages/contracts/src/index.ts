@@ -6,3 +6,4 @@ export * from './sessions';
 export * from './addresses';
 export * from './listing';
 export * from './legacy';
+export * from './show-heading';

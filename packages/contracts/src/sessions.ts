@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit } from '@hapi/hapi';
-import { setCookie, type CookieSecurity } from '@premiere/runtime';
+import { setCookie, type CookieSecurity } from '@premiere/web';
 
 /** The browser's session cookie: the one thing that binds a visitor to their tokens (set by issue-token, read by reserve-seat too). */
 export const SESSION_COOKIE = 'premiere_session';

@@ -13,8 +13,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createPool, inTransaction, schemaOf } from './postgres';
 import { createRedis, defineScripts, type Redis } from './redis';
 import { healthRoutes } from './health';
-import { html, page } from './html';
-import { i18n, localeOf } from './i18n';
+import { html, i18n, localeOf, page } from '@premiere/web';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, unavailableMessage, unavailableService } from './unavailable';
 
 declare module '@hapi/hapi' {

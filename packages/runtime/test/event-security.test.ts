@@ -8,7 +8,7 @@ import pg from 'pg';
 import { createFunction, EventIssuer, SinkToken, type RunningFunction } from '@premiere/runtime';
 import {
   captureLogs, consumer, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, producer, testEnv, testEventIssuer, type TestDatabase,
-} from '@premiere/runtime/testing';
+} from '@premiere/testing';
 
 /**
  * The security suite's doors on event delivery: a CloudEvent posted to a function's /events by

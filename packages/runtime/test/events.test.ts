@@ -1,7 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, producer, consumer } from '@premiere/testing';
 
 let db: TestDatabase;
 let sql: pg.Pool;

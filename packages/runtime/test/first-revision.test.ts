@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, producer, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, producer, testEnv, type TestDatabase } from '@premiere/testing';
 
 /**
  * A function's first revision on a cluster: Helm creates the Knative Services before the Broker

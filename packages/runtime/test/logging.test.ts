@@ -1,4 +1,4 @@
-import { captureLogs } from '@premiere/runtime/testing';
+import { captureLogs } from '@premiere/testing';
 import { createLogger, isSensitiveKey, REDACTED, scrubText } from '@premiere/runtime';
 
 function logged(fn: (log: ReturnType<typeof createLogger>) => void) {

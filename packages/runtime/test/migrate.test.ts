@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { listFunctions, migrate, planMigrations } from '@premiere/runtime';
-import { createTestDatabase, type TestDatabase } from '@premiere/runtime/testing';
+import { createTestDatabase, type TestDatabase } from '@premiere/testing';
 
 const databases: TestDatabase[] = [];
 afterAll(async () => {

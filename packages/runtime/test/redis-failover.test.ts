@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRedis, Redis } from '@premiere/runtime';
-import { eventually } from '@premiere/runtime/testing';
+import { eventually } from '@premiere/testing';
 
 /**
  * A Redis primary dies and Sentinel promotes its replica: the functions' client, connected through

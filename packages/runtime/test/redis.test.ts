@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRedis, defineScripts, showKey, type Redis } from '@premiere/runtime';
-import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/testing';
 
 const prefix = createTestRedisPrefix();
 let redis: Redis;

@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { createFunction, crossSiteRefusal, type RunningFunction } from '@premiere/runtime';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { crossSiteRefusal } from '@premiere/web';
 import { sessionHash, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/contracts';
 import type { Request } from '@hapi/hapi';
 import { Redis } from 'ioredis';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { issueToken } from '../../issue-token/src';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, testEnv, type TestDatabase } from '@premiere/testing';
+import { issueToken } from '@premiere/issue-token';
 
 /**
  * The security suite's token doors: a signed token is `<key id>.<payload>.<signature>` (base64url),

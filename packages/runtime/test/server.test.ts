@@ -4,7 +4,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import Joi from 'joi';
 import { Counter } from 'prom-client';
 import { createFunction, type EnvSpec, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase, producer, consumer } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase, producer, consumer } from '@premiere/testing';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/testing';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { EventIssuer } from '../cloudevents/sender-identity';
-import { migrate } from '../migrate';
+import { EventIssuer, migrate } from '@premiere/runtime';
 
 export { consumer, producer } from './fixture-functions';
 
@@ -151,3 +150,7 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
   }
 }
 export { englishIn, ENGLISH_WORDS, keysIn, visibleText } from './languages';
+export * from './fixtures';
+export * from './restartable';
+/** The demo catalog `npm start` loads, which most tests start from. */
+export { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/demo-catalog';

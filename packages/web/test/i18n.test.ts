@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CATALOGS, createFunction, i18n, LOCALES, negotiate, scriptKeys, type FunctionDefinition, type MessageKey, type RunningFunction } from '../src';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, producer, testEnv, type TestDatabase } from '../src/testing';
+import { createFunction, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, producer, testEnv, type TestDatabase } from '@premiere/testing';
+import { CATALOGS, i18n, LOCALES, negotiate, scriptKeys, type MessageKey } from '../src';
 
 /**
  * The message catalogs (issue 16): every language has every message, with the same parameters;
@@ -23,7 +24,7 @@ function sources(dir: string): string[] {
   });
 }
 /** The visitor-facing functions' code (the operators' page, admit-batch, is in Portuguese only, its words in its own code). */
-const CODE = ['packages/runtime/src', 'functions/render-catalog/src', 'functions/issue-token/src', 'functions/reserve-seat/src'].flatMap((d) => sources(path.join(ROOT, d)));
+const CODE = ['packages/web/src', 'packages/runtime/src', 'packages/contracts/src', 'functions/render-catalog/src', 'functions/issue-token/src', 'functions/reserve-seat/src'].flatMap((d) => sources(path.join(ROOT, d)));
 /** What looks like a message key in code: 'area.what…' in quotes, for an area of the catalogs. */
 const AREAS = [...new Set(keys('pt-BR').map((k) => k.split('.')[0]))];
 const KEY_LITERAL = new RegExp(`['\`]((?:${AREAS.join('|')})\\.[A-Za-z0-9_.]+)['\`]`, 'g');

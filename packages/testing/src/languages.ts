@@ -1,4 +1,4 @@
-import { CATALOGS, LOCALES, type MessageKey } from '../i18n';
+import { CATALOGS, LOCALES, type MessageKey } from '@premiere/web';
 
 /**
  * For tests of pages in a language: what a visitor reads of a page (its text, the attributes a

@@ -1,6 +1,5 @@
-import type { Queryable } from './postgres';
-import { html, type Html } from './html';
-import type { MessageKey, Translator } from './i18n';
+import type { Queryable } from '@premiere/runtime';
+import { html, type Html, type MessageKey, type Translator } from '@premiere/web';
 
 /**
  * A show as every page about it names it (waiting room, seat map, order, ticket): the movie, the

@@ -3,7 +3,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Tests in a real browser: Debian's chromium (.ci/run installs it; never downloaded), driven by
- * playwright-core. Imported by browser tests only (`@premiere/runtime/testing/browser`), so that no
+ * playwright-core. Imported by browser tests only (`@premiere/testing/browser`), so that no
  * other test loads playwright.
  */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,5 +1,5 @@
 import Hapi from '@hapi/hapi';
-import { languageRoute, setCookie } from '@premiere/runtime';
+import { languageRoute, setCookie } from '@premiere/web';
 import { sessionOrNew } from '@premiere/contracts';
 
 /**

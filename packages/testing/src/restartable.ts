@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { eventually } from '@premiere/runtime/testing';
-import { findOnPath, freePort } from '../src/backing';
+import { findOnPath, freePort } from '@premiere/local-stack/backing';
+import { eventually } from './index';
 
 /**
  * Backing services a test may kill (`kill -9`) and bring back on the same port and data, as an
