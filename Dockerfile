@@ -4,22 +4,25 @@
 # APP: issue-token | admit-batch | reserve-seat | process-payment | render-catalog
 #      | legacy-cinema | payment-provider
 # Every image also carries every function's migrations, so any function image can run the
-# migrations (node functions/runtime/dist/migrate-cli.js), and the shared packages (packages/*:
-# the event contracts, the waiting room's Redis model and Lua scripts), built when the app uses them.
+# migrations (node packages/runtime/dist/migrate-cli.js), and the libraries (packages/*: the
+# runtime and its migrations, the event contracts, the waiting room's Redis model and Lua scripts),
+# each built when the app uses it.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # The workspace's manifests: all npm ci needs, for both install stages below.
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY package.json package-lock.json ./
-COPY functions/runtime/package.json functions/runtime/
+COPY packages/runtime/package.json packages/runtime/
+COPY packages/contracts/package.json packages/contracts/
+COPY packages/waiting-room/package.json packages/waiting-room/
+COPY packages/web/package.json packages/web/
+COPY packages/testing/package.json packages/testing/
 COPY functions/issue-token/package.json functions/issue-token/
 COPY functions/admit-batch/package.json functions/admit-batch/
 COPY functions/reserve-seat/package.json functions/reserve-seat/
 COPY functions/process-payment/package.json functions/process-payment/
 COPY functions/render-catalog/package.json functions/render-catalog/
-COPY packages/contracts/package.json packages/contracts/
-COPY packages/waiting-room/package.json packages/waiting-room/
 COPY simulators/package.json simulators/
 COPY local-stack/package.json local-stack/
 COPY bench/package.json bench/
@@ -45,10 +48,9 @@ RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>
       mkdir -p "/out/$d" && cp "$d/package.json" "/out/$d"; \
       if [ -d "$d/migrations" ]; then cp -r "$d/migrations" "/out/$d"; fi; \
     done \
- && cp -r functions/runtime/dist /out/functions/runtime/ && rm -rf /out/functions/runtime/dist/testing \
  && for d in packages/*/; do \
       mkdir -p "/out/$d" && cp "$d/package.json" "/out/$d"; \
-      for part in dist lua; do if [ -d "$d/$part" ]; then cp -r "$d/$part" "/out/$d"; fi; done; \
+      for part in dist lua migrations; do if [ -d "$d/$part" ]; then cp -r "$d/$part" "/out/$d"; fi; done; \
     done \
  && case "$APP" in \
       legacy-cinema|payment-provider) mkdir -p /out/simulators && cp simulators/package.json /out/simulators/ && cp -r simulators/dist /out/simulators/ ;; \
@@ -58,11 +60,11 @@ RUN test -n "$APP" || { echo "build with --build-arg APP=<function or simulator>
  && echo "require('./$main');" > /out/start.js \
  && find /out \( -name '*.map' -o -name '*.d.ts' -o -name '*.tsbuildinfo' \) -delete
 
-# Production dependencies of the runtime and the app only.
+# Production dependencies of the runtime (every app runs on it) and the app only.
 FROM manifests AS deps
 ARG APP
 RUN case "$APP" in legacy-cinema|payment-provider) ws=simulators ;; *) ws="functions/$APP" ;; esac \
- && npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w functions/runtime -w "$ws" \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w packages/runtime -w "$ws" \
  && npm cache clean --force
 
 # Run: no compiler, no sources, no dev dependencies; tini as PID 1 forwards signals (graceful

@@ -1,4 +1,4 @@
-import { Html } from '@premiere/runtime';
+import { Html } from '@premiere/web';
 
 export interface Series {
   name: string;

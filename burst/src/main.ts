@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sessionHash, TokenSigner } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
 import { CrowdClient } from './client';
 import { figuresOf } from './figures';
 import { Observer } from './observer';

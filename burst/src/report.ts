@@ -1,4 +1,4 @@
-import { html, Html } from '@premiere/runtime';
+import { html, Html } from '@premiere/web';
 import { chart } from './chart';
 import type { Figures } from './figures';
 import { STEPS, type Recorder } from './recorder';

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@premiere/local-stack/dist/backing';
-import { spawnStack, whenUp } from '@premiere/local-stack/dist/spawn';
+import { freePort } from '@premiere/local-stack/backing';
+import { spawnStack, whenUp } from '@premiere/local-stack/spawn';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import type { Figures } from '../src/figures';
 import { Recorder, STEPS, type Sample, type Visit } from '../src/recorder';
 import { report, type Run } from '../src/report';

@@ -1,5 +1,5 @@
-import { CrowdClient, NoAnswer, type Answer } from '@premiere/burst/dist/client';
-import type { Recorder, Step } from '@premiere/burst/dist/recorder';
+import { CrowdClient, NoAnswer, type Answer } from '@premiere/burst/client';
+import type { Recorder, Step } from '@premiere/burst/recorder';
 
 /** One answer the crowd got (or did not: status null), with when it was asked and answered (ms since the run's start). */
 export interface Exchange {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { loadRoutes } from '@premiere/local-stack/dist/declarations';
-import { findOnPath } from '@premiere/local-stack/dist/backing';
+import { loadRoutes } from '@premiere/local-stack/declarations';
+import { findOnPath } from '@premiere/local-stack/backing';
 import { isAlive, launchOf, listenerPid, pidOf, readState, relaunch, type Launch, type StackState } from './processes';
 import type { FaultRecord } from './summary';
 import { sleep } from './crowd';

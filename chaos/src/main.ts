@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { Observer } from '@premiere/burst/dist/observer';
-import { Recorder } from '@premiere/burst/dist/recorder';
-import { runningStack, startStack, type Target } from '@premiere/burst/dist/stack';
-import { visitor, type Behaviour, type Crowd } from '@premiere/burst/dist/visitor';
-import { loadEventing } from '@premiere/local-stack/dist/declarations';
+import { Observer } from '@premiere/burst/observer';
+import { Recorder } from '@premiere/burst/recorder';
+import { runningStack, startStack, type Target } from '@premiere/burst/stack';
+import { visitor, type Behaviour, type Crowd } from '@premiere/burst/visitor';
+import { loadEventing } from '@premiere/local-stack/declarations';
 import { ChaosClient, sleep } from './crowd';
 import { allFaults, makeFault, pickFaults, type Fault, type FaultContext } from './faults';
 import * as check from './invariants';
 import type { DeadLetterSeen, LegacyHold, ProviderPayment } from './invariants';
 import { isAlive, isOurs, listenerPid, partPorts, readState, type StackState } from './processes';
 import { failures, summary, type Checked, type FaultRecord, type Findings } from './summary';
-import { readOptions } from '@premiere/burst/dist/options';
+import { readOptions } from '@premiere/burst/options';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Recorder } from '@premiere/burst/dist/recorder';
+import { Recorder } from '@premiere/burst/recorder';
 import { ChaosClient } from '../src/crowd';
 
 // The crowd's client under faults: a browser asks again after a 5xx or no answer, every exchange

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '@premiere/runtime/testing';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/dist/demo-catalog';
-import { Recorder } from '@premiere/burst/dist/recorder';
+import { createTestDatabase, type TestDatabase } from '@premiere/testing';
+import { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/demo-catalog';
+import { Recorder } from '@premiere/burst/recorder';
 import { ChaosClient, type Place } from '../src/crowd';
 import * as check from '../src/invariants';
 

@@ -5,12 +5,11 @@ import path from 'node:path';
 import pg from 'pg';
 import type Hapi from '@hapi/hapi';
 import nock from 'nock';
-import { callHttp, createFunction, migrate, sessionHash, TokenSigner } from '@premiere/runtime';
-import { captureLogs, eventAuthEnv, eventAuthorization, eventually } from '@premiere/runtime/testing';
+import { callHttp, createFunction, migrate } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
+import { captureLogs, eventAuthEnv, eventAuthorization, eventually, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS, restartablePostgres, restartableRedis, type Restartable } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema, createPaymentProvider } from '@premiere/simulators';
-import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../packages/waiting-room/test/fixtures';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../src/demo-catalog';
-import { restartablePostgres, restartableRedis, type Restartable } from './restartable';
 
 /**
  * "A lost database is an outage, not a crash": the real functions (as their containers run them:

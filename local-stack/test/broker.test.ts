@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createLogger, SenderIdentity } from '@premiere/runtime';
-import { captureLogs, eventually } from '@premiere/runtime/testing';
+import { captureLogs, eventually } from '@premiere/testing';
 import { LocalBroker, type BrokerSchedule, type BrokerSubscription } from '../src/broker';
 import { parseCron } from '../src/cron';
 

@@ -9,10 +9,10 @@ import { reserveSeat } from '@premiere/reserve-seat';
 import { listFunctions, migrateEnv, runtimeEnv } from '@premiere/runtime';
 import { legacyCinemaEnv, paymentProviderEnv } from '@premiere/simulators';
 import { brokerEnv, edgeEnv, stackEnv } from '../src/env';
-import { catalogEnv } from '../../functions/render-catalog/src/env';
-import { issueTokenEnv } from '../../functions/issue-token/src/env';
-import { admitBatchEnv } from '../../functions/admit-batch/src/env';
-import { reserveSeatEnv } from '../../functions/reserve-seat/src/env';
+import { catalogEnv } from '@premiere/render-catalog/env';
+import { issueTokenEnv } from '@premiere/issue-token/env';
+import { admitBatchEnv } from '@premiere/admit-batch/env';
+import { reserveSeatEnv } from '@premiere/reserve-seat/env';
 import { durationMs, loadEventing, loadRoutes } from '../src/declarations';
 import { decide, publicFunctions } from '../src/edge';
 

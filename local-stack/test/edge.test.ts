@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { createLogger } from '@premiere/runtime';
-import { captureLogs, eventually } from '@premiere/runtime/testing';
+import { captureLogs, eventually } from '@premiere/testing';
 import { freePort } from '../src/backing';
 import { loadRoutes } from '../src/declarations';
 import { createEdge, decide } from '../src/edge';

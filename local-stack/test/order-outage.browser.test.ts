@@ -5,13 +5,12 @@ import path from 'node:path';
 import pg from 'pg';
 import type Hapi from '@hapi/hapi';
 import type { Browser } from 'playwright-core';
-import { migrate, sessionHash, TokenSigner } from '@premiere/runtime';
-import { eventAuthEnv, eventAuthorization, eventually } from '@premiere/runtime/testing';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { migrate } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
+import { eventAuthEnv, eventAuthorization, eventually, addTestShow, TEST_SIGNING_KEYS, restartablePostgres, restartableRedis, type Restartable } from '@premiere/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { addTestShow, TEST_SIGNING_KEYS } from '../../packages/waiting-room/test/fixtures';
 import { loadDemoCatalog } from '../src/demo-catalog';
-import { restartablePostgres, restartableRedis, type Restartable } from './restartable';
 
 /**
  * The order page open in a browser while reserve-seat's PostgreSQL is killed (`kill -9`) and comes

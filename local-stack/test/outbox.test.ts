@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createFunction, createLogger, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, testEventIssuer, type TestDatabase, consumer, producer } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, testEventIssuer, type TestDatabase, consumer, producer } from '@premiere/testing';
 import { freePort } from '../src/backing';
 import { LocalBroker } from '../src/broker';
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { eventually } from '@premiere/runtime/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
+import { eventually } from '@premiere/testing';
 import { freePort } from '../src/backing';
 import { startStack, whenUp } from './run-stack';
 

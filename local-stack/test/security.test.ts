@@ -2,8 +2,8 @@ import http from 'node:http';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, createLogger, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { renderCatalog } from '../../functions/render-catalog/src';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/testing';
+import { renderCatalog } from '@premiere/render-catalog';
 import { loadRoutes } from '../src/declarations';
 import { createEdge } from '../src/edge';
 

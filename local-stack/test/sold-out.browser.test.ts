@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { i18n, type Locale } from '@premiere/runtime';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { eventually } from '@premiere/runtime/testing';
-import { NO_JOIN_LIMITS } from '../../packages/waiting-room/test/fixtures';
+import { i18n, type Locale } from '@premiere/web';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
+import { eventually, NO_JOIN_LIMITS } from '@premiere/testing';
 import { freePort } from '../src/backing';
 import { startStack, whenUp } from './run-stack';
 

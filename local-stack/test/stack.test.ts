@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { eventually } from '@premiere/runtime/testing';
+import { eventually } from '@premiere/testing';
 import { freePort } from '../src/backing';
 import { startStack, whenUp } from './run-stack';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createLogger } from '@premiere/runtime';
-import { captureLogs, eventually } from '@premiere/runtime/testing';
+import { captureLogs, eventually } from '@premiere/testing';
 import { started, Supervisor, terminate, type Part } from '../src/supervise';
 
 function alive(pid: number) {

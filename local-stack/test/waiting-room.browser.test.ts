@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { eventually } from '@premiere/runtime/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
+import { eventually } from '@premiere/testing';
 import { freePort } from '../src/backing';
 import { startStack, whenUp } from './run-stack';
 

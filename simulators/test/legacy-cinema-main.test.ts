@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, eventually, type TestDatabase } from '@premiere/runtime/testing';
-import { freePort } from '../../local-stack/src/backing';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../local-stack/src/demo-catalog';
+import { createTestDatabase, eventually, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/testing';
+import { freePort } from '@premiere/local-stack/backing';
 
 // The simulator as `npm start` runs it: a PostgreSQL connection that dies while idle (the database
 // restarted, or killed) must not take the simulator, and the holds it keeps in memory, with it.

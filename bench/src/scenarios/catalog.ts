@@ -1,12 +1,13 @@
 import pg from 'pg';
 import pino from 'pino';
-import { createFunction, i18n, type FunctionDefinition } from '@premiere/runtime';
-import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
-import { loadDemoCatalog } from '@premiere/local-stack/dist/demo-catalog';
+import { createFunction, type FunctionDefinition } from '@premiere/runtime';
+import { i18n } from '@premiere/web';
+import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/testing';
+import { loadDemoCatalog } from '@premiere/local-stack/demo-catalog';
 import { renderCatalog } from '@premiere/render-catalog';
-import type { CatalogEnv } from '@premiere/render-catalog/dist/env';
-import type { PageCache } from '@premiere/render-catalog/dist/page-cache';
-import { renderHome } from '@premiere/render-catalog/dist/pages';
+import type { CatalogEnv } from '@premiere/render-catalog/env';
+import type { PageCache } from '@premiere/render-catalog/page-cache';
+import { renderHome } from '@premiere/render-catalog/pages';
 import type { Scenario } from '../scenario';
 
 /**

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { createFunction } from '@premiere/runtime';
-import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/dist/testing';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/dist/demo-catalog';
+import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/testing';
+import { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/demo-catalog';
 import { issueToken } from '@premiere/issue-token';
 import { changeRoomSettings, ensureRoom } from '@premiere/waiting-room';
 import type { Scenario } from '../scenario';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
+import { type Redis } from '@premiere/runtime';
+import { LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY } from '@premiere/contracts';
 
 /** What the operators read of a show beyond its room: where and when it plays, and its seats now. */
 export interface ShowDetails {

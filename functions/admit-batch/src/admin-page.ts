@@ -1,4 +1,4 @@
-import { DIALOG_STYLE, Html, html } from '@premiere/runtime';
+import { DIALOG_STYLE, Html, html } from '@premiere/web';
 import { ADMIN_SCRIPT } from './admin-script';
 
 /**

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Browser } from 'playwright-core';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { issueToken } from '../../issue-token/src';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { LEGACY_USAGE_KEY } from '@premiere/contracts';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import { issueToken } from '@premiere/issue-token';
 import { admitBatch } from '../src';
 import { recordOrders } from './fixtures';
 

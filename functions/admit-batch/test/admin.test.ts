@@ -1,8 +1,7 @@
 import pg from 'pg';
-import { createFunction, LEGACY_USAGE_KEY, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { LEGACY_USAGE_KEY } from '@premiere/contracts';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { admitBatch } from '../src';
 import { recordOrders } from './fixtures';
 

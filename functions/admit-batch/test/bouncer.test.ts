@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { roomKeys, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
-import { issueToken } from '../../issue-token/src';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { issueToken } from '@premiere/issue-token';
 import { admitBatch } from '../src';
 
 let db: TestDatabase;

@@ -2,10 +2,9 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import Joi from 'joi';
 import pg from 'pg';
 import { createFunction, createLogger, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, testEventIssuer, type TestDatabase } from '@premiere/runtime/testing';
-import { TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
-import { freePort } from '../../../local-stack/src/backing';
-import { LocalBroker, type DeadLetterSink } from '../../../local-stack/src/broker';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, testEventIssuer, type TestDatabase, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import { freePort } from '@premiere/local-stack/backing';
+import { LocalBroker, type DeadLetterSink } from '@premiere/local-stack/broker';
 import { admitBatch } from '../src';
 
 /**

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { readRoomState, roomKeys, ShowQueue, TokenLedger } from '@premiere/waiting-room';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { admitBatch } from '../src';
 
 // The bouncer's side of a Redis that forgot a show: events and sweeps for the show rebuild its room

@@ -1,5 +1,6 @@
 import Joi from 'joi';
-import { tokenEnv, type EnvSpec } from '@premiere/runtime';
+import { type EnvSpec } from '@premiere/runtime';
+import { tokenEnv } from '@premiere/contracts';
 import { waitingRoomEnv } from '@premiere/waiting-room';
 
 const limit = (dflt: number) => Joi.number().integer().min(0).max(1_000_000).default(dflt);

@@ -1,4 +1,5 @@
-import { clientScript, html, Html, page, roomTypeName, showHeading, type MessageKey, type ShowHeading, type Translator } from '@premiere/runtime';
+import { roomTypeName, showHeading, type ShowHeading } from '@premiere/contracts';
+import { clientScript, html, Html, page, type MessageKey, type Translator } from '@premiere/web';
 import type { Alternative } from './alternatives';
 import type { PublicStatus } from './waiting-room';
 

@@ -1,7 +1,8 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { addressKey, crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, edgeClientAddress, refuseCrossSite, requireSession, sessionHash, sessionOf, sessionOrNew, setCookie, TokenRefused, type FunctionContext, type TokenClaims } from '@premiere/runtime';
-import { isShowId, SHOW_ID_MESSAGE } from '@premiere/contracts';
+import { type FunctionContext } from '@premiere/runtime';
+import { crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, refuseCrossSite, setCookie } from '@premiere/web';
+import { addressKey, edgeClientAddress, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type TokenClaims, isShowId, SHOW_ID_MESSAGE } from '@premiere/contracts';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
-import { admissionExpired, showAvailabilityChanged, visitorsAdmitted, visitorsWaiting, type ShowListing } from '@premiere/contracts';
+import { admissionExpired, showAvailabilityChanged, visitorsAdmitted, visitorsWaiting, type ShowListing, sessionHash, TokenSigner, type TokenClaims } from '@premiere/contracts';
 import type { FunctionContext } from '@premiere/runtime';
-import { Counter, sessionHash, TokenSigner, type TokenClaims } from '@premiere/runtime';
+import { Counter } from '@premiere/runtime';
 import { AssumedVisit, describeWait, ensureRoom, estimateWait, nextPollMs, waitBasis, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';

@@ -1,9 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { createFunction, i18n, type RunningFunction, type Translator } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, visibleText, type TestDatabase } from '@premiere/runtime/testing';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { i18n, type Translator } from '@premiere/web';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, visibleText, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { issueToken } from '../src';
 import type { Alternative } from '../src/alternatives';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from '../src/pages';

@@ -1,8 +1,7 @@
-import { createFunction, sessionHash, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { sessionHash } from '@premiere/contracts';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { readRoomState, roomKeys, ShowQueue } from '@premiere/waiting-room';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
 
 // Redis forgets a show (a restart without its data, a flush, a failover to a replica that lagged):

@@ -1,11 +1,9 @@
 import http from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_SIGNING_KEYS } from '@premiere/testing';
+import { canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { roomKeys } from '@premiere/waiting-room';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
 
 /**

@@ -1,9 +1,7 @@
 import pg from 'pg';
 import { createFunction, type Redis, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { roomKeys } from '@premiere/waiting-room';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
 
 /**

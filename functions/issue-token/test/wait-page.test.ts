@@ -1,4 +1,4 @@
-import { i18n } from '@premiere/runtime';
+import { i18n } from '@premiere/web';
 import { soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from '../src/pages';
 import type { PublicStatus } from '../src/waiting-room';
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page, Route } from 'playwright-core';
-import { i18n } from '@premiere/runtime';
-import { eventually } from '@premiere/runtime/testing';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { i18n } from '@premiere/web';
+import { eventually } from '@premiere/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { waitingRoomPage, type ShowHeading } from '../src/pages';
 import type { PublicStatus } from '../src/waiting-room';
 

@@ -1,10 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { createFunction, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { TokenSigner } from '@premiere/contracts';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { roomKeys } from '@premiere/waiting-room';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { issueToken } from '../src';
 
 let db: TestDatabase;

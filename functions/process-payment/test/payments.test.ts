@@ -5,7 +5,7 @@ import pg from 'pg';
 import nock from 'nock';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { ConfigError, createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase } from '@premiere/testing';
 import { createPaymentProvider } from '@premiere/simulators';
 import { processPayment } from '../src';
 

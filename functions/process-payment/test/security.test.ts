@@ -3,7 +3,7 @@ import pg from 'pg';
 import nock from 'nock';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, PING_EVENT_TYPE, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase } from '@premiere/testing';
 import { processPayment } from '../src';
 
 /**

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Redis } from '@premiere/runtime';
 import { readAvailability, type Availability } from './availability';
 import { loadCinema, loadHome, loadMovie, type Cinema, type MovieStatus, type MovieSummary, type Show } from './catalog';
-import { html, page, roomTypeName, type Html, type MessageKey, type Translator } from '@premiere/runtime';
+import { roomTypeName } from '@premiere/contracts';
+import { html, page, type Html, type MessageKey, type Translator } from '@premiere/web';
 
 /** The three pages (and their JSON): what they load and how they look. */
 export interface Rendered {

@@ -1,7 +1,8 @@
 import type { Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { CATALOG_ID_PATTERN as ID } from '@premiere/contracts';
-import { i18n, languageRoute, localeOf, VARY_LANGUAGE, type FunctionContext } from '@premiere/runtime';
+import { type FunctionContext } from '@premiere/runtime';
+import { i18n, languageRoute, localeOf, VARY_LANGUAGE } from '@premiere/web';
 import { favicon } from './favicon';
 import type { CatalogEnv } from './env';
 import type { PageCache } from './page-cache';

@@ -1,5 +1,5 @@
 import { createRedis } from '@premiere/runtime';
-import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/testing';
 import { readAvailability } from '../src/availability';
 
 const prefix = createTestRedisPrefix();

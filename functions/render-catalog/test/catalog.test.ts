@@ -1,7 +1,6 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/testing';
 import { renderCatalog } from '../src';
 import { showListingKeys } from '../src/keys';
 

@@ -1,6 +1,5 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/testing';
 import { renderCatalog } from '../src';
 
 /**

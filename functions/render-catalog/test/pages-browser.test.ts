@@ -1,9 +1,8 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog } from '@premiere/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { renderCatalog } from '../src';
 
 /**

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
+import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, loadDemoCatalog } from '@premiere/testing';
 
 /**
  * Counted at the database: how many times the catalog tables were read (PostgreSQL's own

@@ -1,5 +1,5 @@
-import { showAvailabilityChanged } from '@premiere/contracts';
-import { fewLeftAt, type Redis, type Transaction } from '@premiere/runtime';
+import { fewLeftAt, showAvailabilityChanged } from '@premiere/contracts';
+import type { Redis, Transaction } from '@premiere/runtime';
 import { RoomScripts } from '@premiere/waiting-room';
 import { seatAvailabilityKey } from './keys';
 

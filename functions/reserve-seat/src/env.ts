@@ -1,5 +1,6 @@
 import Joi from 'joi';
-import { operatorEnv, tokenEnv, type EnvSpec } from '@premiere/runtime';
+import { operatorEnv, type EnvSpec } from '@premiere/runtime';
+import { tokenEnv } from '@premiere/contracts';
 import { legacyEnv } from './legacy/env';
 
 /** reserve-seat's variables: the legacy system's, the token keys, the operators' token, and its own (see the README). */

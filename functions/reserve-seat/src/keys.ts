@@ -1,5 +1,5 @@
-import { SHOW_LISTING_KEYS } from '@premiere/contracts';
-import { LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY, showKey } from '@premiere/runtime';
+import { LEGACY_BULKHEAD_KEY, LEGACY_USAGE_KEY, SHOW_LISTING_KEYS } from '@premiere/contracts';
+import { showKey } from '@premiere/runtime';
 
 /**
  * reserve-seat's keys in Redis (docs/redis-keys.md). It also tells a show's waiting room how many
@@ -27,7 +27,7 @@ export function legacySeatsKeys(showId: string): LegacySeatsKeys {
  * The bulkhead in front of the legacy system, for the whole deployment (legacy/bulkhead.ts), all
  * under the bulkhead's hash tag (`{legacy}`). Its usage counters (LEGACY_USAGE_KEY, a hash: busyMs,
  * waitedMs, calls, full, limit) are read by the waiting room's bouncer and the operators' view, so
- * their name, like the bulkhead's, is in @premiere/runtime where those can import it.
+ * their name, like the bulkhead's, is in @premiere/contracts where those can import it.
  */
 export interface BulkheadKeys {
   /** (sorted set): the calls in flight, by the end of their lease. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { holdExpired, holdReleased, seatReleased, visitorActive } from '@premiere/contracts';
-import type { FunctionContext, Logger, ShowHeading, Transaction } from '@premiere/runtime';
+import type { FunctionContext, Logger, Transaction } from '@premiere/runtime';
+import type { ShowHeading } from '@premiere/contracts';
 import { LegacyRefused, type LegacyClient } from './legacy';
 import { refreshSeatAvailability } from './availability';
 import { IllegalTransition, transitionOrder } from './order-state-machine';

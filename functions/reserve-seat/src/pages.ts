@@ -1,4 +1,5 @@
-import { clientScript, html, Html, page, showHeading, type MessageKey, type Translator } from '@premiere/runtime';
+import { showHeading } from '@premiere/contracts';
+import { clientScript, html, Html, page, type MessageKey, type Translator } from '@premiere/web';
 import type { OrderView } from './orders';
 import type { ShowOnSale } from './show';
 

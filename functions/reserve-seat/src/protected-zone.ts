@@ -1,4 +1,5 @@
-import { TokenSigner, type FunctionContext } from '@premiere/runtime';
+import { type FunctionContext } from '@premiere/runtime';
+import { TokenSigner } from '@premiere/contracts';
 import { ShowQueue, type AdmittedAs } from '@premiere/waiting-room';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyClient } from './legacy';

@@ -1,8 +1,9 @@
 import Boom from '@hapi/boom';
 import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
-import { addressHash, edgeClientAddress, html, i18n, localeOf, page, requireSession, sessionHash, sessionOf, setCookie, type FunctionContext, type Translator } from '@premiere/runtime';
-import { CATALOG_ID_PATTERN, PAYMENT_TOKEN_PATTERN, showId } from '@premiere/contracts';
+import { type FunctionContext } from '@premiere/runtime';
+import { html, i18n, localeOf, page, setCookie, type Translator } from '@premiere/web';
+import { addressHash, edgeClientAddress, requireSession, sessionHash, sessionOf, CATALOG_ID_PATTERN, PAYMENT_TOKEN_PATTERN, showId } from '@premiere/contracts';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder, type OrderView } from './orders';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { showHeadingOf, type ShowHeading } from '@premiere/runtime';
+import { showHeadingOf, type ShowHeading } from '@premiere/contracts';
 
 /** What the seat selection page says of a show before anything is chosen. */
 export interface ShowOnSale {

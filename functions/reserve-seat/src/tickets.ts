@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import QRCode from 'qrcode';
-import { html, Html, page, showHeading, type MessageKey, type ShowHeading, type Translator } from '@premiere/runtime';
+import { showHeading, type ShowHeading } from '@premiere/contracts';
+import { html, Html, page, type MessageKey, type Translator } from '@premiere/web';
 
 /**
  * The letters and digits of a ticket code: 0/O and 1/I left out, read aloud at the door or typed

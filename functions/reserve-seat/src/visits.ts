@@ -1,7 +1,8 @@
 import Boom from '@hapi/boom';
 import type pg from 'pg';
 import { visitorActive } from '@premiere/contracts';
-import type { TokenClaims, Transaction } from '@premiere/runtime';
+import type { Transaction } from '@premiere/runtime';
+import type { TokenClaims } from '@premiere/contracts';
 import type { AdmittedAs } from '@premiere/waiting-room';
 import { OrderRefused } from './orders';
 

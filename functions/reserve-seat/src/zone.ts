@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Request } from '@hapi/hapi';
-import { requireSession, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/runtime';
+import { requireSession, TokenRefused, TokenSigner, type TokenClaims } from '@premiere/contracts';
 
 /** The zone pass: an access token reserve-seat signs on entry, expiring when the visit's time is up (visits.ts). */
 export const ZONE_COOKIE = 'premiere_zone';

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
-import { i18n } from '@premiere/runtime';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { PREMIERE_SHOW_ID } from '../../../local-stack/src/demo-catalog';
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { i18n } from '@premiere/web';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
+import { addTestShow, PREMIERE_SHOW_ID } from '@premiere/testing';
 import { seatSelectionPage } from '../src/pages';
 import type { SeatMap } from '../src/seat-map';
 import { reserveSeatWorld } from './world';

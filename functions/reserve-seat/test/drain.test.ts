@@ -3,11 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
-import { sessionHash, TokenSigner } from '@premiere/runtime';
-import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
+import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 
 /**
  * "A drain drops nothing": reserve-seat as its container runs it (dist/main.js), a crowd of

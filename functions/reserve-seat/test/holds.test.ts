@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow } from '@premiere/testing';
 import { cancelOrder, expireHolds, holdSeats as holdSeatsOf, OrderRefused } from '../src/orders';
 import { enterVisit, holdSeats, reserveSeatWorld } from './world';
 

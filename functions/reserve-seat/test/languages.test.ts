@@ -1,5 +1,5 @@
-import { i18n, type Translator } from '@premiere/runtime';
-import { englishIn, keysIn } from '@premiere/runtime/testing';
+import { i18n, type Translator } from '@premiere/web';
+import { englishIn, keysIn } from '@premiere/testing';
 import type { OrderView } from '../src/orders';
 import { orderPage, seatSelectionPage } from '../src/pages';
 import { ticketPage, type Ticket } from '../src/tickets';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type Hapi from '@hapi/hapi';
 import nock from 'nock';
 import { createLogger, createRedis, defineScripts, loadConfig, Registry, type Redis } from '@premiere/runtime';
-import { createTestRedisPrefix, eventually, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { createTestRedisPrefix, eventually, TEST_REDIS_URL } from '@premiere/testing';
 import { createLegacyCinema } from '@premiere/simulators';
 import { Bulkhead, BulkheadFull, LegacyBusy, LegacyClient, legacyEnv, LegacyOutcomeUnknown, LegacyRefused } from '../src/legacy';
 
@@ -161,7 +161,7 @@ describe('the legacy client', () => {
   it('does not leak the slot of a process killed in the middle of a call: its lease frees it', async () => {
     const redis = await redisFor('killed');
     const script = `
-      const { createRedis, defineScripts } = require(${JSON.stringify(path.resolve(__dirname, '../../runtime/dist'))});
+      const { createRedis, defineScripts } = require('@premiere/runtime');
       const { Bulkhead } = require(${JSON.stringify(path.resolve(__dirname, '../dist/legacy'))});
       const redis = createRedis({ url: ${JSON.stringify(TEST_REDIS_URL)}, keyPrefix: ${JSON.stringify(`${prefix.prefix}killed:`)} });
       defineScripts(redis, ${JSON.stringify(LUA)});

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
-import { i18n, showHeadingOf } from '@premiere/runtime';
-import { eventually } from '@premiere/runtime/testing';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { showHeadingOf } from '@premiere/contracts';
+import { i18n } from '@premiere/web';
+import { eventually, addTestShow } from '@premiere/testing';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { orderPage } from '../src/pages';
 import type { OrderView } from '../src/orders';
 import { ticketPage, type Ticket } from '../src/tickets';

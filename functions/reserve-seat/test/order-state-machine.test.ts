@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createLogger, inTransaction, schemaOf, createPool, type Transaction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, type TestDatabase } from '@premiere/runtime/testing';
+import { captureLogs, createTestDatabase, type TestDatabase } from '@premiere/testing';
 import { IllegalTransition, ORDER_STATES, ORDER_TRANSITIONS, transitionOrder, type OrderState } from '../src/order-state-machine';
 
 let db: TestDatabase;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { eventAuthorization } from '@premiere/runtime/testing';
+import { eventAuthorization, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '@premiere/testing';
 import { roomKeys } from '@premiere/waiting-room';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../../../packages/waiting-room/test/fixtures';
 import { paymentApproved, requestPayment } from '../src/payments';
 import { cancelOrder, expireHolds } from '../src/orders';
 import { seatAvailabilityKey } from '../src/keys';

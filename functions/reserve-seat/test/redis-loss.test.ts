@@ -1,12 +1,11 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { readRoomState, roomKeys } from '@premiere/waiting-room';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
-import { issueToken } from '../../issue-token/src';
+import { issueToken } from '@premiere/issue-token';
 import { reserveSeat } from '../src';
 
 // An admitted visitor whom Redis forgot (a failover to a replica that lagged lost their admission)

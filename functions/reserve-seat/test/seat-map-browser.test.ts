@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Browser, Page, Route } from 'playwright-core';
-import { i18n } from '@premiere/runtime';
-import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/runtime/testing/browser';
+import { i18n } from '@premiere/web';
+import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { seatSelectionPage } from '../src/pages';
 
 /**

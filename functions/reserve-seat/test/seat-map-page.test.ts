@@ -1,6 +1,5 @@
-import { i18n } from '@premiere/runtime';
-import { englishIn, keysIn } from '@premiere/runtime/testing';
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { i18n } from '@premiere/web';
+import { englishIn, keysIn, addTestShow } from '@premiere/testing';
 import { seatSelectionPage } from '../src/pages';
 import { reserveSeatWorld } from './world';
 

@@ -1,4 +1,4 @@
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow } from '@premiere/testing';
 import { holdSeats, reserveSeatWorld } from './world';
 
 /** The seat map as reserve-seat builds it from the legacy cinema: shared, cached, stale while it asks again. */

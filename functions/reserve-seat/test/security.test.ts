@@ -3,14 +3,13 @@ import pg from 'pg';
 import nock from 'nock';
 import { createHmac, randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { createFunction, PING_EVENT_TYPE, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { createFunction, PING_EVENT_TYPE, type RunningFunction } from '@premiere/runtime';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
-import { admitBatch } from '../../admit-batch/src';
-import { issueToken } from '../../issue-token/src';
-import { processPayment } from '../../process-payment/src';
+import { admitBatch } from '@premiere/admit-batch';
+import { issueToken } from '@premiere/issue-token';
+import { processPayment } from '@premiere/process-payment';
 import { reserveSeat } from '../src';
 
 /**

@@ -1,10 +1,9 @@
 import type Hapi from '@hapi/hapi';
 import pg from 'pg';
-import { createFunction, sessionHash, TokenSigner, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase } from '@premiere/runtime/testing';
+import { sessionHash, TokenSigner } from '@premiere/contracts';
+import { createFunction, type RunningFunction } from '@premiere/runtime';
+import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
 import { catalogSeats, createLegacyCinema, type LegacyCinemaOptions } from '@premiere/simulators';
-import { loadDemoCatalog } from '../../../local-stack/src/demo-catalog';
-import { TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '../../../packages/waiting-room/test/fixtures';
 import { holdSeats as holdSeatsOf } from '../src/orders';
 import { reserveSeat } from '../src';
 

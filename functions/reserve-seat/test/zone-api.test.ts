@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addTestShow } from '../../../packages/waiting-room/test/fixtures';
+import { addTestShow } from '@premiere/testing';
 import { reserveSeatWorld } from './world';
 
 /** The protected zone's API and pages: who may come in, what they see, what bad input gets. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { loadEventing, loadRoutes } from '@premiere/local-stack/dist/declarations';
+import { loadEventing, loadRoutes } from '@premiere/local-stack/declarations';
 import { hostPortCollisions, KNATIVE_MIN_KUBERNETES, kindConfigProblems, kubernetesVersionProblems, repoKubernetesVersions, skaffoldProblems } from './cluster-files';
 import { chartCredentialProblems } from './credentials';
 import { CHART, KUBE_VERSION, ROOT, parseAll, requireHelm } from './helm';
@@ -114,10 +114,10 @@ export const OPEN_DOORS: string[] = [
   'Trigger premiere-orders-payment-approved: spec.delivery.deadLetterSink is {"ref":{"apiVersion":"serving.knative.dev/v1","kind":"Service","name":"premiere-reserve-seat"},"uri":"/dead-letters"}, not admit-batch\'s /dead-letters',
 ];
 
-/** Every premiere_* metric an alert's expression reads must be registered by some function. */
-export function alertMetricProblems(rules: Record<string, any>[], functionsDir = path.join(ROOT, 'functions')): string[] {
-  const sources = readdirSync(functionsDir).flatMap((fn) => {
-    const src = path.join(functionsDir, fn, 'src');
+/** Every premiere_* metric an alert's expression reads must be registered by some function or library. */
+export function alertMetricProblems(rules: Record<string, any>[], dirs = [path.join(ROOT, 'functions'), path.join(ROOT, 'packages')]): string[] {
+  const sources = dirs.flatMap((dir) => readdirSync(dir).map((fn) => path.join(dir, fn))).flatMap((fn) => {
+    const src = path.join(fn, 'src');
     // Every file under src, folders too (the runtime's outbox metrics live in src/cloudevents).
     return existsSync(src) ? readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(src, f), 'utf8')) : [];
   }).join('\n');

@@ -1,5 +1,5 @@
-import type { Eventing, Routes } from '@premiere/local-stack/dist/declarations';
-import { edgeLocations, type EdgeAction, type EdgeLocation } from '@premiere/local-stack/dist/edge';
+import type { Eventing, Routes } from '@premiere/local-stack/declarations';
+import { edgeLocations, type EdgeAction, type EdgeLocation } from '@premiere/local-stack/edge';
 
 /**
  * The chart must route exactly as the local stack does: the Triggers and PingSources it renders

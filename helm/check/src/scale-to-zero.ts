@@ -1,4 +1,4 @@
-import { parseCron } from '@premiere/local-stack/dist/cron';
+import { parseCron } from '@premiere/local-stack/cron';
 import { FUNCTION_LABEL } from './security';
 
 /**

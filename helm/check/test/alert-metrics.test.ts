@@ -15,11 +15,11 @@ describe('the alerts’ metrics', () => {
   it('are found where a function registers them, in a folder of its src too', () => {
     mkdirSync(path.join(dir, 'runtime/src/cloudevents'), { recursive: true });
     writeFileSync(path.join(dir, 'runtime/src/cloudevents/outbox.ts'), "new Gauge({ name: 'premiere_outbox_oldest_unpublished_seconds' });");
-    expect(alertMetricProblems(rules, dir)).toEqual([]);
+    expect(alertMetricProblems(rules, [dir])).toEqual([]);
   });
 
   it('are refused when no function registers them', () => {
     mkdirSync(path.join(dir, 'runtime/src'), { recursive: true });
-    expect(alertMetricProblems(rules, dir)).toEqual(['alert Stuck: no function exports premiere_outbox_oldest_unpublished_seconds']);
+    expect(alertMetricProblems(rules, [dir])).toEqual(['alert Stuck: no function exports premiere_outbox_oldest_unpublished_seconds']);
   });
 });

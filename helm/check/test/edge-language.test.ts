@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Hapi from '@hapi/hapi';
 import YAML from 'yaml';
-import { LANGUAGE_COOKIE, languageCookie, localeOf, negotiate, VARY_LANGUAGE } from '@premiere/runtime';
-import { eventually } from '@premiere/runtime/testing';
+import { LANGUAGE_COOKIE, languageCookie, localeOf, negotiate, VARY_LANGUAGE } from '@premiere/web';
+import { eventually } from '@premiere/testing';
 import { findHelm, KUBE_VERSION } from '../src/helm';
 import { findNginx, writeEdgeConfig } from '../src/nginx';
 

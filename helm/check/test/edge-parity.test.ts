@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Hapi from '@hapi/hapi';
 import YAML from 'yaml';
-import { eventually } from '@premiere/runtime/testing';
+import { eventually } from '@premiere/testing';
 import { findHelm, KUBE_VERSION } from '../src/helm';
 import { findNginx, writeEdgeConfig } from '../src/nginx';
 

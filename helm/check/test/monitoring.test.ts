@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { loadRoutes } from '@premiere/local-stack/dist/declarations';
+import { loadRoutes } from '@premiere/local-stack/declarations';
 import { CHART, findHelm, KUBE_VERSION, renderChart } from '../src/helm';
 import { DEFAULT_SCRAPER, functionPod, monitoringProblems } from '../src/monitoring';
 import { ingressAllowed, selects } from '../src/network-policy';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync,
 import os from 'node:os';
 import path from 'node:path';
 import { createRedis, loadConfig, Redis, runtimeEnv } from '@premiere/runtime';
-import { eventually } from '@premiere/runtime/testing';
+import { eventually } from '@premiere/testing';
 import { findHelm, renderChart } from '../src/helm';
 
 /**

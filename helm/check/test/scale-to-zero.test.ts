@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadEventing } from '@premiere/local-stack/dist/declarations';
+import { loadEventing } from '@premiere/local-stack/declarations';
 import { CHART, findHelm, KUBE_VERSION, renderChart, ROOT } from '../src/helm';
 import { describeIdleness, durationSeconds, idleness, KNATIVE_AUTOSCALER_DEFAULTS, scaleToZeroProblems, shortestGapSeconds } from '../src/scale-to-zero';
 

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { LEGACY_USAGE_KEY, type Redis } from '@premiere/runtime';
+import type { Redis } from '@premiere/runtime';
+import { LEGACY_USAGE_KEY } from '@premiere/contracts';
 import { buyersLeftOf, paceOf, waitBasis, type WaitBasis } from './estimate';
 import { roomKeys, visitorKey } from './keys';
 import { RoomScripts } from './scripts';

@@ -1,5 +1,5 @@
 import { createRedis, defineScripts, type Redis } from '@premiere/runtime';
-import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/runtime/testing';
+import { createTestRedisPrefix, TEST_REDIS_URL } from '@premiere/testing';
 import { roomKeys, RoomScripts, WAITING_ROOM_SCRIPTS } from '../src';
 
 /** The operators' and reserve-seat's writes to a room, which go through the room's own scripts. */

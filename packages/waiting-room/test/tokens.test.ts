@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createRedis, defineScripts, type Redis } from '@premiere/runtime';
-import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@premiere/runtime/testing';
+import { createTestDatabase, createTestRedisPrefix, TEST_REDIS_URL, type TestDatabase } from '@premiere/testing';
 import { roomKeys, RoomScripts, ShowQueue, TokenLedger, WAITING_ROOM_SCRIPTS, type JoinLimits } from '../src';
 
 /**
