@@ -1,11 +1,12 @@
 // ESLint for the TypeScript of every workspace: typescript-eslint's `recommended` (syntax only, not
 // type-checked, so linting the whole tree takes seconds); formatting is Prettier's (.prettierrc.json).
+import { readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-// Every workspace's TypeScript, wherever a package lives (the runtime in functions/ or packages/).
+// Every workspace's TypeScript.
 const TYPESCRIPT = [
   'functions/**/*.ts',
   'packages/**/*.ts',
@@ -18,20 +19,21 @@ const TYPESCRIPT = [
 ];
 
 // ─── Import boundaries (issue 17, point 1) ─────────────────────────────────────────────────────
-// A package is used through its name and its `exports` map, never through its files. Every
-// boundary rule goes here; the block that applies them is `premiere/import-boundaries` below.
+// A package is used through its name and its `exports` map, never through its files. The rules
+// live in packages/testing/import-rules.json, which packages/testing/test/imports.test.ts applies
+// too (it also catches a relative path into another package, which a pattern cannot see, and
+// require()/import()/jest.mock paths); the block that applies them here is
+// `premiere/import-boundaries` below.
+const importRules = JSON.parse(readFileSync(new URL('./packages/testing/import-rules.json', import.meta.url), 'utf8'));
 const IMPORT_BOUNDARIES = {
   patterns: [
+    ...importRules.forbidden.map((r) => ({ regex: r.pattern, message: r.message })),
     {
-      regex: '^@premiere/[^/]+/(src|dist)(/|$)',
-      message: 'Import the package by its name or an entry of its `exports` map, not its src/ or dist/.',
-    },
-    {
-      // Climbing out of this package: to a top-level folder (../../../local-stack/src/…) or into a
-      // sibling package's files (../../issue-token/src); within a package it is ../src/….
+      // Climbing out of this package into a top-level folder (../../local-stack/src/…) or a sibling
+      // package's files (../../issue-token/src); within a package it is ../src/….
       regex:
         '^(\\.\\./)+((functions|packages|local-stack|bench|burst|chaos|simulators|helm)(/|$)|([^./][^/]*/)+(src|test|dist)(/|$))',
-      message: 'Another package: import it by its @premiere/* name and its `exports` map.',
+      message: importRules.relativeStaysInPackage.message,
     },
   ],
 };
@@ -70,9 +72,7 @@ export default defineConfig(
     name: 'premiere/import-boundaries',
     files: TYPESCRIPT,
     rules: {
-      // TODO(issue 17): 'error' once no package reaches into another's files (91 imports today, the
-      // test fixtures and the demo catalog among them).
-      'no-restricted-imports': ['warn', IMPORT_BOUNDARIES],
+      'no-restricted-imports': ['error', IMPORT_BOUNDARIES],
     },
   },
   {
