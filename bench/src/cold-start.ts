@@ -58,15 +58,25 @@ async function main() {
   const results: Record<string, { median_ms: number; min_ms: number; max_ms: number }> = {};
   const targets: [string, string[], string][] = [
     ['node (bare http server)', ['-e', BARE], '/'],
-    ...FUNCTIONS.map((f): [string, string[], string] => [f, [path.join(ROOT, 'functions', f, 'dist/main.js')], '/readyz']),
+    ...FUNCTIONS.map((f): [string, string[], string] => [
+      f,
+      [path.join(ROOT, 'functions', f, 'dist/main.js')],
+      '/readyz',
+    ]),
   ];
   for (const [name, args, readyPath] of targets) {
     const times: number[] = [];
     for (let r = 0; r < runs; r++) times.push(await timeToReady(args, readyPath));
-    results[name] = { median_ms: Math.round(median(times)), min_ms: Math.round(Math.min(...times)), max_ms: Math.round(Math.max(...times)) };
+    results[name] = {
+      median_ms: Math.round(median(times)),
+      min_ms: Math.round(Math.min(...times)),
+      max_ms: Math.round(Math.max(...times)),
+    };
     process.stderr.write(`  ${name.padEnd(24)} median ${results[name].median_ms} ms (${runs} runs)\n`);
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'cold-start', runs, functions: results, machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'cold-start', runs, functions: results, machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version } })}\n`,
+  );
 }
 
 main().catch((err) => {

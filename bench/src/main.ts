@@ -19,7 +19,12 @@ import { waitingRoom } from './scenarios/waiting-room';
  * as its last line: {"bench", "baseline": {rps, p50_ms, p99_ms} (plain GETs), "cases": {<case>:
  * {…, baseline_rps, ratio}}, …the scenario's own figures}.
  */
-const SCENARIOS: Record<string, Scenario> = { runtime, catalog, 'waiting-room': waitingRoom, 'protected-zone': protectedZone };
+const SCENARIOS: Record<string, Scenario> = {
+  runtime,
+  catalog,
+  'waiting-room': waitingRoom,
+  'protected-zone': protectedZone,
+};
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,7 +43,10 @@ const mean = (runs: Figures[]): Figures => ({
 async function main() {
   const name = process.argv[2];
   const scenario = SCENARIOS[name];
-  if (!scenario) throw new Error(`usage: npm run bench -- <scenario> [--duration S] [--connections N] [--rounds R] [--case C]; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (!scenario)
+    throw new Error(
+      `usage: npm run bench -- <scenario> [--duration S] [--connections N] [--rounds R] [--case C]; scenarios: ${Object.keys(SCENARIOS).join(', ')}`,
+    );
   const opts = { durationS: option('duration', 5), connections: option('connections', 50) };
   const rounds = option('rounds', 3);
 
@@ -48,14 +56,25 @@ async function main() {
   const { teardown } = setup;
   // --case <name>: only that case (e.g. to profile it), without the scenario's one-off figures.
   const only = process.argv.indexOf('--case');
-  const cases = only === -1 ? setup.cases : Object.fromEntries(Object.entries(setup.cases).filter(([c]) => c === process.argv[only + 1]));
-  if (Object.keys(cases).length === 0) throw new Error(`no case "${process.argv[only + 1]}"; cases: ${Object.keys(setup.cases).join(', ')}`);
+  const cases =
+    only === -1
+      ? setup.cases
+      : Object.fromEntries(Object.entries(setup.cases).filter(([c]) => c === process.argv[only + 1]));
+  if (Object.keys(cases).length === 0)
+    throw new Error(`no case "${process.argv[only + 1]}"; cases: ${Object.keys(setup.cases).join(', ')}`);
   for (const [caseName, { baselineAnswer: answer }] of Object.entries(cases)) {
-    if (answer) bare.route({ method: ['GET', 'POST'], path: `/bare/${caseName}`, handler: (_r, h) => h.response(answer.body).type(answer.type) });
+    if (answer)
+      bare.route({
+        method: ['GET', 'POST'],
+        path: `/bare/${caseName}`,
+        handler: (_r, h) => h.response(answer.body).type(answer.type),
+      });
   }
   await bare.start();
 
-  process.stderr.write(`bench ${name}: ${rounds} round(s) of ${opts.durationS}s per case, ${opts.connections} connections\n`);
+  process.stderr.write(
+    `bench ${name}: ${rounds} round(s) of ${opts.durationS}s per case, ${opts.connections} connections\n`,
+  );
   const bareUrl = `http://127.0.0.1:${bare.info.port}/bare`;
   const runs: Record<string, Figures[]> = { baseline: [] };
   const baselines: Record<string, Figures[]> = {};
@@ -67,7 +86,9 @@ async function main() {
         const plain = !target.method && !target.headers && !target.setupRequest && !target.baselineAnswer;
         const url = target.baselineAnswer ? `${bareUrl}/${caseName}` : bareUrl;
         (baselines[caseName] ??= []).push(
-          plain ? runs.baseline[runs.baseline.length - 1] : await measure(`baseline for ${caseName}`, { ...target, url, expectStatus: 200 }, opts),
+          plain
+            ? runs.baseline[runs.baseline.length - 1]
+            : await measure(`baseline for ${caseName}`, { ...target, url, expectStatus: 200 }, opts),
         );
         (runs[caseName] ??= []).push(await measure(caseName, target, opts));
       }

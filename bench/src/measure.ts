@@ -24,7 +24,11 @@ export interface Target {
 }
 
 /** One fixed-duration load run against `target`, printing progress to stderr each second. */
-export async function measure(label: string, target: Target, opts: { durationS: number; connections: number }): Promise<Figures> {
+export async function measure(
+  label: string,
+  target: Target,
+  opts: { durationS: number; connections: number },
+): Promise<Figures> {
   let done!: (r: autocannon.Result) => void;
   let failed!: (e: Error) => void;
   const finished = new Promise<autocannon.Result>((resolve, reject) => ((done = resolve), (failed = reject)));
@@ -48,7 +52,9 @@ export async function measure(label: string, target: Target, opts: { durationS: 
   const events = instance as unknown as NodeJS.EventEmitter; // the typings lag the emitted arguments
   events.on('tick', () => {
     if (++second > opts.durationS) return;
-    process.stderr.write(`  ${label.padEnd(24)} ${String(second).padStart(3)}/${opts.durationS}s  ${thisSecond} req/s\n`);
+    process.stderr.write(
+      `  ${label.padEnd(24)} ${String(second).padStart(3)}/${opts.durationS}s  ${thisSecond} req/s\n`,
+    );
     thisSecond = 0;
   });
   events.on('response', (_client: unknown, statusCode: number) => {
@@ -57,7 +63,9 @@ export async function measure(label: string, target: Target, opts: { durationS: 
   });
   const result = await finished;
   if (result.errors > 0 || result.timeouts > 0 || wrong > 0) {
-    throw new Error(`${label}: ${result.errors} errors, ${result.timeouts} timeouts, ${wrong} answers other than ${expected}`);
+    throw new Error(
+      `${label}: ${result.errors} errors, ${result.timeouts} timeouts, ${wrong} answers other than ${expected}`,
+    );
   }
   return { rps: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99 };
 }

@@ -47,7 +47,9 @@ function legend(series: Series[]): { svg: string; height: number } {
     const width = 22 + textWidth(s.name);
     if (x > PAD.l && x + width > W - PAD.r) [x, row] = [PAD.l, row + 1];
     const [c, y] = [COLORS[i % COLORS.length], LEGEND_TOP + row * LEGEND_ROW];
-    const swatch = s.dots ? `<circle cx="${x + 8}" cy="${y - 4}" r="3" fill="${c}"/>` : `<line x1="${x}" x2="${x + 16}" y1="${y - 4}" y2="${y - 4}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`;
+    const swatch = s.dots
+      ? `<circle cx="${x + 8}" cy="${y - 4}" r="3" fill="${c}"/>`
+      : `<line x1="${x}" x2="${x + 16}" y1="${y - 4}" y2="${y - 4}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`;
     const item = `<g>${swatch}<text x="${x + 22}" y="${y}">${esc(s.name)}</text></g>`;
     x += width + 18;
     return item;
@@ -63,12 +65,24 @@ export function chart(title: string, series: Series[], axes: Axes): Html {
   const [xMax, yMax] = [xTicks.at(-1)!, yTicks.at(-1)!];
   const x = (v: number) => PAD.l + (v / xMax) * (W - PAD.l - PAD.r);
   const y = (v: number) => BOTTOM - (v / yMax) * PLOT_H;
-  const grid = yTicks.map((v) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${label(v)}</text>`).join('');
-  const xLabels = xTicks.map((v) => `<text x="${x(v)}" y="${BOTTOM + 16}" text-anchor="middle">${label(v)}</text>`).join('');
+  const grid = yTicks
+    .map(
+      (v) =>
+        `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${label(v)}</text>`,
+    )
+    .join('');
+  const xLabels = xTicks
+    .map((v) => `<text x="${x(v)}" y="${BOTTOM + 16}" text-anchor="middle">${label(v)}</text>`)
+    .join('');
   const body = series
     .map((s, i) => {
       const c = COLORS[i % COLORS.length];
-      if (s.dots) return s.points.map(([a, b]) => `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="2" fill="${c}" fill-opacity=".6"/>`).join('');
+      if (s.dots)
+        return s.points
+          .map(
+            ([a, b]) => `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="2" fill="${c}" fill-opacity=".6"/>`,
+          )
+          .join('');
       const d = s.points.map(([a, b], j) => `${j ? 'L' : 'M'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join('');
       return `<path d="${d}" fill="none" stroke="${c}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`;
     })

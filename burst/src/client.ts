@@ -18,11 +18,21 @@ export class NoAnswer extends Error {}
 export class CrowdClient {
   private readonly agent: Agent;
 
-  constructor(private readonly base: string, private readonly recorder: Recorder, private readonly timeoutMs: number, connections: number) {
+  constructor(
+    private readonly base: string,
+    private readonly recorder: Recorder,
+    private readonly timeoutMs: number,
+    connections: number,
+  ) {
     this.agent = new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
   }
 
-  async call(step: Step, method: 'GET' | 'POST' | 'DELETE', path: string, opts: { headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
+  async call(
+    step: Step,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    opts: { headers?: Record<string, string>; body?: unknown } = {},
+  ): Promise<Answer> {
     const r = this.recorder;
     r.requests++;
     const started = performance.now();
@@ -30,7 +40,11 @@ export class CrowdClient {
       const res = await request(`${this.base}${path}`, {
         method,
         dispatcher: this.agent,
-        headers: { accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+        headers: {
+          accept: 'application/json',
+          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...opts.headers,
+        },
         body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,

@@ -8,7 +8,12 @@ export interface Figures {
   oversold: number;
   errors_5xx: number;
   timeouts: number;
-  legacy: { max_concurrency: number | null; limit: number | null; utilisation: number | null; utilisation_seats_left: number | null };
+  legacy: {
+    max_concurrency: number | null;
+    limit: number | null;
+    utilisation: number | null;
+    utilisation_seats_left: number | null;
+  };
   soldout_p99_ms: number | null;
   status_p99_ms: number | null;
   out_of_order: number;
@@ -36,14 +41,16 @@ export interface Figures {
  */
 export function outOfOrder(visits: Visit[], toleranceMs = 1_000): number {
   const byShow = new Map<string, Visit[]>();
-  for (const v of visits) if (v.place !== null && v.joinedAt !== null) (byShow.get(v.show) ?? byShow.set(v.show, []).get(v.show)!).push(v);
+  for (const v of visits)
+    if (v.place !== null && v.joinedAt !== null) (byShow.get(v.show) ?? byShow.set(v.show, []).get(v.show)!).push(v);
   let count = 0;
   for (const line of byShow.values()) {
     line.sort((a, b) => a.place! - b.place!);
     let latestWaitingAhead = -Infinity; // the last time anyone ahead was seen still waiting (and had not given up)
     for (const v of line) {
       if (v.admittedAt !== null && latestWaitingAhead > v.admittedAt + toleranceMs) count++;
-      if (v.outcome !== 'gave_up' && v.lastWaitingAt !== null) latestWaitingAhead = Math.max(latestWaitingAhead, v.lastWaitingAt);
+      if (v.outcome !== 'gave_up' && v.lastWaitingAt !== null)
+        latestWaitingAhead = Math.max(latestWaitingAhead, v.lastWaitingAt);
     }
   }
   return count;
@@ -55,7 +62,13 @@ export function outOfOrder(visits: Visit[], toleranceMs = 1_000): number {
  */
 function etaErrors(visits: Visit[]): number[] {
   return visits
-    .filter((v) => v.firstEstimateS !== null && v.estimatedAt !== null && v.admissionAt !== null && v.admissionAt - v.estimatedAt >= 5_000)
+    .filter(
+      (v) =>
+        v.firstEstimateS !== null &&
+        v.estimatedAt !== null &&
+        v.admissionAt !== null &&
+        v.admissionAt - v.estimatedAt >= 5_000,
+    )
     .map((v) => {
       const actual = (v.admissionAt! - v.estimatedAt!) / 1000;
       return Math.abs(v.firstEstimateS! - actual) / actual;
@@ -63,7 +76,8 @@ function etaErrors(visits: Visit[]): number[] {
     .sort((a, b) => a - b);
 }
 
-const percentOf = (errors: number[], p: number) => (errors.length ? Math.round(errors[Math.min(errors.length - 1, Math.floor(p * errors.length))] * 1000) / 10 : null);
+const percentOf = (errors: number[], p: number) =>
+  errors.length ? Math.round(errors[Math.min(errors.length - 1, Math.floor(p * errors.length))] * 1000) / 10 : null;
 
 /** The median absolute error of the first estimate against the actual wait from then, in %, over visitors who waited 5 s or more. */
 export function etaErrorPct(visits: Visit[]): number | null {
@@ -95,7 +109,10 @@ export function utilisationWhileWaiting(rec: Recorder, limit: number | null, sea
   return span > 0 ? Math.round((busy / (limit * span)) * 100) / 100 : null;
 }
 
-export function figuresOf(rec: Recorder, opts: { capacity: number; legacy: { limit: number | null; maxConcurrency: number | null }; naive: boolean }): Figures {
+export function figuresOf(
+  rec: Recorder,
+  opts: { capacity: number; legacy: { limit: number | null; maxConcurrency: number | null }; naive: boolean },
+): Figures {
   const elapsedS = rec.now() / 1000;
   const sold = rec.visits.flatMap((v) => v.seats);
   const outcomes: Record<string, number> = {};
@@ -115,7 +132,9 @@ export function figuresOf(rec: Recorder, opts: { capacity: number; legacy: { lim
       max_concurrency: opts.legacy.maxConcurrency,
       limit: opts.legacy.limit,
       // The naive design has no line: its utilisation is over the whole run.
-      utilisation: opts.naive ? wholeRunUtilisation(rec, opts.legacy.limit) : utilisationWhileWaiting(rec, opts.legacy.limit),
+      utilisation: opts.naive
+        ? wholeRunUtilisation(rec, opts.legacy.limit)
+        : utilisationWhileWaiting(rec, opts.legacy.limit),
       utilisation_seats_left: opts.naive ? null : utilisationWhileWaiting(rec, opts.legacy.limit, true),
     },
     soldout_p99_ms: rec.soldOut.percentile(99),
@@ -124,13 +143,33 @@ export function figuresOf(rec: Recorder, opts: { capacity: number; legacy: { lim
     eta_error_pct: etaErrorPct(rec.visits),
     eta_error_p90_pct: etaErrorP90Pct(rec.visits),
     generator_rps: Math.round(rec.requests / elapsedS),
-    generator_peak_rps: Math.max(0, ...rec.samples.map((s, i) => (i ? s.requests - rec.samples[i - 1].requests : s.requests) / Math.max(0.001, i ? s.t - rec.samples[i - 1].t : s.t))) | 0,
+    generator_peak_rps:
+      Math.max(
+        0,
+        ...rec.samples.map(
+          (s, i) =>
+            (i ? s.requests - rec.samples[i - 1].requests : s.requests) /
+            Math.max(0.001, i ? s.t - rec.samples[i - 1].t : s.t),
+        ),
+      ) | 0,
     errors_5xx_by_step: { ...rec.errors5xx },
     timeouts_by_step: { ...rec.timeouts },
     outcomes,
-    latency_ms: Object.fromEntries(STEPS.map((s) => [s, { count: rec.latencies[s].count, p50: rec.latencies[s].percentile(50), p90: rec.latencies[s].percentile(90), p99: rec.latencies[s].percentile(99) }])),
+    latency_ms: Object.fromEntries(
+      STEPS.map((s) => [
+        s,
+        {
+          count: rec.latencies[s].count,
+          p50: rec.latencies[s].percentile(50),
+          p90: rec.latencies[s].percentile(90),
+          p99: rec.latencies[s].percentile(99),
+        },
+      ]),
+    ),
     elapsed_s: Math.round(elapsedS * 10) / 10,
-    visit_s: median(rec.samples.filter((s) => s.visitS !== null && (s.waiting ?? 0) > 0 && s.seatsFree !== 0).map((s) => s.visitS!)),
+    visit_s: median(
+      rec.samples.filter((s) => s.visitS !== null && (s.waiting ?? 0) > 0 && s.seatsFree !== 0).map((s) => s.visitS!),
+    ),
   };
 }
 

@@ -59,7 +59,15 @@ interface Options {
 
 const PRESETS: Record<string, Record<string, string>> = {
   // Seconds, not minutes: the 24-seat premiere, a crowd fifteen times its size.
-  ci: { visitors: '400', ramp: '4', 'max-seconds': '90', flexible: '0', 'let-expire': '0', 'give-up': '0.05', declined: '0.1' },
+  ci: {
+    visitors: '400',
+    ramp: '4',
+    'max-seconds': '90',
+    flexible: '0',
+    'let-expire': '0',
+    'give-up': '0.05',
+    declined: '0.1',
+  },
   // The premiere at noon: 20,000 visitors for the 280-seat IMAX show, most before its sales open.
   // The rest keep coming for four more minutes, past the two-minute holds of those who walk away
   // (and the minute the expiry sweep may take to notice).
@@ -67,8 +75,19 @@ const PRESETS: Record<string, Record<string, string>> = {
   // 24-seat premiere, a zone of 4, each a minute or so at the seat map, and the waiting room
   // assuming what such visits take until it has measured one. About four minutes.
   trickle: {
-    visitors: '12', ramp: '60', front: '1', tail: '0', 'zone-capacity': '4', think: '45-90', 'visit-seconds': '70', seats: '1-2',
-    flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '420',
+    visitors: '12',
+    ramp: '60',
+    front: '1',
+    tail: '0',
+    'zone-capacity': '4',
+    think: '45-90',
+    'visit-seconds': '70',
+    seats: '1-2',
+    flexible: '0',
+    'give-up': '0',
+    'let-expire': '0',
+    declined: '0',
+    'max-seconds': '420',
   },
   // A cold line (issue 16's UX review): a zone of one, six buyers over ten seconds whose visits
   // take about 25 s, the waiting room assuming what a deployment assumes by default (180 s) until
@@ -76,33 +95,104 @@ const PRESETS: Record<string, Record<string, string>> = {
   // earlier sale of the day): a new show's line in a deployment that has sold before. About
   // three and a half minutes with the stack's start.
   cold: {
-    visitors: '6', ramp: '10', front: '1', tail: '0', 'zone-capacity': '1', think: '18-22', 'visit-seconds': '180', seats: '1-2',
-    flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '240',
-    warm: '3', 'warm-show': 'paper-kingdoms-paulista-1-d1-17h', 'warm-as': 'buy',
+    visitors: '6',
+    ramp: '10',
+    front: '1',
+    tail: '0',
+    'zone-capacity': '1',
+    think: '18-22',
+    'visit-seconds': '180',
+    seats: '1-2',
+    flexible: '0',
+    'give-up': '0',
+    'let-expire': '0',
+    declined: '0',
+    'max-seconds': '240',
+    warm: '3',
+    'warm-show': 'paper-kingdoms-paulista-1-d1-17h',
+    'warm-as': 'buy',
   },
   // The zone refilled after quick visits (issue 16's UX review): three people look at the seat
   // map and leave at once, then nine buyers come whose visits take about 50 s (--visit-seconds
   // 50: what such visits take, as the trickle's 70), a zone of three. The line must be told what
   // the buyers' visits take, not the looks' second. About three and a half minutes.
   refill: {
-    visitors: '9', ramp: '3', front: '1', tail: '0', 'zone-capacity': '3', think: '40-50', 'visit-seconds': '50', seats: '1-2',
-    flexible: '0', 'give-up': '0', 'let-expire': '0', declined: '0', 'max-seconds': '300',
-    warm: '3', 'warm-as': 'look',
+    visitors: '9',
+    ramp: '3',
+    front: '1',
+    tail: '0',
+    'zone-capacity': '3',
+    think: '40-50',
+    'visit-seconds': '50',
+    seats: '1-2',
+    flexible: '0',
+    'give-up': '0',
+    'let-expire': '0',
+    declined: '0',
+    'max-seconds': '300',
+    warm: '3',
+    'warm-as': 'look',
   },
-  full: { visitors: '20000', ramp: '30', tail: '240', show: 'last-starfall-paulista-imax-d1', 'opens-in': '20', 'zone-capacity': '30' },
+  full: {
+    visitors: '20000',
+    ramp: '30',
+    tail: '240',
+    show: 'last-starfall-paulista-imax-d1',
+    'opens-in': '20',
+    'zone-capacity': '30',
+  },
 };
 
 function parse(argv: string[]): Options {
-  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['visitors', 'ramp', 'front', 'show', 'flexible', 'give-up', 'let-expire', 'declined', 'seats', 'url', 'admin-token', 'legacy-stats', 'compare', 'max-seconds', 'timeout-ms', 'connections', 'report', 'zone-capacity', 'visit-seconds', 'opens-in', 'namespace', 'watch-after', 'visits', 'tail', 'think', 'warm', 'warm-show', 'warm-as'], USAGE);
+  const { given, preset, o, num, seats } = readOptions(
+    argv,
+    PRESETS,
+    [
+      'visitors',
+      'ramp',
+      'front',
+      'show',
+      'flexible',
+      'give-up',
+      'let-expire',
+      'declined',
+      'seats',
+      'url',
+      'admin-token',
+      'legacy-stats',
+      'compare',
+      'max-seconds',
+      'timeout-ms',
+      'connections',
+      'report',
+      'zone-capacity',
+      'visit-seconds',
+      'opens-in',
+      'namespace',
+      'watch-after',
+      'visits',
+      'tail',
+      'think',
+      'warm',
+      'warm-show',
+      'warm-as',
+    ],
+    USAGE,
+  );
   const think = (o.think ?? '0-0').split('-').map(Number);
-  if (think.length !== 2 || !(think[0] >= 0 && think[1] >= think[0] && think[1] <= 3_600)) throw new Error(`--think must be MIN-MAX seconds within 0-3600, got ${o.think}`);
+  if (think.length !== 2 || !(think[0] >= 0 && think[1] >= think[0] && think[1] <= 3_600))
+    throw new Error(`--think must be MIN-MAX seconds within 0-3600, got ${o.think}`);
   if (o.compare !== undefined && o.compare !== 'naive') throw new Error(`--compare takes "naive", got ${o.compare}`);
   if (o.compare && o.url) throw new Error('--compare naive runs two local stacks of its own; leave out --url');
   if (o.namespace && !o.url) throw new Error('--namespace counts pods on a cluster: give its edge with --url');
-  if (o['warm-as'] !== undefined && o['warm-as'] !== 'buy' && o['warm-as'] !== 'look') throw new Error(`--warm-as takes "buy" or "look", got ${o['warm-as']}`);
+  if (o['warm-as'] !== undefined && o['warm-as'] !== 'buy' && o['warm-as'] !== 'look')
+    throw new Error(`--warm-as takes "buy" or "look", got ${o['warm-as']}`);
   const forOwnStack = ['visit-seconds', 'opens-in'].filter((k) => given[k] !== undefined);
   const ownStackOnly = `--${forOwnStack.join(' and --')} ${forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself`;
-  if (o.url && forOwnStack.length) throw new Error(`${ownStackOnly}; against --url the target's own settings apply: leave ${forOwnStack.length > 1 ? 'them' : 'it'} out`);
+  if (o.url && forOwnStack.length)
+    throw new Error(
+      `${ownStackOnly}; against --url the target's own settings apply: leave ${forOwnStack.length > 1 ? 'them' : 'it'} out`,
+    );
   return {
     visitors: Math.round(num('visitors', 20_000, 1, 1_000_000)),
     ramp: num('ramp', 30, 0, 3_600),
@@ -125,7 +215,10 @@ function parse(argv: string[]): Options {
     legacyStats: o['legacy-stats'],
     compare: o.compare === 'naive',
     // auto: the bouncer sizes the zone (the full preset fixes it at 30, as in the recorded run).
-    zoneCapacity: o['zone-capacity'] === undefined || o['zone-capacity'] === 'auto' ? undefined : Math.round(num('zone-capacity', 10, 1, 10_000)),
+    zoneCapacity:
+      o['zone-capacity'] === undefined || o['zone-capacity'] === 'auto'
+        ? undefined
+        : Math.round(num('zone-capacity', 10, 1, 10_000)),
     visitSeconds: num('visit-seconds', 7, 1, 3_600),
     opensIn: Math.round(num('opens-in', 600, 0, 86_400)),
     namespace: o.namespace,
@@ -134,7 +227,11 @@ function parse(argv: string[]): Options {
     report: o.report ?? path.join('reports', `burst-${new Date().toISOString().replace(/[:.]/g, '-')}.html`),
     assert: preset === 'ci',
     forOwnStack,
-    warm: { visitors: Math.round(num('warm', 0, 0, 1_000)), show: o['warm-show'], as: (o['warm-as'] ?? 'buy') as 'buy' | 'look' },
+    warm: {
+      visitors: Math.round(num('warm', 0, 0, 1_000)),
+      show: o['warm-show'],
+      as: (o['warm-as'] ?? 'buy') as 'buy' | 'look',
+    },
   };
 }
 
@@ -156,7 +253,13 @@ async function warmUp(target: Target, opts: Options): Promise<void> {
   const client = new CrowdClient(target.edge, rec, opts.timeoutMs, 16);
   const show = opts.warm.show ?? opts.behaviour.show;
   say(`warm-up: ${opts.warm.visitors} visitors ${opts.warm.as === 'look' ? 'look at' : 'buy for'} ${show}`);
-  const warm: Crowd = { client, recorder: rec, runId: randomBytes(4).toString('hex'), deadline: opts.maxSeconds * 1000, behaviour: { ...opts.behaviour, show, look: opts.warm.as === 'look' } };
+  const warm: Crowd = {
+    client,
+    recorder: rec,
+    runId: randomBytes(4).toString('hex'),
+    deadline: opts.maxSeconds * 1000,
+    behaviour: { ...opts.behaviour, show, look: opts.warm.as === 'look' },
+  };
   await Promise.all(Array.from({ length: opts.warm.visitors }, (_, i) => visitor(warm, i)));
   await client.close();
   const outcomes = rec.visits.map((v) => v.outcome);
@@ -178,14 +281,27 @@ async function runCrowd(name: string, target: Target, opts: Options, naive: bool
     mintAccess: signer
       ? (session, n) => {
           const now = Math.floor(Date.now() / 1000);
-          return signer.sign({ typ: 'access', show: opts.behaviour.show, vid: n + 1, place: n + 1, ses: sessionHash(session), iat: now, exp: now + 3_600 });
+          return signer.sign({
+            typ: 'access',
+            show: opts.behaviour.show,
+            vid: n + 1,
+            place: n + 1,
+            ses: sessionHash(session),
+            iat: now,
+            exp: now + 3_600,
+          });
         }
       : undefined,
   };
   const room = target.adminToken
-    ? ((await (await fetch(`${target.edge}/admin/api/shows/${opts.behaviour.show}`, { headers: { authorization: `Bearer ${target.adminToken}` } })).json()) as { seats?: number; message?: string })
+    ? ((await (
+        await fetch(`${target.edge}/admin/api/shows/${opts.behaviour.show}`, {
+          headers: { authorization: `Bearer ${target.adminToken}` },
+        })
+      ).json()) as { seats?: number; message?: string })
     : null;
-  if (room && room.seats === undefined) throw new Error(`the operators' API knows no show "${opts.behaviour.show}": ${room.message ?? ''}`);
+  if (room && room.seats === undefined)
+    throw new Error(`the operators' API knows no show "${opts.behaviour.show}": ${room.message ?? ''}`);
   if (opts.zoneCapacity && !naive) {
     if (!target.adminToken) throw new Error('--zone-capacity needs the operators’ API (--admin-token)');
     const set = await fetch(`${target.edge}/admin/api/shows/${opts.behaviour.show}`, {
@@ -205,7 +321,10 @@ async function runCrowd(name: string, target: Target, opts: Options, naive: bool
     visits.push(visitor(crowd, i));
   }
   // Everyone stops by the deadline; a visitor stuck on a request ends with its timeout.
-  await Promise.race([Promise.all(visits), new Promise((r) => setTimeout(r, Math.max(0, crowd.deadline - rec.now()) + opts.timeoutMs + 5_000))]);
+  await Promise.race([
+    Promise.all(visits),
+    new Promise((r) => setTimeout(r, Math.max(0, crowd.deadline - rec.now()) + opts.timeoutMs + 5_000)),
+  ]);
   if (opts.watchAfter > 0) {
     say(`the crowd is done; watching for ${opts.watchAfter} s more (scale-down)`);
     await new Promise((r) => setTimeout(r, opts.watchAfter * 1000));
@@ -216,8 +335,14 @@ async function runCrowd(name: string, target: Target, opts: Options, naive: bool
   // The seats of every show the crowd went for (the flexible took alternatives).
   let capacity = room?.seats ?? 0;
   if (target.adminToken) {
-    for (const show of new Set(rec.visits.filter((v) => v.show !== opts.behaviour.show && v.joinedAt !== null).map((v) => v.show))) {
-      const other = (await (await fetch(`${target.edge}/admin/api/shows/${show}`, { headers: { authorization: `Bearer ${target.adminToken}` } })).json()) as { seats?: number };
+    for (const show of new Set(
+      rec.visits.filter((v) => v.show !== opts.behaviour.show && v.joinedAt !== null).map((v) => v.show),
+    )) {
+      const other = (await (
+        await fetch(`${target.edge}/admin/api/shows/${show}`, {
+          headers: { authorization: `Bearer ${target.adminToken}` },
+        })
+      ).json()) as { seats?: number };
       capacity += other.seats ?? 0;
     }
   }
@@ -232,11 +357,24 @@ async function main() {
   const runs: Run[] = [];
   for (const side of sides) {
     let target: Target | null = null;
-    if (opts.url) target = { edge: opts.url.replace(/\/$/, ''), adminToken: opts.adminToken, legacyStats: opts.legacyStats, stop: async () => undefined };
+    if (opts.url)
+      target = {
+        edge: opts.url.replace(/\/$/, ''),
+        adminToken: opts.adminToken,
+        legacyStats: opts.legacyStats,
+        stop: async () => undefined,
+      };
     else if (!opts.compare) target = runningStack();
     if (target && !opts.url) {
-      if (opts.forOwnStack.length) throw new Error(`--${opts.forOwnStack.join(' and --')} ${opts.forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself, and a local stack is running (${target.edge}): stop it, or leave the option out`);
-      say(`using the running local stack at ${target.edge} (start it with ${Object.entries(ONE_ADDRESS_CROWD).map(([k, v]) => `${k}=${v}`).join(' ')}: the crowd comes from one address)`);
+      if (opts.forOwnStack.length)
+        throw new Error(
+          `--${opts.forOwnStack.join(' and --')} ${opts.forOwnStack.length > 1 ? 'are' : 'is'} for a stack the burst starts itself, and a local stack is running (${target.edge}): stop it, or leave the option out`,
+        );
+      say(
+        `using the running local stack at ${target.edge} (start it with ${Object.entries(ONE_ADDRESS_CROWD)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}: the crowd comes from one address)`,
+      );
     }
     if (!target) {
       say(`starting a local stack for the ${side.name.replace('_', ' ')} run`);
@@ -251,25 +389,40 @@ async function main() {
       );
     }
     try {
-      say(`${side.name}: ${opts.visitors} visitors over ${opts.ramp + opts.tail} s (${Math.round(opts.front * 100)}% in the first ${opts.ramp} s) for ${opts.behaviour.show}`);
+      say(
+        `${side.name}: ${opts.visitors} visitors over ${opts.ramp + opts.tail} s (${Math.round(opts.front * 100)}% in the first ${opts.ramp} s) for ${opts.behaviour.show}`,
+      );
       runs.push(await runCrowd(side.name, target, opts, side.naive));
     } finally {
       await target.stop();
     }
   }
   mkdirSync(path.dirname(path.resolve(opts.report)), { recursive: true });
-  writeFileSync(opts.report, report(runs, { started: new Date().toISOString(), options: process.argv.slice(2).join(' ') || '(defaults)' }));
+  writeFileSync(
+    opts.report,
+    report(runs, { started: new Date().toISOString(), options: process.argv.slice(2).join(' ') || '(defaults)' }),
+  );
   say(`report: ${path.resolve(opts.report)}`);
   if (opts.visits) {
-    writeFileSync(opts.visits, JSON.stringify(Object.fromEntries(runs.map((r) => [r.name, { visits: r.recorder.visits, samples: r.recorder.samples }]))));
+    writeFileSync(
+      opts.visits,
+      JSON.stringify(
+        Object.fromEntries(runs.map((r) => [r.name, { visits: r.recorder.visits, samples: r.recorder.samples }])),
+      ),
+    );
     say(`visits: ${path.resolve(opts.visits)}`);
   }
   const { passed, failed, not_measured: unmeasured } = verdict(runs[0].figures);
-  say(`${passed ? 'every target measured was met' : `targets missed: ${failed.join(', ')}`}${unmeasured.length ? `; not measured: ${unmeasured.join(', ')}` : ''}`);
+  say(
+    `${passed ? 'every target measured was met' : `targets missed: ${failed.join(', ')}`}${unmeasured.length ? `; not measured: ${unmeasured.join(', ')}` : ''}`,
+  );
   if (opts.assert) {
     const broken = brokenInvariants(runs[0].figures);
     for (const v of broken) say(`INVARIANT BROKEN: ${v}`);
-    if (broken.length === 0) say('invariants hold: nothing oversold, the legacy limit never exceeded, no 5xx, admissions in order, a purchase made (the exit code follows these alone)');
+    if (broken.length === 0)
+      say(
+        'invariants hold: nothing oversold, the legacy limit never exceeded, no 5xx, admissions in order, a purchase made (the exit code follows these alone)',
+      );
   }
   process.stdout.write(`${JSON.stringify(lastLine(runs, opts.compare))}\n`);
   process.exit(exitCode(runs, opts.assert));

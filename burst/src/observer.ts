@@ -27,11 +27,20 @@ export class Observer {
   private lastRequests = 0;
   legacy: { limit: number | null; maxConcurrency: number | null } = { limit: null, maxConcurrency: null };
 
-  constructor(private readonly target: Target, private readonly rec: Recorder, private readonly show: () => string, private readonly label: string | (() => string), private readonly visitors: number) {}
+  constructor(
+    private readonly target: Target,
+    private readonly rec: Recorder,
+    private readonly show: () => string,
+    private readonly label: string | (() => string),
+    private readonly visitors: number,
+  ) {}
 
   /** Resets the legacy simulator's counters so the run's figures are its own. */
   async start(): Promise<void> {
-    if (this.target.legacyStats) await fetch(this.target.legacyStats.replace(/\/stats$/, '/stats/reset'), { method: 'POST' }).catch(() => undefined);
+    if (this.target.legacyStats)
+      await fetch(this.target.legacyStats.replace(/\/stats$/, '/stats/reset'), { method: 'POST' }).catch(
+        () => undefined,
+      );
     this.timer = setInterval(() => void this.sample(), 1_000);
   }
 
@@ -43,7 +52,15 @@ export class Observer {
   private async sample(): Promise<void> {
     const { rec, target } = this;
     const [room, legacy] = await Promise.all([
-      target.adminToken ? json<{ waiting: number; inside: number; capacity: number; seatsFree: number | null; paceSeconds: number | null }>(`${target.edge}/admin/api/shows/${this.show()}`, { authorization: `Bearer ${target.adminToken}` }) : null,
+      target.adminToken
+        ? json<{
+            waiting: number;
+            inside: number;
+            capacity: number;
+            seatsFree: number | null;
+            paceSeconds: number | null;
+          }>(`${target.edge}/admin/api/shows/${this.show()}`, { authorization: `Bearer ${target.adminToken}` })
+        : null,
       target.legacyStats ? json<LegacyStats>(target.legacyStats) : null,
     ]);
     if (legacy) this.legacy = { limit: legacy.limit, maxConcurrency: legacy.max_concurrency };

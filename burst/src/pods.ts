@@ -11,7 +11,11 @@ export interface PodSample {
  * seconds (scale up in the burst, and back to zero after it), read from the Kubernetes API with
  * the current kubeconfig.
  */
-export async function watchPods(namespace: string, rec: Recorder, log: (line: string) => void): Promise<{ samples: PodSample[]; stop(): void }> {
+export async function watchPods(
+  namespace: string,
+  rec: Recorder,
+  log: (line: string) => void,
+): Promise<{ samples: PodSample[]; stop(): void }> {
   // An ES module: loaded only when a cluster is watched.
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
@@ -28,7 +32,10 @@ export async function watchPods(namespace: string, rec: Recorder, log: (line: st
         const service = pod.metadata?.labels?.['serving.knative.dev/service'];
         if (!service) continue;
         seen.add(service);
-        counts.set(service, (counts.get(service) ?? 0) + (pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp ? 1 : 0));
+        counts.set(
+          service,
+          (counts.get(service) ?? 0) + (pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp ? 1 : 0),
+        );
       }
       const t = Math.round(rec.now() / 100) / 10;
       for (const [service, pods] of counts) samples.push({ t, service, pods });

@@ -1,5 +1,16 @@
 /** The steps a visitor takes, each timed and counted on its own. */
-export const STEPS = ['catalog', 'join', 'status', 'leave', 'enter', 'seatmap', 'hold', 'pay', 'order', 'release'] as const;
+export const STEPS = [
+  'catalog',
+  'join',
+  'status',
+  'leave',
+  'enter',
+  'seatmap',
+  'hold',
+  'pay',
+  'order',
+  'release',
+] as const;
 export type Step = (typeof STEPS)[number];
 
 /** Latencies of one step: every sample kept (a run makes at most a few hundred thousand). */
@@ -19,7 +30,9 @@ class Latencies {
       this.values.sort((a, b) => a - b);
       this.sorted = true;
     }
-    return Math.round(this.values[Math.min(this.values.length - 1, Math.floor((p / 100) * this.values.length))] * 10) / 10;
+    return (
+      Math.round(this.values[Math.min(this.values.length - 1, Math.floor((p / 100) * this.values.length))] * 10) / 10
+    );
   }
 }
 

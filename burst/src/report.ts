@@ -13,7 +13,9 @@ const over = (rec: Recorder, pick: (s: Recorder['samples'][number]) => number | 
 /** Admissions per second, as the crowd learnt of them. */
 function admissionsPerSecond(rec: Recorder): [number, number][] {
   const perSecond = new Map<number, number>();
-  for (const v of rec.visits) if (v.admissionAt !== null) perSecond.set(Math.floor(v.admissionAt / 1000), (perSecond.get(Math.floor(v.admissionAt / 1000)) ?? 0) + 1);
+  for (const v of rec.visits)
+    if (v.admissionAt !== null)
+      perSecond.set(Math.floor(v.admissionAt / 1000), (perSecond.get(Math.floor(v.admissionAt / 1000)) ?? 0) + 1);
   const last = Math.ceil(endOf(rec));
   return Array.from({ length: last + 1 }, (_, t) => [t, perSecond.get(t) ?? 0]);
 }
@@ -26,12 +28,24 @@ export interface Run {
   pods?: { t: number; service: string; pods: number }[];
 }
 
-const TITLES: Record<string, string> = { waiting_room: 'With the waiting room', naive: 'The naive design (for comparison)' };
+const TITLES: Record<string, string> = {
+  waiting_room: 'With the waiting room',
+  naive: 'The naive design (for comparison)',
+};
 const titleOf = (run: Run) => TITLES[run.name] ?? run.name.replaceAll('_', ' ');
 
 /** What became of a visitor, in words. */
-const OUTCOMES: Record<string, string> = { bought: 'bought', sold_out: 'told it was sold out', no_seats: 'admitted, no seats left', gave_up: 'gave up waiting', let_expire: 'let the hold run out', error: 'stopped by an error' };
-const outcomeOf = (k: string) => OUTCOMES[k] ?? (k.startsWith('unfinished_') ? `still ${k.slice('unfinished_'.length)} at the end` : k.replaceAll('_', ' '));
+const OUTCOMES: Record<string, string> = {
+  bought: 'bought',
+  sold_out: 'told it was sold out',
+  no_seats: 'admitted, no seats left',
+  gave_up: 'gave up waiting',
+  let_expire: 'let the hold run out',
+  error: 'stopped by an error',
+};
+const outcomeOf = (k: string) =>
+  OUTCOMES[k] ??
+  (k.startsWith('unfinished_') ? `still ${k.slice('unfinished_'.length)} at the end` : k.replaceAll('_', ' '));
 
 const TIME = 'time since the start (s)';
 
@@ -39,25 +53,93 @@ function section(run: Run): Html {
   const { recorder: rec, figures: f } = run;
   const capacity = rec.samples.find((s) => s.capacity !== null)?.capacity ?? null;
   const limit = f.legacy.limit;
-  const flat = (v: number | null): [number, number][] => (v === null ? [] : [[0, v], [endOf(rec), v]]);
-  const waits = rec.visits.filter((v) => v.firstEstimateS !== null && v.admissionAt !== null && v.estimatedAt !== null).map((v): [number, number] => [(v.admissionAt! - v.estimatedAt!) / 1000, v.firstEstimateS!]);
+  const flat = (v: number | null): [number, number][] =>
+    v === null
+      ? []
+      : [
+          [0, v],
+          [endOf(rec), v],
+        ];
+  const waits = rec.visits
+    .filter((v) => v.firstEstimateS !== null && v.admissionAt !== null && v.estimatedAt !== null)
+    .map((v): [number, number] => [(v.admissionAt! - v.estimatedAt!) / 1000, v.firstEstimateS!]);
   const longest = Math.max(0, ...waits.map((w) => w[0]));
   const services = [...new Set((run.pods ?? []).map((p) => p.service))];
   return html`<section><h2>${titleOf(run)}</h2>
 ${chart('Queue length', [{ name: 'visitors waiting', points: over(rec, (s) => s.waiting) }], { x: TIME, y: 'visitors', counts: true })}
 ${chart('Admissions per second', [{ name: 'visitors admitted', points: admissionsPerSecond(rec) }], { x: TIME, y: 'admissions in the second', counts: true })}
-${chart('Visitors inside the protected zone', [{ name: 'inside', points: over(rec, (s) => s.inside) }, { name: 'zone capacity', points: flat(capacity), dashed: true }], { x: TIME, y: 'visitors', counts: true })}
-${chart('Seats sold, and left to sell (neither held nor sold)', [{ name: 'sold', points: over(rec, (s) => s.sold) }, { name: 'left to sell', points: over(rec, (s) => s.seatsFree) }, { name: 'seats in all', points: flat(f.capacity), dashed: true }], { x: TIME, y: 'seats', counts: true })}
-${chart('Legacy system: calls in flight', [{ name: 'calls in flight', points: over(rec, (s) => s.legacyInFlight) }, { name: 'its limit', points: flat(limit), dashed: true }], { x: TIME, y: 'calls', counts: true })}
-${chart('Server errors (5xx) and timeouts, cumulative', [{ name: 'server errors (5xx)', points: over(rec, (s) => s.errors5xx) }, { name: 'timeouts', points: over(rec, (s) => s.timeouts) }], { x: TIME, y: 'requests', counts: true })}
-${waits.length ? chart('First wait estimate against the actual wait', [{ name: 'a visitor', points: waits, dots: true }, { name: 'an exact estimate', points: [[0, 0], [longest, longest]], dashed: true }], { x: 'actual wait (s)', y: 'first estimate (s)' }) : ''}
-${services.length ? chart('Pods per Knative Service', services.map((svc) => ({ name: svc, points: run.pods!.filter((p) => p.service === svc).map((p): [number, number] => [p.t, p.pods]) })), { x: TIME, y: 'pods', counts: true }) : ''}
+${chart(
+  'Visitors inside the protected zone',
+  [
+    { name: 'inside', points: over(rec, (s) => s.inside) },
+    { name: 'zone capacity', points: flat(capacity), dashed: true },
+  ],
+  { x: TIME, y: 'visitors', counts: true },
+)}
+${chart(
+  'Seats sold, and left to sell (neither held nor sold)',
+  [
+    { name: 'sold', points: over(rec, (s) => s.sold) },
+    { name: 'left to sell', points: over(rec, (s) => s.seatsFree) },
+    { name: 'seats in all', points: flat(f.capacity), dashed: true },
+  ],
+  { x: TIME, y: 'seats', counts: true },
+)}
+${chart(
+  'Legacy system: calls in flight',
+  [
+    { name: 'calls in flight', points: over(rec, (s) => s.legacyInFlight) },
+    { name: 'its limit', points: flat(limit), dashed: true },
+  ],
+  { x: TIME, y: 'calls', counts: true },
+)}
+${chart(
+  'Server errors (5xx) and timeouts, cumulative',
+  [
+    { name: 'server errors (5xx)', points: over(rec, (s) => s.errors5xx) },
+    { name: 'timeouts', points: over(rec, (s) => s.timeouts) },
+  ],
+  { x: TIME, y: 'requests', counts: true },
+)}
+${
+  waits.length
+    ? chart(
+        'First wait estimate against the actual wait',
+        [
+          { name: 'a visitor', points: waits, dots: true },
+          {
+            name: 'an exact estimate',
+            points: [
+              [0, 0],
+              [longest, longest],
+            ],
+            dashed: true,
+          },
+        ],
+        { x: 'actual wait (s)', y: 'first estimate (s)' },
+      )
+    : ''
+}
+${
+  services.length
+    ? chart(
+        'Pods per Knative Service',
+        services.map((svc) => ({
+          name: svc,
+          points: run.pods!.filter((p) => p.service === svc).map((p): [number, number] => [p.t, p.pods]),
+        })),
+        { x: TIME, y: 'pods', counts: true },
+      )
+    : ''
+}
 <h3>Latency per step (ms)</h3>
 <div class="scroll"><table><tr><th>step</th><th>requests</th><th>median</th><th>90th percentile</th><th>99th percentile</th><th>server errors (5xx)</th><th>timeouts</th></tr>
 ${STEPS.filter((s) => f.latency_ms[s].count > 0).map((s) => html`<tr><td>${s}</td><td>${f.latency_ms[s].count}</td><td>${f.latency_ms[s].p50}</td><td>${f.latency_ms[s].p90}</td><td>${f.latency_ms[s].p99}</td><td>${f.errors_5xx_by_step[s]}</td><td>${f.timeouts_by_step[s]}</td></tr>`)}
 </table></div>
 <h3>What became of the visitors</h3>
-<p>${Object.entries(f.outcomes).map(([k, v]) => `${outcomeOf(k)}: ${v.toLocaleString('en-US')}`).join(' · ')}</p>
+<p>${Object.entries(f.outcomes)
+    .map(([k, v]) => `${outcomeOf(k)}: ${v.toLocaleString('en-US')}`)
+    .join(' · ')}</p>
 </section>`;
 }
 
@@ -77,7 +159,11 @@ ${v.not_measured.length ? html`<p>Not measured: ${v.not_measured.map(labelOf).jo
 </div>`;
 }
 
-const STATUS = { true: ['passed', '✓ passed'], false: ['failed', '✗ failed'], null: ['unmeasured', 'not measured'] } as const;
+const STATUS = {
+  true: ['passed', '✓ passed'],
+  false: ['failed', '✗ failed'],
+  null: ['unmeasured', 'not measured'],
+} as const;
 
 /** Each figure beside its target, with pass or fail per run. */
 function targetsTable(runs: Run[]): Html {
@@ -96,9 +182,18 @@ ${TARGETS.map((t) => {
 /** Figures without a target: what the run was, and what the load generator managed. */
 const OTHER: [string, (f: Figures) => string][] = [
   ['Visitors', (f) => f.visitors.toLocaleString('en-US')],
-  ['Legacy system’s utilisation while people waited (naive design: over the whole run)', (f) => (f.legacy.utilisation === null ? '–' : `${Math.round(f.legacy.utilisation * 100)}\u00a0%`)],
-  ['Load generator, requests a second: mean, busiest second', (f) => `${f.generator_rps.toLocaleString('en-US')}, ${f.generator_peak_rps.toLocaleString('en-US')}`],
-  ['A visit to the zone while seats were left, as measured (median, s)', (f) => (f.visit_s === null ? '–' : String(f.visit_s))],
+  [
+    'Legacy system’s utilisation while people waited (naive design: over the whole run)',
+    (f) => (f.legacy.utilisation === null ? '–' : `${Math.round(f.legacy.utilisation * 100)}\u00a0%`),
+  ],
+  [
+    'Load generator, requests a second: mean, busiest second',
+    (f) => `${f.generator_rps.toLocaleString('en-US')}, ${f.generator_peak_rps.toLocaleString('en-US')}`,
+  ],
+  [
+    'A visit to the zone while seats were left, as measured (median, s)',
+    (f) => (f.visit_s === null ? '–' : String(f.visit_s)),
+  ],
   ['Elapsed (s)', (f) => String(f.elapsed_s)],
 ];
 

@@ -40,7 +40,14 @@ export function runningStack(stateDir = path.join(ROOT, '.premiere')): Target | 
   const state = JSON.parse(readFileSync(file, 'utf8'));
   if (!state.edge) return null;
   const secrets = JSON.parse(readFileSync(path.join(stateDir, 'secrets.json'), 'utf8'));
-  return { edge: state.edge, legacyStats: `${state.simulators['legacy-cinema']}/stats`, adminToken: secrets.ADMIN_TOKEN, signingKeys: secrets.TOKEN_SIGNING_KEYS, stateDir, stop: async () => undefined };
+  return {
+    edge: state.edge,
+    legacyStats: `${state.simulators['legacy-cinema']}/stats`,
+    adminToken: secrets.ADMIN_TOKEN,
+    signingKeys: secrets.TOKEN_SIGNING_KEYS,
+    stateDir,
+    stop: async () => undefined,
+  };
 }
 
 /**

@@ -34,14 +34,22 @@ const none = (key: keyof Figures, label: string, invariant: boolean): Target => 
   check: (f) => ({ value: count(f[key] as number), met: f[key] === 0 }),
 });
 /** A figure that must stay at or under a bound; null or absent: not measured. */
-const atMost = (key: string, label: string, bound: number, unit: string, read: (f: Measured) => number | null | undefined): Target => ({
+const atMost = (
+  key: string,
+  label: string,
+  bound: number,
+  unit: string,
+  read: (f: Measured) => number | null | undefined,
+): Target => ({
   key,
   label,
   target: () => `≤\u00a0${count(bound)}\u00a0${unit}`,
   invariant: false,
   check: (f) => {
     const v = read(f);
-    return v === null || v === undefined ? { value: '–', met: null } : { value: `${count(v)}\u00a0${unit}`, met: v <= bound };
+    return v === null || v === undefined
+      ? { value: '–', met: null }
+      : { value: `${count(v)}\u00a0${unit}`, met: v <= bound };
   },
 });
 
@@ -59,25 +67,40 @@ export const TARGETS: Target[] = [
     target: (f) => `at most its limit${f.legacy.limit === null ? '' : `, ${f.legacy.limit}`}`,
     invariant: true,
     // Not observed is not evidence that the limit held.
-    check: ({ legacy: l }) => (l.max_concurrency === null || l.limit === null ? { value: 'not observed', met: false } : { value: `${count(l.max_concurrency)} of ${count(l.limit)}`, met: l.max_concurrency <= l.limit }),
+    check: ({ legacy: l }) =>
+      l.max_concurrency === null || l.limit === null
+        ? { value: 'not observed', met: false }
+        : { value: `${count(l.max_concurrency)} of ${count(l.limit)}`, met: l.max_concurrency <= l.limit },
   },
   none('errors_5xx', 'Server errors (5xx)', true),
   none('out_of_order', 'Visitors admitted out of turn', true),
-  { key: 'purchases', label: 'Purchases', target: () => 'at least one', invariant: true, check: (f) => ({ value: count(f.purchases), met: f.purchases > 0 }) },
+  {
+    key: 'purchases',
+    label: 'Purchases',
+    target: () => 'at least one',
+    invariant: true,
+    check: (f) => ({ value: count(f.purchases), met: f.purchases > 0 }),
+  },
   {
     key: 'seats_sold',
     label: 'Seats sold',
     target: () => 'every seat, when more people wanted them',
     invariant: false,
     // Only a crowd larger than the seats can sell them all.
-    check: (f) => ((f.outcomes.sold_out ?? 0) + (f.outcomes.no_seats ?? 0) === 0 ? { value: `${count(f.seats_sold)} of ${count(f.capacity)}`, met: null } : { value: `${count(f.seats_sold)} of ${count(f.capacity)}`, met: f.seats_sold >= f.capacity }),
+    check: (f) =>
+      (f.outcomes.sold_out ?? 0) + (f.outcomes.no_seats ?? 0) === 0
+        ? { value: `${count(f.seats_sold)} of ${count(f.capacity)}`, met: null }
+        : { value: `${count(f.seats_sold)} of ${count(f.capacity)}`, met: f.seats_sold >= f.capacity },
   },
   {
     key: 'legacy.utilisation_seats_left',
     label: 'Legacy system’s utilisation while people waited and seats were left',
     target: () => '≥\u00a090\u00a0%',
     invariant: false,
-    check: ({ legacy: l }) => (l.utilisation_seats_left === null ? { value: '–', met: null } : { value: `${Math.round(l.utilisation_seats_left * 100)}\u00a0%`, met: l.utilisation_seats_left >= 0.9 }),
+    check: ({ legacy: l }) =>
+      l.utilisation_seats_left === null
+        ? { value: '–', met: null }
+        : { value: `${Math.round(l.utilisation_seats_left * 100)}\u00a0%`, met: l.utilisation_seats_left >= 0.9 },
   },
   none('timeouts', 'Requests that timed out', false),
   atMost('soldout_p99_ms', 'Sold-out answer, 99th percentile', 1_000, 'ms', (f) => f.soldout_p99_ms),
@@ -112,7 +135,10 @@ export function brokenInvariants(f: Measured): string[] {
   return TARGETS.filter((t) => t.invariant)
     .map((t) => ({ t, c: t.check(f) }))
     .filter(({ c }) => c.met === false)
-    .map(({ t, c }) => `${t.label}: ${c.value}, target ${t.target(f)}${t.key === 'errors_5xx' ? ` (${JSON.stringify(f.errors_5xx_by_step)})` : ''}`);
+    .map(
+      ({ t, c }) =>
+        `${t.label}: ${c.value}, target ${t.target(f)}${t.key === 'errors_5xx' ? ` (${JSON.stringify(f.errors_5xx_by_step)})` : ''}`,
+    );
 }
 
 /** The figures and their verdict, as the burst's last line prints them (per-step detail left to the report). */

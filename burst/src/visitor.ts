@@ -45,14 +45,33 @@ const ORDER_DONE = new Set(['confirmed', 'expired', 'cancelled', 'refund_require
  */
 export async function visitor(crowd: Crowd, n: number): Promise<void> {
   const { recorder: rec } = crowd;
-  const visit: Visit = { arrivedAt: rec.now(), show: crowd.behaviour.show, place: null, firstEstimateS: null, estimatedAt: null, joinedAt: null, lastWaitingAt: null, admittedAt: null, admissionAt: null, outcome: 'pending', stage: 'arriving', seats: [] };
+  const visit: Visit = {
+    arrivedAt: rec.now(),
+    show: crowd.behaviour.show,
+    place: null,
+    firstEstimateS: null,
+    estimatedAt: null,
+    joinedAt: null,
+    lastWaitingAt: null,
+    admittedAt: null,
+    admissionAt: null,
+    outcome: 'pending',
+    stage: 'arriving',
+    seats: [],
+  };
   rec.visits.push(visit);
   const session = `burst-${crowd.runId}-${String(n).padStart(8, '0')}`;
   try {
     await crowd.client.call('catalog', 'GET', '/', { headers: { accept: 'text/html' } });
     if (crowd.mintAccess) {
       visit.admittedAt = visit.admissionAt = rec.now();
-      await buy(crowd, visit, session, `/checkout/${visit.show}?access=${crowd.mintAccess(session, n)}`, async () => undefined);
+      await buy(
+        crowd,
+        visit,
+        session,
+        `/checkout/${visit.show}?access=${crowd.mintAccess(session, n)}`,
+        async () => undefined,
+      );
     } else {
       await waitYourTurn(crowd, visit, session);
     }
@@ -103,7 +122,10 @@ async function waitYourTurn(crowd: Crowd, visit: Visit, session: string) {
   };
   noteEstimate();
   const auth = () => ({ ...headers, authorization: `Bearer ${token}` });
-  const leave = async () => void (await client.call('leave', 'DELETE', `/waiting-room/api/shows/${visit.show}/token`, { headers: auth() }).catch(() => undefined));
+  const leave = async () =>
+    void (await client
+      .call('leave', 'DELETE', `/waiting-room/api/shows/${visit.show}/token`, { headers: auth() })
+      .catch(() => undefined));
 
   visit.stage = 'waiting';
   const givesUpAt = chance(behaviour.giveUp) ? rec.now() + between(5_000, 40_000) : Infinity;
@@ -116,7 +138,9 @@ async function waitYourTurn(crowd: Crowd, visit: Visit, session: string) {
     await sleep(Math.min(status.pollAfterMs ?? 1_000, givesUpAt - rec.now()));
     if (rec.now() >= givesUpAt) continue;
     askedAt = rec.now();
-    const polled = await client.call('status', 'GET', `/waiting-room/api/shows/${visit.show}/status`, { headers: auth() });
+    const polled = await client.call('status', 'GET', `/waiting-room/api/shows/${visit.show}/status`, {
+      headers: auth(),
+    });
     if (polled.status !== 200) return void (visit.outcome = 'error');
     status = polled.body;
     if (status.token) token = status.token;
@@ -150,7 +174,9 @@ async function buy(crowd: Crowd, visit: Visit, session: string, entry: string, l
       continue;
     }
     if (map.status !== 200) break;
-    const free = (map.body.rows as { seats: { seat: string; status: string }[] }[]).flatMap((r) => r.seats).filter((s) => s.status === 'free');
+    const free = (map.body.rows as { seats: { seat: string; status: string }[] }[])
+      .flatMap((r) => r.seats)
+      .filter((s) => s.status === 'free');
     if (free.length === 0 || tries >= 6) {
       await leave();
       return void (visit.outcome = 'no_seats');
@@ -167,7 +193,11 @@ async function buy(crowd: Crowd, visit: Visit, session: string, entry: string, l
     const start = Math.floor(Math.random() * (free.length - want + 1)); // neighbours, as people choose
     const held = await client.call('hold', 'POST', `/checkout/api/shows/${visit.show}/orders`, {
       headers: auth,
-      body: { seats: free.slice(start, start + want).map((s) => ({ seat: s.seat, ticketType: chance(0.2) ? 'half' : 'full' })) },
+      body: {
+        seats: free
+          .slice(start, start + want)
+          .map((s) => ({ seat: s.seat, ticketType: chance(0.2) ? 'half' : 'full' })),
+      },
     });
     if (held.status === 201) order = held.body;
     else if (held.status === 503) {
@@ -183,10 +213,16 @@ async function buy(crowd: Crowd, visit: Visit, session: string, entry: string, l
 
   visit.stage = 'paying';
   for (const card of chance(behaviour.declined) ? ['tok_decline', 'tok_visa'] : ['tok_visa']) {
-    let paying = await client.call('pay', 'POST', `/checkout/api/orders/${order.orderId}/payment`, { headers: auth, body: { paymentToken: card } });
+    let paying = await client.call('pay', 'POST', `/checkout/api/orders/${order.orderId}/payment`, {
+      headers: auth,
+      body: { paymentToken: card },
+    });
     while (paying.status === 503 && rec.now() < crowd.deadline) {
       await sleep(retryAfterMs(paying));
-      paying = await client.call('pay', 'POST', `/checkout/api/orders/${order.orderId}/payment`, { headers: auth, body: { paymentToken: card } });
+      paying = await client.call('pay', 'POST', `/checkout/api/orders/${order.orderId}/payment`, {
+        headers: auth,
+        body: { paymentToken: card },
+      });
     }
     if (paying.status !== 202) break;
     for (;;) {

@@ -43,11 +43,21 @@ export class ChaosClient extends CrowdClient {
   /** ms since the run's start after which a failed request is no longer asked again. */
   stopAt = Infinity;
 
-  constructor(base: string, private readonly rec: Recorder, timeoutMs: number, connections: number) {
+  constructor(
+    base: string,
+    private readonly rec: Recorder,
+    timeoutMs: number,
+    connections: number,
+  ) {
     super(base, rec, timeoutMs, connections);
   }
 
-  override async call(step: Step, method: 'GET' | 'POST' | 'DELETE', path: string, opts: { headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
+  override async call(
+    step: Step,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    opts: { headers?: Record<string, string>; body?: unknown } = {},
+  ): Promise<Answer> {
     const session = opts.headers?.['x-session-id'];
     if (step === 'leave' && session) this.leaving(session);
     for (;;) {
@@ -74,7 +84,14 @@ export class ChaosClient extends CrowdClient {
   private observe(session: string, step: Step, path: string, a: Answer) {
     if (step === 'join' && (a.status === 200 || a.status === 201)) {
       const show = decodeURIComponent(/\/shows\/([^/]+)\/join$/.exec(path)?.[1] ?? '');
-      this.places.set(session, { show, token: a.body.token, place: a.body.status?.place ?? null, state: a.body.status?.state ?? 'waiting', leftOnPurpose: false, lost: null });
+      this.places.set(session, {
+        show,
+        token: a.body.token,
+        place: a.body.status?.place ?? null,
+        state: a.body.status?.state ?? 'waiting',
+        leftOnPurpose: false,
+        lost: null,
+      });
       return;
     }
     const p = this.places.get(session);
@@ -86,15 +103,18 @@ export class ChaosClient extends CrowdClient {
   /** A status answer for a visitor: whether the waiting room still knows it, at its place. */
   told(p: Place, a: Answer): void {
     if (a.status !== 200) {
-      if (a.status !== null && a.status < 500 && !p.leftOnPurpose && p.lost === null) p.lost = `status answered ${a.status}`;
+      if (a.status !== null && a.status < 500 && !p.leftOnPurpose && p.lost === null)
+        p.lost = `status answered ${a.status}`;
       return;
     }
     const s = a.body as { state: string; place: number | null; token?: string };
     if (s.token) p.token = s.token;
     const wasWaiting = WAITING.has(p.state);
     if (p.lost === null && !p.leftOnPurpose) {
-      if (WAITING.has(s.state) && p.place !== null && s.place !== null && s.place !== p.place) p.lost = `moved from place ${p.place} to ${s.place}`;
-      else if (!WAITING.has(s.state) && !SERVED.has(s.state)) p.lost = `told "${s.state}"${wasWaiting ? ' while waiting' : ` after "${p.state}"`}`;
+      if (WAITING.has(s.state) && p.place !== null && s.place !== null && s.place !== p.place)
+        p.lost = `moved from place ${p.place} to ${s.place}`;
+      else if (!WAITING.has(s.state) && !SERVED.has(s.state))
+        p.lost = `told "${s.state}"${wasWaiting ? ' while waiting' : ` after "${p.state}"`}`;
     }
     if (p.place === null && s.place !== null) p.place = s.place;
     p.state = s.state;

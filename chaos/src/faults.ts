@@ -35,9 +35,13 @@ export function allFaults(functions: string[], sigterm: string): Fault[] {
 /** The faults `--faults a,b,c` picks, in the standard order; unknown names refused, saying which exist. */
 export function pickFaults(all: Fault[], wanted: string | undefined): Fault[] {
   if (!wanted || wanted === 'all') return all;
-  const keys = wanted.split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = wanted
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const unknown = keys.filter((k) => !all.some((f) => f.key === k));
-  if (unknown.length) throw new Error(`--faults: no fault ${unknown.join(', ')} (there are ${all.map((f) => f.key).join(', ')})`);
+  if (unknown.length)
+    throw new Error(`--faults: no fault ${unknown.join(', ')} (there are ${all.map((f) => f.key).join(', ')})`);
   return all.filter((f) => keys.includes(f.key));
 }
 
@@ -82,7 +86,17 @@ async function redisLaunch(url: string, pid: number): Promise<Launch | null> {
   redis.on('error', () => undefined);
   try {
     const args: string[] = [];
-    for (const key of ['port', 'bind', 'dir', 'save', 'appendonly', 'appendfsync', 'appendfilename', 'appenddirname', 'dbfilename']) {
+    for (const key of [
+      'port',
+      'bind',
+      'dir',
+      'save',
+      'appendonly',
+      'appendfsync',
+      'appendfilename',
+      'appenddirname',
+      'dbfilename',
+    ]) {
       const [, value] = (await redis.config('GET', key)) as string[];
       if (value !== undefined) args.push(`--${key}`, value);
     }
@@ -101,7 +115,12 @@ export async function healthy(state: StackState, part: string): Promise<boolean>
   if (part === 'edge') return ok(`${state.edge}${loadRoutes().edgeHealth}`);
   if (part === 'broker') return state.broker ? ok(`${state.broker}/healthz`) : false;
   if (part === 'redis' && state.backing?.redis) {
-    const redis = new Redis(state.backing.redis, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_500 });
+    const redis = new Redis(state.backing.redis, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 1_500,
+    });
     redis.on('error', () => undefined);
     try {
       await redis.connect();
@@ -143,15 +162,23 @@ async function back(ctx: FaultContext, fault: Fault, oldPid: number): Promise<bo
 
 /** Each part's process now (null: none found), by the part's name. */
 function partPids(ctx: FaultContext): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(ctx.ports).map(([part, port]) => [part, pidOf(ctx.stateDir, part, port).pid]));
+  return Object.fromEntries(
+    Object.entries(ctx.ports).map(([part, port]) => [part, pidOf(ctx.stateDir, part, port).pid]),
+  );
 }
 
 /**
  * The parts besides `hurt` whose process is not the one before the fault (another, or none): they
  * died meanwhile, which the supervisor's restart would otherwise hide behind the fault's window.
  */
-export function restartedBesides(before: Record<string, number | null>, after: Record<string, number | null>, hurt: string): string[] {
-  return Object.keys(before).filter((part) => part !== hurt && before[part] !== null && after[part] !== before[part]).sort();
+export function restartedBesides(
+  before: Record<string, number | null>,
+  after: Record<string, number | null>,
+  hurt: string,
+): string[] {
+  return Object.keys(before)
+    .filter((part) => part !== hurt && before[part] !== null && after[part] !== before[part])
+    .sort();
 }
 
 /** Whether the stack (or chaos, in its place) started `pid` (stack.json's pids, processes or supervisor): never kill a database it was only given, or a stranger on a reused port. */
@@ -162,7 +189,12 @@ function ownedBy(ctx: FaultContext, pid: number): boolean {
   } catch {
     /* what was read at the start */
   }
-  return pid === state.supervisor || (state.pids ?? []).includes(pid) || Object.values(state.processes ?? {}).includes(pid) || ctx.standIns.includes(pid);
+  return (
+    pid === state.supervisor ||
+    (state.pids ?? []).includes(pid) ||
+    Object.values(state.processes ?? {}).includes(pid) ||
+    ctx.standIns.includes(pid)
+  );
 }
 
 async function until(check: () => Promise<boolean>, deadline: number): Promise<boolean> {
@@ -185,15 +217,35 @@ export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultR
   const before = partPids(ctx);
   const record = (end: number, recovered: number | null, note?: string): FaultRecord => {
     const restarted = restartedBesides(before, partPids(ctx), fault.part);
-    return { name: fault.name, start_ms: start, end_ms: end, recovered_ms: recovered, errors_5xx: 0, ...(note ? { note } : {}), ...(restarted.length ? { restarted } : {}) };
+    return {
+      name: fault.name,
+      start_ms: start,
+      end_ms: end,
+      recovered_ms: recovered,
+      errors_5xx: 0,
+      ...(note ? { note } : {}),
+      ...(restarted.length ? { restarted } : {}),
+    };
   };
-  if (pid === null) return record(start, null, `no process of ${fault.part} found (stack.json has no processes entry for it and nothing listens on port ${ctx.ports[fault.part]})`);
-  if (!ownedBy(ctx, pid)) return record(start, null, `${fault.part}'s process (pid ${pid}) is not one the stack started (a Redis or PostgreSQL given by URL?): chaos kills only the stack's own`);
+  if (pid === null)
+    return record(
+      start,
+      null,
+      `no process of ${fault.part} found (stack.json has no processes entry for it and nothing listens on port ${ctx.ports[fault.part]})`,
+    );
+  if (!ownedBy(ctx, pid))
+    return record(
+      start,
+      null,
+      `${fault.part}'s process (pid ${pid}) is not one the stack started (a Redis or PostgreSQL given by URL?): chaos kills only the stack's own`,
+    );
   const supervisor = ctx.state.supervisor;
   const sharesSupervisor = supervisor !== undefined && pid === supervisor;
   const launch = fault.part === 'redis' ? await redisLaunch(ctx.state.backing!.redis!, pid) : launchOf(pid);
   ctx.current(fault.name);
-  ctx.log(`${fault.name} (pid ${pid}, from ${from === 'processes' ? 'stack.json' : `the process on port ${ctx.ports[fault.part]}`}${sharesSupervisor ? ': the supervisor’s own process' : ''})`);
+  ctx.log(
+    `${fault.name} (pid ${pid}, from ${from === 'processes' ? 'stack.json' : `the process on port ${ctx.ports[fault.part]}`}${sharesSupervisor ? ': the supervisor’s own process' : ''})`,
+  );
   let volley: Promise<{ inFlight: number; dropped: number }> | undefined;
   try {
     if (fault.kind === 'flush-kill') {
@@ -216,23 +268,31 @@ export async function makeFault(ctx: FaultContext, fault: Fault): Promise<FaultR
   const deadline = Date.now() + ctx.recoveryTimeoutMs;
   const recovered = await until(() => back(ctx, fault, pid), deadline);
   const drained = volley ? await volley : undefined;
-  const withVolley = (r: FaultRecord) => (drained ? { ...r, in_flight: drained.inFlight, dropped: drained.dropped } : r);
+  const withVolley = (r: FaultRecord) =>
+    drained ? { ...r, in_flight: drained.inFlight, dropped: drained.dropped } : r;
   if (recovered) {
     ctx.current(null);
     const end = ctx.now();
     const done = withVolley(record(end, end - start));
-    ctx.log(`${fault.name}: recovered in ${((end - start) / 1000).toFixed(1)} s${done.restarted ? `; ${done.restarted.join(', ')} died meanwhile` : ''}`);
+    ctx.log(
+      `${fault.name}: recovered in ${((end - start) / 1000).toFixed(1)} s${done.restarted ? `; ${done.restarted.join(', ')} died meanwhile` : ''}`,
+    );
     return done;
   }
   const gaveUp = ctx.now();
   let note = `${fault.part} not back within ${ctx.recoveryTimeoutMs / 1000} s`;
-  if (sharesSupervisor) note += ' (the broker runs in the supervisor’s process: stack.json has no processes entry; nothing is restarted after this)';
+  if (sharesSupervisor)
+    note +=
+      ' (the broker runs in the supervisor’s process: stack.json has no processes entry; nothing is restarted after this)';
   const stillDown = !isAlive(pid) && listenerPid(ctx.ports[fault.part]) === null;
   if (stillDown && launch && (fault.part === 'redis' || fault.part === 'postgres')) {
     const standInPid = relaunch(launch);
     if (standInPid !== null) ctx.standIns.push(standInPid);
-    const standIn = standInPid !== null && (await until(() => back(ctx, fault, pid), Date.now() + ctx.recoveryTimeoutMs));
-    note += standIn ? `; not restarted by the supervisor, so chaos started it again (back ${((ctx.now() - start) / 1000).toFixed(1)} s after the fault) to go on` : '; chaos could not start it again either';
+    const standIn =
+      standInPid !== null && (await until(() => back(ctx, fault, pid), Date.now() + ctx.recoveryTimeoutMs));
+    note += standIn
+      ? `; not restarted by the supervisor, so chaos started it again (back ${((ctx.now() - start) / 1000).toFixed(1)} s after the fault) to go on`
+      : '; chaos could not start it again either';
   }
   ctx.current(null);
   ctx.log(`${fault.name}: ${note}`);

@@ -53,7 +53,15 @@ export const PRESETS: Record<string, Record<string, string>> = {
   // About three minutes on a laptop, the stack's start included: every fault once, a short gap each.
   ci: { visitors: '300', arrive: '100', warmup: '8', gap: '3', 'recovery-timeout': '20', grace: '5', settle: '45' },
   // An operator's worst day at a premiere's pace: a larger crowd, longer gaps, more patience.
-  full: { visitors: '3000', arrive: '300', warmup: '20', gap: '15', 'recovery-timeout': '60', grace: '5', settle: '150' },
+  full: {
+    visitors: '3000',
+    arrive: '300',
+    warmup: '20',
+    gap: '15',
+    'recovery-timeout': '60',
+    grace: '5',
+    settle: '150',
+  },
 };
 
 /**
@@ -74,8 +82,38 @@ export const OWN_STACK_ENV: Record<string, string> = {
 };
 
 export function parse(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
-  const { given, preset, o, num, seats } = readOptions(argv, PRESETS, ['faults', 'visitors', 'arrive', 'warmup', 'gap', 'recovery-timeout', 'grace', 'settle', 'show', 'zone-capacity', 'sigterm', 'give-up', 'let-expire', 'declined', 'seats', 'timeout-ms', 'connections', 'url', 'state-dir', 'database-url', 'admin-token', 'dead-letters-path'], USAGE);
-  for (const k of ['state-dir', 'database-url', 'admin-token']) if (given[k] !== undefined && !o.url) throw new Error(`--${k} is for a stack given with --url; a stack of chaos's own is known already`);
+  const { given, preset, o, num, seats } = readOptions(
+    argv,
+    PRESETS,
+    [
+      'faults',
+      'visitors',
+      'arrive',
+      'warmup',
+      'gap',
+      'recovery-timeout',
+      'grace',
+      'settle',
+      'show',
+      'zone-capacity',
+      'sigterm',
+      'give-up',
+      'let-expire',
+      'declined',
+      'seats',
+      'timeout-ms',
+      'connections',
+      'url',
+      'state-dir',
+      'database-url',
+      'admin-token',
+      'dead-letters-path',
+    ],
+    USAGE,
+  );
+  for (const k of ['state-dir', 'database-url', 'admin-token'])
+    if (given[k] !== undefined && !o.url)
+      throw new Error(`--${k} is for a stack given with --url; a stack of chaos's own is known already`);
   return {
     preset,
     faults: o.faults,
@@ -125,7 +163,11 @@ async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: n
  * The dead letters, from the operators' API where it has them (durable, with replays), else from
  * the local broker's memory (GET /dead-letters); what each is called there varies, so read loosely.
  */
-async function listDeadLetters(target: Target, state: StackState, apiPath: string): Promise<{ from: string; letters: DeadLetterSeen[] } | { unreachable: string }> {
+async function listDeadLetters(
+  target: Target,
+  state: StackState,
+  apiPath: string,
+): Promise<{ from: string; letters: DeadLetterSeen[] } | { unreachable: string }> {
   // admit-batch's store: {eventId, destination, type, open}; the local broker's memory: {event, subscription}.
   const asSeen = (l: any): DeadLetterSeen => ({
     key: `${l.event?.id ?? l.eventId} ${l.destination ?? l.subscription ?? ''}`,
@@ -135,8 +177,11 @@ async function listDeadLetters(target: Target, state: StackState, apiPath: strin
   let why = '';
   if (target.adminToken) {
     try {
-      const a = await json<any>(`${target.edge}${apiPath}?state=all&limit=200`, { headers: { authorization: `Bearer ${target.adminToken}` } });
-      if (a.status === 200 && a.body) return { from: `the operators' API (${apiPath})`, letters: (a.body.deadLetters as unknown[]).map(asSeen) };
+      const a = await json<any>(`${target.edge}${apiPath}?state=all&limit=200`, {
+        headers: { authorization: `Bearer ${target.adminToken}` },
+      });
+      if (a.status === 200 && a.body)
+        return { from: `the operators' API (${apiPath})`, letters: (a.body.deadLetters as unknown[]).map(asSeen) };
       why = `the operators' API answered ${a.status} at ${apiPath}`;
     } catch (err) {
       why = `the operators' API: ${(err as Error).message}`;
@@ -145,7 +190,8 @@ async function listDeadLetters(target: Target, state: StackState, apiPath: strin
   if (!state.broker) return { unreachable: `${why || 'no operators’ API token'}, and no local broker` };
   try {
     const b = await json<any[]>(`${state.broker}/dead-letters`);
-    if (b.status === 200 && Array.isArray(b.body)) return { from: 'the local broker (GET /dead-letters, in memory)', letters: b.body.map(asSeen) };
+    if (b.status === 200 && Array.isArray(b.body))
+      return { from: 'the local broker (GET /dead-letters, in memory)', letters: b.body.map(asSeen) };
     return { unreachable: `${why}; the broker answered ${b.status}` };
   } catch (err) {
     return { unreachable: `${why ? `${why}; ` : ''}the broker: ${(err as Error).message}` };
@@ -159,11 +205,17 @@ async function listDeadLetters(target: Target, state: StackState, apiPath: strin
 async function replayDeadLetters(target: Target, apiPath: string): Promise<string | null> {
   if (!target.adminToken) return 'no operators’ API token: dead letters not replayed';
   const headers = { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' };
-  const listed = await json<{ open?: Record<string, number> }>(`${target.edge}${apiPath}`, { headers }).catch(() => null);
+  const listed = await json<{ open?: Record<string, number> }>(`${target.edge}${apiPath}`, { headers }).catch(
+    () => null,
+  );
   const open = Object.entries(listed?.body?.open ?? {});
-  if (!listed || listed.status !== 200) return `dead letters not replayed: the operators' API answered ${listed?.status ?? 'nothing'}`;
+  if (!listed || listed.status !== 200)
+    return `dead letters not replayed: the operators' API answered ${listed?.status ?? 'nothing'}`;
   if (open.length === 0) return null;
-  for (const [type] of open) await json(`${target.edge}${apiPath}/replay`, { method: 'POST', headers, body: JSON.stringify({ type }) }).catch(() => null);
+  for (const [type] of open)
+    await json(`${target.edge}${apiPath}/replay`, { method: 'POST', headers, body: JSON.stringify({ type }) }).catch(
+      () => null,
+    );
   return `replayed the open dead letters: ${open.map(([t, n]) => `${n} ${t}`).join(', ')}`;
 }
 
@@ -182,16 +234,25 @@ async function fireSchedules(state: StackState): Promise<string | null> {
       }
     }),
   );
-  return failed.length ? `could not fire ${failed.length} of ${names.length} schedules (${failed.slice(0, 2).join('; ')})` : null;
+  return failed.length
+    ? `could not fire ${failed.length} of ${names.length} schedules (${failed.slice(0, 2).join('; ')})`
+    : null;
 }
 
-async function records<T>(url: string | undefined, what: string, runStarted: number): Promise<T | { unchecked: string }> {
+async function records<T>(
+  url: string | undefined,
+  what: string,
+  runStarted: number,
+): Promise<T | { unchecked: string }> {
   if (!url) return { unchecked: `no ${what} simulator known` };
   try {
     const r = await json<T & { since?: string }>(`${url}/records`);
     if (r.status !== 200 || !r.body) return { unchecked: `the ${what} simulator answered ${r.status} at /records` };
     // Its records are in memory: a restart during the run lost what came before.
-    if (r.body.since && Date.parse(r.body.since) > runStarted) return { unchecked: `the ${what} simulator restarted during the run (at ${r.body.since}): its records are incomplete` };
+    if (r.body.since && Date.parse(r.body.since) > runStarted)
+      return {
+        unchecked: `the ${what} simulator restarted during the run (at ${r.body.since}): its records are incomplete`,
+      };
     return r.body;
   } catch (err) {
     return { unchecked: `the ${what} simulator: ${(err as Error).message}` };
@@ -216,9 +277,16 @@ async function stopOwn(target: Target, state: StackState, standIns: number[]) {
     } catch {
       /* gone: what was read before */
     }
-    const pids = new Set([...(latest.pids ?? []), ...Object.values(latest.processes ?? {}), ...Object.values(partPorts(latest)).map(listenerPid).filter((p): p is number => p !== null)]);
+    const pids = new Set([
+      ...(latest.pids ?? []),
+      ...Object.values(latest.processes ?? {}),
+      ...Object.values(partPorts(latest))
+        .map(listenerPid)
+        .filter((p): p is number => p !== null),
+    ]);
     for (const pid of pids) if (pid !== process.pid && isAlive(pid) && isOurs(pid)) process.kill(pid, 'SIGKILL');
-    for (const dir of latest.dirs ?? []) if (path.basename(dir).startsWith('premiere-')) rmSync(dir, { recursive: true, force: true });
+    for (const dir of latest.dirs ?? [])
+      if (path.basename(dir).startsWith('premiere-')) rmSync(dir, { recursive: true, force: true });
   };
   if (supervisor && isAlive(supervisor)) {
     const stopped = await Promise.race([target.stop().then(() => true), sleep(45_000).then(() => false)]);
@@ -241,7 +309,10 @@ async function main() {
   let own = false;
   if (opts.url) {
     const local = runningStack(opts.stateDir);
-    if (!local) throw new Error(`--url: the faults need the stack's processes, database and simulators, read from ${path.join(opts.stateDir!, 'stack.json')} (set PREMIERE_STATE_DIR or --state-dir)`);
+    if (!local)
+      throw new Error(
+        `--url: the faults need the stack's processes, database and simulators, read from ${path.join(opts.stateDir!, 'stack.json')} (set PREMIERE_STATE_DIR or --state-dir)`,
+      );
     target = { ...local, edge: opts.url, adminToken: opts.adminToken ?? local.adminToken };
   } else {
     say('starting a local stack of its own');
@@ -254,7 +325,13 @@ async function main() {
   const stop = () =>
     (stopping ??= own
       ? stopOwn(target, state, standIns)
-      : Promise.resolve(standIns.length ? void say(`left running for the stack: ${standIns.join(', ')} (started by chaos in place of a part its supervisor did not restart)`) : undefined));
+      : Promise.resolve(
+          standIns.length
+            ? void say(
+                `left running for the stack: ${standIns.join(', ')} (started by chaos in place of a part its supervisor did not restart)`,
+              )
+            : undefined,
+        ));
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   // Whatever breaks in chaos itself, a stack of its own is not left running.
   process.once('uncaughtException', (err) => {
@@ -275,24 +352,39 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
   const databaseUrl = opts.databaseUrl ?? state.backing?.postgres;
   const show = opts.behaviour.show;
   const adminHeaders = { authorization: `Bearer ${target.adminToken}` };
-  const room = await json<{ seats?: number; message?: string }>(`${target.edge}/admin/api/shows/${show}`, { headers: adminHeaders });
-  if (room.body?.seats === undefined) throw new Error(`the operators' API knows no show "${show}": ${room.status} ${room.body?.message ?? ''}`);
+  const room = await json<{ seats?: number; message?: string }>(`${target.edge}/admin/api/shows/${show}`, {
+    headers: adminHeaders,
+  });
+  if (room.body?.seats === undefined)
+    throw new Error(`the operators' API knows no show "${show}": ${room.status} ${room.body?.message ?? ''}`);
   if (opts.zoneCapacity) {
-    const set = await json(`${target.edge}/admin/api/shows/${show}`, { method: 'PATCH', headers: { ...adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ capacity: opts.zoneCapacity }) });
+    const set = await json(`${target.edge}/admin/api/shows/${show}`, {
+      method: 'PATCH',
+      headers: { ...adminHeaders, 'content-type': 'application/json' },
+      body: JSON.stringify({ capacity: opts.zoneCapacity }),
+    });
     if (set.status !== 200) throw new Error(`setting the zone capacity: ${set.status}`);
   }
   const faults: Fault[] = pickFaults(allFaults(Object.keys(state.functions), opts.sigterm), opts.faults);
-  if (!state.functions[opts.sigterm]) throw new Error(`--sigterm: no function ${opts.sigterm} (there are ${Object.keys(state.functions).join(', ')})`);
+  if (!state.functions[opts.sigterm])
+    throw new Error(`--sigterm: no function ${opts.sigterm} (there are ${Object.keys(state.functions).join(', ')})`);
   if (!state.processes) say('stack.json has no "processes": each part’s process is found by the port it listens on');
 
   const rec = new Recorder();
   const runStarted = Date.now();
   const client = new ChaosClient(target.edge, rec, opts.timeoutMs, opts.connections);
-  const crowd: Crowd = { client, recorder: rec, behaviour: opts.behaviour, runId: randomBytes(4).toString('hex'), deadline: Infinity };
+  const crowd: Crowd = {
+    client,
+    recorder: rec,
+    behaviour: opts.behaviour,
+    runId: randomBytes(4).toString('hex'),
+    deadline: Infinity,
+  };
   let phase = 'warm-up';
   let fault: string | null = null;
   const purchases = () => rec.visits.filter((v) => v.outcome === 'bought').length;
-  const label = () => `chaos ${phase.padEnd(8)} ${(fault ?? '–').padEnd(26).slice(0, 26)} purchases ${String(purchases()).padStart(4)}`;
+  const label = () =>
+    `chaos ${phase.padEnd(8)} ${(fault ?? '–').padEnd(26).slice(0, 26)} purchases ${String(purchases()).padStart(4)}`;
   const observer = new Observer(target, rec, () => show, label, opts.visitors);
   await observer.start();
 
@@ -332,7 +424,9 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
     volley: (part) => ({ settled: volley(target, client, part, show) }),
     // Asking for the room rebuilds it if Redis forgot it; then it is whole once its grace is over.
     roomRecovered: async () => {
-      const r = await json<{ recoveringUntil?: string | null }>(`${target.edge}/admin/api/shows/${show}`, { headers: adminHeaders }).catch(() => null);
+      const r = await json<{ recoveringUntil?: string | null }>(`${target.edge}/admin/api/shows/${show}`, {
+        headers: adminHeaders,
+      }).catch(() => null);
       return r?.status === 200 && !r.body?.recoveringUntil;
     },
   };
@@ -341,7 +435,14 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
   const made: FaultRecord[] = [];
   for (const f of faults) {
     if (state.supervisor && !isAlive(state.supervisor)) {
-      made.push({ name: f.name, start_ms: rec.now(), end_ms: rec.now(), recovered_ms: null, errors_5xx: 0, note: 'not made: the stack’s supervisor is gone, nothing would restart it' });
+      made.push({
+        name: f.name,
+        start_ms: rec.now(),
+        end_ms: rec.now(),
+        recovered_ms: null,
+        errors_5xx: 0,
+        note: 'not made: the stack’s supervisor is gone, nothing would restart it',
+      });
       continue;
     }
     made.push(await makeFault(ctx, f));
@@ -392,35 +493,73 @@ async function run(opts: Options, target: Target, state: StackState, standIns: n
   await observer.stop();
   await client.close();
 
-  const payments = await records<{ payments: ProviderPayment[] }>(state.simulators['payment-provider'], 'payment provider', runStarted);
-  const legacyRecords = await records<{ holds: LegacyHold[] }>(state.simulators['legacy-cinema'], 'legacy cinema', runStarted);
+  const payments = await records<{ payments: ProviderPayment[] }>(
+    state.simulators['payment-provider'],
+    'payment provider',
+    runStarted,
+  );
+  const legacyRecords = await records<{ holds: LegacyHold[] }>(
+    state.simulators['legacy-cinema'],
+    'legacy cinema',
+    runStarted,
+  );
   const noDb = { unchecked: 'no database known (give --database-url)' };
   const crowdSeats = rec.visits.flatMap((v) => v.seats);
-  const chargesFound = db && 'payments' in payments ? await check.charges(db, payments.payments).catch((err) => ({ error: err as Error })) : null;
+  const chargesFound =
+    db && 'payments' in payments
+      ? await check.charges(db, payments.payments).catch((err) => ({ error: err as Error }))
+      : null;
   const fromCharges = (k: 'doubleCharges' | 'unrefunded' | 'unpaidTickets'): Checked =>
-    !db ? noDb : 'unchecked' in payments ? payments : !chargesFound ? noDb : 'error' in chargesFound ? { unchecked: chargesFound.error.message } : chargesFound[k];
+    !db
+      ? noDb
+      : 'unchecked' in payments
+        ? payments
+        : !chargesFound
+          ? noDb
+          : 'error' in chargesFound
+            ? { unchecked: chargesFound.error.message }
+            : chargesFound[k];
   const letters = await watchLetters();
   const lettersChecked = 'letters' in letters ? check.deadLetters(letters.letters, seenLetters) : null;
-  const lettersUnchecked = { unchecked: `${'unreachable' in letters ? letters.unreachable : ''}${seenLetters.size ? `; ${seenLetters.size} dead letters seen during the run could not be looked at again` : ''}` };
+  const lettersUnchecked = {
+    unchecked: `${'unreachable' in letters ? letters.unreachable : ''}${seenLetters.size ? `; ${seenLetters.size} dead letters seen during the run could not be looked at again` : ''}`,
+  };
   const findings: Findings = {
     oversold: db ? await safely(() => check.oversold(db, crowdSeats)) : noDb,
     doubleCharges: fromCharges('doubleCharges'),
     unrefunded: fromCharges('unrefunded'),
     unpaidTickets: fromCharges('unpaidTickets'),
-    legacyAgrees: !db ? noDb : 'unchecked' in legacyRecords ? legacyRecords : await safely(() => check.legacyAgrees(db, legacyRecords.holds)),
+    legacyAgrees: !db
+      ? noDb
+      : 'unchecked' in legacyRecords
+        ? legacyRecords
+        : await safely(() => check.legacyAgrees(db, legacyRecords.holds)),
     stuckOrders: db ? await safely(() => check.stuckOrders(db, STUCK_GRACE_SECONDS)) : noDb,
     outbox: db ? await safely(() => check.outboxLeft(db)) : noDb,
     deadLettersLeft: lettersChecked ? lettersChecked.left : lettersUnchecked,
     deadLettersLost: lettersChecked ? lettersChecked.lost : lettersUnchecked,
     lostPlaces: check.lostPlaces(client.places.values()),
-    errorsOutside: check.errorsOutside(client.exchanges, made.map((r) => ({ name: r.name, start: r.start_ms, end: r.end_ms })), opts.grace * 1000),
+    errorsOutside: check.errorsOutside(
+      client.exchanges,
+      made.map((r) => ({ name: r.name, start: r.start_ms, end: r.end_ms })),
+      opts.grace * 1000,
+    ),
     legacyLimit: check.legacyLimit(observer.legacy),
   };
   await db?.end();
-  for (const r of made) r.errors_5xx = client.exchanges.filter((e) => (e.status === null || e.status >= 500) && e.at >= r.start_ms && e.sentAt <= r.end_ms + opts.grace * 1000).length;
+  for (const r of made)
+    r.errors_5xx = client.exchanges.filter(
+      (e) => (e.status === null || e.status >= 500) && e.at >= r.start_ms && e.sentAt <= r.end_ms + opts.grace * 1000,
+    ).length;
   if (lettersFrom) say(`dead letters read from ${lettersFrom}`);
 
-  const out = summary({ faults: made, visitors: rec.visits.length, purchases: purchases(), findings, legacy: observer.legacy });
+  const out = summary({
+    faults: made,
+    visitors: rec.visits.length,
+    purchases: purchases(),
+    findings,
+    legacy: observer.legacy,
+  });
   const failed = failures(findings, made, purchases());
   for (const f of failed) say(`INVARIANT BROKEN: ${f}`);
   if (failed.length === 0) say('every invariant holds');
@@ -452,7 +591,11 @@ async function lookAtPlaces(client: ChaosClient) {
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [session, p] = next;
-      await client.call('status', 'GET', `/waiting-room/api/shows/${encodeURIComponent(p.show)}/status`, { headers: { 'x-session-id': session, authorization: `Bearer ${p.token}` } }).catch(() => undefined);
+      await client
+        .call('status', 'GET', `/waiting-room/api/shows/${encodeURIComponent(p.show)}/status`, {
+          headers: { 'x-session-id': session, authorization: `Bearer ${p.token}` },
+        })
+        .catch(() => undefined);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -462,15 +605,31 @@ async function lookAtPlaces(client: ChaosClient) {
  * SIGTERM under load: the volley the issue measured (72 requests to the function in flight when
  * the signal comes), seat maps with the zone passes of visitors inside, each answered or not.
  */
-async function volley(target: Target, client: ChaosClient, part: string, show: string): Promise<{ inFlight: number; dropped: number }> {
+async function volley(
+  target: Target,
+  client: ChaosClient,
+  part: string,
+  show: string,
+): Promise<{ inFlight: number; dropped: number }> {
   const inside = [...client.places.entries()].filter(([, p]) => p.zoneToken).slice(-72);
   const paths: { path: string; headers: Record<string, string> }[] =
     part === 'reserve-seat'
       ? Array.from({ length: 72 }, (_, i) => {
           const pass = inside.length ? inside[i % inside.length] : null;
-          return { path: `/checkout/api/shows/${show}/seats`, headers: pass ? { authorization: `Bearer ${pass[1].zoneToken}`, 'x-session-id': pass[0] } : {} };
+          return {
+            path: `/checkout/api/shows/${show}/seats`,
+            headers: pass ? { authorization: `Bearer ${pass[1].zoneToken}`, 'x-session-id': pass[0] } : {},
+          };
         })
-      : Array.from({ length: 72 }, () => ({ path: part === 'issue-token' ? `/waiting-room/api/shows/${show}/status` : part === 'admit-batch' ? '/admin/api/shows' : '/', headers: {} }));
+      : Array.from({ length: 72 }, () => ({
+          path:
+            part === 'issue-token'
+              ? `/waiting-room/api/shows/${show}/status`
+              : part === 'admit-batch'
+                ? '/admin/api/shows'
+                : '/',
+          headers: {},
+        }));
   const answers = await Promise.all(
     paths.map(async ({ path: p, headers }) => {
       try {
@@ -483,7 +642,10 @@ async function volley(target: Target, client: ChaosClient, part: string, show: s
     }),
   );
   // 503 is an answer (the legacy system busy); a reset, a 502 or no answer is a request dropped.
-  return { inFlight: answers.length, dropped: answers.filter((s) => s === null || s === 500 || s === 502 || s === 504).length };
+  return {
+    inFlight: answers.length,
+    dropped: answers.filter((s) => s === null || s === 500 || s === 502 || s === 504).length,
+  };
 }
 
 if (require.main === module) {

@@ -99,7 +99,11 @@ export function listenerPid(port: number): number | null {
 }
 
 /** A part's process now: stack.json's `processes` when the stack keeps it, else whoever listens on its port. */
-export function pidOf(stateDir: string | undefined, part: string, port: number | undefined): { pid: number | null; from: 'processes' | 'port' } {
+export function pidOf(
+  stateDir: string | undefined,
+  part: string,
+  port: number | undefined,
+): { pid: number | null; from: 'processes' | 'port' } {
   if (stateDir) {
     try {
       const pid = readState(stateDir).processes?.[part];

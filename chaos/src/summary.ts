@@ -54,10 +54,17 @@ export interface ChaosSummary {
 }
 
 const countOf = (c: Checked): number | null => ('unchecked' in c ? null : c.count);
-const sum = (...cs: Checked[]): number | null => (cs.some((c) => 'unchecked' in c) ? null : cs.reduce((t, c) => t + (c as Finding).count, 0));
+const sum = (...cs: Checked[]): number | null =>
+  cs.some((c) => 'unchecked' in c) ? null : cs.reduce((t, c) => t + (c as Finding).count, 0);
 
 /** The last line of a run, in the issue's shape (a count that could not be checked is null). */
-export function summary(input: { faults: FaultRecord[]; visitors: number; purchases: number; findings: Findings; legacy: { maxConcurrency: number | null; limit: number | null } }): ChaosSummary {
+export function summary(input: {
+  faults: FaultRecord[];
+  visitors: number;
+  purchases: number;
+  findings: Findings;
+  legacy: { maxConcurrency: number | null; limit: number | null };
+}): ChaosSummary {
   const f = input.findings;
   return {
     chaos: {
@@ -98,8 +105,14 @@ export function failures(findings: Findings, faults: FaultRecord[], purchases: n
   const out: string[] = [];
   for (const fault of faults) {
     if (fault.recovered_ms === null) out.push(`${fault.name}: not recovered${fault.note ? ` (${fault.note})` : ''}`);
-    if (fault.dropped) out.push(`${fault.name}: ${fault.dropped} of ${fault.in_flight} requests sent before the signal failed (a drain drops nothing)`);
-    if (fault.restarted?.length) out.push(`${fault.name}: ${fault.restarted.join(', ')} died meanwhile and ${fault.restarted.length === 1 ? 'was' : 'were'} started again (only the part hurt may: a lost database is an outage, not a crash)`);
+    if (fault.dropped)
+      out.push(
+        `${fault.name}: ${fault.dropped} of ${fault.in_flight} requests sent before the signal failed (a drain drops nothing)`,
+      );
+    if (fault.restarted?.length)
+      out.push(
+        `${fault.name}: ${fault.restarted.join(', ')} died meanwhile and ${fault.restarted.length === 1 ? 'was' : 'were'} started again (only the part hurt may: a lost database is an outage, not a crash)`,
+      );
   }
   for (const [key, c] of Object.entries(findings) as [keyof Findings, Checked][]) {
     if ('unchecked' in c) out.push(`${LABELS[key]}: not checked (${c.unchecked})`);

@@ -14,7 +14,13 @@ describe('the chaos crowd’s client', () => {
       const status = answers.shift() ?? 200;
       if (status === 0) return void req.socket.destroy(); // no answer at all
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(req.url?.endsWith('/join') ? { token: 't1', status: { state: 'waiting', place: 4 } } : { state: 'waiting', place: 4 }));
+      res.end(
+        JSON.stringify(
+          req.url?.endsWith('/join')
+            ? { token: 't1', status: { state: 'waiting', place: 4 } }
+            : { state: 'waiting', place: 4 },
+        ),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -42,7 +48,14 @@ describe('the chaos crowd’s client', () => {
   it('remembers the place a visitor joined at, and that it left of its own accord', async () => {
     const client = new ChaosClient(base, new Recorder(), 5_000, 4);
     await client.call('join', 'POST', '/waiting-room/api/shows/s/join', { headers: { 'x-session-id': 'v1' } });
-    expect(client.places.get('v1')).toMatchObject({ show: 's', token: 't1', place: 4, state: 'waiting', lost: null, leftOnPurpose: false });
+    expect(client.places.get('v1')).toMatchObject({
+      show: 's',
+      token: 't1',
+      place: 4,
+      state: 'waiting',
+      lost: null,
+      leftOnPurpose: false,
+    });
     await client.call('leave', 'DELETE', '/waiting-room/api/shows/s/token', { headers: { 'x-session-id': 'v1' } });
     expect(client.places.get('v1')!.leftOnPurpose).toBe(true);
     await client.close();

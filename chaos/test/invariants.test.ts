@@ -24,27 +24,49 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await client.query('TRUNCATE reserve_seat.tickets, reserve_seat.seat_claims, reserve_seat.order_seats, reserve_seat.orders CASCADE');
+  await client.query(
+    'TRUNCATE reserve_seat.tickets, reserve_seat.seat_claims, reserve_seat.order_seats, reserve_seat.orders CASCADE',
+  );
 });
 
 /** An order of the 24-seat premiere, its hold running out `holdEndsInS` from now, with tickets for `tickets`. */
-async function order(state: string, tickets: string[] = [], holdEndsInS = 60, show = PREMIERE_SHOW_ID): Promise<string> {
+async function order(
+  state: string,
+  tickets: string[] = [],
+  holdEndsInS = 60,
+  show = PREMIERE_SHOW_ID,
+): Promise<string> {
   const id = randomUUID();
   await client.query(
     `INSERT INTO reserve_seat.orders (id, show_id, visitor, session_hash, state, hold_expires_at, currency, total_cents)
      VALUES ($1, $2, 1, 'session', $3, now() + $4 * interval '1 second', 'BRL', 1000)`,
     [id, show, state, holdEndsInS],
   );
-  for (const seat of tickets) await client.query('INSERT INTO reserve_seat.tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [`${id}-${seat}`, id, show, seat]);
+  for (const seat of tickets)
+    await client.query('INSERT INTO reserve_seat.tickets (code, order_id, show_id, seat) VALUES ($1, $2, $3, $4)', [
+      `${id}-${seat}`,
+      id,
+      show,
+      seat,
+    ]);
   return id;
 }
 
-const charge = (reference: string | null, more: Partial<check.ProviderPayment> = {}): check.ProviderPayment => ({ id: `pay_${randomUUID()}`, status: 'approved', reference, refunded: false, ...more });
+const charge = (reference: string | null, more: Partial<check.ProviderPayment> = {}): check.ProviderPayment => ({
+  id: `pay_${randomUUID()}`,
+  status: 'approved',
+  reference,
+  refunded: false,
+  ...more,
+});
 
 describe('no seat sold twice, sold ≤ capacity', () => {
   it('holds for tickets within the room', async () => {
     await order('confirmed', ['A1', 'A2']);
-    expect(await check.oversold(client, [`${PREMIERE_SHOW_ID} A1`, `${PREMIERE_SHOW_ID} A2`])).toEqual({ count: 0, details: [] });
+    expect(await check.oversold(client, [`${PREMIERE_SHOW_ID} A1`, `${PREMIERE_SHOW_ID} A2`])).toEqual({
+      count: 0,
+      details: [],
+    });
   });
 
   it('counts more seats sold than the room has', async () => {
@@ -62,7 +84,10 @@ describe('no seat sold twice, sold ≤ capacity', () => {
       await order('confirmed', ['A1']);
       const found = await check.oversold(client, [`${PREMIERE_SHOW_ID} B1`, `${PREMIERE_SHOW_ID} B1`]);
       expect(found.count).toBe(2);
-      expect(found.details).toEqual([`${PREMIERE_SHOW_ID}: 1 seats ticketed twice`, `2 visitors were told they bought ${PREMIERE_SHOW_ID} B1`]);
+      expect(found.details).toEqual([
+        `${PREMIERE_SHOW_ID}: 1 seats ticketed twice`,
+        `2 visitors were told they bought ${PREMIERE_SHOW_ID} B1`,
+      ]);
     } finally {
       await client.query('TRUNCATE reserve_seat.tickets CASCADE');
       await client.query('ALTER TABLE reserve_seat.tickets ADD UNIQUE (show_id, seat)');
@@ -74,7 +99,11 @@ describe('one charge per paid order, a refund for every charge without tickets',
   it('holds when each paid order was charged once and every other charge refunded or declined', async () => {
     const paid = await order('confirmed', ['A1']);
     const expired = await order('expired');
-    const found = await check.charges(client, [charge(paid), charge(expired, { refunded: true }), charge(expired, { status: 'declined' })]);
+    const found = await check.charges(client, [
+      charge(paid),
+      charge(expired, { refunded: true }),
+      charge(expired, { status: 'declined' }),
+    ]);
     expect(found.doubleCharges.count + found.unrefunded.count + found.unpaidTickets.count).toBe(0);
   });
 
@@ -82,20 +111,40 @@ describe('one charge per paid order, a refund for every charge without tickets',
     const twice = await order('confirmed', ['A1']);
     const refundDue = await order('refund_required');
     const free = await order('confirmed', ['A2']);
-    const found = await check.charges(client, [charge(twice), charge(twice), charge(refundDue), charge('not-an-order'), charge(free, { refunded: true })]);
+    const found = await check.charges(client, [
+      charge(twice),
+      charge(twice),
+      charge(refundDue),
+      charge('not-an-order'),
+      charge(free, { refunded: true }),
+    ]);
     expect(found.doubleCharges).toEqual({ count: 1, details: [`order ${twice} (confirmed) charged 2 times`] });
     expect(found.unrefunded.count).toBe(2);
-    expect(found.unrefunded.details).toEqual([`order ${refundDue} (refund_required, no tickets): 1 charge(s) not refunded`, 'a charge for not-an-order, which is no order of ours, not refunded']);
-    expect(found.unpaidTickets).toEqual({ count: 1, details: [`order ${free} (confirmed) has 1 tickets and no charge`] });
+    expect(found.unrefunded.details).toEqual([
+      `order ${refundDue} (refund_required, no tickets): 1 charge(s) not refunded`,
+      'a charge for not-an-order, which is no order of ours, not refunded',
+    ]);
+    expect(found.unpaidTickets).toEqual({
+      count: 1,
+      details: [`order ${free} (confirmed) has 1 tickets and no charge`],
+    });
   });
 });
 
 describe('seats booked in the legacy system equal our tickets', () => {
-  const hold = (seats: string[], status: check.LegacyHold['status']): check.LegacyHold => ({ id: randomUUID(), showId: PREMIERE_SHOW_ID, seats, status });
+  const hold = (seats: string[], status: check.LegacyHold['status']): check.LegacyHold => ({
+    id: randomUUID(),
+    showId: PREMIERE_SHOW_ID,
+    seats,
+    status,
+  });
 
   it('holds when the booked seats are the ticketed ones (held and released holds do not count)', async () => {
     await order('confirmed', ['A1', 'A2']);
-    expect((await check.legacyAgrees(client, [hold(['A1', 'A2'], 'booked'), hold(['B1'], 'held'), hold(['B2'], 'released')])).count).toBe(0);
+    expect(
+      (await check.legacyAgrees(client, [hold(['A1', 'A2'], 'booked'), hold(['B1'], 'held'), hold(['B2'], 'released')]))
+        .count,
+    ).toBe(0);
   });
 
   it('counts a ticket the legacy system never booked, and a booking without a ticket', async () => {
@@ -127,34 +176,70 @@ describe('no order stuck', () => {
 describe('outbox drained', () => {
   it('counts events committed and never published, in every function’s schema', async () => {
     expect(await check.outboxLeft(client)).toEqual({ count: 0, details: [] });
-    await client.query(`INSERT INTO reserve_seat.outbox (event_id, type, data) VALUES ($1, 'premiere.hold.expired', '{}'), ($2, 'premiere.hold.expired', '{}')`, [randomUUID(), randomUUID()]);
-    await client.query(`INSERT INTO issue_token.outbox (event_id, type, data, published_at) VALUES ($1, 'premiere.visitors.waiting', '{}', now())`, [randomUUID()]);
-    expect(await check.outboxLeft(client)).toEqual({ count: 2, details: ['reserve_seat: 2 events never published (premiere.hold.expired)'] });
+    await client.query(
+      `INSERT INTO reserve_seat.outbox (event_id, type, data) VALUES ($1, 'premiere.hold.expired', '{}'), ($2, 'premiere.hold.expired', '{}')`,
+      [randomUUID(), randomUUID()],
+    );
+    await client.query(
+      `INSERT INTO issue_token.outbox (event_id, type, data, published_at) VALUES ($1, 'premiere.visitors.waiting', '{}', now())`,
+      [randomUUID()],
+    );
+    expect(await check.outboxLeft(client)).toEqual({
+      count: 2,
+      details: ['reserve_seat: 2 events never published (premiere.hold.expired)'],
+    });
     await client.query('TRUNCATE reserve_seat.outbox, issue_token.outbox');
   });
 });
 
 describe('dead letters none or all replayed, none lost', () => {
-  const letter = (key: string, replayed = false): check.DeadLetterSeen => ({ key, type: 'premiere.refund.requested', replayed });
+  const letter = (key: string, replayed = false): check.DeadLetterSeen => ({
+    key,
+    type: 'premiere.refund.requested',
+    replayed,
+  });
 
   it('holds with none, or all replayed', () => {
     const seen = new Map([['a', letter('a')]]);
-    expect(check.deadLetters([], new Map())).toEqual({ left: { count: 0, details: [] }, lost: { count: 0, details: [] } });
-    expect(check.deadLetters([letter('a', true)], seen)).toEqual({ left: { count: 0, details: [] }, lost: { count: 0, details: [] } });
+    expect(check.deadLetters([], new Map())).toEqual({
+      left: { count: 0, details: [] },
+      lost: { count: 0, details: [] },
+    });
+    expect(check.deadLetters([letter('a', true)], seen)).toEqual({
+      left: { count: 0, details: [] },
+      lost: { count: 0, details: [] },
+    });
   });
 
   it('counts letters not replayed, and letters seen during the run that the store no longer has', () => {
-    const seen = new Map([['a', letter('a')], ['b', letter('b')]]);
+    const seen = new Map([
+      ['a', letter('a')],
+      ['b', letter('b')],
+    ]);
     const found = check.deadLetters([letter('a')], seen);
     expect(found.left).toEqual({ count: 1, details: ['1 dead letters not replayed (1 premiere.refund.requested)'] });
-    expect(found.lost).toEqual({ count: 1, details: ['1 dead letters seen during the run are gone from the store (premiere.refund.requested b)'] });
+    expect(found.lost).toEqual({
+      count: 1,
+      details: ['1 dead letters seen during the run are gone from the store (premiere.refund.requested b)'],
+    });
   });
 });
 
 describe('every waiting visitor still in line at the same place, or served', () => {
   const chaosClient = new ChaosClient('http://127.0.0.1:9', new Recorder(), 1_000, 1);
-  const place = (more: Partial<Place> = {}): Place => ({ show: 's', token: 't', place: 7, state: 'waiting', leftOnPurpose: false, lost: null, ...more });
-  const told = (p: Place, status: number, body: object) => (chaosClient.told(p, { status, body, headers: {}, ms: 1 }), p);
+  const place = (more: Partial<Place> = {}): Place => ({
+    show: 's',
+    token: 't',
+    place: 7,
+    state: 'waiting',
+    leftOnPurpose: false,
+    lost: null,
+    ...more,
+  });
+  const told = (p: Place, status: number, body: object) => (
+    chaosClient.told(p, { status, body, headers: {}, ms: 1 }),
+    p
+  );
 
   it('holds for a visitor still waiting at its place, admitted, finished, or one that left of its own accord', () => {
     const places = [
@@ -177,7 +262,9 @@ describe('every waiting visitor still in line at the same place, or served', () 
     ];
     expect(check.lostPlaces(places)).toEqual({
       count: 5,
-      details: ['5 visitors lost their place (1 told "expired" while waiting; 1 told "left" while waiting; 1 moved from place 7 to 1; 1 status answered 404; 1 told "expired" after "admitted")'],
+      details: [
+        '5 visitors lost their place (1 told "expired" while waiting; 1 told "left" while waiting; 1 moved from place 7 to 1; 1 status answered 404; 1 told "expired" after "admitted")',
+      ],
     });
   });
 
@@ -204,14 +291,19 @@ describe('5xx only inside the fault windows', () => {
       { step: 'status' as const, status: 500, sentAt: 1_000, at: 1_200 },
       { step: 'pay' as const, status: null, sentAt: 17_500, at: 18_000 },
     ];
-    expect(check.errorsOutside(exchanges, windows, 5_000)).toEqual({ count: 2, details: ['2 errors outside the fault windows (1 × status 500, 1 × pay no answer; first at 1.2 s)'] });
+    expect(check.errorsOutside(exchanges, windows, 5_000)).toEqual({
+      count: 2,
+      details: ['2 errors outside the fault windows (1 × status 500, 1 × pay no answer; first at 1.2 s)'],
+    });
   });
 });
 
 describe('the legacy limit never exceeded', () => {
   it('holds at the limit, fails above it or when nobody saw', () => {
     expect(check.legacyLimit({ maxConcurrency: 10, limit: 10 }).count).toBe(0);
-    expect(check.legacyLimit({ maxConcurrency: 11, limit: 10 }).details).toEqual(['the legacy system saw 11 calls at once, above its limit of 10']);
+    expect(check.legacyLimit({ maxConcurrency: 11, limit: 10 }).details).toEqual([
+      'the legacy system saw 11 calls at once, above its limit of 10',
+    ]);
     expect(check.legacyLimit({ maxConcurrency: null, limit: null }).count).toBe(1);
   });
 });

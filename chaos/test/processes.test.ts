@@ -21,7 +21,16 @@ describe('a part’s process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const state = (more: object) =>
-    writeFileSync(path.join(dir, 'stack.json'), JSON.stringify({ edge: `http://127.0.0.1:${port}`, functions: { 'reserve-seat': 'http://127.0.0.1:1' }, simulators: {}, backing: { redis: 'redis://127.0.0.1:2', postgres: 'postgres://u:p@127.0.0.1:3/db' }, ...more }));
+    writeFileSync(
+      path.join(dir, 'stack.json'),
+      JSON.stringify({
+        edge: `http://127.0.0.1:${port}`,
+        functions: { 'reserve-seat': 'http://127.0.0.1:1' },
+        simulators: {},
+        backing: { redis: 'redis://127.0.0.1:2', postgres: 'postgres://u:p@127.0.0.1:3/db' },
+        ...more,
+      }),
+    );
 
   it('is the one listening on its port when stack.json has no processes', () => {
     state({});

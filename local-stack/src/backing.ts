@@ -110,17 +110,23 @@ export async function startEmbeddedPostgres(onLog: (line: string) => void): Prom
 export async function startRedisServer(): Promise<BackingService> {
   const binary = findOnPath('redis-server');
   if (!binary) {
-    throw new Error('redis-server is not on PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL');
+    throw new Error(
+      'redis-server is not on PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL',
+    );
   }
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   let child!: ChildProcess;
   const start = async () => {
-    const server = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir], {
-      stdio: 'ignore',
-      detached: true, // its own process group: Ctrl-C reaches the stack, which stops it last
-    });
+    const server = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir],
+      {
+        stdio: 'ignore',
+        detached: true, // its own process group: Ctrl-C reaches the stack, which stops it last
+      },
+    );
     child = server;
     let deadline = Date.now() + 10_000;
     for (;;) {

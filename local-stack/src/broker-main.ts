@@ -16,15 +16,29 @@ async function main() {
   // Parsed from JSON by its schema (env.ts), hence the cast.
   const functions = config.BROKER_FUNCTIONS as unknown as Record<string, string>;
   const eventing = loadEventing();
-  const missing = [...eventing.subscriptions, ...eventing.schedules].map((s) => s.function).filter((f) => !functions[f]);
-  if (missing.length > 0) throw new ConfigError('BROKER_FUNCTIONS', `BROKER_FUNCTIONS has no URL for ${[...new Set(missing)].join(', ')}`);
+  const missing = [...eventing.subscriptions, ...eventing.schedules]
+    .map((s) => s.function)
+    .filter((f) => !functions[f]);
+  if (missing.length > 0)
+    throw new ConfigError('BROKER_FUNCTIONS', `BROKER_FUNCTIONS has no URL for ${[...new Set(missing)].join(', ')}`);
   const events = (fn: string) => `${functions[fn]}/events`;
   // Each subscriber's token is for its function's audience (its EVENT_AUTH_AUDIENCE default).
   const audienceOf = (fn: string) => `premiere/${fn}`;
   const broker = new LocalBroker({
     delivery: eventing.delivery,
-    subscriptions: eventing.subscriptions.map((s) => ({ name: s.name, url: events(s.function), filter: s.filter, audience: audienceOf(s.function) })),
-    schedules: eventing.schedules.map((s) => ({ name: s.name, url: events(s.function), schedule: s.schedule, data: s.data, audience: audienceOf(s.function) })),
+    subscriptions: eventing.subscriptions.map((s) => ({
+      name: s.name,
+      url: events(s.function),
+      filter: s.filter,
+      audience: audienceOf(s.function),
+    })),
+    schedules: eventing.schedules.map((s) => ({
+      name: s.name,
+      url: events(s.function),
+      schedule: s.schedule,
+      data: s.data,
+      audience: audienceOf(s.function),
+    })),
     log,
     issuer: brokerIssuer(`http://127.0.0.1:${config.PORT}`, config.BROKER_SIGNING_KEY_FILE),
     ingressAudience: BROKER_AUDIENCE,
@@ -44,6 +58,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`premiere broker: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+  process.stderr.write(
+    `premiere broker: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`,
+  );
   process.exit(1);
 });

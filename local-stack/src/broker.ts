@@ -97,7 +97,13 @@ export class LocalBroker {
     const url = `http://${host}:${address.port}`;
     const issuer = (this.issuer = this.opts.issuer ?? new EventIssuer(url));
     if (this.opts.ingressAudience) {
-      this.ingress = new SenderIdentity({ audience: this.opts.ingressAudience, issuer: issuer.url, jwks: issuer.jwks(), jwksUrl: `${url}/openid/v1/jwks`, log: this.opts.log });
+      this.ingress = new SenderIdentity({
+        audience: this.opts.ingressAudience,
+        issuer: issuer.url,
+        jwks: issuer.jwks(),
+        jwksUrl: `${url}/openid/v1/jwks`,
+        log: this.opts.log,
+      });
     }
     return url;
   }
@@ -130,8 +136,20 @@ export class LocalBroker {
   publish(event: CloudEventV1<unknown>): void {
     this.stats.received++;
     for (const sub of this.opts.subscriptions) {
-      if (Object.entries(sub.filter).every(([attr, value]) => (event as unknown as Record<string, unknown>)[attr] === value)) {
-        this.track(this.deliver(event, sub.name, sub.url, sub.audience, `system:serviceaccount:local:${sub.name}-oidc-eventing.knative.dev-trigger`));
+      if (
+        Object.entries(sub.filter).every(
+          ([attr, value]) => (event as unknown as Record<string, unknown>)[attr] === value,
+        )
+      ) {
+        this.track(
+          this.deliver(
+            event,
+            sub.name,
+            sub.url,
+            sub.audience,
+            `system:serviceaccount:local:${sub.name}-oidc-eventing.knative.dev-trigger`,
+          ),
+        );
       }
     }
   }
@@ -147,7 +165,15 @@ export class LocalBroker {
       datacontenttype: 'application/json',
       data: schedule.data,
     });
-    this.track(this.deliver(ping, `schedule/${schedule.name}`, schedule.url, schedule.audience, `system:serviceaccount:local:${schedule.name}-oidc-sources.knative.dev-pingsource`));
+    this.track(
+      this.deliver(
+        ping,
+        `schedule/${schedule.name}`,
+        schedule.url,
+        schedule.audience,
+        `system:serviceaccount:local:${schedule.name}-oidc-sources.knative.dev-pingsource`,
+      ),
+    );
     return true;
   }
 
@@ -166,29 +192,55 @@ export class LocalBroker {
     return this.opts.delivery.backoffPolicy === 'exponential' ? base * 2 ** attempt : base * (attempt + 1);
   }
 
-  private async deliver(event: CloudEventV1<unknown>, name: string, url: string, audience: string, subject: string): Promise<void> {
+  private async deliver(
+    event: CloudEventV1<unknown>,
+    name: string,
+    url: string,
+    audience: string,
+    subject: string,
+  ): Promise<void> {
     const failure = await this.attempt(event, name, url, audience, subject);
     if (!failure) return;
     this.stats.deadLettered++;
-    const letter: DeadLetter = { subscription: name, event: JSON.parse(JSON.stringify(event)), reason: failure.reason, attempts: failure.attempts, at: new Date().toISOString() };
+    const letter: DeadLetter = {
+      subscription: name,
+      event: JSON.parse(JSON.stringify(event)),
+      reason: failure.reason,
+      attempts: failure.attempts,
+      at: new Date().toISOString(),
+    };
     this.deadLetters.push(letter);
     if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
-    this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason: failure.reason }, 'event dead-lettered');
+    this.opts.log.error(
+      { subscription: name, eventId: event.id, eventType: event.type, reason: failure.reason },
+      'event dead-lettered',
+    );
     // A Trigger's dead letters go to the sink, as its delivery.deadLetterSink; a PingSource has none
     // on a cluster either (its next tick is the retry).
     const sink = this.opts.deadLetterSink;
     if (!sink || name.startsWith('schedule/')) return;
     const extensions: Record<string, unknown> = { knativeerrordest: url };
     if (failure.status) extensions.knativeerrorcode = failure.status;
-    if (failure.body) extensions.knativeerrordata = Buffer.from(failure.body).toString('base64').slice(0, ERROR_DATA_MAX);
+    if (failure.body)
+      extensions.knativeerrordata = Buffer.from(failure.body).toString('base64').slice(0, ERROR_DATA_MAX);
     const dead = new CloudEvent({ ...(event as object), ...extensions } as CloudEventV1<unknown>, false);
     const unstored = await this.attempt(dead, `dead-letters/${name}`, sink.url, sink.audience, subject);
     letter.sink = unstored ? 'lost' : 'stored';
-    if (unstored) this.opts.log.error({ subscription: name, eventId: event.id, eventType: event.type, reason: unstored.reason }, 'dead letter not stored: the dead-letter sink failed too; the event is lost');
+    if (unstored)
+      this.opts.log.error(
+        { subscription: name, eventId: event.id, eventType: event.type, reason: unstored.reason },
+        'dead letter not stored: the dead-letter sink failed too; the event is lost',
+      );
   }
 
   /** Delivers with retries; undefined when delivered, else the last failure. */
-  private async attempt(event: CloudEventV1<unknown>, name: string, url: string, audience: string, subject: string): Promise<{ reason: string; status?: number; body?: string; attempts: number } | undefined> {
+  private async attempt(
+    event: CloudEventV1<unknown>,
+    name: string,
+    url: string,
+    audience: string,
+    subject: string,
+  ): Promise<{ reason: string; status?: number; body?: string; attempts: number } | undefined> {
     const { retry } = this.opts.delivery;
     const message = HTTP.binary(event);
     let failure: { reason: string; status?: number; body?: string } = { reason: '' };
@@ -199,7 +251,10 @@ export class LocalBroker {
         if (this.closed) return undefined;
       }
       try {
-        const headers = { ...(message.headers as Record<string, string>), authorization: `Bearer ${this.tokenFor(audience, subject)}` };
+        const headers = {
+          ...(message.headers as Record<string, string>),
+          authorization: `Bearer ${this.tokenFor(audience, subject)}`,
+        };
         const res = await this.post(url, headers, String(message.body ?? ''));
         if (res.status >= 200 && res.status < 300) {
           this.stats.delivered++;
@@ -216,7 +271,8 @@ export class LocalBroker {
   }
 
   private republishReply(res: { headers: Record<string, string>; body: string }, name: string) {
-    const isEvent = res.headers['ce-id'] !== undefined || (res.headers['content-type'] ?? '').startsWith('application/cloudevents');
+    const isEvent =
+      res.headers['ce-id'] !== undefined || (res.headers['content-type'] ?? '').startsWith('application/cloudevents');
     if (!isEvent) return;
     try {
       const reply = parseCloudEvent(res.headers, res.body);
@@ -229,12 +285,27 @@ export class LocalBroker {
 
   private post(url: string, headers: Record<string, string>, body: string) {
     return new Promise<{ status: number; headers: Record<string, string>; body: string }>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: this.agent, timeout: this.opts.timeoutMs ?? 30_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+          agent: this.agent,
+          timeout: this.opts.timeoutMs ?? 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers as Record<string, string>,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', reject);
       req.end(body);
@@ -243,11 +314,14 @@ export class LocalBroker {
 
   private scheduleNextMinute() {
     const now = Date.now();
-    this.minuteTimer = setTimeout(() => {
-      const at = new Date();
-      for (const { schedule, matches } of this.crons) if (matches(at)) this.fire(schedule.name);
-      if (!this.closed) this.scheduleNextMinute();
-    }, 60_000 - (now % 60_000) + 50).unref();
+    this.minuteTimer = setTimeout(
+      () => {
+        const at = new Date();
+        for (const { schedule, matches } of this.crons) if (matches(at)) this.fire(schedule.name);
+        if (!this.closed) this.scheduleNextMinute();
+      },
+      60_000 - (now % 60_000) + 50,
+    ).unref();
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -259,10 +333,12 @@ export class LocalBroker {
     if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { status: 'ok' });
     if (req.method === 'GET' && url.pathname === '/dead-letters') return send(200, this.deadLetters);
     if (req.method === 'GET' && url.pathname === '/stats') return send(200, this.stats);
-    if (req.method === 'GET' && url.pathname === '/.well-known/openid-configuration') return send(200, this.issuer!.discovery());
+    if (req.method === 'GET' && url.pathname === '/.well-known/openid-configuration')
+      return send(200, this.issuer!.discovery());
     if (req.method === 'GET' && url.pathname === '/openid/v1/jwks') return send(200, this.issuer!.jwks());
     const fire = /^\/schedules\/([a-z0-9-]+)$/.exec(url.pathname);
-    if (req.method === 'POST' && fire) return this.fire(fire[1]) ? send(202) : send(404, { error: `no schedule named ${fire[1]}` });
+    if (req.method === 'POST' && fire)
+      return this.fire(fire[1]) ? send(202) : send(404, { error: `no schedule named ${fire[1]}` });
     if (req.method !== 'POST') return send(405, { error: 'POST CloudEvents to the broker' });
     try {
       await this.ingress?.verify(req.headers.authorization);

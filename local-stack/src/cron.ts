@@ -20,7 +20,8 @@ function parseField(text: string, f: (typeof FIELDS)[number]): Set<number> | nul
     const from = m[1] === '*' ? f.min : Number(m[2]);
     const to = m[1] === '*' ? f.max : m[3] !== undefined ? Number(m[3]) : m[4] !== undefined ? f.max : from;
     const step = m[4] !== undefined ? Number(m[4]) : 1;
-    if (from < f.min || to > f.max || from > to || step < 1) throw new Error(`cron ${f.name} "${text}" is out of range ${f.min}-${f.max}`);
+    if (from < f.min || to > f.max || from > to || step < 1)
+      throw new Error(`cron ${f.name} "${text}" is out of range ${f.min}-${f.max}`);
     for (let v = from; v <= to; v += step) values.add(f.name === 'day of week' && v === 7 ? 0 : v);
   }
   return values;
@@ -30,11 +31,13 @@ export type Cron = (at: Date) => boolean;
 
 export function parseCron(expression: string): Cron {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week)`);
+  if (parts.length !== 5)
+    throw new Error(`cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week)`);
   const [minute, hour, dom, month, dow] = parts.map((p, i) => parseField(p, FIELDS[i]));
   const has = (set: Set<number> | null, v: number) => set === null || set.has(v);
   return (at) => {
-    if (!has(minute, at.getUTCMinutes()) || !has(hour, at.getUTCHours()) || !has(month, at.getUTCMonth() + 1)) return false;
+    if (!has(minute, at.getUTCMinutes()) || !has(hour, at.getUTCHours()) || !has(month, at.getUTCMonth() + 1))
+      return false;
     if (dom && dow) return dom.has(at.getUTCDate()) || dow.has(at.getUTCDay());
     return has(dom, at.getUTCDate()) && has(dow, at.getUTCDay());
   };

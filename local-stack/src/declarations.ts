@@ -44,10 +44,21 @@ const eventingSchema = Joi.object<Eventing>({
   delivery: Joi.object({
     retry: Joi.number().integer().min(0).max(20).required(),
     backoffPolicy: Joi.string().valid('exponential', 'linear').required(),
-    backoffDelay: Joi.string().pattern(/^PT(\d+(\.\d+)?S|\d+M)$/).required(),
+    backoffDelay: Joi.string()
+      .pattern(/^PT(\d+(\.\d+)?S|\d+M)$/)
+      .required(),
   }).required(),
   subscriptions: Joi.array()
-    .items(Joi.object({ name: NAME.required(), function: FUNCTION.required(), filter: Joi.object().pattern(/^[a-z0-9]+$/, Joi.string()).min(1).required() }))
+    .items(
+      Joi.object({
+        name: NAME.required(),
+        function: FUNCTION.required(),
+        filter: Joi.object()
+          .pattern(/^[a-z0-9]+$/, Joi.string())
+          .min(1)
+          .required(),
+      }),
+    )
     .unique('name')
     .required(),
   schedules: Joi.array()
@@ -65,10 +76,26 @@ const eventingSchema = Joi.object<Eventing>({
 });
 
 const routesSchema = Joi.object<Routes>({
-  routes: Joi.array().items(Joi.object({ prefix: Joi.string().pattern(/^\/([a-z0-9_-]+)*$/).required(), function: FUNCTION.required() })).unique('prefix').required(),
-  blocked: Joi.array().items(Joi.string().pattern(/^\/[a-z0-9_/-]+$/)).required(),
-  health: Joi.string().pattern(/^\/[a-z0-9_-]+$/).required(),
-  edgeHealth: Joi.string().pattern(/^(\/[a-z0-9_-]+)+$/).required(),
+  routes: Joi.array()
+    .items(
+      Joi.object({
+        prefix: Joi.string()
+          .pattern(/^\/([a-z0-9_-]+)*$/)
+          .required(),
+        function: FUNCTION.required(),
+      }),
+    )
+    .unique('prefix')
+    .required(),
+  blocked: Joi.array()
+    .items(Joi.string().pattern(/^\/[a-z0-9_/-]+$/))
+    .required(),
+  health: Joi.string()
+    .pattern(/^\/[a-z0-9_-]+$/)
+    .required(),
+  edgeHealth: Joi.string()
+    .pattern(/^(\/[a-z0-9_-]+)+$/)
+    .required(),
 });
 
 function load<T>(file: string, schema: Joi.ObjectSchema<T>): T {

@@ -10,7 +10,15 @@ import pg from 'pg';
  */
 export const PREMIERE_SHOW_ID = 'last-starfall-premiere';
 
-interface Room { id: string; cinema: string; name: string; type: 'regular' | 'imax' | 'vip'; rows: number; perRow: number; aisleAfter?: number }
+interface Room {
+  id: string;
+  cinema: string;
+  name: string;
+  type: 'regular' | 'imax' | 'vip';
+  rows: number;
+  perRow: number;
+  aisleAfter?: number;
+}
 
 const cinemas = [
   { id: 'paulista', name: 'Cine Paulista', city: 'São Paulo', address: 'Av. Paulista 1000' },
@@ -29,11 +37,51 @@ const rooms: Room[] = [
 ];
 
 const movies = [
-  { id: 'last-starfall', title: 'The Last Starfall', synopsis: 'O capítulo final da saga que todo mundo esperou anos para ver.', minutes: 158, rating: '12', status: 'premiere', releaseInDays: 1 },
-  { id: 'harbor-lights', title: 'Harbor Lights', synopsis: 'Um faroleiro encontra uma mensagem que não deveria existir.', minutes: 112, rating: '10', status: 'now_showing', releaseInDays: -14 },
-  { id: 'paper-kingdoms', title: 'Paper Kingdoms', synopsis: 'Uma aventura animada que se desdobra dos desenhos de uma criança.', minutes: 95, rating: 'L', status: 'now_showing', releaseInDays: -7 },
-  { id: 'midnight-tram', title: 'Midnight Tram', synopsis: 'Seis desconhecidos, o último bonde da noite e uma cidade que não dorme.', minutes: 124, rating: '16', status: 'now_showing', releaseInDays: -21 },
-  { id: 'echoes-of-titan', title: 'Echoes of Titan', synopsis: 'A primeira missão tripulada à maior lua de Saturno para de responder.', minutes: 141, rating: '14', status: 'coming_soon', releaseInDays: 30 },
+  {
+    id: 'last-starfall',
+    title: 'The Last Starfall',
+    synopsis: 'O capítulo final da saga que todo mundo esperou anos para ver.',
+    minutes: 158,
+    rating: '12',
+    status: 'premiere',
+    releaseInDays: 1,
+  },
+  {
+    id: 'harbor-lights',
+    title: 'Harbor Lights',
+    synopsis: 'Um faroleiro encontra uma mensagem que não deveria existir.',
+    minutes: 112,
+    rating: '10',
+    status: 'now_showing',
+    releaseInDays: -14,
+  },
+  {
+    id: 'paper-kingdoms',
+    title: 'Paper Kingdoms',
+    synopsis: 'Uma aventura animada que se desdobra dos desenhos de uma criança.',
+    minutes: 95,
+    rating: 'L',
+    status: 'now_showing',
+    releaseInDays: -7,
+  },
+  {
+    id: 'midnight-tram',
+    title: 'Midnight Tram',
+    synopsis: 'Seis desconhecidos, o último bonde da noite e uma cidade que não dorme.',
+    minutes: 124,
+    rating: '16',
+    status: 'now_showing',
+    releaseInDays: -21,
+  },
+  {
+    id: 'echoes-of-titan',
+    title: 'Echoes of Titan',
+    synopsis: 'A primeira missão tripulada à maior lua de Saturno para de responder.',
+    minutes: 141,
+    rating: '14',
+    status: 'coming_soon',
+    releaseInDays: 30,
+  },
 ] as const;
 
 const PRICES = { regular: [3200, 1600], imax: [4800, 2400], vip: [7000, 3500] } as const;
@@ -72,7 +120,13 @@ function seatsOf(room: Room) {
   for (let r = 0; r < room.rows; r++) {
     for (let n = 1; n <= room.perRow; n++) {
       const col = n + (room.aisleAfter && n > room.aisleAfter ? 1 : 0);
-      seats.push({ seat: `${ROW_LABELS[r]}${n}`, row: ROW_LABELS[r], number: n, col, accessibility: accessibilityOf(room, r, n) });
+      seats.push({
+        seat: `${ROW_LABELS[r]}${n}`,
+        row: ROW_LABELS[r],
+        number: n,
+        col,
+        accessibility: accessibilityOf(room, r, n),
+      });
     }
   }
   return seats;
@@ -90,28 +144,59 @@ export function demoShows(now = new Date(), salesOpenInMs = 10 * 60_000) {
     regularRooms.forEach((room, i) => {
       SHOW_HOURS_UTC.forEach((hour, j) => {
         const movie = nowShowing[(i + j + day) % nowShowing.length];
-        shows.push({ id: `${movie.id}-${room.id}-d${day}-${hour}h`, movie: movie.id, room, startsAt: dayAt(now, day, hour), salesOpenAt: null });
+        shows.push({
+          id: `${movie.id}-${room.id}-d${day}-${hour}h`,
+          movie: movie.id,
+          room,
+          startsAt: dayAt(now, day, hour),
+          salesOpenAt: null,
+        });
       });
     });
   }
   const room = (id: string) => rooms.find((r) => r.id === id)!;
   // The premiere: on sale now in a 24-seat room; its IMAX shows open sales in ten minutes (pre-queue;
   // DEMO_SALES_OPEN_SECONDS).
-  shows.push({ id: PREMIERE_SHOW_ID, movie: 'last-starfall', room: room('paulista-vip'), startsAt: dayAt(now, 1, 23), salesOpenAt: null });
+  shows.push({
+    id: PREMIERE_SHOW_ID,
+    movie: 'last-starfall',
+    room: room('paulista-vip'),
+    startsAt: dayAt(now, 1, 23),
+    salesOpenAt: null,
+  });
   const opens = new Date(now.getTime() + salesOpenInMs);
-  shows.push({ id: 'last-starfall-paulista-imax-d1', movie: 'last-starfall', room: room('paulista-imax'), startsAt: dayAt(now, 1, 22), salesOpenAt: opens });
-  shows.push({ id: 'last-starfall-copacabana-imax-d1', movie: 'last-starfall', room: room('copacabana-imax'), startsAt: dayAt(now, 1, 22), salesOpenAt: opens });
+  shows.push({
+    id: 'last-starfall-paulista-imax-d1',
+    movie: 'last-starfall',
+    room: room('paulista-imax'),
+    startsAt: dayAt(now, 1, 22),
+    salesOpenAt: opens,
+  });
+  shows.push({
+    id: 'last-starfall-copacabana-imax-d1',
+    movie: 'last-starfall',
+    room: room('copacabana-imax'),
+    startsAt: dayAt(now, 1, 22),
+    salesOpenAt: opens,
+  });
   return shows;
 }
 
-export async function loadDemoCatalog(databaseUrl: string, now = new Date(), salesOpenInMs?: number): Promise<{ shows: number }> {
+export async function loadDemoCatalog(
+  databaseUrl: string,
+  now = new Date(),
+  salesOpenInMs?: number,
+): Promise<{ shows: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     await client.query('BEGIN');
     await client.query('SET LOCAL search_path TO render_catalog');
     for (const c of cinemas) {
-      await client.query('INSERT INTO cinemas (id, name, city, address) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [c.id, c.name, c.city, c.address]);
+      await client.query(
+        'INSERT INTO cinemas (id, name, city, address) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+        [c.id, c.name, c.city, c.address],
+      );
       await client.query(
         `INSERT INTO extras (id, cinema_id, name, price_cents) VALUES
            ($1 || '-popcorn', $1, 'Pipoca grande', 2800), ($1 || '-soda', $1, 'Refrigerante 500 ml', 1200),
@@ -121,13 +206,23 @@ export async function loadDemoCatalog(databaseUrl: string, now = new Date(), sal
       );
     }
     for (const r of rooms) {
-      await client.query('INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name', [r.id, r.cinema, r.name, r.type]);
+      await client.query(
+        'INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name',
+        [r.id, r.cinema, r.name, r.type],
+      );
       const seats = seatsOf(r);
       await client.query(
         `INSERT INTO seats (room_id, seat, row_label, number, col, accessibility)
            SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::text[])
          ON CONFLICT (room_id, seat) DO UPDATE SET accessibility = EXCLUDED.accessibility`,
-        [r.id, seats.map((s) => s.seat), seats.map((s) => s.row), seats.map((s) => s.number), seats.map((s) => s.col), seats.map((s) => s.accessibility)],
+        [
+          r.id,
+          seats.map((s) => s.seat),
+          seats.map((s) => s.row),
+          seats.map((s) => s.number),
+          seats.map((s) => s.col),
+          seats.map((s) => s.accessibility),
+        ],
       );
     }
     for (const m of movies) {

@@ -12,10 +12,19 @@ async function main() {
   const config = loadConfig(edgeEnv);
   const log = createLogger({ name: 'edge', level: config.LOG_LEVEL });
   // Parsed from JSON by its schema (env.ts), hence the cast.
-  const edge = createEdge({ routes: loadRoutes(), functions: config.EDGE_FUNCTIONS as unknown as Record<string, string>, forwardedProto: config.EDGE_FORWARDED_PROTO || 'http', log });
+  const edge = createEdge({
+    routes: loadRoutes(),
+    functions: config.EDGE_FUNCTIONS as unknown as Record<string, string>,
+    forwardedProto: config.EDGE_FORWARDED_PROTO || 'http',
+    log,
+  });
   await new Promise<void>((resolve, reject) => {
     edge.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.PORT} is in use: stop what uses it or set PREMIERE_PORT`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${config.PORT} is in use: stop what uses it or set PREMIERE_PORT`)
+          : err,
+      ),
     );
     edge.listen(config.PORT, '0.0.0.0', resolve);
   });
@@ -32,6 +41,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`premiere edge: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+  process.stderr.write(
+    `premiere edge: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`,
+  );
   process.exit(1);
 });

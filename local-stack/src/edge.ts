@@ -29,13 +29,27 @@ export const publicFunctions = (routes: Routes): string[] => [...new Set(routes.
 /** The locations edge-config.yaml renders, in its order. */
 export function edgeLocations(routes: Routes): EdgeLocation[] {
   const locations: EdgeLocation[] = [{ match: 'exact', pattern: routes.edgeHealth, action: { kind: 'self' } }];
-  for (const blocked of routes.blocked) locations.push({ match: 'regex', pattern: `^${blocked}(/|$)`, action: { kind: 'refuse', error: 'nothing is served here' } });
-  for (const fn of publicFunctions(routes)) locations.push({ match: 'exact', pattern: `${routes.health}/${fn}`, action: { kind: 'health', function: fn } });
-  locations.push({ match: 'final-prefix', pattern: `${routes.health}/`, action: { kind: 'refuse', error: 'no such function' } });
+  for (const blocked of routes.blocked)
+    locations.push({
+      match: 'regex',
+      pattern: `^${blocked}(/|$)`,
+      action: { kind: 'refuse', error: 'nothing is served here' },
+    });
+  for (const fn of publicFunctions(routes))
+    locations.push({ match: 'exact', pattern: `${routes.health}/${fn}`, action: { kind: 'health', function: fn } });
+  locations.push({
+    match: 'final-prefix',
+    pattern: `${routes.health}/`,
+    action: { kind: 'refuse', error: 'no such function' },
+  });
   for (const r of routes.routes) {
     const action: EdgeAction = { kind: 'proxy', function: r.function };
     if (r.prefix === '/') locations.push({ match: 'prefix', pattern: '/', action });
-    else locations.push({ match: 'exact', pattern: r.prefix, action }, { match: 'prefix', pattern: `${r.prefix}/`, action });
+    else
+      locations.push(
+        { match: 'exact', pattern: r.prefix, action },
+        { match: 'prefix', pattern: `${r.prefix}/`, action },
+      );
   }
   return locations;
 }
@@ -86,12 +100,14 @@ export function decide(routes: Routes, request: EdgeRequest, locations = edgeLoc
   const lineLength = `${request.method} ${request.url} HTTP/${request.httpVersion ?? '1.1'}\r\n`.length;
   // NGINX reads the request line into an 8k buffer: it notices a bad character within it (400),
   // or runs out of room first (414).
-  if ('status' in uri && request.method.length + 1 + uri.at < MAX_REQUEST_LINE) return { status: 400, error: uri.reason };
+  if ('status' in uri && request.method.length + 1 + uri.at < MAX_REQUEST_LINE)
+    return { status: 400, error: uri.reason };
   if (lineLength > MAX_REQUEST_LINE) return { status: 414, error: 'the request line is too long' };
   if ('status' in uri) return { status: 400, error: uri.reason };
   const hosts = request.hosts ?? [];
   if (hosts.length > 1 || !hosts.every(isValidHost)) return { status: 400, error: 'one valid Host header, please' };
-  if (request.method === 'TRACE' || request.method === 'CONNECT') return { status: 405, error: `${request.method} is not allowed` };
+  if (request.method === 'TRACE' || request.method === 'CONNECT')
+    return { status: 405, error: `${request.method} is not allowed` };
   // A URI is ASCII: raw bytes above 0x7f (browsers send them percent-encoded) are refused, as the
   // chart's edge refuses them (Node's parser would anyway).
   if (/[\x80-\xff]/.test(request.url)) return { status: 400, error: 'a URI is ASCII: percent-encode anything else' };
@@ -130,7 +146,8 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
  * sent twice: it may have been done. NGINX's proxy_next_upstream likewise retries only idempotent
  * methods (DEVELOPERS.md, "The edge").
  */
-const isRetriable = (req: http.IncomingMessage) => req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
+const isRetriable = (req: http.IncomingMessage) =>
+  req.method === 'GET' || req.method === 'HEAD' || req.headers['idempotency-key'] !== undefined;
 const RETRIED_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 const RETRY_PAUSE_MS = 100;
 /** What NGINX takes by default (client_max_body_size 1m); a body to send again is kept in memory. */
@@ -144,7 +161,12 @@ const MAX_RETRIED_BODY = 1024 * 1024;
  * default http, the edge's own). A client's X-Forwarded-Proto is never passed on: the local edge
  * has no trusted proxies.
  */
-export function createEdge(opts: { routes: Routes; functions: Record<string, string>; forwardedProto?: 'http' | 'https'; log: Logger }): http.Server {
+export function createEdge(opts: {
+  routes: Routes;
+  functions: Record<string, string>;
+  forwardedProto?: 'http' | 'https';
+  log: Logger;
+}): http.Server {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const locations = edgeLocations(opts.routes);
   // A Map, not the object: a path may name "constructor" or "__proto__".
@@ -157,11 +179,21 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
       return;
     }
     // After a malformed request NGINX closes the connection; so does the edge.
-    res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId, ...(status === 400 || status === 414 ? { connection: 'close' } : {}) });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+      ...(status === 400 || status === 414 ? { connection: 'close' } : {}),
+    });
     res.end(JSON.stringify({ error }));
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, fn: string, target: string) => {
+  const forward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    requestId: string,
+    fn: string,
+    target: string,
+  ) => {
     const base = upstreams.get(fn);
     if (!base) return answer(res, requestId, 502, `${fn} is not answering; try again in a moment`);
     const headers = {
@@ -175,14 +207,25 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
     };
     /** `body`: sent whole (a request that may be tried again); else the client's is streamed. */
     const send = (body: Buffer | undefined, retries: number) => {
-      const upstream = http.request({ protocol: base.protocol, host: base.hostname, port: base.port, path: target, method: req.method, agent, headers });
+      const upstream = http.request({
+        protocol: base.protocol,
+        host: base.hostname,
+        port: base.port,
+        path: target,
+        method: req.method,
+        agent,
+        headers,
+      });
       upstream.on('response', (up) => {
         res.writeHead(up.statusCode ?? 502, { ...up.headers, 'x-request-id': requestId });
         up.pipe(res);
       });
       upstream.on('error', (err: NodeJS.ErrnoException) => {
         if (retries > 0 && !res.headersSent && RETRIED_ERRORS.has(err.code ?? '')) {
-          opts.log.info({ reqId: requestId, function: fn, reason: err.message }, 'edge: connection to the function lost before an answer; trying once more');
+          opts.log.info(
+            { reqId: requestId, function: fn, reason: err.message },
+            'edge: connection to the function lost before an answer; trying once more',
+          );
           return void setTimeout(() => send(body, retries - 1), RETRY_PAUSE_MS);
         }
         opts.log.warn({ reqId: requestId, function: fn, reason: err.message }, 'edge: function unreachable');
@@ -198,7 +241,11 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
       size += chunk.length;
       if (size <= MAX_RETRIED_BODY) chunks.push(chunk);
     });
-    req.on('end', () => (size > MAX_RETRIED_BODY ? answer(res, requestId, 413, 'the request body is larger than 1 MiB') : send(Buffer.concat(chunks), 1)));
+    req.on('end', () =>
+      size > MAX_RETRIED_BODY
+        ? answer(res, requestId, 413, 'the request body is larger than 1 MiB')
+        : send(Buffer.concat(chunks), 1),
+    );
   };
 
   const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
@@ -206,8 +253,13 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
     const requestId = typeof given === 'string' ? given : randomUUID();
     try {
       const hosts: string[] = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'host') hosts.push(req.rawHeaders[i + 1]);
-      const decision = decide(opts.routes, { method: req.method ?? 'GET', url: req.url ?? '/', httpVersion: req.httpVersion, hosts }, locations);
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        if (req.rawHeaders[i].toLowerCase() === 'host') hosts.push(req.rawHeaders[i + 1]);
+      const decision = decide(
+        opts.routes,
+        { method: req.method ?? 'GET', url: req.url ?? '/', httpVersion: req.httpVersion, hosts },
+        locations,
+      );
       if ('status' in decision) {
         req.resume(); // a refused request's body is read and dropped
         return answer(res, requestId, decision.status, decision.error);
@@ -222,10 +274,14 @@ export function createEdge(opts: { routes: Routes; functions: Record<string, str
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = clientErrorStatus(err);
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: err.code ?? 'bad request' })}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: err.code ?? 'bad request' })}`,
+    );
   });
   server.on('connect', (_req, socket) => {
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: 'CONNECT is not allowed' })}`);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: 'CONNECT is not allowed' })}`,
+    );
   });
   server.on('close', () => agent.destroy());
   return server;

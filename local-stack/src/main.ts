@@ -60,7 +60,9 @@ async function checkPortFree(port: number) {
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop what uses it or set PREMIERE_PORT`) : err),
+      reject(
+        err.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop what uses it or set PREMIERE_PORT`) : err,
+      ),
     );
     probe.listen(port, '0.0.0.0', () => probe.close(() => resolve()));
   });
@@ -125,7 +127,9 @@ async function prepareDatabase(run: Run, databaseUrl: string) {
 /** Ports fixed for the stack's life, so that a part started again is where the others expect it. */
 async function choosePorts(run: Run): Promise<Record<string, number>> {
   const names = [...FUNCTIONS, ...Object.keys(SIMULATORS), 'broker'];
-  const ports: Record<string, number> = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const)));
+  const ports: Record<string, number> = Object.fromEntries(
+    await Promise.all(names.map(async (n) => [n, await freePort()] as const)),
+  );
   ports.edge = run.config.PREMIERE_PORT;
   return ports;
 }
@@ -155,19 +159,36 @@ function makeSenderIdentity(run: Run, brokerUrl: string) {
  * (on 127.0.0.1: the edge is the one door); a process that dies is started again, as Kubernetes
  * would. Resolves once each answers its health check.
  */
-async function startParts(run: Run, urlOf: (name: string) => string, ports: Record<string, number>, backing: { redisUrl: string; databaseUrl: string }) {
+async function startParts(
+  run: Run,
+  urlOf: (name: string) => string,
+  ports: Record<string, number>,
+  backing: { redisUrl: string; databaseUrl: string },
+) {
   const launch = async (name: string, script: string, env: Record<string, string>) => {
-    const program = nodeProgram(script, { ...process.env, ...env, PORT: String(ports[name]), HOST: '127.0.0.1', LOG_LEVEL: run.config.LOG_LEVEL });
+    const program = nodeProgram(script, {
+      ...process.env,
+      ...env,
+      PORT: String(ports[name]),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: run.config.LOG_LEVEL,
+    });
     run.cleanups.push(await run.supervisor.keep(name, program));
   };
   const functionUrls = JSON.stringify(Object.fromEntries(FUNCTIONS.map((f) => [f, urlOf(f)])));
   const brokerUrl = urlOf('broker');
   const { brokerKeyFile, issuer, sinkTokenFile } = makeSenderIdentity(run, brokerUrl);
-  await launch('broker', path.join(__dirname, 'broker-main.js'), { BROKER_FUNCTIONS: functionUrls, BROKER_SIGNING_KEY_FILE: brokerKeyFile });
+  await launch('broker', path.join(__dirname, 'broker-main.js'), {
+    BROKER_FUNCTIONS: functionUrls,
+    BROKER_SIGNING_KEY_FILE: brokerKeyFile,
+  });
 
   const secrets = localSecrets(run.stateDir);
   for (const [name, script] of Object.entries(SIMULATORS)) {
-    await launch(name, path.join(ROOT, 'simulators/dist', script), { DATABASE_URL: backing.databaseUrl, PAYMENT_PROVIDER_API_KEY: secrets.PAYMENT_PROVIDER_API_KEY });
+    await launch(name, path.join(ROOT, 'simulators/dist', script), {
+      DATABASE_URL: backing.databaseUrl,
+      PAYMENT_PROVIDER_API_KEY: secrets.PAYMENT_PROVIDER_API_KEY,
+    });
   }
   for (const fn of FUNCTIONS) {
     await launch(fn, path.join(ROOT, 'functions', fn, 'dist/main.js'), {
@@ -200,14 +221,24 @@ async function startParts(run: Run, urlOf: (name: string) => string, ports: Reco
  */
 async function startEdge(run: Run, port: number, functionUrls: string): Promise<string> {
   const edgeUrl = `http://127.0.0.1:${run.config.PREMIERE_PORT}`;
-  const edge = nodeProgram(path.join(__dirname, 'edge-main.js'), { ...process.env, EDGE_FUNCTIONS: functionUrls, PORT: String(port), LOG_LEVEL: run.config.LOG_LEVEL });
+  const edge = nodeProgram(path.join(__dirname, 'edge-main.js'), {
+    ...process.env,
+    EDGE_FUNCTIONS: functionUrls,
+    PORT: String(port),
+    LOG_LEVEL: run.config.LOG_LEVEL,
+  });
   const edgeProcess = await edge.start();
   let edgeExited: (code: number | null) => void = () => undefined;
   try {
     run.cleanups.push(await run.supervisor.keep('edge', edge, edgeProcess));
     await Promise.race([
       waitReady('edge', `${edgeUrl}${loadRoutes().edgeHealth}`),
-      new Promise((_, reject) => edgeProcess.once('exit', (edgeExited = (code) => reject(new Error(`the edge stopped at start-up (exit code ${code})`))))),
+      new Promise((_, reject) =>
+        edgeProcess.once(
+          'exit',
+          (edgeExited = (code) => reject(new Error(`the edge stopped at start-up (exit code ${code})`))),
+        ),
+      ),
     ]);
   } finally {
     edgeProcess.off('exit', edgeExited);
@@ -241,7 +272,10 @@ async function main() {
     published = state;
     const processes = supervisor.processes;
     // Whole or not at all (a new file renamed over it): tools read it while parts restart.
-    writeFileSync(`${stateFile}.new`, `${JSON.stringify({ ...state, processes, supervisor: process.pid, pids: Object.values(processes), dirs: run.dirs }, null, 2)}\n`);
+    writeFileSync(
+      `${stateFile}.new`,
+      `${JSON.stringify({ ...state, processes, supervisor: process.pid, pids: Object.values(processes), dirs: run.dirs }, null, 2)}\n`,
+    );
     renameSync(`${stateFile}.new`, stateFile);
   }
   // Until everything is up, record what runs so a killed start-up can be reaped next time.
@@ -298,6 +332,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`premiere: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+  process.stderr.write(
+    `premiere: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`,
+  );
   process.exit(1);
 });

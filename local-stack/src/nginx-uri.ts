@@ -85,14 +85,17 @@ function splitTarget(target: string): { uri: string; at: number; host: string | 
   if (!isAlpha(code(target, 0))) return fail(0, 'a request target starts with "/" or a scheme');
   let i = 0;
   while (schemeChar(code(target, i))) i++;
-  if (code(target, i) !== 0x3a || code(target, i + 1) !== SLASH || code(target, i + 2) !== SLASH) return fail(i, 'a scheme is followed by "://"');
+  if (code(target, i) !== 0x3a || code(target, i + 1) !== SLASH || code(target, i + 2) !== SLASH)
+    return fail(i, 'a scheme is followed by "://"');
   i += 3;
   const hostStart = i;
   if (code(target, i) === 0x5b) {
-    for (i++; code(target, i) !== 0x5d; i++) if (!IP_LITERAL.test(target[i] ?? '')) return fail(i, 'a character NGINX does not take in an IP literal');
+    for (i++; code(target, i) !== 0x5d; i++)
+      if (!IP_LITERAL.test(target[i] ?? '')) return fail(i, 'a character NGINX does not take in an IP literal');
     i++;
   } else {
-    while (isAlpha(code(target, i)) || isDigit(code(target, i)) || code(target, i) === DOT || code(target, i) === 0x2d) i++;
+    while (isAlpha(code(target, i)) || isDigit(code(target, i)) || code(target, i) === DOT || code(target, i) === 0x2d)
+      i++;
   }
   const host = target.slice(hostStart, i);
   if (code(target, i) === 0x3a) for (i++; isDigit(code(target, i)); i++);
@@ -114,11 +117,13 @@ export function parseRequestUri(target: string): RequestUri | UriError {
   const split = splitTarget(target);
   if ('status' in split) return split;
   for (let i = 0; i < split.uri.length; i++) {
-    if (isControl(split.uri.charCodeAt(i))) return { status: 400, at: split.at + i, reason: 'a control character in the URI' };
+    if (isControl(split.uri.charCodeAt(i)))
+      return { status: 400, at: split.at + i, reason: 'a control character in the URI' };
   }
   const parsed = parseComplexUri(split.uri, split.emptyPath);
   if ('status' in parsed) return parsed;
-  if (split.host !== null && !isValidHost(split.host)) return { status: 400, at: Infinity, reason: 'an invalid host in the request line' };
+  if (split.host !== null && !isValidHost(split.host))
+    return { status: 400, at: Infinity, reason: 'an invalid host in the request line' };
   return parsed;
 }
 
@@ -266,4 +271,5 @@ const ESCAPED = /[\x00-\x20"#%<>?\\^`{|}\x7f-\xff]/g;
  * NGX_ESCAPE_URI): what cannot stand in a URI percent-encoded, in capitals; everything else, '/'
  * included, as it is.
  */
-export const escapeUri = (path: string): string => path.replace(ESCAPED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+export const escapeUri = (path: string): string =>
+  path.replace(ESCAPED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);

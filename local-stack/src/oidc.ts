@@ -29,5 +29,7 @@ export function brokerIssuer(brokerUrl: string, keyFile: string): EventIssuer {
 /** Writes the token the functions send to the broker with (as a SinkBinding mounts it), mode 600. */
 export function writeSinkToken(file: string, issuer: EventIssuer): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, issuer.token(BROKER_AUDIENCE, SINK_SUBJECT, { ttlSeconds: SINK_TOKEN_TTL_SECONDS }), { mode: 0o600 });
+  writeFileSync(file, issuer.token(BROKER_AUDIENCE, SINK_SUBJECT, { ttlSeconds: SINK_TOKEN_TTL_SECONDS }), {
+    mode: 0o600,
+  });
 }

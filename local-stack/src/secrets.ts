@@ -23,9 +23,15 @@ export function localSecrets(stateDir: string, env: NodeJS.ProcessEnv = process.
     /* first start */
   }
   const secrets: AppSecrets = {
-    TOKEN_SIGNING_KEYS: env.TOKEN_SIGNING_KEYS || kept.TOKEN_SIGNING_KEYS || JSON.stringify({ local: randomBytes(32).toString('base64url') }),
+    TOKEN_SIGNING_KEYS:
+      env.TOKEN_SIGNING_KEYS ||
+      kept.TOKEN_SIGNING_KEYS ||
+      JSON.stringify({ local: randomBytes(32).toString('base64url') }),
     ADMIN_TOKEN: env.ADMIN_TOKEN || kept.ADMIN_TOKEN || randomBytes(24).toString('base64url'),
-    PAYMENT_PROVIDER_API_KEY: env.PAYMENT_PROVIDER_API_KEY || kept.PAYMENT_PROVIDER_API_KEY || `sk_local_${randomBytes(18).toString('base64url')}`,
+    PAYMENT_PROVIDER_API_KEY:
+      env.PAYMENT_PROVIDER_API_KEY ||
+      kept.PAYMENT_PROVIDER_API_KEY ||
+      `sk_local_${randomBytes(18).toString('base64url')}`,
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return { ...secrets, file };

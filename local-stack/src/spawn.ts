@@ -17,7 +17,12 @@ export function spawnStack(stateDir: string, port: number, env: NodeJS.ProcessEn
     env: { LOG_LEVEL: 'warn', ...env, PREMIERE_PORT: String(port), PREMIERE_STATE_DIR: stateDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const run: StackRun = { child, stateDir, output: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  const run: StackRun = {
+    child,
+    stateDir,
+    output: '',
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
   child.stdout!.on('data', (c) => (run.output += c));
   child.stderr!.on('data', (c) => (run.output += c));
   return run;
@@ -34,7 +39,9 @@ export async function whenUp(run: StackRun, timeoutMs = 120_000): Promise<Record
     const state = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
     if (state?.edge && state.supervisor === run.child.pid) return state;
     if (run.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`the local stack did not start${run.child.exitCode === null ? ` within ${timeoutMs} ms` : ''}:\n${run.output}`);
+      throw new Error(
+        `the local stack did not start${run.child.exitCode === null ? ` within ${timeoutMs} ms` : ''}:\n${run.output}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

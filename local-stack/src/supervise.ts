@@ -47,7 +47,10 @@ export class Supervisor {
       if (this.stopping) return;
       crashes = Date.now() - startedAt < SETTLED_MS ? crashes + 1 : 1;
       const delayMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (crashes - 1));
-      this.log.error({ process: name, reason: why, restartInMs: delayMs }, `${name} ${why}; starting it again in ${delayMs / 1000} s`);
+      this.log.error(
+        { process: name, reason: why, restartInMs: delayMs },
+        `${name} ${why}; starting it again in ${delayMs / 1000} s`,
+      );
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.stopping) return;

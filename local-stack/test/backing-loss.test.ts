@@ -7,7 +7,18 @@ import type Hapi from '@hapi/hapi';
 import nock from 'nock';
 import { callHttp, createFunction, migrate } from '@premiere/runtime';
 import { sessionHash, TokenSigner } from '@premiere/contracts';
-import { captureLogs, eventAuthEnv, eventAuthorization, eventually, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS, restartablePostgres, restartableRedis, type Restartable } from '@premiere/testing';
+import {
+  captureLogs,
+  eventAuthEnv,
+  eventAuthorization,
+  eventually,
+  addTestShow,
+  NO_JOIN_LIMITS,
+  TEST_SIGNING_KEYS,
+  restartablePostgres,
+  restartableRedis,
+  type Restartable,
+} from '@premiere/testing';
 import { catalogSeats, createLegacyCinema, createPaymentProvider } from '@premiere/simulators';
 import { loadDemoCatalog, PREMIERE_SHOW_ID } from '../src/demo-catalog';
 
@@ -85,7 +96,12 @@ async function startFunction(name: string, env: Record<string, string>): Promise
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const run: Running = { child, output: '', url: '', alive: () => child.exitCode === null && child.signalCode === null };
+  const run: Running = {
+    child,
+    output: '',
+    url: '',
+    alive: () => child.exitCode === null && child.signalCode === null,
+  };
   child.stdout!.on('data', (c) => (run.output += c));
   child.stderr!.on('data', (c) => (run.output += c));
   run.url = `http://127.0.0.1:${await eventually(() => /"port":(\d+)/.exec(run.output)?.[1], 20_000)}`;
@@ -93,7 +109,8 @@ async function startFunction(name: string, env: Record<string, string>): Promise
   return run;
 }
 
-const admin = (p: string, method = 'GET') => fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+const admin = (p: string, method = 'GET') =>
+  fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
 const deliver = (type: string, data: Record<string, unknown>) =>
   fetch(`${url}/events`, {
     method: 'POST',
@@ -108,7 +125,11 @@ const deliver = (type: string, data: Record<string, unknown>) =>
     body: JSON.stringify(data),
   });
 /** Every answer's status; a connection reset (the process died under it) as 0. */
-const statusOf = (res: Promise<Response>) => res.then((r) => r.status, () => 0);
+const statusOf = (res: Promise<Response>) =>
+  res.then(
+    (r) => r.status,
+    () => 0,
+  );
 
 async function expectUnavailable(res: Response, what: RegExp) {
   expect(res.status).toBe(503);
@@ -118,16 +139,36 @@ async function expectUnavailable(res: Response, what: RegExp) {
 
 /** Every function alive, or fail with what the dead one printed last. */
 const expectAlive = () => {
-  for (const fn of running()) expect({ alive: fn.alive(), output: fn.alive() ? '' : fn.output.slice(-3_000) }).toEqual({ alive: true, output: '' });
+  for (const fn of running())
+    expect({ alive: fn.alive(), output: fn.alive() ? '' : fn.output.slice(-3_000) }).toEqual({
+      alive: true,
+      output: '',
+    });
 };
 
 /** A payment reserve-seat asks process-payment for, as the broker delivers it. */
 const payFor = () => {
   const orderId = randomUUID();
-  const data = { paymentId: `${orderId}:1`, orderId, showId: 'harbor-lights-paulista-1', attempt: 1, amountCents: 10_000, currency: 'BRL', paymentToken: 'tok_visa', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
+  const data = {
+    paymentId: `${orderId}:1`,
+    orderId,
+    showId: 'harbor-lights-paulista-1',
+    attempt: 1,
+    amountCents: 10_000,
+    currency: 'BRL',
+    paymentToken: 'tok_visa',
+    holdExpiresAt: new Date(Date.now() + 120_000).toISOString(),
+  };
   return fetch(`${processPayment.url}/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': randomUUID(), 'ce-source': '/premiere/reserve-seat', 'ce-type': 'premiere.payment.requested', authorization: eventAuthorization('process-payment') },
+    headers: {
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-id': randomUUID(),
+      'ce-source': '/premiere/reserve-seat',
+      'ce-type': 'premiere.payment.requested',
+      authorization: eventAuthorization('process-payment'),
+    },
     body: JSON.stringify(data),
   });
 };
@@ -135,16 +176,29 @@ const payFor = () => {
 let joiners = 0;
 async function joinAndPoll(showId: string): Promise<number[]> {
   const session = `backing-joiner-${process.pid}-${++joiners}-abcdef`;
-  const joined = await fetch(`${issueToken.url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+  const joined = await fetch(`${issueToken.url}/waiting-room/api/shows/${showId}/join`, {
+    method: 'POST',
+    headers: { 'x-session-id': session },
+  });
   if (joined.status !== 201 && joined.status !== 200) return [joined.status];
   const { token } = await joined.json();
-  const polled = await statusOf(fetch(`${issueToken.url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${token}`, 'x-session-id': session } }));
+  const polled = await statusOf(
+    fetch(`${issueToken.url}/waiting-room/api/shows/${showId}/status`, {
+      headers: { authorization: `Bearer ${token}`, 'x-session-id': session },
+    }),
+  );
   return [joined.status, polled];
 }
 /** Every answer of the other three functions' load: joins and polls, catalog pages, payments. */
 const othersLoad = (showId: string) => [
   ...Array.from({ length: 10 }, () => joinAndPoll(showId).catch(() => [0])),
-  ...Array.from({ length: 10 }, (_, i) => statusOf(fetch(`${renderCatalog.url}${i % 2 ? '/' : '/movies/last-starfall'}`, { headers: { accept: 'text/html', 'accept-language': `pt-BR;q=0.${i}` } })).then((s) => [s])),
+  ...Array.from({ length: 10 }, (_, i) =>
+    statusOf(
+      fetch(`${renderCatalog.url}${i % 2 ? '/' : '/movies/last-starfall'}`, {
+        headers: { accept: 'text/html', 'accept-language': `pt-BR;q=0.${i}` },
+      }),
+    ).then((s) => [s]),
+  ),
   ...Array.from({ length: 10 }, () => statusOf(payFor()).then((s) => [s])),
 ];
 
@@ -153,10 +207,24 @@ async function enteredVisitor(showId: string, vid: number) {
   const [keyId, key] = Object.entries(JSON.parse(TEST_SIGNING_KEYS) as Record<string, string>)[0];
   const session = `backing-session-${String(vid).padStart(10, '0')}`;
   const now = Math.floor(Date.now() / 1000);
-  const access = new TokenSigner({ [keyId]: key }).sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 300 });
-  const res = await fetch(`${reserveSeat.url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } });
+  const access = new TokenSigner({ [keyId]: key }).sign({
+    typ: 'access',
+    show: showId,
+    vid,
+    place: vid,
+    ses: sessionHash(session),
+    iat: now,
+    exp: now + 300,
+  });
+  const res = await fetch(`${reserveSeat.url}/checkout/${showId}?access=${access}`, {
+    headers: { 'x-session-id': session },
+  });
   expect(res.status).toBe(200);
-  return { authorization: `Bearer ${(await res.json()).zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' };
+  return {
+    authorization: `Bearer ${(await res.json()).zoneToken}`,
+    'x-session-id': session,
+    'content-type': 'application/json',
+  };
 }
 
 beforeAll(async () => {
@@ -167,7 +235,15 @@ beforeAll(async () => {
   // The cinema's slow system, its seats read once per show from the catalog.
   const catalog = new pg.Pool({ connectionString: postgres.url, max: 2 });
   catalog.on('error', () => undefined);
-  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [200, 600], concurrencyLimit: 10, holdSeconds: 120, overload: '503', stallMs: 0 });
+  legacy = createLegacyCinema({
+    port: 0,
+    seatsOf: catalogSeats(catalog),
+    latencyMs: [200, 600],
+    concurrencyLimit: 10,
+    holdSeconds: 120,
+    overload: '503',
+    stallMs: 0,
+  });
   legacy.events.on('stop', () => void catalog.end());
   await legacy.start();
   // The payment provider, as slow as a real one: payments wait on it with their work under way.
@@ -175,7 +251,11 @@ beforeAll(async () => {
   await provider.start();
   [admitBatch, reserveSeat, issueToken, renderCatalog, processPayment] = await Promise.all([
     startFunction('admit-batch', { OUTBOX_RELAY_INTERVAL_MS: '200' }),
-    startFunction('reserve-seat', { LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`, TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADDRESS_HELD_SEATS_SHARE: '0' }),
+    startFunction('reserve-seat', {
+      LEGACY_URL: `http://127.0.0.1:${legacy.info.port}`,
+      TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+      ADDRESS_HELD_SEATS_SHARE: '0',
+    }),
     startFunction('issue-token', { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS }),
     startFunction('render-catalog', {}),
     startFunction('process-payment', { PAYMENT_PROVIDER_URL: `http://127.0.0.1:${provider.info.port}` }),
@@ -231,7 +311,11 @@ describe('a function when its backing services die', () => {
         statusOf(
           i % 2
             ? fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/seats`, { headers })
-            : fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers, body: JSON.stringify({ seats: [{ seat: `A${i + 1}`, ticketType: 'full' }] }) }),
+            : fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, {
+                method: 'POST',
+                headers,
+                body: JSON.stringify({ seats: [{ seat: `A${i + 1}`, ticketType: 'full' }] }),
+              }),
         ),
       ),
     ];
@@ -245,11 +329,20 @@ describe('a function when its backing services die', () => {
     const failures = running().flatMap((fn) => fn.output.split('\n').filter((l) => l.includes('"level":"error"')));
     expect({ unexpected, failures }).toEqual({ unexpected: [], failures: [] }); // an answer, or 503: never a 500
     // A browser is told so in a page that tries again by itself.
-    const ticketPage = await fetch(`${reserveSeat.url}/checkout/tickets/ABCDEFGHJK`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
+    const ticketPage = await fetch(`${reserveSeat.url}/checkout/tickets/ABCDEFGHJK`, {
+      headers: { accept: 'text/html', 'accept-language': 'en' },
+    });
     expect(ticketPage.status).toBe(503);
     expect(ticketPage.headers.get('retry-after')).toBeTruthy();
     expect(await ticketPage.text()).toMatch(/Back in a moment[\s\S]*tries again by itself/);
-    await expectUnavailable(await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers: visitors[0], body: JSON.stringify({ seats: [{ seat: 'B1', ticketType: 'full' }] }) }), /database/);
+    await expectUnavailable(
+      await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, {
+        method: 'POST',
+        headers: visitors[0],
+        body: JSON.stringify({ seats: [{ seat: 'B1', ticketType: 'full' }] }),
+      }),
+      /database/,
+    );
 
     // An outage, plainly said.
     await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 10_000);
@@ -271,15 +364,27 @@ describe('a function when its backing services die', () => {
     expect((await deliver('premiere.visitors.waiting', { showId: SHOW })).status).toBe(204);
     await eventually(async () => (await fetch(`${reserveSeat.url}/readyz`)).ok, 30_000, 200);
     // Ready again; a connection the pool still held from before may fail one more request (503) before it is dropped.
-    await eventually(async () => (await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/seats`, { headers: visitors[1] })).status === 200, 10_000, 200);
+    await eventually(
+      async () =>
+        (await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/seats`, { headers: visitors[1] })).status === 200,
+      10_000,
+      200,
+    );
     await eventually(() => pending.every((id) => broker.received.includes(id)), 20_000);
     // The other three by themselves too: ready, and doing their work again.
-    for (const fn of [issueToken, renderCatalog, processPayment]) await eventually(async () => (await fetch(`${fn.url}/readyz`)).ok, 30_000, 200);
+    for (const fn of [issueToken, renderCatalog, processPayment])
+      await eventually(async () => (await fetch(`${fn.url}/readyz`)).ok, 30_000, 200);
     await eventually(async () => (await joinAndPoll(showId)).every((s) => s === 200 || s === 201), 10_000, 200);
-    await eventually(async () => (await fetch(`${renderCatalog.url}/movies/last-starfall`, { headers: { accept: 'text/html' } })).status === 200, 10_000, 200);
+    await eventually(
+      async () =>
+        (await fetch(`${renderCatalog.url}/movies/last-starfall`, { headers: { accept: 'text/html' } })).status === 200,
+      10_000,
+      200,
+    );
     await eventually(async () => (await payFor()).status === 204, 10_000, 200);
     expectAlive();
-    for (const fn of running()) expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
+    for (const fn of running())
+      expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
   }, 120_000);
 
   it('Redis killed under load: the process lives, answers 503, fails readiness, and recovers by itself', async () => {
@@ -309,7 +414,8 @@ describe('a function when its backing services die', () => {
     for (const fn of running()) await eventually(async () => (await fetch(`${fn.url}/readyz`)).ok, 30_000, 200);
     await eventually(async () => (await joinAndPoll(showId)).every((s) => s === 200 || s === 201), 10_000, 200);
     expectAlive();
-    for (const fn of running()) expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
+    for (const fn of running())
+      expect(fn.output).not.toMatch(/Unhandled 'error' event|unhandledRejection|uncaughtException/);
   }, 120_000);
 });
 
@@ -351,11 +457,18 @@ describe('a transaction waiting on a third party when PostgreSQL dies', () => {
       await eventually(() => called, 5_000, 10); // the transaction's client is lent, waiting on the provider
       await postgres.kill();
       const res = await charging;
-      if (res.status !== 503) throw new Error(`answered ${res.status}: ${logs.raw.filter((l) => l.includes('"error"') || l.includes('warn')).join('\n')}`);
+      if (res.status !== 503)
+        throw new Error(
+          `answered ${res.status}: ${logs.raw.filter((l) => l.includes('"error"') || l.includes('warn')).join('\n')}`,
+        );
       await expectUnavailable(res, /database/);
       await postgres.restart();
       nock('https://provider.example').post('/v1/charges').reply(200, { ok: true });
-      await eventually(async () => (await fetch(`http://127.0.0.1:${fn.server.info.port}/charge`, { method: 'POST' })).status === 200, 30_000, 200);
+      await eventually(
+        async () => (await fetch(`http://127.0.0.1:${fn.server.info.port}/charge`, { method: 'POST' })).status === 200,
+        30_000,
+        200,
+      );
     } finally {
       await fn.stop();
     }

@@ -19,7 +19,11 @@ async function subscriber(answer: (n: number) => { status: number; headers?: Rec
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { calls, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/events`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    calls,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/events`,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 const closers: (() => Promise<unknown>)[] = [];
@@ -27,15 +31,27 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function broker(subscriptions: BrokerSubscription[], schedules: BrokerSchedule[] = [], retry = 3, ingressAudience?: string) {
+async function broker(
+  subscriptions: BrokerSubscription[],
+  schedules: BrokerSchedule[] = [],
+  retry = 3,
+  ingressAudience?: string,
+) {
   const logs = captureLogs();
-  const b = new LocalBroker({ subscriptions, schedules, delivery: { retry, backoffPolicy: 'exponential', backoffDelay: 'PT0.1S' }, log: createLogger({ name: 'broker' }, logs.stream), ingressAudience });
+  const b = new LocalBroker({
+    subscriptions,
+    schedules,
+    delivery: { retry, backoffPolicy: 'exponential', backoffDelay: 'PT0.1S' },
+    log: createLogger({ name: 'broker' }, logs.stream),
+    ingressAudience,
+  });
   const url = await b.listen(0);
   closers.push(() => b.close());
   return { b, url, logs };
 }
 
-const event = (type = 'premiere.seat.held', id = 'e-1') => new CloudEvent({ id, type, source: '/premiere/reserve-seat', subject: 'show-1', data: { seat: 'A1' } });
+const event = (type = 'premiere.seat.held', id = 'e-1') =>
+  new CloudEvent({ id, type, source: '/premiere/reserve-seat', subject: 'show-1', data: { seat: 'A1' } });
 const send = (url: string, message: { headers: Record<string, unknown>; body: unknown }) =>
   fetch(url, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
 
@@ -46,7 +62,12 @@ describe('the local broker', () => {
     closers.push(held.close, all.close);
     const { b, url } = await broker([
       { name: 'held', url: held.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
-      { name: 'from-payment', url: all.url, filter: { source: '/premiere/process-payment' }, audience: 'premiere/test' },
+      {
+        name: 'from-payment',
+        url: all.url,
+        filter: { source: '/premiere/process-payment' },
+        audience: 'premiere/test',
+      },
     ]);
     expect((await send(url, HTTP.binary(event()))).status).toBe(202);
     expect((await send(url, HTTP.structured(event('premiere.seat.held', 'e-2')))).status).toBe(202);
@@ -67,7 +88,9 @@ describe('the local broker', () => {
   it('retries failed deliveries with exponential backoff', async () => {
     const flaky = await subscriber((n) => ({ status: n <= 2 ? 503 : 204 }));
     closers.push(flaky.close);
-    const { b, url } = await broker([{ name: 'held', url: flaky.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' }]);
+    const { b, url } = await broker([
+      { name: 'held', url: flaky.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
+    ]);
     await send(url, HTTP.binary(event()));
     await b.idle();
     expect(flaky.calls).toHaveLength(3);
@@ -109,8 +132,18 @@ describe('the local broker', () => {
     closers.push(down.close, sink.close, pinged.close);
     const logs = captureLogs();
     const b = new LocalBroker({
-      subscriptions: [{ name: 'down', url: down.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' }],
-      schedules: [{ name: 'relay', url: pinged.url, schedule: '0 0 1 1 *', data: { schedule: 'outbox-relay' }, audience: 'premiere/test' }],
+      subscriptions: [
+        { name: 'down', url: down.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/test' },
+      ],
+      schedules: [
+        {
+          name: 'relay',
+          url: pinged.url,
+          schedule: '0 0 1 1 *',
+          data: { schedule: 'outbox-relay' },
+          audience: 'premiere/test',
+        },
+      ],
       delivery: { retry: 1, backoffPolicy: 'exponential', backoffDelay: 'PT0.05S' },
       log: createLogger({ name: 'broker' }, logs.stream),
       deadLetterSink: { url: sink.url, audience: 'premiere/admit-batch' },
@@ -123,17 +156,45 @@ describe('the local broker', () => {
 
     expect(sink.calls).toHaveLength(1); // the Trigger's; a PingSource has no dead-letter sink
     const [letter] = sink.calls;
-    expect(letter.headers).toMatchObject({ 'ce-id': 'e-1', 'ce-type': 'premiere.seat.held', 'ce-source': '/premiere/reserve-seat', 'ce-subject': 'show-1', 'ce-knativeerrordest': down.url, 'ce-knativeerrorcode': '500' });
-    expect(Buffer.from(String(letter.headers['ce-knativeerrordata']), 'base64').toString()).toBe('{"error":"handler failed"}');
+    expect(letter.headers).toMatchObject({
+      'ce-id': 'e-1',
+      'ce-type': 'premiere.seat.held',
+      'ce-source': '/premiere/reserve-seat',
+      'ce-subject': 'show-1',
+      'ce-knativeerrordest': down.url,
+      'ce-knativeerrorcode': '500',
+    });
+    expect(Buffer.from(String(letter.headers['ce-knativeerrordata']), 'base64').toString()).toBe(
+      '{"error":"handler failed"}',
+    );
     expect(JSON.parse(letter.body)).toEqual({ seat: 'A1' });
-    const identity = new SenderIdentity({ audience: 'premiere/admit-batch', issuer: b.issuerUrl, jwksUrl: `${url}/openid/v1/jwks`, log: createLogger({ name: 't' }, captureLogs().stream) });
+    const identity = new SenderIdentity({
+      audience: 'premiere/admit-batch',
+      issuer: b.issuerUrl,
+      jwksUrl: `${url}/openid/v1/jwks`,
+      log: createLogger({ name: 't' }, captureLogs().stream),
+    });
     await expect(identity.verify(letter.headers.authorization)).resolves.toBeUndefined();
-    expect(b.deadLetters.map((l) => [l.subscription, l.sink ?? 'none']).sort()).toEqual([['down', 'stored'], ['schedule/relay', 'none']]);
+    expect(b.deadLetters.map((l) => [l.subscription, l.sink ?? 'none']).sort()).toEqual([
+      ['down', 'stored'],
+      ['schedule/relay', 'none'],
+    ]);
   });
 
   it('publishes a subscriber’s reply event back into the broker', async () => {
-    const reply = HTTP.binary(new CloudEvent({ id: 'r-1', type: 'premiere.seat.released', source: '/premiere/reserve-seat', data: { seat: 'A1' } }));
-    const replier = await subscriber(() => ({ status: 200, headers: reply.headers as Record<string, string>, body: reply.body as string }));
+    const reply = HTTP.binary(
+      new CloudEvent({
+        id: 'r-1',
+        type: 'premiere.seat.released',
+        source: '/premiere/reserve-seat',
+        data: { seat: 'A1' },
+      }),
+    );
+    const replier = await subscriber(() => ({
+      status: 200,
+      headers: reply.headers as Record<string, string>,
+      body: reply.body as string,
+    }));
     const released = await subscriber(() => ({ status: 204 }));
     closers.push(replier.close, released.close);
     const { b, url } = await broker([
@@ -150,11 +211,25 @@ describe('the local broker', () => {
   it('fires schedules as PingSource events, on demand and by cron', async () => {
     const target = await subscriber(() => ({ status: 204 }));
     closers.push(target.close);
-    const { b, url } = await broker([], [{ name: 'relay', url: target.url, schedule: '* * * * *', data: { schedule: 'outbox-relay' }, audience: 'premiere/test' }]);
+    const { b, url } = await broker(
+      [],
+      [
+        {
+          name: 'relay',
+          url: target.url,
+          schedule: '* * * * *',
+          data: { schedule: 'outbox-relay' },
+          audience: 'premiere/test',
+        },
+      ],
+    );
     expect((await fetch(`${url}/schedules/relay`, { method: 'POST' })).status).toBe(202);
     expect((await fetch(`${url}/schedules/nope`, { method: 'POST' })).status).toBe(404);
     await b.idle();
-    expect(target.calls[0].headers).toMatchObject({ 'ce-type': 'dev.knative.sources.ping', 'ce-source': '/apis/v1/namespaces/local/pingsources/relay' });
+    expect(target.calls[0].headers).toMatchObject({
+      'ce-type': 'dev.knative.sources.ping',
+      'ce-source': '/apis/v1/namespaces/local/pingsources/relay',
+    });
     expect(JSON.parse(target.calls[0].body)).toEqual({ schedule: 'outbox-relay' });
   });
 });
@@ -163,32 +238,72 @@ describe('sender identity (Knative authentication-oidc)', () => {
   it('signs every delivery for its subscriber’s audience, with keys served as an issuer serves them', async () => {
     const target = await subscriber(() => ({ status: 204 }));
     closers.push(target.close);
-    const { b, url } = await broker([{ name: 'held', url: target.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/reserve-seat' }], [
-      { name: 'relay', url: target.url, schedule: '0 0 1 1 *', data: { schedule: 'outbox-relay' }, audience: 'premiere/reserve-seat' },
-    ]);
-    expect(await (await fetch(`${url}/.well-known/openid-configuration`)).json()).toMatchObject({ issuer: url, jwks_uri: `${url}/openid/v1/jwks` });
+    const { b, url } = await broker(
+      [{ name: 'held', url: target.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/reserve-seat' }],
+      [
+        {
+          name: 'relay',
+          url: target.url,
+          schedule: '0 0 1 1 *',
+          data: { schedule: 'outbox-relay' },
+          audience: 'premiere/reserve-seat',
+        },
+      ],
+    );
+    expect(await (await fetch(`${url}/.well-known/openid-configuration`)).json()).toMatchObject({
+      issuer: url,
+      jwks_uri: `${url}/openid/v1/jwks`,
+    });
     await send(url, HTTP.binary(event()));
     await fetch(`${url}/schedules/relay`, { method: 'POST' });
     await b.idle();
     expect(target.calls).toHaveLength(2);
     // What a function checks: signature (keys fetched from the broker), issuer, audience, expiry.
-    const verifier = (audience: string) => new SenderIdentity({ audience, issuer: url, jwksUrl: `${url}/openid/v1/jwks`, log: createLogger({ name: 't' }, captureLogs().stream) });
+    const verifier = (audience: string) =>
+      new SenderIdentity({
+        audience,
+        issuer: url,
+        jwksUrl: `${url}/openid/v1/jwks`,
+        log: createLogger({ name: 't' }, captureLogs().stream),
+      });
     for (const call of target.calls) {
       await expect(verifier('premiere/reserve-seat').verify(call.headers.authorization)).resolves.toBeUndefined();
-      await expect(verifier('premiere/admit-batch').verify(call.headers.authorization)).rejects.toThrow(/another audience/);
+      await expect(verifier('premiere/admit-batch').verify(call.headers.authorization)).rejects.toThrow(
+        /another audience/,
+      );
     }
   });
 
   it('takes events at its ingress only with its token for its audience, when told to', async () => {
     const target = await subscriber(() => ({ status: 204 }));
     closers.push(target.close);
-    const { b, url } = await broker([{ name: 'held', url: target.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/x' }], [], 3, 'eventing.knative.dev/broker/local/default');
+    const { b, url } = await broker(
+      [{ name: 'held', url: target.url, filter: { type: 'premiere.seat.held' }, audience: 'premiere/x' }],
+      [],
+      3,
+      'eventing.knative.dev/broker/local/default',
+    );
     const m = HTTP.binary(event());
-    const anonymous = await fetch(url, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
+    const anonymous = await fetch(url, {
+      method: 'POST',
+      headers: m.headers as Record<string, string>,
+      body: m.body as string,
+    });
     expect(anonymous.status).toBe(401);
-    const forOther = await fetch(url, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: `Bearer ${b.tokenFor('premiere/x', 's')}` }, body: m.body as string });
+    const forOther = await fetch(url, {
+      method: 'POST',
+      headers: { ...(m.headers as Record<string, string>), authorization: `Bearer ${b.tokenFor('premiere/x', 's')}` },
+      body: m.body as string,
+    });
     expect(forOther.status).toBe(401);
-    const ours = await fetch(url, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: `Bearer ${b.tokenFor('eventing.knative.dev/broker/local/default', 's')}` }, body: m.body as string });
+    const ours = await fetch(url, {
+      method: 'POST',
+      headers: {
+        ...(m.headers as Record<string, string>),
+        authorization: `Bearer ${b.tokenFor('eventing.knative.dev/broker/local/default', 's')}`,
+      },
+      body: m.body as string,
+    });
     expect(ours.status).toBe(202);
     await b.idle();
     expect(target.calls).toHaveLength(1);

@@ -32,7 +32,9 @@ describe('the declared eventing (helm/premiere/eventing.yaml)', () => {
     const definitions = [admitBatch, issueToken, processPayment, renderCatalog, reserveSeat];
     expect(definitions.map((d) => d.name).sort()).toEqual(listFunctions());
     const handled = definitions.flatMap((d) => Object.keys(d.events ?? {}).map((type) => `${d.name} ← ${type}`)).sort();
-    const subscribed = loadEventing().subscriptions.map((s) => `${s.function} ← ${s.filter.type}`).sort();
+    const subscribed = loadEventing()
+      .subscriptions.map((s) => `${s.function} ← ${s.filter.type}`)
+      .sort();
     expect(subscribed).toEqual(handled);
   });
   it('parses Knative delivery durations', () => {
@@ -52,7 +54,8 @@ describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
     expect(get('/administrator')).toEqual({ function: 'render-catalog', target: '/administrator' }); // not under /admin
   });
   it('never exposes event delivery or metrics', () => {
-    for (const p of ['/events', '/events/x', '/metrics']) expect(get(p)).toEqual({ status: 404, error: 'nothing is served here' });
+    for (const p of ['/events', '/events/x', '/metrics'])
+      expect(get(p)).toEqual({ status: 404, error: 'nothing is served here' });
   });
   it('answers the readiness of each function with a public route under the health path, and of no other', () => {
     expect(get('/_health/issue-token')).toEqual({ function: 'issue-token', target: '/readyz' });
@@ -67,7 +70,19 @@ describe('the declared edge routes (helm/premiere/routes.yaml)', () => {
 describe('the README', () => {
   it('documents every environment variable the code reads', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const names = [...Object.keys(runtimeEnv), ...Object.keys(stackEnv), ...Object.keys(edgeEnv), ...Object.keys(brokerEnv), ...Object.keys(migrateEnv), ...Object.keys(catalogEnv), ...Object.keys(issueTokenEnv), ...Object.keys(admitBatchEnv), ...Object.keys(reserveSeatEnv), ...Object.keys(legacyCinemaEnv), ...Object.keys(paymentProviderEnv)];
+    const names = [
+      ...Object.keys(runtimeEnv),
+      ...Object.keys(stackEnv),
+      ...Object.keys(edgeEnv),
+      ...Object.keys(brokerEnv),
+      ...Object.keys(migrateEnv),
+      ...Object.keys(catalogEnv),
+      ...Object.keys(issueTokenEnv),
+      ...Object.keys(admitBatchEnv),
+      ...Object.keys(reserveSeatEnv),
+      ...Object.keys(legacyCinemaEnv),
+      ...Object.keys(paymentProviderEnv),
+    ];
     const missing = [...new Set(names)].filter((n) => !readme.includes(`\`${n}\``));
     expect(missing).toEqual([]);
   });

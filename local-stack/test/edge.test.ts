@@ -34,15 +34,27 @@ describe('the local edge', () => {
     );
     const down = `http://127.0.0.1:${await freePort()}`;
     const edge = await listen(
-      createEdge({ routes: loadRoutes(), functions: { 'issue-token': waitingRoom, 'render-catalog': down }, log: createLogger({ name: 'edge' }, captureLogs().stream) }),
+      createEdge({
+        routes: loadRoutes(),
+        functions: { 'issue-token': waitingRoom, 'render-catalog': down },
+        log: createLogger({ name: 'edge' }, captureLogs().stream),
+      }),
     );
 
-    const res = await fetch(`${edge}/waiting-room/show-1/join?lang=pt`, { method: 'POST', body: 'x', headers: { 'x-request-id': 'rid-1' } });
+    const res = await fetch(`${edge}/waiting-room/show-1/join?lang=pt`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'x-request-id': 'rid-1' },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-request-id')).toBe('rid-1'); // echoed to the client
     expect(res.headers.get('set-cookie')).toBe('session=abc; HttpOnly');
     expect(await res.json()).toEqual({ method: 'POST', url: '/waiting-room/show-1/join?lang=pt' });
-    expect(seen[0]).toMatchObject({ 'x-request-id': 'rid-1', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http' });
+    expect(seen[0]).toMatchObject({
+      'x-request-id': 'rid-1',
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+    });
 
     await fetch(`${edge}/waiting-room`);
     expect(seen[1]['x-request-id']).toMatch(/^[0-9a-f-]{36}$/); // made up when the client sent none
@@ -63,12 +75,20 @@ describe('the local edge', () => {
         res.end();
       }),
     );
-    const edge = await listen(createEdge({ routes: loadRoutes(), functions: { 'render-catalog': catalog }, log: createLogger({ name: 'edge' }, captureLogs().stream) }));
+    const edge = await listen(
+      createEdge({
+        routes: loadRoutes(),
+        functions: { 'render-catalog': catalog },
+        log: createLogger({ name: 'edge' }, captureLogs().stream),
+      }),
+    );
     const { port } = new URL(edge);
     const statuses: string[] = [];
     for (const target of ['/movies//x/../y?a=%2F#frag', '/%6dovies', '/a%2Fb/../events', '/x%20y"', '/\u00ff']) {
       await new Promise<void>((resolve) => {
-        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 'latin1')));
+        const socket = net.connect(Number(port), '127.0.0.1', () =>
+          socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 'latin1')),
+        );
         socket.on('data', (c) => statuses.push(c.toString('latin1').slice(9, 12))).on('close', () => resolve());
       });
     }
@@ -89,11 +109,19 @@ describe('the local edge when a function’s connection is reset (a function dra
         req.on('end', () => {
           attempts.push({ method: req.method!, body });
           if (resets.includes(attempts.length)) return void req.socket.destroy();
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ attempt: attempts.length, body }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ attempt: attempts.length, body }));
         });
       }),
     );
-    const edge = await listen(createEdge({ routes: loadRoutes(), functions: { 'reserve-seat': url }, log: createLogger({ name: 'edge' }, captureLogs().stream) }));
+    const edge = await listen(
+      createEdge({
+        routes: loadRoutes(),
+        functions: { 'reserve-seat': url },
+        log: createLogger({ name: 'edge' }, captureLogs().stream),
+      }),
+    );
     return { edge, attempts };
   }
 
@@ -108,10 +136,17 @@ describe('the local edge when a function’s connection is reset (a function dra
   it('retries a request with an Idempotency-Key once, its body sent again whole', async () => {
     const { edge, attempts } = await flaky([1]);
     const body = JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }] });
-    const res = await fetch(`${edge}/checkout/api/shows/x/orders`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': 'order-attempt-1' } });
+    const res = await fetch(`${edge}/checkout/api/shows/x/orders`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'order-attempt-1' },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ attempt: 2, body });
-    expect(attempts).toEqual([{ method: 'POST', body }, { method: 'POST', body }]);
+    expect(attempts).toEqual([
+      { method: 'POST', body },
+      { method: 'POST', body },
+    ]);
   });
 
   it('never retries a POST without one (it may have been done), nor anything twice', async () => {
@@ -131,7 +166,21 @@ describe('what the local edge decides (as the chart’s nginx was seen to, and n
   const refused = (status: number) => expect.objectContaining({ status });
 
   it('refuses /events and /metrics however they are spelled: NGINX decodes, resolves dot segments and merges slashes first', () => {
-    for (const url of ['/metric%73', '/%65vents', '/a/../events', '/./metrics', '/checkout/%2e%2e/events', '//events', '/%2Fevents', '/checkout%2F..%2Fmetrics', '/x%3f/../events', '/metrics#x', '/events%0a', 'http://h/events', 'HTTP://H/metrics?x']) {
+    for (const url of [
+      '/metric%73',
+      '/%65vents',
+      '/a/../events',
+      '/./metrics',
+      '/checkout/%2e%2e/events',
+      '//events',
+      '/%2Fevents',
+      '/checkout%2F..%2Fmetrics',
+      '/x%3f/../events',
+      '/metrics#x',
+      '/events%0a',
+      'http://h/events',
+      'HTTP://H/metrics?x',
+    ]) {
       expect([url, get(url)]).toEqual([url, { status: 404, error: 'nothing is served here' }]);
     }
   });
@@ -156,13 +205,36 @@ describe('what the local edge decides (as the chart’s nginx was seen to, and n
   it('answers a public function’s readiness, with the query, and no one else’s', () => {
     expect(get('/_health/%69ssue-token?a=%2F#x')).toEqual({ function: 'issue-token', target: '/readyz?a=%2F' });
     expect(get('/_health//issue-token')).toEqual({ function: 'issue-token', target: '/readyz' });
-    for (const url of ['/_health/process-payment', '/_health/constructor', '/_health/__proto__', '/_health/issue-token/', '/_health/issue-token/%2e%2e/nobody']) {
+    for (const url of [
+      '/_health/process-payment',
+      '/_health/constructor',
+      '/_health/__proto__',
+      '/_health/issue-token/',
+      '/_health/issue-token/%2e%2e/nobody',
+    ]) {
       expect([url, get(url)]).toEqual([url, { status: 404, error: 'no such function' }]);
     }
   });
 
   it('refuses what NGINX refuses: 400 for a bad escape, %00, ".." above the root, a bad target or host; 414 for a request line over 8 KiB; 405 for TRACE', () => {
-    for (const url of ['/x%00', '/x%zz', '/x%2', '/x%', '/..', '/%2e%2e', '/.%2e/x', '/../x', '/a/../../x', '*', 'evil', 'http:/h/a', 'http://h..x/a', 'http://h_x/a', 'http://h:8x/a', '/x\u0001']) {
+    for (const url of [
+      '/x%00',
+      '/x%zz',
+      '/x%2',
+      '/x%',
+      '/..',
+      '/%2e%2e',
+      '/.%2e/x',
+      '/../x',
+      '/a/../../x',
+      '*',
+      'evil',
+      'http:/h/a',
+      'http://h..x/a',
+      'http://h_x/a',
+      'http://h:8x/a',
+      '/x\u0001',
+    ]) {
       expect([url, get(url)]).toEqual([url, refused(400)]);
     }
     expect(get(`/${'a'.repeat(8176)}`)).toEqual({ function: 'render-catalog', target: `/${'a'.repeat(8176)}` }); // "GET " + 8177 + " HTTP/1.1\r\n" = 8192
@@ -189,17 +261,29 @@ describe('the edge’s process', () => {
     edge.stderr!.on('data', (c) => (stderr += c));
     const code = await new Promise((r) => edge.once('exit', r));
     taken.close();
-    expect({ code, stderr: stderr.trim() }).toEqual({ code: 1, stderr: `premiere edge: port ${port} is in use: stop what uses it or set PREMIERE_PORT` });
+    expect({ code, stderr: stderr.trim() }).toEqual({
+      code: 1,
+      stderr: `premiere edge: port ${port} is in use: stop what uses it or set PREMIERE_PORT`,
+    });
   });
 
   it('serves until SIGTERM, then stops', async () => {
     const port = await freePort();
     const edge = spawn(process.execPath, [path.resolve(__dirname, '../dist/edge-main.js')], {
-      env: { PATH: process.env.PATH, PORT: String(port), EDGE_FUNCTIONS: '{"render-catalog":"http://127.0.0.1:9"}', LOG_LEVEL: 'silent' },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        EDGE_FUNCTIONS: '{"render-catalog":"http://127.0.0.1:9"}',
+        LOG_LEVEL: 'silent',
+      },
       stdio: 'ignore',
     });
     const exited = new Promise((r) => edge.once('exit', r));
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/edge/healthz`).catch(() => null))?.status === 200, 10_000, 100);
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${port}/edge/healthz`).catch(() => null))?.status === 200,
+      10_000,
+      100,
+    );
     expect((await fetch(`http://127.0.0.1:${port}/_health/constructor`)).status).toBe(404);
     edge.kill('SIGTERM');
     expect(await exited).toBe(0);

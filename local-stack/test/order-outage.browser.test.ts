@@ -7,7 +7,16 @@ import type Hapi from '@hapi/hapi';
 import type { Browser } from 'playwright-core';
 import { migrate } from '@premiere/runtime';
 import { sessionHash, TokenSigner } from '@premiere/contracts';
-import { eventAuthEnv, eventAuthorization, eventually, addTestShow, TEST_SIGNING_KEYS, restartablePostgres, restartableRedis, type Restartable } from '@premiere/testing';
+import {
+  eventAuthEnv,
+  eventAuthorization,
+  eventually,
+  addTestShow,
+  TEST_SIGNING_KEYS,
+  restartablePostgres,
+  restartableRedis,
+  type Restartable,
+} from '@premiere/testing';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 import { loadDemoCatalog } from '../src/demo-catalog';
@@ -43,7 +52,15 @@ browserTest('the order page while reserve-seat’s database is gone', () => {
     await new Promise<void>((r) => broker.listen(0, '127.0.0.1', r));
     const catalog = new pg.Pool({ connectionString: postgres.url, max: 2 });
     catalog.on('error', () => undefined);
-    legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [50, 150], concurrencyLimit: 10, holdSeconds: 300, overload: '503', stallMs: 0 });
+    legacy = createLegacyCinema({
+      port: 0,
+      seatsOf: catalogSeats(catalog),
+      latencyMs: [50, 150],
+      concurrencyLimit: 10,
+      holdSeconds: 300,
+      overload: '503',
+      stallMs: 0,
+    });
     legacy.events.on('stop', () => void catalog.end());
     await legacy.start();
     const child = spawn(process.execPath, [path.resolve(__dirname, '../../functions/reserve-seat/dist/main.js')], {
@@ -95,18 +112,42 @@ browserTest('the order page while reserve-seat’s database is gone', () => {
     const [keyId, key] = Object.entries(JSON.parse(TEST_SIGNING_KEYS) as Record<string, string>)[0];
     const session = 'order-outage-session-0000000001';
     const now = Math.floor(Date.now() / 1000);
-    const access = new TokenSigner({ [keyId]: key }).sign({ typ: 'access', show: showId, vid: 1, place: 1, ses: sessionHash(session), iat: now, exp: now + 300 });
-    const entered = await fetch(`${reserveSeat.url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } });
+    const access = new TokenSigner({ [keyId]: key }).sign({
+      typ: 'access',
+      show: showId,
+      vid: 1,
+      place: 1,
+      ses: sessionHash(session),
+      iat: now,
+      exp: now + 300,
+    });
+    const entered = await fetch(`${reserveSeat.url}/checkout/${showId}?access=${access}`, {
+      headers: { 'x-session-id': session },
+    });
     expect(entered.status).toBe(200);
     const headers = { authorization: `Bearer ${(await entered.json()).zoneToken}`, 'x-session-id': session };
-    const held = await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }] }) });
+    const held = await fetch(`${reserveSeat.url}/checkout/api/shows/${showId}/orders`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }] }),
+    });
     expect(held.status).toBe(201);
     const order = await held.json();
-    const paying = await fetch(`${reserveSeat.url}/checkout/api/orders/${order.orderId}/payment`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ paymentToken: 'tok_visa' }) });
+    const paying = await fetch(`${reserveSeat.url}/checkout/api/orders/${order.orderId}/payment`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ paymentToken: 'tok_visa' }),
+    });
     expect(paying.status).toBe(202);
 
     // The order page, in the buyer's browser (their session and zone pass on every request).
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR', extraHTTPHeaders: headers });
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: 'pt-BR',
+      extraHTTPHeaders: headers,
+    });
     const page = await context.newPage();
     try {
       await page.goto(`${reserveSeat.url}/checkout/orders/${order.orderId}`);
@@ -125,29 +166,42 @@ browserTest('the order page while reserve-seat’s database is gone', () => {
       // Back; the payment approved meanwhile (as process-payment would announce it): the page shows it by itself.
       await postgres.restart();
       await eventually(async () => (await fetch(`${reserveSeat.url}/readyz`)).ok, 30_000, 200);
-      await eventually(async () => {
-        const res = await fetch(`${reserveSeat.url}/events`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'ce-specversion': '1.0',
-            'ce-id': randomUUID(),
-            'ce-source': '/premiere/process-payment',
-            'ce-type': 'premiere.payment.approved',
-            'ce-subject': order.orderId,
-            authorization: eventAuthorization('reserve-seat'),
-          },
-          body: JSON.stringify({ orderId: order.orderId, paymentId: `${order.orderId}:1`, attempt: 1, amountCents: order.totalCents, currency: order.currency, providerPaymentId: null }),
-        });
-        return res.ok;
-      }, 20_000, 500);
+      await eventually(
+        async () => {
+          const res = await fetch(`${reserveSeat.url}/events`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'ce-specversion': '1.0',
+              'ce-id': randomUUID(),
+              'ce-source': '/premiere/process-payment',
+              'ce-type': 'premiere.payment.approved',
+              'ce-subject': order.orderId,
+              authorization: eventAuthorization('reserve-seat'),
+            },
+            body: JSON.stringify({
+              orderId: order.orderId,
+              paymentId: `${order.orderId}:1`,
+              attempt: 1,
+              amountCents: order.totalCents,
+              currency: order.currency,
+              providerPaymentId: null,
+            }),
+          });
+          return res.ok;
+        },
+        20_000,
+        500,
+      );
       await page.waitForSelector('#state[data-state="confirmed"]', { timeout: 30_000 });
       expect(await page.isHidden('#reconnecting')).toBe(true);
       expect(await page.locator('#tickets a').count()).toBe(1);
       expect(await page.textContent('#error')).toBe('');
       await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-order-database-back.png'), fullPage: true });
     } catch (err) {
-      await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-order-database-failed.png'), fullPage: true }).catch(() => undefined);
+      await page
+        .screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-order-database-failed.png'), fullPage: true })
+        .catch(() => undefined);
       throw err;
     } finally {
       await context.close();

@@ -55,15 +55,29 @@ afterAll(async () => {
 });
 
 /** A request with its path exactly as given (fetch would resolve dot segments before sending). */
-function send(method: string, path: string, headers: Record<string, string> = {}, body = ''): Promise<{ status: number; body: string }> {
+function send(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body = '',
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(edge);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
+    const req = http.request(
+      {
+        host: hostname,
+        port,
+        method,
+        path,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -79,9 +93,26 @@ async function handledEvents(): Promise<string[]> {
 
 describe('the local edge, as an attacker tries it', () => {
   it('never lets an event in, however /events is spelled', async () => {
-    const spellings = ['/%65vents', '/%65%76%65%6E%74%73', '/ev%65nts/', '/%2e/events', '//events', '/x/%2e%2e/events', '/checkout/..%2fevents', '/events%0a', '/%2Fevents'];
+    const spellings = [
+      '/%65vents',
+      '/%65%76%65%6E%74%73',
+      '/ev%65nts/',
+      '/%2e/events',
+      '//events',
+      '/x/%2e%2e/events',
+      '/checkout/..%2fevents',
+      '/events%0a',
+      '/%2Fevents',
+    ];
     for (const [i, path] of spellings.entries()) {
-      const event = HTTP.binary(new CloudEvent({ id: `forged-${i}`, type: 'premiere.catalog.changed', source: '/premiere/render-catalog', data: {} }));
+      const event = HTTP.binary(
+        new CloudEvent({
+          id: `forged-${i}`,
+          type: 'premiere.catalog.changed',
+          source: '/premiere/render-catalog',
+          data: {},
+        }),
+      );
       const res = await send('POST', path, event.headers as Record<string, string>, event.body as string);
       expect([path, res.status]).toEqual([path, 404]);
     }
@@ -89,9 +120,21 @@ describe('the local edge, as an attacker tries it', () => {
   });
 
   it('never shows a function’s metrics, however /metrics is spelled', async () => {
-    for (const path of ['/metric%73', '/%6detrics', '/./metrics', '/metrics/', '//metrics', '/waiting-room/%2e%2e/metrics', '/checkout/x/..%2F..%2Fmetrics']) {
+    for (const path of [
+      '/metric%73',
+      '/%6detrics',
+      '/./metrics',
+      '/metrics/',
+      '//metrics',
+      '/waiting-room/%2e%2e/metrics',
+      '/checkout/x/..%2F..%2Fmetrics',
+    ]) {
       const res = await send('GET', path);
-      expect([path, res.status, res.body.includes('premiere_http_request_duration_seconds')]).toEqual([path, 404, false]);
+      expect([path, res.status, res.body.includes('premiere_http_request_duration_seconds')]).toEqual([
+        path,
+        404,
+        false,
+      ]);
     }
   });
 

@@ -30,7 +30,15 @@ const DEVICES: Record<string, BrowserContextOptions> = {
   desktop: { viewport: { width: 1280, height: 800 } },
 };
 
-interface Alternative { showId: string; cinemaName: string; city: string; roomType: string; startsAt: string; timeZone: string; url: string }
+interface Alternative {
+  showId: string;
+  cinemaName: string;
+  city: string;
+  roomType: string;
+  startsAt: string;
+  timeZone: string;
+  url: string;
+}
 
 let stack: ReturnType<typeof startStack>;
 let stateDir: string;
@@ -53,10 +61,16 @@ beforeAll(async () => {
   });
   edge = (await whenUp(stack)).edge;
   for (let i = 0; i < SEATS; i++) {
-    const joined = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': `sold-out-session-${String(i).padStart(6, '0')}` } });
+    const joined = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': `sold-out-session-${String(i).padStart(6, '0')}` },
+    });
     expect(joined.status).toBe(201);
   }
-  const refused = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': 'sold-out-session-latecomer' } });
+  const refused = await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, {
+    method: 'POST',
+    headers: { 'x-session-id': 'sold-out-session-latecomer' },
+  });
   expect(refused.status).toBe(410);
   const body = await refused.json();
   expect(body.error).toBe('sold_out');
@@ -70,13 +84,23 @@ afterAll(async () => {
 }, 30_000);
 
 /** A show's day and time as each language writes it: "09:00" in Portuguese, "9:00 PM" (no leading zero) in English. */
-const dateTime = (locale: Locale): Intl.DateTimeFormatOptions => ({ weekday: 'short', day: 'numeric', month: 'short', hour: locale === 'en' ? 'numeric' : '2-digit', minute: '2-digit' });
+const dateTime = (locale: Locale): Intl.DateTimeFormatOptions => ({
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: locale === 'en' ? 'numeric' : '2-digit',
+  minute: '2-digit',
+});
 
 /** What an alternative must say, in the visitor's language: its cinema, city, room and time on the cinema's clock. */
 function expectDescribes(text: string, a: Alternative, locale: Locale) {
   const i = i18n(locale);
-  const onCinemaClock = new Intl.DateTimeFormat(locale, { ...dateTime(locale), timeZone: a.timeZone }).format(new Date(a.startsAt));
-  const onBrowserClock = new Intl.DateTimeFormat(locale, { ...dateTime(locale), timeZone: 'Asia/Tokyo' }).format(new Date(a.startsAt));
+  const onCinemaClock = new Intl.DateTimeFormat(locale, { ...dateTime(locale), timeZone: a.timeZone }).format(
+    new Date(a.startsAt),
+  );
+  const onBrowserClock = new Intl.DateTimeFormat(locale, { ...dateTime(locale), timeZone: 'Asia/Tokyo' }).format(
+    new Date(a.startsAt),
+  );
   expect(text).toContain(a.cinemaName);
   expect(text).toContain(a.city);
   expect(text).toContain(i.t(`room.${a.roomType}` as 'room.regular'));
@@ -88,22 +112,56 @@ let buyers = 0;
 /** A visitor who joins through the API and is let into seat selection (the zone has room). */
 async function admittedBuyer(showId: string) {
   const session = `sold-out-buyer-${String(++buyers).padStart(6, '0')}`;
-  const joined = await (await fetch(`${edge}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
-  const status = await eventually(async () => {
-    const s = await (await fetch(`${edge}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${joined.token}`, 'x-session-id': session } })).json();
-    return s.state === 'admitted' ? s : null;
-  }, 20_000, 300);
+  const joined = await (
+    await fetch(`${edge}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': session },
+    })
+  ).json();
+  const status = await eventually(
+    async () => {
+      const s = await (
+        await fetch(`${edge}/waiting-room/api/shows/${showId}/status`, {
+          headers: { authorization: `Bearer ${joined.token}`, 'x-session-id': session },
+        })
+      ).json();
+      return s.state === 'admitted' ? s : null;
+    },
+    20_000,
+    300,
+  );
   const zone = await (await fetch(`${edge}${status.enterUrl}`, { headers: { 'x-session-id': session } })).json();
-  return { headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' }, zone };
+  return {
+    headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' },
+    zone,
+  };
 }
 
 /** A buyer holds these seats and pays for them, until the order is confirmed. */
 async function buy(buyer: Awaited<ReturnType<typeof admittedBuyer>>, seats: string[]) {
-  const held = await fetch(`${edge}${buyer.zone.orders}`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ seats: seats.map((seat) => ({ seat, ticketType: 'full' })) }) });
+  const held = await fetch(`${edge}${buyer.zone.orders}`, {
+    method: 'POST',
+    headers: buyer.headers,
+    body: JSON.stringify({ seats: seats.map((seat) => ({ seat, ticketType: 'full' })) }),
+  });
   expect(held.status).toBe(201);
   const { orderId } = await held.json();
-  expect((await fetch(`${edge}/checkout/api/orders/${orderId}/payment`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ paymentToken: 'tok_visa' }) })).status).toBe(202);
-  await eventually(async () => (await (await fetch(`${edge}/checkout/api/orders/${orderId}`, { headers: buyer.headers })).json()).state === 'confirmed', 30_000, 300);
+  expect(
+    (
+      await fetch(`${edge}/checkout/api/orders/${orderId}/payment`, {
+        method: 'POST',
+        headers: buyer.headers,
+        body: JSON.stringify({ paymentToken: 'tok_visa' }),
+      })
+    ).status,
+  ).toBe(202);
+  await eventually(
+    async () =>
+      (await (await fetch(`${edge}/checkout/api/orders/${orderId}`, { headers: buyer.headers })).json()).state ===
+      'confirmed',
+    30_000,
+    300,
+  );
 }
 
 /**
@@ -123,7 +181,9 @@ async function problemsWithoutScripts(browser: Browser, page: Page, options: Bro
 
 /** The alternatives a page lists: where each leads and what it says. */
 const listed = (page: Page, selector: string) =>
-  page.$$eval(selector, (links) => links.map((a) => ({ href: a.getAttribute('href'), text: (a.textContent ?? '').replace(/\s+/g, ' ').trim() })));
+  page.$$eval(selector, (links) =>
+    links.map((a) => ({ href: a.getAttribute('href'), text: (a.textContent ?? '').replace(/\s+/g, ' ').trim() })),
+  );
 
 const browserTest = canRunBrowser ? describe : describe.skip;
 browserTest('a sold-out show in a real browser', () => {
@@ -141,7 +201,8 @@ browserTest('a sold-out show in a real browser', () => {
   async function withScript(locale: Locale, device: string, options: BrowserContextOptions): Promise<Listed> {
     const context = await browser.newContext({ ...options, locale, timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
-    const shot = (name: string) => page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
+    const shot = (name: string) =>
+      page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
     try {
       await page.goto(`${edge}/waiting-room/${PREMIERE}`);
       await page.waitForSelector('#others:not([hidden])');
@@ -151,7 +212,9 @@ browserTest('a sold-out show in a real browser', () => {
       links.forEach((l, n) => expectDescribes(l.text, offered[n], locale));
       expect(await page.isHidden('#keep-open')).toBe(true); // nothing to keep open for
       expect(await accessibilityProblems(page)).toEqual([]);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        options.viewport!.width,
+      );
       await shot('1-sold-out');
       const first = page.locator('#alternatives a').first();
       if (options.hasTouch) await first.tap();
@@ -169,9 +232,15 @@ browserTest('a sold-out show in a real browser', () => {
 
   /** Without JavaScript: the join button leads to the sold-out page. */
   async function withoutScript(locale: Locale, device: string, options: BrowserContextOptions): Promise<Listed> {
-    const context = await browser.newContext({ ...options, locale, timezoneId: 'Asia/Tokyo', javaScriptEnabled: false });
+    const context = await browser.newContext({
+      ...options,
+      locale,
+      timezoneId: 'Asia/Tokyo',
+      javaScriptEnabled: false,
+    });
     const page = await context.newPage();
-    const shot = (name: string) => page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `${locale}-${device}-nojs-${name}.png`), fullPage: true });
+    const shot = (name: string) =>
+      page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `${locale}-${device}-nojs-${name}.png`), fullPage: true });
     try {
       await page.goto(`${edge}/waiting-room/${PREMIERE}`);
       await page.click('#join button');
@@ -181,7 +250,9 @@ browserTest('a sold-out show in a real browser', () => {
       expect(links.map((l) => l.href)).toEqual(offered.map((a) => a.url));
       links.forEach((l, n) => expectDescribes(l.text, offered[n], locale));
       expect(await problemsWithoutScripts(browser, page, options)).toEqual([]);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        options.viewport!.width,
+      );
       await shot('1-sold-out');
       const first = page.locator('main ul a').first();
       if (options.hasTouch) await first.tap();
@@ -241,13 +312,24 @@ browserTest('the catalog’s pages in a real browser', () => {
             expect(response?.status()).toBe(status);
             expect(await page.getAttribute('html', 'lang')).toBe(locale);
             expect({ page: name, problems: await accessibilityProblems(page) }).toEqual({ page: name, problems: [] });
-            expect({ page: name, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({ page: name, width: options.viewport!.width });
-            await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}.png`), fullPage: true });
+            expect({ page: name, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({
+              page: name,
+              width: options.viewport!.width,
+            });
+            await page.screenshot({
+              path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}.png`),
+              fullPage: true,
+            });
           }
           const i = i18n(locale);
           // Links in the site's blue, not the browser's default.
           await page.goto(`${edge}/`);
-          expect(await page.$$eval('main a', (links) => links.filter((a) => getComputedStyle(a).color === 'rgb(0, 0, 238)').length)).toBe(0);
+          expect(
+            await page.$$eval(
+              'main a',
+              (links) => links.filter((a) => getComputedStyle(a).color === 'rgb(0, 0, 238)').length,
+            ),
+          ).toBe(0);
           // The sold-out premiere says so in words on its movie's page, not only by a line through its time.
           await page.goto(`${edge}/movies/last-starfall`);
           await eventually(async () => (await page.reload(), page.locator('.show.sold_out').count()), 10_000, 500);
@@ -255,15 +337,26 @@ browserTest('the catalog’s pages in a real browser', () => {
           // A cinema's times each say their room, inside the button one taps.
           await page.goto(`${edge}/cinemas/paulista`);
           const rooms = Object.values(ROOM_WORDS).map((key) => i.t(key));
-          for (const text of await page.$$eval('main .show', (all) => all.map((a) => a.textContent ?? ''))) expect(rooms.some((r) => text.includes(r))).toBe(true);
+          for (const text of await page.$$eval('main .show', (all) => all.map((a) => a.textContent ?? '')))
+            expect(rooms.some((r) => text.includes(r))).toBe(true);
           // A filtered page says what it shows, and leads to every show of the movie.
           await page.goto(`${edge}/movies/harbor-lights?city=${encodeURIComponent('São Paulo')}&day=${day}`);
-          expect(await page.textContent('main .filter')).toContain(i.t('catalog.showingInOn', { city: 'São Paulo', day: i.date(day) }));
+          expect(await page.textContent('main .filter')).toContain(
+            i.t('catalog.showingInOn', { city: 'São Paulo', day: i.date(day) }),
+          );
           await page.click('main .filter a');
           await page.waitForURL(`${edge}/movies/harbor-lights`);
-          await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-6-movie-all-shows.png`), fullPage: true });
+          await page.screenshot({
+            path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-6-movie-all-shows.png`),
+            fullPage: true,
+          });
         } catch (err) {
-          await page.screenshot({ path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}-failed.png`), fullPage: true }).catch(() => undefined);
+          await page
+            .screenshot({
+              path: path.join(CATALOG_ARTIFACTS, `${locale}-${device}-${name}-failed.png`),
+              fullPage: true,
+            })
+            .catch(() => undefined);
           throw err;
         } finally {
           await context.close();
@@ -285,7 +378,10 @@ browserTest('sold out while waiting, in a real browser', () => {
   it('a visitor in line (admissions paused) is told, within seconds, that the last seats were sold', async () => {
     // A show in a 40-seat room, later than an hour from now.
     const cinema = await (await fetch(`${edge}/api/cinemas/pinheiros`)).json();
-    const show = cinema.shows.find((s: { roomType: string; startsAt: string; salesOpenAt: string | null }) => s.roomType === 'vip' && !s.salesOpenAt && Date.parse(s.startsAt) > Date.now() + 3_600_000);
+    const show = cinema.shows.find(
+      (s: { roomType: string; startsAt: string; salesOpenAt: string | null }) =>
+        s.roomType === 'vip' && !s.salesOpenAt && Date.parse(s.startsAt) > Date.now() + 3_600_000,
+    );
     const first = await admittedBuyer(show.id);
     const second = await admittedBuyer(show.id);
     const map = await (await fetch(`${edge}${first.zone.seatMap}`, { headers: first.headers })).json();
@@ -293,20 +389,33 @@ browserTest('sold out while waiting, in a real browser', () => {
     expect(seats).toHaveLength(40);
     // Nobody else gets in meanwhile: the visitor stays in line.
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    expect((await fetch(`${edge}/admin/api/shows/${show.id}/pause`, { method: 'POST', headers: admin })).status).toBe(200);
+    expect((await fetch(`${edge}/admin/api/shows/${show.id}/pause`, { method: 'POST', headers: admin })).status).toBe(
+      200,
+    );
 
     const context = await browser.newContext({ ...DEVICES.phone, locale: 'pt-BR', timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
-    const shot = (name: string) => page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `pt-BR-phone-while-waiting-${name}.png`), fullPage: true });
+    const shot = (name: string) =>
+      page.screenshot({ path: path.join(SOLD_OUT_ARTIFACTS, `pt-BR-phone-while-waiting-${name}.png`), fullPage: true });
     try {
       await page.goto(`${edge}/waiting-room/${show.id}`);
-      await page.waitForFunction((text) => document.getElementById('headline')?.textContent === text, i18n('pt-BR').t('wait.paused'), { timeout: 20_000 });
+      await page.waitForFunction(
+        (text) => document.getElementById('headline')?.textContent === text,
+        i18n('pt-BR').t('wait.paused'),
+        { timeout: 20_000 },
+      );
       await shot('1-waiting');
       await buy(first, seats.slice(0, 20));
       await buy(second, seats.slice(20));
-      await page.waitForFunction((text) => document.getElementById('headline')?.textContent === text, i18n('pt-BR').t('wait.soldOutWhileWaiting'), { timeout: 20_000 });
+      await page.waitForFunction(
+        (text) => document.getElementById('headline')?.textContent === text,
+        i18n('pt-BR').t('wait.soldOutWhileWaiting'),
+        { timeout: 20_000 },
+      );
       // Where else the movie has seats, as a refused join says: the same list, one tap away.
-      const others = await page.locator('#alternatives a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+      const others = await page
+        .locator('#alternatives a')
+        .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
       expect(others.length).toBeGreaterThan(0);
       expect(others).not.toContain(`/waiting-room/${show.id}`);
       expect(await page.isVisible('#others')).toBe(true);

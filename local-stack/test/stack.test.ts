@@ -32,7 +32,10 @@ describe('npm start (the local stack)', () => {
     for (const run of stacks.splice(0)) {
       if (run.child.exitCode !== null || run.child.signalCode !== null) continue;
       run.child.kill('SIGINT');
-      const stopped = await Promise.race([run.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 20_000))]);
+      const stopped = await Promise.race([
+        run.exited.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 20_000)),
+      ]);
       if (stopped) continue;
       // A stop that hangs (the bug a test found): kill what it runs rather than leave it behind.
       const file = path.join(run.stateDir, 'stack.json');
@@ -57,7 +60,12 @@ describe('npm start (the local stack)', () => {
 
     // Its visitors all come from this machine's one address: the waiting room's per-address
     // limits would let four of them hold a token of the 24-seat premiere (README, "The waiting room").
-    const stack = startStack(stateDir, port, { ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', ADDRESS_HELD_SEATS_SHARE: '0' });
+    const stack = startStack(stateDir, port, {
+      ADDRESS_TOKEN_CAP_MIN: '0',
+      ADDRESS_TOKEN_CAP_SHARE: '0',
+      ADDRESS_NEW_TOKEN_RATE: '0',
+      ADDRESS_HELD_SEATS_SHARE: '0',
+    });
     stacks.push(stack);
     const state = await whenUp(stack);
     await eventually(() => firstState.pids.every((pid: number) => !alive(pid)), 5_000); // reaped (zombies cleared)
@@ -81,32 +89,62 @@ describe('npm start (the local stack)', () => {
 
     // One door: from another machine (this one's outward address) only the edge answers; the
     // functions, simulators and broker listen on 127.0.0.1.
-    const outward = Object.values(os.networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+    const outward = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
     if (outward) {
-      const fromOutside = (url: string) => fetch(url.replace('127.0.0.1', outward), { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 'refused');
+      const fromOutside = (url: string) =>
+        fetch(url.replace('127.0.0.1', outward), { signal: AbortSignal.timeout(2_000) }).then(
+          (r) => r.status,
+          () => 'refused',
+        );
       expect(await fromOutside(`${state.edge}/edge/healthz`)).toBe(200);
-      for (const url of [...Object.values(state.functions), ...Object.values(state.simulators), state.broker] as string[]) {
+      for (const url of [
+        ...Object.values(state.functions),
+        ...Object.values(state.simulators),
+        state.broker,
+      ] as string[]) {
         expect([url, await fromOutside(`${url}/healthz`)]).toEqual([url, 'refused']);
       }
     }
 
     // Sender identity: events reach a function only from the broker, and the broker takes them only
     // with the token the functions send (the SinkBinding's, here a file of the stack's).
-    const forged = HTTP.binary(new CloudEvent({ id: 'forged-1', type: 'premiere.catalog.changed', source: '/premiere/admin', data: {} }));
-    const straight = await fetch(`${state.functions['render-catalog']}/events`, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.body as string });
+    const forged = HTTP.binary(
+      new CloudEvent({ id: 'forged-1', type: 'premiere.catalog.changed', source: '/premiere/admin', data: {} }),
+    );
+    const straight = await fetch(`${state.functions['render-catalog']}/events`, {
+      method: 'POST',
+      headers: forged.headers as Record<string, string>,
+      body: forged.body as string,
+    });
     expect(straight.status).toBe(401);
-    expect((await fetch(state.broker, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.body as string })).status).toBe(401);
+    expect(
+      (
+        await fetch(state.broker, {
+          method: 'POST',
+          headers: forged.headers as Record<string, string>,
+          body: forged.body as string,
+        })
+      ).status,
+    ).toBe(401);
     const sinkToken = readFileSync(path.join(stateDir, 'oidc', 'token'), 'utf8');
     // The broker's signing key, kept for its restarts, is for this user's eyes only.
     expect((statSync(path.join(stateDir, 'oidc', 'broker-key.pem')).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(path.join(stateDir, 'oidc')).mode & 0o777).toString(8)).toBe('700');
     const toBroker = (message: { headers: Record<string, unknown>; body: unknown }) =>
-      fetch(state.broker, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: `Bearer ${sinkToken}` }, body: message.body as string });
+      fetch(state.broker, {
+        method: 'POST',
+        headers: { ...(message.headers as Record<string, string>), authorization: `Bearer ${sinkToken}` },
+        body: message.body as string,
+      });
 
     // Migrated, with the demo catalog: a premiere in a small room.
     const db = new pg.Client({ connectionString: state.backing.postgres });
     await db.connect();
-    const { rows } = await db.query(`SELECT count(*)::int AS seats FROM render_catalog.shows s JOIN render_catalog.seats t ON t.room_id = s.room_id WHERE s.id = 'last-starfall-premiere'`);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS seats FROM render_catalog.shows s JOIN render_catalog.seats t ON t.room_id = s.room_id WHERE s.id = 'last-starfall-premiere'`,
+    );
     await db.end();
     expect(rows[0].seats).toBe(24);
     const seats = await (await fetch(`${state.simulators['legacy-cinema']}/shows/last-starfall-premiere/seats`)).json();
@@ -115,10 +153,17 @@ describe('npm start (the local stack)', () => {
     // The waiting room through the edge: a quiet room admits at once, then a line forms; a visit
     // that ends, announced through the broker (routed by eventing.yaml), lets the next one in.
     const premiere = 'last-starfall-premiere';
-    expect(await (await fetch(`${state.edge}/waiting-room/${premiere}`)).text()).toContain('<h1 class="show-title">The Last Starfall</h1>');
+    expect(await (await fetch(`${state.edge}/waiting-room/${premiere}`)).text()).toContain(
+      '<h1 class="show-title">The Last Starfall</h1>',
+    );
     const joinAs = async (i: number) => {
       const session = `stack-test-session-${String(i).padStart(4, '0')}`;
-      const body = await (await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+      const body = await (
+        await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/join`, {
+          method: 'POST',
+          headers: { 'x-session-id': session },
+        })
+      ).json();
       return { session, ...body };
     };
     const visitors = [];
@@ -127,14 +172,20 @@ describe('npm start (the local stack)', () => {
 
     // Every part is a process of its own, listed by name with its pid for tools (npm run chaos).
     const processes = (): Record<string, number> => JSON.parse(readFileSync(stateFile, 'utf8')).processes;
-    expect(Object.keys(state.processes).sort()).toEqual(['broker', 'edge', 'legacy-cinema', 'payment-provider', 'postgres', 'redis', ...FUNCTIONS].sort());
+    expect(Object.keys(state.processes).sort()).toEqual(
+      ['broker', 'edge', 'legacy-cinema', 'payment-provider', 'postgres', 'redis', ...FUNCTIONS].sort(),
+    );
     expect(Object.values(state.processes).every((pid) => alive(pid as number))).toBe(true);
     expect([...state.pids].sort()).toEqual(Object.values(state.processes).sort());
     /** Kills `name` outright and waits until the stack has started it again (a new pid recorded). */
     const killAndWaitBack = async (name: string, back: () => Promise<boolean>) => {
       const before = processes()[name];
       process.kill(before, 'SIGKILL');
-      await eventually(async () => processes()[name] !== before && alive(processes()[name]) && (await back().catch(() => false)), 30_000, 200);
+      await eventually(
+        async () => processes()[name] !== before && alive(processes()[name]) && (await back().catch(() => false)),
+        30_000,
+        200,
+      );
     };
 
     // The broker dies: it comes back on the same URL with the same signing key (the functions' token,
@@ -144,29 +195,67 @@ describe('npm start (the local stack)', () => {
     await killAndWaitBack('broker', async () => (await fetch(`${state.broker}/healthz`)).ok);
     expect(processes().edge).toBe(untouched.edge);
     expect(stack.child.exitCode).toBeNull();
-    const ended = HTTP.binary(new CloudEvent({ id: 'stack-0', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere, visitor: visitors[0].visitor, orderId: randomUUID() } }));
+    const ended = HTTP.binary(
+      new CloudEvent({
+        id: 'stack-0',
+        type: 'premiere.hold.released',
+        source: '/premiere/reserve-seat',
+        data: { showId: premiere, visitor: visitors[0].visitor, orderId: randomUUID() },
+      }),
+    );
     expect((await toBroker(ended)).status).toBe(202);
     const next = visitors[10];
-    await eventually(async () => {
-      const s = await (await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/status`, { headers: { authorization: `Bearer ${next.token}`, 'x-session-id': next.session } })).json();
-      return s.state === 'admitted';
-    }, 10_000, 200);
+    await eventually(
+      async () => {
+        const s = await (
+          await fetch(`${state.edge}/waiting-room/api/shows/${premiere}/status`, {
+            headers: { authorization: `Bearer ${next.token}`, 'x-session-id': next.session },
+          })
+        ).json();
+        return s.state === 'admitted';
+      },
+      10_000,
+      200,
+    );
     expect((await fetch(`${state.broker}/schedules/reserve-seat-hold-expiry`, { method: 'POST' })).status).toBe(202);
     await eventually(async () => (await (await fetch(`${state.broker}/stats`)).json()).delivered >= 2, 10_000, 200);
     const { ADMIN_TOKEN } = JSON.parse(readFileSync(path.join(stateDir, 'secrets.json'), 'utf8'));
-    const room = await (await fetch(`${state.edge}/admin/api/shows/${premiere}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+    const room = await (
+      await fetch(`${state.edge}/admin/api/shows/${premiere}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    ).json();
     expect(room).toMatchObject({ showId: premiere, tokensIssued: 12, quota: 26, inside: 10, waiting: 1, capacity: 10 });
     expect((await fetch(`${state.edge}/admin/api/shows/${premiere}`)).status).toBe(400);
 
     // A delivery the broker gives up on (here at once: admit-batch refuses the data with 400) is a
     // dead letter, stored by admit-batch as on a cluster and listed for operators.
-    const refused = HTTP.binary(new CloudEvent({ id: 'stack-dead-1', type: 'premiere.hold.released', source: '/premiere/reserve-seat', data: { showId: premiere } }));
+    const refused = HTTP.binary(
+      new CloudEvent({
+        id: 'stack-dead-1',
+        type: 'premiere.hold.released',
+        source: '/premiere/reserve-seat',
+        data: { showId: premiere },
+      }),
+    );
     expect((await toBroker(refused)).status).toBe(202);
-    const letters = await eventually(async () => {
-      const list = await (await fetch(`${state.edge}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
-      return list.deadLetters.length > 0 && list;
-    }, 10_000, 200);
-    expect(letters.deadLetters).toEqual([expect.objectContaining({ eventId: 'stack-dead-1', type: 'premiere.hold.released', destination: `${state.functions['admit-batch']}/events`, errorCode: 400, open: true })]);
+    const letters = await eventually(
+      async () => {
+        const list = await (
+          await fetch(`${state.edge}/admin/api/dead-letters`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+        ).json();
+        return list.deadLetters.length > 0 && list;
+      },
+      10_000,
+      200,
+    );
+    expect(letters.deadLetters).toEqual([
+      expect.objectContaining({
+        eventId: 'stack-dead-1',
+        type: 'premiere.hold.released',
+        destination: `${state.functions['admit-batch']}/events`,
+        errorCode: 400,
+        open: true,
+      }),
+    ]);
 
     // An event through the broker, routed by helm/premiere/eventing.yaml, refreshes a page at the edge.
     const movie = async () => (await fetch(`${state.edge}/movies/last-starfall`)).text();
@@ -175,7 +264,14 @@ describe('npm start (the local stack)', () => {
     redis.on('error', () => undefined); // it is killed below; the client reconnects
     clients.push(redis);
     await redis.set('premiere:{show:last-starfall-premiere}:availability', 'sold_out');
-    const event = HTTP.binary(new CloudEvent({ id: 'stack-1', type: 'premiere.show.availability.changed', source: '/premiere/issue-token', data: { showId: 'last-starfall-premiere', availability: 'sold_out' } }));
+    const event = HTTP.binary(
+      new CloudEvent({
+        id: 'stack-1',
+        type: 'premiere.show.availability.changed',
+        source: '/premiere/issue-token',
+        data: { showId: 'last-starfall-premiere', availability: 'sold_out' },
+      }),
+    );
     expect((await toBroker(event)).status).toBe(202);
     await eventually(async () => !(await movie()).includes('href="/waiting-room/last-starfall-premiere"'), 10_000, 200);
 
@@ -196,11 +292,17 @@ describe('npm start (the local stack)', () => {
       }
     };
     await query(`CREATE TABLE public.stack_test_kept AS SELECT 'before the kill' AS note`);
-    await killAndWaitBack('postgres', async () => (await query('SELECT note FROM public.stack_test_kept'))[0]?.note === 'before the kill');
+    await killAndWaitBack(
+      'postgres',
+      async () => (await query('SELECT note FROM public.stack_test_kept'))[0]?.note === 'before the kill',
+    );
     await eventually(async () => (await fetch(`${state.edge}/_health/reserve-seat`)).status === 200, 30_000, 200);
 
     // A function dies: started again, as Kubernetes would, and its new pid recorded.
-    await killAndWaitBack('reserve-seat', async () => (await fetch(`${state.edge}/_health/reserve-seat`)).status === 200);
+    await killAndWaitBack(
+      'reserve-seat',
+      async () => (await fetch(`${state.edge}/_health/reserve-seat`)).status === 200,
+    );
     // So does the edge, a process of its own: the broker and the supervisor never noticed.
     const broker = processes().broker;
     await killAndWaitBack('edge', async () => (await fetch(`${state.edge}/_health/render-catalog`)).status === 200);
@@ -226,20 +328,33 @@ describe('npm start (the local stack)', () => {
     await new Promise<void>((r) => taken.listen(0, '0.0.0.0', r));
     const port = (taken.address() as net.AddressInfo).port;
     const env: NodeJS.ProcessEnv = { PATH: '/nonexistent', PREMIERE_STATE_DIR: stateDir, PREMIERE_PORT: String(port) };
-    const run = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     run.stderr!.on('data', (c) => (stderr += c));
     const code = await new Promise((resolve) => run.once('exit', resolve));
     taken.close();
-    expect({ code, stderr: stderr.trim().split('\n') }).toEqual({ code: 1, stderr: [`premiere: port ${port} is in use: stop what uses it or set PREMIERE_PORT`] });
+    expect({ code, stderr: stderr.trim().split('\n') }).toEqual({
+      code: 1,
+      stderr: [`premiere: port ${port} is in use: stop what uses it or set PREMIERE_PORT`],
+    });
     rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('says in one line how to get redis-server when there is none and no REDIS_URL', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-stack-'));
     // No PATH to search (node itself is started by its absolute path).
-    const env: NodeJS.ProcessEnv = { PATH: '/nonexistent', PREMIERE_STATE_DIR: stateDir, PREMIERE_PORT: String(await freePort()) };
-    const run = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = {
+      PATH: '/nonexistent',
+      PREMIERE_STATE_DIR: stateDir,
+      PREMIERE_PORT: String(await freePort()),
+    };
+    const run = spawn(process.execPath, [path.join(ROOT, 'local-stack/dist/main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     run.stderr!.on('data', (c) => (stderr += c));
     const code = await new Promise((resolve) => run.once('exit', resolve));

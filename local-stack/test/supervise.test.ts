@@ -13,7 +13,10 @@ function alive(pid: number) {
 }
 
 /** A Node program that runs until stopped. */
-const sleeper = (): Part => ({ start: async () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }), stop: (child) => terminate(child, 5_000) });
+const sleeper = (): Part => ({
+  start: async () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }),
+  stop: (child) => terminate(child, 5_000),
+});
 
 describe('the local stack’s supervisor', () => {
   const supervisors: Supervisor[] = [];
@@ -30,13 +33,18 @@ describe('the local stack’s supervisor', () => {
     supervisors.push(supervisor);
     // Its second start cannot spawn (a program gone, no process slot left): the third is tried.
     let tries = 0;
-    const part: Part = { start: () => (++tries === 2 ? started('/no/such/program', [], { stdio: 'ignore' }) : sleeper().start()), stop: (child) => terminate(child, 5_000) };
+    const part: Part = {
+      start: () => (++tries === 2 ? started('/no/such/program', [], { stdio: 'ignore' }) : sleeper().start()),
+      stop: (child) => terminate(child, 5_000),
+    };
     stops.push(await supervisor.keep('flaky', part));
     const first = supervisor.processes.flaky;
     process.kill(first, 'SIGKILL');
     await eventually(() => supervisor.processes.flaky !== undefined && supervisor.processes.flaky !== first, 10_000);
     expect(tries).toBe(3);
-    expect(logs.lines.map((l) => l.msg)).toContain('flaky could not start (spawn /no/such/program ENOENT); starting it again in 2 s');
+    expect(logs.lines.map((l) => l.msg)).toContain(
+      'flaky could not start (spawn /no/such/program ENOENT); starting it again in 2 s',
+    );
   });
 
   it('starts a part that died again, records its new pid, and logs the restart', async () => {
@@ -52,7 +60,10 @@ describe('the local stack’s supervisor', () => {
     await eventually(() => supervisor.processes.worker !== undefined && supervisor.processes.worker !== first, 10_000);
     expect(alive(supervisor.processes.worker)).toBe(true);
     expect(changes).toBe(3); // started, died, started again
-    expect(logs.lines.map((l) => l.msg)).toEqual(['worker exited (SIGKILL); starting it again in 1 s', 'worker started again']);
+    expect(logs.lines.map((l) => l.msg)).toEqual([
+      'worker exited (SIGKILL); starting it again in 1 s',
+      'worker started again',
+    ]);
     expect(logs.lines[0]).toMatchObject({ level: 'error', process: 'worker', restartInMs: 1_000 });
   });
 
@@ -73,7 +84,11 @@ describe('the local stack’s supervisor', () => {
     const restarts = () => logs.lines.filter((l) => l.level === 'error');
     await eventually(() => restarts().length >= 3, 15_000);
     supervisor.halt();
-    expect(restarts().slice(0, 3).map((l) => [l.reason, l.restartInMs])).toEqual([
+    expect(
+      restarts()
+        .slice(0, 3)
+        .map((l) => [l.reason, l.restartInMs]),
+    ).toEqual([
       ['exited (code 3)', 1_000],
       ['could not start (port taken)', 2_000],
       ['exited (code 3)', 4_000],

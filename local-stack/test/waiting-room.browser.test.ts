@@ -19,7 +19,12 @@ import { startStack, whenUp } from './run-stack';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/waiting-room');
 const PREMIERE = 'last-starfall-premiere';
 const ADMIN_TOKEN = 'waiting-room-browser-test-admin-token';
-const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 2,
+};
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
 
 const browserTest = canRunBrowser ? describe : describe.skip;
@@ -32,7 +37,11 @@ browserTest('the waiting room in a real browser', () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'premiere-waiting-room-'));
     // Polls at most 2 s apart (a pause is seen at once); an admitted visitor who never goes in keeps the slot for the test's length.
-    stack = startStack(stateDir, await freePort(), { ADMIN_TOKEN, STATUS_POLL_MAX_SECONDS: '2', ADMISSION_TTL_SECONDS: '600' });
+    stack = startStack(stateDir, await freePort(), {
+      ADMIN_TOKEN,
+      STATUS_POLL_MAX_SECONDS: '2',
+      ADMISSION_TTL_SECONDS: '600',
+    });
     edge = (await whenUp(stack)).edge;
     browser = await launchBrowser(ARTIFACTS);
   }, 120_000);
@@ -44,27 +53,45 @@ browserTest('the waiting room in a real browser', () => {
   }, 30_000);
 
   const admin = (method: string, action: string, body?: unknown) =>
-    fetch(`${edge}/admin/api/shows/${PREMIERE}${action}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    fetch(`${edge}/admin/api/shows/${PREMIERE}${action}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
 
   /** A visitor through the API, as an app: joins, and keeps polling (one who stops is passed over). */
   let sessions = 0;
   async function apiVisitor() {
     const session = `waiting-room-browser-${String(++sessions).padStart(6, '0')}`;
-    const joined = await (await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, { method: 'POST', headers: { 'x-session-id': session } })).json();
+    const joined = await (
+      await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/join`, {
+        method: 'POST',
+        headers: { 'x-session-id': session },
+      })
+    ).json();
     const headers = { authorization: `Bearer ${joined.token}`, 'x-session-id': session };
-    const polling = setInterval(() => void fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/status`, { headers }).catch(() => undefined), 1_500);
+    const polling = setInterval(
+      () => void fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/status`, { headers }).catch(() => undefined),
+      1_500,
+    );
     return {
       state: joined.status.state as string,
       leave: async () => {
         clearInterval(polling);
-        expect((await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/token`, { method: 'DELETE', headers })).status).toBe(200);
+        expect(
+          (await fetch(`${edge}/waiting-room/api/shows/${PREMIERE}/token`, { method: 'DELETE', headers })).status,
+        ).toBe(200);
       },
       stop: () => clearInterval(polling),
     };
   }
 
-  const shooter = (page: Page, name: string) => (state: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}-${state}.png`), fullPage: true });
-  const noWiderThanScreen = async (page: Page) => expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(page.viewportSize()!.width);
+  const shooter = (page: Page, name: string) => (state: string) =>
+    page.screenshot({ path: path.join(ARTIFACTS, `${name}-${state}.png`), fullPage: true });
+  const noWiderThanScreen = async (page: Page) =>
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      page.viewportSize()!.width,
+    );
 
   it('shows the wait, leaves the line after a confirmation, says paused while an operator pauses, and lets the visitor in when resumed', async () => {
     // A zone of one, taken by a visitor who does not go in; another waits ahead of our visitors.
@@ -81,7 +108,8 @@ browserTest('the waiting room in a real browser', () => {
     const leaver = await en.newPage();
     const operator = await ops.newPage();
     const dialogs: string[] = [];
-    for (const p of [visitor, leaver, operator]) p.on('dialog', (d) => void d.dismiss().then(() => dialogs.push(d.type())));
+    for (const p of [visitor, leaver, operator])
+      p.on('dialog', (d) => void d.dismiss().then(() => dialogs.push(d.type())));
     const shot = shooter(visitor, 'phone-pt-BR');
     const shotEn = shooter(leaver, 'desktop-en');
     try {
@@ -104,7 +132,9 @@ browserTest('the waiting room in a real browser', () => {
       expect(body.split('Espera estimada').length - 1).toBe(1);
       // Only the place and the estimate are announced: the clock and the dot change on every poll.
       expect(await visitor.$$eval('[aria-live]', (all) => all.map((e) => e.id))).toEqual(['announce']);
-      expect(await visitor.$eval('#announce', (e) => !!e.querySelector('#updated, #live, #line, #progress-box'))).toBe(false);
+      expect(await visitor.$eval('#announce', (e) => !!e.querySelector('#updated, #live, #line, #progress-box'))).toBe(
+        false,
+      );
       expect(await accessibilityProblems(visitor)).toEqual([]);
       await noWiderThanScreen(visitor);
       await shot('1-waiting');
@@ -185,7 +215,11 @@ browserTest('the waiting room in a real browser', () => {
 
       // The visitor's page learns of the pause by itself (it polls 2 s apart at most; the wait is
       // generous for a loaded machine), says paused with no estimate, and keeps the place.
-      await visitor.waitForFunction(() => /pausadas/.test(document.getElementById('headline')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      await visitor.waitForFunction(
+        () => /pausadas/.test(document.getElementById('headline')?.textContent ?? ''),
+        undefined,
+        { timeout: 30_000 },
+      );
       expect(await accessibilityProblems(operator)).toEqual([]);
       await operator.screenshot({ path: path.join(ARTIFACTS, 'operator-2-paused.png'), fullPage: true });
       expect(await visitor.textContent('#estimate')).toBe('Não dá para estimar a espera até que as entradas voltem.');
@@ -223,7 +257,10 @@ browserTest('the waiting room in a real browser', () => {
           const page = await checking.newPage();
           await page.route(url, async (route) => {
             const response = await route.fetch();
-            await route.fulfill({ response, body: (await response.text()).replace(/<meta http-equiv="refresh"[^>]*>/, '') });
+            await route.fulfill({
+              response,
+              body: (await response.text()).replace(/<meta http-equiv="refresh"[^>]*>/, ''),
+            });
           });
           await page.goto(url);
           return await accessibilityProblems(page);
@@ -240,7 +277,9 @@ browserTest('the waiting room in a real browser', () => {
         expect(await plain.textContent('#line')).toBe('1 pessoa na fila');
         expect(await plain.textContent('#updated')).toMatch(/^Atualizado às \d\d:\d\d:\d\d$/);
         expect(await plain.getAttribute('[role="progressbar"]', 'aria-valuenow')).toBe('100');
-        expect(await plain.getAttribute('meta[http-equiv="refresh"]', 'content')).toMatch(/^\d+;url=\/waiting-room\/.+\/status\?from=0$/);
+        expect(await plain.getAttribute('meta[http-equiv="refresh"]', 'content')).toMatch(
+          /^\d+;url=\/waiting-room\/.+\/status\?from=0$/,
+        );
         expect(await accessibilityOf(plain.url())).toEqual([]);
         await noWiderThanScreen(plain);
         await plain.screenshot({ path: path.join(ARTIFACTS, 'phone-pt-BR-no-js-waiting.png'), fullPage: true });
@@ -251,7 +290,13 @@ browserTest('the waiting room in a real browser', () => {
         await noJs.close();
       }
     } catch (err) {
-      await Promise.all([shot('failed'), shotEn('failed'), operator.screenshot({ path: path.join(ARTIFACTS, 'operator-failed.png'), fullPage: true })].map((p) => p.catch(() => undefined)));
+      await Promise.all(
+        [
+          shot('failed'),
+          shotEn('failed'),
+          operator.screenshot({ path: path.join(ARTIFACTS, 'operator-failed.png'), fullPage: true }),
+        ].map((p) => p.catch(() => undefined)),
+      );
       throw err;
     } finally {
       inside.stop();
@@ -267,10 +312,14 @@ browserTest('the waiting room in a real browser', () => {
     try {
       await page.goto(`${edge}/waiting-room/${show}`);
       await page.locator('#live-text').filter({ hasText: 'Live' }).waitFor();
-      const status = await page.evaluate((api) => fetch(api, { method: 'POST' }).then((r) => r.json()), `/waiting-room/api/shows/${show}/join`);
+      const status = await page.evaluate(
+        (api) => fetch(api, { method: 'POST' }).then((r) => r.json()),
+        `/waiting-room/api/shows/${show}/join`,
+      );
       expect(status.status.state).toBe('pre_queue');
       const opens = new Date(status.status.salesOpenAt);
-      const inSaoPaulo = (options: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en', { ...options, timeZone: 'America/Sao_Paulo' }).format(opens);
+      const inSaoPaulo = (options: Intl.DateTimeFormatOptions) =>
+        new Intl.DateTimeFormat('en', { ...options, timeZone: 'America/Sao_Paulo' }).format(opens);
       expect(await page.textContent('#headline')).toBe(
         `Sales open on ${inSaoPaulo({ weekday: 'short', day: 'numeric', month: 'short' })} at ${inSaoPaulo({ hour: 'numeric', minute: '2-digit' })}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
       );

@@ -22,7 +22,13 @@ export function simulatorServer(port: number, host = '0.0.0.0'): Hapi.Server {
   const server = Hapi.server({
     port,
     host,
-    routes: { validate: { failAction: async (_r, _h, err) => { throw err; } } },
+    routes: {
+      validate: {
+        failAction: async (_r, _h, err) => {
+          throw err;
+        },
+      },
+    },
   });
   server.validator(Joi);
   server.route({ method: 'GET', path: '/healthz', handler: () => ({ status: 'ok' }) });
@@ -50,7 +56,9 @@ export function runSimulator(
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   })().catch((err) => {
-    process.stderr.write(`${name}: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+    process.stderr.write(
+      `${name}: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`,
+    );
     process.exit(1);
   });
 }

@@ -19,5 +19,10 @@ runSimulator('legacy-cinema', () => {
     overload: config.LEGACY_OVERLOAD as '503' | 'stall' | 'mixed',
     stallMs: config.LEGACY_STALL_MS,
   });
-  return { server, logLevel: config.LOG_LEVEL, fields: { limit: config.LEGACY_CONCURRENCY_LIMIT }, close: () => db.end() };
+  return {
+    server,
+    logLevel: config.LOG_LEVEL,
+    fields: { limit: config.LEGACY_CONCURRENCY_LIMIT },
+    close: () => db.end(),
+  };
 });

@@ -32,7 +32,9 @@ interface Hold {
   status: 'held' | 'booked' | 'released';
 }
 
-const SHOW_ID = Joi.string().pattern(/^[a-z0-9][a-z0-9-]{0,63}$/).required();
+const SHOW_ID = Joi.string()
+  .pattern(/^[a-z0-9][a-z0-9-]{0,63}$/)
+  .required();
 const SEAT = Joi.string().pattern(/^[A-Z]{1,2}[0-9]{1,3}$/);
 
 /**
@@ -75,27 +77,29 @@ export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
   };
 
   // Every call to the legacy API counts towards its concurrency, and pays its latency.
-  const legacy = (handler: Hapi.Lifecycle.Method): Hapi.Lifecycle.Method => async (request, h) => {
-    stats.requests++;
-    stats.inFlight++;
-    stats.maxConcurrency = Math.max(stats.maxConcurrency, stats.inFlight);
-    const started = Date.now();
-    try {
-      if (stats.inFlight > opts.concurrencyLimit) {
-        stats.rejected++;
-        const stall = opts.overload === 'stall' || (opts.overload === 'mixed' && Math.random() < 0.5);
-        if (stall) await sleep(opts.stallMs);
-        return h.response({ error: 'legacy system overloaded' }).code(503);
+  const legacy =
+    (handler: Hapi.Lifecycle.Method): Hapi.Lifecycle.Method =>
+    async (request, h) => {
+      stats.requests++;
+      stats.inFlight++;
+      stats.maxConcurrency = Math.max(stats.maxConcurrency, stats.inFlight);
+      const started = Date.now();
+      try {
+        if (stats.inFlight > opts.concurrencyLimit) {
+          stats.rejected++;
+          const stall = opts.overload === 'stall' || (opts.overload === 'mixed' && Math.random() < 0.5);
+          if (stall) await sleep(opts.stallMs);
+          return h.response({ error: 'legacy system overloaded' }).code(503);
+        }
+        await sleep(pickLatency(opts.latencyMs));
+        const result = await handler.call(null, request, h);
+        stats.served++;
+        stats.busyMs += Date.now() - started;
+        return result;
+      } finally {
+        stats.inFlight--;
       }
-      await sleep(pickLatency(opts.latencyMs));
-      const result = await handler.call(null, request, h);
-      stats.served++;
-      stats.busyMs += Date.now() - started;
-      return result;
-    } finally {
-      stats.inFlight--;
-    }
-  };
+    };
 
   server.route([
     {
@@ -133,10 +137,18 @@ export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
         if (unknown.length) return h.response({ error: 'no such seats', seats: unknown }).code(422);
         const taken = seats.filter((s) => holderOf(showId, s));
         if (taken.length) return h.response({ error: 'seats not available', seats: taken }).code(409);
-        const hold: Hold = { id: randomUUID(), showId, seats, expiresAt: Date.now() + opts.holdSeconds * 1000, status: 'held' };
+        const hold: Hold = {
+          id: randomUUID(),
+          showId,
+          seats,
+          expiresAt: Date.now() + opts.holdSeconds * 1000,
+          status: 'held',
+        };
         holds.set(hold.id, hold);
         for (const s of seats) seatHolds.set(`${showId} ${s}`, hold.id);
-        return h.response({ holdId: hold.id, showId, seats, expiresAt: new Date(hold.expiresAt).toISOString() }).code(201);
+        return h
+          .response({ holdId: hold.id, showId, seats, expiresAt: new Date(hold.expiresAt).toISOString() })
+          .code(201);
       }),
     },
     {
@@ -147,7 +159,8 @@ export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
         const hold = holds.get(String(request.params.holdId));
         if (!hold) return h.response({ error: 'unknown hold' }).code(404);
         if (hold.status === 'booked') return { holdId: hold.id, status: 'booked', seats: hold.seats };
-        if (!isLive(hold)) return h.response({ error: `hold ${hold.status === 'released' ? 'released' : 'expired'}` }).code(410);
+        if (!isLive(hold))
+          return h.response({ error: `hold ${hold.status === 'released' ? 'released' : 'expired'}` }).code(410);
         hold.status = 'booked';
         return { holdId: hold.id, status: 'booked', seats: hold.seats };
       }),
@@ -192,7 +205,14 @@ export function createLegacyCinema(opts: LegacyCinemaOptions): Hapi.Server {
       method: 'POST',
       path: '/stats/reset',
       handler: (_r, h) => {
-        Object.assign(stats, { maxConcurrency: stats.inFlight, requests: 0, served: 0, rejected: 0, busyMs: 0, since: Date.now() });
+        Object.assign(stats, {
+          maxConcurrency: stats.inFlight,
+          requests: 0,
+          served: 0,
+          rejected: 0,
+          busyMs: 0,
+          since: Date.now(),
+        });
         return h.response().code(204);
       },
     },

@@ -60,14 +60,23 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
 
   const keyHeader = Joi.object({
     'idempotency-key': Joi.string().min(8).max(255).required(),
-    authorization: opts.apiKey ? Joi.string().valid(`Bearer ${opts.apiKey}`).required().messages({ 'any.only': 'invalid API key' }) : Joi.any(),
+    authorization: opts.apiKey
+      ? Joi.string().valid(`Bearer ${opts.apiKey}`).required().messages({ 'any.only': 'invalid API key' })
+      : Joi.any(),
   }).unknown();
   const readHeaders = Joi.object({
-    authorization: opts.apiKey ? Joi.string().valid(`Bearer ${opts.apiKey}`).required().messages({ 'any.only': 'invalid API key' }) : Joi.any(),
+    authorization: opts.apiKey
+      ? Joi.string().valid(`Bearer ${opts.apiKey}`).required().messages({ 'any.only': 'invalid API key' })
+      : Joi.any(),
   }).unknown();
 
   /** Answers a repeated key with its first answer; a reused key with other parameters is refused. */
-  const idempotent = async (scope: string, request: Hapi.Request, h: Hapi.ResponseToolkit, run: () => Promise<Stored | null>) => {
+  const idempotent = async (
+    scope: string,
+    request: Hapi.Request,
+    h: Hapi.ResponseToolkit,
+    run: () => Promise<Stored | null>,
+  ) => {
     stats.requests++;
     await sleep(pickLatency(opts.latencyMs));
     const key = `${scope} ${request.headers['idempotency-key']}`;
@@ -76,10 +85,15 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
     const previous = byKey.get(key) ?? (await working.get(key));
     if (previous) {
       if (previous.fingerprint !== print) {
-        return h.response({ error: 'idempotency_key_in_use', message: 'this idempotency key was used with other parameters' }).code(422);
+        return h
+          .response({ error: 'idempotency_key_in_use', message: 'this idempotency key was used with other parameters' })
+          .code(422);
       }
       stats.replays++;
-      return h.response(previous.body as object).code(previous.code).header('idempotent-replayed', 'true');
+      return h
+        .response(previous.body as object)
+        .code(previous.code)
+        .header('idempotent-replayed', 'true');
     }
     const work = run().then((stored) => {
       if (stored) byKey.set(key, Object.assign(stored, { fingerprint: print }));
@@ -87,7 +101,10 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
     });
     working.set(key, work);
     const stored = await work.finally(() => working.delete(key));
-    if (!stored) return h.response({ error: 'processing_error', message: 'the provider failed; retry with the same idempotency key' }).code(500);
+    if (!stored)
+      return h
+        .response({ error: 'processing_error', message: 'the provider failed; retry with the same idempotency key' })
+        .code(500);
     return h.response(stored.body as object).code(stored.code);
   };
 
@@ -101,13 +118,20 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
           payload: Joi.object({
             amount: Joi.number().integer().min(1).required(),
             currency: Joi.string().length(3).uppercase().required(),
-            payment_method: Joi.string().pattern(/^tok_[A-Za-z0-9_]+$/).required(),
+            payment_method: Joi.string()
+              .pattern(/^tok_[A-Za-z0-9_]+$/)
+              .required(),
             reference: Joi.string().max(200),
           }),
         },
       },
       handler: (request, h) => {
-        const body = request.payload as { amount: number; currency: string; payment_method: string; reference?: string };
+        const body = request.payload as {
+          amount: number;
+          currency: string;
+          payment_method: string;
+          reference?: string;
+        };
         const key = String(request.headers['idempotency-key']);
         if (body.payment_method === 'tok_flaky' && !flakySeen.has(key)) {
           flakySeen.add(key);
@@ -121,7 +145,11 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
         }
         return idempotent('payment', request, h, async () => {
           const decline =
-            body.payment_method === 'tok_decline' ? 'card_declined' : body.payment_method === 'tok_insufficient_funds' ? 'insufficient_funds' : null;
+            body.payment_method === 'tok_decline'
+              ? 'card_declined'
+              : body.payment_method === 'tok_insufficient_funds'
+                ? 'insufficient_funds'
+                : null;
           const payment: Payment = {
             id: `pay_${randomUUID().replace(/-/g, '')}`,
             status: decline ? 'declined' : 'approved',
@@ -146,7 +174,8 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
       method: 'GET',
       path: '/v1/payments/{id}',
       options: { validate: { headers: readHeaders } },
-      handler: (request, h) => payments.get(String(request.params.id)) ?? h.response({ error: 'no such payment' }).code(404),
+      handler: (request, h) =>
+        payments.get(String(request.params.id)) ?? h.response({ error: 'no such payment' }).code(404),
     },
     {
       // Lookup by the idempotency key a charge was made with: how a client settles a timed-out call.
@@ -166,14 +195,20 @@ export function createPaymentProvider(opts: PaymentProviderOptions): Hapi.Server
         idempotent('refund', request, h, async () => {
           const payment = payments.get(String(request.params.id));
           if (!payment) return { fingerprint: '', code: 404, body: { error: 'no such payment' } };
-          if (payment.status !== 'approved') return { fingerprint: '', code: 409, body: { error: 'payment_not_captured' } };
+          if (payment.status !== 'approved')
+            return { fingerprint: '', code: 409, body: { error: 'payment_not_captured' } };
           if (payment.refunded) return { fingerprint: '', code: 409, body: { error: 'charge_already_refunded' } };
           payment.refunded = true;
           stats.refunds++;
           return {
             fingerprint: '',
             code: 201,
-            body: { id: `re_${randomUUID().replace(/-/g, '')}`, payment_id: payment.id, amount: payment.amount, status: 'succeeded' },
+            body: {
+              id: `re_${randomUUID().replace(/-/g, '')}`,
+              payment_id: payment.id,
+              amount: payment.amount,
+              status: 'succeeded',
+            },
           };
         }),
     },

@@ -21,7 +21,8 @@ async function start(overrides: Partial<LegacyCinemaOptions> = {}) {
 afterEach(() => server.stop());
 
 const json = { 'content-type': 'application/json' };
-const hold = (url: string, seats: string[], show = 'show-1') => fetch(`${url}/shows/${show}/holds`, { method: 'POST', headers: json, body: JSON.stringify({ seats }) });
+const hold = (url: string, seats: string[], show = 'show-1') =>
+  fetch(`${url}/shows/${show}/holds`, { method: 'POST', headers: json, body: JSON.stringify({ seats }) });
 
 describe('the legacy cinema simulator', () => {
   it('lists every hold it keeps, booked, held or released, for checks against our tickets (GET /records)', async () => {
@@ -31,7 +32,9 @@ describe('the legacy cinema simulator', () => {
     await hold(url, ['B1']);
     const { since, holds } = await (await fetch(`${url}/records`)).json();
     expect(Date.parse(since)).toBeLessThanOrEqual(Date.now());
-    expect(holds.map((h: { showId: string; seats: string[]; status: string }) => [h.showId, h.seats, h.status])).toEqual([
+    expect(
+      holds.map((h: { showId: string; seats: string[]; status: string }) => [h.showId, h.seats, h.status]),
+    ).toEqual([
       ['show-1', ['A1', 'A2'], 'booked'],
       ['show-1', ['B1'], 'held'],
     ]);
@@ -49,7 +52,11 @@ describe('the legacy cinema simulator', () => {
     expect(await clash.json()).toEqual({ error: 'seats not available', seats: ['A2'] });
 
     const seats = (await (await fetch(`${url}/shows/show-1/seats`)).json()).seats;
-    expect(seats.slice(0, 3)).toEqual([{ seat: 'A1', status: 'held' }, { seat: 'A2', status: 'held' }, { seat: 'A3', status: 'free' }]);
+    expect(seats.slice(0, 3)).toEqual([
+      { seat: 'A1', status: 'held' },
+      { seat: 'A2', status: 'held' },
+      { seat: 'A3', status: 'free' },
+    ]);
 
     expect((await fetch(`${url}/holds/${holdId}/confirm`, { method: 'POST' })).status).toBe(200);
     expect((await fetch(`${url}/holds/${holdId}/confirm`, { method: 'POST' })).status).toBe(200); // idempotent
@@ -75,7 +82,9 @@ describe('the legacy cinema simulator', () => {
     expect((await hold(url, [])).status).toBe(400);
     expect((await hold(url, ['A1', 'A1'])).status).toBe(400);
     expect((await fetch(`${url}/holds/not-a-uuid/confirm`, { method: 'POST' })).status).toBe(400);
-    expect((await fetch(`${url}/holds/6f1c1f0e-4a55-4c39-8d83-1d2f2a1b9c00/confirm`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${url}/holds/6f1c1f0e-4a55-4c39-8d83-1d2f2a1b9c00/confirm`, { method: 'POST' })).status).toBe(
+      404,
+    );
   });
 
   it('answers 503 above its concurrency limit and records the highest concurrency it saw', async () => {

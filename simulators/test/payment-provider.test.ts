@@ -22,10 +22,19 @@ describe('the payment provider simulator', () => {
     const url = await start();
     const charged = await (await pay(url, 'order-1-attempt-1', 'tok_visa')).json();
     await pay(url, 'order-1-attempt-2', 'tok_decline');
-    await fetch(`${url}/v1/payments/${charged.id}/refunds`, { method: 'POST', headers: { 'idempotency-key': 'refund-order-1' } });
+    await fetch(`${url}/v1/payments/${charged.id}/refunds`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'refund-order-1' },
+    });
     const { since, payments } = await (await fetch(`${url}/records`)).json();
     expect(Date.parse(since)).toBeLessThanOrEqual(Date.now());
-    expect(payments.map((p: { status: string; reference: string; refunded: boolean }) => [p.status, p.reference, p.refunded])).toEqual([
+    expect(
+      payments.map((p: { status: string; reference: string; refunded: boolean }) => [
+        p.status,
+        p.reference,
+        p.refunded,
+      ]),
+    ).toEqual([
       ['approved', 'order-1', true],
       ['declined', 'order-1', false],
     ]);
@@ -56,13 +65,17 @@ describe('the payment provider simulator', () => {
     const declined = await pay(url, 'order-3-attempt-1', 'tok_decline');
     expect(declined.status).toBe(402);
     expect(await declined.json()).toMatchObject({ status: 'declined', decline_code: 'card_declined' });
-    expect(await (await pay(url, 'order-3-attempt-2', 'tok_insufficient_funds')).json()).toMatchObject({ decline_code: 'insufficient_funds' });
+    expect(await (await pay(url, 'order-3-attempt-2', 'tok_insufficient_funds')).json()).toMatchObject({
+      decline_code: 'insufficient_funds',
+    });
     expect(await stats(url)).toMatchObject({ charges: 0, declines: 2 });
   });
 
   it('charges tok_timeout but answers late; the retry with the same key gets the charge at once', async () => {
     const url = await start({ hangMs: 2_000 });
-    await expect(pay(url, 'order-4-attempt-1', 'tok_timeout', 6400, {}).then(() => 'answered')).resolves.toBe('answered');
+    await expect(pay(url, 'order-4-attempt-1', 'tok_timeout', 6400, {}).then(() => 'answered')).resolves.toBe(
+      'answered',
+    );
     // A client that gave up after 100 ms:
     const aborted = fetch(`${url}/v1/payments`, {
       method: 'POST',
@@ -90,7 +103,8 @@ describe('the payment provider simulator', () => {
   it('refunds once, however often it is asked', async () => {
     const url = await start();
     const { id } = await (await pay(url, 'order-8-attempt-1', 'tok_visa')).json();
-    const refund = (key: string) => fetch(`${url}/v1/payments/${id}/refunds`, { method: 'POST', headers: { 'idempotency-key': key } });
+    const refund = (key: string) =>
+      fetch(`${url}/v1/payments/${id}/refunds`, { method: 'POST', headers: { 'idempotency-key': key } });
     const first = await refund('refund-order-8');
     expect(first.status).toBe(201);
     const again = await refund('refund-order-8');
@@ -102,8 +116,14 @@ describe('the payment provider simulator', () => {
   it('requires its API key when it has one, and an idempotency key always', async () => {
     const url = await start({ apiKey: 'sk_test_premiere' });
     expect((await pay(url, 'order-9-attempt-1', 'tok_visa')).status).toBe(400);
-    expect((await pay(url, 'order-9-attempt-1', 'tok_visa', 100, { authorization: 'Bearer sk_test_premiere' })).status).toBe(201);
-    const noKey = await fetch(`${url}/v1/payments`, { method: 'POST', headers: { authorization: 'Bearer sk_test_premiere', 'content-type': 'application/json' }, body: JSON.stringify({ amount: 1, currency: 'BRL', payment_method: 'tok_visa' }) });
+    expect(
+      (await pay(url, 'order-9-attempt-1', 'tok_visa', 100, { authorization: 'Bearer sk_test_premiere' })).status,
+    ).toBe(201);
+    const noKey = await fetch(`${url}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk_test_premiere', 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 1, currency: 'BRL', payment_method: 'tok_visa' }),
+    });
     expect(noKey.status).toBe(400);
     expect((await noKey.json()).message).toMatch(/"idempotency-key" is required/);
   });

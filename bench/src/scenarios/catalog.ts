@@ -29,12 +29,26 @@ export const catalog: Scenario = {
       ...renderCatalog,
       routes: (ctx, cache) => [
         ...renderCatalog.routes!(ctx, cache),
-        { method: 'GET', path: '/bench/uncached', handler: async (_r, h) => h.response((await renderHome(ctx.db, 'html', { i18n: i18n('pt-BR'), path: '/' })).body).type('text/html; charset=utf-8') },
+        {
+          method: 'GET',
+          path: '/bench/uncached',
+          handler: async (_r, h) =>
+            h
+              .response((await renderHome(ctx.db, 'html', { i18n: i18n('pt-BR'), path: '/' })).body)
+              .type('text/html; charset=utf-8'),
+        },
       ],
     };
     const fn = createFunction(
       def,
-      { PORT: '0', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: redis.prefix, K_SINK: 'http://127.0.0.1:9/', LOG_LEVEL: 'info' },
+      {
+        PORT: '0',
+        DATABASE_URL: db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: redis.prefix,
+        K_SINK: 'http://127.0.0.1:9/',
+        LOG_LEVEL: 'info',
+      },
       pino.destination({ dest: '/dev/null', sync: false }),
     );
     await fn.start();

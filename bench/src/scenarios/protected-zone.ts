@@ -5,7 +5,13 @@ import pino from 'pino';
 import { Agent, request } from 'undici';
 import { attemptOf, paymentApproved, sessionHash, TokenSigner } from '@premiere/contracts';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { createTestDatabase, createTestRedisPrefix, eventAuthEnv, eventAuthorization, TEST_REDIS_URL } from '@premiere/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthEnv,
+  eventAuthorization,
+  TEST_REDIS_URL,
+} from '@premiere/testing';
 import { loadDemoCatalog } from '@premiere/local-stack/demo-catalog';
 import { reserveSeat } from '@premiere/reserve-seat';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
@@ -91,8 +97,18 @@ export const protectedZone: Scenario = {
     const admitted = async (vid: number, show = SHOW_ID) => {
       const session = `bench-buyer-${randomUUID()}`;
       const now = Math.floor(Date.now() / 1000);
-      const token = signer.sign({ typ: 'access', show, vid, place: vid, ses: sessionHash(session), iat: now, exp: now + 60 });
-      const entered = await request(`${urls[vid % 2]}/checkout/${show}?access=${token}`, { headers: { 'x-session-id': session } });
+      const token = signer.sign({
+        typ: 'access',
+        show,
+        vid,
+        place: vid,
+        ses: sessionHash(session),
+        iat: now,
+        exp: now + 60,
+      });
+      const entered = await request(`${urls[vid % 2]}/checkout/${show}?access=${token}`, {
+        headers: { 'x-session-id': session },
+      });
       if (entered.statusCode !== 200) throw new Error(`entering: ${entered.statusCode} ${await entered.body.text()}`);
       const { zoneToken } = (await entered.body.json()) as { zoneToken: string };
       return { authorization: `Bearer ${zoneToken}`, 'x-session-id': session };
@@ -104,7 +120,13 @@ export const protectedZone: Scenario = {
       const started = Date.now();
       const outcomes = await Promise.all(sessions.map((session, i) => buyer(crowd, urls[i % 2], show, session)));
       const elapsedMs = Date.now() - started;
-      const stats = (await (await fetch(`${legacyUrl}/stats`)).json()) as { busy_ms: number; max_concurrency: number; limit: number; requests: number; rejected: number };
+      const stats = (await (await fetch(`${legacyUrl}/stats`)).json()) as {
+        busy_ms: number;
+        max_concurrency: number;
+        limit: number;
+        requests: number;
+        rejected: number;
+      };
       const sold = outcomes.filter((o) => o.confirmed).length;
       if (sold !== BUYERS) throw new Error(`${show}: only ${sold} of ${BUYERS} buyers got their seat`);
       return {
@@ -173,7 +195,8 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
         headers: { ...session, ...(body ? { 'content-type': 'application/json' } : {}), ...extra },
         body: body ? JSON.stringify(body) : undefined,
       });
-      if (res.statusCode !== 503 && res.statusCode !== 500) return { status: res.statusCode, json: () => res.body.json(), text: () => res.body.text() };
+      if (res.statusCode !== 503 && res.statusCode !== 500)
+        return { status: res.statusCode, json: () => res.body.json(), text: () => res.body.text() };
       tally.busy++;
       await res.body.dump();
       await pause(Number(res.headers['retry-after'] ?? 1) * 1000 * Math.random());
@@ -182,7 +205,9 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
   let orderId: string | undefined;
   let price = { totalCents: 0, currency: '' };
   while (!orderId) {
-    const map = (await (await call('GET', `/checkout/api/shows/${show}/seats`)).json()) as { rows: { seats: { seat: string; status: string }[] }[] };
+    const map = (await (await call('GET', `/checkout/api/shows/${show}/seats`)).json()) as {
+      rows: { seats: { seat: string; status: string }[] }[];
+    };
     const free = map.rows.flatMap((r) => r.seats).filter((s) => s.status === 'free');
     if (free.length === 0) throw new Error('the show sold out before every buyer got a seat');
     const seat = free[Math.floor(Math.random() * free.length)].seat;
@@ -198,7 +223,14 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
   if (paying.status !== 202) throw new Error(`paying: ${paying.status} ${await paying.text()}`);
   const { paymentId } = (await paying.json()) as { paymentId: string };
   // What process-payment sends when the provider approves (what was asked for); a 500 (legacy busy) is redelivered.
-  const approval = paymentApproved.event({ paymentId, orderId, attempt: attemptOf(paymentId).attempt, amountCents: price.totalCents, currency: price.currency, providerPaymentId: 'pay_bench' });
+  const approval = paymentApproved.event({
+    paymentId,
+    orderId,
+    attempt: attemptOf(paymentId).attempt,
+    amountCents: price.totalCents,
+    currency: price.currency,
+    providerPaymentId: 'pay_bench',
+  });
   const approved = await call('POST', '/events', approval.data, {
     'ce-specversion': '1.0',
     'ce-id': randomUUID(),
@@ -206,7 +238,8 @@ async function buyer(crowd: Agent, url: string, show: string, session: Record<st
     'ce-type': approval.type,
     authorization: eventAuthorization('reserve-seat'),
   });
-  if (approved.status !== 204 && approved.status !== 200) throw new Error(`approving: ${approved.status} ${await approved.text()}`);
+  if (approved.status !== 204 && approved.status !== 200)
+    throw new Error(`approving: ${approved.status} ${await approved.text()}`);
   await approved.text();
   const order = (await (await call('GET', `/checkout/api/orders/${orderId}`)).json()) as { state: string };
   tally.confirmed = order.state === 'confirmed';

@@ -17,7 +17,15 @@ export const runtime: Scenario = {
           {
             method: 'GET',
             path: '/shows/{showId}',
-            options: { validate: { params: Joi.object({ showId: Joi.string().pattern(/^[a-z0-9-]{1,64}$/).required() }) } },
+            options: {
+              validate: {
+                params: Joi.object({
+                  showId: Joi.string()
+                    .pattern(/^[a-z0-9-]{1,64}$/)
+                    .required(),
+                }),
+              },
+            },
             handler: (request) => ({ show: request.params.showId, ok: true }),
           },
         ],

@@ -46,9 +46,17 @@ export const waitingRoom: Scenario = {
     await changeRoomSettings(fn.ctx.redis, showId, { quota: 100_000_000 });
     // A visitor far back in line, whose polls the `status` case repeats.
     const session = 'bench-waiting-visitor-0001';
-    for (let i = 0; i < 30; i++) await fetch(joinUrl, { method: 'POST', headers: { 'x-session-id': `bench-ahead-${String(i).padStart(8, '0')}` } });
-    const joined = (await (await fetch(joinUrl, { method: 'POST', headers: { 'x-session-id': session } })).json()) as { token: string; status?: { state: string } };
-    if (joined.status?.state !== 'waiting') throw new Error(`the status case needs a waiting visitor, got ${JSON.stringify(joined)}`);
+    for (let i = 0; i < 30; i++)
+      await fetch(joinUrl, {
+        method: 'POST',
+        headers: { 'x-session-id': `bench-ahead-${String(i).padStart(8, '0')}` },
+      });
+    const joined = (await (await fetch(joinUrl, { method: 'POST', headers: { 'x-session-id': session } })).json()) as {
+      token: string;
+      status?: { state: string };
+    };
+    if (joined.status?.state !== 'waiting')
+      throw new Error(`the status case needs a waiting visitor, got ${JSON.stringify(joined)}`);
 
     let n = 0;
     return {
@@ -57,7 +65,10 @@ export const waitingRoom: Scenario = {
           url: joinUrl,
           method: 'POST',
           expectStatus: 201,
-          setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-session-id': `bench-${process.pid}-${(++n).toString().padStart(12, '0')}` } }),
+          setupRequest: (req) => ({
+            ...req,
+            headers: { ...req.headers, 'x-session-id': `bench-${process.pid}-${(++n).toString().padStart(12, '0')}` },
+          }),
         },
         status: {
           url: `${url}/waiting-room/api/shows/${showId}/status`,

@@ -19,7 +19,14 @@ export interface ShowDetails {
  */
 export async function showDetails(db: pg.Pool, showIds: string[]): Promise<Map<string, ShowDetails>> {
   if (!showIds.length) return new Map();
-  const { rows } = await db.query<{ id: string; city: string; time_zone: string; room: string; sold: number; held: number }>(
+  const { rows } = await db.query<{
+    id: string;
+    city: string;
+    time_zone: string;
+    room: string;
+    sold: number;
+    held: number;
+  }>(
     `SELECT s.id, c.city, c.time_zone, r.name AS room,
             coalesce(claims.sold, 0)::int AS sold, coalesce(claims.held, 0)::int AS held
        FROM render_catalog.shows s
@@ -34,7 +41,12 @@ export async function showDetails(db: pg.Pool, showIds: string[]): Promise<Map<s
       WHERE s.id = ANY($1)`,
     [showIds],
   );
-  return new Map(rows.map((r) => [r.id, { city: r.city, timeZone: r.time_zone, room: r.room, seatsSold: r.sold, seatsHeld: r.held }]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { city: r.city, timeZone: r.time_zone, room: r.room, seatsSold: r.sold, seatsHeld: r.held },
+    ]),
+  );
 }
 
 /** How busy the legacy system is, for the whole deployment (null before reserve-seat ever called it). */
@@ -61,5 +73,11 @@ export async function legacyUsage(redis: Redis): Promise<LegacyUsage | null> {
   const [[, usage], [, inFlight]] = results as [[unknown, (string | null)[]], [unknown, number]];
   const [limit, busyMs, calls, full] = usage;
   if (!limit) return null;
-  return { limit: Number(limit), inFlight: Number(inFlight), busyMs: Number(busyMs ?? 0), calls: Number(calls ?? 0), gaveUp: Number(full ?? 0) };
+  return {
+    limit: Number(limit),
+    inFlight: Number(inFlight),
+    busyMs: Number(busyMs ?? 0),
+    calls: Number(calls ?? 0),
+    gaveUp: Number(full ?? 0),
+  };
 }

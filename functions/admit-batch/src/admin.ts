@@ -3,7 +3,18 @@ import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { showAvailabilityChanged, showId } from '@premiere/contracts';
 import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
-import { AssumedVisit, changeRoomSettings, ensureRoom, quotaOf, readRoomState, ROOM_KEPT_AFTER_START_MS, showsWithRooms, showsWithTokens, type RoomSettings, type RoomState } from '@premiere/waiting-room';
+import {
+  AssumedVisit,
+  changeRoomSettings,
+  ensureRoom,
+  quotaOf,
+  readRoomState,
+  ROOM_KEPT_AFTER_START_MS,
+  showsWithRooms,
+  showsWithTokens,
+  type RoomSettings,
+  type RoomState,
+} from '@premiere/waiting-room';
 import { legacyUsage, showDetails, type ShowDetails } from './admin-figures';
 import { adminPage } from './admin-page';
 import type { AdmitBatchEnv } from './env';
@@ -18,9 +29,12 @@ const settings = Joi.object({
   overbooking: Joi.number().min(0).max(1),
   // The live tokens one address may hold for this show (0: no cap); null: issue-token's default again.
   addressTokenCap: Joi.number().integer().min(0).max(1_000_000).allow(null),
-}).or('capacity', 'adaptive', 'overbooking', 'addressTokenCap').messages({
-  'object.missing': 'send "capacity" (1-10000), "adaptive" (true or false), "overbooking" (0-1) and/or "addressTokenCap" (0-1000000, 0: no cap; null: the default)',
-});
+})
+  .or('capacity', 'adaptive', 'overbooking', 'addressTokenCap')
+  .messages({
+    'object.missing':
+      'send "capacity" (1-10000), "adaptive" (true or false), "overbooking" (0-1) and/or "addressTokenCap" (0-1000000, 0: no cap; null: the default)',
+  });
 
 type Action = 'pause' | 'resume' | 'drain' | 'undrain' | 'settings';
 
@@ -34,7 +48,10 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS * 1000);
 
   /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
-  const withSizing = (state: RoomState): RoomState => ({ ...state, capacityAdaptive: state.capacityAdaptive && ctx.config.ZONE_CAPACITY_ADAPTIVE });
+  const withSizing = (state: RoomState): RoomState => ({
+    ...state,
+    capacityAdaptive: state.capacityAdaptive && ctx.config.ZONE_CAPACITY_ADAPTIVE,
+  });
 
   async function stateOf(showId: string): Promise<RoomState> {
     if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
@@ -43,7 +60,10 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
 
   /** The rooms' states with the catalog's facts and reserve-seat's seat counts beside them. */
   async function detailed(states: RoomState[]): Promise<ShowState[]> {
-    const details = await showDetails(ctx.db, states.map((s) => s.showId));
+    const details = await showDetails(
+      ctx.db,
+      states.map((s) => s.showId),
+    );
     return states.map((s) => ({ ...s, ...details.get(s.showId) }));
   }
 
@@ -63,17 +83,40 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
     const after = (await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!;
     const log = request.logger();
     await ctx.transaction(async (tx) => {
-      await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [showId, action, before, after, request.info.remoteAddress]);
+      await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [
+        showId,
+        action,
+        before,
+        after,
+        request.info.remoteAddress,
+      ]);
       if (availability) await tx.emit(showAvailabilityChanged.event({ showId, availability }));
       await bouncer.admit(showId, tx, log);
     });
-    log.info({ action, showId, changes, before: { capacity: before.capacity, quota: before.quota, paused: before.paused, draining: before.draining, addressTokenCap: before.addressTokenCap } }, 'admin action');
+    log.info(
+      {
+        action,
+        showId,
+        changes,
+        before: {
+          capacity: before.capacity,
+          quota: before.quota,
+          paused: before.paused,
+          draining: before.draining,
+          addressTokenCap: before.addressTokenCap,
+        },
+      },
+      'admin action',
+    );
     const state = withSizing((await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!);
     // Done is done: the seat counts missing from the answer must not make the page say nothing changed.
-    return detailed([state]).then(([shown]) => shown, (err: Error) => {
-      log.warn({ err: err.message, showId }, 'admin action done; its show details could not be read');
-      return state;
-    });
+    return detailed([state]).then(
+      ([shown]) => shown,
+      (err: Error) => {
+        log.warn({ err: err.message, showId }, 'admin action done; its show details could not be read');
+        return state;
+      },
+    );
   }
 
   const route = operatorRoute;
@@ -84,8 +127,13 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       path: '/admin',
       // Framed by another site, its buttons could be clicked by a trick: never framed.
       handler: (_request, h) =>
-        h.response(adminPage()).type('text/html; charset=utf-8').header('cache-control', 'no-store')
-          .header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer'),
+        h
+          .response(adminPage())
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .header('content-security-policy', "frame-ancestors 'none'")
+          .header('x-frame-options', 'DENY')
+          .header('referrer-policy', 'no-referrer'),
     },
     route('GET', '/admin/api/shows', async (request) => {
       authorize(request);
@@ -94,34 +142,65 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       const ids = [...new Set([...(await showsWithRooms(ctx.redis)), ...withTokens])].sort();
       for (const id of withTokens) await ensureRoom(ctx.redis, ctx.db, id, ctx.config);
       const assumedVisitMs = await assumedVisit.ms();
-      const [states, legacy] = await Promise.all([Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumedVisitMs))), legacyUsage(ctx.redis)]);
+      const [states, legacy] = await Promise.all([
+        Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumedVisitMs))),
+        legacyUsage(ctx.redis),
+      ]);
       // `at`: when these were read, for rates between two polls (the page's charts).
-      return { at: new Date().toISOString(), shows: await detailed(states.filter((s): s is RoomState => s !== null).map(withSizing)), legacy };
+      return {
+        at: new Date().toISOString(),
+        shows: await detailed(states.filter((s): s is RoomState => s !== null).map(withSizing)),
+        legacy,
+      };
     }),
-    route('GET', '/admin/api/shows/{showId}', async (request) => {
-      authorize(request);
-      return (await detailed([await stateOf(request.params.showId as string)]))[0];
-    }, { params: showParams }),
-    route('POST', '/admin/api/shows/{showId}/pause', (request) => act(request, 'pause', { paused: 1 }), { params: showParams }),
-    route('POST', '/admin/api/shows/{showId}/resume', (request) => act(request, 'resume', { paused: 0 }), { params: showParams }),
-    route('POST', '/admin/api/shows/{showId}/drain', (request) => act(request, 'drain', { draining: 1 }), { params: showParams }),
-    route('POST', '/admin/api/shows/{showId}/undrain', (request) => act(request, 'undrain', { draining: 0 }), { params: showParams }),
-    route('PATCH', '/admin/api/shows/{showId}', async (request) => {
-      authorize(request);
-      const body = request.payload as { capacity?: number; adaptive?: boolean; overbooking?: number; addressTokenCap?: number | null };
-      if (body.adaptive && !ctx.config.ZONE_CAPACITY_ADAPTIVE) throw Boom.conflict('zones are not sized by the bouncer in this deployment (ZONE_CAPACITY_ADAPTIVE is off)');
-      const current = await stateOf((request.params.showId as string));
-      const changes: RoomSettings = {};
-      // A capacity alone is fixed there; with "adaptive": true it is where the bouncer sizes from, and the least.
-      if (body.capacity !== undefined) changes.capacity = body.capacity;
-      if (body.capacity !== undefined || body.adaptive !== undefined) changes.capacityFixed = body.adaptive ? 0 : 1;
-      if (body.capacity !== undefined && body.adaptive) changes.capacityBase = body.capacity;
-      if (body.overbooking !== undefined) {
-        changes.overbooking = body.overbooking;
-        changes.quota = quotaOf(current.seats, body.overbooking);
-      }
-      if (body.addressTokenCap !== undefined) changes.addressCap = body.addressTokenCap;
-      return act(request, 'settings', changes);
-    }, { params: showParams, payload: settings }),
+    route(
+      'GET',
+      '/admin/api/shows/{showId}',
+      async (request) => {
+        authorize(request);
+        return (await detailed([await stateOf(request.params.showId as string)]))[0];
+      },
+      { params: showParams },
+    ),
+    route('POST', '/admin/api/shows/{showId}/pause', (request) => act(request, 'pause', { paused: 1 }), {
+      params: showParams,
+    }),
+    route('POST', '/admin/api/shows/{showId}/resume', (request) => act(request, 'resume', { paused: 0 }), {
+      params: showParams,
+    }),
+    route('POST', '/admin/api/shows/{showId}/drain', (request) => act(request, 'drain', { draining: 1 }), {
+      params: showParams,
+    }),
+    route('POST', '/admin/api/shows/{showId}/undrain', (request) => act(request, 'undrain', { draining: 0 }), {
+      params: showParams,
+    }),
+    route(
+      'PATCH',
+      '/admin/api/shows/{showId}',
+      async (request) => {
+        authorize(request);
+        const body = request.payload as {
+          capacity?: number;
+          adaptive?: boolean;
+          overbooking?: number;
+          addressTokenCap?: number | null;
+        };
+        if (body.adaptive && !ctx.config.ZONE_CAPACITY_ADAPTIVE)
+          throw Boom.conflict('zones are not sized by the bouncer in this deployment (ZONE_CAPACITY_ADAPTIVE is off)');
+        const current = await stateOf(request.params.showId as string);
+        const changes: RoomSettings = {};
+        // A capacity alone is fixed there; with "adaptive": true it is where the bouncer sizes from, and the least.
+        if (body.capacity !== undefined) changes.capacity = body.capacity;
+        if (body.capacity !== undefined || body.adaptive !== undefined) changes.capacityFixed = body.adaptive ? 0 : 1;
+        if (body.capacity !== undefined && body.adaptive) changes.capacityBase = body.capacity;
+        if (body.overbooking !== undefined) {
+          changes.overbooking = body.overbooking;
+          changes.quota = quotaOf(current.seats, body.overbooking);
+        }
+        if (body.addressTokenCap !== undefined) changes.addressCap = body.addressTokenCap;
+        return act(request, 'settings', changes);
+      },
+      { params: showParams, payload: settings },
+    ),
   ];
 }

@@ -1,5 +1,18 @@
-import { admissionExpired, holdExpired, holdReleased, orderConfirmed, visitorActive, visitorsWaiting } from '@premiere/contracts';
-import { eventHandlers, on, type EventHandlerBody, type FunctionContext, type ScheduleHandler } from '@premiere/runtime';
+import {
+  admissionExpired,
+  holdExpired,
+  holdReleased,
+  orderConfirmed,
+  visitorActive,
+  visitorsWaiting,
+} from '@premiere/contracts';
+import {
+  eventHandlers,
+  on,
+  type EventHandlerBody,
+  type FunctionContext,
+  type ScheduleHandler,
+} from '@premiere/runtime';
 import { forgetExpiredRoom, ROOM_KEPT_AFTER_START_MS, showsWithRooms, showsWithTokens } from '@premiere/waiting-room';
 import type { Bouncer } from './bouncer';
 import type { AdmitBatchEnv } from './env';
@@ -24,7 +37,13 @@ const fill: Handler<{ showId: string }> = {
  */
 const finished: Handler<{ showId: string; visitor: number }> = {
   handle: async ({ event, data, deps: bouncer, tx, log }) => {
-    const ended = await bouncer.finish(data.showId, data.visitor, event.type === orderConfirmed.type ? 'seats' : 'none', tx, log);
+    const ended = await bouncer.finish(
+      data.showId,
+      data.visitor,
+      event.type === orderConfirmed.type ? 'seats' : 'none',
+      tx,
+      log,
+    );
     await bouncer.admit(data.showId, tx, log, ended.freed ? eventTime(event) : undefined);
   },
 };

@@ -5,7 +5,21 @@ import type { Browser } from 'playwright-core';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { LEGACY_USAGE_KEY } from '@premiere/contracts';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  eventTokenFile,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  NO_JOIN_LIMITS,
+  TEST_ADMIN_TOKEN,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { issueToken } from '@premiere/issue-token';
 import { admitBatch } from '../src';
 import { recordOrders } from './fixtures';
@@ -30,12 +44,22 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await loadDemoCatalog(db.url);
   const env = (extra: Record<string, string> = {}) =>
-    testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN, STATUS_SNAPSHOT_MS: '0', ...NO_JOIN_LIMITS, ...extra });
+    testEnv(db, redis.prefix, {
+      TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      STATUS_SNAPSHOT_MS: '0',
+      ...NO_JOIN_LIMITS,
+      ...extra,
+    });
   const bouncer = createFunction(admitBatch, env(), captureLogs().stream);
   running.push(bouncer);
   await bouncer.start();
   url = `http://127.0.0.1:${bouncer.server.info.port}`;
-  const tokens = createFunction(issueToken, env({ K_SINK: `${url}/events`, EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch') }), captureLogs().stream);
+  const tokens = createFunction(
+    issueToken,
+    env({ K_SINK: `${url}/events`, EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch') }),
+    captureLogs().stream,
+  );
   running.push(tokens);
   await tokens.start();
 
@@ -43,7 +67,10 @@ beforeAll(async () => {
   showId = await addTestShow(db.url, { seats: 40, startsAt, zoneCapacity: 2 });
   tokensUrl = `http://127.0.0.1:${tokens.server.info.port}`;
   for (let i = 0; i < 5; i++) {
-    const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': `admin-page-session-${process.pid}-${i}-abcdef` } });
+    const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': `admin-page-session-${process.pid}-${i}-abcdef` },
+    });
     expect(res.status).toBe(201);
   }
   await recordOrders(db.url, showId, { sold: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6'], held: ['A7', 'A8'] });
@@ -57,20 +84,36 @@ afterAll(async () => {
 });
 
 async function state() {
-  return (await fetch(`${url}/admin/api/shows/${showId}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json();
+  return (
+    await fetch(`${url}/admin/api/shows/${showId}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })
+  ).json();
 }
 
 let joined = 0;
 async function join(show: string): Promise<number> {
-  const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${show}/join`, { method: 'POST', headers: { 'x-session-id': `admin-chart-session-${process.pid}-${++joined}-abcdef` } });
+  const res = await fetch(`${tokensUrl}/waiting-room/api/shows/${show}/join`, {
+    method: 'POST',
+    headers: { 'x-session-id': `admin-chart-session-${process.pid}-${++joined}-abcdef` },
+  });
   expect(res.status).toBe(201);
   return (await res.json()).visitor;
 }
 /** A visitor bought: reserve-seat's event, as the broker delivers it to admit-batch (the next one is admitted). */
 let events = 0;
 async function bought(show: string, visitor: number) {
-  const m = HTTP.binary(new CloudEvent({ id: `admin-page-${process.pid}-${++events}`, type: 'premiere.order.confirmed', source: '/premiere/test', data: { showId: show, visitor, orderId: randomUUID(), tickets: [] } }));
-  const res = await fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+  const m = HTTP.binary(
+    new CloudEvent({
+      id: `admin-page-${process.pid}-${++events}`,
+      type: 'premiere.order.confirmed',
+      source: '/premiere/test',
+      data: { showId: show, visitor, orderId: randomUUID(), tickets: [] },
+    }),
+  );
+  const res = await fetch(`${url}/events`, {
+    method: 'POST',
+    headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+    body: m.body as string,
+  });
   expect(res.status).toBe(204);
 }
 
@@ -87,139 +130,162 @@ browserTest('the operators’ page in a real browser', () => {
   // The legacy system kept busy meanwhile, as reserve-seat's bulkhead counts it: 6 s of calls every second over 10 slots (60 %).
   let traffic: NodeJS.Timeout;
   beforeAll(() => {
-    traffic = setInterval(() => void running[0].ctx.redis.hincrby(LEGACY_USAGE_KEY, 'busyMs', 6_000).catch(() => undefined), 1_000);
+    traffic = setInterval(
+      () => void running[0].ctx.redis.hincrby(LEGACY_USAGE_KEY, 'busyMs', 6_000).catch(() => undefined),
+      1_000,
+    );
   });
   afterAll(() => clearInterval(traffic));
 
   const viewports = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
-  it.each(Object.entries(viewports))('on a %s: signs in, reads the show, pauses with a confirmation and resumes, signs out', async (device, viewport) => {
-    // The browser in another zone than the cinema's: times must still read as the cinema's.
-    const context = await browser.newContext({ viewport, timezoneId: 'Asia/Tokyo', locale: 'en-US' });
-    const page = await context.newPage();
-    const prompts: string[] = [];
-    page.on('dialog', (d) => {
-      prompts.push(d.type());
-      void d.dismiss();
-    });
-    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${device}-${name}.png`), fullPage: true });
-    try {
-      await page.goto(`${url}/admin`);
-      const token = page.getByLabel('Token de operador');
-      await token.waitFor();
-      expect(await token.getAttribute('type')).toBe('password');
-      expect(await accessibilityProblems(page)).toEqual([]);
-      await shot('1-sign-in');
+  it.each(Object.entries(viewports))(
+    'on a %s: signs in, reads the show, pauses with a confirmation and resumes, signs out',
+    async (device, viewport) => {
+      // The browser in another zone than the cinema's: times must still read as the cinema's.
+      const context = await browser.newContext({ viewport, timezoneId: 'Asia/Tokyo', locale: 'en-US' });
+      const page = await context.newPage();
+      const prompts: string[] = [];
+      page.on('dialog', (d) => {
+        prompts.push(d.type());
+        void d.dismiss();
+      });
+      const shot = (name: string) =>
+        page.screenshot({ path: path.join(ARTIFACTS, `${device}-${name}.png`), fullPage: true });
+      try {
+        await page.goto(`${url}/admin`);
+        const token = page.getByLabel('Token de operador');
+        await token.waitFor();
+        expect(await token.getAttribute('type')).toBe('password');
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot('1-sign-in');
 
-      // A wrong token: said so, the form stays.
-      await token.fill('not-the-admin-token-at-all');
-      await page.getByRole('button', { name: 'Entrar' }).click();
-      await page.getByRole('alert').filter({ hasText: 'Token inválido' }).waitFor();
-      await shot('2-wrong-token');
+        // A wrong token: said so, the form stays.
+        await token.fill('not-the-admin-token-at-all');
+        await page.getByRole('button', { name: 'Entrar' }).click();
+        await page.getByRole('alert').filter({ hasText: 'Token inválido' }).waitFor();
+        await shot('2-wrong-token');
 
-      await token.fill(TEST_ADMIN_TOKEN);
-      await token.press('Enter');
-      const card = page.locator(`[data-show="${showId}"]`);
-      await card.waitFor();
-      expect(page.url()).toBe(`${url}/admin`); // never in the URL
-      expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['premiere-admin']);
+        await token.fill(TEST_ADMIN_TOKEN);
+        await token.press('Enter');
+        const card = page.locator(`[data-show="${showId}"]`);
+        await card.waitFor();
+        expect(page.url()).toBe(`${url}/admin`); // never in the URL
+        expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['premiere-admin']);
 
-      // The show by its title, cinema and time in the cinema's zone (São Paulo's, not Tokyo's).
-      await expect(card.getByRole('heading', { level: 3 }).textContent()).resolves.toBe('The Last Starfall');
-      const text = (await card.textContent())!;
-      expect(text).toContain('Test cinema');
-      expect(text).toContain('Test room');
-      expect(text).toContain('24 de dez.');
-      expect(text).toContain('20:30');
-      // Seats sold, held and free; the line and the zone.
-      expect(await card.locator('[data-figure="sold"]').textContent()).toBe('6');
-      expect(await card.locator('[data-figure="held"]').textContent()).toBe('2');
-      expect(await card.locator('[data-figure="free"]').textContent()).toBe('32');
-      expect(await card.locator('[data-figure="waiting"]').textContent()).toBe('3');
-      // The wait the back of the line is told (its own poll's estimate), not the pace times the line.
-      expect(await card.locator('[data-figure="waiting-sub"]').textContent()).toMatch(/^pessoas · o último espera (menos de 1 min|cerca de \d+ min)$/);
-      expect(await card.locator('[data-figure="inside"]').textContent()).toBe('2 / 2');
-      // The live charts: a line of the last minutes for each figure, and the legacy system's.
-      // (two polls make a line: 5 s apart)
-      const lines = () => page.$$eval('svg.spark polyline', (all) => all.filter((p) => (p as SVGPolylineElement).points.numberOfItems >= 2).length);
-      await eventually(async () => (await lines()) === 4, 20_000, 500);
-      expect(await accessibilityProblems(page)).toEqual([]);
-      // Nothing wider than the screen (a phone scrolls down, never sideways).
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
-      await shot('3-signed-in');
+        // The show by its title, cinema and time in the cinema's zone (São Paulo's, not Tokyo's).
+        await expect(card.getByRole('heading', { level: 3 }).textContent()).resolves.toBe('The Last Starfall');
+        const text = (await card.textContent())!;
+        expect(text).toContain('Test cinema');
+        expect(text).toContain('Test room');
+        expect(text).toContain('24 de dez.');
+        expect(text).toContain('20:30');
+        // Seats sold, held and free; the line and the zone.
+        expect(await card.locator('[data-figure="sold"]').textContent()).toBe('6');
+        expect(await card.locator('[data-figure="held"]').textContent()).toBe('2');
+        expect(await card.locator('[data-figure="free"]').textContent()).toBe('32');
+        expect(await card.locator('[data-figure="waiting"]').textContent()).toBe('3');
+        // The wait the back of the line is told (its own poll's estimate), not the pace times the line.
+        expect(await card.locator('[data-figure="waiting-sub"]').textContent()).toMatch(
+          /^pessoas · o último espera (menos de 1 min|cerca de \d+ min)$/,
+        );
+        expect(await card.locator('[data-figure="inside"]').textContent()).toBe('2 / 2');
+        // The live charts: a line of the last minutes for each figure, and the legacy system's.
+        // (two polls make a line: 5 s apart)
+        const lines = () =>
+          page.$$eval(
+            'svg.spark polyline',
+            (all) => all.filter((p) => (p as SVGPolylineElement).points.numberOfItems >= 2).length,
+          );
+        await eventually(async () => (await lines()) === 4, 20_000, 500);
+        expect(await accessibilityProblems(page)).toEqual([]);
+        // Nothing wider than the screen (a phone scrolls down, never sideways).
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+        await shot('3-signed-in');
 
-      // Pause: asks first; cancelling does nothing.
-      const pause = card.getByRole('button', { name: 'Pausar admissões' });
-      await pause.click();
-      const dialog = page.getByRole('dialog');
-      await dialog.waitFor();
-      expect(await dialog.textContent()).toContain('The Last Starfall');
-      expect(await accessibilityProblems(page)).toEqual([]);
-      await shot('4-confirm-pause');
-      await dialog.getByRole('button', { name: 'Cancelar' }).click();
-      await dialog.waitFor({ state: 'hidden' });
-      expect((await state()).paused).toBe(false);
+        // Pause: asks first; cancelling does nothing.
+        const pause = card.getByRole('button', { name: 'Pausar admissões' });
+        await pause.click();
+        const dialog = page.getByRole('dialog');
+        await dialog.waitFor();
+        expect(await dialog.textContent()).toContain('The Last Starfall');
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot('4-confirm-pause');
+        await dialog.getByRole('button', { name: 'Cancelar' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        expect((await state()).paused).toBe(false);
 
-      // Keyboard only: the button focused, Enter asks, Enter on the confirming button pauses.
-      await pause.focus();
-      await page.keyboard.press('Enter');
-      await dialog.waitFor();
-      await dialog.getByRole('button', { name: 'Pausar admissões' }).focus();
-      await page.keyboard.press('Enter');
-      await card.getByRole('status').filter({ hasText: 'Admissões pausadas' }).waitFor();
-      expect((await state()).paused).toBe(true);
-      await card.getByText('Pausada', { exact: true }).waitFor();
-      expect(await card.locator('[data-figure="waiting-sub"]').textContent()).toBe('pessoas · espera parada: admissões pausadas');
-      await shot('5-paused');
+        // Keyboard only: the button focused, Enter asks, Enter on the confirming button pauses.
+        await pause.focus();
+        await page.keyboard.press('Enter');
+        await dialog.waitFor();
+        await dialog.getByRole('button', { name: 'Pausar admissões' }).focus();
+        await page.keyboard.press('Enter');
+        await card.getByRole('status').filter({ hasText: 'Admissões pausadas' }).waitFor();
+        expect((await state()).paused).toBe(true);
+        await card.getByText('Pausada', { exact: true }).waitFor();
+        expect(await card.locator('[data-figure="waiting-sub"]').textContent()).toBe(
+          'pessoas · espera parada: admissões pausadas',
+        );
+        await shot('5-paused');
 
-      // Resuming is safe: no question asked.
-      await card.getByRole('button', { name: 'Retomar admissões' }).click();
-      await card.getByRole('status').filter({ hasText: 'Admissões retomadas' }).waitFor();
-      expect((await state()).paused).toBe(false);
+        // Resuming is safe: no question asked.
+        await card.getByRole('button', { name: 'Retomar admissões' }).click();
+        await card.getByRole('status').filter({ hasText: 'Admissões retomadas' }).waitFor();
+        expect((await state()).paused).toBe(false);
 
-      // Closing the line asks too; reopening it does not.
-      await card.getByRole('button', { name: 'Fechar a fila' }).click();
-      await dialog.waitFor();
-      expect((await state()).draining).toBe(false);
-      await dialog.getByRole('button', { name: 'Fechar a fila' }).click();
-      await card.getByRole('status').filter({ hasText: 'Fila fechada' }).waitFor();
-      expect((await state()).draining).toBe(true);
-      await card.getByRole('button', { name: 'Reabrir a fila' }).click();
-      await card.getByRole('status').filter({ hasText: 'Fila reaberta' }).waitFor();
-      expect((await state()).draining).toBe(false);
+        // Closing the line asks too; reopening it does not.
+        await card.getByRole('button', { name: 'Fechar a fila' }).click();
+        await dialog.waitFor();
+        expect((await state()).draining).toBe(false);
+        await dialog.getByRole('button', { name: 'Fechar a fila' }).click();
+        await card.getByRole('status').filter({ hasText: 'Fila fechada' }).waitFor();
+        expect((await state()).draining).toBe(true);
+        await card.getByRole('button', { name: 'Reabrir a fila' }).click();
+        await card.getByRole('status').filter({ hasText: 'Fila reaberta' }).waitFor();
+        expect((await state()).draining).toBe(false);
 
-      // Settings, in a dialog of labelled fields: a refusal is shown as an error, a change as done.
-      await card.getByRole('button', { name: 'Ajustes…' }).click();
-      const settings = page.getByRole('dialog', { name: 'Ajustes' });
-      await settings.getByLabel('O porteiro ajusta a capacidade').check();
-      await settings.getByRole('button', { name: 'Salvar' }).click();
-      const refused = card.locator('.result.error');
-      await refused.waitFor();
-      expect(await refused.textContent()).toContain('ZONE_CAPACITY_ADAPTIVE');
-      await card.getByRole('button', { name: 'Ajustes…' }).click();
-      const overbooking = (await state()).overbooking === 0.2 ? 25 : 20; // a change on either device
-      await settings.getByLabel('Overbooking (%)').fill(String(overbooking));
-      expect(await accessibilityProblems(page)).toEqual([]);
-      await shot('7-settings');
-      await settings.getByRole('button', { name: 'Salvar' }).click();
-      await card.locator('.result.ok').filter({ hasText: `overbooking ${overbooking}%` }).waitFor();
-      expect((await state()).quota).toBe(40 + (40 * overbooking) / 100);
+        // Settings, in a dialog of labelled fields: a refusal is shown as an error, a change as done.
+        await card.getByRole('button', { name: 'Ajustes…' }).click();
+        const settings = page.getByRole('dialog', { name: 'Ajustes' });
+        await settings.getByLabel('O porteiro ajusta a capacidade').check();
+        await settings.getByRole('button', { name: 'Salvar' }).click();
+        const refused = card.locator('.result.error');
+        await refused.waitFor();
+        expect(await refused.textContent()).toContain('ZONE_CAPACITY_ADAPTIVE');
+        await card.getByRole('button', { name: 'Ajustes…' }).click();
+        const overbooking = (await state()).overbooking === 0.2 ? 25 : 20; // a change on either device
+        await settings.getByLabel('Overbooking (%)').fill(String(overbooking));
+        expect(await accessibilityProblems(page)).toEqual([]);
+        await shot('7-settings');
+        await settings.getByRole('button', { name: 'Salvar' }).click();
+        await card
+          .locator('.result.ok')
+          .filter({ hasText: `overbooking ${overbooking}%` })
+          .waitFor();
+        expect((await state()).quota).toBe(40 + (40 * overbooking) / 100);
 
-      // Signing out forgets the token.
-      await page.getByRole('button', { name: 'Sair' }).click();
-      await token.waitFor();
-      expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
-      expect(prompts).toEqual([]); // no prompt(), confirm() or alert()
-    } catch (err) {
-      await shot('failed').catch(() => undefined);
-      throw err;
-    } finally {
-      await context.close();
-    }
-  }, 90_000);
+        // Signing out forgets the token.
+        await page.getByRole('button', { name: 'Sair' }).click();
+        await token.waitFor();
+        expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]);
+        expect(prompts).toEqual([]); // no prompt(), confirm() or alert()
+      } catch (err) {
+        await shot('failed').catch(() => undefined);
+        throw err;
+      } finally {
+        await context.close();
+      }
+    },
+    90_000,
+  );
 
   it('charts the last minutes: the line, the zone, admissions and the legacy system’s use (four minutes in fast motion)', async () => {
     // A busier show: a zone of 3, people joining and buying, the legacy system's load rising and falling.
-    const busy = await addTestShow(db.url, { seats: 80, startsAt: new Date(startsAt.getTime() + 3 * 3_600_000), zoneCapacity: 3 });
+    const busy = await addTestShow(db.url, {
+      seats: 80,
+      startsAt: new Date(startsAt.getTime() + 3 * 3_600_000),
+      zoneCapacity: 3,
+    });
     const line: number[] = [];
     for (let i = 0; i < 6; i++) line.push(await join(busy));
     const inside = line.splice(0, 3);
@@ -236,7 +302,11 @@ browserTest('the operators’ page in a real browser', () => {
         await card.waitFor();
         for (let step = 0; step < 48; step++) {
           // The legacy system's busy time over these 5 s: between 35 % and 95 % of its 10 slots.
-          await running[0].ctx.redis.hincrby(LEGACY_USAGE_KEY, 'busyMs', Math.round(10 * 5_000 * (0.65 + 0.3 * Math.sin(step / 6))));
+          await running[0].ctx.redis.hincrby(
+            LEGACY_USAGE_KEY,
+            'busyMs',
+            Math.round(10 * 5_000 * (0.65 + 0.3 * Math.sin(step / 6))),
+          );
           if (step % 2 === 0) line.push(await join(busy));
           if (step % 3 === 1 && inside.length) {
             await bought(busy, inside.shift()!);
@@ -246,7 +316,9 @@ browserTest('the operators’ page in a real browser', () => {
           await page.clock.runFor(5_000);
           await page.waitForFunction((text) => document.getElementById('updated')!.textContent !== text, before);
         }
-        const points = await card.locator('svg.spark polyline').evaluateAll((all) => all.map((p) => (p as SVGPolylineElement).points.numberOfItems));
+        const points = await card
+          .locator('svg.spark polyline')
+          .evaluateAll((all) => all.map((p) => (p as SVGPolylineElement).points.numberOfItems));
         expect(points.every((n) => n >= 40)).toBe(true);
         const label = await card.locator('svg.spark').first().getAttribute('aria-label');
         expect(label).toMatch(/^Na fila nos últimos 4 min: de \d+ a \d+, agora \d+$/);
@@ -259,18 +331,36 @@ browserTest('the operators’ page in a real browser', () => {
   }, 120_000);
 
   it('by keyboard alone, on a phone and a desktop: signs in, pauses (Escape cancels, Space or Enter confirms), resumes, closes the line and reopens it', async () => {
-    const show = await addTestShow(db.url, { seats: 30, startsAt: new Date(startsAt.getTime() + 6 * 3_600_000), zoneCapacity: 2 });
+    const show = await addTestShow(db.url, {
+      seats: 30,
+      startsAt: new Date(startsAt.getTime() + 6 * 3_600_000),
+      zoneCapacity: 2,
+    });
     for (let i = 0; i < 3; i++) await join(show);
-    const showState = async () => (await fetch(`${url}/admin/api/shows/${show}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json();
+    const showState = async () =>
+      (
+        await fetch(`${url}/admin/api/shows/${show}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })
+      ).json();
     for (const [device, viewport] of Object.entries(viewports)) {
-      const context = await browser.newContext({ viewport, timezoneId: 'Asia/Tokyo', ...(device === 'phone' ? { isMobile: true, hasTouch: true } : {}) });
-      const page = await context.newPage();
-      const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${device}-keyboard-${name}.png`), fullPage: true });
-      /** What has the focus: its id, or a button's text and its show. */
-      const focused = () => page.evaluate(() => {
-        const e = document.activeElement as HTMLElement | null;
-        return { id: e?.id ?? '', text: (e?.textContent ?? '').trim(), show: e?.closest('[data-show]')?.getAttribute('data-show') ?? null, inDialog: !!e?.closest('dialog') };
+      const context = await browser.newContext({
+        viewport,
+        timezoneId: 'Asia/Tokyo',
+        ...(device === 'phone' ? { isMobile: true, hasTouch: true } : {}),
       });
+      const page = await context.newPage();
+      const shot = (name: string) =>
+        page.screenshot({ path: path.join(ARTIFACTS, `${device}-keyboard-${name}.png`), fullPage: true });
+      /** What has the focus: its id, or a button's text and its show. */
+      const focused = () =>
+        page.evaluate(() => {
+          const e = document.activeElement as HTMLElement | null;
+          return {
+            id: e?.id ?? '',
+            text: (e?.textContent ?? '').trim(),
+            show: e?.closest('[data-show]')?.getAttribute('data-show') ?? null,
+            inDialog: !!e?.closest('dialog'),
+          };
+        });
       /** Tab (forwards) until the focus is where `wanted` says: a keyboard user's way there. */
       const tabTo = async (wanted: (f: Awaited<ReturnType<typeof focused>>) => boolean, what: string) => {
         for (let n = 0; n < 80; n++) {
@@ -279,7 +369,8 @@ browserTest('the operators’ page in a real browser', () => {
         }
         throw new Error(`Tab never reached ${what}; the focus is on ${JSON.stringify(await focused())}`);
       };
-      const button = (text: string) => (f: Awaited<ReturnType<typeof focused>>) => f.show === show && f.text === text && !f.inDialog;
+      const button = (text: string) => (f: Awaited<ReturnType<typeof focused>>) =>
+        f.show === show && f.text === text && !f.inDialog;
       const dialog = page.getByRole('dialog');
       try {
         await page.goto(`${url}/admin`);
@@ -347,21 +438,53 @@ browserTest('the operators’ page in a real browser', () => {
     let letters = 0;
     const deadLetter = async (type: string, data: Record<string, unknown>, code: number, error: string) => {
       const id = `admin-page-letter-${process.pid}-${++letters}`;
-      const dead = new CloudEvent({ id, type, source: '/premiere/reserve-seat', subject: showId, data, knativeerrordest: 'http://premiere-admit-batch.premiere.svc.cluster.local/events', knativeerrorcode: String(code), knativeerrordata: Buffer.from(error).toString('base64') } as never, false);
+      const dead = new CloudEvent(
+        {
+          id,
+          type,
+          source: '/premiere/reserve-seat',
+          subject: showId,
+          data,
+          knativeerrordest: 'http://premiere-admit-batch.premiere.svc.cluster.local/events',
+          knativeerrorcode: String(code),
+          knativeerrordata: Buffer.from(error).toString('base64'),
+        } as never,
+        false,
+      );
       const m = HTTP.binary(dead);
-      const res = await fetch(`${url}/dead-letters`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+      const res = await fetch(`${url}/dead-letters`, {
+        method: 'POST',
+        headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+        body: m.body as string,
+      });
       expect(res.status).toBe(202);
       return id;
     };
-    const stored = async () => (await (await fetch(`${url}/admin/api/dead-letters?state=all&limit=200`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()).deadLetters as { id: number; eventId: string; open: boolean; replays: number }[];
+    const stored = async () =>
+      (
+        await (
+          await fetch(`${url}/admin/api/dead-letters?state=all&limit=200`, {
+            headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+          })
+        ).json()
+      ).deadLetters as { id: number; eventId: string; open: boolean; replays: number }[];
     const letterOf = async (eventId: string) => (await stored()).find((l) => l.eventId === eventId)!;
-    const expired = [await deadLetter('premiere.hold.expired', { showId, visitor: 7 }, 500, '{"error":"handler failed"}'), await deadLetter('premiere.hold.expired', { showId, visitor: 8 }, 500, '{"error":"handler failed"}')];
-    const refund = await deadLetter('premiere.refund.requested', { orderId: 'order-1', paymentId: 'order-1:1' }, 503, 'the database is unavailable');
+    const expired = [
+      await deadLetter('premiere.hold.expired', { showId, visitor: 7 }, 500, '{"error":"handler failed"}'),
+      await deadLetter('premiere.hold.expired', { showId, visitor: 8 }, 500, '{"error":"handler failed"}'),
+    ];
+    const refund = await deadLetter(
+      'premiere.refund.requested',
+      { orderId: 'order-1', paymentId: 'order-1:1' },
+      503,
+      'the database is unavailable',
+    );
     const refundLetter = (await letterOf(refund)).id;
 
     const context = await browser.newContext({ viewport: viewports.desktop, timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
-    const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `desktop-letters-${name}.png`), fullPage: true });
+    const shot = (name: string) =>
+      page.screenshot({ path: path.join(ARTIFACTS, `desktop-letters-${name}.png`), fullPage: true });
     const table = page.locator('#letters');
     try {
       await page.goto(`${url}/admin`);
@@ -381,11 +504,17 @@ browserTest('the operators’ page in a real browser', () => {
       await page.getByRole('button', { name: `Ver o evento ${refundLetter}` }).click();
       await eventually(async () => (await page.locator('#letter').textContent())!.includes(refund), 5_000);
       const shown = JSON.parse((await page.locator('#letter').textContent())!);
-      expect(shown).toMatchObject({ id: refundLetter, error: 'the database is unavailable', event: { id: refund, type: 'premiere.refund.requested', data: { orderId: 'order-1' } } });
+      expect(shown).toMatchObject({
+        id: refundLetter,
+        error: 'the database is unavailable',
+        event: { id: refund, type: 'premiere.refund.requested', data: { orderId: 'order-1' } },
+      });
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('letter');
 
       // Showing one fails (the database away): said so, not nothing.
-      await page.route(`**/admin/api/dead-letters/${refundLetter}`, (route) => route.fulfill({ status: 503, json: { message: 'the database (PostgreSQL) is unavailable for the moment' } }));
+      await page.route(`**/admin/api/dead-letters/${refundLetter}`, (route) =>
+        route.fulfill({ status: 503, json: { message: 'the database (PostgreSQL) is unavailable for the moment' } }),
+      );
       await page.getByRole('button', { name: `Ver o evento ${refundLetter}` }).click();
       await page.locator('#letters-result.error').filter({ hasText: 'PostgreSQL' }).waitFor({ timeout: 5_000 });
       await page.unroute(`**/admin/api/dead-letters/${refundLetter}`);
@@ -394,7 +523,10 @@ browserTest('the operators’ page in a real browser', () => {
       // its row (it goes to the section's heading, from where Tab leads to the letters left).
       await page.getByRole('button', { name: `Reenviar o evento ${refundLetter}` }).focus();
       await page.keyboard.press('Enter');
-      await page.locator('#letters-result.ok').filter({ hasText: `Evento ${refundLetter} reenviado` }).waitFor();
+      await page
+        .locator('#letters-result.ok')
+        .filter({ hasText: `Evento ${refundLetter} reenviado` })
+        .waitFor();
       await eventually(async () => (await table.getByRole('row').count()) === 2, 5_000);
       expect(await letterOf(refund)).toMatchObject({ open: false, replays: 1 });
       await eventually(() => page.evaluate(() => document.activeElement?.id === 'letters-title'), 5_000);
@@ -406,7 +538,10 @@ browserTest('the operators’ page in a real browser', () => {
       expect(await accessibilityProblems(page)).toEqual([]);
       await shot('2-confirm-replay');
       await dialog.getByRole('button', { name: 'Reenviar todos' }).click();
-      await page.locator('#letters-result.ok').filter({ hasText: '2 eventos premiere.hold.expired reenviados' }).waitFor();
+      await page
+        .locator('#letters-result.ok')
+        .filter({ hasText: '2 eventos premiere.hold.expired reenviados' })
+        .waitFor();
       await page.getByText('Nenhum: todo evento foi entregue.').waitFor();
       for (const id of expired) expect(await letterOf(id)).toMatchObject({ open: false, replays: 1 });
       await eventually(() => page.evaluate(() => document.activeElement?.id === 'letters-title'), 5_000);
@@ -421,13 +556,19 @@ browserTest('the operators’ page in a real browser', () => {
   }, 60_000);
 
   it('gives the focus back to the button pressed when its action fails (the buttons were disabled meanwhile)', async () => {
-    const show = await addTestShow(db.url, { seats: 30, startsAt: new Date(startsAt.getTime() + 9 * 3_600_000), zoneCapacity: 2 });
+    const show = await addTestShow(db.url, {
+      seats: 30,
+      startsAt: new Date(startsAt.getTime() + 9 * 3_600_000),
+      zoneCapacity: 2,
+    });
     await join(show); // a show with a line, on the page
     const context = await browser.newContext({ viewport: viewports.desktop, timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
     try {
       // The bouncer refuses, as one whose Redis is down would.
-      await page.route(`**/admin/api/shows/${show}/pause`, (route) => route.fulfill({ status: 503, json: { message: 'Redis is unavailable' } }));
+      await page.route(`**/admin/api/shows/${show}/pause`, (route) =>
+        route.fulfill({ status: 503, json: { message: 'Redis is unavailable' } }),
+      );
       await page.goto(`${url}/admin`);
       await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
       await page.getByLabel('Token de operador').press('Enter');

@@ -1,7 +1,17 @@
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { LEGACY_USAGE_KEY } from '@premiere/contracts';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  TEST_ADMIN_TOKEN,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { admitBatch } from '../src';
 import { recordOrders } from './fixtures';
 
@@ -19,7 +29,11 @@ let url: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   await loadDemoCatalog(db.url);
-  bouncer = createFunction(admitBatch, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN }), captureLogs().stream);
+  bouncer = createFunction(
+    admitBatch,
+    testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
+    captureLogs().stream,
+  );
   await bouncer.start();
   url = `http://127.0.0.1:${bouncer.server.info.port}`;
 });
@@ -57,7 +71,16 @@ describe('the operators’ API, for the page', () => {
     const showId = await addTestShow(db.url, { seats: 20, cinema: 'copacabana' });
     expect((await admin(`/admin/api/shows/${showId}`)).status).toBe(200);
     let show = await (await admin(`/admin/api/shows/${showId}`)).json();
-    expect(show).toMatchObject({ title: 'The Last Starfall', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', timeZone: 'America/Sao_Paulo', room: 'Test room', seats: 20, seatsSold: 0, seatsHeld: 0 });
+    expect(show).toMatchObject({
+      title: 'The Last Starfall',
+      cinemaName: 'Cine Copacabana',
+      city: 'Rio de Janeiro',
+      timeZone: 'America/Sao_Paulo',
+      room: 'Test room',
+      seats: 20,
+      seatsSold: 0,
+      seatsHeld: 0,
+    });
 
     await recordOrders(db.url, showId, { sold: ['A1', 'A2', 'A3'], held: ['A4', 'A5'] });
     show = await (await admin(`/admin/api/shows/${showId}`)).json();
@@ -65,7 +88,14 @@ describe('the operators’ API, for the page', () => {
 
     const list = await (await admin('/admin/api/shows')).json();
     const listed = list.shows.find((s: { showId: string }) => s.showId === showId);
-    expect(listed).toMatchObject({ title: 'The Last Starfall', city: 'Rio de Janeiro', timeZone: 'America/Sao_Paulo', room: 'Test room', seatsSold: 3, seatsHeld: 2 });
+    expect(listed).toMatchObject({
+      title: 'The Last Starfall',
+      city: 'Rio de Janeiro',
+      timeZone: 'America/Sao_Paulo',
+      room: 'Test room',
+      seatsSold: 3,
+      seatsHeld: 2,
+    });
     // When the figures were read: the page's charts measure rates between two polls with it.
     expect(Math.abs(Date.parse(list.at) - Date.now())).toBeLessThan(5_000);
   });
@@ -73,8 +103,28 @@ describe('the operators’ API, for the page', () => {
   it('says how busy the legacy system is: its limit, the calls in flight and the busy time so far (null before any call)', async () => {
     expect((await (await admin('/admin/api/shows')).json()).legacy).toBeNull();
     // As reserve-seat's bulkhead counts them: the limit and counters, and a slot leased until its end.
-    await bouncer.ctx.redis.hset(LEGACY_USAGE_KEY, 'limit', 10, 'busyMs', 12_500, 'calls', 9, 'full', 1, 'waitedMs', 300);
-    await bouncer.ctx.redis.zadd('{legacy}:bulkhead', Date.now() + 30_000, 'p1:c1', Date.now() + 30_000, 'p1:c2', Date.now() - 1_000, 'gone:c3');
+    await bouncer.ctx.redis.hset(
+      LEGACY_USAGE_KEY,
+      'limit',
+      10,
+      'busyMs',
+      12_500,
+      'calls',
+      9,
+      'full',
+      1,
+      'waitedMs',
+      300,
+    );
+    await bouncer.ctx.redis.zadd(
+      '{legacy}:bulkhead',
+      Date.now() + 30_000,
+      'p1:c1',
+      Date.now() + 30_000,
+      'p1:c2',
+      Date.now() - 1_000,
+      'gone:c3',
+    );
     const { legacy } = await (await admin('/admin/api/shows')).json();
     expect(legacy).toEqual({ limit: 10, inFlight: 2, busyMs: 12_500, calls: 9, gaveUp: 1 });
   });
@@ -89,13 +139,19 @@ describe('an operator’s action', () => {
     // The figures' query fails (its table away for a moment); the pause itself does not need it.
     await sql.query('ALTER TABLE render_catalog.cinemas RENAME TO cinemas_away');
     try {
-      const res = await fetch(`${url}/admin/api/shows/${showId}/pause`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      const res = await fetch(`${url}/admin/api/shows/${showId}/pause`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ showId, paused: true });
     } finally {
       await sql.query('ALTER TABLE render_catalog.cinemas_away RENAME TO cinemas');
       await sql.end();
     }
-    expect(await (await admin(`/admin/api/shows/${showId}`)).json()).toMatchObject({ paused: true, cinemaName: expect.any(String) });
+    expect(await (await admin(`/admin/api/shows/${showId}`)).json()).toMatchObject({
+      paused: true,
+      cinemaName: expect.any(String),
+    });
   });
 });

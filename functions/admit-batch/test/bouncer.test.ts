@@ -2,7 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventTokenFile, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  eventTokenFile,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  NO_JOIN_LIMITS,
+  TEST_ADMIN_TOKEN,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { roomKeys, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
 import { issueToken } from '@premiere/issue-token';
 import { admitBatch } from '../src';
@@ -26,7 +40,8 @@ afterAll(async () => {
 
 const env = (extra: Record<string, string> = {}) =>
   testEnv(db, redis.prefix, {
-    TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     // Every visitor here comes from one address (127.0.0.1): the per-address limits are issue-token's security.test.ts.
     ...NO_JOIN_LIMITS,
     ...extra,
@@ -42,7 +57,16 @@ async function startBouncer(extra: Record<string, string> = {}) {
 /** issue-token, its nudges delivered straight to a bouncer (as the broker's Triggers would). */
 async function startIssueToken(bouncerUrl: string, extra: Record<string, string> = {}) {
   // Its nudges go straight to the bouncer, with the token the broker would present.
-  const fn = createFunction(issueToken, env({ K_SINK: `${bouncerUrl}/events`, EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch'), STATUS_SNAPSHOT_MS: '0', ...extra }), captureLogs().stream);
+  const fn = createFunction(
+    issueToken,
+    env({
+      K_SINK: `${bouncerUrl}/events`,
+      EVENT_SINK_TOKEN_FILE: eventTokenFile('admit-batch'),
+      STATUS_SNAPSHOT_MS: '0',
+      ...extra,
+    }),
+    captureLogs().stream,
+  );
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -52,27 +76,61 @@ let n = 0;
 const newSession = () => `bouncer-session-${process.pid}-${++n}-abcdef`;
 async function join(url: string, showId: string) {
   const session = newSession();
-  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+    method: 'POST',
+    headers: { 'x-session-id': session },
+  });
   const body = await res.json();
-  return { session, token: body.token as string, visitor: body.visitor as number, place: body.status?.place as number, state: body.status?.state as string };
+  return {
+    session,
+    token: body.token as string,
+    visitor: body.visitor as number,
+    place: body.status?.place as number,
+    state: body.status?.state as string,
+  };
 }
 const status = async (url: string, showId: string, v: { token: string; session: string }) =>
-  (await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } })).json();
+  (
+    await fetch(`${url}/waiting-room/api/shows/${showId}/status`, {
+      headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session },
+    })
+  ).json();
 
 let eventId = 0;
 function event(url: string, type: string, data: Record<string, unknown>, time = new Date()) {
-  const m = HTTP.binary(new CloudEvent({ id: `e-${process.pid}-${++eventId}`, type, source: '/premiere/test', time: time.toISOString(), data }));
-  return fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: m.body as string });
+  const m = HTTP.binary(
+    new CloudEvent({
+      id: `e-${process.pid}-${++eventId}`,
+      type,
+      source: '/premiere/test',
+      time: time.toISOString(),
+      data,
+    }),
+  );
+  return fetch(`${url}/events`, {
+    method: 'POST',
+    headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+    body: m.body as string,
+  });
 }
 const ping = (url: string, schedule: string) => event(url, 'dev.knative.sources.ping', { schedule });
 const admin = (url: string, method: string, path: string, body?: unknown, token = TEST_ADMIN_TOKEN) =>
-  fetch(`${url}/admin/api/shows${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  fetch(`${url}/admin/api/shows${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
 
 /** Who is in the zone now: visitor numbers with their places. */
 async function inside(fn: RunningFunction, showId: string): Promise<{ visitor: number; place: number }[]> {
   const { inside: insideKey, visitorPrefix } = roomKeys(showId);
   const visitors = await fn.ctx.redis.zrange(insideKey, 0, -1);
-  return Promise.all(visitors.map(async (v) => ({ visitor: Number(v), place: Number(await fn.ctx.redis.hget(`${visitorPrefix}${v}`, 'place')) })));
+  return Promise.all(
+    visitors.map(async (v) => ({
+      visitor: Number(v),
+      place: Number(await fn.ctx.redis.hget(`${visitorPrefix}${v}`, 'place')),
+    })),
+  );
 }
 
 describe('the bouncer', () => {
@@ -92,7 +150,16 @@ describe('the bouncer', () => {
       const batch = now.map((v) => v.place).sort((a, b) => a - b);
       admittedOrder.push(...batch);
       // Everyone in the zone finishes; one event per visitor, as reserve-seat will send them.
-      await Promise.all(now.map((v) => event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: v.visitor, orderId: randomUUID(), tickets: [] })));
+      await Promise.all(
+        now.map((v) =>
+          event(bouncer.url, 'premiere.order.confirmed', {
+            showId,
+            visitor: v.visitor,
+            orderId: randomUUID(),
+            tickets: [],
+          }),
+        ),
+      );
       expect(round).toBeLessThan(40);
     }
     expect(admittedOrder).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1));
@@ -106,7 +173,9 @@ describe('the bouncer', () => {
     const [fn] = [bouncers[0].fn];
     let highest = 0;
     const watch = setInterval(() => {
-      void fn.ctx.redis.zcard(roomKeys(showId).inside).then((c) => { highest = Math.max(highest, c); });
+      void fn.ctx.redis.zcard(roomKeys(showId).inside).then((c) => {
+        highest = Math.max(highest, c);
+      });
     }, 2);
     const admitted = new Set<number>();
     try {
@@ -118,8 +187,13 @@ describe('the bouncer', () => {
         // Finish a few at random, and trigger all three bouncers several times at once.
         const leaving = now.filter(() => Math.random() < 0.6);
         await Promise.all([
-          ...leaving.map((v, i) => event(bouncers[i % 3].url, 'premiere.hold.expired', { showId, visitor: v.visitor, orderId: randomUUID() })),
-          ...bouncers.flatMap((b) => [event(b.url, 'premiere.visitors.waiting', { showId }), event(b.url, 'premiere.visitors.waiting', { showId })]),
+          ...leaving.map((v, i) =>
+            event(bouncers[i % 3].url, 'premiere.hold.expired', { showId, visitor: v.visitor, orderId: randomUUID() }),
+          ),
+          ...bouncers.flatMap((b) => [
+            event(b.url, 'premiere.visitors.waiting', { showId }),
+            event(b.url, 'premiere.visitors.waiting', { showId }),
+          ]),
         ]);
         expect(await fn.ctx.redis.zcard(roomKeys(showId).inside)).toBeLessThanOrEqual(7);
       }
@@ -141,7 +215,11 @@ describe('the bouncer', () => {
     const third = await join(url, showId);
     expect([second.state, third.state]).toEqual(['admitted', 'waiting']);
     const freedAt = Date.now();
-    const res = await event(bouncer.url, 'premiere.hold.released', { showId, visitor: first.visitor, orderId: randomUUID() });
+    const res = await event(bouncer.url, 'premiere.hold.released', {
+      showId,
+      visitor: first.visitor,
+      orderId: randomUUID(),
+    });
     expect(res.status).toBe(204);
     const s = await status(url, showId, third);
     expect(s.state).toBe('admitted');
@@ -165,7 +243,16 @@ describe('the bouncer', () => {
     // ahead) waits for a slot's second visit to end.
     expect((await status(url, showId, line[2])).estimatedWaitSeconds).toBe(2 * 600);
     await new Promise((r) => setTimeout(r, 400));
-    expect((await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
+    expect(
+      (
+        await event(bouncer.url, 'premiere.order.confirmed', {
+          showId,
+          visitor: a.visitor,
+          orderId: randomUUID(),
+          tickets: [],
+        })
+      ).status,
+    ).toBe(204);
     // One visit of about 0.4 s over 2 slots: 0.2 s per admission.
     const measured = await status(url, showId, line[2]);
     expect(measured).toMatchObject({ state: 'waiting', ahead: 1 });
@@ -175,8 +262,17 @@ describe('the bouncer', () => {
     expect(Number(room)).toBeLessThan(5_000);
     // Leaving the zone ends a visit too (a buyer who found no seats): a longer one here.
     await new Promise((r) => setTimeout(r, 500));
-    expect((await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${b.token}`, 'x-session-id': b.session } })).status).toBeLessThan(300);
-    expect(Number(await bouncer.fn.ctx.redis.hget(roomKeys(showId).room, 'visitMs'))).toBeGreaterThan(Number(room) + 50); // a moving average: a fifth of the new visit
+    expect(
+      (
+        await fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${b.token}`, 'x-session-id': b.session },
+        })
+      ).status,
+    ).toBeLessThan(300);
+    expect(Number(await bouncer.fn.ctx.redis.hget(roomKeys(showId).room, 'visitMs'))).toBeGreaterThan(
+      Number(room) + 50,
+    ); // a moving average: a fifth of the new visit
   });
 
   it('sizes the zone to keep the legacy system busy to its limit: more while it idles and people wait, fewer when buyers wait for it', async () => {
@@ -194,7 +290,10 @@ describe('the bouncer', () => {
       const at = await redis.hget(room, 'adaptAt');
       if (at) await redis.hset(room, 'adaptAt', Number(at) - seconds * 1000);
       expect((await event(bouncer.url, 'premiere.visitors.waiting', { showId })).status).toBe(204);
-      return { capacity: Number(await redis.hget(room, 'capacity')), inside: (await inside(bouncer.fn, showId)).length };
+      return {
+        capacity: Number(await redis.hget(room, 'capacity')),
+        inside: (await inside(bouncer.fn, showId)).length,
+      };
     };
     await report();
     expect(await pass(0)).toEqual({ capacity: 2, inside: 2 }); // first look: measured from now
@@ -212,12 +311,28 @@ describe('the bouncer', () => {
     await report();
     await redis.hset(room, 'adaptAt', Number(await redis.hget(room, 'adaptAt')) - 4_000);
     const leaving = (await inside(bouncer.fn, showId))[0];
-    expect((await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: leaving.visitor, orderId: randomUUID(), tickets: [] })).status).toBe(204);
-    expect({ capacity: Number(await redis.hget(room, 'capacity')), inside: (await inside(bouncer.fn, showId)).length }).toEqual({ capacity: 4, inside: 4 });
+    expect(
+      (
+        await event(bouncer.url, 'premiere.order.confirmed', {
+          showId,
+          visitor: leaving.visitor,
+          orderId: randomUUID(),
+          tickets: [],
+        })
+      ).status,
+    ).toBe(204);
+    expect({
+      capacity: Number(await redis.hget(room, 'capacity')),
+      inside: (await inside(bouncer.fn, showId)).length,
+    }).toEqual({ capacity: 4, inside: 4 });
     usage.busyMs += 1_000;
     await report();
     expect(await pass(4)).toEqual({ capacity: 4, inside: 4 }); // ZONE_CAPACITY_MAX
-    expect((await (await admin(bouncer.url, 'GET', `/${showId}`)).json())).toMatchObject({ capacity: 4, capacityAdaptive: true, capacityBase: 2 });
+    expect(await (await admin(bouncer.url, 'GET', `/${showId}`)).json()).toMatchObject({
+      capacity: 4,
+      capacityAdaptive: true,
+      capacityBase: 2,
+    });
     // Buyers waited 3 s on average for a legacy slot: it shrinks (never below the catalog's 2).
     usage.waitedMs += 30_000;
     usage.calls += 10;
@@ -230,16 +345,25 @@ describe('the bouncer', () => {
     await report();
     expect((await pass(4)).capacity).toBe(2);
     // An operator's capacity is fixed; "adaptive" gives the zone back to the bouncer.
-    expect((await (await admin(bouncer.url, 'PATCH', `/${showId}`, { capacity: 3 })).json())).toMatchObject({ capacity: 3, capacityAdaptive: false });
+    expect(await (await admin(bouncer.url, 'PATCH', `/${showId}`, { capacity: 3 })).json()).toMatchObject({
+      capacity: 3,
+      capacityAdaptive: false,
+    });
     usage.busyMs += 1_000;
     await report();
     expect((await pass(4)).capacity).toBe(3);
     // Given back, it is sized at once (the operator's action runs an admission pass): the legacy system idled meanwhile.
-    expect((await (await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: true })).json())).toMatchObject({ capacity: 4, capacityAdaptive: true, capacityBase: 2 });
+    expect(await (await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: true })).json()).toMatchObject({
+      capacity: 4,
+      capacityAdaptive: true,
+      capacityBase: 2,
+    });
     const refused = await admin(bouncer.url, 'PATCH', `/${showId}`, { adaptive: 'sometimes' });
     expect(refused.status).toBe(400);
     expect((await refused.json()).message).toMatch(/"adaptive" must be a boolean/);
-    expect(await (await fetch(`${bouncer.url}/metrics`)).text()).toContain(`premiere_zone_capacity{show="${showId}"} 4`);
+    expect(await (await fetch(`${bouncer.url}/metrics`)).text()).toContain(
+      `premiere_zone_capacity{show="${showId}"} 4`,
+    );
   });
 
   it('leaves the zone as the catalog sized it when ZONE_CAPACITY_ADAPTIVE is off (the default)', async () => {
@@ -263,26 +387,47 @@ describe('the bouncer', () => {
     const { url } = await startIssueToken(bouncer.url);
     const showId = await addTestShow(db.url, { seats: 2, overbooking: 0, zoneCapacity: 5 });
     const [a, b] = [await join(url, showId), await join(url, showId)];
-    const late = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
+    const late = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': newSession() },
+    });
     expect(late.status).toBe(410);
     // The first visitor's hold ran out: their token comes back (the quota stays), the listing with it.
     const { room, availability } = roomKeys(showId);
     expect(await bouncer.fn.ctx.redis.get(availability)).toBe('sold_out');
-    expect((await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status).toBe(204);
+    expect(
+      (await event(bouncer.url, 'premiere.hold.expired', { showId, visitor: a.visitor, orderId: randomUUID() })).status,
+    ).toBe(204);
     expect(await bouncer.fn.ctx.redis.hmget(room, 'quota', 'issued', 'returned')).toEqual(['2', '2', '1']);
     expect(await bouncer.fn.ctx.redis.get(availability)).toBe('few_left');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const { rows: changed } = await c.query("SELECT data FROM admit_batch.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1", [showId]);
+    const { rows: changed } = await c.query(
+      "SELECT data FROM admit_batch.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1",
+      [showId],
+    );
     await c.end();
     expect(changed.map((r) => r.data)).toEqual([{ showId, availability: 'few_left' }]);
-    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
+    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': newSession() },
+    });
     expect(again.status).toBe(201);
     // Every seat sold (reserve-seat says so): a token coming back does not reopen the show.
     await bouncer.fn.ctx.redis.hset(room, 'seatsSoldOut', 1);
-    expect((await event(bouncer.url, 'premiere.hold.released', { showId, visitor: b.visitor, orderId: randomUUID() })).status).toBe(204);
+    expect(
+      (await event(bouncer.url, 'premiere.hold.released', { showId, visitor: b.visitor, orderId: randomUUID() }))
+        .status,
+    ).toBe(204);
     expect(await bouncer.fn.ctx.redis.get(availability)).toBe('sold_out');
-    expect((await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } })).status).toBe(410);
+    expect(
+      (
+        await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+          method: 'POST',
+          headers: { 'x-session-id': newSession() },
+        })
+      ).status,
+    ).toBe(410);
   });
 
   it('reclaims admissions not used in time and passes over visitors who stopped polling; the visitors’ own polls nudge the bouncer', async () => {
@@ -325,11 +470,20 @@ describe('the bouncer', () => {
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
     const a = await join(url, showId);
     const b = await join(url, showId);
-    await event(bouncer.url, 'premiere.visitor.active', { showId, visitor: a.visitor, until: new Date(Date.now() + 60_000).toISOString() });
+    await event(bouncer.url, 'premiere.visitor.active', {
+      showId,
+      visitor: a.visitor,
+      until: new Date(Date.now() + 60_000).toISOString(),
+    });
     await new Promise((r) => setTimeout(r, 1_100));
     await ping(bouncer.url, 'admission-sweep');
     expect((await inside(bouncer.fn, showId)).map((v) => v.visitor)).toEqual([a.visitor]);
-    await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: a.visitor, orderId: randomUUID(), tickets: [] });
+    await event(bouncer.url, 'premiere.order.confirmed', {
+      showId,
+      visitor: a.visitor,
+      orderId: randomUUID(),
+      tickets: [],
+    });
     expect((await inside(bouncer.fn, showId)).map((v) => v.visitor)).toEqual([b.visitor]);
     expect((await status(url, showId, a)).state).toBe('finished');
   });
@@ -342,7 +496,10 @@ describe('the bouncer', () => {
     const b = await join(url, showId);
     await event(bouncer.url, 'premiere.hold.released', { showId, visitor: a.visitor, orderId: randomUUID() });
     expect((await status(url, showId, a)).state).toBe('finished');
-    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': a.session } });
+    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': a.session },
+    });
     expect(again.status).toBe(201);
     const body = await again.json();
     expect(body.visitor).toBeGreaterThan(b.visitor);
@@ -359,7 +516,12 @@ describe('operators', () => {
     for (let i = 0; i < 6; i++) visitors.push(await join(url, showId));
 
     expect((await admin(bouncer.url, 'POST', `/${showId}/pause`)).status).toBe(200);
-    await event(bouncer.url, 'premiere.order.confirmed', { showId, visitor: visitors[0].visitor, orderId: randomUUID(), tickets: [] });
+    await event(bouncer.url, 'premiere.order.confirmed', {
+      showId,
+      visitor: visitors[0].visitor,
+      orderId: randomUUID(),
+      tickets: [],
+    });
     expect(await inside(bouncer.fn, showId)).toHaveLength(1); // paused: the freed slot stays free
     expect((await status(url, showId, visitors[2])).admissionsPaused).toBe(true);
     const resumed = await (await admin(bouncer.url, 'POST', `/${showId}/resume`)).json();
@@ -370,7 +532,10 @@ describe('operators', () => {
 
     const drained = await (await admin(bouncer.url, 'POST', `/${showId}/drain`)).json();
     expect(drained.draining).toBe(true);
-    const refused = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': newSession() } });
+    const refused = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': newSession() },
+    });
     expect(refused.status).toBe(410);
     expect((await refused.json()).error).toBe('drained');
     await admin(bouncer.url, 'POST', `/${showId}/undrain`);
@@ -379,14 +544,26 @@ describe('operators', () => {
     const smaller = await (await admin(bouncer.url, 'PATCH', `/${showId}`, { overbooking: 0 })).json();
     expect(smaller).toMatchObject({ overbooking: 0, quota: 40, tokensIssued: 6, tokensLeft: 34 });
     const state = await (await admin(bouncer.url, 'GET', `/${showId}`)).json();
-    expect(state).toMatchObject({ showId, title: 'The Last Starfall', quota: 40, waiting: 1, inside: 4, capacity: 4, paused: false, draining: false });
+    expect(state).toMatchObject({
+      showId,
+      title: 'The Last Starfall',
+      quota: 40,
+      waiting: 1,
+      inside: 4,
+      capacity: 4,
+      paused: false,
+      draining: false,
+    });
     expect(state.admissionsLastMinute).toBeGreaterThanOrEqual(5);
     const list = await (await admin(bouncer.url, 'GET', '')).json();
     expect(list.shows.map((s: { showId: string }) => s.showId)).toContain(showId);
 
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const { rows } = await c.query('SELECT action, after->>\'capacity\' AS capacity FROM admit_batch.admin_actions WHERE show_id = $1 ORDER BY id', [showId]);
+    const { rows } = await c.query(
+      "SELECT action, after->>'capacity' AS capacity FROM admit_batch.admin_actions WHERE show_id = $1 ORDER BY id",
+      [showId],
+    );
     await c.end();
     expect(rows.map((r) => r.action)).toEqual(['pause', 'resume', 'settings', 'drain', 'undrain', 'settings']);
     expect(rows[2].capacity).toBe('4');
@@ -407,7 +584,10 @@ describe('operators', () => {
     expect((await join(url, showId)).state).toBe('waiting');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const { rows } = await c.query("SELECT data FROM admit_batch.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1", [showId]);
+    const { rows } = await c.query(
+      "SELECT data FROM admit_batch.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1",
+      [showId],
+    );
     await c.end();
     expect(rows.map((r) => r.data.availability)).toEqual(['available']);
   });
@@ -415,7 +595,9 @@ describe('operators', () => {
   it('refuses the operators’ API without the admin token, and bad input with 4xx, changing nothing', async () => {
     const bouncer = await startBouncer();
     const showId = await addTestShow(db.url, { seats: 10 });
-    expect((await admin(bouncer.url, 'POST', `/${showId}/pause`, undefined, 'wrong-token-wrong-token')).status).toBe(401);
+    expect((await admin(bouncer.url, 'POST', `/${showId}/pause`, undefined, 'wrong-token-wrong-token')).status).toBe(
+      401,
+    );
     const noAuth = await fetch(`${bouncer.url}/admin/api/shows/${showId}`);
     expect(noAuth.status).toBe(400);
     expect((await noAuth.json()).message).toMatch(/Authorization: Bearer <ADMIN_TOKEN>/);
@@ -430,7 +612,9 @@ describe('operators', () => {
     expect((await admin(bouncer.url, 'PATCH', `/${showId}`, { capacity: 5, extra: 1 })).status).toBe(400);
     // Events with bad data are refused too.
     expect((await event(bouncer.url, 'premiere.order.confirmed', { showId })).status).toBe(400);
-    expect((await event(bouncer.url, 'premiere.visitor.active', { showId, visitor: 1, until: 'soon' })).status).toBe(400);
+    expect((await event(bouncer.url, 'premiere.visitor.active', { showId, visitor: 1, until: 'soon' })).status).toBe(
+      400,
+    );
     const state = await (await admin(bouncer.url, 'GET', `/${showId}`)).json();
     expect(state).toMatchObject({ paused: false, capacity: 10, quota: 11 });
   });

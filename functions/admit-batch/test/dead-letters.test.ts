@@ -2,7 +2,18 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import Joi from 'joi';
 import pg from 'pg';
 import { createFunction, createLogger, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, testEventIssuer, type TestDatabase, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  eventually,
+  testEnv,
+  testEventIssuer,
+  type TestDatabase,
+  TEST_ADMIN_TOKEN,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { freePort } from '@premiere/local-stack/backing';
 import { LocalBroker, type DeadLetterSink } from '@premiere/local-stack/broker';
 import { admitBatch } from '../src';
@@ -36,10 +47,23 @@ afterAll(async () => {
 const LOCAL_SENDERS = 'system:serviceaccount:local:';
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 /** What a Trigger's dispatcher presents to admit-batch's dead-letter sink. */
-const fromBroker = () => `Bearer ${testEventIssuer.token('premiere/admit-batch', `${LOCAL_SENDERS}seats-admitted-oidc-eventing.knative.dev-trigger`)}`;
+const fromBroker = () =>
+  `Bearer ${testEventIssuer.token('premiere/admit-batch', `${LOCAL_SENDERS}seats-admitted-oidc-eventing.knative.dev-trigger`)}`;
 
-async function start(def: FunctionDefinition, extra: Record<string, string> = {}): Promise<{ fn: RunningFunction; url: string }> {
-  const fn = createFunction(def, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN, EVENT_AUTH_SUBJECT_PREFIX: LOCAL_SENDERS, ...extra }), captureLogs().stream);
+async function start(
+  def: FunctionDefinition,
+  extra: Record<string, string> = {},
+): Promise<{ fn: RunningFunction; url: string }> {
+  const fn = createFunction(
+    def,
+    testEnv(db, redis.prefix, {
+      TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      EVENT_AUTH_SUBJECT_PREFIX: LOCAL_SENDERS,
+      ...extra,
+    }),
+    captureLogs().stream,
+  );
   await fn.start();
   closers.push(() => fn.stop());
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -70,7 +94,14 @@ async function stack(opts: { brokerPort?: number; env?: Record<string, string> }
   const logs = captureLogs();
   const newBroker = async () => {
     const broker = new LocalBroker({
-      subscriptions: [{ name: 'seats-admitted', url: `${consuming.url}/events`, filter: { type: 'premiere.visitors.admitted' }, audience: 'premiere/reserve-seat' }],
+      subscriptions: [
+        {
+          name: 'seats-admitted',
+          url: `${consuming.url}/events`,
+          filter: { type: 'premiere.visitors.admitted' },
+          audience: 'premiere/reserve-seat',
+        },
+      ],
       schedules: [],
       delivery: { retry: 2, backoffPolicy: 'exponential', backoffDelay: 'PT0.05S' },
       log: createLogger({ name: 'broker' }, logs.stream),
@@ -89,7 +120,16 @@ async function stack(opts: { brokerPort?: number; env?: Record<string, string> }
 
 let n = 0;
 const admitted = (id = `dl-${process.pid}-${++n}`) =>
-  new CloudEvent({ id, type: 'premiere.visitors.admitted', source: '/premiere/admit-batch', subject: 'show-1', time: '2026-12-02T12:00:00.000Z', datacontenttype: 'application/json', data: { showId: 'show-1', count: 2 }, partitionkey: 'show-1' });
+  new CloudEvent({
+    id,
+    type: 'premiere.visitors.admitted',
+    source: '/premiere/admit-batch',
+    subject: 'show-1',
+    time: '2026-12-02T12:00:00.000Z',
+    datacontenttype: 'application/json',
+    data: { showId: 'show-1', count: 2 },
+    partitionkey: 'show-1',
+  });
 const publish = (brokerUrl: string, event: CloudEvent<unknown>) => {
   const m = HTTP.binary(event);
   return fetch(brokerUrl, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
@@ -97,7 +137,10 @@ const publish = (brokerUrl: string, event: CloudEvent<unknown>) => {
 const letters = async () => (await sql.query('SELECT * FROM admit_batch.dead_letters ORDER BY id')).rows;
 const metric = async (url: string, type: string) => {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(new RegExp(`^premiere_dead_letters_open\\{type="${type.replace(/\./g, '\\.')}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return Number(
+    new RegExp(`^premiere_dead_letters_open\\{type="${type.replace(/\./g, '\\.')}"\\} (\\d+)$`, 'm').exec(text)?.[1] ??
+      NaN,
+  );
 };
 
 describe('dead letters', () => {
@@ -109,18 +152,43 @@ describe('dead letters', () => {
 
     const [row] = await letters();
     expect(row).toMatchObject({
-      event_id: event.id, source: '/premiere/admit-batch', type: 'premiere.visitors.admitted', subject: 'show-1', time: '2026-12-02T12:00:00.000Z',
-      datacontenttype: 'application/json', data: { showId: 'show-1', count: 2 }, extensions: { partitionkey: 'show-1' },
-      destination: consumerUrl, error_code: 500, error_data: '{"error":"handler failed"}', failures: 1, open: true, replays: 0,
+      event_id: event.id,
+      source: '/premiere/admit-batch',
+      type: 'premiere.visitors.admitted',
+      subject: 'show-1',
+      time: '2026-12-02T12:00:00.000Z',
+      datacontenttype: 'application/json',
+      data: { showId: 'show-1', count: 2 },
+      extensions: { partitionkey: 'show-1' },
+      destination: consumerUrl,
+      error_code: 500,
+      error_data: '{"error":"handler failed"}',
+      failures: 1,
+      open: true,
+      replays: 0,
     });
     expect(broker.deadLetters[0].sink).toBe('stored');
     expect(await metric(bouncer.url, 'premiere.visitors.admitted')).toBe(1);
 
-    const list = await (await fetch(`${bouncer.url}/admin/api/dead-letters?type=premiere.visitors.admitted`, { headers: admin })).json();
+    const list = await (
+      await fetch(`${bouncer.url}/admin/api/dead-letters?type=premiere.visitors.admitted`, { headers: admin })
+    ).json();
     expect(list.open).toEqual({ 'premiere.visitors.admitted': 1 });
-    expect(list.deadLetters).toEqual([expect.objectContaining({ id: Number(row.id), eventId: event.id, errorCode: 500, open: true })]);
+    expect(list.deadLetters).toEqual([
+      expect.objectContaining({ id: Number(row.id), eventId: event.id, errorCode: 500, open: true }),
+    ]);
     const one = await (await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}`, { headers: admin })).json();
-    expect(one.event).toEqual({ specversion: '1.0', id: event.id, source: '/premiere/admit-batch', type: 'premiere.visitors.admitted', subject: 'show-1', time: '2026-12-02T12:00:00.000Z', datacontenttype: 'application/json', partitionkey: 'show-1', data: { showId: 'show-1', count: 2 } });
+    expect(one.event).toEqual({
+      specversion: '1.0',
+      id: event.id,
+      source: '/premiere/admit-batch',
+      type: 'premiere.visitors.admitted',
+      subject: 'show-1',
+      time: '2026-12-02T12:00:00.000Z',
+      datacontenttype: 'application/json',
+      partitionkey: 'show-1',
+      data: { showId: 'show-1', count: 2 },
+    });
   });
 
   it('replays one, and every one of a type, unchanged through the broker: the consumer handles each once', async () => {
@@ -133,7 +201,10 @@ describe('dead letters', () => {
     // The consumer is back. The first letter is replayed; its consumer had never handled it.
     state.down = false;
     const row = (await letters()).find((l) => l.event_id === first.id);
-    const replayed = await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, { method: 'POST', headers: admin });
+    const replayed = await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, {
+      method: 'POST',
+      headers: admin,
+    });
     expect(replayed.status).toBe(200);
     expect((await replayed.json()).deadLetter).toMatchObject({ open: false, replays: 1 });
     await eventually(() => state.handled.length === 1);
@@ -141,24 +212,41 @@ describe('dead letters', () => {
 
     // Replaying it again (by mistake) changes nothing: the consumer's inbox knows it.
     await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, { method: 'POST', headers: admin });
-    await eventually(async () => (await sql.query("SELECT 1 FROM admit_batch.outbox WHERE published_at IS NULL")).rowCount === 0);
+    await eventually(
+      async () => (await sql.query('SELECT 1 FROM admit_batch.outbox WHERE published_at IS NULL')).rowCount === 0,
+    );
     await broker.idle();
 
     // The rest of the type, at once; already replayed letters stay out of the default list.
-    const all = await fetch(`${bouncer.url}/admin/api/dead-letters/replay`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'premiere.visitors.admitted' }) });
+    const all = await fetch(`${bouncer.url}/admin/api/dead-letters/replay`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'premiere.visitors.admitted' }),
+    });
     expect(await all.json()).toMatchObject({ replayed: 2, left: 0 });
     await eventually(() => state.handled.length === 3);
     await broker.idle();
     expect(state.handled.sort()).toEqual([first.id, second.id, third.id].sort());
     const list = await (await fetch(`${bouncer.url}/admin/api/dead-letters`, { headers: admin })).json();
     expect(list).toMatchObject({ deadLetters: [], open: {} });
-    const history = await (await fetch(`${bouncer.url}/admin/api/dead-letters?state=replayed`, { headers: admin })).json();
-    expect(history.deadLetters.map((l: { eventId: string; replays: number }) => [l.eventId, l.replays]).sort()).toEqual([[first.id, 2], [second.id, 1], [third.id, 1]].sort());
+    const history = await (
+      await fetch(`${bouncer.url}/admin/api/dead-letters?state=replayed`, { headers: admin })
+    ).json();
+    expect(history.deadLetters.map((l: { eventId: string; replays: number }) => [l.eventId, l.replays]).sort()).toEqual(
+      [
+        [first.id, 2],
+        [second.id, 1],
+        [third.id, 1],
+      ].sort(),
+    );
     expect(await metric(bouncer.url, 'premiere.visitors.admitted')).toBe(0);
   });
 
   it('replays while the broker is down: the outbox sends the event, unchanged, once the broker is back', async () => {
-    const { state, broker, brokerUrl, newBroker, bouncer } = await stack({ brokerPort: await freePort(), env: { OUTBOX_RELAY_INTERVAL_MS: '200' } });
+    const { state, broker, brokerUrl, newBroker, bouncer } = await stack({
+      brokerPort: await freePort(),
+      env: { OUTBOX_RELAY_INTERVAL_MS: '200' },
+    });
     const event = admitted();
     await publish(brokerUrl, event);
     await broker.idle();
@@ -166,8 +254,15 @@ describe('dead letters', () => {
     await broker.close();
 
     state.down = false;
-    expect((await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, { method: 'POST', headers: admin })).status).toBe(200);
-    await eventually(async () => (await sql.query('SELECT 1 FROM admit_batch.outbox WHERE attempts > 0 AND published_at IS NULL')).rowCount === 1);
+    expect(
+      (await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, { method: 'POST', headers: admin }))
+        .status,
+    ).toBe(200);
+    await eventually(
+      async () =>
+        (await sql.query('SELECT 1 FROM admit_batch.outbox WHERE attempts > 0 AND published_at IS NULL')).rowCount ===
+        1,
+    );
     const back = await newBroker();
     await sql.query('UPDATE admit_batch.outbox SET next_attempt_at = now()'); // rather than wait out the back-off
     await eventually(() => state.handled.length === 1);
@@ -183,37 +278,85 @@ describe('dead letters', () => {
     await fetch(`${bouncer.url}/admin/api/dead-letters/${row.id}/replay`, { method: 'POST', headers: admin });
     await eventually(async () => (await letters())[0].failures === 2);
     await broker.idle();
-    expect((await letters())).toEqual([expect.objectContaining({ id: row.id, open: true, failures: 2, replays: 1 })]);
+    expect(await letters()).toEqual([expect.objectContaining({ id: row.id, open: true, failures: 2, replays: 1 })]);
   });
 
   it('stores the same dead letter once, in binary or structured mode', async () => {
     const { bouncer } = await stack();
-    const dead = new CloudEvent({ ...admitted('twice'), knativeerrordest: 'http://premiere-reserve-seat.premiere.svc.cluster.local/events', knativeerrorcode: '503', knativeerrordata: Buffer.from('busy').toString('base64') } as never, false);
+    const dead = new CloudEvent(
+      {
+        ...admitted('twice'),
+        knativeerrordest: 'http://premiere-reserve-seat.premiere.svc.cluster.local/events',
+        knativeerrorcode: '503',
+        knativeerrordata: Buffer.from('busy').toString('base64'),
+      } as never,
+      false,
+    );
     for (const m of [HTTP.binary(dead), HTTP.structured(dead), HTTP.binary(dead)]) {
-      const res = await fetch(`${bouncer.url}/dead-letters`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: fromBroker() }, body: m.body as string });
+      const res = await fetch(`${bouncer.url}/dead-letters`, {
+        method: 'POST',
+        headers: { ...(m.headers as Record<string, string>), authorization: fromBroker() },
+        body: m.body as string,
+      });
       expect(res.status).toBe(202);
     }
-    expect(await letters()).toEqual([expect.objectContaining({ event_id: 'twice', failures: 1, error_code: 503, error_data: 'busy', extensions: { partitionkey: 'show-1' } })]);
+    expect(await letters()).toEqual([
+      expect.objectContaining({
+        event_id: 'twice',
+        failures: 1,
+        error_code: 503,
+        error_data: 'busy',
+        extensions: { partitionkey: 'show-1' },
+      }),
+    ]);
   });
 
   it('refuses a dead letter without the broker’s token for admit-batch (401), storing nothing', async () => {
     const { bouncer } = await stack();
     const m = HTTP.binary(admitted());
     for (const authorization of [undefined, eventAuthorization('reserve-seat'), 'Bearer forged']) {
-      const res = await fetch(`${bouncer.url}/dead-letters`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), ...(authorization ? { authorization } : {}) }, body: m.body as string });
+      const res = await fetch(`${bouncer.url}/dead-letters`, {
+        method: 'POST',
+        headers: { ...(m.headers as Record<string, string>), ...(authorization ? { authorization } : {}) },
+        body: m.body as string,
+      });
       expect(res.status).toBe(401);
     }
     expect(await letters()).toEqual([]);
     // And the operators' API needs the operators' token.
-    expect((await fetch(`${bouncer.url}/admin/api/dead-letters`, { headers: { authorization: 'Bearer not-the-admin-token' } })).status).toBe(401);
-    expect((await fetch(`${bouncer.url}/admin/api/dead-letters/1/replay`, { method: 'POST', headers: { authorization: 'Bearer not-the-admin-token' } })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${bouncer.url}/admin/api/dead-letters`, {
+          headers: { authorization: 'Bearer not-the-admin-token' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await fetch(`${bouncer.url}/admin/api/dead-letters/1/replay`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer not-the-admin-token' },
+        })
+      ).status,
+    ).toBe(401);
   });
 });
 
 describe('letters no store expects', () => {
   /** Posts a dead letter (binary mode) as the broker would; the raw body and headers given. */
   const post = (url: string, headers: Record<string, string>, body: string) =>
-    fetch(`${url}/dead-letters`, { method: 'POST', headers: { authorization: fromBroker(), 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-source': '/premiere/test', 'ce-type': 'premiere.test.odd', ...headers }, body });
+    fetch(`${url}/dead-letters`, {
+      method: 'POST',
+      headers: {
+        authorization: fromBroker(),
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-source': '/premiere/test',
+        'ce-type': 'premiere.test.odd',
+        ...headers,
+      },
+      body,
+    });
 
   it('stores what PostgreSQL cannot take as it came (NUL, lone surrogates, deep nesting, an odd status), never a 500', async () => {
     const { url } = await start(admitBatch);
@@ -235,7 +378,9 @@ describe('letters no store expects', () => {
     // Nested deeper than anything can serialise again: refused in words (400), not a 500 retried.
     const refused = await post(url, { 'ce-id': 'deeper' }, deeper);
     expect(refused.status).toBe(400);
-    const { rows } = await sql.query("SELECT event_id FROM admit_batch.dead_letters WHERE type = 'premiere.test.odd' ORDER BY event_id");
+    const { rows } = await sql.query(
+      "SELECT event_id FROM admit_batch.dead_letters WHERE type = 'premiere.test.odd' ORDER BY event_id",
+    );
     expect(rows.map((r) => r.event_id)).toEqual(cases.map(([h]) => h['ce-id']).sort());
   });
 
@@ -246,11 +391,20 @@ describe('letters no store expects', () => {
       `INSERT INTO admit_batch.dead_letters (event_id, source, type, extensions) SELECT 'stuck-' || g, '/premiere/test', $1, '{"constructor": "x"}' FROM generate_series(1, 500) g`,
       [type],
     );
-    await sql.query(`INSERT INTO admit_batch.dead_letters (event_id, source, type, data) VALUES ('fine', '/premiere/test', $1, '{}')`, [type]);
-    const res = await fetch(`${url}/admin/api/dead-letters/replay`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ type }) });
+    await sql.query(
+      `INSERT INTO admit_batch.dead_letters (event_id, source, type, data) VALUES ('fine', '/premiere/test', $1, '{}')`,
+      [type],
+    );
+    const res = await fetch(`${url}/admin/api/dead-letters/replay`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ type }),
+    });
     const body = await res.json();
     expect([res.status, body.replayed, body.left, body.refused.length]).toEqual([200, 1, 500, 500]);
-    expect((await sql.query("SELECT open FROM admit_batch.dead_letters WHERE event_id = 'fine'")).rows[0].open).toBe(false);
+    expect((await sql.query("SELECT open FROM admit_batch.dead_letters WHERE event_id = 'fine'")).rows[0].open).toBe(
+      false,
+    );
   });
 
   it('refuses to replay (409, left open) a letter that could never be published as it was, instead of a replay stuck in the outbox', async () => {

@@ -27,7 +27,10 @@ const CACHE_MS = 1_000;
 export class Alternatives {
   private readonly cache = new Map<string, { at: number; list: Promise<Alternative[]> }>();
 
-  constructor(private readonly db: pg.Pool, private readonly redis: Redis) {}
+  constructor(
+    private readonly db: pg.Pool,
+    private readonly redis: Redis,
+  ) {}
 
   for(showId: string): Promise<Alternative[]> {
     const hit = this.cache.get(showId);

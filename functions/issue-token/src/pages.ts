@@ -6,7 +6,8 @@ import type { PublicStatus } from './waiting-room';
 export type { ShowHeading };
 
 /** A page of the waiting room in the visitor's language; `path`: where the language switch comes back to. */
-const roomPage = (i: Translator, path: string, title: string, body: Html, head?: Html) => page(title, body, head, { i18n: i, path });
+const roomPage = (i: Translator, path: string, title: string, body: Html, head?: Html) =>
+  page(title, body, head, { i18n: i, path });
 
 /** The estimate in words, never more precise than it is (the page's script says it alike). */
 export function waitWords(i: Translator, seconds: number): string {
@@ -25,10 +26,22 @@ function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headl
     case 'waiting':
       return {
         headline: pausedFor(s) ? i.t('wait.paused') : i.t('wait.inLine'),
-        estimate: pausedFor(s) ? i.t('wait.pausedEstimate') : s.estimatedWaitSeconds === null ? '' : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
+        estimate: pausedFor(s)
+          ? i.t('wait.pausedEstimate')
+          : s.estimatedWaitSeconds === null
+            ? ''
+            : i.t('wait.estimate', { estimate: waitWords(i, s.estimatedWaitSeconds) }),
       };
     case 'pre_queue':
-      return { headline: s.salesOpenAt ? i.t('wait.preQueue', { day: i.when(s.salesOpenAt, show.timeZone, 'day'), time: i.when(s.salesOpenAt, show.timeZone, 'time') }) : '', estimate: '' };
+      return {
+        headline: s.salesOpenAt
+          ? i.t('wait.preQueue', {
+              day: i.when(s.salesOpenAt, show.timeZone, 'day'),
+              time: i.when(s.salesOpenAt, show.timeZone, 'time'),
+            })
+          : '',
+        estimate: '',
+      };
     case 'admitted':
       return { headline: i.t('wait.admitted'), estimate: '' };
     case 'sold_out':
@@ -48,7 +61,11 @@ function statusWords(i: Translator, show: ShowHeading, s: PublicStatus): { headl
  * an empty bar; without a place, from the count ahead when they first looked (`first`). At the
  * front, the bar is full.
  */
-export function progressOf(first: number, ahead: number, place?: number | null): { passed: number; total: number; percent: number } {
+export function progressOf(
+  first: number,
+  ahead: number,
+  place?: number | null,
+): { passed: number; total: number; percent: number } {
   const total = Math.max(first, ahead, place ? place - 1 : 0);
   const passed = total - ahead;
   return { passed, total, percent: total === 0 ? 100 : Math.round((passed / total) * 100) };
@@ -56,7 +73,12 @@ export function progressOf(first: number, ahead: number, place?: number | null):
 
 /** The progress bar under its label, as the script also draws it (its value is said only when asked: it changes on every poll). */
 const progressBar = (i: Translator, p: { passed: number; total: number; percent: number } | null) => {
-  const value = p === null ? '' : p.total === 0 ? i.t('wait.next') : i.t('wait.progressValue', { passed: p.passed, count: p.total });
+  const value =
+    p === null
+      ? ''
+      : p.total === 0
+        ? i.t('wait.next')
+        : i.t('wait.progressValue', { passed: p.passed, count: p.total });
   return html`<div id="progress-box"${p === null ? new Html(' hidden') : ''}><p class="bar-label" id="progress-label">${i.t('wait.progress')}</p>
 <div id="progress" class="progress" role="progressbar" aria-labelledby="progress-label" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${p?.percent ?? 0}" aria-valuetext="${value}"><span id="progress-fill" style="width:${p?.percent ?? 0}%"></span></div></div>`;
 };
@@ -289,26 +311,48 @@ ${script}`,
  * alike when its join is refused (soldOut), and hides "keep this page open", which no longer holds.
  * One whose sales have not opened is marked as the catalog marks it, with when they open.
  */
-const presale = (a: Alternative) => a.salesOpenAt !== null && a.salesOpenAt !== undefined && Date.parse(a.salesOpenAt) > Date.now();
+const presale = (a: Alternative) =>
+  a.salesOpenAt !== null && a.salesOpenAt !== undefined && Date.parse(a.salesOpenAt) > Date.now();
 const alternativesList = (i: Translator, alternatives: Alternative[]) =>
   alternatives.length === 0
     ? html`<p>${i.t('wait.noAlternatives')}</p>`
     : html`<h2>${i.t('wait.alternatives')}</h2><ul>${alternatives.map(
-        (a) => html`<li><a class="show alt${presale(a) ? ' presale' : ''}" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span>${presale(a) ? html` <small>${i.t('catalog.presale', { when: i.when(a.salesOpenAt!, a.timeZone) })}</small>` : ''}</a></li>`,
+        (a) =>
+          html`<li><a class="show alt${presale(a) ? ' presale' : ''}" href="${a.url}"><strong>${i.when(a.startsAt, a.timeZone)}</strong> <span>${i.t('soldOut.where', { cinema: a.cinemaName, city: a.city, room: roomTypeName(i, a.roomType) })}</span>${presale(a) ? html` <small>${i.t('catalog.presale', { when: i.when(a.salesOpenAt!, a.timeZone) })}</small>` : ''}</a></li>`,
       )}</ul>`;
 
 export type Refusal = 'sold_out' | 'drained' | 'started';
-export const REFUSALS: Record<Refusal, MessageKey> = { sold_out: 'wait.refused.sold_out', drained: 'wait.refused.drained', started: 'wait.refused.started' };
+export const REFUSALS: Record<Refusal, MessageKey> = {
+  sold_out: 'wait.refused.sold_out',
+  drained: 'wait.refused.drained',
+  started: 'wait.refused.started',
+};
 
 export function soldOutPage(i: Translator, show: ShowHeading, refusal: Refusal, alternatives: Alternative[]): string {
   const body = html`${showHeading(i, show)}<div class="card"><p>${i.t(REFUSALS[refusal])}</p></div>${alternativesList(i, alternatives)}`;
-  return roomPage(i, `/waiting-room/${show.showId}`, i.t('wait.soldOutTitle', { title: show.title }), body, html`<style>${ALT_STYLE}</style>`);
+  return roomPage(
+    i,
+    `/waiting-room/${show.showId}`,
+    i.t('wait.soldOutTitle', { title: show.title }),
+    body,
+    html`<style>${ALT_STYLE}</style>`,
+  );
 }
 
 /** A short page: a title, a message, perhaps a refresh (to `refreshTo`) after `refreshSeconds`, and the way on (`next`). */
-export function messagePage(i: Translator, path: string, title: string, message: string, refreshSeconds?: number, refreshTo?: string, next?: { href: string; text: string }): string {
+export function messagePage(
+  i: Translator,
+  path: string,
+  title: string,
+  message: string,
+  refreshSeconds?: number,
+  refreshTo?: string,
+  next?: { href: string; text: string },
+): string {
   const head = refreshSeconds
-    ? refreshTo ? html`<meta http-equiv="refresh" content="${refreshSeconds};url=${refreshTo}">` : html`<meta http-equiv="refresh" content="${refreshSeconds}">`
+    ? refreshTo
+      ? html`<meta http-equiv="refresh" content="${refreshSeconds};url=${refreshTo}">`
+      : html`<meta http-equiv="refresh" content="${refreshSeconds}">`
     : new Html('');
   const onward = next ? html`<p><a class="button" href="${next.href}">${next.text}</a></p>` : '';
   return roomPage(i, path, title, html`<h1>${title}</h1><div class="card"><p>${message}</p>${onward}</div>`, head);
@@ -318,7 +362,12 @@ export function messagePage(i: Translator, path: string, title: string, message:
  * Without JavaScript: the visitor's status, refreshing itself as often as the status says. The
  * refresh carries the count ahead first seen (`from`), so the progress bar does not start over.
  */
-export function statusPage(i: Translator, show: ShowHeading, status: PublicStatus, seen: { firstAhead?: number; now?: number } = {}): string {
+export function statusPage(
+  i: Translator,
+  show: ShowHeading,
+  status: PublicStatus,
+  seen: { firstAhead?: number; now?: number } = {},
+): string {
   const waiting = status.state === 'waiting';
   const ahead = status.ahead ?? 0;
   const first = waiting ? Math.max(seen.firstAhead ?? ahead, ahead) : null;
@@ -334,14 +383,22 @@ export function statusPage(i: Translator, show: ShowHeading, status: PublicStatu
     status.state === 'admitted'
       ? html`<p id="headline">${words.headline}</p><p><a class="button" href="${status.enterUrl}">${i.t('wait.chooseSeats')}</a></p>`
       : html`<p id="headline"${waiting && pausedFor(status) ? new Html(' class="notice"') : ''}>${words.headline}</p>
-${waiting
-  ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${i.number(ahead)}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
+${
+  waiting
+    ? html`${ahead === 0 ? html`<p class="big next" id="place">${i.t('wait.next')}</p>` : html`<p class="big" id="place">${i.number(ahead)}</p><p class="label">${i.t('wait.aheadLabel', { count: ahead })}</p>`}
 ${words.estimate ? html`<p id="estimate">${words.estimate}</p>` : ''}
 ${progressBar(i, progressOf(first!, ahead, status.place))}
 <p class="meta"><span id="line">${i.t('wait.lineSize', { count: status.waiting })}</span><span id="updated">${i.t('wait.updated', { time: i.when(seen.now ?? Date.now(), show.timeZone, 'clock') })}</span></p>`
-  : ''}
+    : ''
+}
 ${status.state === 'expired' || status.state === 'left' || status.state === 'finished' ? html`<form method="post" action="/waiting-room/${show.showId}/join"><button>${i.t('wait.joinAgain')}</button></form>` : ''}
 ${status.state === 'sold_out' ? alternativesList(i, status.alternatives ?? []) : ''}
 ${waiting || status.state === 'pre_queue' ? html`<div class="actions"><form method="post" action="/waiting-room/${show.showId}/leave"><button class="secondary">${i.t('wait.leave')}</button></form></div>` : ''}`;
-  return roomPage(i, `/waiting-room/${show.showId}/status`, i.t('wait.pageTitle', { title: show.title }), html`${showHeading(i, show)}<div class="card wait">${body}</div>`, html`${refresh}${STYLE}`);
+  return roomPage(
+    i,
+    `/waiting-room/${show.showId}/status`,
+    i.t('wait.pageTitle', { title: show.title }),
+    html`${showHeading(i, show)}<div class="card wait">${body}</div>`,
+    html`${refresh}${STYLE}`,
+  );
 }

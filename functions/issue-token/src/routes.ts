@@ -1,8 +1,27 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
 import { type FunctionContext } from '@premiere/runtime';
-import { crossSiteRefusal, i18n, localeOf, VARY_LANGUAGE, type Translator, refuseCrossSite, setCookie } from '@premiere/web';
-import { addressKey, edgeClientAddress, requireSession, sessionHash, sessionOf, sessionOrNew, TokenRefused, type TokenClaims, isShowId, SHOW_ID_MESSAGE } from '@premiere/contracts';
+import {
+  crossSiteRefusal,
+  i18n,
+  localeOf,
+  VARY_LANGUAGE,
+  type Translator,
+  refuseCrossSite,
+  setCookie,
+} from '@premiere/web';
+import {
+  addressKey,
+  edgeClientAddress,
+  requireSession,
+  sessionHash,
+  sessionOf,
+  sessionOrNew,
+  TokenRefused,
+  type TokenClaims,
+  isShowId,
+  SHOW_ID_MESSAGE,
+} from '@premiere/contracts';
 import { ensureRoom, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import type { IssueTokenEnv } from './env';
 import { messagePage, soldOutPage, statusPage, waitingRoomPage, type ShowHeading } from './pages';
@@ -31,17 +50,24 @@ const visitorI18n = (request: Request): Translator => i18n(localeOf(request));
 /** A form another site's page posted (cross-site request forgery): refused, nothing changed. */
 const crossSitePage = (request: Request, h: ResponseToolkit) => {
   const i = visitorI18n(request);
-  return h.response(messagePage(i, `/waiting-room/${showIdOf(request)}`, i.t('wait.crossSiteTitle'), i.t('wait.crossSite'))).code(403).type('text/html; charset=utf-8');
+  return h
+    .response(messagePage(i, `/waiting-room/${showIdOf(request)}`, i.t('wait.crossSiteTitle'), i.t('wait.crossSite')))
+    .code(403)
+    .type('text/html; charset=utf-8');
 };
 
 /** "No such show", in the visitor's language. */
 const noSuchShowPage = (request: Request, h: ResponseToolkit) => {
   const i = visitorI18n(request);
-  return h.response(messagePage(i, '/', i.t('wait.noShowTitle'), i.t('wait.noShow'))).code(404).type('text/html; charset=utf-8');
+  return h
+    .response(messagePage(i, '/', i.t('wait.noShowTitle'), i.t('wait.noShow')))
+    .code(404)
+    .type('text/html; charset=utf-8');
 };
 
 /** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent), else the connection's. */
-const clientAddress = (request: Request): string => edgeClientAddress(request) ?? addressKey(request.info.remoteAddress);
+const clientAddress = (request: Request): string =>
+  edgeClientAddress(request) ?? addressKey(request.info.remoteAddress);
 
 /**
  * A browser's queue token for a show, kept in a cookie: the session alone finds the place only in
@@ -66,7 +92,8 @@ function limitMessage(r: Extract<JoinResult, { kind: 'rate_limited' }>, windowSe
   }
 }
 
-const RECOVERING = 'The waiting room is recovering from a fault and counting the places already given; try again in a few seconds.';
+const RECOVERING =
+  'The waiting room is recovering from a fault and counting the places already given; try again in a few seconds.';
 
 const REFUSALS: Record<'sold_out' | 'drained' | 'started', string> = {
   sold_out: 'This show is sold out: no waiting-room token is left that could still become a seat.',
@@ -80,14 +107,23 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
 
   /** The show's facts for a page: from its room, made from the catalog first if it has none. */
   async function heading(showId: string): Promise<ShowHeading | null> {
-    const read = () => ctx.redis.hmget(roomKeys(showId).room, 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
+    const read = () =>
+      ctx.redis.hmget(roomKeys(showId).room, 'title', 'cinemaName', 'city', 'roomType', 'startsAt', 'timeZone');
     let [title, cinemaName, city, roomType, startsAt, timeZone] = await read();
     if (!title) {
       if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) return null;
       [title, cinemaName, city, roomType, startsAt, timeZone] = await read();
     }
     if (!title) return null;
-    return { showId, title, cinemaName: cinemaName!, city: city!, roomType: roomType!, startsAt: Number(startsAt), timeZone: timeZone! };
+    return {
+      showId,
+      title,
+      cinemaName: cinemaName!,
+      city: city!,
+      roomType: roomType!,
+      startsAt: Number(startsAt),
+      timeZone: timeZone!,
+    };
   }
 
   /** The request's queue token, checked against the show and the session (401 / 403 otherwise). */
@@ -114,7 +150,10 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
   /** Keeps the queue token in the browser (until the show starts, when it expires anyway). */
   function keepToken(request: Request, h: ResponseToolkit, token: string) {
     if (request.headers['x-session-id'] !== undefined || heldToken(request) === token) return; // an app keeps its own
-    setCookie(request, h, secure, queueCookie(showIdOf(request)), token, { path: '/waiting-room/', ttl: 2 * 86_400_000 });
+    setCookie(request, h, secure, queueCookie(showIdOf(request)), token, {
+      path: '/waiting-room/',
+      ttl: 2 * 86_400_000,
+    });
   }
 
   const refusedJson = (result: Exclude<JoinResult, { kind: 'joined' }>, h: ResponseToolkit) => {
@@ -122,12 +161,29 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
       case 'unknown_show':
         return Boom.notFound('no such show');
       case 'recovering':
-        return h.response({ statusCode: 503, error: 'Service Unavailable', message: RECOVERING }).code(503).header('retry-after', String(result.retryAfterSeconds));
+        return h
+          .response({ statusCode: 503, error: 'Service Unavailable', message: RECOVERING })
+          .code(503)
+          .header('retry-after', String(result.retryAfterSeconds));
       case 'rate_limited':
-        return h.response({ statusCode: 429, error: 'Too Many Requests', limit: result.scope, message: limitMessage(result, ctx.config.JOIN_RATE_WINDOW_SECONDS) })
-          .code(429).header('retry-after', String(result.retryAfterSeconds));
+        return h
+          .response({
+            statusCode: 429,
+            error: 'Too Many Requests',
+            limit: result.scope,
+            message: limitMessage(result, ctx.config.JOIN_RATE_WINDOW_SECONDS),
+          })
+          .code(429)
+          .header('retry-after', String(result.retryAfterSeconds));
       default:
-        return h.response({ statusCode: 410, error: result.kind, message: REFUSALS[result.kind], alternatives: result.alternatives }).code(410);
+        return h
+          .response({
+            statusCode: 410,
+            error: result.kind,
+            message: REFUSALS[result.kind],
+            alternatives: result.alternatives,
+          })
+          .code(410);
     }
   };
 
@@ -143,7 +199,9 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const result = await room.join(showIdOf(request), session, clientAddress(request), heldToken(request));
         if (result.kind !== 'joined') return refusedJson(result, h);
         keepToken(request, h, result.token);
-        return h.response({ token: result.token, visitor: result.visitor, status: result.status }).code(result.created ? 201 : 200);
+        return h
+          .response({ token: result.token, visitor: result.visitor, status: result.status })
+          .code(result.created ? 201 : 200);
       },
     },
     {
@@ -173,7 +231,11 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const show = await heading(showIdOf(request));
         if (!show) return noSuchShowPage(request, h);
         // The same for everyone in a language: the edge and browsers may keep it for a minute, one copy per language.
-        return h.response(waitingRoomPage(visitorI18n(request), show)).type('text/html; charset=utf-8').header('cache-control', 'public, max-age=60, s-maxage=60').header('vary', VARY_LANGUAGE);
+        return h
+          .response(waitingRoomPage(visitorI18n(request), show))
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'public, max-age=60, s-maxage=60')
+          .header('vary', VARY_LANGUAGE);
       },
     },
     {
@@ -196,15 +258,42 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         if (result.kind === 'rate_limited') {
           const why = result.scope === 'address_tokens' ? i.t('wait.networkFull') : i.t('wait.tooMany');
           // Back to the show's waiting room, whose page joins again (this page answered a POST).
-          return h.response(messagePage(i, back, i.t('wait.pleaseWait'), `${why} ${retryIn(result.retryAfterSeconds)}`, result.retryAfterSeconds, back))
-            .code(429).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
+          return h
+            .response(
+              messagePage(
+                i,
+                back,
+                i.t('wait.pleaseWait'),
+                `${why} ${retryIn(result.retryAfterSeconds)}`,
+                result.retryAfterSeconds,
+                back,
+              ),
+            )
+            .code(429)
+            .header('retry-after', String(result.retryAfterSeconds))
+            .type('text/html; charset=utf-8');
         }
         if (result.kind === 'recovering') {
-          return h.response(messagePage(i, back, i.t('wait.pleaseWait'), `${i.t('wait.recovering')} ${retryIn(result.retryAfterSeconds)}`, result.retryAfterSeconds, back))
-            .code(503).header('retry-after', String(result.retryAfterSeconds)).type('text/html; charset=utf-8');
+          return h
+            .response(
+              messagePage(
+                i,
+                back,
+                i.t('wait.pleaseWait'),
+                `${i.t('wait.recovering')} ${retryIn(result.retryAfterSeconds)}`,
+                result.retryAfterSeconds,
+                back,
+              ),
+            )
+            .code(503)
+            .header('retry-after', String(result.retryAfterSeconds))
+            .type('text/html; charset=utf-8');
         }
         const show = (await heading(showId))!;
-        return h.response(soldOutPage(i, show, result.kind, result.alternatives)).code(410).type('text/html; charset=utf-8');
+        return h
+          .response(soldOutPage(i, show, result.kind, result.alternatives))
+          .code(410)
+          .type('text/html; charset=utf-8');
       },
     },
     {
@@ -218,14 +307,28 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         if (!show) return noSuchShowPage(request, h);
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
         // Not in Redis (it forgot them?): the token their cookie kept says where they were.
-        const claims = visitor !== null ? { typ: 'queue' as const, show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 } : session && held(request, session);
+        const claims =
+          visitor !== null
+            ? {
+                typ: 'queue' as const,
+                show: showId,
+                vid: visitor,
+                place: null,
+                ses: sessionHash(session!),
+                iat: 0,
+                exp: 0,
+              }
+            : session && held(request, session);
         if (!claims) return h.redirect(`/waiting-room/${showId}`).code(303);
         const status = await room.status(showId, claims);
         if (status.token) keepToken(request, h, status.token);
         // The count ahead when they first looked, which the page's refresh carries: where the progress bar starts.
         const from = Number(request.query.from);
         const firstAhead = Number.isSafeInteger(from) && from >= 0 ? from : undefined;
-        return h.response(statusPage(visitorI18n(request), show, status, { firstAhead })).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        return h
+          .response(statusPage(visitorI18n(request), show, status, { firstAhead }))
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store');
       },
     },
     {
@@ -237,13 +340,32 @@ export function issueTokenRoutes(ctx: FunctionContext<IssueTokenEnv>): ServerRou
         const showId = showIdOf(request);
         const session = sessionOf(request);
         const visitor = session ? await ShowQueue.of(ctx.redis, showId).visitorOf(sessionHash(session)) : null;
-        if (visitor !== null) await room.leave(showId, { typ: 'queue', show: showId, vid: visitor, place: null, ses: sessionHash(session!), iat: 0, exp: 0 });
+        if (visitor !== null)
+          await room.leave(showId, {
+            typ: 'queue',
+            show: showId,
+            vid: visitor,
+            place: null,
+            ses: sessionHash(session!),
+            iat: 0,
+            exp: 0,
+          });
         const i = visitorI18n(request);
         const again = { href: `/waiting-room/${showId}`, text: i.t('wait.joinAgain') };
-        return h.response(messagePage(i, `/waiting-room/${showId}`, i.t('wait.leftTitle'), i.t('wait.leftBody'), undefined, undefined, again)).type('text/html; charset=utf-8');
+        return h
+          .response(
+            messagePage(
+              i,
+              `/waiting-room/${showId}`,
+              i.t('wait.leftTitle'),
+              i.t('wait.leftBody'),
+              undefined,
+              undefined,
+              again,
+            ),
+          )
+          .type('text/html; charset=utf-8');
       },
     },
   ];
 }
-
-

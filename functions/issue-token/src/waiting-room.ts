@@ -1,8 +1,32 @@
 import Boom from '@hapi/boom';
-import { admissionExpired, showAvailabilityChanged, visitorsAdmitted, visitorsWaiting, type ShowListing, sessionHash, TokenSigner, type TokenClaims } from '@premiere/contracts';
+import {
+  admissionExpired,
+  showAvailabilityChanged,
+  visitorsAdmitted,
+  visitorsWaiting,
+  type ShowListing,
+  sessionHash,
+  TokenSigner,
+  type TokenClaims,
+} from '@premiere/contracts';
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter } from '@premiere/runtime';
-import { AssumedVisit, describeWait, ensureRoom, estimateWait, nextPollMs, waitBasis, recordReturned, ShowQueue, ShowSnapshots, TokenLedger, type JoinLimit, type JoinLimits, type Reclaimable, type VisitorStatus } from '@premiere/waiting-room';
+import {
+  AssumedVisit,
+  describeWait,
+  ensureRoom,
+  estimateWait,
+  nextPollMs,
+  waitBasis,
+  recordReturned,
+  ShowQueue,
+  ShowSnapshots,
+  TokenLedger,
+  type JoinLimit,
+  type JoinLimits,
+  type Reclaimable,
+  type VisitorStatus,
+} from '@premiere/waiting-room';
 import { Alternatives, type Alternative } from './alternatives';
 import type { IssueTokenEnv } from './env';
 
@@ -70,15 +94,43 @@ export class WaitingRoom {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
     this.assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS * 1000);
-    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, { assumedVisit: this.assumedVisit, goneAfterMs: this.goneAfterMs });
+    this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, {
+      assumedVisit: this.assumedVisit,
+      goneAfterMs: this.goneAfterMs,
+    });
     this.ledger = new TokenLedger(ctx.db);
     const registers = [ctx.metrics.registry];
     this.metrics = {
-      tokens: new Counter({ name: 'premiere_tokens_issued_total', help: 'Waiting-room tokens issued, by show', labelNames: ['show'] as const, registers }),
-      soldOut: new Counter({ name: 'premiere_sold_out_answers_total', help: 'Joins refused because the show issues no more tokens, by show and reason (sold_out, drained, started)', labelNames: ['show', 'reason'] as const, registers }),
-      polls: new Counter({ name: 'premiere_status_polls_total', help: 'Status polls, by the state answered', labelNames: ['state'] as const, registers }),
-      limited: new Counter({ name: 'premiere_joins_rate_limited_total', help: 'Joins refused by a limit, by scope: address, session (joins per window), address_tokens (the live tokens one address may hold), address_new_tokens (new tokens per address per window)', labelNames: ['scope'] as const, registers }),
-      returned: new Counter({ name: 'premiere_tokens_returned_total', help: 'Waiting-room tokens given back to their show’s quota, by show and why (here: left, the visitor gave up)', labelNames: ['show', 'reason'] as const, registers }),
+      tokens: new Counter({
+        name: 'premiere_tokens_issued_total',
+        help: 'Waiting-room tokens issued, by show',
+        labelNames: ['show'] as const,
+        registers,
+      }),
+      soldOut: new Counter({
+        name: 'premiere_sold_out_answers_total',
+        help: 'Joins refused because the show issues no more tokens, by show and reason (sold_out, drained, started)',
+        labelNames: ['show', 'reason'] as const,
+        registers,
+      }),
+      polls: new Counter({
+        name: 'premiere_status_polls_total',
+        help: 'Status polls, by the state answered',
+        labelNames: ['state'] as const,
+        registers,
+      }),
+      limited: new Counter({
+        name: 'premiere_joins_rate_limited_total',
+        help: 'Joins refused by a limit, by scope: address, session (joins per window), address_tokens (the live tokens one address may hold), address_new_tokens (new tokens per address per window)',
+        labelNames: ['scope'] as const,
+        registers,
+      }),
+      returned: new Counter({
+        name: 'premiere_tokens_returned_total',
+        help: 'Waiting-room tokens given back to their show’s quota, by show and why (here: left, the visitor gave up)',
+        labelNames: ['show', 'reason'] as const,
+        registers,
+      }),
     };
   }
 
@@ -102,7 +154,6 @@ export class WaitingRoom {
   private get admissionTtlMs() {
     return this.ctx.config.ADMISSION_TTL_SECONDS * 1000;
   }
-
 
   private get goneAfterMs() {
     return this.ctx.config.GONE_AFTER_SECONDS * 1000;
@@ -131,7 +182,13 @@ export class WaitingRoom {
       const status = await this.status(showId, held);
       if (status.state === 'waiting' || status.state === 'admitted' || status.state === 'pre_queue') {
         const token = status.token ?? heldToken;
-        return { kind: 'joined', created: false, token, visitor: this.signer.verify(token, { typ: 'queue', show: showId, session }).vid, status };
+        return {
+          kind: 'joined',
+          created: false,
+          token,
+          visitor: this.signer.verify(token, { typ: 'queue', show: showId, session }).vid,
+          status,
+        };
       }
     }
     const queue = ShowQueue.of(this.ctx.redis, showId);
@@ -141,11 +198,15 @@ export class WaitingRoom {
       joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger);
     }
     if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
-    if (joined.outcome === 'recovering') return { kind: 'recovering', retryAfterSeconds: Math.ceil(joined.retryAfterMs / 1000) };
+    if (joined.outcome === 'recovering')
+      return { kind: 'recovering', retryAfterSeconds: Math.ceil(joined.retryAfterMs / 1000) };
     if (joined.outcome === 'rate_limited') {
       this.reclaim(showId, joined.reclaimable);
       this.metrics.limited.labels(joined.scope).inc();
-      const retryAfterSeconds = joined.retryAfterMs === null ? ADDRESS_TOKENS_RETRY_SECONDS : Math.max(1, Math.ceil(joined.retryAfterMs / 1000));
+      const retryAfterSeconds =
+        joined.retryAfterMs === null
+          ? ADDRESS_TOKENS_RETRY_SECONDS
+          : Math.max(1, Math.ceil(joined.retryAfterMs / 1000));
       return { kind: 'rate_limited', scope: joined.scope, retryAfterSeconds, limit: joined.limit };
     }
     if (joined.outcome !== 'new' && joined.outcome !== 'existing') {
@@ -165,11 +226,18 @@ export class WaitingRoom {
     };
     const token = this.signer.sign(claims);
     if (joined.outcome === 'existing') {
-      return { kind: 'joined', created: false, token, visitor: joined.visitor, status: await this.status(showId, claims) };
+      return {
+        kind: 'joined',
+        created: false,
+        token,
+        visitor: joined.visitor,
+        status: await this.status(showId, claims),
+      };
     }
 
     this.tokensIssued(showId).inc();
-    if (joined.crossed || joined.state === 'admitted') await this.announce(showId, joined.crossed, joined.state === 'admitted' ? joined.place : null);
+    if (joined.crossed || joined.state === 'admitted')
+      await this.announce(showId, joined.crossed, joined.state === 'admitted' ? joined.place : null);
     const now = Date.now();
     // The line as the show's snapshot has it (at most STATUS_SNAPSHOT_MS old): the zone the wait is
     // estimated from, a pause, who stopped polling. A joiner let in at once needs none of it.
@@ -192,7 +260,16 @@ export class WaitingRoom {
       seatsSoldOut: false,
       buyersLeft: joined.buyersLeft,
       now,
-      basis: line?.basis ?? waitBasis({ zone: [], capacity: joined.capacity, measuredVisitMs: joined.paceMs * joined.capacity, assumedVisitMs: await this.assumedVisit.ms(), paused: false, now }),
+      basis:
+        line?.basis ??
+        waitBasis({
+          zone: [],
+          capacity: joined.capacity,
+          measuredVisitMs: joined.paceMs * joined.capacity,
+          assumedVisitMs: await this.assumedVisit.ms(),
+          paused: false,
+          now,
+        }),
       stoppedAhead: joined.place === null || !line ? 0 : line.stale.filter((p) => p < joined.place!).length,
     });
     // Joined behind nobody while the zone is full: the bouncer admits when a slot frees, no nudge.
@@ -215,7 +292,8 @@ export class WaitingRoom {
   status(showId: string, claims: TokenClaims): PublicStatus | Promise<PublicStatus> {
     const fromSnapshot = this.snapshots.status(showId, claims.vid, claims.place, claims.ses);
     // Nearly every poll: a fresh snapshot that can tell, answered without a promise.
-    if (fromSnapshot !== null && !(fromSnapshot instanceof Promise)) return this.withAlternatives(this.answer(showId, claims, fromSnapshot));
+    if (fromSnapshot !== null && !(fromSnapshot instanceof Promise))
+      return this.withAlternatives(this.answer(showId, claims, fromSnapshot));
     return this.statusFromRedis(showId, claims, fromSnapshot).then((status) => this.withAlternatives(status));
   }
 
@@ -229,20 +307,34 @@ export class WaitingRoom {
     return this.alternatives.for(status.showId).then(
       (alternatives) => ({ ...status, alternatives }),
       (err: Error) => {
-        this.ctx.log.warn({ showId: status.showId, err: err.message }, 'sold out while waiting: the other shows could not be looked up; none listed');
+        this.ctx.log.warn(
+          { showId: status.showId, err: err.message },
+          'sold out while waiting: the other shows could not be looked up; none listed',
+        );
         return { ...status, alternatives: [] };
       },
     );
   }
 
-  private async statusFromRedis(showId: string, claims: TokenClaims, fromSnapshot: Promise<VisitorStatus | null> | null): Promise<PublicStatus> {
+  private async statusFromRedis(
+    showId: string,
+    claims: TokenClaims,
+    fromSnapshot: Promise<VisitorStatus | null> | null,
+  ): Promise<PublicStatus> {
     const queue = ShowQueue.of(this.ctx.redis, showId);
     let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms()));
     let renewed = false;
     if ((s.state === 'unknown' || s.state === 'no_room') && claims.exp > 0) {
       // Redis forgot them (or their show): back where their signed token says, never "expired".
       if (s.state === 'no_room') await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config);
-      const back = await queue.reinstate(claims.vid, claims.ses, claims.place, { state: 'waiting' }, claims.iat * 1000, this.ledger);
+      const back = await queue.reinstate(
+        claims.vid,
+        claims.ses,
+        claims.place,
+        { state: 'waiting' },
+        claims.iat * 1000,
+        this.ledger,
+      );
       if (back.visitor !== claims.vid || back.place !== claims.place) {
         claims = { ...claims, vid: back.visitor, place: back.place };
         renewed = true;
@@ -251,7 +343,9 @@ export class WaitingRoom {
     }
     if (s.state === 'unknown' || s.state === 'no_room') {
       // Not put back (the show's room could not be rebuilt just now): never "expired" for that.
-      const refusal = Boom.serverUnavailable('the waiting room is recovering from a fault; your place is kept: ask again in a moment');
+      const refusal = Boom.serverUnavailable(
+        'the waiting room is recovering from a fault; your place is kept: ask again in a moment',
+      );
       refusal.output.headers['retry-after'] = '2';
       throw refusal;
     }
@@ -295,7 +389,12 @@ export class WaitingRoom {
     const config = this.ctx.config;
     // One object literal, every field in the same order: spreading a base object costs more than
     // the rest of a status poll together.
-    const answer = (state: PublicStatus['state'], message: string, waiting?: { ahead: number; eta: number | null; words: string | null; pollAfterMs: number }, pollAfterMs: number | null = null): PublicStatus => ({
+    const answer = (
+      state: PublicStatus['state'],
+      message: string,
+      waiting?: { ahead: number; eta: number | null; words: string | null; pollAfterMs: number },
+      pollAfterMs: number | null = null,
+    ): PublicStatus => ({
       showId,
       state,
       place: s.place,
@@ -308,15 +407,20 @@ export class WaitingRoom {
       salesOpenAt: s.salesOpenAt > 0 ? new Date(s.salesOpenAt).toISOString() : null,
       admissionsPaused: s.paused,
       // A pre-queue token learns its place once sales open.
-      token: (renewed || (claims.place === null && s.place !== null)) && claims.exp > 0 ? this.signer.sign({ ...claims, place: s.place }) : undefined,
+      token:
+        (renewed || (claims.place === null && s.place !== null)) && claims.exp > 0
+          ? this.signer.sign({ ...claims, place: s.place })
+          : undefined,
       message,
     });
     const waitingOrPre = s.state === 'waiting' || s.state === 'pre';
-    if (waitingOrPre && s.seatsSoldOut) return answer('sold_out', 'Sorry: every seat of this show has been sold while you waited.');
+    if (waitingOrPre && s.seatsSoldOut)
+      return answer('sold_out', 'Sorry: every seat of this show has been sold while you waited.');
     if (s.state === 'pre') {
       const untilOpen = Math.max(0, s.salesOpenAt - s.now);
       // Come back just after opening, spread over two seconds so the pre-queue does not arrive at once.
-      const pollAfterMs = Math.round(Math.min(config.STATUS_POLL_MAX_SECONDS * 1000, untilOpen + Math.random() * 2_000)) || 1_000;
+      const pollAfterMs =
+        Math.round(Math.min(config.STATUS_POLL_MAX_SECONDS * 1000, untilOpen + Math.random() * 2_000)) || 1_000;
       return answer(
         'pre_queue',
         `Sales open at ${new Date(s.salesOpenAt).toISOString()}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.`,
@@ -328,27 +432,46 @@ export class WaitingRoom {
       // Those ahead who stopped polling are passed over by the bouncer: they take no slot.
       const wait = estimateWait(s.basis, Math.max(0, s.ahead - s.stoppedAhead), s.buyersLeft, s.now);
       const pollAfterMs = nextPollMs(wait, config.STATUS_POLL_MAX_SECONDS * 1000);
-      const place = s.ahead === 0 ? 'You are next.' : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you.`;
+      const place =
+        s.ahead === 0 ? 'You are next.' : `${s.ahead} ${s.ahead === 1 ? 'person is' : 'people are'} ahead of you.`;
       if (wait.state === 'paused') {
         // No number: nobody is let in until an operator resumes, however short the line.
-        return answer('waiting', `Admissions are paused for a moment; you keep your place. ${place}`, { ahead: s.ahead, eta: null, words: null, pollAfterMs });
+        return answer('waiting', `Admissions are paused for a moment; you keep your place. ${place}`, {
+          ahead: s.ahead,
+          eta: null,
+          words: null,
+          pollAfterMs,
+        });
       }
       const words = describeWait(wait.ms);
-      return answer('waiting', `${place} Estimated wait: ${words}.`, { ahead: s.ahead, eta: wait.ms, words, pollAfterMs });
+      return answer('waiting', `${place} Estimated wait: ${words}.`, {
+        ahead: s.ahead,
+        eta: wait.ms,
+        words,
+        pollAfterMs,
+      });
     }
     // Inside already (seat selection started, the slot's lease extended): a fresh access token,
     // should they need to come back in, never longer-lived than an admission.
     const deadline = s.deadline === null ? null : Math.min(s.deadline, s.now + this.admissionTtlMs);
     if ((s.state === 'admitted' || s.state === 'inside') && deadline !== null) {
-      const accessToken = this.signer.sign({ ...claims, typ: 'access', place: s.place, iat: Math.floor(s.now / 1000), exp: Math.floor(deadline / 1000) });
+      const accessToken = this.signer.sign({
+        ...claims,
+        typ: 'access',
+        place: s.place,
+        iat: Math.floor(s.now / 1000),
+        exp: Math.floor(deadline / 1000),
+      });
       const admitted = answer('admitted', 'It is your turn: choose your seats now.');
       admitted.accessToken = accessToken;
       admitted.enterUrl = `/checkout/${encodeURIComponent(showId)}?access=${accessToken}`;
       admitted.admissionDeadline = new Date(deadline).toISOString();
       return admitted;
     }
-    if (s.state === 'done') return answer('finished', 'Your visit is over. Thank you! To buy more, join again: a new place at the back.');
-    if (s.state === 'left' || s.state === 'gone') return answer('left', 'You left the line. Join again to get a new place at the back.');
+    if (s.state === 'done')
+      return answer('finished', 'Your visit is over. Thank you! To buy more, join again: a new place at the back.');
+    if (s.state === 'left' || s.state === 'gone')
+      return answer('left', 'You left the line. Join again to get a new place at the back.');
     return answer('expired', 'Your turn came and went unused. Join again to get a new place at the back.');
   }
 
@@ -361,7 +484,15 @@ export class WaitingRoom {
     await this.ctx.transaction(async (tx) => {
       if (availability) await tx.emit(showAvailabilityChanged.event({ showId, availability }));
       if (admittedPlace !== null) {
-        await tx.emit(visitorsAdmitted.event({ showId, count: 1, firstPlace: admittedPlace, lastPlace: admittedPlace, admittedAt: new Date().toISOString() }));
+        await tx.emit(
+          visitorsAdmitted.event({
+            showId,
+            count: 1,
+            firstPlace: admittedPlace,
+            lastPlace: admittedPlace,
+            admittedAt: new Date().toISOString(),
+          }),
+        );
       }
     });
   }

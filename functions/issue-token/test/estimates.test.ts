@@ -1,5 +1,15 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  NO_JOIN_LIMITS,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { readRoomState, roomKeys, RoomScripts, ShowQueue, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
 import { issueToken } from '../src';
 
@@ -25,7 +35,16 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string> = {}, deployment: 'new' | 'as it is' = 'new') {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(
+    issueToken,
+    testEnv(db, redis.prefix, {
+      TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+      ...NO_JOIN_LIMITS,
+      STATUS_SNAPSHOT_MS: '0',
+      ...env,
+    }),
+    captureLogs().stream,
+  );
   running.push(fn);
   await fn.start();
   // Each test's deployment has measured no visit yet (the memory is every show's, in this prefix).
@@ -42,13 +61,20 @@ async function line(url: string, showId: string, n: number) {
   const visitors: { session: string; token: string; visitor: number; status: Record<string, unknown> }[] = [];
   for (let i = 0; i < n; i++) {
     const session = newSession();
-    const r = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+    const r = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'x-session-id': session },
+    });
     visitors.push({ session, ...(await r.json()) });
   }
   return visitors;
 }
 const poll = async (url: string, showId: string, v: { session: string; token: string }) =>
-  (await (await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } })).json()) as Record<string, any>;
+  (await (
+    await fetch(`${url}/waiting-room/api/shows/${showId}/status`, {
+      headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session },
+    })
+  ).json()) as Record<string, any>;
 
 describe('wait estimates', () => {
   it('a cold line in a deployment that has sold before: a new show’s line is told what visits take here, not ESTIMATE_VISIT_SECONDS (the review’s 12 minutes for 100 s)', async () => {
@@ -57,7 +83,11 @@ describe('wait estimates', () => {
     const earlier = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
     const [buyer] = await line(before.url, earlier, 1);
     expect(buyer.status.state).toBe('admitted');
-    await before.fn.ctx.redis.hset(`${roomKeys(earlier).visitorPrefix}${buyer.visitor}`, 'admittedAt', Date.now() - 25_000);
+    await before.fn.ctx.redis.hset(
+      `${roomKeys(earlier).visitorPrefix}${buyer.visitor}`,
+      'admittedAt',
+      Date.now() - 25_000,
+    );
     expect((await ShowQueue.of(before.fn.ctx.redis, earlier).finish(buyer.visitor, 'seats')).freed).toBe(true);
     // Later (another pod, or the same a few seconds on), a new show: nothing measured in its own
     // line, one inside, two waiting.
@@ -117,7 +147,14 @@ describe('wait estimates', () => {
     expect((await poll(url, showId, visitors[2])).estimateState).toBe('estimated');
     await fn.ctx.redis.hset(roomKeys(showId).room, 'paused', 1);
     const paused = await poll(url, showId, visitors[2]);
-    expect(paused).toMatchObject({ state: 'waiting', ahead: 1, admissionsPaused: true, estimateState: 'paused', estimatedWaitSeconds: null, estimate: null });
+    expect(paused).toMatchObject({
+      state: 'waiting',
+      ahead: 1,
+      admissionsPaused: true,
+      estimateState: 'paused',
+      estimatedWaitSeconds: null,
+      estimate: null,
+    });
     expect(paused.message).toMatch(/paused/);
     const [joiner] = await line(url, showId, 1);
     expect(joiner.status).toMatchObject({ state: 'waiting', estimateState: 'paused', estimatedWaitSeconds: null });
@@ -145,7 +182,10 @@ describe('wait estimates', () => {
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
     const [inside] = await line(url, showId, 1);
     await sleep(300);
-    await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${inside.token}`, 'x-session-id': inside.session } });
+    await fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${inside.token}`, 'x-session-id': inside.session },
+    });
     expect(Number(await fn.ctx.redis.hget(roomKeys(showId).room, 'leftVisitMs'))).toBeGreaterThanOrEqual(300);
   });
 

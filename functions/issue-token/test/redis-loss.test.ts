@@ -1,6 +1,17 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { sessionHash } from '@premiere/contracts';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  NO_JOIN_LIMITS,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { readRoomState, roomKeys, ShowQueue } from '@premiere/waiting-room';
 import { issueToken } from '../src';
 
@@ -26,7 +37,16 @@ afterAll(async () => {
 
 async function start(env: Record<string, string> = {}) {
   const logs = captureLogs();
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), logs.stream);
+  const fn = createFunction(
+    issueToken,
+    testEnv(db, redis.prefix, {
+      TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+      ...NO_JOIN_LIMITS,
+      STATUS_SNAPSHOT_MS: '0',
+      ...env,
+    }),
+    logs.stream,
+  );
   running.push(fn);
   await fn.start();
   return { fn, logs, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -35,15 +55,23 @@ async function start(env: Record<string, string> = {}) {
 let sessionCounter = 0;
 const newSession = () => `loss-session-${process.pid}-${++sessionCounter}-abcdef`;
 const join = async (url: string, showId: string, session: string) => {
-  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session } });
+  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+    method: 'POST',
+    headers: { 'x-session-id': session },
+  });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
 };
 const poll = async (url: string, showId: string, token: string, session: string) => {
-  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
+  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, {
+    headers: { authorization: `Bearer ${token}`, 'x-session-id': session },
+  });
   return { status: res.status, body: await res.json() };
 };
 const leave = (url: string, showId: string, token: string, session: string) =>
-  fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
+  fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token}`, 'x-session-id': session },
+  });
 
 describe('when Redis forgets a show', () => {
   it('puts every waiting visitor back at their place on their next poll, and gives later joiners places behind them', async () => {
@@ -54,7 +82,12 @@ describe('when Redis forgets a show', () => {
       const session = newSession();
       const joined = await join(url, showId, session);
       expect(joined.status).toBe(201);
-      visitors.push({ session, token: joined.body.token as string, visitor: joined.body.visitor as number, place: joined.body.status.place as number });
+      visitors.push({
+        session,
+        token: joined.body.token as string,
+        visitor: joined.body.visitor as number,
+        place: joined.body.status.place as number,
+      });
     }
     expect(visitors.map((v) => v.place)).toEqual([1, 2, 3, 4, 5, 6]);
 
@@ -96,7 +129,9 @@ describe('when Redis forgets a show', () => {
     await redis.clean();
 
     // Redis does not know how many tokens are live: not sold out (it may not be), not a fifth token.
-    const reserved = async () => (await fn.ctx.db.query('SELECT reserved FROM issue_token.token_ledger WHERE show_id = $1', [showId])).rows[0].reserved;
+    const reserved = async () =>
+      (await fn.ctx.db.query('SELECT reserved FROM issue_token.token_ledger WHERE show_id = $1', [showId])).rows[0]
+        .reserved;
     const before = await reserved();
     const meanwhile = await join(url, showId, newSession());
     expect(meanwhile.status).toBe(503);
@@ -140,16 +175,25 @@ describe('a browser that reloads after Redis forgot the show', () => {
     const first = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST' });
     expect(first.status).toBe(201);
     const placed = (await first.json()).status.place;
-    const cookies = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookies = first.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     expect(cookies).toContain(`premiere_queue_${showId}=`);
 
     await redis.clean();
 
-    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { cookie: cookies } });
+    const again = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { cookie: cookies },
+    });
     expect(again.status).toBe(200);
     expect((await again.json()).status).toMatchObject({ state: 'waiting', place: placed });
     // The page without JavaScript too.
-    const page = await fetch(`${url}/waiting-room/${showId}/status`, { headers: { cookie: cookies }, redirect: 'manual' });
+    const page = await fetch(`${url}/waiting-room/${showId}/status`, {
+      headers: { cookie: cookies },
+      redirect: 'manual',
+    });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('você mantém o seu lugar'); // the line holds still while its visitors come back
   });
@@ -158,7 +202,11 @@ describe('a browser that reloads after Redis forgot the show', () => {
 describe('the pre-queue and a replica that lagged', () => {
   it('puts a pre-queue visitor back in the pre-queue, and draws the places once the grace is over', async () => {
     const { url } = await start({ RECOVERY_GRACE_SECONDS: '1' });
-    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1, salesOpenAt: new Date(Date.now() + 2_500) });
+    const showId = await addTestShow(db.url, {
+      seats: 100,
+      zoneCapacity: 1,
+      salesOpenAt: new Date(Date.now() + 2_500),
+    });
     const early = [];
     for (let i = 0; i < 3; i++) {
       const session = newSession();
@@ -206,7 +254,12 @@ describe('the pre-queue and a replica that lagged', () => {
 describe('a show whose sales opened before anyone joined', () => {
   it('takes its first joiner at once, and admits its line again once a rebuilt room has recovered', async () => {
     const { url, fn } = await start({ RECOVERY_GRACE_SECONDS: '1' });
-    const showId = await addTestShow(db.url, { seats: 3, overbooking: 0, zoneCapacity: 1, salesOpenAt: new Date(Date.now() - 60_000) });
+    const showId = await addTestShow(db.url, {
+      seats: 3,
+      overbooking: 0,
+      zoneCapacity: 1,
+      salesOpenAt: new Date(Date.now() - 60_000),
+    });
     const held = [];
     for (let i = 0; i < 3; i++) {
       const session = newSession();
@@ -244,7 +297,8 @@ describe('what the rebuilt room must not believe', () => {
     }
     await redis.clean();
     for (const f of farmed) expect((await poll(url, showId, f.token, f.session)).body.state).toBe('left');
-    for (const h of honest) expect((await poll(url, showId, h.token, h.session)).body).toMatchObject({ place: h.place });
+    for (const h of honest)
+      expect((await poll(url, showId, h.token, h.session)).body).toMatchObject({ place: h.place });
     await eventually(async () => (await readRoomState(fn.ctx.redis, showId))!.recoveringUntil === null, 10_000);
     expect(await readRoomState(fn.ctx.redis, showId)).toMatchObject({ quota: 3, tokensLive: 3 });
     expect((await join(url, showId, newSession())).status).toBe(410);
@@ -270,7 +324,11 @@ describe('what the rebuilt room must not believe', () => {
 
   it('draws latecomers who join after the opening during a recovery behind everyone who came before it', async () => {
     const { url } = await start({ RECOVERY_GRACE_SECONDS: '3' });
-    const showId = await addTestShow(db.url, { seats: 100, zoneCapacity: 1, salesOpenAt: new Date(Date.now() + 1_500) });
+    const showId = await addTestShow(db.url, {
+      seats: 100,
+      zoneCapacity: 1,
+      salesOpenAt: new Date(Date.now() + 1_500),
+    });
     const early = [];
     for (let i = 0; i < 3; i++) {
       const session = newSession();

@@ -1,7 +1,16 @@
 import http from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../src';
@@ -27,12 +36,20 @@ browserTest('the waiting room framed by another site', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await loadDemoCatalog(db.url);
-    fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, STATUS_SNAPSHOT_MS: '0' }), captureLogs().stream);
+    fn = createFunction(
+      issueToken,
+      testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, STATUS_SNAPSHOT_MS: '0' }),
+      captureLogs().stream,
+    );
     await fn.start();
     premiere = `http://127.0.0.1:${fn.server.info.port}`;
     attacker = http.createServer((req, res) => {
       const frame = new URL(req.url!, 'http://x').searchParams.get('frame')!;
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Cute cats</title><h1>Cute cats</h1><iframe src="${frame}" width="1" height="1" style="opacity:0"></iframe>`);
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(
+          `<!doctype html><title>Cute cats</title><h1>Cute cats</h1><iframe src="${frame}" width="1" height="1" style="opacity:0"></iframe>`,
+        );
     });
     await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', r));
     attackerUrl = `http://localhost:${(attacker.address() as { port: number }).port}`;
@@ -63,13 +80,22 @@ browserTest('the waiting room framed by another site', () => {
   it('is not shown in the frame, and its visitors take no token', async () => {
     const showId = await addTestShow(db.url, { seats: 40 });
     const waitingRoom = `${premiere}/waiting-room/${showId}`;
-    const visitors = await Promise.all([1, 2, 3].map(() => visit(`${attackerUrl}/?frame=${encodeURIComponent(waitingRoom)}`, 3_000)));
+    const visitors = await Promise.all(
+      [1, 2, 3].map(() => visit(`${attackerUrl}/?frame=${encodeURIComponent(waitingRoom)}`, 3_000)),
+    );
     try {
       expect(visitors.map((v) => v.joins)).toEqual([0, 0, 0]);
       expect(await issued(showId)).toBe(0);
       // The frame stayed empty: our page's text never rendered inside it.
       const framed = visitors[0].page.frames().find((f) => f !== visitors[0].page.mainFrame());
-      expect(await framed?.evaluate(() => (globalThis as unknown as { document: { body?: { innerText: string } } }).document.body?.innerText ?? '').catch(() => '')).not.toMatch(/\S/);
+      expect(
+        await framed
+          ?.evaluate(
+            () =>
+              (globalThis as unknown as { document: { body?: { innerText: string } } }).document.body?.innerText ?? '',
+          )
+          .catch(() => ''),
+      ).not.toMatch(/\S/);
     } finally {
       await Promise.all(visitors.map((v) => v.page.context().close()));
     }

@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { createFunction, type Redis, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../src';
 
@@ -29,7 +38,11 @@ afterAll(async () => {
 
 /** issue-token with the deployment's defaults, unless a test says otherwise. */
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, STATUS_SNAPSHOT_MS: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(
+    issueToken,
+    testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, STATUS_SNAPSHOT_MS: '0', ...env }),
+    captureLogs().stream,
+  );
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -38,15 +51,30 @@ async function start(env: Record<string, string> = {}) {
 let sessions = 0;
 const newSession = () => `security-session-${process.pid}-${++sessions}-abcdef`;
 async function join(url: string, showId: string, address: string, session = newSession()) {
-  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'x-session-id': session, 'x-client-address': address } });
+  const res = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+    method: 'POST',
+    headers: { 'x-session-id': session, 'x-client-address': address },
+  });
   return { session, status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
 }
 const leave = (url: string, showId: string, v: { session: string; body: { token: string } }) =>
-  fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${v.body.token}`, 'x-session-id': v.session } });
+  fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${v.body.token}`, 'x-session-id': v.session },
+  });
 
 /** Everything a join may change in a show's room, but the rate limits' own counters. */
 async function roomState(r: Redis, showId: string) {
-  const { room, sessions: sessionsKey, queue, prequeue, inside, visitorPrefix, availability, addresses } = roomKeys(showId);
+  const {
+    room,
+    sessions: sessionsKey,
+    queue,
+    prequeue,
+    inside,
+    visitorPrefix,
+    availability,
+    addresses,
+  } = roomKeys(showId);
   const hash = await r.hgetall(room);
   const visitors = [];
   for (let v = 1; v <= Number(hash.issued ?? 0); v++) visitors.push(await r.hgetall(`${visitorPrefix}${v}`));
@@ -66,7 +94,10 @@ async function availabilityEvents(showId: string): Promise<string[]> {
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
   try {
-    const { rows } = await c.query("SELECT data FROM issue_token.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id", [showId]);
+    const { rows } = await c.query(
+      "SELECT data FROM issue_token.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id",
+      [showId],
+    );
     return rows.map((r) => r.data.availability);
   } finally {
     await c.end();
@@ -86,7 +117,9 @@ describe('one address cannot drain a show’s tokens', () => {
     const refused = answers.filter((a) => a.status !== 201);
     expect(new Set(refused.map((a) => a.status))).toEqual(new Set([429]));
     expect(refused[0].body).toMatchObject({ error: 'Too Many Requests', limit: 'address_tokens' });
-    expect(refused[0].body.message).toMatch(/this address already holds 5 tokens for this show, the most one address may hold/);
+    expect(refused[0].body.message).toMatch(
+      /this address already holds 5 tokens for this show, the most one address may hold/,
+    );
     expect(Number(refused[0].retryAfter)).toBeGreaterThan(0);
 
     // Nothing beyond the limit changed: 5 tokens issued of 105, the listing untouched, no event.
@@ -126,7 +159,9 @@ describe('one address cannot drain a show’s tokens', () => {
     const refused = answers.filter((a) => a.status !== 201);
     expect(new Set(refused.map((a) => a.status))).toEqual(new Set([429]));
     expect(refused[0].body.limit).toBe('address_new_tokens');
-    expect(refused[0].body.message).toMatch(/too many new tokens from this address \(10 a minute per show\); try again in \d+ s/);
+    expect(refused[0].body.message).toMatch(
+      /too many new tokens from this address \(10 a minute per show\); try again in \d+ s/,
+    );
     const retryAfter = Number(refused[0].retryAfter);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -156,19 +191,31 @@ describe('one address cannot drain a show’s tokens', () => {
   it('counts an IPv6 subscriber’s /64 as one address, and an IPv4-mapped address as its IPv4 one', async () => {
     const { url } = await start();
     const showId = await addTestShow(db.url, { seats: 24, overbooking: 0.1 });
-    const sameSubscriber = ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:0db8:0001:0002:a:b:c:d', '2001:db8:1:2:0:0:0:7', '2001:db8:1:2::1:2'];
+    const sameSubscriber = [
+      '2001:db8:1:2::1',
+      '2001:db8:1:2:ffff::9',
+      '2001:0db8:0001:0002:a:b:c:d',
+      '2001:db8:1:2:0:0:0:7',
+      '2001:db8:1:2::1:2',
+    ];
     const codes = [];
     for (const a of sameSubscriber) codes.push((await join(url, showId, a)).status);
     expect(codes).toEqual([201, 201, 201, 201, 429]);
     expect((await join(url, showId, '2001:db8:1:3::1')).status).toBe(201); // the next /64: someone else
 
     const v4 = [];
-    for (const a of ['192.0.2.10', '::ffff:192.0.2.10', '192.0.2.10', '::FFFF:192.0.2.10', '192.0.2.10']) v4.push((await join(url, showId, a)).status);
+    for (const a of ['192.0.2.10', '::ffff:192.0.2.10', '192.0.2.10', '::FFFF:192.0.2.10', '192.0.2.10'])
+      v4.push((await join(url, showId, a)).status);
     expect(v4).toEqual([201, 201, 201, 201, 429]);
   });
 
   it('lets an operator turn both limits off (ADDRESS_TOKEN_CAP_MIN=0, ADDRESS_TOKEN_CAP_SHARE=0, ADDRESS_NEW_TOKEN_RATE=0), as the burst does', async () => {
-    const { url, fn } = await start({ ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0', JOIN_RATE_PER_ADDRESS: '0' });
+    const { url, fn } = await start({
+      ADDRESS_TOKEN_CAP_MIN: '0',
+      ADDRESS_TOKEN_CAP_SHARE: '0',
+      ADDRESS_NEW_TOKEN_RATE: '0',
+      JOIN_RATE_PER_ADDRESS: '0',
+    });
     const showId = await addTestShow(db.url, { seats: 20, overbooking: 0 });
     const answers = await Promise.all(Array.from({ length: 30 }, () => join(url, showId, '127.0.0.1')));
     expect(answers.filter((a) => a.status === 201)).toHaveLength(20);
@@ -184,7 +231,12 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
   const evil = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'x-forwarded-host': SITE };
   let visitors = 0; // each from an address of their own: the per-address limits are the tests above
   const post = (url: string, path: string, headers: Record<string, string>, body = 'x') =>
-    fetch(`${url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'text/plain', 'x-client-address': `192.0.2.${++visitors}`, ...headers }, body });
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'text/plain', 'x-client-address': `192.0.2.${++visitors}`, ...headers },
+      body,
+    });
 
   it('refuses a cross-site join, API and form, with 403 saying why, and changes nothing: no token, no session', async () => {
     const { url, fn } = await start();
@@ -194,18 +246,34 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
 
     const attempts = [
       { path: `/waiting-room/api/shows/${showId}/join`, headers: evil },
-      { path: `/waiting-room/${showId}/join`, headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' } },
+      {
+        path: `/waiting-room/${showId}/join`,
+        headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' },
+      },
       // Either sign alone is enough: an older browser sends no Sec-Fetch-Site; a privacy proxy may drop Origin.
-      { path: `/waiting-room/api/shows/${showId}/join`, headers: { origin: 'https://evil.example', 'x-forwarded-host': SITE } },
-      { path: `/waiting-room/api/shows/${showId}/join`, headers: { 'sec-fetch-site': 'cross-site', 'x-forwarded-host': SITE } },
+      {
+        path: `/waiting-room/api/shows/${showId}/join`,
+        headers: { origin: 'https://evil.example', 'x-forwarded-host': SITE },
+      },
+      {
+        path: `/waiting-room/api/shows/${showId}/join`,
+        headers: { 'sec-fetch-site': 'cross-site', 'x-forwarded-host': SITE },
+      },
       // An opaque origin (a sandboxed frame, a page from a file) is nobody's.
       { path: `/waiting-room/api/shows/${showId}/join`, headers: { origin: 'null', 'x-forwarded-host': SITE } },
       // The same host on another port is another origin.
-      { path: `/waiting-room/api/shows/${showId}/join`, headers: { origin: `https://${SITE}:8443`, 'x-forwarded-host': `${SITE}:443` } },
+      {
+        path: `/waiting-room/api/shows/${showId}/join`,
+        headers: { origin: `https://${SITE}:8443`, 'x-forwarded-host': `${SITE}:443` },
+      },
     ];
     for (const a of attempts) {
       const res = await post(url, a.path, a.headers);
-      expect({ path: a.path, headers: a.headers, status: res.status }).toEqual({ path: a.path, headers: a.headers, status: 403 });
+      expect({ path: a.path, headers: a.headers, status: res.status }).toEqual({
+        path: a.path,
+        headers: a.headers,
+        status: 403,
+      });
       expect(res.headers.get('set-cookie')).toBeNull();
       expect(res.headers.get('location')).toBeNull();
       expect(await res.text()).toMatch(/another site|outro site/);
@@ -223,7 +291,11 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
     const before = await roomState(fn.ctx.redis, showId);
 
     // The form, as if the browser sent the visitor's cookie along (a browser without SameSite, an old one).
-    const form = await post(url, `/waiting-room/${showId}/leave`, { ...evil, 'content-type': 'application/x-www-form-urlencoded', cookie: `premiere_session=${visitor.session}` });
+    const form = await post(url, `/waiting-room/${showId}/leave`, {
+      ...evil,
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: `premiere_session=${visitor.session}`,
+    });
     expect(form.status).toBe(403);
     expect(await form.text()).toMatch(/outro site/);
     const api = await fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
@@ -245,13 +317,27 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
     const api = await post(url, `/waiting-room/api/shows/${showId}/join`, own);
     expect(api.status).toBe(201);
     expect(api.headers.get('set-cookie')).toMatch(/^premiere_session=/);
-    const form = await post(url, `/waiting-room/${showId}/join`, { ...own, 'content-type': 'application/x-www-form-urlencoded' });
+    const form = await post(url, `/waiting-room/${showId}/join`, {
+      ...own,
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(form.status).toBe(303);
     const cookie = form.headers.get('set-cookie')!.split(';')[0];
     // The chart's NGINX forwards the host without its port ($host); the browser's Origin has it.
-    expect((await post(url, `/waiting-room/api/shows/${showId}/join`, { origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin', 'x-forwarded-host': 'localhost' })).status).toBe(201);
+    expect(
+      (
+        await post(url, `/waiting-room/api/shows/${showId}/join`, {
+          origin: 'http://localhost:8080',
+          'sec-fetch-site': 'same-origin',
+          'x-forwarded-host': 'localhost',
+        })
+      ).status,
+    ).toBe(201);
     // No X-Forwarded-Host (not through the edge): the Host header is the site.
-    expect((await post(url, `/waiting-room/api/shows/${showId}/join`, { origin: url, 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+    expect(
+      (await post(url, `/waiting-room/api/shows/${showId}/join`, { origin: url, 'sec-fetch-site': 'same-origin' }))
+        .status,
+    ).toBe(201);
     // Typed into the address bar, a bookmark: no site at all.
     expect((await post(url, `/waiting-room/api/shows/${showId}/join`, { 'sec-fetch-site': 'none' })).status).toBe(201);
     // An app, curl: neither header.
@@ -259,7 +345,11 @@ describe('joins and leaves come only from the site’s own pages (cross-site req
     expect(app.status).toBe(201);
     expect(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued')).toBe('6');
 
-    const left = await post(url, `/waiting-room/${showId}/leave`, { ...own, 'content-type': 'application/x-www-form-urlencoded', cookie });
+    const left = await post(url, `/waiting-room/${showId}/leave`, {
+      ...own,
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie,
+    });
     expect(left.status).toBe(200);
     // Not a dead end: the way back to the show's line is one tap away.
     expect(await left.text()).toContain(`<a class="button" href="/waiting-room/${showId}">`);

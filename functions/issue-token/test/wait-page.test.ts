@@ -8,18 +8,46 @@ import type { PublicStatus } from '../src/waiting-room';
  * (confirmed in the page), the show's details; screen readers told of changes without being told
  * of every poll. The browser test (local-stack/test/waiting-room.browser.test.ts) runs the script.
  */
-const show: ShowHeading = { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'imax', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' };
+const show: ShowHeading = {
+  showId: 'estrela-1',
+  title: 'Estrela Cadente',
+  cinemaName: 'Cine Paulista',
+  city: 'São Paulo',
+  roomType: 'imax',
+  startsAt: Date.parse('2027-01-10T23:00:00Z'),
+  timeZone: 'America/Sao_Paulo',
+};
 const waiting = {
-  showId: show.showId, state: 'waiting', place: 19, ahead: 7, waiting: 12, estimateState: 'estimated', estimatedWaitSeconds: 200, estimate: 'about 3 minutes', pollAfterMs: 5_000,
-  salesOpenAt: null, admissionsPaused: false, message: 'English, for apps',
+  showId: show.showId,
+  state: 'waiting',
+  place: 19,
+  ahead: 7,
+  waiting: 12,
+  estimateState: 'estimated',
+  estimatedWaitSeconds: 200,
+  estimate: 'about 3 minutes',
+  pollAfterMs: 5_000,
+  salesOpenAt: null,
+  admissionsPaused: false,
+  message: 'English, for apps',
 } as PublicStatus;
-const paused = { ...waiting, admissionsPaused: true, estimateState: 'paused', estimatedWaitSeconds: null, estimate: null } as PublicStatus;
+const paused = {
+  ...waiting,
+  admissionsPaused: true,
+  estimateState: 'paused',
+  estimatedWaitSeconds: null,
+  estimate: null,
+} as PublicStatus;
 const now = Date.parse('2027-01-10T15:04:05Z'); // 12:04:05 in São Paulo
 const pt = i18n('pt-BR');
 const en = i18n('en');
 
 /** The page's visible text, tags and script left out. */
-const textOf = (page: string) => page.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>|<head>[\s\S]*?<\/head>/g, ' ').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+const textOf = (page: string) =>
+  page
+    .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>|<head>[\s\S]*?<\/head>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ');
 const count = (text: string, part: string) => text.split(part).length - 1;
 /** The element with this id, to its closing tag (no nesting of the same tag inside). */
 function element(page: string, id: string): string {
@@ -86,7 +114,10 @@ describe('the page without JavaScript (the status page)', () => {
 });
 
 describe('the waiting-room page', () => {
-  for (const [name, i] of [['pt-BR', pt], ['en', en]] as const) {
+  for (const [name, i] of [
+    ['pt-BR', pt],
+    ['en', en],
+  ] as const) {
     it(`has a polite, atomic live region for the place and the estimate only, in ${name}`, () => {
       const page = waitingRoomPage(i, show);
       const region = element(page, 'announce');
@@ -114,7 +145,15 @@ describe('the waiting-room page', () => {
     expect(page).toContain("API + '/token'");
     expect(page).not.toMatch(/\bconfirm\(/);
     // The messages the script says, embedded.
-    for (const key of ['wait.live', 'wait.reconnecting', 'wait.updated', 'wait.lineSize', 'wait.progressValue', 'wait.left']) expect(page).toContain(`"${key}"`);
+    for (const key of [
+      'wait.live',
+      'wait.reconnecting',
+      'wait.updated',
+      'wait.lineSize',
+      'wait.progressValue',
+      'wait.left',
+    ])
+      expect(page).toContain(`"${key}"`);
   });
 
   it('pulses its live dot only for visitors who do not ask for reduced motion', () => {
@@ -134,8 +173,33 @@ describe('the waiting-room page without JavaScript', () => {
 
 describe('sold out while waiting', () => {
   it('says so and lists where else the movie has seats, as a refused join does', () => {
-    const alternatives = [{ showId: 'estrela-2', title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', url: '/waiting-room/estrela-2' }];
-    const page = statusPage(pt, show, { ...waiting, state: 'sold_out', ahead: null, estimateState: null, estimatedWaitSeconds: null, estimate: null, pollAfterMs: null, alternatives }, { now });
+    const alternatives = [
+      {
+        showId: 'estrela-2',
+        title: 'Estrela Cadente',
+        cinemaName: 'Cine Copacabana',
+        city: 'Rio de Janeiro',
+        roomType: 'regular',
+        startsAt: '2027-01-11T22:00:00.000Z',
+        timeZone: 'America/Sao_Paulo',
+        url: '/waiting-room/estrela-2',
+      },
+    ];
+    const page = statusPage(
+      pt,
+      show,
+      {
+        ...waiting,
+        state: 'sold_out',
+        ahead: null,
+        estimateState: null,
+        estimatedWaitSeconds: null,
+        estimate: null,
+        pollAfterMs: null,
+        alternatives,
+      },
+      { now },
+    );
     const text = textOf(page);
     expect(text).toContain(pt.t('wait.soldOutWhileWaiting'));
     expect(page).toContain('href="/waiting-room/estrela-2"');
@@ -146,13 +210,48 @@ describe('sold out while waiting', () => {
 
 describe('the other shows of a sold-out one', () => {
   // Sales for this one open on 5 Jan at 10:00 in São Paulo: its waiting room only queues until then.
-  const presale = { showId: 'estrela-3', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: '2027-01-12T22:00:00.000Z', timeZone: 'America/Sao_Paulo', salesOpenAt: '2027-01-05T13:00:00.000Z', url: '/waiting-room/estrela-3' };
-  const onSale = { showId: 'estrela-2', title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'regular', startsAt: '2027-01-11T22:00:00.000Z', timeZone: 'America/Sao_Paulo', salesOpenAt: null, url: '/waiting-room/estrela-2' };
-  const soldOutStatus = { ...waiting, state: 'sold_out', ahead: null, estimateState: null, estimatedWaitSeconds: null, estimate: null, pollAfterMs: null, alternatives: [onSale, presale] } as PublicStatus;
+  const presale = {
+    showId: 'estrela-3',
+    title: 'Estrela Cadente',
+    cinemaName: 'Cine Paulista',
+    city: 'São Paulo',
+    roomType: 'vip',
+    startsAt: '2027-01-12T22:00:00.000Z',
+    timeZone: 'America/Sao_Paulo',
+    salesOpenAt: '2027-01-05T13:00:00.000Z',
+    url: '/waiting-room/estrela-3',
+  };
+  const onSale = {
+    showId: 'estrela-2',
+    title: 'Estrela Cadente',
+    cinemaName: 'Cine Copacabana',
+    city: 'Rio de Janeiro',
+    roomType: 'regular',
+    startsAt: '2027-01-11T22:00:00.000Z',
+    timeZone: 'America/Sao_Paulo',
+    salesOpenAt: null,
+    url: '/waiting-room/estrela-2',
+  };
+  const soldOutStatus = {
+    ...waiting,
+    state: 'sold_out',
+    ahead: null,
+    estimateState: null,
+    estimatedWaitSeconds: null,
+    estimate: null,
+    pollAfterMs: null,
+    alternatives: [onSale, presale],
+  } as PublicStatus;
 
   it('marks one whose sales have not opened as the catalog does, with when they open on the cinema’s clock', () => {
-    for (const [i, mark] of [[pt, 'vendas abrem ter., 5 de jan., 10:00'], [en, 'sales open Tue, Jan 5, 10:00']] as const) {
-      for (const page of [statusPage(i, show, soldOutStatus, { now }), soldOutPage(i, show, 'sold_out', soldOutStatus.alternatives!)]) {
+    for (const [i, mark] of [
+      [pt, 'vendas abrem ter., 5 de jan., 10:00'],
+      [en, 'sales open Tue, Jan 5, 10:00'],
+    ] as const) {
+      for (const page of [
+        statusPage(i, show, soldOutStatus, { now }),
+        soldOutPage(i, show, 'sold_out', soldOutStatus.alternatives!),
+      ]) {
         const links = page.match(/<a class="show alt[^"]*" href="[^"]*">[\s\S]*?<\/a>/g) ?? [];
         expect(links).toHaveLength(2);
         const [first, second] = links.map(textOf);

@@ -2,7 +2,18 @@ import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { TokenSigner } from '@premiere/contracts';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID, addTestShow, NO_JOIN_LIMITS, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  PREMIERE_SHOW_ID,
+  addTestShow,
+  NO_JOIN_LIMITS,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../src';
 
@@ -24,7 +35,16 @@ afterAll(async () => {
 
 async function start(env: Record<string, string> = {}) {
   const logs = captureLogs();
-  const fn = createFunction(issueToken, testEnv(db, redis.prefix, { TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ...NO_JOIN_LIMITS, STATUS_SNAPSHOT_MS: '0', ...env }), logs.stream);
+  const fn = createFunction(
+    issueToken,
+    testEnv(db, redis.prefix, {
+      TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+      ...NO_JOIN_LIMITS,
+      STATUS_SNAPSHOT_MS: '0',
+      ...env,
+    }),
+    logs.stream,
+  );
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}`, logs: logs.lines };
@@ -33,9 +53,14 @@ async function start(env: Record<string, string> = {}) {
 let sessionCounter = 0;
 const newSession = () => `test-session-${process.pid}-${++sessionCounter}-abcdef`;
 const join = (url: string, showId: string, session?: string, headers: Record<string, string> = {}) =>
-  fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { ...(session ? { 'x-session-id': session } : {}), ...headers } });
+  fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+    method: 'POST',
+    headers: { ...(session ? { 'x-session-id': session } : {}), ...headers },
+  });
 const status = (url: string, showId: string, token: string, session: string) =>
-  fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
+  fetch(`${url}/waiting-room/api/shows/${showId}/status`, {
+    headers: { authorization: `Bearer ${token}`, 'x-session-id': session },
+  });
 
 describe('joining', () => {
   it('gives a new session a token and a place, and the same session the same token and place, however often it joins', async () => {
@@ -62,7 +87,11 @@ describe('joining', () => {
 
     // An app with its own session id; ten concurrent double-clicks take one token.
     const app = newSession();
-    const clicks = await Promise.all(Array.from({ length: 10 }, () => join(url, showId, app).then(async (r) => ({ status: r.status, body: await r.json() }))));
+    const clicks = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        join(url, showId, app).then(async (r) => ({ status: r.status, body: await r.json() })),
+      ),
+    );
     expect(clicks.filter((c) => c.status === 201)).toHaveLength(1);
     expect(new Set(clicks.map((c) => c.body.token)).size).toBe(1);
     expect(clicks[0].body.status).toMatchObject({ state: 'waiting', place: 2, ahead: 0 });
@@ -73,30 +102,48 @@ describe('joining', () => {
   it('issues exactly seats × (1 + overbooking) tokens under concurrency; the next are told sold out with the nearest other shows', async () => {
     const { url, fn } = await start();
     const showId = await addTestShow(db.url, { seats: 100, overbooking: 0.1 });
-    const answers = await Promise.all(Array.from({ length: 300 }, () => join(url, showId, newSession()).then(async (r) => ({ status: r.status, body: await r.json() }))));
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        join(url, showId, newSession()).then(async (r) => ({ status: r.status, body: await r.json() })),
+      ),
+    );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(110);
     const refused = answers.filter((a) => a.status === 410);
     expect(refused).toHaveLength(190);
     expect(refused[0].body.error).toBe('sold_out');
     expect(refused[0].body.message).toMatch(/sold out/);
     // Other shows of The Last Starfall: the same cinema (Cine Paulista) first, then the same city, then Rio.
-    const alternatives = refused[0].body.alternatives as { showId: string; cinemaName: string; city: string; url: string }[];
+    const alternatives = refused[0].body.alternatives as {
+      showId: string;
+      cinemaName: string;
+      city: string;
+      url: string;
+    }[];
     expect(alternatives.length).toBeGreaterThan(1);
     expect(alternatives[0].cinemaName).toBe('Cine Paulista');
     expect(alternatives[0].url).toBe(`/waiting-room/${alternatives[0].showId}`);
     const cityOrder = alternatives.map((a) => a.city);
-    expect(cityOrder.indexOf('Rio de Janeiro') === -1 || cityOrder.lastIndexOf('São Paulo') < cityOrder.indexOf('Rio de Janeiro')).toBe(true);
+    expect(
+      cityOrder.indexOf('Rio de Janeiro') === -1 ||
+        cityOrder.lastIndexOf('São Paulo') < cityOrder.indexOf('Rio de Janeiro'),
+    ).toBe(true);
     expect(alternatives.map((a) => a.showId)).not.toContain(showId);
 
     // Places are the arrival sequence: 1…110, each once.
-    const places = answers.filter((a) => a.status === 201).map((a) => a.body.status.place).sort((a, b) => a - b);
+    const places = answers
+      .filter((a) => a.status === 201)
+      .map((a) => a.body.status.place)
+      .sort((a, b) => a - b);
     expect(places).toEqual(Array.from({ length: 110 }, (_, i) => i + 1));
 
     // The catalog is told: the value in Redis, the event through the outbox.
     expect(await fn.ctx.redis.get(roomKeys(showId).availability)).toBe('sold_out');
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const { rows } = await c.query("SELECT data FROM issue_token.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id", [showId]);
+    const { rows } = await c.query(
+      "SELECT data FROM issue_token.outbox WHERE type = 'premiere.show.availability.changed' AND subject = $1 ORDER BY id",
+      [showId],
+    );
     await c.end();
     expect(rows.map((r) => r.data.availability)).toEqual(['few_left', 'sold_out']);
 
@@ -112,11 +159,13 @@ describe('joining', () => {
     const { url } = await start();
     const opensAt = new Date(Date.now() + 1_500);
     const showId = await addTestShow(db.url, { seats: 200, salesOpenAt: opensAt });
-    const early = await Promise.all(Array.from({ length: 40 }, async () => {
-      const session = newSession();
-      // One at a time would be arrival order; these arrive in a known order.
-      return { session, body: await (await join(url, showId, session)).json() };
-    }));
+    const early = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const session = newSession();
+        // One at a time would be arrival order; these arrive in a known order.
+        return { session, body: await (await join(url, showId, session)).json() };
+      }),
+    );
     for (const e of early) {
       expect(e.body.status.state).toBe('pre_queue');
       expect(e.body.status.place).toBeNull();
@@ -146,11 +195,16 @@ describe('joining', () => {
   });
 
   it('rate-limits joins per session and per client address, with Retry-After', async () => {
-    const { url } = await start({ JOIN_RATE_PER_SESSION: '3', JOIN_RATE_PER_ADDRESS: '5', JOIN_RATE_WINDOW_SECONDS: '60' });
+    const { url } = await start({
+      JOIN_RATE_PER_SESSION: '3',
+      JOIN_RATE_PER_ADDRESS: '5',
+      JOIN_RATE_WINDOW_SECONDS: '60',
+    });
     const showId = await addTestShow(db.url, { seats: 50 });
     const session = newSession();
     const codes = [];
-    for (let i = 0; i < 4; i++) codes.push((await join(url, showId, session, { 'x-client-address': '198.51.100.1' })).status);
+    for (let i = 0; i < 4; i++)
+      codes.push((await join(url, showId, session, { 'x-client-address': '198.51.100.1' })).status);
     expect(codes).toEqual([201, 200, 200, 429]);
     const limited = await join(url, showId, session, { 'x-client-address': '198.51.100.2' });
     expect(limited.status).toBe(429);
@@ -159,7 +213,8 @@ describe('joining', () => {
 
     const address = '198.51.100.3';
     const byAddress = [];
-    for (let i = 0; i < 6; i++) byAddress.push((await join(url, showId, newSession(), { 'x-client-address': address })).status);
+    for (let i = 0; i < 6; i++)
+      byAddress.push((await join(url, showId, newSession(), { 'x-client-address': address })).status);
     expect(byAddress).toEqual([201, 201, 201, 201, 201, 429]);
   });
 });
@@ -194,8 +249,12 @@ describe('status and tokens', () => {
     expect(admitted.state).toBe('admitted');
     expect(admitted.enterUrl).toBe(`/checkout/${showId}?access=${admitted.accessToken}`);
     const signer = new TokenSigner(JSON.parse(TEST_SIGNING_KEYS));
-    expect(signer.verify(admitted.accessToken, { typ: 'access', show: showId, session: visitors[0].session })).toMatchObject({ vid: visitors[0].body.visitor, place: 1 });
-    expect(() => signer.verify(admitted.accessToken, { typ: 'queue', show: showId, session: visitors[0].session })).toThrow(/access token, not a queue token/);
+    expect(
+      signer.verify(admitted.accessToken, { typ: 'access', show: showId, session: visitors[0].session }),
+    ).toMatchObject({ vid: visitors[0].body.visitor, place: 1 });
+    expect(() =>
+      signer.verify(admitted.accessToken, { typ: 'queue', show: showId, session: visitors[0].session }),
+    ).toThrow(/access token, not a queue token/);
   });
 
   it('refuses forged, altered, expired, foreign and other shows’ tokens with 401 or 403 and a clear message', async () => {
@@ -210,7 +269,10 @@ describe('status and tokens', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const altered = `${kid}.${Buffer.from(JSON.stringify({ ...claims, vid: claims.vid + 1 })).toString('base64url')}.${sig}`;
     const forged = new TokenSigner({ k1: 'not-our-key-but-long-enough-0123456789' }).sign(claims);
-    const expired = new TokenSigner(JSON.parse(TEST_SIGNING_KEYS)).sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 1 });
+    const expired = new TokenSigner(JSON.parse(TEST_SIGNING_KEYS)).sign({
+      ...claims,
+      exp: Math.floor(Date.now() / 1000) - 1,
+    });
     const unknownKey = new TokenSigner({ k9: 'another-key-long-enough-0123456789abc' }).sign(claims);
     const cases: [string, string, string, number, RegExp][] = [
       ['altered', altered, session, 401, /forged or altered/],
@@ -228,7 +290,9 @@ describe('status and tokens', () => {
     const elsewhere = await status(url, otherShow, token, session);
     expect(elsewhere.status).toBe(403);
     expect((await elsewhere.json()).message).toMatch(/another show/);
-    const none = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { 'x-session-id': session } });
+    const none = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, {
+      headers: { 'x-session-id': session },
+    });
     expect(none.status).toBe(401);
   });
 
@@ -238,7 +302,12 @@ describe('status and tokens', () => {
     const session = newSession();
     const { token } = await (await join(first.url, showId, session)).json();
     expect(token.startsWith('k1.')).toBe(true);
-    const rotated = await start({ TOKEN_SIGNING_KEYS: JSON.stringify({ ...JSON.parse(TEST_SIGNING_KEYS), k2: 'the-new-key-0123456789-0123456789-xyz' }) });
+    const rotated = await start({
+      TOKEN_SIGNING_KEYS: JSON.stringify({
+        ...JSON.parse(TEST_SIGNING_KEYS),
+        k2: 'the-new-key-0123456789-0123456789-xyz',
+      }),
+    });
     expect((await status(rotated.url, showId, token, session)).status).toBe(200);
     const fresh = await (await join(rotated.url, showId, newSession())).json();
     expect(fresh.token.startsWith('k2.')).toBe(true);
@@ -251,7 +320,10 @@ describe('status and tokens', () => {
     const session = newSession();
     const { token, visitor } = await (await join(url, showId, session)).json();
     expect(await fn.ctx.redis.zcard(roomKeys(showId).queue)).toBe(1);
-    const left = await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-session-id': session } });
+    const left = await fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}`, 'x-session-id': session },
+    });
     expect(await left.json()).toEqual({ showId, state: 'left', leftFrom: 'waiting' });
     expect(await fn.ctx.redis.zcard(roomKeys(showId).queue)).toBe(0);
     expect((await (await status(url, showId, token, session)).json()).state).toBe('left');
@@ -275,7 +347,9 @@ describe('status and tokens', () => {
       const res = await status(url, showId, token, session);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ state: 'sold_out', alternatives: [] });
-      expect(logs.some((l) => l.level === 'warn' && /other shows could not be looked up/.test(String(l.msg)))).toBe(true);
+      expect(logs.some((l) => l.level === 'warn' && /other shows could not be looked up/.test(String(l.msg)))).toBe(
+        true,
+      );
     } finally {
       await c.query('ALTER TABLE render_catalog.movies_out_of_reach RENAME TO movies');
       await c.end();
@@ -295,7 +369,10 @@ describe('status from the snapshot', () => {
     // A quarter give up, anywhere in the line.
     const leaving = visitors.slice(3).filter((_, i) => i % 4 === 1);
     for (const v of leaving) {
-      await fetch(`${url}/waiting-room/api/shows/${showId}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session } });
+      await fetch(`${url}/waiting-room/api/shows/${showId}/token`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${v.token}`, 'x-session-id': v.session },
+      });
     }
     await new Promise((r) => setTimeout(r, 250));
     const queueKey = roomKeys(showId).queue;
@@ -315,7 +392,9 @@ describe('status from the snapshot', () => {
     await status(url, showId, last.token, last.session);
     await new Promise((r) => setTimeout(r, 250));
     await status(url, showId, visitors[78].token, visitors[78].session);
-    expect(Number(await fn.ctx.redis.hget(`${roomKeys(showId).visitorPrefix}${last.visitor}`, 'lastSeen'))).toBeGreaterThan(before);
+    expect(
+      Number(await fn.ctx.redis.hget(`${roomKeys(showId).visitorPrefix}${last.visitor}`, 'lastSeen')),
+    ).toBeGreaterThan(before);
   });
 });
 
@@ -333,7 +412,11 @@ describe('pages', () => {
     // Light as a phone downloads it (the edge gzips): its styles, leave dialog and script's messages, in one language.
     expect(gzipSync(html).length).toBeLessThan(8_000); // about 6 KB
 
-    const joined = await fetch(`${url}/waiting-room/${PREMIERE_SHOW_ID}/join`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const joined = await fetch(`${url}/waiting-room/${PREMIERE_SHOW_ID}/join`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(joined.status).toBe(303);
     expect(joined.headers.get('location')).toBe(`/waiting-room/${PREMIERE_SHOW_ID}/status`);
     const cookie = joined.headers.get('set-cookie')!.split(';')[0];
@@ -341,7 +424,9 @@ describe('pages', () => {
     expect(statusPage.headers.get('cache-control')).toBe('no-store');
     const body = await statusPage.text();
     // A quiet room: admitted at once, and the page moves on to seat selection by itself.
-    expect(body).toMatch(new RegExp(`<meta http-equiv="refresh" content="0;url=/checkout/${PREMIERE_SHOW_ID}\\?access=`));
+    expect(body).toMatch(
+      new RegExp(`<meta http-equiv="refresh" content="0;url=/checkout/${PREMIERE_SHOW_ID}\\?access=`),
+    );
 
     const noSession = await fetch(`${url}/waiting-room/${PREMIERE_SHOW_ID}/status`, { redirect: 'manual' });
     expect(noSession.status).toBe(303);
@@ -365,15 +450,38 @@ describe('bad input', () => {
     expect(badSession.status).toBe(400);
     expect((await badSession.json()).message).toMatch(/"x-session-id" must be 16 to 128/);
 
-    const big = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-session-id': newSession() }, body: JSON.stringify({ pad: 'x'.repeat(5_000) }) });
+    const big = await fetch(`${url}/waiting-room/api/shows/${showId}/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-session-id': newSession() },
+      body: JSON.stringify({ pad: 'x'.repeat(5_000) }),
+    });
     expect(big.status).toBe(413);
 
-    for (const [method, path] of [['GET', '/waiting-room/api/shows/Bad_Id!/status'], ['DELETE', '/waiting-room/api/shows/Bad_Id!/token'], ['GET', '/waiting-room/Bad_Id!'], ['POST', '/waiting-room/Bad_Id!/join']]) {
-      expect([path, (await fetch(`${url}${path}`, { method, headers: { authorization: 'Bearer x.y.z', 'x-session-id': newSession() } })).status]).toEqual([path, 400]);
+    for (const [method, path] of [
+      ['GET', '/waiting-room/api/shows/Bad_Id!/status'],
+      ['DELETE', '/waiting-room/api/shows/Bad_Id!/token'],
+      ['GET', '/waiting-room/Bad_Id!'],
+      ['POST', '/waiting-room/Bad_Id!/join'],
+    ]) {
+      expect([
+        path,
+        (
+          await fetch(`${url}${path}`, {
+            method,
+            headers: { authorization: 'Bearer x.y.z', 'x-session-id': newSession() },
+          })
+        ).status,
+      ]).toEqual([path, 400]);
     }
-    const bigForm = await fetch(`${url}/waiting-room/${showId}/join`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pad=${'x'.repeat(5_000)}` });
+    const bigForm = await fetch(`${url}/waiting-room/${showId}/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `pad=${'x'.repeat(5_000)}`,
+    });
     expect(bigForm.status).toBe(413);
-    const badAuth = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, { headers: { authorization: 'Basic abc', 'x-session-id': newSession() } });
+    const badAuth = await fetch(`${url}/waiting-room/api/shows/${showId}/status`, {
+      headers: { authorization: 'Basic abc', 'x-session-id': newSession() },
+    });
     expect(badAuth.status).toBe(400);
 
     // Nothing was issued: the room holds no token, and no room was made for the unknown show.

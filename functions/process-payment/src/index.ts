@@ -13,7 +13,12 @@ function createWorker(ctx: FunctionContext<ProcessPaymentEnv>): Worker {
   return {
     db: ctx.db,
     transaction: ctx.transaction,
-    provider: new PaymentProvider({ url: config.PAYMENT_PROVIDER_URL, apiKey: config.PAYMENT_PROVIDER_API_KEY, timeoutMs: config.PAYMENT_TIMEOUT_MS, registry: ctx.metrics.registry }),
+    provider: new PaymentProvider({
+      url: config.PAYMENT_PROVIDER_URL,
+      apiKey: config.PAYMENT_PROVIDER_API_KEY,
+      timeoutMs: config.PAYMENT_TIMEOUT_MS,
+      registry: ctx.metrics.registry,
+    }),
     metrics: paymentMetrics(ctx.metrics.registry),
     giveUpSeconds: config.PAYMENT_GIVE_UP_SECONDS,
   };
@@ -34,14 +39,19 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv, Worker> = {
   checkConfig: (config) => {
     const busySeconds = config.PAYMENT_GIVE_UP_SECONDS + Math.ceil(config.PAYMENT_TIMEOUT_MS / 1000);
     if (config.PAYMENT_STUCK_SECONDS <= busySeconds) {
-      throw new ConfigError('PAYMENT_STUCK_SECONDS', `PAYMENT_STUCK_SECONDS must be longer than PAYMENT_GIVE_UP_SECONDS plus one call's timeout (${busySeconds} s now), got ${config.PAYMENT_STUCK_SECONDS}`);
+      throw new ConfigError(
+        'PAYMENT_STUCK_SECONDS',
+        `PAYMENT_STUCK_SECONDS must be longer than PAYMENT_GIVE_UP_SECONDS plus one call's timeout (${busySeconds} s now), got ${config.PAYMENT_STUCK_SECONDS}`,
+      );
     }
   },
   events: eventHandlers<FunctionContext<ProcessPaymentEnv>, Worker>(
     on(paymentRequested, { work: ({ data, deps: worker, log }) => processPaymentRequest(worker, log, data) }),
     // reserve-seat has settled the order with this approval: it need not be announced again. Any
     // outcome is taken (see acknowledgeApproval), so a newer reserve-seat's is never refused.
-    on(paymentSettled, { handle: ({ data, tx, deps: worker, log }) => acknowledgeApproval(tx, log, worker.metrics, data) }),
+    on(paymentSettled, {
+      handle: ({ data, tx, deps: worker, log }) => acknowledgeApproval(tx, log, worker.metrics, data),
+    }),
     on(refundRequested, { work: ({ data, deps: worker, log }) => processRefund(worker, log, data) }),
   ),
   schedules: {
@@ -49,7 +59,8 @@ export const processPayment: FunctionDefinition<ProcessPaymentEnv, Worker> = {
     reconciliation: {
       work: async ({ ctx, deps: worker, log }) => {
         const result = await reconcile(worker, log, ctx.config.PAYMENT_STUCK_SECONDS);
-        if (result.settled || result.resent || result.refunded || result.unreachable) log.info(result, 'reconciliation done');
+        if (result.settled || result.resent || result.refunded || result.unreachable)
+          log.info(result, 'reconciliation done');
       },
     },
   },

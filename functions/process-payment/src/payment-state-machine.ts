@@ -37,7 +37,14 @@ export async function movePayment(
         SET state = $2, reason = $3, provider_payment_id = coalesce($4, provider_payment_id),
             outcome_unknown = coalesce($5, outcome_unknown), updated_at = now()
       WHERE id = $1 AND state = ANY($6)`,
-    [paymentId, to, fields.reason ?? null, fields.providerPaymentId ?? null, fields.outcomeUnknown ?? null, fromStates(to)],
+    [
+      paymentId,
+      to,
+      fields.reason ?? null,
+      fields.providerPaymentId ?? null,
+      fields.outcomeUnknown ?? null,
+      fromStates(to),
+    ],
   );
   if (rowCount === 0) log.info({ paymentId, to }, 'payment not moved: it is settled already, or unknown');
   return rowCount === 1;

@@ -2,7 +2,13 @@ import type pg from 'pg';
 import { paymentApproved, paymentRejected, type PaymentRequested } from '@premiere/contracts';
 import type { EventToEmit, Logger, Transaction } from '@premiere/runtime';
 import { movePayment } from './payment-state-machine';
-import { PaymentProvider, ProviderRefused, ProviderUnavailable, type ChargeOutcome, type ProviderCall } from './provider';
+import {
+  PaymentProvider,
+  ProviderRefused,
+  ProviderUnavailable,
+  type ChargeOutcome,
+  type ProviderCall,
+} from './provider';
 import type { PaymentMetrics } from './metrics';
 
 /** What a charge needs of `premiere.payment.requested`. */
@@ -43,34 +49,69 @@ export const recorder = (db: pg.Pool, paymentId: string) => async (call: Provide
  */
 export async function processPaymentRequest(w: Worker, log: Logger, request: PaymentRequest): Promise<void> {
   // Give up in time for the buyer to try again before their hold runs out.
-  const giveUpAt = new Date(Math.max(Date.now() + 1_000, Math.min(Date.now() + w.giveUpSeconds * 1000, Date.parse(request.holdExpiresAt) - HOLD_MARGIN_MS)));
+  const giveUpAt = new Date(
+    Math.max(
+      Date.now() + 1_000,
+      Math.min(Date.now() + w.giveUpSeconds * 1000, Date.parse(request.holdExpiresAt) - HOLD_MARGIN_MS),
+    ),
+  );
   await w.db.query(
     `INSERT INTO payments (id, order_id, attempt, amount_cents, currency, payment_token, state, give_up_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'requested', $7) ON CONFLICT (id) DO NOTHING`,
-    [request.paymentId, request.orderId, request.attempt, request.amountCents, request.currency, request.paymentToken, giveUpAt],
+    [
+      request.paymentId,
+      request.orderId,
+      request.attempt,
+      request.amountCents,
+      request.currency,
+      request.paymentToken,
+      giveUpAt,
+    ],
   );
-  const { rows } = await w.db.query<{ state: string; give_up_at: Date }>('SELECT state, give_up_at FROM payments WHERE id = $1', [request.paymentId]);
+  const { rows } = await w.db.query<{ state: string; give_up_at: Date }>(
+    'SELECT state, give_up_at FROM payments WHERE id = $1',
+    [request.paymentId],
+  );
   if (!(await movePayment(w.db, log, request.paymentId, 'authorising'))) return; // settled before: its event went out then
-  log.info({ paymentId: request.paymentId, delivery: rows[0].state === 'requested' ? 'first' : 'again' }, 'authorising payment');
+  log.info(
+    { paymentId: request.paymentId, delivery: rows[0].state === 'requested' ? 'first' : 'again' },
+    'authorising payment',
+  );
 
   const record = recorder(w.db, request.paymentId);
   let outcome: ChargeOutcome | null;
   let unknown = false;
   try {
     outcome = await w.provider.charge(
-      { id: request.paymentId, orderId: request.orderId, amountCents: request.amountCents, currency: request.currency, paymentToken: request.paymentToken },
+      {
+        id: request.paymentId,
+        orderId: request.orderId,
+        amountCents: request.amountCents,
+        currency: request.currency,
+        paymentToken: request.paymentToken,
+      },
       rows[0].give_up_at.getTime(),
       record,
     );
   } catch (err) {
     if (err instanceof ProviderRefused) {
-      log.error({ err, paymentId: request.paymentId }, 'the payment provider refused the charge request; check the provider settings');
+      log.error(
+        { err, paymentId: request.paymentId },
+        'the payment provider refused the charge request; check the provider settings',
+      );
       outcome = null;
     } else if (err instanceof ProviderUnavailable) {
-      log.warn({ paymentId: request.paymentId, reason: err.message, outcomeUnknown: err.outcomeUnknown }, 'giving up on the payment provider');
+      log.warn(
+        { paymentId: request.paymentId, reason: err.message, outcomeUnknown: err.outcomeUnknown },
+        'giving up on the payment provider',
+      );
       // A charge that may have gone through is looked up once; if even that fails, the payment fails
       // now (the buyer may try again) and reconciliation asks again later, approving it if it was made.
-      outcome = err.outcomeUnknown ? await w.provider.lookup(request.paymentId, Date.now() + LOOKUP_MS, record).catch(() => ((unknown = true), null)) : null;
+      outcome = err.outcomeUnknown
+        ? await w.provider
+            .lookup(request.paymentId, Date.now() + LOOKUP_MS, record)
+            .catch(() => ((unknown = true), null))
+        : null;
     } else {
       throw err; // our database: the broker redelivers, and the same key asks again
     }
@@ -90,21 +131,48 @@ export interface ApprovedPayment {
 
 /** `premiere.payment.approved` for a payment: when it is approved, and again if reserve-seat never acknowledges it. */
 export const approvalEvent = (p: ApprovedPayment): EventToEmit =>
-  paymentApproved.event({ paymentId: p.id, orderId: p.order_id, attempt: p.attempt, amountCents: p.amount_cents, currency: p.currency, providerPaymentId: p.provider_payment_id });
+  paymentApproved.event({
+    paymentId: p.id,
+    orderId: p.order_id,
+    attempt: p.attempt,
+    amountCents: p.amount_cents,
+    currency: p.currency,
+    providerPaymentId: p.provider_payment_id,
+  });
 
 /**
  * Moves a payment out of `authorising` (or `failed`, for a charge found later) with the
  * provider's outcome, and announces it to reserve-seat in the same transaction. null: no charge
  * was made (as far as anyone can tell), the payment fails as provider unavailable.
  */
-export async function settlePayment(w: Pick<Worker, 'transaction' | 'metrics'>, log: Logger, paymentId: string, outcome: ChargeOutcome | null, opts: { outcomeUnknown: boolean }): Promise<boolean> {
+export async function settlePayment(
+  w: Pick<Worker, 'transaction' | 'metrics'>,
+  log: Logger,
+  paymentId: string,
+  outcome: ChargeOutcome | null,
+  opts: { outcomeUnknown: boolean },
+): Promise<boolean> {
   const to = outcome?.status ?? 'failed';
   const reason = outcome === null ? PROVIDER_UNAVAILABLE : outcome.status === 'declined' ? outcome.reason : null;
   const moved = await w.transaction(async (tx) => {
-    if (!(await movePayment(tx, log, paymentId, to, { reason, providerPaymentId: outcome?.providerPaymentId ?? null, outcomeUnknown: opts.outcomeUnknown }))) return false;
-    const { rows } = await tx.query<ApprovedPayment>('SELECT id, order_id, attempt, amount_cents, currency, provider_payment_id FROM payments WHERE id = $1', [paymentId]);
+    if (
+      !(await movePayment(tx, log, paymentId, to, {
+        reason,
+        providerPaymentId: outcome?.providerPaymentId ?? null,
+        outcomeUnknown: opts.outcomeUnknown,
+      }))
+    )
+      return false;
+    const { rows } = await tx.query<ApprovedPayment>(
+      'SELECT id, order_id, attempt, amount_cents, currency, provider_payment_id FROM payments WHERE id = $1',
+      [paymentId],
+    );
     const p = rows[0];
-    await tx.emit(to === 'approved' ? approvalEvent(p) : paymentRejected.event({ paymentId, orderId: p.order_id, attempt: p.attempt, reason: reason! }));
+    await tx.emit(
+      to === 'approved'
+        ? approvalEvent(p)
+        : paymentRejected.event({ paymentId, orderId: p.order_id, attempt: p.attempt, reason: reason! }),
+    );
     return true;
   });
   if (moved) {
@@ -133,8 +201,16 @@ export const REFUND_OUTCOMES = ['seats_lost', 'paid_twice', ...UNREQUESTED_OUTCO
  * `premiere.refund.requested` is lost (dead-lettered): reconciliation sends refunds still
  * requested, and the request arriving finds the refund already recorded.
  */
-export async function acknowledgeApproval(tx: Pick<Transaction, 'query'>, log: Logger, metrics: PaymentMetrics, data: { paymentId: string; orderId: string; outcome: string }): Promise<void> {
-  const { rowCount } = await tx.query("UPDATE payments SET order_settled_at = now() WHERE id = $1 AND state = 'approved' AND order_settled_at IS NULL", [data.paymentId]);
+export async function acknowledgeApproval(
+  tx: Pick<Transaction, 'query'>,
+  log: Logger,
+  metrics: PaymentMetrics,
+  data: { paymentId: string; orderId: string; outcome: string },
+): Promise<void> {
+  const { rowCount } = await tx.query(
+    "UPDATE payments SET order_settled_at = now() WHERE id = $1 AND state = 'approved' AND order_settled_at IS NULL",
+    [data.paymentId],
+  );
   if (REFUND_OUTCOMES.includes(data.outcome)) {
     const { rowCount: owed } = await tx.query(
       `INSERT INTO refunds (payment_id, amount_cents, reason, state)
@@ -142,10 +218,17 @@ export async function acknowledgeApproval(tx: Pick<Transaction, 'query'>, log: L
        ON CONFLICT (payment_id) DO NOTHING`,
       [data.paymentId, `reserve-seat settled the payment as ${data.outcome}`],
     );
-    if (owed) log.info({ paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome }, 'a charge without tickets: refund recorded, to be sent');
+    if (owed)
+      log.info(
+        { paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome },
+        'a charge without tickets: refund recorded, to be sent',
+      );
   }
   if (rowCount && UNREQUESTED_OUTCOMES.includes(data.outcome)) {
     metrics.unrequested.inc();
-    log.warn({ paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome }, 'charged a payment reserve-seat never requested; it is refunded');
+    log.warn(
+      { paymentId: data.paymentId, orderId: data.orderId, outcome: data.outcome },
+      'charged a payment reserve-seat never requested; it is refunded',
+    );
   }
 }

@@ -20,7 +20,11 @@ export class ProviderUnavailable extends Error {
 
 /** The provider refused the request itself (4xx other than a decline): our configuration or a bug. */
 export class ProviderRefused extends Error {
-  constructor(readonly operation: Operation, readonly status: number, body: unknown) {
+  constructor(
+    readonly operation: Operation,
+    readonly status: number,
+    body: unknown,
+  ) {
     super(`the payment provider refused the ${operation}: ${status} ${JSON.stringify(body)}`);
     this.name = 'ProviderRefused';
   }
@@ -56,8 +60,19 @@ export class PaymentProvider {
   constructor(private readonly opts: { url: string; apiKey?: string; timeoutMs: number; registry: Registry }) {
     const registers = [opts.registry];
     this.metrics = {
-      latency: new Histogram({ name: 'premiere_payment_provider_seconds', help: 'Payment provider call latency, by operation', labelNames: ['operation'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers }),
-      retries: new Counter({ name: 'premiere_payment_provider_retries_total', help: 'Calls to the payment provider sent again (timeout, 5xx, connection error), by operation', labelNames: ['operation'] as const, registers }),
+      latency: new Histogram({
+        name: 'premiere_payment_provider_seconds',
+        help: 'Payment provider call latency, by operation',
+        labelNames: ['operation'] as const,
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+        registers,
+      }),
+      retries: new Counter({
+        name: 'premiere_payment_provider_retries_total',
+        help: 'Calls to the payment provider sent again (timeout, 5xx, connection error), by operation',
+        labelNames: ['operation'] as const,
+        registers,
+      }),
     };
   }
 
@@ -74,14 +89,23 @@ export class PaymentProvider {
       method: 'POST',
       path: '/v1/payments',
       key: PaymentProvider.chargeKey(payment.id),
-      body: { amount: payment.amountCents, currency: payment.currency, payment_method: payment.paymentToken, reference: payment.orderId },
+      body: {
+        amount: payment.amountCents,
+        currency: payment.currency,
+        payment_method: payment.paymentToken,
+        reference: payment.orderId,
+      },
       answers: [201, 402],
     });
     return this.outcomeOf(status, body as ProviderPayment);
   }
 
   /** The charge made with this payment's key: null if the provider has none. */
-  async lookup(paymentId: string, deadline: number, record: (call: ProviderCall) => Promise<void>): Promise<ChargeOutcome | null> {
+  async lookup(
+    paymentId: string,
+    deadline: number,
+    record: (call: ProviderCall) => Promise<void>,
+  ): Promise<ChargeOutcome | null> {
     const { status, body } = await this.call('lookup', deadline, record, {
       method: 'GET',
       path: `/v1/payments?idempotency_key=${encodeURIComponent(PaymentProvider.chargeKey(paymentId))}`,
@@ -91,7 +115,12 @@ export class PaymentProvider {
   }
 
   /** Refunds a charge in full; a charge refunded already (under any key) counts as refunded. */
-  async refund(paymentId: string, providerPaymentId: string, deadline: number, record: (call: ProviderCall) => Promise<void>): Promise<{ refundId: string | null }> {
+  async refund(
+    paymentId: string,
+    providerPaymentId: string,
+    deadline: number,
+    record: (call: ProviderCall) => Promise<void>,
+  ): Promise<{ refundId: string | null }> {
     const { status, body } = await this.call('refund', deadline, record, {
       method: 'POST',
       path: `/v1/payments/${encodeURIComponent(providerPaymentId)}/refunds`,
@@ -106,7 +135,11 @@ export class PaymentProvider {
 
   private outcomeOf(status: number, payment: ProviderPayment): ChargeOutcome {
     if (payment.status === 'approved' && status !== 402) return { status: 'approved', providerPaymentId: payment.id };
-    return { status: 'declined', providerPaymentId: payment.id ?? null, reason: DECLINE_REASONS[payment.decline_code ?? ''] ?? 'declined' };
+    return {
+      status: 'declined',
+      providerPaymentId: payment.id ?? null,
+      reason: DECLINE_REASONS[payment.decline_code ?? ''] ?? 'declined',
+    };
   }
 
   private async call(
@@ -140,11 +173,23 @@ export class PaymentProvider {
         const text = await res.text();
         const body = text ? (JSON.parse(text) as unknown) : null;
         if (req.answers.includes(status)) {
-          await record({ operation, startedAt, latencyMs: Date.now() - startedAt.getTime(), httpStatus: status, outcome: 'answered' });
+          await record({
+            operation,
+            startedAt,
+            latencyMs: Date.now() - startedAt.getTime(),
+            httpStatus: status,
+            outcome: 'answered',
+          });
           return { status, body };
         }
         if (status < 500 && status !== 409 && status !== 429) {
-          await record({ operation, startedAt, latencyMs: Date.now() - startedAt.getTime(), httpStatus: status, outcome: 'refused' });
+          await record({
+            operation,
+            startedAt,
+            latencyMs: Date.now() - startedAt.getTime(),
+            httpStatus: status,
+            outcome: 'refused',
+          });
           throw new ProviderRefused(operation, status, body);
         }
         // 5xx: it may have failed half way; 409: the same key is still being worked on; 429: slow down.
@@ -163,7 +208,10 @@ export class PaymentProvider {
       last = outcome;
       await record({ operation, startedAt, latencyMs: Date.now() - startedAt.getTime(), httpStatus: status, outcome });
       // Full jitter, but never sleeping past the deadline: the last try comes just before it.
-      const pause = Math.min(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt), deadline - Date.now() - LAST_TRY_MS);
+      const pause = Math.min(
+        Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt),
+        deadline - Date.now() - LAST_TRY_MS,
+      );
       if (pause < 0) throw new ProviderUnavailable(operation, unknown, last);
       await new Promise((r) => setTimeout(r, pause));
     }

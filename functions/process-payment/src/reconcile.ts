@@ -17,7 +17,11 @@ const BATCH = 100;
  * requested are sent again. Nothing needs a human; a provider that cannot be reached now is asked
  * on the next run.
  */
-export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): Promise<{ settled: number; resent: number; refunded: number; unreachable: number }> {
+export async function reconcile(
+  w: Worker,
+  log: Logger,
+  stuckSeconds: number,
+): Promise<{ settled: number; resent: number; refunded: number; unreachable: number }> {
   const { rows } = await w.db.query<{ id: string; state: string }>(
     `SELECT id, state FROM payments
       WHERE (state IN ('requested', 'authorising') OR (state = 'failed' AND outcome_unknown))
@@ -33,20 +37,29 @@ export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): P
       found = await w.provider.lookup(p.id, Date.now() + LOOKUP_MS, recorder(w.db, p.id));
     } catch (err) {
       unreachable++;
-      log.warn({ paymentId: p.id, err: (err as Error).message }, 'reconciliation: the provider could not be asked; next run');
+      log.warn(
+        { paymentId: p.id, err: (err as Error).message },
+        'reconciliation: the provider could not be asked; next run',
+      );
       continue;
     }
     let outcome: string;
     if (p.state === 'failed') {
       // Failed without knowing whether it was charged: a charge found now is an approval after all.
-      if (found?.status === 'approved') outcome = (await settlePayment(w, log, p.id, found, { outcomeUnknown: false })) ? 'approved_late' : 'unchanged';
+      if (found?.status === 'approved')
+        outcome = (await settlePayment(w, log, p.id, found, { outcomeUnknown: false })) ? 'approved_late' : 'unchanged';
       else {
-        await w.db.query("UPDATE payments SET outcome_unknown = false, updated_at = now() WHERE id = $1 AND state = 'failed'", [p.id]);
+        await w.db.query(
+          "UPDATE payments SET outcome_unknown = false, updated_at = now() WHERE id = $1 AND state = 'failed'",
+          [p.id],
+        );
         outcome = 'not_charged';
       }
     } else {
       await movePayment(w.db, log, p.id, 'authorising'); // a worker that died before asking the provider
-      outcome = (await settlePayment(w, log, p.id, found, { outcomeUnknown: false })) ? (found?.status ?? 'failed') : 'unchanged';
+      outcome = (await settlePayment(w, log, p.id, found, { outcomeUnknown: false }))
+        ? (found?.status ?? 'failed')
+        : 'unchanged';
     }
     if (outcome !== 'unchanged') settled++;
     w.metrics.reconciled.labels(outcome).inc();
@@ -68,7 +81,10 @@ export async function reconcile(w: Worker, log: Logger, stuckSeconds: number): P
       await tx.emit(approvalEvent(p));
     });
     w.metrics.reconciled.labels('approval_resent').inc();
-    log.warn({ paymentId: p.id, orderId: p.order_id }, 'reconciliation: an approval reserve-seat never acknowledged, announced again');
+    log.warn(
+      { paymentId: p.id, orderId: p.order_id },
+      'reconciliation: an approval reserve-seat never acknowledged, announced again',
+    );
   }
 
   const { rows: refunds } = await w.db.query<{ payment_id: string; provider_payment_id: string }>(

@@ -27,7 +27,10 @@ export async function processRefund(w: Worker, log: Logger, request: RefundReque
   const payment = rows[0];
   if (!payment || payment.state !== 'approved' || !payment.provider_payment_id) {
     // Nothing of ours to give back (reserve-seat only asks for payments we approved).
-    log.warn({ paymentId: request.paymentId, state: payment?.state ?? null }, 'refund requested for a payment that was not approved here; nothing to refund');
+    log.warn(
+      { paymentId: request.paymentId, state: payment?.state ?? null },
+      'refund requested for a payment that was not approved here; nothing to refund',
+    );
     return;
   }
   await w.db.query(
@@ -41,7 +44,13 @@ export async function processRefund(w: Worker, log: Logger, request: RefundReque
  * Sends a recorded, unfinished refund to the provider and finishes it; true if this call finished
  * it. Throws if the provider cannot be heard.
  */
-export async function refund(w: Worker, log: Logger, paymentId: string, providerPaymentId: string, deadline: number): Promise<boolean> {
+export async function refund(
+  w: Worker,
+  log: Logger,
+  paymentId: string,
+  providerPaymentId: string,
+  deadline: number,
+): Promise<boolean> {
   const { rows } = await w.db.query<{ state: string }>('SELECT state FROM refunds WHERE payment_id = $1', [paymentId]);
   if (rows[0]?.state !== 'requested') return false;
   const { refundId } = await w.provider.refund(paymentId, providerPaymentId, deadline, recorder(w.db, paymentId));
@@ -52,7 +61,15 @@ export async function refund(w: Worker, log: Logger, paymentId: string, provider
     );
     if (finished.length === 0) return false; // a duplicate finished it first
     const { rows: p } = await tx.query('SELECT order_id, currency FROM payments WHERE id = $1', [paymentId]);
-    await tx.emit(refundCompleted.event({ orderId: p[0].order_id, paymentId, amountCents: finished[0].amount_cents, currency: p[0].currency, providerRefundId: refundId }));
+    await tx.emit(
+      refundCompleted.event({
+        orderId: p[0].order_id,
+        paymentId,
+        amountCents: finished[0].amount_cents,
+        currency: p[0].currency,
+        providerRefundId: refundId,
+      }),
+    );
     return true;
   });
   if (done) {

@@ -53,6 +53,7 @@ export function favicon(): ServerRoute {
   return {
     method: 'GET',
     path: '/favicon.ico',
-    handler: (_request, h) => h.response(ico).type('image/x-icon').header('cache-control', 'public, max-age=86400, s-maxage=86400'),
+    handler: (_request, h) =>
+      h.response(ico).type('image/x-icon').header('cache-control', 'public, max-age=86400, s-maxage=86400'),
   };
 }

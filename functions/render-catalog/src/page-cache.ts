@@ -40,9 +40,23 @@ export function createPageCache(opts: {
   const scripts = new CatalogScripts(opts.redis);
   const memory = new Map<string, { page: CachedPage; until: number }>();
   const metrics = {
-    lookups: new Counter({ name: 'premiere_catalog_cache_total', help: 'Catalog page lookups by outcome: memory_hit, hit (Redis), stale (served while another replica renders), miss (rendered here)', labelNames: ['outcome'] as const, registers: [opts.registry] }),
-    notModified: new Counter({ name: 'premiere_catalog_not_modified_total', help: 'Conditional requests answered 304 Not Modified', registers: [opts.registry] }),
-    renders: new Histogram({ name: 'premiere_catalog_render_seconds', help: 'Time to render a catalog page (database, availability, HTML or JSON)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [opts.registry] }),
+    lookups: new Counter({
+      name: 'premiere_catalog_cache_total',
+      help: 'Catalog page lookups by outcome: memory_hit, hit (Redis), stale (served while another replica renders), miss (rendered here)',
+      labelNames: ['outcome'] as const,
+      registers: [opts.registry],
+    }),
+    notModified: new Counter({
+      name: 'premiere_catalog_not_modified_total',
+      help: 'Conditional requests answered 304 Not Modified',
+      registers: [opts.registry],
+    }),
+    renders: new Histogram({
+      name: 'premiere_catalog_render_seconds',
+      help: 'Time to render a catalog page (database, availability, HTML or JSON)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [opts.registry],
+    }),
   };
 
   // Label sets resolved once, not hashed on every lookup.
@@ -59,9 +73,16 @@ export function createPageCache(opts: {
   };
 
   async function read(key: string, deps: string[]): Promise<{ versions: string; page: CachedPage | null }> {
-    const results = await opts.redis.pipeline().hmget(VERSIONS, ...deps).get(pageKey(key)).exec();
+    const results = await opts.redis
+      .pipeline()
+      .hmget(VERSIONS, ...deps)
+      .get(pageKey(key))
+      .exec();
     if (!results) throw new Error('redis pipeline returned nothing');
-    const [[err1, versions], [err2, raw]] = results as [[Error | null, (string | null)[]], [Error | null, string | null]];
+    const [[err1, versions], [err2, raw]] = results as [
+      [Error | null, (string | null)[]],
+      [Error | null, string | null],
+    ];
     if (err1 || err2) throw err1 ?? err2;
     return { versions: versions.map((v) => v ?? '0').join('.'), page: raw ? (JSON.parse(raw) as CachedPage) : null };
   }
@@ -76,14 +97,22 @@ export function createPageCache(opts: {
      * The page at `key`, depending on the versions `deps`; `render` makes it (returns status,
      * type and body, and when it changes by itself) when no fresh copy exists. Only 200s are cached.
      */
-    async get(key: string, deps: string[], render: () => Promise<{ status: number; type: string; body: string; changesAt?: number }>): Promise<CachedPage> {
+    async get(
+      key: string,
+      deps: string[],
+      render: () => Promise<{ status: number; type: string; body: string; changesAt?: number }>,
+    ): Promise<CachedPage> {
       const inMemory = memory.get(key);
       if (inMemory && inMemory.until > Date.now()) {
         outcome.memoryHit.inc();
         return inMemory.page;
       }
       const { versions, page } = await read(key, deps);
-      const fresh = (p: CachedPage | null) => p !== null && p.versions === versions && Date.now() - p.at < opts.ttlSeconds * 1000 && !(p.changesAt !== undefined && Date.now() >= p.changesAt);
+      const fresh = (p: CachedPage | null) =>
+        p !== null &&
+        p.versions === versions &&
+        Date.now() - p.at < opts.ttlSeconds * 1000 &&
+        !(p.changesAt !== undefined && Date.now() >= p.changesAt);
       if (fresh(page)) {
         outcome.hit.inc();
         remember(key, page!);
@@ -171,7 +200,12 @@ export type PageCache = ReturnType<typeof createPageCache>;
 export function catalogPageCache(ctx: {
   redis: Redis;
   metrics: { registry: Registry };
-  config: { CATALOG_TTL_SECONDS: number; CATALOG_STALE_SECONDS: number; CATALOG_MEMORY_ENTRIES: number; CATALOG_MEMORY_MS: number };
+  config: {
+    CATALOG_TTL_SECONDS: number;
+    CATALOG_STALE_SECONDS: number;
+    CATALOG_MEMORY_ENTRIES: number;
+    CATALOG_MEMORY_MS: number;
+  };
 }): PageCache {
   return createPageCache({
     redis: ctx.redis,

@@ -1,7 +1,15 @@
 import type pg from 'pg';
 import type { Redis } from '@premiere/runtime';
 import { readAvailability, type Availability } from './availability';
-import { loadCinema, loadHome, loadMovie, type Cinema, type MovieStatus, type MovieSummary, type Show } from './catalog';
+import {
+  loadCinema,
+  loadHome,
+  loadMovie,
+  type Cinema,
+  type MovieStatus,
+  type MovieSummary,
+  type Show,
+} from './catalog';
 import { roomTypeName } from '@premiere/contracts';
 import { html, page, type Html, type MessageKey, type Translator } from '@premiere/web';
 
@@ -16,13 +24,24 @@ export interface Rendered {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
-const SECTIONS: [MovieStatus, MessageKey][] = [['premiere', 'catalog.section.premiere'], ['now_showing', 'catalog.section.now_showing'], ['coming_soon', 'catalog.section.coming_soon']];
-const RELEASE: Record<MovieStatus, MessageKey> = { coming_soon: 'catalog.release.coming_soon', premiere: 'catalog.release.premiere', now_showing: 'catalog.release.now_showing' };
+const SECTIONS: [MovieStatus, MessageKey][] = [
+  ['premiere', 'catalog.section.premiere'],
+  ['now_showing', 'catalog.section.now_showing'],
+  ['coming_soon', 'catalog.section.coming_soon'],
+];
+const RELEASE: Record<MovieStatus, MessageKey> = {
+  coming_soon: 'catalog.release.coming_soon',
+  premiere: 'catalog.release.premiere',
+  now_showing: 'catalog.release.now_showing',
+};
 
 type ShowWithAvailability = Show & { availability: Availability; waitingRoom: string };
 
 const withAvailability = async (redis: Redis, shows: Show[]): Promise<ShowWithAvailability[]> => {
-  const availability = await readAvailability(redis, shows.map((s) => s.id));
+  const availability = await readAvailability(
+    redis,
+    shows.map((s) => s.id),
+  );
   return shows.map((s) => ({ ...s, availability: availability.get(s.id)!, waitingRoom: `/waiting-room/${s.id}` }));
 };
 
@@ -48,8 +67,10 @@ const nextSalesOpening = (shows: Show[], now: number) => {
 function showLink(i: Translator, s: ShowWithAvailability, now: number, room?: string): Html {
   const roomTag = room ? html` <small>${room}</small>` : '';
   const of = html`<span class="visually-hidden">, ${i.t('catalog.showOf', { title: s.movieTitle, day: dayLabel(i, s) })}</span>`;
-  if (inPresale(s, now)) return html`<a class="show presale" href="${s.waitingRoom}">${time(i, s)}${roomTag} <small>${i.t('catalog.presale', { when: i.when(s.salesOpenAt!, s.timeZone) })}</small>${of}</a>`;
-  if (s.availability === 'sold_out') return html`<span class="show sold_out"><s>${time(i, s)}</s>${roomTag} <small>${i.t('catalog.soldOut')}</small>${of}</span>`;
+  if (inPresale(s, now))
+    return html`<a class="show presale" href="${s.waitingRoom}">${time(i, s)}${roomTag} <small>${i.t('catalog.presale', { when: i.when(s.salesOpenAt!, s.timeZone) })}</small>${of}</a>`;
+  if (s.availability === 'sold_out')
+    return html`<span class="show sold_out"><s>${time(i, s)}</s>${roomTag} <small>${i.t('catalog.soldOut')}</small>${of}</span>`;
   const label = s.availability === 'few_left' ? i.t('catalog.fewLeft') : '';
   return html`<a class="show ${s.availability}" href="${s.waitingRoom}">${time(i, s)}${roomTag}${label ? html` <small>${label}</small>` : ''}${of}</a>`;
 }
@@ -98,10 +119,21 @@ export async function renderHome(db: pg.Pool, format: 'html' | 'json', visitor: 
   const i = visitor.i18n;
   const { movies, cinemas } = await loadHome(db);
   if (format === 'json') {
-    const bySection = Object.fromEntries(SECTIONS.map(([status]) => [status, movies.filter((m) => m.status === status).map((m) => ({ ...m, url: `/movies/${m.id}` }))]));
-    return { status: 200, type: JSON_TYPE, body: JSON.stringify({ ...bySection, cinemas: cinemas.map((c) => ({ ...c, url: `/cinemas/${c.id}` })) }) };
+    const bySection = Object.fromEntries(
+      SECTIONS.map(([status]) => [
+        status,
+        movies.filter((m) => m.status === status).map((m) => ({ ...m, url: `/movies/${m.id}` })),
+      ]),
+    );
+    return {
+      status: 200,
+      type: JSON_TYPE,
+      body: JSON.stringify({ ...bySection, cinemas: cinemas.map((c) => ({ ...c, url: `/cinemas/${c.id}` })) }),
+    };
   }
-  const card = (m: MovieSummary) => html`<li class="card movie"><a class="title" href="/movies/${m.id}">${m.title}</a>${ratingTag(i, m.rating)}
+  const card = (
+    m: MovieSummary,
+  ) => html`<li class="card movie"><a class="title" href="/movies/${m.id}">${m.title}</a>${ratingTag(i, m.rating)}
 <div class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${m.status === 'coming_soon' ? i.t('catalog.from', { date: i.date(m.releaseDate) }) : i.date(m.releaseDate)}</div><div class="synopsis">${m.synopsis}</div></li>`;
   const body = html`<h1>${i.t('catalog.title')}</h1>
 ${SECTIONS.map(([status, title]) => {
@@ -112,14 +144,31 @@ ${SECTIONS.map(([status, title]) => {
   return { status: 200, type: HTML_TYPE, body: page(i.t('catalog.title'), body, CATALOG_STYLE, visitor) };
 }
 
-export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, filter: { city?: string; day?: string }, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
+export async function renderMovie(
+  db: pg.Pool,
+  redis: Redis,
+  movieId: string,
+  filter: { city?: string; day?: string },
+  format: 'html' | 'json',
+  visitor: Visitor,
+): Promise<Rendered> {
   const i = visitor.i18n;
   const now = Date.now();
   const found = await loadMovie(db, movieId, filter, new Date(now));
   if (!found) return notFound(format, `no movie "${movieId}"`, visitor, i.t('catalog.noMovie', { id: movieId }));
   const shows = await withAvailability(redis, found.shows);
   const changesAt = nextSalesOpening(shows, now);
-  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ movie: found.movie, filter: { city: filter.city ?? null, day: filter.day ?? null }, shows }), changesAt };
+  if (format === 'json')
+    return {
+      status: 200,
+      type: JSON_TYPE,
+      body: JSON.stringify({
+        movie: found.movie,
+        filter: { city: filter.city ?? null, day: filter.day ?? null },
+        shows,
+      }),
+      changesAt,
+    };
   const m = found.movie;
   const groups = grouped(shows);
   const noShows = () => {
@@ -131,35 +180,56 @@ export async function renderMovie(db: pg.Pool, redis: Redis, movieId: string, fi
   // A filtered page says what it shows, and leads to all of the movie's shows.
   const showing = () => {
     const day = filter.day && i.date(filter.day);
-    const what = filter.city && day ? i.t('catalog.showingInOn', { city: filter.city, day }) : filter.city ? i.t('catalog.showingIn', { city: filter.city }) : i.t('catalog.showingOn', { day: day! });
+    const what =
+      filter.city && day
+        ? i.t('catalog.showingInOn', { city: filter.city, day })
+        : filter.city
+          ? i.t('catalog.showingIn', { city: filter.city })
+          : i.t('catalog.showingOn', { day: day! });
     return html`<p class="filter">${what} · <a href="/movies/${m.id}">${i.t('catalog.allShows')}</a></p>`;
   };
   const body = html`<h1>${m.title}</h1><p class="muted">${i.t('catalog.duration', { minutes: m.durationMinutes })} · ${i.t('catalog.rated', { rating: m.rating })} · ${i.t(RELEASE[m.status], { date: i.date(m.releaseDate) })}</p><p>${m.synopsis}</p>
 ${filter.city || filter.day ? showing() : ''}
 ${groups.size === 0 ? html`<p class="muted">${noShows()}</p>` : ''}
-${[...groups].map(([city, cinemas]) => html`<section><h2>${city}</h2>${[...cinemas].map(([cinema, rooms]) => html`<div class="card"><h3>${cinema}</h3>
-${[...rooms].map(([type, days]) => html`<div class="room"><strong>${roomTypeName(i, type)}</strong>
-${[...days].map(([, list]) => html`<div class="day"><span class="label">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s, now))}</div></div>`)}</div>`)}</div>`)}</section>`)}`;
+${[...groups].map(
+  ([city, cinemas]) =>
+    html`<section><h2>${city}</h2>${[...cinemas].map(
+      ([cinema, rooms]) => html`<div class="card"><h3>${cinema}</h3>
+${[...rooms].map(
+  ([type, days]) => html`<div class="room"><strong>${roomTypeName(i, type)}</strong>
+${[...days].map(([, list]) => html`<div class="day"><span class="label">${dayLabel(i, list[0])}</span> <span class="muted">· ${i.t('catalog.prices', { full: i.money(list[0].priceFullCents, list[0].currency), half: i.money(list[0].priceHalfCents, list[0].currency) })}</span><div class="shows">${list.map((s) => showLink(i, s, now))}</div></div>`)}</div>`,
+)}</div>`,
+    )}</section>`,
+)}`;
   return { status: 200, type: HTML_TYPE, body: page(m.title, body, CATALOG_STYLE, visitor), changesAt };
 }
 
-export async function renderCinema(db: pg.Pool, redis: Redis, cinemaId: string, format: 'html' | 'json', visitor: Visitor): Promise<Rendered> {
+export async function renderCinema(
+  db: pg.Pool,
+  redis: Redis,
+  cinemaId: string,
+  format: 'html' | 'json',
+  visitor: Visitor,
+): Promise<Rendered> {
   const i = visitor.i18n;
   const now = Date.now();
   const found = await loadCinema(db, cinemaId, new Date(now));
   if (!found) return notFound(format, `no cinema "${cinemaId}"`, visitor, i.t('catalog.noCinema', { id: cinemaId }));
   const shows = await withAvailability(redis, found.shows);
   const changesAt = nextSalesOpening(shows, now);
-  if (format === 'json') return { status: 200, type: JSON_TYPE, body: JSON.stringify({ cinema: found.cinema, shows }), changesAt };
+  if (format === 'json')
+    return { status: 200, type: JSON_TYPE, body: JSON.stringify({ cinema: found.cinema, shows }), changesAt };
   const c: Cinema = found.cinema;
   const byMovie = new Map<string, ShowWithAvailability[]>();
   for (const s of shows) (byMovie.get(s.movieId) ?? byMovie.set(s.movieId, []).get(s.movieId)!).push(s);
   const body = html`<h1>${c.name}</h1><p class="muted">${c.address}, ${c.city}</p>
-${[...byMovie].map(([movieId, list]) => html`<div class="card"><h2><a href="/movies/${movieId}">${list[0].movieTitle}</a></h2>
+${[...byMovie].map(
+  ([movieId, list]) => html`<div class="card"><h2><a href="/movies/${movieId}">${list[0].movieTitle}</a></h2>
 ${[...new Set(list.map(day))].map((date) => {
   const onDay = list.filter((s) => day(s) === date);
   return html`<div class="day"><span class="label">${dayLabel(i, onDay[0])}</span><div class="shows">${onDay.map((s) => showLink(i, s, now, roomTypeName(i, s.roomType)))}</div></div>`;
-})}</div>`)}`;
+})}</div>`,
+)}`;
   return { status: 200, type: HTML_TYPE, body: page(c.name, body, CATALOG_STYLE, visitor), changesAt };
 }
 
@@ -168,5 +238,14 @@ export function notFound(format: 'html' | 'json', message: string, visitor: Visi
   const i = visitor.i18n;
   return format === 'json'
     ? { status: 404, type: JSON_TYPE, body: JSON.stringify({ error: message }) }
-    : { status: 404, type: HTML_TYPE, body: page(i.t('catalog.notFound'), html`<h1>${i.t('catalog.notFound')}</h1><p>${text}</p><p><a class="button" href="/">${i.t('catalog.seeWhatsOn')}</a></p>`, CATALOG_STYLE, visitor) };
+    : {
+        status: 404,
+        type: HTML_TYPE,
+        body: page(
+          i.t('catalog.notFound'),
+          html`<h1>${i.t('catalog.notFound')}</h1><p>${text}</p><p><a class="button" href="/">${i.t('catalog.seeWhatsOn')}</a></p>`,
+          CATALOG_STYLE,
+          visitor,
+        ),
+      };
 }

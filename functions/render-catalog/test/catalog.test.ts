@@ -1,6 +1,16 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  PREMIERE_SHOW_ID,
+} from '@premiere/testing';
 import { renderCatalog } from '../src';
 import { showListingKeys } from '../src/keys';
 
@@ -21,16 +31,32 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string> = {}, prefix = redis.prefix) {
-  const fn = createFunction(renderCatalog, testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(
+    renderCatalog,
+    testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', ...env }),
+    captureLogs().stream,
+  );
   running.push(fn);
   await fn.start();
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
 }
 
 const availabilityChanged = (id: string, showId: string, availability: string) =>
-  HTTP.binary(new CloudEvent({ id, type: 'premiere.show.availability.changed', source: '/premiere/issue-token', subject: showId, data: { showId, availability } }));
+  HTTP.binary(
+    new CloudEvent({
+      id,
+      type: 'premiere.show.availability.changed',
+      source: '/premiere/issue-token',
+      subject: showId,
+      data: { showId, availability },
+    }),
+  );
 const post = (url: string, m: { headers: Record<string, unknown>; body: unknown }) =>
-  fetch(`${url}/events`, { method: 'POST', headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('render-catalog') }, body: m.body as string });
+  fetch(`${url}/events`, {
+    method: 'POST',
+    headers: { ...(m.headers as Record<string, string>), authorization: eventAuthorization('render-catalog') },
+    body: m.body as string,
+  });
 
 describe('render-catalog pages', () => {
   it('renders the home page: premieres, now showing, coming soon, and the cinemas', async () => {
@@ -39,7 +65,16 @@ describe('render-catalog pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const body = await res.text();
-    const order = ['<h2>Estreias</h2>', 'The Last Starfall', '<h2>Em cartaz</h2>', 'Harbor Lights', '<h2>Em breve</h2>', 'Echoes of Titan', '<h2>Cinemas</h2>', 'Cine Copacabana'];
+    const order = [
+      '<h2>Estreias</h2>',
+      'The Last Starfall',
+      '<h2>Em cartaz</h2>',
+      'Harbor Lights',
+      '<h2>Em breve</h2>',
+      'Echoes of Titan',
+      '<h2>Cinemas</h2>',
+      'Cine Copacabana',
+    ];
     const positions = order.map((t) => body.indexOf(t));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -51,7 +86,15 @@ describe('render-catalog pages', () => {
     const { url } = await start();
     const body = await (await fetch(`${url}/movies/last-starfall`)).text();
     expect(body).toContain('<h1>The Last Starfall</h1>');
-    for (const t of ['<h2>São Paulo</h2>', '<h2>Rio de Janeiro</h2>', '<h3>Cine Paulista</h3>', '<h3>Cine Copacabana</h3>', '<strong>IMAX</strong>', '<strong>VIP</strong>']) expect(body).toContain(t);
+    for (const t of [
+      '<h2>São Paulo</h2>',
+      '<h2>Rio de Janeiro</h2>',
+      '<h3>Cine Paulista</h3>',
+      '<h3>Cine Copacabana</h3>',
+      '<strong>IMAX</strong>',
+      '<strong>VIP</strong>',
+    ])
+      expect(body).toContain(t);
     expect(body).toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
     expect(body).toContain('inteira R$\u00a070,00 · meia R$\u00a035,00');
     // In the cinema's time: the premiere starts at 23:00 UTC, 20:00 in São Paulo.
@@ -59,7 +102,17 @@ describe('render-catalog pages', () => {
 
     const json = await (await fetch(`${url}/api/movies/last-starfall?city=Rio%20de%20Janeiro`)).json();
     expect(json.movie).toMatchObject({ id: 'last-starfall', title: 'The Last Starfall', status: 'premiere' });
-    expect(json.shows.map((s: { cinemaId: string; availability: string; waitingRoom: string; timeZone: string; localStartsAt: string }) => [s.cinemaId, s.availability, s.waitingRoom, s.timeZone, s.localStartsAt.slice(11)])).toEqual([
+    expect(
+      json.shows.map(
+        (s: {
+          cinemaId: string;
+          availability: string;
+          waitingRoom: string;
+          timeZone: string;
+          localStartsAt: string;
+        }) => [s.cinemaId, s.availability, s.waitingRoom, s.timeZone, s.localStartsAt.slice(11)],
+      ),
+    ).toEqual([
       ['copacabana', 'available', '/waiting-room/last-starfall-copacabana-imax-d1', 'America/Sao_Paulo', '19:00'],
     ]);
   });
@@ -93,7 +146,9 @@ describe('render-catalog pages', () => {
     expect((await empty.json()).message).toBe('"city" is not allowed to be empty');
     // Tracking tags are neither refused nor another cached copy of the page.
     const home = await fetch(`${url}/`);
-    const tagged = await fetch(`${url}/?utm_source=newsletter`, { headers: { 'if-none-match': home.headers.get('etag')! } });
+    const tagged = await fetch(`${url}/?utm_source=newsletter`, {
+      headers: { 'if-none-match': home.headers.get('etag')! },
+    });
     expect(tagged.status).toBe(304);
   });
 });
@@ -115,13 +170,20 @@ describe('render-catalog caching', () => {
   it('refreshes only the pages an availability event touches', async () => {
     const { fn, url } = await start({}, `${redis.prefix}event:`);
     const etagOf = async (path: string) => (await fetch(`${url}${path}`)).headers.get('etag');
-    const before = { movie: await etagOf('/movies/last-starfall'), cinema: await etagOf('/cinemas/paulista'), other: await etagOf('/movies/harbor-lights'), home: await etagOf('/') };
+    const before = {
+      movie: await etagOf('/movies/last-starfall'),
+      cinema: await etagOf('/cinemas/paulista'),
+      other: await etagOf('/movies/harbor-lights'),
+      home: await etagOf('/'),
+    };
     // What the waiting room does when the tokens run out: the fact, then the event.
     await fn.ctx.redis.set(showListingKeys(PREMIERE_SHOW_ID).tokens, 'sold_out');
     expect((await fetch(`${url}/movies/last-starfall`)).headers.get('etag')).toBe(before.movie); // cached until told
     expect((await post(url, availabilityChanged('a-1', PREMIERE_SHOW_ID, 'sold_out'))).status).toBe(204);
     const body = await (await fetch(`${url}/movies/last-starfall`)).text();
-    expect(body).toMatch(/<span class="show sold_out"><s>20:00<\/s> <small>esgotado<\/small><span class="visually-hidden">, The Last Starfall, [^<]+<\/span><\/span>/);
+    expect(body).toMatch(
+      /<span class="show sold_out"><s>20:00<\/s> <small>esgotado<\/small><span class="visually-hidden">, The Last Starfall, [^<]+<\/span><\/span>/,
+    );
     expect(body).not.toContain(`href="/waiting-room/${PREMIERE_SHOW_ID}"`);
     expect(await etagOf('/movies/last-starfall')).not.toBe(before.movie);
     expect(await etagOf('/cinemas/paulista')).not.toBe(before.cinema);
@@ -132,10 +194,15 @@ describe('render-catalog caching', () => {
   it('picks up a change by TTL when the event never comes', async () => {
     const prefix = `${redis.prefix}ttl:`;
     const { fn, url } = await start({ CATALOG_TTL_SECONDS: '1', CATALOG_STALE_SECONDS: '0' }, prefix);
-    expect(await (await fetch(`${url}/api/movies/last-starfall`)).json()).toMatchObject({ shows: expect.arrayContaining([expect.objectContaining({ id: PREMIERE_SHOW_ID, availability: 'available' })]) });
+    expect(await (await fetch(`${url}/api/movies/last-starfall`)).json()).toMatchObject({
+      shows: expect.arrayContaining([expect.objectContaining({ id: PREMIERE_SHOW_ID, availability: 'available' })]),
+    });
     // The fact changes, but its event is lost.
     await fn.ctx.redis.set(showListingKeys(PREMIERE_SHOW_ID).tokens, 'few_left');
-    const premiere = async () => (await (await fetch(`${url}/api/movies/last-starfall`)).json()).shows.find((s: { id: string }) => s.id === PREMIERE_SHOW_ID).availability;
+    const premiere = async () =>
+      (await (await fetch(`${url}/api/movies/last-starfall`)).json()).shows.find(
+        (s: { id: string }) => s.id === PREMIERE_SHOW_ID,
+      ).availability;
     expect(await premiere()).toBe('available'); // still within its TTL
     await eventually(async () => (await premiere()) === 'few_left', 3_000, 100);
   });
@@ -144,7 +211,11 @@ describe('render-catalog caching', () => {
     const early = await createTestDatabase();
     try {
       await loadDemoCatalog(early.url, new Date(), 4_000); // the IMAX shows' sales open in 4 s
-      const fn = createFunction(renderCatalog, testEnv(early, `${redis.prefix}presale:`, { CATALOG_MEMORY_MS: '0' }), captureLogs().stream);
+      const fn = createFunction(
+        renderCatalog,
+        testEnv(early, `${redis.prefix}presale:`, { CATALOG_MEMORY_MS: '0' }),
+        captureLogs().stream,
+      );
       running.push(fn);
       await fn.start();
       const url = `http://127.0.0.1:${fn.server.info.port}`;
@@ -154,8 +225,14 @@ describe('render-catalog caching', () => {
       const maxAge = Number(/max-age=(\d+)/.exec(first.headers.get('cache-control')!)?.[1]);
       expect(maxAge).toBeLessThanOrEqual(4);
       expect(first.headers.get('cache-control')).toMatch(/s-maxage=[0-4],/);
-      await eventually(async () => !(await (await fetch(`${url}/movies/last-starfall`)).text()).includes('vendas abrem'), 10_000, 250);
-      expect((await fetch(`${url}/movies/last-starfall`)).headers.get('cache-control')).toBe('public, max-age=30, s-maxage=30, stale-while-revalidate=60');
+      await eventually(
+        async () => !(await (await fetch(`${url}/movies/last-starfall`)).text()).includes('vendas abrem'),
+        10_000,
+        250,
+      );
+      expect((await fetch(`${url}/movies/last-starfall`)).headers.get('cache-control')).toBe(
+        'public, max-age=30, s-maxage=30, stale-while-revalidate=60',
+      );
     } finally {
       await Promise.all(running.splice(0).map((f) => f.stop()));
       await early.drop();
@@ -165,7 +242,10 @@ describe('render-catalog caching', () => {
   it('refreshes every page on premiere.catalog.changed', async () => {
     const { url } = await start();
     const etag = (await fetch(`${url}/`)).headers.get('etag');
-    await post(url, HTTP.binary(new CloudEvent({ id: 'c-1', type: 'premiere.catalog.changed', source: '/premiere/admin', data: {} })));
+    await post(
+      url,
+      HTTP.binary(new CloudEvent({ id: 'c-1', type: 'premiere.catalog.changed', source: '/premiere/admin', data: {} })),
+    );
     const res = await fetch(`${url}/`, { headers: { 'if-none-match': etag! } });
     expect(res.status).toBe(304); // same content, re-rendered: the same strong ETag
   });
@@ -177,7 +257,11 @@ describe('render-catalog when PostgreSQL fails', () => {
     const { url } = await start({ CATALOG_TTL_SECONDS: '1', CATALOG_STALE_SECONDS: '60' }, prefix);
     const fresh = await (await fetch(`${url}/cinemas/paulista`)).text();
     // A second process on the same cache whose database is unreachable, after the TTL.
-    const down = createFunction(renderCatalog, testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }), captureLogs().stream);
+    const down = createFunction(
+      renderCatalog,
+      testEnv(db, prefix, { CATALOG_MEMORY_MS: '0', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }),
+      captureLogs().stream,
+    );
     running.push(down);
     await down.start();
     await new Promise((r) => setTimeout(r, 1_100));
@@ -204,7 +288,12 @@ describe('render-catalog metrics and memory', () => {
     // A window the 20 reads fit in even on a loaded machine.
     const { url } = await start({ CATALOG_MEMORY_MS: '3000' }, `${redis.prefix}memory:`);
     await fetch(`${url}/api/catalog`);
-    const count = async (outcome: string) => Number(new RegExp(`premiere_catalog_cache_total\\{outcome="${outcome}"\\} (\\d+)`).exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+    const count = async (outcome: string) =>
+      Number(
+        new RegExp(`premiere_catalog_cache_total\\{outcome="${outcome}"\\} (\\d+)`).exec(
+          await (await fetch(`${url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
     for (let i = 0; i < 20; i++) expect((await fetch(`${url}/api/catalog`)).status).toBe(200);
     expect(await count('memory_hit')).toBe(20);
     expect(await count('hit')).toBe(0);

@@ -1,5 +1,15 @@
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, testEnv, type TestDatabase, loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  englishIn,
+  keysIn,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  PREMIERE_SHOW_ID,
+} from '@premiere/testing';
 import { renderCatalog } from '../src';
 
 /**
@@ -24,7 +34,11 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string> = {}) {
-  const fn = createFunction(renderCatalog, testEnv(db, redis.prefix, { CATALOG_MEMORY_MS: '0', ...env }), captureLogs().stream);
+  const fn = createFunction(
+    renderCatalog,
+    testEnv(db, redis.prefix, { CATALOG_MEMORY_MS: '0', ...env }),
+    captureLogs().stream,
+  );
   running.push(fn);
   await fn.start();
   return `http://127.0.0.1:${fn.server.info.port}`;
@@ -35,13 +49,21 @@ const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { 
 describe('the catalog in the visitor’s language', () => {
   it('speaks Portuguese by default and for pt-BR, English for en', async () => {
     const url = await start();
-    for (const headers of [{}, { 'accept-language': 'pt-BR,pt;q=0.9,en;q=0.8' }, { 'accept-language': 'fr-FR, pt;q=0.5' }]) {
+    for (const headers of [
+      {},
+      { 'accept-language': 'pt-BR,pt;q=0.9,en;q=0.8' },
+      { 'accept-language': 'fr-FR, pt;q=0.5' },
+    ]) {
       const body = await (await get(`${url}/`, headers)).text();
       expect(body).toContain('<html lang="pt-BR">');
-      for (const t of ['<h1>Programação</h1>', '<h2>Estreias</h2>', '<h2>Em cartaz</h2>', '<h2>Em breve</h2>']) expect(body).toContain(t);
+      for (const t of ['<h1>Programação</h1>', '<h2>Estreias</h2>', '<h2>Em cartaz</h2>', '<h2>Em breve</h2>'])
+        expect(body).toContain(t);
       expect(body).not.toContain("What's on");
     }
-    for (const headers of [{ 'accept-language': 'en-US,en;q=0.9' }, { 'accept-language': 'de, en-GB;q=0.8, pt;q=0.3' }]) {
+    for (const headers of [
+      { 'accept-language': 'en-US,en;q=0.9' },
+      { 'accept-language': 'de, en-GB;q=0.8, pt;q=0.3' },
+    ]) {
       const body = await (await get(`${url}/`, headers)).text();
       expect(body).toContain('<html lang="en">');
       for (const t of ['<h2>Premieres</h2>', '<h2>Now showing</h2>', '<h2>Coming soon</h2>']) expect(body).toContain(t);
@@ -66,13 +88,28 @@ describe('the catalog in the visitor’s language', () => {
     const presale = shows.filter((s: { salesOpenAt: string | null }) => s.salesOpenAt !== null);
     expect(presale.map((s: { roomType: string }) => s.roomType)).toEqual(['imax', 'imax']);
     /** The words of the show's link on a page (its tags' text, spaces made one). */
-    const linkText = (page: string, showId: string) => new RegExp(`<a class="[^"]*" href="/waiting-room/${showId}">(.*?)</a>`).exec(page)?.[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    const linkText = (page: string, showId: string) =>
+      new RegExp(`<a class="[^"]*" href="/waiting-room/${showId}">(.*?)</a>`)
+        .exec(page)?.[1]
+        .replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ');
     const opens = (locale: string, s: { salesOpenAt: string; timeZone: string }) =>
-      new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: locale === 'en' ? 'numeric' : '2-digit', minute: '2-digit', timeZone: s.timeZone }).format(new Date(s.salesOpenAt)).replace(/\s+/g, ' ');
+      new Intl.DateTimeFormat(locale, {
+        weekday: 'short',
+        day: 'numeric',
+        month: 'short',
+        hour: locale === 'en' ? 'numeric' : '2-digit',
+        minute: '2-digit',
+        timeZone: s.timeZone,
+      })
+        .format(new Date(s.salesOpenAt))
+        .replace(/\s+/g, ' ');
     for (const path of ['/movies/last-starfall', '/cinemas/paulista']) {
       const pt = await (await get(`${url}${path}`)).text();
       const en = await (await get(`${url}${path}`, { 'accept-language': 'en' })).text();
-      for (const s of presale.filter((x: { cinemaId: string }) => path === '/movies/last-starfall' || x.cinemaId === 'paulista')) {
+      for (const s of presale.filter(
+        (x: { cinemaId: string }) => path === '/movies/last-starfall' || x.cinemaId === 'paulista',
+      )) {
         expect(linkText(pt, s.id)).toContain(`vendas abrem ${opens('pt-BR', s)}`);
         expect(linkText(en, s.id)).toContain(`sales open ${opens('en', s)}`);
         expect(pt).toMatch(new RegExp(`<a class="show presale" href="/waiting-room/${s.id}">`));
@@ -88,14 +125,25 @@ describe('the catalog in the visitor’s language', () => {
     const pt = await (await get(`${url}/`)).text();
     const en = await (await get(`${url}/`, { 'accept-language': 'en' })).text();
     /** A tag's words for a screen reader: what is not aria-hidden. */
-    const heard = (tag: string) => tag.replace(/<span aria-hidden="true">[^<]*<\/span>/g, '').replace(/<[^>]+>/g, '').trim();
-    const tags = (page: string) => [...page.matchAll(/<span class="tag">(.*?)<\/span><\/span>|<span class="tag">([^<]*)<\/span>/g)].map((m) => heard(m[0]));
+    const heard = (tag: string) =>
+      tag
+        .replace(/<span aria-hidden="true">[^<]*<\/span>/g, '')
+        .replace(/<[^>]+>/g, '')
+        .trim();
+    const tags = (page: string) =>
+      [...page.matchAll(/<span class="tag">(.*?)<\/span><\/span>|<span class="tag">([^<]*)<\/span>/g)].map((m) =>
+        heard(m[0]),
+      );
     expect(tags(pt)).toContain('Classificação: 12 anos');
     expect(tags(pt)).toContain('Classificação: livre para todos os públicos');
     expect(tags(en)).toContain('Age rating: 12 and over');
     expect(tags(en)).toContain('Age rating: all ages');
     // A showtime's link says which movie and day, not only "20:00".
-    const linkWords = (page: string) => new RegExp(`<a class="[^"]*" href="/waiting-room/${PREMIERE_SHOW_ID}">(.*?)</a>`).exec(page)![1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    const linkWords = (page: string) =>
+      new RegExp(`<a class="[^"]*" href="/waiting-room/${PREMIERE_SHOW_ID}">(.*?)</a>`)
+        .exec(page)![1]
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ');
     for (const path of ['/movies/last-starfall', '/cinemas/paulista']) {
       const words = linkWords(await (await get(`${url}${path}`)).text());
       expect(words).toContain('20:00');
@@ -104,9 +152,17 @@ describe('the catalog in the visitor’s language', () => {
     }
     // Headings go down one level at a time on every page.
     for (const path of ['/', '/movies/last-starfall', '/cinemas/paulista']) {
-      const levels = [...(await (await get(`${url}${path}`)).text()).matchAll(/<h([1-6])[\s>]/g)].map((m) => Number(m[1]));
+      const levels = [...(await (await get(`${url}${path}`)).text()).matchAll(/<h([1-6])[\s>]/g)].map((m) =>
+        Number(m[1]),
+      );
       expect(levels[0]).toBe(1);
-      levels.forEach((level, n) => expect({ path, at: n, jump: level - (levels[n - 1] ?? 0) }).toEqual({ path, at: n, jump: Math.min(level - (levels[n - 1] ?? 0), 1) }));
+      levels.forEach((level, n) =>
+        expect({ path, at: n, jump: level - (levels[n - 1] ?? 0) }).toEqual({
+          path,
+          at: n,
+          jump: Math.min(level - (levels[n - 1] ?? 0), 1),
+        }),
+      );
     }
   });
 
@@ -115,7 +171,9 @@ describe('the catalog in the visitor’s language', () => {
     const home = await (await get(`${url}/`)).text();
     expect(home).toContain('href="/language/en?next=%2F"');
     const movie = await (await get(`${url}/movies/last-starfall?city=Rio%20de%20Janeiro&utm_source=x`)).text();
-    expect(movie).toContain(`href="/language/en?next=${encodeURIComponent('/movies/last-starfall?city=Rio+de+Janeiro')}"`);
+    expect(movie).toContain(
+      `href="/language/en?next=${encodeURIComponent('/movies/last-starfall?city=Rio+de+Janeiro')}"`,
+    );
 
     const switched = await get(`${url}/language/en?next=${encodeURIComponent('/movies/last-starfall')}`);
     expect(switched.status).toBe(303);
@@ -164,14 +222,25 @@ describe('the catalog in the visitor’s language', () => {
     // The demo movies' titles are the films' own (English) names: data, not the page's words. Their
     // synopses are Portuguese, and read as the page.
     const catalog = await (await get(`${url}/api/catalog`)).json();
-    const data: string[] = Object.values(catalog).flat().map((m) => (m as { title?: string }).title).filter((x): x is string => !!x);
+    const data: string[] = Object.values(catalog)
+      .flat()
+      .map((m) => (m as { title?: string }).title)
+      .filter((x): x is string => !!x);
     const withoutData = (page: string) => data.reduce((p, d) => p.split(d).join(' '), page.replace(/&#39;/g, "'"));
-    for (const path of ['/', '/movies/last-starfall', '/movies/last-starfall?city=Manaus', '/cinemas/paulista', '/movies/no-such-movie', '/nowhere']) {
+    for (const path of [
+      '/',
+      '/movies/last-starfall',
+      '/movies/last-starfall?city=Manaus',
+      '/cinemas/paulista',
+      '/movies/no-such-movie',
+      '/nowhere',
+    ]) {
       const pt = withoutData(await (await get(`${url}${path}`)).text());
       expect({ path, english: englishIn(pt), keys: keysIn(pt) }).toEqual({ path, english: [], keys: [] });
       const en = await (await get(`${url}${path}`, { 'accept-language': 'en' })).text();
       expect({ path, keys: keysIn(en) }).toEqual({ path, keys: [] });
-      if (path === '/') expect(englishIn(withoutData(en))).toEqual(expect.arrayContaining(['premieres', 'now', 'coming', 'soon'])); // it sees English
+      if (path === '/')
+        expect(englishIn(withoutData(en))).toEqual(expect.arrayContaining(['premieres', 'now', 'coming', 'soon'])); // it sees English
     }
   });
 

@@ -1,7 +1,14 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+} from '@premiere/testing';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { renderCatalog } from '../src';
 
@@ -40,12 +47,18 @@ browserTest('the catalog’s pages in a real browser', () => {
 
   /** The links a thumb aims at on this page (the header's, the movies' titles, a filter's way back), each with its size. */
   const targets = (page: Page) =>
-    page.locator('header a, .movie a.title, .card h2 a, .card h3 a, .filter a, .cinemas a, a.show, main .button').evaluateAll((links) =>
-      links.map((a) => {
-        const r = a.getBoundingClientRect();
-        return { link: `${a.closest('header') ? 'header ' : ''}${a.textContent?.trim()}`, width: Math.round(r.width * 10) / 10, height: Math.round(r.height * 10) / 10 };
-      }),
-    );
+    page
+      .locator('header a, .movie a.title, .card h2 a, .card h3 a, .filter a, .cinemas a, a.show, main .button')
+      .evaluateAll((links) =>
+        links.map((a) => {
+          const r = a.getBoundingClientRect();
+          return {
+            link: `${a.closest('header') ? 'header ' : ''}${a.textContent?.trim()}`,
+            width: Math.round(r.width * 10) / 10,
+            height: Math.round(r.height * 10) / 10,
+          };
+        }),
+      );
   const PAGES = [
     ['home', '/'],
     ['movie', '/movies/last-starfall'],
@@ -54,21 +67,25 @@ browserTest('the catalog’s pages in a real browser', () => {
     ['not-found', '/movies/no-such-movie'],
   ] as const;
 
-  it.each(['pt-BR', 'en'] as const)('on a phone in %s: every link a thumb aims at is at least 44×44 px, and axe finds nothing serious', async (locale) => {
-    const page = await browser.newPage({ ...PHONE, locale });
-    try {
-      for (const [name, at] of PAGES) {
-        await page.goto(`${url}${at}`);
-        const small = (await targets(page)).filter((t) => t.width < 44 || t.height < 44);
-        expect({ page: name, small }).toEqual({ page: name, small: [] });
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-        expect({ page: name, problems: await accessibilityProblems(page) }).toEqual({ page: name, problems: [] });
-        await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-phone-${name}.png`), fullPage: true });
+  it.each(['pt-BR', 'en'] as const)(
+    'on a phone in %s: every link a thumb aims at is at least 44×44 px, and axe finds nothing serious',
+    async (locale) => {
+      const page = await browser.newPage({ ...PHONE, locale });
+      try {
+        for (const [name, at] of PAGES) {
+          await page.goto(`${url}${at}`);
+          const small = (await targets(page)).filter((t) => t.width < 44 || t.height < 44);
+          expect({ page: name, small }).toEqual({ page: name, small: [] });
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+          expect({ page: name, problems: await accessibilityProblems(page) }).toEqual({ page: name, problems: [] });
+          await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-phone-${name}.png`), fullPage: true });
+        }
+      } finally {
+        await page.close();
       }
-    } finally {
-      await page.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   it('on a desktop: the header as tall as it was (48 px), the movies’ titles on one line with their rating', async () => {
     const page = await browser.newPage({ ...DESKTOP, locale: 'pt-BR' });

@@ -24,6 +24,8 @@ describe('docs/redis-keys.md and the keys render-catalog makes', () => {
   });
 
   it('gives render-catalog no key its code does not make', () => {
-    expect([...documented].filter(([key, owner]) => owner === 'render-catalog' && !made.includes(key)).map(([key]) => key)).toEqual([]);
+    expect(
+      [...documented].filter(([key, owner]) => owner === 'render-catalog' && !made.includes(key)).map(([key]) => key),
+    ).toEqual([]);
   });
 });

@@ -1,7 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, loadDemoCatalog } from '@premiere/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+} from '@premiere/testing';
 
 /**
  * Counted at the database: how many times the catalog tables were read (PostgreSQL's own
@@ -43,7 +50,9 @@ async function movieReads(): Promise<number> {
     // Closing backends flush their statistics; wait until the figure stops moving.
     for (;;) {
       await c.query('SELECT pg_stat_clear_snapshot()');
-      const { rows } = await c.query(`SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE schemaname = 'render_catalog' AND relname = 'movies'`);
+      const { rows } = await c.query(
+        `SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE schemaname = 'render_catalog' AND relname = 'movies'`,
+      );
       const n = Number(rows[0].n);
       if (n === last) return n;
       last = n;
@@ -68,18 +77,26 @@ describe('render-catalog single flight, counted at the database', () => {
     const a = await startProcess(`${redis.prefix}shared:`);
     const b = await startProcess(`${redis.prefix}shared:`);
     const start = await movieReads();
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/movies/last-starfall`)));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/movies/last-starfall`)),
+    );
     expect(answers.every((r) => r.status === 200)).toBe(true);
     const etags = new Set(answers.map((r) => r.headers.get('etag')));
     expect(etags.size).toBe(1);
 
     // And conditional requests for it: 304, nothing read.
     const etag = [...etags][0]!;
-    const conditional = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/movies/last-starfall`, { headers: { 'if-none-match': etag } })));
+    const conditional = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        fetch(`${(i % 2 ? a : b).url}/movies/last-starfall`, { headers: { 'if-none-match': etag } }),
+      ),
+    );
     expect(conditional.every((r) => r.status === 304)).toBe(true);
 
     const metrics = await Promise.all([a, b].map(async (p) => (await fetch(`${p.url}/metrics`)).text()));
-    const renders = metrics.map((t) => Number(/premiere_catalog_render_seconds_count (\d+)/.exec(t)?.[1] ?? 0)).reduce((x, y) => x + y, 0);
+    const renders = metrics
+      .map((t) => Number(/premiere_catalog_render_seconds_count (\d+)/.exec(t)?.[1] ?? 0))
+      .reduce((x, y) => x + y, 0);
     expect(renders).toBe(1);
     await Promise.all([stop(a), stop(b)]);
     expect((await movieReads()) - start).toBe(perRender);

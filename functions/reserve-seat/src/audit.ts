@@ -18,7 +18,9 @@ export function auditRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[]
     {
       method: 'GET',
       path: '/checkout/admin/orders/{orderId}',
-      options: { validate: { headers: operatorHeaders, params: Joi.object({ orderId: Joi.string().guid().required() }) } },
+      options: {
+        validate: { headers: operatorHeaders, params: Joi.object({ orderId: Joi.string().guid().required() }) },
+      },
       handler: async (request, h) => {
         authorize(request);
         const history = await orderHistory(ctx.db, request.params.orderId as string);
@@ -42,7 +44,12 @@ export function auditRoutes(ctx: FunctionContext<ReserveSeatEnv>): ServerRoute[]
       handler: async (request, h) => {
         authorize(request);
         const { state, limit } = request.query as { state?: string; limit: number };
-        return h.response({ showId: request.params.showId, orders: await ordersOfShow(ctx.db, request.params.showId as string, state ?? null, limit) }).header('cache-control', 'no-store');
+        return h
+          .response({
+            showId: request.params.showId,
+            orders: await ordersOfShow(ctx.db, request.params.showId as string, state ?? null, limit),
+          })
+          .header('cache-control', 'no-store');
       },
     },
   ];

@@ -11,7 +11,12 @@ import { seatAvailabilityKey } from './keys';
  * line learn it, how many are left to sell and how many an order takes on average: the line's
  * wait estimates count only the people ahead who can still buy.
  */
-export async function refreshSeatAvailability(query: Transaction['query'], redis: Redis, emit: Transaction['emit'], showId: string): Promise<void> {
+export async function refreshSeatAvailability(
+  query: Transaction['query'],
+  redis: Redis,
+  emit: Transaction['emit'],
+  showId: string,
+): Promise<void> {
   const { rows } = await query<{ seats: number; claimed: number; sold: number; orders: number }>(
     `SELECT (SELECT count(*) FROM render_catalog.seats t JOIN render_catalog.shows s ON s.room_id = t.room_id WHERE s.id = $1)::int AS seats,
             (SELECT count(*) FROM seat_claims WHERE show_id = $1)::int AS claimed,
@@ -25,7 +30,11 @@ export async function refreshSeatAvailability(query: Transaction['query'], redis
   const availability = free <= 0 ? 'sold_out' : free <= fewLeftAt(seats) ? 'few_left' : 'available';
   const previous = await redis.set(seatAvailabilityKey(showId), availability, 'GET');
   const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
-  await RoomScripts.forShow(redis, showId).recordSeatsLeft({ soldOut: sold >= seats, free: Math.max(0, free), perOrder });
+  await RoomScripts.forShow(redis, showId).recordSeatsLeft({
+    soldOut: sold >= seats,
+    free: Math.max(0, free),
+    perOrder,
+  });
   // Racing updates may write an older count last; the next change, or the catalog's TTL, corrects it.
   if (previous !== availability) await emit(showAvailabilityChanged.event({ showId, availability }));
 }

@@ -12,7 +12,14 @@ import type { Logger, Transaction } from '@premiere/runtime';
  *   pending_payment ──buyer gave up──► cancelled
  *   awaiting_payment | expired | cancelled ──approved, seats lost──► refund_required
  */
-export const ORDER_STATES = ['pending_payment', 'awaiting_payment', 'confirmed', 'expired', 'cancelled', 'refund_required'] as const;
+export const ORDER_STATES = [
+  'pending_payment',
+  'awaiting_payment',
+  'confirmed',
+  'expired',
+  'cancelled',
+  'refund_required',
+] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 
 /** to-state by from-state: what may follow what. */
@@ -29,7 +36,11 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[
 export const HOLDING_STATES: readonly OrderState[] = ['pending_payment', 'awaiting_payment'];
 
 export class IllegalTransition extends Error {
-  constructor(readonly orderId: string, readonly from: OrderState | null, readonly to: OrderState) {
+  constructor(
+    readonly orderId: string,
+    readonly from: OrderState | null,
+    readonly to: OrderState,
+  ) {
     super(from === null ? `order ${orderId} does not exist` : `order ${orderId} cannot go from ${from} to ${to}`);
     this.name = 'IllegalTransition';
   }
@@ -47,7 +58,9 @@ export async function transitionOrder(
   log: Logger,
   change: { orderId: string; to: OrderState; cause: string; rejectionReason?: string | null },
 ): Promise<OrderState> {
-  const { rows } = await tx.query<{ state: OrderState }>('SELECT state FROM orders WHERE id = $1 FOR UPDATE', [change.orderId]);
+  const { rows } = await tx.query<{ state: OrderState }>('SELECT state FROM orders WHERE id = $1 FOR UPDATE', [
+    change.orderId,
+  ]);
   const from = rows[0]?.state ?? null;
   if (from === null || !canTransition(from, change.to)) {
     const err = new IllegalTransition(change.orderId, from, change.to);
@@ -61,7 +74,14 @@ export async function transitionOrder(
               rejection_reason = CASE WHEN $4::boolean THEN $3 ELSE rejection_reason END
         WHERE id = $1)
      INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, $5, $2, $6)`,
-    [change.orderId, change.to, change.rejectionReason ?? null, change.rejectionReason !== undefined, from, change.cause],
+    [
+      change.orderId,
+      change.to,
+      change.rejectionReason ?? null,
+      change.rejectionReason !== undefined,
+      from,
+      change.cause,
+    ],
   );
   return from;
 }

@@ -21,11 +21,27 @@ export interface ExtraChoice {
  * Why an order was refused, for the pages' scripts, which say it in the visitor's language (the
  * answer's `message` is English, for apps).
  */
-export type RefusalReason = 'seats_taken' | 'no_such_seats' | 'no_such_extras' | 'no_show' | 'no_order' | 'order_closed' | 'hold_expired' | 'open_order' | 'visit_seats' | 'network_share';
+export type RefusalReason =
+  | 'seats_taken'
+  | 'no_such_seats'
+  | 'no_such_extras'
+  | 'no_show'
+  | 'no_order'
+  | 'order_closed'
+  | 'hold_expired'
+  | 'open_order'
+  | 'visit_seats'
+  | 'network_share';
 
 /** The buyer asked for something the show or their visit does not allow (400/404/409 at the edge); `details` go into the answer. */
 export class OrderRefused extends Error {
-  constructor(readonly status: 400 | 404 | 409 | 429, readonly reason: RefusalReason, message: string, readonly seats: string[] = [], readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: 400 | 404 | 409 | 429,
+    readonly reason: RefusalReason,
+    message: string,
+    readonly seats: string[] = [],
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'OrderRefused';
   }
@@ -67,10 +83,18 @@ type Deps = Pick<FunctionContext, 'db' | 'redis' | 'transaction'> & {
  */
 export async function holdSeats(
   deps: Deps,
-  input: { showId: string; visitor: number; sessionHash: string; seats: SeatChoice[]; extras: ExtraChoice[]; addressHash?: string },
+  input: {
+    showId: string;
+    visitor: number;
+    sessionHash: string;
+    seats: SeatChoice[];
+    extras: ExtraChoice[];
+    addressHash?: string;
+  },
 ): Promise<HeldOrder> {
   // A visitor who gave their place up in the waiting room (their token went back to the show) holds nothing.
-  if ((await deps.admissionHolds(input.showId, input.visitor)) === false) throw await placeGone(deps.db, input.showId, input.visitor, input.sessionHash);
+  if ((await deps.admissionHolds(input.showId, input.visitor)) === false)
+    throw await placeGone(deps.db, input.showId, input.visitor, input.sessionHash);
   const orderId = randomUUID();
   const holdExpiresAt = new Date(Date.now() + deps.holdSeconds * 1000);
   let priced!: Priced;
@@ -80,8 +104,13 @@ export async function holdSeats(
     await deps.transaction(async (tx) => {
       priced = await price(tx.query, input);
       await admitHold(tx, {
-        showId: input.showId, visitor: input.visitor, sessionHash: input.sessionHash, seats: input.seats.length, maxSeats: deps.maxSeatsPerVisit,
-        addressHash: input.addressHash, heldShareByAddress: deps.heldSeatsShareByAddress,
+        showId: input.showId,
+        visitor: input.visitor,
+        sessionHash: input.sessionHash,
+        seats: input.seats.length,
+        maxSeats: deps.maxSeatsPerVisit,
+        addressHash: input.addressHash,
+        heldShareByAddress: deps.heldSeatsShareByAddress,
       });
       // The order with its lines and first transition in one statement (round trips are what a
       // crowd of holds waits on); the claim on its own, after it (see below).
@@ -95,9 +124,19 @@ export async function holdSeats(
            INSERT INTO order_extras (order_id, extra_id, quantity, price_cents) SELECT $1, * FROM unnest($11::text[], $12::int[], $13::int[]))
          INSERT INTO order_transitions (order_id, from_state, to_state, cause) VALUES ($1, NULL, 'pending_payment', 'seats held')`,
         [
-          orderId, input.showId, input.visitor, input.sessionHash, holdExpiresAt, priced.currency, priced.totalCents,
-          priced.seats.map((s) => s.seat), priced.seats.map((s) => s.ticketType), priced.seats.map((s) => s.priceCents),
-          priced.extras.map((e) => e.extraId), priced.extras.map((e) => e.quantity), priced.extras.map((e) => e.priceCents),
+          orderId,
+          input.showId,
+          input.visitor,
+          input.sessionHash,
+          holdExpiresAt,
+          priced.currency,
+          priced.totalCents,
+          priced.seats.map((s) => s.seat),
+          priced.seats.map((s) => s.ticketType),
+          priced.seats.map((s) => s.priceCents),
+          priced.extras.map((e) => e.extraId),
+          priced.extras.map((e) => e.quantity),
+          priced.extras.map((e) => e.priceCents),
           input.addressHash ?? null,
         ],
       );
@@ -110,36 +149,65 @@ export async function holdSeats(
     });
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err; // unique violation: a seat is claimed
-    const { rows } = await deps.db.query<{ seat: string }>('SELECT seat FROM seat_claims WHERE show_id = $1 AND seat = ANY($2) ORDER BY seat', [input.showId, priced.seats.map((s) => s.seat)]);
-    throw new OrderRefused(409, 'seats_taken', 'some of these seats were just taken', rows.map((r) => r.seat));
+    const { rows } = await deps.db.query<{ seat: string }>(
+      'SELECT seat FROM seat_claims WHERE show_id = $1 AND seat = ANY($2) ORDER BY seat',
+      [input.showId, priced.seats.map((s) => s.seat)],
+    );
+    throw new OrderRefused(
+      409,
+      'seats_taken',
+      'some of these seats were just taken',
+      rows.map((r) => r.seat),
+    );
   }
 
   let hold: { holdId: string; expiresAt: string };
   try {
-    hold = await deps.legacy.hold(input.showId, priced.seats.map((s) => s.seat));
+    hold = await deps.legacy.hold(
+      input.showId,
+      priced.seats.map((s) => s.seat),
+    );
   } catch (err) {
     // Not held there (taken, or refused), or not known to be (a timeout: a hold made there without
     // our knowing lapses by itself): give our claim back.
-    const reason = err instanceof LegacyRefused && err.status === 409 ? 'the cinema’s system has these seats taken' : (err as Error).message;
+    const reason =
+      err instanceof LegacyRefused && err.status === 409
+        ? 'the cinema’s system has these seats taken'
+        : (err as Error).message;
     await deps.transaction((tx) => release(tx, deps.log, orderId, 'cancelled', `the hold failed: ${reason}`));
-    if (err instanceof LegacyRefused && err.status === 409) throw new OrderRefused(409, 'seats_taken', 'some of these seats were just taken', err.body?.seats ?? []);
+    if (err instanceof LegacyRefused && err.status === 409)
+      throw new OrderRefused(409, 'seats_taken', 'some of these seats were just taken', err.body?.seats ?? []);
     throw err;
   }
   // Never promise a hold longer than the legacy system's own.
   const expiresAt = new Date(Math.min(holdExpiresAt.getTime(), Date.parse(hold.expiresAt)));
   await deps.transaction(async (tx) => {
-    await tx.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [orderId, hold.holdId, expiresAt]);
+    await tx.query('UPDATE orders SET hold_id = $2, hold_expires_at = $3, updated_at = now() WHERE id = $1', [
+      orderId,
+      hold.holdId,
+      expiresAt,
+    ]);
     // The buyer keeps their zone slot as long as they hold seats.
-    await tx.emit(visitorActive.event({ showId: input.showId, visitor: input.visitor, until: expiresAt.toISOString() }));
+    await tx.emit(
+      visitorActive.event({ showId: input.showId, visitor: input.visitor, until: expiresAt.toISOString() }),
+    );
     await refreshSeatAvailability(tx.query, deps.redis, tx.emit, input.showId);
   });
   return { orderId, showId: input.showId, state: 'pending_payment', holdExpiresAt: expiresAt.toISOString(), ...priced };
 }
 
 /** Ends a holding order (cancelled or expired): its seats are free again in our record. */
-export async function release(tx: Transaction, log: Logger, orderId: string, to: 'cancelled' | 'expired', cause: string): Promise<string[]> {
+export async function release(
+  tx: Transaction,
+  log: Logger,
+  orderId: string,
+  to: 'cancelled' | 'expired',
+  cause: string,
+): Promise<string[]> {
   await transitionOrder(tx, log, { orderId, to, cause });
-  const { rows } = await tx.query<{ seat: string }>('DELETE FROM seat_claims WHERE order_id = $1 RETURNING seat', [orderId]);
+  const { rows } = await tx.query<{ seat: string }>('DELETE FROM seat_claims WHERE order_id = $1 RETURNING seat', [
+    orderId,
+  ]);
   return rows.map((r) => r.seat).sort();
 }
 
@@ -168,7 +236,10 @@ async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expir
         deps.log.info({ orderId: order.id }, 'hold booked by a payment meanwhile; the order is left to it');
         return false;
       }
-      deps.log.warn({ orderId: order.id, err: (err as Error).message }, 'legacy hold not released; it lapses by itself');
+      deps.log.warn(
+        { orderId: order.id, err: (err as Error).message },
+        'legacy hold not released; it lapses by itself',
+      );
     }
   }
   try {
@@ -191,11 +262,18 @@ async function endHold(deps: Deps, order: HoldingOrder, to: 'cancelled' | 'expir
 
 /** The buyer gives up: the seats are free again; 404 unless it is their order, 409 unless it still holds seats. */
 export async function cancelOrder(deps: Deps, orderId: string, sessionHash: string): Promise<void> {
-  const { rows } = await deps.db.query<HoldingOrder & { state: string; session_hash: string }>('SELECT id, show_id, visitor, hold_id, state, session_hash FROM orders WHERE id = $1', [orderId]);
+  const { rows } = await deps.db.query<HoldingOrder & { state: string; session_hash: string }>(
+    'SELECT id, show_id, visitor, hold_id, state, session_hash FROM orders WHERE id = $1',
+    [orderId],
+  );
   const order = rows[0];
   if (!order || order.session_hash !== sessionHash) throw new OrderRefused(404, 'no_order', 'no such order');
   if (order.state !== 'pending_payment' || !(await endHold(deps, order, 'cancelled', 'the buyer gave up'))) {
-    throw new OrderRefused(409, 'order_closed', `the order is ${order.state.replace('_', ' ')}; it can be given up only before paying`);
+    throw new OrderRefused(
+      409,
+      'order_closed',
+      `the order is ${order.state.replace('_', ' ')}; it can be given up only before paying`,
+    );
   }
 }
 
@@ -219,8 +297,17 @@ export async function expireHolds(deps: Deps, limit = 200): Promise<number> {
 type Priced = Awaited<ReturnType<typeof price>>;
 
 /** Prices an order from the catalog, in one query; 404 for an unknown show, 400 for unknown seats or extras. */
-async function price(query: Transaction['query'], input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] }) {
-  const { rows } = await query<{ currency: string; price_full_cents: number; price_half_cents: number; known: string[]; extras: { id: string; price_cents: number }[] }>(
+async function price(
+  query: Transaction['query'],
+  input: { showId: string; seats: SeatChoice[]; extras: ExtraChoice[] },
+) {
+  const { rows } = await query<{
+    currency: string;
+    price_full_cents: number;
+    price_half_cents: number;
+    known: string[];
+    extras: { id: string; price_cents: number }[];
+  }>(
     `SELECT s.currency, s.price_full_cents, s.price_half_cents,
             ARRAY(SELECT t.seat FROM render_catalog.seats t WHERE t.room_id = s.room_id AND t.seat = ANY($2)) AS known,
             (SELECT coalesce(json_agg(json_build_object('id', x.id, 'price_cents', x.price_cents)), '[]')
@@ -231,13 +318,21 @@ async function price(query: Transaction['query'], input: { showId: string; seats
   const show = rows[0];
   if (!show) throw new OrderRefused(404, 'no_show', `no show "${input.showId}"`);
   const unknown = input.seats.map((s) => s.seat).filter((seat) => !show.known.includes(seat));
-  if (unknown.length) throw new OrderRefused(400, 'no_such_seats', `no such seats in this room: ${unknown.join(', ')}`, unknown);
+  if (unknown.length)
+    throw new OrderRefused(400, 'no_such_seats', `no such seats in this room: ${unknown.join(', ')}`, unknown);
   const extras = show.extras;
   const unknownExtras = input.extras.filter((e) => !extras.some((x) => x.id === e.extraId)).map((e) => e.extraId);
-  if (unknownExtras.length) throw new OrderRefused(400, 'no_such_extras', `this cinema has no extras ${unknownExtras.join(', ')}`);
+  if (unknownExtras.length)
+    throw new OrderRefused(400, 'no_such_extras', `this cinema has no extras ${unknownExtras.join(', ')}`);
 
-  const seats = input.seats.map((s) => ({ ...s, priceCents: s.ticketType === 'half' ? show.price_half_cents : show.price_full_cents }));
-  const pricedExtras = input.extras.map((e) => ({ ...e, priceCents: extras.find((x) => x.id === e.extraId)!.price_cents * e.quantity }));
+  const seats = input.seats.map((s) => ({
+    ...s,
+    priceCents: s.ticketType === 'half' ? show.price_half_cents : show.price_full_cents,
+  }));
+  const pricedExtras = input.extras.map((e) => ({
+    ...e,
+    priceCents: extras.find((x) => x.id === e.extraId)!.price_cents * e.quantity,
+  }));
   const totalCents = seats.reduce((t, s) => t + s.priceCents, 0) + pricedExtras.reduce((t, e) => t + e.priceCents, 0);
   return { currency: show.currency, totalCents, seats, extras: pricedExtras };
 }
@@ -262,7 +357,10 @@ export interface OrderView {
 }
 
 /** An order as its buyer sees it, with whose it is (its show and session hash); null if unknown. */
-export async function readOrder(db: Deps['db'], orderId: string): Promise<(OrderView & { sessionHash: string }) | null> {
+export async function readOrder(
+  db: Deps['db'],
+  orderId: string,
+): Promise<(OrderView & { sessionHash: string }) | null> {
   const { rows } = await db.query(
     `SELECT o.*,
             (SELECT coalesce(json_agg(json_build_object('seat', seat, 'ticketType', ticket_type, 'priceCents', price_cents) ORDER BY seat), '[]') FROM order_seats WHERE order_id = o.id) AS seats,
@@ -289,7 +387,15 @@ export async function readOrder(db: Deps['db'], orderId: string): Promise<(Order
     totalCents: o.total_cents,
     rejectionReason: o.rejection_reason,
     timeZone: o.time_zone,
-    show: { showId: o.show_id, title: o.title, cinemaName: o.cinema_name, city: o.city, roomType: o.room_type, startsAt: o.starts_at.getTime(), timeZone: o.time_zone },
+    show: {
+      showId: o.show_id,
+      title: o.title,
+      cinemaName: o.cinema_name,
+      city: o.city,
+      roomType: o.room_type,
+      startsAt: o.starts_at.getTime(),
+      timeZone: o.time_zone,
+    },
     movieId: o.movie_id,
     seats: o.seats,
     extras: o.extras,

@@ -87,7 +87,10 @@ const REFRESH_MS = 12_000;
 export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: number }): string {
   const { show, currency, prices, extras, maxSeats } = sale;
   const json = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
-  const script = clientScript(i, show.timeZone, `${REFUSAL_WORDS}
+  const script = clientScript(
+    i,
+    show.timeZone,
+    `${REFUSAL_WORDS}
 (function () {
   var show = ${json(show.showId)}, chosen = {}, max = ${maxSeats}, REFRESH_MS = ${REFRESH_MS};
   var PRICES = ${json({ full: prices.full, half: prices.half })}, CURRENCY = ${json(currency)};
@@ -318,10 +321,20 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
       .catch(function () { holding = false; notice(t('error.generic')); total(); load(); });
   };
   list(); total(); load();
-})();`);
-  const legend: [string, MessageKey][] = [['free', 'seats.legend.free'], ['chosen', 'seats.legend.chosen'], ['held', 'seats.legend.held'], ['taken', 'seats.legend.taken']];
+})();`,
+  );
+  const legend: [string, MessageKey][] = [
+    ['free', 'seats.legend.free'],
+    ['chosen', 'seats.legend.chosen'],
+    ['held', 'seats.legend.held'],
+    ['taken', 'seats.legend.taken'],
+  ];
   // Shown by the script when the room has them (the catalog says which seats are).
-  const accessible: [string, MessageKey][] = [['wheelchair', 'seats.access.wheelchair'], ['companion', 'seats.access.companion'], ['reduced_mobility', 'seats.access.reduced_mobility']];
+  const accessible: [string, MessageKey][] = [
+    ['wheelchair', 'seats.access.wheelchair'],
+    ['companion', 'seats.access.companion'],
+    ['reduced_mobility', 'seats.access.reduced_mobility'],
+  ];
   return page(
     i.t('seats.pageTitle', { title: show.title }),
     html`${showHeading(i, show)}
@@ -335,7 +348,8 @@ export function seatSelectionPage(i: Translator, sale: ShowOnSale & { maxSeats: 
 <p class="muted small keys">${i.t('seats.keys')}</p>
 <div class="card mapcard">
 <ul class="legend" aria-label="${i.t('seats.legend')}">${legend.map(([kind, words]) => html`<li><span class="swatch ${kind}" aria-hidden="true"></span>${i.t(words)}</li>`)}${accessible.map(
-      ([kind, words]) => html`<li data-access="${kind}" hidden><span class="swatch free access-${kind}" aria-hidden="true">${kind === 'wheelchair' ? '♿' : ''}</span>${i.t(words)}</li>`,
+      ([kind, words]) =>
+        html`<li data-access="${kind}" hidden><span class="swatch free access-${kind}" aria-hidden="true">${kind === 'wheelchair' ? '♿' : ''}</span>${i.t(words)}</li>`,
     )}</ul>
 <p id="access-note" class="muted small" hidden>${i.t('seats.accessNote')}</p>
 <div class="mapwrap"><div id="rowlabels" class="rowlabels" aria-hidden="true"></div>
@@ -363,8 +377,12 @@ ${script}`,
 }
 
 const ORDER_STATES: Record<string, MessageKey> = {
-  pending_payment: 'order.state.pending_payment', awaiting_payment: 'order.state.awaiting_payment', confirmed: 'order.state.confirmed',
-  expired: 'order.state.expired', cancelled: 'order.state.cancelled', refund_required: 'order.state.refund_required',
+  pending_payment: 'order.state.pending_payment',
+  awaiting_payment: 'order.state.awaiting_payment',
+  confirmed: 'order.state.confirmed',
+  expired: 'order.state.expired',
+  cancelled: 'order.state.cancelled',
+  refund_required: 'order.state.refund_required',
 };
 const TICKET_TYPES: Record<'full' | 'half', MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
 
@@ -396,7 +414,10 @@ dialog .actions button{flex:1 1 12rem}
  * the page is bare, and its script says the order is not found in this browser).
  */
 export function orderPage(i: Translator, orderId: string, order: OrderView | null): string {
-  const script = clientScript(i, null, `${REFUSAL_WORDS}
+  const script = clientScript(
+    i,
+    null,
+    `${REFUSAL_WORDS}
 (function () {
   var id = ${JSON.stringify(orderId)}, MINE = ${JSON.stringify(order !== null)};
   function $(x) { return document.getElementById(x); }
@@ -563,8 +584,11 @@ export function orderPage(i: Translator, orderId: string, order: OrderView | nul
     });
   }
   load();
-})();`);
-  const body = order ? orderBody(i, order) : html`<h1>${i.t('order.title')}</h1>
+})();`,
+  );
+  const body = order
+    ? orderBody(i, order)
+    : html`<h1>${i.t('order.title')}</h1>
 <section id="status" class="card status" aria-live="polite"><p><strong id="state">…</strong></p><p id="explain"></p></section>
 ${reconnecting(i)}
 <div id="error" role="alert"></div>`;
@@ -580,7 +604,8 @@ ${script}`,
 }
 
 /** Said while the order cannot be read (the page keeps trying): calm words, not an error. */
-const reconnecting = (i: Translator) => html`<p id="reconnecting" class="reconnecting" role="status" hidden><span class="pulse" aria-hidden="true"></span>${i.t('order.reconnecting')}</p>`;
+const reconnecting = (i: Translator) =>
+  html`<p id="reconnecting" class="reconnecting" role="status" hidden><span class="pulse" aria-hidden="true"></span>${i.t('order.reconnecting')}</p>`;
 
 function orderBody(i: Translator, order: OrderView): Html {
   const money = (cents: number) => i.money(cents, order.currency);
@@ -609,7 +634,8 @@ ${reconnecting(i)}
 <table class="summary">
 <thead><tr><th scope="col">${i.t('order.item')}</th><th scope="col" class="num">${i.t('order.price')}</th></tr></thead>
 <tbody>${order.seats.map((s) => html`<tr><th scope="row"><span>${i.t('order.seatItem', { seat: s.seat })}</span> <span class="muted">${i.t(TICKET_TYPES[s.ticketType])}</span></th><td class="num">${money(s.priceCents)}</td></tr>`)}${order.extras.map(
-    (e) => html`<tr><th scope="row"><span>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</span></th><td class="num">${money(e.priceCents)}</td></tr>`,
+    (e) =>
+      html`<tr><th scope="row"><span>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</span></th><td class="num">${money(e.priceCents)}</td></tr>`,
   )}</tbody>
 <tfoot><tr><th scope="row">${i.t('order.total')}</th><td class="num"><strong id="total">${money(order.totalCents)}</strong></td></tr></tfoot>
 </table>

@@ -1,4 +1,11 @@
-import { attemptOf, orderConfirmed, paymentIdOf, paymentRequested, paymentSettled, refundRequested } from '@premiere/contracts';
+import {
+  attemptOf,
+  orderConfirmed,
+  paymentIdOf,
+  paymentRequested,
+  paymentSettled,
+  refundRequested,
+} from '@premiere/contracts';
 import type { Logger, Redis, Transaction } from '@premiere/runtime';
 import { refreshSeatAvailability } from './availability';
 import { LegacyRefused, type LegacyClient } from './legacy';
@@ -23,10 +30,14 @@ export interface Approval extends PaymentAnswer {
  * not already paying.
  */
 export async function requestPayment(tx: Transaction, log: Logger, orderId: string, paymentToken: string) {
-  const { rows } = await tx.query('SELECT show_id, state, total_cents, currency, hold_expires_at FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
+  const { rows } = await tx.query(
+    'SELECT show_id, state, total_cents, currency, hold_expires_at FROM orders WHERE id = $1 FOR UPDATE',
+    [orderId],
+  );
   const order = rows[0];
   if (order.state !== 'pending_payment' || order.hold_expires_at.getTime() <= Date.now()) {
-    if (order.state === 'pending_payment') throw new OrderRefused(409, 'hold_expired', 'the hold ran out: choose your seats again');
+    if (order.state === 'pending_payment')
+      throw new OrderRefused(409, 'hold_expired', 'the hold ran out: choose your seats again');
     throw new OrderRefused(409, 'order_closed', `the order is ${order.state.replace('_', ' ')}`);
   }
   const { rows: attempts } = await tx.query<{ attempt: number }>(
@@ -34,10 +45,24 @@ export async function requestPayment(tx: Transaction, log: Logger, orderId: stri
     [orderId, order.total_cents],
   );
   const attempt = attempts[0].attempt;
-  await transitionOrder(tx, log, { orderId, to: 'awaiting_payment', cause: `payment ${attempt} submitted`, rejectionReason: null });
+  await transitionOrder(tx, log, {
+    orderId,
+    to: 'awaiting_payment',
+    cause: `payment ${attempt} submitted`,
+    rejectionReason: null,
+  });
   const paymentId = paymentIdOf(orderId, attempt);
   await tx.emit(
-    paymentRequested.event({ paymentId, orderId, showId: order.show_id, attempt, amountCents: order.total_cents, currency: order.currency, paymentToken, holdExpiresAt: order.hold_expires_at.toISOString() }),
+    paymentRequested.event({
+      paymentId,
+      orderId,
+      showId: order.show_id,
+      attempt,
+      amountCents: order.total_cents,
+      currency: order.currency,
+      paymentToken,
+      holdExpiresAt: order.hold_expires_at.toISOString(),
+    }),
   );
   return { orderId, state: 'awaiting_payment' as const, paymentId };
 }
@@ -54,14 +79,27 @@ export async function requestPayment(tx: Transaction, log: Logger, orderId: stri
  * confirm. The rest is one transaction; a redelivery changes nothing.
  */
 export async function paymentApproved(
-  zone: { db: Pick<Transaction, 'query'>; transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>; legacy: LegacyClient; redis: Redis; visits?: Pick<Visits, 'forget'> },
+  zone: {
+    db: Pick<Transaction, 'query'>;
+    transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>;
+    legacy: LegacyClient;
+    redis: Redis;
+    visits?: Pick<Visits, 'forget'>;
+  },
   log: Logger,
   data: Approval,
 ) {
   // Only an approval of what was asked for counts (the attempt, its amount, the order's currency):
   // requests are never changed once written, so this is checked once, before anything is booked.
   const { attempt } = attemptOf(data.paymentId);
-  const { rows } = await zone.db.query<{ state: OrderState; hold_id: string | null; show_id: string; visitor: number; currency: string; requested_cents: number | null }>(
+  const { rows } = await zone.db.query<{
+    state: OrderState;
+    hold_id: string | null;
+    show_id: string;
+    visitor: number;
+    currency: string;
+    requested_cents: number | null;
+  }>(
     `SELECT o.state, o.hold_id, o.show_id, o.visitor, o.currency, r.amount_cents AS requested_cents
        FROM orders o LEFT JOIN payment_requests r ON r.order_id = o.id AND r.attempt = $2
       WHERE o.id = $1`,
@@ -87,9 +125,13 @@ export async function paymentApproved(
 }
 
 /** Why an approval is not of a payment this order asked for (null: it is). */
-function whyNotRequested(order: { currency: string; requested_cents: number | null } | undefined, data: Approval): string | null {
+function whyNotRequested(
+  order: { currency: string; requested_cents: number | null } | undefined,
+  data: Approval,
+): string | null {
   if (!order) return 'no such order';
-  if (attemptOf(data.paymentId).orderId !== data.orderId) return `the payment ${data.paymentId} is not one of this order's`;
+  if (attemptOf(data.paymentId).orderId !== data.orderId)
+    return `the payment ${data.paymentId} is not one of this order's`;
   if (order.requested_cents === null) return `this order never asked for payment ${data.paymentId}`;
   if (order.requested_cents !== data.amountCents || order.currency !== data.currency) {
     return `this order asked for ${order.requested_cents} ${order.currency}, not ${data.amountCents} ${data.currency}`;
@@ -103,13 +145,30 @@ function whyNotRequested(order: { currency: string; requested_cents: number | nu
  * (`not_requested`, or `unknown_order`) so process-payment stops announcing it.
  */
 async function refuseApproval(tx: Transaction, log: Logger, data: Approval, why: string) {
-  log.warn({ orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, why }, 'payment approved that reserve-seat never requested: refund asked, nothing confirmed');
+  log.warn(
+    { orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, why },
+    'payment approved that reserve-seat never requested: refund asked, nothing confirmed',
+  );
   const outcome = why === 'no such order' ? 'unknown_order' : 'not_requested';
-  await tx.emit(refundRequested.event({ orderId: data.orderId, paymentId: data.paymentId, amountCents: data.amountCents, currency: data.currency, reason: `the payment was not requested: ${why}` }));
+  await tx.emit(
+    refundRequested.event({
+      orderId: data.orderId,
+      paymentId: data.paymentId,
+      amountCents: data.amountCents,
+      currency: data.currency,
+      reason: `the payment was not requested: ${why}`,
+    }),
+  );
   await tx.emit(paymentSettled.event({ paymentId: data.paymentId, orderId: data.orderId, outcome }));
 }
 
-async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched') {
+async function settleApproval(
+  tx: Transaction,
+  log: Logger,
+  redis: Redis,
+  data: PaymentAnswer,
+  hold: 'booked' | 'gone' | 'untouched',
+) {
   const outcome = await applyApproval(tx, log, redis, data, hold);
   // Every approval, a repeat too, is acknowledged: process-payment announces it again until then.
   await tx.emit(paymentSettled.event({ paymentId: data.paymentId, orderId: data.orderId, outcome }));
@@ -120,8 +179,17 @@ async function settleApproval(tx: Transaction, log: Logger, redis: Redis, data: 
 const paidCause = (paymentId: string) => `payment ${paymentId} approved`;
 
 /** What the approval did to its order: confirmed it, found its seats lost, or nothing (settled already, or no such order). */
-async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: PaymentAnswer, hold: 'booked' | 'gone' | 'untouched'): Promise<'confirmed' | 'seats_lost' | 'paid_twice' | 'settled_already' | 'unknown_order'> {
-  const { rows } = await tx.query('SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE', [data.orderId]);
+async function applyApproval(
+  tx: Transaction,
+  log: Logger,
+  redis: Redis,
+  data: PaymentAnswer,
+  hold: 'booked' | 'gone' | 'untouched',
+): Promise<'confirmed' | 'seats_lost' | 'paid_twice' | 'settled_already' | 'unknown_order'> {
+  const { rows } = await tx.query(
+    'SELECT id, show_id, visitor, state, hold_id, total_cents, currency FROM orders WHERE id = $1 FOR UPDATE',
+    [data.orderId],
+  );
   const order = rows[0];
   if (!order) {
     log.warn({ orderId: data.orderId }, 'payment approved for an unknown order; ignored');
@@ -138,40 +206,80 @@ async function applyApproval(tx: Transaction, log: Logger, redis: Redis, data: P
   if (state === 'refund_required') {
     // No seats, no tickets: every approval of this order is given back. Asked again on the same
     // approval announced again (the first request may have been lost); process-payment refunds once.
-    await tx.emit(refundRequested.event({ orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' }));
+    await tx.emit(
+      refundRequested.event({
+        orderId: order.id,
+        paymentId: data.paymentId,
+        amountCents: order.total_cents,
+        currency: order.currency,
+        reason: 'the seats were lost before the payment was approved',
+      }),
+    );
     return 'seats_lost';
   }
   if (state === 'confirmed') {
     // The approval that paid the order, again, changes nothing; any other payment of it is given back.
-    const { rows: paidBy } = await tx.query("SELECT 1 FROM order_transitions WHERE order_id = $1 AND to_state = 'confirmed' AND cause = $2", [order.id, paidCause(data.paymentId)]);
+    const { rows: paidBy } = await tx.query(
+      "SELECT 1 FROM order_transitions WHERE order_id = $1 AND to_state = 'confirmed' AND cause = $2",
+      [order.id, paidCause(data.paymentId)],
+    );
     if (paidBy.length === 0 && others.length > 0) {
-      await tx.emit(refundRequested.event({ orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the order was already paid' }));
+      await tx.emit(
+        refundRequested.event({
+          orderId: order.id,
+          paymentId: data.paymentId,
+          amountCents: order.total_cents,
+          currency: order.currency,
+          reason: 'the order was already paid',
+        }),
+      );
       return 'paid_twice';
     }
     return 'settled_already';
   }
   if (state === 'pending_payment') {
     // An approval arriving after its attempt was written off (a late answer): it still counts.
-    await transitionOrder(tx, log, { orderId: order.id, to: 'awaiting_payment', cause: `payment ${data.paymentId} approved late` });
+    await transitionOrder(tx, log, {
+      orderId: order.id,
+      to: 'awaiting_payment',
+      cause: `payment ${data.paymentId} approved late`,
+    });
     state = 'awaiting_payment';
   }
   const seatsLost = state === 'expired' || state === 'cancelled' || hold === 'gone';
   // Holding when we looked, so it was booked then (or the hold was gone).
-  if (!seatsLost && order.hold_id && hold !== 'booked') throw new Error(`order ${order.id} was not holding seats when its approval was read, and is now`);
+  if (!seatsLost && order.hold_id && hold !== 'booked')
+    throw new Error(`order ${order.id} was not holding seats when its approval was read, and is now`);
   if (seatsLost) {
-    await transitionOrder(tx, log, { orderId: order.id, to: 'refund_required', cause: 'payment approved after the seats were lost' });
+    await transitionOrder(tx, log, {
+      orderId: order.id,
+      to: 'refund_required',
+      cause: 'payment approved after the seats were lost',
+    });
     await tx.query('DELETE FROM seat_claims WHERE order_id = $1', [order.id]);
     await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
-    await tx.emit(refundRequested.event({ orderId: order.id, paymentId: data.paymentId, amountCents: order.total_cents, currency: order.currency, reason: 'the seats were lost before the payment was approved' }));
+    await tx.emit(
+      refundRequested.event({
+        orderId: order.id,
+        paymentId: data.paymentId,
+        amountCents: order.total_cents,
+        currency: order.currency,
+        reason: 'the seats were lost before the payment was approved',
+      }),
+    );
     return 'seats_lost';
   }
   await transitionOrder(tx, log, { orderId: order.id, to: 'confirmed', cause: paidCause(data.paymentId) });
   await endVisit(tx, order.show_id, order.visitor, 'order_confirmed');
-  const { rows: seats } = await tx.query<{ seat: string }>('SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat', [order.id]);
+  const { rows: seats } = await tx.query<{ seat: string }>(
+    'SELECT seat FROM order_seats WHERE order_id = $1 ORDER BY seat',
+    [order.id],
+  );
   const tickets = seats.map((s) => ({ seat: s.seat, code: newTicketCode() }));
-  await tx.query('INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)', [
-    tickets.map((t) => t.code), tickets.map((t) => t.seat), order.id, order.show_id,
-  ]);
+  await tx.query(
+    'INSERT INTO tickets (code, order_id, show_id, seat) SELECT code, $3, $4, seat FROM unnest($1::text[], $2::text[]) AS t (code, seat)',
+    [tickets.map((t) => t.code), tickets.map((t) => t.seat), order.id, order.show_id],
+  );
   await tx.emit(orderConfirmed.event({ orderId: order.id, showId: order.show_id, visitor: order.visitor, tickets }));
   await refreshSeatAvailability(tx.query, redis, tx.emit, order.show_id);
   return 'confirmed';
@@ -191,11 +299,19 @@ export async function paymentRejected(tx: Transaction, log: Logger, data: Paymen
     [data.orderId, data.paymentId, data.reason],
   );
   if (rejected.length === 0) {
-    log.warn({ orderId: data.orderId, paymentId: data.paymentId }, 'payment rejected that reserve-seat never requested; ignored');
+    log.warn(
+      { orderId: data.orderId, paymentId: data.paymentId },
+      'payment rejected that reserve-seat never requested; ignored',
+    );
     return;
   }
   if (!rejected[0].latest) return; // a redelivery, after the buyer tried again: that try decides
   const { rows } = await tx.query('SELECT state FROM orders WHERE id = $1', [data.orderId]);
   if (rows[0]?.state !== 'awaiting_payment') return; // expired meanwhile, or unknown: nothing to undo
-  await transitionOrder(tx, log, { orderId: data.orderId, to: 'pending_payment', cause: `payment ${data.paymentId} rejected: ${data.reason}`, rejectionReason: data.reason });
+  await transitionOrder(tx, log, {
+    orderId: data.orderId,
+    to: 'pending_payment',
+    cause: `payment ${data.paymentId} rejected: ${data.reason}`,
+    rejectionReason: data.reason,
+  });
 }

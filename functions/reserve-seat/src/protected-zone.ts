@@ -13,16 +13,35 @@ export type ProtectedZone = ReturnType<typeof createProtectedZone>;
  * metrics) and shared by its routes, event handlers and schedules.
  */
 export function createProtectedZone(ctx: FunctionContext<ReserveSeatEnv>) {
-  const legacy = new LegacyClient({ config: ctx.config, redis: ctx.redis, registry: ctx.metrics.registry, log: ctx.log });
-  const admissionHolds = (showId: string, visitor: number, admitted?: AdmittedAs) => ShowQueue.of(ctx.redis, showId).admissionHolds(visitor, admitted);
-  const visits = new Visits({ db: ctx.db, transaction: ctx.transaction, visitSeconds: ctx.config.ZONE_VISIT_SECONDS, admissionHolds });
+  const legacy = new LegacyClient({
+    config: ctx.config,
+    redis: ctx.redis,
+    registry: ctx.metrics.registry,
+    log: ctx.log,
+  });
+  const admissionHolds = (showId: string, visitor: number, admitted?: AdmittedAs) =>
+    ShowQueue.of(ctx.redis, showId).admissionHolds(visitor, admitted);
+  const visits = new Visits({
+    db: ctx.db,
+    transaction: ctx.transaction,
+    visitSeconds: ctx.config.ZONE_VISIT_SECONDS,
+    admissionHolds,
+  });
   return {
     signer: new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>),
     seatMaps: new SeatMaps({ db: ctx.db, redis: ctx.redis, legacy, cacheMs: ctx.config.SEATMAP_CACHE_MS }),
     visits,
     orders: {
-      db: ctx.db, redis: ctx.redis, transaction: ctx.transaction, legacy, log: ctx.log, holdSeconds: ctx.config.HOLD_SECONDS,
-      maxSeatsPerVisit: seatsPerVisit(ctx.config), heldSeatsShareByAddress: ctx.config.ADDRESS_HELD_SEATS_SHARE, admissionHolds, visits,
+      db: ctx.db,
+      redis: ctx.redis,
+      transaction: ctx.transaction,
+      legacy,
+      log: ctx.log,
+      holdSeconds: ctx.config.HOLD_SECONDS,
+      maxSeatsPerVisit: seatsPerVisit(ctx.config),
+      heldSeatsShareByAddress: ctx.config.ADDRESS_HELD_SEATS_SHARE,
+      admissionHolds,
+      visits,
     },
   };
 }

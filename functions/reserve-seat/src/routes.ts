@@ -3,7 +3,16 @@ import type { Lifecycle, Request, ResponseObject, ResponseToolkit, ServerRoute }
 import Joi from 'joi';
 import { type FunctionContext } from '@premiere/runtime';
 import { html, i18n, localeOf, page, setCookie, type Translator } from '@premiere/web';
-import { addressHash, edgeClientAddress, requireSession, sessionHash, sessionOf, CATALOG_ID_PATTERN, PAYMENT_TOKEN_PATTERN, showId } from '@premiere/contracts';
+import {
+  addressHash,
+  edgeClientAddress,
+  requireSession,
+  sessionHash,
+  sessionOf,
+  CATALOG_ID_PATTERN,
+  PAYMENT_TOKEN_PATTERN,
+  showId,
+} from '@premiere/contracts';
 import { seatsPerVisit, type ReserveSeatEnv } from './env';
 import { LegacyBusy, LegacyOutcomeUnknown } from './legacy';
 import { cancelOrder, expireHolds, holdSeats, OrderRefused, readOrder, type OrderView } from './orders';
@@ -18,42 +27,78 @@ import { admittedVisitor, ZONE_COOKIE, zonePassOf } from './zone';
 const showParams = Joi.object({ showId });
 const orderParams = Joi.object({ orderId: Joi.string().guid({ version: 'uuidv4' }).required() });
 // A code typed from a phone may come in small letters: it is the same ticket.
-const ticketParams = Joi.object({ code: Joi.string().uppercase().pattern(/^[A-Z0-9]{10}$/).required().messages({ 'string.pattern.base': '"code" must be a ticket code: 10 letters and digits' }) });
+const ticketParams = Joi.object({
+  code: Joi.string()
+    .uppercase()
+    .pattern(/^[A-Z0-9]{10}$/)
+    .required()
+    .messages({ 'string.pattern.base': '"code" must be a ticket code: 10 letters and digits' }),
+});
 
 /** The answers a buyer gets when something is in the way: what is wrong, kindly. */
 function refusal(err: unknown, h: ResponseToolkit): Boom.Boom | ResponseObject {
   if (err instanceof OrderRefused) {
     const boom = new Boom.Boom(err.message, { statusCode: err.status });
     Object.assign(boom.output.payload, { reason: err.reason }, err.details);
-    if (typeof err.details.retryAfterSeconds === 'number') boom.output.headers['retry-after'] = String(err.details.retryAfterSeconds);
+    if (typeof err.details.retryAfterSeconds === 'number')
+      boom.output.headers['retry-after'] = String(err.details.retryAfterSeconds);
     if (err.seats.length) (boom.output.payload as Record<string, unknown>).seats = err.seats;
     return boom;
   }
   if (err instanceof VisitRefused) return err.toBoom();
   if (err instanceof LegacyBusy || err instanceof LegacyOutcomeUnknown) {
     const retryAfter = err instanceof LegacyBusy ? err.retryAfterSeconds : 2;
-    return h.response({ statusCode: 503, error: 'Service Unavailable', message: "the cinema's system is busy, retrying: try again in a moment", reason: 'busy', retryAfterSeconds: retryAfter })
-      .code(503).header('retry-after', String(retryAfter));
+    return h
+      .response({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: "the cinema's system is busy, retrying: try again in a moment",
+        reason: 'busy',
+        retryAfterSeconds: retryAfter,
+      })
+      .code(503)
+      .header('retry-after', String(retryAfter));
   }
   throw err;
 }
 
 /** A handler whose refused orders and busy legacy system become those answers (anything else is thrown on). */
-const kindly = (handler: Lifecycle.Method): Lifecycle.Method => async (request, h) => {
-  try {
-    return await handler.call(null, request, h);
-  } catch (err) {
-    return refusal(err, h);
-  }
-};
+const kindly =
+  (handler: Lifecycle.Method): Lifecycle.Method =>
+  async (request, h) => {
+    try {
+      return await handler.call(null, request, h);
+    } catch (err) {
+      return refusal(err, h);
+    }
+  };
 
 export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: ProtectedZone): ServerRoute[] {
   const maxSeats = seatsPerVisit(ctx.config);
   const orderPayload = Joi.object({
     seats: Joi.array()
-      .items(Joi.object({ seat: Joi.string().pattern(/^[A-Z]{1,2}[0-9]{1,3}$/).required(), ticketType: Joi.string().valid('full', 'half').required() }).unknown())
-      .min(1).max(maxSeats).unique('seat').required(),
-    extras: Joi.array().items(Joi.object({ extraId: Joi.string().pattern(CATALOG_ID_PATTERN).required(), quantity: Joi.number().integer().min(1).max(20).required() }).unknown()).max(10).unique('extraId').default([]),
+      .items(
+        Joi.object({
+          seat: Joi.string()
+            .pattern(/^[A-Z]{1,2}[0-9]{1,3}$/)
+            .required(),
+          ticketType: Joi.string().valid('full', 'half').required(),
+        }).unknown(),
+      )
+      .min(1)
+      .max(maxSeats)
+      .unique('seat')
+      .required(),
+    extras: Joi.array()
+      .items(
+        Joi.object({
+          extraId: Joi.string().pattern(CATALOG_ID_PATTERN).required(),
+          quantity: Joi.number().integer().min(1).max(20).required(),
+        }).unknown(),
+      )
+      .max(10)
+      .unique('extraId')
+      .default([]),
   }).unknown(); // prices a client may send are ignored: the order is priced here
 
   /**
@@ -92,7 +137,12 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
         const browser = String(request.headers.accept ?? '').includes('text/html');
         let visitor, visit;
         try {
-          visitor = admittedVisitor(zone.signer, request, (request.query as { access?: string }).access ?? zonePassOf(request), showId);
+          visitor = admittedVisitor(
+            zone.signer,
+            request,
+            (request.query as { access?: string }).access ?? zonePassOf(request),
+            showId,
+          );
           visit = await zone.visits.enter(showId, visitor);
         } catch (err) {
           const refused = err instanceof VisitRefused ? err.toBoom() : err;
@@ -101,15 +151,37 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
           const over = refused.output.statusCode === 410;
           const title = over ? i.t('visit.overTitle') : i.t('visit.notYetTitle');
           const back = html`<h1>${title}</h1><div class="card"><p>${over ? i.t('visit.over') : i.t('visit.notYet')}</p><p><a class="button" href="/waiting-room/${showId}">${i.t('seats.toWaitingRoom')}</a></p></div>`;
-          return h.response(page(title, back, undefined, { i18n: i, path: `/waiting-room/${showId}` })).code(refused.output.statusCode).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+          return h
+            .response(page(title, back, undefined, { i18n: i, path: `/waiting-room/${showId}` }))
+            .code(refused.output.statusCode)
+            .type('text/html; charset=utf-8')
+            .header('cache-control', 'no-store');
         }
         const exp = Math.floor(visit.endsAt.getTime() / 1000);
-        const pass = zone.signer.sign({ typ: 'access', show: showId, vid: visitor.vid, place: visitor.place, ses: visitor.ses, iat: Math.floor(visit.enteredAt.getTime() / 1000), exp });
+        const pass = zone.signer.sign({
+          typ: 'access',
+          show: showId,
+          vid: visitor.vid,
+          place: visitor.place,
+          ses: visitor.ses,
+          iat: Math.floor(visit.enteredAt.getTime() / 1000),
+          exp,
+        });
         const until = new Date(exp * 1000).toISOString();
         const answer = browser
           ? h.response(await seatSelection(i18n(localeOf(request)), showId)).type('text/html; charset=utf-8')
-          : h.response({ showId, visitor: visitor.vid, zoneToken: pass, zoneExpiresAt: until, seatMap: `/checkout/api/shows/${showId}/seats`, orders: `/checkout/api/shows/${showId}/orders` });
-        setCookie(request, h, ctx.config.SESSION_COOKIE_SECURE, ZONE_COOKIE, pass, { path: '/checkout', ttl: Math.max(1_000, exp * 1000 - Date.now()) });
+          : h.response({
+              showId,
+              visitor: visitor.vid,
+              zoneToken: pass,
+              zoneExpiresAt: until,
+              seatMap: `/checkout/api/shows/${showId}/seats`,
+              orders: `/checkout/api/shows/${showId}/orders`,
+            });
+        setCookie(request, h, ctx.config.SESSION_COOKIE_SECURE, ZONE_COOKIE, pass, {
+          path: '/checkout',
+          ttl: Math.max(1_000, exp * 1000 - Date.now()),
+        });
         return answer.header('cache-control', 'no-store');
       },
     },
@@ -125,7 +197,10 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
         const order = session ? await readOrder(ctx.db, orderId) : null;
         const { sessionHash: whose, ...view } = order ?? { sessionHash: null };
         const mine = order && whose === sessionHash(session!) ? (view as OrderView) : null;
-        return h.response(orderPage(i18n(localeOf(request)), orderId, mine)).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        return h
+          .response(orderPage(i18n(localeOf(request)), orderId, mine))
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store');
       },
     },
     {
@@ -148,7 +223,10 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
       handler: kindly(async (request, h) => {
         const showId = request.params.showId as string;
         const visitor = admittedVisitor(zone.signer, request, zonePassOf(request), showId);
-        const body = request.payload as { seats: { seat: string; ticketType: 'full' | 'half' }[]; extras: { extraId: string; quantity: number }[] };
+        const body = request.payload as {
+          seats: { seat: string; ticketType: 'full' | 'half' }[];
+          extras: { extraId: string; quantity: number }[];
+        };
         const address = edgeClientAddress(request); // as the edge saw it: one address holds a small share unpaid
         const order = await holdSeats(zone.orders, {
           showId,
@@ -168,7 +246,10 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
       handler: async (request, h) => {
         let { order } = await ownOrder(request);
         // A buyer looking at an order whose hold ran out sees it expired now, not at the next sweep.
-        if ((order.state === 'pending_payment' || order.state === 'awaiting_payment') && Date.parse(order.holdExpiresAt) <= Date.now()) {
+        if (
+          (order.state === 'pending_payment' || order.state === 'awaiting_payment') &&
+          Date.parse(order.holdExpiresAt) <= Date.now()
+        ) {
           await expireHolds(zone.orders);
           order = (await readOrder(ctx.db, order.orderId))!;
         }
@@ -183,13 +264,25 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
       options: {
         validate: {
           params: orderParams,
-          payload: Joi.object({ paymentToken: Joi.string().pattern(PAYMENT_TOKEN_PATTERN).required().messages({ 'string.pattern.base': '"paymentToken" must be the payment provider’s token for the card (letters, digits, "_" or "-")' }) }),
+          payload: Joi.object({
+            paymentToken: Joi.string().pattern(PAYMENT_TOKEN_PATTERN).required().messages({
+              'string.pattern.base':
+                '"paymentToken" must be the payment provider’s token for the card (letters, digits, "_" or "-")',
+            }),
+          }),
         },
         payload: { maxBytes: 4_096 },
       },
       handler: kindly(async (request, h) => {
         const { order } = await ownOrder(request);
-        const paying = await ctx.transaction((tx) => requestPayment(tx, request.logger(), order.orderId, (request.payload as { paymentToken: string }).paymentToken));
+        const paying = await ctx.transaction((tx) =>
+          requestPayment(
+            tx,
+            request.logger(),
+            order.orderId,
+            (request.payload as { paymentToken: string }).paymentToken,
+          ),
+        );
         return h.response({ ...paying, statusUrl: `/checkout/api/orders/${order.orderId}` }).code(202);
       }),
     },
@@ -201,8 +294,22 @@ export function reserveSeatRoutes(ctx: FunctionContext<ReserveSeatEnv>, zone: Pr
       handler: async (request, h) => {
         const i = i18n(localeOf(request));
         const ticket = await readTicket(ctx.db, request.params.code as string);
-        if (!ticket) return h.response(page(i.t('ticket.noneTitle'), html`<h1>${i.t('ticket.noneTitle')}</h1><p>${i.t('ticket.none')}</p>`, undefined, { i18n: i, path: request.path })).code(404).type('text/html; charset=utf-8');
-        return h.response(ticketPage(i, ticket)).type('text/html; charset=utf-8').header('cache-control', 'private, no-store');
+        if (!ticket)
+          return h
+            .response(
+              page(
+                i.t('ticket.noneTitle'),
+                html`<h1>${i.t('ticket.noneTitle')}</h1><p>${i.t('ticket.none')}</p>`,
+                undefined,
+                { i18n: i, path: request.path },
+              ),
+            )
+            .code(404)
+            .type('text/html; charset=utf-8');
+        return h
+          .response(ticketPage(i, ticket))
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'private, no-store');
       },
     },
     {

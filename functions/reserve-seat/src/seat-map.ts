@@ -12,7 +12,10 @@ export type Accessibility = 'wheelchair' | 'companion' | 'reduced_mobility';
 export interface SeatMap {
   showId: string;
   roomType: string;
-  rows: { row: string; seats: { seat: string; number: number; col: number; status: SeatStatus; accessibility?: Accessibility }[] }[];
+  rows: {
+    row: string;
+    seats: { seat: string; number: number; col: number; status: SeatStatus; accessibility?: Accessibility }[];
+  }[];
 }
 
 interface LayoutSeat {
@@ -62,7 +65,10 @@ export class SeatMaps {
     if (layout.length === 0) return null;
     const [legacy, ours] = await Promise.all([
       this.legacySeats(showId),
-      this.deps.db.query<{ seat: string; state: string }>('SELECT c.seat, o.state FROM seat_claims c JOIN orders o ON o.id = c.order_id WHERE c.show_id = $1', [showId]),
+      this.deps.db.query<{ seat: string; state: string }>(
+        'SELECT c.seat, o.state FROM seat_claims c JOIN orders o ON o.id = c.order_id WHERE c.show_id = $1',
+        [showId],
+      ),
     ]);
     const status = new Map<string, SeatStatus>();
     for (const s of legacy) status.set(s.seat, s.status === 'booked' ? 'taken' : s.status);

@@ -26,5 +26,10 @@ export async function readShowOnSale(db: pg.Pool, showId: string): Promise<ShowO
   ]);
   const s = rows[0];
   if (!show || !s) return null;
-  return { show, currency: s.currency, prices: { full: s.price_full_cents, half: s.price_half_cents }, extras: s.extras };
+  return {
+    show,
+    currency: s.currency,
+    prices: { full: s.price_full_cents, half: s.price_half_cents },
+    extras: s.extras,
+  };
 }

@@ -92,7 +92,11 @@ function qrSvg(text: string, label: string): Html {
 }
 
 const TICKET_TYPE: Record<Ticket['ticketType'], MessageKey> = { full: 'ticketType.full', half: 'ticketType.half' };
-const ACCESSIBILITY: Record<NonNullable<Ticket['accessibility']>, MessageKey> = { wheelchair: 'seats.access.wheelchair', companion: 'seats.access.companion', reduced_mobility: 'seats.access.reduced_mobility' };
+const ACCESSIBILITY: Record<NonNullable<Ticket['accessibility']>, MessageKey> = {
+  wheelchair: 'seats.access.wheelchair',
+  companion: 'seats.access.companion',
+  reduced_mobility: 'seats.access.reduced_mobility',
+};
 
 const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-fit,minmax(7rem,1fr));gap:.6rem;margin:.5rem 0}.ticket dt{font-size:.85rem;color:#595959}.ticket dd{margin:0;font-weight:700;font-size:1.2rem}
 .ticket .code{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;border:2px dashed #0a66c2;padding:.5rem;overflow-wrap:anywhere}
@@ -103,7 +107,8 @@ const TICKET_STYLE = `.ticket dl{display:grid;grid-template-columns:repeat(auto-
 /** What the order's extras come with: on their ticket, the list to claim at the counter; on the others, which ticket has them. */
 function extrasVoucher(i: Translator, t: Ticket): Html | string {
   if (!t.extras) return '';
-  if (t.extras.seat !== t.seat) return html`<p class="muted">${i.t('ticket.extrasElsewhere', { seat: t.extras.seat })}</p>`;
+  if (t.extras.seat !== t.seat)
+    return html`<p class="muted">${i.t('ticket.extrasElsewhere', { seat: t.extras.seat })}</p>`;
   return html`<div class="card extras-voucher"><h2>${i.t('ticket.extras')}</h2><ul>${t.extras.items.map((e) => html`<li>${i.t('order.extraItem', { quantity: e.quantity, name: e.name })}</li>`)}</ul><p class="muted">${i.t('ticket.extrasAtCounter')}</p></div>`;
 }
 
@@ -114,7 +119,15 @@ function extrasVoucher(i: Translator, t: Ticket): Html | string {
  * out the site's header and the buttons), and the way back to its order.
  */
 export function ticketPage(i: Translator, t: Ticket): string {
-  const show: ShowHeading = { showId: t.showId, title: t.movie, cinemaName: t.cinema.name, city: t.cinema.city, roomType: t.room.roomType, startsAt: Date.parse(t.startsAt), timeZone: t.timeZone };
+  const show: ShowHeading = {
+    showId: t.showId,
+    title: t.movie,
+    cinemaName: t.cinema.name,
+    city: t.cinema.city,
+    roomType: t.room.roomType,
+    startsAt: Date.parse(t.startsAt),
+    timeZone: t.timeZone,
+  };
   return page(
     i.t('ticket.pageTitle', { code: t.code }),
     html`${showHeading(i, show)}

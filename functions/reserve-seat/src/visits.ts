@@ -34,7 +34,11 @@ const ENDED_BECAUSE: Record<VisitEnd, string> = {
 
 /** Why a visit cannot be used: 403 (never entered, or not this session's) or 410 (over). */
 export class VisitRefused extends Error {
-  constructor(readonly status: 403 | 410, message: string, readonly showId: string) {
+  constructor(
+    readonly status: 403 | 410,
+    message: string,
+    readonly showId: string,
+  ) {
     super(message);
     this.name = 'VisitRefused';
   }
@@ -43,14 +47,21 @@ export class VisitRefused extends Error {
   toBoom(): Boom.Boom {
     const boom = new Boom.Boom(this.message, { statusCode: this.status });
     // The reason, for the pages' scripts (which say it in the visitor's language).
-    Object.assign(boom.output.payload, { reason: this.status === 410 ? 'visit_over' : 'not_admitted', waitingRoom: `/waiting-room/${this.showId}` });
+    Object.assign(boom.output.payload, {
+      reason: this.status === 410 ? 'visit_over' : 'not_admitted',
+      waitingRoom: `/waiting-room/${this.showId}`,
+    });
     return boom;
   }
 }
 
 /** A visitor whose place the waiting room took back (they left the line, or let their turn lapse): their token went back to the show. */
 export function placeGivenUp(showId: string): VisitRefused {
-  return new VisitRefused(410, `you gave up your place in the waiting room (you left the line, or your turn lapsed); to buy, join again: /waiting-room/${showId}`, showId);
+  return new VisitRefused(
+    410,
+    `you gave up your place in the waiting room (you left the line, or your turn lapsed); to buy, join again: /waiting-room/${showId}`,
+    showId,
+  );
 }
 
 /**
@@ -58,17 +69,37 @@ export function placeGivenUp(showId: string): VisitRefused {
  * when it is over (a buyer whose order was confirmed is told that, not that they gave their place
  * up), else placeGivenUp.
  */
-export async function placeGone(db: Pick<pg.Pool, 'query'>, showId: string, visitor: number, sessionHash: string): Promise<VisitRefused> {
-  const { rows } = await db.query('SELECT *, ends_at <= now() AS time_up FROM visits WHERE show_id = $1 AND visitor = $2', [showId, visitor]);
-  return (rows[0] && refusalOf(showId, visitOf(rows[0]), sessionHash, rows[0].time_up === true)) || placeGivenUp(showId);
+export async function placeGone(
+  db: Pick<pg.Pool, 'query'>,
+  showId: string,
+  visitor: number,
+  sessionHash: string,
+): Promise<VisitRefused> {
+  const { rows } = await db.query(
+    'SELECT *, ends_at <= now() AS time_up FROM visits WHERE show_id = $1 AND visitor = $2',
+    [showId, visitor],
+  );
+  return (
+    (rows[0] && refusalOf(showId, visitOf(rows[0]), sessionHash, rows[0].time_up === true)) || placeGivenUp(showId)
+  );
 }
 
 /** The refusal for using `visit` (null: never entered) with a token of session `sessionHash`; null if it may be used. */
 function refusalOf(showId: string, visit: Visit | null, sessionHash: string, timeUp: boolean): VisitRefused | null {
-  if (!visit) return new VisitRefused(403, `you have not entered seat selection: enter through /checkout/${showId} with the access token from the waiting room`, showId);
+  if (!visit)
+    return new VisitRefused(
+      403,
+      `you have not entered seat selection: enter through /checkout/${showId} with the access token from the waiting room`,
+      showId,
+    );
   if (visit.sessionHash !== sessionHash) return new VisitRefused(403, 'this visit belongs to another session', showId);
   const ended = visit.endReason ?? (timeUp ? 'time_up' : null);
-  if (ended) return new VisitRefused(410, `your visit is over (${ENDED_BECAUSE[ended]}); to buy more, join the waiting room again: /waiting-room/${showId}`, showId);
+  if (ended)
+    return new VisitRefused(
+      410,
+      `your visit is over (${ENDED_BECAUSE[ended]}); to buy more, join the waiting room again: /waiting-room/${showId}`,
+      showId,
+    );
   return null;
 }
 
@@ -117,11 +148,17 @@ export class Visits {
    * Throws VisitRefused if it is over or another session's.
    */
   async enter(showId: string, claims: TokenClaims): Promise<Visit> {
-    const admitted = claims.typ === 'access' ? { session: claims.ses, place: claims.place, deadlineMs: claims.exp * 1000, joinedAtMs: claims.iat * 1000 } : undefined;
+    const admitted =
+      claims.typ === 'access'
+        ? { session: claims.ses, place: claims.place, deadlineMs: claims.exp * 1000, joinedAtMs: claims.iat * 1000 }
+        : undefined;
     if ((await this.deps.admissionHolds(showId, claims.vid, admitted)) === false) {
       // Their place went back to the waiting room; a visit of theirs that is over says why itself.
       const existing = await this.find(showId, claims.vid);
-      throw (existing && refusalOf(showId, existing, claims.ses, existing.endsAt.getTime() <= Date.now())) || placeGivenUp(showId);
+      throw (
+        (existing && refusalOf(showId, existing, claims.ses, existing.endsAt.getTime() <= Date.now())) ||
+        placeGivenUp(showId)
+      );
     }
     const visit = (await this.open(showId, claims.vid, claims.ses)) ?? (await this.find(showId, claims.vid));
     const refused = refusalOf(showId, visit, claims.ses, visit !== null && visit.endsAt.getTime() <= Date.now());
@@ -150,7 +187,8 @@ export class Visits {
   async check(showId: string, claims: TokenClaims): Promise<void> {
     const key = `${showId}:${claims.vid}`;
     const kept = this.kept.get(key);
-    const visit = kept && (kept.until > Date.now() || kept.visit.endReason) ? kept.visit : await this.read(key, showId, claims.vid);
+    const visit =
+      kept && (kept.until > Date.now() || kept.visit.endReason) ? kept.visit : await this.read(key, showId, claims.vid);
     const refused = refusalOf(showId, visit, claims.ses, visit !== null && visit.endsAt.getTime() <= Date.now());
     if (refused) throw refused;
   }
@@ -176,7 +214,9 @@ export class Visits {
 
   /** The visit of a visitor, as recorded (null: never entered). */
   private async find(showId: string, visitor: number): Promise<Visit | null> {
-    return visitOf((await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, visitor])).rows[0]);
+    return visitOf(
+      (await this.deps.db.query('SELECT * FROM visits WHERE show_id = $1 AND visitor = $2', [showId, visitor])).rows[0],
+    );
   }
 
   private keep(visit: Visit): void {
@@ -193,9 +233,20 @@ export class Visits {
  */
 export async function admitHold(
   tx: Transaction,
-  input: { showId: string; visitor: number; sessionHash: string; seats: number; maxSeats: number; addressHash?: string; heldShareByAddress: number },
+  input: {
+    showId: string;
+    visitor: number;
+    sessionHash: string;
+    seats: number;
+    maxSeats: number;
+    addressHash?: string;
+    heldShareByAddress: number;
+  },
 ): Promise<void> {
-  const { rows } = await tx.query('SELECT *, ends_at <= now() AS time_up FROM visits WHERE show_id = $1 AND visitor = $2 FOR UPDATE', [input.showId, input.visitor]);
+  const { rows } = await tx.query(
+    'SELECT *, ends_at <= now() AS time_up FROM visits WHERE show_id = $1 AND visitor = $2 FOR UPDATE',
+    [input.showId, input.visitor],
+  );
   const refused = refusalOf(input.showId, visitOf(rows[0]), input.sessionHash, rows[0]?.time_up === true);
   if (refused) throw refused;
   // A statement of its own, after the lock: it sees an order another hold of this visit just committed.
@@ -209,13 +260,24 @@ export async function admitHold(
   const open = orders.find((o) => o.state !== 'confirmed');
   if (open) {
     const url = `/checkout/api/orders/${open.id}`;
-    throw new OrderRefused(409, 'open_order', `you already hold seats in order ${open.id} (${url}): pay for it or give it up first`, [], { order: { orderId: open.id, state: open.state, url } });
+    throw new OrderRefused(
+      409,
+      'open_order',
+      `you already hold seats in order ${open.id} (${url}): pay for it or give it up first`,
+      [],
+      { order: { orderId: open.id, state: open.state, url } },
+    );
   }
   const used = orders.reduce((n, o) => n + o.seats, 0);
   if (used + input.seats > input.maxSeats) {
-    throw new OrderRefused(409, 'visit_seats', `a visit may have at most ${input.maxSeats} seats, and this one has ${used} already`);
+    throw new OrderRefused(
+      409,
+      'visit_seats',
+      `a visit may have at most ${input.maxSeats} seats, and this one has ${used} already`,
+    );
   }
-  if (input.addressHash && input.heldShareByAddress > 0) await admitHeldByAddress(tx, { ...input, addressHash: input.addressHash });
+  if (input.addressHash && input.heldShareByAddress > 0)
+    await admitHeldByAddress(tx, { ...input, addressHash: input.addressHash });
 }
 
 /** How long a buyer refused for their address's held seats is asked to wait: holds are paid or run out within minutes. */
@@ -228,8 +290,14 @@ const HELD_BY_ADDRESS_RETRY_SECONDS = 30;
  * rest out. The address's holds are counted under a transaction lock of their own, so two holds
  * from it at once are counted one after the other.
  */
-async function admitHeldByAddress(tx: Transaction, input: { showId: string; addressHash: string; seats: number; maxSeats: number; heldShareByAddress: number }): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('held-by-address/' || $1 || '/' || $2, 0))", [input.showId, input.addressHash]);
+async function admitHeldByAddress(
+  tx: Transaction,
+  input: { showId: string; addressHash: string; seats: number; maxSeats: number; heldShareByAddress: number },
+): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('held-by-address/' || $1 || '/' || $2, 0))", [
+    input.showId,
+    input.addressHash,
+  ]);
   const { rows } = await tx.query<{ held: number; seats: number }>(
     `SELECT (SELECT count(*) FROM order_seats s JOIN orders o ON o.id = s.order_id
               WHERE o.show_id = $1 AND o.address_hash = $2 AND o.state IN ('pending_payment', 'awaiting_payment'))::int AS held,
@@ -239,15 +307,29 @@ async function admitHeldByAddress(tx: Transaction, input: { showId: string; addr
   const { held, seats } = rows[0];
   const cap = Math.max(input.maxSeats, Math.floor(input.heldShareByAddress * seats + 1e-9));
   if (held + input.seats > cap) {
-    throw new OrderRefused(429, 'network_share', `too many seats of this show are held unpaid from your network (${held} of at most ${cap}): try again when some are paid or given up`, [], {
-      retryAfterSeconds: HELD_BY_ADDRESS_RETRY_SECONDS,
-    });
+    throw new OrderRefused(
+      429,
+      'network_share',
+      `too many seats of this show are held unpaid from your network (${held} of at most ${cap}): try again when some are paid or given up`,
+      [],
+      {
+        retryAfterSeconds: HELD_BY_ADDRESS_RETRY_SECONDS,
+      },
+    );
   }
 }
 
 /** Ends a visit (in the transaction that ends its order); a visit already over keeps its first end. */
-export async function endVisit(tx: Pick<Transaction, 'query'>, showId: string, visitor: number, reason: Exclude<VisitEnd, 'time_up'>): Promise<void> {
-  await tx.query('UPDATE visits SET ended_at = now(), end_reason = $3 WHERE show_id = $1 AND visitor = $2 AND ended_at IS NULL', [showId, visitor, reason]);
+export async function endVisit(
+  tx: Pick<Transaction, 'query'>,
+  showId: string,
+  visitor: number,
+  reason: Exclude<VisitEnd, 'time_up'>,
+): Promise<void> {
+  await tx.query(
+    'UPDATE visits SET ended_at = now(), end_reason = $3 WHERE show_id = $1 AND visitor = $2 AND ended_at IS NULL',
+    [showId, visitor, reason],
+  );
 }
 
 /**
@@ -255,7 +337,10 @@ export async function endVisit(tx: Pick<Transaction, 'query'>, showId: string, v
  * (`time_up`, at their end). One holding seats stays open until its order ends; one a hold is
  * being made for right now (locked) is left to the next sweep. Returns how many it closed.
  */
-export async function closeVisitsTimedOut(transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>, limit = 500): Promise<number> {
+export async function closeVisitsTimedOut(
+  transaction: <T>(fn: (tx: Transaction) => Promise<T>) => Promise<T>,
+  limit = 500,
+): Promise<number> {
   return transaction(async (tx) => {
     const { rows } = await tx.query<{ show_id: string; visitor: number }>(
       'SELECT show_id, visitor FROM visits WHERE ended_at IS NULL AND ends_at <= now() ORDER BY ends_at LIMIT $1 FOR UPDATE SKIP LOCKED',

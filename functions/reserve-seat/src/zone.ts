@@ -11,7 +11,12 @@ export const ZONE_COOKIE = 'premiere_zone';
  * otherwise, and where to go back to. Whether their visit is still open is the caller's check
  * (visits.ts).
  */
-export function admittedVisitor(signer: TokenSigner, request: Request, token: string | undefined, showId: string): TokenClaims & { session: string } {
+export function admittedVisitor(
+  signer: TokenSigner,
+  request: Request,
+  token: string | undefined,
+  showId: string,
+): TokenClaims & { session: string } {
   const back = `join the waiting room again: /waiting-room/${showId}`;
   if (!token) throw Boom.unauthorized(`only admitted visitors may choose seats; ${back}`);
   const session = requireSession(request);
@@ -32,4 +37,3 @@ export function zonePassOf(request: Request): string | undefined {
   const cookie = (request.state as Record<string, unknown> | null)?.[ZONE_COOKIE];
   return typeof cookie === 'string' ? cookie : undefined;
 }
-

@@ -4,7 +4,17 @@ import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { sessionHash, TokenSigner } from '@premiere/contracts';
-import { createTestDatabase, createTestRedisPrefix, eventually, testEnv, type TestDatabase, loadDemoCatalog, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS } from '@premiere/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  addTestShow,
+  TEST_ADMIN_TOKEN as ADMIN_TOKEN,
+  TEST_SIGNING_KEYS as TOKEN_SIGNING_KEYS,
+} from '@premiere/testing';
 import { catalogSeats, createLegacyCinema } from '@premiere/simulators';
 
 /**
@@ -27,7 +37,15 @@ beforeAll(async () => {
   await loadDemoCatalog(db.url);
   const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
   // Slow, as the cinema's system is (300-1500 ms a call).
-  legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [300, 1500], concurrencyLimit: 10, holdSeconds: 120, overload: '503', stallMs: 0 });
+  legacy = createLegacyCinema({
+    port: 0,
+    seatsOf: catalogSeats(catalog),
+    latencyMs: [300, 1500],
+    concurrencyLimit: 10,
+    holdSeconds: 120,
+    overload: '503',
+    stallMs: 0,
+  });
   legacy.events.on('stop', () => void catalog.end());
   await legacy.start();
   legacyUrl = `http://127.0.0.1:${legacy.info.port}`;
@@ -39,7 +57,11 @@ afterAll(async () => {
 });
 
 /** One request over `agent`: its status, or 0 when the connection was reset or refused. */
-function send(agent: http.Agent, url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number> {
+function send(
+  agent: http.Agent,
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<number> {
   return new Promise((resolve) => {
     const req = http.request(url, { agent, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
       res.resume();
@@ -52,7 +74,10 @@ function send(agent: http.Agent, url: string, opts: { method?: string; headers?:
 }
 
 /** A request on a connection of its own: its status and Connection header, or 'refused' when no connection was taken. */
-function lateRequest(url: string, headers: Record<string, string>): Promise<{ status: number; connection?: string } | 'refused'> {
+function lateRequest(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; connection?: string } | 'refused'> {
   return new Promise((resolve) => {
     const req = http.request(url, { agent: false, headers }, (res) => {
       res.resume();
@@ -68,11 +93,22 @@ function startReserveSeat(env: Record<string, string>) {
   const child: ChildProcess = spawn(process.execPath, [path.resolve(__dirname, '../dist/main.js')], {
     env: {
       ...process.env,
-      ...testEnv(db, redis.prefix, { HOST: '127.0.0.1', LEGACY_URL: legacyUrl, TOKEN_SIGNING_KEYS, ADMIN_TOKEN, ADDRESS_HELD_SEATS_SHARE: '0', ...env }),
+      ...testEnv(db, redis.prefix, {
+        HOST: '127.0.0.1',
+        LEGACY_URL: legacyUrl,
+        TOKEN_SIGNING_KEYS,
+        ADMIN_TOKEN,
+        ADDRESS_HELD_SEATS_SHARE: '0',
+        ...env,
+      }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const run = { child, output: '', exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  const run = {
+    child,
+    output: '',
+    exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+  };
   child.stdout!.on('data', (c) => (run.output += c));
   child.stderr!.on('data', (c) => (run.output += c));
   return run;
@@ -92,11 +128,24 @@ describe('draining on SIGTERM', () => {
         Array.from({ length: 72 }, async (_, i) => {
           const vid = i + 1;
           const session = `drain-session-${String(vid).padStart(12, '0')}`;
-          const access = signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: now(), exp: now() + 120 });
-          const res = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { 'x-session-id': session } });
+          const access = signer.sign({
+            typ: 'access',
+            show: showId,
+            vid,
+            place: vid,
+            ses: sessionHash(session),
+            iat: now(),
+            exp: now() + 120,
+          });
+          const res = await fetch(`${url}/checkout/${showId}?access=${access}`, {
+            headers: { 'x-session-id': session },
+          });
           expect(res.status).toBe(200);
           const pass = (await res.json()).zoneToken as string;
-          return { vid, headers: { authorization: `Bearer ${pass}`, 'x-session-id': session, 'content-type': 'application/json' } };
+          return {
+            vid,
+            headers: { authorization: `Bearer ${pass}`, 'x-session-id': session, 'content-type': 'application/json' },
+          };
         }),
       );
 
@@ -107,7 +156,11 @@ describe('draining on SIGTERM', () => {
       await Promise.all(visitors.slice(0, 24).map((v) => send(agent, `${url}/readyz`, { headers: v.headers })));
       const inFlight = visitors.map((v, i) =>
         i % 2 === 0
-          ? send(agent, `${url}/checkout/api/shows/${showId}/orders`, { method: 'POST', headers: v.headers, body: JSON.stringify({ seats: [{ seat: `A${v.vid}`, ticketType: 'full' }] }) })
+          ? send(agent, `${url}/checkout/api/shows/${showId}/orders`, {
+              method: 'POST',
+              headers: v.headers,
+              body: JSON.stringify({ seats: [{ seat: `A${v.vid}`, ticketType: 'full' }] }),
+            })
           : send(agent, `${url}/checkout/api/shows/${showId}/seats`, { headers: v.headers }),
       );
       // Traffic goes on arriving, as it does until the data plane sees the function unready: a
@@ -137,7 +190,11 @@ describe('draining on SIGTERM', () => {
       expect({ lost, statuses: [...new Set(statuses)].sort() }).toEqual({ lost: 0, statuses: [200, 201] });
       expect(await fn.exited).toBe(0);
       agent.destroy();
-      const lines = fn.output.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).msg);
+      const lines = fn.output
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l).msg);
       expect(lines).toEqual(expect.arrayContaining(['signal received', 'stopped']));
     } finally {
       if (fn.child.exitCode === null) fn.child.kill('SIGKILL');

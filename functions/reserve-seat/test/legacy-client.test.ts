@@ -5,7 +5,15 @@ import nock from 'nock';
 import { createLogger, createRedis, defineScripts, loadConfig, Registry, type Redis } from '@premiere/runtime';
 import { createTestRedisPrefix, eventually, TEST_REDIS_URL } from '@premiere/testing';
 import { createLegacyCinema } from '@premiere/simulators';
-import { Bulkhead, BulkheadFull, LegacyBusy, LegacyClient, legacyEnv, LegacyOutcomeUnknown, LegacyRefused } from '../src/legacy';
+import {
+  Bulkhead,
+  BulkheadFull,
+  LegacyBusy,
+  LegacyClient,
+  legacyEnv,
+  LegacyOutcomeUnknown,
+  LegacyRefused,
+} from '../src/legacy';
 
 const LUA = path.resolve(__dirname, '../lua');
 const prefix = createTestRedisPrefix();
@@ -32,12 +40,24 @@ async function redisFor(scope: string): Promise<Redis> {
 
 function client(redis: Redis, env: Record<string, string>) {
   const config = loadConfig(legacyEnv, { LEGACY_SLOT_WAIT_MS: '10000', ...env });
-  return new LegacyClient({ config, redis, registry: new Registry(), log: createLogger({ name: 'test', level: 'silent' }) });
+  return new LegacyClient({
+    config,
+    redis,
+    registry: new Registry(),
+    log: createLogger({ name: 'test', level: 'silent' }),
+  });
 }
 
 async function simulator(opts: { concurrencyLimit: number; latencyMs: [number, number] }) {
   const seats = Array.from({ length: 40 }, (_, i) => `A${i + 1}`);
-  const server = createLegacyCinema({ port: 0, seatsOf: async () => seats, holdSeconds: 120, overload: '503', stallMs: 0, ...opts });
+  const server = createLegacyCinema({
+    port: 0,
+    seatsOf: async () => seats,
+    holdSeconds: 120,
+    overload: '503',
+    stallMs: 0,
+    ...opts,
+  });
   await server.start();
   servers.push(server);
   return `http://127.0.0.1:${server.info.port}`;
@@ -68,7 +88,13 @@ describe('the legacy client', () => {
 
   it('counts callers who gave up waiting for a slot', async () => {
     const redis = await redisFor('full');
-    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 5_000, waitMs: 100 });
+    const bulkhead = new Bulkhead(redis, {
+      key: '{legacy}:bulkhead',
+      usageKey: '{legacy}:usage',
+      limit: 1,
+      leaseMs: 5_000,
+      waitMs: 100,
+    });
     const slot = await bulkhead.acquire();
     await expect(bulkhead.acquire()).rejects.toBeInstanceOf(BulkheadFull);
     await slot.release();
@@ -98,14 +124,22 @@ describe('the legacy client', () => {
 
   it('serves a process’s callers in arrival order, each freed slot handed to the next of them', async () => {
     const redis = await redisFor('order');
-    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 5_000, waitMs: 5_000 });
+    const bulkhead = new Bulkhead(redis, {
+      key: '{legacy}:bulkhead',
+      usageKey: '{legacy}:usage',
+      limit: 1,
+      leaseMs: 5_000,
+      waitMs: 5_000,
+    });
     const first = await bulkhead.acquire();
     const served: number[] = [];
-    const waiting = [1, 2, 3, 4].map((n) => bulkhead.acquire().then(async (slot) => {
-      served.push(n);
-      expect(await redis.zcard('{legacy}:bulkhead')).toBe(1); // handed over, never two at once
-      await slot.release();
-    }));
+    const waiting = [1, 2, 3, 4].map((n) =>
+      bulkhead.acquire().then(async (slot) => {
+        served.push(n);
+        expect(await redis.zcard('{legacy}:bulkhead')).toBe(1); // handed over, never two at once
+        await slot.release();
+      }),
+    );
     await first.release();
     await Promise.all(waiting);
     expect(served).toEqual([1, 2, 3, 4]);
@@ -141,18 +175,29 @@ describe('the legacy client', () => {
 
   it('leaks no slot when many callers give up waiting while others hand slots over', async () => {
     const redis = await redisFor('giving-up');
-    const [a, b] = [0, 1].map(() => new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 2, leaseMs: 30_000, waitMs: 40 }));
-    const outcomes = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
-      try {
-        const slot = await (i % 2 ? a : b).acquire();
-        await new Promise((r) => setTimeout(r, 5 + (i % 4) * 5));
-        await slot.release();
-        return 'served';
-      } catch (err) {
-        expect(err).toBeInstanceOf(BulkheadFull);
-        return 'gave up';
-      }
-    }));
+    const [a, b] = [0, 1].map(
+      () =>
+        new Bulkhead(redis, {
+          key: '{legacy}:bulkhead',
+          usageKey: '{legacy}:usage',
+          limit: 2,
+          leaseMs: 30_000,
+          waitMs: 40,
+        }),
+    );
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        try {
+          const slot = await (i % 2 ? a : b).acquire();
+          await new Promise((r) => setTimeout(r, 5 + (i % 4) * 5));
+          await slot.release();
+          return 'served';
+        } catch (err) {
+          expect(err).toBeInstanceOf(BulkheadFull);
+          return 'gave up';
+        }
+      }),
+    );
     expect(outcomes).toContain('served');
     expect(outcomes).toContain('gave up');
     expect(await redis.zcard('{legacy}:bulkhead')).toBe(0); // every slot came back at once, not by its lease
@@ -175,7 +220,13 @@ describe('the legacy client', () => {
     child.kill('SIGKILL');
     const killedAt = Date.now();
 
-    const bulkhead = new Bulkhead(redis, { key: '{legacy}:bulkhead', usageKey: '{legacy}:usage', limit: 1, leaseMs: 1500, waitMs: 0 });
+    const bulkhead = new Bulkhead(redis, {
+      key: '{legacy}:bulkhead',
+      usageKey: '{legacy}:usage',
+      limit: 1,
+      leaseMs: 1500,
+      waitMs: 0,
+    });
     await expect(bulkhead.acquire()).rejects.toBeInstanceOf(BulkheadFull); // still leased
     const slot = await eventually(() => bulkhead.acquire(), 5_000, 100);
     expect(Date.now() - killedAt).toBeLessThan(2_500);
@@ -184,23 +235,44 @@ describe('the legacy client', () => {
 
   it('retries 503s with backoff and gets through', async () => {
     const c = client(await redisFor('retry503'), { LEGACY_URL: 'http://legacy.test', LEGACY_RETRIES: '3' });
-    const scope = nock('http://legacy.test').get('/shows/s1/seats').times(2).reply(503, { error: 'overloaded' }).get('/shows/s1/seats').reply(200, { seats: [{ seat: 'A1', status: 'free' }] });
+    const scope = nock('http://legacy.test')
+      .get('/shows/s1/seats')
+      .times(2)
+      .reply(503, { error: 'overloaded' })
+      .get('/shows/s1/seats')
+      .reply(200, { seats: [{ seat: 'A1', status: 'free' }] });
     expect(await c.seats('s1')).toEqual([{ seat: 'A1', status: 'free' }]);
     expect(scope.isDone()).toBe(true);
   });
 
   it('retries a read that timed out, but not a hold: that one may have happened', async () => {
-    const c = client(await redisFor('timeouts'), { LEGACY_URL: 'http://legacy.test', LEGACY_TIMEOUT_MS: '200', LEGACY_RETRIES: '2' });
-    nock('http://legacy.test').get('/shows/s1/seats').delay(500).reply(200, { seats: [] }).get('/shows/s1/seats').reply(200, { seats: [{ seat: 'A1', status: 'held' }] });
+    const c = client(await redisFor('timeouts'), {
+      LEGACY_URL: 'http://legacy.test',
+      LEGACY_TIMEOUT_MS: '200',
+      LEGACY_RETRIES: '2',
+    });
+    nock('http://legacy.test')
+      .get('/shows/s1/seats')
+      .delay(500)
+      .reply(200, { seats: [] })
+      .get('/shows/s1/seats')
+      .reply(200, { seats: [{ seat: 'A1', status: 'held' }] });
     expect(await c.seats('s1')).toEqual([{ seat: 'A1', status: 'held' }]);
-    const hold = nock('http://legacy.test').post('/shows/s1/holds').delay(500).reply(201, {}).post('/shows/s1/holds').reply(201, { holdId: 'second' });
+    const hold = nock('http://legacy.test')
+      .post('/shows/s1/holds')
+      .delay(500)
+      .reply(201, {})
+      .post('/shows/s1/holds')
+      .reply(201, { holdId: 'second' });
     await expect(c.hold('s1', ['A1'])).rejects.toBeInstanceOf(LegacyOutcomeUnknown);
     expect(hold.pendingMocks()).toHaveLength(1); // no second hold was sent
   });
 
   it('surfaces a refusal (seats taken) at once, without retrying or counting it as a failure', async () => {
     const c = client(await redisFor('refused'), { LEGACY_URL: 'http://legacy.test', LEGACY_BREAKER_FAILURES: '1' });
-    nock('http://legacy.test').post('/shows/s1/holds').reply(409, { error: 'seats not available', seats: ['A1'] });
+    nock('http://legacy.test')
+      .post('/shows/s1/holds')
+      .reply(409, { error: 'seats not available', seats: ['A1'] });
     const err = await c.hold('s1', ['A1', 'A2']).catch((e) => e);
     expect(err).toBeInstanceOf(LegacyRefused);
     expect(err).toMatchObject({ status: 409, body: { seats: ['A1'] } });
@@ -208,7 +280,12 @@ describe('the legacy client', () => {
   });
 
   it('opens the circuit after repeated failures, answers busy without calling, and closes after a good trial call', async () => {
-    const c = client(await redisFor('circuit'), { LEGACY_URL: 'http://legacy.test', LEGACY_RETRIES: '0', LEGACY_BREAKER_FAILURES: '3', LEGACY_BREAKER_COOLDOWN_MS: '300' });
+    const c = client(await redisFor('circuit'), {
+      LEGACY_URL: 'http://legacy.test',
+      LEGACY_RETRIES: '0',
+      LEGACY_BREAKER_FAILURES: '3',
+      LEGACY_BREAKER_COOLDOWN_MS: '300',
+    });
     nock('http://legacy.test').get('/shows/s1/seats').times(3).reply(503, {});
     for (let i = 0; i < 3; i++) await expect(c.seats('s1')).rejects.toBeInstanceOf(LegacyBusy);
     expect(c.circuit).toBe('open');

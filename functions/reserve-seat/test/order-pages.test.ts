@@ -27,7 +27,13 @@ async function heldOrder(showId: string) {
   const res = await fetch(`${url}/checkout/api/shows/${showId}/orders`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ seats: [{ seat: 'A1', ticketType: 'full' }, { seat: 'A2', ticketType: 'half' }], extras: [{ extraId: 'paulista-popcorn', quantity: 2 }] }),
+    body: JSON.stringify({
+      seats: [
+        { seat: 'A1', ticketType: 'full' },
+        { seat: 'A2', ticketType: 'half' },
+      ],
+      extras: [{ extraId: 'paulista-popcorn', quantity: 2 }],
+    }),
   });
   expect(res.status).toBe(201);
   return { session, order: (await res.json()) as { orderId: string } };
@@ -40,21 +46,31 @@ describe('the order page', () => {
     const showId = await addTestShow(world.db.url, { seats: 40, startsAt: STARTS_AT });
     const { session, order } = await heldOrder(showId);
     const pageIn = async (language: string, as = session) => {
-      const res = await fetch(`${url}/checkout/orders/${order.orderId}`, { headers: { 'x-session-id': as, 'accept-language': language } });
+      const res = await fetch(`${url}/checkout/orders/${order.orderId}`, {
+        headers: { 'x-session-id': as, 'accept-language': language },
+      });
       expect(res.status).toBe(200);
       return res.text();
     };
     const pt = await pageIn('pt-BR');
     expect(pt).toContain('<h2 class="show-title">The Last Starfall</h2>');
-    expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
-    expect(pt).toMatch(/Assento A1<\/span> <span class="muted">Inteira<\/span><\/th><td class="num">R\$\u00a050,00<\/td>/);
-    expect(pt).toMatch(/Assento A2<\/span> <span class="muted">Meia-entrada<\/span><\/th><td class="num">R\$\u00a025,00<\/td>/);
+    expect(pt).toContain(
+      'Cine Paulista, São Paulo · Tradicional · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>',
+    );
+    expect(pt).toMatch(
+      /Assento A1<\/span> <span class="muted">Inteira<\/span><\/th><td class="num">R\$\u00a050,00<\/td>/,
+    );
+    expect(pt).toMatch(
+      /Assento A2<\/span> <span class="muted">Meia-entrada<\/span><\/th><td class="num">R\$\u00a025,00<\/td>/,
+    );
     expect(pt).toMatch(/2 × Pipoca grande<\/span><\/th><td class="num">R\$\u00a056,00<\/td>/);
     expect(pt).toMatch(/Total<\/th><td class="num"><strong id="total">R\$\u00a0131,00<\/strong>/);
     expect(pt).toContain('Pagar R$\u00a0131,00');
 
     const en = await pageIn('en');
-    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 8:00 PM</time>');
+    expect(en).toContain(
+      'Cine Paulista, São Paulo · Regular · <time datetime="2027-01-10T23:00:00.000Z">Sun, Jan 10, 8:00 PM</time>',
+    );
     expect(en).toMatch(/Seat A2<\/span> <span class="muted">Half price<\/span><\/th><td class="num">R\$25\.00<\/td>/);
     expect(en).toContain('Pay R$131.00');
 
@@ -68,8 +84,18 @@ describe('the order page', () => {
   it('gives apps the show in the order’s JSON', async () => {
     const showId = await addTestShow(world.db.url, { seats: 40, startsAt: STARTS_AT });
     const { session, order } = await heldOrder(showId);
-    const view = await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { 'x-session-id': session } })).json();
-    expect(view.show).toEqual({ showId, title: 'The Last Starfall', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'regular', startsAt: STARTS_AT.getTime(), timeZone: 'America/Sao_Paulo' });
+    const view = await (
+      await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: { 'x-session-id': session } })
+    ).json();
+    expect(view.show).toEqual({
+      showId,
+      title: 'The Last Starfall',
+      cinemaName: 'Cine Paulista',
+      city: 'São Paulo',
+      roomType: 'regular',
+      startsAt: STARTS_AT.getTime(),
+      timeZone: 'America/Sao_Paulo',
+    });
     expect(view.movieId).toBe('last-starfall');
     // As the shared loader reads it (the seat map's and the waiting room's pages name the show alike).
     const catalog = new pg.Pool({ connectionString: world.db.url, max: 1 });
@@ -83,16 +109,39 @@ describe('the order page', () => {
 });
 
 const order: OrderView = {
-  orderId: '00000000-0000-4000-8000-000000000001', showId: 'estrela-1', movieId: 'estrela', state: 'pending_payment', holdExpiresAt: '2027-01-10T21:02:00.000Z', currency: 'BRL', totalCents: 7_500,
-  rejectionReason: null, timeZone: 'America/Sao_Paulo', seats: [{ seat: 'C7', ticketType: 'full', priceCents: 5_000 }, { seat: 'C8', ticketType: 'half', priceCents: 2_500 }], extras: [], tickets: [],
-  show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: Date.parse('2027-01-10T23:00:00.000Z'), timeZone: 'America/Sao_Paulo' },
+  orderId: '00000000-0000-4000-8000-000000000001',
+  showId: 'estrela-1',
+  movieId: 'estrela',
+  state: 'pending_payment',
+  holdExpiresAt: '2027-01-10T21:02:00.000Z',
+  currency: 'BRL',
+  totalCents: 7_500,
+  rejectionReason: null,
+  timeZone: 'America/Sao_Paulo',
+  seats: [
+    { seat: 'C7', ticketType: 'full', priceCents: 5_000 },
+    { seat: 'C8', ticketType: 'half', priceCents: 2_500 },
+  ],
+  extras: [],
+  tickets: [],
+  show: {
+    showId: 'estrela-1',
+    title: 'Estrela Cadente',
+    cinemaName: 'Cine Paulista',
+    city: 'São Paulo',
+    roomType: 'vip',
+    startsAt: Date.parse('2027-01-10T23:00:00.000Z'),
+    timeZone: 'America/Sao_Paulo',
+  },
 };
 
 describe('the order page’s parts', () => {
   const pt = orderPage(i18n('pt-BR'), order.orderId, order);
 
   it('says, without JavaScript, that following and paying the order needs it', () => {
-    expect(pt).toMatch(new RegExp(`<noscript><p class="alert"[^>]*>${i18n('pt-BR').t('order.needsScript')}</p></noscript>`));
+    expect(pt).toMatch(
+      new RegExp(`<noscript><p class="alert"[^>]*>${i18n('pt-BR').t('order.needsScript')}</p></noscript>`),
+    );
   });
 
   it('has a place for errors that screen readers announce and eyes see as an error', () => {
@@ -103,13 +152,18 @@ describe('the order page’s parts', () => {
   it('asks before giving up, in a labelled dialog whose first choice keeps the order', () => {
     expect(pt).toContain('<dialog id="confirm-giveup" aria-labelledby="giveup-title" aria-describedby="giveup-text">');
     expect(pt).toContain('<h2 id="giveup-title">Desistir dos assentos?</h2>');
-    expect(pt).toMatch(/<button value="keep" class="primary" autofocus>Continuar com o pedido<\/button>\s*<button value="giveup" class="danger">Desistir dos assentos<\/button>/);
+    expect(pt).toMatch(
+      /<button value="keep" class="primary" autofocus>Continuar com o pedido<\/button>\s*<button value="giveup" class="danger">Desistir dos assentos<\/button>/,
+    );
     expect(pt).toContain('Os assentos C7 e C8 voltam à venda na hora');
   });
 
   it('says the seats given up as a list in the visitor’s language, one seat in the singular', () => {
     const seat = (s: string) => ({ seat: s, ticketType: 'full' as const, priceCents: 5_000 });
-    const giveUpText = (locale: 'pt-BR' | 'en', seats: string[]) => /<p id="giveup-text">([^<]*)<\/p>/.exec(orderPage(i18n(locale), order.orderId, { ...order, seats: seats.map(seat) }))?.[1];
+    const giveUpText = (locale: 'pt-BR' | 'en', seats: string[]) =>
+      /<p id="giveup-text">([^<]*)<\/p>/.exec(
+        orderPage(i18n(locale), order.orderId, { ...order, seats: seats.map(seat) }),
+      )?.[1];
     expect(giveUpText('pt-BR', ['C7'])).toMatch(/^O assento C7 volta à venda na hora/);
     expect(giveUpText('pt-BR', ['C7', 'C8', 'C9'])).toMatch(/^Os assentos C7, C8 e C9 voltam à venda na hora/);
     expect(giveUpText('en', ['C7'])).toMatch(/^Seat C7 goes back on sale at once/);
@@ -118,7 +172,9 @@ describe('the order page’s parts', () => {
 
   it('says the card field is a demonstration’s, labelled, and makes paying the primary action', () => {
     expect(pt).toContain('<label for="token">Token do cartão de teste</label>');
-    expect(pt).toMatch(/<input id="token"[^>]* autocomplete="off"[^>]* inputmode="text"[^>]* aria-describedby="card-hint"/);
+    expect(pt).toMatch(
+      /<input id="token"[^>]* autocomplete="off"[^>]* inputmode="text"[^>]* aria-describedby="card-hint"/,
+    );
     expect(pt).toContain('tok_insufficient_funds');
     expect(pt).toContain('<button id="pay-button" type="submit" class="primary">Pagar R$\u00a075,00</button>');
   });
@@ -139,20 +195,45 @@ browserTest('the order page in a browser', () => {
   describe('on a phone, as it opens', () => {
     it('shows Pay without scrolling, however many seats the order has', async () => {
       const ORIGIN = 'http://premiere.test';
-      const seats = ['C5', 'C6', 'C7', 'C8', 'C9', 'C10'].map((seat, n) => ({ seat, ticketType: n % 2 ? 'half' : 'full', priceCents: n % 2 ? 2_500 : 5_000 }) as OrderView['seats'][number]);
-      const big = { ...order, seats, extras: [{ extraId: 'pipoca', name: 'Pipoca grande', quantity: 2, priceCents: 5_600 }], totalCents: 28_100, holdExpiresAt: new Date(Date.now() + 120_000).toISOString() } as OrderView;
+      const seats = ['C5', 'C6', 'C7', 'C8', 'C9', 'C10'].map(
+        (seat, n) =>
+          ({
+            seat,
+            ticketType: n % 2 ? 'half' : 'full',
+            priceCents: n % 2 ? 2_500 : 5_000,
+          }) as OrderView['seats'][number],
+      );
+      const big = {
+        ...order,
+        seats,
+        extras: [{ extraId: 'pipoca', name: 'Pipoca grande', quantity: 2, priceCents: 5_600 }],
+        totalCents: 28_100,
+        holdExpiresAt: new Date(Date.now() + 120_000).toISOString(),
+      } as OrderView;
       for (const locale of ['pt-BR', 'en'] as const) {
-        const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale });
+        const page = await browser.newPage({
+          viewport: { width: 390, height: 844 },
+          isMobile: true,
+          hasTouch: true,
+          locale,
+        });
         await page.route(`${ORIGIN}/**`, (route) => {
           const url = new URL(route.request().url());
           if (url.pathname === `/checkout/api/orders/${order.orderId}`) return route.fulfill({ json: big });
-          if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n(locale), order.orderId, big) });
+          if (url.pathname === `/checkout/orders/${order.orderId}`)
+            return route.fulfill({
+              contentType: 'text/html; charset=utf-8',
+              body: orderPage(i18n(locale), order.orderId, big),
+            });
           return route.fulfill({ status: 404, body: '' });
         });
         try {
           await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
           await page.locator('#countdown:not([hidden])').waitFor();
-          const pay = await page.locator('#pay-button').evaluate((b) => { const r = b.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; });
+          const pay = await page.locator('#pay-button').evaluate((b) => {
+            const r = b.getBoundingClientRect();
+            return { top: r.top, bottom: r.bottom };
+          });
           expect(pay.top).toBeGreaterThanOrEqual(0);
           expect(pay.bottom).toBeLessThanOrEqual(844);
           expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -169,13 +250,23 @@ browserTest('the order page in a browser', () => {
     it('says the state once, not again at every poll: the live region is written only when its words change', async () => {
       const ORIGIN = 'http://premiere.test';
       const awaiting = { ...order, state: 'awaiting_payment' };
-      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+      const page = await browser.newPage({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        locale: 'pt-BR',
+      });
       await page.clock.install();
       let polls = 0;
       await page.route(`${ORIGIN}/**`, (route) => {
         const url = new URL(route.request().url());
-        if (url.pathname === `/checkout/api/orders/${order.orderId}`) return polls++, route.fulfill({ json: awaiting });
-        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
+        if (url.pathname === `/checkout/api/orders/${order.orderId}`)
+          return (polls++, route.fulfill({ json: awaiting }));
+        if (url.pathname === `/checkout/orders/${order.orderId}`)
+          return route.fulfill({
+            contentType: 'text/html; charset=utf-8',
+            body: orderPage(i18n('pt-BR'), order.orderId, awaiting),
+          });
         return route.fulfill({ status: 404, body: '' });
       });
       try {
@@ -185,7 +276,10 @@ browserTest('the order page in a browser', () => {
         await page.evaluate(() => {
           const w = window as unknown as { changes: number };
           w.changes = 0;
-          new MutationObserver((records) => (w.changes += records.length)).observe(document.querySelector('[aria-live]')!, { subtree: true, childList: true, characterData: true });
+          new MutationObserver((records) => (w.changes += records.length)).observe(
+            document.querySelector('[aria-live]')!,
+            { subtree: true, childList: true, characterData: true },
+          );
         });
         const before = polls;
         for (let n = 0; n < 4; n++) {
@@ -204,8 +298,20 @@ browserTest('the order page in a browser', () => {
     it('keeps following the order through 503s and a lost connection: says calmly that it reconnects, tries again less and less often, and picks up by itself', async () => {
       const ORIGIN = 'http://premiere.test';
       const awaiting = { ...order, state: 'awaiting_payment' };
-      const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
-      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+      const confirmed = {
+        ...order,
+        state: 'confirmed',
+        tickets: [
+          { seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' },
+          { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' },
+        ],
+      };
+      const page = await browser.newPage({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        locale: 'pt-BR',
+      });
       await page.clock.install();
       // The API as a function whose database restarts answers it (503, Retry-After), then no answer at all, then back.
       let api: 'up' | 'unavailable' | 'offline' = 'up';
@@ -216,10 +322,24 @@ browserTest('the order page in a browser', () => {
         if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
           reads++;
           if (api === 'offline') return route.abort('internetdisconnected');
-          if (api === 'unavailable') return route.fulfill({ status: 503, headers: { 'retry-after': '5' }, json: { statusCode: 503, error: 'Service Unavailable', message: 'the database (PostgreSQL) is unavailable for the moment; try again in 5 seconds', retryAfterSeconds: 5 } });
+          if (api === 'unavailable')
+            return route.fulfill({
+              status: 503,
+              headers: { 'retry-after': '5' },
+              json: {
+                statusCode: 503,
+                error: 'Service Unavailable',
+                message: 'the database (PostgreSQL) is unavailable for the moment; try again in 5 seconds',
+                retryAfterSeconds: 5,
+              },
+            });
           return route.fulfill({ json: answer });
         }
-        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, awaiting) });
+        if (url.pathname === `/checkout/orders/${order.orderId}`)
+          return route.fulfill({
+            contentType: 'text/html; charset=utf-8',
+            body: orderPage(i18n('pt-BR'), order.orderId, awaiting),
+          });
         return route.fulfill({ status: 404, body: '' });
       });
       /** The page's clock run `ms` on, a second at a time, each second's answer let in. */
@@ -268,17 +388,30 @@ browserTest('the order page in a browser', () => {
   describe('giving up without a connection', () => {
     it('says it could not confirm the give-up, reads the order again to show what happened, and sends nothing again by itself', async () => {
       const ORIGIN = 'http://premiere.test';
-      const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(Date.now() + 120_000).toISOString() };
-      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+      const pending = {
+        ...order,
+        state: 'pending_payment',
+        holdExpiresAt: new Date(Date.now() + 120_000).toISOString(),
+      };
+      const page = await browser.newPage({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        locale: 'pt-BR',
+      });
       let deletes = 0;
       let reads = 0;
       await page.route(`${ORIGIN}/**`, (route) => {
         const url = new URL(route.request().url());
         if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
-          if (route.request().method() === 'DELETE') return deletes++, route.abort('internetdisconnected');
-          return reads++, route.fulfill({ json: pending });
+          if (route.request().method() === 'DELETE') return (deletes++, route.abort('internetdisconnected'));
+          return (reads++, route.fulfill({ json: pending }));
         }
-        if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending) });
+        if (url.pathname === `/checkout/orders/${order.orderId}`)
+          return route.fulfill({
+            contentType: 'text/html; charset=utf-8',
+            body: orderPage(i18n('pt-BR'), order.orderId, pending),
+          });
         return route.fulfill({ status: 404, body: '' });
       });
       try {
@@ -307,10 +440,22 @@ browserTest('the order page in a browser', () => {
     for (const outage of ['aborted', '503'] as const) {
       it(`says the payment is awaited once the payment request is accepted, though the order's reads fail (${outage}), until a read says otherwise`, async () => {
         const ORIGIN = 'http://premiere.test';
-        const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+        const page = await browser.newPage({
+          viewport: { width: 390, height: 844 },
+          isMobile: true,
+          hasTouch: true,
+          locale: 'pt-BR',
+        });
         await page.clock.install({ time: new Date('2027-01-10T21:00:00.000Z') });
         const pending = { ...order, state: 'pending_payment', holdExpiresAt: '2027-01-10T21:02:00.000Z' };
-        const confirmed = { ...order, state: 'confirmed', tickets: [{ seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' }, { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' }] };
+        const confirmed = {
+          ...order,
+          state: 'confirmed',
+          tickets: [
+            { seat: 'C7', code: 'K7M2P9QX4R', url: '/checkout/tickets/K7M2P9QX4R' },
+            { seat: 'C8', code: 'H3J4N6W8YZ', url: '/checkout/tickets/H3J4N6W8YZ' },
+          ],
+        };
         let api: 'up' | 'down' = 'up';
         let answer: OrderView = pending as OrderView;
         let payments = 0;
@@ -318,13 +463,31 @@ browserTest('the order page in a browser', () => {
           const url = new URL(route.request().url());
           if (url.pathname === `/checkout/api/orders/${order.orderId}/payment`) {
             payments++;
-            return route.fulfill({ status: 202, json: { orderId: order.orderId, state: 'awaiting_payment', paymentId: 'pay-1', statusUrl: `/checkout/api/orders/${order.orderId}` } });
+            return route.fulfill({
+              status: 202,
+              json: {
+                orderId: order.orderId,
+                state: 'awaiting_payment',
+                paymentId: 'pay-1',
+                statusUrl: `/checkout/api/orders/${order.orderId}`,
+              },
+            });
           }
           if (url.pathname === `/checkout/api/orders/${order.orderId}`) {
-            if (api === 'down') return outage === 'aborted' ? route.abort('internetdisconnected') : route.fulfill({ status: 503, json: { statusCode: 503, error: 'Service Unavailable', message: 'unavailable' } });
+            if (api === 'down')
+              return outage === 'aborted'
+                ? route.abort('internetdisconnected')
+                : route.fulfill({
+                    status: 503,
+                    json: { statusCode: 503, error: 'Service Unavailable', message: 'unavailable' },
+                  });
             return route.fulfill({ json: answer });
           }
-          if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n('pt-BR'), order.orderId, pending as OrderView) });
+          if (url.pathname === `/checkout/orders/${order.orderId}`)
+            return route.fulfill({
+              contentType: 'text/html; charset=utf-8',
+              body: orderPage(i18n('pt-BR'), order.orderId, pending as OrderView),
+            });
           return route.fulfill({ status: 404, body: '' });
         });
         async function run(ms: number) {
@@ -335,10 +498,14 @@ browserTest('the order page in a browser', () => {
         }
         try {
           await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-          await eventually(async () => (await page.isVisible('#countdown')), 10_000, 100);
+          await eventually(async () => await page.isVisible('#countdown'), 10_000, 100);
           api = 'down';
           await page.click('#pay-button');
-          await eventually(async () => (await page.getAttribute('#state', 'data-state')) === 'awaiting_payment', 10_000, 100);
+          await eventually(
+            async () => (await page.getAttribute('#state', 'data-state')) === 'awaiting_payment',
+            10_000,
+            100,
+          );
           const awaited = async () => {
             expect(await page.getAttribute('#state', 'data-state')).toBe('awaiting_payment');
             expect(await page.textContent('#explain')).toMatch(/Aguardando/);
@@ -354,7 +521,10 @@ browserTest('the order page in a browser', () => {
           expect(await page.isVisible('#reconnecting')).toBe(true);
           expect(payments).toBe(1);
           expect(await accessibilityProblems(page)).toEqual([]);
-          await page.screenshot({ path: path.join(ARTIFACTS, `pt-BR-phone-order-paid-offline-${outage}.png`), fullPage: true });
+          await page.screenshot({
+            path: path.join(ARTIFACTS, `pt-BR-phone-order-paid-offline-${outage}.png`),
+            fullPage: true,
+          });
           // Back: the order as read is what the page says.
           api = 'up';
           answer = confirmed as OrderView;
@@ -378,13 +548,21 @@ browserTest('the order page in a browser', () => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale });
         const start = Date.parse('2027-01-10T21:00:00.000Z');
         await page.clock.install({ time: new Date(start) });
-        const pending = { ...order, state: 'pending_payment', holdExpiresAt: new Date(start + 120_000).toISOString() } as OrderView;
+        const pending = {
+          ...order,
+          state: 'pending_payment',
+          holdExpiresAt: new Date(start + 120_000).toISOString(),
+        } as OrderView;
         const expired = { ...order, state: 'expired', holdExpiresAt: pending.holdExpiresAt } as OrderView;
         let answer = pending;
         await page.route(`${ORIGIN}/**`, (route) => {
           const url = new URL(route.request().url());
           if (url.pathname === `/checkout/api/orders/${order.orderId}`) return route.fulfill({ json: answer });
-          if (url.pathname === `/checkout/orders/${order.orderId}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: orderPage(i18n(locale), order.orderId, pending) });
+          if (url.pathname === `/checkout/orders/${order.orderId}`)
+            return route.fulfill({
+              contentType: 'text/html; charset=utf-8',
+              body: orderPage(i18n(locale), order.orderId, pending),
+            });
           return route.fulfill({ status: 404, body: '' });
         });
         async function run(ms: number) {
@@ -397,14 +575,16 @@ browserTest('the order page in a browser', () => {
         const said = () => page.evaluate(() => (window as unknown as { said: string[] }).said);
         try {
           await page.goto(`${ORIGIN}/checkout/orders/${order.orderId}`);
-          await eventually(async () => (await page.isVisible('#countdown')), 10_000, 100);
+          await eventually(async () => await page.isVisible('#countdown'), 10_000, 100);
           await page.evaluate(() => {
             const w = window as unknown as { said: string[] };
             w.said = [];
             const status = document.getElementById('status')!;
             for (const region of Array.from(document.querySelectorAll('[aria-live="polite"]'))) {
               if (status.contains(region)) continue;
-              new MutationObserver(() => { if (region.textContent?.trim()) w.said.push(region.textContent.trim()); }).observe(region, { subtree: true, childList: true, characterData: true });
+              new MutationObserver(() => {
+                if (region.textContent?.trim()) w.said.push(region.textContent.trim());
+              }).observe(region, { subtree: true, childList: true, characterData: true });
             }
           });
           await page.focus('#token');
@@ -430,7 +610,10 @@ browserTest('the order page in a browser', () => {
           expect(await page.textContent('#again')).toBe(backToLine);
           expect(await said()).toHaveLength(2);
           expect(await accessibilityProblems(page)).toEqual([]);
-          await page.screenshot({ path: path.join(ARTIFACTS, `${locale}-desktop-order-expired-focus.png`), fullPage: true });
+          await page.screenshot({
+            path: path.join(ARTIFACTS, `${locale}-desktop-order-expired-focus.png`),
+            fullPage: true,
+          });
         } finally {
           await page.close();
         }
@@ -440,17 +623,31 @@ browserTest('the order page in a browser', () => {
 });
 
 const ticket: Ticket = {
-  code: 'K7M2P9QX4R', orderId: order.orderId, showId: 'estrela-1', movie: 'Estrela Cadente',
-  startsAt: '2027-01-10T23:00:00.000Z', localStartsAt: '2027-01-10 20:00', timeZone: 'America/Sao_Paulo',
-  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' }, room: { name: 'Sala 3', roomType: 'vip' }, seat: 'C7', ticketType: 'half', extras: null, accessibility: null,
+  code: 'K7M2P9QX4R',
+  orderId: order.orderId,
+  showId: 'estrela-1',
+  movie: 'Estrela Cadente',
+  startsAt: '2027-01-10T23:00:00.000Z',
+  localStartsAt: '2027-01-10 20:00',
+  timeZone: 'America/Sao_Paulo',
+  cinema: { name: 'Cine Paulista', address: 'Av. Paulista 900', city: 'São Paulo' },
+  room: { name: 'Sala 3', roomType: 'vip' },
+  seat: 'C7',
+  ticketType: 'half',
+  extras: null,
+  accessibility: null,
 };
 
 describe('the ticket page', () => {
   const pt = ticketPage(i18n('pt-BR'), ticket);
   it('names the show as the order does, prints cleanly and leads back to the order', () => {
     expect(pt).toContain('<h1 class="show-title">Estrela Cadente</h1>');
-    expect(pt).toContain('Cine Paulista, São Paulo · VIP · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>');
-    expect(pt).toContain(`<a class="button secondary no-print" href="/checkout/orders/${order.orderId}">Voltar para o seu pedido</a>`);
+    expect(pt).toContain(
+      'Cine Paulista, São Paulo · VIP · <time datetime="2027-01-10T23:00:00.000Z">dom., 10 de jan., 20:00</time>',
+    );
+    expect(pt).toContain(
+      `<a class="button secondary no-print" href="/checkout/orders/${order.orderId}">Voltar para o seu pedido</a>`,
+    );
     expect(pt).toMatch(/@media print\{[^]*header[^]*display:none/);
     expect(pt).toContain('Imprimir');
   });

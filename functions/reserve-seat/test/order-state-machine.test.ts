@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createLogger, inTransaction, schemaOf, createPool, type Transaction } from '@premiere/runtime';
 import { captureLogs, createTestDatabase, type TestDatabase } from '@premiere/testing';
-import { IllegalTransition, ORDER_STATES, ORDER_TRANSITIONS, transitionOrder, type OrderState } from '../src/order-state-machine';
+import {
+  IllegalTransition,
+  ORDER_STATES,
+  ORDER_TRANSITIONS,
+  transitionOrder,
+  type OrderState,
+} from '../src/order-state-machine';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -18,7 +24,14 @@ afterAll(async () => {
   await db.drop();
 });
 
-const tx = <T>(fn: (t: Transaction) => Promise<T>) => inTransaction(pool, (client) => fn({ query: client.query.bind(client) as Transaction['query'], emit: async () => undefined, republish: async () => undefined }));
+const tx = <T>(fn: (t: Transaction) => Promise<T>) =>
+  inTransaction(pool, (client) =>
+    fn({
+      query: client.query.bind(client) as Transaction['query'],
+      emit: async () => undefined,
+      republish: async () => undefined,
+    }),
+  );
 
 async function orderIn(state: OrderState): Promise<string> {
   const id = randomUUID();
@@ -30,7 +43,9 @@ async function orderIn(state: OrderState): Promise<string> {
   return id;
 }
 
-const trail = async (id: string) => (await pool.query('SELECT from_state, to_state, cause FROM order_transitions WHERE order_id = $1 ORDER BY id', [id])).rows;
+const trail = async (id: string) =>
+  (await pool.query('SELECT from_state, to_state, cause FROM order_transitions WHERE order_id = $1 ORDER BY id', [id]))
+    .rows;
 const stateOf = async (id: string) => (await pool.query('SELECT state FROM orders WHERE id = $1', [id])).rows[0].state;
 
 describe('the order state machine', () => {
@@ -72,19 +87,32 @@ describe('the order state machine', () => {
   });
 
   it('refuses to move an order that does not exist', async () => {
-    await expect(tx((t) => transitionOrder(t, log, { orderId: randomUUID(), to: 'confirmed', cause: 'x' }))).rejects.toThrow(/does not exist/);
+    await expect(
+      tx((t) => transitionOrder(t, log, { orderId: randomUUID(), to: 'confirmed', cause: 'x' })),
+    ).rejects.toThrow(/does not exist/);
   });
 
   it('keeps the reason a payment was rejected, for the buyer', async () => {
     const id = await orderIn('awaiting_payment');
-    await tx((t) => transitionOrder(t, log, { orderId: id, to: 'pending_payment', cause: 'payment rejected', rejectionReason: 'card declined' }));
-    expect((await pool.query('SELECT rejection_reason FROM orders WHERE id = $1', [id])).rows[0].rejection_reason).toBe('card declined');
+    await tx((t) =>
+      transitionOrder(t, log, {
+        orderId: id,
+        to: 'pending_payment',
+        cause: 'payment rejected',
+        rejectionReason: 'card declined',
+      }),
+    );
+    expect((await pool.query('SELECT rejection_reason FROM orders WHERE id = $1', [id])).rows[0].rejection_reason).toBe(
+      'card declined',
+    );
   });
 
   it('lets a seat of a show be claimed by one order only (the database is the referee)', async () => {
     const [a, b] = [await orderIn('pending_payment'), await orderIn('pending_payment')];
     await pool.query("INSERT INTO seat_claims (show_id, seat, order_id) VALUES ('a-show', 'F12', $1)", [a]);
-    await expect(pool.query("INSERT INTO seat_claims (show_id, seat, order_id) VALUES ('a-show', 'F12', $1)", [b])).rejects.toThrow(/duplicate key/);
+    await expect(
+      pool.query("INSERT INTO seat_claims (show_id, seat, order_id) VALUES ('a-show', 'F12', $1)", [b]),
+    ).rejects.toThrow(/duplicate key/);
     await pool.query("INSERT INTO seat_claims (show_id, seat, order_id) VALUES ('another-show', 'F12', $1)", [b]);
   });
 });

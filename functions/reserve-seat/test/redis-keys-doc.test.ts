@@ -24,6 +24,8 @@ describe('docs/redis-keys.md and the keys reserve-seat makes', () => {
   });
 
   it('gives reserve-seat no key its code does not make', () => {
-    expect([...documented].filter(([key, owner]) => owner === 'reserve-seat' && !made.includes(key)).map(([key]) => key)).toEqual([]);
+    expect(
+      [...documented].filter(([key, owner]) => owner === 'reserve-seat' && !made.includes(key)).map(([key]) => key),
+    ).toEqual([]);
   });
 });

@@ -23,12 +23,28 @@ const seatMap = {
   maxSeatsPerOrder: 6,
   rows: ROWS.map((row, r) => ({
     row,
-    seats: Array.from({ length: 30 }, (_, n) => ({ seat: `${row}${n + 1}`, number: n + 1, col: n + 1 + (n >= 15 ? 1 : 0), status: (r * 30 + n) % 7 === 0 ? 'taken' : (r * 30 + n) % 11 === 0 ? 'held' : 'free' })),
+    seats: Array.from({ length: 30 }, (_, n) => ({
+      seat: `${row}${n + 1}`,
+      number: n + 1,
+      col: n + 1 + (n >= 15 ? 1 : 0),
+      status: (r * 30 + n) % 7 === 0 ? 'taken' : (r * 30 + n) % 11 === 0 ? 'held' : 'free',
+    })),
   })),
 };
 const html = seatSelectionPage(i18n('pt-BR'), {
-  show: { showId: SHOW, title: 'Estrela Cadente', cinemaName: 'Cine Copacabana', city: 'Rio de Janeiro', roomType: 'imax', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' },
-  currency: 'BRL', prices: { full: 4800, half: 2400 }, extras: [{ id: 'pipoca', name: 'Pipoca grande', priceCents: 2450 }], maxSeats: 6,
+  show: {
+    showId: SHOW,
+    title: 'Estrela Cadente',
+    cinemaName: 'Cine Copacabana',
+    city: 'Rio de Janeiro',
+    roomType: 'imax',
+    startsAt: Date.parse('2027-01-10T23:00:00Z'),
+    timeZone: 'America/Sao_Paulo',
+  },
+  currency: 'BRL',
+  prices: { full: 4800, half: 2400 },
+  extras: [{ id: 'pipoca', name: 'Pipoca grande', priceCents: 2450 }],
+  maxSeats: 6,
 });
 
 const browserTest = canRunBrowser ? describe : describe.skip;
@@ -42,34 +58,50 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
   });
 
   /** The page, its map read answered by `seats` (the wide room as it is, if not given); with `clock`, its timers run only when the test says. */
-  async function open(options: Parameters<Browser['newPage']>[0], seats?: (route: Route) => unknown, clock = false): Promise<Page> {
+  async function open(
+    options: Parameters<Browser['newPage']>[0],
+    seats?: (route: Route) => unknown,
+    clock = false,
+  ): Promise<Page> {
     const page = await browser.newPage(options);
     if (clock) await page.clock.install();
     await page.route(`${ORIGIN}/**`, (route) => {
       const url = new URL(route.request().url());
-      if (url.pathname === `/checkout/api/shows/${SHOW}/seats`) return seats ? seats(route) : route.fulfill({ json: seatMap });
-      if (url.pathname === `/checkout/${SHOW}`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: html });
+      if (url.pathname === `/checkout/api/shows/${SHOW}/seats`)
+        return seats ? seats(route) : route.fulfill({ json: seatMap });
+      if (url.pathname === `/checkout/${SHOW}`)
+        return route.fulfill({ contentType: 'text/html; charset=utf-8', body: html });
       return route.fulfill({ status: 404, body: '' });
     });
     await page.goto(`${ORIGIN}/checkout/${SHOW}`);
     await page.waitForSelector('.seat.free');
     return page;
   }
-  const smallestSeat = (page: Page) => page.locator('.seat').evaluateAll((seats) => Math.min(...seats.map((s) => s.getBoundingClientRect()).map((r) => Math.min(r.width, r.height))));
+  const smallestSeat = (page: Page) =>
+    page
+      .locator('.seat')
+      .evaluateAll((seats) =>
+        Math.min(...seats.map((s) => s.getBoundingClientRect()).map((r) => Math.min(r.width, r.height))),
+      );
 
   it('on a phone: 44 px seats, the room scrolling sideways in its card from its middle, the page no wider than the phone', async () => {
     const page = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' });
     try {
       expect(await smallestSeat(page)).toBeGreaterThanOrEqual(44);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-      const scroller = await page.locator('.seatmap-scroll').evaluate((s) => ({ width: s.scrollWidth, visible: s.clientWidth, left: s.scrollLeft }));
+      const scroller = await page
+        .locator('.seatmap-scroll')
+        .evaluate((s) => ({ width: s.scrollWidth, visible: s.clientWidth, left: s.scrollLeft }));
       expect(scroller.width).toBeGreaterThan(30 * 44);
       expect(scroller.left).toBeGreaterThan(0); // the middle first
       expect(await page.isVisible('#scroll-hint')).toBe(true);
       // Both row labels are there; the left one in a column of its own at the card's edge, outside what scrolls.
       expect(await page.locator('.row').first().locator('.label').allTextContents()).toEqual(['A']);
       expect(await page.locator('.rowlabels .label').allTextContents()).toEqual(ROWS);
-      const label = await page.locator('.rowlabels .label').first().evaluate((l) => l.getBoundingClientRect().left);
+      const label = await page
+        .locator('.rowlabels .label')
+        .first()
+        .evaluate((l) => l.getBoundingClientRect().left);
       expect(label).toBeGreaterThanOrEqual(0);
       await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-phone-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
@@ -98,7 +130,10 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
       expect(await page.textContent('#total')).toBe('R$\u00a048,00');
       await page.fill('[data-extra="pipoca"]', '2');
       expect(await page.textContent('#total')).toBe('R$\u00a097,00');
-      expect((await page.locator('#lines li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(['1 × InteiraR$ 48,00', '2 × Pipoca grandeR$ 49,00']);
+      expect((await page.locator('#lines li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual([
+        '1 × InteiraR$ 48,00',
+        '2 × Pipoca grandeR$ 49,00',
+      ]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'pt-BR-desktop-wide-room.png'), fullPage: true });
       expect(await accessibilityProblems(page)).toEqual([]);
     } finally {
@@ -107,12 +142,28 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
   }, 60_000);
 
   /** The wide room with `changes` (seat → status) on top. */
-  const mapWith = (changes: Record<string, string>) => ({ ...seatMap, rows: seatMap.rows.map((row) => ({ ...row, seats: row.seats.map((s) => ({ ...s, status: changes[s.seat] ?? s.status })) })) });
-  const focusedId = (page: Page) => page.evaluate(() => { const a = document.activeElement; return a === document.body ? 'body' : a?.id || a?.getAttribute('data-seat') || a?.getAttribute('aria-label') || a?.tagName; });
+  const mapWith = (changes: Record<string, string>) => ({
+    ...seatMap,
+    rows: seatMap.rows.map((row) => ({
+      ...row,
+      seats: row.seats.map((s) => ({ ...s, status: changes[s.seat] ?? s.status })),
+    })),
+  });
+  const focusedId = (page: Page) =>
+    page.evaluate(() => {
+      const a = document.activeElement;
+      return a === document.body
+        ? 'body'
+        : a?.id || a?.getAttribute('data-seat') || a?.getAttribute('aria-label') || a?.tagName;
+    });
 
   it('keeps the focus where the buyer is when the map refreshes: on a ticket type, on Remove, on a seat someone else just took', async () => {
     let now = seatMap;
-    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' }, (route) => route.fulfill({ json: now }), true);
+    const page = await open(
+      { viewport: { width: 1280, height: 800 }, locale: 'pt-BR' },
+      (route) => route.fulfill({ json: now }),
+      true,
+    );
     /** The map read again (the refresh's timer run), with `changes`; back when the page shows `seat` as `status`. */
     async function refreshed(changes: Record<string, string>, seat: string, status: string) {
       now = mapWith(changes);
@@ -156,9 +207,18 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
 
   it('is one Tab stop: Tab enters the map on one seat and leaves it with the next press; the stop follows the arrow keys and the choice, through the refresh', async () => {
     let now = seatMap;
-    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' }, (route) => route.fulfill({ json: now }), true);
+    const page = await open(
+      { viewport: { width: 1280, height: 800 }, locale: 'pt-BR' },
+      (route) => route.fulfill({ json: now }),
+      true,
+    );
     const inMap = () => page.evaluate(() => !!document.activeElement?.closest('#map'));
-    const stops = () => page.locator('#map button').evaluateAll((seats) => seats.filter((s) => (s as HTMLElement).tabIndex >= 0).map((s) => s.getAttribute('data-seat')));
+    const stops = () =>
+      page
+        .locator('#map button')
+        .evaluateAll((seats) =>
+          seats.filter((s) => (s as HTMLElement).tabIndex >= 0).map((s) => s.getAttribute('data-seat')),
+        );
     /** From the header's last link, Tab forward: where each press lands, until `until` (an id or seat) has the focus. */
     async function tabsTo(until: string) {
       await page.focus('header a[hreflang]');
@@ -207,7 +267,11 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
 
   const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'pt-BR' };
   /** Where an element is on the screen now. */
-  const box = (page: Page, selector: string) => page.locator(selector).evaluate((e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, left: r.left, right: r.right }; });
+  const box = (page: Page, selector: string) =>
+    page.locator(selector).evaluate((e) => {
+      const r = e.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    });
 
   it('on a phone: once a seat is chosen, Hold and the running total are on the screen without scrolling to them', async () => {
     const page = await open(PHONE);
@@ -232,20 +296,33 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
     try {
       const scroller = page.locator('.seatmap-scroll');
       for (const left of [0, 137, 100_000]) {
-        await scroller.evaluate((s, x) => { s.scrollLeft = x; }, left);
+        await scroller.evaluate((s, x) => {
+          s.scrollLeft = x;
+        }, left);
         // The row letters at the map's left: no seat shows under them (what is there is the letter, or nothing of a seat).
         const covered = await page.evaluate(() => {
-          const letter = [...document.querySelectorAll('.rowlabels .label, .row .label')].find((l) => l.textContent === 'A' && l.getBoundingClientRect().left < 60)!;
+          const letter = [...document.querySelectorAll('.rowlabels .label, .row .label')].find(
+            (l) => l.textContent === 'A' && l.getBoundingClientRect().left < 60,
+          )!;
           const r = letter.getBoundingClientRect();
           const seats = [...document.querySelectorAll('.row')][0].querySelectorAll('.seat');
           const view = document.querySelector('.seatmap-scroll')!.getBoundingClientRect();
           // A seat's visible part (clipped by the scroller) that meets the letter's box.
-          return [...seats].filter((s) => { const b = s.getBoundingClientRect(); const from = Math.max(b.left, view.left), to = Math.min(b.right, view.right); return from < to && from < r.right && to > r.left; }).map((s) => s.getAttribute('data-seat'));
+          return [...seats]
+            .filter((s) => {
+              const b = s.getBoundingClientRect();
+              const from = Math.max(b.left, view.left),
+                to = Math.min(b.right, view.right);
+              return from < to && from < r.right && to > r.left;
+            })
+            .map((s) => s.getAttribute('data-seat'));
         });
         expect({ left, covered }).toEqual({ left, covered: [] });
       }
       for (const left of [0, 100_000]) {
-        await scroller.evaluate((s, x) => { s.scrollLeft = x; }, left);
+        await scroller.evaluate((s, x) => {
+          s.scrollLeft = x;
+        }, left);
         const screen = await box(page, '.screen span');
         const view = await box(page, '.seatmap-scroll');
         expect(screen.left).toBeGreaterThanOrEqual(view.left);
@@ -260,7 +337,10 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
   it('keeps Hold focusable and said when no seat is chosen, and says why it does nothing yet', async () => {
     const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' });
     let posted = 0;
-    await page.route(`${ORIGIN}/checkout/api/shows/${SHOW}/orders`, (route) => { posted++; return route.fulfill({ status: 500, json: {} }); });
+    await page.route(`${ORIGIN}/checkout/api/shows/${SHOW}/orders`, (route) => {
+      posted++;
+      return route.fulfill({ status: 500, json: {} });
+    });
     try {
       const hold = page.locator('#hold');
       expect(await hold.getAttribute('disabled')).toBeNull();
@@ -313,11 +393,15 @@ browserTest('the seat map of a room of 30 columns in a real browser', () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
     // The second read (the refresh) answers only once Hold is pressed, with the buyer's seats held (theirs, by then); the others at once.
-    const page = await open({ viewport: { width: 1280, height: 800 }, locale: 'pt-BR' }, async (route) => {
-      if (++reads !== 2) return route.fulfill({ json: seatMap });
-      await released;
-      return route.fulfill({ json: mapWith({ A2: 'held', A3: 'held' }) });
-    }, true);
+    const page = await open(
+      { viewport: { width: 1280, height: 800 }, locale: 'pt-BR' },
+      async (route) => {
+        if (++reads !== 2) return route.fulfill({ json: seatMap });
+        await released;
+        return route.fulfill({ json: mapWith({ A2: 'held', A3: 'held' }) });
+      },
+      true,
+    );
     let answerHold!: () => void;
     const holdAnswered = new Promise<void>((resolve) => (answerHold = resolve));
     await page.route(`${ORIGIN}/checkout/api/shows/${SHOW}/orders`, async (route) => {

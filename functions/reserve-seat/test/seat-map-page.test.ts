@@ -22,7 +22,9 @@ async function entryPage(showId: string, language: string): Promise<string> {
   const vid = ++visitors;
   const session = `seat-page-session-${String(vid).padStart(8, '0')}`;
   const access = world.access(showId, session, vid);
-  const res = await fetch(`${url}/checkout/${showId}?access=${access}`, { headers: { accept: 'text/html', cookie: `premiere_session=${session}`, 'accept-language': language } });
+  const res = await fetch(`${url}/checkout/${showId}?access=${access}`, {
+    headers: { accept: 'text/html', cookie: `premiere_session=${session}`, 'accept-language': language },
+  });
   expect(res.status).toBe(200);
   return res.text();
 }
@@ -35,23 +37,31 @@ describe('the seat selection page', () => {
     const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
     const pt = await entryPage(showId, 'pt-BR');
     expect(pt).toContain('<h1 class="show-title">The Last Starfall</h1>');
-    expect(pt).toContain('Cine Paulista, São Paulo · Tradicional · <time datetime="2026-12-03T23:00:00.000Z">qui., 3 de dez., 20:00</time>');
+    expect(pt).toContain(
+      'Cine Paulista, São Paulo · Tradicional · <time datetime="2026-12-03T23:00:00.000Z">qui., 3 de dez., 20:00</time>',
+    );
     expect(pt).toContain('<title>Escolha de assentos · The Last Starfall · premiere</title>');
     expect(pt).toContain('<h2>Escolha seus assentos</h2>');
     const en = await entryPage(showId, 'en');
-    expect(en).toContain('Cine Paulista, São Paulo · Regular · <time datetime="2026-12-03T23:00:00.000Z">Thu, Dec 3, 8:00 PM</time>');
+    expect(en).toContain(
+      'Cine Paulista, São Paulo · Regular · <time datetime="2026-12-03T23:00:00.000Z">Thu, Dec 3, 8:00 PM</time>',
+    );
   });
 
   it('shows the prices per ticket type from the catalog, as the order will be priced, before anything is chosen', async () => {
     const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
-    await world.sql('UPDATE render_catalog.shows SET price_full_cents = 6400, price_half_cents = 3200 WHERE id = $1', [showId]);
+    await world.sql('UPDATE render_catalog.shows SET price_full_cents = 6400, price_half_cents = 3200 WHERE id = $1', [
+      showId,
+    ]);
     const pt = await entryPage(showId, 'pt-BR');
     expect(pt).toContain('<li>Inteira <strong>R$\u00a064,00</strong></li>');
     expect(pt).toContain('<li>Meia-entrada <strong>R$\u00a032,00</strong></li>');
     // The script's running total counts with the same prices (and the cinema's extras').
     expect(pt).toContain('var PRICES = {"full":6400,"half":3200}, CURRENCY = "BRL"');
     expect(pt).toContain('"paulista-popcorn":{"name":"Pipoca grande","priceCents":2800}');
-    expect(pt).toContain('<p class="total" aria-live="polite" aria-atomic="true">Total: <strong id="total">R$\u00a00,00</strong></p>');
+    expect(pt).toContain(
+      '<p class="total" aria-live="polite" aria-atomic="true">Total: <strong id="total">R$\u00a00,00</strong></p>',
+    );
     const en = await entryPage(showId, 'en');
     expect(en).toContain('<li>Full price <strong>R$64.00</strong></li>');
     // The visit's limit said up front.
@@ -62,7 +72,12 @@ describe('the seat selection page', () => {
     const showId = await addTestShow(world.db.url, { seats: 12, startsAt });
     const pt = await entryPage(showId, 'pt-BR');
     expect(pt).toContain('<div class="screen" aria-hidden="true"><span>TELA</span></div>');
-    for (const [kind, words] of [['free', 'Livre'], ['chosen', 'Sua escolha'], ['held', 'Reservado (pode ser liberado)'], ['taken', 'Vendido']]) {
+    for (const [kind, words] of [
+      ['free', 'Livre'],
+      ['chosen', 'Sua escolha'],
+      ['held', 'Reservado (pode ser liberado)'],
+      ['taken', 'Vendido'],
+    ]) {
       expect(pt).toContain(`<li><span class="swatch ${kind}" aria-hidden="true"></span>${words}</li>`);
     }
     expect(pt).toMatch(/<div id="map" aria-busy="true">\s*<div class="skeleton" aria-hidden="true">/);
@@ -74,13 +89,27 @@ describe('the seat selection page', () => {
 });
 
 describe('the page’s styles and script', () => {
-  const render = (locale: 'pt-BR' | 'en' = 'pt-BR') => seatSelectionPage(i18n(locale), {
-    show: { showId: 'estrela-1', title: 'Estrela Cadente', cinemaName: 'Cine Paulista', city: 'São Paulo', roomType: 'vip', startsAt: Date.parse('2027-01-10T23:00:00Z'), timeZone: 'America/Sao_Paulo' },
-    currency: 'BRL', prices: { full: 7000, half: 3500 }, extras: [], maxSeats: 6,
-  });
+  const render = (locale: 'pt-BR' | 'en' = 'pt-BR') =>
+    seatSelectionPage(i18n(locale), {
+      show: {
+        showId: 'estrela-1',
+        title: 'Estrela Cadente',
+        cinemaName: 'Cine Paulista',
+        city: 'São Paulo',
+        roomType: 'vip',
+        startsAt: Date.parse('2027-01-10T23:00:00Z'),
+        timeZone: 'America/Sao_Paulo',
+      },
+      currency: 'BRL',
+      prices: { full: 7000, half: 3500 },
+      extras: [],
+      maxSeats: 6,
+    });
 
   it('says, without JavaScript, that choosing seats needs it (instead of a map that loads forever)', () => {
-    expect(render()).toMatch(new RegExp(`<noscript><p class="alert"[^>]*>${i18n('pt-BR').t('seats.needsScript')}</p></noscript>`));
+    expect(render()).toMatch(
+      new RegExp(`<noscript><p class="alert"[^>]*>${i18n('pt-BR').t('seats.needsScript')}</p></noscript>`),
+    );
   });
 
   it('has the show and its prices in either language, with no English in Portuguese', () => {

@@ -2,7 +2,16 @@ import type Hapi from '@hapi/hapi';
 import pg from 'pg';
 import { sessionHash, TokenSigner } from '@premiere/contracts';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, testEnv, type TestDatabase, loadDemoCatalog, TEST_ADMIN_TOKEN, TEST_SIGNING_KEYS } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  testEnv,
+  type TestDatabase,
+  loadDemoCatalog,
+  TEST_ADMIN_TOKEN,
+  TEST_SIGNING_KEYS,
+} from '@premiere/testing';
 import { catalogSeats, createLegacyCinema, type LegacyCinemaOptions } from '@premiere/simulators';
 import { holdSeats as holdSeatsOf } from '../src/orders';
 import { reserveSeat } from '../src';
@@ -22,7 +31,9 @@ export interface Admitted {
  * database with the demo catalog, its own Redis key prefix, a legacy cinema simulator (fast unless
  * told), and every reserve-seat it starts. Call once at the top of a test file.
  */
-export function reserveSeatWorld(opts: { legacy?: Partial<Omit<LegacyCinemaOptions, 'port' | 'seatsOf'>>; env?: Record<string, string> } = {}) {
+export function reserveSeatWorld(
+  opts: { legacy?: Partial<Omit<LegacyCinemaOptions, 'port' | 'seatsOf'>>; env?: Record<string, string> } = {},
+) {
   const redis = createTestRedisPrefix();
   const running: RunningFunction[] = [];
   const signer = new TokenSigner(JSON.parse(TEST_SIGNING_KEYS));
@@ -35,7 +46,16 @@ export function reserveSeatWorld(opts: { legacy?: Partial<Omit<LegacyCinemaOptio
     db = await createTestDatabase();
     await loadDemoCatalog(db.url);
     const catalog = new pg.Pool({ connectionString: db.url, max: 2 });
-    legacy = createLegacyCinema({ port: 0, seatsOf: catalogSeats(catalog), latencyMs: [1, 5], concurrencyLimit: 5, holdSeconds: 120, overload: '503', stallMs: 0, ...opts.legacy });
+    legacy = createLegacyCinema({
+      port: 0,
+      seatsOf: catalogSeats(catalog),
+      latencyMs: [1, 5],
+      concurrencyLimit: 5,
+      holdSeconds: 120,
+      overload: '503',
+      stallMs: 0,
+      ...opts.legacy,
+    });
     legacy.events.on('stop', () => void catalog.end());
     await legacy.start();
     legacyUrl = `http://127.0.0.1:${legacy.info.port}`;
@@ -58,7 +78,17 @@ export function reserveSeatWorld(opts: { legacy?: Partial<Omit<LegacyCinemaOptio
     signer,
     /** A reserve-seat process on this world (its own pools and Redis connection), and its URL. */
     async start(env: Record<string, string> = {}) {
-      const fn = createFunction(reserveSeat, testEnv(db, redis.prefix, { LEGACY_URL: legacyUrl, TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...opts.env, ...env }), captureLogs().stream);
+      const fn = createFunction(
+        reserveSeat,
+        testEnv(db, redis.prefix, {
+          LEGACY_URL: legacyUrl,
+          TOKEN_SIGNING_KEYS: TEST_SIGNING_KEYS,
+          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+          ...opts.env,
+          ...env,
+        }),
+        captureLogs().stream,
+      );
       running.push(fn);
       await fn.start();
       return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
@@ -70,15 +100,33 @@ export function reserveSeatWorld(opts: { legacy?: Partial<Omit<LegacyCinemaOptio
     },
     /** An access token as issue-token gives an admitted visitor (`vid` also their place). */
     access(showId: string, session: string, vid: number, exp = Math.floor(Date.now() / 1000) + 60) {
-      return signer.sign({ typ: 'access', show: showId, vid, place: vid, ses: sessionHash(session), iat: Math.floor(Date.now() / 1000), exp });
+      return signer.sign({
+        typ: 'access',
+        show: showId,
+        vid,
+        place: vid,
+        ses: sessionHash(session),
+        iat: Math.floor(Date.now() / 1000),
+        exp,
+      });
     },
     /** A new visitor (a new session named after `label`), admitted to `showId` and come into seat selection at `url`. */
     async admit(url: string, showId: string, label = 'visitor', vid = ++visitors): Promise<Admitted> {
       const session = `${label}-session-${String(vid).padStart(8, '0')}`;
-      const res = await fetch(`${url}/checkout/${showId}?access=${world.access(showId, session, vid)}`, { headers: { 'x-session-id': session } });
+      const res = await fetch(`${url}/checkout/${showId}?access=${world.access(showId, session, vid)}`, {
+        headers: { 'x-session-id': session },
+      });
       if (res.status !== 200) throw new Error(`entering ${showId} answered ${res.status}: ${await res.text()}`);
       const zone = await res.json();
-      return { session, ...zone, headers: { authorization: `Bearer ${zone.zoneToken}`, 'x-session-id': session, 'content-type': 'application/json' } };
+      return {
+        session,
+        ...zone,
+        headers: {
+          authorization: `Bearer ${zone.zoneToken}`,
+          'x-session-id': session,
+          'content-type': 'application/json',
+        },
+      };
     },
     /** A query on the world's database, its rows. */
     async sql(text: string, params: unknown[] = []) {
@@ -92,7 +140,9 @@ export function reserveSeatWorld(opts: { legacy?: Partial<Omit<LegacyCinemaOptio
     },
     /** A seat's state in the legacy cinema: free, held or booked. */
     async legacyStatus(showId: string, seat: string): Promise<string> {
-      return (await (await fetch(`${legacyUrl}/shows/${showId}/seats`)).json()).seats.find((s: { seat: string }) => s.seat === seat).status;
+      return (await (await fetch(`${legacyUrl}/shows/${showId}/seats`)).json()).seats.find(
+        (s: { seat: string }) => s.seat === seat,
+      ).status;
     },
   };
   return world;
@@ -101,7 +151,8 @@ export function reserveSeatWorld(opts: { legacy?: Partial<Omit<LegacyCinemaOptio
 export type Replica = Awaited<ReturnType<ReturnType<typeof reserveSeatWorld>['replica']>>;
 
 /** The visitor enters (their visit opens), as GET /checkout/<show> does. */
-export const enterVisit = (r: Replica, input: { showId: string; visitor: number; sessionHash: string }) => r.fn.deps.visits.open(input.showId, input.visitor, input.sessionHash);
+export const enterVisit = (r: Replica, input: { showId: string; visitor: number; sessionHash: string }) =>
+  r.fn.deps.visits.open(input.showId, input.visitor, input.sessionHash);
 
 /** Holds seats as the orders route does: for a visitor who has entered. */
 export async function holdSeats(r: Replica, input: Parameters<typeof holdSeatsOf>[1]) {

@@ -10,7 +10,8 @@ export function skaffoldProblems(file: string, schemaFile: string): string[] {
   const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
   const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
   const config = YAML.parse(readFileSync(file, 'utf8'));
-  if (config?.apiVersion !== 'skaffold/v4beta14') return [`apiVersion is ${config?.apiVersion}, the schema here is skaffold/v4beta14`];
+  if (config?.apiVersion !== 'skaffold/v4beta14')
+    return [`apiVersion is ${config?.apiVersion}, the schema here is skaffold/v4beta14`];
   return validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
@@ -73,9 +74,15 @@ export function kindConfigTextProblems(text: string, edgeNodePort: number): stri
   const validate = new Ajv({ allErrors: true }).compile(kindSchema);
   const config = YAML.parse(text);
   const problems = validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-  const mapped: number[] = (config?.nodes ?? []).flatMap((n: { extraPortMappings?: { containerPort: number }[] }) => n.extraPortMappings ?? []).map((m: { containerPort: number }) => m.containerPort);
-  if (!mapped.includes(edgeNodePort)) problems.push(`the edge's NodePort ${edgeNodePort} (edge.service.nodePort) is not mapped to the host`);
-  for (const port of mapped.filter((p) => p !== edgeNodePort)) problems.push(`port ${port} is mapped to the host: only the edge's NodePort ${edgeNodePort} may be, the edge is the one public door`);
+  const mapped: number[] = (config?.nodes ?? [])
+    .flatMap((n: { extraPortMappings?: { containerPort: number }[] }) => n.extraPortMappings ?? [])
+    .map((m: { containerPort: number }) => m.containerPort);
+  if (!mapped.includes(edgeNodePort))
+    problems.push(`the edge's NodePort ${edgeNodePort} (edge.service.nodePort) is not mapped to the host`);
+  for (const port of mapped.filter((p) => p !== edgeNodePort))
+    problems.push(
+      `port ${port} is mapped to the host: only the edge's NodePort ${edgeNodePort} may be, the edge is the one public door`,
+    );
   return problems;
 }
 
@@ -124,23 +131,35 @@ export interface KubernetesVersions {
 export function kubernetesVersionProblems(v: KubernetesVersions, minimum = KNATIVE_MIN_KUBERNETES): string[] {
   const problems: string[] = [];
   const why = `Knative v1.22 needs Kubernetes >= ${minimum}`;
-  if (v.kindNodeImages.length === 0) problems.push(`kind-config.yaml names no node image: kind's default may be older than ${minimum} (${why})`);
+  if (v.kindNodeImages.length === 0)
+    problems.push(`kind-config.yaml names no node image: kind's default may be older than ${minimum} (${why})`);
   for (const image of v.kindNodeImages) {
     const tag = /^kindest\/node:(v[^@]+)(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
-    if (!tag || !parseVersion(tag)) problems.push(`kind-config.yaml: node image ${image} is not kindest/node:v<version>`);
-    else if (compareVersions(tag, minimum) < 0) problems.push(`kind-config.yaml: node image ${image} runs Kubernetes ${tag}, below ${minimum} (${why})`);
+    if (!tag || !parseVersion(tag))
+      problems.push(`kind-config.yaml: node image ${image} is not kindest/node:v<version>`);
+    else if (compareVersions(tag, minimum) < 0)
+      problems.push(`kind-config.yaml: node image ${image} runs Kubernetes ${tag}, below ${minimum} (${why})`);
   }
   const floor = /^>=\s*(\S+?)(-0)?$/.exec(v.chartKubeVersion.trim());
-  if (!floor || !floor[2] || !parseVersion(floor[1])) problems.push(`Chart.yaml: kubeVersion "${v.chartKubeVersion}" is not ">=${minimum}-0"`);
-  else if (compareVersions(floor[1], minimum) !== 0) problems.push(`Chart.yaml: kubeVersion "${v.chartKubeVersion}" starts at ${floor[1]}, not ${minimum} (${why})`);
-  if (!parseVersion(v.renderedFor) || compareVersions(v.renderedFor, minimum) !== 0) problems.push(`chart:check renders for Kubernetes ${v.renderedFor} (helm.ts KUBE_VERSION), not ${minimum} (${why})`);
+  if (!floor || !floor[2] || !parseVersion(floor[1]))
+    problems.push(`Chart.yaml: kubeVersion "${v.chartKubeVersion}" is not ">=${minimum}-0"`);
+  else if (compareVersions(floor[1], minimum) !== 0)
+    problems.push(`Chart.yaml: kubeVersion "${v.chartKubeVersion}" starts at ${floor[1]}, not ${minimum} (${why})`);
+  if (!parseVersion(v.renderedFor) || compareVersions(v.renderedFor, minimum) !== 0)
+    problems.push(
+      `chart:check renders for Kubernetes ${v.renderedFor} (helm.ts KUBE_VERSION), not ${minimum} (${why})`,
+    );
   const schemas = parseVersion(v.schemas);
   const min = parseVersion(minimum)!;
   if (!schemas || schemas[0] !== min[0] || schemas[1] !== min[1] || compareVersions(v.schemas, minimum) < 0) {
-    problems.push(`chart:check validates against the API of Kubernetes ${v.schemas} (schemas.ts KUBERNETES_VERSION), not of ${min[0]}.${min[1]} at or above ${minimum} (${why})`);
+    problems.push(
+      `chart:check validates against the API of Kubernetes ${v.schemas} (schemas.ts KUBERNETES_VERSION), not of ${min[0]}.${min[1]} at or above ${minimum} (${why})`,
+    );
   }
   if (v.clusterUp !== undefined && (!parseVersion(v.clusterUp) || compareVersions(v.clusterUp, minimum) !== 0)) {
-    problems.push(`k8s/versions.env: cluster:up asks for Kubernetes ${v.clusterUp || '(none)'} (KUBERNETES_MIN_VERSION), not ${minimum} (${why})`);
+    problems.push(
+      `k8s/versions.env: cluster:up asks for Kubernetes ${v.clusterUp || '(none)'} (KUBERNETES_MIN_VERSION), not ${minimum} (${why})`,
+    );
   }
   return problems;
 }
@@ -160,7 +179,11 @@ export function hostPortCollisions(skaffoldText: string, kindConfigText: string)
   const kind = YAML.parse(kindConfigText);
   const taken = new Map<number, string>();
   for (const node of kind?.nodes ?? []) {
-    for (const m of node.extraPortMappings ?? []) taken.set(m.hostPort, `kind-config.yaml maps ${m.listenAddress ?? '0.0.0.0'}:${m.hostPort} to the node's ${m.containerPort}`);
+    for (const m of node.extraPortMappings ?? [])
+      taken.set(
+        m.hostPort,
+        `kind-config.yaml maps ${m.listenAddress ?? '0.0.0.0'}:${m.hostPort} to the node's ${m.containerPort}`,
+      );
   }
   const skaffold = YAML.parse(skaffoldText);
   const forwards: { resourceName?: string; port?: number | string; localPort?: number }[] = [
@@ -169,7 +192,9 @@ export function hostPortCollisions(skaffoldText: string, kindConfigText: string)
   ];
   return forwards.flatMap((f) => {
     const local = Number(f.localPort ?? f.port);
-    return taken.has(local) ? [`skaffold.yaml forwards ${f.resourceName ?? '?'} to local port ${local}, but ${taken.get(local)}`] : [];
+    return taken.has(local)
+      ? [`skaffold.yaml forwards ${f.resourceName ?? '?'} to local port ${local}, but ${taken.get(local)}`]
+      : [];
   });
 }
 
@@ -177,9 +202,12 @@ export function hostPortCollisions(skaffoldText: string, kindConfigText: string)
 export function repoKubernetesVersions(root: string): KubernetesVersions {
   return {
     kindNodeImages: kindNodeImages(readFileSync(path.join(root, 'kind-config.yaml'), 'utf8')),
-    chartKubeVersion: String(YAML.parse(readFileSync(path.join(root, 'helm/premiere/Chart.yaml'), 'utf8')).kubeVersion ?? ''),
+    chartKubeVersion: String(
+      YAML.parse(readFileSync(path.join(root, 'helm/premiere/Chart.yaml'), 'utf8')).kubeVersion ?? '',
+    ),
     renderedFor: KUBE_VERSION,
     schemas: KUBERNETES_VERSION,
-    clusterUp: /^KUBERNETES_MIN_VERSION=(\S*)$/m.exec(readFileSync(path.join(root, 'k8s/versions.env'), 'utf8'))?.[1] ?? '',
+    clusterUp:
+      /^KUBERNETES_MIN_VERSION=(\S*)$/m.exec(readFileSync(path.join(root, 'k8s/versions.env'), 'utf8'))?.[1] ?? '',
   };
 }

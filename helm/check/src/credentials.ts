@@ -83,7 +83,12 @@ export function keepsState(d: Doc): string | undefined {
  * lookup, so this looks for it in the template's text; credentials.test.ts runs it, against a
  * stand-in API server holding the Secrets). `sourceOf` gives a Secret's template path.
  */
-export function keptCredentialProblems(first: Doc[], second: Doc[], sourceOf: (secret: string) => string | undefined, templateText: (path: string) => string): string[] {
+export function keptCredentialProblems(
+  first: Doc[],
+  second: Doc[],
+  sourceOf: (secret: string) => string | undefined,
+  templateText: (path: string) => string,
+): string[] {
   const problems: string[] = [];
   for (const [secret, keys] of generatedKeys(first, second)) {
     const doc = first.find((d) => isSecret(d) && d.metadata?.name === secret)!;
@@ -96,11 +101,16 @@ export function keptCredentialProblems(first: Doc[], second: Doc[], sourceOf: (s
     stateful.sort(([, a], [, b]) => Number(b!.startsWith('its volumes')) - Number(a!.startsWith('its volumes')));
     const consumers = `${stateful[0][0]} (${stateful[0][1]})${stateful.length > 1 ? ` and ${stateful.length - 1} more consumer(s) that keep state` : ''}`;
     if (doc.metadata?.annotations?.[KEEP_ANNOTATION] !== 'keep') {
-      problems.push(`Secret ${secret}: generates ${keys.join(', ')} for ${consumers}, but lacks ${KEEP_ANNOTATION}: keep (a reinstall would draw new values)`);
+      problems.push(
+        `Secret ${secret}: generates ${keys.join(', ')} for ${consumers}, but lacks ${KEEP_ANNOTATION}: keep (a reinstall would draw new values)`,
+      );
     }
     const source = sourceOf(secret);
     const text = source ? templateText(source) : '';
-    if (!/lookup\s+"v1"\s+"Secret"/.test(text)) problems.push(`Secret ${secret}: its template ${source ?? '(unknown)'} does not read it back (lookup "v1" "Secret"): an upgrade would draw new values`);
+    if (!/lookup\s+"v1"\s+"Secret"/.test(text))
+      problems.push(
+        `Secret ${secret}: its template ${source ?? '(unknown)'} does not read it back (lookup "v1" "Secret"): an upgrade would draw new values`,
+      );
   }
   return problems;
 }
@@ -118,8 +128,17 @@ export function renderedSources(rendering: string): Map<string, string> {
 }
 
 /** The rule on the chart rendered twice with `args` by `render` (helm template's output). */
-export function chartCredentialProblems(render: (args: string[]) => string, args: string[], chartDir: string): string[] {
+export function chartCredentialProblems(
+  render: (args: string[]) => string,
+  args: string[],
+  chartDir: string,
+): string[] {
   const first = render(args);
   const sources = renderedSources(first);
-  return keptCredentialProblems(parseAll(first), parseAll(render(args)), (s) => sources.get(`Secret ${s}`), (p) => readFileSync(path.join(chartDir, p), 'utf8'));
+  return keptCredentialProblems(
+    parseAll(first),
+    parseAll(render(args)),
+    (s) => sources.get(`Secret ${s}`),
+    (p) => readFileSync(path.join(chartDir, p), 'utf8'),
+  );
 }

@@ -20,7 +20,11 @@ export function findHelm(): string | undefined {
       return '';
     }
   })();
-  for (const candidate of [process.env.HELM, ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'helm')), gopath && path.join(gopath, 'bin/helm')]) {
+  for (const candidate of [
+    process.env.HELM,
+    ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'helm')),
+    gopath && path.join(gopath, 'bin/helm'),
+  ]) {
     if (candidate && existsSync(candidate)) return candidate;
   }
   return undefined;
@@ -44,6 +48,9 @@ export function parseAll(text: string): Record<string, unknown>[] {
 
 /** `helm template premiere helm/premiere <args>`, parsed. */
 export function renderChart(helm: string, args: string[] = []): Record<string, unknown>[] {
-  const out = execFileSync(helm, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(helm, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return parseAll(out);
 }

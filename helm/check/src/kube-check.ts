@@ -27,9 +27,15 @@ export function buildKubeCheck(): string {
   try {
     const go = findGo();
     if (!go) throw new Error('go not found: install Go ≥ 1.25 or put it on PATH');
-    execFileSync(go, ['build', '-o', KUBE_CHECK_BIN, '.'], { cwd: KUBE_CHECK_DIR, env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' }, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(go, ['build', '-o', KUBE_CHECK_BIN, '.'], {
+      cwd: KUBE_CHECK_DIR,
+      env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'auto' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
   } catch (err) {
-    throw new Error(`could not build helm/check/kube with Go (go build in ${KUBE_CHECK_DIR}): ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `could not build helm/check/kube with Go (go build in ${KUBE_CHECK_DIR}): ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   return KUBE_CHECK_BIN;
 }
@@ -40,7 +46,12 @@ export function kubeCheckBuilt(): boolean {
 
 /** Every core object of a multi-document YAML through the create path, in the given namespace. */
 export function kubeCreate(manifests: string, namespace = 'premiere', bin = KUBE_CHECK_BIN): KubeReport {
-  const out = execFileSync(bin, ['-namespace', namespace], { input: manifests, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = execFileSync(bin, ['-namespace', namespace], {
+    input: manifests,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   return JSON.parse(out) as KubeReport;
 }
 
@@ -50,7 +61,9 @@ export function kubeCreate(manifests: string, namespace = 'premiere', bin = KUBE
  * limits, …) is refused here. Named after its Service.
  */
 export function kubeCreateRevisionPods(knative: KnativeReport, bin = KUBE_CHECK_BIN): KubeReport {
-  const pods = knative.pods.map(({ service, pod }) => YAML.stringify({ ...pod, metadata: { name: `${service}-revision-pod` } }));
+  const pods = knative.pods.map(({ service, pod }) =>
+    YAML.stringify({ ...pod, metadata: { name: `${service}-revision-pod` } }),
+  );
   return kubeCreate(pods.join('---\n'), 'default', bin);
 }
 
@@ -58,7 +71,10 @@ export function kubeCreateRevisionPods(knative: KnativeReport, bin = KUBE_CHECK_
 export function kubeProblems(report: KubeReport): string[] {
   // A warning is what the API server lets through but says is wrong (a fractional byte quantity,
   // a deprecated field): a problem here, as in the Knative layer.
-  return [...report.problems.map((p) => `${p.kind} ${p.name}: ${p.problem}`), ...report.warnings.map((w) => `${w.kind} ${w.name}: warning: ${w.warning}`)];
+  return [
+    ...report.problems.map((p) => `${p.kind} ${p.name}: ${p.problem}`),
+    ...report.warnings.map((w) => `${w.kind} ${w.name}: warning: ${w.warning}`),
+  ];
 }
 
 /** What the kube-broken fixture must be refused for: one relation or range per object. */

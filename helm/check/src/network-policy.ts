@@ -30,16 +30,24 @@ export interface Source {
 export function selects(selector: LabelSelector | undefined, labels: Labels): boolean {
   if (!selector) return false;
   const exact = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  return exact && (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    switch (operator) {
-      case 'In': return has && values.includes(labels[key]);
-      case 'NotIn': return !has || !values.includes(labels[key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
+  return (
+    exact &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const has = Object.prototype.hasOwnProperty.call(labels, key);
+      switch (operator) {
+        case 'In':
+          return has && values.includes(labels[key]);
+        case 'NotIn':
+          return !has || !values.includes(labels[key]);
+        case 'Exists':
+          return has;
+        case 'DoesNotExist':
+          return !has;
+        default:
+          return false;
+      }
+    })
+  );
 }
 
 const isPolicy = (d: Doc) => d?.apiVersion === 'networking.k8s.io/v1' && d?.kind === 'NetworkPolicy';
@@ -47,7 +55,11 @@ const restrictsIngress = (p: Doc) => (p.spec?.policyTypes ?? ['Ingress']).includ
 
 function peerAdmits(peer: Doc, from: Source): boolean {
   if (peer.ipBlock) return false; // pod traffic is judged by selectors, not by a CIDR we cannot know
-  if (peer.namespaceSelector) return selects(peer.namespaceSelector, from.namespaceLabels) && (!peer.podSelector || selects(peer.podSelector, from.podLabels));
+  if (peer.namespaceSelector)
+    return (
+      selects(peer.namespaceSelector, from.namespaceLabels) &&
+      (!peer.podSelector || selects(peer.podSelector, from.podLabels))
+    );
   return from.sameNamespace && selects(peer.podSelector, from.podLabels);
 }
 
@@ -55,7 +67,8 @@ function portAdmits(rulePort: Doc, pod: Pod, port: number): boolean {
   if ((rulePort.protocol ?? 'TCP') !== 'TCP') return false;
   if (rulePort.port === undefined) return true;
   // A named port is the port of that name on the destination pod.
-  if (typeof rulePort.port === 'string') return pod.ports.some((p) => p.name === rulePort.port && p.containerPort === port);
+  if (typeof rulePort.port === 'string')
+    return pod.ports.some((p) => p.name === rulePort.port && p.containerPort === port);
   return rulePort.endPort === undefined ? rulePort.port === port : port >= rulePort.port && port <= rulePort.endPort;
 }
 

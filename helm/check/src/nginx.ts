@@ -6,14 +6,16 @@ import path from 'node:path';
 /** The nginx binary (Debian's /usr/sbin/nginx, or one on PATH), or null. */
 export function findNginx(): string | null {
   return (
-    ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'nginx'))].find((p) => {
-      try {
-        execFileSync(p, ['-v'], { stdio: 'ignore' });
-        return true;
-      } catch {
-        return false;
-      }
-    }) ?? null
+    ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'nginx'))].find(
+      (p) => {
+        try {
+          execFileSync(p, ['-v'], { stdio: 'ignore' });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    ) ?? null
   );
 }
 
@@ -60,7 +62,10 @@ export function nginxConfigProblems(files: Record<string, string>): string[] {
   try {
     const main = writeEdgeConfig(dir, files);
     // stdout to /dev/null: the access log opens /dev/stdout, which cannot be opened on a socket.
-    execFileSync(nginx, ['-t', '-q', '-p', dir, '-c', main, '-e', 'stderr'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(nginx, ['-t', '-q', '-p', dir, '-c', main, '-e', 'stderr'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     return [];
   } catch (err) {
     return [`nginx -t: ${String((err as { stderr?: string }).stderr ?? err).trim()}`];

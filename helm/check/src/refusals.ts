@@ -27,13 +27,18 @@ function valueNamed(stderr: string, value: string): boolean {
 /** Whether helm's refusal (its stderr) says what `expected` asks for. */
 export function refusalSays(stderr: string, expected: Refusal): boolean {
   if (typeof expected === 'string') return stderr.includes(expected);
-  return (expected.value === undefined || valueNamed(stderr, expected.value)) && (expected.words === undefined || expected.words.test(stderr));
+  return (
+    (expected.value === undefined || valueNamed(stderr, expected.value)) &&
+    (expected.words === undefined || expected.words.test(stderr))
+  );
 }
 
 /** What `expected` asks for, in words (for a failure's message). */
 export function describeRefusal(expected: Refusal): string {
   if (typeof expected === 'string') return expected;
-  return [expected.value && `the value ${expected.value}`, expected.words && `words matching ${expected.words}`].filter(Boolean).join(' and ');
+  return [expected.value && `the value ${expected.value}`, expected.words && `words matching ${expected.words}`]
+    .filter(Boolean)
+    .join(' and ');
 }
 
 /**
@@ -42,12 +47,20 @@ export function describeRefusal(expected: Refusal): string {
  * <chart> <kube-version> > helm/check/fixtures/refusals/helm-<version>.txt`), so that the wording of
  * a helm not installed here stays checked.
  */
-export function recordRefusals(helm: string, chart: string, kubeVersion: string, refused: [string[], Refusal][]): string {
+export function recordRefusals(
+  helm: string,
+  chart: string,
+  kubeVersion: string,
+  refused: [string[], Refusal][],
+): string {
   return refused
     .map(([args]) => {
       let stderr = '';
       try {
-        execFileSync(helm, ['template', 'premiere', chart, '--kube-version', kubeVersion, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync(helm, ['template', 'premiere', chart, '--kube-version', kubeVersion, ...args], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (err) {
         stderr = String((err as { stderr?: string }).stderr ?? err).trim();
       }

@@ -77,19 +77,32 @@ export interface Idleness {
 export function idleness(docs: Doc[], config: AutoscalerConfig = KNATIVE_AUTOSCALER_DEFAULTS): Idleness[] {
   const pings = docs.filter((d) => d?.apiVersion === 'sources.knative.dev/v1' && d?.kind === 'PingSource');
   return docs
-    .filter((d) => d?.apiVersion === 'serving.knative.dev/v1' && d?.kind === 'Service' && d.metadata?.labels?.[FUNCTION_LABEL])
+    .filter(
+      (d) =>
+        d?.apiVersion === 'serving.knative.dev/v1' && d?.kind === 'Service' && d.metadata?.labels?.[FUNCTION_LABEL],
+    )
     .map((fn) => {
       const annotations: Record<string, string> = fn.spec?.template?.metadata?.annotations ?? {};
-      const knob = (key: string, fallback: string) => durationSeconds(annotations[`autoscaling.knative.dev/${key}`] ?? fallback);
+      const knob = (key: string, fallback: string) =>
+        durationSeconds(annotations[`autoscaling.knative.dev/${key}`] ?? fallback);
       const secondsToZero =
         knob('window', config['stable-window']) +
         knob('scale-down-delay', config['scale-down-delay']) +
-        Math.max(durationSeconds(config['scale-to-zero-grace-period']), knob('scale-to-zero-pod-retention-period', config['scale-to-zero-pod-retention-period']));
-      const mine = pings.filter((p) => p.spec?.sink?.ref?.kind === 'Service' && p.spec.sink.ref.name === fn.metadata.name);
+        Math.max(
+          durationSeconds(config['scale-to-zero-grace-period']),
+          knob('scale-to-zero-pod-retention-period', config['scale-to-zero-pod-retention-period']),
+        );
+      const mine = pings.filter(
+        (p) => p.spec?.sink?.ref?.kind === 'Service' && p.spec.sink.ref.name === fn.metadata.name,
+      );
       const gap = shortestGapSeconds(mine.map((p) => p.spec.schedule));
       const minScale = Number(annotations['autoscaling.knative.dev/min-scale'] ?? 0);
       const tooSoon = (every: number | null) => every !== null && every - secondsToZero < MIN_SECONDS_AT_ZERO;
-      const each = mine.map((p) => ({ pingSource: p.metadata.name as string, everySeconds: shortestGapSeconds([p.spec.schedule])!, reason: p.metadata?.annotations?.[KEEPS_WARM_ANNOTATION] as string | undefined }));
+      const each = mine.map((p) => ({
+        pingSource: p.metadata.name as string,
+        everySeconds: shortestGapSeconds([p.spec.schedule])!,
+        reason: p.metadata?.annotations?.[KEEPS_WARM_ANNOTATION] as string | undefined,
+      }));
       // The ones too frequent on their own; several rare ones together may be too frequent too.
       const culprits = each.filter((p) => tooSoon(p.everySeconds));
       return {
@@ -113,7 +126,10 @@ export function scaleToZeroProblems(docs: Doc[], config: AutoscalerConfig = KNAT
     f.keptWarmBy
       .filter((p) => !p.reason)
       // The schedule's own name (eventing.yaml, values schedules.*): the PingSource's without the release.
-      .map((p) => `PingSource ${p.pingSource} fires every ${human(p.everySeconds)}, but ${f.service} needs ${human(f.secondsToZero)} without requests to reach zero, and a minute there: make it rarer (values schedules.${p.pingSource.slice(f.service.length - f.function.length)}) or say why it keeps the function warm (keepsWarm in eventing.yaml)`),
+      .map(
+        (p) =>
+          `PingSource ${p.pingSource} fires every ${human(p.everySeconds)}, but ${f.service} needs ${human(f.secondsToZero)} without requests to reach zero, and a minute there: make it rarer (values schedules.${p.pingSource.slice(f.service.length - f.function.length)}) or say why it keeps the function warm (keepsWarm in eventing.yaml)`,
+      ),
   );
 }
 
@@ -124,9 +140,13 @@ export function describeIdleness(items: Idleness[]): string[] {
     const name = i.function.padEnd(width);
     if (i.minScale > 0) return `${name}  stays warm: min-scale ${i.minScale}`;
     const toZero = `at zero ${human(i.secondsToZero)} after its last request`;
-    if (!i.reachesZero && i.keptWarmBy.length === 0) return `${name}  stays warm: scale to zero is off (config-autoscaler enable-scale-to-zero)`;
-    if (i.reachesZero) return `${name}  reaches zero: ${toZero}; ${i.shortestGapSeconds === null ? 'no schedule wakes it' : `its schedules wake it at most every ${human(i.shortestGapSeconds)}`}`;
-    const why = i.keptWarmBy.map((p) => `${p.pingSource} fires every ${human(p.everySeconds)}${p.reason ? `: ${p.reason}` : ''}`).join('; ');
+    if (!i.reachesZero && i.keptWarmBy.length === 0)
+      return `${name}  stays warm: scale to zero is off (config-autoscaler enable-scale-to-zero)`;
+    if (i.reachesZero)
+      return `${name}  reaches zero: ${toZero}; ${i.shortestGapSeconds === null ? 'no schedule wakes it' : `its schedules wake it at most every ${human(i.shortestGapSeconds)}`}`;
+    const why = i.keptWarmBy
+      .map((p) => `${p.pingSource} fires every ${human(p.everySeconds)}${p.reason ? `: ${p.reason}` : ''}`)
+      .join('; ');
     return `${name}  stays warm: ${why} (it would be ${toZero})`;
   });
 }

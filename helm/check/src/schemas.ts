@@ -21,7 +21,8 @@ export function strictify(schema: unknown): void {
   if (Array.isArray(schema)) return schema.forEach(strictify);
   if (!schema || typeof schema !== 'object') return;
   const s = schema as Schema;
-  if (s.properties && s.additionalProperties === undefined && !s['x-kubernetes-preserve-unknown-fields']) s.additionalProperties = false;
+  if (s.properties && s.additionalProperties === undefined && !s['x-kubernetes-preserve-unknown-fields'])
+    s.additionalProperties = false;
   for (const v of Object.values(s)) strictify(v);
 }
 
@@ -34,7 +35,10 @@ export interface Validator {
 
 function explain(fn: ValidateFunction): string[] {
   return (fn.errors ?? []).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? `: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? `: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : '';
     return `${e.instancePath || '/'} ${e.message}${extra}`;
   });
 }
@@ -51,7 +55,11 @@ function knativeValidators(schemasDir: string): Map<string, ValidateFunction> {
         if (!schema) continue;
         strictify(schema);
         // Every object has these, whether or not its CRD lists them.
-        Object.assign(schema.properties as Schema, { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } });
+        Object.assign(schema.properties as Schema, {
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          metadata: { type: 'object' },
+        });
         out.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, a.compile(schema));
       }
     }
@@ -64,9 +72,14 @@ export function kubernetesOpenApiDir(): string {
   if (process.env.KUBERNETES_OPENAPI_DIR) return process.env.KUBERNETES_OPENAPI_DIR;
   let out: string;
   try {
-    out = execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${KUBERNETES_VERSION}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${KUBERNETES_VERSION}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
-    throw new Error(`the Kubernetes API schemas come from the Go module k8s.io/kubernetes@${KUBERNETES_VERSION}: install Go, or set KUBERNETES_OPENAPI_DIR (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(
+      `the Kubernetes API schemas come from the Go module k8s.io/kubernetes@${KUBERNETES_VERSION}: install Go, or set KUBERNETES_OPENAPI_DIR (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   const dir = path.join(JSON.parse(out).Dir, 'api/openapi-spec/v3');
   if (!existsSync(dir)) throw new Error(`no OpenAPI v3 documents in ${dir}`);
@@ -81,10 +94,12 @@ function kubernetesValidators(openApiDir: string): Map<string, () => ValidateFun
     const schemas = doc.components?.schemas ?? {};
     let compiled: Ajv | undefined;
     for (const [name, schema] of Object.entries<Schema>(schemas)) {
-      for (const gvk of (schema['x-kubernetes-group-version-kind'] as { group: string; version: string; kind: string }[] | undefined) ?? []) {
+      for (const gvk of (schema['x-kubernetes-group-version-kind'] as
+        { group: string; version: string; kind: string }[] | undefined) ?? []) {
         const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
         const key = `${apiVersion} ${gvk.kind}`;
-        if (out.has(key) || !file.includes(gvk.group ? `__${gvk.group}__${gvk.version}_` : `__${gvk.version}_`)) continue;
+        if (out.has(key) || !file.includes(gvk.group ? `__${gvk.group}__${gvk.version}_` : `__${gvk.version}_`))
+          continue;
         out.set(key, () => {
           if (!compiled) {
             compiled = ajv();
@@ -144,7 +159,9 @@ export const SHARED_SCHEMAS = ['knative-serving', 'knative-eventing', 'skaffold/
 export function requireSharedSchemas(dir: string, env: NodeJS.ProcessEnv = process.env): void {
   const missing = SHARED_SCHEMAS.filter((p) => !existsSync(path.join(dir, p)));
   if (!missing.length) return;
-  const where = env.PREMIERE_SCHEMAS_DIR ? `PREMIERE_SCHEMAS_DIR (${dir})` : `${dir}, the shared/schemas folder beside this checkout`;
+  const where = env.PREMIERE_SCHEMAS_DIR
+    ? `PREMIERE_SCHEMAS_DIR (${dir})`
+    : `${dir}, the shared/schemas folder beside this checkout`;
   throw new Error(
     `the Knative CRDs and skaffold's schema are not in ${where} (missing: ${missing.join(', ')}): ` +
       'put the checkout beside shared/ (as ../shared/schemas), or set PREMIERE_SCHEMAS_DIR to a folder holding knative-serving/, knative-eventing/ and skaffold/v4beta14.json',

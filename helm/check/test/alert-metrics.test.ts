@@ -5,7 +5,13 @@ import { alertMetricProblems } from '../src/main';
 
 /** An alert on a metric no function registers would never fire: chart:check refuses it. */
 describe('the alerts’ metrics', () => {
-  const rules = [{ spec: { groups: [{ rules: [{ alert: 'Stuck', expr: 'max(premiere_outbox_oldest_unpublished_seconds) > 900' }] }] } }];
+  const rules = [
+    {
+      spec: {
+        groups: [{ rules: [{ alert: 'Stuck', expr: 'max(premiere_outbox_oldest_unpublished_seconds) > 900' }] }],
+      },
+    },
+  ];
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-alert-metrics-'));
@@ -14,12 +20,17 @@ describe('the alerts’ metrics', () => {
 
   it('are found where a function registers them, in a folder of its src too', () => {
     mkdirSync(path.join(dir, 'runtime/src/cloudevents'), { recursive: true });
-    writeFileSync(path.join(dir, 'runtime/src/cloudevents/outbox.ts'), "new Gauge({ name: 'premiere_outbox_oldest_unpublished_seconds' });");
+    writeFileSync(
+      path.join(dir, 'runtime/src/cloudevents/outbox.ts'),
+      "new Gauge({ name: 'premiere_outbox_oldest_unpublished_seconds' });",
+    );
     expect(alertMetricProblems(rules, [dir])).toEqual([]);
   });
 
   it('are refused when no function registers them', () => {
     mkdirSync(path.join(dir, 'runtime/src'), { recursive: true });
-    expect(alertMetricProblems(rules, [dir])).toEqual(['alert Stuck: no function exports premiere_outbox_oldest_unpublished_seconds']);
+    expect(alertMetricProblems(rules, [dir])).toEqual([
+      'alert Stuck: no function exports premiere_outbox_oldest_unpublished_seconds',
+    ]);
   });
 });

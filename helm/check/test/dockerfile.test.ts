@@ -6,7 +6,9 @@ const ROOT = path.resolve(__dirname, '../../..');
 describe('the Dockerfile', () => {
   it('copies every workspace’s package.json for npm ci (it needs them all)', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    const { workspaces } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
+    const { workspaces } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      workspaces: string[];
+    };
     for (const ws of workspaces) {
       const copies = dockerfile.split('\n').filter((l) => l.trim() === `COPY ${ws}/package.json ${ws}/`);
       expect([ws, copies.length]).toEqual([ws, 1]);

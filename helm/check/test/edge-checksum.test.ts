@@ -12,7 +12,10 @@ const helm = findHelm();
     const docs = renderChart(helm!, args);
     const config = docs.find((d: Doc) => d.kind === 'ConfigMap' && d.metadata.name === 'premiere-edge');
     const deployment = docs.find((d: Doc) => d.kind === 'Deployment' && d.metadata.name === 'premiere-edge');
-    return { data: JSON.stringify(config?.data), checksum: deployment?.spec.template.metadata.annotations?.['checksum/config'] as string | undefined };
+    return {
+      data: JSON.stringify(config?.data),
+      checksum: deployment?.spec.template.metadata.annotations?.['checksum/config'] as string | undefined,
+    };
   };
   const defaults = edge([]);
 

@@ -55,13 +55,30 @@ languageTest('the chart’s edge caches a page per language', () => {
       handler: (request, h) => {
         rendered++;
         // The functions' own choice of language.
-        return h.response(`${request.path} in ${localeOf(request)}`).header('cache-control', 'public, max-age=60, s-maxage=60').header('vary', VARY_LANGUAGE);
+        return h
+          .response(`${request.path} in ${localeOf(request)}`)
+          .header('cache-control', 'public, max-age=60, s-maxage=60')
+          .header('vary', VARY_LANGUAGE);
       },
     });
     await stub.start();
     const upstream = `127.0.0.1:${stub.info.port}`;
-    const yaml = execFileSync(helm, ['template', 'premiere', path.join(ROOT, 'helm/premiere'), '--kube-version', KUBE_VERSION, '--show-only', 'templates/edge-config.yaml'], { encoding: 'utf8' });
-    const configMap = YAML.parseAllDocuments(yaml).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
+    const yaml = execFileSync(
+      helm,
+      [
+        'template',
+        'premiere',
+        path.join(ROOT, 'helm/premiere'),
+        '--kube-version',
+        KUBE_VERSION,
+        '--show-only',
+        'templates/edge-config.yaml',
+      ],
+      { encoding: 'utf8' },
+    );
+    const configMap = YAML.parseAllDocuments(yaml)
+      .map((d) => d.toJS())
+      .find((d) => d?.kind === 'ConfigMap');
     dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-edge-language-'));
     const port = await freeLocalPort();
     const conf = writeEdgeConfig(dir, configMap.data, [
@@ -102,12 +119,18 @@ languageTest('the chart’s edge caches a page per language', () => {
   it('keeps one copy per language for the browsers’ many ways of asking for it', async () => {
     const portuguese = ['pt-BR,pt;q=0.9,en-US;q=0.8,en;q=0.7', 'pt-BR', 'pt', ' pt-PT , en;q=0.5', 'PT-br,pt;q=0.9'];
     const english = ['en-US,en;q=0.9', 'en-GB,en;q=0.9,pt;q=0.8', 'en', 'en-US,pt-BR;q=0.5'];
-    for (const [variants, locale] of [[portuguese, 'pt-BR'], [english, 'en']] as const) {
+    for (const [variants, locale] of [
+      [portuguese, 'pt-BR'],
+      [english, 'en'],
+    ] as const) {
       rendered = 0;
       for (const acceptLanguage of variants) {
         expect(negotiate(undefined, acceptLanguage)).toBe(locale);
         const answer = await get(`/cinemas/paulista?variants=${locale}`, { 'accept-language': acceptLanguage });
-        expect({ acceptLanguage, body: answer.body }).toEqual({ acceptLanguage, body: `/cinemas/paulista in ${locale}` });
+        expect({ acceptLanguage, body: answer.body }).toEqual({
+          acceptLanguage,
+          body: `/cinemas/paulista in ${locale}`,
+        });
       }
       expect({ locale, rendered }).toEqual({ locale, rendered: 1 });
     }
@@ -130,7 +153,10 @@ languageTest('the chart’s edge caches a page per language', () => {
     for (const pathname of ['/movies/last-starfall', '/waiting-room/last-starfall-premiere']) {
       for (const round of [1, 2]) {
         for (const headers of visitors) {
-          const expected = negotiate(/premiere_lang=([^;]+)/.exec(headers.cookie ?? '')?.[1], headers['accept-language']);
+          const expected = negotiate(
+            /premiere_lang=([^;]+)/.exec(headers.cookie ?? '')?.[1],
+            headers['accept-language'],
+          );
           const answer = await get(pathname, headers);
           expect({ headers, round, body: answer.body }).toEqual({ headers, round, body: `${pathname} in ${expected}` });
           expect(answer.vary).toMatch(/Accept-Language, Cookie/);
@@ -140,15 +166,27 @@ languageTest('the chart’s edge caches a page per language', () => {
     // A visitor who sends the cookie twice, or its name in capitals, gets the page the edge's key
     // says (NGINX reads the first, in any case): never a copy in another language for those after.
     const attacks: [Record<string, string>, Record<string, string>][] = [
-      [{ cookie: `${LANGUAGE_COOKIE}=en; ${LANGUAGE_COOKIE}=en`, 'accept-language': 'pt-BR' }, { cookie: `${LANGUAGE_COOKIE}=en` }],
-      [{ cookie: `${LANGUAGE_COOKIE.toUpperCase()}=en`, 'accept-language': 'pt-BR' }, { cookie: `${LANGUAGE_COOKIE}=en` }],
-      [{ cookie: `${LANGUAGE_COOKIE}=pt-BR; ${LANGUAGE_COOKIE}=en`, 'accept-language': 'en' }, { cookie: `${LANGUAGE_COOKIE}=pt-BR; premiere_session=eeeeeeeeeeeeeeeeeeee` }],
+      [
+        { cookie: `${LANGUAGE_COOKIE}=en; ${LANGUAGE_COOKIE}=en`, 'accept-language': 'pt-BR' },
+        { cookie: `${LANGUAGE_COOKIE}=en` },
+      ],
+      [
+        { cookie: `${LANGUAGE_COOKIE.toUpperCase()}=en`, 'accept-language': 'pt-BR' },
+        { cookie: `${LANGUAGE_COOKIE}=en` },
+      ],
+      [
+        { cookie: `${LANGUAGE_COOKIE}=pt-BR; ${LANGUAGE_COOKIE}=en`, 'accept-language': 'en' },
+        { cookie: `${LANGUAGE_COOKIE}=pt-BR; premiere_session=eeeeeeeeeeeeeeeeeeee` },
+      ],
     ];
     for (const [i, [attacker, visitor]] of attacks.entries()) {
       const pathname = `/movies/last-starfall?attack=${i}`;
       await get(pathname, attacker);
       const expected = negotiate(/premiere_lang=([^;]+)/.exec(visitor.cookie)?.[1], undefined);
-      expect({ attacker, body: (await get(pathname, visitor)).body }).toEqual({ attacker, body: `${pathname.split('?')[0]} in ${expected}` });
+      expect({ attacker, body: (await get(pathname, visitor)).body }).toEqual({
+        attacker,
+        body: `${pathname.split('?')[0]} in ${expected}`,
+      });
     }
 
     // The language a copy is keyed under is the language it was rendered in, whatever the
@@ -161,19 +199,29 @@ languageTest('the chart’s edge caches a page per language', () => {
       [{ cookie: `x=1;\t${LANGUAGE_COOKIE}=en` }, {}],
       [{ cookie: `a=b, ${LANGUAGE_COOKIE}=pt-BR; ${LANGUAGE_COOKIE}=en` }, { cookie: `${LANGUAGE_COOKIE}=pt-BR` }],
       [{ cookie: `a=b, ${LANGUAGE_COOKIE}=en; ${LANGUAGE_COOKIE}=pt-BR` }, { cookie: `${LANGUAGE_COOKIE}=en` }],
-      [{ cookie: `${LANGUAGE_COOKIE}=x accept-language=de`, 'accept-language': 'en' }, { cookie: `${LANGUAGE_COOKIE}=x`, 'accept-language': 'de en' }],
+      [
+        { cookie: `${LANGUAGE_COOKIE}=x accept-language=de`, 'accept-language': 'en' },
+        { cookie: `${LANGUAGE_COOKIE}=x`, 'accept-language': 'de en' },
+      ],
     ];
     for (const [n, [attacker, visitor]] of tricks.entries()) {
       const pathname = `/movies/last-starfall?trick=${n}`;
       await rawGet(pathname, attacker);
       const expected = negotiate(languageCookie(visitor.cookie), visitor['accept-language']);
-      expect({ attacker, body: await rawGet(pathname, visitor) }).toEqual({ attacker, body: `/movies/last-starfall in ${expected}` });
+      expect({ attacker, body: await rawGet(pathname, visitor) }).toEqual({
+        attacker,
+        body: `/movies/last-starfall in ${expected}`,
+      });
     }
 
     // Two sessions choosing English by the cookie share one copy: the second is a hit.
     rendered = 0;
-    const first = await get('/cinemas/paulista', { cookie: `premiere_session=cccccccccccccccccccc; ${LANGUAGE_COOKIE}=en` });
-    const second = await get('/cinemas/paulista', { cookie: `premiere_session=dddddddddddddddddddd; ${LANGUAGE_COOKIE}=en` });
+    const first = await get('/cinemas/paulista', {
+      cookie: `premiere_session=cccccccccccccccccccc; ${LANGUAGE_COOKIE}=en`,
+    });
+    const second = await get('/cinemas/paulista', {
+      cookie: `premiere_session=dddddddddddddddddddd; ${LANGUAGE_COOKIE}=en`,
+    });
     expect([first.body, second.body]).toEqual(['/cinemas/paulista in en', '/cinemas/paulista in en']);
     expect(second.cache).toBe('HIT');
     expect(rendered).toBe(1);

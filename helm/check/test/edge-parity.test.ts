@@ -61,49 +61,194 @@ function send(port: number, method: string, target: string, host = 'Host: premie
     socket.on('data', (chunk) => (head += chunk.toString('latin1')));
     socket.on('error', reject);
     socket.on('close', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0)));
-    socket.write(Buffer.from(`${method} ${target} HTTP/1.1\r\n${host}Content-Length: 0\r\nConnection: close\r\n\r\n`, 'latin1'));
+    socket.write(
+      Buffer.from(`${method} ${target} HTTP/1.1\r\n${host}Content-Length: 0\r\nConnection: close\r\n\r\n`, 'latin1'),
+    );
   });
 }
 
 /** An outcome in a line: long URIs shortened. */
-const brief = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 60)}… (${v.length})` : v));
+const brief = (value: unknown) =>
+  JSON.stringify(value, (_, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 60)}… (${v.length})` : v));
 
 const long = (n: number) => `/${'a'.repeat(n - 1)}`;
 
 /** The requests both edges are sent (GET each; those in WRITES also POST and DELETE). */
 const CORPUS: string[] = [
   // plain
-  '/', '/movies/last-starfall?city=rio', '/favicon.ico', '/language/en?next=%2Fmovies%2Flast-starfall', '/waiting-room', '/waiting-room/x/join?a=1', '/admin', '/administrator', '/checkout', '/checkout/', '/edge/healthz', '/edge/healthz/',
+  '/',
+  '/movies/last-starfall?city=rio',
+  '/favicon.ico',
+  '/language/en?next=%2Fmovies%2Flast-starfall',
+  '/waiting-room',
+  '/waiting-room/x/join?a=1',
+  '/admin',
+  '/administrator',
+  '/checkout',
+  '/checkout/',
+  '/edge/healthz',
+  '/edge/healthz/',
   // percent-encoded
-  '/metric%73', '/%65vents', '/%6D%65%74%72%69%63%73', '/ch%65ckout/x', '/checkout/%2e%2e/events', '/checkout/%2E%2E/%65vents', '/%2e/metrics',
-  '/%2fevents', '/%2Fmetrics', '/checkout%2F..%2Fmetrics', '/checkout/%2fx', '/events%2f..%2fcheckout', '/x%00', '/events%00', '/x%25', '/%2565vents',
-  '/metrics%25', '/x%zz', '/x%2', '/x%', '/x%%41', '/x%g0', '/%ff%fe', '/events%ff', '/metrics%3F', '/metrics%3f/', '/metrics%23', '/events%0a',
-  '/events%0A/x', '/metrics%0d', '/events%09', '/metrics%20', '/x%3f/../events', '/x%23/../events', '/x%25/../metrics', '/x%2B', '/caf%C3%A9',
-  '/%c0%ae%c0%ae/events', '/%e2%80%ae/metrics',
+  '/metric%73',
+  '/%65vents',
+  '/%6D%65%74%72%69%63%73',
+  '/ch%65ckout/x',
+  '/checkout/%2e%2e/events',
+  '/checkout/%2E%2E/%65vents',
+  '/%2e/metrics',
+  '/%2fevents',
+  '/%2Fmetrics',
+  '/checkout%2F..%2Fmetrics',
+  '/checkout/%2fx',
+  '/events%2f..%2fcheckout',
+  '/x%00',
+  '/events%00',
+  '/x%25',
+  '/%2565vents',
+  '/metrics%25',
+  '/x%zz',
+  '/x%2',
+  '/x%',
+  '/x%%41',
+  '/x%g0',
+  '/%ff%fe',
+  '/events%ff',
+  '/metrics%3F',
+  '/metrics%3f/',
+  '/metrics%23',
+  '/events%0a',
+  '/events%0A/x',
+  '/metrics%0d',
+  '/events%09',
+  '/metrics%20',
+  '/x%3f/../events',
+  '/x%23/../events',
+  '/x%25/../metrics',
+  '/x%2B',
+  '/caf%C3%A9',
+  '/%c0%ae%c0%ae/events',
+  '/%e2%80%ae/metrics',
   // dotted
-  '/a/../events', '/./metrics', '/checkout/../metrics', '/checkout/./', '/x/..', '/x/.', '/.', '/..', '/../events', '/.%2e/events', '/%2e%2e', '/%2e',
-  '/a/b/../../metrics', '/a/b/..%2f..%2fmetrics', '/x/.../../events', '/checkout/..', '/waiting-room/..%2F..%2Fmetrics', '/admin/../checkout/x',
-  '/a%2Fb/../events', '/checkout%2fx/../metrics', '/a%2F%2E%2E/events', '/checkout/..\\metrics', '/checkout/..;/metrics', '/checkout/.%2e/events', '/checkout/%2e./events', '/a/..?x', '/a/.#x',
+  '/a/../events',
+  '/./metrics',
+  '/checkout/../metrics',
+  '/checkout/./',
+  '/x/..',
+  '/x/.',
+  '/.',
+  '/..',
+  '/../events',
+  '/.%2e/events',
+  '/%2e%2e',
+  '/%2e',
+  '/a/b/../../metrics',
+  '/a/b/..%2f..%2fmetrics',
+  '/x/.../../events',
+  '/checkout/..',
+  '/waiting-room/..%2F..%2Fmetrics',
+  '/admin/../checkout/x',
+  '/a%2Fb/../events',
+  '/checkout%2fx/../metrics',
+  '/a%2F%2E%2E/events',
+  '/checkout/..\\metrics',
+  '/checkout/..;/metrics',
+  '/checkout/.%2e/events',
+  '/checkout/%2e./events',
+  '/a/..?x',
+  '/a/.#x',
   // doubled slashes
-  '//events', '///metrics', '/admin//api', '//', '/checkout//x', '/checkout//..//events', '//_health//issue-token', '/events//',
+  '//events',
+  '///metrics',
+  '/admin//api',
+  '//',
+  '/checkout//x',
+  '/checkout//..//events',
+  '//_health//issue-token',
+  '/events//',
   // health
-  '/_health/issue-token', '/_health/issue-token?x=1#y', '/_health/%69ssue-token', '/_health/process-payment', '/_health/constructor', '/_health/__proto__',
-  '/_health/toString', '/_health/hasOwnProperty', '/_health/valueOf', '/_health/', '/_health', '/_health/issue-token/', '/_health/nobody',
-  '/_health/issue-token/..', '/_health/x/../render-catalog', '/_health/process-payment/../reserve-seat',
+  '/_health/issue-token',
+  '/_health/issue-token?x=1#y',
+  '/_health/%69ssue-token',
+  '/_health/process-payment',
+  '/_health/constructor',
+  '/_health/__proto__',
+  '/_health/toString',
+  '/_health/hasOwnProperty',
+  '/_health/valueOf',
+  '/_health/',
+  '/_health',
+  '/_health/issue-token/',
+  '/_health/nobody',
+  '/_health/issue-token/..',
+  '/_health/x/../render-catalog',
+  '/_health/process-payment/../reserve-seat',
   // prototype names
-  '/__proto__', '/constructor', '/toString', '/checkout/__proto__', '/waiting-room/constructor',
+  '/__proto__',
+  '/constructor',
+  '/toString',
+  '/checkout/__proto__',
+  '/waiting-room/constructor',
   // queries and fragments
-  '/metrics?x', '/metrics#x', '/x?y#z', '/x#/../../events', '/events?', '/?/events', '/x?a=%00', '/x?%zz', '/checkout?../../events',
+  '/metrics?x',
+  '/metrics#x',
+  '/x?y#z',
+  '/x#/../../events',
+  '/events?',
+  '/?/events',
+  '/x?a=%00',
+  '/x?%zz',
+  '/checkout?../../events',
   // absolute URIs, and targets NGINX does not take
-  'http://h/events', 'http://h/checkout/x', 'http://h', 'http://h?x', 'HTTP://H/metrics', 'http://h..x/a', 'http://[::1]/admin', 'http://h:8080/%65vents', 'http:/h/a',
-  '*', 'evil', '/x\x01', '/x\x7f', '/a b',
+  'http://h/events',
+  'http://h/checkout/x',
+  'http://h',
+  'http://h?x',
+  'HTTP://H/metrics',
+  'http://h..x/a',
+  'http://[::1]/admin',
+  'http://h:8080/%65vents',
+  'http:/h/a',
+  '*',
+  'evil',
+  '/x\x01',
+  '/x\x7f',
+  '/a b',
   // invalid UTF-8 and raw bytes
-  '/\xff\xfe', '/\xc3\xa9', '/events\xff', '/checkout/\xc0\xae\xc0\xae/events',
+  '/\xff\xfe',
+  '/\xc3\xa9',
+  '/events\xff',
+  '/checkout/\xc0\xae\xc0\xae/events',
   // very long: over NGINX's 1k first buffer, at and past its 8k one, past Node's default 16k and the local edge's 64k
-  long(2000), long(6000), `/checkout/${'x/../'.repeat(1200)}events`, `/${'%2e%2e%2f'.repeat(500)}events`, long(8177), long(8178), long(20_000), long(100_000),
+  long(2000),
+  long(6000),
+  `/checkout/${'x/../'.repeat(1200)}events`,
+  `/${'%2e%2e%2f'.repeat(500)}events`,
+  long(8177),
+  long(8178),
+  long(20_000),
+  long(100_000),
 ];
-const WRITES = new Set(['/', '/%65vents', '/events%0a', '/checkout/%2e%2e/events', '//events', '/_health/issue-token', '/_health/constructor', '/checkout/x', '/waiting-room/x/join?a=1', 'http://h/events', long(8178)]);
-const REQUESTS: [string, string][] = [...CORPUS.map((t): [string, string] => ['GET', t]), ...[...WRITES].flatMap((t): [string, string][] => [['POST', t], ['DELETE', t]]), ['TRACE', '/']];
+const WRITES = new Set([
+  '/',
+  '/%65vents',
+  '/events%0a',
+  '/checkout/%2e%2e/events',
+  '//events',
+  '/_health/issue-token',
+  '/_health/constructor',
+  '/checkout/x',
+  '/waiting-room/x/join?a=1',
+  'http://h/events',
+  long(8178),
+]);
+const REQUESTS: [string, string][] = [
+  ...CORPUS.map((t): [string, string] => ['GET', t]),
+  ...[...WRITES].flatMap((t): [string, string][] => [
+    ['POST', t],
+    ['DELETE', t],
+  ]),
+  ['TRACE', '/'],
+];
 
 parityTest('the chart’s NGINX edge and the local edge', () => {
   const hits: Hit[] = [];
@@ -119,11 +264,19 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
   let edgePort: number;
 
   beforeAll(async () => {
-    if (!nginx || !helm) throw new Error(`${nginx ? 'helm' : 'nginx'} not found, and CI needs this test: apt-get install nginx-light; go install helm.sh/helm/v3/cmd/helm`);
+    if (!nginx || !helm)
+      throw new Error(
+        `${nginx ? 'helm' : 'nginx'} not found, and CI needs this test: apt-get install nginx-light; go install helm.sh/helm/v3/cmd/helm`,
+      );
     for (const fn of FUNCTIONS) {
       const server = Hapi.server({ port: 0, host: '127.0.0.1' });
       const record = (request: Hapi.Request, h: Hapi.ResponseToolkit) => {
-        hits.push({ function: fn, method: request.method.toUpperCase(), url: request.raw.req.url!, route: request.route.path });
+        hits.push({
+          function: fn,
+          method: request.method.toUpperCase(),
+          url: request.raw.req.url!,
+          route: request.route.path,
+        });
         clients.push(String(request.headers['x-client-address']));
         protos.push(String(request.headers['x-forwarded-proto']));
         return h.response({ fn }).header('cache-control', 'no-store');
@@ -155,9 +308,11 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
       EDGE_FUNCTIONS: JSON.stringify(Object.fromEntries(FUNCTIONS.map((fn) => [fn, `http://${upstreams[fn]}`]))),
       ...env,
     });
-    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
-      throw new Error(`the local edge did not start: ${errors()}`);
-    });
+    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(
+      () => {
+        throw new Error(`the local edge did not start: ${errors()}`);
+      },
+    );
     return port;
   }
 
@@ -171,8 +326,23 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
 
   /** The chart's edge (rendered with `values`) in a real nginx in front of the stubs; its port once it answers. */
   async function startNginx(prefix: string, values: string[] = []): Promise<number> {
-    const rendered = execFileSync(helm!, ['template', RELEASE, path.join(ROOT, 'helm/premiere'), '--kube-version', KUBE_VERSION, '--show-only', 'templates/edge-config.yaml', ...values], { encoding: 'utf8' });
-    const configMap = YAML.parseAllDocuments(rendered).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap');
+    const rendered = execFileSync(
+      helm!,
+      [
+        'template',
+        RELEASE,
+        path.join(ROOT, 'helm/premiere'),
+        '--kube-version',
+        KUBE_VERSION,
+        '--show-only',
+        'templates/edge-config.yaml',
+        ...values,
+      ],
+      { encoding: 'utf8' },
+    );
+    const configMap = YAML.parseAllDocuments(rendered)
+      .map((d) => d.toJS())
+      .find((d) => d?.kind === 'ConfigMap');
     mkdirSync(prefix, { recursive: true });
     const port = await freeLocalPort();
     const conf = writeEdgeConfig(prefix, configMap.data, [
@@ -180,9 +350,11 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
       ...FUNCTIONS.map((fn): [string, string] => [`${RELEASE}-${fn}.default.svc.cluster.local`, upstreams[fn]]),
     ]);
     const errors = run(nginx!, ['-p', prefix, '-c', conf, '-e', 'stderr', '-g', 'daemon off;']);
-    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(() => {
-      throw new Error(`the nginx edge did not start: ${errors()}`);
-    });
+    await eventually(async () => (await send(port, 'GET', '/edge/healthz').catch(() => 0)) === 200, 10_000, 100).catch(
+      () => {
+        throw new Error(`the nginx edge did not start: ${errors()}`);
+      },
+    );
     return port;
   }
 
@@ -217,7 +389,16 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
   }, 120_000);
 
   it('answers odd Host headers alike', async () => {
-    const hosts = ['', 'Host: a..b\r\n', 'Host: a/b\r\n', 'Host: .premiere.example.\r\n', 'Host: [::1]:8080\r\n', 'Host: premiere.example:x\r\n', 'Host: a\r\nHost: b\r\n', 'Host: \r\n'];
+    const hosts = [
+      '',
+      'Host: a..b\r\n',
+      'Host: a/b\r\n',
+      'Host: .premiere.example.\r\n',
+      'Host: [::1]:8080\r\n',
+      'Host: premiere.example:x\r\n',
+      'Host: a\r\nHost: b\r\n',
+      'Host: \r\n',
+    ];
     for (const host of hosts) {
       const chart = await outcome(nginxPort, 'GET', '/movies/x', host);
       const local = await outcome(edgePort, 'GET', '/movies/x', host);
@@ -230,7 +411,11 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     for (const [method, target] of REQUESTS) {
       for (const port of [nginxPort, edgePort]) {
         const { hits: got } = await outcome(port, method, target);
-        for (const hit of got) if (hit.route === '/events' || hit.route === '/metrics') reached.push(`${port === nginxPort ? 'nginx' : 'local'}: ${method} ${brief(target)} → ${hit.function} ${hit.route}`);
+        for (const hit of got)
+          if (hit.route === '/events' || hit.route === '/metrics')
+            reached.push(
+              `${port === nginxPort ? 'nginx' : 'local'}: ${method} ${brief(target)} → ${hit.function} ${hit.route}`,
+            );
       }
     }
     expect(reached).toEqual([]);
@@ -271,15 +456,25 @@ parityTest('the chart’s NGINX edge and the local edge', () => {
     // A TLS ingress whose address is not known: the operator says every visitor came over https.
     const forced = await startNginx(path.join(dir, 'forced-tls'), ['--set', 'edge.forwardedProto=https']);
     const forcedLocal = await startLocalEdge({ EDGE_FORWARDED_PROTO: 'https' });
-    for (const port of [forced, forcedLocal]) expect(await proto(port, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['https']);
+    for (const port of [forced, forcedLocal])
+      expect(await proto(port, 'Host: premiere.example\r\nX-Forwarded-Proto: http\r\n')).toEqual(['https']);
   });
 
   it('is not a test that passes everything: what should arrive does, its path as NGINX read it', async () => {
     for (const port of [nginxPort, edgePort]) {
-      const hit = (fn: string, method: string, url: string, route = '/{any*}') => ({ status: 200, hits: [{ function: fn, method, url, route }] });
-      expect(await outcome(port, 'POST', '/waiting-room/x/join?a=1')).toEqual(hit('issue-token', 'POST', '/waiting-room/x/join?a=1'));
-      expect(await outcome(port, 'GET', '/_health/%69ssue-token?x=1#y')).toEqual(hit('issue-token', 'GET', '/readyz?x=1', '/readyz'));
-      expect(await outcome(port, 'GET', '/ch%65ckout/../admin//x%20y?q=%2F')).toEqual(hit('admit-batch', 'GET', '/admin/x%20y?q=%2F'));
+      const hit = (fn: string, method: string, url: string, route = '/{any*}') => ({
+        status: 200,
+        hits: [{ function: fn, method, url, route }],
+      });
+      expect(await outcome(port, 'POST', '/waiting-room/x/join?a=1')).toEqual(
+        hit('issue-token', 'POST', '/waiting-room/x/join?a=1'),
+      );
+      expect(await outcome(port, 'GET', '/_health/%69ssue-token?x=1#y')).toEqual(
+        hit('issue-token', 'GET', '/readyz?x=1', '/readyz'),
+      );
+      expect(await outcome(port, 'GET', '/ch%65ckout/../admin//x%20y?q=%2F')).toEqual(
+        hit('admit-batch', 'GET', '/admin/x%20y?q=%2F'),
+      );
       expect(await outcome(port, 'POST', '/a%2Fb/../events')).toEqual(hit('render-catalog', 'POST', '/a/events'));
       expect(await outcome(port, 'GET', '/_health/process-payment')).toEqual({ status: 404, hits: [] });
       expect(await outcome(port, 'GET', '/caf\xc3\xa9')).toEqual({ status: 400, hits: [] });

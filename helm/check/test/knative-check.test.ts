@@ -25,7 +25,9 @@ const go = findGo();
     const caught = knativeProblems(knative.run(fixture));
     for (const expected of KNATIVE_BROKEN) expect(caught.filter((p) => p.startsWith(expected))).toHaveLength(1);
     expect(() => knativeFixtureMustFail(knative)).not.toThrow();
-    expect(() => knativeFixtureMustFail({ run: () => ({ problems: [], objects: [], pods: [] }), minimumKubernetes: '1.34.0' })).toThrow(/the Knative fixture was not caught/);
+    expect(() =>
+      knativeFixtureMustFail({ run: () => ({ problems: [], objects: [], pods: [] }), minimumKubernetes: '1.34.0' }),
+    ).toThrow(/the Knative fixture was not caught/);
   });
 
   it('reads the oldest Kubernetes it runs on from the Knative compiled in, which is the floor chart:check holds the repo to', () => {
@@ -61,7 +63,9 @@ spec:
   });
 
   it('refuses unknown fields, as the webhooks decode', () => {
-    const report = knative.run('apiVersion: sources.knative.dev/v1\nkind: PingSource\nmetadata: { name: p }\nspec: { schedule: "* * * * *", scheduel: x, sink: { uri: "http://x.example" } }\n');
+    const report = knative.run(
+      'apiVersion: sources.knative.dev/v1\nkind: PingSource\nmetadata: { name: p }\nspec: { schedule: "* * * * *", scheduel: x, sink: { uri: "http://x.example" } }\n',
+    );
     expect(report.problems.map((p) => p.problem)).toEqual([expect.stringContaining('unknown field "scheduel"')]);
   });
 });
@@ -78,22 +82,47 @@ kind: Broker
 metadata: { name: b, annotations: { eventing.knative.dev/broker.class: ${klass} } }
 spec: ${JSON.stringify(config ? { config } : {})}
 `;
-  const render = (args: string[]) => execFileSync(helm!, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args], { encoding: 'utf8' });
+  const render = (args: string[]) =>
+    execFileSync(helm!, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION, ...args], { encoding: 'utf8' });
 
   it('the channel-based broker may take Eventing’s default; Kafka and RabbitMQ may not', () => {
     expect(knative.run(broker('MTChannelBasedBroker')).problems).toEqual([]);
     for (const klass of ['Kafka', 'RabbitMQBroker']) {
-      expect(knative.run(broker(klass)).problems.map((p) => p.problem)).toEqual([expect.stringContaining('knative-eventing/config-br-default-channel')]);
+      expect(knative.run(broker(klass)).problems.map((p) => p.problem)).toEqual([
+        expect.stringContaining('knative-eventing/config-br-default-channel'),
+      ]);
     }
-    expect(knative.run(broker('RabbitMQBroker', { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' })).problems.map((p) => p.problem)).toEqual([expect.stringContaining('needs spec.config of kind')]);
+    expect(
+      knative
+        .run(broker('RabbitMQBroker', { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' }))
+        .problems.map((p) => p.problem),
+    ).toEqual([expect.stringContaining('needs spec.config of kind')]);
   });
 
   it('the chart gives the Kafka broker its own ConfigMap, and RabbitMQ the one named', () => {
     const kafka = knative.run(render(['--set', 'broker.class=Kafka']));
     expect(kafka.problems).toEqual([]);
-    expect(kafka.objects.find((o) => o.kind === 'Broker')!.spec.config).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', name: 'kafka-broker-config', namespace: 'knative-eventing' });
-    const rabbit = knative.run(render(['--set', 'broker.class=RabbitMQBroker', '--set', 'broker.config.apiVersion=eventing.knative.dev/v1alpha1', '--set', 'broker.config.kind=RabbitmqBrokerConfig', '--set', 'broker.config.name=premiere-rabbitmq']));
+    expect(kafka.objects.find((o) => o.kind === 'Broker')!.spec.config).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'kafka-broker-config',
+      namespace: 'knative-eventing',
+    });
+    const rabbit = knative.run(
+      render([
+        '--set',
+        'broker.class=RabbitMQBroker',
+        '--set',
+        'broker.config.apiVersion=eventing.knative.dev/v1alpha1',
+        '--set',
+        'broker.config.kind=RabbitmqBrokerConfig',
+        '--set',
+        'broker.config.name=premiere-rabbitmq',
+      ]),
+    );
     expect(rabbit.problems).toEqual([]);
-    expect(() => render(['--set', 'broker.class=RabbitMQBroker'])).toThrow(/broker.config is required with broker.class RabbitMQBroker/);
+    expect(() => render(['--set', 'broker.class=RabbitMQBroker'])).toThrow(
+      /broker.config is required with broker.class RabbitMQBroker/,
+    );
   });
 });

@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CHART, KUBE_VERSION, findHelm } from '../src/helm';
 import { buildKnativeCheck } from '../src/knative';
-import { buildKubeCheck, kubeBrokenMisses, kubeCheckBuilt, kubeCreate, kubeCreateRevisionPods, kubeProblems } from '../src/kube-check';
+import {
+  buildKubeCheck,
+  kubeBrokenMisses,
+  kubeCheckBuilt,
+  kubeCreate,
+  kubeCreateRevisionPods,
+  kubeProblems,
+} from '../src/kube-check';
 
 // The API server's create path (helm/check/kube). Its cold build compiles much of Kubernetes, too
 // long for every `npm test`: this runs when the binary is built (`npm run chart:check -- --full`
@@ -45,7 +52,9 @@ spec:
     // (It warns of the container's default securityContext, but says nothing of its resources.)
     expect(knative.problems.filter((p) => /resources/.test(p.problem))).toEqual([]);
     expect(kubeProblems(kubeCreateRevisionPods(knative))).toEqual([
-      expect.stringMatching(/^Pod greedy-revision-pod: spec\.containers\[0\]\.resources\.requests: Invalid value: "4Gi": must be less than or equal to memory limit/),
+      expect.stringMatching(
+        /^Pod greedy-revision-pod: spec\.containers\[0\]\.resources\.requests: Invalid value: "4Gi": must be less than or equal to memory limit/,
+      ),
     ]);
   });
 
@@ -60,16 +69,24 @@ spec:
       resources: { limits: { memory: 268435456500m } }
 `;
     // (Once for the limit, once for the request defaulted from it.)
-    expect(kubeProblems(kubeCreate(cm))).toEqual(expect.arrayContaining([expect.stringMatching(/^Pod fractional: warning: .*limits\[memory\]: fractional byte value/)]));
+    expect(kubeProblems(kubeCreate(cm))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Pod fractional: warning: .*limits\[memory\]: fractional byte value/),
+      ]),
+    );
   });
 
   it('leaves the kinds the API server does not validate itself to the Knative check', () => {
-    const report = kubeCreate('apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: { name: f }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n');
+    const report = kubeCreate(
+      'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: { name: f }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n',
+    );
     expect(report).toMatchObject({ checked: 1, skipped: { 'Service.serving.knative.dev': 1 }, problems: [] });
   });
 
   it('refuses an API version the API server no longer serves, and a core kind it has no strategy for', () => {
-    const report = kubeCreate('apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: { name: p }\nspec: { minAvailable: 1 }\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: { name: s }\nprovisioner: x\n');
+    const report = kubeCreate(
+      'apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: { name: p }\nspec: { minAvailable: 1 }\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: { name: s }\nprovisioner: x\n',
+    );
     expect(kubeProblems(report)).toEqual([
       'PodDisruptionBudget p: the API server does not serve policy/v1beta1 by default (alpha and beta versions are off): use a stable version',
       'StorageClass s: no create strategy for StorageClass.storage.k8s.io in this check: add it to strategies.go',
@@ -78,7 +95,9 @@ spec:
 
   const helm = findHelm();
   (helm ? it : it.skip)('accepts every core object of the chart’s default rendering', () => {
-    const rendered = execFileSync(helm!, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION], { encoding: 'utf8' });
+    const rendered = execFileSync(helm!, ['template', 'premiere', CHART, '--kube-version', KUBE_VERSION], {
+      encoding: 'utf8',
+    });
     const report = kubeCreate(rendered);
     expect(report.checked).toBeGreaterThan(10);
     expect(kubeProblems(report)).toEqual([]);

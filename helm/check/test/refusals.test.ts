@@ -24,19 +24,28 @@ describe('the refusals chart:check expects', () => {
     const problems = REFUSED.flatMap(([args, expected]) => {
       const stderr = recorded.get(args.join(' '));
       if (stderr === undefined) return [`${args.join(' ')}: not recorded (record it again)`];
-      return refusalSays(stderr, expected) ? [] : [`${args.join(' ')}: expected ${describeRefusal(expected)}, got ${stderr}`];
+      return refusalSays(stderr, expected)
+        ? []
+        : [`${args.join(' ')}: expected ${describeRefusal(expected)}, got ${stderr}`];
     });
     expect(problems).toEqual([]);
   });
 
   it('name the refused value itself, not another', () => {
-    const old = "Error: values don't meet the specifications of the schema(s) in the following chart(s):\npremiere:\n- broker.class: broker.class must be one of the following: \"MTChannelBasedBroker\"\n";
-    const recent = "Error: values don't meet the specifications of the schema(s) in the following chart(s):\npremiere:\n- at '/broker/class': value must be one of 'MTChannelBasedBroker'\n";
+    const old =
+      'Error: values don\'t meet the specifications of the schema(s) in the following chart(s):\npremiere:\n- broker.class: broker.class must be one of the following: "MTChannelBasedBroker"\n';
+    const recent =
+      "Error: values don't meet the specifications of the schema(s) in the following chart(s):\npremiere:\n- at '/broker/class': value must be one of 'MTChannelBasedBroker'\n";
     for (const stderr of [old, recent]) {
       expect(refusalSays(stderr, { value: 'broker.class' })).toBe(true);
       expect(refusalSays(stderr, { value: 'broker' })).toBe(false);
       expect(refusalSays(stderr, { value: 'broker.class', words: /klass/ })).toBe(false);
     }
-    expect(refusalSays('Error: execution error at (premiere/templates/x.yaml:1:2): legacy.url is required', 'legacy.url is required')).toBe(true);
+    expect(
+      refusalSays(
+        'Error: execution error at (premiere/templates/x.yaml:1:2): legacy.url is required',
+        'legacy.url is required',
+      ),
+    ).toBe(true);
   });
 });

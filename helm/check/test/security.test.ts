@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { kindConfigTextProblems } from '../src/cluster-files';
 import { findHelm, parseAll, renderChart, ROOT } from '../src/helm';
-import { deadLetterSinkProblems, deliveryAudienceProblems, eventAuthProblems, publicServiceProblems, securityProblems, serviceAccountProblems } from '../src/security';
+import {
+  deadLetterSinkProblems,
+  deliveryAudienceProblems,
+  eventAuthProblems,
+  publicServiceProblems,
+  securityProblems,
+  serviceAccountProblems,
+} from '../src/security';
 
 /**
  * The cluster's doors: the edge is the one public entry (every function cluster-local, kind maps
@@ -11,7 +18,14 @@ import { deadLetterSinkProblems, deliveryAudienceProblems, eventAuthProblems, pu
  */
 type Doc = Record<string, any>;
 
-const fn = (name: string, { labels = {}, env, automount }: { labels?: Record<string, string>; env?: { name: string; value?: string }[]; automount?: boolean } = {}): Doc => ({
+const fn = (
+  name: string,
+  {
+    labels = {},
+    env,
+    automount,
+  }: { labels?: Record<string, string>; env?: { name: string; value?: string }[]; automount?: boolean } = {},
+): Doc => ({
   apiVersion: 'serving.knative.dev/v1',
   kind: 'Service',
   metadata: { name, labels: { 'premiere.dev/function': name.replace(/^premiere-/, ''), ...labels } },
@@ -39,13 +53,27 @@ const trigger = (name: string, to: string, audience?: string): Doc => ({
   apiVersion: 'eventing.knative.dev/v1',
   kind: 'Trigger',
   metadata: { name },
-  spec: { broker: 'b', subscriber: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: to }, uri: '/events', ...(audience ? { audience } : {}) } },
+  spec: {
+    broker: 'b',
+    subscriber: {
+      ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: to },
+      uri: '/events',
+      ...(audience ? { audience } : {}),
+    },
+  },
 });
 const ping = (name: string, to: string, audience?: string): Doc => ({
   apiVersion: 'sources.knative.dev/v1',
   kind: 'PingSource',
   metadata: { name },
-  spec: { schedule: '* * * * *', sink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: to }, uri: '/events', ...(audience ? { audience } : {}) } },
+  spec: {
+    schedule: '* * * * *',
+    sink: {
+      ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: to },
+      uri: '/events',
+      ...(audience ? { audience } : {}),
+    },
+  },
 });
 const audienceOf = (name: string) => `serving.knative.dev/service/premiere/${name}`;
 
@@ -54,12 +82,20 @@ describe('a Knative Service must be cluster-local (the edge is the one public do
     expect(publicServiceProblems(fn('premiere-reserve-seat'))).toEqual([
       'is public (label networking.knative.dev/visibility: absent): every Knative Service must be cluster-local, the edge is the one public door',
     ]);
-    expect(publicServiceProblems(fn('premiere-reserve-seat', { labels: { 'networking.knative.dev/visibility': 'public' } }))).toHaveLength(1);
+    expect(
+      publicServiceProblems(fn('premiere-reserve-seat', { labels: { 'networking.knative.dev/visibility': 'public' } })),
+    ).toHaveLength(1);
   });
 
   it('accepts a cluster-local one, and ignores what is not a Knative Service', () => {
-    expect(publicServiceProblems(fn('premiere-reserve-seat', { labels: { 'networking.knative.dev/visibility': 'cluster-local' } }))).toEqual([]);
-    expect(publicServiceProblems({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'premiere-edge' } })).toEqual([]);
+    expect(
+      publicServiceProblems(
+        fn('premiere-reserve-seat', { labels: { 'networking.knative.dev/visibility': 'cluster-local' } }),
+      ),
+    ).toEqual([]);
+    expect(publicServiceProblems({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'premiere-edge' } })).toEqual(
+      [],
+    );
   });
 
   it('the doors fixture fails for its doors (chart:check requires it to)', () => {
@@ -75,12 +111,31 @@ describe('a Knative Service must be cluster-local (the edge is the one public do
 
 describe("every Trigger's and the Broker's dead letters go to the store, with its audience", () => {
   const store = fn('premiere-admit-batch');
-  const withSink = (doc: Doc, deadLetterSink?: Doc): Doc => ({ ...doc, spec: { ...doc.spec, ...(deadLetterSink ? { delivery: { retry: 5, deadLetterSink } } : {}) } });
-  const broker = (deadLetterSink?: Doc): Doc => withSink({ apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name: 'b' }, spec: {} }, deadLetterSink);
-  const toStore = (over: Doc = {}) => ({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'premiere-admit-batch' }, uri: '/dead-letters', audience: audienceOf('premiere-admit-batch'), ...over });
+  const withSink = (doc: Doc, deadLetterSink?: Doc): Doc => ({
+    ...doc,
+    spec: { ...doc.spec, ...(deadLetterSink ? { delivery: { retry: 5, deadLetterSink } } : {}) },
+  });
+  const broker = (deadLetterSink?: Doc): Doc =>
+    withSink(
+      { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', metadata: { name: 'b' }, spec: {} },
+      deadLetterSink,
+    );
+  const toStore = (over: Doc = {}) => ({
+    ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'premiere-admit-batch' },
+    uri: '/dead-letters',
+    audience: audienceOf('premiere-admit-batch'),
+    ...over,
+  });
 
   it("accepts admit-batch's /dead-letters with its audience, or an operator's sink by URI", () => {
-    expect(deadLetterSinkProblems([store, broker(toStore()), withSink(trigger('t', 'premiere-admit-batch'), toStore()), withSink(trigger('u', 'premiere-admit-batch'), { uri: 'https://dlq.example/sink' })])).toEqual([]);
+    expect(
+      deadLetterSinkProblems([
+        store,
+        broker(toStore()),
+        withSink(trigger('t', 'premiere-admit-batch'), toStore()),
+        withSink(trigger('u', 'premiere-admit-batch'), { uri: 'https://dlq.example/sink' }),
+      ]),
+    ).toEqual([]);
   });
 
   it('refuses none, another function or path, a missing or wrong audience, a relative URI alone', () => {
@@ -89,7 +144,10 @@ describe("every Trigger's and the Broker's dead letters go to the store, with it
         store,
         fn('premiere-reserve-seat'),
         broker(),
-        withSink(trigger('t1', 'premiere-admit-batch'), toStore({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'premiere-reserve-seat' } })),
+        withSink(
+          trigger('t1', 'premiere-admit-batch'),
+          toStore({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'premiere-reserve-seat' } }),
+        ),
         withSink(trigger('t2', 'premiere-admit-batch'), toStore({ uri: '/events' })),
         withSink(trigger('t3', 'premiere-admit-batch'), toStore({ audience: undefined })),
         withSink(trigger('t4', 'premiere-admit-batch'), toStore({ audience: audienceOf('premiere-reserve-seat') })),
@@ -144,7 +202,12 @@ describe("every function can read the cluster's keys", () => {
     d.spec.template.spec.serviceAccountName = account;
     return d;
   };
-  const account = (name: string, automount?: boolean): Doc => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name }, ...(automount === undefined ? {} : { automountServiceAccountToken: automount }) });
+  const account = (name: string, automount?: boolean): Doc => ({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name },
+    ...(automount === undefined ? {} : { automountServiceAccountToken: automount }),
+  });
 
   it('refuses a service account that does not mount its token', () => {
     expect(serviceAccountProblems([asAccount('quiet'), account('quiet', false)])).toEqual([
@@ -161,7 +224,13 @@ describe('every Trigger and PingSource asks for the audience of the function it 
   const functions = [fn('premiere-reserve-seat'), fn('premiere-process-payment')];
 
   it('accepts the right audiences', () => {
-    expect(deliveryAudienceProblems([...functions, trigger('t', 'premiere-reserve-seat', audienceOf('premiere-reserve-seat')), ping('p', 'premiere-process-payment', audienceOf('premiere-process-payment'))])).toEqual([]);
+    expect(
+      deliveryAudienceProblems([
+        ...functions,
+        trigger('t', 'premiere-reserve-seat', audienceOf('premiere-reserve-seat')),
+        ping('p', 'premiere-process-payment', audienceOf('premiere-process-payment')),
+      ]),
+    ).toEqual([]);
   });
 
   it("refuses a missing audience, another function's, and a destination that is not a function", () => {
@@ -196,14 +265,19 @@ nodes:
       - { containerPort: 31080, hostPort: 80 }
       - { containerPort: 30080, hostPort: 8080 }
 `;
-    expect(kindConfigTextProblems(config, 30080)).toEqual(["port 31080 is mapped to the host: only the edge's NodePort 30080 may be, the edge is the one public door"]);
+    expect(kindConfigTextProblems(config, 30080)).toEqual([
+      "port 31080 is mapped to the host: only the edge's NodePort 30080 may be, the edge is the one public door",
+    ]);
   });
 });
 
 // What the chart renders (helm is installed wherever chart:check runs; CI installs it before the tests).
 const helm = findHelm();
 (helm || process.env.CI ? describe : describe.skip)('what the chart renders', () => {
-  const scenarios: Record<string, string[]> = { defaults: [], 'event authentication off': ['--set', 'events.authentication=none'] };
+  const scenarios: Record<string, string[]> = {
+    defaults: [],
+    'event authentication off': ['--set', 'events.authentication=none'],
+  };
 
   it.each(Object.entries(scenarios))('%s: every function cluster-local, every delivery authenticated', (_, args) => {
     const docs = renderChart(helm!, args);
@@ -211,17 +285,36 @@ const helm = findHelm();
     expect(docs.filter((d: Doc) => d.apiVersion === 'serving.knative.dev/v1' && d.kind === 'Service')).toHaveLength(5);
     expect(docs.filter((d: Doc) => d.kind === 'Trigger' || d.kind === 'PingSource').length).toBeGreaterThan(0);
     // The functions run as their own account, which mounts its token (the cluster's keys are read with it).
-    const accounts = new Set(docs.filter((d: Doc) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1').map((d: Doc) => d.spec.template.spec.serviceAccountName));
+    const accounts = new Set(
+      docs
+        .filter((d: Doc) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1')
+        .map((d: Doc) => d.spec.template.spec.serviceAccountName),
+    );
     expect([...accounts]).toEqual(['premiere-functions']);
-    expect(docs.find((d: Doc) => d.kind === 'ServiceAccount' && d.metadata.name === 'premiere-functions')?.automountServiceAccountToken).toBe(true);
+    expect(
+      docs.find((d: Doc) => d.kind === 'ServiceAccount' && d.metadata.name === 'premiere-functions')
+        ?.automountServiceAccountToken,
+    ).toBe(true);
   });
 
   it('EVENT_AUTH follows events.authentication, the issuer events.issuer', () => {
-    const env = (docs: Doc[], name: string) => docs.filter((d) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1').map((d) => d.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === name)?.value);
+    const env = (docs: Doc[], name: string) =>
+      docs
+        .filter((d) => d.kind === 'Service' && d.apiVersion === 'serving.knative.dev/v1')
+        .map((d) => d.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === name)?.value);
     const defaults = renderChart(helm!);
     expect(new Set(env(defaults, 'EVENT_AUTH'))).toEqual(new Set(['oidc']));
-    expect(new Set(env(defaults, 'EVENT_AUTH_ISSUER'))).toEqual(new Set(['https://kubernetes.default.svc.cluster.local']));
-    const custom = renderChart(helm!, ['--set', 'events.authentication=none', '--set', 'events.issuer=https://oidc.example/cluster', '--namespace', 'tickets']);
+    expect(new Set(env(defaults, 'EVENT_AUTH_ISSUER'))).toEqual(
+      new Set(['https://kubernetes.default.svc.cluster.local']),
+    );
+    const custom = renderChart(helm!, [
+      '--set',
+      'events.authentication=none',
+      '--set',
+      'events.issuer=https://oidc.example/cluster',
+      '--namespace',
+      'tickets',
+    ]);
     expect(new Set(env(custom, 'EVENT_AUTH'))).toEqual(new Set(['none']));
     expect(new Set(env(custom, 'EVENT_AUTH_ISSUER'))).toEqual(new Set(['https://oidc.example/cluster']));
     expect(env(custom, 'EVENT_AUTH_AUDIENCE')).toContain('serving.knative.dev/service/tickets/premiere-reserve-seat');
@@ -229,10 +322,16 @@ const helm = findHelm();
 
   it("functions accept traffic only from Knative's data plane, on the queue-proxy's ports, and may call out (JWKS)", () => {
     const policies = renderChart(helm!).filter((d: Doc) => d.kind === 'NetworkPolicy');
-    const forFunctions = policies.filter((p: Doc) => JSON.stringify(p.spec.podSelector).includes('premiere.dev/function') && !p.spec.podSelector.matchLabels?.['app.kubernetes.io/component']);
+    const forFunctions = policies.filter(
+      (p: Doc) =>
+        JSON.stringify(p.spec.podSelector).includes('premiere.dev/function') &&
+        !p.spec.podSelector.matchLabels?.['app.kubernetes.io/component'],
+    );
     expect(forFunctions).toHaveLength(1);
     const [policy] = forFunctions;
-    expect(policy.spec.podSelector).toEqual({ matchExpressions: [{ key: 'premiere.dev/function', operator: 'Exists' }] });
+    expect(policy.spec.podSelector).toEqual({
+      matchExpressions: [{ key: 'premiere.dev/function', operator: 'Exists' }],
+    });
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     const rules = policy.spec.ingress.map((r: Doc) => ({
       from: r.from.map((f: Doc) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']),
@@ -248,7 +347,10 @@ const helm = findHelm();
   });
 
   it('the edge keeps each visitor’s own address (the per-address limits count it): no SNAT to a node’s', () => {
-    const edgeService = (args: string[]) => renderChart(helm!, args).find((d: Doc) => d.kind === 'Service' && d.apiVersion === 'v1' && d.metadata.name === 'premiere-edge');
+    const edgeService = (args: string[]) =>
+      renderChart(helm!, args).find(
+        (d: Doc) => d.kind === 'Service' && d.apiVersion === 'v1' && d.metadata.name === 'premiere-edge',
+      );
     expect(edgeService([]).spec.externalTrafficPolicy).toBe('Local');
     expect(edgeService(['--set', 'edge.service.type=LoadBalancer']).spec.externalTrafficPolicy).toBe('Local');
     expect(edgeService(['--set', 'edge.service.type=ClusterIP']).spec.externalTrafficPolicy).toBeUndefined(); // not allowed there

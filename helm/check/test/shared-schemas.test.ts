@@ -15,7 +15,9 @@ describe('the shared schemas', () => {
 
   it('missing beside the checkout: names the folder and PREMIERE_SCHEMAS_DIR', () => {
     const dir = sharedSchemasDir(path.join(base, 'checkout'), {});
-    expect(() => requireSharedSchemas(dir, {})).toThrow(`not in ${dir}, the shared/schemas folder beside this checkout (missing: knative-serving, knative-eventing, skaffold/v4beta14.json)`);
+    expect(() => requireSharedSchemas(dir, {})).toThrow(
+      `not in ${dir}, the shared/schemas folder beside this checkout (missing: knative-serving, knative-eventing, skaffold/v4beta14.json)`,
+    );
     expect(() => requireSharedSchemas(dir, {})).toThrow('or set PREMIERE_SCHEMAS_DIR');
   });
 
@@ -23,7 +25,9 @@ describe('the shared schemas', () => {
     const dir = path.join(base, 'mine');
     mkdirSync(path.join(dir, 'knative-serving'), { recursive: true });
     mkdirSync(path.join(dir, 'knative-eventing'));
-    expect(() => requireSharedSchemas(dir, { PREMIERE_SCHEMAS_DIR: dir })).toThrow(`not in PREMIERE_SCHEMAS_DIR (${dir}) (missing: skaffold/v4beta14.json)`);
+    expect(() => requireSharedSchemas(dir, { PREMIERE_SCHEMAS_DIR: dir })).toThrow(
+      `not in PREMIERE_SCHEMAS_DIR (${dir}) (missing: skaffold/v4beta14.json)`,
+    );
     mkdirSync(path.join(dir, 'skaffold'));
     writeFileSync(path.join(dir, 'skaffold/v4beta14.json'), '{}');
     expect(() => requireSharedSchemas(dir, { PREMIERE_SCHEMAS_DIR: dir })).not.toThrow();

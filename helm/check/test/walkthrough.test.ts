@@ -21,7 +21,8 @@ function section(): string {
   return doc.slice(start, end < 0 ? undefined : end);
 }
 /** Inline code spans (`…`), outside the fenced example. */
-const codeSpans = (text: string) => [...text.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, ' '));
+const codeSpans = (text: string) =>
+  [...text.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, ' '));
 /** A markdown table's rows (cells trimmed) after the header line that starts with `header`. */
 function tableRows(text: string, header: string): string[][] {
   const lines = text.split('\n');
@@ -30,7 +31,12 @@ function tableRows(text: string, header: string): string[][] {
   const rows: string[][] = [];
   for (const l of lines.slice(at + 2)) {
     if (!l.startsWith('|')) break;
-    rows.push(l.split('|').slice(1, -1).map((c) => c.trim()));
+    rows.push(
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -67,10 +73,20 @@ describe('the walk-through’s own words', () => {
 
   it('names value keys values.yaml has, with values the schema allows', () => {
     const keys = valueKeys(codeSpans(text));
-    expect(keys.map((k) => k.key)).toEqual(expect.arrayContaining(['events.authentication', 'broker.class', 'broker.config', 'networkPolicies.enabled', 'edge.service.type', 'migrations.waitSeconds']));
+    expect(keys.map((k) => k.key)).toEqual(
+      expect.arrayContaining([
+        'events.authentication',
+        'broker.class',
+        'broker.config',
+        'networkPolicies.enabled',
+        'edge.service.type',
+        'migrations.waitSeconds',
+      ]),
+    );
     for (const { key } of keys) expect([key, valueExists(key)]).toEqual([key, true]);
     const authModes: string[] = schema.properties.events.properties.authentication.enum;
-    for (const { value } of keys.filter((k) => k.key === 'events.authentication' && k.value)) expect(authModes).toContain(value);
+    for (const { value } of keys.filter((k) => k.key === 'events.authentication' && k.value))
+      expect(authModes).toContain(value);
   });
 
   it('lists every broker class the chart takes, and only those', () => {
@@ -87,7 +103,11 @@ describe('the walk-through’s own words', () => {
     const keys = rows.flatMap((r) => spansOf(r[1]));
     for (const key of keys) expect([key, ours.includes(key)]).toEqual([key, true]);
     for (const r of rows) expect(spansOf(r[0])[1]).toMatch(/^knative-(serving|eventing)$/);
-    const setByClusterUp = [...readFileSync(path.join(ROOT, 'k8s/cluster-up.sh'), 'utf8').matchAll(/configmap\/[\s\S]*?"data":\{"([a-z.-]+)":/g)].map((m) => m[1]);
+    const setByClusterUp = [
+      ...readFileSync(path.join(ROOT, 'k8s/cluster-up.sh'), 'utf8').matchAll(
+        /configmap\/[\s\S]*?"data":\{"([a-z.-]+)":/g,
+      ),
+    ].map((m) => m[1]);
     expect(setByClusterUp.length).toBeGreaterThan(0);
     for (const key of setByClusterUp) expect(keys).toContain(key);
   });
@@ -105,7 +125,8 @@ const helm = findHelm();
   const text = section();
   const docs = renderChart(helm!, ['--namespace', 'premiere']) as Doc[];
   const names = new Set(docs.map((d) => d.metadata?.name as string));
-  const ofKind = (apiVersion: string, kind: string) => docs.filter((d) => d.apiVersion === apiVersion && d.kind === kind);
+  const ofKind = (apiVersion: string, kind: string) =>
+    docs.filter((d) => d.apiVersion === apiVersion && d.kind === kind);
 
   it('names only objects the chart renders (a revision by its Knative Service)', () => {
     const named = new Set([...text.matchAll(/\bpremiere-[a-z0-9-]*[a-z0-9]/g)].map((m) => m[0].replace(/-\d{5}$/, '')));
@@ -115,15 +136,25 @@ const helm = findHelm();
 
   it('shows `kubectl get ksvc,trigger,broker` with exactly the chart’s functions, Triggers and Broker', () => {
     const example = /\$ kubectl get ksvc,trigger,broker -n premiere\n([\s\S]*?)```/.exec(text)?.[1] ?? '';
-    const rows = example.split('\n').filter((l) => /^[a-z.]+\/\S/.test(l)).map((l) => l.split(/\s+/));
+    const rows = example
+      .split('\n')
+      .filter((l) => /^[a-z.]+\/\S/.test(l))
+      .map((l) => l.split(/\s+/));
     const shown = (type: string) => rows.filter((r) => r[0].startsWith(`${type}/`));
     const sorted = (xs: string[]) => [...xs].sort();
 
     const ksvc = shown('service.serving.knative.dev');
-    expect(sorted(ksvc.map((r) => r[0].split('/')[1]))).toEqual(sorted(ofKind('serving.knative.dev/v1', 'Service').map((d) => d.metadata.name)));
+    expect(sorted(ksvc.map((r) => r[0].split('/')[1]))).toEqual(
+      sorted(ofKind('serving.knative.dev/v1', 'Service').map((d) => d.metadata.name)),
+    );
     for (const r of ksvc) {
       const name = r[0].split('/')[1];
-      expect(r.slice(1, 5)).toEqual([`http://${name}.premiere.svc.cluster.local`, expect.stringMatching(new RegExp(`^${name}-\\d{5}$`)), expect.stringMatching(new RegExp(`^${name}-\\d{5}$`)), 'True']);
+      expect(r.slice(1, 5)).toEqual([
+        `http://${name}.premiere.svc.cluster.local`,
+        expect.stringMatching(new RegExp(`^${name}-\\d{5}$`)),
+        expect.stringMatching(new RegExp(`^${name}-\\d{5}$`)),
+        'True',
+      ]);
     }
 
     const triggers = shown('trigger.eventing.knative.dev');
@@ -131,12 +162,24 @@ const helm = findHelm();
     expect(sorted(triggers.map((r) => r[0].split('/')[1]))).toEqual(sorted(rendered.map((d) => d.metadata.name)));
     for (const r of triggers) {
       const t = rendered.find((d) => d.metadata.name === r[0].split('/')[1])!;
-      expect([r[1], r[2], r[4]]).toEqual([t.spec.broker, `http://${t.spec.subscriber.ref.name}.premiere.svc.cluster.local${t.spec.subscriber.uri}`, 'True']);
+      expect([r[1], r[2], r[4]]).toEqual([
+        t.spec.broker,
+        `http://${t.spec.subscriber.ref.name}.premiere.svc.cluster.local${t.spec.subscriber.uri}`,
+        'True',
+      ]);
     }
 
     const brokers = shown('broker.eventing.knative.dev');
-    expect(brokers.map((r) => r[0].split('/')[1])).toEqual(ofKind('eventing.knative.dev/v1', 'Broker').map((d) => d.metadata.name));
-    expect(brokers.every((r) => r[1] === `http://broker-ingress.knative-eventing.svc.cluster.local/premiere/${r[0].split('/')[1]}` && r[3] === 'True')).toBe(true);
+    expect(brokers.map((r) => r[0].split('/')[1])).toEqual(
+      ofKind('eventing.knative.dev/v1', 'Broker').map((d) => d.metadata.name),
+    );
+    expect(
+      brokers.every(
+        (r) =>
+          r[1] === `http://broker-ingress.knative-eventing.svc.cluster.local/premiere/${r[0].split('/')[1]}` &&
+          r[3] === 'True',
+      ),
+    ).toBe(true);
   });
 
   it('counts the PingSources as the chart renders them', () => {
@@ -147,8 +190,14 @@ const helm = findHelm();
 
   it('says what the chart does to the functions: cluster-local, the SinkBinding, the migration hook', () => {
     expect(text.replace(/\s+/g, ' ')).toContain('`networking.knative.dev/visibility: cluster-local`');
-    expect(ofKind('serving.knative.dev/v1', 'Service').every((d) => d.metadata.labels['networking.knative.dev/visibility'] === 'cluster-local')).toBe(true);
-    expect(ofKind('sources.knative.dev/v1', 'SinkBinding').map((d) => d.metadata.name)).toEqual(['premiere-functions-to-broker']);
+    expect(
+      ofKind('serving.knative.dev/v1', 'Service').every(
+        (d) => d.metadata.labels['networking.knative.dev/visibility'] === 'cluster-local',
+      ),
+    ).toBe(true);
+    expect(ofKind('sources.knative.dev/v1', 'SinkBinding').map((d) => d.metadata.name)).toEqual([
+      'premiere-functions-to-broker',
+    ]);
     const job = docs.find((d) => d.kind === 'Job' && d.metadata.name === 'premiere-migrations');
     expect(job?.metadata.annotations['helm.sh/hook']).toContain('post-install');
     expect(text).toContain('`post-install` hook');

@@ -12,11 +12,18 @@ export function addressKey(address: string): string {
   if (mapped && isIPv4(mapped[1])) return mapped[1];
   const bare = address.replace(/%.*$/, ''); // a zone id (fe80::1%eth0) names an interface, not a host
   if (!isIPv6(bare)) return address;
-  const groupsOf = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]))); // an embedded IPv4 address is two groups
+  const groupsOf = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])); // an embedded IPv4 address is two groups
   const [head, tail] = bare.split('::');
   const front = groupsOf(head);
-  const groups = tail === undefined ? front : [...front, ...Array(8 - front.length - groupsOf(tail).length).fill('0'), ...groupsOf(tail)];
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...Array(8 - front.length - groupsOf(tail).length).fill('0'), ...groupsOf(tail)];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /**
@@ -26,7 +33,9 @@ export function addressKey(address: string): string {
  */
 export function edgeClientAddress(request: Request): string | undefined {
   const fromEdge = request.headers['x-client-address'];
-  return typeof fromEdge === 'string' && fromEdge.length > 0 && fromEdge.length <= 64 ? addressKey(fromEdge) : undefined;
+  return typeof fromEdge === 'string' && fromEdge.length > 0 && fromEdge.length <= 64
+    ? addressKey(fromEdge)
+    : undefined;
 }
 
 /** What a durable record keeps of an address: enough to count by, not the address itself. */

@@ -39,7 +39,11 @@ export function defineEvent<Type extends string, Data extends object>(spec: {
       // No conversion: what is sent is exactly what was checked (a time as a string, a number as one).
       const { error } = spec.data.validate(data, { convert: false });
       if (error) throw new MalformedEvent(`${spec.type} not emitted: ${error.message}`);
-      return { type: spec.type, ...(spec.subject ? { subject: spec.subject(data) } : {}), data: data as Record<string, unknown> };
+      return {
+        type: spec.type,
+        ...(spec.subject ? { subject: spec.subject(data) } : {}),
+        data: data as Record<string, unknown>,
+      };
     },
   };
 }

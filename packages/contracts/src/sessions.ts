@@ -17,7 +17,8 @@ export const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/;
 export function sessionOf(request: Request): string | null {
   const header = request.headers[SESSION_HEADER];
   if (header !== undefined) {
-    if (typeof header !== 'string' || !SESSION_ID.test(header)) throw Boom.badRequest(`"${SESSION_HEADER}" must be 16 to 128 letters, digits, "_" or "-"`);
+    if (typeof header !== 'string' || !SESSION_ID.test(header))
+      throw Boom.badRequest(`"${SESSION_HEADER}" must be 16 to 128 letters, digits, "_" or "-"`);
     return header;
   }
   const cookie = (request.state as Record<string, unknown> | null)?.[SESSION_COOKIE];
@@ -36,6 +37,9 @@ export function sessionOrNew(request: Request, h: ResponseToolkit, secure: Cooki
 /** A session is required (status, leave): 401 without one. */
 export function requireSession(request: Request): string {
   const session = sessionOf(request);
-  if (!session) throw Boom.unauthorized(`no session: send the ${SESSION_COOKIE} cookie or the ${SESSION_HEADER} header you joined with`);
+  if (!session)
+    throw Boom.unauthorized(
+      `no session: send the ${SESSION_COOKIE} cookie or the ${SESSION_HEADER} header you joined with`,
+    );
   return session;
 }

@@ -26,7 +26,8 @@ export const roomTypeName = (i: Translator, type: string) => (ROOM_TYPES[type] ?
  * time in the cinema's zone and the visitor's language.
  */
 export function showHeading(i: Translator, show: ShowHeading, level: 1 | 2 = 1): Html {
-  const title = level === 1 ? html`<h1 class="show-title">${show.title}</h1>` : html`<h2 class="show-title">${show.title}</h2>`;
+  const title =
+    level === 1 ? html`<h1 class="show-title">${show.title}</h1>` : html`<h2 class="show-title">${show.title}</h2>`;
   return html`${title}
 <p class="muted show-details">${show.cinemaName}, ${show.city} · ${roomTypeName(i, show.roomType)} · <time datetime="${new Date(show.startsAt).toISOString()}">${i.when(show.startsAt, show.timeZone)}</time></p>`;
 }
@@ -44,5 +45,13 @@ export async function showHeadingOf(db: Queryable, showId: string): Promise<Show
   );
   const row = rows[0];
   if (!row) return null;
-  return { showId: row.id, title: row.title, cinemaName: row.cinema_name, city: row.city, roomType: row.room_type, startsAt: (row.starts_at as Date).getTime(), timeZone: row.time_zone };
+  return {
+    showId: row.id,
+    title: row.title,
+    cinemaName: row.cinema_name,
+    city: row.city,
+    roomType: row.room_type,
+    startsAt: (row.starts_at as Date).getTime(),
+    timeZone: row.time_zone,
+  };
 }

@@ -11,10 +11,18 @@ import type { EnvSpec } from '@premiere/runtime';
  */
 export const tokenEnv = {
   TOKEN_SIGNING_KEYS: {
-    schema: Joi.string().custom((text: string) => {
-      const keys = Joi.attempt(JSON.parse(text), Joi.object().pattern(/^[A-Za-z0-9_-]{1,32}$/, Joi.string().min(32)).min(1).required());
-      return keys as Record<string, string>;
-    }).required(),
+    schema: Joi.string()
+      .custom((text: string) => {
+        const keys = Joi.attempt(
+          JSON.parse(text),
+          Joi.object()
+            .pattern(/^[A-Za-z0-9_-]{1,32}$/, Joi.string().min(32))
+            .min(1)
+            .required(),
+        );
+        return keys as Record<string, string>;
+      })
+      .required(),
     expect: 'JSON: key id → key of at least 32 characters, e.g. {"k1":"…"}; tokens are signed with the last one',
     secret: true,
   },
@@ -37,7 +45,10 @@ export interface TokenClaims {
 
 /** Why a token was refused: 401 when it is not ours or no longer valid, 403 when it is not yours. */
 export class TokenRefused extends Error {
-  constructor(readonly status: 401 | 403, message: string) {
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+  ) {
     super(message);
     this.name = 'TokenRefused';
   }
@@ -78,10 +89,18 @@ export class TokenSigner {
    * The claims of a token that is ours, unaltered and unexpired, of the type and show expected and
    * bound to `session`; else throws TokenRefused saying which check failed.
    */
-  verify(token: string, expect: { typ: TokenClaims['typ']; show: string; session: string }, nowSeconds = Date.now() / 1000): TokenClaims {
+  verify(
+    token: string,
+    expect: { typ: TokenClaims['typ']; show: string; session: string },
+    nowSeconds = Date.now() / 1000,
+  ): TokenClaims {
     const claims = this.verified.get(token) ?? this.checkSignature(token);
     if (claims.exp <= nowSeconds) throw new TokenRefused(401, 'the token has expired');
-    if (claims.typ !== expect.typ) throw new TokenRefused(403, `this is ${claims.typ === 'access' ? 'an access' : 'a queue'} token, not ${expect.typ === 'access' ? 'an access' : 'a queue'} token`);
+    if (claims.typ !== expect.typ)
+      throw new TokenRefused(
+        403,
+        `this is ${claims.typ === 'access' ? 'an access' : 'a queue'} token, not ${expect.typ === 'access' ? 'an access' : 'a queue'} token`,
+      );
     if (claims.show !== expect.show) throw new TokenRefused(403, 'the token is for another show');
     if (claims.ses !== sessionHash(expect.session)) throw new TokenRefused(403, 'the token belongs to another session');
     return claims;
@@ -114,24 +133,33 @@ const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFi
  */
 function parseClaims(payload: string): TokenClaims {
   const bytes = Buffer.from(payload, 'base64url');
-  if (bytes.toString('base64url') !== payload) throw new TokenRefused(401, 'the token’s payload is not canonical base64url');
+  if (bytes.toString('base64url') !== payload)
+    throw new TokenRefused(401, 'the token’s payload is not canonical base64url');
   let c: unknown;
   try {
     c = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new TokenRefused(401, 'the token’s payload is not JSON');
   }
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new TokenRefused(401, 'the token’s payload is not a JSON object');
+  if (typeof c !== 'object' || c === null || Array.isArray(c))
+    throw new TokenRefused(401, 'the token’s payload is not a JSON object');
   const { typ, show, vid, place, ses, iat, exp } = c as Record<string, unknown>;
   const wrong =
-    typ !== 'queue' && typ !== 'access' ? 'typ'
-    : typeof show !== 'string' ? 'show'
-    : !isCount(vid) ? 'vid'
-    : place !== null && !isCount(place) ? 'place'
-    : typeof ses !== 'string' ? 'ses'
-    : !isTime(iat) ? 'iat'
-    : !isTime(exp) ? 'exp'
-    : null;
+    typ !== 'queue' && typ !== 'access'
+      ? 'typ'
+      : typeof show !== 'string'
+        ? 'show'
+        : !isCount(vid)
+          ? 'vid'
+          : place !== null && !isCount(place)
+            ? 'place'
+            : typeof ses !== 'string'
+              ? 'ses'
+              : !isTime(iat)
+                ? 'iat'
+                : !isTime(exp)
+                  ? 'exp'
+                  : null;
   if (wrong) throw new TokenRefused(401, `the token’s claims are malformed ("${wrong}")`);
   return { typ, show, vid, place, ses, iat, exp } as TokenClaims;
 }

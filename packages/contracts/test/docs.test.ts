@@ -21,7 +21,10 @@ describe('docs/events.md and the contracts (packages/contracts/src/events)', () 
   it('documents every contract, with each of its data fields', () => {
     for (const contract of EVENT_CONTRACTS) {
       const data = documented.get(contract.type);
-      expect({ type: contract.type, documented: data !== undefined }).toEqual({ type: contract.type, documented: true });
+      expect({ type: contract.type, documented: data !== undefined }).toEqual({
+        type: contract.type,
+        documented: true,
+      });
       const missing = contract.fields.filter((f) => !data!.includes(`\`${f}\``));
       expect({ type: contract.type, missing }).toEqual({ type: contract.type, missing: [] });
     }

@@ -12,7 +12,10 @@ export interface EnvVar {
 export type EnvSpec = Record<string, EnvVar>;
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -35,10 +38,14 @@ function sentinelAddress(text: string): SentinelAddress {
 
 /** Variables every function reads. Knative injects PORT, and K_SINK through the SinkBinding. */
 export const runtimeEnv = {
-  PORT: { schema: Joi.number().integer().min(0).max(65535).default(8080), expect: 'a TCP port (1-65535; 0 picks a free one)' },
+  PORT: {
+    schema: Joi.number().integer().min(0).max(65535).default(8080),
+    expect: 'a TCP port (1-65535; 0 picks a free one)',
+  },
   HOST: {
     schema: Joi.string().hostname().default('0.0.0.0'),
-    expect: 'the address to listen on: 0.0.0.0 in a container; npm start uses 127.0.0.1, so that only its edge is reachable from other machines',
+    expect:
+      'the address to listen on: 0.0.0.0 in a container; npm start uses 127.0.0.1, so that only its edge is reachable from other machines',
   },
   DATABASE_URL: {
     schema: url(['postgres', 'postgresql']).required(),
@@ -55,12 +62,16 @@ export const runtimeEnv = {
   // TLS (rediss) and the database; its host is not used.
   REDIS_SENTINELS: {
     // Typed as what it parses to (an environment variable is always a string).
-    schema: Joi.any<SentinelAddress[]>().custom((text: string) => text.split(',').map((entry) => sentinelAddress(entry.trim()))),
-    expect: 'a comma-separated list of host:port of Redis Sentinels, e.g. redis-0.redis:26379,redis-1.redis:26379 (an IPv6 address in brackets)',
+    schema: Joi.any<SentinelAddress[]>().custom((text: string) =>
+      text.split(',').map((entry) => sentinelAddress(entry.trim())),
+    ),
+    expect:
+      'a comma-separated list of host:port of Redis Sentinels, e.g. redis-0.redis:26379,redis-1.redis:26379 (an IPv6 address in brackets)',
   },
   REDIS_SENTINEL_MASTER: {
     schema: Joi.string().pattern(/^[A-Za-z0-9._-]{1,64}$/),
-    expect: 'the name the sentinels monitor the primary under (sentinel monitor <name> …): letters, digits, ".", "_" or "-"',
+    expect:
+      'the name the sentinels monitor the primary under (sentinel monitor <name> …): letters, digits, ".", "_" or "-"',
   },
   REDIS_SENTINEL_PASSWORD: {
     schema: Joi.string().max(512),
@@ -68,40 +79,55 @@ export const runtimeEnv = {
     secret: true,
   },
   REDIS_KEY_PREFIX: {
-    schema: Joi.string().pattern(/^[A-Za-z0-9:_-]*$/).max(64).default('premiere:'),
+    schema: Joi.string()
+      .pattern(/^[A-Za-z0-9:_-]*$/)
+      .max(64)
+      .default('premiere:'),
     expect: 'a key prefix of letters, digits, ":", "_" or "-"',
   },
   // Unset on a function's first revision on a cluster: the SinkBinding injects it only once the
   // Broker has an address, as a new revision. Until then events wait in the outbox (server.ts).
   K_SINK: {
     schema: url(['http', 'https']),
-    expect: 'the broker URL events are sent to (http or https); unset: events wait in the outbox until a process with K_SINK publishes them',
+    expect:
+      'the broker URL events are sent to (http or https); unset: events wait in the outbox until a process with K_SINK publishes them',
   },
   K_CE_OVERRIDES: {
     schema: Joi.string().custom((text: string) => {
       const overrides = Joi.object({
-        extensions: Joi.object().pattern(/^[a-z0-9]{1,20}$/, Joi.alternatives(Joi.string(), Joi.number(), Joi.boolean())).required(),
+        extensions: Joi.object()
+          .pattern(/^[a-z0-9]{1,20}$/, Joi.alternatives(Joi.string(), Joi.number(), Joi.boolean()))
+          .required(),
       });
       return Joi.attempt(JSON.parse(text), overrides) as { extensions: Record<string, string | number | boolean> };
     }),
-    expect: 'JSON like {"extensions":{"name":"value"}}: attributes added to every event sent (what a SinkBinding injects)',
+    expect:
+      'JSON like {"extensions":{"name":"value"}}: attributes added to every event sent (what a SinkBinding injects)',
   },
   // Sender identity (Knative Eventing's authentication-oidc): see cloudevents/sender-identity.ts.
   EVENT_AUTH: {
     schema: Joi.string().valid('oidc', 'none').default('oidc'),
-    expect: 'oidc (POST /events needs the broker’s token) or none (only for a cluster without Knative’s sender identity)',
+    expect:
+      'oidc (POST /events needs the broker’s token) or none (only for a cluster without Knative’s sender identity)',
   },
   EVENT_AUTH_AUDIENCE: {
     schema: Joi.string().pattern(/^[\x21-\x7e]{1,512}$/),
-    expect: 'the audience an event’s token must be for (default premiere/<function>; the chart sets its Triggers’ audience)',
+    expect:
+      'the audience an event’s token must be for (default premiere/<function>; the chart sets its Triggers’ audience)',
   },
   EVENT_AUTH_ISSUER: {
-    schema: Joi.string().pattern(/^[\x21-\x7e]{1,512}$/).default('https://kubernetes.default.svc.cluster.local'),
-    expect: 'the issuer of event tokens: the cluster’s service-account issuer (kubectl get --raw /.well-known/openid-configuration)',
+    schema: Joi.string()
+      .pattern(/^[\x21-\x7e]{1,512}$/)
+      .default('https://kubernetes.default.svc.cluster.local'),
+    expect:
+      'the issuer of event tokens: the cluster’s service-account issuer (kubectl get --raw /.well-known/openid-configuration)',
   },
   EVENT_AUTH_SUBJECT_PREFIX: {
-    schema: Joi.string().pattern(/^[\x21-\x7e]{0,512}$/).default(''),
-    expect: 'what the sender’s identity (the token’s subject) must start with, e.g. system:serviceaccount:<namespace>: (empty: any)',
+    schema: Joi.string()
+      .pattern(/^[\x21-\x7e]{0,512}$/)
+      .default(''),
+    expect:
+      'what the sender’s identity (the token’s subject) must start with, e.g. system:serviceaccount:<namespace>: (empty: any)',
   },
   EVENT_AUTH_JWKS_URL: {
     schema: url(['http', 'https']).default('https://kubernetes.default.svc/openid/v1/jwks'),
@@ -109,7 +135,15 @@ export const runtimeEnv = {
   },
   EVENT_AUTH_JWKS: {
     schema: Joi.string().custom((text: string) =>
-      Joi.attempt(JSON.parse(text), Joi.object({ keys: Joi.array().items(Joi.object({ kty: Joi.string().required() }).unknown()).min(1).required() }).unknown()),
+      Joi.attempt(
+        JSON.parse(text),
+        Joi.object({
+          keys: Joi.array()
+            .items(Joi.object({ kty: Joi.string().required() }).unknown())
+            .min(1)
+            .required(),
+        }).unknown(),
+      ),
     ),
     expect: 'the issuer’s public keys as a JWKS in JSON, {"keys":[…]} (instead of fetching EVENT_AUTH_JWKS_URL)',
   },
@@ -129,7 +163,8 @@ export const runtimeEnv = {
   PG_POOL_MAX: { schema: Joi.number().integer().min(1).max(100).default(10), expect: 'an integer from 1 to 100' },
   SHUTDOWN_DRAIN_MS: {
     schema: Joi.number().integer().min(0).max(300_000).default(3_000),
-    expect: 'milliseconds at most a function keeps serving after SIGTERM, its readiness failing, before it stops taking connections; sooner once no request has come for half a second (0-300000)',
+    expect:
+      'milliseconds at most a function keeps serving after SIGTERM, its readiness failing, before it stops taking connections; sooner once no request has come for half a second (0-300000)',
   },
   SHUTDOWN_TIMEOUT_MS: {
     schema: Joi.number().integer().min(0).max(300_000).default(10_000),
@@ -140,7 +175,11 @@ export const runtimeEnv = {
     expect: 'milliseconds between outbox relay passes while the process runs (100-600000)',
   },
   EVENT_RETENTION_HOURS: {
-    schema: Joi.number().integer().min(1).max(24 * 90).default(72),
+    schema: Joi.number()
+      .integer()
+      .min(1)
+      .max(24 * 90)
+      .default(72),
     expect: 'hours to remember handled and published events (1-2160)',
   },
 } satisfies EnvSpec;

@@ -10,7 +10,9 @@ async function check(name: string, probe: () => Promise<unknown>): Promise<strin
   try {
     await Promise.race([
       probe(),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
     ]);
     return 'ok';
   } catch (err) {
@@ -21,7 +23,12 @@ async function check(name: string, probe: () => Promise<unknown>): Promise<strin
 }
 
 /** /healthz (the process is alive), /readyz (Redis and PostgreSQL answer), /metrics (Prometheus). */
-export function healthRoutes(deps: { db: pg.Pool; redis: Redis; metrics: Metrics; isStopping: () => boolean }): ServerRoute[] {
+export function healthRoutes(deps: {
+  db: pg.Pool;
+  redis: Redis;
+  metrics: Metrics;
+  isStopping: () => boolean;
+}): ServerRoute[] {
   return [
     { method: 'GET', path: '/healthz', handler: () => ({ status: 'ok' }) },
     {
@@ -30,7 +37,11 @@ export function healthRoutes(deps: { db: pg.Pool; redis: Redis; metrics: Metrics
       handler: async (_request, h) => {
         if (deps.isStopping()) return h.response({ status: 'unavailable', reason: 'shutting down' }).code(503);
         const [redis, postgres] = await Promise.all([
-          check('redis', () => (deps.redis.status === 'ready' ? deps.redis.ping() : Promise.reject(new Error(`connection ${deps.redis.status}`)))),
+          check('redis', () =>
+            deps.redis.status === 'ready'
+              ? deps.redis.ping()
+              : Promise.reject(new Error(`connection ${deps.redis.status}`)),
+          ),
           check('postgres', () => deps.db.query('SELECT 1')),
         ]);
         const checks = { redis, postgres };

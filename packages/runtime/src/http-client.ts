@@ -27,7 +27,13 @@ export interface CallAnswer {
  */
 export function callHttp(
   url: string,
-  opts: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number; /** Trust only this CA (https; no pooled connection). */ ca?: Buffer },
+  opts: {
+    method: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs: number;
+    /** Trust only this CA (https; no pooled connection). */ ca?: Buffer;
+  },
 ): Promise<CallAnswer> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -37,13 +43,17 @@ export function callHttp(
       fn();
     };
     const agent = opts.ca ? false : agents[target.protocol as keyof typeof agents];
-    const req = client.request(target, { method: opts.method, headers: opts.headers, agent, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, text })));
-      res.on('error', (err) => settle(() => reject(err)));
-    });
+    const req = client.request(
+      target,
+      { method: opts.method, headers: opts.headers, agent, ...(opts.ca ? { ca: opts.ca } : {}) },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, text })));
+        res.on('error', (err) => settle(() => reject(err)));
+      },
+    );
     const timer = setTimeout(() => {
       reject(new CallTimedOut(opts.timeoutMs));
       req.destroy();

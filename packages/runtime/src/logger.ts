@@ -7,8 +7,20 @@ export const REDACTED = '[REDACTED]';
 // Keys whose values never reach a log line, compared lower-case without "-" and "_", by suffix:
 // "queueToken", "x-api-key", "DATABASE_PASSWORD", "paymentMethod" all match.
 const SENSITIVE_SUFFIXES = [
-  'password', 'passwd', 'secret', 'token', 'apikey', 'authorization', 'cookie', 'signingkey',
-  'signingkeys', 'paymentmethod', 'cardnumber', 'cvc', 'cvv', 'iban',
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'apikey',
+  'authorization',
+  'cookie',
+  'signingkey',
+  'signingkeys',
+  'paymentmethod',
+  'cardnumber',
+  'cvc',
+  'cvv',
+  'iban',
 ];
 const SENSITIVE_EXACT = new Set(['pan', 'card', 'key', 'keys', 'pin']);
 
@@ -68,7 +80,8 @@ export function createLogger(
         logMethod(args, method) {
           // The message itself may carry a URL or header pasted from an error.
           const [first, ...rest] = args as unknown[];
-          if (typeof first === 'string') return method.apply(this, [scrubText(first), ...rest] as Parameters<typeof method>);
+          if (typeof first === 'string')
+            return method.apply(this, [scrubText(first), ...rest] as Parameters<typeof method>);
           if (typeof rest[0] === 'string') rest[0] = scrubText(rest[0]);
           return method.apply(this, [first, ...rest] as Parameters<typeof method>);
         },

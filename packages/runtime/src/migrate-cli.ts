@@ -22,7 +22,9 @@ async function main() {
   for (;;) {
     try {
       const applied = await migrate(config.DATABASE_URL, { log: (line) => process.stdout.write(`${line}\n`) });
-      process.stdout.write(applied.length ? `migrate: ${applied.length} migration(s) applied\n` : 'migrate: already up to date\n');
+      process.stdout.write(
+        applied.length ? `migrate: ${applied.length} migration(s) applied\n` : 'migrate: already up to date\n',
+      );
       return;
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';

@@ -37,7 +37,8 @@ function readMigrations(dir: string, label: string, schema: string): Migration[]
   return readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .map((f) => {
-      if (!MIGRATION_FILE.test(f)) throw new Error(`${path.join(dir, f)}: migration files are named NNN_snake_case.sql`);
+      if (!MIGRATION_FILE.test(f))
+        throw new Error(`${path.join(dir, f)}: migration files are named NNN_snake_case.sql`);
       const sql = readFileSync(path.join(dir, f), 'utf8');
       return { schema, id: `${label}/${f}`, sql, checksum: createHash('sha256').update(sql).digest('hex') };
     })
@@ -71,7 +72,10 @@ export function planMigrations(functionsDir = FUNCTIONS_DIR): Migration[] {
  * to its function's schema. Idempotent; concurrent runs wait for each other (advisory lock). A
  * migration that was edited after it was applied stops the run (its checksum changed).
  */
-export async function migrate(databaseUrl: string, options: { functionsDir?: string; log?: (line: string) => void } = {}): Promise<string[]> {
+export async function migrate(
+  databaseUrl: string,
+  options: { functionsDir?: string; log?: (line: string) => void } = {},
+): Promise<string[]> {
   const log = options.log ?? (() => undefined);
   const plan = planMigrations(options.functionsDir);
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -89,13 +93,17 @@ export async function migrate(databaseUrl: string, options: { functionsDir?: str
     for (const m of plan) {
       const previous = done.get(`${m.schema} ${m.id}`);
       if (previous === m.checksum) continue;
-      if (previous) throw new Error(`${m.id} was changed after it was applied to schema ${m.schema}; add a new migration instead`);
+      if (previous)
+        throw new Error(`${m.id} was changed after it was applied to schema ${m.schema}; add a new migration instead`);
       await client.query('BEGIN');
       try {
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${m.schema}`);
         await client.query(`SET LOCAL search_path TO ${m.schema}, public`);
         await client.query(m.sql);
-        await client.query('INSERT INTO public.premiere_migrations (schema_name, migration, checksum) VALUES ($1, $2, $3)', [m.schema, m.id, m.checksum]);
+        await client.query(
+          'INSERT INTO public.premiere_migrations (schema_name, migration, checksum) VALUES ($1, $2, $3)',
+          [m.schema, m.id, m.checksum],
+        );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

@@ -15,7 +15,9 @@ export const operatorEnv = {
 
 /** Route validation for the operators' API: a missing header is a 400 that says what to send. */
 export const operatorHeaders = Joi.object({
-  authorization: Joi.string().required().messages({ 'any.required': 'the operators’ API needs "Authorization: Bearer <ADMIN_TOKEN>"' }),
+  authorization: Joi.string()
+    .required()
+    .messages({ 'any.required': 'the operators’ API needs "Authorization: Bearer <ADMIN_TOKEN>"' }),
 }).unknown();
 
 /** Throws 401 unless the request carries `Authorization: Bearer <adminToken>` (compared in constant time). */
@@ -30,6 +32,19 @@ export function operatorCheck(adminToken: string): (request: Request) => void {
 }
 
 /** A route of the operators' API: the Authorization header required, a small body at most (4 KiB). */
-export function operatorRoute(method: 'GET' | 'POST' | 'PATCH', path: string, handler: ServerRoute['handler'], validate: Record<string, unknown> = {}): ServerRoute {
-  return { method, path, options: { validate: { headers: operatorHeaders, ...validate }, payload: method === 'GET' ? undefined : { maxBytes: 4_096 } }, handler };
+export function operatorRoute(
+  method: 'GET' | 'POST' | 'PATCH',
+  path: string,
+  handler: ServerRoute['handler'],
+  validate: Record<string, unknown> = {},
+): ServerRoute {
+  return {
+    method,
+    path,
+    options: {
+      validate: { headers: operatorHeaders, ...validate },
+      payload: method === 'GET' ? undefined : { maxBytes: 4_096 },
+    },
+    handler,
+  };
 }

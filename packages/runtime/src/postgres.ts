@@ -25,7 +25,12 @@ class Client extends pg.Client {
  * A pool whose connections resolve unqualified names in the function's own schema first, so a
  * function's SQL names its own tables plainly and another function's only when qualified.
  */
-export function createPool(options: { url: string; schema: string; max?: number; onConnectionLost?: (err: Error) => void }): pg.Pool {
+export function createPool(options: {
+  url: string;
+  schema: string;
+  max?: number;
+  onConnectionLost?: (err: Error) => void;
+}): pg.Pool {
   const pool = new pg.Pool({
     Client,
     connectionString: options.url,

@@ -22,10 +22,16 @@ const isReadOnly = (err: Error) => err.message.startsWith('READONLY');
 
 export function createRedis(options: RedisConnection): Redis {
   if (options.sentinels?.length && !options.sentinelMaster) {
-    throw new ConfigError('REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the primary under (sentinel monitor <name> …)');
+    throw new ConfigError(
+      'REDIS_SENTINEL_MASTER',
+      'REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS: the name the sentinels monitor the primary under (sentinel monitor <name> …)',
+    );
   }
   if (options.sentinelMaster && !options.sentinels?.length) {
-    throw new ConfigError('REDIS_SENTINELS', 'REDIS_SENTINELS is required with REDIS_SENTINEL_MASTER: the sentinels to ask for the primary, e.g. redis-0.redis:26379,redis-1.redis:26379');
+    throw new ConfigError(
+      'REDIS_SENTINELS',
+      'REDIS_SENTINELS is required with REDIS_SENTINEL_MASTER: the sentinels to ask for the primary, e.g. redis-0.redis:26379,redis-1.redis:26379',
+    );
   }
   const retry = (times: number) => Math.min(times * 100, 2_000);
   const tls = new URL(options.url).protocol === 'rediss:';
@@ -105,11 +111,14 @@ export function showKey(showId: string, ...parts: string[]): string {
  */
 export function defineScripts(redis: Redis, dir: string): void {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) {
-    const lua = readFileSync(path.join(dir, file), 'utf8').replace(/^--\s*include:\s*(\S+\.lua)\s*$/gm, (_, lib: string) => {
-      const shared = path.join(dir, 'lib', lib);
-      if (!existsSync(shared)) throw new Error(`${file}: includes ${lib}, which is not in ${path.join(dir, 'lib')}`);
-      return readFileSync(shared, 'utf8').trimEnd();
-    });
+    const lua = readFileSync(path.join(dir, file), 'utf8').replace(
+      /^--\s*include:\s*(\S+\.lua)\s*$/gm,
+      (_, lib: string) => {
+        const shared = path.join(dir, 'lib', lib);
+        if (!existsSync(shared)) throw new Error(`${file}: includes ${lib}, which is not in ${path.join(dir, 'lib')}`);
+        return readFileSync(shared, 'utf8').trimEnd();
+      },
+    );
     const m = /^--\s*keys:\s*(\d+)/.exec(lua);
     if (!m) throw new Error(`${file}: first line must declare its key count, e.g. "-- keys: 1"`);
     const name = path.basename(file, '.lua').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

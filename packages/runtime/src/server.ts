@@ -144,7 +144,17 @@ export function createFunction<S extends EnvSpec, D = undefined>(
     loadScripts(redis, def.redisScripts);
     const events = eventPlumbing(def.name, config, db, log, metrics);
     const { senderIdentity, transaction, nudge } = events;
-    const ctx: FunctionContext<S> = { name: def.name, config, log, db, redis, metrics, senderIdentity, transaction, nudge };
+    const ctx: FunctionContext<S> = {
+      name: def.name,
+      config,
+      log,
+      db,
+      redis,
+      metrics,
+      senderIdentity,
+      transaction,
+      nudge,
+    };
     deps = def.setup ? def.setup(ctx) : (undefined as D);
     const state: ServingState = { stopping: false, lastRequestAt: 0 };
     const server = createServer(config, log, state);
@@ -166,8 +176,12 @@ export function createFunction<S extends EnvSpec, D = undefined>(
 }
 
 /** The runtime's variables and the function's, checked against each other. */
-function readConfig<S extends EnvSpec, D>(def: FunctionDefinition<S, D>, env: NodeJS.ProcessEnv): RuntimeConfig & ConfigOf<S> {
-  const config = { ...loadConfig(runtimeEnv, env), ...loadConfig(def.env ?? ({} as S), env) } as RuntimeConfig & ConfigOf<S>;
+function readConfig<S extends EnvSpec, D>(
+  def: FunctionDefinition<S, D>,
+  env: NodeJS.ProcessEnv,
+): RuntimeConfig & ConfigOf<S> {
+  const config = { ...loadConfig(runtimeEnv, env), ...loadConfig(def.env ?? ({} as S), env) } as RuntimeConfig &
+    ConfigOf<S>;
   def.checkConfig?.(config);
   return config;
 }
@@ -178,7 +192,8 @@ function connectBackingServices(name: string, config: RuntimeConfig, log: Logger
     url: config.DATABASE_URL,
     schema: schemaOf(name),
     max: config.PG_POOL_MAX,
-    onConnectionLost: (err) => log.warn({ reason: err.message }, 'a PostgreSQL connection in use was lost; the pool connects again when asked'),
+    onConnectionLost: (err) =>
+      log.warn({ reason: err.message }, 'a PostgreSQL connection in use was lost; the pool connects again when asked'),
   });
   const redis = createRedis({
     url: config.REDIS_URL,
@@ -208,10 +223,19 @@ interface EventPlumbing {
 function eventPlumbing(name: string, config: RuntimeConfig, db: pg.Pool, log: Logger, metrics: Metrics): EventPlumbing {
   const source = `/premiere/${name}`;
   // Parsed from JSON by its schema (config.ts), hence the cast.
-  const extensions = (config.K_CE_OVERRIDES as unknown as { extensions: Record<string, unknown> } | undefined)?.extensions;
+  const extensions = (config.K_CE_OVERRIDES as unknown as { extensions: Record<string, unknown> } | undefined)
+    ?.extensions;
   const sinkToken = new SinkToken(config.EVENT_SINK_TOKEN_FILE);
   const authorization = () => sinkToken.authorization();
-  const outbox = new Outbox(db, { source, sink: config.K_SINK, extensions, authorization, log, metrics, retentionHours: config.EVENT_RETENTION_HOURS });
+  const outbox = new Outbox(db, {
+    source,
+    sink: config.K_SINK,
+    extensions,
+    authorization,
+    log,
+    metrics,
+    retentionHours: config.EVENT_RETENTION_HOURS,
+  });
   const senderIdentity =
     config.EVENT_AUTH === 'oidc'
       ? new SenderIdentity({
@@ -245,11 +269,17 @@ function eventPlumbing(name: string, config: RuntimeConfig, db: pg.Pool, log: Lo
   const nudge = (event: EventToEmit): void => {
     const sink = config.K_SINK;
     if (!sink) {
-      log.debug({ type: event.type, subject: event.subject }, 'nudge not sent: no K_SINK yet (the schedule will catch up)');
+      log.debug(
+        { type: event.type, subject: event.subject },
+        'nudge not sent: no K_SINK yet (the schedule will catch up)',
+      );
       return;
     }
     sendEvent(sink, buildEvent(event, { source, extensions }), 2_000, authorization()).catch((err: Error) =>
-      log.warn({ type: event.type, subject: event.subject, err: err.message }, 'nudge not delivered (the schedule will catch up)'),
+      log.warn(
+        { type: event.type, subject: event.subject, err: err.message },
+        'nudge not delivered (the schedule will catch up)',
+      ),
     );
   };
 
@@ -271,7 +301,11 @@ function createServer(config: RuntimeConfig, log: Logger, state: ServingState): 
     compression: false,
     routes: {
       // Say what is wrong with the input, not just "invalid request".
-      validate: { failAction: async (_request, _h, err) => { throw err; } },
+      validate: {
+        failAction: async (_request, _h, err) => {
+          throw err;
+        },
+      },
       // A mangled Cookie header is no reason to refuse a visitor: it is ignored.
       state: { parse: true, failAction: 'ignore' },
     },
@@ -283,7 +317,9 @@ function createServer(config: RuntimeConfig, log: Logger, state: ServingState): 
   server.decorate('request', 'logger', function (this: Request) {
     if (!this.app.logger) {
       const given = this.headers['x-request-id'];
-      this.app.logger = log.child({ reqId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID() });
+      this.app.logger = log.child({
+        reqId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
+      });
     }
     return this.app.logger;
   });
@@ -316,9 +352,21 @@ function answerOutagesWith503(server: Hapi.Server): void {
     const language = { i18n: i, path: request.method === 'get' ? request.path : '/' };
     const answer = browser
       ? h
-          .response(page(title, html`<h1>${title}</h1><div class="card"><p>${i.t('layout.unavailable')}</p></div>`, html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`, language))
+          .response(
+            page(
+              title,
+              html`<h1>${title}</h1><div class="card"><p>${i.t('layout.unavailable')}</p></div>`,
+              html`<meta http-equiv="refresh" content="${UNAVAILABLE_RETRY_AFTER_SECONDS}">`,
+              language,
+            ),
+          )
           .type('text/html; charset=utf-8')
-      : h.response({ statusCode: 503, error: 'Service Unavailable', message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS });
+      : h.response({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message,
+          retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+        });
     return answer
       .code(503)
       .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
@@ -334,12 +382,22 @@ function answerUnknownPagesWithAPage(server: Hapi.Server): void {
   server.ext('onPreResponse', (request, h) => {
     const res = request.response as { isBoom?: boolean; output?: { statusCode: number } } | null;
     const status = res?.isBoom ? res.output!.statusCode : 0;
-    if ((status !== 400 && status !== 404) || request.method !== 'get' || !String(request.headers.accept ?? '').includes('text/html')) return h.continue;
-    if (request.path.includes('/api/') || request.path.startsWith('/admin') || request.path.startsWith('/_')) return h.continue;
+    if (
+      (status !== 400 && status !== 404) ||
+      request.method !== 'get' ||
+      !String(request.headers.accept ?? '').includes('text/html')
+    )
+      return h.continue;
+    if (request.path.includes('/api/') || request.path.startsWith('/admin') || request.path.startsWith('/_'))
+      return h.continue;
     const i = i18n(localeOf(request));
     const title = i.t('catalog.notFound');
     const body = html`<h1>${title}</h1><div class="card"><p>${i.t('layout.notFound')}</p><p><a href="/">${i.t('catalog.seeWhatsOn')}</a></p></div>`;
-    return h.response(page(title, body, undefined, { i18n: i, path: '/' })).type('text/html; charset=utf-8').code(404).header('cache-control', 'no-store');
+    return h
+      .response(page(title, body, undefined, { i18n: i, path: '/' }))
+      .type('text/html; charset=utf-8')
+      .code(404)
+      .header('cache-control', 'no-store');
   });
 }
 
@@ -351,7 +409,12 @@ function answerUnknownPagesWithAPage(server: Hapi.Server): void {
  */
 function forbidFramingByOtherSites(server: Hapi.Server): void {
   server.ext('onPreResponse', (request, h) => {
-    const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; headers?: Record<string, unknown>; header?: (k: string, v: string) => unknown } | null;
+    const res = request.response as {
+      isBoom?: boolean;
+      output?: { headers: Record<string, string> };
+      headers?: Record<string, unknown>;
+      header?: (k: string, v: string) => unknown;
+    } | null;
     const headers = res?.isBoom ? res.output!.headers : res?.headers;
     if (!headers) return h.continue;
     // A route's own policy is kept, with ours added if it says nothing of framing; a route's own
@@ -359,7 +422,8 @@ function forbidFramingByOtherSites(server: Hapi.Server): void {
     const csp = headers['content-security-policy'];
     const framing: Record<string, string> = {};
     if (csp === undefined) framing['content-security-policy'] = FRAMING['content-security-policy'];
-    else if (!/frame-ancestors/i.test(String(csp))) framing['content-security-policy'] = `${String(csp)}; ${FRAMING['content-security-policy']}`;
+    else if (!/frame-ancestors/i.test(String(csp)))
+      framing['content-security-policy'] = `${String(csp)}; ${FRAMING['content-security-policy']}`;
     if (headers['x-frame-options'] === undefined) framing['x-frame-options'] = FRAMING['x-frame-options'];
     if (res?.isBoom) Object.assign(headers, framing);
     else for (const [k, v] of Object.entries(framing)) res?.header?.(k, v);
@@ -374,7 +438,11 @@ function forbidFramingByOtherSites(server: Hapi.Server): void {
 function closeConnectionsWhileDraining(server: Hapi.Server, state: ServingState): void {
   server.ext('onPreResponse', (request, h) => {
     if (!state.stopping) return h.continue;
-    const res = request.response as { isBoom?: boolean; output?: { headers: Record<string, string> }; header?: (k: string, v: string) => unknown } | null;
+    const res = request.response as {
+      isBoom?: boolean;
+      output?: { headers: Record<string, string> };
+      header?: (k: string, v: string) => unknown;
+    } | null;
     if (res?.isBoom) res.output!.headers.connection = 'close';
     else res?.header?.('connection', 'close');
     return h.continue;
@@ -399,7 +467,14 @@ function logAndTimeResponses(server: Hapi.Server, log: Logger, metrics: Metrics)
     const quiet = QUIET_ROUTES.has(route);
     // A request met an outage, not a bug: a warning naming it, without a stack trace each.
     // A 503 is "try again" (an outage, a room recovering), said on purpose: not a bug's error line.
-    const level = request.app.unavailable || (status === 503 && !quiet) ? 'warn' : status >= 500 && !quiet ? 'error' : status >= 400 && !quiet ? 'info' : 'debug';
+    const level =
+      request.app.unavailable || (status === 503 && !quiet)
+        ? 'warn'
+        : status >= 500 && !quiet
+          ? 'error'
+          : status >= 400 && !quiet
+            ? 'info'
+            : 'debug';
     if (!log.isLevelEnabled(level)) return;
     const line = { method, path: request.path, route, status, ms: Math.round(seconds * 1e4) / 10 };
     if (level === 'error') {
@@ -408,8 +483,7 @@ function logAndTimeResponses(server: Hapi.Server, log: Logger, metrics: Metrics)
     } else if (level === 'warn') {
       const why = request.app.unavailable ? 'a backing service is unavailable' : 'try again later';
       request.logger().warn({ ...line, unavailable: request.app.unavailable }, `request answered 503: ${why}`);
-    }
-    else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
+    } else request.logger()[level](line, level === 'info' ? 'request refused' : 'request');
   });
 }
 
@@ -432,7 +506,11 @@ function registerRoutes<S extends EnvSpec, D>(
       handlers: def.events ?? {},
       schedules: {
         // Publishes to the broker: no transaction is held open meanwhile.
-        'outbox-relay': { work: async () => { await events.outbox.relay(); } },
+        'outbox-relay': {
+          work: async () => {
+            await events.outbox.relay();
+          },
+        },
         ...(def.schedules ?? {}),
       },
       ctx,
@@ -464,7 +542,10 @@ function lifecycle<S extends EnvSpec, D>(
       if (redis.status !== 'ready') {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 2_000).unref();
-          redis.once('ready', () => { clearTimeout(timer); resolve(); });
+          redis.once('ready', () => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
       }
       await server.start();
@@ -474,7 +555,10 @@ function lifecycle<S extends EnvSpec, D>(
       // Broker has an address, so the SinkBinding has not injected K_SINK yet (it will, making a
       // new revision). Crash-looping until then would only delay it; serving and keeping what we
       // emit in PostgreSQL loses nothing: the next revision's relay publishes it.
-      if (!config.K_SINK) log.warn('no K_SINK yet (the SinkBinding injects it once the broker has an address): events wait in the outbox, nudges are dropped');
+      if (!config.K_SINK)
+        log.warn(
+          'no K_SINK yet (the SinkBinding injects it once the broker has an address): events wait in the outbox, nudges are dropped',
+        );
     },
     stop() {
       stopped ??= (async () => {
@@ -495,7 +579,10 @@ function lifecycle<S extends EnvSpec, D>(
         await server.stop({ timeout: config.SHUTDOWN_TIMEOUT_MS });
         await outbox.stop(Math.min(config.SHUTDOWN_TIMEOUT_MS, 5_000));
         await closeDeps(deps, log);
-        await Promise.allSettled([redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect()), db.end()]);
+        await Promise.allSettled([
+          redis.status === 'ready' ? redis.quit() : Promise.resolve(redis.disconnect()),
+          db.end(),
+        ]);
         log.info('stopped');
         log.flush();
       })();

@@ -7,7 +7,16 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, EventIssuer, SinkToken, type RunningFunction } from '@premiere/runtime';
 import {
-  captureLogs, consumer, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, producer, testEnv, testEventIssuer, type TestDatabase,
+  captureLogs,
+  consumer,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  eventually,
+  producer,
+  testEnv,
+  testEventIssuer,
+  type TestDatabase,
 } from '@premiere/testing';
 
 /**
@@ -44,13 +53,30 @@ beforeEach(() => {
 });
 
 const admitted = (id = randomUUID(), extra: Record<string, unknown> = {}) =>
-  new CloudEvent({ id, type: 'premiere.visitors.admitted', source: '/premiere/issue-token', subject: 'show-1', data: { n: 1 }, ...extra });
+  new CloudEvent({
+    id,
+    type: 'premiere.visitors.admitted',
+    source: '/premiere/issue-token',
+    subject: 'show-1',
+    data: { n: 1 },
+    ...extra,
+  });
 
-async function deliver(url: string, event: CloudEvent<unknown>, authorization?: string, headers: Record<string, string> = {}) {
+async function deliver(
+  url: string,
+  event: CloudEvent<unknown>,
+  authorization?: string,
+  headers: Record<string, string> = {},
+) {
   const m = HTTP.binary(event);
-  return fetch(url, { method: 'POST', headers: { ...(m.headers as Record<string, string>), ...(authorization ? { authorization } : {}), ...headers }, body: m.body as string });
+  return fetch(url, {
+    method: 'POST',
+    headers: { ...(m.headers as Record<string, string>), ...(authorization ? { authorization } : {}), ...headers },
+    body: m.body as string,
+  });
 }
-const handled = async (id: string) => Number((await sql.query('SELECT count(*) FROM admit_batch.inbox WHERE event_id = $1', [id])).rows[0].count);
+const handled = async (id: string) =>
+  Number((await sql.query('SELECT count(*) FROM admit_batch.inbox WHERE event_id = $1', [id])).rows[0].count);
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 describe('events from anyone but the broker are refused, and change nothing', () => {
@@ -75,22 +101,58 @@ describe('events from anyone but the broker are refused, and change nothing', ()
     const publicKeyAsSecret = JSON.stringify(testEventIssuer.jwks().keys[0]);
     const hs256Header = b64({ alg: 'HS256', typ: 'JWT', kid: testEventIssuer.keyId });
     const cases: [string, string, RegExp][] = [
-      ['another function’s audience', `Bearer ${testEventIssuer.token('premiere/reserve-seat', 'x')}`, /another audience/],
-      ['another issuer', `Bearer ${testEventIssuer.token('premiere/admit-batch', 'x', { issuer: 'https://evil.example' })}`, /another issuer/],
-      ['expired', `Bearer ${testEventIssuer.token('premiere/admit-batch', 'x', { nowSeconds: Math.floor(Date.now() / 1000) - 7_200 })}`, /expired/],
-      ['not valid yet', `Bearer ${testEventIssuer.token('premiere/admit-batch', 'x', { nowSeconds: Math.floor(Date.now() / 1000) + 600 })}`, /not valid yet/],
-      ['signed with a key the issuer does not publish', `Bearer ${stranger.token('premiere/admit-batch', 'x')}`, /does not publish/],
-      ['altered (payload of another token)', `Bearer ${header}.${testEventIssuer.token('premiere/reserve-seat', 'x').split('.')[1]}.${signature}`, /forged or altered/],
+      [
+        'another function’s audience',
+        `Bearer ${testEventIssuer.token('premiere/reserve-seat', 'x')}`,
+        /another audience/,
+      ],
+      [
+        'another issuer',
+        `Bearer ${testEventIssuer.token('premiere/admit-batch', 'x', { issuer: 'https://evil.example' })}`,
+        /another issuer/,
+      ],
+      [
+        'expired',
+        `Bearer ${testEventIssuer.token('premiere/admit-batch', 'x', { nowSeconds: Math.floor(Date.now() / 1000) - 7_200 })}`,
+        /expired/,
+      ],
+      [
+        'not valid yet',
+        `Bearer ${testEventIssuer.token('premiere/admit-batch', 'x', { nowSeconds: Math.floor(Date.now() / 1000) + 600 })}`,
+        /not valid yet/,
+      ],
+      [
+        'signed with a key the issuer does not publish',
+        `Bearer ${stranger.token('premiere/admit-batch', 'x')}`,
+        /does not publish/,
+      ],
+      [
+        'altered (payload of another token)',
+        `Bearer ${header}.${testEventIssuer.token('premiere/reserve-seat', 'x').split('.')[1]}.${signature}`,
+        /forged or altered/,
+      ],
       ['unsigned (alg none)', `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`, /algorithm|malformed/],
-      ['HS256 with the public key as its secret', `Bearer ${hs256Header}.${payload}.${createHmac('sha256', publicKeyAsSecret).update(`${hs256Header}.${payload}`).digest('base64url')}`, /algorithm|malformed/],
+      [
+        'HS256 with the public key as its secret',
+        `Bearer ${hs256Header}.${payload}.${createHmac('sha256', publicKeyAsSecret).update(`${hs256Header}.${payload}`).digest('base64url')}`,
+        /algorithm|malformed/,
+      ],
       ['not a JWT', 'Bearer hello', /malformed/],
-      ['from a service account of another namespace', `Bearer ${testEventIssuer.token('premiere/admit-batch', 'system:serviceaccount:elsewhere:pod')}`, /not one of ours/],
+      [
+        'from a service account of another namespace',
+        `Bearer ${testEventIssuer.token('premiere/admit-batch', 'system:serviceaccount:elsewhere:pod')}`,
+        /not one of ours/,
+      ],
       ['not a bearer token', `Basic ${Buffer.from('broker:broker').toString('base64')}`, /only from the broker/],
     ];
     for (const [what, authorization, reason] of cases) {
       const id = randomUUID();
       const res = await deliver(url, admitted(id), authorization);
-      expect({ what, status: res.status, error: (await res.json()).error }).toEqual({ what, status: 401, error: expect.stringMatching(reason) });
+      expect({ what, status: res.status, error: (await res.json()).error }).toEqual({
+        what,
+        status: 401,
+        error: expect.stringMatching(reason),
+      });
       expect(await handled(id)).toBe(0);
     }
     expect(seen).toEqual([]);
@@ -118,7 +180,11 @@ describe('events from anyone but the broker are refused, and change nothing', ()
     }
     // Structured mode: the attributes are in the body.
     const structured = HTTP.structured(admitted(long));
-    const res = await fetch(url, { method: 'POST', headers: { ...(structured.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: structured.body as string });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...(structured.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+      body: structured.body as string,
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toContain('"id"');
     expect(seen).toEqual([]);
@@ -131,7 +197,10 @@ describe('events from anyone but the broker are refused, and change nothing', ()
       expect((await res.json()).error).toMatch(/RFC 3339/);
     }
     expect(seen).toEqual([]);
-    expect((await deliver(url, admitted(), eventAuthorization('admit-batch'), { 'ce-time': '2026-12-02T12:00:00.5-03:00' })).status).toBe(204);
+    expect(
+      (await deliver(url, admitted(), eventAuthorization('admit-batch'), { 'ce-time': '2026-12-02T12:00:00.5-03:00' }))
+        .status,
+    ).toBe(204);
   });
 });
 
@@ -144,7 +213,9 @@ describe('the issuer’s keys, fetched as from the cluster’s API server', () =
   beforeAll(async () => {
     keysServer = http.createServer((_req, res) => {
       if (!answering) return res.writeHead(503).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published.flatMap((i) => i.jwks().keys) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: published.flatMap((i) => i.jwks().keys) }));
     });
     await new Promise<void>((r) => keysServer.listen(0, '127.0.0.1', r));
     keysUrl = `http://127.0.0.1:${(keysServer.address() as { port: number }).port}/openid/v1/jwks`;
@@ -171,12 +242,26 @@ describe('the issuer’s keys, fetched as from the cluster’s API server', () =
     const first = new EventIssuer('https://cluster.example');
     published = [first];
     const url = await start({ EVENT_AUTH_ISSUER: first.url, EVENT_AUTH_JWKS: '', EVENT_AUTH_JWKS_URL: keysUrl });
-    expect((await deliver(url, admitted(), `Bearer ${first.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`)).status).toBe(204);
+    expect(
+      (await deliver(url, admitted(), `Bearer ${first.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`))
+        .status,
+    ).toBe(204);
     const rotated = new EventIssuer('https://cluster.example');
     published = [first, rotated];
-    expect((await deliver(url, admitted(), `Bearer ${rotated.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`)).status).toBe(204);
+    expect(
+      (
+        await deliver(
+          url,
+          admitted(),
+          `Bearer ${rotated.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`,
+        )
+      ).status,
+    ).toBe(204);
     const never = new EventIssuer('https://cluster.example');
-    expect((await deliver(url, admitted(), `Bearer ${never.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`)).status).toBe(401);
+    expect(
+      (await deliver(url, admitted(), `Bearer ${never.token('premiere/admit-batch', 'system:serviceaccount:test:s')}`))
+        .status,
+    ).toBe(401);
   });
 });
 
@@ -215,10 +300,21 @@ describe('events out carry the sender’s token', () => {
       req.resume().on('end', () => res.writeHead(202).end());
     });
     await new Promise<void>((r) => broker.listen(0, '127.0.0.1', r));
-    const fn = createFunction(producer(), testEnv(db, redis.prefix, { K_SINK: `http://127.0.0.1:${(broker.address() as { port: number }).port}/`, EVENT_SINK_TOKEN_FILE: tokenFile }), captureLogs().stream);
+    const fn = createFunction(
+      producer(),
+      testEnv(db, redis.prefix, {
+        K_SINK: `http://127.0.0.1:${(broker.address() as { port: number }).port}/`,
+        EVENT_SINK_TOKEN_FILE: tokenFile,
+      }),
+      captureLogs().stream,
+    );
     await fn.start();
     try {
-      const res = await fetch(`http://127.0.0.1:${fn.server.info.port}/shows/show-1/announce`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count":2}' });
+      const res = await fetch(`http://127.0.0.1:${fn.server.info.port}/shows/show-1/announce`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"count":2}',
+      });
       expect(res.status).toBe(200);
       await eventually(() => received.length >= 2);
       expect(received).toEqual(['Bearer the-sinkbinding-token', 'Bearer the-sinkbinding-token']);

@@ -1,7 +1,15 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import pg from 'pg';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, testEnv, type TestDatabase, consumer } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  testEnv,
+  type TestDatabase,
+  consumer,
+} from '@premiere/testing';
 
 let db: TestDatabase;
 let sql: pg.Pool;
@@ -34,7 +42,11 @@ const admitted = (id: string, data: unknown = { n: 1 }) =>
   new CloudEvent({ id, type: 'premiere.visitors.admitted', source: '/premiere/issue-token', subject: 'show-1', data });
 
 async function post(message: { headers: Record<string, unknown>; body: unknown }) {
-  return fetch(url, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: message.body as string });
+  return fetch(url, {
+    method: 'POST',
+    headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+    body: message.body as string,
+  });
 }
 const inboxCount = async () => Number((await sql.query('SELECT count(*) FROM admit_batch.inbox')).rows[0].count);
 
@@ -57,7 +69,11 @@ describe('CloudEvents in', () => {
     const message = HTTP.binary(admitted('dup-1'));
     const answers = await Promise.all([post(message), post(message), post(HTTP.structured(admitted('dup-1')))]);
     expect(answers.map((r) => r.status)).toEqual([204, 204, 204]);
-    expect(answers.map((r) => r.headers.get('x-premiere-outcome')).sort()).toEqual(['duplicate', 'duplicate', 'handled']);
+    expect(answers.map((r) => r.headers.get('x-premiere-outcome')).sort()).toEqual([
+      'duplicate',
+      'duplicate',
+      'handled',
+    ]);
     expect(seen).toEqual(['dup-1']);
     // The same id from another source is another event.
     await post(HTTP.binary(new CloudEvent({ ...admitted('dup-1'), source: '/premiere/other' })));
@@ -69,12 +85,19 @@ describe('CloudEvents in', () => {
     const cases: [Record<string, string>, string][] = [
       [{ 'content-type': 'application/json' }, '{"hello":"world"}'], // no ce- headers at all
       [{ 'content-type': 'application/cloudevents+json' }, '{not json'],
-      [{ 'content-type': 'application/cloudevents+json' }, JSON.stringify({ specversion: '1.0', type: 'premiere.visitors.admitted', source: '/x' })], // no id
+      [
+        { 'content-type': 'application/cloudevents+json' },
+        JSON.stringify({ specversion: '1.0', type: 'premiere.visitors.admitted', source: '/x' }),
+      ], // no id
       [{ 'ce-id': '1', 'ce-source': '/x', 'ce-specversion': '1.0' }, ''], // no type
       [{ 'ce-id': '1', 'ce-source': '/x', 'ce-type': 'premiere.visitors.admitted', 'ce-specversion': '0.1' }, ''],
     ];
     for (const [headers, body] of cases) {
-      const res = await fetch(url, { method: 'POST', headers: { ...headers, authorization: eventAuthorization('admit-batch') }, body });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, authorization: eventAuthorization('admit-batch') },
+        body,
+      });
       expect(res.status).toBe(400);
       expect((await res.json()).error).toMatch(/CloudEvent/);
     }
@@ -84,7 +107,9 @@ describe('CloudEvents in', () => {
 
   it('refuses an unknown type or invalid data with 400 saying which', async () => {
     const before = await inboxCount();
-    const unknown = await post(HTTP.binary(new CloudEvent({ id: 'u-1', type: 'premiere.nothing.happened', source: '/x', data: {} })));
+    const unknown = await post(
+      HTTP.binary(new CloudEvent({ id: 'u-1', type: 'premiere.nothing.happened', source: '/x', data: {} })),
+    );
     expect(unknown.status).toBe(400);
     expect((await unknown.json()).error).toBe('no handler for event type "premiere.nothing.happened"');
     const bad = await post(HTTP.binary(admitted('bad-1', { n: 'many' })));
@@ -100,7 +125,12 @@ describe('CloudEvents in', () => {
     await f.start();
     const target = `http://127.0.0.1:${f.server.info.port}/events`;
     const message = HTTP.binary(admitted('fail-1'));
-    const send = () => fetch(target, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: message.body as string });
+    const send = () =>
+      fetch(target, {
+        method: 'POST',
+        headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+        body: message.body as string,
+      });
     expect((await send()).status).toBe(500);
     expect(failing).toEqual([]);
     expect((await send()).status).toBe(204);
@@ -109,15 +139,31 @@ describe('CloudEvents in', () => {
   });
 
   it('answers with a reply event, as a Trigger subscriber may', async () => {
-    const res = await post(HTTP.binary(new CloudEvent({ id: 'ping-1', type: 'premiere.test.pinged', source: '/x', data: { reply: true } })));
+    const res = await post(
+      HTTP.binary(new CloudEvent({ id: 'ping-1', type: 'premiere.test.pinged', source: '/x', data: { reply: true } })),
+    );
     expect(res.status).toBe(200);
-    const reply = HTTP.toEvent({ headers: Object.fromEntries(res.headers), body: await res.text() }) as CloudEvent<{ ok: boolean }>;
-    expect(reply).toMatchObject({ type: 'premiere.test.ponged', source: '/premiere/admit-batch', subject: 'x', data: { ok: true } });
+    const reply = HTTP.toEvent({ headers: Object.fromEntries(res.headers), body: await res.text() }) as CloudEvent<{
+      ok: boolean;
+    }>;
+    expect(reply).toMatchObject({
+      type: 'premiere.test.ponged',
+      source: '/premiere/admit-batch',
+      subject: 'x',
+      data: { ok: true },
+    });
   });
 
   it('fails, keeping nothing, when the reply is not a premiere event', async () => {
     const before = await inboxCount();
-    const bad = HTTP.binary(new CloudEvent({ id: 'ping-bad', type: 'premiere.test.pinged', source: '/x', data: { reply: true, replyType: 'Ponged' } }));
+    const bad = HTTP.binary(
+      new CloudEvent({
+        id: 'ping-bad',
+        type: 'premiere.test.pinged',
+        source: '/x',
+        data: { reply: true, replyType: 'Ponged' },
+      }),
+    );
     expect((await post(bad)).status).toBe(500);
     expect((await post(bad)).status).toBe(500); // not recorded as handled: retried, not skipped
     expect(await inboxCount()).toBe(before);
@@ -125,7 +171,14 @@ describe('CloudEvents in', () => {
 
   it('runs a schedule on a PingSource event, and refuses an unknown schedule', async () => {
     const ping = (schedule: string, id: string) =>
-      HTTP.binary(new CloudEvent({ id, type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/x/pingsources/p', data: { schedule } }));
+      HTTP.binary(
+        new CloudEvent({
+          id,
+          type: 'dev.knative.sources.ping',
+          source: '/apis/v1/namespaces/x/pingsources/p',
+          data: { schedule },
+        }),
+      );
     const before = await inboxCount();
     expect((await post(ping('outbox-relay', 'p-1'))).status).toBe(204);
     expect(await inboxCount()).toBe(before); // the relay is work: no transaction, no inbox row

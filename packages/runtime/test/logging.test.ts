@@ -26,7 +26,8 @@ describe('logs never carry secrets, tokens or card data', () => {
     );
     await new Promise((r) => setImmediate(r));
     const line = capture.raw.join('\n');
-    for (const secret of ['hunter2', 'tok_visa_secret', '4242', 'abc.def', 's3cr3t', 'k-123', 'qt-999', '"pw"']) expect(line).not.toContain(secret);
+    for (const secret of ['hunter2', 'tok_visa_secret', '4242', 'abc.def', 's3cr3t', 'k-123', 'qt-999', '"pw"'])
+      expect(line).not.toContain(secret);
     const entry = capture.lines[0] as any;
     expect(entry.order.amountCents).toBe(3200);
     expect(entry.visitors[0].position).toBe(3);
@@ -46,11 +47,25 @@ describe('logs never carry secrets, tokens or card data', () => {
     expect(scrubText('order 1795000000000 at 2026-11-22')).toBe('order 1795000000000 at 2026-11-22'); // not a card (Luhn)
     // A UUID whose last groups are all digits and pass Luhn is an id, not a card.
     expect(scrubText('0f3c2a7e-5b1d-4c2e-8000-000000000011')).toBe('0f3c2a7e-5b1d-4c2e-8000-000000000011');
-    expect(scrubText('card 4242-4242-4242-4242 for 0f3c2a7e-5b1d-4c2e-8000-000000000011')).toBe(`card ${REDACTED} for 0f3c2a7e-5b1d-4c2e-8000-000000000011`);
+    expect(scrubText('card 4242-4242-4242-4242 for 0f3c2a7e-5b1d-4c2e-8000-000000000011')).toBe(
+      `card ${REDACTED} for 0f3c2a7e-5b1d-4c2e-8000-000000000011`,
+    );
   });
 
   it('knows which keys are sensitive', () => {
-    expect(['token', 'accessToken', 'access_token', 'Authorization', 'set-cookie', 'apiKey', 'signingKeys', 'cvv', 'paymentMethod'].every(isSensitiveKey)).toBe(true);
+    expect(
+      [
+        'token',
+        'accessToken',
+        'access_token',
+        'Authorization',
+        'set-cookie',
+        'apiKey',
+        'signingKeys',
+        'cvv',
+        'paymentMethod',
+      ].every(isSensitiveKey),
+    ).toBe(true);
     expect(['tokensIssued', 'showId', 'position', 'idempotencyKeyHash'].some(isSensitiveKey)).toBe(false);
   });
 });

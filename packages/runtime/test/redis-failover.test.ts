@@ -32,7 +32,8 @@ function onPath(binary: string): string | undefined {
   return undefined;
 }
 const redisServer = onPath('redis-server');
-if (!redisServer && !process.env.CI) console.warn('redis-failover.test.ts skipped: redis-server is not on PATH (apt-get install redis-server)');
+if (!redisServer && !process.env.CI)
+  console.warn('redis-failover.test.ts skipped: redis-server is not on PATH (apt-get install redis-server)');
 const failoverTest = redisServer || process.env.CI ? describe : describe.skip;
 
 async function freePort(): Promise<number> {
@@ -48,7 +49,9 @@ const children: ChildProcess[] = [];
 const clients: Redis[] = [];
 
 /** A redis-server (or, with a config file and --sentinel, a Sentinel) on its own port and folder. */
-async function start(args: (dir: string, port: number) => string[]): Promise<{ port: number; dir: string; child: ChildProcess }> {
+async function start(
+  args: (dir: string, port: number) => string[],
+): Promise<{ port: number; dir: string; child: ChildProcess }> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-failover-'));
   dirs.push(dir);
@@ -66,7 +69,13 @@ const server = (replicaOf?: number) => (dir: string, port: number) => [
 
 /** An administrator's connection to one node or sentinel: no prefix, commands wait for it. */
 function direct(port: number): Redis {
-  const redis = new Redis({ host: '127.0.0.1', port, password: PASSWORD, retryStrategy: () => 50, disconnectTimeout: 10 });
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port,
+    password: PASSWORD,
+    retryStrategy: () => 50,
+    disconnectTimeout: 10,
+  });
   redis.on('error', () => undefined);
   clients.push(redis);
   return redis;
@@ -75,9 +84,17 @@ function direct(port: number): Redis {
 afterAll(async () => {
   // Clients first, while their servers still answer, so that no connection is left to time out.
   // (One waiting to reconnect to a killed server has none: it just stops.)
-  await Promise.all(clients.map((c) => (['end', 'reconnecting'].includes(c.status) ? c.disconnect() : new Promise((r) => (c.once('end', r), c.disconnect())))));
   await Promise.all(
-    children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGKILL')))),
+    clients.map((c) =>
+      ['end', 'reconnecting'].includes(c.status)
+        ? c.disconnect()
+        : new Promise((r) => (c.once('end', r), c.disconnect())),
+    ),
+  );
+  await Promise.all(
+    children
+      .filter((c) => c.exitCode === null && c.signalCode === null)
+      .map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGKILL')))),
   );
   if (!process.env.KEEP_FAILOVER_DIRS) for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -112,10 +129,19 @@ failoverTest('Redis failover', () => {
     });
     const sentinels = direct(sentinel.port);
     // The sentinel has found the replica (from the primary's INFO) and sees it in sync.
-    await eventually(async () => {
-      const replicas = (await sentinels.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
-      return replicas.some((r) => r.includes(String(replica.port)) && r[r.indexOf('flags') + 1] === 'slave' && r[r.indexOf('master-link-status') + 1] === 'ok');
-    }, 20_000, 100);
+    await eventually(
+      async () => {
+        const replicas = (await sentinels.call('SENTINEL', 'REPLICAS', MASTER)) as string[][];
+        return replicas.some(
+          (r) =>
+            r.includes(String(replica.port)) &&
+            r[r.indexOf('flags') + 1] === 'slave' &&
+            r[r.indexOf('master-link-status') + 1] === 'ok',
+        );
+      },
+      20_000,
+      100,
+    );
 
     // The function's client: REDIS_URL's host is not used, only its password.
     const redis = createRedis({
@@ -144,10 +170,15 @@ failoverTest('Redis failover', () => {
       45_000,
       100,
     ).catch((err: Error) => {
-      throw new Error(`${err.message}\nlast client error: ${failures.at(-1)}\nsentinel's log:\n${readFileSync(path.join(sentinel.dir, 'sentinel.log'), 'utf8')}`);
+      throw new Error(
+        `${err.message}\nlast client error: ${failures.at(-1)}\nsentinel's log:\n${readFileSync(path.join(sentinel.dir, 'sentinel.log'), 'utf8')}`,
+      );
     });
     expect(failures.length).toBeGreaterThan(0);
-    expect(await sentinels.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)).toEqual(['127.0.0.1', String(replica.port)]);
+    expect(await sentinels.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)).toEqual([
+      '127.0.0.1',
+      String(replica.port),
+    ]);
     expect(await admin.call('ROLE').then((r) => (r as string[])[0])).toBe('master');
     expect(await admin.mget('premiere:before', 'premiere:after')).toEqual(['kept', 'written']);
   }, 90_000);
@@ -170,7 +201,10 @@ failoverTest('Redis failover', () => {
           writeFileSync(
             conf,
             [
-              `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `requirepass ${PASSWORD}`,
+              `port ${port}`,
+              'bind 127.0.0.1',
+              `dir ${dir}`,
+              `requirepass ${PASSWORD}`,
               `sentinel monitor ${MASTER} 127.0.0.1 ${primary.port} 2`,
               `sentinel auth-pass ${MASTER} ${PASSWORD}`,
               `sentinel down-after-milliseconds ${MASTER} 1000`,
@@ -184,13 +218,21 @@ failoverTest('Redis failover', () => {
     }
     const [asked, ...others] = sentinels;
     // Every sentinel knows the other two (from the primary's hello channel), and the replica.
-    await eventually(async () => {
-      for (const s of sentinels) {
-        const [master] = (await direct(s.port).call('SENTINEL', 'MASTERS')) as string[][];
-        if (master[master.indexOf('num-other-sentinels') + 1] !== '2' || master[master.indexOf('num-slaves') + 1] !== '1') return false;
-      }
-      return true;
-    }, 30_000, 200);
+    await eventually(
+      async () => {
+        for (const s of sentinels) {
+          const [master] = (await direct(s.port).call('SENTINEL', 'MASTERS')) as string[][];
+          if (
+            master[master.indexOf('num-other-sentinels') + 1] !== '2' ||
+            master[master.indexOf('num-slaves') + 1] !== '1'
+          )
+            return false;
+        }
+        return true;
+      },
+      30_000,
+      200,
+    );
 
     const redis = createRedis({
       url: `redis://:${PASSWORD}@127.0.0.1:1`,
@@ -208,17 +250,25 @@ failoverTest('Redis failover', () => {
     try {
       primary.child.kill('SIGKILL');
       // The other two promote the replica and announce it, while the client's next attempt waits on the stopped one.
-      await eventually(async () => {
-        const addr = (await direct(others[0].port).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)) as string[];
-        return addr[1] === String(replica.port);
-      }, 30_000, 100);
+      await eventually(
+        async () => {
+          const addr = (await direct(others[0].port).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)) as string[];
+          return addr[1] === String(replica.port);
+        },
+        30_000,
+        100,
+      );
       await new Promise((r) => setTimeout(r, 500)); // the announcement heard
     } finally {
       asked.child.kill('SIGCONT');
     }
     const failures: string[] = [];
     await eventually(
-      () => redis.set('after', 'written').then(() => true, (err: Error) => (failures.push(`${redis.status}: ${err.message}`), false)),
+      () =>
+        redis.set('after', 'written').then(
+          () => true,
+          (err: Error) => (failures.push(`${redis.status}: ${err.message}`), false),
+        ),
       30_000,
       100,
     ).catch((err: Error) => {
@@ -243,24 +293,95 @@ failoverTest('Redis failover', () => {
   }, 30_000);
 
   // Needs openssl for the certificates: skipped without it, except under CI.
-  (onPath('openssl') || process.env.CI ? it : it.skip)('by URL over TLS (rediss://), trusting a private CA through NODE_EXTRA_CA_CERTS', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-tls-'));
-    dirs.push(dir);
-    const f = (name: string) => path.join(dir, name);
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-subj', '/CN=premiere test CA', '-days', '1');
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('redis.key'), '-out', f('redis.csr'), '-subj', '/CN=localhost');
-    writeFileSync(f('san.ext'), 'subjectAltName=DNS:localhost\n');
-    openssl('x509', '-req', '-in', f('redis.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('redis.crt'), '-days', '1', '-extfile', f('san.ext'));
-    const port = await freePort();
-    const child = spawn(redisServer ?? 'redis-server', [
-      ...['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--requirepass', PASSWORD],
-      ...['--tls-cert-file', f('redis.crt'), '--tls-key-file', f('redis.key'), '--tls-ca-cert-file', f('ca.crt'), '--tls-auth-clients', 'no'],
-    ], { stdio: 'ignore' });
-    children.push(child);
-    // A function's process: the CA is read when Node starts, as a pod's environment would give it.
-    const runtime = path.resolve(__dirname, '../dist');
-    const script = `
+  (onPath('openssl') || process.env.CI ? it : it.skip)(
+    'by URL over TLS (rediss://), trusting a private CA through NODE_EXTRA_CA_CERTS',
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'premiere-tls-'));
+      dirs.push(dir);
+      const f = (name: string) => path.join(dir, name);
+      const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        f('ca.key'),
+        '-out',
+        f('ca.crt'),
+        '-subj',
+        '/CN=premiere test CA',
+        '-days',
+        '1',
+      );
+      openssl(
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        f('redis.key'),
+        '-out',
+        f('redis.csr'),
+        '-subj',
+        '/CN=localhost',
+      );
+      writeFileSync(f('san.ext'), 'subjectAltName=DNS:localhost\n');
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        f('redis.csr'),
+        '-CA',
+        f('ca.crt'),
+        '-CAkey',
+        f('ca.key'),
+        '-CAcreateserial',
+        '-out',
+        f('redis.crt'),
+        '-days',
+        '1',
+        '-extfile',
+        f('san.ext'),
+      );
+      const port = await freePort();
+      const child = spawn(
+        redisServer ?? 'redis-server',
+        [
+          ...[
+            '--port',
+            '0',
+            '--tls-port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            dir,
+            '--requirepass',
+            PASSWORD,
+          ],
+          ...[
+            '--tls-cert-file',
+            f('redis.crt'),
+            '--tls-key-file',
+            f('redis.key'),
+            '--tls-ca-cert-file',
+            f('ca.crt'),
+            '--tls-auth-clients',
+            'no',
+          ],
+        ],
+        { stdio: 'ignore' },
+      );
+      children.push(child);
+      // A function's process: the CA is read when Node starts, as a pod's environment would give it.
+      const runtime = path.resolve(__dirname, '../dist');
+      const script = `
       const { createRedis } = require(${JSON.stringify(runtime)});
       const redis = createRedis({ url: 'rediss://:${PASSWORD}@localhost:${port}', keyPrefix: 'premiere:' });
       const attempt = () => redis.set('over-tls', 'yes').then(() => redis.get('over-tls')).then(
@@ -269,8 +390,15 @@ failoverTest('Redis failover', () => {
       );
       attempt();
       setTimeout(() => process.exit(2), Number(process.env.GIVE_UP_MS)).unref();`;
-    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
-    expect(run({ NODE_EXTRA_CA_CERTS: f('ca.crt'), GIVE_UP_MS: '20000' }).stdout.trim()).toBe('yes');
-    expect(run({ GIVE_UP_MS: '3000' }).status).toBe(2); // not trusted without the CA: never connects
-  }, 60_000);
+      const run = (env: NodeJS.ProcessEnv) =>
+        spawnSync(process.execPath, ['-e', script], {
+          env: { PATH: process.env.PATH, ...env },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+      expect(run({ NODE_EXTRA_CA_CERTS: f('ca.crt'), GIVE_UP_MS: '20000' }).stdout.trim()).toBe('yes');
+      expect(run({ GIVE_UP_MS: '3000' }).status).toBe(2); // not trusted without the CA: never connects
+    },
+    60_000,
+  );
 });

@@ -22,7 +22,9 @@ describe('Redis access', () => {
 
   it('loads each .lua file as a command (with the lib/ files it includes), atomic under concurrency, with keys under the prefix', async () => {
     defineScripts(redis, path.join(__dirname, 'fixtures/lua'));
-    const take = (redis as unknown as { takeIfBelow(key: string, limit: number): Promise<number> }).takeIfBelow.bind(redis);
+    const take = (redis as unknown as { takeIfBelow(key: string, limit: number): Promise<number> }).takeIfBelow.bind(
+      redis,
+    );
     const key = showKey('s1', 'inside');
     const results = await Promise.all(Array.from({ length: 50 }, () => take(key, 10)));
     expect(results.filter((r) => r > 0).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -36,7 +38,9 @@ describe('Redis access', () => {
   it('refuses a script that includes a file lib/ does not have, naming both', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lua-'));
     writeFileSync(path.join(dir, 'broken.lua'), '-- keys: 0\n-- include: nowhere.lua\nreturn 1\n');
-    expect(() => defineScripts(redis, dir)).toThrow(`broken.lua: includes nowhere.lua, which is not in ${path.join(dir, 'lib')}`);
+    expect(() => defineScripts(redis, dir)).toThrow(
+      `broken.lua: includes nowhere.lua, which is not in ${path.join(dir, 'lib')}`,
+    );
     rmSync(dir, { recursive: true });
   });
 });

@@ -4,7 +4,16 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import Joi from 'joi';
 import { Counter } from 'prom-client';
 import { createFunction, type EnvSpec, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, eventAuthorization, eventually, testEnv, type TestDatabase, producer } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  eventAuthorization,
+  eventually,
+  testEnv,
+  type TestDatabase,
+  producer,
+} from '@premiere/testing';
 
 let db: TestDatabase;
 const redis = createTestRedisPrefix();
@@ -58,26 +67,48 @@ describe('the function runtime', () => {
 
   it('refuses bad input with 400 saying what is wrong', async () => {
     const { url } = await start();
-    const res = await fetch(`${url}/shows/NOT_OK/announce`, { method: 'POST', body: JSON.stringify({ count: 1 }), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${url}/shows/NOT_OK/announce`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 1 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).message).toMatch(/"showId" with value "NOT_OK" fails to match/);
-    const res2 = await fetch(`${url}/shows/ok/announce`, { method: 'POST', body: JSON.stringify({ count: 0 }), headers: { 'content-type': 'application/json' } });
+    const res2 = await fetch(`${url}/shows/ok/announce`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 0 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect((await res2.json()).message).toBe('"count" must be greater than or equal to 1');
   });
 
   it('logs each request with its id, and every line written while handling it', async () => {
     const { url, logs } = await start({ LOG_LEVEL: 'debug' });
-    const res = await fetch(`${url}/shows/s1/announce`, { method: 'POST', body: JSON.stringify({ count: 1 }), headers: { 'content-type': 'application/json', 'x-request-id': 'abc-123' } });
+    const res = await fetch(`${url}/shows/s1/announce`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 1 }),
+      headers: { 'content-type': 'application/json', 'x-request-id': 'abc-123' },
+    });
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
     const mine = logs.lines.filter((l) => l.reqId === 'abc-123');
     expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['announcing', 'request']));
-    expect(mine.find((l) => l.msg === 'request')).toMatchObject({ level: 'debug', method: 'POST', route: '/shows/{showId}/announce', status: 200, fn: 'issue-token' });
+    expect(mine.find((l) => l.msg === 'request')).toMatchObject({
+      level: 'debug',
+      method: 'POST',
+      route: '/shows/{showId}/announce',
+      status: 200,
+      fn: 'issue-token',
+    });
   });
 
   it('logs a refused request at info, with its id and no query string', async () => {
     const { url, logs } = await start();
-    await fetch(`${url}/shows/BAD/announce?token=secret-token`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    await fetch(`${url}/shows/BAD/announce?token=secret-token`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     await new Promise((r) => setTimeout(r, 50));
     const line = logs.lines.find((l) => l.msg === 'request refused');
     expect(line).toMatchObject({ level: 'info', status: 400, path: '/shows/BAD/announce' });
@@ -91,8 +122,12 @@ describe('the function runtime', () => {
     await fetch(`${url}/nowhere`);
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toContain('process_cpu_user_seconds_total');
-    expect(text).toMatch(/premiere_http_request_duration_seconds_count\{method="GET",route="\/plain",status_code="200"\} 1/);
-    expect(text).toMatch(/premiere_http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} 1/);
+    expect(text).toMatch(
+      /premiere_http_request_duration_seconds_count\{method="GET",route="\/plain",status_code="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /premiere_http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} 1/,
+    );
   });
 
   it('lets a function add its own metrics', async () => {
@@ -118,8 +153,21 @@ describe('the function runtime', () => {
         };
       },
       routes: (_ctx, parts) => [{ method: 'GET', path: '/tally', handler: () => ({ n: ++parts.tally.n }) }],
-      events: { 'premiere.test.pinged': { data: Joi.object(), handle: async ({ deps }) => { deps.tally.n += 10; } } },
-      schedules: { count: { work: async ({ deps }) => { deps.tally.n += 100; } } },
+      events: {
+        'premiere.test.pinged': {
+          data: Joi.object(),
+          handle: async ({ deps }) => {
+            deps.tally.n += 10;
+          },
+        },
+      },
+      schedules: {
+        count: {
+          work: async ({ deps }) => {
+            deps.tally.n += 100;
+          },
+        },
+      },
     };
     const fn = createFunction(def, testEnv(db, redis.prefix), captureLogs().stream);
     running.push(fn);
@@ -127,11 +175,32 @@ describe('the function runtime', () => {
     const url = `http://127.0.0.1:${fn.server.info.port}`;
     const deliver = (event: CloudEvent<unknown>) => {
       const message = HTTP.binary(event);
-      return fetch(`${url}/events`, { method: 'POST', headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') }, body: message.body as string });
+      return fetch(`${url}/events`, {
+        method: 'POST',
+        headers: { ...(message.headers as Record<string, string>), authorization: eventAuthorization('admit-batch') },
+        body: message.body as string,
+      });
     };
     expect(await (await fetch(`${url}/tally`)).json()).toEqual({ n: 1 });
-    expect((await deliver(new CloudEvent({ id: 'setup-1', type: 'premiere.test.pinged', source: '/premiere/test', data: {} }))).status).toBe(204);
-    expect((await deliver(new CloudEvent({ id: 'setup-2', type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/x/pingsources/p', data: { schedule: 'count' } }))).status).toBe(204);
+    expect(
+      (
+        await deliver(
+          new CloudEvent({ id: 'setup-1', type: 'premiere.test.pinged', source: '/premiere/test', data: {} }),
+        )
+      ).status,
+    ).toBe(204);
+    expect(
+      (
+        await deliver(
+          new CloudEvent({
+            id: 'setup-2',
+            type: 'dev.knative.sources.ping',
+            source: '/apis/v1/namespaces/x/pingsources/p',
+            data: { schedule: 'count' },
+          }),
+        )
+      ).status,
+    ).toBe(204);
     expect(await (await fetch(`${url}/tally`)).json()).toEqual({ n: 112 });
     expect(fn.deps.tally.n).toBe(112);
     expect(built).toEqual(['admit-batch']);
@@ -148,7 +217,9 @@ describe('the function runtime', () => {
         throw new Error('a route that cannot be built');
       },
     };
-    expect(() => createFunction(def, testEnv(db, redis.prefix), captureLogs().stream)).toThrow('a route that cannot be built');
+    expect(() => createFunction(def, testEnv(db, redis.prefix), captureLogs().stream)).toThrow(
+      'a route that cannot be built',
+    );
     await eventually(async () => closed.length === 1, 5_000, 20);
   });
 
@@ -157,8 +228,20 @@ describe('the function runtime', () => {
       {
         name: 'admit-batch',
         routes: () => [
-          { method: 'GET', path: '/scripts-only', handler: (_r, h) => h.response('x').header('content-security-policy', "script-src 'self'") },
-          { method: 'GET', path: '/never-framed', handler: (_r, h) => h.response('x').header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY') },
+          {
+            method: 'GET',
+            path: '/scripts-only',
+            handler: (_r, h) => h.response('x').header('content-security-policy', "script-src 'self'"),
+          },
+          {
+            method: 'GET',
+            path: '/never-framed',
+            handler: (_r, h) =>
+              h
+                .response('x')
+                .header('content-security-policy', "frame-ancestors 'none'")
+                .header('x-frame-options', 'DENY'),
+          },
         ],
       },
       testEnv(db, redis.prefix),
@@ -186,7 +269,11 @@ describe('the function runtime', () => {
         console.log('thrown: ' + err.message);
       }`;
     const env = testEnv(db, redis.prefix);
-    const result = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 10_000 });
+    const result = spawnSync(process.execPath, ['-e', script], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(result.stdout.trim()).toBe('thrown: no legacy client today');
     expect(result.signal).toBeNull();
     expect(result.status).toBe(0);

@@ -11,12 +11,23 @@ describe('telling an outage from a bug', () => {
     [new Error('Connection terminated unexpectedly'), 'PostgreSQL'],
     [new Error('Client has encountered a connection error and is not queryable'), 'PostgreSQL'],
     [new Error('timeout exceeded when trying to connect'), 'PostgreSQL'],
-    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', backingService: 'PostgreSQL' }), 'PostgreSQL'],
+    [
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+        code: 'ECONNREFUSED',
+        backingService: 'PostgreSQL',
+      }),
+      'PostgreSQL',
+    ],
     [new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'Redis'],
     [new Error('Connection is closed.'), 'Redis'],
-    [Object.assign(new Error('Reached the max retries per request limit (which is 1).'), { name: 'MaxRetriesPerRequestError' }), 'Redis'],
+    [
+      Object.assign(new Error('Reached the max retries per request limit (which is 1).'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+      'Redis',
+    ],
     [new Error('LOADING Redis is loading the dataset in memory'), 'Redis'],
-    [new Error('READONLY You can\'t write against a read only replica.'), 'Redis'],
+    [new Error("READONLY You can't write against a read only replica."), 'Redis'],
     [Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:80'), { code: 'ECONNREFUSED' }), 'a backing service'],
     [new Error('a wrapper', { cause: new Error('Connection terminated unexpectedly') }), 'PostgreSQL'],
   ])('%s: %s is unavailable', (err, service) => {

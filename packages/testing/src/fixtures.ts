@@ -8,7 +8,14 @@ import { randomBytes } from 'node:crypto';
  */
 export async function addTestShow(
   databaseUrl: string,
-  opts: { seats: number; salesOpenAt?: Date | null; startsAt?: Date; overbooking?: number | null; cinema?: string; zoneCapacity?: number },
+  opts: {
+    seats: number;
+    salesOpenAt?: Date | null;
+    startsAt?: Date;
+    overbooking?: number | null;
+    cinema?: string;
+    zoneCapacity?: number;
+  },
 ): Promise<string> {
   const id = `test-${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -19,9 +26,15 @@ export async function addTestShow(
     if (opts.zoneCapacity !== undefined) {
       // The zone's capacity is a cinema's: a cinema of the show's own, in São Paulo.
       cinema = id;
-      await client.query("INSERT INTO cinemas (id, name, city, address, zone_capacity) VALUES ($1, 'Test cinema', 'São Paulo', 'Rua Teste 1', $2)", [id, opts.zoneCapacity]);
+      await client.query(
+        "INSERT INTO cinemas (id, name, city, address, zone_capacity) VALUES ($1, 'Test cinema', 'São Paulo', 'Rua Teste 1', $2)",
+        [id, opts.zoneCapacity],
+      );
     }
-    await client.query("INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, 'Test room', 'regular')", [id, cinema]);
+    await client.query("INSERT INTO rooms (id, cinema_id, name, room_type) VALUES ($1, $2, 'Test room', 'regular')", [
+      id,
+      cinema,
+    ]);
     // Rows of 500: A1…A500, B1…
     await client.query(
       `INSERT INTO seats (room_id, seat, row_label, number, col)
@@ -47,4 +60,10 @@ export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
  * Every visitor of a test comes from one address (127.0.0.1): issue-token's join limits off, for
  * the tests that are not about them (issue-token's security.test.ts is).
  */
-export const NO_JOIN_LIMITS = { JOIN_RATE_PER_ADDRESS: '0', JOIN_RATE_PER_SESSION: '0', ADDRESS_TOKEN_CAP_MIN: '0', ADDRESS_TOKEN_CAP_SHARE: '0', ADDRESS_NEW_TOKEN_RATE: '0' };
+export const NO_JOIN_LIMITS = {
+  JOIN_RATE_PER_ADDRESS: '0',
+  JOIN_RATE_PER_SESSION: '0',
+  ADDRESS_TOKEN_CAP_MIN: '0',
+  ADDRESS_TOKEN_CAP_SHARE: '0',
+  ADDRESS_NEW_TOKEN_RATE: '0',
+};

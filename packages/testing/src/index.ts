@@ -95,7 +95,11 @@ export function eventAuthorization(functionName: string): string {
  */
 export function eventTokenFile(functionName: string): string {
   const file = path.join(tmpdir(), `premiere-test-token-${process.pid}-${functionName}`);
-  writeFileSync(file, testEventIssuer.token(`premiere/${functionName}`, 'system:serviceaccount:test:broker', { ttlSeconds: 86_400 }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    testEventIssuer.token(`premiere/${functionName}`, 'system:serviceaccount:test:broker', { ttlSeconds: 86_400 }),
+    { mode: 0o600 },
+  );
   if (tokenFiles.size === 0) process.once('exit', () => tokenFiles.forEach((f) => rmSync(f, { force: true })));
   tokenFiles.add(file);
   return file;
@@ -103,7 +107,11 @@ export function eventTokenFile(functionName: string): string {
 const tokenFiles = new Set<string>();
 
 /** The environment a function needs, pointed at the test database and prefix; `overrides` win. */
-export function testEnv(db: TestDatabase, redisPrefix: string, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function testEnv(
+  db: TestDatabase,
+  redisPrefix: string,
+  overrides: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   return {
     PORT: '0',
     DATABASE_URL: db.url,
@@ -145,7 +153,8 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

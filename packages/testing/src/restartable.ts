@@ -46,10 +46,29 @@ export async function restartablePostgres(): Promise<Restartable> {
   const user = postgresUser();
   mkdirSync(dataDir, { mode: 0o700 });
   if (user.uid !== undefined) chownSync(dataDir, user.uid, user.gid!);
-  execFileSync(path.join(PG_BIN, 'initdb'), [`--pgdata=${dataDir}`, '--auth=trust', '--username=postgres', '--no-sync'], { ...user, stdio: 'ignore' });
+  execFileSync(
+    path.join(PG_BIN, 'initdb'),
+    [`--pgdata=${dataDir}`, '--auth=trust', '--username=postgres', '--no-sync'],
+    { ...user, stdio: 'ignore' },
+  );
   let child: ChildProcess | undefined;
   const start = async () => {
-    const c = spawn(path.join(PG_BIN, 'postgres'), ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'], { ...user, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(
+      path.join(PG_BIN, 'postgres'),
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'fsync=off',
+      ],
+      { ...user, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     child = c;
     await new Promise<void>((resolve, reject) => {
       let log = '';
@@ -73,10 +92,14 @@ export async function restartablePostgres(): Promise<Restartable> {
     kill: () => exit('SIGKILL'),
     async restart() {
       // Refused while a killed postmaster's backends still hold its shared memory: try until they are gone.
-      await eventually(async () => {
-        await start();
-        return true;
-      }, 30_000, 200);
+      await eventually(
+        async () => {
+          await start();
+          return true;
+        },
+        30_000,
+        200,
+      );
     },
     async stop() {
       await exit('SIGINT'); // fast shutdown
@@ -93,17 +116,25 @@ export async function restartableRedis(): Promise<Restartable> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    await eventually(async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, 10_000, 100);
+    child = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+    await eventually(
+      async () => {
+        const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } finally {
+          probe.disconnect();
+        }
+      },
+      10_000,
+      100,
+    );
   };
   const exit = (signal: NodeJS.Signals) => signalled(child, signal);
   await start();

@@ -10,7 +10,8 @@ const ROOT = path.resolve(__dirname, '../../..');
 const WORKSPACES: string[] = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).workspaces;
 const FORBIDDEN = rules.forbidden.map((r) => ({ pattern: new RegExp(r.pattern), message: r.message }));
 /** import … from '…', export … from '…', import('…'), require('…'), jest.mock('…'). */
-const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|\bjest\.mock\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+const SPECIFIER =
+  /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|\bjest\.mock\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

@@ -17,7 +17,8 @@ export const waitingRoomEnv = {
     // Off by default: estimates are made from the zone's size at the time, so a zone that grows
     // afterwards makes them too long (docs/benchmarks.md).
     schema: Joi.boolean().default(false),
-    expect: 'true or false: whether the bouncer sizes each zone to keep the legacy system busy to its limit (from the catalog’s capacity up to ZONE_CAPACITY_MAX)',
+    expect:
+      'true or false: whether the bouncer sizes each zone to keep the legacy system busy to its limit (from the catalog’s capacity up to ZONE_CAPACITY_MAX)',
   },
   ZONE_CAPACITY_MAX: {
     schema: Joi.number().integer().min(1).max(10_000).default(200),
@@ -33,20 +34,24 @@ export const waitingRoomEnv = {
   },
   STATUS_POLL_MAX_SECONDS: {
     schema: seconds(1, 600).default(20),
-    expect: 'the longest a waiting visitor is told to wait between polls (1-600; keep it well under GONE_AFTER_SECONDS and ADMISSION_TTL_SECONDS)',
+    expect:
+      'the longest a waiting visitor is told to wait between polls (1-600; keep it well under GONE_AFTER_SECONDS and ADMISSION_TTL_SECONDS)',
   },
   RECOVERY_GRACE_SECONDS: {
     // Two of the longest intervals between polls, and a margin: a visitor whose page is open is back by then.
     schema: seconds(1, 3_600).default(45),
-    expect: 'seconds a room rebuilt after Redis forgot it waits for its visitors to come back before giving their tokens back and admitting again (1-3600; keep it above twice STATUS_POLL_MAX_SECONDS)',
+    expect:
+      'seconds a room rebuilt after Redis forgot it waits for its visitors to come back before giving their tokens back and admitting again (1-3600; keep it above twice STATUS_POLL_MAX_SECONDS)',
   },
   ESTIMATE_VISIT_SECONDS: {
     schema: seconds(1, 3_600).default(180),
-    expect: 'how long a visit to the zone is assumed to take until the first visit has ended and visits are measured (1-3600)',
+    expect:
+      'how long a visit to the zone is assumed to take until the first visit has ended and visits are measured (1-3600)',
   },
   ESTIMATE_SEATS_PER_ORDER: {
     schema: Joi.number().min(1).max(20).default(2),
-    expect: 'how many seats an order is assumed to take until reserve-seat has counted (1-20): wait estimates count only the people ahead whom the seats left can serve',
+    expect:
+      'how many seats an order is assumed to take until reserve-seat has counted (1-20): wait estimates count only the people ahead whom the seats left can serve',
   },
 } satisfies EnvSpec;
 

@@ -52,7 +52,10 @@ function remainingMs(v: ZoneVisit, visitMs: number, now: number): number {
   const elapsed = Math.max(0, now - v.admittedAt);
   // The lease bounds only an overrun: an admission's first lease is short, and extended when the
   // visitor enters seat selection, as nearly all do.
-  return Math.max(visitMs - elapsed, Math.min(v.lease - now, overdueFloor(visitMs) + OVERDUE_GROWTH * (elapsed - visitMs)));
+  return Math.max(
+    visitMs - elapsed,
+    Math.min(v.lease - now, overdueFloor(visitMs) + OVERDUE_GROWTH * (elapsed - visitMs)),
+  );
 }
 
 /**
@@ -62,7 +65,15 @@ function remainingMs(v: ZoneVisit, visitMs: number, now: number): number {
  * visitor a visit later. Visits are taken to last as long as the median visit inside shows it
  * will, if that is longer than measured (the measure lags when visits get slower).
  */
-export function waitBasis(o: { zone: ZoneVisit[]; capacity: number; measuredVisitMs: number; assumedVisitMs: number; leftVisitMs?: number; paused: boolean; now: number }): WaitBasis {
+export function waitBasis(o: {
+  zone: ZoneVisit[];
+  capacity: number;
+  measuredVisitMs: number;
+  assumedVisitMs: number;
+  leftVisitMs?: number;
+  paused: boolean;
+  now: number;
+}): WaitBasis {
   const capacity = Math.max(1, o.capacity);
   const expected = o.measuredVisitMs > 0 ? o.measuredVisitMs : o.assumedVisitMs;
   const left = o.zone.map((v) => remainingMs(v, expected, o.now));
@@ -72,17 +83,25 @@ export function waitBasis(o: { zone: ZoneVisit[]; capacity: number; measuredVisi
     visitMs = Math.max(expected, totals[Math.floor(totals.length / 2)]);
   }
   left.sort((a, b) => a - b);
-  const slots = left.length < capacity ? [...new Array<number>(capacity - left.length).fill(0), ...left] : left.slice(left.length - capacity);
+  const slots =
+    left.length < capacity
+      ? [...new Array<number>(capacity - left.length).fill(0), ...left]
+      : left.slice(left.length - capacity);
   // A slot that frees after the first has gone round once more frees nobody sooner than that: so
   // that someone further back is never told a shorter wait.
   for (let i = 0; i < slots.length; i++) slots[i] = Math.round(Math.min(slots[i], slots[0] + visitMs));
-  return { at: o.now, slots, visitMs: Math.round(visitMs), quickVisitMs: Math.max(0, Math.round(o.leftVisitMs ?? 0)), paused: o.paused };
+  return {
+    at: o.now,
+    slots,
+    visitMs: Math.round(visitMs),
+    quickVisitMs: Math.max(0, Math.round(o.leftVisitMs ?? 0)),
+    paused: o.paused,
+  };
 }
 
 export type WaitEstimate =
   /** Admissions are paused: no wait can be told until they resume. */
-  | { state: 'paused'; nearFront: boolean }
-  | { state: 'estimated'; ms: number; nearFront: boolean };
+  { state: 'paused'; nearFront: boolean } | { state: 'estimated'; ms: number; nearFront: boolean };
 
 /**
  * The wait of a visitor with `ahead` people ahead, at `now`: the time until the slot that takes
@@ -99,7 +118,8 @@ export function estimateWait(basis: WaitBasis, ahead: number, buyersLeft: number
   const delaying = buyersLeft === null ? ahead : Math.max(0, Math.min(ahead, buyersLeft));
   const gone = Math.max(0, now - basis.at);
   const quick = buyersLeft === null ? 0 : ((ahead - delaying) * basis.quickVisitMs) / capacity;
-  const ms = Math.max(0, basis.slots[delaying % capacity] - gone) + Math.floor(delaying / capacity) * basis.visitMs + quick;
+  const ms =
+    Math.max(0, basis.slots[delaying % capacity] - gone) + Math.floor(delaying / capacity) * basis.visitMs + quick;
   return { state: 'estimated', ms: Math.round(ms), nearFront };
 }
 

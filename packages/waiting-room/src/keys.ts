@@ -48,7 +48,18 @@ export interface RoomKeys {
  * joins' rate-limit counters are made by join.lua from the room's key: `<room>:rate:address:<ip>`,
  * `<room>:rate:session:<hash>` and `<room>:rate:new:<ip>` (the new tokens an address took).
  */
-export const ROOM_KEY_ORDER = ['room', 'sessions', 'queue', 'prequeue', 'inside', 'visitorPrefix', 'availability', 'admissions', 'holes', 'addresses'] as const satisfies readonly (keyof RoomKeys)[];
+export const ROOM_KEY_ORDER = [
+  'room',
+  'sessions',
+  'queue',
+  'prequeue',
+  'inside',
+  'visitorPrefix',
+  'availability',
+  'admissions',
+  'holes',
+  'addresses',
+] as const satisfies readonly (keyof RoomKeys)[];
 
 export function roomKeys(showId: string): RoomKeys {
   const key = (part: string) => showKey(showId, part);

@@ -50,7 +50,10 @@ export class TokenLedger {
 
   private blockFor(showId: string, joiners: number): number {
     const last = this.last.get(showId);
-    const block = Math.max(2 * joiners, last && Date.now() - last.at < BLOCK.burstMs ? Math.min(BLOCK.most, 2 * last.block) : BLOCK.least);
+    const block = Math.max(
+      2 * joiners,
+      last && Date.now() - last.at < BLOCK.burstMs ? Math.min(BLOCK.most, 2 * last.block) : BLOCK.least,
+    );
     if (this.last.size >= 10_000) this.last.clear();
     this.last.set(showId, { at: Date.now(), block });
     return block;
@@ -79,7 +82,11 @@ export interface ReturnedToken {
  * put back in line). Safe to repeat; `db` may be a transaction (the bouncer's, with its events). Best effort after the fact: one that fails to be written is
  * counted live by a rebuild until the grace ends, as if its holder had gone quiet.
  */
-export async function recordReturned(db: Pick<pg.Pool | pg.PoolClient, 'query'>, showId: string, tokens: ReturnedToken[]): Promise<void> {
+export async function recordReturned(
+  db: Pick<pg.Pool | pg.PoolClient, 'query'>,
+  showId: string,
+  tokens: ReturnedToken[],
+): Promise<void> {
   if (tokens.length === 0) return;
   await db.query(
     `INSERT INTO issue_token.returned_tokens (show_id, visitor, session_hash, reason)
@@ -99,7 +106,10 @@ export async function returnedTokens(db: pg.Pool, showId: string): Promise<Retur
 
 /** The highest visitor number the show may have issued, or null if it never issued any. */
 export async function reservedNumbers(db: pg.Pool, showId: string): Promise<number | null> {
-  const { rows } = await db.query<{ reserved: number }>('SELECT reserved FROM issue_token.token_ledger WHERE show_id = $1', [showId]);
+  const { rows } = await db.query<{ reserved: number }>(
+    'SELECT reserved FROM issue_token.token_ledger WHERE show_id = $1',
+    [showId],
+  );
   return rows[0]?.reserved ?? null;
 }
 

@@ -163,7 +163,10 @@ export interface AdmittedAs {
 export class ShowQueue {
   private readonly scripts: RoomScripts;
 
-  constructor(private readonly redis: Redis, readonly showId: string) {
+  constructor(
+    private readonly redis: Redis,
+    readonly showId: string,
+  ) {
     this.scripts = new RoomScripts(redis, roomKeys(showId));
   }
 
@@ -184,7 +187,14 @@ export class ShowQueue {
    * one back. Rate limits are counted in the same atomic step. `goneAfterMs`: how long a waiting
    * visitor may go unseen (the bouncer's), for a refusal's `reclaimable`.
    */
-  async join(sessionHash: string, address: string, admissionTtlMs: number, goneAfterMs: number, limits: JoinLimits, ledger: TokenLedger): Promise<JoinOutcome> {
+  async join(
+    sessionHash: string,
+    address: string,
+    admissionTtlMs: number,
+    goneAfterMs: number,
+    limits: JoinLimits,
+    ledger: TokenLedger,
+  ): Promise<JoinOutcome> {
     const args = {
       sessionHash,
       // The pre-queue's draw: secret, uniform, fixed now (only used if sales are not open yet).
@@ -259,11 +269,22 @@ export class ShowQueue {
    * nothing can be told (the room itself is gone, or no token to go by).
    */
   async admissionHolds(visitor: number, admitted?: AdmittedAs): Promise<boolean | null> {
-    const [state, returned, session] = await this.redis.hmget(visitorKey(this.scripts.keys, visitor), 'state', 'returned', 'session');
+    const [state, returned, session] = await this.redis.hmget(
+      visitorKey(this.scripts.keys, visitor),
+      'state',
+      'returned',
+      'session',
+    );
     // Unknown, another's number, or put back in line before they came with their access token.
     if (state === null || (admitted && (session !== admitted.session || state === 'waiting' || state === 'pre'))) {
       if (!admitted) return null;
-      const back = await this.reinstate(visitor, admitted.session, admitted.place, { state: 'admitted', deadlineMs: admitted.deadlineMs }, admitted.joinedAtMs);
+      const back = await this.reinstate(
+        visitor,
+        admitted.session,
+        admitted.place,
+        { state: 'admitted', deadlineMs: admitted.deadlineMs },
+        admitted.joinedAtMs,
+      );
       if (back.outcome === 'known') return this.admissionHolds(visitor);
       return back.outcome === 'reinstated' && back.visitor === visitor ? true : null;
     }
@@ -282,7 +303,11 @@ export class ShowQueue {
     as: { state: 'waiting' } | { state: 'admitted'; deadlineMs: number },
     joinedAtMs: number,
     ledger?: TokenLedger,
-  ): Promise<{ outcome: 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated'; visitor: number; place: number | null }> {
+  ): Promise<{
+    outcome: 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated';
+    visitor: number;
+    place: number | null;
+  }> {
     const args = {
       visitor,
       sessionHash,
@@ -321,7 +346,15 @@ export class ShowQueue {
     const r = await this.scripts.visitorStatus(visitor, sessionHash);
     const now = r.now ?? Date.now();
     return {
-      basis: waitBasis({ zone: r.zone, capacity: r.capacity, measuredVisitMs: r.visitMs ?? 0, assumedVisitMs, leftVisitMs: r.leftVisitMs, paused: r.paused, now }),
+      basis: waitBasis({
+        zone: r.zone,
+        capacity: r.capacity,
+        measuredVisitMs: r.visitMs ?? 0,
+        assumedVisitMs,
+        leftVisitMs: r.leftVisitMs,
+        paused: r.paused,
+        now,
+      }),
       stoppedAhead: 0,
       state: r.state,
       place: r.place,
@@ -361,7 +394,14 @@ export class ShowQueue {
    * once per `intervalMs`; null until reserve-seat has called the legacy system at all.
    */
   async adaptCapacity(sizing: ZoneSizing): Promise<Resized | null> {
-    const [busy, waited, calls, full, limit] = await this.redis.hmget(LEGACY_USAGE_KEY, 'busyMs', 'waitedMs', 'calls', 'full', 'limit');
+    const [busy, waited, calls, full, limit] = await this.redis.hmget(
+      LEGACY_USAGE_KEY,
+      'busyMs',
+      'waitedMs',
+      'calls',
+      'full',
+      'limit',
+    );
     if (!limit) return null;
     return this.scripts.adaptCapacity({
       busyMs: Number(busy ?? 0),

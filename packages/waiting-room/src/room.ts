@@ -29,7 +29,11 @@ export interface ShowFacts {
 /** How long a room outlives its show: long enough for late payments and the operators' view. */
 export const ROOM_KEPT_AFTER_START_MS = 6 * 3_600_000;
 
-export async function readShowFacts(db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<ShowFacts | null> {
+export async function readShowFacts(
+  db: pg.Pool,
+  showId: string,
+  config: ConfigOf<WaitingRoomEnv>,
+): Promise<ShowFacts | null> {
   const { rows } = await db.query(
     `SELECT s.id, s.movie_id, m.title, r.cinema_id, c.name AS cinema_name, c.city, c.time_zone, r.room_type,
             s.starts_at, s.sales_open_at, s.overbooking, c.zone_capacity,
@@ -68,7 +72,12 @@ export const quotaOf = (seats: number, overbooking: number) => Math.floor(seats 
  * rebuilt from what is durable if Redis forgot it (see restoreRoom). Returns false for a show the
  * catalog does not know.
  */
-export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, config: ConfigOf<WaitingRoomEnv>): Promise<boolean> {
+export async function ensureRoom(
+  redis: Redis,
+  db: pg.Pool,
+  showId: string,
+  config: ConfigOf<WaitingRoomEnv>,
+): Promise<boolean> {
   if ((await redis.exists(roomKeys(showId).room)) === 1) return true;
   const show = await readShowFacts(db, showId, config);
   if (!show) return false;
@@ -117,10 +126,27 @@ export async function ensureRoom(redis: Redis, db: pg.Pool, showId: string, conf
  * is live until they come back and are put back at their place (reinstate.lua), or until the grace
  * ends (lib/recovery.lua); admissions wait meanwhile.
  */
-async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Record<string, string | number>, reserved: number, config: ConfigOf<WaitingRoomEnv>) {
+async function restoreRoom(
+  redis: Redis,
+  db: pg.Pool,
+  showId: string,
+  fields: Record<string, string | number>,
+  reserved: number,
+  config: ConfigOf<WaitingRoomEnv>,
+) {
   const [settings, visits, returned] = await Promise.all([
-    db.query<{ after: Partial<RoomState> }>('SELECT after FROM admit_batch.admin_actions WHERE show_id = $1 ORDER BY id DESC LIMIT 1', [showId]),
-    db.query<{ visitor: number; session_hash: string; entered_at: Date; ends_at: Date; ended: boolean; seated: boolean }>(
+    db.query<{ after: Partial<RoomState> }>(
+      'SELECT after FROM admit_batch.admin_actions WHERE show_id = $1 ORDER BY id DESC LIMIT 1',
+      [showId],
+    ),
+    db.query<{
+      visitor: number;
+      session_hash: string;
+      entered_at: Date;
+      ends_at: Date;
+      ended: boolean;
+      seated: boolean;
+    }>(
       `SELECT v.visitor, v.session_hash, v.entered_at, v.ends_at, v.ended_at IS NOT NULL AS ended,
               EXISTS (SELECT 1 FROM reserve_seat.orders o WHERE o.show_id = v.show_id AND o.visitor = v.visitor AND o.state = 'confirmed') AS seated
          FROM reserve_seat.visits v WHERE v.show_id = $1`,
@@ -132,7 +158,12 @@ async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Re
   if (last) {
     Object.assign(fields, { paused: last.paused ? 1 : 0, draining: last.draining ? 1 : 0 });
     if (last.overbooking !== undefined) Object.assign(fields, { overbooking: last.overbooking, quota: last.quota });
-    if (last.capacity !== undefined) Object.assign(fields, { capacity: last.capacity, capacityBase: last.capacityBase ?? last.capacity, capacityFixed: last.capacityAdaptive ? 0 : 1 });
+    if (last.capacity !== undefined)
+      Object.assign(fields, {
+        capacity: last.capacity,
+        capacityBase: last.capacityBase ?? last.capacity,
+        capacityFixed: last.capacityAdaptive ? 0 : 1,
+      });
     if (last.addressTokenCap !== null && last.addressTokenCap !== undefined) fields.addressCap = last.addressTokenCap;
   }
   const visitors = visits.rows.map((v) => ({
@@ -157,8 +188,15 @@ async function restoreRoom(redis: Redis, db: pg.Pool, showId: string, fields: Re
   // `issued` may have been given as a place, and the sales are open (whoever held a pre-queue
   // token and never learnt their place is put at the back: the draw went with Redis).
   const open = Number(fields.opensAt) <= Date.now();
-  Object.assign(fields, { issued, seq: open ? issued : 0, opened: open ? 1 : 0, ceiling: issued, returned: visitors.filter((v) => v.returned).length });
-  if (unclaimed > 0) Object.assign(fields, { unclaimed, recoverUntil: Date.now() + config.RECOVERY_GRACE_SECONDS * 1000 });
+  Object.assign(fields, {
+    issued,
+    seq: open ? issued : 0,
+    opened: open ? 1 : 0,
+    ceiling: issued,
+    returned: visitors.filter((v) => v.returned).length,
+  });
+  if (unclaimed > 0)
+    Object.assign(fields, { unclaimed, recoverUntil: Date.now() + config.RECOVERY_GRACE_SECONDS * 1000 });
   // Field values as strings: Lua would write a fraction (the overbooking) with 17 digits.
   const text = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]));
   await RoomScripts.forShow(redis, showId).restoreRoom(text, visitors);
@@ -226,17 +264,37 @@ export async function readRoomState(redis: Redis, showId: string, assumedVisitMs
     .time()
     .exec();
   const [r, waiting, preQueue, insideCount, avail, perMinute, insideFlat, time] = (results ?? []).map(([, v]) => v) as [
-    Record<string, string>, number, number, number, string | null, (string | null)[], string[], [string, string],
+    Record<string, string>,
+    number,
+    number,
+    number,
+    string | null,
+    (string | null)[],
+    string[],
+    [string, string],
   ];
   if (!r || !r.quota) return null;
   // The back of the line's wait, as its poll would be answered (the zone's visits, their admissions).
   let lineWaitSeconds: number | null = null;
   if (waiting > 0 && r.paused !== '1') {
     const visitors = insideFlat.filter((_, i) => i % 2 === 0);
-    const admittedAt = visitors.length ? await Promise.all(visitors.map((v) => redis.hget(visitorKey(keys, v), 'admittedAt'))) : [];
+    const admittedAt = visitors.length
+      ? await Promise.all(visitors.map((v) => redis.hget(visitorKey(keys, v), 'admittedAt')))
+      : [];
     const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    const zone = visitors.map((_, i) => ({ admittedAt: Number(admittedAt[i] ?? 0), lease: Number(insideFlat[2 * i + 1]) }));
-    const basis = waitBasis({ zone, capacity: Number(r.capacity), measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0, assumedVisitMs, leftVisitMs: Number(r.leftVisitMs ?? 0), paused: false, now });
+    const zone = visitors.map((_, i) => ({
+      admittedAt: Number(admittedAt[i] ?? 0),
+      lease: Number(insideFlat[2 * i + 1]),
+    }));
+    const basis = waitBasis({
+      zone,
+      capacity: Number(r.capacity),
+      measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0,
+      assumedVisitMs,
+      leftVisitMs: Number(r.leftVisitMs ?? 0),
+      paused: false,
+      now,
+    });
     const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder), now);
     if (wait.state === 'estimated') lineWaitSeconds = Math.round(wait.ms / 1000);
   }
@@ -295,6 +353,10 @@ export async function forgetExpiredRoom(redis: Redis, showId: string): Promise<b
  * An operator's change of a room's settings (one atomic script, with the listing a new quota
  * changes); null if the room does not exist. See RoomScripts.changeSettings.
  */
-export function changeRoomSettings(redis: Redis, showId: string, settings: RoomSettings): Promise<{ availability: '' | Listing } | null> {
+export function changeRoomSettings(
+  redis: Redis,
+  showId: string,
+  settings: RoomSettings,
+): Promise<{ availability: '' | Listing } | null> {
   return RoomScripts.forShow(redis, showId).changeSettings(settings);
 }

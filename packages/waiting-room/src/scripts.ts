@@ -167,7 +167,11 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [])
 
 /** {visitor, session, reason, …} as the scripts list the tokens they gave back. */
 const returnedOf = (flat: string[]): ReturnedToken[] =>
-  Array.from({ length: flat.length / 3 }, (_, i) => ({ visitor: Number(flat[3 * i]), session: flat[3 * i + 1], reason: flat[3 * i + 2] as ReturnedToken['reason'] }));
+  Array.from({ length: flat.length / 3 }, (_, i) => ({
+    visitor: Number(flat[3 * i]),
+    session: flat[3 * i + 1],
+    reason: flat[3 * i + 2] as ReturnedToken['reason'],
+  }));
 
 /**
  * The one caller of the waiting room's Lua scripts for one show: each method is one atomic script,
@@ -176,7 +180,10 @@ const returnedOf = (flat: string[]): ReturnedToken[] =>
 export class RoomScripts {
   private readonly keyList: string[];
 
-  constructor(private readonly redis: Redis, readonly keys: RoomKeys) {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: RoomKeys,
+  ) {
     this.keyList = ROOM_KEY_ORDER.map((name) => keys[name]);
   }
 
@@ -201,8 +208,18 @@ export class RoomScripts {
   async join(a: JoinArgs): Promise<JoinReply> {
     const r = await this.commands.join(
       ...this.keyList,
-      a.sessionHash, a.draw, a.admissionTtlMs, a.address, a.perAddress, a.perSession, a.windowMs,
-      a.addressTokenCapMin, a.addressTokenCapShare, a.newTokensPerAddress, a.goneAfterMs, a.again ? '1' : '0',
+      a.sessionHash,
+      a.draw,
+      a.admissionTtlMs,
+      a.address,
+      a.perAddress,
+      a.perSession,
+      a.windowMs,
+      a.addressTokenCapMin,
+      a.addressTokenCapShare,
+      a.newTokensPerAddress,
+      a.goneAfterMs,
+      a.again ? '1' : '0',
     );
     const outcome = String(r[0]);
     switch (outcome) {
@@ -218,7 +235,13 @@ export class RoomScripts {
       case 'sold_out':
         return { outcome, reclaimable: (r[1] ?? '') as Reclaimable };
       case 'rate_limited':
-        return { outcome, scope: r[1] as JoinLimit, windowLeftMs: Number(r[2]), limit: Number(r[3]), reclaimable: (r[4] ?? '') as Reclaimable };
+        return {
+          outcome,
+          scope: r[1] as JoinLimit,
+          windowLeftMs: Number(r[2]),
+          limit: Number(r[3]),
+          reclaimable: (r[4] ?? '') as Reclaimable,
+        };
       case 'new':
       case 'existing':
         return {
@@ -256,7 +279,8 @@ export class RoomScripts {
     const r = await this.commands.visitorStatus(...this.keyList, String(visitor), sessionHash);
     const zoneFlat = list(r[18]);
     const zone: ZoneVisit[] = [];
-    for (let i = 0; i < zoneFlat.length; i += 2) zone.push({ admittedAt: Number(zoneFlat[i]), lease: Number(zoneFlat[i + 1]) });
+    for (let i = 0; i < zoneFlat.length; i += 2)
+      zone.push({ admittedAt: Number(zoneFlat[i]), lease: Number(zoneFlat[i + 1]) });
     return {
       state: r[0] as StatusReply['state'],
       place: num(r[1]),
@@ -287,7 +311,12 @@ export class RoomScripts {
     const insideFlat = list(r[12]);
     const admittedAt = list(r[19]);
     const inside = [];
-    for (let i = 0; i < insideFlat.length; i += 2) inside.push({ visitor: Number(insideFlat[i]), lease: Number(insideFlat[i + 1]), admittedAt: Number(admittedAt[i / 2] ?? 0) });
+    for (let i = 0; i < insideFlat.length; i += 2)
+      inside.push({
+        visitor: Number(insideFlat[i]),
+        lease: Number(insideFlat[i + 1]),
+        admittedAt: Number(admittedAt[i / 2] ?? 0),
+      });
     return {
       now: Number(r[0]),
       capacity: Number(r[1] ?? 0),
@@ -341,7 +370,18 @@ export class RoomScripts {
 
   /** Sizes the zone from the legacy system's usage (adapt-capacity.lua). */
   async adaptCapacity(a: CapacityArgs): Promise<Resized> {
-    const r = await this.commands.adaptCapacity(...this.keyList, a.busyMs, a.waitedMs, a.calls, a.full, a.limit, a.intervalMs, a.maxCapacity, a.targetUtilisation, a.waitHighMs);
+    const r = await this.commands.adaptCapacity(
+      ...this.keyList,
+      a.busyMs,
+      a.waitedMs,
+      a.calls,
+      a.full,
+      a.limit,
+      a.intervalMs,
+      a.maxCapacity,
+      a.targetUtilisation,
+      a.waitHighMs,
+    );
     return {
       capacity: Number(r[0]),
       change: String(r[1]) as Resized['change'],
@@ -353,7 +393,11 @@ export class RoomScripts {
   /** A visit to the zone is over: its token became `seats`, or (`none`) goes back to the quota. */
   async finish(visitor: number, token: 'seats' | 'none'): Promise<VisitEnd> {
     const [freed, change, availability] = await this.commands.finish(...this.keyList, String(visitor), token);
-    return { freed: Number(freed) === 1, token: Number(change) as -1 | 0 | 1, availability: String(availability) as '' | Listing };
+    return {
+      freed: Number(freed) === 1,
+      token: Number(change) as -1 | 0 | 1,
+      availability: String(availability) as '' | Listing,
+    };
   }
 
   /** The show's listing set to what its tokens say now; '' if unchanged. */
@@ -367,13 +411,34 @@ export class RoomScripts {
   }
 
   /** Puts back a visitor Redis forgot (reinstate.lua); `visitor` is the room's `issued` when the outcome is must_reserve. */
-  async reinstate(a: { visitor: number; sessionHash: string; place: number | null; state: 'waiting' | 'admitted'; deadlineMs: number | null; joinedAtMs: number; draw: number }): Promise<{
+  async reinstate(a: {
+    visitor: number;
+    sessionHash: string;
+    place: number | null;
+    state: 'waiting' | 'admitted';
+    deadlineMs: number | null;
+    joinedAtMs: number;
+    draw: number;
+  }): Promise<{
     outcome: 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated';
     visitor: number;
     place: number | null;
   }> {
-    const r = await this.commands.reinstate(...this.keyList, a.visitor, a.sessionHash, a.place ?? '', a.state, a.deadlineMs ?? '', a.joinedAtMs, a.draw);
-    return { outcome: String(r[0]) as 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated', visitor: Number(r[1]), place: num(r[2]) };
+    const r = await this.commands.reinstate(
+      ...this.keyList,
+      a.visitor,
+      a.sessionHash,
+      a.place ?? '',
+      a.state,
+      a.deadlineMs ?? '',
+      a.joinedAtMs,
+      a.draw,
+    );
+    return {
+      outcome: String(r[0]) as 'no_room' | 'must_reserve' | 'known' | 'superseded' | 'reinstated',
+      visitor: Number(r[1]),
+      place: num(r[2]),
+    };
   }
 
   /**
@@ -381,7 +446,9 @@ export class RoomScripts {
    * step); null if the room does not exist (it is not made here).
    */
   async changeSettings(settings: RoomSettings): Promise<{ availability: '' | Listing } | null> {
-    const args = Object.entries(settings).flatMap(([field, value]) => (value === undefined ? [] : [field, value === null ? '' : String(value)]));
+    const args = Object.entries(settings).flatMap(([field, value]) =>
+      value === undefined ? [] : [field, value === null ? '' : String(value)],
+    );
     const r = await this.commands.changeSettings(...this.keyList, ...args);
     if (r[0] === 'no_room') return null;
     return { availability: String(r[1] ?? '') as '' | Listing };
@@ -389,6 +456,8 @@ export class RoomScripts {
 
   /** reserve-seat's count of the show's seats, told to its room if it has one; false if not. */
   async recordSeatsLeft(seats: SeatsLeft): Promise<boolean> {
-    return (await this.commands.recordSeatsLeft(...this.keyList, seats.soldOut ? 1 : 0, seats.free, seats.perOrder)) === 1;
+    return (
+      (await this.commands.recordSeatsLeft(...this.keyList, seats.soldOut ? 1 : 0, seats.free, seats.perOrder)) === 1
+    );
   }
 }

@@ -65,7 +65,10 @@ function countBelow(sorted: number[], value: number): number {
  * pre-queue place) is left to the caller to ask Redis.
  */
 export class ShowSnapshots {
-  private readonly shows = new Map<string, { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }>();
+  private readonly shows = new Map<
+    string,
+    { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }
+  >();
 
   constructor(
     private readonly redis: Redis,
@@ -77,18 +80,27 @@ export class ShowSnapshots {
    * The visitor's status from the show's snapshot, or null when only Redis can tell. Answered at
    * once (no promise) while the snapshot is fresh, which is nearly every poll.
    */
-  status(showId: string, visitor: number, place: number | null, sessionHash: string): VisitorStatus | null | Promise<VisitorStatus | null> {
+  status(
+    showId: string,
+    visitor: number,
+    place: number | null,
+    sessionHash: string,
+  ): VisitorStatus | null | Promise<VisitorStatus | null> {
     const show = this.showOf(showId);
     show.seen.set(visitor, sessionHash);
     const s = this.fresh(showId, show);
-    return s instanceof Promise ? s.then((snapshot) => statusFrom(snapshot, visitor, place)) : statusFrom(s, visitor, place);
+    return s instanceof Promise
+      ? s.then((snapshot) => statusFrom(snapshot, visitor, place))
+      : statusFrom(s, visitor, place);
   }
 
   /**
    * What the show's snapshot says of the line as a whole, for a visitor who has just joined (their
    * place is newer than the snapshot): the wait's basis, the pause, the zone, who stopped polling.
    */
-  async line(showId: string): Promise<Pick<VisitorStatus, 'basis' | 'paused' | 'inside' | 'earliestLease'> & { stale: number[] }> {
+  async line(
+    showId: string,
+  ): Promise<Pick<VisitorStatus, 'basis' | 'paused' | 'inside' | 'earliestLease'> & { stale: number[] }> {
     const s = await this.fresh(showId, this.showOf(showId));
     return { basis: s.basis, paused: s.paused, inside: s.inside.size, earliestLease: s.earliestLease, stale: s.stale };
   }
@@ -102,7 +114,10 @@ export class ShowSnapshots {
     return show;
   }
 
-  private fresh(showId: string, show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }): Snapshot | Promise<Snapshot> {
+  private fresh(
+    showId: string,
+    show: { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> },
+  ): Snapshot | Promise<Snapshot> {
     if (show.snapshot && Date.now() - show.snapshot.at < this.maxAgeMs) return show.snapshot;
     if (!show.refreshing) {
       const seen = [...show.seen].flat();
@@ -158,7 +173,15 @@ export class ShowSnapshots {
       gapsTruncated: r.gapsTruncated,
       buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
       unknown: new Set(r.unknown),
-      basis: waitBasis({ zone, capacity: r.capacity, measuredVisitMs: r.visitMs ?? 0, assumedVisitMs, leftVisitMs: r.leftVisitMs, paused, now: r.now }),
+      basis: waitBasis({
+        zone,
+        capacity: r.capacity,
+        measuredVisitMs: r.visitMs ?? 0,
+        assumedVisitMs,
+        leftVisitMs: r.leftVisitMs,
+        paused,
+        now: r.now,
+      }),
       stale: r.stale,
     };
   }
@@ -171,7 +194,12 @@ function statusFrom(s: Snapshot, visitor: number, place: number | null): Visitor
   // from here as every other poll is, admissions held.
   if (s.capacity === 0 || s.unknown.has(visitor)) return null;
   const now = s.now + (Date.now() - s.at);
-  const status = (state: VisitorStatus['state'], ahead: number, deadline: number | null, stopped = 0): VisitorStatus => ({
+  const status = (
+    state: VisitorStatus['state'],
+    ahead: number,
+    deadline: number | null,
+    stopped = 0,
+  ): VisitorStatus => ({
     state,
     place,
     ahead,

@@ -1,9 +1,18 @@
-import { buyersLeftOf, describeWait, estimateWait, nextPollMs, paceOf, waitBasis, type ZoneVisit } from '../src/estimate';
+import {
+  buyersLeftOf,
+  describeWait,
+  estimateWait,
+  nextPollMs,
+  paceOf,
+  waitBasis,
+  type ZoneVisit,
+} from '../src/estimate';
 
 const S = 1_000;
 const NOW = 1_000_000_000;
 /** A zone of `n` visits admitted `ago` ms before NOW, their leases `lease` ms after NOW. */
-const zone = (n: number, ago: number, lease = 300 * S): ZoneVisit[] => Array.from({ length: n }, () => ({ admittedAt: NOW - ago, lease: NOW + lease }));
+const zone = (n: number, ago: number, lease = 300 * S): ZoneVisit[] =>
+  Array.from({ length: n }, () => ({ admittedAt: NOW - ago, lease: NOW + lease }));
 const basis = (over: Partial<Parameters<typeof waitBasis>[0]>) =>
   waitBasis({ zone: [], capacity: 10, measuredVisitMs: 0, assumedVisitMs: 100 * S, paused: false, now: NOW, ...over });
 const ms = (e: ReturnType<typeof estimateWait>) => (e.state === 'estimated' ? e.ms : NaN);
@@ -32,7 +41,8 @@ describe('wait estimates', () => {
 
   it('grows while nobody moves: a visit that runs past its expected length is expected to take longer still', () => {
     // One slot, a 60 s visit; the next in line is told about 60 s.
-    const at = (elapsed: number) => ms(estimateWait(basis({ capacity: 1, zone: zone(1, elapsed), measuredVisitMs: 60 * S }), 0, null, NOW));
+    const at = (elapsed: number) =>
+      ms(estimateWait(basis({ capacity: 1, zone: zone(1, elapsed), measuredVisitMs: 60 * S }), 0, null, NOW));
     expect(at(0)).toBe(60 * S);
     expect(at(30 * S)).toBe(30 * S);
     // The visit overruns, nobody moves: the estimate grows with every second of it, never "any moment now".
@@ -40,10 +50,13 @@ describe('wait estimates', () => {
     for (let i = 1; i < overdue.length; i++) expect(overdue[i]).toBeGreaterThan(overdue[i - 1]);
     expect(at(160 * S)).toBeGreaterThanOrEqual(60 * S);
     // And the visits after it are taken to be as long as the ones inside have shown they are.
-    const behind = (elapsed: number) => ms(estimateWait(basis({ capacity: 1, zone: zone(1, elapsed), measuredVisitMs: 60 * S }), 1, null, NOW));
+    const behind = (elapsed: number) =>
+      ms(estimateWait(basis({ capacity: 1, zone: zone(1, elapsed), measuredVisitMs: 60 * S }), 1, null, NOW));
     expect(behind(160 * S)).toBeGreaterThan(behind(30 * S) + 60 * S);
     // A slot is free at its lease's end at the latest (the bouncer takes it back then).
-    expect(ms(estimateWait(basis({ capacity: 1, zone: zone(1, 250 * S, 20 * S), measuredVisitMs: 60 * S }), 0, null, NOW))).toBeLessThanOrEqual(20 * S);
+    expect(
+      ms(estimateWait(basis({ capacity: 1, zone: zone(1, 250 * S, 20 * S), measuredVisitMs: 60 * S }), 0, null, NOW)),
+    ).toBeLessThanOrEqual(20 * S);
   });
 
   it('says "paused" while admissions are paused, not a number', () => {
@@ -75,7 +88,9 @@ describe('wait estimates', () => {
     const b = basis({ capacity: 30, zone: zone(30, 5 * S), measuredVisitMs: 6 * S, leftVisitMs: 2 * S });
     expect(ms(estimateWait(b, 90, 0, NOW))).toBe(1 * S + 6 * S);
     // Until anyone has left the zone, they are taken to be through in moments.
-    expect(ms(estimateWait(basis({ capacity: 30, zone: zone(30, 5 * S), measuredVisitMs: 6 * S }), 90, 0, NOW))).toBe(1 * S);
+    expect(ms(estimateWait(basis({ capacity: 30, zone: zone(30, 5 * S), measuredVisitMs: 6 * S }), 90, 0, NOW))).toBe(
+      1 * S,
+    );
   });
 
   it('derives the pace and the buyers left from what the room holds', () => {
@@ -100,7 +115,9 @@ describe('wait estimates', () => {
     expect(nextPollMs(front, 20_000, () => 0)).toBeGreaterThanOrEqual(1_000);
     // A zone-full or more behind: 30% of the estimate, up to the most.
     expect(nextPollMs(estimateWait(b, 40, null, NOW), 20_000, () => 0.5)).toBe(20_000);
-    expect(nextPollMs(estimateWait(basis({ zone: zone(10, 0), measuredVisitMs: 20 * S }), 10, null, NOW), 20_000, () => 0.5)).toBe(12_000);
+    expect(
+      nextPollMs(estimateWait(basis({ zone: zone(10, 0), measuredVisitMs: 20 * S }), 10, null, NOW), 20_000, () => 0.5),
+    ).toBe(12_000);
     // Paused: near the front within two seconds too (admissions resume any moment), the rest at most every ten.
     const paused = basis({ zone: zone(10, 0), paused: true });
     expect(nextPollMs(estimateWait(paused, 2, null, NOW), 20_000, () => 1)).toBeLessThanOrEqual(2_000);

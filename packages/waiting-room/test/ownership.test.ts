@@ -27,16 +27,24 @@ function sourceFiles(dir: string): string[] {
 
 /** Each line of code (not comments) of a file, with its number. */
 const codeLines = (file: string) =>
-  readFileSync(file, 'utf8').split('\n').map((line, i) => ({ line, at: `${path.relative(ROOT, file)}:${i + 1}` })).filter(({ line }) => !/^\s*(\*|\/\/|\/\*|--)/.test(line));
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line, i) => ({ line, at: `${path.relative(ROOT, file)}:${i + 1}` }))
+    .filter(({ line }) => !/^\s*(\*|\/\/|\/\*|--)/.test(line));
 
 const files = SOURCES.flatMap((d) => sourceFiles(path.join(ROOT, d))).filter((f) => !f.startsWith(OWNER + path.sep));
 
 /** The parts of a room's keys under the show's hash tag (keys.ts). */
 const ROOM_PARTS = 'room|sessions|queue|prequeue|inside|visitor|availability|admissions|holes|addresses';
-const SPELLED = new RegExp(`showKey\\([^,)]+,\\s*'(${ROOM_PARTS})'|\\{show:[^}]*\\}:(${ROOM_PARTS})\\b|'waiting-room:shows'`);
-const WRITES = 'hset|hsetnx|hdel|hincrby|hincrbyfloat|set|setex|psetex|getset|del|unlink|expire|pexpire|expireat|pexpireat|persist|sadd|srem|smove|zadd|zrem|zincrby|zremrangebyscore|zremrangebyrank|incr|incrby|decr|decrby|rename|lpush|rpush|lpop|rpop';
+const SPELLED = new RegExp(
+  `showKey\\([^,)]+,\\s*'(${ROOM_PARTS})'|\\{show:[^}]*\\}:(${ROOM_PARTS})\\b|'waiting-room:shows'`,
+);
+const WRITES =
+  'hset|hsetnx|hdel|hincrby|hincrbyfloat|set|setex|psetex|getset|del|unlink|expire|pexpire|expireat|pexpireat|persist|sadd|srem|smove|zadd|zrem|zincrby|zremrangebyscore|zremrangebyrank|incr|incrby|decr|decrby|rename|lpush|rpush|lpop|rpop';
 /** A write command whose key is a room's: roomKeys(…), the rooms' set, a room key bound to `room` or taken from a RoomKeys (`keys.inside`). */
-const WRITTEN = new RegExp(`\\.(${WRITES})\\(\\s*(roomKeys\\(|ROOMS_KEY|room\\b|\\w*[kK]eys\\w*\\.(room|sessions|queue|prequeue|inside|visitorPrefix|availability|admissions|holes|addresses)\\b)`);
+const WRITTEN = new RegExp(
+  `\\.(${WRITES})\\(\\s*(roomKeys\\(|ROOMS_KEY|room\\b|\\w*[kK]eys\\w*\\.(room|sessions|queue|prequeue|inside|visitorPrefix|availability|admissions|holes|addresses)\\b)`,
+);
 
 describe('the waiting room is the only writer of its keys', () => {
   it('finds sources to check', () => {
@@ -45,12 +53,18 @@ describe('the waiting room is the only writer of its keys', () => {
   });
 
   it('no other package spells a room key', () => {
-    const found = files.flatMap(codeLines).filter(({ line }) => SPELLED.test(line)).map(({ line, at }) => `${at}: ${line.trim()}`);
+    const found = files
+      .flatMap(codeLines)
+      .filter(({ line }) => SPELLED.test(line))
+      .map(({ line, at }) => `${at}: ${line.trim()}`);
     expect(found).toEqual([]);
   });
 
   it('no other package writes a room key with a Redis command of its own', () => {
-    const found = files.flatMap(codeLines).filter(({ line }) => WRITTEN.test(line)).map(({ line, at }) => `${at}: ${line.trim()}`);
+    const found = files
+      .flatMap(codeLines)
+      .filter(({ line }) => WRITTEN.test(line))
+      .map(({ line, at }) => `${at}: ${line.trim()}`);
     expect(found).toEqual([]);
   });
 });

@@ -24,6 +24,8 @@ describe('docs/redis-keys.md and the keys waiting-room makes', () => {
   });
 
   it('gives waiting-room no key its code does not make', () => {
-    expect([...documented].filter(([key, owner]) => owner === 'waiting-room' && !made.includes(key)).map(([key]) => key)).toEqual([]);
+    expect(
+      [...documented].filter(([key, owner]) => owner === 'waiting-room' && !made.includes(key)).map(([key]) => key),
+    ).toEqual([]);
   });
 });

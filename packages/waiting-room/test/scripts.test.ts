@@ -21,7 +21,18 @@ let shows = 0;
 async function room(fields: Record<string, string | number>): Promise<RoomScripts> {
   const scripts = RoomScripts.forShow(redis, `scripts-${process.pid}-${++shows}`);
   const now = Date.now();
-  await scripts.initRoom({ seats: 10, quota: 10, issued: 0, returned: 0, capacity: 2, paused: 0, draining: 0, startsAt: now + 3_600_000, expireAt: now + 7_200_000, ...fields });
+  await scripts.initRoom({
+    seats: 10,
+    quota: 10,
+    issued: 0,
+    returned: 0,
+    capacity: 2,
+    paused: 0,
+    draining: 0,
+    startsAt: now + 3_600_000,
+    expireAt: now + 7_200_000,
+    ...fields,
+  });
   return scripts;
 }
 
@@ -29,8 +40,15 @@ describe('change-settings.lua', () => {
   it('changes the settings, removes those sent as null, and relists the show by a new quota in the same step', async () => {
     const scripts = await room({ issued: 10, addressCap: 3 });
     expect(await scripts.relist()).toBe('sold_out');
-    expect(await scripts.changeSettings({ overbooking: 0.5, quota: 15, paused: 1, addressCap: null })).toEqual({ availability: 'available' });
-    expect(await redis.hmget(scripts.keys.room, 'overbooking', 'quota', 'paused', 'addressCap')).toEqual(['0.5', '15', '1', null]);
+    expect(await scripts.changeSettings({ overbooking: 0.5, quota: 15, paused: 1, addressCap: null })).toEqual({
+      availability: 'available',
+    });
+    expect(await redis.hmget(scripts.keys.room, 'overbooking', 'quota', 'paused', 'addressCap')).toEqual([
+      '0.5',
+      '15',
+      '1',
+      null,
+    ]);
     expect(await redis.get(scripts.keys.availability)).toBe('available');
     // No quota change: the listing is left as it is.
     expect(await scripts.changeSettings({ paused: 0 })).toEqual({ availability: '' });
@@ -53,7 +71,11 @@ describe('record-seats-left.lua', () => {
   it('tells a room the seats left, and makes no room for a show without one', async () => {
     const scripts = await room({});
     expect(await scripts.recordSeatsLeft({ soldOut: false, free: 4, perOrder: 1.5 })).toBe(true);
-    expect(await redis.hmget(scripts.keys.room, 'seatsSoldOut', 'seatsFree', 'seatsPerOrder')).toEqual(['0', '4', '1.5']);
+    expect(await redis.hmget(scripts.keys.room, 'seatsSoldOut', 'seatsFree', 'seatsPerOrder')).toEqual([
+      '0',
+      '4',
+      '1.5',
+    ]);
     const none = RoomScripts.forShow(redis, `scripts-${process.pid}-none`);
     expect(await none.recordSeatsLeft({ soldOut: true, free: 0, perOrder: 1 })).toBe(false);
     expect(await redis.exists(roomKeys(`scripts-${process.pid}-none`).room)).toBe(0);

@@ -30,6 +30,13 @@ export function cookieIsSecure(request: Request, secure: CookieSecurity): boolea
  * Sets one of our cookies: HttpOnly, SameSite=Lax unless `options` say otherwise; Secure by
  * cookieIsSecure, which `options` cannot change.
  */
-export function setCookie(request: Request, h: ResponseToolkit, secure: CookieSecurity, name: string, value: string, options: Omit<Partial<ServerStateCookieOptions>, 'isSecure'> = {}): void {
+export function setCookie(
+  request: Request,
+  h: ResponseToolkit,
+  secure: CookieSecurity,
+  name: string,
+  value: string,
+  options: Omit<Partial<ServerStateCookieOptions>, 'isSecure'> = {},
+): void {
   h.state(name, value, { ...cookieOptions(secure), ...options, isSecure: cookieIsSecure(request, secure) });
 }

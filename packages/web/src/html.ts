@@ -14,7 +14,13 @@ export class Html {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0];
   values.forEach((v, i) => {
-    const part = Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.text : esc(x))).join('') : v instanceof Html ? v.text : v === null || v === undefined || v === false ? '' : esc(v);
+    const part = Array.isArray(v)
+      ? v.map((x) => (x instanceof Html ? x.text : esc(x))).join('')
+      : v instanceof Html
+        ? v.text
+        : v === null || v === undefined || v === false
+          ? ''
+          : esc(v);
     out += part + strings[i + 1];
   });
   return new Html(out);
@@ -67,7 +73,8 @@ export interface PageLanguage {
 function languageSwitch({ i18n, path }: PageLanguage): Html {
   const others = LOCALES.filter((l) => l !== i18n.locale);
   return html`<nav class="lang" aria-label="${i18n.t('layout.language')}">${others.map(
-    (l) => html`<a href="/language/${l}?next=${encodeURIComponent(path)}" hreflang="${l}" lang="${l}">${LANGUAGE_NAMES[l]}</a>`,
+    (l) =>
+      html`<a href="/language/${l}?next=${encodeURIComponent(path)}" hreflang="${l}" lang="${l}">${LANGUAGE_NAMES[l]}</a>`,
   )}</nav>`;
 }
 

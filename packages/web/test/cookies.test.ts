@@ -33,7 +33,8 @@ async function cookiesOf(secure: Setting, headers: Record<string, string>): Prom
   return cookies;
 }
 
-const secureOf = (cookies: string[]) => Object.fromEntries(cookies.map((c) => [c.split('=')[0], /;\s*Secure(;|$)/i.test(c)]));
+const secureOf = (cookies: string[]) =>
+  Object.fromEntries(cookies.map((c) => [c.split('=')[0], /;\s*Secure(;|$)/i.test(c)]));
 const ALL = ['premiere_lang', 'premiere_session', 'premiere_other'];
 const every = (value: boolean) => Object.fromEntries(ALL.map((name) => [name, value]));
 

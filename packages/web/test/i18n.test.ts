@@ -1,7 +1,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createFunction, type FunctionDefinition, type RunningFunction } from '@premiere/runtime';
-import { captureLogs, createTestDatabase, createTestRedisPrefix, englishIn, keysIn, producer, testEnv, type TestDatabase } from '@premiere/testing';
+import {
+  captureLogs,
+  createTestDatabase,
+  createTestRedisPrefix,
+  englishIn,
+  keysIn,
+  producer,
+  testEnv,
+  type TestDatabase,
+} from '@premiere/testing';
 import { CATALOGS, i18n, LOCALES, negotiate, scriptKeys, type MessageKey } from '../src';
 
 /**
@@ -13,7 +22,13 @@ import { CATALOGS, i18n, LOCALES, negotiate, scriptKeys, type MessageKey } from 
 const ROOT = path.resolve(__dirname, '../../..');
 const keys = (locale: (typeof LOCALES)[number]) => Object.keys(CATALOGS[locale]).sort();
 const paramsOf = (message: string | Record<string, string | undefined>) =>
-  [...new Set((typeof message === 'string' ? [message] : Object.values(message)).flatMap((m) => [...(m ?? '').matchAll(/\{(\w+)\}/g)].map((x) => x[1])))].sort();
+  [
+    ...new Set(
+      (typeof message === 'string' ? [message] : Object.values(message)).flatMap((m) =>
+        [...(m ?? '').matchAll(/\{(\w+)\}/g)].map((x) => x[1]),
+      ),
+    ),
+  ].sort();
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -24,7 +39,14 @@ function sources(dir: string): string[] {
   });
 }
 /** The visitor-facing functions' code (the operators' page, admit-batch, is in Portuguese only, its words in its own code). */
-const CODE = ['packages/web/src', 'packages/runtime/src', 'packages/contracts/src', 'functions/render-catalog/src', 'functions/issue-token/src', 'functions/reserve-seat/src'].flatMap((d) => sources(path.join(ROOT, d)));
+const CODE = [
+  'packages/web/src',
+  'packages/runtime/src',
+  'packages/contracts/src',
+  'functions/render-catalog/src',
+  'functions/issue-token/src',
+  'functions/reserve-seat/src',
+].flatMap((d) => sources(path.join(ROOT, d)));
 /** What looks like a message key in code: 'area.what…' in quotes, for an area of the catalogs. */
 const AREAS = [...new Set(keys('pt-BR').map((k) => k.split('.')[0]))];
 const KEY_LITERAL = new RegExp(`['\`]((?:${AREAS.join('|')})\\.[A-Za-z0-9_.]+)['\`]`, 'g');
@@ -36,8 +58,11 @@ describe('the message catalogs', () => {
       const [pt, en] = [CATALOGS['pt-BR'][key], CATALOGS.en[key]];
       expect({ key, kind: typeof en }).toEqual({ key, kind: typeof pt });
       expect({ key, params: paramsOf(en) }).toEqual({ key, params: paramsOf(pt) });
-      for (const text of typeof pt === 'string' ? [pt, en as string] : [...Object.values(pt), ...Object.values(en)]) expect(text?.trim()).toBeTruthy();
-      if (typeof pt !== 'string') for (const plural of [pt, en]) expect(Object.keys(plural as object)).toEqual(expect.arrayContaining(['one', 'other']));
+      for (const text of typeof pt === 'string' ? [pt, en as string] : [...Object.values(pt), ...Object.values(en)])
+        expect(text?.trim()).toBeTruthy();
+      if (typeof pt !== 'string')
+        for (const plural of [pt, en])
+          expect(Object.keys(plural as object)).toEqual(expect.arrayContaining(['one', 'other']));
     }
   });
 
@@ -46,7 +71,9 @@ describe('the message catalogs', () => {
     // Portuguese is written around them ("sua vez é a próxima", "passou pela sala de espera").
     const gendered = /\b(o próxim[oa] da fila|admitid[oa]s?|bem-vind[oa]s?|convidad[oa]s?|pront[oa] para)\b/i;
     const found = Object.entries(CATALOGS['pt-BR']).flatMap(([key, message]) =>
-      (typeof message === 'string' ? [message] : Object.values(message)).filter((m) => m && gendered.test(m)).map((m) => `${key}: ${m}`),
+      (typeof message === 'string' ? [message] : Object.values(message))
+        .filter((m) => m && gendered.test(m))
+        .map((m) => `${key}: ${m}`),
     );
     expect(found).toEqual([]);
   });
@@ -120,7 +147,18 @@ describe('the outage page', () => {
 
   it('is in the visitor’s language, with the switch', async () => {
     // A route failing as a lost Redis does: the runtime answers 503 with a page that tries again.
-    const failing: FunctionDefinition = { ...producer(), routes: () => [{ method: 'GET', path: '/somewhere', handler: () => { throw new Error('Connection is closed.'); } }] };
+    const failing: FunctionDefinition = {
+      ...producer(),
+      routes: () => [
+        {
+          method: 'GET',
+          path: '/somewhere',
+          handler: () => {
+            throw new Error('Connection is closed.');
+          },
+        },
+      ],
+    };
     fn = createFunction(failing, testEnv(db, redis.prefix), captureLogs().stream);
     await fn.start();
     const url = `http://127.0.0.1:${fn.server.info.port}/somewhere`;

@@ -77,7 +77,13 @@ export class Bulkhead {
 
   acquire(): Promise<Slot> {
     return new Promise((resolve, reject) => {
-      this.line.push({ holder: `${this.process}:${randomUUID()}`, started: Date.now(), state: 'waiting', resolve, reject });
+      this.line.push({
+        holder: `${this.process}:${randomUUID()}`,
+        started: Date.now(),
+        state: 'waiting',
+        resolve,
+        reject,
+      });
       void this.poll();
     });
   }
@@ -104,7 +110,7 @@ export class Bulkhead {
     if (this.polling) return;
     this.polling = true;
     try {
-      for (let attempt = 0; this.line.length > 0; ) {
+      for (let attempt = 0; this.line.length > 0;) {
         const first = this.line[0];
         const freedBefore = this.freed;
         let taken: boolean;
@@ -158,12 +164,20 @@ export class Bulkhead {
         const next = this.line[0];
         if (next) {
           const handed = await this.scripts
-            .handOver({ from: holder, to: next.holder, limit: this.opts.limit, leaseMs: this.opts.leaseMs, process: this.process, quarantineMs: QUARANTINE_MS })
+            .handOver({
+              from: holder,
+              to: next.holder,
+              limit: this.opts.limit,
+              leaseMs: this.opts.leaseMs,
+              process: this.process,
+              quarantineMs: QUARANTINE_MS,
+            })
             .catch(() => false);
           if (handed && this.grant(next)) return;
           // It gave up meanwhile: the slot it was handed is freed. (Served meanwhile by the poller,
           // it holds that same slot.)
-          if (handed && next.state === 'gave_up') await this.redis.zrem(this.scripts.keys.bulkhead, next.holder).catch(() => undefined);
+          if (handed && next.state === 'gave_up')
+            await this.redis.zrem(this.scripts.keys.bulkhead, next.holder).catch(() => undefined);
         } else {
           await this.redis.zrem(this.scripts.keys.bulkhead, holder).catch(() => undefined); // else its lease frees it
         }
@@ -188,7 +202,8 @@ export class Bulkhead {
     const now = Date.now();
     const leases: { holder: string; leftMs: number }[] = [];
     for (const [holder, endsAt] of this.leases) {
-      if (endsAt <= now) this.leases.delete(holder); // an abandoned call's lease ran out
+      if (endsAt <= now)
+        this.leases.delete(holder); // an abandoned call's lease ran out
       else leases.push({ holder, leftMs: endsAt - now });
     }
     if (this.leases.size === 0) {

@@ -18,7 +18,9 @@ export class CircuitBreaker {
   private openedAt = 0;
   private trial = false;
 
-  constructor(private readonly opts: { failures: number; cooldownMs: number; onChange?: (state: CircuitState) => void }) {}
+  constructor(
+    private readonly opts: { failures: number; cooldownMs: number; onChange?: (state: CircuitState) => void },
+  ) {}
 
   get current(): CircuitState {
     return this.state;

@@ -7,7 +7,10 @@ import type { ConfigOf } from '@premiere/runtime';
 
 /** The legacy system cannot take the call now: what a buyer sees as "the cinema's system is busy, retrying". */
 export class LegacyBusy extends Error {
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
     this.name = 'LegacyBusy';
   }
@@ -23,7 +26,10 @@ export class LegacyOutcomeUnknown extends Error {
 
 /** The legacy system answered, and said no (4xx): seats taken, hold gone, unknown show. */
 export class LegacyRefused extends Error {
-  constructor(readonly status: number, readonly body: { error?: string; seats?: string[] } | null) {
+  constructor(
+    readonly status: number,
+    readonly body: { error?: string; seats?: string[] } | null,
+  ) {
     super(`the legacy system refused: ${status} ${body?.error ?? ''}`.trim());
     this.name = 'LegacyRefused';
   }
@@ -62,11 +68,36 @@ export class LegacyClient {
     const { config } = opts;
     const registers = [opts.registry];
     this.metrics = {
-      calls: new Counter({ name: 'premiere_legacy_calls_total', help: 'Calls to the legacy seat system, by operation and outcome (ok, refused, unavailable, timeout, error)', labelNames: ['operation', 'outcome'] as const, registers }),
-      duration: new Histogram({ name: 'premiere_legacy_call_seconds', help: 'Legacy call duration by operation', labelNames: ['operation'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10], registers }),
-      slotWait: new Histogram({ name: 'premiere_legacy_slot_wait_seconds', help: 'Time spent waiting for a bulkhead slot', buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30], registers }),
-      circuit: new Gauge({ name: 'premiere_legacy_circuit_state', help: 'This process’s circuit to the legacy system: 0 closed, 1 half open, 2 open', registers }),
-      busy: new Counter({ name: 'premiere_legacy_busy_total', help: 'Calls given up as busy (circuit open, no slot in time, retries spent)', labelNames: ['reason'] as const, registers }),
+      calls: new Counter({
+        name: 'premiere_legacy_calls_total',
+        help: 'Calls to the legacy seat system, by operation and outcome (ok, refused, unavailable, timeout, error)',
+        labelNames: ['operation', 'outcome'] as const,
+        registers,
+      }),
+      duration: new Histogram({
+        name: 'premiere_legacy_call_seconds',
+        help: 'Legacy call duration by operation',
+        labelNames: ['operation'] as const,
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10],
+        registers,
+      }),
+      slotWait: new Histogram({
+        name: 'premiere_legacy_slot_wait_seconds',
+        help: 'Time spent waiting for a bulkhead slot',
+        buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      }),
+      circuit: new Gauge({
+        name: 'premiere_legacy_circuit_state',
+        help: 'This process’s circuit to the legacy system: 0 closed, 1 half open, 2 open',
+        registers,
+      }),
+      busy: new Counter({
+        name: 'premiere_legacy_busy_total',
+        help: 'Calls given up as busy (circuit open, no slot in time, retries spent)',
+        labelNames: ['reason'] as const,
+        registers,
+      }),
     };
     this.bulkhead = new Bulkhead(opts.redis, {
       key: LEGACY_KEYS.bulkhead,
@@ -90,24 +121,45 @@ export class LegacyClient {
   }
 
   async seats(showId: string): Promise<LegacySeat[]> {
-    const body = (await this.call({ operation: 'seats', method: 'GET', path: `/shows/${encodeURIComponent(showId)}/seats`, idempotent: true })) as { seats: LegacySeat[] };
+    const body = (await this.call({
+      operation: 'seats',
+      method: 'GET',
+      path: `/shows/${encodeURIComponent(showId)}/seats`,
+      idempotent: true,
+    })) as { seats: LegacySeat[] };
     return body.seats;
   }
 
   /** Holds seats; LegacyRefused 409 (with the taken seats) when some are not free. */
   async hold(showId: string, seats: string[]): Promise<{ holdId: string; expiresAt: string }> {
-    return (await this.call({ operation: 'hold', method: 'POST', path: `/shows/${encodeURIComponent(showId)}/holds`, body: { seats }, idempotent: false })) as { holdId: string; expiresAt: string };
+    return (await this.call({
+      operation: 'hold',
+      method: 'POST',
+      path: `/shows/${encodeURIComponent(showId)}/holds`,
+      body: { seats },
+      idempotent: false,
+    })) as { holdId: string; expiresAt: string };
   }
 
   /** Books a hold for good; LegacyRefused 410 when the hold has expired or was released. */
   async confirm(holdId: string): Promise<void> {
-    await this.call({ operation: 'confirm', method: 'POST', path: `/holds/${encodeURIComponent(holdId)}/confirm`, idempotent: true });
+    await this.call({
+      operation: 'confirm',
+      method: 'POST',
+      path: `/holds/${encodeURIComponent(holdId)}/confirm`,
+      idempotent: true,
+    });
   }
 
   /** Releases a hold (one that is gone already counts as released). */
   async release(holdId: string): Promise<void> {
     try {
-      await this.call({ operation: 'release', method: 'DELETE', path: `/holds/${encodeURIComponent(holdId)}`, idempotent: true });
+      await this.call({
+        operation: 'release',
+        method: 'DELETE',
+        path: `/holds/${encodeURIComponent(holdId)}`,
+        idempotent: true,
+      });
     } catch (err) {
       if (!(err instanceof LegacyRefused && err.status === 404)) throw err;
     }
@@ -128,12 +180,19 @@ export class LegacyClient {
   }
 
   /** One try: {done, body} on an answer to keep, else why it is worth retrying. */
-  private async attempt(call: Call, base: string, timeoutMs: number): Promise<{ done: true; body: unknown } | { done: false; reason: string }> {
+  private async attempt(
+    call: Call,
+    base: string,
+    timeoutMs: number,
+  ): Promise<{ done: true; body: unknown } | { done: false; reason: string }> {
     try {
       this.breaker.admit();
     } catch (err) {
       this.metrics.busy.labels('circuit_open').inc();
-      throw new LegacyBusy(`the cinema's system is busy, retrying`, Math.max(1, Math.ceil((err as CircuitOpen).retryInMs / 1000)));
+      throw new LegacyBusy(
+        `the cinema's system is busy, retrying`,
+        Math.max(1, Math.ceil((err as CircuitOpen).retryInMs / 1000)),
+      );
     }
     const waitEnd = this.metrics.slotWait.startTimer();
     let slot;

@@ -13,4 +13,8 @@ export interface HoldEnded {
 export const holdEndedData = Joi.object<HoldEnded>({ showId, visitor: visitorNumber, orderId });
 
 /** The buyer gave up their seats; their visit ends. */
-export const holdReleased = defineEvent({ type: 'premiere.hold.released', data: holdEndedData, subject: (d) => d.orderId });
+export const holdReleased = defineEvent({
+  type: 'premiere.hold.released',
+  data: holdEndedData,
+  subject: (d) => d.orderId,
+});

@@ -21,7 +21,9 @@ export const orderConfirmed = defineEvent({
     orderId,
     showId,
     visitor: visitorNumber,
-    tickets: Joi.array().items(Joi.object({ seat: Joi.string().required(), code: Joi.string().required() })).required(),
+    tickets: Joi.array()
+      .items(Joi.object({ seat: Joi.string().required(), code: Joi.string().required() }))
+      .required(),
   }),
   subject: (d) => d.orderId,
 });

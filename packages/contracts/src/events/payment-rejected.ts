@@ -13,6 +13,11 @@ export interface PaymentRejected {
 
 export const paymentRejected = defineEvent({
   type: 'premiere.payment.rejected',
-  data: Joi.object<PaymentRejected>({ paymentId, orderId, attempt: Joi.number().integer().min(1).required(), reason: Joi.string().max(200).required() }),
+  data: Joi.object<PaymentRejected>({
+    paymentId,
+    orderId,
+    attempt: Joi.number().integer().min(1).required(),
+    reason: Joi.string().max(200).required(),
+  }),
   subject: (d) => d.orderId,
 });

@@ -26,7 +26,10 @@ export const paymentRequested = defineEvent({
     amountCents,
     currency,
     // The message never repeats the value: a card number sent by mistake must not reach a log.
-    paymentToken: Joi.string().pattern(PAYMENT_TOKEN_PATTERN).required().messages({ 'string.pattern.base': '"paymentToken" must be the provider’s token for the card', 'string.base': '"paymentToken" must be a string' }),
+    paymentToken: Joi.string().pattern(PAYMENT_TOKEN_PATTERN).required().messages({
+      'string.pattern.base': '"paymentToken" must be the provider’s token for the card',
+      'string.base': '"paymentToken" must be a string',
+    }),
     holdExpiresAt: isoTime,
   }),
   subject: (d) => d.orderId,

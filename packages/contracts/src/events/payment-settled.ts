@@ -15,6 +15,12 @@ export interface PaymentSettled {
 
 export const paymentSettled = defineEvent({
   type: 'premiere.payment.settled',
-  data: Joi.object<PaymentSettled>({ paymentId, orderId, outcome: Joi.string().pattern(/^[a-z_]{1,50}$/).required() }),
+  data: Joi.object<PaymentSettled>({
+    paymentId,
+    orderId,
+    outcome: Joi.string()
+      .pattern(/^[a-z_]{1,50}$/)
+      .required(),
+  }),
   subject: (d) => d.orderId,
 });

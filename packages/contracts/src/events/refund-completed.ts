@@ -13,6 +13,12 @@ export interface RefundCompleted {
 
 export const refundCompleted = defineEvent({
   type: 'premiere.refund.completed',
-  data: Joi.object<RefundCompleted>({ orderId, paymentId, amountCents, currency, providerRefundId: Joi.string().allow(null).required() }),
+  data: Joi.object<RefundCompleted>({
+    orderId,
+    paymentId,
+    amountCents,
+    currency,
+    providerRefundId: Joi.string().allow(null).required(),
+  }),
   subject: (d) => d.orderId,
 });

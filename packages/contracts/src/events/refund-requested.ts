@@ -13,6 +13,12 @@ export interface RefundRequested {
 
 export const refundRequested = defineEvent({
   type: 'premiere.refund.requested',
-  data: Joi.object<RefundRequested>({ orderId, paymentId, amountCents, currency, reason: Joi.string().max(500).required() }),
+  data: Joi.object<RefundRequested>({
+    orderId,
+    paymentId,
+    amountCents,
+    currency,
+    reason: Joi.string().max(500).required(),
+  }),
   subject: (d) => d.orderId,
 });

@@ -14,6 +14,11 @@ export interface ShowAvailabilityChanged {
 
 export const showAvailabilityChanged = defineEvent({
   type: 'premiere.show.availability.changed',
-  data: Joi.object<ShowAvailabilityChanged>({ showId, availability: Joi.string().valid(...LISTINGS).required() }),
+  data: Joi.object<ShowAvailabilityChanged>({
+    showId,
+    availability: Joi.string()
+      .valid(...LISTINGS)
+      .required(),
+  }),
   subject: (d) => d.showId,
 });

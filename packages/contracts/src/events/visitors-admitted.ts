@@ -16,6 +16,12 @@ export interface VisitorsAdmitted {
 
 export const visitorsAdmitted = defineEvent({
   type: 'premiere.visitors.admitted',
-  data: Joi.object<VisitorsAdmitted>({ showId, count: Joi.number().integer().min(1).required(), firstPlace: place, lastPlace: place, admittedAt: isoTime }),
+  data: Joi.object<VisitorsAdmitted>({
+    showId,
+    count: Joi.number().integer().min(1).required(),
+    firstPlace: place,
+    lastPlace: place,
+    admittedAt: isoTime,
+  }),
   subject: (d) => d.showId,
 });

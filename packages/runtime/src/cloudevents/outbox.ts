@@ -59,7 +59,12 @@ export function buildEvent(
  * Sends one CloudEvent to the broker in binary mode, with the sender's token if it has one (the
  * broker's ingress checks it when sender identity is on); throws unless the broker answers 2xx.
  */
-export async function sendEvent(sink: string, event: CloudEvent<unknown>, timeoutMs = 5_000, authorization?: string): Promise<void> {
+export async function sendEvent(
+  sink: string,
+  event: CloudEvent<unknown>,
+  timeoutMs = 5_000,
+  authorization?: string,
+): Promise<void> {
   const message = HTTP.binary(event);
   const headers = message.headers as Record<string, string>;
   if (authorization) headers.authorization = authorization;
@@ -116,7 +121,9 @@ export class Outbox {
       registers: [opts.metrics.registry],
       async collect() {
         try {
-          const { rows } = await db.query<{ age: number }>(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox WHERE published_at IS NULL`);
+          const { rows } = await db.query<{ age: number }>(
+            `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox WHERE published_at IS NULL`,
+          );
           this.set(rows[0].age);
         } catch {
           // PostgreSQL away: /metrics still answers, with the last value read.
@@ -133,7 +140,14 @@ export class Outbox {
        RETURNING id, created_at`,
       [eventId, event.type, event.subject ?? null, JSON.stringify(event.data), WRITER_GRACE_SECONDS],
     );
-    return { id: rows[0].id, event_id: eventId, type: event.type, subject: event.subject ?? null, data: event.data, created_at: rows[0].created_at };
+    return {
+      id: rows[0].id,
+      event_id: eventId,
+      type: event.type,
+      subject: event.subject ?? null,
+      data: event.data,
+      created_at: rows[0].created_at,
+    };
   }
 
   /**
@@ -148,7 +162,15 @@ export class Outbox {
        RETURNING id, created_at`,
       [eventId, event.type, event.subject ?? null, JSON.stringify(event), WRITER_GRACE_SECONDS],
     );
-    return { id: rows[0].id, event_id: eventId, type: String(event.type), subject: (event.subject as string | undefined) ?? null, data: {}, created_at: rows[0].created_at, cloudevent: event };
+    return {
+      id: rows[0].id,
+      event_id: eventId,
+      type: String(event.type),
+      subject: (event.subject as string | undefined) ?? null,
+      data: {},
+      created_at: rows[0].created_at,
+      cloudevent: event,
+    };
   }
 
   /** Publishes rows just committed, in the background; what it cannot publish, the relay will. */
@@ -196,7 +218,12 @@ export class Outbox {
       try {
         const event = row.cloudevent
           ? new CloudEvent<unknown>(row.cloudevent as unknown as CloudEventV1<unknown>, false)
-          : buildEvent({ type: row.type, subject: row.subject ?? undefined, data: row.data }, this.opts, row.event_id, row.created_at);
+          : buildEvent(
+              { type: row.type, subject: row.subject ?? undefined, data: row.data },
+              this.opts,
+              row.event_id,
+              row.created_at,
+            );
         await sendEvent(this.opts.sink!, event, 5_000, this.opts.authorization?.());
       } catch (err) {
         failed = err;
@@ -212,17 +239,23 @@ export class Outbox {
       done.push(row.id);
       this.opts.metrics.eventsPublished.inc({ type: row.type });
     }
-    if (done.length > 0) await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)', [done]);
+    if (done.length > 0)
+      await client.query('UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)', [done]);
     return { sent: done.length, failed };
   }
 
   /** Says, at most once a minute, that events wait for a K_SINK that has not come. */
   private async warnWithoutSink(): Promise<void> {
     if (Date.now() - this.lastNoSinkWarning < 60_000) return;
-    const { rows } = await this.pool.query<{ waiting: number }>('SELECT count(*)::int AS waiting FROM outbox WHERE published_at IS NULL');
+    const { rows } = await this.pool.query<{ waiting: number }>(
+      'SELECT count(*)::int AS waiting FROM outbox WHERE published_at IS NULL',
+    );
     if (rows[0].waiting === 0) return;
     this.lastNoSinkWarning = Date.now();
-    this.opts.log.warn({ waiting: rows[0].waiting }, 'events wait in the outbox with no K_SINK to send them to: is the Broker Ready, and the SinkBinding bound to this function?');
+    this.opts.log.warn(
+      { waiting: rows[0].waiting },
+      'events wait in the outbox with no K_SINK to send them to: is the Broker Ready, and the SinkBinding bound to this function?',
+    );
   }
 
   /** Forgets published events and handled-event records older than the retention. */

@@ -32,7 +32,14 @@ export type EventHandlerBody<Ctx, Data = any, Deps = undefined> =
        * Runs in the transaction that records the event as handled: if it throws, nothing is kept
        * and the broker redelivers. May return a reply event, which the broker publishes.
        */
-      handle(args: { event: CloudEventV1<unknown>; data: Data; tx: Transaction; ctx: Ctx; deps: Deps; log: Logger }): Promise<EventToEmit | void>;
+      handle(args: {
+        event: CloudEventV1<unknown>;
+        data: Data;
+        tx: Transaction;
+        ctx: Ctx;
+        deps: Deps;
+        log: Logger;
+      }): Promise<EventToEmit | void>;
     }
   | {
       /**
@@ -59,12 +66,17 @@ export interface EventContract<D> {
 export type ContractHandler<Ctx, Deps = undefined> = EventHandler<Ctx, any, Deps> & { readonly type: string };
 
 /** Handles events of `contract`'s type: `data` is validated against its schema, and typed by it. */
-export function on<D, Ctx, Deps = undefined>(contract: EventContract<D>, body: EventHandlerBody<Ctx, D, Deps>): ContractHandler<Ctx, Deps> {
+export function on<D, Ctx, Deps = undefined>(
+  contract: EventContract<D>,
+  body: EventHandlerBody<Ctx, D, Deps>,
+): ContractHandler<Ctx, Deps> {
   return { ...body, type: contract.type, data: contract.data } as ContractHandler<Ctx, Deps>;
 }
 
 /** A function's `events`, keyed by each handler's contract type; a type handled twice is a mistake. */
-export function eventHandlers<Ctx, Deps = undefined>(...handlers: ContractHandler<Ctx, Deps>[]): Record<string, EventHandler<Ctx, any, Deps>> {
+export function eventHandlers<Ctx, Deps = undefined>(
+  ...handlers: ContractHandler<Ctx, Deps>[]
+): Record<string, EventHandler<Ctx, any, Deps>> {
   const byType: Record<string, EventHandler<Ctx, any, Deps>> = {};
   for (const h of handlers) {
     if (byType[h.type]) throw new Error(`two handlers of ${h.type}`);
@@ -97,7 +109,8 @@ function checkAttributes(event: CloudEventV1<unknown>): void {
   for (const [name, value] of Object.entries(event)) {
     if (name === 'data' || name === 'data_base64') continue;
     const max = ATTRIBUTE_MAX[name] ?? OTHER_ATTRIBUTE_MAX;
-    if (String(value).length > max) throw new InvalidEvent(`not a valid CloudEvent: the attribute "${name}" is longer than ${max} characters`);
+    if (String(value).length > max)
+      throw new InvalidEvent(`not a valid CloudEvent: the attribute "${name}" is longer than ${max} characters`);
   }
 }
 
@@ -106,7 +119,9 @@ function checkTime(sent: unknown): void {
   if (sent === undefined) return;
   const time = String(sent);
   if (!RFC3339.test(time) || Number.isNaN(Date.parse(time))) {
-    throw new InvalidEvent(`not a valid CloudEvent: "time" must be an RFC 3339 timestamp, e.g. 2026-12-02T12:00:00Z; got ${JSON.stringify(time.slice(0, 40))}`);
+    throw new InvalidEvent(
+      `not a valid CloudEvent: "time" must be an RFC 3339 timestamp, e.g. 2026-12-02T12:00:00Z; got ${JSON.stringify(time.slice(0, 40))}`,
+    );
   }
 }
 
@@ -128,10 +143,15 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
   if (Array.isArray(parsed)) throw new InvalidEvent('batched CloudEvents are not accepted; send one event per request');
   // The SDK invents an id when the message has none; dedupe needs the sender's own.
   const structured = String(headers['content-type'] ?? '').startsWith('application/cloudevents+json');
-  const sent = structured ? (JSON.parse(body) as { id?: unknown; time?: unknown }) : { id: headers['ce-id'], time: headers['ce-time'] };
+  const sent = structured
+    ? (JSON.parse(body) as { id?: unknown; time?: unknown })
+    : { id: headers['ce-id'], time: headers['ce-time'] };
   const sentId = sent.id;
   if (typeof sentId !== 'string' || sentId === '') throw new InvalidEvent('not a valid CloudEvent: it has no id');
-  if (parsed.specversion !== '1.0') throw new InvalidEvent(`not a valid CloudEvent: specversion "${String(parsed.specversion).slice(0, 20)}" is not 1.0`);
+  if (parsed.specversion !== '1.0')
+    throw new InvalidEvent(
+      `not a valid CloudEvent: specversion "${String(parsed.specversion).slice(0, 20)}" is not 1.0`,
+    );
   checkAttributes(parsed);
   checkTime(sent.time);
   return parsed;
@@ -143,14 +163,24 @@ export function parseCloudEvent(headers: Record<string, unknown>, body: string):
  * cannot be had (the broker retries). For every route that takes deliveries (/events, a
  * dead-letter sink).
  */
-export async function refuseUnauthenticated(senderIdentity: SenderIdentity | undefined, request: Request, h: ResponseToolkit, metrics: Metrics): Promise<ResponseObject | undefined> {
+export async function refuseUnauthenticated(
+  senderIdentity: SenderIdentity | undefined,
+  request: Request,
+  h: ResponseToolkit,
+  metrics: Metrics,
+): Promise<ResponseObject | undefined> {
   try {
     await senderIdentity?.verify(request.headers.authorization);
     return undefined;
   } catch (err) {
     if (!(err instanceof EventUnauthenticated || err instanceof SenderKeysUnavailable)) throw err;
     metrics.eventsReceived.inc({ type: 'unauthenticated', outcome: 'rejected' });
-    request.logger().warn({ reason: err.message, from: request.info.remoteAddress, path: request.path }, 'event refused: not from the broker');
+    request
+      .logger()
+      .warn(
+        { reason: err.message, from: request.info.remoteAddress, path: request.path },
+        'event refused: not from the broker',
+      );
     const answer = h.response({ error: err.message }).code(err.status);
     return err.status === 401 ? answer.header('www-authenticate', 'Bearer') : answer.header('retry-after', '5');
   }
@@ -178,7 +208,11 @@ interface EventsRouteOptions<Ctx, Deps> {
  * without running the handler again (a `work` handler runs again: it is idempotent by itself).
  */
 export function eventsRoute<Ctx, Deps>(opts: EventsRouteOptions<Ctx, Deps>): ServerRoute {
-  const scheduleData = Joi.object({ schedule: Joi.string().valid(...Object.keys(opts.schedules)).required() }).unknown();
+  const scheduleData = Joi.object({
+    schedule: Joi.string()
+      .valid(...Object.keys(opts.schedules))
+      .required(),
+  }).unknown();
 
   return {
     method: 'POST',
@@ -203,9 +237,15 @@ export function eventsRoute<Ctx, Deps>(opts: EventsRouteOptions<Ctx, Deps>): Ser
 }
 
 /** The HTTP binding: the one CloudEvent the request carries, or the 400 that says what is wrong with it. */
-function readEvent(request: Request, h: ResponseToolkit, metrics: Metrics): { event: CloudEventV1<unknown> } | { refusal: ResponseObject } {
+function readEvent(
+  request: Request,
+  h: ResponseToolkit,
+  metrics: Metrics,
+): { event: CloudEventV1<unknown> } | { refusal: ResponseObject } {
   try {
-    return { event: parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : '') };
+    return {
+      event: parseCloudEvent(request.headers, Buffer.isBuffer(request.payload) ? request.payload.toString('utf8') : ''),
+    };
   } catch (err) {
     metrics.eventsReceived.inc({ type: 'invalid', outcome: 'rejected' });
     request.logger().warn({ reason: (err as Error).message }, 'event refused');
@@ -227,8 +267,14 @@ function answers(event: CloudEventV1<unknown>, request: Request, h: ResponseTool
       const service = unavailableService(err);
       if (service) {
         request.app.unavailable = `${service}: ${(err as Error).message}`; // the response's log line is a warning too
-        log.warn({ unavailable: service, reason: (err as Error).message }, 'event not handled: a backing service is unavailable; the broker will redeliver');
-        return h.response({ error: unavailableMessage(service) }).code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+        log.warn(
+          { unavailable: service, reason: (err as Error).message },
+          'event not handled: a backing service is unavailable; the broker will redeliver',
+        );
+        return h
+          .response({ error: unavailableMessage(service) })
+          .code(503)
+          .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       }
       log.error({ err }, 'event handler failed; the broker will redeliver');
       return h.response({ error: 'handler failed' }).code(500);

@@ -1,6 +1,14 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { callHttp } from '../http-client';
 import type { Logger } from '../logger';
 
@@ -59,7 +67,8 @@ function reasonOf(err: unknown): string {
   }
   if (err instanceof errors.JWKSNoMatchingKey) return 'the token is signed with a key its issuer does not publish';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token was forged or altered (bad signature)';
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return 'the token is signed with an algorithm that is not accepted';
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+    return 'the token is signed with an algorithm that is not accepted';
   return 'the token is malformed';
 }
 
@@ -75,8 +84,12 @@ export class SenderIdentity {
 
   /** Resolves if `authorization` proves the broker sent this delivery; else throws EventUnauthenticated. */
   async verify(authorization: unknown): Promise<void> {
-    const token = typeof authorization === 'string' && authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
-    if (!token) throw new EventUnauthenticated('events are accepted only from the broker: send its token as "Authorization: Bearer <token>"');
+    const token =
+      typeof authorization === 'string' && authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
+    if (!token)
+      throw new EventUnauthenticated(
+        'events are accepted only from the broker: send its token as "Authorization: Bearer <token>"',
+      );
     const known = this.verified.get(token);
     if (known !== undefined && known > Date.now() / 1000) return;
     const exp = await this.check(token);
@@ -97,12 +110,21 @@ export class SenderIdentity {
       throw new EventUnauthenticated(reasonOf(err));
     }
     const prefix = this.opts.subjectPrefix ?? '';
-    if (!String(payload.sub ?? '').startsWith(prefix)) throw new EventUnauthenticated(`the token's sender is not one of ours (its subject does not start with "${prefix}")`);
+    if (!String(payload.sub ?? '').startsWith(prefix))
+      throw new EventUnauthenticated(
+        `the token's sender is not one of ours (its subject does not start with "${prefix}")`,
+      );
     return payload.exp!;
   }
 
   private async verifyWith(token: string, refetchKeys: boolean): Promise<JWTPayload> {
-    const options = { issuer: this.opts.issuer, audience: this.opts.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'], clockTolerance: 5 };
+    const options = {
+      issuer: this.opts.issuer,
+      audience: this.opts.audience,
+      algorithms: ALGORITHMS,
+      requiredClaims: ['exp'],
+      clockTolerance: 5,
+    };
     return (await jwtVerify(token, await this.keySet(refetchKeys), options)).payload;
   }
 
@@ -118,9 +140,15 @@ export class SenderIdentity {
     try {
       return await this.fetching;
     } catch (err) {
-      if (!this.keys) throw new SenderKeysUnavailable(`the event issuer's keys could not be fetched from ${this.opts.jwksUrl}: ${(err as Error).message}`);
+      if (!this.keys)
+        throw new SenderKeysUnavailable(
+          `the event issuer's keys could not be fetched from ${this.opts.jwksUrl}: ${(err as Error).message}`,
+        );
       // Keep the keys we have; look again in a while rather than on every delivery.
-      this.opts.log.warn({ jwksUrl: this.opts.jwksUrl, err: (err as Error).message }, 'event issuer keys not refreshed; using the ones we have');
+      this.opts.log.warn(
+        { jwksUrl: this.opts.jwksUrl, err: (err as Error).message },
+        'event issuer keys not refreshed; using the ones we have',
+      );
       this.keys.fetchedAt = Date.now() - KEYS_MAX_AGE_MS + REFETCH_UNKNOWN_KEY_MS;
       return this.keys.get;
     }
@@ -158,7 +186,10 @@ export class SinkToken {
   private value?: string;
   private readAt = -Infinity;
 
-  constructor(private readonly file: string, private readonly maxAgeMs = 30_000) {}
+  constructor(
+    private readonly file: string,
+    private readonly maxAgeMs = 30_000,
+  ) {}
 
   /** `Bearer <token>`, or undefined when there is no token file (sender identity is off). */
   authorization(): string | undefined {
@@ -174,7 +205,8 @@ export class SinkToken {
   }
 }
 
-const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64url = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /**
  * An OIDC-style issuer of event tokens (ES256 JWTs): the local broker is one, signing its
@@ -192,7 +224,10 @@ export class EventIssuer {
     const publicKey = createPublicKey(privateKey);
     this.publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
     // Named by the key itself: the same key is the same kid wherever and whenever it is loaded.
-    this.keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+    this.keyId = createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 16);
   }
 
   /** The public keys, as `/openid/v1/jwks` serves them. */
@@ -202,15 +237,33 @@ export class EventIssuer {
 
   /** The discovery document, as `/.well-known/openid-configuration` serves it. */
   discovery(): Record<string, unknown> {
-    return { issuer: this.url, jwks_uri: `${this.url}/openid/v1/jwks`, id_token_signing_alg_values_supported: ['ES256'] };
+    return {
+      issuer: this.url,
+      jwks_uri: `${this.url}/openid/v1/jwks`,
+      id_token_signing_alg_values_supported: ['ES256'],
+    };
   }
 
   /** A signed token for `audience`, naming `subject` (the sender's identity); `issuer` for tests of a wrong one. */
-  token(audience: string, subject: string, opts: { ttlSeconds?: number; nowSeconds?: number; issuer?: string } = {}): string {
+  token(
+    audience: string,
+    subject: string,
+    opts: { ttlSeconds?: number; nowSeconds?: number; issuer?: string } = {},
+  ): string {
     const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
     const header = b64url({ alg: 'ES256', typ: 'JWT', kid: this.keyId });
-    const payload = b64url({ iss: opts.issuer ?? this.url, aud: [audience], sub: subject, iat: now, nbf: now, exp: now + (opts.ttlSeconds ?? 3_600) });
-    const signature = sign('sha256', Buffer.from(`${header}.${payload}`), { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
+    const payload = b64url({
+      iss: opts.issuer ?? this.url,
+      aud: [audience],
+      sub: subject,
+      iat: now,
+      nbf: now,
+      exp: now + (opts.ttlSeconds ?? 3_600),
+    });
+    const signature = sign('sha256', Buffer.from(`${header}.${payload}`), {
+      key: this.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
     return `${header}.${payload}.${signature.toString('base64url')}`;
   }
 }

@@ -50,14 +50,18 @@ export const en: Catalog = {
   'wait.join': 'Join the line',
   'wait.joinAgain': 'Join again',
   'wait.leave': 'Leave the line',
-  'wait.keepOpen': 'Keep this page open: it moves on to seat selection by itself when it is your turn. Reloading it, or opening it in another tab, keeps your place.',
+  'wait.keepOpen':
+    'Keep this page open: it moves on to seat selection by itself when it is your turn. Reloading it, or opening it in another tab, keeps your place.',
   'wait.othersOf': 'Other shows of {title}',
   'wait.inLine': "You're in line.",
   'wait.next': 'You are next',
   'wait.aheadLabel': { one: 'person ahead of you', other: 'people ahead of you' },
   'wait.lineSize': { one: '{count} person in line', other: '{count} people in line' },
   'wait.progress': 'How far the line has come to you',
-  'wait.progressValue': { one: 'The line has moved {passed} of the {count} place before you', other: 'The line has moved {passed} of the {count} places before you' },
+  'wait.progressValue': {
+    one: 'The line has moved {passed} of the {count} place before you',
+    other: 'The line has moved {passed} of the {count} places before you',
+  },
   'wait.updated': 'Updated at {time}',
   'wait.live': 'Live',
   'wait.reconnecting': 'Reconnecting…',
@@ -72,7 +76,8 @@ export const en: Catalog = {
   'wait.estimate.hours': { one: 'about an hour', other: 'about {count} hours' },
   'wait.paused': 'Admissions are paused for a moment; you keep your place.',
   'wait.pausedEstimate': 'No wait can be told until admissions resume.',
-  'wait.preQueue': 'Sales open on {day} at {time}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.',
+  'wait.preQueue':
+    'Sales open on {day} at {time}. Everyone here before then gets a place drawn at random when they open, so there is no need to hurry.',
   'wait.admitted': 'It is your turn: choose your seats now.',
   'wait.chooseSeats': 'Choose your seats',
   'wait.finished': 'Your visit is over. Thank you! To buy more, join again: a new place at the back.',
@@ -80,21 +85,24 @@ export const en: Catalog = {
   'wait.expired': 'Your turn came and went unused. Join again to get a new place at the back.',
   'wait.soldOutWhileWaiting': 'Sorry: every seat of this show has been sold while you waited.',
   'wait.soldOutTitle': 'Sold out · {title}',
-  'wait.refused.sold_out': 'Sold out: every seat is sold or taken by someone in the line. If anyone gives up, seats come back: try again in a few minutes.',
+  'wait.refused.sold_out':
+    'Sold out: every seat is sold or taken by someone in the line. If anyone gives up, seats come back: try again in a few minutes.',
   'wait.refused.drained': 'The cinema has closed sales for this show.',
   'wait.refused.started': 'This show has already started.',
   'wait.alternatives': 'Other shows with tickets left',
   'wait.noAlternatives': 'No other show of this movie has tickets left.',
   'wait.retrying': 'Something went wrong; retrying.',
   'wait.tooMany': 'Too many attempts.',
-  'wait.networkFull': 'Many visitors from your network already hold a place for this show, and each network may hold only a few.',
+  'wait.networkFull':
+    'Many visitors from your network already hold a place for this show, and each network may hold only a few.',
   'wait.recovering': 'The waiting room is recovering from a fault and counting the places already given.',
   'wait.retryIn': { one: 'Trying again in {count} second.', other: 'Trying again in {count} seconds.' },
   'wait.pleaseWait': 'Please wait a moment',
   'wait.noShowTitle': 'No such show',
   'wait.noShow': 'This show does not exist. Pick one from the catalog.',
   'wait.crossSiteTitle': 'Not from this site',
-  'wait.crossSite': 'This form was sent by a page of another site, so nothing was done. To join or leave the line, use the show’s page on this site.',
+  'wait.crossSite':
+    'This form was sent by a page of another site, so nothing was done. To join or leave the line, use the show’s page on this site.',
   'wait.leftTitle': 'You left the line',
   'wait.leftBody': 'Your place has gone to the next person. You can join again from the show’s page.',
 
@@ -102,10 +110,15 @@ export const en: Catalog = {
   'seats.title': 'Choose your seats',
   'seats.needsScript': 'To choose seats, turn on JavaScript in this browser and reload the page.',
   'seats.prices': 'Prices per ticket',
-  'seats.halfNote': 'Half price: bring the document that entitles you to it (a student card, for example); it is checked at the door.',
+  'seats.halfNote':
+    'Half price: bring the document that entitles you to it (a student card, for example); it is checked at the door.',
   'seats.hint': 'Select a free seat to choose it; select it again to undo.',
-  'seats.limit': { one: 'You may choose 1 seat on this visit.', other: 'You may choose up to {count} seats on this visit.' },
-  'seats.keys': "With a keyboard: Tab goes into the map and out of it; the arrow keys move from seat to seat, Home and End to the row's first and last free seats; Enter or Space chooses or undoes.",
+  'seats.limit': {
+    one: 'You may choose 1 seat on this visit.',
+    other: 'You may choose up to {count} seats on this visit.',
+  },
+  'seats.keys':
+    "With a keyboard: Tab goes into the map and out of it; the arrow keys move from seat to seat, Home and End to the row's first and last free seats; Enter or Space chooses or undoes.",
   'seats.legend': 'Legend',
   'seats.legend.free': 'Free',
   'seats.legend.chosen': 'Your choice',
@@ -123,14 +136,21 @@ export const en: Catalog = {
   'seats.access.wheelchair': 'Wheelchair space',
   'seats.access.companion': 'Wheelchair user’s companion',
   'seats.access.reduced_mobility': 'Reduced mobility',
-  'seats.accessNote': 'Accessible places are for the people who need them and their companions (Brazilian law 13.146/2015).',
+  'seats.accessNote':
+    'Accessible places are for the people who need them and their companions (Brazilian law 13.146/2015).',
   'seats.scroll': 'Drag the map sideways to see the whole room.',
   'seats.loading': 'Loading the seat map…',
   'seats.loadFailed': 'We could not load the seat map. Check your connection and try again.',
   'seats.refreshFailed': 'We could not update the seat map: it may be out of date.',
   'seats.retry': 'Try again',
-  'seats.limitReached': { one: 'You have already chosen the one seat this visit allows. To change it, unselect it first.', other: 'You have already chosen {count} seats, the most this visit allows. To change, unselect one first.' },
-  'seats.lost': { one: 'Seat {seats} was just held by someone else and left your selection.', other: 'Seats {seats} were just held by others and left your selection.' },
+  'seats.limitReached': {
+    one: 'You have already chosen the one seat this visit allows. To change it, unselect it first.',
+    other: 'You have already chosen {count} seats, the most this visit allows. To change, unselect one first.',
+  },
+  'seats.lost': {
+    one: 'Seat {seats} was just held by someone else and left your selection.',
+    other: 'Seats {seats} were just held by others and left your selection.',
+  },
   'seats.yours': 'Your seats',
   'seats.none': 'No seats chosen yet.',
   'seats.typeFor': 'Ticket for seat {seat}',
@@ -153,7 +173,8 @@ export const en: Catalog = {
   'error.noSuchSeats': 'These seats are not in this room: {seats}',
   'error.openOrder': 'You already hold seats in an order: pay for it or give it up first.',
   'error.visitSeats': 'You have already chosen as many seats as a visit may have.',
-  'error.networkShare': 'Too many seats of this show are held unpaid from your network. Try again when some are paid or given up.',
+  'error.networkShare':
+    'Too many seats of this show are held unpaid from your network. Try again when some are paid or given up.',
   'error.busy': "The cinema's system is busy; retrying…",
   'error.visitOver': 'Your visit is over. To buy, join the waiting room again.',
   'error.notAdmitted': 'Only visitors admitted from the waiting room may choose seats.',
@@ -169,11 +190,14 @@ export const en: Catalog = {
   'order.state.expired': 'The hold ran out',
   'order.state.cancelled': 'You gave these seats up',
   'order.state.refund_required': 'Your seats were lost; your payment will be refunded',
-  'order.explain.awaiting_payment': 'Waiting for the payment to be confirmed. Keep this page open: your tickets appear here in a moment.',
+  'order.explain.awaiting_payment':
+    'Waiting for the payment to be confirmed. Keep this page open: your tickets appear here in a moment.',
   'order.explain.confirmed': 'Show each ticket’s QR code at the door, on your phone or printed.',
-  'order.explain.expired': 'The time to pay ran out and the seats are back on sale. If you did pay, the amount is refunded automatically.',
+  'order.explain.expired':
+    'The time to pay ran out and the seats are back on sale. If you did pay, the amount is refunded automatically.',
   'order.explain.cancelled': 'The seats are free for others again. To buy, join the line again or pick another show.',
-  'order.explain.refund_required': 'The payment was approved after the hold ran out, when the seats were no longer yours. {total} will be refunded to the same card automatically; you need not do anything. When it shows on your statement depends on your bank.',
+  'order.explain.refund_required':
+    'The payment was approved after the hold ran out, when the seats were no longer yours. {total} will be refunded to the same card automatically; you need not do anything. When it shows on your statement depends on your bank.',
   'order.summary': 'Order summary',
   'order.item': 'Item',
   'order.price': 'Price',
@@ -190,19 +214,26 @@ export const en: Catalog = {
   'order.refusal.insufficientFunds': 'not enough funds',
   'order.refusal.providerUnavailable': 'the payment service did not answer',
   'order.refusal.other': 'no reason given',
-  'order.reconnecting': 'Reconnecting… Your order is kept; this page catches up by itself as soon as the connection is back.',
-  'order.error.giveUpNetwork': 'No connection to premiere: we could not confirm that you gave up. The order below updates once the connection is back; if it still stands, try again.',
-  'order.error.payNetwork': 'The payment could not be sent: no connection to premiere. Check your internet and try paying again.',
+  'order.reconnecting':
+    'Reconnecting… Your order is kept; this page catches up by itself as soon as the connection is back.',
+  'order.error.giveUpNetwork':
+    'No connection to premiere: we could not confirm that you gave up. The order below updates once the connection is back; if it still stands, try again.',
+  'order.error.payNetwork':
+    'The payment could not be sent: no connection to premiere. Check your internet and try paying again.',
   'order.error.badToken': 'The card token must be 3 to 128 letters, digits, "_" or "-".',
   'order.notYours': 'This order is not found in this browser. Open it in the browser you chose the seats in.',
   'order.payTitle': 'Payment',
   'order.card': 'Test card token',
-  'order.cardHint': 'Demonstration: no real card is charged. Use tok_visa for an approved payment, tok_decline for a declined card or tok_insufficient_funds for not enough funds.',
+  'order.cardHint':
+    'Demonstration: no real card is charged. Use tok_visa for an approved payment, tok_decline for a declined card or tok_insufficient_funds for not enough funds.',
   'order.pay': 'Pay {total}',
   'order.paying': 'Sending the payment…',
   'order.giveUp': 'Give up the seats',
   'order.giveUpTitle': 'Give up the seats?',
-  'order.giveUpText': { one: 'Seat {seats} goes back on sale at once and this visit ends: to buy again, you join the line again.', other: 'Seats {seats} go back on sale at once and this visit ends: to buy again, you join the line again.' },
+  'order.giveUpText': {
+    one: 'Seat {seats} goes back on sale at once and this visit ends: to buy again, you join the line again.',
+    other: 'Seats {seats} go back on sale at once and this visit ends: to buy again, you join the line again.',
+  },
   'order.giveUpConfirm': 'Give up the seats',
   'order.keep': 'Keep the order',
   'order.givingUp': 'Freeing the seats…',
@@ -229,7 +260,8 @@ export const en: Catalog = {
   'ticket.none': 'Check the code in your order.',
 
   'visit.overTitle': 'Your visit is over',
-  'visit.over': 'Your turn to buy has been used: the order was paid or given up, the time to choose ran out, or you left the line. To buy more, join the waiting room again.',
+  'visit.over':
+    'Your turn to buy has been used: the order was paid or given up, the time to choose ran out, or you left the line. To buy more, join the waiting room again.',
   'visit.notYetTitle': 'Not your turn yet',
   'visit.notYet': 'You have not been admitted to this show yet: go through the waiting room.',
 };

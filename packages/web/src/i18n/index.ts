@@ -22,7 +22,8 @@ export const LANGUAGE_NAMES: Record<Locale, string> = { 'pt-BR': 'Português', e
 
 export const CATALOGS: Record<Locale, Catalog> = { 'pt-BR': ptBR, en };
 
-const isLocale = (value: unknown): value is Locale => typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
+const isLocale = (value: unknown): value is Locale =>
+  typeof value === 'string' && (LOCALES as readonly string[]).includes(value);
 /** A language tag's primary subtag, to ours: any Portuguese reads pt-BR, any English en. */
 const BY_LANGUAGE: Record<string, Locale> = { pt: 'pt-BR', en: 'en' };
 
@@ -34,7 +35,9 @@ export function negotiate(cookie: unknown, acceptLanguage: string | undefined): 
   let bestQ = 0;
   for (const part of acceptLanguage.split(',', 32)) {
     const [tag, ...params] = part.trim().split(';');
-    const q = params.map((p) => /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    const q = params
+      .map((p) => /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/.exec(p)?.[1])
+      .find((v) => v !== undefined);
     const weight = q === undefined ? 1 : Number(q);
     const locale = BY_LANGUAGE[tag.trim().toLowerCase().split('-')[0]];
     if (locale && weight > bestQ) {
@@ -83,7 +86,10 @@ export function languageCookie(cookieHeader: string | undefined): string | undef
 export function localeOf(request: Request): Locale {
   const cookie = request.headers.cookie;
   const accept = request.headers['accept-language'];
-  return negotiate(languageCookie(typeof cookie === 'string' ? cookie : undefined), typeof accept === 'string' ? accept : undefined);
+  return negotiate(
+    languageCookie(typeof cookie === 'string' ? cookie : undefined),
+    typeof accept === 'string' ? accept : undefined,
+  );
 }
 
 export type Params = Record<string, string | number>;
@@ -123,7 +129,10 @@ const HOUR: Record<Locale, 'numeric' | '2-digit'> = { 'pt-BR': '2-digit', en: 'n
 /** DATE_STYLES as `locale` writes them (what the server's `when` and a page script's use). */
 export function dateStyles(locale: Locale): Record<DateStyle, Intl.DateTimeFormatOptions> {
   return Object.fromEntries(
-    Object.entries(DATE_STYLES).map(([style, options]) => [style, 'hour' in options ? { ...options, hour: HOUR[locale] } : options]),
+    Object.entries(DATE_STYLES).map(([style, options]) => [
+      style,
+      'hour' in options ? { ...options, hour: HOUR[locale] } : options,
+    ]),
   ) as Record<DateStyle, Intl.DateTimeFormatOptions>;
 }
 
@@ -186,7 +195,9 @@ export function i18n(locale: Locale): Translator {
 }
 
 /** The keys a page script uses: its `t('…')` calls. */
-export const scriptKeys = (code: string): MessageKey[] => [...new Set([...code.matchAll(/\bt\('([^']+)'/g)].map((m) => m[1] as MessageKey))];
+export const scriptKeys = (code: string): MessageKey[] => [
+  ...new Set([...code.matchAll(/\bt\('([^']+)'/g)].map((m) => m[1] as MessageKey)),
+];
 
 /**
  * A page script that speaks the page's language: before `code` run, `t(key, params)` (with the

@@ -53,14 +53,18 @@ export const ptBR = {
   'wait.join': 'Entrar na fila',
   'wait.joinAgain': 'Entrar na fila de novo',
   'wait.leave': 'Sair da fila',
-  'wait.keepOpen': 'Deixe esta página aberta: ela segue sozinha para a escolha de assentos quando chegar a sua vez. Recarregar a página, ou abri-la em outra aba, mantém o seu lugar.',
+  'wait.keepOpen':
+    'Deixe esta página aberta: ela segue sozinha para a escolha de assentos quando chegar a sua vez. Recarregar a página, ou abri-la em outra aba, mantém o seu lugar.',
   'wait.othersOf': 'Outras sessões de {title}',
   'wait.inLine': 'Você está na fila.',
   'wait.next': 'Sua vez é a próxima',
   'wait.aheadLabel': { one: 'pessoa na sua frente', other: 'pessoas na sua frente' },
   'wait.lineSize': { one: '{count} pessoa na fila', other: '{count} pessoas na fila' },
   'wait.progress': 'Quanto a fila já andou até você',
-  'wait.progressValue': { one: 'A fila andou {passed} de {count} lugar até você', other: 'A fila andou {passed} de {count} lugares até você' },
+  'wait.progressValue': {
+    one: 'A fila andou {passed} de {count} lugar até você',
+    other: 'A fila andou {passed} de {count} lugares até você',
+  },
   'wait.updated': 'Atualizado às {time}',
   'wait.live': 'Ao vivo',
   'wait.reconnecting': 'Reconectando…',
@@ -75,15 +79,18 @@ export const ptBR = {
   'wait.estimate.hours': { one: 'cerca de uma hora', other: 'cerca de {count} horas' },
   'wait.paused': 'As entradas estão pausadas por um momento; você mantém o seu lugar.',
   'wait.pausedEstimate': 'Não dá para estimar a espera até que as entradas voltem.',
-  'wait.preQueue': 'As vendas abrem em {day}, às {time}. Quem chegar antes disso recebe um lugar sorteado na abertura, então não precisa correr.',
+  'wait.preQueue':
+    'As vendas abrem em {day}, às {time}. Quem chegar antes disso recebe um lugar sorteado na abertura, então não precisa correr.',
   'wait.admitted': 'Chegou a sua vez: escolha seus assentos agora.',
   'wait.chooseSeats': 'Escolher assentos',
-  'wait.finished': 'Sua visita terminou. Obrigado! Para comprar mais, entre na fila de novo: você volta para o fim dela.',
+  'wait.finished':
+    'Sua visita terminou. Obrigado! Para comprar mais, entre na fila de novo: você volta para o fim dela.',
   'wait.left': 'Você saiu da fila. Se entrar de novo, volta para o fim dela.',
   'wait.expired': 'A sua vez chegou e passou sem ser usada. Entre na fila de novo: você volta para o fim dela.',
   'wait.soldOutWhileWaiting': 'Sentimos muito: todos os assentos desta sessão foram vendidos enquanto você esperava.',
   'wait.soldOutTitle': 'Ingressos esgotados · {title}',
-  'wait.refused.sold_out': 'Ingressos esgotados: todos os lugares já foram vendidos ou estão com quem está na fila. Se alguém desistir, eles voltam: tente de novo em alguns minutos.',
+  'wait.refused.sold_out':
+    'Ingressos esgotados: todos os lugares já foram vendidos ou estão com quem está na fila. Se alguém desistir, eles voltam: tente de novo em alguns minutos.',
   'wait.refused.drained': 'As vendas desta sessão foram encerradas pelo cinema.',
   'wait.refused.started': 'Esta sessão já começou.',
   'wait.alternatives': 'Outras sessões com ingressos',
@@ -97,7 +104,8 @@ export const ptBR = {
   'wait.noShowTitle': 'Sessão não encontrada',
   'wait.noShow': 'Esta sessão não existe. Escolha uma na programação.',
   'wait.crossSiteTitle': 'Pedido de outro site',
-  'wait.crossSite': 'Este formulário foi enviado por uma página de outro site, então nada foi feito. Para entrar ou sair da fila, use a página da sessão neste site.',
+  'wait.crossSite':
+    'Este formulário foi enviado por uma página de outro site, então nada foi feito. Para entrar ou sair da fila, use a página da sessão neste site.',
   'wait.leftTitle': 'Você saiu da fila',
   'wait.leftBody': 'Seu lugar ficou para a próxima pessoa. Você pode entrar de novo pela página da sessão.',
 
@@ -105,10 +113,15 @@ export const ptBR = {
   'seats.title': 'Escolha seus assentos',
   'seats.needsScript': 'Para escolher assentos, ative o JavaScript neste navegador e recarregue a página.',
   'seats.prices': 'Preços por ingresso',
-  'seats.halfNote': 'Meia-entrada: leve o documento que dá direito a ela (carteirinha de estudante, por exemplo); ele é pedido na entrada.',
+  'seats.halfNote':
+    'Meia-entrada: leve o documento que dá direito a ela (carteirinha de estudante, por exemplo); ele é pedido na entrada.',
   'seats.hint': 'Selecione um assento livre para escolhê-lo; selecione de novo para desfazer.',
-  'seats.limit': { one: 'Você pode escolher 1 assento nesta compra.', other: 'Você pode escolher até {count} assentos nesta compra.' },
-  'seats.keys': 'Pelo teclado: Tab entra no mapa e sai dele; as setas levam de um assento a outro, Home e End ao primeiro e ao último livre da fileira; Enter ou espaço escolhe ou desfaz.',
+  'seats.limit': {
+    one: 'Você pode escolher 1 assento nesta compra.',
+    other: 'Você pode escolher até {count} assentos nesta compra.',
+  },
+  'seats.keys':
+    'Pelo teclado: Tab entra no mapa e sai dele; as setas levam de um assento a outro, Home e End ao primeiro e ao último livre da fileira; Enter ou espaço escolhe ou desfaz.',
   'seats.legend': 'Legenda',
   'seats.legend.free': 'Livre',
   'seats.legend.chosen': 'Sua escolha',
@@ -132,8 +145,14 @@ export const ptBR = {
   'seats.loadFailed': 'Não conseguimos carregar o mapa de assentos. Confira sua conexão e tente de novo.',
   'seats.refreshFailed': 'Não conseguimos atualizar o mapa de assentos: ele pode estar desatualizado.',
   'seats.retry': 'Tentar de novo',
-  'seats.limitReached': { one: 'Você já escolheu o único assento permitido nesta compra. Para trocar, desmarque-o antes.', other: 'Você já escolheu {count} assentos, o máximo desta compra. Para trocar, desmarque um deles antes.' },
-  'seats.lost': { one: 'O assento {seats} acabou de ser reservado por outra pessoa e saiu da sua escolha.', other: 'Os assentos {seats} acabaram de ser reservados por outras pessoas e saíram da sua escolha.' },
+  'seats.limitReached': {
+    one: 'Você já escolheu o único assento permitido nesta compra. Para trocar, desmarque-o antes.',
+    other: 'Você já escolheu {count} assentos, o máximo desta compra. Para trocar, desmarque um deles antes.',
+  },
+  'seats.lost': {
+    one: 'O assento {seats} acabou de ser reservado por outra pessoa e saiu da sua escolha.',
+    other: 'Os assentos {seats} acabaram de ser reservados por outras pessoas e saíram da sua escolha.',
+  },
   'seats.yours': 'Seus assentos',
   'seats.none': 'Nenhum assento escolhido ainda.',
   'seats.typeFor': 'Ingresso do assento {seat}',
@@ -156,7 +175,8 @@ export const ptBR = {
   'error.noSuchSeats': 'Estes assentos não existem nesta sala: {seats}',
   'error.openOrder': 'Você já tem assentos reservados em um pedido: pague ou desista dele antes.',
   'error.visitSeats': 'Você já escolheu o máximo de assentos permitido nesta compra.',
-  'error.networkShare': 'Muitos assentos desta sessão estão reservados sem pagamento a partir da sua rede. Tente de novo quando alguns forem pagos ou liberados.',
+  'error.networkShare':
+    'Muitos assentos desta sessão estão reservados sem pagamento a partir da sua rede. Tente de novo quando alguns forem pagos ou liberados.',
   'error.busy': 'O sistema do cinema está ocupado; tentando de novo…',
   'error.visitOver': 'Sua visita terminou. Para comprar, entre na sala de espera de novo.',
   'error.notAdmitted': 'Só quem passou pela sala de espera pode escolher assentos.',
@@ -172,11 +192,15 @@ export const ptBR = {
   'order.state.expired': 'A reserva acabou',
   'order.state.cancelled': 'Você desistiu destes assentos',
   'order.state.refund_required': 'Seus assentos foram perdidos; o pagamento será estornado',
-  'order.explain.awaiting_payment': 'Aguardando a confirmação do pagamento. Não feche esta página: seus ingressos aparecem aqui em instantes.',
+  'order.explain.awaiting_payment':
+    'Aguardando a confirmação do pagamento. Não feche esta página: seus ingressos aparecem aqui em instantes.',
   'order.explain.confirmed': 'Mostre o QR code de cada ingresso na entrada da sala, no celular ou impresso.',
-  'order.explain.expired': 'O tempo para pagar acabou e os assentos voltaram à venda. Se você chegou a pagar, o valor será estornado automaticamente.',
-  'order.explain.cancelled': 'Os assentos foram liberados para outras pessoas. Para comprar, entre na fila de novo ou escolha outra sessão.',
-  'order.explain.refund_required': 'O pagamento foi aprovado depois que a reserva acabou, e os assentos já não estavam com você. O valor de {total} será estornado automaticamente no mesmo cartão; você não precisa fazer nada. O prazo para aparecer na fatura depende do seu banco.',
+  'order.explain.expired':
+    'O tempo para pagar acabou e os assentos voltaram à venda. Se você chegou a pagar, o valor será estornado automaticamente.',
+  'order.explain.cancelled':
+    'Os assentos foram liberados para outras pessoas. Para comprar, entre na fila de novo ou escolha outra sessão.',
+  'order.explain.refund_required':
+    'O pagamento foi aprovado depois que a reserva acabou, e os assentos já não estavam com você. O valor de {total} será estornado automaticamente no mesmo cartão; você não precisa fazer nada. O prazo para aparecer na fatura depende do seu banco.',
   'order.summary': 'Resumo do pedido',
   'order.item': 'Item',
   'order.price': 'Preço',
@@ -193,19 +217,28 @@ export const ptBR = {
   'order.refusal.insufficientFunds': 'saldo insuficiente',
   'order.refusal.providerUnavailable': 'o serviço de pagamento não respondeu',
   'order.refusal.other': 'motivo não informado',
-  'order.reconnecting': 'Reconectando… Seu pedido continua guardado; a página se atualiza sozinha assim que a conexão voltar.',
-  'order.error.giveUpNetwork': 'Sem conexão com o premiere: não sabemos se a desistência chegou. O pedido abaixo se atualiza quando a conexão voltar; se ele continuar de pé, tente de novo.',
-  'order.error.payNetwork': 'Não conseguimos enviar o pagamento: sem conexão com o premiere. Confira sua internet e tente pagar de novo.',
+  'order.reconnecting':
+    'Reconectando… Seu pedido continua guardado; a página se atualiza sozinha assim que a conexão voltar.',
+  'order.error.giveUpNetwork':
+    'Sem conexão com o premiere: não sabemos se a desistência chegou. O pedido abaixo se atualiza quando a conexão voltar; se ele continuar de pé, tente de novo.',
+  'order.error.payNetwork':
+    'Não conseguimos enviar o pagamento: sem conexão com o premiere. Confira sua internet e tente pagar de novo.',
   'order.error.badToken': 'O token do cartão deve ter de 3 a 128 letras, números, "_" ou "-".',
-  'order.notYours': 'Este pedido não foi encontrado neste navegador. Abra-o no navegador em que você escolheu os assentos.',
+  'order.notYours':
+    'Este pedido não foi encontrado neste navegador. Abra-o no navegador em que você escolheu os assentos.',
   'order.payTitle': 'Pagamento',
   'order.card': 'Token do cartão de teste',
-  'order.cardHint': 'Ambiente de demonstração: nenhum cartão de verdade é cobrado. Use tok_visa para um pagamento aprovado, tok_decline para um cartão recusado ou tok_insufficient_funds para saldo insuficiente.',
+  'order.cardHint':
+    'Ambiente de demonstração: nenhum cartão de verdade é cobrado. Use tok_visa para um pagamento aprovado, tok_decline para um cartão recusado ou tok_insufficient_funds para saldo insuficiente.',
   'order.pay': 'Pagar {total}',
   'order.paying': 'Enviando o pagamento…',
   'order.giveUp': 'Desistir dos assentos',
   'order.giveUpTitle': 'Desistir dos assentos?',
-  'order.giveUpText': { one: 'O assento {seats} volta à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.', other: 'Os assentos {seats} voltam à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.' },
+  'order.giveUpText': {
+    one: 'O assento {seats} volta à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.',
+    other:
+      'Os assentos {seats} voltam à venda na hora e esta visita termina: para comprar de novo, você entra na fila outra vez.',
+  },
   'order.giveUpConfirm': 'Desistir dos assentos',
   'order.keep': 'Continuar com o pedido',
   'order.givingUp': 'Liberando os assentos…',
@@ -232,7 +265,8 @@ export const ptBR = {
   'ticket.none': 'Confira o código no seu pedido.',
 
   'visit.overTitle': 'Sua visita terminou',
-  'visit.over': 'Sua vez de comprar já foi usada: o pedido foi pago ou cancelado, o tempo para escolher acabou ou você saiu da fila. Para comprar mais, entre na sala de espera de novo.',
+  'visit.over':
+    'Sua vez de comprar já foi usada: o pedido foi pago ou cancelado, o tempo para escolher acabou ou você saiu da fila. Para comprar mais, entre na sala de espera de novo.',
   'visit.notYetTitle': 'Ainda não é a sua vez',
   'visit.notYet': 'A sua vez nesta sessão ainda não chegou: entre pela sala de espera.',
 } as const;

@@ -23,12 +23,10 @@ export function languageRoute(secure: CookieSecurity): ServerRoute {
     handler: (request, h) => {
       const locale = request.params.locale as string;
       const next = localPath(request.query.next);
-      if (!(LOCALES as readonly string[]).includes(locale)) return h.redirect(next).code(303).header('cache-control', 'no-store');
+      if (!(LOCALES as readonly string[]).includes(locale))
+        return h.redirect(next).code(303).header('cache-control', 'no-store');
       setCookie(request, h, secure, LANGUAGE_COOKIE, locale as Locale, { ttl: KEPT_MS, isHttpOnly: false });
-      return h
-        .redirect(next)
-        .code(303)
-        .header('cache-control', 'no-store');
+      return h.redirect(next).code(303).header('cache-control', 'no-store');
     },
   };
 }
