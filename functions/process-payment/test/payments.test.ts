@@ -262,13 +262,14 @@ describe('charging', () => {
         PAYMENT_TIMEOUT_MS: '10000',
         LOG_LEVEL: 'warn',
       });
-      const dist = (p: string) => JSON.stringify(path.resolve(__dirname, '../..', p));
+      // The built packages, by their names, from the repository's root (as a container runs them).
       const script = `
-        const { createFunction } = require(${dist('runtime/dist')});
-        const { processPayment } = require(${dist('process-payment/dist')});
+        const { createFunction } = require('@premiere/runtime');
+        const { processPayment } = require('@premiere/process-payment');
         const fn = createFunction(processPayment, process.env);
         fn.start().then(() => process.stdout.write('port ' + fn.server.info.port + '\\n'));`;
       const child = spawn(process.execPath, ['-e', script], {
+        cwd: path.resolve(__dirname, '../../..'),
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
