@@ -74,7 +74,7 @@ describe('configuration from the environment', () => {
   });
 
   it('stops a function process with one line naming the variable', () => {
-    const main = path.resolve(__dirname, '../../render-catalog/dist/main.js');
+    const main = path.resolve(__dirname, '../../../functions/render-catalog/dist/main.js');
     const result = spawnSync(process.execPath, [main], {
       env: { PATH: process.env.PATH, ...valid, REDIS_URL: 'not a url' },
       encoding: 'utf8',
@@ -168,7 +168,7 @@ describe('Redis through Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_MASTER)', () =
   });
 
   it('stops a function process with one line when the name of the primary is missing', () => {
-    const main = path.resolve(__dirname, '../../render-catalog/dist/main.js');
+    const main = path.resolve(__dirname, '../../../functions/render-catalog/dist/main.js');
     // PORT 0 and a time limit: a process that does not refuse must not take a port or hang the test.
     const env = { PATH: process.env.PATH, ...valid, PORT: '0', REDIS_SENTINELS: 'sentinel-0:26379' };
     const result = spawnSync(process.execPath, [main], {
