@@ -46,7 +46,7 @@ export const waitingRoomEnv = {
   ESTIMATE_VISIT_SECONDS: {
     schema: seconds(1, 3_600).default(180),
     expect:
-      'how long a visit to the zone is assumed to take until the first visit has ended and visits are measured (1-3600)',
+      'how long a visit to the zone is assumed to take until a visit has ended anywhere in the deployment and visits are measured (1-3600)',
   },
   ESTIMATE_SEATS_PER_ORDER: {
     schema: Joi.number().min(1).max(20).default(2),
