@@ -163,3 +163,4 @@ export * from './fixtures';
 export * from './restartable';
 /** The demo catalog `npm start` loads, which most tests start from. */
 export { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/demo-catalog';
+export { documentedRedisKeys, redisKeysDocMismatch } from './redis-keys-doc';
