@@ -15,7 +15,7 @@ import { readOptions } from './options';
 
 const USAGE = `usage: npm run burst -- [--preset ci] [--visitors N] [--ramp S] [--front F] [--tail S] [--show ID]
   [--flexible F] [--give-up F] [--let-expire F] [--declined F] [--seats MIN-MAX] [--think MIN-MAX]
-  [--zone-capacity N|auto] [--visit-seconds S] [--opens-in S] [--warm N --warm-show ID --warm-as buy|look]
+  [--zone-capacity N|auto] [--visit-seconds S|unset] [--opens-in S] [--warm N --warm-show ID --warm-as buy|look]
   [--url EDGE --admin-token T --legacy-stats URL --namespace NS --watch-after S]
   [--compare naive] [--max-seconds S] [--timeout-ms MS] [--connections N] [--report FILE] [--visits FILE]`;
 
@@ -41,7 +41,8 @@ interface Options {
   /** Options given that only a stack of the burst's own can take (refused against another). */
   forOwnStack: string[];
   /** For a stack of the burst's own: the visit length the waiting room assumes until it has measured the pace, and when the IMAX premiere opens sales. */
-  visitSeconds: number;
+  /** ESTIMATE_VISIT_SECONDS for the burst's own stack; undefined: unset (the deployment learns it). */
+  visitSeconds: number | undefined;
   opensIn: number;
   /** Against a cluster: the namespace whose Knative Services' pods are counted, and how long to keep watching after the crowd. */
   namespace?: string;
@@ -90,8 +91,8 @@ const PRESETS: Record<string, Record<string, string>> = {
     'max-seconds': '420',
   },
   // A cold line (issue 16's UX review): a zone of one, six buyers over ten seconds whose visits
-  // take about 25 s, the waiting room assuming what a deployment assumes by default (180 s) until
-  // it has measured a visit. Before them, three buyers of another show of the same cinema (an
+  // take about 25 s, in a deployment whose operators left ESTIMATE_VISIT_SECONDS unset (180 s
+  // until a visit has been measured anywhere). Before them, three buyers of another show of the same cinema (an
   // earlier sale of the day): a new show's line in a deployment that has sold before. About
   // three and a half minutes with the stack's start.
   cold: {
@@ -101,7 +102,7 @@ const PRESETS: Record<string, Record<string, string>> = {
     tail: '0',
     'zone-capacity': '1',
     think: '18-22',
-    'visit-seconds': '180',
+    'visit-seconds': 'unset',
     seats: '1-2',
     flexible: '0',
     'give-up': '0',
@@ -219,7 +220,7 @@ function parse(argv: string[]): Options {
       o['zone-capacity'] === undefined || o['zone-capacity'] === 'auto'
         ? undefined
         : Math.round(num('zone-capacity', 10, 1, 10_000)),
-    visitSeconds: num('visit-seconds', 7, 1, 3_600),
+    visitSeconds: o['visit-seconds'] === 'unset' ? undefined : num('visit-seconds', 7, 1, 3_600),
     opensIn: Math.round(num('opens-in', 600, 0, 86_400)),
     namespace: o.namespace,
     watchAfter: num('watch-after', 0, 0, 3_600),
@@ -381,7 +382,7 @@ async function main() {
       // The naive design: no waiting room in front, and nothing holding back the legacy calls.
       target = await startStack(
         {
-          ESTIMATE_VISIT_SECONDS: String(opts.visitSeconds),
+          ...(opts.visitSeconds === undefined ? {} : { ESTIMATE_VISIT_SECONDS: String(opts.visitSeconds) }),
           DEMO_SALES_OPEN_SECONDS: String(opts.opensIn),
           ...(side.naive ? { LEGACY_CONCURRENCY: '1000' } : {}),
         },

@@ -45,7 +45,7 @@ type ShowState = RoomState & Partial<ShowDetails>;
 export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
   // The back of the line's wait as issue-token tells it (the same assumption before a visit is measured).
-  const assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS * 1000);
+  const assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS);
 
   /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
   const withSizing = (state: RoomState): RoomState => ({

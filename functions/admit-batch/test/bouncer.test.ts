@@ -17,7 +17,7 @@ import {
   TEST_ADMIN_TOKEN,
   TEST_SIGNING_KEYS,
 } from '@premiere/testing';
-import { roomKeys, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
+import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '@premiere/issue-token';
 import { admitBatch } from '../src';
 
@@ -233,8 +233,6 @@ describe('the bouncer', () => {
 
   it('estimates waits from how long visits take, measured from the first visit that ends (or is left)', async () => {
     const bouncer = await startBouncer();
-    // A deployment that has measured no visit yet (earlier tests' shows ended visits).
-    await bouncer.fn.ctx.redis.del(VISIT_MEMORY_KEY);
     const { url } = await startIssueToken(bouncer.url, { ESTIMATE_VISIT_SECONDS: '600' });
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 2 });
     const [a, b] = [await join(url, showId), await join(url, showId)];

@@ -86,14 +86,14 @@ export class WaitingRoom {
   private readonly lastNudge = new Map<string, number>();
   private readonly metrics;
   private readonly snapshots: ShowSnapshots;
-  /** A visit's length for a line with none measured: the deployment's, else ESTIMATE_VISIT_SECONDS. */
+  /** A visit's length for a line with none measured: ESTIMATE_VISIT_SECONDS when set, else the deployment's. */
   private readonly assumedVisit: AssumedVisit;
   private readonly ledger: TokenLedger;
 
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
-    this.assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS * 1000);
+    this.assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS);
     this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, {
       assumedVisit: this.assumedVisit,
       goneAfterMs: this.goneAfterMs,

@@ -77,8 +77,9 @@ const poll = async (url: string, showId: string, v: { session: string; token: st
   ).json()) as Record<string, any>;
 
 describe('wait estimates', () => {
-  it('a cold line in a deployment that has sold before: a new show’s line is told what visits take here, not ESTIMATE_VISIT_SECONDS (the review’s 12 minutes for 100 s)', async () => {
-    const before = await start({ ESTIMATE_VISIT_SECONDS: '600' });
+  it('a cold line in a deployment that has sold before: a new show’s line is told what visits take here, not the default (the review’s 12 minutes for 100 s)', async () => {
+    // ESTIMATE_VISIT_SECONDS unset: 180 s until a visit has ended anywhere.
+    const before = await start();
     // Another show's visit took 25 s, and ended with an order.
     const earlier = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
     const [buyer] = await line(before.url, earlier, 1);
@@ -91,7 +92,7 @@ describe('wait estimates', () => {
     expect((await ShowQueue.of(before.fn.ctx.redis, earlier).finish(buyer.visitor, 'seats')).freed).toBe(true);
     // Later (another pod, or the same a few seconds on), a new show: nothing measured in its own
     // line, one inside, two waiting.
-    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '600' }, 'as it is');
+    const { url, fn } = await start({}, 'as it is');
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
     const visitors = await line(url, showId, 3);
     expect(visitors[2].status).toMatchObject({ state: 'waiting', ahead: 1 });
@@ -100,6 +101,48 @@ describe('wait estimates', () => {
       expect(s.estimatedWaitSeconds).toBeLessThanOrEqual(52);
     }
     expect((await readRoomState(fn.ctx.redis, showId, 25_000))!.lineWaitSeconds).toBeLessThanOrEqual(52);
+  });
+
+  it('a new show’s line after a sale whose last zone-full found no seats: told what a buyer’s visit takes, not the moments of those who looked and left (the full burst’s opening, told 8 s for 30)', async () => {
+    const before = await start();
+    const earlier = await addTestShow(db.url, { seats: 200, zoneCapacity: 4 });
+    const [buyer, ...lookers] = await line(before.url, earlier, 4);
+    expect([buyer, ...lookers].every((v) => v.status.state === 'admitted')).toBe(true);
+    const { visitorPrefix } = roomKeys(earlier);
+    const queue = ShowQueue.of(before.fn.ctx.redis, earlier);
+    // Three looked for a second and left; then the buyer's 25 s visit ended with an order.
+    for (const v of lookers) {
+      await before.fn.ctx.redis.hset(`${visitorPrefix}${v.visitor}`, 'admittedAt', Date.now() - 1_000);
+      await queue.leave(v.visitor);
+    }
+    await before.fn.ctx.redis.hset(`${visitorPrefix}${buyer.visitor}`, 'admittedAt', Date.now() - 25_000);
+    expect((await queue.finish(buyer.visitor, 'seats')).freed).toBe(true);
+    const { url } = await start({}, 'as it is');
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const visitors = await line(url, showId, 3);
+    expect(visitors[2].status).toMatchObject({ state: 'waiting', ahead: 1 });
+    expect(visitors[2].status.estimatedWaitSeconds).toBeGreaterThanOrEqual(45);
+    expect(visitors[2].status.estimatedWaitSeconds).toBeLessThanOrEqual(52);
+  });
+
+  it('a new show’s line starts from the operators’ ESTIMATE_VISIT_SECONDS when they set it, not from another sale’s visits', async () => {
+    const before = await start();
+    const earlier = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const [buyer] = await line(before.url, earlier, 1);
+    await before.fn.ctx.redis.hset(
+      `${roomKeys(earlier).visitorPrefix}${buyer.visitor}`,
+      'admittedAt',
+      Date.now() - 25_000,
+    );
+    expect((await ShowQueue.of(before.fn.ctx.redis, earlier).finish(buyer.visitor, 'seats')).freed).toBe(true);
+    const { url } = await start({ ESTIMATE_VISIT_SECONDS: '60' }, 'as it is');
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 1 });
+    const visitors = await line(url, showId, 3);
+    // One inside, one ahead: two visits of 60 s, not of 25.
+    for (const s of [visitors[2].status, await poll(url, showId, visitors[2])]) {
+      expect(s.estimatedWaitSeconds).toBeGreaterThanOrEqual(115);
+      expect(s.estimatedWaitSeconds).toBeLessThanOrEqual(120);
+    }
   });
 
   it('slow visits: seven ahead of a zone whose visits have lasted minutes is told minutes, not "less than a minute"', async () => {

@@ -16,6 +16,9 @@ local freed = 0
 if redis.call('ZREM', inside, ARGV[1]) == 1 then
   redis.call('HSET', key, 'state', 'done')
   visitEnded(room, key)
+  -- A buyer's visit alone, for the deployment's memory (visit-memory.ts): a new sale's first
+  -- zone-full are buyers, not the people a sold-out zone lets in and out in moments.
+  visitEnded(room, key, 'orderVisitMs')
   freed = 1
 end
 -- Only a visitor let into the zone can have had an order: one still in line (an event about

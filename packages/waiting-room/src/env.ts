@@ -44,9 +44,10 @@ export const waitingRoomEnv = {
       'seconds a room rebuilt after Redis forgot it waits for its visitors to come back before giving their tokens back and admitting again (1-3600; keep it above twice STATUS_POLL_MAX_SECONDS)',
   },
   ESTIMATE_VISIT_SECONDS: {
-    schema: seconds(1, 3_600).default(180),
+    // No default: unset, a line learns from the deployment's last sale (visit-memory.ts).
+    schema: seconds(1, 3_600),
     expect:
-      'how long a visit to the zone is assumed to take until a visit has ended anywhere in the deployment and visits are measured (1-3600)',
+      'how long a visit to the zone is assumed to take until one is measured in the show’s own line (1-3600; unset: what buyers’ visits took in the deployment’s last sale, else 180)',
   },
   ESTIMATE_SEATS_PER_ORDER: {
     schema: Joi.number().min(1).max(20).default(2),

@@ -1,3 +1,6 @@
+/** A visit's length assumed when neither the show's line, the deployment nor its operators say one. */
+export const DEFAULT_VISIT_MS = 180_000;
+
 /** The line's pace (ms per admission): a visit's measured length shared by the zone's slots; 0 until one ended. */
 export function paceOf(visitMs: unknown, capacity: number): number {
   const visit = Number(visitMs);

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
 import { LEGACY_USAGE_KEY } from '@premiere/contracts';
-import { buyersLeftOf, paceOf, waitBasis, type WaitBasis } from './estimate';
+import { buyersLeftOf, DEFAULT_VISIT_MS, paceOf, waitBasis, type WaitBasis } from './estimate';
 import { roomKeys, visitorKey } from './keys';
 import { RoomScripts } from './scripts';
 import type { ReturnedToken, TokenLedger } from './ledger';
@@ -340,9 +340,9 @@ export class ShowQueue {
 
   /**
    * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
-   * `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: the deployment's, else ESTIMATE_VISIT_SECONDS).
+   * `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: ESTIMATE_VISIT_SECONDS when set, else the deployment's).
    */
-  async status(visitor: number, sessionHash: string, assumedVisitMs = 180_000): Promise<VisitorStatus> {
+  async status(visitor: number, sessionHash: string, assumedVisitMs = DEFAULT_VISIT_MS): Promise<VisitorStatus> {
     const r = await this.scripts.visitorStatus(visitor, sessionHash);
     const now = r.now ?? Date.now();
     return {

@@ -6,7 +6,7 @@ import { RoomScripts, type RoomSettings } from './scripts';
 import type { Listing } from './queue';
 import type { WaitingRoomEnv } from './env';
 import { reservedNumbers, returnedTokens } from './ledger';
-import { estimateWait, waitBasis, buyersLeftOf } from './estimate';
+import { estimateWait, waitBasis, buyersLeftOf, DEFAULT_VISIT_MS } from './estimate';
 
 /** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
 export interface ShowFacts {
@@ -247,8 +247,12 @@ export interface RoomState {
   recoveringUntil: string | null;
 }
 
-/** `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: the deployment's, else ESTIMATE_VISIT_SECONDS), for `lineWaitSeconds`. */
-export async function readRoomState(redis: Redis, showId: string, assumedVisitMs = 180_000): Promise<RoomState | null> {
+/** `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: ESTIMATE_VISIT_SECONDS when set, else the deployment's), for `lineWaitSeconds`. */
+export async function readRoomState(
+  redis: Redis,
+  showId: string,
+  assumedVisitMs = DEFAULT_VISIT_MS,
+): Promise<RoomState | null> {
   const keys = roomKeys(showId);
   const { room, queue, prequeue, inside, availability, admissions } = keys;
   const minute = Math.floor(Date.now() / 60_000);

@@ -1,5 +1,5 @@
 import type { Redis } from '@premiere/runtime';
-import { buyersLeftOf, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
+import { buyersLeftOf, DEFAULT_VISIT_MS, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
 import { RoomScripts } from './scripts';
 import type { VisitorStatus } from './queue';
 
@@ -37,7 +37,7 @@ interface Snapshot {
 
 /** How the snapshots estimate waits and tell who stopped polling (the waiting room's settings). */
 export interface SnapshotSettings {
-  /** The visit's length assumed until one is measured (the deployment's, else ESTIMATE_VISIT_SECONDS). */
+  /** The visit's length assumed until one is measured (ESTIMATE_VISIT_SECONDS when set, else the deployment's). */
   assumedVisit: { ms(): Promise<number> };
   /** A waiting visitor unseen for longer is passed over by the bouncer (GONE_AFTER_SECONDS). */
   goneAfterMs: number;
@@ -73,7 +73,10 @@ export class ShowSnapshots {
   constructor(
     private readonly redis: Redis,
     private readonly maxAgeMs: number,
-    private readonly settings: SnapshotSettings = { assumedVisit: { ms: async () => 180_000 }, goneAfterMs: 90_000 },
+    private readonly settings: SnapshotSettings = {
+      assumedVisit: { ms: async () => DEFAULT_VISIT_MS },
+      goneAfterMs: 90_000,
+    },
   ) {}
 
   /**
