@@ -63,6 +63,27 @@ const status = (url: string, showId: string, token: string, session: string) =>
   });
 
 describe('joining', () => {
+  it('a visitor whose connection closed before their join was handled: no server error, no place taken', async () => {
+    const { fn, url, logs } = await start();
+    const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
+    // The visitor goes (a closed tab, a lost phone signal) once hapi has the request.
+    fn.server.ext('onPreHandler', (request, h) => {
+      request.raw.req.socket.destroy();
+      return h.continue;
+    });
+    const answered: number[] = [];
+    fn.server.events.on('response', (request) => {
+      const response = request.response as { statusCode?: number; output?: { statusCode: number } };
+      answered.push(response.output?.statusCode ?? response.statusCode ?? 0);
+    });
+    await expect(join(url, showId, newSession())).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toHaveLength(1);
+    expect(answered[0]).toBeLessThan(500);
+    expect(logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+    expect(Number(await fn.ctx.redis.hget(roomKeys(showId).room, 'issued'))).toBe(0);
+  });
+
   it('gives a new session a token and a place, and the same session the same token and place, however often it joins', async () => {
     const { url } = await start();
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
