@@ -145,6 +145,25 @@ describe('wait estimates', () => {
     }
   });
 
+  it('a line whose first visits ended in looking and leaving: the buyers behind are told what a visit takes, not those moments (the refill preset, told 2 s for 50)', async () => {
+    const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '50' });
+    const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 3 });
+    const queue = ShowQueue.of(fn.ctx.redis, showId);
+    const lookers = await line(url, showId, 3);
+    for (const v of lookers) {
+      await fn.ctx.redis.hset(`${roomKeys(showId).visitorPrefix}${v.visitor}`, 'admittedAt', Date.now() - 1_000);
+      await queue.leave(v.visitor);
+    }
+    expect(Number(await fn.ctx.redis.hget(roomKeys(showId).room, 'leftVisitMs'))).toBeGreaterThanOrEqual(1_000);
+    // Three buyers inside, three waiting: the last (two ahead) waits for a slot's first visit.
+    const buyers = await line(url, showId, 6);
+    expect(buyers.slice(0, 3).every((v) => v.status.state === 'admitted')).toBe(true);
+    const last = await poll(url, showId, buyers[5]);
+    expect(last).toMatchObject({ state: 'waiting', ahead: 2 });
+    expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(45);
+    expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(50);
+  });
+
   it('slow visits: seven ahead of a zone whose visits have lasted minutes is told minutes, not "less than a minute"', async () => {
     const { url, fn } = await start();
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 10 });

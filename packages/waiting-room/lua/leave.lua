@@ -20,7 +20,9 @@ if redis.call('ZREM', queue, ARGV[1]) == 1 then
 end
 redis.call('ZREM', prequeue, ARGV[1])
 if redis.call('ZREM', inside, ARGV[1]) == 1 then
-  visitEnded(room, key)
+  -- Until one of the line's visits has ended with an order, those who only looked and left say
+  -- nothing of what a buyer's visit takes: the line goes on from the assumed visit.
+  if redis.call('HEXISTS', room, 'orderVisitMs') == 1 then visitEnded(room, key) end
   visitEnded(room, key, 'leftVisitMs')
 end
 redis.call('HSET', key, 'state', 'left')

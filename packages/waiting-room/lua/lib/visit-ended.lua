@@ -3,7 +3,8 @@
 -- admissions, which are long while the first visitors of a sale are still inside. `field`: the
 -- average to keep ('visitMs' unless told; leave.lua keeps 'leftVisitMs' too: the visits of those
 -- who left the zone, mostly people who found no seat left, which is how long the people ahead
--- whom the seats left cannot serve hold a slot).
+-- whom the seats left cannot serve hold a slot; finish.lua keeps 'orderVisitMs': the visits that
+-- ended with an order, a buyer's).
 local function visitEnded(room, key, field)
   field = field or 'visitMs'
   local admittedAt = tonumber(redis.call('HGET', key, 'admittedAt') or '')
