@@ -4,7 +4,7 @@ import Joi from 'joi';
 import { showAvailabilityChanged, showId } from '@premiere/contracts';
 import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
 import {
-  AssumedVisit,
+  Assumptions,
   changeRoomSettings,
   ensureRoom,
   quotaOf,
@@ -45,7 +45,10 @@ type ShowState = RoomState & Partial<ShowDetails>;
 export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
   // The back of the line's wait as issue-token tells it (the same assumption before a visit is measured).
-  const assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS);
+  const assumptions = new Assumptions(ctx.redis, {
+    visitSeconds: ctx.config.ESTIMATE_VISIT_SECONDS,
+    seatsPerOrder: ctx.config.ESTIMATE_SEATS_PER_ORDER,
+  });
 
   /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
   const withSizing = (state: RoomState): RoomState => ({
@@ -55,7 +58,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
 
   async function stateOf(showId: string): Promise<RoomState> {
     if (!(await ensureRoom(ctx.redis, ctx.db, showId, ctx.config))) throw Boom.notFound(`no show "${showId}"`);
-    return withSizing((await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!);
+    return withSizing((await readRoomState(ctx.redis, showId, await assumptions.get()))!);
   }
 
   /** The rooms' states with the catalog's facts and reserve-seat's seat counts beside them. */
@@ -80,7 +83,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
     // The room expired between the read and the change (its show is long over): nothing was written.
     if (!changed) throw Boom.notFound(`no waiting room for "${showId}"`);
     const { availability } = changed;
-    const after = (await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!;
+    const after = (await readRoomState(ctx.redis, showId, await assumptions.get()))!;
     const log = request.logger();
     await ctx.transaction(async (tx) => {
       await tx.query('INSERT INTO admin_actions (show_id, action, before, after, client) VALUES ($1, $2, $3, $4, $5)', [
@@ -108,7 +111,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       },
       'admin action',
     );
-    const state = withSizing((await readRoomState(ctx.redis, showId, await assumedVisit.ms()))!);
+    const state = withSizing((await readRoomState(ctx.redis, showId, await assumptions.get()))!);
     // Done is done: the seat counts missing from the answer must not make the page say nothing changed.
     return detailed([state]).then(
       ([shown]) => shown,
@@ -141,9 +144,9 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
       const withTokens = await showsWithTokens(ctx.db, new Date(Date.now() - ROOM_KEPT_AFTER_START_MS));
       const ids = [...new Set([...(await showsWithRooms(ctx.redis)), ...withTokens])].sort();
       for (const id of withTokens) await ensureRoom(ctx.redis, ctx.db, id, ctx.config);
-      const assumedVisitMs = await assumedVisit.ms();
+      const assumed = await assumptions.get();
       const [states, legacy] = await Promise.all([
-        Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumedVisitMs))),
+        Promise.all(ids.map((id) => readRoomState(ctx.redis, id, assumed))),
         legacyUsage(ctx.redis),
       ]);
       // `at`: when these were read, for rates between two polls (the page's charts).

@@ -12,7 +12,7 @@ import {
 import type { FunctionContext } from '@premiere/runtime';
 import { Counter } from '@premiere/runtime';
 import {
-  AssumedVisit,
+  Assumptions,
   describeWait,
   ensureRoom,
   estimateWait,
@@ -86,16 +86,19 @@ export class WaitingRoom {
   private readonly lastNudge = new Map<string, number>();
   private readonly metrics;
   private readonly snapshots: ShowSnapshots;
-  /** A visit's length for a line with none measured: ESTIMATE_VISIT_SECONDS when set, else the deployment's. */
-  private readonly assumedVisit: AssumedVisit;
+  /** What a line with nothing of its own measured assumes: the operators' figures where set, else the deployment's. */
+  private readonly assumptions: Assumptions;
   private readonly ledger: TokenLedger;
 
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
-    this.assumedVisit = new AssumedVisit(ctx.redis, ctx.config.ESTIMATE_VISIT_SECONDS);
+    this.assumptions = new Assumptions(ctx.redis, {
+      visitSeconds: ctx.config.ESTIMATE_VISIT_SECONDS,
+      seatsPerOrder: ctx.config.ESTIMATE_SEATS_PER_ORDER,
+    });
     this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, {
-      assumedVisit: this.assumedVisit,
+      assumptions: this.assumptions,
       goneAfterMs: this.goneAfterMs,
     });
     this.ledger = new TokenLedger(ctx.db);
@@ -192,10 +195,13 @@ export class WaitingRoom {
       }
     }
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger);
+    const assumed = await this.assumptions.get();
+    const joinLine = () =>
+      queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger, assumed);
+    let joined = await joinLine();
     if (joined.outcome === 'no_room') {
       if (!(await ensureRoom(this.ctx.redis, this.ctx.db, showId, this.ctx.config))) return { kind: 'unknown_show' };
-      joined = await queue.join(ses, clientAddress, this.admissionTtlMs, this.goneAfterMs, this.limits, this.ledger);
+      joined = await joinLine();
     }
     if (joined.outcome === 'no_room') return { kind: 'unknown_show' };
     if (joined.outcome === 'recovering')
@@ -266,7 +272,7 @@ export class WaitingRoom {
           zone: [],
           capacity: joined.capacity,
           measuredVisitMs: joined.paceMs * joined.capacity,
-          assumedVisitMs: await this.assumedVisit.ms(),
+          assumedVisitMs: assumed.visitMs,
           paused: false,
           now,
         }),
@@ -322,7 +328,7 @@ export class WaitingRoom {
     fromSnapshot: Promise<VisitorStatus | null> | null,
   ): Promise<PublicStatus> {
     const queue = ShowQueue.of(this.ctx.redis, showId);
-    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms()));
+    let s = (await fromSnapshot) ?? (await queue.status(claims.vid, claims.ses, await this.assumptions.get()));
     let renewed = false;
     if ((s.state === 'unknown' || s.state === 'no_room') && claims.exp > 0) {
       // Redis forgot them (or their show): back where their signed token says, never "expired".
@@ -339,7 +345,7 @@ export class WaitingRoom {
         claims = { ...claims, vid: back.visitor, place: back.place };
         renewed = true;
       }
-      s = await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms());
+      s = await queue.status(claims.vid, claims.ses, await this.assumptions.get());
     }
     if (s.state === 'unknown' || s.state === 'no_room') {
       // Not put back (the show's room could not be rebuilt just now): never "expired" for that.
@@ -352,7 +358,7 @@ export class WaitingRoom {
     if (s.state === 'pre' && s.salesOpenAt > 0 && !s.salesOpened && s.salesOpenAt <= s.now) {
       // The first poll after sales open draws the pre-queue's places; then the bouncer fills the zone.
       if ((await queue.openSales()) > 0) this.nudge(showId, visitorsWaiting, true);
-      s = await queue.status(claims.vid, claims.ses, await this.assumedVisit.ms());
+      s = await queue.status(claims.vid, claims.ses, await this.assumptions.get());
     }
     return this.answer(showId, claims, s, renewed);
   }

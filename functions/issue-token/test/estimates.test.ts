@@ -10,7 +10,15 @@ import {
   NO_JOIN_LIMITS,
   TEST_SIGNING_KEYS,
 } from '@premiere/testing';
-import { readRoomState, roomKeys, RoomScripts, ShowQueue, VISIT_MEMORY_KEY } from '@premiere/waiting-room';
+import {
+  readRoomState,
+  rememberSeatsPerOrder,
+  roomKeys,
+  RoomScripts,
+  SEATS_PER_ORDER_MEMORY_KEY,
+  ShowQueue,
+  VISIT_MEMORY_KEY,
+} from '@premiere/waiting-room';
 import { issueToken } from '../src';
 
 /**
@@ -47,8 +55,8 @@ async function start(env: Record<string, string> = {}, deployment: 'new' | 'as i
   );
   running.push(fn);
   await fn.start();
-  // Each test's deployment has measured no visit yet (the memory is every show's, in this prefix).
-  if (deployment === 'new') await fn.ctx.redis.del(VISIT_MEMORY_KEY);
+  // Each test's deployment has measured nothing yet (the memory is every show's, in this prefix).
+  if (deployment === 'new') await fn.ctx.redis.del(VISIT_MEMORY_KEY, SEATS_PER_ORDER_MEMORY_KEY);
   return { fn, url: `http://127.0.0.1:${fn.server.info.port}` };
 }
 
@@ -100,7 +108,9 @@ describe('wait estimates', () => {
       expect(s.estimatedWaitSeconds).toBeGreaterThanOrEqual(45);
       expect(s.estimatedWaitSeconds).toBeLessThanOrEqual(52);
     }
-    expect((await readRoomState(fn.ctx.redis, showId, 25_000))!.lineWaitSeconds).toBeLessThanOrEqual(52);
+    expect(
+      (await readRoomState(fn.ctx.redis, showId, { visitMs: 25_000, seatsPerOrder: 2 }))!.lineWaitSeconds,
+    ).toBeLessThanOrEqual(52);
   });
 
   it('a new show’s line after a sale whose last zone-full found no seats: told what a buyer’s visit takes, not the moments of those who looked and left (the full burst’s opening, told 8 s for 30)', async () => {
@@ -164,6 +174,24 @@ describe('wait estimates', () => {
     expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(50);
   });
 
+  it('a new sale’s line counts the buyers its seats can serve at the seats an order took in the deployment’s last sale, or at the operators’ figure when set', async () => {
+    for (const [env, told] of [
+      [{}, 60],
+      [{ ESTIMATE_SEATS_PER_ORDER: '2' }, 110],
+    ] as const) {
+      const { url, fn } = await start({ ESTIMATE_VISIT_SECONDS: '10', ...env });
+      // The last sale's orders took four seats each.
+      await rememberSeatsPerOrder(fn.ctx.redis, 4);
+      // 20 seats, a zone of one: one inside, eleven waiting; the last has eleven ahead, of whom
+      // the seats serve five (at 4 a buyer: a visit each), the rest through in moments.
+      const showId = await addTestShow(db.url, { seats: 20, zoneCapacity: 1 });
+      const visitors = await line(url, showId, 12);
+      const last = await poll(url, showId, visitors[11]);
+      expect(last).toMatchObject({ state: 'waiting', ahead: 10 });
+      expect(Math.abs(last.estimatedWaitSeconds - told)).toBeLessThanOrEqual(2);
+    }
+  });
+
   it('slow visits: seven ahead of a zone whose visits have lasted minutes is told minutes, not "less than a minute"', async () => {
     const { url, fn } = await start();
     const showId = await addTestShow(db.url, { seats: 200, zoneCapacity: 10 });
@@ -183,7 +211,7 @@ describe('wait estimates', () => {
     expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(120);
     expect(last.estimate).not.toBe('less than a minute');
     // The operators see the same wait for the back of the line (not the pace times the line: 24 s).
-    const state = await readRoomState(fn.ctx.redis, showId, 180_000);
+    const state = await readRoomState(fn.ctx.redis, showId, { visitMs: 180_000, seatsPerOrder: 2 });
     expect(Math.abs(state!.lineWaitSeconds! - last.estimatedWaitSeconds)).toBeLessThanOrEqual(1);
     await fn.ctx.redis.hset(roomKeys(showId).room, 'paused', 1);
     expect(await readRoomState(fn.ctx.redis, showId)).toMatchObject({ paused: true, lineWaitSeconds: null });

@@ -1,6 +1,6 @@
 import { fewLeftAt, showAvailabilityChanged } from '@premiere/contracts';
 import type { Redis, Transaction } from '@premiere/runtime';
-import { RoomScripts } from '@premiere/waiting-room';
+import { rememberSeatsPerOrder, RoomScripts } from '@premiere/waiting-room';
 import { seatAvailabilityKey } from './keys';
 
 /**
@@ -9,7 +9,8 @@ import { seatAvailabilityKey } from './keys';
  * announced with `premiere.show.availability.changed` when it changes. The show's waiting room is
  * told, by its own script (record-seats-left.lua), when every seat is sold, so people still in
  * line learn it, how many are left to sell and how many an order takes on average: the line's
- * wait estimates count only the people ahead who can still buy.
+ * wait estimates count only the people ahead who can still buy (and a new sale's line starts
+ * from the deployment's last count of seats per order).
  */
 export async function refreshSeatAvailability(
   query: Transaction['query'],
@@ -29,12 +30,13 @@ export async function refreshSeatAvailability(
   const free = seats - claimed;
   const availability = free <= 0 ? 'sold_out' : free <= fewLeftAt(seats) ? 'few_left' : 'available';
   const previous = await redis.set(seatAvailabilityKey(showId), availability, 'GET');
-  const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : 1;
+  const perOrder = orders > 0 ? Math.round((claimed / orders) * 100) / 100 : null;
   await RoomScripts.forShow(redis, showId).recordSeatsLeft({
     soldOut: sold >= seats,
     free: Math.max(0, free),
     perOrder,
   });
+  if (perOrder !== null) await rememberSeatsPerOrder(redis, perOrder); // a new sale's line starts from it
   // Racing updates may write an older count last; the next change, or the catalog's TTL, corrects it.
   if (previous !== availability) await emit(showAvailabilityChanged.event({ showId, availability }));
 }

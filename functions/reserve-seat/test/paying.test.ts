@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { eventAuthorization, addTestShow, TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '@premiere/testing';
-import { roomKeys } from '@premiere/waiting-room';
+import { roomKeys, SEATS_PER_ORDER_MEMORY_KEY } from '@premiere/waiting-room';
 import { paymentApproved, requestPayment } from '../src/payments';
 import { cancelOrder, expireHolds } from '../src/orders';
 import { seatAvailabilityKey } from '../src/keys';
@@ -487,6 +487,7 @@ describe('availability for the catalog and the line', () => {
     expect(await redisOf.hget(roomKeys(showId).room, 'seatsSoldOut')).toBe('0'); // held, not sold: holds may lapse
     expect(await redisOf.hget(roomKeys(showId).room, 'seatsFree')).toBe('0');
     expect(await redisOf.hget(roomKeys(showId).room, 'seatsPerOrder')).toBe('1.5'); // the line's estimates use it
+    expect(await redisOf.get(SEATS_PER_ORDER_MEMORY_KEY)).toBe('1.5'); // and a new sale's line starts from it
     await cancelOrder(r, second.orderId, 'b');
     expect(await redisOf.hget(roomKeys(showId).room, 'seatsFree')).toBe('2');
     expect(await availability()).toBe('available');

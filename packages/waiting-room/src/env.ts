@@ -44,15 +44,16 @@ export const waitingRoomEnv = {
       'seconds a room rebuilt after Redis forgot it waits for its visitors to come back before giving their tokens back and admitting again (1-3600; keep it above twice STATUS_POLL_MAX_SECONDS)',
   },
   ESTIMATE_VISIT_SECONDS: {
-    // No default: unset, a line learns from the deployment's last sale (visit-memory.ts).
+    // No default: unset, a line learns from the deployment's last sale (deployment-memory.ts).
     schema: seconds(1, 3_600),
     expect:
       'how long a visit to the zone is assumed to take until one is measured in the show’s own line (1-3600; unset: what buyers’ visits took in the deployment’s last sale, else 180)',
   },
   ESTIMATE_SEATS_PER_ORDER: {
-    schema: Joi.number().min(1).max(20).default(2),
+    // No default: unset, a line learns it from the deployment's last count (deployment-memory.ts).
+    schema: Joi.number().min(1).max(20),
     expect:
-      'how many seats an order is assumed to take until reserve-seat has counted (1-20): wait estimates count only the people ahead whom the seats left can serve',
+      'how many seats an order is assumed to take until reserve-seat has counted the show’s orders (1-20; unset: the deployment’s last count, else 2): wait estimates count only the people ahead whom the seats left can serve',
   },
 } satisfies EnvSpec;
 

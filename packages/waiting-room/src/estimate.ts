@@ -1,5 +1,13 @@
-/** A visit's length assumed when neither the show's line, the deployment nor its operators say one. */
-export const DEFAULT_VISIT_MS = 180_000;
+/** What a line assumes until it has measured its own (deployment-memory.ts: the operators', else the deployment's). */
+export interface Assumed {
+  /** How long a visit to the zone takes (ms). */
+  visitMs: number;
+  /** How many seats an order takes. */
+  seatsPerOrder: number;
+}
+
+/** What a line assumes when neither it, the deployment nor its operators say otherwise. */
+export const DEFAULT_ASSUMED: Assumed = { visitMs: 180_000, seatsPerOrder: 2 };
 
 /** The line's pace (ms per admission): a visit's measured length shared by the zone's slots; 0 until one ended. */
 export function paceOf(visitMs: unknown, capacity: number): number {
@@ -8,13 +16,13 @@ export function paceOf(visitMs: unknown, capacity: number): number {
 }
 
 /**
- * How many more buyers the seats left can serve, at the seats an order takes on average (as
- * reserve-seat last counted them; until then all the show's seats, at ESTIMATE_SEATS_PER_ORDER).
- * null when the room says nothing.
+ * How many more buyers the seats left can serve (until reserve-seat counted them, all the show's
+ * seats), at the seats an order takes on average: as reserve-seat last counted them in this show,
+ * else as assumed. null when the room says nothing.
  */
-export function buyersLeftOf(seatsFree: unknown, seatsPerOrder: unknown): number | null {
+export function buyersLeftOf(seatsFree: unknown, seatsPerOrder: number | null, assumed: Assumed): number | null {
   if (seatsFree === '' || seatsFree === undefined || seatsFree === null) return null;
-  return Math.ceil(Number(seatsFree) / Math.max(1, Number(seatsPerOrder) || 1));
+  return Math.ceil(Number(seatsFree) / Math.max(1, seatsPerOrder ?? assumed.seatsPerOrder));
 }
 
 /** A visit in the protected zone: when its visitor was admitted, and when its slot's lease ends (ms). */

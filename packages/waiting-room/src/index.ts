@@ -11,4 +11,4 @@ export * from './scripts';
 /** The folder of the waiting room's Lua scripts, for a FunctionDefinition's `redisScripts`. */
 export const WAITING_ROOM_SCRIPTS = path.resolve(__dirname, '../lua');
 export * from './snapshot';
-export * from './visit-memory';
+export * from './deployment-memory';

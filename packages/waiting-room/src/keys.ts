@@ -83,8 +83,10 @@ export const visitorKey = (keys: RoomKeys, visitor: number | string): string => 
 /** The shows with a waiting room, for the bouncer's safety-net pass and the operators' view. */
 export const ROOMS_KEY = 'waiting-room:shows';
 
-/** The deployment's memory of how long a visit takes, outside any show (see visit-memory.ts). */
+/** The deployment's memory of how long a visit takes, outside any show (see deployment-memory.ts). */
 export const VISIT_MEMORY_KEY = '{waiting-room}:visit-ms';
+/** The deployment's memory of how many seats an order takes, outside any show (see deployment-memory.ts). */
+export const SEATS_PER_ORDER_MEMORY_KEY = '{waiting-room}:seats-per-order';
 
 /**
  * Every key pattern of the waiting room, with placeholders (<id>: a show, <n>: a visitor, <ip>: a
@@ -103,5 +105,6 @@ export function waitingRoomKeyPatterns(): string[] {
     `${keys.room}:rate:new:<ip>`,
     ROOMS_KEY,
     VISIT_MEMORY_KEY,
+    SEATS_PER_ORDER_MEMORY_KEY,
   ];
 }

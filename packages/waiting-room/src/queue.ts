@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
 import { LEGACY_USAGE_KEY } from '@premiere/contracts';
-import { buyersLeftOf, DEFAULT_VISIT_MS, paceOf, waitBasis, type WaitBasis } from './estimate';
+import { buyersLeftOf, DEFAULT_ASSUMED, paceOf, waitBasis, type Assumed, type WaitBasis } from './estimate';
 import { roomKeys, visitorKey } from './keys';
 import { RoomScripts } from './scripts';
 import type { ReturnedToken, TokenLedger } from './ledger';
-import { rememberVisits } from './visit-memory';
+import { rememberVisits } from './deployment-memory';
 
 /** What the catalog lists for a show's tokens (see lua/lib/listing.lua). */
 export type Listing = 'available' | 'few_left' | 'sold_out';
@@ -185,7 +185,8 @@ export class ShowQueue {
   /**
    * Joins `session` (its hash) from `address`; a session that already has a token gets the same
    * one back. Rate limits are counted in the same atomic step. `goneAfterMs`: how long a waiting
-   * visitor may go unseen (the bouncer's), for a refusal's `reclaimable`.
+   * visitor may go unseen (the bouncer's), for a refusal's `reclaimable`. `assumed`: what the line
+   * assumes until it has measured its own (Assumptions), for the buyers the seats left can serve.
    */
   async join(
     sessionHash: string,
@@ -194,6 +195,7 @@ export class ShowQueue {
     goneAfterMs: number,
     limits: JoinLimits,
     ledger: TokenLedger,
+    assumed: Assumed = DEFAULT_ASSUMED,
   ): Promise<JoinOutcome> {
     const args = {
       sessionHash,
@@ -248,7 +250,7 @@ export class ShowQueue {
           joinedAt: r.joinedAt,
           showStartsAt: r.showStartsAt,
           salesOpenAt: r.salesOpenAt,
-          buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
+          buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder, assumed),
         };
       default:
         return { outcome: r.outcome };
@@ -340,9 +342,9 @@ export class ShowQueue {
 
   /**
    * The visitor's status, if the room knows them as holder of `sessionHash`'s token;
-   * `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: ESTIMATE_VISIT_SECONDS when set, else the deployment's).
+   * `assumed`: what the line assumes until it has measured its own (Assumptions).
    */
-  async status(visitor: number, sessionHash: string, assumedVisitMs = DEFAULT_VISIT_MS): Promise<VisitorStatus> {
+  async status(visitor: number, sessionHash: string, assumed: Assumed = DEFAULT_ASSUMED): Promise<VisitorStatus> {
     const r = await this.scripts.visitorStatus(visitor, sessionHash);
     const now = r.now ?? Date.now();
     return {
@@ -350,7 +352,7 @@ export class ShowQueue {
         zone: r.zone,
         capacity: r.capacity,
         measuredVisitMs: r.visitMs ?? 0,
-        assumedVisitMs,
+        assumedVisitMs: assumed.visitMs,
         leftVisitMs: r.leftVisitMs,
         paused: r.paused,
         now,
@@ -372,7 +374,7 @@ export class ShowQueue {
       earliestLease: r.earliestLease,
       now,
       seatsSoldOut: r.seatsSoldOut,
-      buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
+      buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder, assumed),
     };
   }
 

@@ -6,7 +6,7 @@ import { RoomScripts, type RoomSettings } from './scripts';
 import type { Listing } from './queue';
 import type { WaitingRoomEnv } from './env';
 import { reservedNumbers, returnedTokens } from './ledger';
-import { estimateWait, waitBasis, buyersLeftOf, DEFAULT_VISIT_MS } from './estimate';
+import { estimateWait, waitBasis, buyersLeftOf, DEFAULT_ASSUMED, type Assumed } from './estimate';
 
 /** A show as the waiting room needs it, read from the catalog (render_catalog's tables). */
 export interface ShowFacts {
@@ -93,8 +93,6 @@ export async function ensureRoom(
     opensAt: show.salesOpenAt,
     opened: 0,
     seats: show.seats,
-    // Until reserve-seat counts the real ones (seatsFree, seatsPerOrder).
-    seatsPerOrder: config.ESTIMATE_SEATS_PER_ORDER,
     overbooking: show.overbooking,
     quota: quotaOf(show.seats, show.overbooking),
     capacity: show.capacity,
@@ -247,11 +245,11 @@ export interface RoomState {
   recoveringUntil: string | null;
 }
 
-/** `assumedVisitMs`: a visit's length until one is measured (AssumedVisit: ESTIMATE_VISIT_SECONDS when set, else the deployment's), for `lineWaitSeconds`. */
+/** `assumed`: what the line assumes until it has measured its own (Assumptions), for `lineWaitSeconds`. */
 export async function readRoomState(
   redis: Redis,
   showId: string,
-  assumedVisitMs = DEFAULT_VISIT_MS,
+  assumed: Assumed = DEFAULT_ASSUMED,
 ): Promise<RoomState | null> {
   const keys = roomKeys(showId);
   const { room, queue, prequeue, inside, availability, admissions } = keys;
@@ -294,12 +292,17 @@ export async function readRoomState(
       zone,
       capacity: Number(r.capacity),
       measuredVisitMs: Number(r.visitMs) > 0 ? Number(r.visitMs) : 0,
-      assumedVisitMs,
+      assumedVisitMs: assumed.visitMs,
       leftVisitMs: Number(r.leftVisitMs ?? 0),
       paused: false,
       now,
     });
-    const wait = estimateWait(basis, waiting - 1, buyersLeftOf(r.seatsFree ?? r.seats, r.seatsPerOrder), now);
+    const wait = estimateWait(
+      basis,
+      waiting - 1,
+      buyersLeftOf(r.seatsFree ?? r.seats, Number(r.seatsPerOrder) > 0 ? Number(r.seatsPerOrder) : null, assumed),
+      now,
+    );
     if (wait.state === 'estimated') lineWaitSeconds = Math.round(wait.ms / 1000);
   }
   const quota = Number(r.quota);

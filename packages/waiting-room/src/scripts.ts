@@ -159,7 +159,8 @@ export interface RoomSettings {
 export interface SeatsLeft {
   soldOut: boolean;
   free: number;
-  perOrder: number;
+  /** The seats an order takes on average; null before any order (the room keeps its last count). */
+  perOrder: number | null;
 }
 
 const num = (v: unknown): number | null => (v === '' || v === undefined || v === null ? null : Number(v));
@@ -457,7 +458,12 @@ export class RoomScripts {
   /** reserve-seat's count of the show's seats, told to its room if it has one; false if not. */
   async recordSeatsLeft(seats: SeatsLeft): Promise<boolean> {
     return (
-      (await this.commands.recordSeatsLeft(...this.keyList, seats.soldOut ? 1 : 0, seats.free, seats.perOrder)) === 1
+      (await this.commands.recordSeatsLeft(
+        ...this.keyList,
+        seats.soldOut ? 1 : 0,
+        seats.free,
+        seats.perOrder ?? '',
+      )) === 1
     );
   }
 }

@@ -1,5 +1,13 @@
 import type { Redis } from '@premiere/runtime';
-import { buyersLeftOf, DEFAULT_VISIT_MS, paceOf, waitBasis, type WaitBasis, type ZoneVisit } from './estimate';
+import {
+  buyersLeftOf,
+  DEFAULT_ASSUMED,
+  paceOf,
+  waitBasis,
+  type Assumed,
+  type WaitBasis,
+  type ZoneVisit,
+} from './estimate';
 import { RoomScripts } from './scripts';
 import type { VisitorStatus } from './queue';
 
@@ -37,8 +45,8 @@ interface Snapshot {
 
 /** How the snapshots estimate waits and tell who stopped polling (the waiting room's settings). */
 export interface SnapshotSettings {
-  /** The visit's length assumed until one is measured (ESTIMATE_VISIT_SECONDS when set, else the deployment's). */
-  assumedVisit: { ms(): Promise<number> };
+  /** What a line assumes until it has measured its own (Assumptions: the operators', else the deployment's). */
+  assumptions: { get(): Promise<Assumed> };
   /** A waiting visitor unseen for longer is passed over by the bouncer (GONE_AFTER_SECONDS). */
   goneAfterMs: number;
 }
@@ -74,7 +82,7 @@ export class ShowSnapshots {
     private readonly redis: Redis,
     private readonly maxAgeMs: number,
     private readonly settings: SnapshotSettings = {
-      assumedVisit: { ms: async () => DEFAULT_VISIT_MS },
+      assumptions: { get: async () => DEFAULT_ASSUMED },
       goneAfterMs: 90_000,
     },
   ) {}
@@ -143,9 +151,9 @@ export class ShowSnapshots {
 
   private async read(showId: string, seen: (number | string)[]): Promise<Snapshot> {
     const at = Date.now();
-    const [r, assumedVisitMs] = await Promise.all([
+    const [r, assumed] = await Promise.all([
       RoomScripts.forShow(this.redis, showId).snapshot(MAX_GAPS, this.settings.goneAfterMs, seen),
-      this.settings.assumedVisit.ms(),
+      this.settings.assumptions.get(),
     ]);
     const inside = new Map<number, number>();
     const zone: ZoneVisit[] = [];
@@ -174,13 +182,13 @@ export class ShowSnapshots {
       earliestLease,
       gaps: r.gaps,
       gapsTruncated: r.gapsTruncated,
-      buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder),
+      buyersLeft: buyersLeftOf(r.seatsFree, r.seatsPerOrder, assumed),
       unknown: new Set(r.unknown),
       basis: waitBasis({
         zone,
         capacity: r.capacity,
         measuredVisitMs: r.visitMs ?? 0,
-        assumedVisitMs,
+        assumedVisitMs: assumed.visitMs,
         leftVisitMs: r.leftVisitMs,
         paused,
         now: r.now,

@@ -1,5 +1,6 @@
 import {
   buyersLeftOf,
+  DEFAULT_ASSUMED,
   describeWait,
   estimateWait,
   nextPollMs,
@@ -96,9 +97,11 @@ describe('wait estimates', () => {
   it('derives the pace and the buyers left from what the room holds', () => {
     expect(paceOf('6000', 30)).toBe(200);
     expect(paceOf('', 30)).toBe(0); // no visit has ended
-    expect(buyersLeftOf('280', '2.5')).toBe(112);
-    expect(buyersLeftOf('7', '')).toBe(7);
-    expect(buyersLeftOf('', '2')).toBeNull();
+    expect(buyersLeftOf('280', 2.5, DEFAULT_ASSUMED)).toBe(112);
+    // Before reserve-seat counted the show's orders: the seats an order is assumed to take.
+    expect(buyersLeftOf('7', null, DEFAULT_ASSUMED)).toBe(4);
+    expect(buyersLeftOf('7', null, { ...DEFAULT_ASSUMED, seatsPerOrder: 1 })).toBe(7);
+    expect(buyersLeftOf('', 2, DEFAULT_ASSUMED)).toBeNull();
   });
 
   it('says the wait in words, never more precise than it is', () => {
