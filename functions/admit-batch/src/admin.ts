@@ -44,7 +44,7 @@ type ShowState = RoomState & Partial<ShowDetails>;
 /** The operators' API and page: each show's live state; pause, resume, drain, capacity, overbooking. */
 export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
-  // The back of the line's wait as issue-token tells it (the same assumption before a visit is measured).
+  // The back of the line's wait as issue-token tells it (the same assumptions before anything is measured).
   const assumptions = new Assumptions(ctx.redis, {
     visitSeconds: ctx.config.ESTIMATE_VISIT_SECONDS,
     seatsPerOrder: ctx.config.ESTIMATE_SEATS_PER_ORDER,
