@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { roomKeys } from '@premiere/waiting-room';
-import type { Redis } from '@premiere/runtime';
+import { BoundedMap, type Redis } from '@premiere/runtime';
 
 export interface Alternative {
   showId: string;
@@ -25,7 +25,7 @@ const CACHE_MS = 1_000;
  * same city, then elsewhere; within each, the nearest time to the sold-out show.
  */
 export class Alternatives {
-  private readonly cache = new Map<string, { at: number; list: Promise<Alternative[]> }>();
+  private readonly cache = new BoundedMap<string, { at: number; list: Promise<Alternative[]> }>(1_000);
 
   constructor(
     private readonly db: pg.Pool,
@@ -39,7 +39,6 @@ export class Alternatives {
       this.cache.delete(showId);
       throw err;
     });
-    if (this.cache.size > 1_000) this.cache.clear();
     this.cache.set(showId, { at: Date.now(), list });
     return list;
   }

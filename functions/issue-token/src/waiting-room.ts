@@ -10,7 +10,7 @@ import {
   type TokenClaims,
 } from '@premiere/contracts';
 import type { FunctionContext } from '@premiere/runtime';
-import { Counter } from '@premiere/runtime';
+import { BoundedMap, Counter } from '@premiere/runtime';
 import {
   Assumptions,
   describeWait,
@@ -83,7 +83,7 @@ const NUDGE_EVERY_MS = 250;
 export class WaitingRoom {
   readonly signer: TokenSigner;
   private readonly alternatives: Alternatives;
-  private readonly lastNudge = new Map<string, number>();
+  private readonly lastNudge = new BoundedMap<string, number>(10_000);
   private readonly metrics;
   private readonly snapshots: ShowSnapshots;
   /** What a line with nothing of its own measured assumes: the operators' figures where set, else the deployment's. */
@@ -138,11 +138,10 @@ export class WaitingRoom {
   }
 
   // Label lookups hash their values on every call; the hot paths keep their children.
-  private readonly tokenCounters = new Map<string, { inc(): void }>();
+  private readonly tokenCounters = new BoundedMap<string, { inc(): void }>(10_000);
   private tokensIssued(showId: string) {
     let c = this.tokenCounters.get(showId);
     if (!c) {
-      if (this.tokenCounters.size >= 10_000) this.tokenCounters.clear();
       this.tokenCounters.set(showId, (c = this.metrics.tokens.labels(showId)));
     }
     return c;
@@ -518,7 +517,6 @@ export class WaitingRoom {
   private nudge(showId: string, nudge: typeof visitorsWaiting | typeof admissionExpired, urgent = false): void {
     const now = Date.now();
     if (!urgent && now - (this.lastNudge.get(showId) ?? 0) < NUDGE_EVERY_MS) return;
-    if (this.lastNudge.size > 10_000) this.lastNudge.clear();
     this.lastNudge.set(showId, now);
     this.ctx.nudge(nudge.event({ showId }));
   }

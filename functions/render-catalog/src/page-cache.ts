@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from '@premiere/runtime';
-import { Counter, Histogram, type Registry } from '@premiere/runtime';
+import { BoundedMap, Counter, Histogram, type Registry } from '@premiere/runtime';
 import { CATALOG_KEYS } from './keys';
 import { CatalogScripts } from './scripts';
 
@@ -38,7 +38,7 @@ export function createPageCache(opts: {
 }) {
   const lockMs = opts.lockMs ?? 5_000;
   const scripts = new CatalogScripts(opts.redis);
-  const memory = new Map<string, { page: CachedPage; until: number }>();
+  const memory = new BoundedMap<string, { page: CachedPage; until: number }>(opts.memory.entries);
   const metrics = {
     lookups: new Counter({
       name: 'premiere_catalog_cache_total',
@@ -68,7 +68,6 @@ export function createPageCache(opts: {
   };
 
   const remember = (key: string, page: CachedPage) => {
-    if (memory.size >= opts.memory.entries) memory.delete(memory.keys().next().value as string);
     memory.set(key, { page, until: Math.min(Date.now() + opts.memory.ms, page.changesAt ?? Infinity) });
   };
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Redis } from '@premiere/runtime';
+import { BoundedMap, type Redis } from '@premiere/runtime';
 import { legacySeatsKeys } from './keys';
 import type { LegacyClient, LegacySeat } from './legacy';
 
@@ -42,7 +42,7 @@ const STALE_FOR = 15;
 export class SeatMaps {
   private readonly inFlight = new Map<string, Promise<LegacySeat[]>>();
   private readonly building = new Map<string, Promise<SeatMap | null>>();
-  private readonly layouts = new Map<string, { until: number; layout: Promise<LayoutSeat[]> }>();
+  private readonly layouts = new BoundedMap<string, { until: number; layout: Promise<LayoutSeat[]> }>(LAYOUTS_KEPT);
 
   constructor(private readonly deps: { db: pg.Pool; redis: Redis; legacy: LegacyClient; cacheMs: number }) {}
 
@@ -97,7 +97,6 @@ export class SeatMaps {
       )
       .then((r) => r.rows);
     this.layouts.delete(showId);
-    if (this.layouts.size >= LAYOUTS_KEPT) this.layouts.delete(this.layouts.keys().next().value!);
     this.layouts.set(showId, { until: Date.now() + LAYOUT_TTL_MS, layout });
     // A failed read is not kept; an unknown show (no seats) is, briefly, like any answer.
     layout.catch(() => this.layouts.delete(showId));

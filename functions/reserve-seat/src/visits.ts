@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom';
 import type pg from 'pg';
 import { visitorActive } from '@premiere/contracts';
-import type { Transaction } from '@premiere/runtime';
+import { BoundedMap, type Transaction } from '@premiere/runtime';
 import type { TokenClaims } from '@premiere/contracts';
 import type { AdmittedAs } from '@premiere/waiting-room';
 import { OrderRefused } from './orders';
@@ -125,7 +125,7 @@ const VISIT_CACHE_MS = 2_000;
 const VISITS_KEPT = 20_000;
 
 export class Visits {
-  private readonly kept = new Map<string, { visit: Visit; until: number }>();
+  private readonly kept = new BoundedMap<string, { visit: Visit; until: number }>(VISITS_KEPT);
   private readonly reading = new Map<string, Promise<Visit | null>>();
 
   constructor(
@@ -220,7 +220,6 @@ export class Visits {
   }
 
   private keep(visit: Visit): void {
-    if (this.kept.size >= VISITS_KEPT) this.kept.clear();
     this.kept.set(`${visit.showId}:${visit.visitor}`, { visit, until: Date.now() + VISIT_CACHE_MS });
   }
 }

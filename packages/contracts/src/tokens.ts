@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import Boom from '@hapi/boom';
 import Joi from 'joi';
-import type { EnvSpec } from '@premiere/runtime';
+import { BoundedMap, type EnvSpec } from '@premiere/runtime';
 
 /**
  * Signed tokens: `<key id>.<payload>.<signature>`, base64url, HMAC-SHA256 over `<key id>.<payload>`.
@@ -68,7 +68,7 @@ const VERIFIED_KEPT = 20_000;
 export class TokenSigner {
   private readonly keys: Map<string, Buffer>;
   private readonly current: string;
-  private readonly verified = new Map<string, TokenClaims>();
+  private readonly verified = new BoundedMap<string, TokenClaims>(VERIFIED_KEPT);
 
   constructor(keys: Record<string, string>) {
     this.keys = new Map(Object.entries(keys).map(([id, key]) => [id, Buffer.from(key, 'utf8')]));
@@ -117,7 +117,6 @@ export class TokenSigner {
       throw new TokenRefused(401, 'the token was forged or altered (bad signature)');
     }
     const claims = parseClaims(payload);
-    if (this.verified.size >= VERIFIED_KEPT) this.verified.clear();
     this.verified.set(token, claims);
     return claims;
   }
@@ -164,7 +163,7 @@ function parseClaims(payload: string): TokenClaims {
   return { typ, show, vid, place, ses, iat, exp } as TokenClaims;
 }
 
-const sessionHashes = new Map<string, string>();
+const sessionHashes = new BoundedMap<string, string>(VERIFIED_KEPT);
 
 /**
  * What a token (and Redis) carries of its session: enough to bind it, nothing that could be
@@ -174,7 +173,6 @@ export function sessionHash(session: string): string {
   let hash = sessionHashes.get(session);
   if (hash === undefined) {
     hash = createHash('sha256').update(session).digest('base64url').slice(0, 22);
-    if (sessionHashes.size >= VERIFIED_KEPT) sessionHashes.clear();
     sessionHashes.set(session, hash);
   }
   return hash;

@@ -30,3 +30,4 @@ export {
 export * from './operators';
 export * from './http-client';
 export * from './unavailable';
+export * from './bounded-map';

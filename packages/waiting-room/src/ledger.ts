@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { BoundedMap } from '@premiere/runtime';
 
 /**
  * Visitor numbers are reserved in the durable token ledger (issue_token.token_ledger) a block at a
@@ -18,7 +19,7 @@ const BLOCK = { least: 64, most: 4_096, burstMs: 1_000 };
  */
 export class TokenLedger {
   private readonly underWay = new Map<string, { issued: number; joiners: number; ceiling: Promise<number> }>();
-  private readonly last = new Map<string, { at: number; block: number }>();
+  private readonly last = new BoundedMap<string, { at: number; block: number }>(10_000);
 
   constructor(private readonly db: pg.Pool) {}
 
@@ -54,7 +55,6 @@ export class TokenLedger {
       2 * joiners,
       last && Date.now() - last.at < BLOCK.burstMs ? Math.min(BLOCK.most, 2 * last.block) : BLOCK.least,
     );
-    if (this.last.size >= 10_000) this.last.clear();
     this.last.set(showId, { at: Date.now(), block });
     return block;
   }

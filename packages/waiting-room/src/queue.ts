@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Redis } from '@premiere/runtime';
+import { BoundedMap, type Redis } from '@premiere/runtime';
 import { LEGACY_USAGE_KEY } from '@premiere/contracts';
 import { buyersLeftOf, DEFAULT_ASSUMED, paceOf, waitBasis, type Assumed, type WaitBasis } from './estimate';
 import { roomKeys, visitorKey } from './keys';
@@ -170,13 +170,12 @@ export class ShowQueue {
     this.scripts = new RoomScripts(redis, roomKeys(showId));
   }
 
-  private static readonly cache = new Map<string, ShowQueue>();
+  private static readonly cache = new BoundedMap<string, ShowQueue>(10_000);
 
   /** The queue of a show, made once per process and show (status polls are many). */
   static of(redis: Redis, showId: string): ShowQueue {
     let queue = ShowQueue.cache.get(showId);
     if (!queue || queue.redis !== redis) {
-      if (ShowQueue.cache.size >= 10_000) ShowQueue.cache.clear();
       ShowQueue.cache.set(showId, (queue = new ShowQueue(redis, showId)));
     }
     return queue;

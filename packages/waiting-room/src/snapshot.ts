@@ -1,4 +1,4 @@
-import type { Redis } from '@premiere/runtime';
+import { BoundedMap, type Redis } from '@premiere/runtime';
 import {
   buyersLeftOf,
   DEFAULT_ASSUMED,
@@ -73,10 +73,10 @@ function countBelow(sorted: number[], value: number): number {
  * pre-queue place) is left to the caller to ask Redis.
  */
 export class ShowSnapshots {
-  private readonly shows = new Map<
+  private readonly shows = new BoundedMap<
     string,
     { snapshot?: Snapshot; refreshing?: Promise<Snapshot>; seen: Map<number, string> }
-  >();
+  >(10_000);
 
   constructor(
     private readonly redis: Redis,
@@ -119,7 +119,6 @@ export class ShowSnapshots {
   private showOf(showId: string) {
     let show = this.shows.get(showId);
     if (!show) {
-      if (this.shows.size >= 10_000) this.shows.clear();
       this.shows.set(showId, (show = { seen: new Map() }));
     }
     return show;

@@ -9,6 +9,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { BoundedMap } from '../bounded-map';
 import { callHttp } from '../http-client';
 import type { Logger } from '../logger';
 
@@ -76,7 +77,7 @@ export class SenderIdentity {
   private keys?: { get: JWTVerifyGetKey; fetchedAt: number };
   private fetching?: Promise<JWTVerifyGetKey>;
   private lastForcedFetch = 0;
-  private readonly verified = new Map<string, number>();
+  private readonly verified = new BoundedMap<string, number>(VERIFIED_KEPT);
 
   constructor(private readonly opts: SenderIdentityOptions) {
     if (opts.jwks) this.keys = { get: createLocalJWKSet(opts.jwks), fetchedAt: Infinity };
@@ -93,7 +94,6 @@ export class SenderIdentity {
     const known = this.verified.get(token);
     if (known !== undefined && known > Date.now() / 1000) return;
     const exp = await this.check(token);
-    if (this.verified.size >= VERIFIED_KEPT) this.verified.clear();
     this.verified.set(token, exp);
   }
 
