@@ -2,7 +2,7 @@ import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import { showAvailabilityChanged, showId } from '@premiere/contracts';
-import { operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
+import { connectionAddress, operatorCheck, operatorRoute, type FunctionContext } from '@premiere/runtime';
 import {
   Assumptions,
   changeRoomSettings,
@@ -77,6 +77,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
    */
   async function act(request: Request, action: Action, changes: RoomSettings) {
     authorize(request);
+    const client = connectionAddress(request); // for the record, read before anything changes
     const showId = request.params.showId as string;
     const before = await stateOf(showId);
     const changed = await changeRoomSettings(ctx.redis, showId, changes);
@@ -91,7 +92,7 @@ export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
         action,
         before,
         after,
-        request.info.remoteAddress,
+        client,
       ]);
       if (availability) await tx.emit(showAvailabilityChanged.event({ showId, availability }));
       await bouncer.admit(showId, tx, log);

@@ -2,6 +2,7 @@ import Boom from '@hapi/boom';
 import type { Request, ServerRoute } from '@hapi/hapi';
 import Joi from 'joi';
 import {
+  connectionAddress,
   Counter,
   Gauge,
   InvalidEvent,
@@ -268,7 +269,7 @@ export function deadLetterRoutes(ctx: Ctx): ServerRoute[] {
     params: unknown[],
     refused: { id: number; why: string }[] = [],
   ): Promise<Row[]> {
-    const client = request.info.remoteAddress;
+    const client = connectionAddress(request);
     const rows = await ctx.transaction(async (tx) => {
       // Up to a batch of letters that can be replayed, read past those that cannot (left open), so
       // that a call never does nothing while the replayable ones wait behind them.

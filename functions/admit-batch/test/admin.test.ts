@@ -131,6 +131,40 @@ describe('the operators’ API, for the page', () => {
 });
 
 describe('an operator’s action', () => {
+  it('an action whose connection closed before it was handled is refused before it changes anything: no pause without its record', async () => {
+    const showId = await addTestShow(db.url, { seats: 20 });
+    expect((await admin(`/admin/api/shows/${showId}`)).status).toBe(200);
+    // The operator's connection goes (a closed laptop, a dropped VPN) once hapi has the request.
+    bouncer.server.ext('onPreHandler', (request, h) => {
+      if (request.headers['x-test-drop'] === showId) request.raw.req.socket.destroy();
+      return h.continue;
+    });
+    const answered: number[] = [];
+    bouncer.server.events.on('response', (request) => {
+      if (request.headers['x-test-drop'] !== showId) return;
+      const response = request.response as { statusCode?: number; output?: { statusCode: number } };
+      answered.push(response.output?.statusCode ?? response.statusCode ?? 0);
+    });
+    await expect(
+      fetch(`${url}/admin/api/shows/${showId}/pause`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'x-test-drop': showId },
+      }),
+    ).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toEqual([400]);
+    expect((await (await admin(`/admin/api/shows/${showId}`)).json()).paused).toBe(false);
+    const pool = new pg.Pool({ connectionString: db.url });
+    try {
+      const { rows } = await pool.query('SELECT count(*)::int AS n FROM admit_batch.admin_actions WHERE show_id = $1', [
+        showId,
+      ]);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('is reported done when it is done, even if the seat counts cannot be read just then', async () => {
     const showId = await addTestShow(db.url, { seats: 20 });
     expect((await admin(`/admin/api/shows/${showId}`)).status).toBe(200);

@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom';
 import type { Request, ResponseToolkit, ServerRoute } from '@hapi/hapi';
-import { type FunctionContext } from '@premiere/runtime';
+import { connectionAddress, type FunctionContext } from '@premiere/runtime';
 import {
   crossSiteRefusal,
   i18n,
@@ -65,17 +65,9 @@ const noSuchShowPage = (request: Request, h: ResponseToolkit) => {
     .type('text/html; charset=utf-8');
 };
 
-/**
- * The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent), else
- * the connection's; a 400 when neither is known: the connection closed first, nobody is waiting.
- */
-function clientAddress(request: Request): string {
-  const fromEdge = edgeClientAddress(request);
-  if (fromEdge) return fromEdge;
-  const connection = request.info.remoteAddress as string | undefined;
-  if (!connection) throw Boom.badRequest('the connection closed before the visitor’s address was known');
-  return addressKey(connection);
-}
+/** The visitor's address as the edge saw it (it sets X-Client-Address, overwriting any sent), else the connection's. */
+const clientAddress = (request: Request): string =>
+  edgeClientAddress(request) ?? addressKey(connectionAddress(request));
 
 /**
  * A browser's queue token for a show, kept in a cookie: the session alone finds the place only in

@@ -31,3 +31,4 @@ export * from './operators';
 export * from './http-client';
 export * from './unavailable';
 export * from './bounded-map';
+export * from './connection';
