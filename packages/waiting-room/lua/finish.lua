@@ -16,7 +16,7 @@ local freed = 0
 if redis.call('ZREM', inside, ARGV[1]) == 1 then
   redis.call('HSET', key, 'state', 'done')
   visitEnded(room, key)
-  -- A buyer's visit alone, for the deployment's memory (visit-memory.ts): a new sale's first
+  -- A buyer's visit alone, for the deployment's memory (deployment-memory.ts): a new sale's first
   -- zone-full are buyers, not the people a sold-out zone lets in and out in moments.
   visitEnded(room, key, 'orderVisitMs')
   freed = 1

@@ -11,7 +11,8 @@ import { roomKeys, SEATS_PER_ORDER_MEMORY_KEY, VISIT_MEMORY_KEY } from './keys';
 //   whichever show it counted orders last.
 // A new sale, or a cold line after another show's, starts from them, unless the operators set
 // ESTIMATE_VISIT_SECONDS / ESTIMATE_SEATS_PER_ORDER; DEFAULT_ASSUMED until the deployment has
-// measured any. Kept for good: they change with the pages and the people, not the show.
+// measured any. No expiry (they change with the pages and the people, not the show), but in
+// Redis: lost with it, like the rooms.
 
 /** A visit to `showId`'s zone ended with an order: what the show's buyers' visits take is now the deployment's. */
 export async function rememberVisits(redis: Redis, showId: string): Promise<void> {

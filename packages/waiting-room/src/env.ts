@@ -47,7 +47,7 @@ export const waitingRoomEnv = {
     // No default: unset, a line learns from the deployment's last sale (deployment-memory.ts).
     schema: seconds(1, 3_600),
     expect:
-      'how long a visit to the zone is assumed to take until one is measured in the show’s own line (1-3600; unset: what buyers’ visits took in the deployment’s last sale, else 180)',
+      'how long a visit to the zone is assumed to take until one of the show’s own visits has ended with an order (1-3600; unset: what buyers’ visits took in the deployment’s last sale, else 180)',
   },
   ESTIMATE_SEATS_PER_ORDER: {
     // No default: unset, a line learns it from the deployment's last count (deployment-memory.ts).
