@@ -21,6 +21,9 @@ export const ADMIN_SCRIPT = String.raw`
   var KEY = 'premiere-admin', POLL_MS = 5000, LETTERS_MS = 15000, WINDOW_MS = 10 * 60000;
   var token = sessionStorage.getItem(KEY);
   var timers = [], cards = {}, history = {}, legacyHistory = [], lastOk = null, lettersSeen = '';
+  // Bumped when an action starts and when it ends: a refresh asked before may answer with the state
+  // before it, after the action's own answer, and must not flip the card back.
+  var actions = 0;
   var $ = function (id) { return document.getElementById(id); };
   var nf = new Intl.NumberFormat('pt-BR');
   var pf = new Intl.NumberFormat('pt-BR', { style: 'percent', maximumFractionDigits: 0 });
@@ -98,7 +101,8 @@ export const ADMIN_SCRIPT = String.raw`
   }
   function poll() {
     if (!token) return;
-    api('GET', '/admin/api/shows').then(function (body) { if (token) { render(body); live(true); } }, function (e) { if (!(e instanceof Unauthorized)) live(false); });
+    var asked = actions;
+    api('GET', '/admin/api/shows').then(function (body) { if (token) { if (asked === actions) render(body); live(true); } }, function (e) { if (!(e instanceof Unauthorized)) live(false); });
   }
   function live(ok) {
     if (ok) lastOk = new Date();
@@ -300,6 +304,7 @@ export const ADMIN_SCRIPT = String.raw`
    */
   function act(c, pressed, method, path, body, done, undo) {
     var failed = false;
+    actions++;
     result(c, '', '');
     Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = true; });
     return api(method, '/admin/api/shows/' + encodeURIComponent(c.show.showId) + path, body).then(function (state) {
@@ -309,6 +314,7 @@ export const ADMIN_SCRIPT = String.raw`
       failed = true;
       if (!(e instanceof Unauthorized)) result(c, 'error', 'Erro: ' + e.message + '. Nada mudou.');
     }).then(function () {
+      actions++;
       Object.keys(c.buttons).forEach(function (k) { c.buttons[k].disabled = false; });
       var f = document.activeElement, lost = !f || f === document.body || (c.root.contains(f) && f.offsetParent === null);
       var to = c.buttons[failed ? pressed : undo];

@@ -555,6 +555,53 @@ browserTest('the operators’ page in a real browser', () => {
     }
   }, 60_000);
 
+  it('keeps what an action did on the page when a refresh asked before it answers after it (the card does not flip back)', async () => {
+    const show = await addTestShow(db.url, {
+      seats: 30,
+      startsAt: new Date(startsAt.getTime() + 10 * 3_600_000),
+      zoneCapacity: 2,
+    });
+    await join(show);
+    const context = await browser.newContext({ viewport: viewports.desktop });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${url}/admin`);
+      await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
+      await page.getByLabel('Token de operador').press('Enter');
+      const card = page.locator(`[data-show="${show}"]`);
+      await card.waitFor();
+      // The next refresh reads the shows now (not paused), and its answer is late: after the pause's.
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let stale!: () => void;
+      const staleAnswered = new Promise<void>((r) => (stale = r));
+      let held = false;
+      await page.route('**/admin/api/shows', async (route) => {
+        if (held) return route.continue();
+        held = true;
+        const response = await route.fetch();
+        await released;
+        await route.fulfill({ response });
+        stale();
+      });
+      await page.waitForRequest((r) => r.url().endsWith('/admin/api/shows'), { timeout: 10_000 });
+      await card.getByRole('button', { name: 'Pausar admissões' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Pausar admissões' }).click();
+      const resume = card.getByRole('button', { name: 'Retomar admissões' });
+      await resume.waitFor();
+      await eventually(() => resume.evaluate((b) => b === document.activeElement), 5_000);
+      release();
+      await staleAnswered;
+      await page.waitForTimeout(300);
+      expect(await resume.isVisible()).toBe(true);
+      expect(await card.getByRole('button', { name: 'Pausar admissões' }).isVisible()).toBe(false);
+      expect(await card.locator('.badge', { hasText: 'Pausada' }).count()).toBe(1);
+      expect(await resume.evaluate((b) => b === document.activeElement)).toBe(true);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   it('gives the focus back to the button pressed when its action fails (the buttons were disabled meanwhile)', async () => {
     const show = await addTestShow(db.url, {
       seats: 30,
