@@ -40,8 +40,11 @@ interface Options {
   zoneCapacity?: number;
   /** Options given that only a stack of the burst's own can take (refused against another). */
   forOwnStack: string[];
-  /** For a stack of the burst's own: the visit length the waiting room assumes until it has measured the pace, and when the IMAX premiere opens sales. */
-  /** ESTIMATE_VISIT_SECONDS for the burst's own stack; undefined: unset (the deployment learns it). */
+  /**
+   * For a stack of the burst's own: the visit length the waiting room assumes until it has measured
+   * one (ESTIMATE_VISIT_SECONDS; undefined: left unset, the deployment learns it), and when the
+   * IMAX premiere opens sales.
+   */
   visitSeconds: number | undefined;
   opensIn: number;
   /** Against a cluster: the namespace whose Knative Services' pods are counted, and how long to keep watching after the crowd. */
@@ -92,9 +95,9 @@ const PRESETS: Record<string, Record<string, string>> = {
   },
   // A cold line (issue 16's UX review): a zone of one, six buyers over ten seconds whose visits
   // take about 25 s, in a deployment whose operators left ESTIMATE_VISIT_SECONDS unset (180 s
-  // until a visit has been measured anywhere). Before them, three buyers of another show of the same cinema (an
-  // earlier sale of the day): a new show's line in a deployment that has sold before. About
-  // three and a half minutes with the stack's start.
+  // until a visit has been measured anywhere). Before them, three buyers of another show of the
+  // same cinema (an earlier sale of the day): a new show's line in a deployment that has sold
+  // before. About three and a half minutes with the stack's start.
   cold: {
     visitors: '6',
     ramp: '10',
