@@ -403,8 +403,7 @@ browserTest('the operators’ page in a real browser', () => {
         await page.keyboard.press('Space');
         await dialog.waitFor({ state: 'hidden' });
         await eventually(async () => (await showState()).paused === true, 5_000);
-        // The focus follows the action's answer, which under CI's parallel suites can take seconds.
-        await eventually(async () => button('Retomar admissões')(await focused()), 15_000);
+        await eventually(async () => button('Retomar admissões')(await focused()), 5_000);
         await shot('3-paused');
         await page.keyboard.press('Enter');
         await eventually(async () => (await showState()).paused === false, 5_000);
