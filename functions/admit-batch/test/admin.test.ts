@@ -11,6 +11,7 @@ import {
   addTestShow,
   TEST_ADMIN_TOKEN,
   TEST_SIGNING_KEYS,
+  dropConnectionBeforeHandler,
 } from '@premiere/testing';
 import { admitBatch } from '../src';
 import { recordOrders } from './fixtures';
@@ -135,16 +136,7 @@ describe('an operator’s action', () => {
     const showId = await addTestShow(db.url, { seats: 20 });
     expect((await admin(`/admin/api/shows/${showId}`)).status).toBe(200);
     // The operator's connection goes (a closed laptop, a dropped VPN) once hapi has the request.
-    bouncer.server.ext('onPreHandler', (request, h) => {
-      if (request.headers['x-test-drop'] === showId) request.raw.req.socket.destroy();
-      return h.continue;
-    });
-    const answered: number[] = [];
-    bouncer.server.events.on('response', (request) => {
-      if (request.headers['x-test-drop'] !== showId) return;
-      const response = request.response as { statusCode?: number; output?: { statusCode: number } };
-      answered.push(response.output?.statusCode ?? response.statusCode ?? 0);
-    });
+    const answered = dropConnectionBeforeHandler(bouncer.server, (headers) => headers['x-test-drop'] === showId);
     await expect(
       fetch(`${url}/admin/api/shows/${showId}/pause`, {
         method: 'POST',

@@ -13,6 +13,7 @@ import {
   addTestShow,
   NO_JOIN_LIMITS,
   TEST_SIGNING_KEYS,
+  dropConnectionBeforeHandler,
 } from '@premiere/testing';
 import { roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../src';
@@ -67,15 +68,7 @@ describe('joining', () => {
     const { fn, url, logs } = await start();
     const showId = await addTestShow(db.url, { seats: 50, zoneCapacity: 1 });
     // The visitor goes (a closed tab, a lost phone signal) once hapi has the request.
-    fn.server.ext('onPreHandler', (request, h) => {
-      request.raw.req.socket.destroy();
-      return h.continue;
-    });
-    const answered: number[] = [];
-    fn.server.events.on('response', (request) => {
-      const response = request.response as { statusCode?: number; output?: { statusCode: number } };
-      answered.push(response.output?.statusCode ?? response.statusCode ?? 0);
-    });
+    const answered = dropConnectionBeforeHandler(fn.server, () => true);
     await expect(join(url, showId, newSession())).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 300));
     expect(answered).toHaveLength(1);

@@ -164,3 +164,4 @@ export * from './restartable';
 /** The demo catalog `npm start` loads, which most tests start from. */
 export { loadDemoCatalog, PREMIERE_SHOW_ID } from '@premiere/local-stack/demo-catalog';
 export { documentedRedisKeys, redisKeysDocMismatch } from './redis-keys-doc';
+export { dropConnectionBeforeHandler } from './dropped-connection';
