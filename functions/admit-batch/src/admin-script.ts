@@ -324,8 +324,13 @@ export const ADMIN_SCRIPT = String.raw`
   }
 
   // The dialogs: a question for the dangerous actions (Cancel focused first), and the settings.
+  // Answered as the question closes (a button's submit, Escape's cancel), not at its close event:
+  // that comes in a later task, maybe after the question was asked again, and would answer that one.
   var answer = null;
-  $('confirm').addEventListener('close', function () { var a = answer; answer = null; if (a) a($('confirm').returnValue === 'ok'); });
+  function settle(yes) { var a = answer; answer = null; if (a) a(yes); }
+  $('confirm').querySelector('form').addEventListener('submit', function (e) { settle(!!e.submitter && e.submitter.value === 'ok'); });
+  $('confirm').addEventListener('cancel', function () { settle(false); });
+  $('confirm').addEventListener('close', function () { if (!$('confirm').open) settle(false); });
   function ask(title, text, ok, kind) {
     var d = $('confirm');
     $('confirm-title').textContent = title; $('confirm-text').textContent = text;
@@ -344,9 +349,10 @@ export const ADMIN_SCRIPT = String.raw`
     $('settings').returnValue = '';
     $('settings').showModal();
   }
-  $('settings').addEventListener('close', function () {
+  // Saved by Save's submit (after the fields' checks), not at the close event, as the question above.
+  $('settings-form').addEventListener('submit', function (e) {
     var c = editing; editing = null;
-    if (!c || $('settings').returnValue !== 'ok') return;
+    if (!c || !e.submitter || e.submitter.value !== 'ok') return;
     var s = c.show, body = {}, said = [];
     var capacity = Number($('capacity').value), adaptive = $('adaptive').checked;
     if (capacity !== s.capacity) { body.capacity = capacity; said.push('capacidade ' + nf.format(capacity)); }
