@@ -45,10 +45,7 @@ type ShowState = RoomState & Partial<ShowDetails>;
 export function adminRoutes(ctx: Ctx, bouncer: Bouncer): ServerRoute[] {
   const authorize = operatorCheck(ctx.config.ADMIN_TOKEN);
   // The back of the line's wait as issue-token tells it (the same assumptions before anything is measured).
-  const assumptions = new Assumptions(ctx.redis, {
-    visitSeconds: ctx.config.ESTIMATE_VISIT_SECONDS,
-    seatsPerOrder: ctx.config.ESTIMATE_SEATS_PER_ORDER,
-  });
+  const assumptions = new Assumptions(ctx.redis, ctx.config);
 
   /** The zone is sized by the bouncer only if the deployment lets it (ZONE_CAPACITY_ADAPTIVE). */
   const withSizing = (state: RoomState): RoomState => ({

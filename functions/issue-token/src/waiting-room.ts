@@ -93,10 +93,7 @@ export class WaitingRoom {
   constructor(private readonly ctx: Ctx) {
     this.signer = new TokenSigner(ctx.config.TOKEN_SIGNING_KEYS as unknown as Record<string, string>);
     this.alternatives = new Alternatives(ctx.db, ctx.redis);
-    this.assumptions = new Assumptions(ctx.redis, {
-      visitSeconds: ctx.config.ESTIMATE_VISIT_SECONDS,
-      seatsPerOrder: ctx.config.ESTIMATE_SEATS_PER_ORDER,
-    });
+    this.assumptions = new Assumptions(ctx.redis, ctx.config);
     this.snapshots = new ShowSnapshots(ctx.redis, ctx.config.STATUS_SNAPSHOT_MS, {
       assumptions: this.assumptions,
       goneAfterMs: this.goneAfterMs,

@@ -26,10 +26,11 @@ export async function rememberSeatsPerOrder(redis: Redis, seatsPerOrder: number)
 }
 
 /**
- * What a line with nothing of its own measured assumes: the operators' figures (`set`:
- * ESTIMATE_VISIT_SECONDS, ESTIMATE_SEATS_PER_ORDER) where they set them, as they know their sales;
- * else the deployment's memory; else DEFAULT_ASSUMED. The memory is read from Redis at most every
- * `refreshMs`, so that the polls of a burst cost no more reads; a failed read keeps what was known.
+ * What a line with nothing of its own measured assumes: the operators' figures (`set`: the
+ * config's ESTIMATE_VISIT_SECONDS, ESTIMATE_SEATS_PER_ORDER) where they set them, as they know
+ * their sales; else the deployment's memory; else DEFAULT_ASSUMED. The memory is read from Redis at
+ * most every `refreshMs`, so that the polls of a burst cost no more reads; a failed read keeps
+ * what was known.
  */
 export class Assumptions {
   private known: Partial<Assumed> = {};
@@ -39,12 +40,12 @@ export class Assumptions {
 
   constructor(
     private readonly redis: Redis,
-    set: { visitSeconds?: number; seatsPerOrder?: number } = {},
+    set: { ESTIMATE_VISIT_SECONDS?: number; ESTIMATE_SEATS_PER_ORDER?: number } = {},
     private readonly refreshMs = 5_000,
   ) {
     this.set = {
-      visitMs: set.visitSeconds === undefined ? undefined : set.visitSeconds * 1000,
-      seatsPerOrder: set.seatsPerOrder,
+      visitMs: set.ESTIMATE_VISIT_SECONDS === undefined ? undefined : set.ESTIMATE_VISIT_SECONDS * 1000,
+      seatsPerOrder: set.ESTIMATE_SEATS_PER_ORDER,
     };
   }
 
