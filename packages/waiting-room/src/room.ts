@@ -253,7 +253,8 @@ export async function readRoomState(
 ): Promise<RoomState | null> {
   const keys = roomKeys(showId);
   const { room, queue, prequeue, inside, availability, admissions } = keys;
-  const minute = Math.floor(Date.now() / 60_000);
+  const at = Date.now();
+  const minute = Math.floor(at / 60_000);
   const results = await redis
     .multi()
     .hgetall(room)
@@ -310,8 +311,11 @@ export async function readRoomState(
   // A recovery's grace over: what nobody came back for is given back at the next script's run.
   const recovering = Number(r.recoverUntil) > Date.now();
   const returned = Number(r.returned ?? 0) + (r.recoverUntil && !recovering ? Number(r.unclaimed ?? 0) : 0);
-  // The last full minute, or this one if it already counts more.
-  const lastMinute = Math.max(Number(perMinute[0] ?? 0), Number(perMinute[1] ?? 0));
+  const lastMinute = admissionsInLastMinute({
+    previous: Number(perMinute[0] ?? 0),
+    current: Number(perMinute[1] ?? 0),
+    msIntoMinute: at % 60_000,
+  });
   return {
     showId,
     title: r.title,
@@ -342,6 +346,15 @@ export async function readRoomState(
     availability: avail ?? 'available',
     recoveringUntil: recovering ? new Date(Number(r.recoverUntil)).toISOString() : null,
   };
+}
+
+/**
+ * The admissions of the last 60 s, from the counts per minute admit.lua keeps: this minute's, and
+ * the part of the last minute's still within 60 s (taken as spread evenly over it). Not the larger
+ * of the two: 2 admitted just before a minute's turn and 3 just after are 5, not 3.
+ */
+export function admissionsInLastMinute(o: { previous: number; current: number; msIntoMinute: number }): number {
+  return Math.round(o.current + o.previous * (1 - o.msIntoMinute / 60_000));
 }
 
 /** The shows with a waiting room in Redis (ensureRoom lists each), for the sweep and the operators' view. */
