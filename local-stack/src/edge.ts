@@ -248,18 +248,22 @@ export function createEdge(opts: {
     );
   };
 
+  const decideOn = (req: http.IncomingMessage) => {
+    const hosts: string[] = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      if (req.rawHeaders[i].toLowerCase() === 'host') hosts.push(req.rawHeaders[i + 1]);
+    return decide(
+      opts.routes,
+      { method: req.method ?? 'GET', url: req.url ?? '/', httpVersion: req.httpVersion, hosts },
+      locations,
+    );
+  };
+
   const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' ? given : randomUUID();
     try {
-      const hosts: string[] = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2)
-        if (req.rawHeaders[i].toLowerCase() === 'host') hosts.push(req.rawHeaders[i + 1]);
-      const decision = decide(
-        opts.routes,
-        { method: req.method ?? 'GET', url: req.url ?? '/', httpVersion: req.httpVersion, hosts },
-        locations,
-      );
+      const decision = decideOn(req);
       if ('status' in decision) {
         req.resume(); // a refused request's body is read and dropped
         return answer(res, requestId, decision.status, decision.error);
@@ -278,9 +282,13 @@ export function createEdge(opts: {
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: err.code ?? 'bad request' })}`,
     );
   });
-  server.on('connect', (_req, socket) => {
+  // Node hands CONNECT over as a tunnel request: refused as NGINX refuses it (a host:port target
+  // is a bad request line, 400; a path, 405).
+  server.on('connect', (req, socket) => {
+    const decision = decideOn(req);
+    const [status, error] = 'status' in decision ? [decision.status, decision.error] : [405, 'CONNECT is not allowed'];
     socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: 'CONNECT is not allowed' })}`,
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error })}`,
     );
   });
   server.on('close', () => agent.destroy());

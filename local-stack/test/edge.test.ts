@@ -84,17 +84,24 @@ describe('the local edge', () => {
     );
     const { port } = new URL(edge);
     const statuses: string[] = [];
-    for (const target of ['/movies//x/../y?a=%2F#frag', '/%6dovies', '/a%2Fb/../events', '/x%20y"', '/\u00ff']) {
-      await new Promise<void>((resolve) => {
+    const send = (method: string, target: string) =>
+      new Promise<void>((resolve) => {
         const socket = net.connect(Number(port), '127.0.0.1', () =>
-          socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 'latin1')),
+          socket.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 'latin1')),
         );
         socket.on('data', (c) => statuses.push(c.toString('latin1').slice(9, 12))).on('close', () => resolve());
       });
-    }
+    for (const target of ['/movies//x/../y?a=%2F#frag', '/%6dovies', '/a%2Fb/../events', '/x%20y"', '/\u00ff'])
+      await send('GET', target);
     // A raw byte above 0x7f (one latin1 character as Node hands them over) is refused: a URI is ASCII.
     expect(statuses).toEqual(['200', '200', '200', '200', '400']);
     expect(urls).toEqual(['/movies/y?a=%2F', '/movies', '/a/events', '/x%20y%22']);
+    // No tunnel and no echo through the edge: CONNECT and TRACE are refused as NGINX refuses them, and reach no function.
+    await send('CONNECT', '127.0.0.1:5432'); // a host:port: a bad request line to NGINX
+    await send('CONNECT', '/');
+    await send('TRACE', '/');
+    expect(statuses.slice(5)).toEqual(['400', '405', '405']);
+    expect(urls).toHaveLength(4);
   });
 });
 

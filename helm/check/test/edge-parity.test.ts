@@ -248,6 +248,8 @@ const REQUESTS: [string, string][] = [
     ['DELETE', t],
   ]),
   ['TRACE', '/'],
+  ['CONNECT', 'premiere.example:443'],
+  ['CONNECT', '/'],
 ];
 
 parityTest('the chart’s NGINX edge and the local edge', () => {
