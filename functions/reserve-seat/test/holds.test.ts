@@ -90,6 +90,24 @@ describe('holding seats', () => {
     expect(trail).toEqual([{ from_state: null, to_state: 'pending_payment', cause: 'seats held' }]);
   });
 
+  it('never promises a hold longer than the legacy system’s own (ours 10 minutes, the cinema’s 2)', async () => {
+    const showId = await addTestShow(world.db.url, { seats: 20 });
+    const r = await world.replica(600);
+    const before = Date.now();
+    const order = await holdSeats(r, {
+      showId,
+      visitor: 1,
+      sessionHash: 's',
+      seats: [{ seat: 'A1', ticketType: 'full' }],
+      extras: [],
+    });
+    const until = Date.parse(order.holdExpiresAt);
+    expect(until - before).toBeGreaterThan(100_000);
+    expect(until - Date.now()).toBeLessThanOrEqual(120_000);
+    const [row] = await world.sql('SELECT hold_expires_at FROM reserve_seat.orders WHERE id = $1', [order.orderId]);
+    expect(row.hold_expires_at.getTime()).toBe(until);
+  });
+
   it('refuses unknown shows, seats and extras, and changes nothing', async () => {
     const showId = await addTestShow(world.db.url, { seats: 5 });
     const r = await world.replica();

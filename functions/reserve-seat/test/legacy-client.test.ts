@@ -268,6 +268,27 @@ describe('the legacy client', () => {
     expect(hold.pendingMocks()).toHaveLength(1); // no second hold was sent
   });
 
+  it('keeps a timed-out call’s slot until its lease ends (the legacy system may still be working on it): never one more call in flight', async () => {
+    const c = client(await redisFor('abandoned'), {
+      LEGACY_URL: 'http://legacy.test',
+      LEGACY_CONCURRENCY: '1',
+      LEGACY_TIMEOUT_MS: '200',
+      LEGACY_SLOT_LEASE_MS: '1500',
+    });
+    let readAt = 0;
+    nock('http://legacy.test')
+      .post('/shows/s1/holds')
+      .delay(5_000) // still working on it long after we gave up
+      .reply(201, {})
+      .get('/shows/s1/seats')
+      .reply(() => ((readAt = Date.now()), [200, { seats: [] }]));
+    const heldAt = Date.now();
+    await expect(c.hold('s1', ['A1'])).rejects.toBeInstanceOf(LegacyOutcomeUnknown);
+    expect(Date.now() - heldAt).toBeLessThan(1_000);
+    expect(await c.seats('s1')).toEqual([]);
+    expect(readAt - heldAt).toBeGreaterThanOrEqual(1_400); // sent only once the abandoned call's lease ended
+  });
+
   it('surfaces a refusal (seats taken) at once, without retrying or counting it as a failure', async () => {
     const c = client(await redisFor('refused'), { LEGACY_URL: 'http://legacy.test', LEGACY_BREAKER_FAILURES: '1' });
     nock('http://legacy.test')

@@ -156,6 +156,11 @@ describe('paying', () => {
     expect(ticket.localStartsAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
     const ticketPage = await fetch(`${url}${confirmed.tickets[0].url}`);
     expect(ticketPage.status).toBe(200);
+    // Whoever has the code may see it, but no shared cache keeps it (the edge caches what a function lets it).
+    expect(ticketPage.headers.get('cache-control')).toBe('private, no-store');
+    expect((await fetch(`${url}/checkout/api/tickets/${confirmed.tickets[0].code}`)).headers.get('cache-control')).toBe(
+      'private, no-store',
+    );
     const text = await ticketPage.text();
     // In Portuguese by default, at the cinema's local time.
     for (const part of [

@@ -659,11 +659,28 @@ describe('one address holds a small share of a show’s seats unpaid', () => {
     expect(over.body.message).toMatch(/held unpaid from your network/);
     expect(Number(over.retryAfter)).toBeGreaterThan(0);
     expect(await recordOf(showId)).toEqual(before);
-    expect((await b.hold('A5', 'A6')).status).toBe(201); // 6: the share
+    const second = await b.hold('A5', 'A6'); // 6: the share
+    expect(second.status).toBe(201);
     expect((await other.hold('A11', 'A12', 'A13', 'A14', 'A15', 'A16')).status).toBe(201);
     // Given up, a's seats free the address's share.
     expect((await a.giveUp(first.body.orderId)).status).toBe(204);
     expect((await c.hold('A7', 'A8', 'A9', 'A10')).status).toBe(201);
+    // Paid, b's seats no longer count: the address holds only c's 4 unpaid.
+    const d = from('198.51.100.7');
+    expect((await d.enter()).status).toBe(200);
+    expect((await d.hold('A17')).status).toBe(429);
+    expect((await b.pay(second.body.orderId)).status).toBe(202);
+    expect((await d.hold('A17')).status).toBe(429); // paying is not paid
+    await deliver(url, 'premiere.payment.approved', {
+      orderId: second.body.orderId,
+      paymentId: `${second.body.orderId}:1`,
+      attempt: 1,
+      amountCents: 10_000,
+      currency: 'BRL',
+      providerPaymentId: 'pay_share',
+    });
+    expect((await (await b.order(second.body.orderId)).json()).state).toBe('confirmed');
+    expect((await d.hold('A17', 'A18')).status).toBe(201);
   });
 });
 

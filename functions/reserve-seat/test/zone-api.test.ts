@@ -62,16 +62,28 @@ describe('the protected zone API', () => {
       { extraId: 'paulista-soda', name: expect.any(String), quantity: 2, priceCents: 2 * 1200 },
     ]);
     expect(seen.sessionHash).toBeUndefined();
+    // Nobody's order is kept by a cache (the edge caches what a function lets it): the API and the page.
+    for (const address of [`/checkout/api/orders/${order.orderId}`, `/checkout/orders/${order.orderId}`]) {
+      const res = await fetch(`${url}${address}`, { headers: auth });
+      expect([address, res.status, res.headers.get('cache-control')]).toEqual([address, 200, 'no-store']);
+    }
 
-    // Someone else's session cannot see or cancel it.
+    // Someone else's session (admitted to the same show) cannot see, give up or pay for it: nothing changes.
     const other = await enter(url, showId, 'api-session-0000000002', 6);
+    const stranger = { authorization: `Bearer ${other.zoneToken}`, 'x-session-id': 'api-session-0000000002' };
+    expect((await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: stranger })).status).toBe(404);
     expect(
-      (
-        await fetch(`${url}/checkout/api/orders/${order.orderId}`, {
-          headers: { authorization: `Bearer ${other.zoneToken}`, 'x-session-id': 'api-session-0000000002' },
-        })
-      ).status,
+      (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { method: 'DELETE', headers: stranger })).status,
     ).toBe(404);
+    const strangerPays = await fetch(`${url}/checkout/api/orders/${order.orderId}/payment`, {
+      method: 'POST',
+      headers: { ...stranger, 'content-type': 'application/json' },
+      body: JSON.stringify({ paymentToken: 'tok_visa_approved' }),
+    });
+    expect(strangerPays.status).toBe(404);
+    expect((await (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { headers: auth })).json()).state).toBe(
+      'pending_payment',
+    );
 
     expect(
       (await fetch(`${url}/checkout/api/orders/${order.orderId}`, { method: 'DELETE', headers: auth })).status,
