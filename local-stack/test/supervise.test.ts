@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { createLogger } from '@premiere/runtime';
 import { captureLogs, eventually } from '@premiere/testing';
 import { started, Supervisor, terminate, type Part } from '../src/supervise';
@@ -94,6 +95,40 @@ describe('the local stack’s supervisor', () => {
       ['exited (code 3)', 4_000],
     ]);
   }, 30_000);
+
+  it('waits at most 30 s between restarts, and 1 s again once a part ran 10 s before dying', async () => {
+    jest.useFakeTimers();
+    try {
+      const logs = captureLogs();
+      const supervisor = new Supervisor(createLogger({ name: 'local-stack' }, logs.stream), () => undefined);
+      supervisors.push(supervisor);
+      // A process as the supervisor sees one: it exits at once, or (`lives`) when told to.
+      const exits = new EventEmitter();
+      let lives = false;
+      const part: Part = {
+        start: async () =>
+          Object.assign(lives ? exits : new EventEmitter(), {
+            pid: 4242,
+            exitCode: lives ? null : 3,
+            signalCode: null,
+          }) as unknown as ChildProcess,
+        stop: async () => undefined,
+      };
+      const delays = () => logs.lines.filter((l) => l.level === 'error').map((l) => l.restartInMs);
+      await supervisor.keep('crasher', part);
+      await jest.advanceTimersByTimeAsync(1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 30_000);
+      expect(delays()).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+      // The next start stays up for 10 s, then dies: not a crash loop any more.
+      lives = true;
+      await jest.advanceTimersByTimeAsync(30_000);
+      expect(supervisor.processes.crasher).toBe(4242);
+      await jest.advanceTimersByTimeAsync(10_000);
+      Object.assign(exits, { exitCode: 1 }).emit('exit');
+      expect(delays().at(-1)).toBe(1_000);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 
   it('starts nothing again once halted (the stack is stopping)', async () => {
     const logs = captureLogs();

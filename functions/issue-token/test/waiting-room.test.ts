@@ -15,7 +15,7 @@ import {
   TEST_SIGNING_KEYS,
   dropConnectionBeforeHandler,
 } from '@premiere/testing';
-import { roomKeys } from '@premiere/waiting-room';
+import { changeRoomSettings, roomKeys } from '@premiere/waiting-room';
 import { issueToken } from '../src';
 
 let db: TestDatabase;
@@ -167,6 +167,24 @@ describe('joining', () => {
     const html = await page.text();
     expect(html).toContain('Ingressos esgotados');
     expect(html).toContain(`href="/waiting-room/${alternatives[0].showId}"`);
+  });
+
+  it('offers, when sold out, only other shows that still have tokens: a sold-out or closed line is left out, the nearest times first', async () => {
+    const { url, fn } = await start();
+    const day = Date.now() + 400 * 86_400_000; // away from every other show of the movie in this database
+    const at = (hours: number) => new Date(day + hours * 3_600_000);
+    const showId = await addTestShow(db.url, { seats: 1, overbooking: 0, startsAt: at(0) });
+    const soldOut = await addTestShow(db.url, { seats: 1, overbooking: 0, startsAt: at(1) });
+    const closed = await addTestShow(db.url, { seats: 10, startsAt: at(-1) });
+    const sooner = await addTestShow(db.url, { seats: 10, startsAt: at(-2) });
+    const later = await addTestShow(db.url, { seats: 10, startsAt: at(3) });
+    for (const id of [soldOut, closed, showId]) expect((await join(url, id, newSession())).status).toBe(201);
+    await changeRoomSettings(fn.ctx.redis, closed, { draining: 1 }); // the operators closed its line
+    const refused = await join(url, showId, newSession());
+    expect(refused.status).toBe(410);
+    const offered = ((await refused.json()).alternatives as { showId: string }[]).map((a) => a.showId);
+    expect(offered.slice(0, 2)).toEqual([sooner, later]);
+    for (const gone of [showId, soldOut, closed]) expect(offered).not.toContain(gone);
   });
 
   it('gives the pre-queue random places among themselves when sales open, and latecomers queue behind them in order', async () => {

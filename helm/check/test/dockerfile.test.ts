@@ -25,4 +25,21 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toMatch(/legacy-cinema\|payment-provider\)/);
     expect(dockerfile).toContain('cp -r "functions/$APP/lua"'); // Redis scripts are loaded from files at run time
   });
+
+  it('runs as the README says: node:20-bookworm-slim, production dependencies and built files only, uid 1000, under tini', () => {
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    const stages = dockerfile.split(/^FROM /m);
+    const run = stages[stages.length - 1];
+    expect(run.split('\n')[0]).toBe('${NODE_IMAGE}');
+    // What the running image gets: the deps stage's node_modules (npm ci --omit=dev) and the build's /out, nothing else.
+    expect(run.match(/^COPY .*$/gm)).toEqual([
+      'COPY --from=deps /src/node_modules ./node_modules',
+      'COPY --from=build /out ./',
+    ]);
+    expect(stages.find((s) => s.startsWith('manifests AS deps'))).toMatch(/npm ci --omit=dev/);
+    expect(run).toMatch(/^USER 1000:1000$/m);
+    expect(run).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    expect(run).toMatch(/apt-get install -y --no-install-recommends tini/);
+  });
 });

@@ -190,6 +190,44 @@ describe('events from anyone but the broker are refused, and change nothing', ()
     expect(seen).toEqual([]);
   });
 
+  it('takes attributes and a body up to their limits exactly, and refuses one character or byte more (400, 413)', async () => {
+    const auth = eventAuthorization('admit-batch');
+    const sized = (start: string, length: number) => start + 'x'.repeat(length - start.length);
+    const cases: [string, number, (v: string) => [CloudEvent<unknown>, Record<string, string>]][] = [
+      ['id', 256, (v) => [admitted(v), {}]],
+      ['type', 256, (v) => [admitted(randomUUID(), { type: v }), {}]],
+      ['source', 512, (v) => [admitted(randomUUID(), { source: v }), {}]],
+      ['subject', 512, (v) => [admitted(randomUUID(), { subject: v }), {}]],
+      ['team', 1_024, (v) => [admitted(randomUUID()), { 'ce-team': v }]],
+    ];
+    for (const [attribute, max, make] of cases) {
+      for (const length of [max, max + 1]) {
+        const [event, headers] = make(sized(attribute === 'source' ? '/premiere/' : 'premiere.', length));
+        const res = await deliver(url, event, auth, headers);
+        const error = res.status === 204 ? '' : (await res.json()).error;
+        // At the limit it is taken (an unknown type is refused for that, not for its length).
+        expect({ attribute, length, tooLong: error.includes(`"${attribute}" is longer than ${max}`) }).toEqual({
+          attribute,
+          length,
+          tooLong: length > max,
+        });
+        if (attribute !== 'type')
+          expect({ attribute, length, status: res.status }).toMatchObject({ status: length > max ? 400 : 204 });
+      }
+    }
+    // The body: 256 KiB (JSON padded with spaces) is taken, a byte more is not.
+    for (const bytes of [256 * 1024, 256 * 1024 + 1]) {
+      const m = HTTP.binary(admitted());
+      const body = (m.body as string).padEnd(bytes, ' ');
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...(m.headers as Record<string, string>), authorization: auth },
+        body,
+      });
+      expect({ bytes, status: res.status }).toEqual({ bytes, status: bytes > 256 * 1024 ? 413 : 204 });
+    }
+  });
+
   it('refuses a time that is not RFC 3339 (400)', async () => {
     for (const time of ['yesterday', '2026-12-02', '2026-13-40T99:00:00Z', '1733140800']) {
       const res = await deliver(url, admitted(), eventAuthorization('admit-batch'), { 'ce-time': time });
