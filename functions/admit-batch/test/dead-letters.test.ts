@@ -407,6 +407,30 @@ describe('letters no store expects', () => {
     );
   });
 
+  it('replays at most 500 of a type per call and says how many are left; the next call replays the rest', async () => {
+    const { url } = await start(admitBatch);
+    const type = 'premiere.test.many';
+    await sql.query(
+      `INSERT INTO admit_batch.dead_letters (event_id, source, type, data) SELECT 'many-' || g, '/premiere/test', $1, '{}' FROM generate_series(1, 501) g`,
+      [type],
+    );
+    const replay = async () => {
+      const res = await fetch(`${url}/admin/api/dead-letters/replay`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ type }),
+      });
+      const body = await res.json();
+      return [res.status, body.replayed, body.left];
+    };
+    expect(await replay()).toEqual([200, 500, 1]);
+    expect(await replay()).toEqual([200, 1, 0]);
+    const open = await sql.query('SELECT count(*)::int AS n FROM admit_batch.dead_letters WHERE type = $1 AND open', [
+      type,
+    ]);
+    expect(open.rows[0].n).toBe(0);
+  });
+
   it('refuses to replay (409, left open) a letter that could never be published as it was, instead of a replay stuck in the outbox', async () => {
     const { url } = await start(admitBatch);
     expect((await post(url, { 'ce-id': 'odd-extension', 'ce-constructor': 'x' }, '{}')).status).toBe(202);

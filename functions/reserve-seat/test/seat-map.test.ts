@@ -79,4 +79,17 @@ describe('the seat map', () => {
     expect((await (await fetch(`${world.legacyUrl}/stats`)).json()).requests - before).toBe(1);
     expect((await maps[1].of(showId))!.rows[0].seats[4]).toMatchObject({ seat: 'A5', status: 'held' });
   });
+
+  it('shows a stale copy for at most 15 times the cache time: past that, a reader waits for the legacy system', async () => {
+    const showId = await addTestShow(world.db.url, { seats: 8 });
+    const maps = (await world.replica(120, { SEATMAP_CACHE_MS: '100' })).fn.deps.seatMaps;
+    await maps.of(showId);
+    await fetch(`${world.legacyUrl}/shows/${showId}/holds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ seats: ['A5'] }),
+    });
+    await new Promise((r) => setTimeout(r, 1_600)); // past 15 × 100 ms, with nobody reading meanwhile
+    expect((await maps.of(showId))!.rows[0].seats[4]).toMatchObject({ seat: 'A5', status: 'held' });
+  });
 });

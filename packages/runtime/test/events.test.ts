@@ -194,3 +194,20 @@ describe('CloudEvents in', () => {
     expect(lines[1]).toMatchObject({ eventType: 'premiere.visitors.admitted', outcome: 'handled' });
   });
 });
+
+describe('retention (EVENT_RETENTION_HOURS: 72 by default)', () => {
+  it('forgets handled-event ids and published events older than that, and keeps newer ones and whatever is not published', async () => {
+    await sql.query(`INSERT INTO admit_batch.inbox (source, event_id, type, received_at) VALUES
+      ('/retention', 'old', 't', now() - interval '73 hours'), ('/retention', 'recent', 't', now() - interval '71 hours')`);
+    // The unpublished one is not due (the relay leaves it alone meanwhile).
+    await sql.query(`INSERT INTO admit_batch.outbox (event_id, type, data, created_at, published_at, next_attempt_at) VALUES
+      (gen_random_uuid(), 'retention.old', '{}', now() - interval '80 hours', now() - interval '73 hours', now()),
+      (gen_random_uuid(), 'retention.recent', '{}', now() - interval '80 hours', now() - interval '71 hours', now()),
+      (gen_random_uuid(), 'retention.unpublished', '{}', now() - interval '80 hours', NULL, now() + interval '1 day')`);
+    await fn.outbox.prune();
+    const inbox = await sql.query("SELECT event_id FROM admit_batch.inbox WHERE source = '/retention'");
+    expect(inbox.rows.map((r) => r.event_id)).toEqual(['recent']);
+    const outbox = await sql.query("SELECT type FROM admit_batch.outbox WHERE type LIKE 'retention.%' ORDER BY type");
+    expect(outbox.rows.map((r) => r.type)).toEqual(['retention.recent', 'retention.unpublished']);
+  });
+});
