@@ -326,9 +326,13 @@ export const ADMIN_SCRIPT = String.raw`
   // The dialogs: a question for the dangerous actions (Cancel focused first), and the settings.
   // Answered as the question closes (a button's submit, Escape's cancel), not at its close event:
   // that comes in a later task, maybe after the question was asked again, and would answer that one.
+  // Closed here before the action starts, so the focus is back on the page when it runs.
   var answer = null;
   function settle(yes) { var a = answer; answer = null; if (a) a(yes); }
-  $('confirm').querySelector('form').addEventListener('submit', function (e) { settle(!!e.submitter && e.submitter.value === 'ok'); });
+  $('confirm').querySelector('form').addEventListener('submit', function (e) {
+    var yes = !!e.submitter && e.submitter.value === 'ok';
+    e.preventDefault(); $('confirm').close(yes ? 'ok' : 'cancel'); settle(yes);
+  });
   $('confirm').addEventListener('cancel', function () { settle(false); });
   $('confirm').addEventListener('close', function () { if (!$('confirm').open) settle(false); });
   function ask(title, text, ok, kind) {
@@ -351,6 +355,7 @@ export const ADMIN_SCRIPT = String.raw`
   }
   // Saved by Save's submit (after the fields' checks), not at the close event, as the question above.
   $('settings-form').addEventListener('submit', function (e) {
+    e.preventDefault(); $('settings').close();
     var c = editing; editing = null;
     if (!c || !e.submitter || e.submitter.value !== 'ok') return;
     var s = c.show, body = {}, said = [];
