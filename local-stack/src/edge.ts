@@ -282,10 +282,13 @@ export function createEdge(opts: {
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: err.code ?? 'bad request' })}`,
     );
   });
-  // Node hands CONNECT over as a tunnel request: refused as NGINX refuses it (a host:port target
-  // is a bad request line, 400; a path, 405).
+  // Node hands CONNECT over as a tunnel request, before its own check of the Host header: refused
+  // as NGINX refuses it (no Host, or a host:port target, a bad request: 400; else 405).
   server.on('connect', (req, socket) => {
-    const decision = decideOn(req);
+    const decision =
+      req.headers.host === undefined && req.httpVersion !== '1.0'
+        ? { status: 400, error: 'one valid Host header, please' }
+        : decideOn(req);
     const [status, error] = 'status' in decision ? [decision.status, decision.error] : [405, 'CONNECT is not allowed'];
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error })}`,
