@@ -11,7 +11,7 @@ describe('admissions in the last minute, from per-minute counts', () => {
     }
   });
 
-  it('lets the last minute go as this one goes by (a burst a minute ago is no longer in the last minute)', () => {
+  it('lets the last minute’s count go as this minute goes by (as if it was spread evenly over its minute)', () => {
     expect(admissionsInLastMinute({ previous: 100, current: 0, msIntoMinute: 0 })).toBe(100);
     expect(admissionsInLastMinute({ previous: 100, current: 0, msIntoMinute: 45_000 })).toBe(25);
     expect(admissionsInLastMinute({ previous: 0, current: 7, msIntoMinute: 59_000 })).toBe(7);
