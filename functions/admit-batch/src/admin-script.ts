@@ -331,16 +331,14 @@ export const ADMIN_SCRIPT = String.raw`
   function settle(yes) { var a = answer; answer = null; if (a) a(yes); }
   $('confirm').querySelector('form').addEventListener('submit', function (e) {
     var yes = !!e.submitter && e.submitter.value === 'ok';
-    e.preventDefault(); $('confirm').close(yes ? 'ok' : 'cancel'); settle(yes);
+    e.preventDefault(); $('confirm').close(); settle(yes);
   });
   $('confirm').addEventListener('cancel', function () { settle(false); });
   $('confirm').addEventListener('close', function () { if (!$('confirm').open) settle(false); });
   function ask(title, text, ok, kind) {
-    var d = $('confirm');
     $('confirm-title').textContent = title; $('confirm-text').textContent = text;
     $('confirm-ok').textContent = ok; $('confirm-ok').className = kind || 'danger solid';
-    d.returnValue = '';
-    d.showModal();
+    $('confirm').showModal();
     return new Promise(function (resolve) { answer = resolve; });
   }
   var editing = null;
@@ -350,7 +348,6 @@ export const ADMIN_SCRIPT = String.raw`
     $('capacity').value = s.capacity; $('adaptive').checked = s.capacityAdaptive;
     $('overbooking').value = Math.round(s.overbooking * 1000) / 10;
     $('address-cap').value = s.addressTokenCap === null ? '' : s.addressTokenCap;
-    $('settings').returnValue = '';
     $('settings').showModal();
   }
   // Saved by Save's submit (after the fields' checks), not at the close event, as the question above.
