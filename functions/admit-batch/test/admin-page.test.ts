@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, canRunBrowser, launchBrowser } from '@premiere/testing/browser';
 import { createFunction, type RunningFunction } from '@premiere/runtime';
 import { LEGACY_USAGE_KEY } from '@premiere/contracts';
@@ -138,6 +138,25 @@ browserTest('the operators’ page in a real browser', () => {
   afterAll(() => clearInterval(traffic));
 
   const viewports = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
+  /** A show of its own (30 seats, a zone of 2: `hours` after the others) with a visitor in its line. */
+  async function showWithALine(hours: number): Promise<string> {
+    const show = await addTestShow(db.url, {
+      seats: 30,
+      startsAt: new Date(startsAt.getTime() + hours * 3_600_000),
+      zoneCapacity: 2,
+    });
+    await join(show);
+    return show;
+  }
+  /** Signs in (the token typed, then Enter) and waits for the show's card. */
+  async function signIn(page: Page, show: string) {
+    await page.goto(`${url}/admin`);
+    await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
+    await page.getByLabel('Token de operador').press('Enter');
+    const card = page.locator(`[data-show="${show}"]`);
+    await card.waitFor();
+    return card;
+  }
   it.each(Object.entries(viewports))(
     'on a %s: signs in, reads the show, pauses with a confirmation and resumes, signs out',
     async (device, viewport) => {
@@ -553,20 +572,11 @@ browserTest('the operators’ page in a real browser', () => {
   }, 60_000);
 
   it('keeps what an action did on the page when a refresh asked before it answers after it (the card does not flip back)', async () => {
-    const show = await addTestShow(db.url, {
-      seats: 30,
-      startsAt: new Date(startsAt.getTime() + 10 * 3_600_000),
-      zoneCapacity: 2,
-    });
-    await join(show);
+    const show = await showWithALine(10);
     const context = await browser.newContext({ viewport: viewports.desktop });
     const page = await context.newPage();
     try {
-      await page.goto(`${url}/admin`);
-      await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
-      await page.getByLabel('Token de operador').press('Enter');
-      const card = page.locator(`[data-show="${show}"]`);
-      await card.waitFor();
+      const card = await signIn(page, show);
       // The next refresh reads the shows now (not paused), and its answer is late: after the pause's.
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
@@ -600,20 +610,11 @@ browserTest('the operators’ page in a real browser', () => {
   }, 60_000);
 
   it('takes the answer of the dialog on screen when it was opened again before the last one’s close event came (Escape, then Pause or Settings again at once)', async () => {
-    const show = await addTestShow(db.url, {
-      seats: 30,
-      startsAt: new Date(startsAt.getTime() + 11 * 3_600_000),
-      zoneCapacity: 2,
-    });
-    await join(show);
+    const show = await showWithALine(11);
     const context = await browser.newContext({ viewport: viewports.desktop });
     const page = await context.newPage();
     try {
-      await page.goto(`${url}/admin`);
-      await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
-      await page.getByLabel('Token de operador').press('Enter');
-      const card = page.locator(`[data-show="${show}"]`);
-      await card.waitFor();
+      const card = await signIn(page, show);
       // A dialog's close event comes in a later task (a loaded browser may run input first): here
       // the question is dismissed and asked again in one go, so the first close event comes second.
       await card.getByRole('button', { name: 'Pausar admissões' }).evaluate((pause) => {
@@ -647,12 +648,7 @@ browserTest('the operators’ page in a real browser', () => {
   }, 60_000);
 
   it('gives the focus back to the button pressed when its action fails (the buttons were disabled meanwhile)', async () => {
-    const show = await addTestShow(db.url, {
-      seats: 30,
-      startsAt: new Date(startsAt.getTime() + 9 * 3_600_000),
-      zoneCapacity: 2,
-    });
-    await join(show); // a show with a line, on the page
+    const show = await showWithALine(9);
     const context = await browser.newContext({ viewport: viewports.desktop, timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
     try {
@@ -660,11 +656,7 @@ browserTest('the operators’ page in a real browser', () => {
       await page.route(`**/admin/api/shows/${show}/pause`, (route) =>
         route.fulfill({ status: 503, json: { message: 'Redis is unavailable' } }),
       );
-      await page.goto(`${url}/admin`);
-      await page.getByLabel('Token de operador').fill(TEST_ADMIN_TOKEN);
-      await page.getByLabel('Token de operador').press('Enter');
-      const card = page.locator(`[data-show="${show}"]`);
-      await card.waitFor();
+      const card = await signIn(page, show);
       const pause = card.getByRole('button', { name: 'Pausar admissões' });
       await pause.focus();
       await page.keyboard.press('Enter');

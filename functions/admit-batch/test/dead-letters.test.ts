@@ -134,6 +134,15 @@ const publish = (brokerUrl: string, event: CloudEvent<unknown>) => {
   const m = HTTP.binary(event);
   return fetch(brokerUrl, { method: 'POST', headers: m.headers as Record<string, string>, body: m.body as string });
 };
+/** An operator's "replay every open letter of this type": the answer's status and body. */
+async function replayType(url: string, type: string) {
+  const res = await fetch(`${url}/admin/api/dead-letters/replay`, {
+    method: 'POST',
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ type }),
+  });
+  return { status: res.status, body: await res.json() };
+}
 const letters = async () => (await sql.query('SELECT * FROM admit_batch.dead_letters ORDER BY id')).rows;
 const metric = async (url: string, type: string) => {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -218,12 +227,7 @@ describe('dead letters', () => {
     await broker.idle();
 
     // The rest of the type, at once; already replayed letters stay out of the default list.
-    const all = await fetch(`${bouncer.url}/admin/api/dead-letters/replay`, {
-      method: 'POST',
-      headers: { ...admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'premiere.visitors.admitted' }),
-    });
-    expect(await all.json()).toMatchObject({ replayed: 2, left: 0 });
+    expect((await replayType(bouncer.url, 'premiere.visitors.admitted')).body).toMatchObject({ replayed: 2, left: 0 });
     await eventually(() => state.handled.length === 3);
     await broker.idle();
     expect(state.handled.sort()).toEqual([first.id, second.id, third.id].sort());
@@ -395,13 +399,8 @@ describe('letters no store expects', () => {
       `INSERT INTO admit_batch.dead_letters (event_id, source, type, data) VALUES ('fine', '/premiere/test', $1, '{}')`,
       [type],
     );
-    const res = await fetch(`${url}/admin/api/dead-letters/replay`, {
-      method: 'POST',
-      headers: { ...admin, 'content-type': 'application/json' },
-      body: JSON.stringify({ type }),
-    });
-    const body = await res.json();
-    expect([res.status, body.replayed, body.left, body.refused.length]).toEqual([200, 1, 500, 500]);
+    const { status, body } = await replayType(url, type);
+    expect([status, body.replayed, body.left, body.refused.length]).toEqual([200, 1, 500, 500]);
     expect((await sql.query("SELECT open FROM admit_batch.dead_letters WHERE event_id = 'fine'")).rows[0].open).toBe(
       false,
     );
@@ -415,13 +414,8 @@ describe('letters no store expects', () => {
       [type],
     );
     const replay = async () => {
-      const res = await fetch(`${url}/admin/api/dead-letters/replay`, {
-        method: 'POST',
-        headers: { ...admin, 'content-type': 'application/json' },
-        body: JSON.stringify({ type }),
-      });
-      const body = await res.json();
-      return [res.status, body.replayed, body.left];
+      const { status, body } = await replayType(url, type);
+      return [status, body.replayed, body.left];
     };
     expect(await replay()).toEqual([200, 500, 1]);
     expect(await replay()).toEqual([200, 1, 0]);

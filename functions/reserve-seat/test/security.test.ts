@@ -143,6 +143,17 @@ function deliver(url: string, type: string, data: unknown, source = '/premiere/p
   });
 }
 
+/** process-payment's approval of an order's first payment attempt (the one its first POST …/payment asked for). */
+const approveFirstPayment = (url: string, orderId: string, amountCents: number) =>
+  deliver(url, 'premiere.payment.approved', {
+    orderId,
+    paymentId: `${orderId}:1`,
+    attempt: 1,
+    amountCents,
+    currency: 'BRL',
+    providerPaymentId: 'pay_test',
+  });
+
 /** What a show's record holds: its orders and their states, its seat claims, and the events in reserve-seat's outbox. */
 async function recordOf(showId: string) {
   return {
@@ -213,14 +224,7 @@ describe('a visit is one visit', () => {
     // A visit with 3 seats bought already (an order from before visits were recorded, say) gets one more.
     const bought = await v.hold('A1', 'A2', 'A3');
     await v.pay(bought.body.orderId);
-    await deliver(url, 'premiere.payment.approved', {
-      orderId: bought.body.orderId,
-      paymentId: `${bought.body.orderId}:1`,
-      attempt: 1,
-      amountCents: 15_000,
-      currency: 'BRL',
-      providerPaymentId: 'pay_test',
-    });
+    await approveFirstPayment(url, bought.body.orderId, 15_000);
     await sql('UPDATE reserve_seat.visits SET ended_at = NULL, end_reason = NULL WHERE show_id = $1 AND visitor = $2', [
       showId,
       v.vid,
@@ -248,14 +252,7 @@ describe('a visit is one visit', () => {
     await v.enter();
     const { body: order } = await v.hold('A1', 'A2');
     expect((await v.pay(order.orderId)).status).toBe(202);
-    await deliver(url, 'premiere.payment.approved', {
-      orderId: order.orderId,
-      paymentId: `${order.orderId}:1`,
-      attempt: 1,
-      amountCents: 10_000,
-      currency: 'BRL',
-      providerPaymentId: 'pay_test',
-    });
+    await approveFirstPayment(url, order.orderId, 10_000);
     expect((await (await v.order(order.orderId)).json()).state).toBe('confirmed');
 
     const before = await recordOf(showId);
@@ -583,14 +580,7 @@ describe('a place given up in the waiting room is given up in the zone too', () 
         })
       ).status,
     ).toBe(202);
-    await deliver(zoneUrl, 'premiere.payment.approved', {
-      orderId: order.orderId,
-      paymentId: `${order.orderId}:1`,
-      attempt: 1,
-      amountCents: 5_000,
-      currency: 'BRL',
-      providerPaymentId: 'pay_test',
-    });
+    await approveFirstPayment(zoneUrl, order.orderId, 5_000);
     // The bouncer hears of the order, as the broker delivers it: the waiting room is done with the visitor.
     const [confirmed] = await sql(
       "SELECT id, type, data FROM reserve_seat.outbox WHERE type = 'premiere.order.confirmed' AND data->>'orderId' = $1",
@@ -671,14 +661,7 @@ describe('one address holds a small share of a show’s seats unpaid', () => {
     expect((await d.hold('A17')).status).toBe(429);
     expect((await b.pay(second.body.orderId)).status).toBe(202);
     expect((await d.hold('A17')).status).toBe(429); // paying is not paid
-    await deliver(url, 'premiere.payment.approved', {
-      orderId: second.body.orderId,
-      paymentId: `${second.body.orderId}:1`,
-      attempt: 1,
-      amountCents: 10_000,
-      currency: 'BRL',
-      providerPaymentId: 'pay_share',
-    });
+    await approveFirstPayment(url, second.body.orderId, 10_000);
     expect((await (await b.order(second.body.orderId)).json()).state).toBe('confirmed');
     expect((await d.hold('A17', 'A18')).status).toBe(201);
   });
@@ -811,14 +794,7 @@ describe('approvals of payments reserve-seat never asked for', () => {
     expect((await other.pay(notPaying.orderId)).status).toBe(409);
 
     // The approval it did ask for confirms the order.
-    await deliver(url, 'premiere.payment.approved', {
-      orderId: order.orderId,
-      paymentId: `${order.orderId}:1`,
-      attempt: 1,
-      amountCents: 10_000,
-      currency: 'BRL',
-      providerPaymentId: 'pay_test',
-    });
+    await approveFirstPayment(url, order.orderId, 10_000);
     expect((await (await v.order(order.orderId)).json()).state).toBe('confirmed');
   });
 
